@@ -1,0 +1,61 @@
+import { deepEqual, isJsonObject, type JsonObject, type JsonValue } from './json.ts';
+
+/**
+ * JSON merge patch (RFC 7386), as IoT Hub applies twin patches: objects merge key by key,
+ * null deletes a key, anything else (arrays included) replaces. Inputs are never mutated;
+ * untouched subtrees are shared with `target`.
+ */
+export function applyMergePatch(target: JsonValue | undefined, patch: JsonValue): JsonValue {
+  if (!isJsonObject(patch)) return patch;
+  const result: JsonObject = isJsonObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) {
+      delete result[key];
+    } else {
+      result[key] = applyMergePatch(result[key], value);
+    }
+  }
+  return result;
+}
+
+/** Applies a merge patch to an object document and returns the new document. */
+export function applyObjectPatch(target: JsonObject, patch: JsonObject): JsonObject {
+  return applyMergePatch(target, patch) as JsonObject;
+}
+
+/**
+ * The smallest merge patch that turns `before` into `after`: only changed keys, removed
+ * keys as null, unchanged subtrees left out. `after` must hold no nulls (a twin never
+ * stores null; in a patch it means "delete").
+ */
+export function minimalPatch(before: JsonObject, after: JsonObject): JsonObject {
+  const patch: JsonObject = {};
+  for (const key of Object.keys(before)) {
+    if (!Object.hasOwn(after, key)) patch[key] = null;
+  }
+  for (const [key, next] of Object.entries(after)) {
+    const previous = before[key];
+    if (Object.hasOwn(before, key) && deepEqual(previous, next)) continue;
+    if (isJsonObject(previous) && isJsonObject(next)) {
+      const nested = minimalPatch(previous, next);
+      if (Object.keys(nested).length > 0) patch[key] = nested;
+    } else {
+      patch[key] = next;
+    }
+  }
+  return patch;
+}
+
+/** Lists the dotted paths a patch touches, with whether it deletes them. */
+export function patchedPaths(patch: JsonObject, prefix = ''): { path: string; deleted: boolean }[] {
+  const out: { path: string; deleted: boolean }[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isJsonObject(value) && Object.keys(value).length > 0) {
+      out.push(...patchedPaths(value, path));
+    } else {
+      out.push({ path, deleted: value === null });
+    }
+  }
+  return out;
+}
