@@ -1,0 +1,98 @@
+import { parseArgs } from 'node:util';
+import { startEmulator, type EmulatorOptions } from './emulator.ts';
+
+const usage = `hub-emulator: a local Azure IoT Hub
+
+Options:
+  --data-dir <dir>     where state, certificates and connection.json live (default .emulator-data)
+  --in-memory          keep nothing on disk
+  --host-name <name>   the hub's host name (default localhost)
+  --https-port <port>  service API port (default 8443; 443 lets unmodified SDK programs connect)
+  --listen <address>   address to listen on (default 127.0.0.1)
+  --seed demo|<N>      seed an empty hub with the demo fleet or N devices
+  --throttle s1        answer 429 beyond one S1 unit's quotas
+  --fsync              fsync every write (survives power loss, slower)
+  --verbose            log every request
+  --help               show this text`;
+
+function fail(message: string): never {
+  console.error(`hub-emulator: ${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+function parseCommandLine(): EmulatorOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'data-dir': { type: 'string' },
+        'in-memory': { type: 'boolean' },
+        'host-name': { type: 'string' },
+        'https-port': { type: 'string' },
+        listen: { type: 'string' },
+        seed: { type: 'string' },
+        throttle: { type: 'string' },
+        fsync: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const options: EmulatorOptions = values['in-memory']
+    ? { inMemory: true }
+    : { dataDir: values['data-dir'] ?? '.emulator-data' };
+  if (values['host-name']) options.hostName = values['host-name'];
+  if (values.listen) options.listen = values.listen;
+  if (values['https-port'] !== undefined) {
+    const port = Number(values['https-port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      fail('--https-port takes a port number');
+    options.httpsPort = port;
+  }
+  if (values.seed !== undefined) {
+    if (values.seed === 'demo') options.seed = 'demo';
+    else if (/^\d+$/.test(values.seed) && Number(values.seed) > 0)
+      options.seed = Number(values.seed);
+    else fail('--seed takes "demo" or a number of devices');
+  }
+  if (values.throttle !== undefined) {
+    if (values.throttle !== 's1') fail('--throttle takes "s1"');
+    options.throttle = 's1';
+  }
+  if (values.fsync) options.fsync = true;
+  if (values.verbose) options.log = (line) => console.log(line);
+  return options;
+}
+
+const options = parseCommandLine();
+const started = Date.now();
+const emulator = await startEmulator(options).catch((error: unknown) => {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') fail(`port ${options.httpsPort ?? 8443} is already in use`);
+  if (code === 'EACCES')
+    fail(`no permission to listen on port ${options.httpsPort}; ports below 1024 need root`);
+  throw error;
+});
+const stats = emulator.registry.statistics();
+console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
+  service API   https://${emulator.hostName}:${emulator.httpsPort}
+  fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}
+  CA            ${emulator.tls.caCertFile ?? '(in memory)'}
+  connection    ${emulator.serviceConnectionString}${emulator.connectionFile ? `\n  details       ${emulator.connectionFile}` : ''}
+Press Ctrl+C to stop.`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void emulator.close().then(() => process.exit(0));
+  });
+}

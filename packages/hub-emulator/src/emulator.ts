@@ -1,0 +1,150 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { defaultPolicies, type Policy } from './auth/sas.ts';
+import { loadOrCreateTls, type TlsMaterial } from './certs.ts';
+import { createServiceApi } from './http/server.ts';
+import { S1_LIMITS, Throttle, type ThrottleLimits } from './http/throttle.ts';
+import { seedFleet } from './seed.ts';
+import { ChangeLog } from './store/change-log.ts';
+import { JournalPersistence, MemoryPersistence, type Persistence } from './store/persistence.ts';
+import { Registry } from './store/registry.ts';
+
+export interface EmulatorOptions {
+  /** The hub's host name: in tokens, connection strings and the certificate. Default `localhost`. */
+  hostName?: string;
+  /** HTTPS port; 0 picks a free one. Default 8443. */
+  httpsPort?: number;
+  /** Address to listen on. Default 127.0.0.1. */
+  listen?: string;
+  /** Where state, certificates and connection.json live. Required unless `inMemory`. */
+  dataDir?: string;
+  /** Keep nothing on disk (tests). */
+  inMemory?: boolean;
+  /** fsync every write (survives power loss, not only a killed process). */
+  fsync?: boolean;
+  /** Seed an empty hub with the demo fleet or N devices. */
+  seed?: 'demo' | number;
+  /** IoT Hub-style throttling; `'s1'` for one S1 unit. Off by default. */
+  throttle?: ThrottleLimits | 's1';
+  /** Request log lines (never carry tokens or keys). */
+  log?: (line: string) => void;
+}
+
+export interface RunningEmulator {
+  hostName: string;
+  httpsPort: number;
+  /** iothubowner connection string; HostName carries the port unless it is 443. */
+  serviceConnectionString: string;
+  policies: readonly Policy[];
+  tls: TlsMaterial;
+  registry: Registry;
+  changes: ChangeLog;
+  seeded: number;
+  /** `<dataDir>/connection.json`, when there is a data dir. */
+  connectionFile?: string;
+  close(): Promise<void>;
+}
+
+function loadPolicies(dataDir: string | undefined): Policy[] {
+  if (!dataDir) return defaultPolicies();
+  const file = join(dataDir, 'policies.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Policy[];
+  const policies = defaultPolicies();
+  writeFileSync(file, JSON.stringify(policies, null, 2), { mode: 0o600 });
+  return policies;
+}
+
+export function connectionString(hostName: string, port: number, policy: Policy): string {
+  const host = port === 443 ? hostName : `${hostName}:${port}`;
+  return `HostName=${host};SharedAccessKeyName=${policy.keyName};SharedAccessKey=${policy.primaryKey}`;
+}
+
+/** Starts the emulator's HTTPS service API over a registry in memory or in a data dir. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const hostName = (options.hostName ?? 'localhost').toLowerCase();
+  if (!options.inMemory && !options.dataDir)
+    throw new Error('startEmulator needs a dataDir or inMemory: true');
+  const dataDir = options.inMemory ? undefined : resolve(options.dataDir!);
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+
+  const tls = await loadOrCreateTls(hostName, dataDir ? join(dataDir, 'certs') : undefined);
+  const policies = loadPolicies(dataDir);
+  const persistence: Persistence = dataDir
+    ? new JournalPersistence(join(dataDir, 'state'), {
+        fsync: options.fsync ?? false,
+        compactAfterBytes: 256 * 1024 * 1024,
+      })
+    : new MemoryPersistence();
+  const changes = new ChangeLog();
+  const registry = new Registry(persistence, changes);
+  if (persistence instanceof JournalPersistence && persistence.shouldCompact) registry.compact();
+  const seeded = options.seed === undefined ? 0 : seedFleet(registry, options.seed);
+
+  const throttle =
+    options.throttle === undefined
+      ? undefined
+      : new Throttle(options.throttle === 's1' ? S1_LIMITS : options.throttle);
+  let port = options.httpsPort ?? 8443;
+  const hostNames = new Set([hostName]);
+  const api = createServiceApi({
+    registry,
+    sas: {
+      hostNames,
+      policies,
+      identityKeys: (deviceId, moduleId) =>
+        registry.findIdentity(deviceId, moduleId)?.authentication.symmetricKey,
+      now: Date.now,
+    },
+    ...(throttle ? { throttle } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const server: Server = createServer(
+    { cert: tls.cert, key: tls.key, keepAliveTimeout: 60_000 },
+    (req, res) => {
+      void api(req, res);
+    },
+  );
+  server.on('clientError', (_error, socket) => socket.destroy());
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, options.listen ?? '127.0.0.1', () => resolveListen());
+  });
+  port = (server.address() as AddressInfo).port;
+  // Tokens may name the host with its port, as the SDKs do when HostName carries one.
+  hostNames.add(`${hostName}:${port}`);
+
+  const owner = policies.find((p) => p.keyName === 'iothubowner')!;
+  const serviceConnectionString = connectionString(hostName, port, owner);
+  let connectionFile: string | undefined;
+  if (dataDir) {
+    connectionFile = join(dataDir, 'connection.json');
+    const details = {
+      hostName,
+      httpsPort: port,
+      serviceConnectionString,
+      caCertFile: tls.caCertFile,
+    };
+    writeFileSync(connectionFile, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
+  }
+
+  return {
+    hostName,
+    httpsPort: port,
+    serviceConnectionString,
+    policies,
+    tls,
+    registry,
+    changes,
+    seeded,
+    ...(connectionFile ? { connectionFile } : {}),
+    async close() {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+      registry.close();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * IoT Hub's error codes, with the HTTP status and numeric code the service uses. The
+ * name is what azure-iothub reads (`ErrorCode:<Name>;<message>`) to pick its error class.
+ */
+const CODES = {
+  ArgumentInvalid: [400, 400004],
+  ArgumentNull: [400, 400005],
+  IotHubFormatError: [400, 400006],
+  InvalidProtocolVersion: [400, 400001],
+  BulkRegistryOperationFailure: [400, 400013],
+  IotHubUnauthorizedAccess: [401, 401002],
+  IotHubUnauthorized: [401, 401003],
+  DeviceNotFound: [404, 404001],
+  ModuleNotFound: [404, 404010],
+  DeviceNotOnline: [404, 404103],
+  OperationNotFound: [404, 404000],
+  MethodNotAllowed: [405, 405000],
+  DeviceAlreadyExists: [409, 409001],
+  ModuleAlreadyExistsOnDevice: [409, 409301],
+  PreconditionFailed: [412, 412001],
+  RequestEntityTooLarge: [413, 413000],
+  UnsupportedMediaType: [415, 415000],
+  ThrottlingException: [429, 429001],
+  ServerError: [500, 500001],
+  ServiceUnavailable: [503, 503001],
+  GatewayTimeout: [504, 504101],
+} as const;
+
+export type HubErrorCode = keyof typeof CODES;
+
+export class HubError extends Error {
+  readonly status: number;
+  readonly numericCode: number;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly code: HubErrorCode,
+    message: string,
+    headers: Record<string, string> = {},
+  ) {
+    super(message);
+    const [status, numericCode] = CODES[code];
+    this.status = status;
+    this.numericCode = numericCode;
+    this.headers = headers;
+  }
+}
+
+/** `Tracking ID:<hex>-G:0-TimeStamp:MM/DD/YYYY HH:MM:SS`, the shape the hub puts in ExceptionMessage. */
+export function trackingId(now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${p(now.getUTCMonth() + 1)}/${p(now.getUTCDate())}/${now.getUTCFullYear()} ${p(now.getUTCHours())}:${p(now.getUTCMinutes())}:${p(now.getUTCSeconds())}`;
+  return `Tracking ID:${randomBytes(16).toString('hex')}-G:0-TimeStamp:${stamp}`;
+}
+
+/** The body azure-iothub parses: `Message` split on `;`, code after `ErrorCode:`. */
+export function errorBody(error: HubError): string {
+  // The SDK splits Message on ';', so a ';' inside the text would cut it short.
+  const text = error.message.replaceAll(';', ',');
+  return JSON.stringify({
+    Message: `ErrorCode:${error.code};${text}`,
+    ExceptionMessage: trackingId(),
+  });
+}

@@ -1,0 +1,243 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JsonValue } from '@twinscope/twin';
+import { scopeCovers, verifySasToken, type SasContext } from '../auth/sas.ts';
+import { bulkOperations } from '../operations/bulk.ts';
+import { deviceOperations } from '../operations/devices.ts';
+import { moduleOperations } from '../operations/modules.ts';
+import { queryOperations } from '../operations/query.ts';
+import { twinOperationsTable } from '../operations/twins.ts';
+import type { Registry } from '../store/registry.ts';
+import { errorBody, HubError } from './errors.ts';
+import type { Operation, OperationResult } from './operation.ts';
+import type { Throttle } from './throttle.ts';
+
+export const MAX_BODY_BYTES = 256 * 1024;
+const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
+
+const OPERATIONS: Operation[] = [
+  ...deviceOperations,
+  ...moduleOperations,
+  ...twinOperationsTable,
+  ...queryOperations,
+  ...bulkOperations,
+];
+
+interface CompiledRoute {
+  operation: Operation;
+  segments: string[];
+}
+
+function splitPath(path: string): string[] {
+  // `GET /devices/` (the SDK's list call) and `/devices` are the same resource.
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  return trimmed.split('/').slice(1);
+}
+
+const ROUTES: CompiledRoute[] = OPERATIONS.map((operation) => ({
+  operation,
+  segments: splitPath(operation.path),
+}));
+
+function matchRoute(route: CompiledRoute, segments: string[]): Record<string, string> | undefined {
+  if (route.segments.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const pattern = route.segments[i]!;
+    const actual = segments[i]!;
+    if (pattern.startsWith('{')) {
+      if (!actual) return undefined;
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(actual);
+      } catch {
+        throw new HubError('ArgumentInvalid', 'The request path is not correctly URL-encoded.');
+      }
+      params[pattern.slice(1, -1)] = decoded;
+    } else if (pattern !== actual) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+function dispatch(
+  method: string,
+  path: string,
+): { operation: Operation; params: Record<string, string> } {
+  const segments = splitPath(path);
+  let pathMatched = false;
+  for (const route of ROUTES) {
+    const params = matchRoute(route, segments);
+    if (!params) continue;
+    if (route.operation.method === method) return { operation: route.operation, params };
+    pathMatched = true;
+  }
+  if (pathMatched) throw new HubError('MethodNotAllowed', `${method} is not supported on ${path}.`);
+  throw new HubError('OperationNotFound', `The emulator has no operation ${method} ${path}.`);
+}
+
+/** If-Match: quotes and a weak `W/` prefix removed; `*` kept. */
+export function parsePrecondition(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim().replace(/^W\//, '');
+  const unquoted =
+    value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1) : value;
+  if (!unquoted) throw new HubError('ArgumentInvalid', 'If-Match is empty.');
+  return unquoted;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      reject(
+        new HubError(
+          'RequestEntityTooLarge',
+          `Request bodies are limited to ${MAX_BODY_BYTES / 1024} KB.`,
+        ),
+      );
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.removeAllListeners('data');
+        reject(
+          new HubError(
+            'RequestEntityTooLarge',
+            `Request bodies are limited to ${MAX_BODY_BYTES / 1024} KB.`,
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function parseBody(text: string, contentType: string | undefined): JsonValue | undefined {
+  if (text.trim() === '') return undefined;
+  if (contentType !== undefined && !/\bjson\b/i.test(contentType)) {
+    throw new HubError(
+      'UnsupportedMediaType',
+      'Request bodies must be JSON (Content-Type: application/json).',
+    );
+  }
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    const detail = error instanceof SyntaxError ? `: ${error.message}` : '';
+    throw new HubError('IotHubFormatError', `The request body is not valid JSON${detail}.`);
+  }
+}
+
+function send(response: ServerResponse, result: OperationResult): void {
+  const headers: Record<string, string | number> = { ...result.headers };
+  if (result.body === undefined) {
+    response.writeHead(result.status, headers);
+    response.end();
+    return;
+  }
+  const payload = JSON.stringify(result.body);
+  headers['Content-Type'] = 'application/json; charset=utf-8';
+  headers['Content-Length'] = Buffer.byteLength(payload);
+  response.writeHead(result.status, headers);
+  response.end(payload);
+}
+
+function sendError(response: ServerResponse, error: HubError, close: boolean): void {
+  const payload = errorBody(error);
+  response.writeHead(error.status, {
+    ...error.headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(payload),
+    'iothub-errorcode': error.code,
+    ...(close ? { Connection: 'close' } : {}),
+  });
+  response.end(payload);
+}
+
+export interface ServiceApiOptions {
+  registry: Registry;
+  sas: SasContext;
+  throttle?: Throttle;
+  log?: (line: string) => void;
+}
+
+/**
+ * The service REST API as one request listener. Each request passes dispatch → auth →
+ * throttle → body → handler → serialize, and any failure leaves as an IoT Hub error body.
+ */
+export function createServiceApi(options: ServiceApiOptions) {
+  const { registry, sas, throttle } = options;
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const rawUrl = request.url ?? '/';
+    const queryAt = rawUrl.indexOf('?');
+    const path = queryAt >= 0 ? rawUrl.slice(0, queryAt) : rawUrl;
+    const query = new URLSearchParams(queryAt >= 0 ? rawUrl.slice(queryAt + 1) : '');
+    const method = request.method ?? 'GET';
+    let status: number;
+    try {
+      const apiVersion = query.get('api-version');
+      if (!apiVersion || !API_VERSION.test(apiVersion)) {
+        throw new HubError(
+          'InvalidProtocolVersion',
+          `api-version ${apiVersion === null ? 'is missing' : `'${apiVersion}' is not valid`}; use e.g. 2021-04-12.`,
+        );
+      }
+      const { operation, params } = dispatch(method, path);
+      const principal = verifySasToken(request.headers.authorization, sas);
+      if (!operation.rights.some((right) => principal.rights.has(right))) {
+        throw new HubError(
+          'IotHubUnauthorizedAccess',
+          `The ${principal.name} credential lacks ${operation.rights.join(' or ')} for ${operation.name}.`,
+        );
+      }
+      if (
+        principal.scope.length > 0 &&
+        !(operation.target && scopeCovers(principal.scope, operation.target(params)))
+      ) {
+        throw new HubError(
+          'IotHubUnauthorizedAccess',
+          `The token's scope does not cover ${operation.name}.`,
+        );
+      }
+      throttle?.check(operation.throttle);
+      const body = parseBody(await readBody(request), request.headers['content-type']);
+      const precondition = parsePrecondition(request.headers['if-match']);
+      const result = operation.handle({
+        registry,
+        params,
+        query,
+        headers: request.headers,
+        body,
+        precondition,
+        principal,
+      });
+      status = result.status;
+      send(response, result);
+    } catch (caught) {
+      const error =
+        caught instanceof HubError
+          ? caught
+          : new HubError('ServerError', 'The emulator failed to process the request.');
+      if (!(caught instanceof HubError)) {
+        console.error(
+          `${method} ${path} failed:`,
+          caught instanceof Error ? caught.message : caught,
+        );
+      }
+      status = error.status;
+      sendError(response, error, error.code === 'RequestEntityTooLarge');
+    }
+    if (options.log) {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      options.log(`${method} ${path} ${status} ${ms.toFixed(1)}ms`);
+    }
+  };
+}

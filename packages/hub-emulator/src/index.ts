@@ -1,0 +1,10 @@
+export {
+  startEmulator,
+  connectionString,
+  type EmulatorOptions,
+  type RunningEmulator,
+} from './emulator.ts';
+export { createSasToken, defaultPolicies, type Policy, type Right } from './auth/sas.ts';
+export { S1_LIMITS, type ThrottleLimits } from './http/throttle.ts';
+export type { ChangeEvent, ChangeLog } from './store/change-log.ts';
+export type { Registry } from './store/registry.ts';

@@ -1,0 +1,59 @@
+import { renderIdentity } from '../store/model.ts';
+import { deviceTarget, moduleTarget, type Operation } from '../http/operation.ts';
+
+export const moduleOperations: Operation[] = [
+  {
+    name: 'list-modules',
+    method: 'GET',
+    path: '/devices/{deviceId}/modules',
+    rights: ['RegistryRead'],
+    throttle: 'identity',
+    target: deviceTarget,
+    handle({ registry, params }) {
+      return { status: 200, body: registry.listModules(params['deviceId']!).map(renderIdentity) };
+    },
+  },
+  {
+    name: 'get-module',
+    method: 'GET',
+    path: '/devices/{deviceId}/modules/{moduleId}',
+    rights: ['RegistryRead'],
+    throttle: 'identity',
+    target: moduleTarget,
+    handle({ registry, params }) {
+      return {
+        status: 200,
+        body: renderIdentity(registry.getModule(params['deviceId']!, params['moduleId']!)),
+      };
+    },
+  },
+  {
+    name: 'put-module',
+    method: 'PUT',
+    path: '/devices/{deviceId}/modules/{moduleId}',
+    rights: ['RegistryWrite'],
+    throttle: 'identity',
+    target: moduleTarget,
+    handle({ registry, params, body, precondition }) {
+      const deviceId = params['deviceId']!;
+      const moduleId = params['moduleId']!;
+      const record =
+        precondition === undefined
+          ? registry.createModule(deviceId, moduleId, body)
+          : registry.updateModule(deviceId, moduleId, body, precondition);
+      return { status: 200, body: renderIdentity(record) };
+    },
+  },
+  {
+    name: 'delete-module',
+    method: 'DELETE',
+    path: '/devices/{deviceId}/modules/{moduleId}',
+    rights: ['RegistryWrite'],
+    throttle: 'identity',
+    target: moduleTarget,
+    handle({ registry, params, precondition }) {
+      registry.deleteModule(params['deviceId']!, params['moduleId']!, precondition);
+      return { status: 204 };
+    },
+  },
+];

@@ -1,0 +1,38 @@
+import { isJsonObject } from '@twinscope/twin';
+import { HubError } from '../http/errors.ts';
+import type { Operation } from '../http/operation.ts';
+import { runQuery } from '../query/engine.ts';
+
+export const queryOperations: Operation[] = [
+  {
+    name: 'query-twins',
+    method: 'POST',
+    path: '/devices/query',
+    rights: ['ServiceConnect', 'RegistryRead'],
+    throttle: 'query',
+    handle({ registry, body, headers }) {
+      if (!isJsonObject(body) || typeof body['query'] !== 'string') {
+        throw new HubError('ArgumentInvalid', 'The body must be {"query": "<SELECT …>"}.');
+      }
+      const sizeHeader = headers['x-ms-max-item-count'];
+      let pageSize: number | undefined;
+      if (typeof sizeHeader === 'string') {
+        pageSize = Number(sizeHeader);
+        if (!Number.isInteger(pageSize) || pageSize < 1) {
+          throw new HubError(
+            'ArgumentInvalid',
+            'x-ms-max-item-count must be a positive whole number.',
+          );
+        }
+      }
+      const continuation = headers['x-ms-continuation'];
+      const page = runQuery(registry, body['query'], {
+        ...(pageSize !== undefined ? { pageSize } : {}),
+        ...(typeof continuation === 'string' && continuation ? { continuation } : {}),
+      });
+      const responseHeaders: Record<string, string> = { 'x-ms-item-type': page.itemType };
+      if (page.continuation) responseHeaders['x-ms-continuation'] = page.continuation;
+      return { status: 200, body: page.items, headers: responseHeaders };
+    },
+  },
+];

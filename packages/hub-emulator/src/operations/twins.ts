@@ -1,0 +1,75 @@
+import { renderTwin } from '../store/twin-render.ts';
+import {
+  deviceTarget,
+  moduleTarget,
+  type Operation,
+  type OperationContext,
+} from '../http/operation.ts';
+
+// Reading twins and running queries: ServiceConnect, or RegistryRead (as the hub's
+// "IoT Hub Registry Reader" data role allows). Writing twins: ServiceConnect.
+const read = ['ServiceConnect', 'RegistryRead'] as Operation['rights'];
+const write = ['ServiceConnect'] as Operation['rights'];
+
+const moduleId = (context: OperationContext) => context.params['moduleId'];
+
+function twinOperations(path: string, target: Operation['target']): Operation[] {
+  const suffix = path.includes('modules') ? 'module-twin' : 'device-twin';
+  return [
+    {
+      name: `get-${suffix}`,
+      method: 'GET',
+      path,
+      rights: read,
+      throttle: 'twinRead',
+      target,
+      handle: (context) => ({
+        status: 200,
+        body: renderTwin(context.registry.getTwin(context.params['deviceId']!, moduleId(context))),
+      }),
+    },
+    {
+      name: `patch-${suffix}`,
+      method: 'PATCH',
+      path,
+      rights: write,
+      throttle: 'twinUpdate',
+      target,
+      handle: (context) => ({
+        status: 200,
+        body: renderTwin(
+          context.registry.patchTwin(
+            context.params['deviceId']!,
+            moduleId(context),
+            context.body,
+            context.precondition,
+          ),
+        ),
+      }),
+    },
+    {
+      name: `replace-${suffix}`,
+      method: 'PUT',
+      path,
+      rights: write,
+      throttle: 'twinUpdate',
+      target,
+      handle: (context) => ({
+        status: 200,
+        body: renderTwin(
+          context.registry.replaceTwin(
+            context.params['deviceId']!,
+            moduleId(context),
+            context.body,
+            context.precondition,
+          ),
+        ),
+      }),
+    },
+  ];
+}
+
+export const twinOperationsTable: Operation[] = [
+  ...twinOperations('/twins/{deviceId}', deviceTarget),
+  ...twinOperations('/twins/{deviceId}/modules/{moduleId}', moduleTarget),
+];

@@ -1,0 +1,55 @@
+import type { JsonObject } from '@twinscope/twin';
+
+export type ChangeSource = 'twinChangeEvents' | 'deviceLifecycleEvents';
+export type ChangeOperation =
+  'updateTwin' | 'replaceTwin' | 'createDeviceIdentity' | 'deleteDeviceIdentity';
+
+/** One entry of the hub's ordered internal change log. */
+export interface ChangeEvent {
+  sequenceNumber: number;
+  enqueuedTime: string;
+  source: ChangeSource;
+  opType: ChangeOperation;
+  deviceId: string;
+  moduleId?: string;
+  /** In IoT Hub's notification format: changed sections for updates, the twin otherwise. */
+  body: JsonObject;
+  /** For desired changes: the patch as the device receives it (nulls for removed keys). */
+  desiredPatch?: JsonObject;
+}
+
+export type ChangeListener = (event: ChangeEvent) => void;
+
+/**
+ * Keeps the most recent changes in order and tells listeners about new ones. Later
+ * endpoints (MQTT desired notifications, the Event Hubs-compatible endpoint) read it.
+ */
+export class ChangeLog {
+  private readonly recent: ChangeEvent[] = [];
+  private readonly listeners = new Set<ChangeListener>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  publish(event: ChangeEvent): void {
+    this.recent.push(event);
+    if (this.recent.length > this.capacity)
+      this.recent.splice(0, this.recent.length - this.capacity);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error('change listener failed:', error instanceof Error ? error.message : error);
+      }
+    }
+  }
+
+  /** Changes after `sequenceNumber` that are still held. */
+  since(sequenceNumber: number): ChangeEvent[] {
+    return this.recent.filter((event) => event.sequenceNumber > sequenceNumber);
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

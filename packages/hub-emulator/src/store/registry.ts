@@ -1,0 +1,720 @@
+import {
+  applyObjectPatch,
+  emptySection,
+  isJsonObject,
+  patchSection,
+  replaceSection,
+  stripReadOnly,
+  validateSection,
+  validateSectionPatch,
+  type JsonObject,
+  type JsonValue,
+  type TwinSectionName,
+  type TwinViolation,
+} from '@twinscope/twin';
+import { HubError } from '../http/errors.ts';
+import { ChangeLog, type ChangeEvent } from './change-log.ts';
+import {
+  checkBodyId,
+  checkId,
+  parseAuthentication,
+  parseStatus,
+  parseStatusReason,
+  requireObject,
+} from './identity-input.ts';
+import { NEVER_TIME, type IdentityRecord } from './model.ts';
+import type { Counters, Operation, Persistence } from './persistence.ts';
+import { renderTwin } from './twin-render.ts';
+
+interface DeviceEntry {
+  device: IdentityRecord;
+  modules: Map<string, IdentityRecord>;
+}
+
+/** A precondition from If-Match: undefined (none), '*' (any), or an etag. */
+export type Precondition = string | undefined;
+
+export interface RegistryStatistics {
+  totalDeviceCount: number;
+  enabledDeviceCount: number;
+  disabledDeviceCount: number;
+}
+
+const TWIN_ROOT_FIELDS = new Set([
+  'deviceId',
+  'moduleId',
+  'etag',
+  'deviceEtag',
+  'version',
+  'status',
+  'statusReason',
+  'statusUpdateTime',
+  'connectionState',
+  'lastActivityTime',
+  'cloudToDeviceMessageCount',
+  'authenticationType',
+  'x509Thumbprint',
+  'modelId',
+  'capabilities',
+  'deviceScope',
+  'parentScopes',
+]);
+
+function violationError(violations: TwinViolation[]): HubError {
+  const detail = violations
+    .slice(0, 5)
+    .map((v) => `${v.path}: ${v.message}`)
+    .join(' ');
+  return new HubError('ArgumentInvalid', `The twin breaks IoT Hub's rules. ${detail}`);
+}
+
+function checkSection(section: TwinSectionName, patch: JsonObject, result: JsonObject): void {
+  const violations = validateSectionPatch(section, patch, result);
+  if (violations.length > 0) throw violationError(violations);
+}
+
+function matches(etag: string, precondition: Precondition): boolean {
+  return precondition === undefined || precondition === '*' || precondition === etag;
+}
+
+/**
+ * The identity registry and twins: every rule of the service API lives here, transport
+ * free. Each successful write is committed to persistence before it returns.
+ */
+export class Registry {
+  private readonly entries = new Map<string, DeviceEntry>();
+  private counters: Counters = { etag: 0, sequence: 0 };
+  private moduleCount = 0;
+  private pending:
+    { operations: Operation[]; events: Omit<ChangeEvent, 'sequenceNumber'>[] } | undefined;
+
+  constructor(
+    private readonly persistence: Persistence,
+    readonly changes: ChangeLog = new ChangeLog(),
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.reload();
+  }
+
+  private reload(): void {
+    const loaded = this.persistence.load();
+    this.entries.clear();
+    this.moduleCount = 0;
+    this.counters = loaded.counters;
+    for (const record of loaded.records.filter((r) => r.moduleId === undefined)) {
+      this.entries.set(record.deviceId, { device: record, modules: new Map() });
+    }
+    for (const record of loaded.records) {
+      if (record.moduleId === undefined) continue;
+      this.entries.get(record.deviceId)?.modules.set(record.moduleId, record);
+      this.moduleCount++;
+    }
+  }
+
+  // ---- bookkeeping -------------------------------------------------------------------
+
+  private nextCounter(): number {
+    this.counters = { ...this.counters, etag: this.counters.etag + 1 };
+    return this.counters.etag;
+  }
+
+  private identityEtag(): string {
+    return Buffer.from(String(this.nextCounter())).toString('base64');
+  }
+
+  private twinEtag(): string {
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigUInt64BE(BigInt(this.nextCounter()));
+    return bytes.toString('base64');
+  }
+
+  private generationId(): string {
+    const ticks = BigInt(this.clock().getTime()) * 10_000n + 621_355_968_000_000_000n;
+    return `${ticks + BigInt(this.nextCounter() % 10_000)}`;
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  private commit(
+    operations: Operation[],
+    events: Omit<ChangeEvent, 'sequenceNumber'>[] = [],
+  ): void {
+    if (this.pending) {
+      this.pending.operations.push(...operations);
+      this.pending.events.push(...events);
+      return;
+    }
+    const published = events.map((event) => {
+      this.counters = { ...this.counters, sequence: this.counters.sequence + 1 };
+      return { ...event, sequenceNumber: this.counters.sequence };
+    });
+    try {
+      this.persistence.commit({ counters: this.counters, operations });
+    } catch (error) {
+      // Memory already holds the change; go back to what is durable so nothing is half-applied.
+      console.error('could not persist a change:', error instanceof Error ? error.message : error);
+      this.reload();
+      throw new HubError(
+        'ServiceUnavailable',
+        'The emulator could not store the change; nothing was applied.',
+      );
+    }
+    for (const event of published) this.changes.publish(event);
+  }
+
+  private lifecycle(
+    record: IdentityRecord,
+    opType: 'createDeviceIdentity' | 'deleteDeviceIdentity',
+  ): Omit<ChangeEvent, 'sequenceNumber'> {
+    const twin = renderTwin(record);
+    return {
+      enqueuedTime: this.now(),
+      source: 'deviceLifecycleEvents',
+      opType,
+      deviceId: record.deviceId,
+      ...(record.moduleId !== undefined ? { moduleId: record.moduleId } : {}),
+      body: {
+        deviceId: twin['deviceId'] ?? null,
+        ...(record.moduleId !== undefined ? { moduleId: record.moduleId } : {}),
+        etag: twin['etag'] ?? null,
+        version: twin['version'] ?? null,
+        properties: twin['properties'] ?? null,
+      },
+    };
+  }
+
+  // ---- reads -------------------------------------------------------------------------
+
+  private entry(deviceId: string): DeviceEntry {
+    const entry = this.entries.get(deviceId);
+    if (!entry) throw new HubError('DeviceNotFound', `Device ${deviceId} not found.`);
+    return entry;
+  }
+
+  private identity(deviceId: string, moduleId?: string): IdentityRecord {
+    const entry = this.entry(deviceId);
+    if (moduleId === undefined) return entry.device;
+    const module = entry.modules.get(moduleId);
+    if (!module) {
+      throw new HubError('ModuleNotFound', `Module ${moduleId} not found on device ${deviceId}.`);
+    }
+    return module;
+  }
+
+  getDevice(deviceId: string): IdentityRecord {
+    return this.identity(deviceId);
+  }
+
+  getModule(deviceId: string, moduleId: string): IdentityRecord {
+    return this.identity(deviceId, moduleId);
+  }
+
+  findIdentity(deviceId: string, moduleId?: string): IdentityRecord | undefined {
+    const entry = this.entries.get(deviceId);
+    return moduleId === undefined ? entry?.device : entry?.modules.get(moduleId);
+  }
+
+  listDevices(top?: number): IdentityRecord[] {
+    const out: IdentityRecord[] = [];
+    for (const entry of this.entries.values()) {
+      if (top !== undefined && out.length >= top) break;
+      out.push(entry.device);
+    }
+    return out;
+  }
+
+  listModules(deviceId: string): IdentityRecord[] {
+    return [...this.entry(deviceId).modules.values()];
+  }
+
+  /** Every device record, in creation order. */
+  devices(): IdentityRecord[] {
+    const out: IdentityRecord[] = new Array(this.entries.size);
+    let i = 0;
+    for (const entry of this.entries.values()) out[i++] = entry.device;
+    return out;
+  }
+
+  /** Every module record, grouped by device in creation order. */
+  modules(): IdentityRecord[] {
+    const out: IdentityRecord[] = [];
+    for (const entry of this.entries.values()) for (const m of entry.modules.values()) out.push(m);
+    return out;
+  }
+
+  get deviceCount(): number {
+    return this.entries.size;
+  }
+
+  get totalModules(): number {
+    return this.moduleCount;
+  }
+
+  statistics(): RegistryStatistics {
+    let enabled = 0;
+    for (const entry of this.entries.values()) if (entry.device.status === 'enabled') enabled++;
+    return {
+      totalDeviceCount: this.entries.size,
+      enabledDeviceCount: enabled,
+      disabledDeviceCount: this.entries.size - enabled,
+    };
+  }
+
+  get sequenceNumber(): number {
+    return this.counters.sequence;
+  }
+
+  // ---- identities --------------------------------------------------------------------
+
+  private newRecord(
+    deviceId: string,
+    moduleId: string | undefined,
+    body: JsonObject,
+  ): IdentityRecord {
+    const record: IdentityRecord = {
+      deviceId,
+      ...(moduleId !== undefined ? { moduleId } : {}),
+      generationId: this.generationId(),
+      etag: this.identityEtag(),
+      status: moduleId === undefined ? parseStatus(body['status']) : 'enabled',
+      statusReason: moduleId === undefined ? parseStatusReason(body['statusReason']) : null,
+      statusUpdatedTime: NEVER_TIME,
+      connectionState: 'Disconnected',
+      connectionStateUpdatedTime: NEVER_TIME,
+      lastActivityTime: NEVER_TIME,
+      cloudToDeviceMessageCount: 0,
+      authentication: parseAuthentication(body['authentication']),
+      twin: {
+        version: 1,
+        etag: this.twinEtag(),
+        tags: {},
+        desired: emptySection(),
+        reported: emptySection(),
+        modelId: '',
+      },
+    };
+    if (moduleId === undefined) {
+      this.applyDeviceExtras(record, body);
+    } else {
+      record.managedBy = this.parseManagedBy(body['managedBy']);
+    }
+    return record;
+  }
+
+  private parseManagedBy(value: JsonValue | undefined): string | null {
+    if (value === undefined || value === null || value === '') return null;
+    if (typeof value !== 'string' || value.length > 128) {
+      throw new HubError(
+        'ArgumentInvalid',
+        'managedBy must be a string of at most 128 characters.',
+      );
+    }
+    return value;
+  }
+
+  private applyDeviceExtras(record: IdentityRecord, body: JsonObject): void {
+    const capabilities = body['capabilities'];
+    const iotEdge = isJsonObject(capabilities) && capabilities['iotEdge'] === true;
+    record.capabilities = { iotEdge };
+    const scope = body['deviceScope'];
+    if (typeof scope === 'string' && scope) record.deviceScope = scope;
+    else if (iotEdge && !record.deviceScope) {
+      record.deviceScope = `ms-azure-iot-edge://${record.deviceId}-${record.generationId}`;
+    }
+    const parents = body['parentScopes'];
+    record.parentScopes = Array.isArray(parents)
+      ? parents.filter((p): p is string => typeof p === 'string')
+      : [];
+  }
+
+  /** `PUT /devices/{id}` without If-Match: create. */
+  createDevice(deviceId: string, input: JsonValue | undefined): IdentityRecord {
+    checkId('device', deviceId);
+    const body = requireObject(input, 'device');
+    checkBodyId(body, 'deviceId', deviceId);
+    if (this.entries.has(deviceId)) {
+      throw new HubError(
+        'DeviceAlreadyExists',
+        `A device with ID '${deviceId}' is already registered.`,
+      );
+    }
+    const record = this.newRecord(deviceId, undefined, body);
+    this.entries.set(deviceId, { device: record, modules: new Map() });
+    this.commit([{ put: record }], [this.lifecycle(record, 'createDeviceIdentity')]);
+    return record;
+  }
+
+  /** `PUT /devices/{id}` with If-Match: a full replace of the identity's settable fields. */
+  updateDevice(
+    deviceId: string,
+    input: JsonValue | undefined,
+    precondition: Precondition,
+  ): IdentityRecord {
+    checkId('device', deviceId);
+    const body = requireObject(input, 'device');
+    checkBodyId(body, 'deviceId', deviceId);
+    const current = this.entry(deviceId).device;
+    if (!matches(current.etag, precondition)) {
+      throw new HubError('PreconditionFailed', `The etag of device ${deviceId} does not match.`);
+    }
+    const status = parseStatus(body['status']);
+    const next: IdentityRecord = {
+      ...current,
+      status,
+      statusReason: parseStatusReason(body['statusReason']),
+      statusUpdatedTime: status !== current.status ? this.now() : current.statusUpdatedTime,
+      authentication: parseAuthentication(body['authentication']),
+      etag: this.identityEtag(),
+    };
+    this.applyDeviceExtras(next, body);
+    this.entry(deviceId).device = next;
+    this.commit([{ put: next }]);
+    return next;
+  }
+
+  deleteDevice(deviceId: string, precondition: Precondition): void {
+    const entry = this.entry(deviceId);
+    if (!matches(entry.device.etag, precondition)) {
+      throw new HubError('PreconditionFailed', `The etag of device ${deviceId} does not match.`);
+    }
+    this.entries.delete(deviceId);
+    this.moduleCount -= entry.modules.size;
+    this.commit([{ delete: { deviceId } }], [this.lifecycle(entry.device, 'deleteDeviceIdentity')]);
+  }
+
+  createModule(deviceId: string, moduleId: string, input: JsonValue | undefined): IdentityRecord {
+    checkId('module', moduleId);
+    const body = requireObject(input, 'module');
+    checkBodyId(body, 'deviceId', deviceId);
+    checkBodyId(body, 'moduleId', moduleId);
+    const entry = this.entry(deviceId);
+    if (entry.modules.has(moduleId)) {
+      throw new HubError(
+        'ModuleAlreadyExistsOnDevice',
+        `A module with ID '${moduleId}' is already registered on device '${deviceId}'.`,
+      );
+    }
+    if (entry.modules.size >= 50) {
+      throw new HubError(
+        'ArgumentInvalid',
+        `Device ${deviceId} already has 50 modules, the most IoT Hub allows.`,
+      );
+    }
+    const record = this.newRecord(deviceId, moduleId, body);
+    entry.modules.set(moduleId, record);
+    this.moduleCount++;
+    this.commit([{ put: record }], [this.lifecycle(record, 'createDeviceIdentity')]);
+    return record;
+  }
+
+  updateModule(
+    deviceId: string,
+    moduleId: string,
+    input: JsonValue | undefined,
+    precondition: Precondition,
+  ): IdentityRecord {
+    const body = requireObject(input, 'module');
+    checkBodyId(body, 'deviceId', deviceId);
+    checkBodyId(body, 'moduleId', moduleId);
+    const current = this.identity(deviceId, moduleId);
+    if (!matches(current.etag, precondition)) {
+      throw new HubError('PreconditionFailed', `The etag of module ${moduleId} does not match.`);
+    }
+    const next: IdentityRecord = {
+      ...current,
+      managedBy: this.parseManagedBy(body['managedBy']),
+      authentication: parseAuthentication(body['authentication']),
+      etag: this.identityEtag(),
+    };
+    this.entry(deviceId).modules.set(moduleId, next);
+    this.commit([{ put: next }]);
+    return next;
+  }
+
+  deleteModule(deviceId: string, moduleId: string, precondition: Precondition): void {
+    const current = this.identity(deviceId, moduleId);
+    if (!matches(current.etag, precondition)) {
+      throw new HubError('PreconditionFailed', `The etag of module ${moduleId} does not match.`);
+    }
+    this.entry(deviceId).modules.delete(moduleId);
+    this.moduleCount--;
+    this.commit(
+      [{ delete: { deviceId, moduleId } }],
+      [this.lifecycle(current, 'deleteDeviceIdentity')],
+    );
+  }
+
+  // ---- twins -------------------------------------------------------------------------
+
+  getTwin(deviceId: string, moduleId?: string): IdentityRecord {
+    return this.identity(deviceId, moduleId);
+  }
+
+  private store(record: IdentityRecord): void {
+    const entry = this.entry(record.deviceId);
+    if (record.moduleId === undefined) entry.device = record;
+    else entry.modules.set(record.moduleId, record);
+  }
+
+  private parseTwinBody(input: JsonValue | undefined): {
+    tags?: JsonObject | null;
+    desired?: JsonObject | null;
+  } {
+    const body = requireObject(input, 'twin');
+    for (const key of Object.keys(body)) {
+      if (key !== 'tags' && key !== 'properties' && !TWIN_ROOT_FIELDS.has(key)) {
+        throw new HubError(
+          'ArgumentInvalid',
+          `Unknown twin field '${key}': only tags and properties.desired can be written.`,
+        );
+      }
+    }
+    const out: { tags?: JsonObject | null; desired?: JsonObject | null } = {};
+    const tags = body['tags'];
+    if (tags !== undefined) {
+      if (tags !== null && !isJsonObject(tags))
+        throw new HubError('ArgumentInvalid', 'tags must be an object.');
+      out.tags = tags;
+    }
+    const properties = body['properties'];
+    if (properties !== undefined && properties !== null) {
+      if (!isJsonObject(properties))
+        throw new HubError('ArgumentInvalid', 'properties must be an object.');
+      for (const key of Object.keys(properties)) {
+        if (key === 'reported') {
+          throw new HubError(
+            'ArgumentInvalid',
+            'Reported properties can only be written by the device or module.',
+          );
+        }
+        if (key !== 'desired')
+          throw new HubError('ArgumentInvalid', `Unknown properties section '${key}'.`);
+      }
+      const desired = properties['desired'];
+      if (desired !== undefined) {
+        if (desired !== null && !isJsonObject(desired)) {
+          throw new HubError('ArgumentInvalid', 'properties.desired must be an object.');
+        }
+        out.desired = desired === null ? null : stripReadOnly(desired);
+      }
+    }
+    return out;
+  }
+
+  private twinPrecondition(record: IdentityRecord, precondition: Precondition): void {
+    if (!matches(record.twin.etag, precondition)) {
+      const who =
+        record.moduleId === undefined ? `device ${record.deviceId}` : `module ${record.moduleId}`;
+      throw new HubError(
+        'PreconditionFailed',
+        `The twin etag of ${who} does not match; it was changed by someone else.`,
+      );
+    }
+  }
+
+  /** `PATCH /twins/{id}`: merge tags and desired properties; null deletes. */
+  patchTwin(
+    deviceId: string,
+    moduleId: string | undefined,
+    input: JsonValue | undefined,
+    precondition: Precondition,
+  ): IdentityRecord {
+    const current = this.identity(deviceId, moduleId);
+    const patch = this.parseTwinBody(input);
+    this.twinPrecondition(current, precondition);
+    if (patch.tags === undefined && patch.desired === undefined) return current;
+
+    const at = this.now();
+    const twin = { ...current.twin };
+    const body: JsonObject = {};
+    let desiredPatch: JsonObject | undefined;
+    if (patch.tags !== undefined) {
+      const tagPatch =
+        patch.tags ?? Object.fromEntries(Object.keys(twin.tags).map((k) => [k, null]));
+      const tags = applyObjectPatch(twin.tags, tagPatch);
+      checkSection('tags', tagPatch, tags);
+      twin.tags = tags;
+      body['tags'] = tagPatch;
+    }
+    if (patch.desired !== undefined) {
+      // Clearing desired tells devices which keys went away: an explicit null for each.
+      desiredPatch =
+        patch.desired ?? Object.fromEntries(Object.keys(twin.desired.values).map((k) => [k, null]));
+      const values = applyObjectPatch(twin.desired.values, desiredPatch);
+      checkSection('desired', desiredPatch, values);
+      twin.desired = patchSection(twin.desired, desiredPatch, { at, trackVersion: true });
+      body['properties'] = {
+        desired: {
+          ...desiredPatch,
+          $metadata: twin.desired.metadata,
+          $version: twin.desired.version,
+        },
+      };
+    }
+    twin.version += 1;
+    twin.etag = this.twinEtag();
+    const next = { ...current, twin };
+    this.store(next);
+    this.commit(
+      [{ put: next }],
+      [
+        {
+          enqueuedTime: at,
+          source: 'twinChangeEvents',
+          opType: 'updateTwin',
+          deviceId,
+          ...(moduleId !== undefined ? { moduleId } : {}),
+          body: { version: twin.version, ...body },
+          ...(desiredPatch
+            ? { desiredPatch: { ...desiredPatch, $version: twin.desired.version } }
+            : {}),
+        },
+      ],
+    );
+    return next;
+  }
+
+  /** `PUT /twins/{id}`: replace tags and desired properties wholesale. */
+  replaceTwin(
+    deviceId: string,
+    moduleId: string | undefined,
+    input: JsonValue | undefined,
+    precondition: Precondition,
+  ): IdentityRecord {
+    const current = this.identity(deviceId, moduleId);
+    const replacement = this.parseTwinBody(input);
+    this.twinPrecondition(current, precondition);
+    const tags = replacement.tags ?? {};
+    const desired = replacement.desired ?? {};
+    const violations = [...validateSection('tags', tags), ...validateSection('desired', desired)];
+    if (violations.length > 0) throw violationError(violations);
+
+    const at = this.now();
+    const removed = Object.fromEntries(
+      Object.keys(current.twin.desired.values)
+        .filter((key) => !Object.hasOwn(desired, key))
+        .map((key) => [key, null]),
+    );
+    const twin = {
+      ...current.twin,
+      tags,
+      desired: replaceSection(current.twin.desired, desired, { at, trackVersion: true }),
+      version: current.twin.version + 1,
+      etag: this.twinEtag(),
+    };
+    const next = { ...current, twin };
+    this.store(next);
+    this.commit(
+      [{ put: next }],
+      [
+        {
+          enqueuedTime: at,
+          source: 'twinChangeEvents',
+          opType: 'replaceTwin',
+          deviceId,
+          ...(moduleId !== undefined ? { moduleId } : {}),
+          body: renderTwin(next),
+          desiredPatch: { ...removed, ...twin.desired.values, $version: twin.desired.version },
+        },
+      ],
+    );
+    return next;
+  }
+
+  /** A reported-properties patch from the device or module itself (MQTT, seeding). */
+  patchReported(deviceId: string, moduleId: string | undefined, input: JsonValue): IdentityRecord {
+    const current = this.identity(deviceId, moduleId);
+    if (!isJsonObject(input))
+      throw new HubError('ArgumentInvalid', 'A reported patch must be a JSON object.');
+    const patch = stripReadOnly(input);
+    const values = applyObjectPatch(current.twin.reported.values, patch);
+    checkSection('reported', patch, values);
+    const at = this.now();
+    const reported = patchSection(current.twin.reported, patch, { at, trackVersion: false });
+    const twin = {
+      ...current.twin,
+      reported,
+      version: current.twin.version + 1,
+      etag: this.twinEtag(),
+    };
+    const next = { ...current, twin };
+    this.store(next);
+    this.commit(
+      [{ put: next }],
+      [
+        {
+          enqueuedTime: at,
+          source: 'twinChangeEvents',
+          opType: 'updateTwin',
+          deviceId,
+          ...(moduleId !== undefined ? { moduleId } : {}),
+          body: {
+            version: twin.version,
+            properties: {
+              reported: { ...patch, $metadata: reported.metadata, $version: reported.version },
+            },
+          },
+        },
+      ],
+    );
+    return next;
+  }
+
+  // ---- bulk and seeding --------------------------------------------------------------
+
+  /**
+   * Runs several writes as one durable transaction: the callback's commits are gathered
+   * and written together, so a crash keeps all of them or none.
+   */
+  batch<T>(work: () => T): T {
+    if (this.pending) return work();
+    this.pending = { operations: [], events: [] };
+    let result: T;
+    try {
+      result = work();
+    } finally {
+      const { operations, events } = this.pending;
+      this.pending = undefined;
+      if (operations.length > 0) this.commit(operations, events);
+    }
+    return result;
+  }
+
+  /** Replaces the whole state with freshly built records (fast seeding of large fleets). */
+  loadFleet(records: IdentityRecord[]): void {
+    for (const record of records) {
+      const entry = this.entries.get(record.deviceId);
+      if (record.moduleId === undefined) {
+        this.entries.set(record.deviceId, { device: record, modules: entry?.modules ?? new Map() });
+      } else {
+        entry?.modules.set(record.moduleId, record);
+        this.moduleCount++;
+      }
+    }
+    this.persistence.rewrite(this.allRecords(), this.counters);
+  }
+
+  /** Builds a device or module record without storing it (for `loadFleet`). */
+  buildRecord(deviceId: string, moduleId: string | undefined, body: JsonObject): IdentityRecord {
+    if (moduleId === undefined) checkId('device', deviceId);
+    else checkId('module', moduleId);
+    return this.newRecord(deviceId, moduleId, body);
+  }
+
+  *allRecords(): Iterable<IdentityRecord> {
+    for (const entry of this.entries.values()) {
+      yield entry.device;
+      yield* entry.modules.values();
+    }
+  }
+
+  compact(): void {
+    this.persistence.rewrite(this.allRecords(), this.counters);
+  }
+
+  close(): void {
+    this.persistence.close();
+  }
+}

@@ -1,0 +1,2 @@
+export { registryFor } from './sdk-registry.ts';
+export { rawClient, type RawResponse } from './raw-client.ts';

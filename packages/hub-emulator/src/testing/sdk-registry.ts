@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import { request as httpsRequest, Agent } from 'node:https';
+import iothub from 'azure-iothub';
+
+const { ConnectionString, Registry, SharedAccessSignature } = iothub;
+const require = createRequire(import.meta.url);
+// The SDK's own REST client and HTTP base class, unmodified: RestApiClient accepts a
+// request builder, which is how a test reaches a hub on a port other than 443.
+const { RestApiClient } = require('azure-iothub/dist/common-http/rest_api_client') as {
+  RestApiClient: new (config: object, userAgent: string, httpRequestBuilder?: unknown) => object;
+};
+const { Http } = require('azure-iothub/dist/common-http/http') as {
+  Http: new () => { buildRequest(...args: unknown[]): unknown; setOptions(options: unknown): void };
+};
+const sdkVersion = (require('azure-iothub/package.json') as { version: string }).version;
+
+type Done = (...args: unknown[]) => void;
+
+/** The SDK's Http, told which port to dial and which CA to trust. */
+class PortHttp extends Http {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly hostName: string,
+    private readonly port: number,
+    ca: string,
+  ) {
+    super();
+    this.agent = new Agent({ keepAlive: true, ca });
+  }
+
+  override setOptions(options: unknown): void {
+    super.setOptions({ ...(options as object), http: { agent: this.agent } });
+  }
+
+  override buildRequest(
+    method: unknown,
+    path: unknown,
+    headers: unknown,
+    _host: unknown,
+    ...rest: unknown[]
+  ): unknown {
+    const done = rest[rest.length - 1] as Done;
+    return super.buildRequest(
+      method,
+      path,
+      headers,
+      this.hostName,
+      { port: this.port, request: httpsRequest },
+      done,
+    );
+  }
+}
+
+/**
+ * An unmodified azure-iothub Registry for a connection string whose HostName may carry a
+ * port (`localhost:8443`), trusting the given CA. Everything else is the SDK's own code.
+ */
+export function registryFor(connectionString: string, ca: string): iothub.Registry {
+  const cn = ConnectionString.parse(connectionString);
+  const { HostName, SharedAccessKeyName, SharedAccessKey } = cn;
+  if (!HostName || !SharedAccessKeyName || !SharedAccessKey) {
+    throw new Error(
+      'The connection string needs HostName, SharedAccessKeyName and SharedAccessKey.',
+    );
+  }
+  const [hostName, portText] = HostName.split(':') as [string, string | undefined];
+  const config = {
+    host: HostName,
+    sharedAccessSignature: SharedAccessSignature.create(
+      HostName,
+      SharedAccessKeyName,
+      SharedAccessKey,
+      Date.now(),
+    ),
+  };
+  const http = new PortHttp(hostName, portText ? Number(portText) : 443, ca);
+  const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
+  return new Registry(config as never, rest as never);
+}
