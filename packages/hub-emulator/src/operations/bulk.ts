@@ -43,6 +43,12 @@ function twinPatch(item: JsonObject): JsonObject | undefined {
   return Object.keys(patch).length > 0 ? patch : undefined;
 }
 
+/** The hub reads property names case-insensitively (the SDK sends `etag`, the schema says `eTag`). */
+function field(item: JsonObject, name: string): JsonValue | undefined {
+  const key = Object.keys(item).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : item[key];
+}
+
 function etagOf(value: JsonValue | undefined): string | undefined {
   return typeof value === 'string' && value
     ? value.replace(/^W\//, '').replace(/^"|"$/g, '')
@@ -99,13 +105,13 @@ function applyItem(
       update('*');
       break;
     case 'updateifmatchetag':
-      update(requireEtag(item['eTag'], 'eTag'));
+      update(requireEtag(field(item, 'eTag'), 'eTag'));
       break;
     case 'delete':
       remove('*');
       return;
     case 'deleteifmatchetag':
-      remove(requireEtag(item['eTag'], 'eTag'));
+      remove(requireEtag(field(item, 'eTag'), 'eTag'));
       return;
     case 'updatetwin':
       registry.patchTwin(deviceId, moduleId, patch ?? {}, '*');
@@ -115,7 +121,7 @@ function applyItem(
         deviceId,
         moduleId,
         patch ?? {},
-        requireEtag(item['twinETag'], 'twinETag'),
+        requireEtag(field(item, 'twinETag'), 'twinETag'),
       );
       return;
     default:
