@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { defaultPolicies, type Policy } from './auth/sas.ts';
+import { defaultPolicies, SasCache, type Policy } from './auth/sas.ts';
 import { loadOrCreateTls, type TlsMaterial } from './certs.ts';
 import { createServiceApi } from './http/server.ts';
 import { S1_LIMITS, Throttle, type ThrottleLimits } from './http/throttle.ts';
@@ -96,6 +96,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       identityKeys: (deviceId, moduleId) =>
         registry.findIdentity(deviceId, moduleId)?.authentication.symmetricKey,
       now: Date.now,
+      cache: new SasCache(),
     },
     ...(throttle ? { throttle } : {}),
     ...(options.log ? { log: options.log } : {}),

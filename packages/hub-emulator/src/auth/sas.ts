@@ -106,15 +106,42 @@ export interface SasContext {
   policies: readonly Policy[];
   identityKeys(deviceId: string, moduleId?: string): IdentityKeys | undefined;
   now(): number;
+  cache?: SasCache;
 }
 
 function unauthorized(message: string): HubError {
   return new HubError('IotHubUnauthorizedAccess', message);
 }
 
+/**
+ * Remembers policy tokens that verified, until they expire. Clients send the same token for
+ * many requests, and parsing plus the HMAC are most of the cost of a small request. Policy
+ * keys do not change while the hub runs; identity-key tokens are never cached.
+ */
+export class SasCache {
+  private readonly entries = new Map<string, { principal: Principal; expiresAt: number }>();
+
+  constructor(private readonly limit = 1000) {}
+
+  get(header: string, now: number): Principal | undefined {
+    const entry = this.entries.get(header);
+    if (!entry) return undefined;
+    if (entry.expiresAt > now) return entry.principal;
+    this.entries.delete(header);
+    return undefined;
+  }
+
+  set(header: string, principal: Principal, expiresAt: number): void {
+    if (this.entries.size >= this.limit) this.entries.clear();
+    this.entries.set(header, { principal, expiresAt });
+  }
+}
+
 /** Verifies a SAS token against the hub's policies or an identity's own keys. */
 export function verifySasToken(header: string | undefined, context: SasContext): Principal {
   if (!header) throw unauthorized('The request has no Authorization header.');
+  const cached = context.cache?.get(header, context.now());
+  if (cached) return cached;
   const token = parseSasToken(header);
   if (!token)
     throw unauthorized('The Authorization header is not a well-formed SharedAccessSignature.');
@@ -165,7 +192,9 @@ export function verifySasToken(header: string | undefined, context: SasContext):
     (key) => key !== null && sameSignature(signature, sign(token.sr, token.se, key)),
   );
   if (!valid) throw unauthorized('The token signature is not valid.');
-  return { ...principal, scope };
+  const verified = { ...principal, scope };
+  if (keyName !== undefined) context.cache?.set(header, verified, Number(token.se) * 1000);
+  return verified;
 }
 
 /** True when a token scoped to `scope` may act on the resource path `target`. */

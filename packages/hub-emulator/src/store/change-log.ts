@@ -25,15 +25,17 @@ export type ChangeListener = (event: ChangeEvent) => void;
  * endpoints (MQTT desired notifications, the Event Hubs-compatible endpoint) read it.
  */
 export class ChangeLog {
+  /** A ring: once full, `recent[next]` is the oldest entry. */
   private readonly recent: ChangeEvent[] = [];
+  private next = 0;
   private readonly listeners = new Set<ChangeListener>();
 
   constructor(private readonly capacity = 10_000) {}
 
   publish(event: ChangeEvent): void {
-    this.recent.push(event);
-    if (this.recent.length > this.capacity)
-      this.recent.splice(0, this.recent.length - this.capacity);
+    if (this.recent.length < this.capacity) this.recent.push(event);
+    else this.recent[this.next] = event;
+    this.next = (this.next + 1) % this.capacity;
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -45,7 +47,11 @@ export class ChangeLog {
 
   /** Changes after `sequenceNumber` that are still held. */
   since(sequenceNumber: number): ChangeEvent[] {
-    return this.recent.filter((event) => event.sequenceNumber > sequenceNumber);
+    const ordered =
+      this.recent.length < this.capacity
+        ? this.recent
+        : [...this.recent.slice(this.next), ...this.recent.slice(0, this.next)];
+    return ordered.filter((event) => event.sequenceNumber > sequenceNumber);
   }
 
   subscribe(listener: ChangeListener): () => void {
