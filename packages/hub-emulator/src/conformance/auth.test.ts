@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createSasToken } from '../auth/sas.ts';
-import { registryFor } from '../testing/sdk-registry.ts';
+import { sdkRegistry as registryFor } from './hub.ts';
 import { expectSdkError } from './sdk-errors.ts';
 import { policyConnectionString, uniqueId, useHub } from './hub.ts';
 

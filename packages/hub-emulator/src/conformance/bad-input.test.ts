@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registryFor } from '../testing/sdk-registry.ts';
+import { sdkRegistry as registryFor } from './hub.ts';
 import { startEmulator } from '../emulator.ts';
 import { expectSdkError } from './sdk-errors.ts';
 import { uniqueId, useHub } from './hub.ts';

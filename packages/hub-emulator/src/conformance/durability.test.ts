@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registryFor } from '../testing/sdk-registry.ts';
+import { sdkRegistry as registryFor } from './hub.ts';
 import { expectSdkError } from './sdk-errors.ts';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../bin/hub-emulator.mjs');

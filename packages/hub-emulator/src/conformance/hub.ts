@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator.ts';
 import { rawClient } from '../testing/raw-client.ts';
-import { registryFor } from '../testing/sdk-registry.ts';
+import { registryFor } from '@twinscope/hub-connection';
+
+/** The unmodified SDK Registry, reaching the emulator on its port and trusting its CA. */
+export function sdkRegistry(connectionString: string, ca: string) {
+  return registryFor(connectionString, { ca });
+}
 
 export function uniqueId(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -12,12 +17,12 @@ export function uniqueId(prefix: string): string {
 export function useHub(options: EmulatorOptions = {}) {
   const hub = {} as {
     emulator: RunningEmulator;
-    registry: ReturnType<typeof registryFor>;
+    registry: ReturnType<typeof sdkRegistry>;
     raw: ReturnType<typeof rawClient>;
   };
   beforeAll(async () => {
     hub.emulator = await startEmulator({ inMemory: true, httpsPort: 0, ...options });
-    hub.registry = registryFor(hub.emulator.serviceConnectionString, hub.emulator.tls.caCert);
+    hub.registry = sdkRegistry(hub.emulator.serviceConnectionString, hub.emulator.tls.caCert);
     hub.raw = rawClient(hub.emulator);
   });
   afterAll(async () => {

@@ -1,2 +1,1 @@
-export { registryFor } from './sdk-registry.ts';
 export { rawClient, type RawResponse } from './raw-client.ts';

@@ -23,10 +23,10 @@ class PortHttp extends Http {
   constructor(
     private readonly hostName: string,
     private readonly port: number,
-    ca: string,
+    ca: string | undefined,
   ) {
     super();
-    this.agent = new Agent({ keepAlive: true, ca });
+    this.agent = new Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
   }
 
   override setOptions(options: unknown): void {
@@ -52,11 +52,21 @@ class PortHttp extends Http {
   }
 }
 
+export interface RegistryOptions {
+  /** PEM text of a CA to trust besides the system store (the emulator's CA). */
+  ca?: string;
+}
+
 /**
- * An unmodified azure-iothub Registry for a connection string whose HostName may carry a
- * port (`localhost:8443`), trusting the given CA. Everything else is the SDK's own code.
+ * An unmodified azure-iothub Registry for a service connection string. Against Azure
+ * (no port in HostName, no CA) it is `Registry.fromConnectionString` itself. When HostName
+ * carries a port (`localhost:8443`) or a CA is given, only the SDK's request builder is told
+ * the port and the CA; tokens, paths, headers and error handling stay the SDK's own.
  */
-export function registryFor(connectionString: string, ca: string): iothub.Registry {
+export function registryFor(
+  connectionString: string,
+  options: RegistryOptions = {},
+): iothub.Registry {
   const cn = ConnectionString.parse(connectionString);
   const { HostName, SharedAccessKeyName, SharedAccessKey } = cn;
   if (!HostName || !SharedAccessKeyName || !SharedAccessKey) {
@@ -65,6 +75,8 @@ export function registryFor(connectionString: string, ca: string): iothub.Regist
     );
   }
   const [hostName, portText] = HostName.split(':') as [string, string | undefined];
+  if (portText === undefined && options.ca === undefined)
+    return Registry.fromConnectionString(connectionString);
   const config = {
     host: HostName,
     sharedAccessSignature: SharedAccessSignature.create(
@@ -74,7 +86,7 @@ export function registryFor(connectionString: string, ca: string): iothub.Regist
       Date.now(),
     ),
   };
-  const http = new PortHttp(hostName, portText ? Number(portText) : 443, ca);
+  const http = new PortHttp(hostName, portText ? Number(portText) : 443, options.ca);
   const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
   return new Registry(config as never, rest as never);
 }

@@ -1,0 +1,1 @@
+export { registryFor, type RegistryOptions } from './registry.ts';
