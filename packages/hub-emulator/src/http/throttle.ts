@@ -48,14 +48,15 @@ export class Throttle {
   constructor(limits: ThrottleLimits, now: () => number = Date.now) {
     this.now = now;
     const start = now();
-    // A bucket holds one minute's worth for per-minute classes and one second's otherwise.
-    const bucket = (rate: number) =>
-      new TokenBucket(rate, Math.max(1, rate < 10 ? rate * 60 : rate), start);
+    // IoT Hub quotes identity operations and queries per minute, twin reads and updates per
+    // second; a bucket holds one such period's worth.
+    const bucket = (rate: number, periodSeconds: number) =>
+      new TokenBucket(rate, Math.max(1, rate * periodSeconds), start);
     this.buckets = {
-      identity: bucket(limits.identity),
-      query: bucket(limits.query),
-      twinRead: bucket(limits.twinRead),
-      twinUpdate: bucket(limits.twinUpdate),
+      identity: bucket(limits.identity, 60),
+      query: bucket(limits.query, 60),
+      twinRead: bucket(limits.twinRead, 1),
+      twinUpdate: bucket(limits.twinUpdate, 1),
     };
   }
 

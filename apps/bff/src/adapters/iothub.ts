@@ -1,0 +1,201 @@
+import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
+import { registryFor } from '@twinscope/hub-connection';
+import type { JsonObject } from '@twinscope/twin';
+import { AppError } from '../http/app-error.ts';
+import type { Logger } from '../log.ts';
+import type { HubAdapter, QueryPage } from './hub-adapter.ts';
+import { deviceFromHub, moduleFromHub, twinFromHub } from './twin-mapping.ts';
+
+type Registry = ReturnType<typeof registryFor>;
+
+interface SdkError extends Error {
+  code?: string;
+  responseBody?: string;
+  response?: { statusCode?: number; headers?: Record<string, string | undefined> };
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/** The hub's own words from an error body (`ErrorCode:X;text`), without tracking noise. */
+function hubMessage(error: SdkError): string {
+  return error.message && error.message !== 'Error'
+    ? error.message
+    : 'The hub refused the request.';
+}
+
+function retryAfterSeconds(error: SdkError): number | undefined {
+  const header = error.response?.headers?.['retry-after'];
+  const seconds = header === undefined ? NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+/** Maps what azure-iothub raises to the contract's codes; never passes SDK internals on. */
+export function mapHubError(error: unknown, what: string): AppError {
+  if (error instanceof AppError) return error;
+  const e = error as SdkError;
+  const status = e.response?.statusCode;
+  switch (e.constructor?.name) {
+    case 'DeviceNotFoundError':
+      return new AppError('not_found', `${what} was not found on the hub.`);
+    case 'InvalidEtagError':
+      return new AppError('conflict', `${what} was changed by someone else since you loaded it.`);
+    case 'DeviceAlreadyExistsError':
+      return new AppError('conflict', `${what} already exists.`);
+    case 'ArgumentError':
+      return new AppError('bad_request', `The hub refused the request: ${hubMessage(e)}`);
+    case 'UnauthorizedError':
+      return new AppError(
+        'hub_error',
+        "The hub refused Twinscope's credentials (expired or missing permission). Ask an administrator to check the BFF's hub connection.",
+      );
+    case 'ThrottlingError':
+      return new AppError('throttled', 'The hub is throttling requests; try again shortly.', {
+        ...(retryAfterSeconds(e) !== undefined ? { retryAfterSeconds: retryAfterSeconds(e)! } : {}),
+      });
+    default:
+      break;
+  }
+  if (status === 404) return new AppError('not_found', `${what} was not found on the hub.`);
+  if (e.code && UNREACHABLE.has(e.code)) {
+    return new AppError(
+      'hub_unreachable',
+      'The IoT hub cannot be reached right now; nothing was changed.',
+    );
+  }
+  if (status !== undefined && status >= 500) {
+    return new AppError(
+      'hub_unreachable',
+      `The IoT hub answered ${status}; nothing was changed. Try again shortly.`,
+    );
+  }
+  return new AppError('hub_error', 'The IoT hub request failed.', { cause: error });
+}
+
+export interface IotHubAdapterOptions {
+  connectionString: string;
+  ca?: string;
+  logger: Logger;
+  /** Throttled calls are retried while the total wait stays under this. */
+  maxThrottleWaitMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The hub through azure-iothub's Registry; 429s are retried honouring Retry-After. */
+export class IotHubAdapter implements HubAdapter {
+  readonly hostName: string;
+  readonly isEmulator: boolean;
+  private readonly registry: Registry;
+  private readonly maxThrottleWaitMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: IotHubAdapterOptions) {
+    this.registry = registryFor(options.connectionString, options.ca ? { ca: options.ca } : {});
+    const host = /HostName=([^;]+)/.exec(options.connectionString)?.[1] ?? '';
+    this.hostName = host;
+    this.isEmulator = options.ca !== undefined || host.includes(':');
+    this.maxThrottleWaitMs = options.maxThrottleWaitMs ?? 10_000;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        const mapped = mapHubError(error, what);
+        if (mapped.code === 'hub_error' && mapped.extras.cause) {
+          const e = mapped.extras.cause as SdkError;
+          this.options.logger.warn('hub call failed', {
+            what,
+            error: e.constructor?.name,
+            message: e.message,
+            status: e.response?.statusCode,
+          });
+        }
+        if (mapped.code !== 'throttled') throw mapped;
+        const wait = (mapped.extras.retryAfterSeconds ?? 2 ** attempt) * 1000;
+        if (waited + wait > this.maxThrottleWaitMs) throw mapped;
+        this.options.logger.info('hub throttled; retrying', {
+          what,
+          waitMs: wait,
+          attempt: attempt + 1,
+        });
+        await this.sleep(wait);
+        waited += wait;
+      }
+    }
+  }
+
+  async query(
+    sql: string,
+    options: { pageSize?: number; continuation?: string },
+  ): Promise<QueryPage> {
+    return this.call('The query', async () => {
+      const query = this.registry.createQuery(sql, options.pageSize);
+      // The SDK's promise form starts over unless it is handed the continuation token.
+      const { result } = await query.next(options.continuation as string);
+      const continuation = query.hasMoreResults ? query.continuationToken : undefined;
+      return { items: result as unknown[], ...(continuation ? { continuation } : {}) };
+    });
+  }
+
+  async getDevice(deviceId: string): Promise<DeviceIdentity> {
+    return this.call(`Device ${deviceId}`, async () =>
+      deviceFromHub((await this.registry.get(deviceId)).responseBody),
+    );
+  }
+
+  async getModules(deviceId: string): Promise<ModuleIdentity[]> {
+    return this.call(`Device ${deviceId}`, async () =>
+      (await this.registry.getModulesOnDevice(deviceId)).responseBody.map(moduleFromHub),
+    );
+  }
+
+  async getModule(deviceId: string, moduleId: string): Promise<ModuleIdentity> {
+    return this.call(`Module ${moduleId} of ${deviceId}`, async () =>
+      moduleFromHub((await this.registry.getModule(deviceId, moduleId)).responseBody),
+    );
+  }
+
+  async getTwin(deviceId: string, moduleId?: string): Promise<Twin> {
+    const what =
+      moduleId === undefined
+        ? `The twin of ${deviceId}`
+        : `The twin of module ${moduleId} of ${deviceId}`;
+    return this.call(what, async () =>
+      twinFromHub(
+        moduleId === undefined
+          ? (await this.registry.getTwin(deviceId)).responseBody
+          : (await this.registry.getModuleTwin(deviceId, moduleId)).responseBody,
+      ),
+    );
+  }
+
+  async patchTwin(
+    deviceId: string,
+    moduleId: string | undefined,
+    patch: JsonObject,
+    etag: string,
+  ): Promise<Twin> {
+    const what =
+      moduleId === undefined
+        ? `The twin of ${deviceId}`
+        : `The twin of module ${moduleId} of ${deviceId}`;
+    return this.call(what, async () =>
+      twinFromHub(
+        moduleId === undefined
+          ? (await this.registry.updateTwin(deviceId, patch, etag)).responseBody
+          : (await this.registry.updateModuleTwin(deviceId, moduleId, patch, etag)).responseBody,
+      ),
+    );
+  }
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { HubAdapter } from './adapters/hub-adapter.ts';
+import { AppError } from './http/app-error.ts';
+import { errorHandler, notFound } from './http/error-handler.ts';
+import { localOperator } from './http/local-auth.ts';
+import type { EventBroker } from './live/broker.ts';
+import type { Logger } from './log.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { eventRoutes } from './routes/events.ts';
+import { meRoutes } from './routes/me.ts';
+import type { DeviceService } from './services/device-service.ts';
+import type { TwinService } from './services/twin-service.ts';
+
+export interface AppDeps {
+  hub: HubAdapter;
+  devices: DeviceService;
+  twins: TwinService;
+  broker: EventBroker;
+  logger: Logger;
+  /** The built console to serve, so the product is one origin. */
+  staticDir?: string;
+}
+
+const requestId: RequestHandler = (_req, res, next) => {
+  const id = randomUUID();
+  res.locals['requestId'] = id;
+  res.set('X-Request-Id', id);
+  next();
+};
+
+/** State-changing requests carry JSON or nothing; a form post never reaches a handler. */
+const jsonOnly: RequestHandler = (req, _res, next) => {
+  const hasBody =
+    Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (
+    ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) &&
+    hasBody &&
+    !req.is('application/json')
+  ) {
+    next(new AppError('unsupported_media_type', 'Send request bodies as application/json.'));
+    return;
+  }
+  next();
+};
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestId);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          // Monaco injects <style> elements and style attributes and has no nonce hook.
+          'style-src': ["'self'", "'unsafe-inline'"],
+          // Monaco's workers are bundled same-origin files.
+          'worker-src': ["'self'"],
+          'connect-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'font-src': ["'self'", 'data:'],
+          'object-src': ["'none'"],
+          'base-uri': ["'self'"],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          'upgrade-insecure-requests': null,
+        },
+      },
+      strictTransportSecurity: false,
+    }),
+  );
+
+  const api = express.Router();
+  api.use((_req, res, next) => {
+    // API answers may one day hold connection strings: never let the browser keep them.
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  api.use(localOperator());
+  api.use(jsonOnly);
+  api.use(express.json({ limit: '256kb', strict: false }));
+  api.get('/health', (_req, res) => {
+    res.json({ status: 'ok', hub: deps.hub.hostName, liveStreams: deps.broker.streamCount });
+  });
+  api.use(meRoutes(deps.hub));
+  api.use(deviceRoutes(deps.devices, deps.twins));
+  api.use(eventRoutes(deps.broker));
+  api.use(notFound);
+  app.use('/api', api);
+
+  if (deps.staticDir && existsSync(join(deps.staticDir, 'index.html'))) {
+    const root = resolve(deps.staticDir);
+    app.use(
+      '/assets',
+      express.static(join(root, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }),
+    );
+    app.use(express.static(root, { index: false, maxAge: 0 }));
+    // Deep links (/devices/x/modules/y) load the console, which routes on the client.
+    app.get(/^(?!\/api\/).*/, (_req, res) => {
+      res.set('Cache-Control', 'no-cache');
+      res.sendFile(join(root, 'index.html'));
+    });
+  }
+  app.use(errorHandler(deps.logger));
+  return app;
+}

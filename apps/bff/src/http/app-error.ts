@@ -1,0 +1,36 @@
+import type { ApiErrorCode, Twin, Violation } from '@twinscope/contract';
+
+const STATUS: Record<ApiErrorCode, number> = {
+  bad_request: 400,
+  validation_failed: 400,
+  twin_rule_violation: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 412,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  throttled: 429,
+  hub_error: 502,
+  hub_unreachable: 503,
+  internal_error: 500,
+};
+
+/** The one error type of the BFF: a contract code, an operator-facing message, extras. */
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly extras: {
+      violations?: Violation[];
+      current?: Twin;
+      retryAfterSeconds?: number;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message);
+    this.status = STATUS[code];
+  }
+}

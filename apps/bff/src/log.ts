@@ -1,0 +1,42 @@
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+// Secrets that must never reach a log line, whatever a library puts in an error message.
+const SECRETS = [
+  /(SharedAccessKey=)[^;"\s]+/gi,
+  /(SharedAccessSignature\s+)\S+/gi,
+  /(sig=)[^&"\s]+/gi,
+  /("?(?:primaryKey|secondaryKey|authorization)"?\s*[:=]\s*"?)[^",\s}]+/gi,
+];
+
+export function redact(text: string): string {
+  return SECRETS.reduce((out, pattern) => out.replace(pattern, '$1[redacted]'), text);
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** JSON lines on stdout/stderr, redacted. */
+export function createLogger(
+  level: LogLevel,
+  write: (line: string, isError: boolean) => void = defaultWrite,
+): Logger {
+  const emit =
+    (at: LogLevel) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[at] < ORDER[level]) return;
+      const line = redact(
+        JSON.stringify({ time: new Date().toISOString(), level: at, message, ...fields }),
+      );
+      write(line, ORDER[at] >= ORDER.warn);
+    };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+}
+
+function defaultWrite(line: string, isError: boolean): void {
+  (isError ? process.stderr : process.stdout).write(`${line}\n`);
+}

@@ -1,0 +1,97 @@
+import { AppError } from '../http/app-error.ts';
+
+export interface DeviceFilter {
+  prefix?: string;
+  /** `path=value` pairs on tags. */
+  tags?: string[];
+  where?: string;
+}
+
+const SEGMENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A string literal in IoT Hub's query language. */
+export function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** `true`, `false`, numbers and quoted text keep their type; anything else is a string. */
+function literal(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === 'true' || trimmed === 'false') return trimmed;
+  if (/^-?\d+(\.\d+)?$/.test(trimmed) && Number.isFinite(Number(trimmed))) return trimmed;
+  const quoted = /^'(.*)'$|^"(.*)"$/.exec(trimmed);
+  return quote(quoted ? (quoted[1] ?? quoted[2] ?? '') : trimmed);
+}
+
+function tagCondition(pair: string): string {
+  const at = pair.indexOf('=');
+  if (at <= 0)
+    throw new AppError(
+      'validation_failed',
+      `Tag filter "${pair}" must look like path=value, e.g. site=berlin.`,
+    );
+  const path = pair
+    .slice(0, at)
+    .trim()
+    .replace(/^tags\./, '');
+  const segments = path.split('.');
+  if (!segments.every((s) => SEGMENT.test(s))) {
+    throw new AppError(
+      'validation_failed',
+      `Tag path "${path}" may use letters, digits and _ separated by dots.`,
+    );
+  }
+  return `tags.${segments.join('.')} = ${literal(pair.slice(at + 1))}`;
+}
+
+/** The next string after every string that starts with `prefix` (for a range on deviceId). */
+function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
+/**
+ * Turns the list filter into an IoT Hub WHERE clause. A prefix becomes a range on deviceId,
+ * which every IoT Hub query engine supports; the raw clause is ANDed in parentheses.
+ */
+export function buildWhere(filter: DeviceFilter): string | undefined {
+  const conditions: string[] = [];
+  if (filter.prefix)
+    conditions.push(
+      `deviceId >= ${quote(filter.prefix)} AND deviceId < ${quote(prefixEnd(filter.prefix))}`,
+    );
+  for (const pair of filter.tags ?? []) conditions.push(tagCondition(pair));
+  const raw = filter.where?.trim().replace(/^where\s+/i, '');
+  if (raw) conditions.push(`(${raw})`);
+  return conditions.length > 0 ? conditions.join(' AND ') : undefined;
+}
+
+export function deviceQuery(filter: DeviceFilter): string {
+  const where = buildWhere(filter);
+  return `SELECT * FROM devices${where ? ` WHERE ${where}` : ''}`;
+}
+
+export function countQuery(filter: DeviceFilter): string {
+  const where = buildWhere(filter);
+  return `SELECT COUNT() AS total FROM devices${where ? ` WHERE ${where}` : ''}`;
+}
+
+/** IN lists of device ids, each query under IoT Hub's 8 KB query limit. */
+export function moduleCountQueries(deviceIds: string[], maxLength = 7500): string[] {
+  const queries: string[] = [];
+  const head = 'SELECT deviceId, moduleId FROM devices.modules WHERE deviceId IN [';
+  let batch: string[] = [];
+  let length = head.length + 1;
+  for (const id of deviceIds) {
+    const item = quote(id);
+    if (batch.length > 0 && length + item.length + 1 > maxLength) {
+      queries.push(`${head}${batch.join(',')}]`);
+      batch = [];
+      length = head.length + 1;
+    }
+    batch.push(item);
+    length += item.length + 1;
+  }
+  if (batch.length > 0) queries.push(`${head}${batch.join(',')}]`);
+  return queries;
+}

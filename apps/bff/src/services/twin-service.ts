@@ -1,0 +1,118 @@
+import type {
+  Twin,
+  TwinPatchRequest,
+  TwinReplaceRequest,
+  TwinSectionName,
+  Violation,
+} from '@twinscope/contract';
+import {
+  applyObjectPatch,
+  minimalPatch,
+  stripReadOnly,
+  validateSectionPatch,
+  type JsonObject,
+} from '@twinscope/twin';
+import type { HubAdapter } from '../adapters/hub-adapter.ts';
+import { AppError } from '../http/app-error.ts';
+
+export interface TwinWriteListener {
+  twinWritten(twin: Twin, sections: TwinSectionName[]): void;
+}
+
+function sectionValues(section: Record<string, unknown>): JsonObject {
+  return stripReadOnly(section as JsonObject);
+}
+
+/**
+ * Safe twin writes: the etag is checked first (a stale one answers 412 with the twin as it
+ * is now), the patch is checked against IoT Hub's rules on the twin it would produce, and
+ * only then is it sent with If-Match. A race the hub catches also ends as 412 + current.
+ */
+export class TwinService {
+  constructor(
+    private readonly hub: HubAdapter,
+    private readonly listener: TwinWriteListener,
+  ) {}
+
+  private async conflict(deviceId: string, moduleId: string | undefined): Promise<AppError> {
+    const current = await this.hub.getTwin(deviceId, moduleId);
+    return new AppError(
+      'conflict',
+      'This twin was changed by someone else since you loaded it. Nothing was saved.',
+      {
+        current,
+      },
+    );
+  }
+
+  async patch(
+    deviceId: string,
+    moduleId: string | undefined,
+    request: TwinPatchRequest,
+  ): Promise<Twin> {
+    const current = await this.hub.getTwin(deviceId, moduleId);
+    if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId);
+    const violations: Violation[] = [];
+    const hubPatch: JsonObject = {};
+    const sections: TwinSectionName[] = [];
+    if (request.tags !== undefined) {
+      const tags = request.tags as JsonObject;
+      const result = applyObjectPatch(current.tags as JsonObject, tags);
+      violations.push(...validateSectionPatch('tags', tags, result));
+      hubPatch['tags'] = tags;
+      sections.push('tags');
+    }
+    if (request.desired !== undefined) {
+      const desired = request.desired as JsonObject;
+      const result = applyObjectPatch(sectionValues(current.properties.desired), desired);
+      violations.push(...validateSectionPatch('desired', desired, result));
+      hubPatch['properties'] = { desired };
+      sections.push('desired');
+    }
+    if (violations.length > 0) {
+      throw new AppError(
+        'twin_rule_violation',
+        `The change breaks IoT Hub's twin rules: ${violations[0]!.path}: ${violations[0]!.message}`,
+        {
+          violations: violations.map(({ path, message }) => ({ path, message })),
+        },
+      );
+    }
+    let twin: Twin;
+    try {
+      twin = await this.hub.patchTwin(deviceId, moduleId, hubPatch, request.etag);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'conflict')
+        throw await this.conflict(deviceId, moduleId);
+      throw error;
+    }
+    this.listener.twinWritten(twin, sections);
+    return twin;
+  }
+
+  /**
+   * Replaces tags and desired. It is sent as the minimal patch from the twin the etag names
+   * (removed keys as null) with If-Match, so devices get only what changed.
+   */
+  async replace(
+    deviceId: string,
+    moduleId: string | undefined,
+    request: TwinReplaceRequest,
+  ): Promise<Twin> {
+    const current = await this.hub.getTwin(deviceId, moduleId);
+    if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId);
+    const tags = minimalPatch(current.tags as JsonObject, request.tags as JsonObject);
+    const desired = minimalPatch(
+      sectionValues(current.properties.desired),
+      request.desired as JsonObject,
+    );
+    const hasTags = Object.keys(tags).length > 0;
+    const hasDesired = Object.keys(desired).length > 0;
+    if (!hasTags && !hasDesired) return current;
+    return this.patch(deviceId, moduleId, {
+      etag: request.etag,
+      ...(hasTags ? { tags } : {}),
+      ...(hasDesired ? { desired } : {}),
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { TwinSchema } from './twin.ts';
+
+export const ApiErrorCodeSchema = z.enum([
+  'bad_request',
+  'validation_failed',
+  'twin_rule_violation',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'throttled',
+  'hub_unreachable',
+  'hub_error',
+  'internal_error',
+]);
+export type ApiErrorCode = z.infer<typeof ApiErrorCodeSchema>;
+
+export const ViolationSchema = z.object({ path: z.string(), message: z.string() });
+export type Violation = z.infer<typeof ViolationSchema>;
+
+/** Every error the BFF answers: what happened in an operator's words, and a request id. */
+export const ApiErrorSchema = z.object({
+  code: ApiErrorCodeSchema,
+  message: z.string(),
+  requestId: z.string(),
+  violations: z.array(ViolationSchema).optional(),
+  /** On a conflict: the twin as it is now, so the page can show what changed. */
+  current: TwinSchema.optional(),
+  retryAfterSeconds: z.number().optional(),
+});
+export type ApiError = z.infer<typeof ApiErrorSchema>;

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { TwinRefSchema } from './ids.ts';
+import { TwinSchema, TwinSectionNameSchema } from './twin.ts';
+
+export const FeedStatusSchema = z.object({
+  source: z.enum(['polling', 'event-hubs']),
+  healthy: z.boolean(),
+  message: z.string().optional(),
+});
+export type FeedStatus = z.infer<typeof FeedStatusSchema>;
+
+/** First event on every stream: its id (for watch requests) and the change feed's state. */
+export const HelloEventSchema = z.object({
+  type: z.literal('hello'),
+  streamId: z.string(),
+  feed: FeedStatusSchema,
+  /** The tab missed events the BFF no longer holds: refetch what is on screen. */
+  resync: z.boolean().optional(),
+});
+
+export const TwinChangedEventSchema = z.object({
+  type: z.literal('twin'),
+  deviceId: z.string(),
+  moduleId: z.string().optional(),
+  version: z.number(),
+  sections: z.array(TwinSectionNameSchema),
+  /** The twin after the change. */
+  twin: TwinSchema,
+  /** `console` for writes made through this BFF, `hub` for changes seen on the hub. */
+  origin: z.enum(['console', 'hub']),
+});
+export type TwinChangedEvent = z.infer<typeof TwinChangedEventSchema>;
+
+export const IdentityEventSchema = z.object({
+  type: z.literal('identity'),
+  change: z.enum(['created', 'deleted']),
+  deviceId: z.string(),
+  moduleId: z.string().optional(),
+});
+export type IdentityEvent = z.infer<typeof IdentityEventSchema>;
+
+export const FeedEventSchema = z.object({ type: z.literal('feed'), feed: FeedStatusSchema });
+
+export const LiveEventSchema = z.discriminatedUnion('type', [
+  HelloEventSchema,
+  TwinChangedEventSchema,
+  IdentityEventSchema,
+  FeedEventSchema,
+]);
+export type LiveEvent = z.infer<typeof LiveEventSchema>;
+
+/** What a tab is looking at; the BFF watches these twins for changes made elsewhere. */
+export const WatchRequestSchema = z.object({ twins: z.array(TwinRefSchema).max(1000) }).strict();
+export type WatchRequest = z.infer<typeof WatchRequestSchema>;
