@@ -47,7 +47,8 @@ const tasks = {
   },
   start() {
     install();
-    must(pnpm(['run', 'emulator', '--', '--seed', 'demo', ...process.argv.slice(3)]), 'start');
+    must(pnpm(['run', 'build:web']), 'building the console');
+    must(run(process.execPath, ['scripts/start-stack.mjs']), 'start');
   },
 };
 

@@ -42,6 +42,21 @@ describe('twin rules', () => {
     expect(violations[0]).toMatchObject({
       code: 'depth-exceeded',
       path: 'properties.desired.l1.l2.l3.l4.l5.l6.l7.l8.l9.l10.l11',
+      location: [
+        'properties',
+        'desired',
+        'l1',
+        'l2',
+        'l3',
+        'l4',
+        'l5',
+        'l6',
+        'l7',
+        'l8',
+        'l9',
+        'l10',
+        'l11',
+      ],
     });
   });
 

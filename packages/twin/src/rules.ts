@@ -27,6 +27,8 @@ export type TwinRuleCode =
 export interface TwinViolation {
   /** Where the problem is, e.g. `properties.desired.telemetry["send.rate"]`. */
   path: string;
+  /** The same place as keys and indexes, from the twin root: `['properties', 'desired', 'a']`. */
+  location: (string | number)[];
   code: TwinRuleCode;
   message: string;
 }
@@ -35,6 +37,12 @@ const SECTION_PATH: Record<TwinSectionName, string> = {
   tags: 'tags',
   desired: 'properties.desired',
   reported: 'properties.reported',
+};
+
+const SECTION_LOCATION: Record<TwinSectionName, string[]> = {
+  tags: ['tags'],
+  desired: ['properties', 'desired'],
+  reported: ['properties', 'reported'],
 };
 
 const encoder = new TextEncoder();
@@ -46,9 +54,13 @@ const FORBIDDEN_KEY_CHARACTER = /[\u0000-\u001f\u007f-\u009f.$ ]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
 
-export function checkKey(key: string, path: string): TwinViolation | undefined {
+export function checkKey(
+  key: string,
+  path: string,
+  location: (string | number)[] = [],
+): TwinViolation | undefined {
   if (key.length === 0) {
-    return { path, code: 'key-empty', message: 'Property names cannot be empty.' };
+    return { path, location, code: 'key-empty', message: 'Property names cannot be empty.' };
   }
   const bad = FORBIDDEN_KEY_CHARACTER.exec(key);
   if (bad) {
@@ -56,12 +68,13 @@ export function checkKey(key: string, path: string): TwinViolation | undefined {
       bad[0] === ' ' ? 'a space' : /[.$]/.test(bad[0]) ? `"${bad[0]}"` : 'a control character';
     return {
       path,
+      location,
       code: 'key-forbidden-character',
       message: `Property name "${key}" contains ${shown}; IoT Hub forbids ".", "$", spaces and control characters in names.`,
     };
   }
   if (utf8Length(key) > TWIN_LIMITS.keyBytes) {
-    return { path, code: 'key-too-long', message: 'Property names are limited to 1 KB.' };
+    return { path, location, code: 'key-too-long', message: 'Property names are limited to 1 KB.' };
   }
   return undefined;
 }
@@ -74,6 +87,7 @@ interface WalkOptions {
 function checkValue(
   value: JsonValue,
   path: string,
+  location: (string | number)[],
   depth: number,
   options: WalkOptions,
   out: TwinViolation[],
@@ -82,6 +96,7 @@ function checkValue(
     if (!options.allowNull) {
       out.push({
         path,
+        location,
         code: 'null-not-allowed',
         message: 'null is only meaningful in a patch, where it deletes the key.',
       });
@@ -93,18 +108,24 @@ function checkValue(
       return;
     case 'string':
       if (utf8Length(value) > TWIN_LIMITS.stringBytes) {
-        out.push({ path, code: 'string-too-long', message: 'String values are limited to 4 KB.' });
+        out.push({
+          path,
+          location,
+          code: 'string-too-long',
+          message: 'String values are limited to 4 KB.',
+        });
       }
       return;
     case 'number':
       if (!Number.isFinite(value)) {
-        out.push({ path, code: 'number-not-finite', message: 'Numbers must be finite.' });
+        out.push({ path, location, code: 'number-not-finite', message: 'Numbers must be finite.' });
       } else if (
         Number.isInteger(value) &&
         (value > TWIN_LIMITS.maxSafeInteger || value < TWIN_LIMITS.minSafeInteger)
       ) {
         out.push({
           path,
+          location,
           code: 'integer-out-of-range',
           message: `Integers must lie between ${TWIN_LIMITS.minSafeInteger} and ${TWIN_LIMITS.maxSafeInteger}.`,
         });
@@ -115,6 +136,7 @@ function checkValue(
     default:
       out.push({
         path,
+        location,
         code: 'invalid-type',
         message: `Values of type ${typeof value} are not JSON.`,
       });
@@ -123,6 +145,7 @@ function checkValue(
   if (depth > TWIN_LIMITS.depth) {
     out.push({
       path,
+      location,
       code: 'depth-exceeded',
       message: `Objects may be nested at most ${TWIN_LIMITS.depth} levels deep.`,
     });
@@ -131,15 +154,16 @@ function checkValue(
   if (Array.isArray(value)) {
     // Array items are values, not patches: null inside an array is kept as data.
     value.forEach((item, i) =>
-      checkValue(item, joinPath(path, i), depth + 1, { allowNull: true }, out),
+      checkValue(item, joinPath(path, i), [...location, i], depth + 1, { allowNull: true }, out),
     );
     return;
   }
   for (const [key, child] of Object.entries(value)) {
     const childPath = joinPath(path, key);
-    const keyProblem = checkKey(key, childPath);
+    const childLocation = [...location, key];
+    const keyProblem = checkKey(key, childPath, childLocation);
     if (keyProblem) out.push(keyProblem);
-    checkValue(child, childPath, depth + 1, options, out);
+    checkValue(child, childPath, childLocation, depth + 1, options, out);
   }
 }
 
@@ -173,6 +197,7 @@ function sizeViolation(section: TwinSectionName, values: JsonObject): TwinViolat
   return [
     {
       path: SECTION_PATH[section],
+      location: SECTION_LOCATION[section],
       code: 'section-too-large',
       message: `${SECTION_PATH[section]} would be ${size} bytes; IoT Hub allows ${limit / 1024} KB.`,
     },
@@ -188,9 +213,10 @@ function checkMembers(
   const root = SECTION_PATH[section];
   for (const [key, child] of Object.entries(values)) {
     const path = joinPath(root, key);
-    const keyProblem = checkKey(key, path);
+    const location = [...SECTION_LOCATION[section], key];
+    const keyProblem = checkKey(key, path, location);
     if (keyProblem) out.push(keyProblem);
-    checkValue(child, path, 1, options, out);
+    checkValue(child, path, location, 1, options, out);
   }
   return out;
 }

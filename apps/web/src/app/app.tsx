@@ -1,0 +1,94 @@
+import { FluentProvider, webDarkTheme, webLightTheme } from '@fluentui/react-components';
+import { QueryClientProvider } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { LiveClient } from '../features/live/live-client.ts';
+import { LiveContext } from '../features/live/use-live.ts';
+import { createQueryClient } from '../lib/query-client.ts';
+import { devicePath, Link, matchPath, navigate, useLocation } from '../lib/router.tsx';
+import { useDarkMode } from '../lib/use-dark-mode.ts';
+import { Layout } from './layout.tsx';
+import { bridgeLiveToCache } from './live-bridge.ts';
+import { DeviceRoute } from './routes/device-route.tsx';
+import { DevicesRoute } from './routes/devices-route.tsx';
+import { ModuleRoute } from './routes/module-route.tsx';
+
+function Routes({ dark }: { dark: boolean }) {
+  const { pathname, search } = useLocation();
+  useEffect(() => {
+    if (pathname === '/' || pathname === '') navigate('/devices', { replace: true });
+  }, [pathname]);
+
+  const module = matchPath('/devices/:deviceId/modules/:moduleId', pathname);
+  if (module) {
+    const { deviceId, moduleId } = module as { deviceId: string; moduleId: string };
+    return (
+      <Layout
+        crumbs={
+          <>
+            <Link to="/devices">Devices</Link> / <Link to={devicePath(deviceId)}>{deviceId}</Link> /{' '}
+            <span>{moduleId}</span>
+          </>
+        }
+      >
+        <ModuleRoute deviceId={deviceId} moduleId={moduleId} dark={dark} />
+      </Layout>
+    );
+  }
+  const device = matchPath('/devices/:deviceId', pathname);
+  if (device) {
+    const { deviceId } = device as { deviceId: string };
+    return (
+      <Layout
+        crumbs={
+          <>
+            <Link to="/devices">Devices</Link> / <span>{deviceId}</span>
+          </>
+        }
+      >
+        <DeviceRoute deviceId={deviceId} dark={dark} />
+      </Layout>
+    );
+  }
+  if (pathname === '/devices') {
+    return (
+      <Layout crumbs={<span>Devices</span>}>
+        <DevicesRoute search={search} />
+      </Layout>
+    );
+  }
+  return (
+    <Layout crumbs={<span>Not found</span>}>
+      <p>
+        Nothing lives at {pathname}. <Link to="/devices">Go to the devices</Link>.
+      </p>
+    </Layout>
+  );
+}
+
+export function App() {
+  const dark = useDarkMode();
+  const [queryClient] = useState(createQueryClient);
+  const [live] = useState(() => new LiveClient());
+  useEffect(() => {
+    const unbridge = bridgeLiveToCache(live, queryClient);
+    live.connect();
+    return () => {
+      unbridge();
+      live.close();
+    };
+  }, [live, queryClient]);
+  useEffect(() => {
+    document.documentElement.dataset['theme'] = dark ? 'dark' : 'light';
+  }, [dark]);
+  return (
+    // No className here: Fluent copies the provider's classes onto its portal nodes, and a
+    // full-height class there would cover the page. app.css sizes `#root > .fui-FluentProvider`.
+    <FluentProvider theme={dark ? webDarkTheme : webLightTheme}>
+      <QueryClientProvider client={queryClient}>
+        <LiveContext.Provider value={live}>
+          <Routes dark={dark} />
+        </LiveContext.Provider>
+      </QueryClientProvider>
+    </FluentProvider>
+  );
+}

@@ -1,0 +1,58 @@
+import { Badge, Text, Tooltip } from '@fluentui/react-components';
+import type { ReactNode } from 'react';
+import { useLiveStatus } from '../features/live/use-live.ts';
+import { Link } from '../lib/router.tsx';
+import { useMe } from './use-me.ts';
+
+function LiveIndicator() {
+  const { state, feed } = useLiveStatus();
+  const label =
+    state === 'live'
+      ? feed && !feed.healthy
+        ? 'Live (feed degraded)'
+        : 'Live'
+      : state === 'closed'
+        ? 'Offline'
+        : 'Reconnecting…';
+  const detail =
+    state === 'live'
+      ? `Changes arrive via ${feed?.source === 'event-hubs' ? 'Event Hubs' : 'polling'}${feed?.message ? `: ${feed.message}` : ''}`
+      : 'Changes made elsewhere will appear once the connection is back.';
+  return (
+    <Tooltip content={detail} relationship="description">
+      <Badge
+        data-testid="live-status"
+        data-state={state}
+        color={state === 'live' ? (feed?.healthy === false ? 'warning' : 'success') : 'danger'}
+        appearance="tint"
+      >
+        {label}
+      </Badge>
+    </Tooltip>
+  );
+}
+
+export function Layout({ children, crumbs }: { children: ReactNode; crumbs: ReactNode }) {
+  const me = useMe();
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link to="/devices" className="brand">
+          Twinscope
+        </Link>
+        <nav className="crumbs" aria-label="Breadcrumb">
+          {crumbs}
+        </nav>
+        <span className="spacer" />
+        {me.data && (
+          <Text size={200} className="muted" data-testid="hub-name">
+            {me.data.hub.hostName}
+            {me.data.hub.emulator ? ' (emulator)' : ''} · {me.data.user.name}
+          </Text>
+        )}
+        <LiveIndicator />
+      </header>
+      <main className="content">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,23 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import { DeviceDetailSchema, type DeviceDetail } from '@twinscope/contract';
+import { apiRequest } from '../../../lib/api-client.ts';
+import { deviceKeys } from './keys.ts';
+
+export function getDevice(deviceId: string, signal?: AbortSignal): Promise<DeviceDetail> {
+  return apiRequest(
+    `/api/devices/${encodeURIComponent(deviceId)}`,
+    DeviceDetailSchema,
+    signal ? { signal } : {},
+  );
+}
+
+export function getDeviceQueryOptions(deviceId: string) {
+  return queryOptions({
+    queryKey: deviceKeys.detail(deviceId),
+    queryFn: ({ signal }) => getDevice(deviceId, signal),
+  });
+}
+
+export function useDevice(deviceId: string) {
+  return useQuery(getDeviceQueryOptions(deviceId));
+}

@@ -1,0 +1,23 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import { ModuleListResponseSchema, type ModuleListResponse } from '@twinscope/contract';
+import { apiRequest } from '../../../lib/api-client.ts';
+import { deviceKeys } from './keys.ts';
+
+export function getModules(deviceId: string, signal?: AbortSignal): Promise<ModuleListResponse> {
+  return apiRequest(
+    `/api/devices/${encodeURIComponent(deviceId)}/modules`,
+    ModuleListResponseSchema,
+    signal ? { signal } : {},
+  );
+}
+
+export function getModulesQueryOptions(deviceId: string) {
+  return queryOptions({
+    queryKey: deviceKeys.modules(deviceId),
+    queryFn: ({ signal }) => getModules(deviceId, signal),
+  });
+}
+
+export function useModules(deviceId: string) {
+  return useQuery(getModulesQueryOptions(deviceId));
+}

@@ -1,0 +1,280 @@
+import {
+  Badge,
+  Button,
+  Input,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Select,
+  Spinner,
+  Tag,
+  TagGroup,
+  Text,
+  Tooltip,
+} from '@fluentui/react-components';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { PAGE_SIZES, type DeviceSummary } from '@twinscope/contract';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { relativeTime } from '../../../lib/format.ts';
+import { devicePath, Link, navigate } from '../../../lib/router.tsx';
+import { useDevices } from '../api/get-devices.ts';
+import { classifyInput, searchFromView, tagValue, type ListView } from '../filter-model.ts';
+
+const ROW_HEIGHT = 36;
+
+export interface DeviceListProps {
+  view: ListView;
+  /** Called with the devices on screen, so their twins can be watched live. */
+  onVisible?(deviceIds: string[]): void;
+}
+
+function ConnectionBadge({ state }: { state: string }) {
+  return state === 'Connected' ? (
+    <Badge color="success" appearance="tint">
+      Connected
+    </Badge>
+  ) : (
+    <Badge color="informative" appearance="outline">
+      Disconnected
+    </Badge>
+  );
+}
+
+/** The fleet: server-paged, virtualized, filtered by prefix, tag chips or a raw WHERE clause. */
+export function DeviceList({ view, onVisible }: DeviceListProps) {
+  const query = useDevices(view.filter);
+  const [draft, setDraft] = useState('');
+  const [columnsDraft, setColumnsDraft] = useState(view.columns.join(', '));
+  const filterBox = useRef<HTMLInputElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const devices = useMemo(
+    () => query.data?.pages.flatMap((page) => page.items) ?? [],
+    [query.data],
+  );
+  const first = query.data?.pages[0];
+
+  const go = (next: ListView) => navigate(`/devices${searchFromView(next)}`);
+  const addFilter = () => {
+    const input = classifyInput(draft);
+    if (!input) return;
+    const filter = { ...view.filter };
+    if (input.kind === 'tag')
+      filter.tags = [...filter.tags.filter((t) => t !== input.value), input.value];
+    else filter[input.kind] = input.value;
+    setDraft('');
+    go({ ...view, filter });
+  };
+  const removeFilter = (kind: 'prefix' | 'where' | 'tag', value?: string) => {
+    const filter = { ...view.filter };
+    if (kind === 'tag') filter.tags = filter.tags.filter((t) => t !== value);
+    else delete filter[kind];
+    go({ ...view, filter });
+  };
+
+  const virtualizer = useVirtualizer({
+    count: devices.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items[items.length - 1]?.index ?? -1;
+
+  useEffect(() => {
+    if (lastIndex >= devices.length - 20 && query.hasNextPage && !query.isFetchingNextPage)
+      void query.fetchNextPage();
+  }, [lastIndex, devices.length, query]);
+
+  const visibleIds = items
+    .map((item) => devices[item.index]?.deviceId)
+    .filter((id): id is string => !!id);
+  const visibleKey = visibleIds.join('|');
+  // Keyed on the ids themselves, not the array instance.
+  useEffect(() => onVisible?.(visibleIds), [visibleKey]);
+
+  useEffect(() => {
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      const target = event.target as HTMLElement;
+      if (
+        event.key === '/' &&
+        !['INPUT', 'TEXTAREA'].includes(target.tagName) &&
+        !target.isContentEditable
+      ) {
+        event.preventDefault();
+        filterBox.current?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const onRowKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+    const rows = [...(scroller.current?.querySelectorAll<HTMLAnchorElement>('a.device-row') ?? [])];
+    const at = rows.indexOf(document.activeElement as HTMLAnchorElement);
+    const next =
+      rows[Math.max(0, Math.min(rows.length - 1, at + (event.key === 'ArrowDown' ? 1 : -1)))];
+    if (next) {
+      event.preventDefault();
+      next.focus();
+    }
+  };
+
+  const template = `minmax(220px, 2fr) 110px 130px 130px 80px ${view.columns.map(() => 'minmax(90px, 1fr)').join(' ')}`;
+
+  return (
+    <section className="device-list" aria-label="Devices">
+      <div className="filter-bar">
+        <Input
+          ref={filterBox}
+          className="filter-input"
+          value={draft}
+          onChange={(_e, data) => setDraft(data.value)}
+          onKeyDown={(event) => event.key === 'Enter' && addFilter()}
+          placeholder="Filter: device-id prefix, site=berlin, or a WHERE clause  (press / to focus)"
+          aria-label="Filter devices"
+        />
+        <Button onClick={addFilter} disabled={!draft.trim()}>
+          Add filter
+        </Button>
+        <Tooltip content="Tag paths shown as columns, comma-separated" relationship="description">
+          <Input
+            className="columns-input"
+            value={columnsDraft}
+            onChange={(_e, data) => setColumnsDraft(data.value)}
+            onKeyDown={(event) =>
+              event.key === 'Enter' &&
+              go({
+                ...view,
+                columns: columnsDraft
+                  .split(',')
+                  .map((c) => c.trim())
+                  .filter(Boolean),
+              })
+            }
+            aria-label="Tag columns"
+          />
+        </Tooltip>
+        <Select
+          aria-label="Page size"
+          value={String(view.filter.pageSize)}
+          onChange={(_e, data) =>
+            go({ ...view, filter: { ...view.filter, pageSize: Number(data.value) } })
+          }
+        >
+          {PAGE_SIZES.map((size) => (
+            <option key={size} value={size}>
+              {size} per page
+            </option>
+          ))}
+        </Select>
+      </div>
+      <TagGroup
+        className="chips"
+        aria-label="Active filters"
+        onDismiss={(_e, data) => {
+          const text = String(data.value);
+          const at = text.indexOf(':');
+          removeFilter(text.slice(0, at) as 'prefix' | 'where' | 'tag', text.slice(at + 1));
+        }}
+      >
+        {view.filter.prefix && (
+          <Tag dismissible value={`prefix:${view.filter.prefix}`}>
+            id starts with {view.filter.prefix}
+          </Tag>
+        )}
+        {view.filter.tags.map((tag) => (
+          <Tag dismissible key={tag} value={`tag:${tag}`}>
+            {tag}
+          </Tag>
+        ))}
+        {view.filter.where && (
+          <Tag dismissible value={`where:${view.filter.where}`}>
+            WHERE {view.filter.where}
+          </Tag>
+        )}
+      </TagGroup>
+
+      <div className="list-status">
+        {first && (
+          <Text size={200} className="muted" data-testid="device-count">
+            {devices.length} loaded
+            {first.totalCount !== undefined ? ` of ${first.totalCount} devices` : ''} ·{' '}
+            <code title="The IoT Hub query this filter runs">{first.query}</code>
+          </Text>
+        )}
+        {query.isFetching && <Spinner size="extra-tiny" />}
+      </div>
+
+      {query.isError ? (
+        <MessageBar intent="error" data-testid="list-error">
+          <MessageBarBody>
+            <MessageBarTitle>Could not list devices</MessageBarTitle>
+            {query.error.message}
+          </MessageBarBody>
+        </MessageBar>
+      ) : query.isPending ? (
+        <Spinner label="Loading devices…" />
+      ) : devices.length === 0 ? (
+        <div className="empty" data-testid="empty-list">
+          <Text size={400}>No devices match.</Text>
+          <Text className="muted">Remove a filter, or check the WHERE clause.</Text>
+        </div>
+      ) : (
+        <div className="grid" role="table" aria-rowcount={first?.totalCount ?? devices.length}>
+          <div className="grid-row grid-head" role="row" style={{ gridTemplateColumns: template }}>
+            <span role="columnheader">Device</span>
+            <span role="columnheader">Status</span>
+            <span role="columnheader">Connection</span>
+            <span role="columnheader">Last activity</span>
+            <span role="columnheader">Modules</span>
+            {view.columns.map((column) => (
+              <span role="columnheader" key={column}>
+                {column}
+              </span>
+            ))}
+          </div>
+          <div className="grid-body" ref={scroller} onKeyDown={onRowKey}>
+            <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+              {items.map((item) => {
+                const device = devices[item.index] as DeviceSummary;
+                return (
+                  <Link
+                    key={device.deviceId}
+                    to={devicePath(device.deviceId)}
+                    className="grid-row device-row"
+                    role="row"
+                    data-testid="device-row"
+                    style={{
+                      gridTemplateColumns: template,
+                      transform: `translateY(${item.start}px)`,
+                      height: ROW_HEIGHT,
+                    }}
+                  >
+                    <span role="cell" className="device-id">
+                      {device.deviceId}
+                      {device.iotEdge && <Badge size="small">Edge</Badge>}
+                    </span>
+                    <span role="cell">{device.status}</span>
+                    <span role="cell">
+                      <ConnectionBadge state={device.connectionState} />
+                    </span>
+                    <span role="cell" title={device.lastActivityTime}>
+                      {relativeTime(device.lastActivityTime)}
+                    </span>
+                    <span role="cell">{device.moduleCount ?? '–'}</span>
+                    {view.columns.map((column) => (
+                      <span role="cell" key={column}>
+                        {tagValue(device.tags, column)}
+                      </span>
+                    ))}
+                  </Link>
+                );
+              })}
+            </div>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,64 @@
+import { Badge, Text } from '@fluentui/react-components';
+import type { DeviceIdentity, ModuleIdentity } from '@twinscope/contract';
+import type { ReactNode } from 'react';
+import { isNever, relativeTime } from '../../../lib/format.ts';
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="field">
+      <Text size={200} className="muted">
+        {label}
+      </Text>
+      <Text>{children}</Text>
+    </div>
+  );
+}
+
+function Connection({ state, since }: { state: string; since: string | undefined }) {
+  return (
+    <>
+      <Badge
+        color={state === 'Connected' ? 'success' : 'informative'}
+        appearance={state === 'Connected' ? 'tint' : 'outline'}
+      >
+        {state}
+      </Badge>{' '}
+      <span className="muted">
+        {since && !isNever(since) ? `since ${relativeTime(since)}` : ''}
+      </span>
+    </>
+  );
+}
+
+export function DeviceIdentityCard({ device }: { device: DeviceIdentity }) {
+  return (
+    <div className="identity-card" aria-label="Device identity">
+      <Field label="Status">
+        {device.status}
+        {device.statusReason ? ` (${device.statusReason})` : ''}
+      </Field>
+      <Field label="Connection">
+        <Connection state={device.connectionState} since={device.connectionStateUpdatedTime} />
+      </Field>
+      <Field label="Last activity">{relativeTime(device.lastActivityTime)}</Field>
+      <Field label="Authentication">{device.authenticationType}</Field>
+      <Field label="IoT Edge">{device.iotEdge ? 'yes' : 'no'}</Field>
+      <Field label="Cloud-to-device queue">{device.cloudToDeviceMessageCount ?? 0}</Field>
+      <Field label="Generation">{device.generationId}</Field>
+    </div>
+  );
+}
+
+export function ModuleIdentityCard({ module }: { module: ModuleIdentity }) {
+  return (
+    <div className="identity-card" aria-label="Module identity">
+      <Field label="Connection">
+        <Connection state={module.connectionState} since={module.connectionStateUpdatedTime} />
+      </Field>
+      <Field label="Last activity">{relativeTime(module.lastActivityTime)}</Field>
+      <Field label="Managed by">{module.managedBy ?? '—'}</Field>
+      <Field label="Authentication">{module.authenticationType}</Field>
+      <Field label="Generation">{module.generationId}</Field>
+    </div>
+  );
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { classifyInput, searchFromView, tagValue, viewFromSearch } from './filter-model.ts';
+
+describe('device list filter box', () => {
+  it('when an operator types path=value, then it becomes a tag chip; a bare word is a prefix', () => {
+    expect(classifyInput('site=berlin')).toEqual({ kind: 'tag', value: 'site=berlin' });
+    expect(classifyInput('tags.owner.team = na-ops')).toEqual({
+      kind: 'tag',
+      value: 'owner.team=na-ops',
+    });
+    expect(classifyInput('berlin-b1')).toEqual({ kind: 'prefix', value: 'berlin-b1' });
+    expect(classifyInput('   ')).toBeUndefined();
+  });
+
+  it('when the text looks like a query, then it is a raw WHERE clause', () => {
+    expect(classifyInput("WHERE tags.site = 'lyon'")).toEqual({
+      kind: 'where',
+      value: "tags.site = 'lyon'",
+    });
+    expect(classifyInput("properties.reported.firmware.version < '2.0'")?.kind).toBe('where');
+    expect(classifyInput("tags.site IN ['a','b']")?.kind).toBe('where');
+    expect(classifyInput('IS_DEFINED(tags.owner)')?.kind).toBe('where');
+  });
+
+  it('when a view goes to the URL and back, then it is the same view (deep links)', () => {
+    const view = viewFromSearch(
+      new URLSearchParams(
+        'tag=site%3Dberlin&tag=role%3Dhvac&prefix=b&where=version%20%3E%201&pageSize=250&cols=site,building',
+      ),
+    );
+    expect(view).toEqual({
+      filter: {
+        pageSize: 250,
+        tags: ['site=berlin', 'role=hvac'],
+        prefix: 'b',
+        where: 'version > 1',
+      },
+      columns: ['site', 'building'],
+    });
+    expect(viewFromSearch(new URLSearchParams(searchFromView(view).slice(1)))).toEqual(view);
+    expect(viewFromSearch(new URLSearchParams('pageSize=7')).filter.pageSize).toBe(100);
+  });
+
+  it('when a column names a nested tag, then its value is read from the path', () => {
+    expect(tagValue({ owner: { team: 'ops' }, n: 3 }, 'owner.team')).toBe('ops');
+    expect(tagValue({ n: 3 }, 'n')).toBe('3');
+    expect(tagValue({}, 'missing.path')).toBe('');
+  });
+});

@@ -1,0 +1,42 @@
+import type { DeviceListResponse, Twin, TwinChangedEvent } from '@twinscope/contract';
+
+/**
+ * Puts a live twin change into a cached `{ twin }` (device or module detail). Events older
+ * than or as old as what the cache holds are ignored, so a late poll never undoes a save.
+ */
+export function applyTwinEvent<T extends { twin: Twin }>(
+  current: T | undefined,
+  event: TwinChangedEvent,
+): T | undefined {
+  if (!current) return current;
+  if (
+    current.twin.deviceId !== event.deviceId ||
+    (current.twin.moduleId ?? undefined) !== (event.moduleId ?? undefined)
+  ) {
+    return current;
+  }
+  if (event.twin.version <= current.twin.version) return current;
+  return { ...current, twin: event.twin };
+}
+
+/** Updates a device's row in a cached list page when the event is newer than the row. */
+export function applyTwinEventToList(
+  page: DeviceListResponse,
+  event: TwinChangedEvent,
+): DeviceListResponse {
+  if (event.moduleId !== undefined) return page;
+  let changed = false;
+  const items = page.items.map((item) => {
+    if (item.deviceId !== event.deviceId || event.twin.version <= item.version) return item;
+    changed = true;
+    return {
+      ...item,
+      tags: event.twin.tags,
+      version: event.twin.version,
+      etag: event.twin.etag,
+      ...(event.twin.connectionState ? { connectionState: event.twin.connectionState } : {}),
+      ...(event.twin.lastActivityTime ? { lastActivityTime: event.twin.lastActivityTime } : {}),
+    };
+  });
+  return changed ? { ...page, items } : page;
+}

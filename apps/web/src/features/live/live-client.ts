@@ -1,0 +1,118 @@
+import {
+  LiveEventSchema,
+  twinKey,
+  type FeedStatus,
+  type LiveEvent,
+  type TwinRef,
+} from '@twinscope/contract';
+import { apiSend } from '../../lib/api-client.ts';
+
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'closed';
+
+export interface LiveSnapshot {
+  state: LiveState;
+  feed?: FeedStatus;
+}
+
+/**
+ * One EventSource per tab, multiplexed. Pages register the twins they show; the client
+ * tells the BFF (debounced) so its change feed watches them. The browser reconnects with
+ * Last-Event-ID by itself; a stream the server ends for good is reported as closed.
+ */
+export class LiveClient {
+  private source: EventSource | undefined;
+  private streamId: string | undefined;
+  private snapshot: LiveSnapshot = { state: 'connecting' };
+  private readonly snapshotListeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(event: LiveEvent) => void>();
+  private readonly watched = new Map<string, { ref: TwinRef; count: number }>();
+  private watchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly url = '/api/events') {}
+
+  connect(): void {
+    if (this.source) return;
+    const source = new EventSource(this.url);
+    this.source = source;
+    const onMessage = (message: MessageEvent<string>) => {
+      let parsed: LiveEvent;
+      try {
+        parsed = LiveEventSchema.parse(JSON.parse(message.data));
+      } catch {
+        return;
+      }
+      if (parsed.type === 'hello') {
+        this.streamId = parsed.streamId;
+        this.setSnapshot({ state: 'live', feed: parsed.feed });
+        this.flushWatch(0);
+      } else if (parsed.type === 'feed') {
+        this.setSnapshot({ ...this.snapshot, feed: parsed.feed });
+      }
+      this.eventListeners.forEach((listener) => listener(parsed));
+    };
+    for (const type of ['hello', 'twin', 'identity', 'feed'])
+      source.addEventListener(type, onMessage as EventListener);
+    source.onerror = () => {
+      this.streamId = undefined;
+      this.setSnapshot({
+        ...this.snapshot,
+        state: source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting',
+      });
+    };
+  }
+
+  close(): void {
+    this.source?.close();
+    this.source = undefined;
+    this.setSnapshot({ ...this.snapshot, state: 'closed' });
+  }
+
+  getSnapshot = (): LiveSnapshot => this.snapshot;
+
+  subscribeSnapshot = (listener: () => void): (() => void) => {
+    this.snapshotListeners.add(listener);
+    return () => this.snapshotListeners.delete(listener);
+  };
+
+  onEvent(listener: (event: LiveEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Registers twins a component shows; the returned function unregisters them. */
+  watch(refs: TwinRef[]): () => void {
+    for (const ref of refs) {
+      const key = twinKey(ref);
+      const entry = this.watched.get(key);
+      if (entry) entry.count++;
+      else this.watched.set(key, { ref, count: 1 });
+    }
+    this.flushWatch();
+    return () => {
+      for (const ref of refs) {
+        const key = twinKey(ref);
+        const entry = this.watched.get(key);
+        if (entry && --entry.count <= 0) this.watched.delete(key);
+      }
+      this.flushWatch();
+    };
+  }
+
+  private flushWatch(delayMs = 150): void {
+    clearTimeout(this.watchTimer);
+    this.watchTimer = setTimeout(() => {
+      if (!this.streamId) return;
+      const twins = [...this.watched.values()].slice(0, 1000).map((entry) => entry.ref);
+      apiSend(`/api/events/${encodeURIComponent(this.streamId)}/watch`, { body: { twins } }).catch(
+        () => {
+          // The stream is gone; the reconnect's hello sends the watch list again.
+        },
+      );
+    }, delayMs);
+  }
+
+  private setSnapshot(next: LiveSnapshot): void {
+    this.snapshot = next;
+    this.snapshotListeners.forEach((listener) => listener());
+  }
+}

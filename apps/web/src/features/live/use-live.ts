@@ -1,0 +1,24 @@
+import { createContext, useContext, useEffect, useMemo, useSyncExternalStore } from 'react';
+import { twinKey, type TwinRef } from '@twinscope/contract';
+import type { LiveClient, LiveSnapshot } from './live-client.ts';
+
+export const LiveContext = createContext<LiveClient | undefined>(undefined);
+
+function useLiveClient(): LiveClient {
+  const client = useContext(LiveContext);
+  if (!client) throw new Error('LiveContext is missing');
+  return client;
+}
+
+export function useLiveStatus(): LiveSnapshot {
+  const client = useLiveClient();
+  return useSyncExternalStore(client.subscribeSnapshot, client.getSnapshot);
+}
+
+/** Keeps these twins watched by the BFF while the component is on screen. */
+export function useWatchTwins(refs: TwinRef[]): void {
+  const client = useLiveClient();
+  const signature = refs.map(twinKey).join('|');
+  const stable = useMemo(() => refs, [signature]);
+  useEffect(() => client.watch(stable), [client, stable]);
+}

@@ -1,0 +1,147 @@
+// The only module that imports Monaco. It is loaded lazily, and Monaco comes from this
+// bundle with its workers (same-origin files): operators on closed networks have no CDN.
+import * as monaco from 'monaco-editor';
+import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
+import JsonWorker from 'monaco-editor/languages/features/json/json.worker?worker';
+import { findNodeAtLocation, parseTree } from 'jsonc-parser';
+import { useEffect, useRef } from 'react';
+
+self.MonacoEnvironment = {
+  getWorker: (_id: string, label: string) =>
+    label === 'json' ? new JsonWorker() : new EditorWorker(),
+};
+
+export interface EditorMarker {
+  /** Keys and indexes from the document root, e.g. `['tags', 'bad.key']`. */
+  location?: (string | number)[];
+  /** Or a character offset (JSON syntax errors). */
+  offset?: number;
+  message: string;
+}
+
+function markerRange(model: monaco.editor.ITextModel, marker: EditorMarker): monaco.IRange {
+  let start = 0;
+  let length = 1;
+  if (marker.location) {
+    const tree = parseTree(model.getValue());
+    const node = tree ? findNodeAtLocation(tree, marker.location) : undefined;
+    // Point at the property name, which is what the rule is usually about.
+    const target = node?.parent?.type === 'property' ? node.parent.children?.[0] : node;
+    if (target) {
+      start = target.offset;
+      length = target.length;
+    }
+  } else if (marker.offset !== undefined) {
+    start = marker.offset;
+  }
+  const from = model.getPositionAt(start);
+  const to = model.getPositionAt(start + Math.max(1, length));
+  return {
+    startLineNumber: from.lineNumber,
+    startColumn: from.column,
+    endLineNumber: to.lineNumber,
+    endColumn: to.column,
+  };
+}
+
+export interface JsonEditorProps {
+  value: string;
+  onChange(text: string): void;
+  onSave?(): void;
+  markers: EditorMarker[];
+  dark: boolean;
+  ariaLabel: string;
+}
+
+export function JsonEditor({ value, onChange, onSave, markers, dark, ariaLabel }: JsonEditorProps) {
+  const container = useRef<HTMLDivElement>(null);
+  const editor = useRef<monaco.editor.IStandaloneCodeEditor | undefined>(undefined);
+  const handlers = useRef({ onChange, onSave });
+  handlers.current = { onChange, onSave };
+
+  useEffect(() => {
+    const instance = monaco.editor.create(container.current!, {
+      value,
+      language: 'json',
+      automaticLayout: true,
+      minimap: { enabled: false },
+      scrollBeyondLastLine: false,
+      fontSize: 13,
+      tabSize: 2,
+      ariaLabel,
+      fixedOverflowWidgets: true,
+    });
+    instance.onDidChangeModelContent(() => handlers.current.onChange(instance.getValue()));
+    instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () =>
+      handlers.current.onSave?.(),
+    );
+    editor.current = instance;
+    return () => {
+      instance.getModel()?.dispose();
+      instance.dispose();
+      editor.current = undefined;
+    };
+    // The editor is created once; later values are pushed in below.
+  }, []);
+
+  useEffect(() => {
+    const instance = editor.current;
+    if (instance && instance.getValue() !== value) {
+      instance.pushUndoStop();
+      instance.executeEdits('twinscope', [
+        { range: instance.getModel()!.getFullModelRange(), text: value },
+      ]);
+      instance.pushUndoStop();
+    }
+  }, [value]);
+
+  useEffect(() => {
+    monaco.editor.setTheme(dark ? 'vs-dark' : 'vs');
+  }, [dark]);
+
+  useEffect(() => {
+    const model = editor.current?.getModel();
+    if (!model) return;
+    monaco.editor.setModelMarkers(
+      model,
+      'twin-rules',
+      markers.map((marker) => ({
+        ...markerRange(model, marker),
+        message: marker.message,
+        severity: monaco.MarkerSeverity.Error,
+      })),
+    );
+  }, [markers, value]);
+
+  return <div ref={container} className="monaco-host" data-testid="twin-json-editor" />;
+}
+
+export interface DiffViewProps {
+  original: string;
+  modified: string;
+  dark: boolean;
+}
+
+export function DiffView({ original, modified, dark }: DiffViewProps) {
+  const container = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const diff = monaco.editor.createDiffEditor(container.current!, {
+      readOnly: true,
+      automaticLayout: true,
+      renderSideBySide: true,
+      minimap: { enabled: false },
+      scrollBeyondLastLine: false,
+      originalEditable: false,
+    });
+    const originalModel = monaco.editor.createModel(original, 'json');
+    const modifiedModel = monaco.editor.createModel(modified, 'json');
+    diff.setModel({ original: originalModel, modified: modifiedModel });
+    monaco.editor.setTheme(dark ? 'vs-dark' : 'vs');
+    return () => {
+      diff.dispose();
+      originalModel.dispose();
+      modifiedModel.dispose();
+    };
+  }, [original, modified, dark]);
+  return <div ref={container} className="monaco-diff-host" data-testid="twin-diff" />;
+}

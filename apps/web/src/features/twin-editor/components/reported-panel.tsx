@@ -1,0 +1,44 @@
+import { Text } from '@fluentui/react-components';
+import type { Twin } from '@twinscope/contract';
+import type { JsonObject } from '@twinscope/twin';
+import { relativeTime } from '../../../lib/format.ts';
+import { sectionRows } from '../reported-rows.ts';
+
+/** Reported properties, read-only, each with when the device last wrote it. */
+export function ReportedPanel({ twin }: { twin: Twin }) {
+  const reported = twin.properties.reported as JsonObject;
+  const rows = sectionRows(reported);
+  const version = reported['$version'];
+  return (
+    <aside className="reported-panel" aria-label="Reported properties" data-testid="reported-panel">
+      <div className="reported-header">
+        <Text weight="semibold">Reported properties</Text>
+        <Text size={200} className="muted">
+          read-only · written by the {twin.moduleId ? 'module' : 'device'}
+          {typeof version === 'number' ? ` · $version ${version}` : ''}
+        </Text>
+      </div>
+      {rows.length === 0 ? (
+        <Text className="muted">Nothing reported yet.</Text>
+      ) : (
+        <table className="kv-table">
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.path}>
+                <th scope="row">
+                  <code>{row.path}</code>
+                </th>
+                <td>
+                  <code>{JSON.stringify(row.value)}</code>
+                </td>
+                <td className="muted" title={row.lastUpdated}>
+                  {relativeTime(row.lastUpdated)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </aside>
+  );
+}

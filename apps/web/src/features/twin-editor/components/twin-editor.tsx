@@ -1,0 +1,346 @@
+import {
+  Badge,
+  Button,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Text,
+  Tooltip,
+} from '@fluentui/react-components';
+import type { Twin, TwinRef } from '@twinscope/contract';
+import { deepEqual } from '@twinscope/twin';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { ApiError } from '../../../lib/api-client.ts';
+import { usePatchTwin } from '../api/patch-twin.ts';
+import {
+  changedKeys,
+  editableFrom,
+  formatDoc,
+  parseEditable,
+  rebase,
+  review,
+  type EditableDoc,
+} from '../edit-model.ts';
+import type { EditorMarker } from './monaco.tsx';
+import { ReportedPanel } from './reported-panel.tsx';
+
+const JsonEditor = lazy(() => import('./monaco.tsx').then((m) => ({ default: m.JsonEditor })));
+const DiffView = lazy(() => import('./monaco.tsx').then((m) => ({ default: m.DiffView })));
+
+export interface TwinEditorProps {
+  target: TwinRef;
+  twin: Twin;
+  dark: boolean;
+  onSaved(twin: Twin): void;
+}
+
+const sameEditable = (a: EditableDoc, b: EditableDoc) =>
+  deepEqual(a.tags, b.tags) && deepEqual(a.properties.desired, b.properties.desired);
+
+/**
+ * Edits a twin's tags and desired properties. Saves send only the changed keys with the etag
+ * the edits are based on; a conflict, or a change arriving while editing, never loses what
+ * the operator typed.
+ */
+export function TwinEditor({ target, twin, dark, onSaved }: TwinEditorProps) {
+  const [base, setBase] = useState(() => ({
+    doc: editableFrom(twin),
+    etag: twin.etag,
+    version: twin.version,
+  }));
+  const [text, setText] = useState(() => formatDoc(editableFrom(twin)));
+  const [incoming, setIncoming] = useState<Twin | undefined>();
+  const [conflict, setConflict] = useState<Twin | undefined>();
+  const [reviewing, setReviewing] = useState(false);
+  const [notice, setNotice] = useState<string | undefined>();
+  const dirty = text !== formatDoc(base.doc);
+
+  const mutation = usePatchTwin(target, (saved) => {
+    const doc = editableFrom(saved);
+    setBase({ doc, etag: saved.etag, version: saved.version });
+    setText(formatDoc(doc));
+    setIncoming(undefined);
+    setConflict(undefined);
+    setReviewing(false);
+    setNotice('Saved. Only the changed keys were sent.');
+    onSaved(saved);
+  });
+
+  // A newer twin from the server (live event or refetch).
+  useEffect(() => {
+    if (twin.version <= base.version) return;
+    const latest = editableFrom(twin);
+    if (sameEditable(latest, base.doc)) {
+      // Only reported or identity fields moved: the edits still apply, under the new etag.
+      setBase({ doc: base.doc, etag: twin.etag, version: twin.version });
+      return;
+    }
+    if (!dirty) {
+      setBase({ doc: latest, etag: twin.etag, version: twin.version });
+      setText(formatDoc(latest));
+      return;
+    }
+    setIncoming(twin);
+  }, [twin]);
+
+  const parsed = useMemo(() => parseEditable(text), [text]);
+  const result = useMemo(
+    () => (parsed.ok ? review(base.doc, parsed.doc) : undefined),
+    [parsed, base.doc],
+  );
+  const markers: EditorMarker[] = useMemo(() => {
+    if (!parsed.ok)
+      return [
+        {
+          message: parsed.message,
+          ...(parsed.offset !== undefined ? { offset: parsed.offset } : {}),
+        },
+      ];
+    return (result?.violations ?? []).map((v) => ({ location: v.location, message: v.message }));
+  }, [parsed, result]);
+
+  const blocker = !parsed.ok
+    ? parsed.message
+    : result && result.violations.length > 0
+      ? `${result.violations[0]!.path}: ${result.violations[0]!.message}`
+      : undefined;
+
+  const save = () => {
+    setNotice(undefined);
+    if (blocker || !result) return;
+    if (result.empty) {
+      setNotice('Nothing to save: the document matches the twin.');
+      return;
+    }
+    mutation.mutate(
+      { etag: base.etag, ...result.patch },
+      {
+        onError: (error) => {
+          if (error instanceof ApiError && error.code === 'conflict' && error.current)
+            setConflict(error.current);
+        },
+      },
+    );
+  };
+
+  const takeLatest = (latestTwin: Twin, keepMine: boolean) => {
+    const latest = editableFrom(latestTwin);
+    const next = keepMine && parsed.ok ? rebase(base.doc, parsed.doc, latest) : latest;
+    setBase({ doc: latest, etag: latestTwin.etag, version: latestTwin.version });
+    setText(formatDoc(next));
+    setIncoming(undefined);
+    setConflict(undefined);
+    mutation.reset();
+  };
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
+        event.preventDefault();
+        save();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  const saveError =
+    mutation.error instanceof ApiError && mutation.error.code !== 'conflict'
+      ? mutation.error
+      : undefined;
+
+  return (
+    <section className="twin-editor" aria-label="Twin editor">
+      <div className="twin-editor-toolbar">
+        <Text weight="semibold">Tags and desired properties</Text>
+        {dirty ? (
+          <Badge color="warning">Unsaved changes</Badge>
+        ) : (
+          <Badge appearance="outline">Saved</Badge>
+        )}
+        <Text size={200} className="muted">
+          version {base.version} · etag {base.etag}
+        </Text>
+        <span className="spacer" />
+        <Button
+          disabled={!dirty}
+          onClick={() =>
+            takeLatest(incoming ?? { ...twin, etag: base.etag, version: base.version }, false)
+          }
+        >
+          Discard
+        </Button>
+        <Button disabled={!parsed.ok || !dirty} onClick={() => setReviewing(true)}>
+          Review changes
+        </Button>
+        <Tooltip content="Save (Ctrl+S / ⌘S)" relationship="description">
+          <Button
+            appearance="primary"
+            disabled={!dirty || !!blocker || mutation.isPending}
+            onClick={save}
+          >
+            {mutation.isPending ? <Spinner size="tiny" /> : 'Save'}
+          </Button>
+        </Tooltip>
+      </div>
+
+      {blocker && (
+        <MessageBar intent="error" data-testid="editor-blocker">
+          <MessageBarBody>
+            <MessageBarTitle>Cannot save</MessageBarTitle>
+            {blocker}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {saveError && (
+        <MessageBar intent="error" data-testid="save-error">
+          <MessageBarBody>
+            <MessageBarTitle>Not saved</MessageBarTitle>
+            {saveError.message}
+            {saveError.violations.length > 0 &&
+              ` (${saveError.violations.map((v) => v.path).join(', ')})`}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {notice && !dirty && (
+        <MessageBar intent="success">
+          <MessageBarBody>{notice}</MessageBarBody>
+        </MessageBar>
+      )}
+      {incoming && !conflict && (
+        <MessageBar intent="warning" data-testid="incoming-banner">
+          <MessageBarBody>
+            <MessageBarTitle>This twin changed on the hub while you were editing</MessageBarTitle>
+            Changed:{' '}
+            {changedKeys(base.doc, editableFrom(incoming)).join(', ') ||
+              'tags or desired properties'}
+            . Your unsaved edits are kept.
+          </MessageBarBody>
+          <MessageBarActions>
+            <Button onClick={() => takeLatest(incoming, true)}>
+              Re-apply my edits on the latest
+            </Button>
+          </MessageBarActions>
+        </MessageBar>
+      )}
+      {conflict && (
+        <ConflictView
+          mine={text}
+          theirs={formatDoc(editableFrom(conflict))}
+          dark={dark}
+          onReapply={() => takeLatest(conflict, true)}
+          onDiscard={() => takeLatest(conflict, false)}
+        />
+      )}
+
+      <div className="twin-editor-body">
+        <Suspense fallback={<Spinner label="Loading editor…" />}>
+          <JsonEditor
+            value={text}
+            onChange={setText}
+            onSave={save}
+            markers={markers}
+            dark={dark}
+            ariaLabel="Twin tags and desired properties"
+          />
+        </Suspense>
+        <ReportedPanel twin={twin} />
+      </div>
+
+      <Dialog open={reviewing} onOpenChange={(_e, data) => setReviewing(data.open)}>
+        <DialogSurface className="review-dialog">
+          <DialogBody>
+            <DialogTitle>Review changes</DialogTitle>
+            <DialogContent>
+              {result && !result.empty ? (
+                <>
+                  <ul className="change-list" data-testid="change-list">
+                    {result.changes.map((change) => (
+                      <li key={change.path}>
+                        <code>{change.path}</code>{' '}
+                        <Badge
+                          color={
+                            change.kind === 'delete'
+                              ? 'danger'
+                              : change.kind === 'add'
+                                ? 'success'
+                                : 'informative'
+                          }
+                        >
+                          {change.kind === 'delete'
+                            ? 'will delete'
+                            : change.kind === 'add'
+                              ? 'will add'
+                              : 'will change'}
+                        </Badge>
+                      </li>
+                    ))}
+                  </ul>
+                  <Text weight="semibold">Patch that will be sent (If-Match: {base.etag})</Text>
+                  <pre className="patch-preview" data-testid="patch-preview">
+                    {JSON.stringify(result.patch, null, 2)}
+                  </pre>
+                  <Suspense fallback={<Spinner />}>
+                    <DiffView
+                      original={formatDoc(base.doc)}
+                      modified={parsed.ok ? formatDoc(parsed.doc) : text}
+                      dark={dark}
+                    />
+                  </Suspense>
+                </>
+              ) : (
+                <Text>Nothing has changed.</Text>
+              )}
+            </DialogContent>
+            <DialogActions>
+              <Button onClick={() => setReviewing(false)}>Close</Button>
+              <Button
+                appearance="primary"
+                disabled={!!blocker || !result || result.empty || mutation.isPending}
+                onClick={save}
+              >
+                Save
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
+    </section>
+  );
+}
+
+function ConflictView(props: {
+  mine: string;
+  theirs: string;
+  dark: boolean;
+  onReapply(): void;
+  onDiscard(): void;
+}) {
+  return (
+    <div className="conflict" data-testid="conflict-view">
+      <MessageBar intent="warning">
+        <MessageBarBody>
+          <MessageBarTitle>Someone else saved this twin first</MessageBarTitle>
+          Nothing of yours was saved or lost. Left: the twin as it is now. Right: your edits.
+        </MessageBarBody>
+        <MessageBarActions>
+          <Button appearance="primary" onClick={props.onReapply}>
+            Re-apply my changes on top
+          </Button>
+          <Button onClick={props.onDiscard}>Discard mine, load theirs</Button>
+        </MessageBarActions>
+      </MessageBar>
+      <Suspense fallback={<Spinner />}>
+        <DiffView original={props.theirs} modified={props.mine} dark={props.dark} />
+      </Suspense>
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+import {
+  ApiErrorSchema,
+  type ApiError as ApiErrorBody,
+  type ApiErrorCode,
+  type Twin,
+  type Violation,
+} from '@twinscope/contract';
+import type { z } from 'zod';
+
+/** The one error type the console sees from its BFF. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: ApiErrorCode;
+  readonly requestId: string;
+  readonly violations: Violation[];
+  readonly current: Twin | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(status: number, body: ApiErrorBody) {
+    super(body.message);
+    this.status = status;
+    this.code = body.code;
+    this.requestId = body.requestId;
+    this.violations = body.violations ?? [];
+    this.current = body.current;
+    this.retryAfterSeconds = body.retryAfterSeconds;
+  }
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** The only place the console calls fetch: JSON in, schema-checked JSON out, typed errors. */
+export async function apiRequest<T extends z.ZodType>(
+  path: string,
+  schema: T,
+  options: RequestOptions = {},
+): Promise<z.infer<T>> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: options.method ?? 'GET',
+      headers:
+        options.body === undefined
+          ? { Accept: 'application/json' }
+          : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      ...(options.signal ? { signal: options.signal } : {}),
+      credentials: 'same-origin',
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, {
+      code: 'hub_unreachable',
+      message: 'Twinscope cannot be reached. Check your connection.',
+      requestId: '',
+    });
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const parsed = ApiErrorSchema.safeParse(json);
+    throw new ApiError(
+      response.status,
+      parsed.success
+        ? parsed.data
+        : {
+            code: 'internal_error',
+            message: `Twinscope answered ${response.status}.`,
+            requestId: '',
+          },
+    );
+  }
+  if (response.status === 204) return undefined as z.infer<T>;
+  return schema.parse(json);
+}
+
+/** Posts without caring for a body back (204). */
+export async function apiSend(path: string, options: RequestOptions): Promise<void> {
+  const response = await fetch(path, {
+    method: options.method ?? 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(options.body ?? {}),
+    credentials: 'same-origin',
+  });
+  if (!response.ok) {
+    const parsed = ApiErrorSchema.safeParse(await response.json().catch(() => undefined));
+    throw new ApiError(
+      response.status,
+      parsed.success
+        ? parsed.data
+        : {
+            code: 'internal_error',
+            message: `Twinscope answered ${response.status}.`,
+            requestId: '',
+          },
+    );
+  }
+}
