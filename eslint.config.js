@@ -29,7 +29,7 @@ export default tseslint.config(
   },
   {
     // Tests read loosely typed JSON answers.
-    files: ['**/*.test.ts', '**/test/**'],
+    files: ['**/*.test.ts', '**/test/**', 'e2e/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

@@ -32,6 +32,37 @@ function must(status, what) {
   }
 }
 
+/**
+ * A Chromium for the end-to-end tests: CHROMIUM_PATH or the system one; as root on Debian,
+ * the `chromium` package; else Playwright's own download; else a clear message.
+ */
+function ensureChromium() {
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+  ];
+  const found = candidates.find((path) => path && existsSync(path));
+  if (found) return found;
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && existsSync('/usr/bin/apt-get')) {
+    console.log('twinscope: installing Debian chromium for the end-to-end tests');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (
+      run('apt-get', ['update', '-qq'], { env }) === 0 &&
+      run('apt-get', ['install', '-y', '-qq', 'chromium'], { env }) === 0
+    ) {
+      if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
+    }
+  }
+  if (pnpm(['exec', 'playwright', 'install', 'chromium']) === 0) return undefined;
+  console.error(
+    'twinscope: no Chromium for the end-to-end tests. Install one (Debian: apt-get install chromium) or set CHROMIUM_PATH.',
+  );
+  process.exit(1);
+}
+
 function install() {
   const frozen = existsSync(join(root, 'pnpm-lock.yaml')) ? ['--frozen-lockfile'] : [];
   must(pnpm(['install', ...frozen, '--reporter=append-only']), 'pnpm install');
@@ -44,6 +75,10 @@ const tasks = {
     must(pnpm(['run', 'check:format']), 'format check');
     must(pnpm(['run', 'check:types']), 'type check');
     must(pnpm(['run', 'check:unit']), 'unit and conformance tests');
+    must(pnpm(['run', 'build:web']), 'building the console');
+    const chromium = ensureChromium();
+    if (chromium) process.env.CHROMIUM_PATH = chromium;
+    must(pnpm(['run', 'check:e2e']), 'end-to-end tests');
   },
   start() {
     install();

@@ -70,6 +70,8 @@ export function JsonEditor({ value, onChange, onSave, markers, dark, ariaLabel }
       tabSize: 2,
       ariaLabel,
       fixedOverflowWidgets: true,
+      // Monaco's own docs mark the EditContext input path experimental; keep the textarea.
+      editContext: false,
     });
     instance.onDidChangeModelContent(() => handlers.current.onChange(instance.getValue()));
     instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () =>

@@ -1,0 +1,224 @@
+import { expect, test, type Page } from '@playwright/test';
+import { hubRegistry, hubTwin, type TwinJson } from './hub.ts';
+
+function editable(twin: TwinJson) {
+  const { $metadata: _m, $version: _v, ...desired } = twin.properties.desired;
+  return { tags: twin.tags, properties: { desired } };
+}
+
+async function openTwinPage(page: Page, path: string) {
+  await page.goto(path);
+  await expect(page.locator('[data-testid=twin-json-editor] .monaco-editor')).toBeVisible();
+}
+
+/**
+ * Replaces the editor's text as an operator pasting a document would: select all, then a
+ * paste event (typed text would get Monaco's auto-closing brackets and auto-indent).
+ */
+async function setEditorText(page: Page, text: string) {
+  await page.locator('[data-testid=twin-json-editor] .view-lines').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.evaluate((content) => {
+    const clipboardData = new DataTransfer();
+    clipboardData.setData('text/plain', content);
+    document.activeElement?.dispatchEvent(
+      new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }),
+    );
+  }, text);
+}
+
+const editorLines = (page: Page) => page.locator('[data-testid=twin-json-editor] .view-lines');
+
+test('browse: filter the fleet by a tag, open a device, then one of its modules', async ({
+  page,
+}) => {
+  await page.goto('/devices');
+  await expect(page.getByTestId('device-row')).toHaveCount(12);
+  await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live');
+  await page.getByLabel('Filter devices').fill('site=lyon');
+  await page.getByLabel('Filter devices').press('Enter');
+  await expect(page.getByTestId('device-row')).toHaveCount(4);
+  await expect(page).toHaveURL(/tag=site%3Dlyon/);
+  await expect(page.getByTestId('device-count')).toContainText('of 4 devices');
+
+  await page.getByTestId('device-row').filter({ hasText: 'lyon-north-gateway-07' }).click();
+  await expect(page.getByTestId('page-title')).toHaveText('lyon-north-gateway-07');
+  await expect(page.getByTestId('modules-table').getByRole('link')).toHaveCount(4);
+  await page.getByTestId('modules-table').getByRole('link', { name: 'controller' }).click();
+  await expect(page.getByTestId('page-title')).toHaveText('controller');
+  await expect(page).toHaveURL(/\/devices\/lyon-north-gateway-07\/modules\/controller$/);
+  await expect(page.getByTestId('reported-panel')).toContainText('firmware');
+
+  // A deep link opens the same page in a fresh tab.
+  await page.goto('/devices/lyon-north-gateway-07/modules/controller');
+  await expect(page.getByTestId('page-title')).toHaveText('controller');
+});
+
+test('edit: a desired property and a tag, reviewed then saved, reach the hub as only the changed keys', async ({
+  page,
+}) => {
+  const deviceId = 'berlin-b1-meter-03';
+  const before = await hubTwin(deviceId);
+  await openTwinPage(page, `/devices/${deviceId}`);
+  const doc = editable(before);
+  doc.tags = { ...doc.tags, floor: 4 };
+  doc.properties.desired = {
+    ...doc.properties.desired,
+    telemetry: { enabled: true, intervalSeconds: 15 },
+  };
+  await setEditorText(page, JSON.stringify(doc, null, 2));
+
+  await page.getByRole('button', { name: 'Review changes' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByTestId('change-list')).toContainText('tags.floor');
+  await expect(dialog.getByTestId('change-list')).toContainText(
+    'properties.desired.telemetry.intervalSeconds',
+  );
+  await expect(dialog.getByTestId('change-list').getByText('will add')).toHaveCount(2);
+  await expect(dialog.getByTestId('patch-preview')).toHaveText(
+    JSON.stringify(
+      { tags: { floor: 4 }, desired: { telemetry: { intervalSeconds: 15 } } },
+      null,
+      2,
+    ),
+  );
+  await expect(dialog.getByTestId('twin-diff')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Saved. Only the changed keys were sent.')).toBeVisible();
+
+  const after = await hubTwin(deviceId);
+  expect(after.tags).toEqual({ ...before.tags, floor: 4 });
+  expect(after.properties.desired['telemetry']).toEqual({ enabled: true, intervalSeconds: 15 });
+  const version = before.properties.desired['$version'] as number;
+  expect(after.properties.desired['$version']).toBe(version + 1);
+  // The untouched key was not re-sent: its metadata still names the old version.
+  const meta = after.properties.desired['$metadata'].telemetry;
+  expect(meta.enabled.$lastUpdatedVersion).toBe(
+    before.properties.desired['$metadata'].telemetry.enabled.$lastUpdatedVersion,
+  );
+  expect(meta.intervalSeconds.$lastUpdatedVersion).toBe(version + 1);
+});
+
+test('delete: removing a key in the editor and saving with Ctrl+S removes it on the hub', async ({
+  page,
+}) => {
+  const deviceId = 'berlin-b2-meter-05';
+  const before = await hubTwin(deviceId);
+  expect(before.tags['role']).toBe('meter');
+  await openTwinPage(page, `/devices/${deviceId}`);
+  const doc = editable(before);
+  const { role: _role, ...tags } = doc.tags;
+  await setEditorText(page, JSON.stringify({ ...doc, tags }, null, 2));
+  await expect(page.getByText('Unsaved changes')).toBeVisible();
+  await page.keyboard.press('ControlOrMeta+S');
+  await expect(page.getByText('Saved. Only the changed keys were sent.')).toBeVisible();
+  const after = await hubTwin(deviceId);
+  expect(after.tags['role']).toBeUndefined();
+  expect(after.tags['site']).toBe('berlin');
+});
+
+test('live: a change made elsewhere shows without a reload, and unsaved edits survive the banner', async ({
+  page,
+}) => {
+  const deviceId = 'lyon-south-camera-10';
+  const registry = hubRegistry();
+  await openTwinPage(page, `/devices/${deviceId}`);
+  await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live');
+
+  await registry.updateTwin(deviceId, { properties: { desired: { brightness: 70 } } }, '*');
+  await expect(editorLines(page)).toContainText('"brightness": 70');
+
+  const current = editable(await hubTwin(deviceId));
+  await setEditorText(
+    page,
+    JSON.stringify({ ...current, tags: { ...current.tags, note: 'typed-by-operator' } }, null, 2),
+  );
+  await registry.updateTwin(deviceId, { properties: { desired: { contrast: 5 } } }, '*');
+  const banner = page.getByTestId('incoming-banner');
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText('properties.desired.contrast');
+  await expect(editorLines(page)).toContainText('typed-by-operator');
+
+  await banner.getByRole('button', { name: 'Re-apply my edits on the latest' }).click();
+  await expect(editorLines(page)).toContainText('"contrast": 5');
+  await expect(editorLines(page)).toContainText('typed-by-operator');
+  await page.keyboard.press('ControlOrMeta+S');
+  await expect(page.getByText('Saved. Only the changed keys were sent.')).toBeVisible();
+  const after = await hubTwin(deviceId);
+  expect(after.tags['note']).toBe('typed-by-operator');
+  expect(after.properties.desired['contrast']).toBe(5);
+});
+
+test('conflict: a save over someone else’s change shows both, and re-applying keeps both', async ({
+  page,
+}) => {
+  const deviceId = 'toronto-hq-hvac-12';
+  const before = await hubTwin(deviceId);
+  await openTwinPage(page, `/devices/${deviceId}`);
+  const doc = editable(before);
+  await setEditorText(
+    page,
+    JSON.stringify({ ...doc, tags: { ...doc.tags, mine: 'yes' } }, null, 2),
+  );
+  await hubRegistry().updateTwin(deviceId, { properties: { desired: { theirs: 1 } } }, before.etag);
+
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  const conflict = page.getByTestId('conflict-view');
+  await expect(conflict).toBeVisible();
+  await expect(conflict.getByTestId('twin-diff')).toBeVisible();
+  expect((await hubTwin(deviceId)).tags['mine']).toBeUndefined();
+
+  await conflict.getByRole('button', { name: 'Re-apply my changes on top' }).click();
+  await expect(editorLines(page)).toContainText('"theirs": 1');
+  await expect(editorLines(page)).toContainText('"mine": "yes"');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByText('Saved. Only the changed keys were sent.')).toBeVisible();
+  const after = await hubTwin(deviceId);
+  expect(after.tags['mine']).toBe('yes');
+  expect(after.properties.desired['theirs']).toBe(1);
+});
+
+test('refused: invalid JSON and twin-rule violations are explained and nothing is sent', async ({
+  page,
+}) => {
+  const deviceId = 'berlin-b1-hvac-02';
+  const before = await hubTwin(deviceId);
+  await openTwinPage(page, `/devices/${deviceId}`);
+  const save = page.getByRole('button', { name: 'Save', exact: true });
+  const blocker = page.getByTestId('editor-blocker');
+
+  await setEditorText(page, '{ "tags": { "site": "berlin", }');
+  await expect(blocker).toContainText('not valid JSON');
+  await expect(save).toBeDisabled();
+
+  const doc = editable(before);
+  await setEditorText(
+    page,
+    JSON.stringify({ ...doc, tags: { ...doc.tags, 'bad.key': 1 } }, null, 2),
+  );
+  await expect(blocker).toContainText('tags["bad.key"]');
+  await expect(save).toBeDisabled();
+  await expect(page.locator('[data-testid=twin-json-editor] .squiggly-error')).not.toHaveCount(0);
+
+  let deep: Record<string, unknown> = { leaf: 1 };
+  for (let i = 11; i >= 1; i--) deep = { [`l${i}`]: deep };
+  await setEditorText(
+    page,
+    JSON.stringify(
+      { ...doc, properties: { desired: { ...doc.properties.desired, ...deep } } },
+      null,
+      2,
+    ),
+  );
+  await expect(blocker).toContainText('properties.desired.l1.l2.l3.l4.l5.l6.l7.l8.l9.l10.l11');
+  await expect(blocker).toContainText('10 levels');
+  await page.keyboard.press('ControlOrMeta+S');
+
+  await setEditorText(
+    page,
+    JSON.stringify({ ...doc, properties: { desired: {}, reported: { x: 1 } } }, null, 2),
+  );
+  await expect(blocker).toContainText('Reported properties are written by the device');
+
+  expect((await hubTwin(deviceId)).etag).toBe(before.etag);
+});

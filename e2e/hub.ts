@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { registryFor } from '@twinscope/hub-connection';
+import { E2E_DATA_DIR } from '../playwright.config.ts';
+
+/** The unmodified azure-iothub Registry, straight to the emulator the console uses. */
+export function hubRegistry() {
+  const connection = JSON.parse(readFileSync(join(E2E_DATA_DIR, 'connection.json'), 'utf8')) as {
+    serviceConnectionString: string;
+    caCertFile: string;
+  };
+  return registryFor(connection.serviceConnectionString, {
+    ca: readFileSync(connection.caCertFile, 'utf8'),
+  });
+}
+
+export type TwinJson = {
+  etag: string;
+  version: number;
+  tags: Record<string, unknown>;
+  properties: { desired: Record<string, any>; reported: Record<string, any> };
+};
+
+export async function hubTwin(deviceId: string, moduleId?: string): Promise<TwinJson> {
+  const registry = hubRegistry();
+  const { responseBody } =
+    moduleId === undefined
+      ? await registry.getTwin(deviceId)
+      : await registry.getModuleTwin(deviceId, moduleId);
+  return JSON.parse(JSON.stringify(responseBody)) as TwinJson;
+}

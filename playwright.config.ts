@@ -1,0 +1,47 @@
+import { defineConfig } from '@playwright/test';
+import { join } from 'node:path';
+
+// The whole product as `npm start` runs it (emulator + BFF + built console), on test ports
+// and a fresh emulator data dir. Nothing is mocked.
+export const E2E_DATA_DIR = join(import.meta.dirname, 'test-results', 'e2e-hub');
+const port = 3107;
+
+export default defineConfig({
+  testDir: './e2e',
+  workers: 1,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      // System Chromium (Playwright cannot download its own here); unset means Playwright's.
+      ...(process.env['CHROMIUM_PATH'] ? { executablePath: process.env['CHROMIUM_PATH'] } : {}),
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+  },
+  webServer: {
+    command: 'node e2e/start-for-tests.mjs',
+    url: `http://127.0.0.1:${port}/api/health`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 3000 },
+    env: {
+      TWINSCOPE_PORT: String(port),
+      TWINSCOPE_EMULATOR_PORT: '18443',
+      TWINSCOPE_EMULATOR_DATA_DIR: E2E_DATA_DIR,
+      TWINSCOPE_POLL_INTERVAL_MS: '400',
+      TWINSCOPE_POLL_QUERIES_PER_MINUTE: '600',
+    },
+  },
+});
