@@ -79,6 +79,13 @@ export function mapHubError(error: unknown, what: string): AppError {
   return new AppError('hub_error', 'The IoT hub request failed.', { cause: error });
 }
 
+/** How an operator reads which twin an error is about. */
+function twinName(deviceId: string, moduleId: string | undefined): string {
+  return moduleId === undefined
+    ? `The twin of ${deviceId}`
+    : `The twin of module ${moduleId} of ${deviceId}`;
+}
+
 export interface IotHubAdapterOptions {
   connectionString: string;
   ca?: string;
@@ -167,11 +174,7 @@ export class IotHubAdapter implements HubAdapter {
   }
 
   async getTwin(deviceId: string, moduleId?: string): Promise<Twin> {
-    const what =
-      moduleId === undefined
-        ? `The twin of ${deviceId}`
-        : `The twin of module ${moduleId} of ${deviceId}`;
-    return this.call(what, async () =>
+    return this.call(twinName(deviceId, moduleId), async () =>
       twinFromHub(
         moduleId === undefined
           ? (await this.registry.getTwin(deviceId)).responseBody
@@ -186,11 +189,7 @@ export class IotHubAdapter implements HubAdapter {
     patch: JsonObject,
     etag: string,
   ): Promise<Twin> {
-    const what =
-      moduleId === undefined
-        ? `The twin of ${deviceId}`
-        : `The twin of module ${moduleId} of ${deviceId}`;
-    return this.call(what, async () =>
+    return this.call(twinName(deviceId, moduleId), async () =>
       twinFromHub(
         moduleId === undefined
           ? (await this.registry.updateTwin(deviceId, patch, etag)).responseBody

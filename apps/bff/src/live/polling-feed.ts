@@ -62,6 +62,10 @@ export class PollingFeed implements ChangeFeed {
 
   twinWritten(twin: Twin, sections: TwinSectionName[]): void {
     this.known.set(twinKey(twin), twin);
+    this.publishTwin(twin, sections, 'console');
+  }
+
+  private publishTwin(twin: Twin, sections: TwinSectionName[], origin: 'console' | 'hub'): void {
     this.broker().publish({
       type: 'twin',
       deviceId: twin.deviceId,
@@ -69,7 +73,7 @@ export class PollingFeed implements ChangeFeed {
       version: twin.version,
       sections,
       twin,
-      origin: 'console',
+      origin,
     });
   }
 
@@ -165,16 +169,7 @@ export class PollingFeed implements ChangeFeed {
         const before = this.known.get(key);
         this.known.set(key, twin);
         if (!before || twin.version <= before.version) continue;
-        const sections = sectionsChanged(before, twin);
-        this.broker().publish({
-          type: 'twin',
-          deviceId: twin.deviceId,
-          ...(twin.moduleId ? { moduleId: twin.moduleId } : {}),
-          version: twin.version,
-          sections,
-          twin,
-          origin: 'hub',
-        });
+        this.publishTwin(twin, sectionsChanged(before, twin), 'hub');
       }
       continuation = page.continuation;
     } while (continuation);

@@ -5,7 +5,7 @@ import {
   type Twin,
   type Violation,
 } from '@twinscope/contract';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** The one error type the console sees from its BFF. */
 export class ApiError extends Error {
@@ -83,25 +83,9 @@ export async function apiRequest<T extends z.ZodType>(
   return schema.parse(json);
 }
 
-/** Posts without caring for a body back (204). */
+const NoContent = z.unknown();
+
+/** Sends a request whose answer carries nothing the caller needs (204). */
 export async function apiSend(path: string, options: RequestOptions): Promise<void> {
-  const response = await fetch(path, {
-    method: options.method ?? 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(options.body ?? {}),
-    credentials: 'same-origin',
-  });
-  if (!response.ok) {
-    const parsed = ApiErrorSchema.safeParse(await response.json().catch(() => undefined));
-    throw new ApiError(
-      response.status,
-      parsed.success
-        ? parsed.data
-        : {
-            code: 'internal_error',
-            message: `Twinscope answered ${response.status}.`,
-            requestId: '',
-          },
-    );
-  }
+  await apiRequest(path, NoContent, { method: 'POST', ...options });
 }

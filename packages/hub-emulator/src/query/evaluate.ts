@@ -1,30 +1,11 @@
 import { isJsonObject, renderSection, type JsonValue, type SectionState } from '@twinscope/twin';
 import type { IdentityRecord } from '../store/model.ts';
+import { TWIN_IDENTITY_FIELDS } from '../store/twin-render.ts';
 import { QuerySyntaxError, type Expr, type Value } from './ast.ts';
 
 /** Root names match case-insensitively and come back in IoT Hub's casing. */
 const ROOTS = new Map(
-  [
-    'deviceId',
-    'moduleId',
-    'etag',
-    'deviceEtag',
-    'version',
-    'status',
-    'statusReason',
-    'statusUpdateTime',
-    'connectionState',
-    'lastActivityTime',
-    'cloudToDeviceMessageCount',
-    'authenticationType',
-    'x509Thumbprint',
-    'modelId',
-    'capabilities',
-    'deviceScope',
-    'parentScopes',
-    'tags',
-    'properties',
-  ].map((name) => [name.toLowerCase(), name]),
+  [...TWIN_IDENTITY_FIELDS, 'tags', 'properties'].map((name) => [name.toLowerCase(), name]),
 );
 
 export function canonicalRoot(name: string): string {

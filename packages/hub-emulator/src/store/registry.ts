@@ -24,7 +24,7 @@ import {
 } from './identity-input.ts';
 import { NEVER_TIME, type IdentityRecord } from './model.ts';
 import type { Counters, Operation, Persistence } from './persistence.ts';
-import { renderTwin } from './twin-render.ts';
+import { renderTwin, TWIN_IDENTITY_FIELDS } from './twin-render.ts';
 
 interface DeviceEntry {
   device: IdentityRecord;
@@ -40,25 +40,8 @@ export interface RegistryStatistics {
   disabledDeviceCount: number;
 }
 
-const TWIN_ROOT_FIELDS = new Set([
-  'deviceId',
-  'moduleId',
-  'etag',
-  'deviceEtag',
-  'version',
-  'status',
-  'statusReason',
-  'statusUpdateTime',
-  'connectionState',
-  'lastActivityTime',
-  'cloudToDeviceMessageCount',
-  'authenticationType',
-  'x509Thumbprint',
-  'modelId',
-  'capabilities',
-  'deviceScope',
-  'parentScopes',
-]);
+// Clients may echo a twin's read-only root fields in a patch; they are ignored.
+const TWIN_ROOT_FIELDS: ReadonlySet<string> = new Set(TWIN_IDENTITY_FIELDS);
 
 function violationError(violations: TwinViolation[]): HubError {
   const detail = violations
@@ -556,24 +539,13 @@ export class Registry {
     twin.version += 1;
     twin.etag = this.twinEtag();
     const next = { ...current, twin };
-    this.store(next);
-    this.commit(
-      [{ put: next }],
-      [
-        {
-          enqueuedTime: at,
-          source: 'twinChangeEvents',
-          opType: 'updateTwin',
-          deviceId,
-          ...(moduleId !== undefined ? { moduleId } : {}),
-          body: { version: twin.version, ...body },
-          ...(desiredPatch
-            ? { desiredPatch: { ...desiredPatch, $version: twin.desired.version } }
-            : {}),
-        },
-      ],
+    return this.twinChanged(
+      next,
+      at,
+      'updateTwin',
+      { version: twin.version, ...body },
+      desiredPatch && { ...desiredPatch, $version: twin.desired.version },
     );
-    return next;
   }
 
   /** `PUT /twins/{id}`: replace tags and desired properties wholesale. */
@@ -605,22 +577,11 @@ export class Registry {
       etag: this.twinEtag(),
     };
     const next = { ...current, twin };
-    this.store(next);
-    this.commit(
-      [{ put: next }],
-      [
-        {
-          enqueuedTime: at,
-          source: 'twinChangeEvents',
-          opType: 'replaceTwin',
-          deviceId,
-          ...(moduleId !== undefined ? { moduleId } : {}),
-          body: renderTwin(next),
-          desiredPatch: { ...removed, ...twin.desired.values, $version: twin.desired.version },
-        },
-      ],
-    );
-    return next;
+    return this.twinChanged(next, at, 'replaceTwin', renderTwin(next), {
+      ...removed,
+      ...twin.desired.values,
+      $version: twin.desired.version,
+    });
   }
 
   /** A reported-properties patch from the device or module itself (MQTT, seeding). */
@@ -640,6 +601,22 @@ export class Registry {
       etag: this.twinEtag(),
     };
     const next = { ...current, twin };
+    return this.twinChanged(next, at, 'updateTwin', {
+      version: twin.version,
+      properties: {
+        reported: { ...patch, $metadata: reported.metadata, $version: reported.version },
+      },
+    });
+  }
+
+  /** Stores a changed twin and records the change, as one durable step. */
+  private twinChanged(
+    next: IdentityRecord,
+    at: string,
+    opType: 'updateTwin' | 'replaceTwin',
+    body: JsonObject,
+    desiredPatch?: JsonObject,
+  ): IdentityRecord {
     this.store(next);
     this.commit(
       [{ put: next }],
@@ -647,15 +624,11 @@ export class Registry {
         {
           enqueuedTime: at,
           source: 'twinChangeEvents',
-          opType: 'updateTwin',
-          deviceId,
-          ...(moduleId !== undefined ? { moduleId } : {}),
-          body: {
-            version: twin.version,
-            properties: {
-              reported: { ...patch, $metadata: reported.metadata, $version: reported.version },
-            },
-          },
+          opType,
+          deviceId: next.deviceId,
+          ...(next.moduleId !== undefined ? { moduleId: next.moduleId } : {}),
+          body,
+          ...(desiredPatch ? { desiredPatch } : {}),
         },
       ],
     );

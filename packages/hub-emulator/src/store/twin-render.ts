@@ -1,6 +1,27 @@
 import { renderSection, type JsonObject } from '@twinscope/twin';
 import type { IdentityRecord } from './model.ts';
 
+/** The read-only fields at a twin's root, next to `tags` and `properties`. */
+export const TWIN_IDENTITY_FIELDS = [
+  'deviceId',
+  'moduleId',
+  'etag',
+  'deviceEtag',
+  'version',
+  'status',
+  'statusReason',
+  'statusUpdateTime',
+  'connectionState',
+  'lastActivityTime',
+  'cloudToDeviceMessageCount',
+  'authenticationType',
+  'x509Thumbprint',
+  'modelId',
+  'capabilities',
+  'deviceScope',
+  'parentScopes',
+] as const;
+
 /** The twin as the service API returns it (`GET /twins/{id}`, query `SELECT *`). */
 export function renderTwin(record: IdentityRecord): JsonObject {
   const twin: JsonObject = { deviceId: record.deviceId };

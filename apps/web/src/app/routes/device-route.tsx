@@ -1,56 +1,46 @@
-import {
-  MessageBar,
-  MessageBarBody,
-  MessageBarTitle,
-  Spinner,
-  Text,
-} from '@fluentui/react-components';
+import { Text } from '@fluentui/react-components';
 import { useQueryClient } from '@tanstack/react-query';
 import type { DeviceDetail, Twin } from '@twinscope/contract';
 import { useDevice } from '../../features/devices/api/get-device.ts';
 import { deviceKeys } from '../../features/devices/api/keys.ts';
 import { DeviceIdentityCard } from '../../features/devices/components/identity-cards.tsx';
 import { ModulesTable } from '../../features/devices/components/modules-table.tsx';
+import { withNewerTwin } from '../../features/live/apply-twin-event.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
+import { LoadState } from './load-state.tsx';
 
 export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolean }) {
   const detail = useDevice(deviceId);
   const queryClient = useQueryClient();
   useWatchTwins([{ deviceId }]);
-  if (detail.isPending) return <Spinner label={`Loading ${deviceId}…`} />;
-  if (detail.isError) {
-    return (
-      <MessageBar intent="error" data-testid="device-error">
-        <MessageBarBody>
-          <MessageBarTitle>{detail.error.message}</MessageBarTitle>
-        </MessageBarBody>
-      </MessageBar>
-    );
-  }
   const onSaved = (twin: Twin) =>
     queryClient.setQueryData<DeviceDetail>(deviceKeys.detail(deviceId), (current) =>
-      current && twin.version > current.twin.version ? { ...current, twin } : current,
+      withNewerTwin(current, twin),
     );
   return (
-    <div className="page">
-      <h1 className="page-title" data-testid="page-title">
-        {deviceId}
-      </h1>
-      <DeviceIdentityCard device={detail.data.device} />
-      <h2>Modules</h2>
-      <ModulesTable deviceId={deviceId} />
-      <h2>Device twin</h2>
-      <Text size={200} className="muted">
-        Edit tags and desired properties. Only changed keys are sent, with the twin&apos;s etag.
-      </Text>
-      <TwinEditor
-        key={deviceId}
-        target={{ deviceId }}
-        twin={detail.data.twin}
-        dark={dark}
-        onSaved={onSaved}
-      />
-    </div>
+    <LoadState pending={detail.isPending} error={detail.error} label={deviceId}>
+      {() => (
+        <div className="page">
+          <h1 className="page-title" data-testid="page-title">
+            {deviceId}
+          </h1>
+          <DeviceIdentityCard device={detail.data!.device} />
+          <h2>Modules</h2>
+          <ModulesTable deviceId={deviceId} />
+          <h2>Device twin</h2>
+          <Text size={200} className="muted">
+            Edit tags and desired properties. Only changed keys are sent, with the twin&apos;s etag.
+          </Text>
+          <TwinEditor
+            key={deviceId}
+            target={{ deviceId }}
+            twin={detail.data!.twin}
+            dark={dark}
+            onSaved={onSaved}
+          />
+        </div>
+      )}
+    </LoadState>
   );
 }

@@ -8,15 +8,23 @@ export function applyTwinEvent<T extends { twin: Twin }>(
   current: T | undefined,
   event: TwinChangedEvent,
 ): T | undefined {
+  return withNewerTwin(current, event.twin);
+}
+
+/** The same rule for a twin the console itself just saved. */
+export function withNewerTwin<T extends { twin: Twin }>(
+  current: T | undefined,
+  twin: Twin,
+): T | undefined {
   if (!current) return current;
   if (
-    current.twin.deviceId !== event.deviceId ||
-    (current.twin.moduleId ?? undefined) !== (event.moduleId ?? undefined)
+    current.twin.deviceId !== twin.deviceId ||
+    (current.twin.moduleId ?? undefined) !== (twin.moduleId ?? undefined)
   ) {
     return current;
   }
-  if (event.twin.version <= current.twin.version) return current;
-  return { ...current, twin: event.twin };
+  if (twin.version <= current.twin.version) return current;
+  return { ...current, twin };
 }
 
 /** Updates a device's row in a cached list page when the event is newer than the row. */

@@ -1,0 +1,22 @@
+import { MessageBar, MessageBarBody, MessageBarTitle, Spinner } from '@fluentui/react-components';
+import type { ReactNode } from 'react';
+
+/** The loading and error states every detail page shares. */
+export function LoadState(props: {
+  pending: boolean;
+  error: Error | null;
+  label: string;
+  children: () => ReactNode;
+}) {
+  if (props.pending) return <Spinner label={`Loading ${props.label}…`} />;
+  if (props.error) {
+    return (
+      <MessageBar intent="error" data-testid="load-error">
+        <MessageBarBody>
+          <MessageBarTitle>{props.error.message}</MessageBarTitle>
+        </MessageBarBody>
+      </MessageBar>
+    );
+  }
+  return <>{props.children()}</>;
+}
