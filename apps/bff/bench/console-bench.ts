@@ -1,0 +1,218 @@
+// Prints the console's figures: first device page over 100k devices through the BFF, the
+// BFF's overhead on a twin read against direct SDK calls, PATCH → SSE latency, and the
+// console's initial JavaScript size. Emulator and BFF run as their own processes, as
+// `npm start` runs them; everything stays on loopback and stops by itself.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { registryFor } from '@twinscope/hub-connection';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 100_000);
+const dataDir = mkdtempSync(join(tmpdir(), 'console-bench-'));
+const bffPort = 3290;
+const children: ChildProcess[] = [];
+
+function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (ready.test(seen)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
+  });
+}
+
+const percentile = (samples: number[], p: number) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+async function timed(n: number, run: (i: number) => Promise<unknown>) {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await run(i);
+    samples.push(performance.now() - t0);
+  }
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+async function getJson(path: string): Promise<{ twin: { etag: string } }> {
+  const response = await fetch(`http://127.0.0.1:${bffPort}${path}`);
+  if (!response.ok)
+    throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  return response.json() as Promise<{ twin: { etag: string } }>;
+}
+
+/** Gzipped size of the entry script (what the first paint needs) and of everything else. */
+function bundleSizes() {
+  const dist = join(root, 'apps/web/dist');
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const initial = [...html.matchAll(/(?:src|href)="\/assets\/([^"]+\.js)"/g)].map((m) => m[1]!);
+  const gz = (file: string) => gzipSync(readFileSync(join(dist, 'assets', file))).length;
+  const all = readdirSync(join(dist, 'assets')).filter((f) => f.endsWith('.js'));
+  const monaco = all.filter((f) =>
+    /^(monaco|editor\.api|editor\.worker|json\.worker|jsonMode)/.test(f),
+  );
+  const initialBytes = initial.reduce((sum, f) => sum + gz(f), 0);
+  return { initialBytes, monacoBytes: monaco.reduce((sum, f) => sum + gz(f), 0), initial };
+}
+
+try {
+  await startProcess(
+    [
+      'packages/hub-emulator/bin/hub-emulator.mjs',
+      '--data-dir',
+      dataDir,
+      '--https-port',
+      '0',
+      '--seed',
+      String(DEVICES),
+    ],
+    {},
+    /Press Ctrl\+C/,
+  );
+  const connectionFile = join(dataDir, 'connection.json');
+  await startProcess(
+    ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
+    {
+      TWINSCOPE_HUB_CONNECTION_FILE: connectionFile,
+      TWINSCOPE_PORT: String(bffPort),
+      TWINSCOPE_POLL_INTERVAL_MS: '1000',
+      TWINSCOPE_POLL_QUERIES_PER_MINUTE: '120',
+    },
+    /Twinscope BFF is listening/,
+  );
+  const connection = JSON.parse(readFileSync(connectionFile, 'utf8')) as {
+    serviceConnectionString: string;
+    caCertFile: string;
+  };
+  const registry = registryFor(connection.serviceConnectionString, {
+    ca: readFileSync(connection.caCertFile, 'utf8'),
+  });
+
+  const firstPage = await timed(15, () => getJson('/api/devices?pageSize=100'));
+  const tagPage = await timed(15, () =>
+    getJson('/api/devices?pageSize=100&tag=site%3Dosaka&tag=role%3Dcamera'),
+  );
+  const id = (i: number) => `device-${String((i * 7919) % DEVICES).padStart(6, '0')}`;
+  await getJson(`/api/devices/${id(0)}`);
+  await Promise.all([registry.get(id(0)), registry.getTwin(id(0))]);
+  const viaBff = await timed(400, (i) => getJson(`/api/devices/${id(i)}`));
+  const direct = await timed(400, (i) =>
+    Promise.all([registry.get(id(i)), registry.getTwin(id(i))]),
+  );
+
+  // PATCH → SSE: one stream watching one twin; the change is made with the SDK (polling
+  // path) and through the BFF (published at once).
+  const controller = new AbortController();
+  const stream = await fetch(`http://127.0.0.1:${bffPort}/api/events`, {
+    signal: controller.signal,
+  });
+  const reader = stream.body!.getReader();
+  const waiters: ((frame: string) => void)[] = [];
+  let buffer = '';
+  let streamId = '';
+  void (async () => {
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = /data: (.*)/.exec(frame)?.[1];
+        if (data?.includes('"hello"')) streamId = JSON.parse(data).streamId;
+        if (data?.includes('"twin"')) waiters.splice(0).forEach((w) => w(data));
+      }
+    }
+  })();
+  while (!streamId) await new Promise((r) => setTimeout(r, 20));
+  const watched = id(42);
+  await fetch(`http://127.0.0.1:${bffPort}/api/events/${streamId}/watch`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ twins: [{ deviceId: watched }] }),
+  });
+  await new Promise((r) => setTimeout(r, 2500));
+  const nextTwinEvent = () => new Promise<string>((resolve) => waiters.push(resolve));
+  const sdkToSse: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    // Land at a random point of the poll cycle, as a change made elsewhere would.
+    await new Promise((r) => setTimeout(r, Math.random() * 1000));
+    const event = nextTwinEvent();
+    const t0 = performance.now();
+    await registry.updateTwin(watched, { properties: { desired: { benchSdk: i } } }, '*');
+    await event;
+    sdkToSse.push(performance.now() - t0);
+  }
+  const bffToSse: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const { twin } = await getJson(`/api/devices/${watched}`);
+    const event = nextTwinEvent();
+    const t0 = performance.now();
+    const response = await fetch(`http://127.0.0.1:${bffPort}/api/devices/${watched}/twin`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ etag: twin.etag, desired: { benchBff: i } }),
+    });
+    if (!response.ok) throw new Error(`PATCH answered ${response.status}`);
+    await event;
+    bffToSse.push(performance.now() - t0);
+  }
+  controller.abort();
+  const sizes = bundleSizes();
+
+  console.log(
+    `console benchmark (${DEVICES.toLocaleString('en')} devices; emulator and BFF in their own processes, loopback)`,
+  );
+  console.log(
+    `  first device page (100 rows + total count + module counts)  p50 ${ms(firstPage.p50)}  p99 ${ms(firstPage.p99)}`,
+  );
+  console.log(
+    `  first page filtered by two tags                           p50 ${ms(tagPage.p50)}  p99 ${ms(tagPage.p99)}`,
+  );
+  console.log(
+    `  device + twin through the BFF                             p50 ${ms(viaBff.p50)}  p99 ${ms(viaBff.p99)}`,
+  );
+  console.log(
+    `  device + twin with direct SDK calls                       p50 ${ms(direct.p50)}  p99 ${ms(direct.p99)}`,
+  );
+  console.log(
+    `  BFF overhead                                              p50 ${ms(viaBff.p50 - direct.p50)}`,
+  );
+  console.log(
+    `  SDK PATCH → SSE event (poller, 1 s interval)              p50 ${ms(percentile(sdkToSse, 50))}  max ${ms(Math.max(...sdkToSse))}`,
+  );
+  console.log(
+    `  console PATCH → SSE event (published at once)             p50 ${ms(percentile(bffToSse, 50))}  p99 ${ms(percentile(bffToSse, 99))}`,
+  );
+  console.log(
+    `  initial JS, gzip, without Monaco                          ${(sizes.initialBytes / 1024).toFixed(1)} KB (${sizes.initial.join(', ')})`,
+  );
+  console.log(
+    `  Monaco chunks and workers, gzip, loaded on first edit     ${(sizes.monacoBytes / 1024).toFixed(1)} KB`,
+  );
+  console.log(
+    `  initial JS + Monaco, gzip                                 ${((sizes.initialBytes + sizes.monacoBytes) / 1024).toFixed(1)} KB`,
+  );
+} finally {
+  for (const child of children.reverse()) child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(0);
