@@ -10,6 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = process.env.TWINSCOPE_EMULATOR_DATA_DIR ?? join(root, '.emulator-data');
 const port = process.env.TWINSCOPE_PORT ?? '3000';
 const hubPort = process.env.TWINSCOPE_EMULATOR_PORT ?? '8443';
+const mqttPort = process.env.TWINSCOPE_EMULATOR_MQTT_PORT ?? '8883';
 const staticDir = join(root, 'apps/web/dist');
 const children = [];
 
@@ -60,6 +61,8 @@ try {
       dataDir,
       '--https-port',
       hubPort,
+      '--mqtt-port',
+      mqttPort,
       '--seed',
       'demo',
     ],
@@ -84,7 +87,7 @@ try {
 console.log(`
   Twinscope is running: http://127.0.0.1:${port}
 
-  IoT Hub emulator  https://localhost:${hubPort} (state in ${dataDir})
+  IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort} (state in ${dataDir})
   Demo fleet        12 devices with modules; connection details in ${join(dataDir, 'connection.json')}
 
   Press Ctrl+C to stop.

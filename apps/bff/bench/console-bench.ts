@@ -78,6 +78,8 @@ try {
       dataDir,
       '--https-port',
       '0',
+      '--mqtt-port',
+      '0',
       '--seed',
       String(DEVICES),
     ],

@@ -8,6 +8,7 @@ Options:
   --in-memory          keep nothing on disk
   --host-name <name>   the hub's host name (default localhost)
   --https-port <port>  service API port (default 8443; 443 lets unmodified SDK programs connect)
+  --mqtt-port <port>   MQTT over TLS port for devices and modules (default 8883)
   --listen <address>   address to listen on (default 127.0.0.1)
   --seed demo|<N>      seed an empty hub with the demo fleet or N devices
   --throttle s1        answer 429 beyond one S1 unit's quotas
@@ -29,6 +30,7 @@ function parseCommandLine(): EmulatorOptions {
         'in-memory': { type: 'boolean' },
         'host-name': { type: 'string' },
         'https-port': { type: 'string' },
+        'mqtt-port': { type: 'string' },
         listen: { type: 'string' },
         seed: { type: 'string' },
         throttle: { type: 'string' },
@@ -56,6 +58,12 @@ function parseCommandLine(): EmulatorOptions {
       fail('--https-port takes a port number');
     options.httpsPort = port;
   }
+  if (values['mqtt-port'] !== undefined) {
+    const port = Number(values['mqtt-port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      fail('--mqtt-port takes a port number');
+    options.mqttPort = port;
+  }
   if (values.seed !== undefined) {
     if (values.seed === 'demo') options.seed = 'demo';
     else if (/^\d+$/.test(values.seed) && Number(values.seed) > 0)
@@ -75,7 +83,10 @@ const options = parseCommandLine();
 const started = Date.now();
 const emulator = await startEmulator(options).catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') fail(`port ${options.httpsPort ?? 8443} is already in use`);
+  if (code === 'EADDRINUSE')
+    fail(
+      `a port is already in use (HTTPS ${options.httpsPort ?? 8443}, MQTT ${options.mqttPort ?? 8883})`,
+    );
   if (code === 'EACCES')
     fail(`no permission to listen on port ${options.httpsPort}; ports below 1024 need root`);
   throw error;
@@ -83,6 +94,7 @@ const emulator = await startEmulator(options).catch((error: unknown) => {
 const stats = emulator.registry.statistics();
 console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   service API   https://${emulator.hostName}:${emulator.httpsPort}
+  devices       mqtts://${emulator.hostName}:${emulator.mqttPort}
   fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}
   CA            ${emulator.tls.caCertFile ?? '(in memory)'}
   connection    ${emulator.serviceConnectionString}${emulator.connectionFile ? `\n  details       ${emulator.connectionFile}` : ''}

@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
+import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { defaultPolicies, SasCache, type Policy } from './auth/sas.ts';
 import { loadOrCreateTls, type TlsMaterial } from './certs.ts';
 import { createServiceApi } from './http/server.ts';
 import { S1_LIMITS, Throttle, type ThrottleLimits } from './http/throttle.ts';
+import { DeviceGateway } from './mqtt/gateway.ts';
 import { seedFleet } from './seed.ts';
 import { ChangeLog } from './store/change-log.ts';
 import { JournalPersistence, MemoryPersistence, type Persistence } from './store/persistence.ts';
@@ -16,6 +18,8 @@ export interface EmulatorOptions {
   hostName?: string;
   /** HTTPS port; 0 picks a free one. Default 8443. */
   httpsPort?: number;
+  /** MQTT over TLS port for devices and modules; 0 picks a free one. Default 8883. */
+  mqttPort?: number;
   /** Address to listen on. Default 127.0.0.1. */
   listen?: string;
   /** Where state, certificates and connection.json live. Required unless `inMemory`. */
@@ -35,6 +39,9 @@ export interface EmulatorOptions {
 export interface RunningEmulator {
   hostName: string;
   httpsPort: number;
+  mqttPort: number;
+  /** The connection string a device or module app uses (MQTT; HostName carries the port unless 8883). */
+  identityConnectionString(deviceId: string, moduleId?: string): string;
   /** iothubowner connection string; HostName carries the port unless it is 443. */
   serviceConnectionString: string;
   policies: readonly Policy[];
@@ -88,16 +95,35 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       : new Throttle(options.throttle === 's1' ? S1_LIMITS : options.throttle);
   let port = options.httpsPort ?? 8443;
   const hostNames = new Set([hostName]);
+  const sasContext = {
+    hostNames,
+    policies,
+    identityKeys: (deviceId: string, moduleId?: string) =>
+      registry.findIdentity(deviceId, moduleId)?.authentication.symmetricKey,
+    now: Date.now,
+    cache: new SasCache(),
+  };
+  const gateway = new DeviceGateway({
+    registry,
+    sas: sasContext,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const mqttServer = createTlsServer({ cert: tls.cert, key: tls.key }, (socket) =>
+    gateway.accept(socket),
+  );
+  mqttServer.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolveListen, reject) => {
+    mqttServer.once('error', reject);
+    mqttServer.listen(options.mqttPort ?? 8883, options.listen ?? '127.0.0.1', () =>
+      resolveListen(),
+    );
+  });
+  const mqttPort = (mqttServer.address() as AddressInfo).port;
+  hostNames.add(`${hostName}:${mqttPort}`);
   const api = createServiceApi({
     registry,
-    sas: {
-      hostNames,
-      policies,
-      identityKeys: (deviceId, moduleId) =>
-        registry.findIdentity(deviceId, moduleId)?.authentication.symmetricKey,
-      now: Date.now,
-      cache: new SasCache(),
-    },
+    devices: gateway,
+    sas: sasContext,
     ...(throttle ? { throttle } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
@@ -130,9 +156,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     writeFileSync(connectionFile, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
   }
 
+  const identityConnectionString = (deviceId: string, moduleId?: string) => {
+    const key = registry.findIdentity(deviceId, moduleId)?.authentication.symmetricKey.primaryKey;
+    if (!key) throw new Error(`${moduleId ?? deviceId} does not exist or has no symmetric key`);
+    const host = mqttPort === 8883 ? hostName : `${hostName}:${mqttPort}`;
+    return `HostName=${host};DeviceId=${deviceId};${moduleId ? `ModuleId=${moduleId};` : ''}SharedAccessKey=${key}`;
+  };
+
   return {
     hostName,
     httpsPort: port,
+    mqttPort,
+    identityConnectionString,
     serviceConnectionString,
     policies,
     tls,
@@ -141,6 +176,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     seeded,
     ...(connectionFile ? { connectionFile } : {}),
     async close() {
+      gateway.close();
+      await new Promise<void>((done) => mqttServer.close(() => done()));
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();

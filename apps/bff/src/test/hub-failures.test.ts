@@ -13,7 +13,7 @@ async function stackWith(throttle?: {
 }) {
   const emulator = await startEmulator({
     inMemory: true,
-    httpsPort: 0,
+    httpsPort: 0, mqttPort: 0,
     seed: 'demo',
     ...(throttle ? { throttle } : {}),
   });
@@ -72,7 +72,7 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
   it('when throttling outlasts the retry budget, then 429 throttled with retryAfterSeconds', async () => {
     const emulator = await startEmulator({
       inMemory: true,
-      httpsPort: 0,
+      httpsPort: 0, mqttPort: 0,
       throttle: { identity: 100, query: 1 / 60, twinRead: 100, twinUpdate: 50 },
     });
     try {
@@ -93,7 +93,7 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
   });
 
   it('when the hub key is wrong, then 502 hub_error that says the BFF credentials were refused', async () => {
-    const emulator = await startEmulator({ inMemory: true, httpsPort: 0 });
+    const emulator = await startEmulator({ inMemory: true, httpsPort: 0, mqttPort: 0 });
     const badKey = Buffer.alloc(32, 9).toString('base64');
     const config = parseConfig({
       TWINSCOPE_HUB_CONNECTION_STRING: emulator.serviceConnectionString.replace(

@@ -144,6 +144,7 @@ describe('throttling shaped like an S1 unit', () => {
     const emulator = await startEmulator({
       inMemory: true,
       httpsPort: 0,
+      mqttPort: 0,
       throttle: { identity: 100, query: 2 / 60, twinRead: 100, twinUpdate: 50 },
     });
     try {

@@ -35,6 +35,8 @@ describe('an unmodified azure-iothub program with nothing but the connection str
           dataDir,
           '--https-port',
           '443',
+          '--mqtt-port',
+          '0',
           '--seed',
           'demo',
         ],

@@ -23,7 +23,7 @@ async function startCli(
 ): Promise<{ child: ChildProcess; connection: Connection }> {
   const child = spawn(
     process.execPath,
-    [cli, '--data-dir', dataDir, '--https-port', '0', ...extra],
+    [cli, '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', ...extra],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -21,7 +21,7 @@ export function useHub(options: EmulatorOptions = {}) {
     raw: ReturnType<typeof rawClient>;
   };
   beforeAll(async () => {
-    hub.emulator = await startEmulator({ inMemory: true, httpsPort: 0, ...options });
+    hub.emulator = await startEmulator({ inMemory: true, httpsPort: 0, mqttPort: 0, ...options });
     hub.registry = sdkRegistry(hub.emulator.serviceConnectionString, hub.emulator.tls.caCert);
     hub.raw = rawClient(hub.emulator);
   });

@@ -4,10 +4,21 @@ import type { Principal, Right } from '../auth/sas.ts';
 import type { Registry, Precondition } from '../store/registry.ts';
 import type { ThrottleClass } from './throttle.ts';
 
+export interface MethodInvoker {
+  invokeMethod(
+    identity: { deviceId: string; moduleId?: string },
+    methodName: string,
+    payload: JsonValue,
+    responseTimeoutSeconds: number,
+  ): Promise<{ status: number; payload: JsonValue }>;
+}
+
 export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
 
 export interface OperationContext {
   registry: Registry;
+  /** The device side (MQTT), for direct methods. */
+  devices?: MethodInvoker;
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
@@ -33,7 +44,7 @@ export interface Operation {
   throttle: ThrottleClass;
   /** The identity the operation acts on, for tokens scoped below the hub. */
   target?: (params: Record<string, string>) => string[];
-  handle(context: OperationContext): OperationResult;
+  handle(context: OperationContext): OperationResult | Promise<OperationResult>;
 }
 
 export const deviceTarget = (p: Record<string, string>) => ['devices', p['deviceId'] ?? ''];

@@ -2,13 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonValue } from '@twinscope/twin';
 import { scopeCovers, verifySasToken, type SasContext } from '../auth/sas.ts';
 import { bulkOperations } from '../operations/bulk.ts';
+import { methodOperations } from '../operations/methods.ts';
 import { deviceOperations } from '../operations/devices.ts';
 import { moduleOperations } from '../operations/modules.ts';
 import { queryOperations } from '../operations/query.ts';
 import { twinOperationsTable } from '../operations/twins.ts';
 import type { Registry } from '../store/registry.ts';
 import { errorBody, HubError } from './errors.ts';
-import type { Operation, OperationResult } from './operation.ts';
+import type { MethodInvoker, Operation, OperationResult } from './operation.ts';
 import type { Throttle } from './throttle.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -20,6 +21,7 @@ const OPERATIONS: Operation[] = [
   ...twinOperationsTable,
   ...queryOperations,
   ...bulkOperations,
+  ...methodOperations,
 ];
 
 interface CompiledRoute {
@@ -163,6 +165,7 @@ function sendError(response: ServerResponse, error: HubError, close: boolean): v
 
 export interface ServiceApiOptions {
   registry: Registry;
+  devices?: MethodInvoker;
   sas: SasContext;
   throttle?: Throttle;
   log?: (line: string) => void;
@@ -210,8 +213,9 @@ export function createServiceApi(options: ServiceApiOptions) {
       throttle?.check(operation.throttle);
       const body = parseBody(await readBody(request), request.headers['content-type']);
       const precondition = parsePrecondition(request.headers['if-match']);
-      const result = operation.handle({
+      const result = await operation.handle({
         registry,
+        ...(options.devices ? { devices: options.devices } : {}),
         params,
         query,
         headers: request.headers,

@@ -1,8 +1,12 @@
 import type { JsonObject } from '@twinscope/twin';
 
-export type ChangeSource = 'twinChangeEvents' | 'deviceLifecycleEvents';
+export type ChangeSource = 'twinChangeEvents' | 'deviceLifecycleEvents' | 'Telemetry';
 export type ChangeOperation =
-  'updateTwin' | 'replaceTwin' | 'createDeviceIdentity' | 'deleteDeviceIdentity';
+  | 'updateTwin'
+  | 'replaceTwin'
+  | 'createDeviceIdentity'
+  | 'deleteDeviceIdentity'
+  | 'deviceTelemetry';
 
 /** One entry of the hub's ordered internal change log. */
 export interface ChangeEvent {
@@ -16,6 +20,8 @@ export interface ChangeEvent {
   body: JsonObject;
   /** For desired changes: the patch as the device receives it (nulls for removed keys). */
   desiredPatch?: JsonObject;
+  /** For device-to-cloud messages: the payload and the property bag as sent. */
+  message?: { payload: Buffer; properties: Record<string, string> };
 }
 
 export type ChangeListener = (event: ChangeEvent) => void;

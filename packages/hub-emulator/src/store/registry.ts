@@ -84,6 +84,10 @@ export class Registry {
     this.entries.clear();
     this.moduleCount = 0;
     this.counters = loaded.counters;
+    for (const record of loaded.records) {
+      // Nothing is connected to a hub that just started.
+      record.connectionState = 'Disconnected';
+    }
     for (const record of loaded.records.filter((r) => r.moduleId === undefined)) {
       this.entries.set(record.deviceId, { device: record, modules: new Map() });
     }
@@ -633,6 +637,49 @@ export class Registry {
       ],
     );
     return next;
+  }
+
+  // ---- the device side ---------------------------------------------------------------
+
+  /** A device or module connected or went away (MQTT); kept durably like IoT Hub does. */
+  setConnectionState(deviceId: string, moduleId: string | undefined, connected: boolean): void {
+    const current = this.findIdentity(deviceId, moduleId);
+    if (!current) return;
+    const at = this.now();
+    const next: IdentityRecord = {
+      ...current,
+      connectionState: connected ? 'Connected' : 'Disconnected',
+      connectionStateUpdatedTime: at,
+      lastActivityTime: at,
+    };
+    this.store(next);
+    this.commit([{ put: next }]);
+  }
+
+  /** Notes activity without a durable write per message. */
+  touch(deviceId: string, moduleId: string | undefined): void {
+    const current = this.findIdentity(deviceId, moduleId);
+    if (current) current.lastActivityTime = this.now();
+  }
+
+  /** A device-to-cloud message or module output event, kept in the change log. */
+  recordMessage(
+    deviceId: string,
+    moduleId: string | undefined,
+    payload: Buffer,
+    properties: Record<string, string>,
+  ): void {
+    this.counters = { ...this.counters, sequence: this.counters.sequence + 1 };
+    this.changes.publish({
+      sequenceNumber: this.counters.sequence,
+      enqueuedTime: this.now(),
+      source: 'Telemetry',
+      opType: 'deviceTelemetry',
+      deviceId,
+      ...(moduleId !== undefined ? { moduleId } : {}),
+      body: {},
+      message: { payload, properties },
+    });
   }
 
   // ---- bulk and seeding --------------------------------------------------------------

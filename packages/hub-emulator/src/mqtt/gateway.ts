@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import mqtt, {
+  type IConnectPacket,
+  type IPublishPacket,
+  type ISubscribePacket,
+  type Packet,
+} from 'mqtt-packet';
+import { renderSection, type JsonValue } from '@twinscope/twin';
+import { verifySasToken, scopeCovers, type SasContext } from '../auth/sas.ts';
+import { HubError } from '../http/errors.ts';
+import type { ChangeEvent } from '../store/change-log.ts';
+import type { Registry } from '../store/registry.ts';
+import {
+  allowedFilters,
+  classifyPublish,
+  identityFromClientId,
+  topicMatches,
+  type Identity,
+} from './topics.ts';
+
+/** Subscriptions kept per client id across reconnects when clean = false (the SDK relies on it). */
+interface Session {
+  subscriptions: Map<string, 0 | 1>;
+}
+
+interface Connection {
+  socket: Socket;
+  clientId: string;
+  identity: Identity;
+  session: Session;
+  nextPacketId: number;
+  keepAlive?: NodeJS.Timeout;
+  tokenExpiry?: NodeJS.Timeout;
+}
+
+interface PendingMethod {
+  resolve(result: { status: number; payload: JsonValue }): void;
+  timer: NodeJS.Timeout;
+  clientId: string;
+}
+
+export interface GatewayOptions {
+  registry: Registry;
+  sas: SasContext;
+  log?: (line: string) => void;
+}
+
+const keyOf = (identity: Identity) =>
+  identity.moduleId === undefined ? identity.deviceId : `${identity.deviceId}/${identity.moduleId}`;
+
+function errorPayload(error: unknown): Buffer {
+  const hubError =
+    error instanceof HubError ? error : new HubError('ServerError', 'The emulator failed.');
+  return Buffer.from(
+    JSON.stringify({
+      errorCode: hubError.numericCode,
+      trackingId: randomUUID(),
+      message: hubError.message,
+      timestampUtc: new Date().toISOString(),
+    }),
+  );
+}
+
+/**
+ * IoT Hub's device-facing MQTT 3.1.1 surface for azure-iot-device-mqtt: SAS connect,
+ * persistent subscriptions, twin GET and reported PATCH, desired notifications, direct
+ * methods and device-to-cloud messages. It is not a general broker: every topic belongs
+ * to the identity that connected.
+ */
+export class DeviceGateway {
+  private readonly sessions = new Map<string, Session>();
+  private readonly connections = new Map<string, Connection>();
+  private readonly pendingMethods = new Map<string, PendingMethod>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.unsubscribe = options.registry.changes.subscribe((event) => this.onChange(event));
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /** Takes a freshly accepted (TLS) socket. */
+  accept(socket: Socket): void {
+    const parser = mqtt.parser({ protocolVersion: 4 });
+    let connection: Connection | undefined;
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      socket.destroy();
+      if (connection) this.disconnected(connection);
+    };
+    parser.on('packet', (packet: Packet) => {
+      try {
+        if (!connection) {
+          if (packet.cmd !== 'connect') return close();
+          connection = this.connect(socket, packet);
+          if (!connection) return close();
+          return;
+        }
+        connection.keepAlive?.refresh();
+        this.onPacket(connection, packet, close);
+      } catch (error) {
+        this.log(
+          `mqtt: dropping a client after an error: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        close();
+      }
+    });
+    parser.on('error', () => close());
+    socket.on('data', (chunk: Buffer) => parser.parse(chunk));
+    socket.on('error', () => close());
+    socket.on('close', () => close());
+    socket.setTimeout(60_000, () => {
+      if (!connection) close();
+    });
+  }
+
+  private send(socket: Socket, packet: Packet): void {
+    if (!socket.destroyed) socket.write(mqtt.generate(packet));
+  }
+
+  private connect(socket: Socket, packet: IConnectPacket): Connection | undefined {
+    const refuse = (returnCode: number, why: string) => {
+      this.log(`mqtt: refused ${packet.clientId}: ${why}`);
+      this.send(socket, { cmd: 'connack', returnCode, sessionPresent: false });
+      return undefined;
+    };
+    if (packet.protocolVersion !== 4) return refuse(1, 'only MQTT 3.1.1 is supported');
+    const identity = identityFromClientId(packet.clientId);
+    if (!identity) return refuse(2, 'the client id must be <deviceId> or <deviceId>/<moduleId>');
+    const password = packet.password?.toString('utf8');
+    let expiresAt: number;
+    try {
+      const principal = verifySasToken(password, this.options.sas);
+      const target =
+        identity.moduleId === undefined
+          ? ['devices', identity.deviceId]
+          : ['devices', identity.deviceId, 'modules', identity.moduleId];
+      if (!principal.rights.has('DeviceConnect'))
+        return refuse(5, `${principal.name} lacks DeviceConnect`);
+      if (principal.scope.length === 0 || !scopeCovers(principal.scope, target)) {
+        return refuse(5, 'the token is not scoped to this device or module');
+      }
+      // A device's own key must not open its modules, nor the other way round.
+      if (principal.name.startsWith('device:') && identity.moduleId !== undefined)
+        return refuse(5, 'a device key cannot connect a module');
+      if (principal.name.startsWith('module:') && principal.name !== `module:${keyOf(identity)}`)
+        return refuse(5, 'wrong module key');
+      expiresAt = Number(/se=(\d+)/.exec(password ?? '')?.[1] ?? 0) * 1000;
+    } catch (error) {
+      return refuse(4, error instanceof Error ? error.message : 'bad credentials');
+    }
+    const device = this.options.registry.findIdentity(identity.deviceId);
+    const record = this.options.registry.findIdentity(identity.deviceId, identity.moduleId);
+    if (!device || !record) return refuse(5, 'unknown device or module');
+    if (device.status !== 'enabled') return refuse(5, 'the device is disabled');
+
+    // A second connection with the same client id replaces the first (IoT Hub 400027).
+    const previous = this.connections.get(packet.clientId);
+    if (previous) {
+      this.connections.delete(packet.clientId);
+      previous.socket.destroy();
+    }
+    let session = this.sessions.get(packet.clientId);
+    const sessionPresent = !packet.clean && session !== undefined;
+    if (packet.clean || !session) {
+      session = { subscriptions: new Map() };
+      this.sessions.set(packet.clientId, session);
+    }
+    const connection: Connection = {
+      socket,
+      clientId: packet.clientId,
+      identity,
+      session,
+      nextPacketId: 1,
+    };
+    this.connections.set(packet.clientId, connection);
+    const keepalive = packet.keepalive ?? 0;
+    // MQTT: a client silent for 1.5 keep-alive periods is gone.
+    if (keepalive > 0) connection.keepAlive = setTimeout(() => socket.destroy(), keepalive * 1500);
+    // IoT Hub closes a connection when its token expires; the SDK renews before that.
+    const lifetime = expiresAt - Date.now();
+    if (lifetime > 0 && lifetime < 2 ** 31)
+      connection.tokenExpiry = setTimeout(() => socket.destroy(), lifetime);
+    this.send(socket, { cmd: 'connack', returnCode: 0, sessionPresent });
+    this.options.registry.setConnectionState(identity.deviceId, identity.moduleId, true);
+    this.log(`mqtt: ${packet.clientId} connected`);
+    return connection;
+  }
+
+  private resetKeepAlive(connection: Connection, close: () => void): void {
+    if (!connection.keepAlive) return;
+    connection.keepAlive.refresh();
+    void close;
+  }
+
+  private disconnected(connection: Connection): void {
+    clearTimeout(connection.keepAlive);
+    clearTimeout(connection.tokenExpiry);
+    if (this.connections.get(connection.clientId) !== connection) return;
+    this.connections.delete(connection.clientId);
+    for (const [rid, pending] of this.pendingMethods) {
+      if (pending.clientId === connection.clientId) {
+        clearTimeout(pending.timer);
+        this.pendingMethods.delete(rid);
+        pending.resolve({ status: 404, payload: null });
+      }
+    }
+    this.options.registry.setConnectionState(
+      connection.identity.deviceId,
+      connection.identity.moduleId,
+      false,
+    );
+    this.log(`mqtt: ${connection.clientId} disconnected`);
+  }
+
+  private onPacket(connection: Connection, packet: Packet, close: () => void): void {
+    switch (packet.cmd) {
+      case 'subscribe':
+        return this.subscribe(connection, packet);
+      case 'unsubscribe':
+        for (const topic of packet.unsubscriptions) connection.session.subscriptions.delete(topic);
+        return this.send(connection.socket, {
+          cmd: 'unsuback',
+          messageId: packet.messageId,
+          granted: [],
+        });
+      case 'publish':
+        return this.onPublish(connection, packet);
+      case 'pingreq':
+        return this.send(connection.socket, { cmd: 'pingresp' });
+      case 'puback':
+        return;
+      case 'disconnect':
+        return close();
+      default:
+        return close();
+    }
+  }
+
+  private subscribe(connection: Connection, packet: ISubscribePacket): void {
+    const allowed = allowedFilters(connection.identity);
+    const granted = packet.subscriptions.map(({ topic, qos }) => {
+      if (!allowed.includes(topic)) return 128;
+      const grantedQos = (qos > 1 ? 1 : qos) as 0 | 1;
+      connection.session.subscriptions.set(topic, grantedQos);
+      return grantedQos;
+    });
+    this.send(connection.socket, { cmd: 'suback', messageId: packet.messageId, granted });
+  }
+
+  /** Delivers to a connected client, if it subscribed to a matching filter. */
+  private deliver(clientId: string, topic: string, payload: Buffer | string): boolean {
+    const connection = this.connections.get(clientId);
+    if (!connection) return false;
+    const subscribed = [...connection.session.subscriptions.keys()].some((filter) =>
+      topicMatches(filter, topic),
+    );
+    if (!subscribed) return false;
+    this.send(connection.socket, {
+      cmd: 'publish',
+      topic,
+      payload,
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
+    return true;
+  }
+
+  private onPublish(connection: Connection, packet: IPublishPacket): void {
+    const { identity } = connection;
+    const message = classifyPublish(packet.topic, identity);
+    const ack = () => {
+      if (packet.qos === 1 && packet.messageId !== undefined) {
+        this.send(connection.socket, { cmd: 'puback', messageId: packet.messageId });
+      }
+    };
+    this.options.registry.touch(identity.deviceId, identity.moduleId);
+    switch (message.kind) {
+      case 'twin-get': {
+        let topic = `$iothub/twin/res/200/?$rid=${message.rid}`;
+        let body: Buffer | string;
+        try {
+          const record = this.options.registry.getTwin(identity.deviceId, identity.moduleId);
+          body = JSON.stringify({
+            desired: renderSection(record.twin.desired),
+            reported: renderSection(record.twin.reported),
+          });
+        } catch (error) {
+          topic = `$iothub/twin/res/${error instanceof HubError ? error.status : 500}/?$rid=${message.rid}`;
+          body = errorPayload(error);
+        }
+        ack();
+        this.deliver(connection.clientId, topic, body);
+        return;
+      }
+      case 'twin-reported': {
+        let topic: string;
+        let body: Buffer | string = '';
+        try {
+          const patch = JSON.parse(packet.payload.toString('utf8')) as JsonValue;
+          const record = this.options.registry.patchReported(
+            identity.deviceId,
+            identity.moduleId,
+            patch,
+          );
+          topic = `$iothub/twin/res/204/?$rid=${message.rid}&$version=${record.twin.reported.version}`;
+        } catch (error) {
+          const hubError =
+            error instanceof SyntaxError
+              ? new HubError('ArgumentInvalid', 'The reported patch is not valid JSON.')
+              : error;
+          topic = `$iothub/twin/res/${hubError instanceof HubError ? hubError.status : 500}/?$rid=${message.rid}`;
+          body = errorPayload(hubError);
+        }
+        ack();
+        this.deliver(connection.clientId, topic, body);
+        return;
+      }
+      case 'method-response': {
+        ack();
+        const pending = this.pendingMethods.get(message.rid);
+        if (!pending || pending.clientId !== connection.clientId) return;
+        this.pendingMethods.delete(message.rid);
+        clearTimeout(pending.timer);
+        let payload: JsonValue;
+        const text = packet.payload.toString('utf8');
+        try {
+          payload = text ? (JSON.parse(text) as JsonValue) : null;
+        } catch {
+          payload = text;
+        }
+        pending.resolve({ status: message.status, payload });
+        return;
+      }
+      case 'telemetry':
+        this.options.registry.recordMessage(
+          identity.deviceId,
+          identity.moduleId,
+          Buffer.from(packet.payload),
+          Object.fromEntries(message.properties),
+        );
+        ack();
+        return;
+      default:
+        this.log(
+          `mqtt: ${connection.clientId} published to ${packet.topic}, which IoT Hub does not accept`,
+        );
+        connection.socket.destroy();
+    }
+  }
+
+  /** Desired-property notifications go to the identity's connected client. */
+  private onChange(event: ChangeEvent): void {
+    if (!event.desiredPatch) return;
+    const version = event.desiredPatch['$version'];
+    const clientId = keyOf({
+      deviceId: event.deviceId,
+      ...(event.moduleId !== undefined ? { moduleId: event.moduleId } : {}),
+    });
+    this.deliver(
+      clientId,
+      `$iothub/twin/PATCH/properties/desired/?$version=${version}`,
+      JSON.stringify(event.desiredPatch),
+    );
+  }
+
+  /**
+   * A direct method: 404 DeviceNotOnline when nobody listens, 504 when the device does not
+   * answer within `responseTimeoutSeconds`.
+   */
+  invokeMethod(
+    identity: Identity,
+    methodName: string,
+    payload: JsonValue,
+    responseTimeoutSeconds: number,
+  ) {
+    const clientId = keyOf(identity);
+    const rid = randomUUID();
+    return new Promise<{ status: number; payload: JsonValue }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingMethods.delete(rid);
+        reject(
+          new HubError(
+            'GatewayTimeout',
+            `${clientId} did not answer ${methodName} within ${responseTimeoutSeconds} s.`,
+          ),
+        );
+      }, responseTimeoutSeconds * 1000);
+      this.pendingMethods.set(rid, { resolve, timer, clientId });
+      const sent = this.deliver(
+        clientId,
+        `$iothub/methods/POST/${encodeURIComponent(methodName)}/?$rid=${rid}`,
+        JSON.stringify(payload ?? null),
+      );
+      if (!sent) {
+        clearTimeout(timer);
+        this.pendingMethods.delete(rid);
+        reject(
+          new HubError(
+            'DeviceNotOnline',
+            `${clientId} is not connected, or does not listen for direct methods.`,
+          ),
+        );
+      }
+    });
+  }
+
+  isConnected(identity: Identity): boolean {
+    return this.connections.has(keyOf(identity));
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const connection of this.connections.values()) connection.socket.destroy();
+    for (const pending of this.pendingMethods.values()) clearTimeout(pending.timer);
+  }
+}
