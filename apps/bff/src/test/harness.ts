@@ -25,7 +25,8 @@ export function useStack(
   beforeAll(async () => {
     harness.emulator = await startEmulator({
       inMemory: true,
-      httpsPort: 0, mqttPort: 0,
+      httpsPort: 0,
+      mqttPort: 0,
       seed: 'demo',
       ...options.emulator,
     });

@@ -13,7 +13,8 @@ async function stackWith(throttle?: {
 }) {
   const emulator = await startEmulator({
     inMemory: true,
-    httpsPort: 0, mqttPort: 0,
+    httpsPort: 0,
+    mqttPort: 0,
     seed: 'demo',
     ...(throttle ? { throttle } : {}),
   });
@@ -72,7 +73,8 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
   it('when throttling outlasts the retry budget, then 429 throttled with retryAfterSeconds', async () => {
     const emulator = await startEmulator({
       inMemory: true,
-      httpsPort: 0, mqttPort: 0,
+      httpsPort: 0,
+      mqttPort: 0,
       throttle: { identity: 100, query: 1 / 60, twinRead: 100, twinUpdate: 50 },
     });
     try {
