@@ -1,10 +1,14 @@
 import { defineConfig } from '@playwright/test';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The whole product as `npm start` runs it (emulator + BFF + built console), on test ports
 // and a fresh emulator data dir. Nothing is mocked.
 export const E2E_DATA_DIR = join(import.meta.dirname, 'test-results', 'e2e-hub');
 const port = 3107;
+const systemChromium =
+  process.env['CHROMIUM_PATH'] ??
+  (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 
 export default defineConfig({
   testDir: './e2e',
@@ -17,8 +21,8 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     trace: 'retain-on-failure',
     launchOptions: {
-      // System Chromium (Playwright cannot download its own here); unset means Playwright's.
-      ...(process.env['CHROMIUM_PATH'] ? { executablePath: process.env['CHROMIUM_PATH'] } : {}),
+      // System Chromium (Playwright cannot download its own here); none means Playwright's.
+      ...(systemChromium ? { executablePath: systemChromium } : {}),
       args: [
         '--no-sandbox',
         '--disable-gpu',

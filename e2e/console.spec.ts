@@ -222,3 +222,28 @@ test('refused: invalid JSON and twin-rule violations are explained and nothing i
 
   expect((await hubTwin(deviceId)).etag).toBe(before.etag);
 });
+
+test('closed loop: a desired change made in the console is acknowledged by the running module', async ({
+  page,
+}) => {
+  const [deviceId, moduleId] = ['lyon-south-hvac-09', 'controller'];
+  const before = await hubTwin(deviceId, moduleId);
+  await openTwinPage(page, `/devices/${deviceId}/modules/${moduleId}`);
+  await expect(page.getByText('Connected', { exact: true })).toBeVisible();
+  const doc = editable(before);
+  await setEditorText(
+    page,
+    JSON.stringify(
+      { ...doc, properties: { desired: { ...doc.properties.desired, mode: 'boost' } } },
+      null,
+      2,
+    ),
+  );
+  await page.keyboard.press('ControlOrMeta+S');
+  await expect(page.getByText('Saved. Only the changed keys were sent.')).toBeVisible();
+  const reported = page.getByTestId('reported-panel');
+  await expect(reported.locator('tr', { hasText: /^mode/ })).toContainText('"boost"');
+  await expect(reported).toContainText('DateTimeLastDesiredPropertyChangeReceived');
+  const after = await hubTwin(deviceId, moduleId);
+  expect(after.properties.reported['mode']).toBe('boost');
+});

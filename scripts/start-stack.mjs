@@ -70,6 +70,18 @@ try {
     /Press Ctrl\+C/,
   );
   await start(
+    'modules',
+    [
+      'packages/module-simulator/bin/module-simulator.mjs',
+      '--fleet',
+      '--connection-file',
+      join(dataDir, 'connection.json'),
+      '--quiet',
+    ],
+    {},
+    /modules running/,
+  );
+  await start(
     'bff',
     ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
     {
@@ -82,13 +94,15 @@ try {
 } catch (error) {
   console.error(`twinscope: ${error.message}`);
   stopAll(1);
+  await new Promise(() => undefined);
 }
 
 console.log(`
   Twinscope is running: http://127.0.0.1:${port}
 
   IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort} (state in ${dataDir})
-  Demo fleet        12 devices with modules; connection details in ${join(dataDir, 'connection.json')}
+  Demo fleet        12 devices; their modules run the how-to's module app (acknowledging desired
+                    changes in reported); connection details in ${join(dataDir, 'connection.json')}
 
   Press Ctrl+C to stop.
 `);

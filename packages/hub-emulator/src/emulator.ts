@@ -150,6 +150,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const details = {
       hostName,
       httpsPort: port,
+      mqttPort,
       serviceConnectionString,
       caCertFile: tls.caCertFile,
     };

@@ -14,6 +14,7 @@ interface Connection {
   httpsPort: number;
   serviceConnectionString: string;
   caCertFile: string;
+  mqttPort: number;
 }
 
 /** Starts the real CLI as its own process and waits for its banner. */
@@ -73,6 +74,7 @@ describe('durable state in the data dir', () => {
     const first = await startCli(dataDir);
     children.push(first.child);
     const ca = readFileSync(first.connection.caCertFile, 'utf8');
+    expect(first.connection.mqttPort).toBeGreaterThan(0);
     const registry = registryFor(first.connection.serviceConnectionString, ca);
     await registry.create({ deviceId: 'survivor' });
 
