@@ -14,11 +14,14 @@ import { eventRoutes } from './routes/events.ts';
 import { meRoutes } from './routes/me.ts';
 import type { DeviceService } from './services/device-service.ts';
 import type { TwinService } from './services/twin-service.ts';
+import type { ModuleService } from './services/module-service.ts';
+import { moduleRoutes } from './routes/modules.ts';
 
 export interface AppDeps {
   hub: HubAdapter;
   devices: DeviceService;
   twins: TwinService;
+  modules: ModuleService;
   broker: EventBroker;
   logger: Logger;
   /** The built console to serve, so the product is one origin. */
@@ -90,6 +93,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   api.use(meRoutes(deps.hub));
   api.use(deviceRoutes(deps.devices, deps.twins));
+  api.use(moduleRoutes(deps.modules));
   api.use(eventRoutes(deps.broker));
   api.use(notFound);
   app.use('/api', api);

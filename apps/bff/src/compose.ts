@@ -8,6 +8,7 @@ import { PollingFeed } from './live/polling-feed.ts';
 import type { Logger } from './log.ts';
 import { DeviceService } from './services/device-service.ts';
 import { TwinService } from './services/twin-service.ts';
+import { ModuleService } from './services/module-service.ts';
 
 export interface RunningBff {
   url: string;
@@ -26,6 +27,7 @@ export async function startBff(
   const hub = new IotHubAdapter({
     connectionString: config.hub.connectionString,
     ...(config.hub.ca ? { ca: config.hub.ca } : {}),
+    ...(config.hub.deviceHost ? { deviceHost: config.hub.deviceHost } : {}),
     logger,
   });
   // The feed publishes through the broker and the broker reports the feed's state.
@@ -37,6 +39,7 @@ export async function startBff(
     hub,
     devices: new DeviceService(hub),
     twins: new TwinService(hub, feed),
+    modules: new ModuleService(hub, feed),
     broker,
     logger,
     ...(config.staticDir ? { staticDir: config.staticDir } : {}),

@@ -8,6 +8,8 @@ const EnvSchema = z.object({
   /** The emulator's connection.json, instead of a connection string and CA file. */
   TWINSCOPE_HUB_CONNECTION_FILE: z.string().optional(),
   TWINSCOPE_HUB_CA_FILE: z.string().optional(),
+  /** Where devices and modules connect (`host[:port]`), for module connection strings. */
+  TWINSCOPE_HUB_DEVICE_HOST: z.string().optional(),
   TWINSCOPE_HOST: z.string().default('127.0.0.1'),
   TWINSCOPE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   TWINSCOPE_STATIC_DIR: z.string().optional(),
@@ -37,7 +39,7 @@ function crossChecks(env: NodeJS.ProcessEnv): string[] {
 }
 
 export interface Config {
-  hub: { connectionString: string; ca?: string };
+  hub: { connectionString: string; ca?: string; deviceHost?: string };
   host: string;
   port: number;
   staticDir?: string;
@@ -63,6 +65,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const e = parsed.data;
   let connectionString = e.TWINSCOPE_HUB_CONNECTION_STRING;
   let caFile = e.TWINSCOPE_HUB_CA_FILE;
+  let deviceHost = e.TWINSCOPE_HUB_DEVICE_HOST;
   if (e.TWINSCOPE_HUB_CONNECTION_FILE) {
     if (!existsSync(e.TWINSCOPE_HUB_CONNECTION_FILE)) {
       throw new ConfigError(
@@ -70,11 +73,16 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       );
     }
     const file = JSON.parse(readFileSync(e.TWINSCOPE_HUB_CONNECTION_FILE, 'utf8')) as {
+      hostName?: string;
+      mqttPort?: number;
       serviceConnectionString?: string;
       caCertFile?: string;
     };
     connectionString ??= file.serviceConnectionString;
     caFile ??= file.caCertFile;
+    if (file.hostName && file.mqttPort) {
+      deviceHost ??= file.mqttPort === 8883 ? file.hostName : `${file.hostName}:${file.mqttPort}`;
+    }
   }
   if (
     !connectionString ||
@@ -88,7 +96,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (caFile && !existsSync(caFile))
     throw new ConfigError(`TWINSCOPE_HUB_CA_FILE: ${caFile} does not exist`);
   return {
-    hub: { connectionString, ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}) },
+    hub: {
+      connectionString,
+      ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}),
+      ...(deviceHost ? { deviceHost } : {}),
+    },
     host: e.TWINSCOPE_HOST,
     port: e.TWINSCOPE_PORT,
     ...(e.TWINSCOPE_STATIC_DIR ? { staticDir: e.TWINSCOPE_STATIC_DIR } : {}),

@@ -5,3 +5,4 @@ export * from './devices.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './me.ts';
+export * from './modules.ts';

@@ -22,4 +22,28 @@ export interface HubAdapter {
     patch: JsonObject,
     etag: string,
   ): Promise<Twin>;
+  createModule(deviceId: string, module: NewModule): Promise<ModuleIdentity>;
+  /** Changes settable fields with If-Match on the identity's etag. */
+  updateModule(
+    deviceId: string,
+    moduleId: string,
+    change: ModuleChange,
+    etag: string,
+  ): Promise<ModuleIdentity>;
+  deleteModule(deviceId: string, moduleId: string, etag: string): Promise<void>;
+  /** The module's primary connection string; only the BFF ever holds the key. */
+  moduleConnectionString(deviceId: string, moduleId: string): Promise<string>;
+}
+
+export interface NewModule {
+  moduleId: string;
+  managedBy?: string;
+  authentication:
+    | { type: 'sas'; primaryKey?: string; secondaryKey?: string }
+    | { type: 'selfSigned'; primaryThumbprint: string; secondaryThumbprint?: string };
+}
+
+export interface ModuleChange {
+  managedBy?: string | null;
+  regenerateKey?: 'primary' | 'secondary';
 }

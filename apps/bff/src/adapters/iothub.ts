@@ -1,9 +1,10 @@
 import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
 import { registryFor } from '@twinscope/hub-connection';
 import type { JsonObject } from '@twinscope/twin';
+import { randomBytes } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
 import type { Logger } from '../log.ts';
-import type { HubAdapter, QueryPage } from './hub-adapter.ts';
+import type { HubAdapter, ModuleChange, NewModule, QueryPage } from './hub-adapter.ts';
 import { deviceFromHub, moduleFromHub, twinFromHub } from './twin-mapping.ts';
 
 type Registry = ReturnType<typeof registryFor>;
@@ -89,6 +90,8 @@ function twinName(deviceId: string, moduleId: string | undefined): string {
 export interface IotHubAdapterOptions {
   connectionString: string;
   ca?: string;
+  /** Where devices and modules connect (`host[:port]`), when not the service host. */
+  deviceHost?: string;
   logger: Logger;
   /** Throttled calls are retried while the total wait stays under this. */
   maxThrottleWaitMs?: number;
@@ -196,5 +199,92 @@ export class IotHubAdapter implements HubAdapter {
           : (await this.registry.updateModuleTwin(deviceId, moduleId, patch, etag)).responseBody,
       ),
     );
+  }
+
+  async createModule(deviceId: string, module: NewModule): Promise<ModuleIdentity> {
+    const authentication =
+      module.authentication.type === 'sas'
+        ? {
+            type: 'sas' as const,
+            symmetricKey: {
+              primaryKey: module.authentication.primaryKey ?? '',
+              secondaryKey: module.authentication.secondaryKey ?? '',
+            },
+          }
+        : {
+            type: 'selfSigned' as const,
+            x509Thumbprint: {
+              primaryThumbprint: module.authentication.primaryThumbprint,
+              secondaryThumbprint: module.authentication.secondaryThumbprint ?? null,
+            },
+          };
+    return this.call(`Module ${module.moduleId} of ${deviceId}`, async () =>
+      moduleFromHub(
+        (
+          await this.registry.addModule({
+            deviceId,
+            moduleId: module.moduleId,
+            ...(module.managedBy ? { managedBy: module.managedBy } : {}),
+            authentication,
+          } as never)
+        ).responseBody,
+      ),
+    );
+  }
+
+  async updateModule(
+    deviceId: string,
+    moduleId: string,
+    change: ModuleChange,
+    etag: string,
+  ): Promise<ModuleIdentity> {
+    return this.call(`Module ${moduleId} of ${deviceId}`, async () => {
+      const { responseBody: current } = await this.registry.getModule(deviceId, moduleId);
+      const next = JSON.parse(JSON.stringify(current)) as {
+        etag: string;
+        managedBy?: string | null;
+        authentication?: {
+          symmetricKey?: { primaryKey?: string | null; secondaryKey?: string | null };
+        };
+      };
+      // The etag the operator saw, not the one just read: the hub refuses a stale one.
+      next.etag = etag;
+      if (change.managedBy !== undefined) next.managedBy = change.managedBy ?? '';
+      if (change.regenerateKey) {
+        const keys = next.authentication?.symmetricKey;
+        if (!keys)
+          throw new AppError('bad_request', `Module ${moduleId} does not use symmetric keys.`);
+        keys[change.regenerateKey === 'primary' ? 'primaryKey' : 'secondaryKey'] =
+          randomBytes(32).toString('base64');
+      }
+      return moduleFromHub((await this.registry.updateModule(next as never, false)).responseBody);
+    });
+  }
+
+  async deleteModule(deviceId: string, moduleId: string, etag: string): Promise<void> {
+    await this.call(`Module ${moduleId} of ${deviceId}`, async () => {
+      // The SDK's promise form loses its callback when handed a Module (to carry the etag),
+      // so this call uses the callback form.
+      await new Promise<void>((resolve, reject) =>
+        this.registry.removeModule(
+          { deviceId, moduleId, etag } as never,
+          ((error?: Error) => (error ? reject(error) : resolve())) as never,
+        ),
+      );
+    });
+  }
+
+  async moduleConnectionString(deviceId: string, moduleId: string): Promise<string> {
+    return this.call(`Module ${moduleId} of ${deviceId}`, async () => {
+      const { responseBody } = await this.registry.getModule(deviceId, moduleId);
+      const key = responseBody.authentication?.symmetricKey?.primaryKey;
+      if (!key)
+        throw new AppError(
+          'bad_request',
+          `Module ${moduleId} authenticates with X.509 certificates; it has no key.`,
+        );
+      const host = this.options.deviceHost ?? this.hostName;
+      return `HostName=${host};DeviceId=${deviceId};ModuleId=${moduleId};SharedAccessKey=${key}`;
+    });
   }
 }

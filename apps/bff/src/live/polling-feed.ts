@@ -12,6 +12,7 @@ export interface ChangeFeed {
   status(): FeedStatus;
   /** A write made through this BFF: published at once. */
   twinWritten(twin: Twin, sections: TwinSectionName[]): void;
+  identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string): void;
   start(): void;
   stop(): void;
 }
@@ -63,6 +64,15 @@ export class PollingFeed implements ChangeFeed {
   twinWritten(twin: Twin, sections: TwinSectionName[]): void {
     this.known.set(twinKey(twin), twin);
     this.publishTwin(twin, sections, 'console');
+  }
+
+  identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string): void {
+    this.broker().publish({
+      type: 'identity',
+      change,
+      deviceId,
+      ...(moduleId !== undefined ? { moduleId } : {}),
+    });
   }
 
   private publishTwin(twin: Twin, sections: TwinSectionName[], origin: 'console' | 'hub'): void {

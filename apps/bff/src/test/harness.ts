@@ -39,6 +39,7 @@ export function useStack(
       ...options.env,
     });
     config.hub.ca = harness.emulator.tls.caCert;
+    config.hub.deviceHost = `${harness.emulator.hostName}:${harness.emulator.mqttPort}`;
     const logger = createLogger('debug', (line) => harness.logLines.push(line));
     harness.bff = await startBff(config, logger, { heartbeatMs: 500 });
     harness.registry = registryFor(harness.emulator.serviceConnectionString, {
