@@ -247,3 +247,58 @@ test('closed loop: a desired change made in the console is acknowledged by the r
   const after = await hubTwin(deviceId, moduleId);
   expect(after.properties.reported['mode']).toBe('boost');
 });
+
+test('modules: add one, reveal its connection string, change managedBy, delete it after confirming by name', async ({
+  page,
+}) => {
+  const deviceId = 'berlin-b2-camera-06';
+  await page.goto(`/devices/${deviceId}`);
+  await page.getByRole('button', { name: 'Add module' }).click();
+  const add = page.getByRole('dialog');
+  await add.getByLabel('Module ID').fill('recorder');
+  await add.getByLabel('Managed by').fill('ops');
+  await add.getByRole('button', { name: 'Add module' }).click();
+  await expect(
+    page.getByTestId('modules-table').getByRole('link', { name: 'recorder' }),
+  ).toBeVisible();
+  await page.getByTestId('module-created').getByRole('link', { name: 'Open recorder' }).click();
+  await expect(page.getByTestId('page-title')).toHaveText('recorder');
+  await expect(page).toHaveURL(new RegExp(`/devices/${deviceId}/modules/recorder$`));
+  const registry = hubRegistry();
+  expect((await registry.getModule(deviceId, 'recorder')).responseBody.managedBy).toBe('ops');
+
+  await page.getByRole('button', { name: 'Show connection string' }).click();
+  await expect(page.getByLabel('Module connection string')).toHaveValue(
+    new RegExp(
+      `^HostName=localhost:18883;DeviceId=${deviceId};ModuleId=recorder;SharedAccessKey=.+`,
+    ),
+  );
+  await page.getByRole('button', { name: 'Hide' }).click();
+  await expect(page.getByTestId('connection-string')).toHaveCount(0);
+
+  await page.getByLabel('Managed by').fill('team-x');
+  await page.getByRole('button', { name: 'Save managed by' }).click();
+  await expect
+    .poll(async () => (await registry.getModule(deviceId, 'recorder')).responseBody.managedBy)
+    .toBe('team-x');
+
+  await page.getByRole('button', { name: 'Delete module' }).click();
+  const confirm = page.getByRole('dialog');
+  const remove = confirm.getByRole('button', { name: 'Delete recorder' });
+  await expect(remove).toBeDisabled();
+  await confirm.getByLabel('Module ID to confirm').fill('recorder');
+  await remove.click();
+  await expect(page.getByTestId('module-deleted')).toBeVisible();
+  await page
+    .getByTestId('module-deleted')
+    .getByRole('link', { name: `Back to ${deviceId}` })
+    .click();
+  await expect(page.getByTestId('page-title')).toHaveText(deviceId);
+  await expect(
+    page.getByTestId('modules-table').getByRole('link', { name: 'telemetry' }),
+  ).toBeVisible();
+  await expect(
+    page.getByTestId('modules-table').getByRole('link', { name: 'recorder' }),
+  ).toHaveCount(0);
+  await expect(registry.getModule(deviceId, 'recorder')).rejects.toThrow();
+});

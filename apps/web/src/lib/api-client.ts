@@ -86,6 +86,6 @@ export async function apiRequest<T extends z.ZodType>(
 const NoContent = z.unknown();
 
 /** Sends a request whose answer carries nothing the caller needs (204). */
-export async function apiSend(path: string, options: RequestOptions): Promise<void> {
+export async function apiSend(path: string, options: RequestOptions = {}): Promise<void> {
   await apiRequest(path, NoContent, { method: 'POST', ...options });
 }

@@ -9,6 +9,7 @@ import { withNewerTwin } from '../../features/live/apply-twin-event.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { LoadState } from './load-state.tsx';
+import { AddModuleDialog } from '../../features/module-admin/components/add-module-dialog.tsx';
 
 export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolean }) {
   const detail = useDevice(deviceId);
@@ -26,7 +27,15 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
             {deviceId}
           </h1>
           <DeviceIdentityCard device={detail.data!.device} />
-          <h2>Modules</h2>
+          <div className="section-head">
+            <h2>Modules</h2>
+            <AddModuleDialog
+              deviceId={deviceId}
+              onCreated={() =>
+                void queryClient.invalidateQueries({ queryKey: deviceKeys.modules(deviceId) })
+              }
+            />
+          </div>
           <ModulesTable deviceId={deviceId} />
           <h2>Device twin</h2>
           <Text size={200} className="muted">

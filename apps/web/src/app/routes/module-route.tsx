@@ -8,6 +8,8 @@ import { withNewerTwin } from '../../features/live/apply-twin-event.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { LoadState } from './load-state.tsx';
+import { ModuleActions } from '../../features/module-admin/components/module-actions.tsx';
+import { useState } from 'react';
 
 export function ModuleRoute({
   deviceId,
@@ -20,6 +22,7 @@ export function ModuleRoute({
 }) {
   const detail = useModule(deviceId, moduleId);
   const queryClient = useQueryClient();
+  const [deleted, setDeleted] = useState(false);
   useWatchTwins([{ deviceId, moduleId }]);
   const onSaved = (twin: Twin) =>
     queryClient.setQueryData<ModuleDetail>(deviceKeys.module(deviceId, moduleId), (current) =>
@@ -35,8 +38,22 @@ export function ModuleRoute({
               {moduleId}
             </h1>
             <ModuleIdentityCard module={module} />
-            <h2>Module twin</h2>
-            {module.reserved ? (
+            <ModuleActions
+              key={module.etag}
+              module={module}
+              onUpdated={(next) =>
+                queryClient.setQueryData<ModuleDetail>(
+                  deviceKeys.module(deviceId, moduleId),
+                  (current) => (current ? { ...current, module: next } : current),
+                )
+              }
+              onDeleted={() => {
+                setDeleted(true);
+                void queryClient.invalidateQueries({ queryKey: deviceKeys.modules(deviceId) });
+              }}
+            />
+            {deleted ? null : <h2>Module twin</h2>}
+            {deleted ? null : module.reserved ? (
               <>
                 <MessageBar intent="info">
                   <MessageBarBody>

@@ -1,0 +1,210 @@
+import {
+  Button,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  Field,
+  Input,
+  MessageBar,
+  MessageBarBody,
+  Text,
+  Tooltip,
+} from '@fluentui/react-components';
+import type { ModuleIdentity } from '@twinscope/contract';
+import { useState, type ReactElement } from 'react';
+import { devicePath, Link } from '../../../lib/router.tsx';
+import {
+  useDeleteModule,
+  useRevealConnectionString,
+  useUpdateModule,
+} from '../api/module-admin.ts';
+
+export interface ModuleActionsProps {
+  module: ModuleIdentity;
+  onUpdated(module: ModuleIdentity): void;
+  onDeleted(): void;
+}
+
+const RESERVED_HINT =
+  'IoT Edge manages its system modules ($edgeAgent, $edgeHub); they cannot be changed here.';
+
+/** Identity actions on a module page; every change carries the identity's etag. */
+export function ModuleActions({ module, onUpdated, onDeleted }: ModuleActionsProps) {
+  const { deviceId, moduleId, reserved } = module;
+  const [managedBy, setManagedBy] = useState(module.managedBy ?? '');
+  const [confirmKey, setConfirmKey] = useState<'primary' | 'secondary' | undefined>();
+  const [deleting, setDeleting] = useState(false);
+  const [typedId, setTypedId] = useState('');
+  const update = useUpdateModule(deviceId, moduleId, (next) => {
+    setConfirmKey(undefined);
+    reveal.reset();
+    onUpdated(next);
+  });
+  const [deleted, setDeleted] = useState(false);
+  // Stays mounted after deleting (see AddModuleDialog on why not to navigate away).
+  const remove = useDeleteModule(deviceId, moduleId, () => {
+    setDeleting(false);
+    setDeleted(true);
+    onDeleted();
+  });
+  const reveal = useRevealConnectionString(deviceId, moduleId);
+  const error = update.error ?? remove.error ?? reveal.error;
+
+  const guard = (content: ReactElement) =>
+    reserved ? (
+      <Tooltip content={RESERVED_HINT} relationship="description">
+        {content}
+      </Tooltip>
+    ) : (
+      content
+    );
+
+  return (
+    <>
+      {deleted ? (
+        <MessageBar intent="success" data-testid="module-deleted">
+          <MessageBarBody>
+            Module {moduleId} was deleted from {deviceId}.{' '}
+            <Link to={devicePath(deviceId)}>Back to {deviceId}</Link>
+          </MessageBarBody>
+        </MessageBar>
+      ) : (
+        <section className="module-actions" aria-label="Module identity actions">
+          <div className="action-row">
+            <Field label="Managed by" className="managed-by">
+              <Input
+                value={managedBy}
+                onChange={(_e, d) => setManagedBy(d.value)}
+                disabled={reserved}
+              />
+            </Field>
+            {guard(
+              <Button
+                disabled={reserved || managedBy === (module.managedBy ?? '') || update.isPending}
+                onClick={() => update.mutate({ etag: module.etag, managedBy: managedBy || null })}
+              >
+                Save managed by
+              </Button>,
+            )}
+            {guard(
+              <Button
+                disabled={reserved || module.authenticationType !== 'sas'}
+                onClick={() => setConfirmKey('primary')}
+              >
+                Regenerate primary key
+              </Button>,
+            )}
+            {guard(
+              <Button
+                disabled={reserved || module.authenticationType !== 'sas'}
+                onClick={() => setConfirmKey('secondary')}
+              >
+                Regenerate secondary key
+              </Button>,
+            )}
+            <Button
+              disabled={module.authenticationType !== 'sas' || reveal.isPending}
+              onClick={() => reveal.mutate()}
+            >
+              Show connection string
+            </Button>
+            {guard(
+              <Button disabled={reserved} onClick={() => setDeleting(true)}>
+                Delete module
+              </Button>,
+            )}
+          </div>
+          {reveal.data && (
+            <div className="secret" data-testid="connection-string">
+              <Input
+                readOnly
+                value={reveal.data}
+                className="secret-value"
+                aria-label="Module connection string"
+              />
+              <Button onClick={() => void navigator.clipboard?.writeText(reveal.data)}>Copy</Button>
+              <Button onClick={() => reveal.reset()}>Hide</Button>
+            </div>
+          )}
+          {error && (
+            <MessageBar intent="error" data-testid="module-action-error">
+              <MessageBarBody>{error.message}</MessageBarBody>
+            </MessageBar>
+          )}
+        </section>
+      )}
+
+      <Dialog
+        open={confirmKey !== undefined}
+        onOpenChange={(_e, d) => !d.open && setConfirmKey(undefined)}
+      >
+        <DialogSurface>
+          <DialogBody>
+            <DialogTitle>
+              Regenerate the {confirmKey} key of {moduleId}?
+            </DialogTitle>
+            <DialogContent>
+              <Text>
+                The module stops connecting with the old key until it is given the new connection
+                string.
+              </Text>
+            </DialogContent>
+            <DialogActions>
+              <Button onClick={() => setConfirmKey(undefined)}>Cancel</Button>
+              <Button
+                appearance="primary"
+                onClick={() =>
+                  confirmKey && update.mutate({ etag: module.etag, regenerateKey: confirmKey })
+                }
+              >
+                Regenerate
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
+
+      <Dialog
+        open={deleting}
+        onOpenChange={(_e, d) => {
+          setDeleting(d.open);
+          setTypedId('');
+        }}
+      >
+        <DialogSurface>
+          <DialogBody>
+            <DialogTitle>
+              Delete module {moduleId} from {deviceId}?
+            </DialogTitle>
+            <DialogContent className="form-grid">
+              <Text>
+                Its identity, keys and module twin are removed from the hub. The module can no
+                longer connect.
+              </Text>
+              <Field label={`Type ${moduleId} to confirm`}>
+                <Input
+                  value={typedId}
+                  onChange={(_e, d) => setTypedId(d.value)}
+                  aria-label="Module ID to confirm"
+                />
+              </Field>
+            </DialogContent>
+            <DialogActions>
+              <Button onClick={() => setDeleting(false)}>Cancel</Button>
+              <Button
+                appearance="primary"
+                disabled={typedId !== moduleId || remove.isPending}
+                onClick={() => remove.mutate(module.etag)}
+              >
+                Delete {moduleId}
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
+    </>
+  );
+}
