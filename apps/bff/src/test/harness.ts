@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@twinscope/hub-emulator';
 import { registryFor } from '@twinscope/hub-connection';
@@ -47,23 +48,26 @@ export function useStack(
     });
     harness.api = async (path, init = {}) => {
       const { json, ...rest } = init;
-      const response = await fetch(`${harness.bff.url}${path}`, {
-        ...rest,
-        ...(json !== undefined
-          ? {
-              body: JSON.stringify(json),
-              headers: { 'Content-Type': 'application/json', ...(rest.headers as object) },
-            }
-          : {}),
-      });
-      const text = await response.text();
-      let body: unknown;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        body = undefined;
+      const headers = { ...(rest.headers as Record<string, string> | undefined) };
+      let body = typeof rest.body === 'string' ? rest.body : undefined;
+      if (json !== undefined) {
+        body = JSON.stringify(json);
+        headers['Content-Type'] = 'application/json';
       }
-      return { status: response.status, body, headers: response.headers, text };
+      if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+      const response = await send(`${harness.bff.url}${path}`, {
+        method: rest.method ?? 'GET',
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
+      const text = response.text;
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, body: parsed, headers: response.headers, text };
     };
   });
   afterAll(async () => {
@@ -71,6 +75,50 @@ export function useStack(
     await harness.emulator?.close();
   });
   return harness;
+}
+
+export interface PlainResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * One request on a fresh connection (no pooled keep-alive socket can outlive the server
+ * it belonged to between tests), failing loudly instead of hanging.
+ */
+export function send(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<PlainResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: init.method ?? 'GET', headers: init.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined)
+              headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      },
+    );
+    req.setTimeout(10_000, () =>
+      req.destroy(new Error(`no answer within 10 s: ${init.method ?? 'GET'} ${url}`)),
+    );
+    req.on('error', reject);
+    if (init.body !== undefined) req.write(init.body);
+    req.end();
+  });
 }
 
 export interface SseEvent {

@@ -4,6 +4,7 @@ import { parseConfig } from '../config.ts';
 import { startBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
 import { IotHubAdapter } from '../adapters/iothub.ts';
+import { send } from './harness.ts';
 
 async function stackWith(throttle?: {
   identity: number;
@@ -36,8 +37,8 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
     const { emulator, bff, lines } = await stackWith();
     try {
       await emulator.close();
-      const response = await fetch(`${bff.url}/api/devices/berlin-b1-meter-03`);
-      const body = await response.json();
+      const response = await send(`${bff.url}/api/devices/berlin-b1-meter-03`);
+      const body = JSON.parse(response.text);
       expect(response.status).toBe(503);
       expect(body).toMatchObject({ code: 'hub_unreachable' });
       expect(body.message).toMatch(/cannot be reached/);
@@ -59,7 +60,7 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
     try {
       const started = Date.now();
       const responses = await Promise.all(
-        [1, 2].map(() => fetch(`${bff.url}/api/devices/berlin-b1-meter-03`)),
+        [1, 2].map(() => send(`${bff.url}/api/devices/berlin-b1-meter-03`)),
       );
       expect(responses.map((r) => r.status)).toEqual([200, 200]);
       expect(Date.now() - started).toBeGreaterThanOrEqual(900);
@@ -110,9 +111,9 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
       createLogger('error', () => {}),
     );
     try {
-      const response = await fetch(`${bff.url}/api/devices`);
+      const response = await send(`${bff.url}/api/devices`);
       expect(response.status).toBe(502);
-      const body = await response.json();
+      const body = JSON.parse(response.text);
       expect(body.message).toMatch(/credentials/);
       expect(JSON.stringify(body)).not.toContain(badKey);
     } finally {
