@@ -178,7 +178,12 @@ export class PollingFeed implements ChangeFeed {
         if (!batch.keys.has(key)) continue;
         const before = this.known.get(key);
         this.known.set(key, twin);
-        if (!before || twin.version <= before.version) continue;
+        if (!before || twin.version < before.version) continue;
+        // Connection state and activity move without a twin version; they are live too.
+        const presenceMoved =
+          twin.connectionState !== before.connectionState ||
+          twin.lastActivityTime !== before.lastActivityTime;
+        if (twin.version === before.version && !presenceMoved) continue;
         this.publishTwin(twin, sectionsChanged(before, twin), 'hub');
       }
       continuation = page.continuation;

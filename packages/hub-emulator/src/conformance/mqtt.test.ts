@@ -307,6 +307,47 @@ describe('MQTT: unmodified azure-iot-device clients against the emulator', () =>
     const third = await rawClient(hub.emulator.mqttPort, ca, clientId, token, false);
     expect(await third.next('connack')).toMatchObject({ returnCode: 0 });
     await second.closed;
-    third.end();
+
+    // More than 256 KB, or a topic IoT Hub does not have: the connection is closed.
+    third.send({
+      cmd: 'publish',
+      topic: `devices/${deviceId}/modules/${moduleId}/messages/events/`,
+      payload: Buffer.alloc(300 * 1024),
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
+    await third.closed;
+    const fourth = await rawClient(hub.emulator.mqttPort, ca, clientId, token, true);
+    expect(await fourth.next('connack')).toMatchObject({ returnCode: 0 });
+    fourth.send({
+      cmd: 'publish',
+      topic: 'devices/someone-else/messages/events/',
+      payload: Buffer.from('x'),
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
+    await fourth.closed;
+    expect((await hub.registry.getModule(deviceId, moduleId)).responseBody.connectionState).toBe(
+      'Disconnected',
+    );
+
+    const expired = createSasToken(
+      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
+      key,
+      Math.floor(Date.now() / 1000) - 5,
+    );
+    const late = await rawClient(hub.emulator.mqttPort, ca, clientId, expired, true);
+    expect(await late.next('connack')).toMatchObject({ returnCode: 4 });
+    const otherDevice = createSasToken(
+      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}`,
+      key,
+      Math.floor(Date.now() / 1000) + 600,
+    );
+    const wrongScope = await rawClient(hub.emulator.mqttPort, ca, clientId, otherDevice, true);
+    expect((await wrongScope.next('connack')) as { returnCode: number }).not.toMatchObject({
+      returnCode: 0,
+    });
   });
 });

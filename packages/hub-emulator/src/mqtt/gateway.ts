@@ -19,6 +19,8 @@ import {
   type Identity,
 } from './topics.ts';
 
+const MAX_MESSAGE_BYTES = 256 * 1024;
+
 /** Subscriptions kept per client id across reconnects when clean = false (the SDK relies on it). */
 interface Session {
   subscriptions: Map<string, 0 | 1>;
@@ -274,6 +276,14 @@ export class DeviceGateway {
 
   private onPublish(connection: Connection, packet: IPublishPacket): void {
     const { identity } = connection;
+    if (packet.payload.length > MAX_MESSAGE_BYTES) {
+      // IoT Hub closes the connection of a client that sends more than 256 KB.
+      this.log(
+        `mqtt: ${connection.clientId} sent ${packet.payload.length} bytes; the limit is 256 KB`,
+      );
+      connection.socket.destroy();
+      return;
+    }
     const message = classifyPublish(packet.topic, identity);
     const ack = () => {
       if (packet.qos === 1 && packet.messageId !== undefined) {

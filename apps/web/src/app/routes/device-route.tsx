@@ -26,7 +26,7 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
           <h1 className="page-title" data-testid="page-title">
             {deviceId}
           </h1>
-          <DeviceIdentityCard device={detail.data!.device} />
+          <DeviceIdentityCard device={detail.data!.device} twin={detail.data!.twin} />
           <div className="section-head">
             <h2>Modules</h2>
             <AddModuleDialog

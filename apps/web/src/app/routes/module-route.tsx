@@ -7,6 +7,7 @@ import { ModuleIdentityCard } from '../../features/devices/components/identity-c
 import { withNewerTwin } from '../../features/live/apply-twin-event.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
+import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
 import { ModuleActions } from '../../features/module-admin/components/module-actions.tsx';
 import { useState } from 'react';
@@ -37,7 +38,7 @@ export function ModuleRoute({
             <h1 className="page-title" data-testid="page-title">
               {moduleId}
             </h1>
-            <ModuleIdentityCard module={module} />
+            <ModuleIdentityCard module={module} twin={twin} />
             <ModuleActions
               key={module.etag}
               module={module}
@@ -76,6 +77,7 @@ export function ModuleRoute({
                   dark={dark}
                   onSaved={onSaved}
                 />
+                <SyncPanel twin={twin} />
               </>
             )}
           </div>

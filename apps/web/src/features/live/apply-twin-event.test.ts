@@ -36,6 +36,17 @@ describe('applying live twin events to the cache', () => {
     expect(applyTwinEvent(undefined, event(twin(9)))).toBeUndefined();
   });
 
+  it('when only the connection state moved at the same version, then it is taken', () => {
+    const cached = { twin: twin(5, { connectionState: 'Disconnected' }) };
+    expect(
+      applyTwinEvent(cached, event(twin(5, { connectionState: 'Connected' })))?.twin
+        .connectionState,
+    ).toBe('Connected');
+    expect(applyTwinEvent(cached, event(twin(5, { connectionState: 'Disconnected' })))).toBe(
+      cached,
+    );
+  });
+
   it('when the event is for a module of the device, then the device twin is not touched', () => {
     const cached = { twin: twin(1) };
     expect(applyTwinEvent(cached, event(twin(7, { moduleId: 'm1' })))).toBe(cached);

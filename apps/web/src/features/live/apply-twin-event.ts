@@ -11,6 +11,22 @@ export function applyTwinEvent<T extends { twin: Twin }>(
   return withNewerTwin(current, event.twin);
 }
 
+/**
+ * A higher version is newer. At the same version only connection state and activity can
+ * have moved (they change without a twin version), so that counts as newer too.
+ */
+function isNewer(
+  next: Twin,
+  current: { version: number; connectionState?: string; lastActivityTime?: string },
+): boolean {
+  if (next.version !== current.version) return next.version > current.version;
+  const moved = (a: string | undefined, b: string | undefined) => a !== undefined && a !== b;
+  return (
+    moved(next.connectionState, current.connectionState) ||
+    moved(next.lastActivityTime, current.lastActivityTime)
+  );
+}
+
 /** The same rule for a twin the console itself just saved. */
 export function withNewerTwin<T extends { twin: Twin }>(
   current: T | undefined,
@@ -23,7 +39,7 @@ export function withNewerTwin<T extends { twin: Twin }>(
   ) {
     return current;
   }
-  if (twin.version <= current.twin.version) return current;
+  if (!isNewer(twin, current.twin)) return current;
   return { ...current, twin };
 }
 
@@ -35,7 +51,7 @@ export function applyTwinEventToList(
   if (event.moduleId !== undefined) return page;
   let changed = false;
   const items = page.items.map((item) => {
-    if (item.deviceId !== event.deviceId || event.twin.version <= item.version) return item;
+    if (item.deviceId !== event.deviceId || !isNewer(event.twin, item)) return item;
     changed = true;
     return {
       ...item,

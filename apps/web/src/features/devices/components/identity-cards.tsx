@@ -1,5 +1,5 @@
 import { Badge, Text } from '@fluentui/react-components';
-import type { DeviceIdentity, ModuleIdentity } from '@twinscope/contract';
+import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
 import type { ReactNode } from 'react';
 import { isNever, relativeTime } from '../../../lib/format.ts';
 
@@ -30,7 +30,19 @@ function Connection({ state, since }: { state: string; since: string | undefined
   );
 }
 
-export function DeviceIdentityCard({ device }: { device: DeviceIdentity }) {
+/** Connection state and activity come from the twin when newer: it is what live events update. */
+function live(
+  identity: { connectionState: string; lastActivityTime?: string | undefined },
+  twin?: Twin,
+) {
+  return {
+    connectionState: twin?.connectionState ?? identity.connectionState,
+    lastActivityTime: twin?.lastActivityTime ?? identity.lastActivityTime,
+  };
+}
+
+export function DeviceIdentityCard({ device, twin }: { device: DeviceIdentity; twin?: Twin }) {
+  const state = live(device, twin);
   return (
     <div className="identity-card" aria-label="Device identity">
       <Field label="Status">
@@ -38,9 +50,9 @@ export function DeviceIdentityCard({ device }: { device: DeviceIdentity }) {
         {device.statusReason ? ` (${device.statusReason})` : ''}
       </Field>
       <Field label="Connection">
-        <Connection state={device.connectionState} since={device.connectionStateUpdatedTime} />
+        <Connection state={state.connectionState} since={device.connectionStateUpdatedTime} />
       </Field>
-      <Field label="Last activity">{relativeTime(device.lastActivityTime)}</Field>
+      <Field label="Last activity">{relativeTime(state.lastActivityTime)}</Field>
       <Field label="Authentication">{device.authenticationType}</Field>
       <Field label="IoT Edge">{device.iotEdge ? 'yes' : 'no'}</Field>
       <Field label="Cloud-to-device queue">{device.cloudToDeviceMessageCount ?? 0}</Field>
@@ -49,13 +61,14 @@ export function DeviceIdentityCard({ device }: { device: DeviceIdentity }) {
   );
 }
 
-export function ModuleIdentityCard({ module }: { module: ModuleIdentity }) {
+export function ModuleIdentityCard({ module, twin }: { module: ModuleIdentity; twin?: Twin }) {
+  const state = live(module, twin);
   return (
     <div className="identity-card" aria-label="Module identity">
       <Field label="Connection">
-        <Connection state={module.connectionState} since={module.connectionStateUpdatedTime} />
+        <Connection state={state.connectionState} since={module.connectionStateUpdatedTime} />
       </Field>
-      <Field label="Last activity">{relativeTime(module.lastActivityTime)}</Field>
+      <Field label="Last activity">{relativeTime(state.lastActivityTime)}</Field>
       <Field label="Managed by">{module.managedBy ?? '—'}</Field>
       <Field label="Authentication">{module.authenticationType}</Field>
       <Field label="Generation">{module.generationId}</Field>
