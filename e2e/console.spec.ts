@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { hubRegistry, hubTwin, type TwinJson } from './hub.ts';
+import { runModule } from '@twinscope/module-simulator';
+import { hubCa, hubRegistry, hubTwin, type TwinJson } from './hub.ts';
 
 function editable(twin: TwinJson) {
   const { $metadata: _m, $version: _v, ...desired } = twin.properties.desired;
@@ -301,4 +302,52 @@ test('modules: add one, reveal its connection string, change managedBy, delete i
     page.getByTestId('modules-table').getByRole('link', { name: 'recorder' }),
   ).toHaveCount(0);
   await expect(registry.getModule(deviceId, 'recorder')).rejects.toThrow();
+});
+
+test('module app: connect the simulator with a revealed string, see the desired echo arrive in sync, old key refused after regenerating', async ({
+  page,
+}) => {
+  const deviceId = 'lyon-north-meter-08';
+  await page.goto(`/devices/${deviceId}`);
+  await page.getByRole('button', { name: 'Add module' }).click();
+  await page.getByRole('dialog').getByLabel('Module ID').fill('sim');
+  await page.getByRole('dialog').getByRole('button', { name: 'Add module' }).click();
+  await page.getByTestId('module-created').getByRole('link', { name: 'Open sim' }).click();
+  await expect(page.getByTestId('page-title')).toHaveText('sim');
+
+  await page.getByRole('button', { name: 'Show connection string' }).click();
+  const connectionString = await page.getByLabel('Module connection string').inputValue();
+  const logs: string[] = [];
+  const module = await runModule(connectionString, { ca: hubCa(), log: (line) => logs.push(line) });
+  try {
+    const identity = page.getByLabel('Module identity');
+    await expect(identity.getByText('Connected', { exact: true })).toBeVisible();
+    await expect(page.getByTestId('reported-panel')).toContainText('DateTimeLastAppLaunch');
+
+    await setEditorText(
+      page,
+      JSON.stringify({ tags: {}, properties: { desired: { speed: 3 } } }, null, 2),
+    );
+    await page.keyboard.press('ControlOrMeta+S');
+    await expect(page.getByTestId('sync-speed')).toContainText('in sync');
+    await expect(
+      page.getByTestId('reported-panel').locator('tr', { hasText: /^speed/ }),
+    ).toContainText('3');
+    expect(logs.some((line) => line.includes('desired speed = 3'))).toBe(true);
+
+    await page.getByRole('button', { name: 'Regenerate primary key' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Regenerate' }).click();
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+  } finally {
+    await module.stop();
+  }
+  await expect(
+    runModule(connectionString, { ca: hubCa(), log: () => undefined }),
+  ).rejects.toThrow();
+
+  await page.getByRole('button', { name: 'Delete module' }).click();
+  await page.getByRole('dialog').getByLabel('Module ID to confirm').fill('sim');
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete sim' }).click();
+  await expect(page.getByTestId('module-deleted')).toBeVisible();
+  await expect(hubRegistry().getModule(deviceId, 'sim')).rejects.toThrow();
 });

@@ -3,15 +3,21 @@ import { join } from 'node:path';
 import { registryFor } from '@twinscope/hub-connection';
 import { E2E_DATA_DIR } from '../playwright.config.ts';
 
-/** The unmodified azure-iothub Registry, straight to the emulator the console uses. */
-export function hubRegistry() {
-  const connection = JSON.parse(readFileSync(join(E2E_DATA_DIR, 'connection.json'), 'utf8')) as {
+function connection() {
+  return JSON.parse(readFileSync(join(E2E_DATA_DIR, 'connection.json'), 'utf8')) as {
     serviceConnectionString: string;
     caCertFile: string;
   };
-  return registryFor(connection.serviceConnectionString, {
-    ca: readFileSync(connection.caCertFile, 'utf8'),
-  });
+}
+
+/** The emulator's CA, which device and module apps trust. */
+export function hubCa(): string {
+  return readFileSync(connection().caCertFile, 'utf8');
+}
+
+/** The unmodified azure-iothub Registry, straight to the emulator the console uses. */
+export function hubRegistry() {
+  return registryFor(connection().serviceConnectionString, { ca: hubCa() });
 }
 
 export type TwinJson = {

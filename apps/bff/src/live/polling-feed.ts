@@ -178,7 +178,13 @@ export class PollingFeed implements ChangeFeed {
         if (!batch.keys.has(key)) continue;
         const before = this.known.get(key);
         this.known.set(key, twin);
-        if (!before || twin.version < before.version) continue;
+        if (!before) {
+          // First sight: the tab loaded this twin moments ago, but may have missed a change
+          // since; the page ignores it unless it is newer than what it holds.
+          this.publishTwin(twin, [], 'hub');
+          continue;
+        }
+        if (twin.version < before.version) continue;
         // Connection state and activity move without a twin version; they are live too.
         const presenceMoved =
           twin.connectionState !== before.connectionState ||

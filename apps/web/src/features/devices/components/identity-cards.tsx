@@ -44,7 +44,7 @@ function live(
 export function DeviceIdentityCard({ device, twin }: { device: DeviceIdentity; twin?: Twin }) {
   const state = live(device, twin);
   return (
-    <div className="identity-card" aria-label="Device identity">
+    <div className="identity-card" role="group" aria-label="Device identity">
       <Field label="Status">
         {device.status}
         {device.statusReason ? ` (${device.statusReason})` : ''}
@@ -64,7 +64,7 @@ export function DeviceIdentityCard({ device, twin }: { device: DeviceIdentity; t
 export function ModuleIdentityCard({ module, twin }: { module: ModuleIdentity; twin?: Twin }) {
   const state = live(module, twin);
   return (
-    <div className="identity-card" aria-label="Module identity">
+    <div className="identity-card" role="group" aria-label="Module identity">
       <Field label="Connection">
         <Connection state={state.connectionState} since={module.connectionStateUpdatedTime} />
       </Field>
