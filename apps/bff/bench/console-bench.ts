@@ -2,42 +2,16 @@
 // BFF's overhead on a twin read against direct SDK calls, PATCH → SSE latency, and the
 // console's initial JavaScript size. Emulator and BFF run as their own processes, as
 // `npm start` runs them; everything stays on loopback and stops by itself.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { registryFor } from '@twinscope/hub-connection';
+import { ms, percentile, root, startProcess, stopProcesses } from './bench-kit.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 100_000);
 const dataDir = mkdtempSync(join(tmpdir(), 'console-bench-'));
 const bffPort = 3290;
-const children: ChildProcess[] = [];
-
-function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(child);
-    let seen = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (ready.test(seen)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
-  });
-}
-
-const percentile = (samples: number[], p: number) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-};
-const ms = (n: number) => `${n.toFixed(2)} ms`;
 
 async function timed(n: number, run: (i: number) => Promise<unknown>) {
   const samples: number[] = [];
@@ -213,8 +187,7 @@ try {
     `  initial JS + Monaco, gzip                                 ${((sizes.initialBytes + sizes.monacoBytes) / 1024).toFixed(1)} KB`,
   );
 } finally {
-  for (const child of children.reverse()) child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
+  await stopProcesses();
   rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(0);

@@ -14,9 +14,9 @@ const EnvSchema = z.object({
   TWINSCOPE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   TWINSCOPE_STATIC_DIR: z.string().optional(),
   TWINSCOPE_AUTH_MODE: z.enum(['local']).default('local'),
-  TWINSCOPE_POLL_INTERVAL_MS: z.coerce.number().int().min(250).max(600_000).default(5000),
+  TWINSCOPE_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
   /** Twin-polling queries the BFF may spend per minute (an S1 unit allows 20 in all). */
-  TWINSCOPE_POLL_QUERIES_PER_MINUTE: z.coerce.number().min(1).max(10_000).default(10),
+  TWINSCOPE_POLL_QUERIES_PER_MINUTE: z.coerce.number().min(1).max(1_000_000).default(10),
   TWINSCOPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -1,0 +1,83 @@
+// Shared by the benchmarks: child processes that print when ready, percentiles, and a
+// small SSE reader.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const children: ChildProcess[] = [];
+
+export function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (ready.test(seen)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
+  });
+}
+
+export async function stopProcesses(): Promise<void> {
+  for (const child of children.reverse()) child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+export function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+export const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+export interface TwinFrame {
+  type: string;
+  deviceId?: string;
+  moduleId?: string;
+  streamId?: string;
+  twin?: { properties: { desired: Record<string, unknown>; reported: Record<string, unknown> } };
+}
+
+/** Opens /api/events and hands every decoded event to `onEvent`; resolves with the stream id. */
+export async function openEvents(baseUrl: string, onEvent: (event: TwinFrame) => void) {
+  const controller = new AbortController();
+  const response = await fetch(`${baseUrl}/api/events`, { signal: controller.signal });
+  const reader = response.body!.getReader();
+  let streamId = '';
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const data = /data: (.*)/.exec(buffer.slice(0, end))?.[1];
+        buffer = buffer.slice(end + 2);
+        if (!data) continue;
+        const event = JSON.parse(data) as TwinFrame;
+        if (event.type === 'hello') streamId = event.streamId ?? '';
+        onEvent(event);
+      }
+    }
+  })();
+  while (!streamId) await new Promise((resolve) => setTimeout(resolve, 20));
+  const watch = (twins: { deviceId: string; moduleId?: string }[]) =>
+    fetch(`${baseUrl}/api/events/${streamId}/watch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ twins }),
+    });
+  return { streamId, watch, close: () => controller.abort() };
+}
