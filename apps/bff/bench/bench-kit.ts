@@ -28,6 +28,39 @@ export function startProcess(
   });
 }
 
+/** The emulator CLI on free ports; returns its connection.json. */
+export async function startEmulatorProcess(dataDir: string, seed: string): Promise<string> {
+  await startProcess(
+    [
+      'packages/hub-emulator/bin/hub-emulator.mjs',
+      '--data-dir',
+      dataDir,
+      '--https-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--seed',
+      seed,
+    ],
+    {},
+    /Press Ctrl\+C/,
+  );
+  return join(dataDir, 'connection.json');
+}
+
+/** The BFF as `npm start` runs it, on the emulator that wrote `connectionFile`. */
+export async function startBffProcess(
+  connectionFile: string,
+  port: number,
+  env: Record<string, string>,
+): Promise<void> {
+  await startProcess(
+    ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
+    { TWINSCOPE_HUB_CONNECTION_FILE: connectionFile, TWINSCOPE_PORT: String(port), ...env },
+    /Twinscope BFF is listening/,
+  );
+}
+
 export async function stopProcesses(): Promise<void> {
   for (const child of children.reverse()) child.kill('SIGTERM');
   await new Promise((resolve) => setTimeout(resolve, 500));

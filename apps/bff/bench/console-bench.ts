@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { registryFor } from '@twinscope/hub-connection';
-import { ms, percentile, root, startProcess, stopProcesses } from './bench-kit.ts';
+import {
+  ms,
+  openEvents,
+  percentile,
+  root,
+  startBffProcess,
+  startEmulatorProcess,
+  stopProcesses,
+} from './bench-kit.ts';
 
 const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 100_000);
 const dataDir = mkdtempSync(join(tmpdir(), 'console-bench-'));
@@ -45,32 +53,11 @@ function bundleSizes() {
 }
 
 try {
-  await startProcess(
-    [
-      'packages/hub-emulator/bin/hub-emulator.mjs',
-      '--data-dir',
-      dataDir,
-      '--https-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--seed',
-      String(DEVICES),
-    ],
-    {},
-    /Press Ctrl\+C/,
-  );
-  const connectionFile = join(dataDir, 'connection.json');
-  await startProcess(
-    ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
-    {
-      TWINSCOPE_HUB_CONNECTION_FILE: connectionFile,
-      TWINSCOPE_PORT: String(bffPort),
-      TWINSCOPE_POLL_INTERVAL_MS: '1000',
-      TWINSCOPE_POLL_QUERIES_PER_MINUTE: '120',
-    },
-    /Twinscope BFF is listening/,
-  );
+  const connectionFile = await startEmulatorProcess(dataDir, String(DEVICES));
+  await startBffProcess(connectionFile, bffPort, {
+    TWINSCOPE_POLL_INTERVAL_MS: '1000',
+    TWINSCOPE_POLL_QUERIES_PER_MINUTE: '120',
+  });
   const connection = JSON.parse(readFileSync(connectionFile, 'utf8')) as {
     serviceConnectionString: string;
     caCertFile: string;
@@ -93,39 +80,14 @@ try {
 
   // PATCH → SSE: one stream watching one twin; the change is made with the SDK (polling
   // path) and through the BFF (published at once).
-  const controller = new AbortController();
-  const stream = await fetch(`http://127.0.0.1:${bffPort}/api/events`, {
-    signal: controller.signal,
+  const waiters: (() => void)[] = [];
+  const events = await openEvents(`http://127.0.0.1:${bffPort}`, (event) => {
+    if (event.type === 'twin') waiters.splice(0).forEach((w) => w());
   });
-  const reader = stream.body!.getReader();
-  const waiters: ((frame: string) => void)[] = [];
-  let buffer = '';
-  let streamId = '';
-  void (async () => {
-    const decoder = new TextDecoder();
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = /data: (.*)/.exec(frame)?.[1];
-        if (data?.includes('"hello"')) streamId = JSON.parse(data).streamId;
-        if (data?.includes('"twin"')) waiters.splice(0).forEach((w) => w(data));
-      }
-    }
-  })();
-  while (!streamId) await new Promise((r) => setTimeout(r, 20));
   const watched = id(42);
-  await fetch(`http://127.0.0.1:${bffPort}/api/events/${streamId}/watch`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ twins: [{ deviceId: watched }] }),
-  });
+  await events.watch([{ deviceId: watched }]);
   await new Promise((r) => setTimeout(r, 2500));
-  const nextTwinEvent = () => new Promise<string>((resolve) => waiters.push(resolve));
+  const nextTwinEvent = () => new Promise<void>((resolve) => waiters.push(resolve));
   const sdkToSse: number[] = [];
   for (let i = 0; i < 8; i++) {
     // Land at a random point of the poll cycle, as a change made elsewhere would.
@@ -150,7 +112,7 @@ try {
     await event;
     bffToSse.push(performance.now() - t0);
   }
-  controller.abort();
+  events.close();
   const sizes = bundleSizes();
 
   console.log(

@@ -8,6 +8,8 @@ import {
   ms,
   openEvents,
   percentile,
+  startBffProcess,
+  startEmulatorProcess,
   startProcess,
   stopProcesses,
   type TwinFrame,
@@ -20,22 +22,7 @@ const bff = 'http://127.0.0.1:3291';
 const [deviceId, moduleId] = ['berlin-b1-hvac-02', 'controller'];
 
 try {
-  await startProcess(
-    [
-      'packages/hub-emulator/bin/hub-emulator.mjs',
-      '--data-dir',
-      dataDir,
-      '--https-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--seed',
-      'demo',
-    ],
-    {},
-    /Press Ctrl\+C/,
-  );
-  const connectionFile = join(dataDir, 'connection.json');
+  const connectionFile = await startEmulatorProcess(dataDir, 'demo');
   await startProcess(
     [
       'packages/module-simulator/bin/module-simulator.mjs',
@@ -49,16 +36,10 @@ try {
     {},
     /1 modules running/,
   );
-  await startProcess(
-    ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
-    {
-      TWINSCOPE_HUB_CONNECTION_FILE: connectionFile,
-      TWINSCOPE_PORT: '3291',
-      TWINSCOPE_POLL_INTERVAL_MS: POLL_MS,
-      TWINSCOPE_POLL_QUERIES_PER_MINUTE: '100000',
-    },
-    /Twinscope BFF is listening/,
-  );
+  await startBffProcess(connectionFile, 3291, {
+    TWINSCOPE_POLL_INTERVAL_MS: POLL_MS,
+    TWINSCOPE_POLL_QUERIES_PER_MINUTE: '100000',
+  });
 
   const waiting = new Map<number, (at: number) => void>();
   const events = await openEvents(bff, (event: TwinFrame) => {
