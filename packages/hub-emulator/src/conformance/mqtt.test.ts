@@ -340,6 +340,26 @@ describe('MQTT: unmodified azure-iot-device clients against the emulator', () =>
     );
     const late = await rawClient(hub.emulator.mqttPort, ca, clientId, expired, true);
     expect(await late.next('connack')).toMatchObject({ returnCode: 4 });
+    // A policy with DeviceConnect, scoped to this module, may connect it too.
+    const devicePolicy = hub.emulator.policies.find((p) => p.keyName === 'device')!;
+    const viaPolicy = createSasToken(
+      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
+      devicePolicy.primaryKey,
+      Math.floor(Date.now() / 1000) + 600,
+      'device',
+    );
+    const policyClient = await rawClient(hub.emulator.mqttPort, ca, clientId, viaPolicy, true);
+    expect(await policyClient.next('connack')).toMatchObject({ returnCode: 0 });
+    policyClient.end();
+    const servicePolicy = hub.emulator.policies.find((p) => p.keyName === 'service')!;
+    const noDeviceConnect = createSasToken(
+      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
+      servicePolicy.primaryKey,
+      Math.floor(Date.now() / 1000) + 600,
+      'service',
+    );
+    const refused = await rawClient(hub.emulator.mqttPort, ca, clientId, noDeviceConnect, true);
+    expect(await refused.next('connack')).toMatchObject({ returnCode: 5 });
     const otherDevice = createSasToken(
       `localhost:${hub.emulator.mqttPort}/devices/${deviceId}`,
       key,
