@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { createServer as createTlsServer } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { defaultPolicies, SasCache, type Policy } from './auth/sas.ts';
 import { loadOrCreateTls, type TlsMaterial } from './certs.ts';
@@ -112,6 +112,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     gateway.accept(socket),
   );
   mqttServer.on('tlsClientError', () => undefined);
+  const rawSockets = new Set<Socket>();
+  mqttServer.on('connection', (socket: Socket) => {
+    rawSockets.add(socket);
+    socket.once('close', () => rawSockets.delete(socket));
+  });
   await new Promise<void>((resolveListen, reject) => {
     mqttServer.once('error', reject);
     mqttServer.listen(options.mqttPort ?? 8883, options.listen ?? '127.0.0.1', () =>
@@ -178,7 +183,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(connectionFile ? { connectionFile } : {}),
     async close() {
       gateway.close();
-      await new Promise<void>((done) => mqttServer.close(() => done()));
+      const closed = new Promise<void>((done) => mqttServer.close(() => done()));
+      // Sockets still in their TLS handshake never reach the gateway; end them too.
+      for (const socket of rawSockets) socket.destroy();
+      await closed;
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();

@@ -74,6 +74,8 @@ export class DeviceGateway {
   private readonly sessions = new Map<string, Session>();
   private readonly connections = new Map<string, Connection>();
   private readonly pendingMethods = new Map<string, PendingMethod>();
+  /** Every open socket, authenticated or not, so closing the hub never waits on one. */
+  private readonly sockets = new Set<Socket>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: GatewayOptions) {
@@ -86,6 +88,8 @@ export class DeviceGateway {
 
   /** Takes a freshly accepted (TLS) socket. */
   accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     const parser = mqtt.parser({ protocolVersion: 4 });
     let connection: Connection | undefined;
     let closed = false;
@@ -427,6 +431,7 @@ export class DeviceGateway {
 
   close(): void {
     this.unsubscribe();
+    for (const socket of this.sockets) socket.destroy();
     for (const connection of this.connections.values()) connection.socket.destroy();
     for (const pending of this.pendingMethods.values()) clearTimeout(pending.timer);
   }
