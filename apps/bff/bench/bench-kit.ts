@@ -81,6 +81,12 @@ export interface TwinFrame {
   twin?: { properties: { desired: Record<string, unknown>; reported: Record<string, unknown> } };
 }
 
+/** Headers for a state-changing BFF call, as the console sends them (JSON + CSRF token). */
+export async function changeHeaders(baseUrl: string): Promise<Record<string, string>> {
+  const me = (await (await fetch(`${baseUrl}/api/me`)).json()) as { csrfToken: string };
+  return { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrfToken };
+}
+
 /** Opens /api/events and hands every decoded event to `onEvent`; resolves with the stream id. */
 export async function openEvents(baseUrl: string, onEvent: (event: TwinFrame) => void) {
   const controller = new AbortController();
@@ -106,10 +112,11 @@ export async function openEvents(baseUrl: string, onEvent: (event: TwinFrame) =>
     }
   })();
   while (!streamId) await new Promise((resolve) => setTimeout(resolve, 20));
+  const headers = await changeHeaders(baseUrl);
   const watch = (twins: { deviceId: string; moduleId?: string }[]) =>
     fetch(`${baseUrl}/api/events/${streamId}/watch`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers,
       body: JSON.stringify({ twins }),
     });
   return { streamId, watch, close: () => controller.abort() };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { registryFor } from '@twinscope/hub-connection';
 import {
+  changeHeaders,
   ms,
   openEvents,
   percentile,
@@ -105,7 +106,7 @@ try {
     const t0 = performance.now();
     const response = await fetch(`http://127.0.0.1:${bffPort}/api/devices/${watched}/twin`, {
       method: 'PATCH',
-      headers: { 'Content-Type': 'application/json' },
+      headers: await changeHeaders(`http://127.0.0.1:${bffPort}`),
       body: JSON.stringify({ etag: twin.etag, desired: { benchBff: i } }),
     });
     if (!response.ok) throw new Error(`PATCH answered ${response.status}`);

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  changeHeaders,
   ms,
   openEvents,
   percentile,
@@ -60,7 +61,7 @@ try {
     const t0 = performance.now();
     const response = await fetch(`${path}/twin`, {
       method: 'PATCH',
-      headers: { 'Content-Type': 'application/json' },
+      headers: await changeHeaders(bff),
       body: JSON.stringify({ etag, desired: { step } }),
     });
     if (!response.ok) throw new Error(`save answered ${response.status}: ${await response.text()}`);

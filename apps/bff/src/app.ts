@@ -7,6 +7,8 @@ import type { HubAdapter } from './adapters/hub-adapter.ts';
 import { AppError } from './http/app-error.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
 import { localOperator } from './http/local-auth.ts';
+import { csrfCheck, requireRole } from './http/authorize.ts';
+import type { Role } from '@twinscope/contract';
 import type { EventBroker } from './live/broker.ts';
 import type { Logger } from './log.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -24,6 +26,10 @@ export interface AppDeps {
   modules: ModuleService;
   broker: EventBroker;
   logger: Logger;
+  /** The single local operator's role. */
+  localRole: Role;
+  /** This process's CSRF token (one local operator, so one token). */
+  csrfToken: string;
   /** The built console to serve, so the product is one origin. */
   staticDir?: string;
 }
@@ -85,7 +91,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  api.use(localOperator());
+  api.use(localOperator(deps.localRole, deps.csrfToken));
+  api.use(requireRole('Reader'));
+  api.use(csrfCheck);
   api.use(jsonOnly);
   api.use(express.json({ limit: '256kb', strict: false }));
   api.get('/health', (_req, res) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { IotHubAdapter } from './adapters/iothub.ts';
@@ -42,6 +43,8 @@ export async function startBff(
     modules: new ModuleService(hub, feed),
     broker,
     logger,
+    localRole: config.localRole,
+    csrfToken: randomBytes(32).toString('base64url'),
     ...(config.staticDir ? { staticDir: config.staticDir } : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {

@@ -14,6 +14,8 @@ const EnvSchema = z.object({
   TWINSCOPE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   TWINSCOPE_STATIC_DIR: z.string().optional(),
   TWINSCOPE_AUTH_MODE: z.enum(['local']).default('local'),
+  /** The local operator's role: Reader, Operator or Admin. */
+  TWINSCOPE_LOCAL_ROLE: z.enum(['Reader', 'Operator', 'Admin']).default('Admin'),
   TWINSCOPE_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
   /** Twin-polling queries the BFF may spend per minute (an S1 unit allows 20 in all). */
   TWINSCOPE_POLL_QUERIES_PER_MINUTE: z.coerce.number().min(1).max(1_000_000).default(10),
@@ -44,6 +46,7 @@ export interface Config {
   port: number;
   staticDir?: string;
   authMode: 'local';
+  localRole: 'Reader' | 'Operator' | 'Admin';
   poll: { intervalMs: number; queriesPerMinute: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -105,6 +108,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     port: e.TWINSCOPE_PORT,
     ...(e.TWINSCOPE_STATIC_DIR ? { staticDir: e.TWINSCOPE_STATIC_DIR } : {}),
     authMode: e.TWINSCOPE_AUTH_MODE,
+    localRole: e.TWINSCOPE_LOCAL_ROLE,
     poll: {
       intervalMs: e.TWINSCOPE_POLL_INTERVAL_MS,
       queriesPerMinute: e.TWINSCOPE_POLL_QUERIES_PER_MINUTE,

@@ -6,6 +6,7 @@ import {
   TwinPatchRequestSchema,
   TwinReplaceRequestSchema,
 } from '@twinscope/contract';
+import { requireRole } from '../http/authorize.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DeviceService } from '../services/device-service.ts';
 import type { TwinService } from '../services/twin-service.ts';
@@ -29,35 +30,43 @@ export function deviceRoutes(devices: DeviceService, twins: TwinService): Router
       await devices.module(deviceId(req.params['deviceId']), moduleId(req.params['moduleId'])),
     );
   });
-  router.patch('/devices/:deviceId/twin', async (req, res) => {
+  router.patch('/devices/:deviceId/twin', requireRole('Operator'), async (req, res) => {
     const patch = parseWith(TwinPatchRequestSchema, req.body);
     res.json({ twin: await twins.patch(deviceId(req.params['deviceId']), undefined, patch) });
   });
-  router.put('/devices/:deviceId/twin', async (req, res) => {
+  router.put('/devices/:deviceId/twin', requireRole('Operator'), async (req, res) => {
     const replacement = parseWith(TwinReplaceRequestSchema, req.body);
     res.json({
       twin: await twins.replace(deviceId(req.params['deviceId']), undefined, replacement),
     });
   });
-  router.patch('/devices/:deviceId/modules/:moduleId/twin', async (req, res) => {
-    const patch = parseWith(TwinPatchRequestSchema, req.body);
-    res.json({
-      twin: await twins.patch(
-        deviceId(req.params['deviceId']),
-        moduleId(req.params['moduleId']),
-        patch,
-      ),
-    });
-  });
-  router.put('/devices/:deviceId/modules/:moduleId/twin', async (req, res) => {
-    const replacement = parseWith(TwinReplaceRequestSchema, req.body);
-    res.json({
-      twin: await twins.replace(
-        deviceId(req.params['deviceId']),
-        moduleId(req.params['moduleId']),
-        replacement,
-      ),
-    });
-  });
+  router.patch(
+    '/devices/:deviceId/modules/:moduleId/twin',
+    requireRole('Operator'),
+    async (req, res) => {
+      const patch = parseWith(TwinPatchRequestSchema, req.body);
+      res.json({
+        twin: await twins.patch(
+          deviceId(req.params['deviceId']),
+          moduleId(req.params['moduleId']),
+          patch,
+        ),
+      });
+    },
+  );
+  router.put(
+    '/devices/:deviceId/modules/:moduleId/twin',
+    requireRole('Operator'),
+    async (req, res) => {
+      const replacement = parseWith(TwinReplaceRequestSchema, req.body);
+      res.json({
+        twin: await twins.replace(
+          deviceId(req.params['deviceId']),
+          moduleId(req.params['moduleId']),
+          replacement,
+        ),
+      });
+    },
+  );
   return router;
 }

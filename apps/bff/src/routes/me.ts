@@ -11,6 +11,7 @@ export function meRoutes(hub: HubAdapter): Router {
       user: operator,
       authMode: 'local',
       hub: { hostName: hub.hostName, emulator: hub.isEmulator },
+      csrfToken: String(res.locals['csrfToken']),
     };
     res.json(body);
   });

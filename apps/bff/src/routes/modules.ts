@@ -6,22 +6,24 @@ import {
   ModuleUpdateRequestSchema,
   type ConnectionStringResponse,
 } from '@twinscope/contract';
+import { requireRole } from '../http/authorize.ts';
 import { parseWith } from '../http/validate.ts';
 import type { ModuleService } from '../services/module-service.ts';
 
 export function moduleRoutes(modules: ModuleService): Router {
   const router = Router();
+  const admin = requireRole('Admin');
   const ids = (params: Record<string, unknown>) => ({
     deviceId: parseWith(DeviceIdSchema, params['deviceId']),
     moduleId: parseWith(ModuleIdSchema, params['moduleId']),
   });
 
-  router.post('/devices/:deviceId/modules', async (req, res) => {
+  router.post('/devices/:deviceId/modules', admin, async (req, res) => {
     const deviceId = parseWith(DeviceIdSchema, req.params['deviceId']);
     const module = await modules.create(deviceId, parseWith(ModuleCreateRequestSchema, req.body));
     res.status(201).json({ module });
   });
-  router.patch('/devices/:deviceId/modules/:moduleId', async (req, res) => {
+  router.patch('/devices/:deviceId/modules/:moduleId', admin, async (req, res) => {
     const { deviceId, moduleId } = ids(req.params);
     res.json({
       module: await modules.update(
@@ -31,7 +33,7 @@ export function moduleRoutes(modules: ModuleService): Router {
       ),
     });
   });
-  router.delete('/devices/:deviceId/modules/:moduleId', async (req, res) => {
+  router.delete('/devices/:deviceId/modules/:moduleId', admin, async (req, res) => {
     const { deviceId, moduleId } = ids(req.params);
     const etag =
       req.get('if-match')?.replace(/^W\//, '').replace(/^"|"$/g, '') ??
@@ -40,7 +42,7 @@ export function moduleRoutes(modules: ModuleService): Router {
     res.status(204).end();
   });
   // A POST, so revealing a key is always an explicit act and never a cacheable GET.
-  router.post('/devices/:deviceId/modules/:moduleId/connection-string', async (req, res) => {
+  router.post('/devices/:deviceId/modules/:moduleId/connection-string', admin, async (req, res) => {
     const { deviceId, moduleId } = ids(req.params);
     const body: ConnectionStringResponse = {
       connectionString: await modules.connectionString(deviceId, moduleId),

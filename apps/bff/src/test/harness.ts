@@ -12,9 +12,10 @@ export interface Harness {
   /** The unmodified SDK, straight to the hub, to check what the hub really holds. */
   registry: ReturnType<typeof registryFor>;
   logLines: string[];
+  /** Calls the BFF like the console does (JSON, CSRF token), unless told `withoutCsrf`. */
   api(
     path: string,
-    init?: RequestInit & { json?: unknown },
+    init?: RequestInit & { json?: unknown; withoutCsrf?: boolean },
   ): Promise<{ status: number; body: any; headers: Headers; text: string }>;
 }
 
@@ -46,8 +47,9 @@ export function useStack(
     harness.registry = registryFor(harness.emulator.serviceConnectionString, {
       ca: harness.emulator.tls.caCert,
     });
+    let csrfToken: string | undefined;
     harness.api = async (path, init = {}) => {
-      const { json, ...rest } = init;
+      const { json, withoutCsrf, ...rest } = init;
       const headers = { ...(rest.headers as Record<string, string> | undefined) };
       let body = typeof rest.body === 'string' ? rest.body : undefined;
       if (json !== undefined) {
@@ -55,6 +57,14 @@ export function useStack(
         headers['Content-Type'] = 'application/json';
       }
       if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+      const method = rest.method ?? 'GET';
+      if (method !== 'GET' && !('X-CSRF-Token' in headers) && !withoutCsrf) {
+        // What the console does: the token from /api/me on every state-changing request.
+        csrfToken ??= (
+          JSON.parse((await send(`${harness.bff.url}/api/me`)).text) as { csrfToken: string }
+        ).csrfToken;
+        headers['X-CSRF-Token'] = csrfToken;
+      }
       const response = await send(`${harness.bff.url}${path}`, {
         method: rest.method ?? 'GET',
         headers,

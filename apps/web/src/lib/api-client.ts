@@ -33,6 +33,23 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+let csrfToken: Promise<string> | undefined;
+
+/** The CSRF token from /api/me, fetched once and sent on every state-changing request. */
+function csrf(): Promise<string> {
+  csrfToken ??= fetch('/api/me', {
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json' },
+  })
+    .then((response) => response.json() as Promise<{ csrfToken?: string }>)
+    .then((body) => body.csrfToken ?? '')
+    .catch((error: unknown) => {
+      csrfToken = undefined;
+      throw error;
+    });
+  return csrfToken;
+}
+
 /** The only place the console calls fetch: JSON in, schema-checked JSON out, typed errors. */
 export async function apiRequest<T extends z.ZodType>(
   path: string,
@@ -41,12 +58,13 @@ export async function apiRequest<T extends z.ZodType>(
 ): Promise<z.infer<T>> {
   let response: Response;
   try {
+    const method = options.method ?? 'GET';
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method !== 'GET') headers['X-CSRF-Token'] = await csrf();
     response = await fetch(path, {
-      method: options.method ?? 'GET',
-      headers:
-        options.body === undefined
-          ? { Accept: 'application/json' }
-          : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      method,
+      headers,
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       ...(options.signal ? { signal: options.signal } : {}),
       credentials: 'same-origin',

@@ -9,11 +9,13 @@ import { withNewerTwin } from '../../features/live/apply-twin-event.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { LoadState } from './load-state.tsx';
+import { usePermissions } from '../use-permissions.ts';
 import { AddModuleDialog } from '../../features/module-admin/components/add-module-dialog.tsx';
 
 export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolean }) {
   const detail = useDevice(deviceId);
   const queryClient = useQueryClient();
+  const permissions = usePermissions();
   useWatchTwins([{ deviceId }]);
   const onSaved = (twin: Twin) =>
     queryClient.setQueryData<DeviceDetail>(deviceKeys.detail(deviceId), (current) =>
@@ -30,6 +32,7 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
           <div className="section-head">
             <h2>Modules</h2>
             <AddModuleDialog
+              allowed={permissions.manageModules}
               deviceId={deviceId}
               onCreated={() =>
                 void queryClient.invalidateQueries({ queryKey: deviceKeys.modules(deviceId) })
@@ -47,6 +50,7 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
             twin={detail.data!.twin}
             dark={dark}
             onSaved={onSaved}
+            canEdit={permissions.editTwins}
           />
         </div>
       )}

@@ -9,6 +9,7 @@ import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
+import { usePermissions } from '../use-permissions.ts';
 import { ModuleActions } from '../../features/module-admin/components/module-actions.tsx';
 import { useState } from 'react';
 
@@ -23,6 +24,7 @@ export function ModuleRoute({
 }) {
   const detail = useModule(deviceId, moduleId);
   const queryClient = useQueryClient();
+  const permissions = usePermissions();
   const [deleted, setDeleted] = useState(false);
   useWatchTwins([{ deviceId, moduleId }]);
   const onSaved = (twin: Twin) =>
@@ -40,6 +42,7 @@ export function ModuleRoute({
             </h1>
             <ModuleIdentityCard module={module} twin={twin} />
             <ModuleActions
+              allowed={permissions.manageModules}
               key={module.etag}
               module={module}
               onUpdated={(next) =>
@@ -76,6 +79,7 @@ export function ModuleRoute({
                   twin={twin}
                   dark={dark}
                   onSaved={onSaved}
+                  canEdit={permissions.editTwins}
                 />
                 <SyncPanel twin={twin} />
               </>

@@ -13,6 +13,7 @@ import {
   MessageBarBody,
   Radio,
   RadioGroup,
+  Tooltip,
 } from '@fluentui/react-components';
 import type { ModuleCreateRequest, ModuleIdentity } from '@twinscope/contract';
 import { useState } from 'react';
@@ -25,9 +26,12 @@ type AuthChoice = 'generated' | 'keys' | 'x509';
 export function AddModuleDialog({
   deviceId,
   onCreated,
+  allowed,
 }: {
   deviceId: string;
   onCreated(module: ModuleIdentity): void;
+  /** False when the operator's role may not manage modules. */
+  allowed: boolean;
 }) {
   const [open, setOpen] = useState(false);
   const [moduleId, setModuleId] = useState('');
@@ -87,9 +91,15 @@ export function AddModuleDialog({
           create.reset();
         }}
       >
-        <DialogTrigger disableButtonEnhancement>
-          <Button>Add module</Button>
-        </DialogTrigger>
+        {allowed ? (
+          <DialogTrigger disableButtonEnhancement>
+            <Button>Add module</Button>
+          </DialogTrigger>
+        ) : (
+          <Tooltip content="Adding modules needs the Admin role" relationship="description">
+            <Button disabled>Add module</Button>
+          </Tooltip>
+        )}
         <DialogSurface>
           <form
             onSubmit={(event) => {

@@ -24,6 +24,8 @@ import {
 
 export interface ModuleActionsProps {
   module: ModuleIdentity;
+  /** False when the operator's role may not manage modules. */
+  allowed: boolean;
   onUpdated(module: ModuleIdentity): void;
   onDeleted(): void;
 }
@@ -32,8 +34,11 @@ const RESERVED_HINT =
   'IoT Edge manages its system modules ($edgeAgent, $edgeHub); they cannot be changed here.';
 
 /** Identity actions on a module page; every change carries the identity's etag. */
-export function ModuleActions({ module, onUpdated, onDeleted }: ModuleActionsProps) {
-  const { deviceId, moduleId, reserved } = module;
+export function ModuleActions({ module, allowed, onUpdated, onDeleted }: ModuleActionsProps) {
+  const { deviceId, moduleId } = module;
+  // Reserved IoT Edge modules and roles below Admin get the same disabled actions, each with its reason.
+  const reserved = module.reserved || !allowed;
+  const hint = module.reserved ? RESERVED_HINT : 'Managing module identities needs the Admin role';
   const [managedBy, setManagedBy] = useState(module.managedBy ?? '');
   const [confirmKey, setConfirmKey] = useState<'primary' | 'secondary' | undefined>();
   const [deleting, setDeleting] = useState(false);
@@ -55,7 +60,7 @@ export function ModuleActions({ module, onUpdated, onDeleted }: ModuleActionsPro
 
   const guard = (content: ReactElement) =>
     reserved ? (
-      <Tooltip content={RESERVED_HINT} relationship="description">
+      <Tooltip content={hint} relationship="description">
         {content}
       </Tooltip>
     ) : (
@@ -106,7 +111,7 @@ export function ModuleActions({ module, onUpdated, onDeleted }: ModuleActionsPro
               </Button>,
             )}
             <Button
-              disabled={module.authenticationType !== 'sas' || reveal.isPending}
+              disabled={!allowed || module.authenticationType !== 'sas' || reveal.isPending}
               onClick={() => reveal.mutate()}
             >
               Show connection string

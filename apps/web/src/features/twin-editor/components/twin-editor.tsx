@@ -40,6 +40,8 @@ export interface TwinEditorProps {
   twin: Twin;
   dark: boolean;
   onSaved(twin: Twin): void;
+  /** False when the operator's role may not change twins (Save is disabled and says why). */
+  canEdit: boolean;
 }
 
 const sameEditable = (a: EditableDoc, b: EditableDoc) =>
@@ -50,7 +52,7 @@ const sameEditable = (a: EditableDoc, b: EditableDoc) =>
  * the edits are based on; a conflict, or a change arriving while editing, never loses what
  * the operator typed.
  */
-export function TwinEditor({ target, twin, dark, onSaved }: TwinEditorProps) {
+export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorProps) {
   const [base, setBase] = useState(() => ({
     doc: editableFrom(twin),
     etag: twin.etag,
@@ -115,7 +117,7 @@ export function TwinEditor({ target, twin, dark, onSaved }: TwinEditorProps) {
 
   const save = () => {
     setNotice(undefined);
-    if (blocker || !result) return;
+    if (!canEdit || blocker || !result) return;
     if (result.empty) {
       setNotice('Nothing to save: the document matches the twin.');
       return;
@@ -181,10 +183,13 @@ export function TwinEditor({ target, twin, dark, onSaved }: TwinEditorProps) {
         <Button disabled={!parsed.ok || !dirty} onClick={() => setReviewing(true)}>
           Review changes
         </Button>
-        <Tooltip content="Save (Ctrl+S / ⌘S)" relationship="description">
+        <Tooltip
+          content={canEdit ? 'Save (Ctrl+S / ⌘S)' : 'Saving twin changes needs the Operator role'}
+          relationship="description"
+        >
           <Button
             appearance="primary"
-            disabled={!dirty || !!blocker || mutation.isPending}
+            disabled={!canEdit || !dirty || !!blocker || mutation.isPending}
             onClick={save}
           >
             {mutation.isPending ? <Spinner size="tiny" /> : 'Save'}
@@ -304,7 +309,7 @@ export function TwinEditor({ target, twin, dark, onSaved }: TwinEditorProps) {
               <Button onClick={() => setReviewing(false)}>Close</Button>
               <Button
                 appearance="primary"
-                disabled={!!blocker || !result || result.empty || mutation.isPending}
+                disabled={!canEdit || !!blocker || !result || result.empty || mutation.isPending}
                 onClick={save}
               >
                 Save

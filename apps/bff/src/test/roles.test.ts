@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { useStack } from './harness.ts';
+
+describe('BFF: roles decide who may change what, and CSRF guards every change', () => {
+  describe('as a Reader', () => {
+    const stack = useStack({ env: { TWINSCOPE_LOCAL_ROLE: 'Reader' } });
+
+    it('when a Reader browses, then it works; a twin PATCH sent by hand is refused and nothing changes', async () => {
+      expect((await stack.api('/api/devices')).status).toBe(200);
+      const me = await stack.api('/api/me');
+      expect(me.body.user.roles).toEqual(['Reader']);
+      const { twin } = (await stack.api('/api/devices/berlin-b1-meter-03')).body;
+      const patch = await stack.api('/api/devices/berlin-b1-meter-03/twin', {
+        method: 'PATCH',
+        json: { etag: twin.etag, desired: { x: 1 } },
+      });
+      expect(patch.status).toBe(403);
+      expect(patch.body.message).toMatch(/needs the Operator role/);
+      expect((await stack.registry.getTwin('berlin-b1-meter-03')).responseBody.etag).toBe(
+        twin.etag,
+      );
+      const reveal = await stack.api(
+        '/api/devices/berlin-b1-meter-03/modules/telemetry/connection-string',
+        { method: 'POST' },
+      );
+      expect(reveal.status).toBe(403);
+      expect(reveal.text).not.toMatch(/SharedAccessKey/);
+    });
+  });
+
+  describe('as an Operator', () => {
+    const stack = useStack({ env: { TWINSCOPE_LOCAL_ROLE: 'Operator' } });
+
+    it('when an Operator edits a twin it works, but module identities stay an Admin matter', async () => {
+      const { twin } = (await stack.api('/api/devices/berlin-b1-meter-03')).body;
+      const patch = await stack.api('/api/devices/berlin-b1-meter-03/twin', {
+        method: 'PATCH',
+        json: { etag: twin.etag, tags: { floor: 1 } },
+      });
+      expect(patch.status).toBe(200);
+      const create = await stack.api('/api/devices/berlin-b1-meter-03/modules', {
+        method: 'POST',
+        json: { moduleId: 'nope' },
+      });
+      expect(create.status).toBe(403);
+      expect(create.body.message).toMatch(/needs the Admin role/);
+    });
+
+    it('when a change comes without the CSRF header or with a wrong one, then it is refused', async () => {
+      const { twin } = (await stack.api('/api/devices/berlin-b1-meter-03')).body;
+      const path = '/api/devices/berlin-b1-meter-03/twin';
+      const json = { etag: twin.etag, tags: { floor: 2 } };
+      const missing = await stack.api(path, { method: 'PATCH', json, withoutCsrf: true });
+      expect(missing.status).toBe(403);
+      expect(missing.body.message).toMatch(/X-CSRF-Token/);
+      const wrong = await stack.api(path, {
+        method: 'PATCH',
+        json,
+        headers: { 'X-CSRF-Token': 'x'.repeat(43) },
+      });
+      expect(wrong.status).toBe(403);
+      expect((await stack.registry.getTwin('berlin-b1-meter-03')).responseBody.tags['floor']).toBe(
+        1,
+      );
+    });
+  });
+});
