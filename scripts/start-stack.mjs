@@ -88,6 +88,10 @@ try {
       TWINSCOPE_HUB_CONNECTION_FILE: join(dataDir, 'connection.json'),
       TWINSCOPE_STATIC_DIR: staticDir,
       TWINSCOPE_PORT: port,
+      // The emulator has no query quota unless asked, so the demo polls briskly; against
+      // Azure the defaults (5 s, 10 queries a minute) respect an S1 unit.
+      TWINSCOPE_POLL_INTERVAL_MS: process.env.TWINSCOPE_POLL_INTERVAL_MS ?? '500',
+      TWINSCOPE_POLL_QUERIES_PER_MINUTE: process.env.TWINSCOPE_POLL_QUERIES_PER_MINUTE ?? '6000',
     },
     /Twinscope BFF is listening/,
   );
