@@ -1,20 +1,12 @@
+import { IDENTITY_ID_PATTERN, IDENTITY_ID_RULE } from '@twinscope/twin';
 import { z } from 'zod';
-
-// IoT Hub's alphabet for device and module ids; anything else never reaches the hub.
-const ID = /^[A-Za-z0-9\-:.+%_#*?!(),=@;$']{1,128}$/;
 
 export const DeviceIdSchema = z
   .string()
-  .regex(
-    ID,
-    "Device IDs are 1 to 128 ASCII letters, digits or - : . + % _ # * ? ! ( ) , = @ ; $ '",
-  );
+  .regex(IDENTITY_ID_PATTERN, `Device IDs are ${IDENTITY_ID_RULE}.`);
 export const ModuleIdSchema = z
   .string()
-  .regex(
-    ID,
-    "Module IDs are 1 to 128 ASCII letters, digits or - : . + % _ # * ? ! ( ) , = @ ; $ '",
-  );
+  .regex(IDENTITY_ID_PATTERN, `Module IDs are ${IDENTITY_ID_RULE}.`);
 
 export const TwinRefSchema = z
   .object({ deviceId: DeviceIdSchema, moduleId: ModuleIdSchema.optional() })

@@ -20,10 +20,6 @@ export function deepEqual(a: JsonValue | undefined, b: JsonValue | undefined): b
   return aKeys.every((key) => Object.hasOwn(b, key) && deepEqual(a[key], b[key]));
 }
 
-export function cloneJson<T extends JsonValue>(value: T): T {
-  return structuredClone(value);
-}
-
 /** A JSON path an operator can read: `properties.desired.telemetry["bad.key"]`. */
 export function joinPath(parent: string, key: string | number): string {
   if (typeof key === 'number') return `${parent}[${key}]`;

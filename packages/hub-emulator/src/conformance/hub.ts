@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator.ts';
-import { rawClient } from '../testing/raw-client.ts';
+import { rawClient } from './raw-client.ts';
 import { registryFor } from '@twinscope/hub-connection';
 
 /** The unmodified SDK Registry, reaching the emulator on its port and trusting its CA. */

@@ -9,6 +9,7 @@ import { queryOperations } from '../operations/query.ts';
 import { twinOperationsTable } from '../operations/twins.ts';
 import type { Registry } from '../store/registry.ts';
 import { errorBody, HubError } from './errors.ts';
+import { parsePrecondition } from './precondition.ts';
 import type { MethodInvoker, Operation, OperationResult } from './operation.ts';
 import type { Throttle } from './throttle.ts';
 
@@ -76,16 +77,6 @@ function dispatch(
   }
   if (pathMatched) throw new HubError('MethodNotAllowed', `${method} is not supported on ${path}.`);
   throw new HubError('OperationNotFound', `The emulator has no operation ${method} ${path}.`);
-}
-
-/** If-Match: quotes and a weak `W/` prefix removed; `*` kept. */
-export function parsePrecondition(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const value = header.trim().replace(/^W\//, '');
-  const unquoted =
-    value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1) : value;
-  if (!unquoted) throw new HubError('ArgumentInvalid', 'If-Match is empty.');
-  return unquoted;
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

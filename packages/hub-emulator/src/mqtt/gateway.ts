@@ -425,10 +425,6 @@ export class DeviceGateway {
     });
   }
 
-  isConnected(identity: Identity): boolean {
-    return this.connections.has(keyOf(identity));
-  }
-
   close(): void {
     this.unsubscribe();
     for (const socket of this.sockets) socket.destroy();

@@ -5,6 +5,7 @@ import {
   type JsonValue,
 } from '@twinscope/twin';
 import { HubError } from '../http/errors.ts';
+import { parsePrecondition } from '../http/precondition.ts';
 import type { Operation } from '../http/operation.ts';
 import type { Registry } from '../store/registry.ts';
 
@@ -49,12 +50,6 @@ function field(item: JsonObject, name: string): JsonValue | undefined {
   return key === undefined ? undefined : item[key];
 }
 
-function etagOf(value: JsonValue | undefined): string | undefined {
-  return typeof value === 'string' && value
-    ? value.replace(/^W\//, '').replace(/^"|"$/g, '')
-    : undefined;
-}
-
 function applyItem(
   registry: Registry,
   item: JsonObject,
@@ -89,7 +84,7 @@ function applyItem(
       ? registry.deleteDevice(deviceId, etag)
       : registry.deleteModule(deviceId, moduleId, etag);
   const requireEtag = (value: JsonValue | undefined, field: string) => {
-    const etag = etagOf(value);
+    const etag = typeof value === 'string' && value ? parsePrecondition(value) : undefined;
     if (!etag) throw new HubError('ArgumentInvalid', `importMode ${mode} needs ${field}.`);
     return etag;
   };

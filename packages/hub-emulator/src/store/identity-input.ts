@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { isJsonObject, type JsonObject, type JsonValue } from '@twinscope/twin';
+import {
+  IDENTITY_ID_RULE,
+  isIdentityId,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+} from '@twinscope/twin';
 import { HubError } from '../http/errors.ts';
 import type { Authentication, AuthType } from './model.ts';
 
-// IoT Hub's id alphabet: ASCII letters and digits plus - : . + % _ # * ? ! ( ) , = @ ; $ '
-const ID_PATTERN = /^[A-Za-z0-9\-:.+%_#*?!(),=@;$']{1,128}$/;
-
 export function checkId(kind: 'device' | 'module', id: string): void {
-  if (!ID_PATTERN.test(id)) {
+  if (!isIdentityId(id)) {
     const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
     throw new HubError(
       'ArgumentInvalid',
-      `The ${kind} ID ${JSON.stringify(shown)} is invalid: use 1 to 128 ASCII letters, digits or - : . + % _ # * ? ! ( ) , = @ $ '`,
+      `The ${kind} ID ${JSON.stringify(shown)} is invalid: use ${IDENTITY_ID_RULE}.`,
     );
   }
 }
@@ -40,7 +43,7 @@ function checkKey(key: string, field: string): void {
 
 /**
  * Validates the `authentication` of a device or module and fills in keys the request left
- * empty, as IoT Hub does. `previous` keeps existing keys when an update omits them.
+ * empty, as IoT Hub does.
  */
 export function parseAuthentication(value: JsonValue | undefined): Authentication {
   const input = value === undefined || value === null ? {} : value;

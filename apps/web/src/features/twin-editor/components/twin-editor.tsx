@@ -143,6 +143,16 @@ export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorP
     mutation.reset();
   };
 
+  /** Drops the operator's edits: back to the latest server document. */
+  const discard = () => {
+    if (incoming) {
+      takeLatest(incoming, false);
+      return;
+    }
+    setText(formatDoc(base.doc));
+    mutation.reset();
+  };
+
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
@@ -172,12 +182,7 @@ export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorP
           version {base.version} · etag {base.etag}
         </Text>
         <span className="spacer" />
-        <Button
-          disabled={!dirty}
-          onClick={() =>
-            takeLatest(incoming ?? { ...twin, etag: base.etag, version: base.version }, false)
-          }
-        >
+        <Button disabled={!dirty} onClick={discard}>
           Discard
         </Button>
         <Button disabled={!parsed.ok || !dirty} onClick={() => setReviewing(true)}>

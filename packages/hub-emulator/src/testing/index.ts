@@ -1,1 +1,0 @@
-export { rawClient, type RawResponse } from './raw-client.ts';
