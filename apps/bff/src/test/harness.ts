@@ -145,6 +145,7 @@ export async function openStream(url: string, lastEventId?: string) {
     signal: controller.signal,
   });
   const events: SseEvent[] = [];
+  const stream = { raw: '' };
   const waiters: (() => void)[] = [];
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
@@ -154,7 +155,9 @@ export async function openStream(url: string, lastEventId?: string) {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += decoder.decode(value, { stream: true });
+        const text = decoder.decode(value, { stream: true });
+        stream.raw += text;
+        buffer += text;
         let end: number;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, end);
@@ -180,6 +183,10 @@ export async function openStream(url: string, lastEventId?: string) {
   return {
     response,
     events,
+    /** Everything received, comments and `retry:` included. */
+    get raw() {
+      return stream.raw;
+    },
     async next(match: (e: SseEvent) => boolean, timeoutMs = 5000): Promise<SseEvent> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

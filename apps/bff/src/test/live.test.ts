@@ -15,6 +15,10 @@ describe('BFF: live twin changes over SSE', () => {
         feed: { source: 'polling', healthy: true },
       });
       expect(hello.data.streamId).toBeTruthy();
+      expect(stream.raw).toMatch(/^retry: \d+\n\n/);
+      // The harness's broker beats every 500 ms.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(stream.raw.match(/^: heartbeat \d+$/gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
     } finally {
       stream.close();
     }
