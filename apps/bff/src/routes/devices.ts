@@ -30,43 +30,21 @@ export function deviceRoutes(devices: DeviceService, twins: TwinService): Router
       await devices.module(deviceId(req.params['deviceId']), moduleId(req.params['moduleId'])),
     );
   });
-  router.patch('/devices/:deviceId/twin', requireRole('Operator'), async (req, res) => {
-    const patch = parseWith(TwinPatchRequestSchema, req.body);
-    res.json({ twin: await twins.patch(deviceId(req.params['deviceId']), undefined, patch) });
-  });
-  router.put('/devices/:deviceId/twin', requireRole('Operator'), async (req, res) => {
-    const replacement = parseWith(TwinReplaceRequestSchema, req.body);
-    res.json({
-      twin: await twins.replace(deviceId(req.params['deviceId']), undefined, replacement),
-    });
-  });
-  router.patch(
-    '/devices/:deviceId/modules/:moduleId/twin',
-    requireRole('Operator'),
-    async (req, res) => {
+  // A device twin and a module twin are written the same way; only the path differs.
+  for (const path of ['/devices/:deviceId/twin', '/devices/:deviceId/modules/:moduleId/twin']) {
+    const target = (params: Record<string, unknown>) =>
+      [
+        deviceId(params['deviceId']),
+        params['moduleId'] === undefined ? undefined : moduleId(params['moduleId']),
+      ] as const;
+    router.patch(path, requireRole('Operator'), async (req, res) => {
       const patch = parseWith(TwinPatchRequestSchema, req.body);
-      res.json({
-        twin: await twins.patch(
-          deviceId(req.params['deviceId']),
-          moduleId(req.params['moduleId']),
-          patch,
-        ),
-      });
-    },
-  );
-  router.put(
-    '/devices/:deviceId/modules/:moduleId/twin',
-    requireRole('Operator'),
-    async (req, res) => {
+      res.json({ twin: await twins.patch(...target(req.params), patch) });
+    });
+    router.put(path, requireRole('Operator'), async (req, res) => {
       const replacement = parseWith(TwinReplaceRequestSchema, req.body);
-      res.json({
-        twin: await twins.replace(
-          deviceId(req.params['deviceId']),
-          moduleId(req.params['moduleId']),
-          replacement,
-        ),
-      });
-    },
-  );
+      res.json({ twin: await twins.replace(...target(req.params), replacement) });
+    });
+  }
   return router;
 }
