@@ -1,1 +1,6 @@
-export { registryFor, type RegistryOptions } from './registry.ts';
+export {
+  registryFor,
+  registryForCredential,
+  type HubTokenCredential,
+  type RegistryOptions,
+} from './registry.ts';

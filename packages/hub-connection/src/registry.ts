@@ -90,3 +90,34 @@ export function registryFor(
   const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
   return new Registry(config as never, rest as never);
 }
+
+/** What azure-iothub needs of an Entra credential (an @azure/identity TokenCredential). */
+export interface HubTokenCredential {
+  getToken(
+    scopes: string | string[],
+  ): Promise<{ token: string; expiresOnTimestamp: number } | null>;
+}
+
+/**
+ * An unmodified azure-iothub Registry that authenticates with Microsoft Entra ID (no shared
+ * key): `Registry.fromTokenCredential` itself against Azure; against a hub on another port
+ * or with its own CA, the same SDK config with only the request builder told port and CA.
+ */
+export function registryForCredential(
+  host: string,
+  credential: HubTokenCredential,
+  options: RegistryOptions = {},
+): iothub.Registry {
+  const [hostName, portText] = host.split(':') as [string, string | undefined];
+  if (portText === undefined && options.ca === undefined)
+    return Registry.fromTokenCredential(host, credential as never);
+  // The same config fromTokenCredential builds (scope included), so the SDK asks for tokens.
+  const config = {
+    host,
+    tokenCredential: credential,
+    tokenScope: 'https://iothubs.azure.net/.default',
+  };
+  const http = new PortHttp(hostName, portText ? Number(portText) : 443, options.ca);
+  const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
+  return new Registry(config as never, rest as never);
+}

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { EntraAccess } from './auth/entra.ts';
 import { createServer, type Server } from 'node:https';
 import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
@@ -34,6 +35,8 @@ export interface EmulatorOptions {
   throttle?: ThrottleLimits | 's1';
   /** Request log lines (never carry tokens or keys). */
   log?: (line: string) => void;
+  /** Accept Entra ID bearer tokens from this issuer, with these data-plane role assignments. */
+  entra?: EntraAccess;
 }
 
 export interface RunningEmulator {
@@ -130,6 +133,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     devices: gateway,
     sas: sasContext,
     ...(throttle ? { throttle } : {}),
+    ...(options.entra ? { entra: options.entra } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const server: Server = createServer(

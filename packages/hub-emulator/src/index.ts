@@ -8,3 +8,11 @@ export { createSasToken, defaultPolicies, type Policy, type Right } from './auth
 export { S1_LIMITS, type ThrottleLimits } from './http/throttle.ts';
 export type { ChangeEvent, ChangeLog } from './store/change-log.ts';
 export type { Registry } from './store/registry.ts';
+export { loadOrCreateTls, type TlsMaterial } from './certs.ts';
+export {
+  ROLE_RIGHTS,
+  IOT_HUB_AUDIENCE,
+  type DataPlaneRole,
+  type EntraAccess,
+} from './auth/entra.ts';
+export { createTestTokenIssuer } from './auth/test-issuer.ts';

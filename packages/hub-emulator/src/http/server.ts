@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { verifyBearerToken, type EntraAccess } from '../auth/entra.ts';
 import type { JsonValue } from '@twinscope/twin';
 import { scopeCovers, verifySasToken, type SasContext } from '../auth/sas.ts';
 import { bulkOperations } from '../operations/bulk.ts';
@@ -158,6 +159,8 @@ export interface ServiceApiOptions {
   registry: Registry;
   devices?: MethodInvoker;
   sas: SasContext;
+  /** Accept Microsoft Entra ID bearer tokens too (hubs with Entra access). */
+  entra?: EntraAccess;
   throttle?: Throttle;
   log?: (line: string) => void;
 }
@@ -185,7 +188,10 @@ export function createServiceApi(options: ServiceApiOptions) {
         );
       }
       const { operation, params } = dispatch(method, path);
-      const principal = verifySasToken(request.headers.authorization, sas);
+      const authorization = request.headers.authorization;
+      const principal = authorization?.startsWith('Bearer ')
+        ? verifyBearerToken(authorization, options.entra)
+        : verifySasToken(authorization, sas);
       if (!operation.rights.some((right) => principal.rights.has(right))) {
         throw new HubError(
           'IotHubUnauthorizedAccess',
