@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import express, { type RequestHandler } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import type { HubAdapter } from './adapters/hub-adapter.ts';
 import { AppError } from './http/app-error.ts';
@@ -9,6 +9,11 @@ import { errorHandler, notFound } from './http/error-handler.ts';
 import { localOperator } from './http/local-auth.ts';
 import { csrfCheck, requireRole } from './http/authorize.ts';
 import type { Role } from '@twinscope/contract';
+import { sessionOperator } from './auth/auth-routes.ts';
+import type { RoleMap } from './auth/roles.ts';
+import type { Sessions } from './auth/sessions.ts';
+import type { AuditTrail } from './audit/audit-trail.ts';
+import { auditRoutes } from './routes/audit.ts';
 import type { EventBroker } from './live/broker.ts';
 import type { Logger } from './log.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -26,10 +31,12 @@ export interface AppDeps {
   modules: ModuleService;
   broker: EventBroker;
   logger: Logger;
-  /** The single local operator's role. */
-  localRole: Role;
-  /** This process's CSRF token (one local operator, so one token). */
-  csrfToken: string;
+  /** One local operator (loopback only), or Entra sign-in with sessions. */
+  auth:
+    | { mode: 'local'; role: Role; csrfToken: string }
+    | { mode: 'entra'; sessions: Sessions; routes: Router; roleMap: RoleMap };
+  audit: AuditTrail;
+  trustProxy?: string | number | boolean;
   /** The built console to serve, so the product is one origin. */
   staticDir?: string;
 }
@@ -60,6 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   app.use(requestId);
   app.use(
     helmet({
@@ -91,20 +99,27 @@ export function createApp(deps: AppDeps): express.Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  api.use(localOperator(deps.localRole, deps.csrfToken));
-  api.use(requireRole('Reader'));
-  api.use(csrfCheck);
-  api.use(jsonOnly);
-  api.use(express.json({ limit: '256kb', strict: false }));
   api.get('/health', (_req, res) => {
     res.json({ status: 'ok', hub: deps.hub.hostName, liveStreams: deps.broker.streamCount });
   });
-  api.use(meRoutes(deps.hub));
+  if (deps.auth.mode === 'local') {
+    api.use(localOperator(deps.auth.role, deps.auth.csrfToken));
+  } else {
+    api.use(deps.auth.sessions.middleware, sessionOperator(deps.auth.sessions));
+  }
+  api.use(csrfCheck);
+  api.use(jsonOnly);
+  api.use(express.json({ limit: '256kb', strict: false }));
+  // Who am I answers any signed-in user, so one without a role learns why.
+  api.use(meRoutes(deps.hub, deps.auth.mode === 'entra' ? deps.auth.roleMap : undefined));
+  api.use(requireRole('Reader'));
   api.use(deviceRoutes(deps.devices, deps.twins));
   api.use(moduleRoutes(deps.modules));
-  api.use(eventRoutes(deps.broker));
+  api.use(eventRoutes(deps.broker, deps.auth.mode === 'entra' ? deps.auth.sessions : undefined));
+  api.use(auditRoutes(deps.audit));
   api.use(notFound);
   app.use('/api', api);
+  if (deps.auth.mode === 'entra') app.use(deps.auth.sessions.middleware, deps.auth.routes);
 
   if (deps.staticDir && existsSync(join(deps.staticDir, 'index.html'))) {
     const root = resolve(deps.staticDir);

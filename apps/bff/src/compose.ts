@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HubTokenCredential } from '@twinscope/hub-connection';
+import { hubCredential } from './adapters/hub-credential.ts';
 import { IotHubAdapter } from './adapters/iothub.ts';
-import { createApp } from './app.ts';
+import { createApp, type AppDeps } from './app.ts';
 import type { Config } from './config.ts';
 import { EventBroker, type BrokerOptions } from './live/broker.ts';
 import { PollingFeed } from './live/polling-feed.ts';
@@ -10,12 +12,17 @@ import type { Logger } from './log.ts';
 import { DeviceService } from './services/device-service.ts';
 import { TwinService } from './services/twin-service.ts';
 import { ModuleService } from './services/module-service.ts';
+import { AuditTrail } from './audit/audit-trail.ts';
+import { authRoutes } from './auth/auth-routes.ts';
+import { createSessions, type Sessions } from './auth/sessions.ts';
+import { SignInClient } from './auth/sign-in-client.ts';
 
 export interface RunningBff {
   url: string;
   port: number;
   feed: PollingFeed;
   broker: EventBroker;
+  audit: AuditTrail;
   close(): Promise<void>;
 }
 
@@ -24,9 +31,20 @@ export async function startBff(
   config: Config,
   logger: Logger,
   brokerOptions: BrokerOptions = {},
+  /** The hub credential to use instead of building one from config (tests). */
+  hubTokenCredential?: HubTokenCredential,
 ): Promise<RunningBff> {
+  const entra = config.hub.entra;
   const hub = new IotHubAdapter({
-    connectionString: config.hub.connectionString,
+    ...(config.hub.connectionString ? { connectionString: config.hub.connectionString } : {}),
+    ...(entra
+      ? {
+          entra: {
+            hostName: entra.hostName,
+            credential: hubTokenCredential ?? hubCredential(entra.credential),
+          },
+        }
+      : {}),
     ...(config.hub.ca ? { ca: config.hub.ca } : {}),
     ...(config.hub.deviceHost ? { deviceHost: config.hub.deviceHost } : {}),
     logger,
@@ -36,15 +54,41 @@ export async function startBff(
   const feed = new PollingFeed(hub, () => holder.broker!, logger, config.poll);
   const broker = new EventBroker(() => feed.status(), brokerOptions);
   holder.broker = broker;
+  const audit = new AuditTrail(config.auditFile, logger);
+  let sessions: Sessions | undefined;
+  let auth: AppDeps['auth'];
+  if (config.auth.mode === 'local') {
+    auth = {
+      mode: 'local',
+      role: config.auth.role,
+      csrfToken: randomBytes(32).toString('base64url'),
+    };
+  } else {
+    sessions = await createSessions(config.auth.session, logger);
+    auth = {
+      mode: 'entra',
+      sessions,
+      roleMap: config.auth.roleMap,
+      routes: authRoutes({
+        client: new SignInClient(config.auth.signIn, logger),
+        sessions,
+        roleMap: config.auth.roleMap,
+        logger,
+        rateLimitPerMinute: config.auth.rateLimitPerMinute,
+        endStreams: (sessionId) => broker.endSession(sessionId),
+      }),
+    };
+  }
   const app = createApp({
     hub,
     devices: new DeviceService(hub),
-    twins: new TwinService(hub, feed),
-    modules: new ModuleService(hub, feed),
+    twins: new TwinService(hub, feed, audit),
+    modules: new ModuleService(hub, feed, audit),
     broker,
     logger,
-    localRole: config.localRole,
-    csrfToken: randomBytes(32).toString('base64url'),
+    auth,
+    audit,
+    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
     ...(config.staticDir ? { staticDir: config.staticDir } : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {
@@ -59,11 +103,14 @@ export async function startBff(
     port,
     feed,
     broker,
+    audit,
     async close() {
       feed.stop();
       broker.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sessions?.close();
+      audit.close();
     },
   };
 }

@@ -11,7 +11,7 @@ describe('BFF configuration', () => {
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 3000,
-      authMode: 'local',
+      auth: { mode: 'local', role: 'Admin' },
       poll: { intervalMs: 5000, queriesPerMinute: 10 },
     });
   });

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_ROLE_MAP, parseRoleMap, type RoleMap } from './auth/roles.ts';
+import type { SignInSettings } from './auth/sign-in-client.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -8,12 +10,52 @@ const EnvSchema = z.object({
   /** The emulator's connection.json, instead of a connection string and CA file. */
   TWINSCOPE_HUB_CONNECTION_FILE: z.string().optional(),
   TWINSCOPE_HUB_CA_FILE: z.string().optional(),
+  /** Entra access to the hub instead of a shared key: the hub's host name … */
+  TWINSCOPE_HUB_HOST_NAME: z.string().optional(),
+  /** … and which credential (@azure/identity) the BFF uses for it. */
+  TWINSCOPE_HUB_CREDENTIAL: z
+    .enum(['default', 'managed-identity', 'workload-identity', 'environment'])
+    .default('default'),
   /** Where devices and modules connect (`host[:port]`), for module connection strings. */
   TWINSCOPE_HUB_DEVICE_HOST: z.string().optional(),
   TWINSCOPE_HOST: z.string().default('127.0.0.1'),
   TWINSCOPE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   TWINSCOPE_STATIC_DIR: z.string().optional(),
-  TWINSCOPE_AUTH_MODE: z.enum(['local']).default('local'),
+  /** `local`: one operator on loopback, no sign-in. `entra`: Microsoft Entra ID sign-in. */
+  TWINSCOPE_AUTH_MODE: z.enum(['local', 'entra']).default('local'),
+  /** Where browsers reach Twinscope (for the sign-in redirect URI); default http://HOST:PORT. */
+  TWINSCOPE_PUBLIC_URL: z.url().optional(),
+  TWINSCOPE_ENTRA_TENANT_ID: z.string().optional(),
+  TWINSCOPE_ENTRA_CLIENT_ID: z.string().optional(),
+  TWINSCOPE_ENTRA_CLIENT_SECRET: z.string().optional(),
+  /** PEM file with the app registration's certificate and private key, instead of a secret. */
+  TWINSCOPE_ENTRA_CLIENT_CERT_FILE: z.string().optional(),
+  /** Defaults to https://login.microsoftonline.com/<tenant>/; a local OIDC provider in dev. */
+  TWINSCOPE_ENTRA_AUTHORITY: z.url().optional(),
+  TWINSCOPE_ENTRA_PROTOCOL: z.enum(['aad', 'oidc']).default('aad'),
+  TWINSCOPE_ENTRA_KNOWN_AUTHORITIES: z.string().default(''),
+  TWINSCOPE_ENTRA_CA_FILE: z.string().optional(),
+  /** App-role value → Twinscope role, e.g. Twinscope.Admin=Admin,… */
+  TWINSCOPE_ROLE_MAP: z.string().default(DEFAULT_ROLE_MAP),
+  /** Signs session cookies; several, comma-separated, to rotate (the first signs). */
+  TWINSCOPE_SESSION_SECRET: z.string().optional(),
+  TWINSCOPE_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
+  TWINSCOPE_SESSION_MAX_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(12),
+  /** Sessions in Redis (redis://…), shared by BFF replicas; in memory when unset. */
+  TWINSCOPE_REDIS_URL: z.string().optional(),
+  /** Express `trust proxy`: hops (1) or addresses, when a TLS proxy sits in front. */
+  TWINSCOPE_TRUST_PROXY: z.string().optional(),
+  TWINSCOPE_AUTH_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(30),
+  /** The audit trail (JSON lines, appended and flushed before each answer). */
+  TWINSCOPE_AUDIT_FILE: z.string().default('twinscope-audit.jsonl'),
   /** The local operator's role: Reader, Operator or Admin. */
   TWINSCOPE_LOCAL_ROLE: z.enum(['Reader', 'Operator', 'Admin']).default('Admin'),
   TWINSCOPE_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
@@ -25,9 +67,13 @@ const EnvSchema = z.object({
 /** Rules across variables, checked even when a single variable is malformed. */
 function crossChecks(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
-  if (!env['TWINSCOPE_HUB_CONNECTION_STRING'] && !env['TWINSCOPE_HUB_CONNECTION_FILE']) {
+  if (
+    !env['TWINSCOPE_HUB_CONNECTION_STRING'] &&
+    !env['TWINSCOPE_HUB_CONNECTION_FILE'] &&
+    !env['TWINSCOPE_HUB_HOST_NAME']
+  ) {
     problems.push(
-      '  TWINSCOPE_HUB_CONNECTION_STRING: set a service connection string, or TWINSCOPE_HUB_CONNECTION_FILE to the emulator connection.json',
+      '  TWINSCOPE_HUB_CONNECTION_STRING: set a service connection string, TWINSCOPE_HUB_HOST_NAME for Entra access, or TWINSCOPE_HUB_CONNECTION_FILE to the emulator connection.json',
     );
   }
   const mode = env['TWINSCOPE_AUTH_MODE'] ?? 'local';
@@ -37,16 +83,65 @@ function crossChecks(env: NodeJS.ProcessEnv): string[] {
       '  TWINSCOPE_HOST: the local single-operator mode has no sign-in, so it only listens on loopback (127.0.0.1, ::1)',
     );
   }
+  if (mode === 'entra') {
+    if (!env['TWINSCOPE_ENTRA_CLIENT_ID'])
+      problems.push(
+        '  TWINSCOPE_ENTRA_CLIENT_ID: the application (client) id of the app registration',
+      );
+    if (!env['TWINSCOPE_ENTRA_AUTHORITY'] && !env['TWINSCOPE_ENTRA_TENANT_ID'])
+      problems.push(
+        '  TWINSCOPE_ENTRA_TENANT_ID: the directory (tenant) id, or set TWINSCOPE_ENTRA_AUTHORITY',
+      );
+    if (!env['TWINSCOPE_ENTRA_CLIENT_SECRET'] && !env['TWINSCOPE_ENTRA_CLIENT_CERT_FILE'])
+      problems.push(
+        '  TWINSCOPE_ENTRA_CLIENT_SECRET: a client secret, or TWINSCOPE_ENTRA_CLIENT_CERT_FILE for a certificate',
+      );
+    const secret = env['TWINSCOPE_SESSION_SECRET']?.split(',')[0] ?? '';
+    if (secret.length < 32)
+      problems.push(
+        '  TWINSCOPE_SESSION_SECRET: at least 32 random characters (it signs session cookies)',
+      );
+  }
+  try {
+    parseRoleMap(env['TWINSCOPE_ROLE_MAP'] ?? DEFAULT_ROLE_MAP);
+  } catch (error) {
+    problems.push(`  TWINSCOPE_ROLE_MAP: ${(error as Error).message}`);
+  }
   return problems;
 }
 
 export interface Config {
-  hub: { connectionString: string; ca?: string; deviceHost?: string };
+  hub: {
+    /** A service connection string, or … */
+    connectionString?: string;
+    /** … a host name reached with an Entra credential. */
+    entra?: {
+      hostName: string;
+      credential: 'default' | 'managed-identity' | 'workload-identity' | 'environment';
+    };
+    ca?: string;
+    deviceHost?: string;
+  };
   host: string;
   port: number;
   staticDir?: string;
-  authMode: 'local';
-  localRole: 'Reader' | 'Operator' | 'Admin';
+  auth:
+    | { mode: 'local'; role: 'Reader' | 'Operator' | 'Admin' }
+    | {
+        mode: 'entra';
+        signIn: SignInSettings;
+        roleMap: RoleMap;
+        session: {
+          secrets: string[];
+          idleMs: number;
+          absoluteMs: number;
+          secure: boolean;
+          redisUrl?: string;
+        };
+        rateLimitPerMinute: number;
+      };
+  trustProxy?: string | number | boolean;
+  auditFile: string;
   poll: { intervalMs: number; queriesPerMinute: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -87,10 +182,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       deviceHost ??= file.mqttPort === 8883 ? file.hostName : `${file.hostName}:${file.mqttPort}`;
     }
   }
+  const entra =
+    !connectionString && e.TWINSCOPE_HUB_HOST_NAME
+      ? { hostName: e.TWINSCOPE_HUB_HOST_NAME, credential: e.TWINSCOPE_HUB_CREDENTIAL }
+      : undefined;
   if (
-    !connectionString ||
-    !/HostName=[^;]+/.test(connectionString) ||
-    !/SharedAccessKey=[^;]+/.test(connectionString)
+    !entra &&
+    (!connectionString ||
+      !/HostName=[^;]+/.test(connectionString) ||
+      !/SharedAccessKey=[^;]+/.test(connectionString))
   ) {
     throw new ConfigError(
       'The hub connection string needs HostName, SharedAccessKeyName and SharedAccessKey.',
@@ -100,19 +200,82 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`TWINSCOPE_HUB_CA_FILE: ${caFile} does not exist`);
   return {
     hub: {
-      connectionString,
+      ...(connectionString ? { connectionString } : {}),
+      ...(entra ? { entra } : {}),
       ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}),
       ...(deviceHost ? { deviceHost } : {}),
     },
     host: e.TWINSCOPE_HOST,
     port: e.TWINSCOPE_PORT,
     ...(e.TWINSCOPE_STATIC_DIR ? { staticDir: e.TWINSCOPE_STATIC_DIR } : {}),
-    authMode: e.TWINSCOPE_AUTH_MODE,
-    localRole: e.TWINSCOPE_LOCAL_ROLE,
+    auth:
+      e.TWINSCOPE_AUTH_MODE === 'entra'
+        ? entraAuth(e)
+        : { mode: 'local', role: e.TWINSCOPE_LOCAL_ROLE },
+    ...(e.TWINSCOPE_TRUST_PROXY !== undefined
+      ? { trustProxy: trustProxy(e.TWINSCOPE_TRUST_PROXY) }
+      : {}),
+    auditFile: e.TWINSCOPE_AUDIT_FILE,
     poll: {
       intervalMs: e.TWINSCOPE_POLL_INTERVAL_MS,
       queriesPerMinute: e.TWINSCOPE_POLL_QUERIES_PER_MINUTE,
     },
     logLevel: e.TWINSCOPE_LOG_LEVEL,
+  };
+}
+
+function readFile(variable: string, file: string): string {
+  if (!existsSync(file)) throw new ConfigError(`${variable}: ${file} does not exist`);
+  return readFileSync(file, 'utf8');
+}
+
+function trustProxy(value: string): string | number | boolean {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function entraAuth(e: z.infer<typeof EnvSchema>): Extract<Config['auth'], { mode: 'entra' }> {
+  const publicUrl = (
+    e.TWINSCOPE_PUBLIC_URL ?? `http://${e.TWINSCOPE_HOST}:${e.TWINSCOPE_PORT}`
+  ).replace(/\/$/, '');
+  const authority =
+    e.TWINSCOPE_ENTRA_AUTHORITY ??
+    `https://login.microsoftonline.com/${e.TWINSCOPE_ENTRA_TENANT_ID}/`;
+  return {
+    mode: 'entra',
+    signIn: {
+      clientId: e.TWINSCOPE_ENTRA_CLIENT_ID!,
+      authority: authority.endsWith('/') ? authority : `${authority}/`,
+      ...(e.TWINSCOPE_ENTRA_CLIENT_SECRET ? { clientSecret: e.TWINSCOPE_ENTRA_CLIENT_SECRET } : {}),
+      ...(e.TWINSCOPE_ENTRA_CLIENT_CERT_FILE
+        ? {
+            clientCertificatePem: readFile(
+              'TWINSCOPE_ENTRA_CLIENT_CERT_FILE',
+              e.TWINSCOPE_ENTRA_CLIENT_CERT_FILE,
+            ),
+          }
+        : {}),
+      protocol: e.TWINSCOPE_ENTRA_PROTOCOL,
+      knownAuthorities: e.TWINSCOPE_ENTRA_KNOWN_AUTHORITIES.split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+      ...(e.TWINSCOPE_ENTRA_CA_FILE
+        ? { ca: readFile('TWINSCOPE_ENTRA_CA_FILE', e.TWINSCOPE_ENTRA_CA_FILE) }
+        : {}),
+      redirectUri: `${publicUrl}/auth/callback`,
+      postLogoutRedirectUri: `${publicUrl}/`,
+    },
+    roleMap: parseRoleMap(e.TWINSCOPE_ROLE_MAP),
+    session: {
+      secrets: e
+        .TWINSCOPE_SESSION_SECRET!.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      idleMs: e.TWINSCOPE_SESSION_IDLE_MINUTES * 60_000,
+      absoluteMs: e.TWINSCOPE_SESSION_MAX_HOURS * 3_600_000,
+      secure: publicUrl.startsWith('https:'),
+      ...(e.TWINSCOPE_REDIS_URL ? { redisUrl: e.TWINSCOPE_REDIS_URL } : {}),
+    },
+    rateLimitPerMinute: e.TWINSCOPE_AUTH_RATE_LIMIT,
   };
 }

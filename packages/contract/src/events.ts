@@ -41,11 +41,15 @@ export type IdentityEvent = z.infer<typeof IdentityEventSchema>;
 
 export const FeedEventSchema = z.object({ type: z.literal('feed'), feed: FeedStatusSchema });
 
+/** The sign-in session behind the stream is over: go to sign-in instead of reconnecting. */
+export const SessionEndedEventSchema = z.object({ type: z.literal('session-ended') });
+
 export const LiveEventSchema = z.discriminatedUnion('type', [
   HelloEventSchema,
   TwinChangedEventSchema,
   IdentityEventSchema,
   FeedEventSchema,
+  SessionEndedEventSchema,
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
 

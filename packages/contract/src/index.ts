@@ -6,3 +6,4 @@ export * from './errors.ts';
 export * from './events.ts';
 export * from './me.ts';
 export * from './modules.ts';
+export * from './audit.ts';

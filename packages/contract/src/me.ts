@@ -11,10 +11,18 @@ export function hasRole(roles: readonly Role[], needed: Role): boolean {
 }
 
 export const MeResponseSchema = z.object({
-  user: z.object({ id: z.string(), name: z.string(), roles: z.array(RoleSchema) }),
+  user: z.object({
+    /** Entra object id when signed in; `local` for the local operator. */
+    id: z.string(),
+    name: z.string(),
+    username: z.string().optional(),
+    roles: z.array(RoleSchema),
+  }),
   authMode: z.enum(['local', 'entra']),
   hub: z.object({ hostName: z.string(), emulator: z.boolean() }),
   /** Sent back as X-CSRF-Token on every state-changing request. */
   csrfToken: z.string(),
+  /** Signed in, but no Twinscope role: why, and what to ask for. */
+  noAccess: z.string().optional(),
 });
 export type MeResponse = z.infer<typeof MeResponseSchema>;

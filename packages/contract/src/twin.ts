@@ -34,6 +34,8 @@ export const TwinPatchRequestSchema = z
       .min(1, 'The twin etag is required, so a change never overwrites one made meanwhile.'),
     tags: JsonObjectSchema.optional(),
     desired: JsonObjectSchema.optional(),
+    /** The audit record this patch reverts, so the trail links the two. */
+    revertOf: z.uuid().optional(),
   })
   .strict()
   .refine((patch) => patch.tags !== undefined || patch.desired !== undefined, {

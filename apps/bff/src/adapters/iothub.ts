@@ -1,5 +1,9 @@
 import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
-import { registryFor } from '@twinscope/hub-connection';
+import {
+  registryFor,
+  registryForCredential,
+  type HubTokenCredential,
+} from '@twinscope/hub-connection';
 import type { JsonObject } from '@twinscope/twin';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
@@ -88,7 +92,10 @@ function twinName(deviceId: string, moduleId: string | undefined): string {
 }
 
 export interface IotHubAdapterOptions {
-  connectionString: string;
+  /** A service connection string, or … */
+  connectionString?: string;
+  /** … the hub's host name and an Entra credential (no shared key). */
+  entra?: { hostName: string; credential: HubTokenCredential };
   ca?: string;
   /** Where devices and modules connect (`host[:port]`), when not the service host. */
   deviceHost?: string;
@@ -107,8 +114,16 @@ export class IotHubAdapter implements HubAdapter {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: IotHubAdapterOptions) {
-    this.registry = registryFor(options.connectionString, options.ca ? { ca: options.ca } : {});
-    const host = /HostName=([^;]+)/.exec(options.connectionString)?.[1] ?? '';
+    const ca = options.ca ? { ca: options.ca } : {};
+    if (options.connectionString) {
+      this.registry = registryFor(options.connectionString, ca);
+    } else if (options.entra) {
+      this.registry = registryForCredential(options.entra.hostName, options.entra.credential, ca);
+    } else {
+      throw new Error('The hub needs a connection string or a host name with a credential.');
+    }
+    const host =
+      /HostName=([^;]+)/.exec(options.connectionString ?? '')?.[1] ?? options.entra?.hostName ?? '';
     this.hostName = host;
     this.isEmulator = options.ca !== undefined || host.includes(':');
     this.maxThrottleWaitMs = options.maxThrottleWaitMs ?? 10_000;

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { hasRole, type Role } from '@twinscope/contract';
 import { AppError } from './app-error.ts';
 import type { Operator } from './local-auth.ts';
@@ -47,3 +47,9 @@ export const csrfCheck: RequestHandler = (req, res, next) => {
   }
   next();
 };
+
+/** Who is making this request, as the audit trail records it. */
+export function actorOf(res: Response): { id: string; name: string } {
+  const operator = res.locals['operator'] as Operator;
+  return { id: operator.id, name: operator.name };
+}

@@ -7,6 +7,13 @@ interface Stream {
   response: Response;
   watched: Set<string>;
   heartbeat: NodeJS.Timeout;
+  session?: StreamSession;
+}
+
+/** The sign-in session a stream belongs to, re-checked on every heartbeat. */
+export interface StreamSession {
+  id: string;
+  isLive(): Promise<boolean>;
 }
 
 export interface BrokerOptions {
@@ -62,7 +69,7 @@ export class EventBroker {
   }
 
   /** Opens a stream on an HTTP response. */
-  open(response: Response, lastEventId: string | undefined): string {
+  open(response: Response, lastEventId: string | undefined, session?: StreamSession): string {
     const id = randomUUID();
     response.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -77,10 +84,8 @@ export class EventBroker {
       id,
       response,
       watched: new Set(),
-      heartbeat: setInterval(
-        () => this.write(stream, `: heartbeat ${Date.now()}\n\n`),
-        this.options.heartbeatMs,
-      ),
+      heartbeat: setInterval(() => void this.beat(stream), this.options.heartbeatMs),
+      ...(session ? { session } : {}),
     };
     this.streams.set(id, stream);
     response.on('close', () => this.close(id));
@@ -105,6 +110,27 @@ export class EventBroker {
         if (entry.n > Number(n)) this.write(stream, this.frame(entry.id, entry.event));
     }
     return id;
+  }
+
+  private async beat(stream: Stream): Promise<void> {
+    if (stream.session && !(await stream.session.isLive())) {
+      this.endStream(stream);
+      return;
+    }
+    this.write(stream, `: heartbeat ${Date.now()}\n\n`);
+  }
+
+  /** Tells the page its session is over (so it goes to sign-in, not reconnecting) and ends. */
+  private endStream(stream: Stream): void {
+    if (!this.streams.has(stream.id)) return;
+    this.close(stream.id);
+    stream.response.end(this.frame(undefined, { type: 'session-ended' }));
+  }
+
+  /** Ends every stream of a session that signed out. */
+  endSession(sessionId: string): void {
+    for (const stream of [...this.streams.values()])
+      if (stream.session?.id === sessionId) this.endStream(stream);
   }
 
   close(streamId: string): void {

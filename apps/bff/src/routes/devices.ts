@@ -6,7 +6,7 @@ import {
   TwinPatchRequestSchema,
   TwinReplaceRequestSchema,
 } from '@twinscope/contract';
-import { requireRole } from '../http/authorize.ts';
+import { actorOf, requireRole } from '../http/authorize.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DeviceService } from '../services/device-service.ts';
 import type { TwinService } from '../services/twin-service.ts';
@@ -39,11 +39,11 @@ export function deviceRoutes(devices: DeviceService, twins: TwinService): Router
       ] as const;
     router.patch(path, requireRole('Operator'), async (req, res) => {
       const patch = parseWith(TwinPatchRequestSchema, req.body);
-      res.json({ twin: await twins.patch(...target(req.params), patch) });
+      res.json({ twin: await twins.patch(...target(req.params), patch, actorOf(res)) });
     });
     router.put(path, requireRole('Operator'), async (req, res) => {
       const replacement = parseWith(TwinReplaceRequestSchema, req.body);
-      res.json({ twin: await twins.replace(...target(req.params), replacement) });
+      res.json({ twin: await twins.replace(...target(req.params), replacement, actorOf(res)) });
     });
   }
   return router;

@@ -2,15 +2,21 @@ import { Router } from 'express';
 import { WatchRequestSchema } from '@twinscope/contract';
 import { AppError } from '../http/app-error.ts';
 import { parseWith } from '../http/validate.ts';
+import type { Sessions } from '../auth/sessions.ts';
 import type { EventBroker } from '../live/broker.ts';
 
-export function eventRoutes(broker: EventBroker): Router {
+export function eventRoutes(broker: EventBroker, sessions: Sessions | undefined): Router {
   const router = Router();
   router.get('/events', (req, res) => {
+    const sessionId = res.locals['sessionId'] as string | undefined;
     broker.open(
       res,
       req.get('last-event-id') ??
         (typeof req.query['lastEventId'] === 'string' ? req.query['lastEventId'] : undefined),
+      // A stream outlives the request that opened it: it ends when its session does.
+      sessions && sessionId
+        ? { id: sessionId, isLive: () => sessions.isLive(sessionId) }
+        : undefined,
     );
   });
   router.post('/events/:streamId/watch', (req, res) => {

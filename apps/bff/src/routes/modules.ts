@@ -6,7 +6,7 @@ import {
   ModuleUpdateRequestSchema,
   type ConnectionStringResponse,
 } from '@twinscope/contract';
-import { requireRole } from '../http/authorize.ts';
+import { actorOf, requireRole } from '../http/authorize.ts';
 import { parseWith } from '../http/validate.ts';
 import type { ModuleService } from '../services/module-service.ts';
 
@@ -20,7 +20,11 @@ export function moduleRoutes(modules: ModuleService): Router {
 
   router.post('/devices/:deviceId/modules', admin, async (req, res) => {
     const deviceId = parseWith(DeviceIdSchema, req.params['deviceId']);
-    const module = await modules.create(deviceId, parseWith(ModuleCreateRequestSchema, req.body));
+    const module = await modules.create(
+      deviceId,
+      parseWith(ModuleCreateRequestSchema, req.body),
+      actorOf(res),
+    );
     res.status(201).json({ module });
   });
   router.patch('/devices/:deviceId/modules/:moduleId', admin, async (req, res) => {
@@ -30,6 +34,7 @@ export function moduleRoutes(modules: ModuleService): Router {
         deviceId,
         moduleId,
         parseWith(ModuleUpdateRequestSchema, req.body),
+        actorOf(res),
       ),
     });
   });
@@ -38,14 +43,14 @@ export function moduleRoutes(modules: ModuleService): Router {
     const etag =
       req.get('if-match')?.replace(/^W\//, '').replace(/^"|"$/g, '') ??
       (typeof req.query['etag'] === 'string' ? req.query['etag'] : undefined);
-    await modules.delete(deviceId, moduleId, etag);
+    await modules.delete(deviceId, moduleId, etag, actorOf(res));
     res.status(204).end();
   });
   // A POST, so revealing a key is always an explicit act and never a cacheable GET.
   router.post('/devices/:deviceId/modules/:moduleId/connection-string', admin, async (req, res) => {
     const { deviceId, moduleId } = ids(req.params);
     const body: ConnectionStringResponse = {
-      connectionString: await modules.connectionString(deviceId, moduleId),
+      connectionString: await modules.connectionString(deviceId, moduleId, actorOf(res)),
     };
     res.json(body);
   });

@@ -2,6 +2,7 @@ import type { ModuleCreateRequest, ModuleIdentity, ModuleUpdateRequest } from '@
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { RESERVED_MODULES } from '../adapters/twin-mapping.ts';
 import { AppError } from '../http/app-error.ts';
+import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 export interface IdentityListener {
   identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string): void;
@@ -21,15 +22,35 @@ export class ModuleService {
   constructor(
     private readonly hub: HubAdapter,
     private readonly listener: IdentityListener,
+    private readonly audit: AuditTrail,
   ) {}
 
-  async create(deviceId: string, request: ModuleCreateRequest): Promise<ModuleIdentity> {
+  async create(
+    deviceId: string,
+    request: ModuleCreateRequest,
+    actor: Actor,
+  ): Promise<ModuleIdentity> {
     refuseReserved(request.moduleId);
-    const module = await this.hub.createModule(deviceId, {
-      moduleId: request.moduleId,
-      ...(request.managedBy ? { managedBy: request.managedBy } : {}),
-      authentication: request.authentication,
-    });
+    const module = await audited(
+      this.audit,
+      {
+        actor,
+        action: 'module.create',
+        target: { deviceId, moduleId: request.moduleId },
+        // What kind of credential, never the keys or thumbprints themselves.
+        change: {
+          authentication: request.authentication.type,
+          ...(request.managedBy ? { managedBy: request.managedBy } : {}),
+        },
+      },
+      () =>
+        this.hub.createModule(deviceId, {
+          moduleId: request.moduleId,
+          ...(request.managedBy ? { managedBy: request.managedBy } : {}),
+          authentication: request.authentication,
+        }),
+      (created) => ({ etag: created.etag }),
+    );
     this.listener.identityChanged('created', deviceId, request.moduleId);
     return module;
   }
@@ -38,31 +59,63 @@ export class ModuleService {
     deviceId: string,
     moduleId: string,
     request: ModuleUpdateRequest,
+    actor: Actor,
   ): Promise<ModuleIdentity> {
     refuseReserved(moduleId);
-    return this.hub.updateModule(
-      deviceId,
-      moduleId,
+    const change = {
+      ...(request.managedBy !== undefined ? { managedBy: request.managedBy } : {}),
+      ...(request.regenerateKey ? { regenerateKey: request.regenerateKey } : {}),
+    };
+    return audited(
+      this.audit,
       {
-        ...(request.managedBy !== undefined ? { managedBy: request.managedBy } : {}),
-        ...(request.regenerateKey ? { regenerateKey: request.regenerateKey } : {}),
+        actor,
+        action: 'module.update',
+        target: { deviceId, moduleId },
+        change,
+        before: { etag: request.etag },
       },
-      request.etag,
+      () => this.hub.updateModule(deviceId, moduleId, change, request.etag),
+      (updated) => ({ etag: updated.etag }),
     );
   }
 
-  async delete(deviceId: string, moduleId: string, etag: string | undefined): Promise<void> {
+  async delete(
+    deviceId: string,
+    moduleId: string,
+    etag: string | undefined,
+    actor: Actor,
+  ): Promise<void> {
     refuseReserved(moduleId);
     if (!etag)
       throw new AppError(
         'validation_failed',
         'Deleting a module needs its etag, so a module changed meanwhile is not deleted blindly.',
       );
-    await this.hub.deleteModule(deviceId, moduleId, etag);
+    await audited(
+      this.audit,
+      {
+        actor,
+        action: 'module.delete',
+        target: { deviceId, moduleId },
+        change: {},
+        before: { etag },
+      },
+      () => this.hub.deleteModule(deviceId, moduleId, etag),
+    );
     this.listener.identityChanged('deleted', deviceId, moduleId);
   }
 
-  connectionString(deviceId: string, moduleId: string): Promise<string> {
-    return this.hub.moduleConnectionString(deviceId, moduleId);
+  connectionString(deviceId: string, moduleId: string, actor: Actor): Promise<string> {
+    return audited(
+      this.audit,
+      {
+        actor,
+        action: 'module.reveal-connection-string',
+        target: { deviceId, moduleId },
+        change: {},
+      },
+      () => this.hub.moduleConnectionString(deviceId, moduleId),
+    );
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { AppError } from '../http/app-error.ts';
+import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 export interface TwinWriteListener {
   twinWritten(twin: Twin, sections: TwinSectionName[]): void;
@@ -21,6 +22,15 @@ export interface TwinWriteListener {
 
 function sectionValues(section: Record<string, unknown>): JsonObject {
   return stripReadOnly(section as JsonObject);
+}
+
+function versions(twin: Twin) {
+  const desiredVersion = twin.properties.desired['$version'];
+  return {
+    etag: twin.etag,
+    version: twin.version,
+    ...(typeof desiredVersion === 'number' ? { desiredVersion } : {}),
+  };
 }
 
 /**
@@ -32,6 +42,7 @@ export class TwinService {
   constructor(
     private readonly hub: HubAdapter,
     private readonly listener: TwinWriteListener,
+    private readonly audit: AuditTrail,
   ) {}
 
   private async conflict(deviceId: string, moduleId: string | undefined): Promise<AppError> {
@@ -49,43 +60,69 @@ export class TwinService {
     deviceId: string,
     moduleId: string | undefined,
     request: TwinPatchRequest,
+    actor: Actor,
+    action: 'twin.patch' | 'twin.replace' = 'twin.patch',
   ): Promise<Twin> {
     const current = await this.hub.getTwin(deviceId, moduleId);
-    if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId);
-    const violations: Violation[] = [];
     const hubPatch: JsonObject = {};
     const sections: TwinSectionName[] = [];
+    const change: JsonObject = {};
+    const revert: { tags?: JsonObject; desired?: JsonObject } = {};
+    const results: { section: 'tags' | 'desired'; patch: JsonObject; result: JsonObject }[] = [];
     if (request.tags !== undefined) {
       const tags = request.tags as JsonObject;
-      const result = applyObjectPatch(current.tags as JsonObject, tags);
-      violations.push(...validateSectionPatch('tags', tags, result));
+      const before = current.tags as JsonObject;
+      const result = applyObjectPatch(before, tags);
+      results.push({ section: 'tags', patch: tags, result });
       hubPatch['tags'] = tags;
+      change['tags'] = tags;
+      revert.tags = minimalPatch(result, before);
       sections.push('tags');
     }
     if (request.desired !== undefined) {
       const desired = request.desired as JsonObject;
-      const result = applyObjectPatch(sectionValues(current.properties.desired), desired);
-      violations.push(...validateSectionPatch('desired', desired, result));
+      const before = sectionValues(current.properties.desired);
+      const result = applyObjectPatch(before, desired);
+      results.push({ section: 'desired', patch: desired, result });
       hubPatch['properties'] = { desired };
+      change['desired'] = desired;
+      revert.desired = minimalPatch(result, before);
       sections.push('desired');
     }
-    if (violations.length > 0) {
-      throw new AppError(
-        'twin_rule_violation',
-        `The change breaks IoT Hub's twin rules: ${violations[0]!.path}: ${violations[0]!.message}`,
-        {
-          violations: violations.map(({ path, message }) => ({ path, message })),
-        },
-      );
-    }
-    let twin: Twin;
-    try {
-      twin = await this.hub.patchTwin(deviceId, moduleId, hubPatch, request.etag);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'conflict')
-        throw await this.conflict(deviceId, moduleId);
-      throw error;
-    }
+    const start = {
+      actor,
+      action,
+      target: moduleId === undefined ? { deviceId } : { deviceId, moduleId },
+      change,
+      before: versions(current),
+      revert,
+      ...(request.revertOf ? { revertOf: request.revertOf } : {}),
+    };
+    const twin = await audited(
+      this.audit,
+      start,
+      async () => {
+        if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId);
+        const violations: Violation[] = results.flatMap(({ section, patch, result }) =>
+          validateSectionPatch(section, patch, result),
+        );
+        if (violations.length > 0) {
+          throw new AppError(
+            'twin_rule_violation',
+            `The change breaks IoT Hub's twin rules: ${violations[0]!.path}: ${violations[0]!.message}`,
+            { violations: violations.map(({ path, message }) => ({ path, message })) },
+          );
+        }
+        try {
+          return await this.hub.patchTwin(deviceId, moduleId, hubPatch, request.etag);
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'conflict')
+            throw await this.conflict(deviceId, moduleId);
+          throw error;
+        }
+      },
+      versions,
+    );
     this.listener.twinWritten(twin, sections);
     return twin;
   }
@@ -98,6 +135,7 @@ export class TwinService {
     deviceId: string,
     moduleId: string | undefined,
     request: TwinReplaceRequest,
+    actor: Actor,
   ): Promise<Twin> {
     const current = await this.hub.getTwin(deviceId, moduleId);
     if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId);
@@ -109,10 +147,12 @@ export class TwinService {
     const hasTags = Object.keys(tags).length > 0;
     const hasDesired = Object.keys(desired).length > 0;
     if (!hasTags && !hasDesired) return current;
-    return this.patch(deviceId, moduleId, {
-      etag: request.etag,
-      ...(hasTags ? { tags } : {}),
-      ...(hasDesired ? { desired } : {}),
-    });
+    return this.patch(
+      deviceId,
+      moduleId,
+      { etag: request.etag, ...(hasTags ? { tags } : {}), ...(hasDesired ? { desired } : {}) },
+      actor,
+      'twin.replace',
+    );
   }
 }

@@ -1,10 +1,16 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@twinscope/hub-emulator';
-import { registryFor } from '@twinscope/hub-connection';
+import { registryFor, type HubTokenCredential } from '@twinscope/hub-connection';
 import { parseConfig } from '../config.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
+import { startDevIdp, type RunningDevIdp } from '@twinscope/dev-idp';
+import { TestBrowser, type BrowserResponse } from './browser.ts';
 
 export interface Harness {
   emulator: RunningEmulator;
@@ -12,6 +18,22 @@ export interface Harness {
   /** The unmodified SDK, straight to the hub, to check what the hub really holds. */
   registry: ReturnType<typeof registryFor>;
   logLines: string[];
+  /** The local OpenID Connect provider standing in for Entra (with `signIn`). */
+  idp: RunningDevIdp;
+  /**
+   * Signs a demo user in through the provider like a browser; stops before the BFF's
+   * callback so a test can tamper with it, unless `complete`.
+   */
+  signIn(
+    user: string,
+    options?: { returnTo?: string; browser?: TestBrowser },
+  ): Promise<{
+    browser: TestBrowser;
+    callbackUrl: string;
+    callback: () => Promise<BrowserResponse>;
+  }>;
+  /** Signs in and answers the browser plus the session's CSRF token. */
+  signedIn(user: string): Promise<{ browser: TestBrowser; csrfToken: string; me: any }>;
   /** Calls the BFF like the console does (JSON, CSRF token), unless told `withoutCsrf`. */
   api(
     path: string,
@@ -21,10 +43,64 @@ export interface Harness {
 
 /** An in-process emulator and a BFF talking to it through azure-iothub, per test file. */
 export function useStack(
-  options: { emulator?: EmulatorOptions; env?: Record<string, string> } = {},
+  options: {
+    emulator?: EmulatorOptions;
+    env?: Record<string, string>;
+    signIn?: boolean;
+    /** Reach the hub by host name with this Entra credential instead of a shared key. */
+    hubCredential?: HubTokenCredential;
+  } = {},
 ): Harness {
   const harness = { logLines: [] as string[] } as unknown as Harness;
   beforeAll(async () => {
+    let signInEnv: Record<string, string> = {};
+    if (options.signIn) {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      harness.idp = await startDevIdp({
+        redirectUris: [`${base}/auth/callback`],
+        postLogoutRedirectUris: [`${base}/`],
+      });
+      const caFile = join(mkdtempSync(join(tmpdir(), 'twinscope-idp-')), 'ca.pem');
+      writeFileSync(caFile, harness.idp.caCert);
+      signInEnv = {
+        TWINSCOPE_PORT: String(port),
+        TWINSCOPE_AUTH_MODE: 'entra',
+        TWINSCOPE_ENTRA_AUTHORITY: harness.idp.authority,
+        TWINSCOPE_ENTRA_PROTOCOL: 'oidc',
+        TWINSCOPE_ENTRA_KNOWN_AUTHORITIES: harness.idp.hostPort,
+        TWINSCOPE_ENTRA_CLIENT_ID: harness.idp.clientId,
+        TWINSCOPE_ENTRA_CLIENT_SECRET: harness.idp.clientSecret,
+        TWINSCOPE_ENTRA_CA_FILE: caFile,
+        TWINSCOPE_SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
+      };
+      harness.signIn = async (
+        user,
+        { returnTo = '/devices', browser = new TestBrowser(harness.idp.caCert) } = {},
+      ) => {
+        const login = await browser.navigate(
+          `${base}/auth/login?returnTo=${encodeURIComponent(returnTo)}`,
+        );
+        const uid = /action="\/interaction\/([^"]+)"/.exec(login.text)?.[1];
+        if (!uid) throw new Error(`no sign-in page: ${login.status} ${login.text.slice(0, 200)}`);
+        const back = await browser.navigate(`${harness.idp.authority}interaction/${uid}`, {
+          form: { login: user },
+          stopAt: (url) => url.startsWith(`${base}/auth/callback`),
+        });
+        if (!back.url.startsWith(`${base}/auth/callback`))
+          throw new Error(
+            `the provider did not send the browser back: ${back.status} ${back.text.slice(0, 200)}`,
+          );
+        return { browser, callbackUrl: back.url, callback: () => browser.request(back.url) };
+      };
+      harness.signedIn = async (user) => {
+        const { browser, callback } = await harness.signIn(user);
+        const done = await callback();
+        if (done.status !== 303) throw new Error(`callback answered ${done.status}: ${done.text}`);
+        const me = await browser.request(`${base}/api/me`);
+        return { browser, csrfToken: me.json?.csrfToken, me: me.json };
+      };
+    }
     harness.emulator = await startEmulator({
       inMemory: true,
       httpsPort: 0,
@@ -33,17 +109,23 @@ export function useStack(
       ...options.emulator,
     });
     const config = parseConfig({
-      TWINSCOPE_HUB_CONNECTION_STRING: harness.emulator.serviceConnectionString,
+      ...(options.hubCredential
+        ? {
+            TWINSCOPE_HUB_HOST_NAME: `${harness.emulator.hostName}:${harness.emulator.httpsPort}`,
+          }
+        : { TWINSCOPE_HUB_CONNECTION_STRING: harness.emulator.serviceConnectionString }),
       TWINSCOPE_PORT: '0',
       TWINSCOPE_POLL_INTERVAL_MS: '250',
       TWINSCOPE_POLL_QUERIES_PER_MINUTE: '600',
       TWINSCOPE_LOG_LEVEL: 'debug',
+      TWINSCOPE_AUDIT_FILE: join(mkdtempSync(join(tmpdir(), 'twinscope-audit-')), 'audit.jsonl'),
+      ...signInEnv,
       ...options.env,
     });
     config.hub.ca = harness.emulator.tls.caCert;
     config.hub.deviceHost = `${harness.emulator.hostName}:${harness.emulator.mqttPort}`;
     const logger = createLogger('debug', (line) => harness.logLines.push(line));
-    harness.bff = await startBff(config, logger, { heartbeatMs: 500 });
+    harness.bff = await startBff(config, logger, { heartbeatMs: 500 }, options.hubCredential);
     harness.registry = registryFor(harness.emulator.serviceConnectionString, {
       ca: harness.emulator.tls.caCert,
     });
@@ -83,8 +165,21 @@ export function useStack(
   afterAll(async () => {
     await harness.bff?.close();
     await harness.emulator?.close();
+    await harness.idp?.close();
   });
   return harness;
+}
+
+/** A port nobody listens on right now (the BFF's, which the provider must know first). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export interface PlainResponse {
@@ -138,10 +233,14 @@ export interface SseEvent {
 }
 
 /** A minimal EventSource over fetch, so tests can read frames and send Last-Event-ID. */
-export async function openStream(url: string, lastEventId?: string) {
+export async function openStream(
+  url: string,
+  lastEventId?: string,
+  headers: Record<string, string> = {},
+) {
   const controller = new AbortController();
   const response = await fetch(url, {
-    headers: lastEventId ? { 'Last-Event-ID': lastEventId } : {},
+    headers: { ...headers, ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
     signal: controller.signal,
   });
   const events: SseEvent[] = [];
@@ -150,7 +249,7 @@ export async function openStream(url: string, lastEventId?: string) {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
-  void (async () => {
+  const ended = (async () => {
     try {
       for (;;) {
         const { value, done } = await reader.read();
@@ -200,6 +299,8 @@ export async function openStream(url: string, lastEventId?: string) {
         });
       }
     },
+    /** Resolves when the server ends the stream. */
+    ended: ended,
     close: () => controller.abort(),
   };
 }

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { JsonObjectSchema } from './json.ts';
+
+export const AuditActionSchema = z.enum([
+  'twin.patch',
+  'twin.replace',
+  'module.create',
+  'module.update',
+  'module.delete',
+  'module.reveal-connection-string',
+]);
+export type AuditAction = z.infer<typeof AuditActionSchema>;
+
+const VersionsSchema = z.object({
+  etag: z.string().optional(),
+  version: z.number().optional(),
+  desiredVersion: z.number().optional(),
+});
+
+/**
+ * One write as the audit trail holds it. `unknown` means the attempt was recorded but its
+ * outcome never was (the BFF stopped mid-write): check the twin.
+ */
+export const AuditEntrySchema = z.object({
+  id: z.uuid(),
+  at: z.string(),
+  actor: z.object({ id: z.string(), name: z.string() }),
+  action: AuditActionSchema,
+  target: z.object({ deviceId: z.string(), moduleId: z.string().optional() }),
+  /** What was asked: the twin patch, or the identity change (never a key). */
+  change: JsonObjectSchema,
+  before: VersionsSchema.optional(),
+  after: VersionsSchema.optional(),
+  /** The patch that undoes this twin change (keys it set back, keys it added as null). */
+  revert: z
+    .object({ tags: JsonObjectSchema.optional(), desired: JsonObjectSchema.optional() })
+    .optional(),
+  revertOf: z.string().optional(),
+  result: z.enum(['succeeded', 'refused', 'failed', 'unknown']),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  finishedAt: z.string().optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+export const AuditHistoryResponseSchema = z.object({ entries: z.array(AuditEntrySchema) });
+export type AuditHistoryResponse = z.infer<typeof AuditHistoryResponseSchema>;
