@@ -32,30 +32,36 @@ function must(status, what) {
   }
 }
 
+const hasCommand = (command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
+
 /**
- * A Chromium for the end-to-end tests: CHROMIUM_PATH or the system one; as root on Debian,
- * the `chromium` package; else Playwright's own download; else a clear message.
+ * What the tests need from the system: a Chromium for the end-to-end tests (CHROMIUM_PATH or
+ * the system one) and redis-server for the shared-session test. As root on Debian, missing
+ * ones come from apt in one go; otherwise Playwright's own Chromium download, or a message.
  */
-function ensureChromium() {
+function ensureTestPackages() {
   const candidates = [
     process.env.CHROMIUM_PATH,
     '/usr/bin/chromium',
     '/usr/bin/chromium-browser',
     '/usr/bin/google-chrome',
   ];
-  const found = candidates.find((path) => path && existsSync(path));
-  if (found) return found;
+  const findChromium = () => candidates.find((path) => path && existsSync(path));
+  const missing = [
+    ...(findChromium() ? [] : ['chromium']),
+    ...(hasCommand('redis-server') ? [] : ['redis-server']),
+  ];
   const isRoot = process.getuid?.() === 0;
-  if (isRoot && existsSync('/usr/bin/apt-get')) {
-    console.log('twinscope: installing Debian chromium for the end-to-end tests');
+  if (missing.length > 0 && isRoot && existsSync('/usr/bin/apt-get')) {
+    console.log(`twinscope: installing ${missing.join(' and ')} (Debian) for the tests`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    if (
-      run('apt-get', ['update', '-qq'], { env }) === 0 &&
-      run('apt-get', ['install', '-y', '-qq', 'chromium'], { env }) === 0
-    ) {
-      if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-    }
+    if (run('apt-get', ['update', '-qq'], { env }) === 0)
+      run('apt-get', ['install', '-y', '-qq', ...missing], { env });
   }
+  if (!hasCommand('redis-server'))
+    console.log('twinscope: no redis-server; the shared-session test will be skipped');
+  const found = findChromium();
+  if (found) return found;
   if (pnpm(['exec', 'playwright', 'install', 'chromium']) === 0) return undefined;
   console.error(
     'twinscope: no Chromium for the end-to-end tests. Install one (Debian: apt-get install chromium) or set CHROMIUM_PATH.',
@@ -74,10 +80,10 @@ const tasks = {
     must(pnpm(['run', 'check:lint']), 'lint');
     must(pnpm(['run', 'check:format']), 'format check');
     must(pnpm(['run', 'check:types']), 'type check');
+    const chromium = ensureTestPackages();
+    if (chromium) process.env.CHROMIUM_PATH = chromium;
     must(pnpm(['run', 'check:unit']), 'unit and conformance tests');
     must(pnpm(['run', 'build:web']), 'building the console');
-    const chromium = ensureChromium();
-    if (chromium) process.env.CHROMIUM_PATH = chromium;
     must(pnpm(['run', 'check:e2e']), 'end-to-end tests');
   },
   start() {

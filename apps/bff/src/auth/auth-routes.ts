@@ -20,6 +20,9 @@ export interface AuthDeps {
   endStreams(sessionId: string): void;
 }
 
+/** Activity is recorded at most this often (idle timeouts are minutes long). */
+const LAST_SEEN_GRANULARITY_MS = 15_000;
+
 /** A sign-in attempt older than this is refused at the callback. */
 const PENDING_MAX_MS = 10 * 60 * 1000;
 
@@ -195,7 +198,12 @@ export function sessionOperator(sessions: Sessions): RequestHandler {
       next(new AppError('unauthorized', 'Your session has expired; sign in again.'));
       return;
     }
-    data.lastSeen = Date.now();
+    if (Date.now() - (data.lastSeen ?? 0) > LAST_SEEN_GRANULARITY_MS) {
+      data.lastSeen = Date.now();
+      // Saved now, not when the response ends: a live stream ends long after a sign-out
+      // elsewhere and must not write its stale copy back (that would revive the session).
+      await promised((cb) => req.session.save(cb));
+    }
     const operator: Operator = { id: data.user.id, name: data.user.name, roles: data.user.roles };
     res.locals['operator'] = operator;
     res.locals['user'] = data.user;

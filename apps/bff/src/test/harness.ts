@@ -45,7 +45,8 @@ export interface Harness {
 export function useStack(
   options: {
     emulator?: EmulatorOptions;
-    env?: Record<string, string>;
+    /** Extra BFF settings; a function is called once the hooks before this one have run. */
+    env?: Record<string, string> | (() => Record<string, string>);
     signIn?: boolean;
     /** Reach the hub by host name with this Entra credential instead of a shared key. */
     hubCredential?: HubTokenCredential;
@@ -120,7 +121,7 @@ export function useStack(
       TWINSCOPE_LOG_LEVEL: 'debug',
       TWINSCOPE_AUDIT_FILE: join(mkdtempSync(join(tmpdir(), 'twinscope-audit-')), 'audit.jsonl'),
       ...signInEnv,
-      ...options.env,
+      ...(typeof options.env === 'function' ? options.env() : options.env),
     });
     config.hub.ca = harness.emulator.tls.caCert;
     config.hub.deviceHost = `${harness.emulator.hostName}:${harness.emulator.mqttPort}`;
