@@ -1,34 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { runModule } from '@twinscope/module-simulator';
-import { hubCa, hubRegistry, hubTwin, type TwinJson } from './hub.ts';
-
-function editable(twin: TwinJson) {
-  const { $metadata: _m, $version: _v, ...desired } = twin.properties.desired;
-  return { tags: twin.tags, properties: { desired } };
-}
-
-async function openTwinPage(page: Page, path: string) {
-  await page.goto(path);
-  await expect(page.locator('[data-testid=twin-json-editor] .monaco-editor')).toBeVisible();
-}
-
-/**
- * Replaces the editor's text as an operator pasting a document would: select all, then a
- * paste event (typed text would get Monaco's auto-closing brackets and auto-indent).
- */
-async function setEditorText(page: Page, text: string) {
-  await page.locator('[data-testid=twin-json-editor] .view-lines').click();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.evaluate((content) => {
-    const clipboardData = new DataTransfer();
-    clipboardData.setData('text/plain', content);
-    document.activeElement?.dispatchEvent(
-      new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }),
-    );
-  }, text);
-}
-
-const editorLines = (page: Page) => page.locator('[data-testid=twin-json-editor] .view-lines');
+import { hubCa, hubRegistry, hubTwin } from './hub.ts';
+import { editable, editorLines, openTwinPage, setEditorText } from './editor.ts';
 
 test('browse: filter the fleet by a tag, open a device, then one of its modules', async ({
   page,

@@ -3,8 +3,14 @@ import { join } from 'node:path';
 import { registryFor } from '@twinscope/hub-connection';
 import { E2E_DATA_DIR } from '../playwright.config.ts';
 
+/** Which stack's emulator: the local-mode one, or the sign-in one (set per spec file). */
+let dataDir = E2E_DATA_DIR;
+export function useHubOf(dir: string): void {
+  dataDir = dir;
+}
+
 function connection() {
-  return JSON.parse(readFileSync(join(E2E_DATA_DIR, 'connection.json'), 'utf8')) as {
+  return JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as {
     serviceConnectionString: string;
     caCertFile: string;
   };

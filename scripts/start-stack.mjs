@@ -2,6 +2,7 @@
 // Starts the whole product on this machine: the IoT Hub emulator with a demo fleet, then
 // the BFF serving the built console, and prints the URL. Ctrl+C stops both.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,11 @@ const port = process.env.TWINSCOPE_PORT ?? '3000';
 const hubPort = process.env.TWINSCOPE_EMULATOR_PORT ?? '8443';
 const mqttPort = process.env.TWINSCOPE_EMULATOR_MQTT_PORT ?? '8883';
 const staticDir = join(root, 'apps/web/dist');
+// `npm start -- --sign-in`: Entra-style sign-in against the local dev identity provider,
+// with three demo users (reader, operator, admin) instead of one local operator.
+const signIn = process.argv.includes('--sign-in') || process.env.TWINSCOPE_DEV_SIGN_IN === '1';
+const idpPort = process.env.TWINSCOPE_DEV_IDP_PORT ?? '4443';
+const publicUrl = `http://127.0.0.1:${port}`;
 const children = [];
 
 function stopAll(code) {
@@ -39,7 +45,11 @@ function start(name, args, env, ready) {
       }
     };
     child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk) => process.stderr.write(`[${name}] ${chunk}`));
+    child.stderr.on('data', (chunk) => {
+      // oidc-provider's development-only notices are what the dev provider is; not news.
+      const text = chunk.toString().replace(/^oidc-provider (WARNING|NOTICE):.*\n?/gm, '');
+      if (text.trim()) process.stderr.write(`[${name}] ${text}`);
+    });
     child.on('exit', (code) => {
       reject(new Error(`${name} exited with code ${code}`));
       stopAll(code ?? 1);
@@ -81,10 +91,44 @@ try {
     {},
     /modules running/,
   );
+  let signInEnv = {};
+  if (signIn) {
+    const certs = join(dataDir, 'certs');
+    await start(
+      'dev-idp',
+      [
+        'packages/dev-idp/bin/dev-idp.mjs',
+        '--port',
+        idpPort,
+        '--tls-dir',
+        certs,
+        '--redirect-uri',
+        `${publicUrl}/auth/callback`,
+        '--post-logout-redirect-uri',
+        `${publicUrl}/`,
+      ],
+      {},
+      /identity provider ready/,
+    );
+    signInEnv = {
+      TWINSCOPE_AUTH_MODE: 'entra',
+      TWINSCOPE_PUBLIC_URL: publicUrl,
+      TWINSCOPE_ENTRA_AUTHORITY: `https://127.0.0.1:${idpPort}/`,
+      TWINSCOPE_ENTRA_PROTOCOL: 'oidc',
+      TWINSCOPE_ENTRA_KNOWN_AUTHORITIES: `127.0.0.1:${idpPort}`,
+      TWINSCOPE_ENTRA_CLIENT_ID: 'twinscope-dev',
+      TWINSCOPE_ENTRA_CLIENT_SECRET: 'twinscope-dev-secret',
+      TWINSCOPE_ENTRA_CA_FILE: join(certs, 'ca.pem'),
+      TWINSCOPE_SESSION_SECRET: randomBytes(32).toString('base64url'),
+      TWINSCOPE_AUTH_RATE_LIMIT: process.env.TWINSCOPE_AUTH_RATE_LIMIT ?? '300',
+    };
+  }
   await start(
     'bff',
     ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
     {
+      ...signInEnv,
+      TWINSCOPE_AUDIT_FILE: process.env.TWINSCOPE_AUDIT_FILE ?? join(dataDir, 'audit.jsonl'),
       TWINSCOPE_HUB_CONNECTION_FILE: join(dataDir, 'connection.json'),
       TWINSCOPE_STATIC_DIR: staticDir,
       TWINSCOPE_PORT: port,
@@ -102,8 +146,20 @@ try {
 }
 
 console.log(`
-  Twinscope is running: http://127.0.0.1:${port}
-
+  Twinscope is running: ${publicUrl}
+${
+  signIn
+    ? `
+  Sign-in           dev identity provider https://127.0.0.1:${idpPort} (a stand-in for Entra ID):
+                    sign in as Riley Reader, Oscar Operator or Ada Admin to try each role;
+                    its certificate comes from the emulator's CA (${join(dataDir, 'certs', 'ca.pem')}):
+                    trust that CA, or accept the browser's warning once
+`
+    : `
+  Sign-in           none: one local operator (Admin) on loopback; \`npm start -- --sign-in\`
+                    tries Entra-style sign-in with reader, operator and admin demo users
+`
+}
   IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort} (state in ${dataDir})
   Demo fleet        12 devices; their modules run the how-to's module app (acknowledging desired
                     changes in reported); connection details in ${join(dataDir, 'connection.json')}

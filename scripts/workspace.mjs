@@ -89,7 +89,7 @@ const tasks = {
   start() {
     install();
     must(pnpm(['run', 'build:web']), 'building the console');
-    must(run(process.execPath, ['scripts/start-stack.mjs']), 'start');
+    must(run(process.execPath, ['scripts/start-stack.mjs', ...process.argv.slice(3)]), 'start');
   },
 };
 

@@ -1,12 +1,13 @@
 import { FluentProvider, webDarkTheme, webLightTheme } from '@fluentui/react-components';
-import { QueryClientProvider } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { QueryClientProvider, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState, type ReactNode } from 'react';
 import { LiveClient } from '../features/live/live-client.ts';
 import { LiveContext } from '../features/live/use-live.ts';
 import { createQueryClient } from '../lib/query-client.ts';
 import { devicePath, Link, matchPath, navigate, useLocation } from '../lib/router.tsx';
 import { useDarkMode } from '../lib/use-dark-mode.ts';
 import { Layout } from './layout.tsx';
+import { SessionGate } from './session-gate.tsx';
 import { bridgeLiveToCache } from './live-bridge.ts';
 import { DeviceRoute } from './routes/device-route.tsx';
 import { DevicesRoute } from './routes/devices-route.tsx';
@@ -65,9 +66,9 @@ function Routes({ dark }: { dark: boolean }) {
   );
 }
 
-export function App() {
-  const dark = useDarkMode();
-  const [queryClient] = useState(createQueryClient);
+/** One live stream per tab, opened once the operator is signed in. */
+function Live({ children }: { children: ReactNode }) {
+  const queryClient = useQueryClient();
   const [live] = useState(() => new LiveClient());
   useEffect(() => {
     const unbridge = bridgeLiveToCache(live, queryClient);
@@ -77,6 +78,12 @@ export function App() {
       live.close();
     };
   }, [live, queryClient]);
+  return <LiveContext.Provider value={live}>{children}</LiveContext.Provider>;
+}
+
+export function App() {
+  const dark = useDarkMode();
+  const [queryClient] = useState(createQueryClient);
   useEffect(() => {
     document.documentElement.dataset['theme'] = dark ? 'dark' : 'light';
   }, [dark]);
@@ -85,9 +92,13 @@ export function App() {
     // full-height class there would cover the page. app.css sizes `#root > .fui-FluentProvider`.
     <FluentProvider theme={dark ? webDarkTheme : webLightTheme}>
       <QueryClientProvider client={queryClient}>
-        <LiveContext.Provider value={live}>
-          <Routes dark={dark} />
-        </LiveContext.Provider>
+        <SessionGate>
+          {() => (
+            <Live>
+              <Routes dark={dark} />
+            </Live>
+          )}
+        </SessionGate>
       </QueryClientProvider>
     </FluentProvider>
   );

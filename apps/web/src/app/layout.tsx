@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { useLiveStatus } from '../features/live/use-live.ts';
 import { Link } from '../lib/router.tsx';
 import { useMe } from './use-me.ts';
+import { UserMenu } from './user-menu.tsx';
 
 function LiveIndicator() {
   const { state, feed } = useLiveStatus();
@@ -47,10 +48,11 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
         {me.data && (
           <Text size={200} className="muted" data-testid="hub-name">
             {me.data.hub.hostName}
-            {me.data.hub.emulator ? ' (emulator)' : ''} · {me.data.user.name}
+            {me.data.hub.emulator ? ' (emulator)' : ''}
           </Text>
         )}
         <LiveIndicator />
+        <UserMenu />
       </header>
       <main className="content">{children}</main>
     </div>

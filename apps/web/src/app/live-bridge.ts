@@ -6,14 +6,23 @@ import type {
   ModuleDetail,
 } from '@twinscope/contract';
 import { deviceKeys } from '../features/devices/api/keys.ts';
+import { historyKey } from '../features/audit/api/history.ts';
 import { applyTwinEvent, applyTwinEventToList } from '../features/live/apply-twin-event.ts';
 import type { LiveClient } from '../features/live/live-client.ts';
 
 /** Live events go straight into the query cache through the pure apply functions. */
 export function bridgeLiveToCache(client: LiveClient, queryClient: QueryClient): () => void {
-  return client.onEvent((event: LiveEvent) => {
+  // A stream that ended for good (session over, or refused on reconnect): ask who we are.
+  const unsubscribe = client.subscribeSnapshot(() => {
+    if (client.getSnapshot().state === 'closed')
+      void queryClient.invalidateQueries({ queryKey: ['me'] });
+  });
+  const unlisten = client.onEvent((event: LiveEvent) => {
     switch (event.type) {
       case 'twin':
+        void queryClient.invalidateQueries({
+          queryKey: historyKey({ deviceId: event.deviceId, moduleId: event.moduleId }),
+        });
         if (event.moduleId === undefined) {
           queryClient.setQueryData<DeviceDetail>(deviceKeys.detail(event.deviceId), (current) =>
             applyTwinEvent(current, event),
@@ -33,6 +42,7 @@ export function bridgeLiveToCache(client: LiveClient, queryClient: QueryClient):
         }
         break;
       case 'identity':
+        void queryClient.invalidateQueries({ queryKey: ['history'] });
         void queryClient.invalidateQueries({ queryKey: deviceKeys.lists() });
         void queryClient.invalidateQueries({ queryKey: deviceKeys.modules(event.deviceId) });
         break;
@@ -43,4 +53,8 @@ export function bridgeLiveToCache(client: LiveClient, queryClient: QueryClient):
         break;
     }
   });
+  return () => {
+    unsubscribe();
+    unlisten();
+  };
 }

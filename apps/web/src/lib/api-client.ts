@@ -107,3 +107,21 @@ const NoContent = z.unknown();
 export async function apiSend(path: string, options: RequestOptions = {}): Promise<void> {
   await apiRequest(path, NoContent, { method: 'POST', ...options });
 }
+
+/** Ends the session in the BFF, then sends the browser to the identity provider's sign-out. */
+export async function signOut(): Promise<void> {
+  const response = await fetch('/auth/logout', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json', 'X-CSRF-Token': await csrf().catch(() => '') },
+  });
+  const body = (await response.json().catch(() => ({}))) as { logoutUrl?: string };
+  csrfToken = undefined;
+  window.location.assign(body.logoutUrl ?? '/');
+}
+
+/** Starts sign-in, coming back to where the operator was. */
+export function signIn(): void {
+  const here = `${window.location.pathname}${window.location.search}`;
+  window.location.assign(`/auth/login?returnTo=${encodeURIComponent(here)}`);
+}

@@ -1,8 +1,18 @@
-import { QueryClient } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { ApiError } from './api-client.ts';
 
 export function createQueryClient(): QueryClient {
-  return new QueryClient({
+  // A 401 anywhere means the session is over: asking who we are again shows the sign-in page.
+  const onError = (error: unknown) => {
+    if (error instanceof ApiError && error.status === 401)
+      void client.invalidateQueries({ queryKey: ['me'] });
+  };
+  const client: QueryClient = new QueryClient({
+    queryCache: new QueryCache({
+      // /api/me answering 401 is the sign-in page itself, not news to act on.
+      onError: (error, query) => query.queryKey[0] !== 'me' && onError(error),
+    }),
+    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
         staleTime: 30_000,
@@ -14,4 +24,5 @@ export function createQueryClient(): QueryClient {
       mutations: { retry: false },
     },
   });
+  return client;
 }

@@ -9,6 +9,7 @@ import { withNewerTwin } from '../../features/live/apply-twin-event.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { LoadState } from './load-state.tsx';
+import { HistoryPanel } from '../../features/audit/components/history-panel.tsx';
 import { usePermissions } from '../use-permissions.ts';
 import { AddModuleDialog } from '../../features/module-admin/components/add-module-dialog.tsx';
 
@@ -51,6 +52,13 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
             dark={dark}
             onSaved={onSaved}
             canEdit={permissions.editTwins}
+          />
+          <h2>History</h2>
+          <HistoryPanel
+            target={{ deviceId }}
+            twin={detail.data!.twin}
+            canEdit={permissions.editTwins}
+            onSaved={onSaved}
           />
         </div>
       )}

@@ -9,6 +9,7 @@ import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
+import { HistoryPanel } from '../../features/audit/components/history-panel.tsx';
 import { usePermissions } from '../use-permissions.ts';
 import { ModuleActions } from '../../features/module-admin/components/module-actions.tsx';
 import { useState } from 'react';
@@ -84,6 +85,13 @@ export function ModuleRoute({
                 <SyncPanel twin={twin} />
               </>
             )}
+            <h2>History</h2>
+            <HistoryPanel
+              target={{ deviceId, moduleId }}
+              twin={twin}
+              canEdit={permissions.editTwins && !module.reserved && !deleted}
+              onSaved={onSaved}
+            />
           </div>
         );
       }}

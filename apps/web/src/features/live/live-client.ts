@@ -47,10 +47,13 @@ export class LiveClient {
         this.flushWatch(0);
       } else if (parsed.type === 'feed') {
         this.setSnapshot({ ...this.snapshot, feed: parsed.feed });
+      } else if (parsed.type === 'session-ended') {
+        // Reconnecting would only be refused: stop, and let the page send the operator to sign in.
+        this.close();
       }
       this.eventListeners.forEach((listener) => listener(parsed));
     };
-    for (const type of ['hello', 'twin', 'identity', 'feed'])
+    for (const type of ['hello', 'twin', 'identity', 'feed', 'session-ended'])
       source.addEventListener(type, onMessage as EventListener);
     source.onerror = () => {
       this.streamId = undefined;

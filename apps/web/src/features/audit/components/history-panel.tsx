@@ -1,0 +1,181 @@
+import {
+  Badge,
+  Button,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  MessageBar,
+  MessageBarBody,
+  Spinner,
+  Tooltip,
+} from '@fluentui/react-components';
+import { useQueryClient } from '@tanstack/react-query';
+import type { AuditEntry, Twin, TwinRef } from '@twinscope/contract';
+import { useState } from 'react';
+import { relativeTime } from '../../../lib/format.ts';
+import { usePatchTwin } from '../../twin-editor/api/patch-twin.ts';
+import { historyKey, useHistory } from '../api/history.ts';
+
+const ACTIONS: Record<AuditEntry['action'], string> = {
+  'twin.patch': 'changed the twin',
+  'twin.replace': 'replaced tags/desired',
+  'module.create': 'created the module',
+  'module.update': 'updated the module',
+  'module.delete': 'deleted the module',
+  'module.reveal-connection-string': 'revealed the connection string',
+};
+
+const RESULT_COLOR = {
+  succeeded: 'success',
+  refused: 'warning',
+  failed: 'danger',
+  unknown: 'informative',
+} as const;
+
+function hasRevert(entry: AuditEntry): boolean {
+  const r = entry.revert;
+  return (
+    entry.result === 'succeeded' &&
+    (entry.action === 'twin.patch' || entry.action === 'twin.replace') &&
+    r !== undefined &&
+    Object.keys(r.tags ?? {}).length + Object.keys(r.desired ?? {}).length > 0
+  );
+}
+
+/**
+ * The twin's audit history: who changed what and when, with the result. A change can be
+ * reverted: its inverse patch is shown, then sent with the twin's current etag.
+ */
+export function HistoryPanel({
+  target,
+  twin,
+  canEdit,
+  onSaved,
+}: {
+  target: TwinRef;
+  twin: Twin;
+  canEdit: boolean;
+  onSaved(twin: Twin): void;
+}) {
+  const history = useHistory(target);
+  const queryClient = useQueryClient();
+  const [reverting, setReverting] = useState<AuditEntry | undefined>();
+  const patch = usePatchTwin(target, (saved) => {
+    onSaved(saved);
+    setReverting(undefined);
+    void queryClient.invalidateQueries({ queryKey: historyKey(target) });
+  });
+
+  if (history.isPending) return <Spinner size="tiny" label="Loading history…" />;
+  if (history.error)
+    return (
+      <MessageBar intent="error">
+        <MessageBarBody>{history.error.message}</MessageBarBody>
+      </MessageBar>
+    );
+  const entries = history.data.entries;
+  return (
+    <section className="history" aria-label="History" data-testid="history">
+      {entries.length === 0 ? (
+        <p className="muted">No changes recorded by Twinscope yet.</p>
+      ) : (
+        <ol className="history-list">
+          {entries.map((entry) => (
+            <li key={entry.id} className="history-entry" data-testid="history-entry">
+              <div className="history-line">
+                <strong>{entry.actor.name}</strong> {ACTIONS[entry.action]}
+                {entry.revertOf ? ' (revert)' : ''}{' '}
+                <Tooltip content={new Date(entry.at).toLocaleString()} relationship="description">
+                  <span className="muted">{relativeTime(entry.at)}</span>
+                </Tooltip>{' '}
+                <Badge appearance="tint" color={RESULT_COLOR[entry.result]}>
+                  {entry.result}
+                </Badge>
+                {entry.before?.version !== undefined && entry.after?.version !== undefined && (
+                  <span className="muted">
+                    {' '}
+                    v{entry.before.version} → v{entry.after.version}
+                  </span>
+                )}
+                <span className="spacer" />
+                {hasRevert(entry) && (
+                  <Tooltip
+                    content={
+                      canEdit ? 'Undo this change with a new patch' : 'Needs the Operator role'
+                    }
+                    relationship="description"
+                  >
+                    <Button
+                      size="small"
+                      disabled={!canEdit}
+                      onClick={() => {
+                        patch.reset();
+                        setReverting(entry);
+                      }}
+                    >
+                      Revert
+                    </Button>
+                  </Tooltip>
+                )}
+              </div>
+              {Object.keys(entry.change).length > 0 && (
+                <code className="history-change">{JSON.stringify(entry.change)}</code>
+              )}
+              {entry.error && <div className="muted">{entry.error.message}</div>}
+            </li>
+          ))}
+        </ol>
+      )}
+      <Dialog
+        open={reverting !== undefined}
+        onOpenChange={(_e, data) => !data.open && setReverting(undefined)}
+      >
+        <DialogSurface>
+          <DialogBody>
+            <DialogTitle>Revert this change?</DialogTitle>
+            <DialogContent>
+              <p>
+                This patch sets back what {reverting?.actor.name} changed (keys they added are
+                removed). It is sent with the twin&apos;s current etag, so a change made meanwhile
+                is never overwritten silently.
+              </p>
+              <pre className="patch-preview" data-testid="revert-patch">
+                {JSON.stringify(reverting?.revert, null, 2)}
+              </pre>
+              {patch.error && (
+                <MessageBar intent="error">
+                  <MessageBarBody>{patch.error.message}</MessageBarBody>
+                </MessageBar>
+              )}
+            </DialogContent>
+            <DialogActions>
+              <Button onClick={() => setReverting(undefined)}>Cancel</Button>
+              <Button
+                appearance="primary"
+                disabled={patch.isPending}
+                onClick={() =>
+                  reverting &&
+                  patch.mutate({
+                    etag: twin.etag,
+                    ...(reverting.revert?.tags && Object.keys(reverting.revert.tags).length
+                      ? { tags: reverting.revert.tags }
+                      : {}),
+                    ...(reverting.revert?.desired && Object.keys(reverting.revert.desired).length
+                      ? { desired: reverting.revert.desired }
+                      : {}),
+                    revertOf: reverting.id,
+                  })
+                }
+              >
+                Revert
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
+    </section>
+  );
+}
