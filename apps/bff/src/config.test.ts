@@ -31,4 +31,50 @@ describe('BFF configuration', () => {
       /SharedAccessKey/,
     );
   });
+
+  it('when sign-in is on behind https, then cookies are Secure, Entra is the default authority, and missing settings are named', () => {
+    const config = parseConfig({
+      TWINSCOPE_HUB_CONNECTION_STRING: cs,
+      TWINSCOPE_AUTH_MODE: 'entra',
+      TWINSCOPE_HOST: '0.0.0.0',
+      TWINSCOPE_PUBLIC_URL: 'https://twinscope.example.com/',
+      TWINSCOPE_ENTRA_TENANT_ID: 'contoso-tenant',
+      TWINSCOPE_ENTRA_CLIENT_ID: 'app',
+      TWINSCOPE_ENTRA_CLIENT_SECRET: 's3cret-value',
+      TWINSCOPE_SESSION_SECRET: 'x'.repeat(40),
+      TWINSCOPE_TRUST_PROXY: '1',
+    });
+    expect(config.trustProxy).toBe(1);
+    expect(config.auth).toMatchObject({
+      mode: 'entra',
+      signIn: {
+        authority: 'https://login.microsoftonline.com/contoso-tenant/',
+        protocol: 'aad',
+        redirectUri: 'https://twinscope.example.com/auth/callback',
+        postLogoutRedirectUri: 'https://twinscope.example.com/',
+      },
+      session: { secure: true, idleMs: 3_600_000, absoluteMs: 12 * 3_600_000 },
+    });
+
+    let message = '';
+    try {
+      parseConfig({
+        TWINSCOPE_HUB_CONNECTION_STRING: cs,
+        TWINSCOPE_AUTH_MODE: 'entra',
+        TWINSCOPE_SESSION_SECRET: 'short',
+        TWINSCOPE_ROLE_MAP: 'Twinscope.Admin=Root',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const name of [
+      'TWINSCOPE_ENTRA_CLIENT_ID',
+      'TWINSCOPE_ENTRA_TENANT_ID',
+      'TWINSCOPE_ENTRA_CLIENT_SECRET',
+      'TWINSCOPE_SESSION_SECRET',
+      'TWINSCOPE_ROLE_MAP',
+    ])
+      expect(message).toContain(name);
+    expect(message).not.toContain('short');
+  });
 });

@@ -2,7 +2,7 @@
 // packages that type-check it through an import (the BFF's tests) see them too.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./oidc-provider.d.ts" />
-import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -58,6 +58,16 @@ export function objectIdFor(sub: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** The public JWK of a certificate, with its chain, as a client's registered key. */
+function certificateJwk(pem: string): Record<string, unknown> {
+  const cert = new X509Certificate(pem);
+  return {
+    ...cert.publicKey.export({ format: 'jwk' }),
+    x5c: [cert.raw.toString('base64')],
+    use: 'sig',
+  };
+}
+
 function signingKey(): Record<string, unknown> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' };
@@ -74,6 +84,8 @@ export interface DevIdpOptions {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   users?: DemoUser[];
+  /** A second client that authenticates with a certificate (private_key_jwt) instead. */
+  certificateClient?: { clientId: string; certificatePem: string };
 }
 
 export interface RunningDevIdp {
@@ -158,6 +170,20 @@ export async function startDevIdp(options: DevIdpOptions): Promise<RunningDevIdp
         // msal-node sends the client secret in the token request body.
         token_endpoint_auth_method: 'client_secret_post',
       },
+      ...(options.certificateClient
+        ? [
+            {
+              client_id: options.certificateClient.clientId,
+              redirect_uris: options.redirectUris,
+              post_logout_redirect_uris: options.postLogoutRedirectUris,
+              grant_types: ['authorization_code', 'refresh_token'],
+              response_types: ['code'],
+              // Certificate credentials: msal-node signs a client assertion with the key.
+              token_endpoint_auth_method: 'private_key_jwt',
+              jwks: { keys: [certificateJwk(options.certificateClient.certificatePem)] },
+            },
+          ]
+        : []),
     ],
     // Signing keys made at start: tokens from an earlier run are worthless, as they should be.
     jwks: { keys: [signingKey()] },

@@ -47,7 +47,8 @@ export function useStack(
     emulator?: EmulatorOptions;
     /** Extra BFF settings; a function is called once the hooks before this one have run. */
     env?: Record<string, string> | (() => Record<string, string>);
-    signIn?: boolean;
+    /** Sign-in against the dev provider; with a PEM (cert + key), by certificate credentials. */
+    signIn?: boolean | { certificateAndKeyPem: string };
     /** Reach the hub by host name with this Entra credential instead of a shared key. */
     hubCredential?: HubTokenCredential;
   } = {},
@@ -58,20 +59,31 @@ export function useStack(
     if (options.signIn) {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
+      const certificate =
+        typeof options.signIn === 'object' ? options.signIn.certificateAndKeyPem : undefined;
       harness.idp = await startDevIdp({
         redirectUris: [`${base}/auth/callback`],
         postLogoutRedirectUris: [`${base}/`],
+        ...(certificate
+          ? { certificateClient: { clientId: 'twinscope-cert', certificatePem: certificate } }
+          : {}),
       });
-      const caFile = join(mkdtempSync(join(tmpdir(), 'twinscope-idp-')), 'ca.pem');
-      writeFileSync(caFile, harness.idp.caCert);
+      const caFile = writeTemp('ca.pem', harness.idp.caCert);
       signInEnv = {
         TWINSCOPE_PORT: String(port),
         TWINSCOPE_AUTH_MODE: 'entra',
         TWINSCOPE_ENTRA_AUTHORITY: harness.idp.authority,
         TWINSCOPE_ENTRA_PROTOCOL: 'oidc',
         TWINSCOPE_ENTRA_KNOWN_AUTHORITIES: harness.idp.hostPort,
-        TWINSCOPE_ENTRA_CLIENT_ID: harness.idp.clientId,
-        TWINSCOPE_ENTRA_CLIENT_SECRET: harness.idp.clientSecret,
+        ...(certificate
+          ? {
+              TWINSCOPE_ENTRA_CLIENT_ID: 'twinscope-cert',
+              TWINSCOPE_ENTRA_CLIENT_CERT_FILE: writeTemp('client.pem', certificate),
+            }
+          : {
+              TWINSCOPE_ENTRA_CLIENT_ID: harness.idp.clientId,
+              TWINSCOPE_ENTRA_CLIENT_SECRET: harness.idp.clientSecret,
+            }),
         TWINSCOPE_ENTRA_CA_FILE: caFile,
         TWINSCOPE_SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
       };
@@ -169,6 +181,12 @@ export function useStack(
     await harness.idp?.close();
   });
   return harness;
+}
+
+function writeTemp(name: string, text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'twinscope-test-')), name);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
 }
 
 /** A port nobody listens on right now (the BFF's, which the provider must know first). */

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { objectIdFor } from '@twinscope/dev-idp';
 import { openStream, useStack } from './harness.ts';
@@ -223,5 +227,39 @@ describe('BFF sign-in when the identity provider is down', () => {
     expect(login.text).toContain('Sign-in is unavailable');
     expect(login.text).not.toMatch(/Error:|at .*\(/);
     expect((await browser.request(`${stack.bff.url}/api/me`)).status).toBe(401);
+  });
+});
+
+/** A self-signed RSA certificate and its key in one PEM, as an app registration would hold. */
+function clientCertificate(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'client-cert-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=twinscope-test-client',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  return readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8');
+}
+
+describe('BFF sign-in with certificate credentials instead of a client secret', () => {
+  const stack = useStack({ signIn: { certificateAndKeyPem: clientCertificate() } });
+
+  it('when the app authenticates with its certificate, then the code is redeemed and the user is signed in', async () => {
+    const { me } = await stack.signedIn('admin');
+    expect(me.user).toMatchObject({ name: 'Ada Admin', roles: ['Admin'] });
   });
 });
