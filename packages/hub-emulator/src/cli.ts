@@ -9,6 +9,12 @@ Options:
   --host-name <name>   the hub's host name (default localhost)
   --https-port <port>  service API port (default 8443; 443 lets unmodified SDK programs connect)
   --mqtt-port <port>   MQTT over TLS port for devices and modules (default 8883)
+  --amqp-port <port>   Event Hubs-compatible endpoint, plain AMQP (default 5672)
+  --partitions <n>     partitions of the built-in endpoint (default 4)
+  --retention-hours <h> how long the built-in endpoint keeps events (default 24)
+  --route <source>     route a source to the built-in endpoint: DeviceMessages (always on),
+                       TwinChangeEvents, DeviceLifecycleEvents; repeat for several
+  --consumer-group <n> add a consumer group besides $Default; repeat for several
   --listen <address>   address to listen on (default 127.0.0.1)
   --seed demo|<N>      seed an empty hub with the demo fleet or N devices
   --throttle s1        answer 429 beyond one S1 unit's quotas
@@ -31,6 +37,11 @@ function parseCommandLine(): EmulatorOptions {
         'host-name': { type: 'string' },
         'https-port': { type: 'string' },
         'mqtt-port': { type: 'string' },
+        'amqp-port': { type: 'string' },
+        partitions: { type: 'string' },
+        'retention-hours': { type: 'string' },
+        route: { type: 'string', multiple: true },
+        'consumer-group': { type: 'string', multiple: true },
         listen: { type: 'string' },
         seed: { type: 'string' },
         throttle: { type: 'string' },
@@ -64,6 +75,29 @@ function parseCommandLine(): EmulatorOptions {
       fail('--mqtt-port takes a port number');
     options.mqttPort = port;
   }
+  const amqpPort = Number(values['amqp-port'] ?? 5672);
+  if (!Number.isInteger(amqpPort) || amqpPort < 0 || amqpPort > 65535)
+    fail('--amqp-port takes a port number');
+  options.amqpPort = amqpPort;
+  if (values.partitions !== undefined) {
+    const n = Number(values.partitions);
+    if (!Number.isInteger(n) || n < 1 || n > 128) fail('--partitions takes 1 to 128');
+    options.partitionCount = n;
+  }
+  if (values['retention-hours'] !== undefined) {
+    const h = Number(values['retention-hours']);
+    if (!(h > 0) || h > 24 * 7) fail('--retention-hours takes more than 0, at most 168 (7 days)');
+    options.retentionHours = h;
+  }
+  const sources = ['DeviceMessages', 'TwinChangeEvents', 'DeviceLifecycleEvents'] as const;
+  const routes = new Set<(typeof sources)[number]>(['DeviceMessages']);
+  for (const route of values.route ?? []) {
+    const source = sources.find((s) => s.toLowerCase() === route.toLowerCase());
+    if (!source) fail(`--route takes ${sources.join(', ')}`);
+    routes.add(source);
+  }
+  options.routes = [...routes];
+  if (values['consumer-group']) options.consumerGroups = values['consumer-group'];
   if (values.seed !== undefined) {
     if (values.seed === 'demo') options.seed = 'demo';
     else if (/^\d+$/.test(values.seed) && Number(values.seed) > 0)
@@ -85,7 +119,7 @@ const emulator = await startEmulator(options).catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE')
     fail(
-      `a port is already in use (HTTPS ${options.httpsPort ?? 8443}, MQTT ${options.mqttPort ?? 8883})`,
+      `a port is already in use (HTTPS ${options.httpsPort ?? 8443}, MQTT ${options.mqttPort ?? 8883}, AMQP ${options.amqpPort})`,
     );
   if (code === 'EACCES')
     fail(`no permission to listen on port ${options.httpsPort}; ports below 1024 need root`);
@@ -95,6 +129,7 @@ const stats = emulator.registry.statistics();
 console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   service API   https://${emulator.hostName}:${emulator.httpsPort}
   devices       mqtts://${emulator.hostName}:${emulator.mqttPort}
+  events        amqp://${emulator.hostName}:${emulator.events.amqpPort} (Event Hubs-compatible '${emulator.events.name}', ${emulator.events.partitionCount} partitions; routes ${options.routes?.join(', ')})
   fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}
   CA            ${emulator.tls.caCertFile ?? '(in memory)'}
   connection    ${emulator.serviceConnectionString}${emulator.connectionFile ? `\n  details       ${emulator.connectionFile}` : ''}

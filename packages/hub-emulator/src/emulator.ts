@@ -1,4 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { startAmqpEndpoint } from './events/amqp-endpoint.ts';
+import { EventStore } from './events/event-store.ts';
+import { routeChanges, type RouteSource } from './events/routing.ts';
 import type { EntraAccess } from './auth/entra.ts';
 import { createServer, type Server } from 'node:https';
 import { createServer as createTlsServer } from 'node:tls';
@@ -37,6 +40,16 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
   /** Accept Entra ID bearer tokens from this issuer, with these data-plane role assignments. */
   entra?: EntraAccess;
+  /** The Event Hubs-compatible endpoint's AMQP port; 0 picks a free one (the CLI uses 5672). */
+  amqpPort?: number;
+  /** Partitions of the built-in endpoint (IoT Hub: 2 to 128, default 4). */
+  partitionCount?: number;
+  /** How long the built-in endpoint keeps events. Default 24 hours. */
+  retentionHours?: number;
+  /** Routes to the built-in endpoint, like a hub's message routes. Default: device messages. */
+  routes?: RouteSource[];
+  /** Consumer groups on the built-in endpoint besides `$Default`. */
+  consumerGroups?: string[];
 }
 
 export interface RunningEmulator {
@@ -54,6 +67,15 @@ export interface RunningEmulator {
   seeded: number;
   /** `<dataDir>/connection.json`, when there is a data dir. */
   connectionFile?: string;
+  /** The built-in endpoint: AMQP port, name, and the connection string @azure/event-hubs takes. */
+  events: {
+    amqpPort: number;
+    name: string;
+    partitionCount: number;
+    consumerGroups: string[];
+    connectionString: string;
+    store: EventStore;
+  };
   close(): Promise<void>;
 }
 
@@ -91,6 +113,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const registry = new Registry(persistence, changes);
   if (persistence instanceof JournalPersistence && persistence.shouldCompact) registry.compact();
   const seeded = options.seed === undefined ? 0 : seedFleet(registry, options.seed);
+
+  // The built-in endpoint: routed changes, retained per partition, read over AMQP.
+  const eventHubName = hostName.split('.')[0]!;
+  const store = new EventStore({
+    partitionCount: options.partitionCount ?? 4,
+    retentionMs: (options.retentionHours ?? 24) * 3_600_000,
+    ...(dataDir ? { directory: join(dataDir, 'events'), fsync: options.fsync ?? false } : {}),
+  });
+  const unroute = routeChanges(
+    changes,
+    store,
+    new Set(options.routes ?? ['DeviceMessages']),
+    eventHubName,
+  );
+  const consumerGroups = ['$Default', ...(options.consumerGroups ?? [])];
 
   const throttle =
     options.throttle === undefined
@@ -151,6 +188,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Tokens may name the host with its port, as the SDKs do when HostName carries one.
   hostNames.add(`${hostName}:${port}`);
 
+  const amqp = await startAmqpEndpoint({
+    store,
+    entityName: eventHubName,
+    consumerGroups,
+    policies,
+    port: options.amqpPort ?? 0,
+    listen: options.listen ?? '127.0.0.1',
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const servicePolicy = policies.find((p) => p.keyName === 'service') ?? policies[0]!;
+  const eventsConnectionString = `Endpoint=sb://${hostName}:${amqp.port}/;SharedAccessKeyName=${servicePolicy.keyName};SharedAccessKey=${servicePolicy.primaryKey};EntityPath=${eventHubName};UseDevelopmentEmulator=true`;
+
   const owner = policies.find((p) => p.keyName === 'iothubowner')!;
   const serviceConnectionString = connectionString(hostName, port, owner);
   let connectionFile: string | undefined;
@@ -162,6 +211,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       mqttPort,
       serviceConnectionString,
       caCertFile: tls.caCertFile,
+      eventHubs: {
+        connectionString: eventsConnectionString,
+        name: eventHubName,
+        amqpPort: amqp.port,
+        partitionCount: store.partitionCount,
+        consumerGroups,
+      },
     };
     writeFileSync(connectionFile, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
   }
@@ -185,7 +241,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     changes,
     seeded,
     ...(connectionFile ? { connectionFile } : {}),
+    events: {
+      amqpPort: amqp.port,
+      name: eventHubName,
+      partitionCount: store.partitionCount,
+      consumerGroups,
+      connectionString: eventsConnectionString,
+      store,
+    },
     async close() {
+      unroute();
+      await amqp.close();
+      store.close();
       gateway.close();
       const closed = new Promise<void>((done) => mqttServer.close(() => done()));
       // Sockets still in their TLS handshake never reach the gateway; end them too.

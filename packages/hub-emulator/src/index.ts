@@ -16,3 +16,5 @@ export {
   type EntraAccess,
 } from './auth/entra.ts';
 export { createTestTokenIssuer } from './auth/test-issuer.ts';
+export type { RouteSource } from './events/routing.ts';
+export type { StoredEvent } from './events/event-store.ts';
