@@ -12,6 +12,7 @@ const dataDir = process.env.TWINSCOPE_EMULATOR_DATA_DIR ?? join(root, '.emulator
 const port = process.env.TWINSCOPE_PORT ?? '3000';
 const hubPort = process.env.TWINSCOPE_EMULATOR_PORT ?? '8443';
 const mqttPort = process.env.TWINSCOPE_EMULATOR_MQTT_PORT ?? '8883';
+const amqpPort = process.env.TWINSCOPE_EMULATOR_AMQP_PORT ?? '5672';
 const staticDir = join(root, 'apps/web/dist');
 // `npm start -- --sign-in`: Entra-style sign-in against the local dev identity provider,
 // with three demo users (reader, operator, admin) instead of one local operator.
@@ -73,6 +74,16 @@ try {
       hubPort,
       '--mqtt-port',
       mqttPort,
+      '--amqp-port',
+      amqpPort,
+      // What a hub needs for Twinscope's live view: twin changes routed to the built-in
+      // endpoint, and a consumer group of its own there.
+      '--route',
+      'TwinChangeEvents',
+      '--route',
+      'DeviceLifecycleEvents',
+      '--consumer-group',
+      'twinscope',
       '--seed',
       'demo',
     ],
@@ -160,7 +171,8 @@ ${
                     tries Entra-style sign-in with reader, operator and admin demo users
 `
 }
-  IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort} (state in ${dataDir})
+  IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort},
+                    events (Event Hubs-compatible) on amqp://localhost:${amqpPort} (state in ${dataDir})
   Demo fleet        12 devices; their modules run the how-to's module app (acknowledging desired
                     changes in reported); connection details in ${join(dataDir, 'connection.json')}
 

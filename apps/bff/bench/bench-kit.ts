@@ -39,6 +39,8 @@ export async function startEmulatorProcess(dataDir: string, seed: string): Promi
       '0',
       '--mqtt-port',
       '0',
+      '--amqp-port',
+      '0',
       '--seed',
       seed,
     ],

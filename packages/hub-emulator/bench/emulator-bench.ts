@@ -23,7 +23,19 @@ const ms = (n: number) => `${n.toFixed(2)} ms`;
 const started = Date.now();
 const child = spawn(
   process.execPath,
-  [cli, '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', '--seed', String(DEVICES)],
+  [
+    cli,
+    '--data-dir',
+    dataDir,
+    '--https-port',
+    '0',
+    '--mqtt-port',
+    '0',
+    '--amqp-port',
+    '0',
+    '--seed',
+    String(DEVICES),
+  ],
   {
     stdio: ['ignore', 'pipe', 'inherit'],
   },
