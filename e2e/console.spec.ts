@@ -98,6 +98,8 @@ test('live: a change made elsewhere shows without a reload, and unsaved edits su
   const registry = hubRegistry();
   await openTwinPage(page, `/devices/${deviceId}`);
   await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live');
+  // As npm start runs it: twin change events routed to the built-in endpoint, not polling.
+  await expect(page.getByTestId('live-status')).toHaveAttribute('data-source', 'event-hubs');
 
   await registry.updateTwin(deviceId, { properties: { desired: { brightness: 70 } } }, '*');
   await expect(editorLines(page)).toContainText('"brightness": 70');

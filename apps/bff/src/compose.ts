@@ -7,7 +7,8 @@ import { IotHubAdapter } from './adapters/iothub.ts';
 import { createApp, type AppDeps } from './app.ts';
 import type { Config } from './config.ts';
 import { EventBroker, type BrokerOptions } from './live/broker.ts';
-import { PollingFeed } from './live/polling-feed.ts';
+import { PollingFeed, type ChangeFeed } from './live/polling-feed.ts';
+import { EventHubsFeed } from './live/event-hubs-feed.ts';
 import type { Logger } from './log.ts';
 import { DeviceService } from './services/device-service.ts';
 import { TwinService } from './services/twin-service.ts';
@@ -20,7 +21,9 @@ import { SignInClient } from './auth/sign-in-client.ts';
 export interface RunningBff {
   url: string;
   port: number;
-  feed: PollingFeed;
+  feed: ChangeFeed;
+  /** The poller: the feed itself, or the Event Hubs feed's fallback. */
+  polling: PollingFeed;
   broker: EventBroker;
   audit: AuditTrail;
   close(): Promise<void>;
@@ -51,8 +54,32 @@ export async function startBff(
   });
   // The feed publishes through the broker and the broker reports the feed's state.
   const holder: { broker?: EventBroker } = {};
-  const feed = new PollingFeed(hub, () => holder.broker!, logger, config.poll);
+  const polling = new PollingFeed(hub, () => holder.broker!, logger, config.poll);
+  let feed: ChangeFeed = polling;
+  const events = config.events;
+  if (events) {
+    const eventHubs = new EventHubsFeed(
+      hub,
+      () => holder.broker!,
+      logger,
+      {
+        consumerGroup: events.consumerGroup,
+        ...(events.connectionString ? { connectionString: events.connectionString } : {}),
+        ...(events.namespace
+          ? {
+              namespace: {
+                ...events.namespace,
+                credential: hubCredential(config.hub.entra?.credential ?? 'default'),
+              },
+            }
+          : {}),
+      },
+      polling,
+    );
+    feed = eventHubs;
+  }
   const broker = new EventBroker(() => feed.status(), brokerOptions);
+  if (feed instanceof EventHubsFeed) broker.setResumeSource(feed);
   holder.broker = broker;
   const audit = new AuditTrail(config.auditFile, logger);
   let sessions: Sessions | undefined;
@@ -102,6 +129,7 @@ export async function startBff(
     url: `http://${host}:${port}`,
     port,
     feed,
+    polling,
     broker,
     audit,
     async close() {

@@ -58,6 +58,14 @@ const EnvSchema = z.object({
   TWINSCOPE_AUDIT_FILE: z.string().default('twinscope-audit.jsonl'),
   /** The local operator's role: Reader, Operator or Admin. */
   TWINSCOPE_LOCAL_ROLE: z.enum(['Reader', 'Operator', 'Admin']).default('Admin'),
+  /** Where live changes come from: Event Hubs when configured (auto), or always polling. */
+  TWINSCOPE_LIVE_SOURCE: z.enum(['auto', 'event-hubs', 'polling']).default('auto'),
+  /** The hub's built-in Event Hubs-compatible endpoint, or a custom Event Hub … */
+  TWINSCOPE_EVENTS_CONNECTION_STRING: z.string().optional(),
+  /** … or a namespace (`<ns>.servicebus.windows.net`) and event hub read with an Entra credential. */
+  TWINSCOPE_EVENTS_NAMESPACE: z.string().optional(),
+  TWINSCOPE_EVENTS_HUB_NAME: z.string().optional(),
+  TWINSCOPE_EVENTS_CONSUMER_GROUP: z.string().min(1).default('twinscope'),
   TWINSCOPE_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
   /** Twin-polling queries the BFF may spend per minute (an S1 unit allows 20 in all). */
   TWINSCOPE_POLL_QUERIES_PER_MINUTE: z.coerce.number().min(1).max(1_000_000).default(10),
@@ -143,6 +151,12 @@ export interface Config {
   trustProxy?: string | number | boolean;
   auditFile: string;
   poll: { intervalMs: number; queriesPerMinute: number };
+  /** The Event Hubs feed, when live changes come from an event endpoint. */
+  events?: {
+    connectionString?: string;
+    namespace?: { host: string; eventHubName: string };
+    consumerGroup: string;
+  };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -164,6 +178,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   let connectionString = e.TWINSCOPE_HUB_CONNECTION_STRING;
   let caFile = e.TWINSCOPE_HUB_CA_FILE;
   let deviceHost = e.TWINSCOPE_HUB_DEVICE_HOST;
+  let eventsConnectionString = e.TWINSCOPE_EVENTS_CONNECTION_STRING;
   if (e.TWINSCOPE_HUB_CONNECTION_FILE) {
     if (!existsSync(e.TWINSCOPE_HUB_CONNECTION_FILE)) {
       throw new ConfigError(
@@ -175,8 +190,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       mqttPort?: number;
       serviceConnectionString?: string;
       caCertFile?: string;
+      eventHubs?: { connectionString?: string };
     };
     connectionString ??= file.serviceConnectionString;
+    eventsConnectionString ??= file.eventHubs?.connectionString;
     caFile ??= file.caCertFile;
     if (file.hostName && file.mqttPort) {
       deviceHost ??= file.mqttPort === 8883 ? file.hostName : `${file.hostName}:${file.mqttPort}`;
@@ -216,6 +233,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       ? { trustProxy: trustProxy(e.TWINSCOPE_TRUST_PROXY) }
       : {}),
     auditFile: e.TWINSCOPE_AUDIT_FILE,
+    ...eventsConfig(e, eventsConnectionString),
     poll: {
       intervalMs: e.TWINSCOPE_POLL_INTERVAL_MS,
       queriesPerMinute: e.TWINSCOPE_POLL_QUERIES_PER_MINUTE,
@@ -278,4 +296,30 @@ function entraAuth(e: z.infer<typeof EnvSchema>): Extract<Config['auth'], { mode
     },
     rateLimitPerMinute: e.TWINSCOPE_AUTH_RATE_LIMIT,
   };
+}
+
+function eventsConfig(
+  e: z.infer<typeof EnvSchema>,
+  connectionString: string | undefined,
+): { events?: NonNullable<Config['events']> } {
+  if (e.TWINSCOPE_LIVE_SOURCE === 'polling') return {};
+  const consumerGroup = e.TWINSCOPE_EVENTS_CONSUMER_GROUP;
+  if (connectionString) return { events: { connectionString, consumerGroup } };
+  if (e.TWINSCOPE_EVENTS_NAMESPACE && e.TWINSCOPE_EVENTS_HUB_NAME) {
+    return {
+      events: {
+        namespace: {
+          host: e.TWINSCOPE_EVENTS_NAMESPACE,
+          eventHubName: e.TWINSCOPE_EVENTS_HUB_NAME,
+        },
+        consumerGroup,
+      },
+    };
+  }
+  if (e.TWINSCOPE_LIVE_SOURCE === 'event-hubs') {
+    throw new ConfigError(
+      'TWINSCOPE_LIVE_SOURCE=event-hubs: set TWINSCOPE_EVENTS_CONNECTION_STRING, or TWINSCOPE_EVENTS_NAMESPACE and TWINSCOPE_EVENTS_HUB_NAME',
+    );
+  }
+  return {};
 }

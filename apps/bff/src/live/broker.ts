@@ -1,6 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { twinKey, type FeedStatus, type LiveEvent, type TwinRef } from '@twinscope/contract';
+import { decodeCursor, type EventSourcePosition } from './cursor.ts';
+
+/** A range of an event-source partition a tab missed and this process does not hold. */
+export interface Gap {
+  partition: number;
+  /** Missed events come after this sequence number … */
+  after: number;
+  /** … up to this one (inclusive); none: up to the newest. */
+  upTo?: number;
+}
+
+/** The event source a resuming tab catches up from, where the replay buffer falls short. */
+export interface ResumeSource {
+  readonly partitionCount: number;
+  /** Everything published from partition p after this sequence number is in the buffer. */
+  coveredAfter(partition: number): number | undefined;
+  catchUp(
+    gaps: Gap[],
+    from: number[],
+  ): Promise<{ entries: { event: LiveEvent; id: string }[]; complete: boolean }>;
+}
 
 interface Stream {
   id: string;
@@ -33,7 +54,16 @@ export interface BrokerOptions {
 export class EventBroker {
   readonly bootId = randomUUID().slice(0, 8);
   private sequence = 0;
-  private readonly replay: { id: string; n: number; key?: string; event: LiveEvent }[] = [];
+  private readonly replay: {
+    id: string;
+    n: number;
+    key?: string;
+    event: LiveEvent;
+    position?: EventSourcePosition;
+  }[] = [];
+  /** Per partition, the newest sequence number dropped from the replay buffer. */
+  private readonly evicted = new Map<number, number>();
+  private resumeSource: ResumeSource | undefined;
   private readonly streams = new Map<string, Stream>();
   private readonly options: Required<BrokerOptions>;
 
@@ -47,6 +77,11 @@ export class EventBroker {
       retryMs: options.retryMs ?? 3000,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     };
+  }
+
+  /** Lets tabs resume by event-source position (ids from `encodeCursor`). */
+  setResumeSource(source: ResumeSource): void {
+    this.resumeSource = source;
   }
 
   get streamCount(): number {
@@ -90,26 +125,66 @@ export class EventBroker {
     this.streams.set(id, stream);
     response.on('close', () => this.close(id));
 
+    response.write(`retry: ${this.options.retryMs}\n\n`);
+    const cursor = decodeCursor(lastEventId);
+    if (cursor && this.resumeSource) {
+      this.resume(stream, cursor, this.resumeSource);
+      return id;
+    }
     const [boot, n] = (lastEventId ?? '').split('-');
     const resumable = boot === this.bootId && Number.isInteger(Number(n));
     const missedStart =
       resumable && this.replay[0] !== undefined && this.replay[0].n > Number(n) + 1;
-    response.write(`retry: ${this.options.retryMs}\n\n`);
-    this.write(
-      stream,
-      this.frame(undefined, {
-        type: 'hello',
-        streamId: id,
-        feed: this.feedStatus(),
-        // A stranger id, or a gap the buffer no longer covers: the page must refetch.
-        resync: lastEventId !== undefined && (!resumable || missedStart),
-      }),
-    );
+    this.write(stream, this.hello(id, lastEventId !== undefined && (!resumable || missedStart)));
     if (resumable) {
       for (const entry of this.replay)
         if (entry.n > Number(n)) this.write(stream, this.frame(entry.id, entry.event));
     }
     return id;
+  }
+
+  private hello(streamId: string, resync: boolean): string {
+    return this.frame(undefined, {
+      type: 'hello',
+      streamId,
+      feed: this.feedStatus(),
+      // A stranger id, or a gap nothing can fill: the page must refetch.
+      resync,
+    });
+  }
+
+  /**
+   * Resumes a tab from its event-source position: what the replay buffer holds now, then
+   * what it missed before that, read back from the event source (after a restart, or from
+   * another replica). If even that falls short, the tab is told to refetch.
+   */
+  private resume(stream: Stream, cursor: number[], source: ResumeSource): void {
+    this.write(stream, this.hello(stream.id, false));
+    const gaps: Gap[] = [];
+    for (let p = 0; p < Math.max(source.partitionCount, cursor.length); p++) {
+      const from = cursor[p] ?? -1;
+      const covered = source.coveredAfter(p);
+      const bufferStart =
+        covered === undefined ? undefined : Math.max(covered, this.evicted.get(p) ?? -1);
+      if (bufferStart === undefined) gaps.push({ partition: p, after: from });
+      else if (from < bufferStart) gaps.push({ partition: p, after: from, upTo: bufferStart });
+    }
+    for (const entry of this.replay) {
+      const position = entry.position;
+      if (position && position.sequenceNumber > (cursor[position.partition] ?? -1))
+        this.write(stream, this.frame(entry.id, entry.event));
+    }
+    if (gaps.length === 0) return;
+    source.catchUp(gaps, cursor).then(
+      ({ entries, complete }) => {
+        if (!this.streams.has(stream.id)) return;
+        for (const entry of entries) this.write(stream, this.frame(entry.id, entry.event));
+        if (!complete) this.write(stream, this.hello(stream.id, true));
+      },
+      () => {
+        if (this.streams.has(stream.id)) this.write(stream, this.hello(stream.id, true));
+      },
+    );
   }
 
   private async beat(stream: Stream): Promise<void> {
@@ -158,13 +233,26 @@ export class EventBroker {
     });
   }
 
-  /** Publishes an event: twin events go to tabs watching that twin, others to every tab. */
-  publish(event: LiveEvent): void {
+  /**
+   * Publishes an event: twin events go to tabs watching that twin, others to every tab.
+   * Events read from an event source carry its position, which becomes their SSE id.
+   */
+  publish(event: LiveEvent, from?: { position: EventSourcePosition; cursor: string }): void {
     this.sequence++;
-    const id = `${this.bootId}-${this.sequence}`;
+    const id = from?.cursor ?? `${this.bootId}-${this.sequence}`;
     const key = event.type === 'twin' ? twinKey(event) : undefined;
-    this.replay.push({ id, n: this.sequence, ...(key ? { key } : {}), event });
-    if (this.replay.length > this.options.replayCapacity) this.replay.shift();
+    this.replay.push({
+      id,
+      n: this.sequence,
+      ...(key ? { key } : {}),
+      event,
+      ...(from ? { position: from.position } : {}),
+    });
+    if (this.replay.length > this.options.replayCapacity) {
+      const dropped = this.replay.shift();
+      if (dropped?.position)
+        this.evicted.set(dropped.position.partition, dropped.position.sequenceNumber);
+    }
     const text = this.frame(id, event);
     for (const stream of [...this.streams.values()]) {
       if (key === undefined || stream.watched.has(key)) this.write(stream, text);

@@ -24,6 +24,7 @@ function LiveIndicator() {
       <Badge
         data-testid="live-status"
         data-state={state}
+        data-source={feed?.source ?? 'unknown'}
         color={state === 'live' ? (feed?.healthy === false ? 'warning' : 'success') : 'danger'}
         appearance="tint"
       >
