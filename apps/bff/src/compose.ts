@@ -64,6 +64,7 @@ export async function startBff(
       logger,
       {
         consumerGroup: events.consumerGroup,
+        echoTimeoutMs: events.echoTimeoutMs,
         ...(events.connectionString ? { connectionString: events.connectionString } : {}),
         ...(events.namespace
           ? {

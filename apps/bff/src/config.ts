@@ -66,6 +66,8 @@ const EnvSchema = z.object({
   TWINSCOPE_EVENTS_NAMESPACE: z.string().optional(),
   TWINSCOPE_EVENTS_HUB_NAME: z.string().optional(),
   TWINSCOPE_EVENTS_CONSUMER_GROUP: z.string().min(1).default('twinscope'),
+  /** A write's twin change event not back after this long means no route: poll instead. */
+  TWINSCOPE_EVENTS_ECHO_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   TWINSCOPE_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
   /** Twin-polling queries the BFF may spend per minute (an S1 unit allows 20 in all). */
   TWINSCOPE_POLL_QUERIES_PER_MINUTE: z.coerce.number().min(1).max(1_000_000).default(10),
@@ -156,6 +158,7 @@ export interface Config {
     connectionString?: string;
     namespace?: { host: string; eventHubName: string };
     consumerGroup: string;
+    echoTimeoutMs: number;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -304,7 +307,8 @@ function eventsConfig(
 ): { events?: NonNullable<Config['events']> } {
   if (e.TWINSCOPE_LIVE_SOURCE === 'polling') return {};
   const consumerGroup = e.TWINSCOPE_EVENTS_CONSUMER_GROUP;
-  if (connectionString) return { events: { connectionString, consumerGroup } };
+  const echoTimeoutMs = e.TWINSCOPE_EVENTS_ECHO_TIMEOUT_MS;
+  if (connectionString) return { events: { connectionString, consumerGroup, echoTimeoutMs } };
   if (e.TWINSCOPE_EVENTS_NAMESPACE && e.TWINSCOPE_EVENTS_HUB_NAME) {
     return {
       events: {
@@ -313,6 +317,7 @@ function eventsConfig(
           eventHubName: e.TWINSCOPE_EVENTS_HUB_NAME,
         },
         consumerGroup,
+        echoTimeoutMs,
       },
     };
   }

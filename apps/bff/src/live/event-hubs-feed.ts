@@ -26,6 +26,11 @@ export interface EventHubsSettings {
   consumerGroup: string;
   /** Without a sign of life from the endpoint for this long, polling takes over. */
   staleAfterMs?: number;
+  /**
+   * A write through this BFF whose twin change event has not arrived after this long means
+   * the hub does not route twin changes to the endpoint: polling takes over, with the reason.
+   */
+  echoTimeoutMs?: number;
 }
 
 /** A routed message reduced to what the live view needs. */
@@ -92,6 +97,10 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
   private watchdog: NodeJS.Timeout | undefined;
   /** Newest version published per twin, so the hub's echo of our own write is not repeated. */
   private readonly published = new Map<string, number>();
+  /** Our own writes whose twin change event should come back through the endpoint. */
+  private readonly awaitingEcho = new Map<string, { version: number; deadline: number }>();
+  /** Twin change events do not reach the endpoint (no route): stay on polling. */
+  private routeMissing = false;
 
   constructor(
     private readonly hub: HubAdapter,
@@ -117,10 +126,15 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
   }
 
   twinWritten(twin: Twin, sections: TwinSectionName[]): void {
-    this.published.set(
-      twinKey(twin),
-      Math.max(twin.version, this.published.get(twinKey(twin)) ?? 0),
-    );
+    const key = twinKey(twin);
+    this.published.set(key, Math.max(twin.version, this.published.get(key) ?? 0));
+    // Its twin change event should come back through the endpoint; if not, there is no route.
+    if (this.healthy && !this.awaitingEcho.has(key)) {
+      this.awaitingEcho.set(key, {
+        version: twin.version,
+        deadline: Date.now() + (this.settings.echoTimeoutMs ?? 15_000),
+      });
+    }
     this.fallback.twinWritten(twin, sections);
   }
 
@@ -172,7 +186,7 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
         },
         processEvents: async (events, context) => {
           this.lastAlive = Date.now();
-          if (!this.healthy) this.setHealth(true);
+          if (!this.healthy && !this.routeMissing) this.setHealth(true);
           const partition = Number(context.partitionId);
           if (!this.covered.has(partition)) await this.markCovered(partition, events[0]);
           await this.handle(events, partition);
@@ -185,10 +199,25 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
       // Empty batches every half second are the endpoint's sign of life.
       { startPosition: latestEventPosition, maxWaitTimeInSeconds: 0.5, maxBatchSize: 200 },
     );
-    this.watchdog = setInterval(() => {
-      if (this.healthy && Date.now() - this.lastAlive > staleAfter)
-        this.setHealth(false, 'no answer from the event endpoint');
-    }, 1000);
+    this.watchdog = setInterval(
+      () => {
+        const now = Date.now();
+        if (this.healthy && now - this.lastAlive > staleAfter)
+          this.setHealth(false, 'no answer from the event endpoint');
+        for (const [key, echo] of this.awaitingEcho) {
+          if (echo.deadline > now) continue;
+          this.awaitingEcho.clear();
+          this.routeMissing = true;
+          this.logger.warn('twin change events do not reach the event endpoint', { twin: key });
+          this.setHealth(
+            false,
+            'twin change events do not arrive: route the TwinChangeEvents source to this endpoint',
+          );
+          break;
+        }
+      },
+      Math.min(1000, this.settings.echoTimeoutMs ?? 1000),
+    );
     this.watchdog.unref();
   }
 
@@ -368,6 +397,12 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
         });
       } else if (change.source === 'twinChangeEvents') {
         const key = twinKey(change);
+        const echo = this.awaitingEcho.get(key);
+        if (echo && (change.version ?? Infinity) >= echo.version) this.awaitingEcho.delete(key);
+        if (this.routeMissing) {
+          this.routeMissing = false;
+          this.setHealth(true);
+        }
         // Nobody looks at this twin: nothing to fetch, nothing to send.
         if (!watched.has(key)) continue;
         const earlier = twins.get(key);

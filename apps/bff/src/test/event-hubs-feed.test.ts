@@ -161,3 +161,34 @@ describe('BFF live view through the Event Hubs-compatible endpoint', () => {
     }
   });
 });
+
+describe('BFF live view on a hub that does not route twin changes to the endpoint', () => {
+  const stack: Harness = useStack({
+    emulator: { consumerGroups: ['twinscope'] },
+    env: () => ({
+      TWINSCOPE_EVENTS_CONNECTION_STRING: stack.emulator.events.connectionString,
+      TWINSCOPE_EVENTS_ECHO_TIMEOUT_MS: '800',
+    }),
+  });
+
+  it('when a write’s twin change event never comes back, then the BFF says why and polls instead', async () => {
+    const { stream } = await healthyStream(stack.bff.url);
+    try {
+      const { twin } = (await stack.api(`/api/devices/${device}`)).body;
+      const saved = await stack.api(`/api/devices/${device}/twin`, {
+        method: 'PATCH',
+        json: { etag: twin.etag, tags: { unrouted: true } },
+      });
+      expect(saved.status).toBe(200);
+      const feed = await stream.next(
+        (e) => e.event === 'feed' && e.data.feed.source === 'polling',
+        5000,
+      );
+      expect(feed.data.feed.message).toMatch(/route the TwinChangeEvents source/);
+      const health = await stack.api('/api/me');
+      expect(health.status).toBe(200);
+    } finally {
+      stream.close();
+    }
+  });
+});
