@@ -11,7 +11,7 @@ export function startProcess(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
-): Promise<void> {
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: root,
@@ -22,13 +22,17 @@ export function startProcess(
     let seen = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
-      if (ready.test(seen)) resolve();
+      if (ready.test(seen)) resolve(child);
     });
     child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
   });
 }
 
-/** The emulator CLI on free ports; returns its connection.json. */
+/**
+ * The emulator CLI on free ports, routed as `npm start` routes it (twin changes and
+ * lifecycle events to the built-in endpoint, a twinscope consumer group); returns its
+ * connection.json.
+ */
 export async function startEmulatorProcess(dataDir: string, seed: string): Promise<string> {
   await startProcess(
     [
@@ -41,6 +45,12 @@ export async function startEmulatorProcess(dataDir: string, seed: string): Promi
       '0',
       '--amqp-port',
       '0',
+      '--route',
+      'TwinChangeEvents',
+      '--route',
+      'DeviceLifecycleEvents',
+      '--consumer-group',
+      'twinscope',
       '--seed',
       seed,
     ],
@@ -55,8 +65,8 @@ export async function startBffProcess(
   connectionFile: string,
   port: number,
   env: Record<string, string>,
-): Promise<void> {
-  await startProcess(
+): Promise<ChildProcess> {
+  return startProcess(
     ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
     { TWINSCOPE_HUB_CONNECTION_FILE: connectionFile, TWINSCOPE_PORT: String(port), ...env },
     /Twinscope BFF is listening/,

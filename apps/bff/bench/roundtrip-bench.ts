@@ -18,6 +18,8 @@ import {
 
 const CHANGES = Number(process.env['BENCH_CHANGES'] ?? 200);
 const POLL_MS = process.env['BENCH_POLL_MS'] ?? '50';
+// event-hubs (as npm start runs) or polling (BFF polls the module's twin every POLL_MS).
+const SOURCE = process.env['BENCH_SOURCE'] === 'polling' ? 'polling' : 'event-hubs';
 const dataDir = mkdtempSync(join(tmpdir(), 'roundtrip-bench-'));
 const bff = 'http://127.0.0.1:3291';
 const [deviceId, moduleId] = ['berlin-b1-hvac-02', 'controller'];
@@ -39,6 +41,7 @@ try {
   );
   await startBffProcess(connectionFile, 3291, {
     TWINSCOPE_POLL_INTERVAL_MS: POLL_MS,
+    TWINSCOPE_LIVE_SOURCE: SOURCE === 'polling' ? 'polling' : 'auto',
     TWINSCOPE_POLL_QUERIES_PER_MINUTE: '100000',
   });
 
@@ -77,7 +80,7 @@ try {
   }
   events.close();
   console.log(
-    `round-trip benchmark (${CHANGES} desired changes; BFF polling every ${POLL_MS} ms; emulator, module app and BFF in their own processes)`,
+    `round-trip benchmark (${CHANGES} desired changes; live source ${SOURCE === 'polling' ? `polling every ${POLL_MS} ms` : 'Event Hubs-compatible endpoint'}; emulator, module app and BFF in their own processes)`,
   );
   console.log(
     `  save desired → module reports it → SSE event   p50 ${ms(percentile(samples, 50))}  p99 ${ms(percentile(samples, 99))}  max ${ms(Math.max(...samples))}`,
