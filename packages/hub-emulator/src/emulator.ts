@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { startAmqpEndpoint } from './events/amqp-endpoint.ts';
+import { startAmqpEndpoint, type RunningAmqpEndpoint } from './events/amqp-endpoint.ts';
 import { EventStore } from './events/event-store.ts';
 import { routeChanges, type RouteSource } from './events/routing.ts';
 import type { EntraAccess } from './auth/entra.ts';
@@ -75,6 +75,9 @@ export interface RunningEmulator {
     consumerGroups: string[];
     connectionString: string;
     store: EventStore;
+    /** Takes the AMQP endpoint down (connections dropped) and brings it back on its port. */
+    stopEndpoint(): Promise<void>;
+    startEndpoint(): Promise<void>;
   };
   close(): Promise<void>;
 }
@@ -188,7 +191,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Tokens may name the host with its port, as the SDKs do when HostName carries one.
   hostNames.add(`${hostName}:${port}`);
 
-  const amqp = await startAmqpEndpoint({
+  const endpointOptions = {
     store,
     entityName: eventHubName,
     consumerGroups,
@@ -196,9 +199,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     port: options.amqpPort ?? 0,
     listen: options.listen ?? '127.0.0.1',
     ...(options.log ? { log: options.log } : {}),
-  });
+  };
+  let amqp: RunningAmqpEndpoint | undefined = await startAmqpEndpoint(endpointOptions);
+  const amqpPort = amqp.port;
   const servicePolicy = policies.find((p) => p.keyName === 'service') ?? policies[0]!;
-  const eventsConnectionString = `Endpoint=sb://${hostName}:${amqp.port}/;SharedAccessKeyName=${servicePolicy.keyName};SharedAccessKey=${servicePolicy.primaryKey};EntityPath=${eventHubName};UseDevelopmentEmulator=true`;
+  const eventsConnectionString = `Endpoint=sb://${hostName}:${amqpPort}/;SharedAccessKeyName=${servicePolicy.keyName};SharedAccessKey=${servicePolicy.primaryKey};EntityPath=${eventHubName};UseDevelopmentEmulator=true`;
 
   const owner = policies.find((p) => p.keyName === 'iothubowner')!;
   const serviceConnectionString = connectionString(hostName, port, owner);
@@ -214,7 +219,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       eventHubs: {
         connectionString: eventsConnectionString,
         name: eventHubName,
-        amqpPort: amqp.port,
+        amqpPort,
         partitionCount: store.partitionCount,
         consumerGroups,
       },
@@ -242,16 +247,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     seeded,
     ...(connectionFile ? { connectionFile } : {}),
     events: {
-      amqpPort: amqp.port,
+      amqpPort,
       name: eventHubName,
       partitionCount: store.partitionCount,
       consumerGroups,
       connectionString: eventsConnectionString,
       store,
+      // An outage of the endpoint alone (routing carries on, events are kept).
+      async stopEndpoint() {
+        await amqp?.close();
+        amqp = undefined;
+      },
+      async startEndpoint() {
+        amqp ??= await startAmqpEndpoint({ ...endpointOptions, port: amqpPort });
+      },
     },
     async close() {
       unroute();
-      await amqp.close();
+      await amqp?.close();
       store.close();
       gateway.close();
       const closed = new Promise<void>((done) => mqttServer.close(() => done()));

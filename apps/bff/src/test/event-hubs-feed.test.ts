@@ -133,6 +133,33 @@ describe('BFF live view through the Event Hubs-compatible endpoint', () => {
     }
   });
 
+  it('when the event endpoint goes down and comes back, then the BFF polls meanwhile, says so, and returns to it', async () => {
+    const { stream, hello } = await healthyStream(stack.bff.url);
+    try {
+      await watch(stack.bff.url, hello.data.streamId, [{ deviceId: device }]);
+      await stack.emulator.events.stopEndpoint();
+      await stream.next((e) => e.event === 'feed' && e.data.feed.source === 'polling', 10_000);
+      await bumpTag(stack, 30);
+      const polled = await stream.next((e) => e.event === 'twin' && e.data.twin.tags.bump === 30);
+      expect(polled.id).not.toMatch(/^eh:/);
+
+      await stack.emulator.events.startEndpoint();
+      const back = stream.events.length;
+      await stream.next(
+        (e) =>
+          e.event === 'feed' &&
+          e.data.feed.source === 'event-hubs' &&
+          stream.events.indexOf(e) >= back,
+        25_000,
+      );
+      await bumpTag(stack, 31);
+      const evented = await stream.next((e) => e.event === 'twin' && e.data.twin.tags.bump === 31);
+      expect(evented.id).toMatch(/^eh:/);
+    } finally {
+      stream.close();
+    }
+  }, 45_000);
+
   it('when the event endpoint cannot be reached, then the BFF polls instead and says so', async () => {
     const broken = await anotherBff(stack, {
       TWINSCOPE_EVENTS_CONNECTION_STRING: stack.emulator.events.connectionString.replace(
