@@ -7,11 +7,15 @@ import { UserMenu } from './user-menu.tsx';
 
 function LiveIndicator() {
   const { state, feed } = useLiveStatus();
+  // Polling with a reason means the event endpoint failed and polling stands in for it.
+  const fellBack = feed?.source === 'polling' && feed.message !== undefined;
   const label =
     state === 'live'
       ? feed && !feed.healthy
         ? 'Live (feed degraded)'
-        : 'Live'
+        : fellBack
+          ? 'Live (polling)'
+          : 'Live'
       : state === 'closed'
         ? 'Offline'
         : 'Reconnecting…';
@@ -25,7 +29,13 @@ function LiveIndicator() {
         data-testid="live-status"
         data-state={state}
         data-source={feed?.source ?? 'unknown'}
-        color={state === 'live' ? (feed?.healthy === false ? 'warning' : 'success') : 'danger'}
+        color={
+          state === 'live'
+            ? feed?.healthy === false || fellBack
+              ? 'warning'
+              : 'success'
+            : 'danger'
+        }
         appearance="tint"
       >
         {label}
