@@ -68,7 +68,13 @@ export async function startBffProcess(
 ): Promise<ChildProcess> {
   return startProcess(
     ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
-    { TWINSCOPE_HUB_CONNECTION_FILE: connectionFile, TWINSCOPE_PORT: String(port), ...env },
+    {
+      TWINSCOPE_HUB_CONNECTION_FILE: connectionFile,
+      TWINSCOPE_PORT: String(port),
+      // The bench's audit trail goes with its throwaway hub, not into the working tree.
+      TWINSCOPE_AUDIT_FILE: join(dirname(connectionFile), 'audit.jsonl'),
+      ...env,
+    },
     /Twinscope BFF is listening/,
   );
 }
