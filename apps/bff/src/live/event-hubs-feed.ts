@@ -71,6 +71,11 @@ function changeOf(event: ReceivedEventData, partition: number): Change | undefin
   };
 }
 
+/** A resuming tab is caught up from the source with at most this many events … */
+const CATCH_UP_EVENTS = 20_000;
+/** … and this many twin reads; beyond that it is told to refetch instead. */
+const CATCH_UP_TWINS = 200;
+
 /**
  * Live twin changes the way IoT Hub delivers them: twin change and lifecycle events routed
  * to an Event Hubs-compatible endpoint, read by one consumer per BFF process in its own
@@ -79,11 +84,6 @@ function changeOf(event: ReceivedEventData, partition: number): Change | undefin
  * position per partition, so a tab resumes after a restart or on another replica. When the
  * endpoint goes quiet or fails, polling takes over and the console says so.
  */
-/** A resuming tab is caught up from the source with at most this many events … */
-const CATCH_UP_EVENTS = 20_000;
-/** … and this many twin reads; beyond that it is told to refetch instead. */
-const CATCH_UP_TWINS = 200;
-
 export class EventHubsFeed implements ChangeFeed, ResumeSource {
   private client: EventHubConsumerClient | undefined;
   partitionCount = 0;
@@ -120,14 +120,9 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
     };
   }
 
-  /** Where the consumer is, per partition (-1: nothing read yet). */
-  position(): number[] {
-    return [...this.positions];
-  }
-
   twinWritten(twin: Twin, sections: TwinSectionName[]): void {
     const key = twinKey(twin);
-    this.published.set(key, Math.max(twin.version, this.published.get(key) ?? 0));
+    this.remember(key, twin.version);
     // Its twin change event should come back through the endpoint; if not, there is no route.
     if (this.healthy && !this.awaitingEcho.has(key)) {
       this.awaitingEcho.set(key, {
@@ -140,6 +135,12 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
 
   identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string): void {
     this.fallback.identityChanged(change, deviceId, moduleId);
+  }
+
+  /** Remembers the newest version sent per twin, forgetting all past a bound. */
+  private remember(key: string, version: number): void {
+    if (this.published.size > 50_000) this.published.clear();
+    this.published.set(key, Math.max(version, this.published.get(key) ?? 0));
   }
 
   private newClient(): EventHubConsumerClient {
@@ -431,7 +432,7 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
       const { change, twin } = entry;
       const key = twinKey(twin);
       if (twin.version <= (this.published.get(key) ?? -1)) continue;
-      this.published.set(key, twin.version);
+      this.remember(key, twin.version);
       outgoing.push({
         event: {
           type: 'twin',
