@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TokenCredential } from '@azure/identity';
 import type { HubTokenCredential } from '@twinscope/hub-connection';
 import { hubCredential } from './adapters/hub-credential.ts';
 import { IotHubAdapter } from './adapters/iothub.ts';
@@ -34,8 +35,8 @@ export async function startBff(
   config: Config,
   logger: Logger,
   brokerOptions: BrokerOptions = {},
-  /** The hub credential to use instead of building one from config (tests). */
-  hubTokenCredential?: HubTokenCredential,
+  /** Credentials to use instead of building them from config (tests stand in for Entra). */
+  credentials: { hub?: HubTokenCredential; events?: TokenCredential } = {},
 ): Promise<RunningBff> {
   const entra = config.hub.entra;
   const hub = new IotHubAdapter({
@@ -44,7 +45,7 @@ export async function startBff(
       ? {
           entra: {
             hostName: entra.hostName,
-            credential: hubTokenCredential ?? hubCredential(entra.credential),
+            credential: credentials.hub ?? hubCredential(entra.credential),
           },
         }
       : {}),
@@ -70,7 +71,8 @@ export async function startBff(
           ? {
               namespace: {
                 ...events.namespace,
-                credential: hubCredential(config.hub.entra?.credential ?? 'default'),
+                credential:
+                  credentials.events ?? hubCredential(config.hub.entra?.credential ?? 'default'),
               },
             }
           : {}),

@@ -65,6 +65,8 @@ const EnvSchema = z.object({
   /** … or a namespace (`<ns>.servicebus.windows.net`) and event hub read with an Entra credential. */
   TWINSCOPE_EVENTS_NAMESPACE: z.string().optional(),
   TWINSCOPE_EVENTS_HUB_NAME: z.string().optional(),
+  /** Where to connect instead of the namespace (a private endpoint, a proxy), as sb://host:port. */
+  TWINSCOPE_EVENTS_ENDPOINT_ADDRESS: z.string().optional(),
   TWINSCOPE_EVENTS_CONSUMER_GROUP: z.string().min(1).default('twinscope'),
   /** A write's twin change event not back after this long means no route: poll instead. */
   TWINSCOPE_EVENTS_ECHO_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
@@ -156,7 +158,7 @@ export interface Config {
   /** The Event Hubs feed, when live changes come from an event endpoint. */
   events?: {
     connectionString?: string;
-    namespace?: { host: string; eventHubName: string };
+    namespace?: { host: string; eventHubName: string; endpointAddress?: string };
     consumerGroup: string;
     echoTimeoutMs: number;
   };
@@ -315,6 +317,9 @@ function eventsConfig(
         namespace: {
           host: e.TWINSCOPE_EVENTS_NAMESPACE,
           eventHubName: e.TWINSCOPE_EVENTS_HUB_NAME,
+          ...(e.TWINSCOPE_EVENTS_ENDPOINT_ADDRESS
+            ? { endpointAddress: e.TWINSCOPE_EVENTS_ENDPOINT_ADDRESS }
+            : {}),
         },
         consumerGroup,
         echoTimeoutMs,

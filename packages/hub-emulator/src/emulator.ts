@@ -50,6 +50,11 @@ export interface EmulatorOptions {
   routes?: RouteSource[];
   /** Consumer groups on the built-in endpoint besides `$Default`. */
   consumerGroups?: string[];
+  /**
+   * The endpoint over AMQP with TLS too (amqps, the emulator's certificate), as Event Hubs
+   * is reached by a namespace and an Entra credential; 0 picks a free port. Off by default.
+   */
+  amqpsPort?: number;
 }
 
 export interface RunningEmulator {
@@ -70,6 +75,8 @@ export interface RunningEmulator {
   /** The built-in endpoint: AMQP port, name, and the connection string @azure/event-hubs takes. */
   events: {
     amqpPort: number;
+    /** The same endpoint over TLS, when `amqpsPort` was asked for. */
+    amqpsPort?: number;
     name: string;
     partitionCount: number;
     consumerGroups: string[];
@@ -198,10 +205,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     policies,
     port: options.amqpPort ?? 0,
     listen: options.listen ?? '127.0.0.1',
+    ...(options.entra ? { entra: options.entra } : {}),
     ...(options.log ? { log: options.log } : {}),
   };
   let amqp: RunningAmqpEndpoint | undefined = await startAmqpEndpoint(endpointOptions);
   const amqpPort = amqp.port;
+  const amqps =
+    options.amqpsPort === undefined
+      ? undefined
+      : await startAmqpEndpoint({
+          ...endpointOptions,
+          port: options.amqpsPort,
+          tls: { cert: tls.cert, key: tls.key },
+        });
   const servicePolicy = policies.find((p) => p.keyName === 'service') ?? policies[0]!;
   const eventsConnectionString = `Endpoint=sb://${hostName}:${amqpPort}/;SharedAccessKeyName=${servicePolicy.keyName};SharedAccessKey=${servicePolicy.primaryKey};EntityPath=${eventHubName};UseDevelopmentEmulator=true`;
 
@@ -248,6 +264,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(connectionFile ? { connectionFile } : {}),
     events: {
       amqpPort,
+      ...(amqps ? { amqpsPort: amqps.port } : {}),
       name: eventHubName,
       partitionCount: store.partitionCount,
       consumerGroups,
@@ -265,6 +282,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     async close() {
       unroute();
       await amqp?.close();
+      await amqps?.close();
       store.close();
       gateway.close();
       const closed = new Promise<void>((done) => mqttServer.close(() => done()));

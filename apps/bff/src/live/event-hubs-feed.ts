@@ -22,7 +22,13 @@ export interface EventHubsSettings {
   /** An Event Hubs connection string (the hub's built-in endpoint or a custom Event Hub) … */
   connectionString?: string;
   /** … or a namespace host and event hub name, reached with an Entra credential. */
-  namespace?: { host: string; eventHubName: string; credential: TokenCredential };
+  namespace?: {
+    host: string;
+    eventHubName: string;
+    credential: TokenCredential;
+    /** Connect here instead of the namespace host (private endpoint, proxy). */
+    endpointAddress?: string;
+  };
   consumerGroup: string;
   /** Without a sign of life from the endpoint for this long, polling takes over. */
   staleAfterMs?: number;
@@ -71,6 +77,8 @@ function changeOf(event: ReceivedEventData, partition: number): Change | undefin
   };
 }
 
+const CONNECTING = 'connecting…';
+
 /** A resuming tab is caught up from the source with at most this many events … */
 const CATCH_UP_EVENTS = 20_000;
 /** … and this many twin reads; beyond that it is told to refetch instead. */
@@ -93,7 +101,7 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
   private positions: number[] = [];
   private lastAlive = 0;
   private healthy = false;
-  private message: string | undefined = 'Connecting to the event endpoint…';
+  private message: string | undefined = CONNECTING;
   private watchdog: NodeJS.Timeout | undefined;
   /** Newest version published per twin, so the hub's echo of our own write is not repeated. */
   private readonly published = new Map<string, number>();
@@ -154,7 +162,12 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
         s.namespace.host,
         s.namespace.eventHubName,
         s.namespace.credential,
-        options,
+        {
+          ...options,
+          ...(s.namespace.endpointAddress
+            ? { customEndpointAddress: s.namespace.endpointAddress }
+            : {}),
+        },
       );
     throw new Error('the event feed needs a connection string or a namespace and credential');
   }
@@ -200,11 +213,18 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
       // Empty batches every half second are the endpoint's sign of life.
       { startPosition: latestEventPosition, maxWaitTimeInSeconds: 0.5, maxBatchSize: 200 },
     );
+    const startedAt = Date.now();
     this.watchdog = setInterval(
       () => {
         const now = Date.now();
         if (this.healthy && now - this.lastAlive > staleAfter)
           this.setHealth(false, 'no answer from the event endpoint');
+        if (!this.healthy && this.lastAlive === 0 && this.message === CONNECTING)
+          if (now - startedAt > staleAfter * 2)
+            this.setHealth(
+              false,
+              'it has not answered: check its address, credentials and consumer group',
+            );
         for (const [key, echo] of this.awaitingEcho) {
           if (echo.deadline > now) continue;
           this.awaitingEcho.clear();

@@ -138,7 +138,12 @@ export function useStack(
     config.hub.ca = harness.emulator.tls.caCert;
     config.hub.deviceHost = `${harness.emulator.hostName}:${harness.emulator.mqttPort}`;
     const logger = createLogger('debug', (line) => harness.logLines.push(line));
-    harness.bff = await startBff(config, logger, { heartbeatMs: 500 }, options.hubCredential);
+    harness.bff = await startBff(
+      config,
+      logger,
+      { heartbeatMs: 500 },
+      options.hubCredential ? { hub: options.hubCredential } : {},
+    );
     harness.registry = registryFor(harness.emulator.serviceConnectionString, {
       ca: harness.emulator.tls.caCert,
     });

@@ -7,7 +7,10 @@ export type DataPlaneRole =
   | 'IoT Hub Data Reader'
   | 'IoT Hub Twin Contributor'
   | 'IoT Hub Registry Contributor'
-  | 'IoT Hub Data Contributor';
+  | 'IoT Hub Data Contributor'
+  // Event Hubs roles, for reading the events endpoint as a custom Event Hub would be read.
+  | 'Azure Event Hubs Data Receiver'
+  | 'Azure Event Hubs Data Owner';
 
 /**
  * What each role allows, in the emulator's rights. IoT Hub checks finer actions
@@ -19,10 +22,20 @@ export const ROLE_RIGHTS: Record<DataPlaneRole, Right[]> = {
   'IoT Hub Twin Contributor': ['RegistryRead', 'ServiceConnect'],
   'IoT Hub Registry Contributor': ['RegistryRead', 'RegistryWrite'],
   'IoT Hub Data Contributor': ['RegistryRead', 'RegistryWrite', 'ServiceConnect'],
+  'Azure Event Hubs Data Receiver': [],
+  'Azure Event Hubs Data Owner': [],
 };
+
+/** Roles that may read events (receive) from the Event Hubs-compatible endpoint. */
+export const EVENTS_READ_ROLES: readonly DataPlaneRole[] = [
+  'Azure Event Hubs Data Receiver',
+  'Azure Event Hubs Data Owner',
+];
 
 /** The audience of Entra access tokens for IoT Hub (scope https://iothubs.azure.net/.default). */
 export const IOT_HUB_AUDIENCE = 'https://iothubs.azure.net';
+/** … and for Event Hubs (scope https://eventhubs.azure.net/.default). */
+export const EVENT_HUBS_AUDIENCE = 'https://eventhubs.azure.net';
 
 export interface EntraAccess {
   /** The trusted token issuer (`iss`), e.g. https://sts.windows.net/<tenant>/. */
@@ -45,16 +58,16 @@ function decodePart(part: string | undefined): Record<string, unknown> {
 }
 
 /**
- * Verifies an Entra access token as IoT Hub does for `Authorization: Bearer …`: signature
- * by a trusted key, issuer, audience, lifetime; then the principal's role assignments.
+ * Checks an Entra access token as the services do: signature by a trusted key, issuer,
+ * audience, lifetime; answers the principal's role assignments.
  */
-export function verifyBearerToken(header: string, access: EntraAccess | undefined): Principal {
-  if (!access) {
-    throw unauthorized(
-      'This hub does not accept Microsoft Entra ID tokens; use a shared access signature.',
-    );
-  }
-  const parts = header.slice('Bearer '.length).trim().split('.');
+export function verifyEntraToken(
+  token: string,
+  access: EntraAccess,
+  audience: string,
+  service: string,
+): { oid: string | undefined; roles: DataPlaneRole[]; expiresAt: number } {
+  const parts = token.trim().split('.');
   const [head, payload, signature] = parts;
   const jwtHeader = decodePart(head);
   const claims = decodePart(payload);
@@ -77,10 +90,8 @@ export function verifyBearerToken(header: string, access: EntraAccess | undefine
   if (claims['iss'] !== access.issuer)
     throw unauthorized('The bearer token is from an untrusted issuer.');
   const aud = claims['aud'];
-  if (aud !== IOT_HUB_AUDIENCE && aud !== `${IOT_HUB_AUDIENCE}/`) {
-    throw unauthorized(
-      `The bearer token is not for IoT Hub (audience must be ${IOT_HUB_AUDIENCE}).`,
-    );
+  if (aud !== audience && aud !== `${audience}/`) {
+    throw unauthorized(`The bearer token is not for ${service} (audience must be ${audience}).`);
   }
   if (typeof claims['exp'] !== 'number' || claims['exp'] <= now)
     throw unauthorized('The bearer token has expired.');
@@ -88,15 +99,31 @@ export function verifyBearerToken(header: string, access: EntraAccess | undefine
     throw unauthorized('The bearer token is not valid yet.');
   }
   const oid = typeof claims['oid'] === 'string' ? claims['oid'] : undefined;
-  const roles = (oid && access.roleAssignments[oid]) || [];
-  if (roles.length === 0) {
+  return {
+    oid,
+    roles: (oid && access.roleAssignments[oid]) || [],
+    expiresAt: (claims['exp'] as number) * 1000,
+  };
+}
+
+/** Verifies `Authorization: Bearer …` on the service API and maps roles to rights. */
+export function verifyBearerToken(header: string, access: EntraAccess | undefined): Principal {
+  if (!access) {
+    throw unauthorized(
+      'This hub does not accept Microsoft Entra ID tokens; use a shared access signature.',
+    );
+  }
+  const { oid, roles } = verifyEntraToken(
+    header.slice('Bearer '.length),
+    access,
+    IOT_HUB_AUDIENCE,
+    'IoT Hub',
+  );
+  const rights = new Set(roles.flatMap((role) => ROLE_RIGHTS[role] ?? []));
+  if (rights.size === 0) {
     throw unauthorized(
       `Principal ${oid ?? '(no oid)'} has no IoT Hub data-plane role on this hub.`,
     );
   }
-  return {
-    name: `entra:${oid}`,
-    rights: new Set(roles.flatMap((role) => ROLE_RIGHTS[role] ?? [])),
-    scope: [],
-  };
+  return { name: `entra:${oid}`, rights, scope: [] };
 }

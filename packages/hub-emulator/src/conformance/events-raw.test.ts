@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import rhea, { type Connection, type Message } from 'rhea';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createTestTokenIssuer } from '../auth/test-issuer.ts';
 import { useHub } from './hub.ts';
 
 /** An Event Hubs SAS token as @azure/core-amqp makes one (the key's UTF-8 bytes sign it). */
@@ -238,5 +239,74 @@ describe('Emulator: the Event Hubs-compatible endpoint refuses bad requests with
     expect((annotations['x-opt-enqueued-time'] as Date).getTime()).toBeGreaterThan(before);
     const body = JSON.parse(Buffer.from((message?.body as { content: Buffer }).content).toString());
     expect(body.tags).toEqual({ afterVanish: true });
+  });
+});
+
+describe('Emulator: Entra tokens on the events endpoint (put-token type jwt)', () => {
+  const RECEIVER = '77777777-7777-4777-8777-777777777777';
+  const issuer = createTestTokenIssuer({
+    [RECEIVER]: ['Azure Event Hubs Data Receiver'],
+    '88888888-8888-4888-8888-888888888888': ['IoT Hub Data Reader'],
+  });
+  const hub = useHub({ entra: issuer.access });
+
+  async function putJwt(connection: Connection, audience: string, token: string) {
+    const replyTo = `cbs-${randomUUID()}`;
+    const receiver = connection.open_receiver({
+      name: replyTo,
+      source: { address: '$cbs' },
+      target: { address: replyTo },
+    });
+    const sender = connection.open_sender({ target: { address: '$cbs' } });
+    await new Promise((resolve) => sender.once('sendable', resolve));
+    const messageId = randomUUID();
+    const reply = new Promise<Message>((resolve) =>
+      receiver.on('message', (context) => {
+        if (context.message?.correlation_id === messageId) resolve(context.message);
+      }),
+    );
+    sender.send({
+      message_id: messageId,
+      reply_to: replyTo,
+      application_properties: { operation: 'put-token', name: audience, type: 'jwt' },
+      body: token,
+    });
+    const props = (await reply).application_properties as Record<string, unknown>;
+    return {
+      status: Number(props['status-code']),
+      description: String(props['status-description']),
+    };
+  }
+
+  it('when the principal holds an Event Hubs receive role it may read; others, and tokens for another service, are refused', async () => {
+    const connection = await connect(hub.emulator.events.amqpPort);
+    const path = `${hub.emulator.events.name}/ConsumerGroups/$Default/Partitions/0`;
+    const audience = `sb://localhost:${hub.emulator.events.amqpPort}/${path}`;
+    const eventHubs = 'https://eventhubs.azure.net';
+    expect(
+      await putJwt(connection, audience, issuer.token({ oid: RECEIVER, aud: eventHubs })),
+    ).toEqual({
+      status: 200,
+      description: 'OK',
+    });
+    const reader = await putJwt(
+      connection,
+      audience,
+      issuer.token({ oid: '88888888-8888-4888-8888-888888888888', aud: eventHubs }),
+    );
+    expect(reader).toMatchObject({
+      status: 401,
+      description: expect.stringMatching(/Data Receiver/),
+    });
+    const forIotHub = await putJwt(connection, audience, issuer.token({ oid: RECEIVER }));
+    expect(forIotHub).toMatchObject({
+      status: 401,
+      description: expect.stringMatching(/not for Event Hubs/),
+    });
+    const attached = await Promise.race([
+      attach(connection, path, "amqp.annotation.x-opt-offset > '@latest'"),
+      new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 300)),
+    ]);
+    expect(attached).toBe('open');
   });
 });

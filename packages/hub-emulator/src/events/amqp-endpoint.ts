@@ -2,6 +2,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import rhea, { type Connection, type EventContext, type Message, type Sender } from 'rhea';
 import { parseSasToken, type Policy } from '../auth/sas.ts';
+import {
+  EVENT_HUBS_AUDIENCE,
+  EVENTS_READ_ROLES,
+  verifyEntraToken,
+  type EntraAccess,
+} from '../auth/entra.ts';
 import type { EventStore, StoredEvent } from './event-store.ts';
 
 export interface AmqpEndpointOptions {
@@ -12,6 +18,10 @@ export interface AmqpEndpointOptions {
   policies: readonly Policy[];
   port: number;
   listen: string;
+  /** AMQP over TLS (amqps) with this certificate, as Azure serves it; plain TCP without. */
+  tls?: { cert: string; key: string };
+  /** Accept Entra tokens (put-token type jwt) for principals with an Event Hubs receive role. */
+  entra?: EntraAccess;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -203,8 +213,26 @@ export async function startAmqpEndpoint(
       return;
     }
     try {
-      const token = verifyEventHubsToken(String(message.body ?? ''), options.policies, now());
       const requested = audiencePath(String(props['name'] ?? ''));
+      if (props['type'] === 'jwt') {
+        // An Entra access token: not scoped to a path, so the principal's role decides.
+        if (!options.entra) throw new Error('this endpoint does not accept Entra tokens');
+        const token = verifyEntraToken(
+          String(message.body ?? ''),
+          options.entra,
+          EVENT_HUBS_AUDIENCE,
+          'Event Hubs',
+        );
+        if (!token.roles.some((role) => EVENTS_READ_ROLES.includes(role))) {
+          throw new Error(
+            `principal ${token.oid ?? '(no oid)'} has no Azure Event Hubs Data Receiver role here`,
+          );
+        }
+        state(context.connection).authorized.set(requested, token.expiresAt);
+        reply(context.connection, message, 200, 'OK');
+        return;
+      }
+      const token = verifyEventHubsToken(String(message.body ?? ''), options.policies, now());
       if (requested !== token.path && !requested.startsWith(`${token.path}/`)) {
         throw new Error('the token does not cover the audience it is put for');
       }
@@ -220,7 +248,9 @@ export async function startAmqpEndpoint(
     const props = (message.application_properties ?? {}) as Record<string, unknown>;
     const name = String(props['name'] ?? '').toLowerCase();
     const tokenText = props['security_token'];
-    let allowed = isAuthorized(context.connection, entity);
+    let allowed =
+      isAuthorized(context.connection, entity) ||
+      isAuthorized(context.connection, `${entity}/$management`);
     if (!allowed && typeof tokenText === 'string') {
       try {
         allowed = verifyEventHubsToken(tokenText, options.policies, now()).path === entity;
@@ -441,7 +471,17 @@ export async function startAmqpEndpoint(
   container.on('connection_error', () => undefined);
 
   const sockets = new Set<Socket>();
-  const server = container.listen({ port: options.port, host: options.listen }) as Server;
+  const server = (
+    options.tls
+      ? container.listen({
+          port: options.port,
+          host: options.listen,
+          transport: 'tls',
+          cert: options.tls.cert,
+          key: options.tls.key,
+        })
+      : container.listen({ port: options.port, host: options.listen })
+  ) as Server;
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
