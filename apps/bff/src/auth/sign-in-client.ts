@@ -167,7 +167,11 @@ export class SignInClient {
         loggerOptions: {
           piiLoggingEnabled: false,
           logLevel: LogLevel.Warning,
-          loggerCallback: (_level, message) => this.logger.warn('msal', { message }),
+          loggerCallback: (_level, message) => {
+            // Only Entra sends client_info; its absence is normal for another OIDC provider.
+            if (s.protocol === 'oidc' && message.includes('No client info in response')) return;
+            this.logger.warn('msal', { message });
+          },
         },
       },
     };
