@@ -81,6 +81,17 @@ describe('BFF sign-in with msal-node against a local OpenID Connect provider', (
     // …and that sign-in attempt cannot be finished afterwards either.
     expect((await forged.callback()).status).toBe(400);
 
+    // A code issued to another sign-in, slipped in with this browser's own state: the
+    // PKCE verifier in this session does not match that code's challenge.
+    const mine = await stack.signIn('reader');
+    const theirs = await stack.signIn('admin');
+    const swapped = new URL(mine.callbackUrl);
+    swapped.searchParams.set('code', new URL(theirs.callbackUrl).searchParams.get('code')!);
+    const crossed = await mine.browser.request(swapped.toString());
+    expect(crossed.status).toBe(400);
+    expect(crossed.text).toContain('could not be verified');
+    expect((await mine.browser.request(`${stack.bff.url}/api/me`)).status).toBe(401);
+
     // A code delivered to a browser that never started a sign-in (login CSRF).
     const victim = new TestBrowser(stack.idp.caCert);
     const other = await stack.signIn('admin');
