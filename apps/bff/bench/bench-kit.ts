@@ -96,6 +96,7 @@ export interface TwinFrame {
   deviceId?: string;
   moduleId?: string;
   streamId?: string;
+  feed?: { source: string };
   twin?: { properties: { desired: Record<string, unknown>; reported: Record<string, unknown> } };
 }
 
