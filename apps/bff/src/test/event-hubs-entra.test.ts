@@ -12,6 +12,7 @@ import { registryFor } from '@twinscope/hub-connection';
 import { openStream } from './harness.ts';
 
 const RECEIVER = '55555555-5555-4555-8555-555555555555';
+const STRANGER = '66666666-6666-4666-8666-666666666666';
 const device = 'lyon-south-hvac-09';
 const issuer = createTestTokenIssuer({ [RECEIVER]: ['Azure Event Hubs Data Receiver'] });
 const root = join(import.meta.dirname, '../../../..');
@@ -108,4 +109,22 @@ describe('BFF live view from an Event Hub reached by namespace and an Entra cred
       stream.close();
     }
   });
+
+  it('when the identity has no Event Hubs role, then the BFF polls instead and tells the operator what to check', async () => {
+    const fixture = await startFixture(STRANGER);
+    // The endpoint refuses the claim; the SDK keeps retrying without reporting it, so the
+    // BFF's own watchdog says the endpoint has not answered, and polling serves meanwhile.
+    let message = '';
+    for (let i = 0; i < 120 && !/credentials/.test(message); i++) {
+      const stream = await openStream(`${fixture.url}/api/events`);
+      const hello = await stream.next((e) => e.event === 'hello');
+      stream.close();
+      expect(hello.data.feed.source).toBe('polling');
+      message = String(hello.data.feed.message);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(message).toMatch(
+      /Event Hubs endpoint unavailable \(it has not answered: check its address, credentials and consumer group\)/,
+    );
+  }, 60_000);
 });
