@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TokenCredential } from '@azure/identity';
 import type { HubTokenCredential } from '@twinscope/hub-connection';
-import { hubCredential } from './adapters/hub-credential.ts';
+import { EventHubsSource } from './adapters/event-hubs.ts';
+import { hubCredential, type TokenCredential } from './adapters/hub-credential.ts';
 import { IotHubAdapter } from './adapters/iothub.ts';
 import { createApp, type AppDeps } from './app.ts';
 import type { Config } from './config.ts';
@@ -17,7 +17,7 @@ import { ModuleService } from './services/module-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
-import { SignInClient } from './auth/sign-in-client.ts';
+import { SignInClient } from './adapters/sign-in-client.ts';
 
 export interface RunningBff {
   url: string;
@@ -59,24 +59,25 @@ export async function startBff(
   let feed: ChangeFeed = polling;
   const events = config.events;
   if (events) {
+    const source = new EventHubsSource({
+      consumerGroup: events.consumerGroup,
+      ...(events.connectionString ? { connectionString: events.connectionString } : {}),
+      ...(events.namespace
+        ? {
+            namespace: {
+              ...events.namespace,
+              credential:
+                credentials.events ?? hubCredential(config.hub.entra?.credential ?? 'default'),
+            },
+          }
+        : {}),
+    });
     const eventHubs = new EventHubsFeed(
       hub,
       () => holder.broker!,
       logger,
-      {
-        consumerGroup: events.consumerGroup,
-        echoTimeoutMs: events.echoTimeoutMs,
-        ...(events.connectionString ? { connectionString: events.connectionString } : {}),
-        ...(events.namespace
-          ? {
-              namespace: {
-                ...events.namespace,
-                credential:
-                  credentials.events ?? hubCredential(config.hub.entra?.credential ?? 'default'),
-              },
-            }
-          : {}),
-      },
+      source,
+      { echoTimeoutMs: events.echoTimeoutMs },
       polling,
     );
     feed = eventHubs;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ROLE_MAP, parseRoleMap, type RoleMap } from './auth/roles.ts';
-import type { SignInSettings } from './auth/sign-in-client.ts';
+import type { SignInSettings } from './adapters/sign-in-client.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 

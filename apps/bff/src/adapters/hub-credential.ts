@@ -6,6 +6,8 @@ import {
   type TokenCredential,
 } from '@azure/identity';
 
+export type { TokenCredential };
+
 export type HubCredentialKind =
   'default' | 'managed-identity' | 'workload-identity' | 'environment';
 

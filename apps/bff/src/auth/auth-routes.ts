@@ -7,7 +7,7 @@ import type { Operator } from '../http/local-auth.ts';
 import type { Logger } from '../log.ts';
 import { userFromClaims, type RoleMap } from './roles.ts';
 import type { Sessions } from './sessions.ts';
-import { ProviderUnavailableError, type SignInClient } from './sign-in-client.ts';
+import { ProviderUnavailableError, type SignInClient } from '../adapters/sign-in-client.ts';
 
 export interface AuthDeps {
   client: SignInClient;

@@ -4,7 +4,7 @@ import type { RequestHandler } from 'express';
 import { createClient } from 'redis';
 import type { Logger } from '../log.ts';
 import type { SignedInUser } from './roles.ts';
-import type { PendingSignIn } from './sign-in-client.ts';
+import type { PendingSignIn } from '../adapters/sign-in-client.ts';
 
 declare module 'express-session' {
   interface SessionData {

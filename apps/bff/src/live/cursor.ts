@@ -1,8 +1,6 @@
-/** Where an event sits in the event source: its partition and sequence number there. */
-export interface EventSourcePosition {
-  partition: number;
-  sequenceNumber: number;
-}
+import type { EventSourcePosition } from '../adapters/event-hubs.ts';
+
+export type { EventSourcePosition };
 
 const PREFIX = 'eh:';
 

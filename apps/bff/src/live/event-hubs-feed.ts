@@ -1,35 +1,19 @@
 import {
-  EventHubConsumerClient,
-  latestEventPosition,
-  type ReceivedEventData,
-  type Subscription,
-} from '@azure/event-hubs';
-import type { TokenCredential } from '@azure/identity';
-import {
   twinKey,
   type FeedStatus,
   type LiveEvent,
   type Twin,
   type TwinSectionName,
 } from '@twinscope/contract';
+import type { EventSource, RoutedChange } from '../adapters/event-hubs.ts';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Logger } from '../log.ts';
 import type { EventBroker, Gap, ResumeSource } from './broker.ts';
-import type { ChangeFeed, PollingFeed } from './polling-feed.ts';
 import { encodeCursor, type EventSourcePosition } from './cursor.ts';
+import { identityEvent, twinEvent } from './live-events.ts';
+import type { ChangeFeed, PollingFeed } from './polling-feed.ts';
 
-export interface EventHubsSettings {
-  /** An Event Hubs connection string (the hub's built-in endpoint or a custom Event Hub) … */
-  connectionString?: string;
-  /** … or a namespace host and event hub name, reached with an Entra credential. */
-  namespace?: {
-    host: string;
-    eventHubName: string;
-    credential: TokenCredential;
-    /** Connect here instead of the namespace host (private endpoint, proxy). */
-    endpointAddress?: string;
-  };
-  consumerGroup: string;
+export interface EventFeedSettings {
   /** Without a sign of life from the endpoint for this long, polling takes over. */
   staleAfterMs?: number;
   /**
@@ -39,43 +23,13 @@ export interface EventHubsSettings {
   echoTimeoutMs?: number;
 }
 
-/** A routed message reduced to what the live view needs. */
-interface Change {
-  position: EventSourcePosition;
-  source: string;
-  opType: string;
-  deviceId: string;
-  moduleId?: string;
-  version?: number;
-  sections: TwinSectionName[];
-}
-
-function changeOf(event: ReceivedEventData, partition: number): Change | undefined {
-  const system = event.systemProperties ?? {};
-  const app = event.properties ?? {};
-  const source = String(system['iothub-message-source'] ?? '');
-  const deviceId = app['deviceId'] ?? system['iothub-connection-device-id'];
-  if (typeof deviceId !== 'string') return undefined;
-  const moduleId = app['moduleId'] ?? system['iothub-connection-module-id'];
-  const body = (typeof event.body === 'object' && event.body !== null ? event.body : {}) as {
-    version?: number;
-    tags?: unknown;
-    properties?: { desired?: unknown; reported?: unknown };
-  };
-  const sections: TwinSectionName[] = [];
-  if (body.tags !== undefined) sections.push('tags');
-  if (body.properties?.desired !== undefined) sections.push('desired');
-  if (body.properties?.reported !== undefined) sections.push('reported');
-  return {
-    position: { partition, sequenceNumber: event.sequenceNumber },
-    source,
-    opType: String(app['opType'] ?? ''),
-    deviceId,
-    ...(typeof moduleId === 'string' ? { moduleId } : {}),
-    ...(typeof body.version === 'number' ? { version: body.version } : {}),
-    sections,
-  };
-}
+/** A lifecycle event as the console's identity event. */
+const identityOf = (change: RoutedChange): LiveEvent =>
+  identityEvent(
+    change.opType.startsWith('delete') ? 'deleted' : 'created',
+    change.deviceId,
+    change.moduleId,
+  );
 
 const CONNECTING = 'connecting…';
 
@@ -93,13 +47,16 @@ const CATCH_UP_TWINS = 200;
  * endpoint goes quiet or fails, polling takes over and the console says so.
  */
 export class EventHubsFeed implements ChangeFeed, ResumeSource {
-  private client: EventHubConsumerClient | undefined;
   partitionCount = 0;
+  private partitionTotal: number | undefined;
+  private counting = false;
   /** Per partition: from which sequence number on this process has published everything. */
   private readonly covered = new Map<number, number>();
-  private subscription: Subscription | undefined;
+  private subscription: { close(): Promise<void> } | undefined;
   private positions: number[] = [];
-  private lastAlive = 0;
+  /** When each partition's receiver last delivered a batch (empty ones too). */
+  private readonly alive = new Map<number, number>();
+  private lastErrorAt = 0;
   private healthy = false;
   private message: string | undefined = CONNECTING;
   private watchdog: NodeJS.Timeout | undefined;
@@ -114,7 +71,8 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
     private readonly hub: HubAdapter,
     private readonly broker: () => EventBroker,
     private readonly logger: Logger,
-    private readonly settings: EventHubsSettings,
+    private readonly source: EventSource,
+    private readonly settings: EventFeedSettings,
     /** Runs while the endpoint is unhealthy; also publishes this BFF's own writes. */
     private readonly fallback: PollingFeed,
   ) {}
@@ -151,27 +109,6 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
     this.published.set(key, Math.max(version, this.published.get(key) ?? 0));
   }
 
-  private newClient(): EventHubConsumerClient {
-    const s = this.settings;
-    const options = { retryOptions: { maxRetries: 3, retryDelayInMs: 500, timeoutInMs: 10_000 } };
-    if (s.connectionString)
-      return new EventHubConsumerClient(s.consumerGroup, s.connectionString, options);
-    if (s.namespace)
-      return new EventHubConsumerClient(
-        s.consumerGroup,
-        s.namespace.host,
-        s.namespace.eventHubName,
-        s.namespace.credential,
-        {
-          ...options,
-          ...(s.namespace.endpointAddress
-            ? { customEndpointAddress: s.namespace.endpointAddress }
-            : {}),
-        },
-      );
-    throw new Error('the event feed needs a connection string or a namespace and credential');
-  }
-
   private setHealth(healthy: boolean, message?: string): void {
     if (healthy === this.healthy && message === this.message) return;
     const was = this.healthy;
@@ -187,39 +124,61 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
     this.broker().publish({ type: 'feed', feed: this.status() });
   }
 
+  /** Asks the source how many partitions it has; again later if it cannot say yet. */
+  private countPartitions(): void {
+    if (this.counting) return;
+    this.counting = true;
+    this.source
+      .partitionCount()
+      .then(
+        (count) => {
+          this.partitionTotal = count;
+          this.partitionCount = Math.max(this.partitionCount, count);
+        },
+        (error: Error) =>
+          this.logger.warn('could not count the partitions', { message: error.message }),
+      )
+      .finally(() => (this.counting = false));
+  }
+
+  private allPartitionsAlive(): boolean {
+    if (this.partitionTotal === undefined) {
+      this.countPartitions();
+      return false;
+    }
+    for (let p = 0; p < this.partitionTotal; p++) {
+      if ((this.alive.get(p) ?? 0) <= this.lastErrorAt) return false;
+    }
+    return true;
+  }
+
   start(): void {
     if (this.subscription) return;
+    this.countPartitions();
     this.fallback.start();
-    this.client = this.newClient();
     const staleAfter = this.settings.staleAfterMs ?? 5000;
-    this.subscription = this.client.subscribe(
-      {
-        processInitialize: async (context) => {
-          const p = Number(context.partitionId);
-          this.positions[p] ??= -1;
-        },
-        processEvents: async (events, context) => {
-          this.lastAlive = Date.now();
-          if (!this.healthy && !this.routeMissing) this.setHealth(true);
-          const partition = Number(context.partitionId);
-          if (!this.covered.has(partition)) await this.markCovered(partition, events[0]);
-          await this.handle(events, partition);
-        },
-        processError: async (error) => {
-          this.logger.warn('event endpoint error', { message: (error as Error).message });
-          this.setHealth(false, (error as Error).message);
-        },
+    this.subscription = this.source.subscribeLatest({
+      batch: async (partition, changes, firstSequence, lastSequence) => {
+        this.alive.set(partition, Date.now());
+        // Healthy only once every partition reads again: one live receiver is not enough.
+        if (!this.healthy && !this.routeMissing && this.allPartitionsAlive()) this.setHealth(true);
+        this.positions[partition] ??= -1;
+        if (!this.covered.has(partition)) await this.markCovered(partition, firstSequence);
+        await this.handle(changes, partition, lastSequence);
       },
-      // Empty batches every half second are the endpoint's sign of life.
-      { startPosition: latestEventPosition, maxWaitTimeInSeconds: 0.5, maxBatchSize: 200 },
-    );
+      error: (error) => {
+        this.lastErrorAt = Date.now();
+        this.logger.warn('event endpoint error', { message: error.message });
+        this.setHealth(false, error.message);
+      },
+    });
     const startedAt = Date.now();
     this.watchdog = setInterval(
       () => {
         const now = Date.now();
-        if (this.healthy && now - this.lastAlive > staleAfter)
+        if (this.healthy && [...this.alive.values()].some((at) => now - at > staleAfter))
           this.setHealth(false, 'no answer from the event endpoint');
-        if (!this.healthy && this.lastAlive === 0 && this.message === CONNECTING)
+        if (!this.healthy && this.alive.size === 0 && this.message === CONNECTING)
           if (now - startedAt > staleAfter * 2)
             this.setHealth(
               false,
@@ -246,26 +205,21 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
     clearInterval(this.watchdog);
     this.fallback.stop();
     const subscription = this.subscription;
-    const client = this.client;
     this.subscription = undefined;
-    this.client = undefined;
-    void subscription?.close().finally(() => client?.close());
+    void subscription?.close().finally(() => this.source.close());
   }
 
   /**
    * Once a partition's receiver is live, everything after the partition's newest event (as
    * of now) reaches this process; earlier events are for catch-up from the source.
    */
-  private async markCovered(
-    partition: number,
-    first: ReceivedEventData | undefined,
-  ): Promise<void> {
+  private async markCovered(partition: number, firstSequence: number | undefined): Promise<void> {
     try {
-      const properties = await this.client!.getPartitionProperties(String(partition));
-      const after = first
-        ? Math.min(first.sequenceNumber - 1, properties.lastEnqueuedSequenceNumber)
-        : properties.lastEnqueuedSequenceNumber;
-      this.covered.set(partition, after);
+      const { last } = await this.source.partition(partition);
+      this.covered.set(
+        partition,
+        firstSequence === undefined ? last : Math.min(firstSequence - 1, last),
+      );
       this.partitionCount = Math.max(this.partitionCount, partition + 1);
     } catch (error) {
       this.logger.warn('could not read a partition position', {
@@ -283,32 +237,24 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
     gaps: Gap[],
     from: number[],
   ): Promise<{ entries: { event: LiveEvent; id: string }[]; complete: boolean }> {
-    const client = this.newClient();
     let complete = true;
-    const changes: Change[] = [];
-    try {
-      for (const gap of gaps) {
-        const properties = await client.getPartitionProperties(String(gap.partition));
-        const last = gap.upTo ?? properties.lastEnqueuedSequenceNumber;
-        if (properties.isEmpty || last <= gap.after) continue;
-        // Past retention: those changes are gone; the tab must refetch.
-        if (gap.after < properties.beginningSequenceNumber - 1) complete = false;
-        const read = await this.readRange(
-          client,
-          gap.partition,
-          Math.max(gap.after, properties.beginningSequenceNumber - 1),
-          last,
-        );
-        if (!read.complete) complete = false;
-        for (const event of read.events) {
-          const change = changeOf(event, gap.partition);
-          if (change) changes.push(change);
-        }
-      }
-    } finally {
-      await client.close().catch(() => undefined);
+    const changes: RoutedChange[] = [];
+    for (const gap of gaps) {
+      const partition = await this.source.partition(gap.partition);
+      const last = gap.upTo ?? partition.last;
+      if (partition.isEmpty || last <= gap.after) continue;
+      // Past retention: those changes are gone; the tab must refetch.
+      if (gap.after < partition.begin - 1) complete = false;
+      const read = await this.source.read(
+        gap.partition,
+        Math.max(gap.after, partition.begin - 1),
+        last,
+        CATCH_UP_EVENTS,
+      );
+      if (!read.complete) complete = false;
+      changes.push(...read.changes);
     }
-    const twinChanges = new Map<string, Change>();
+    const twinChanges = new Map<string, RoutedChange>();
     for (const change of changes)
       if (change.source === 'twinChangeEvents') twinChanges.set(twinKey(change), change);
     if (twinChanges.size > CATCH_UP_TWINS) return { entries: [], complete: false };
@@ -327,95 +273,30 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
     for (const change of changes) {
       cursor[change.position.partition] = change.position.sequenceNumber;
       if (change.source === 'deviceLifecycleEvents') {
-        entries.push({
-          id: encodeCursor(cursor),
-          event: {
-            type: 'identity',
-            change: change.opType.startsWith('delete') ? 'deleted' : 'created',
-            deviceId: change.deviceId,
-            ...(change.moduleId ? { moduleId: change.moduleId } : {}),
-          },
-        });
+        entries.push({ id: encodeCursor(cursor), event: identityOf(change) });
       } else if (
         change.source === 'twinChangeEvents' &&
         twinChanges.get(twinKey(change)) === change
       ) {
         const twin = twins.get(twinKey(change));
         if (!twin) continue;
-        entries.push({
-          id: encodeCursor(cursor),
-          event: {
-            type: 'twin',
-            deviceId: twin.deviceId,
-            ...(twin.moduleId ? { moduleId: twin.moduleId } : {}),
-            version: twin.version,
-            sections: change.sections,
-            twin,
-            origin: 'hub',
-          },
-        });
+        entries.push({ id: encodeCursor(cursor), event: twinEvent(twin, change.sections, 'hub') });
       }
     }
     return { entries, complete };
   }
 
-  /** Events of one partition after `after` up to `last` (inclusive), with a time and size bound. */
-  private readRange(
-    client: EventHubConsumerClient,
+  private async handle(
+    changes: RoutedChange[],
     partition: number,
-    after: number,
-    last: number,
-  ): Promise<{ events: ReceivedEventData[]; complete: boolean }> {
-    return new Promise((resolve) => {
-      const events: ReceivedEventData[] = [];
-      let done = false;
-      const finish = (complete: boolean) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        void subscription.close();
-        resolve({ events, complete });
-      };
-      const timer = setTimeout(() => finish(false), 10_000);
-      const subscription = client.subscribe(
-        String(partition),
-        {
-          processEvents: async (batch) => {
-            for (const event of batch) {
-              if (event.sequenceNumber > last) return finish(true);
-              events.push(event);
-              if (event.sequenceNumber === last) return finish(true);
-              if (events.length >= CATCH_UP_EVENTS) return finish(false);
-            }
-          },
-          processError: async () => finish(false),
-        },
-        {
-          startPosition: { sequenceNumber: after, isInclusive: false },
-          maxBatchSize: 500,
-          maxWaitTimeInSeconds: 0.3,
-        },
-      );
-    });
-  }
-
-  private async handle(events: ReceivedEventData[], partition: number): Promise<void> {
+    lastSequence: number | undefined,
+  ): Promise<void> {
     const watched = new Set(this.broker().watchedTwins().map(twinKey));
     const outgoing: { event: LiveEvent; position: EventSourcePosition }[] = [];
-    const twins = new Map<string, Change>();
-    for (const event of events) {
-      const change = changeOf(event, partition);
-      if (!change) continue;
+    const twins = new Map<string, RoutedChange>();
+    for (const change of changes) {
       if (change.source === 'deviceLifecycleEvents') {
-        outgoing.push({
-          event: {
-            type: 'identity',
-            change: change.opType.startsWith('delete') ? 'deleted' : 'created',
-            deviceId: change.deviceId,
-            ...(change.moduleId ? { moduleId: change.moduleId } : {}),
-          },
-          position: change.position,
-        });
+        outgoing.push({ event: identityOf(change), position: change.position });
       } else if (change.source === 'twinChangeEvents') {
         const key = twinKey(change);
         const echo = this.awaitingEcho.get(key);
@@ -453,18 +334,7 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
       const key = twinKey(twin);
       if (twin.version <= (this.published.get(key) ?? -1)) continue;
       this.remember(key, twin.version);
-      outgoing.push({
-        event: {
-          type: 'twin',
-          deviceId: twin.deviceId,
-          ...(twin.moduleId ? { moduleId: twin.moduleId } : {}),
-          version: twin.version,
-          sections: change.sections,
-          twin,
-          origin: 'hub',
-        },
-        position: change.position,
-      });
+      outgoing.push({ event: twinEvent(twin, change.sections, 'hub'), position: change.position });
     }
     // In partition order, each with the position it reached, so a cursor never skips one.
     outgoing.sort((a, b) => a.position.sequenceNumber - b.position.sequenceNumber);
@@ -472,8 +342,7 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
       this.positions[partition] = position.sequenceNumber;
       this.publish(event, position);
     }
-    const last = events.at(-1);
-    if (last) this.positions[partition] = last.sequenceNumber;
+    if (lastSequence !== undefined) this.positions[partition] = lastSequence;
   }
 
   private publish(event: LiveEvent, position: EventSourcePosition): void {

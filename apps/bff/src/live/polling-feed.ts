@@ -6,6 +6,7 @@ import { twinFromHub } from '../adapters/twin-mapping.ts';
 import type { Logger } from '../log.ts';
 import { quote } from '../services/device-query.ts';
 import type { EventBroker } from './broker.ts';
+import { identityEvent, twinEvent } from './live-events.ts';
 
 /** Where live twin changes come from. Order 5 adds an Event Hubs implementation. */
 export interface ChangeFeed {
@@ -67,24 +68,11 @@ export class PollingFeed implements ChangeFeed {
   }
 
   identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string): void {
-    this.broker().publish({
-      type: 'identity',
-      change,
-      deviceId,
-      ...(moduleId !== undefined ? { moduleId } : {}),
-    });
+    this.broker().publish(identityEvent(change, deviceId, moduleId));
   }
 
   private publishTwin(twin: Twin, sections: TwinSectionName[], origin: 'console' | 'hub'): void {
-    this.broker().publish({
-      type: 'twin',
-      deviceId: twin.deviceId,
-      ...(twin.moduleId ? { moduleId: twin.moduleId } : {}),
-      version: twin.version,
-      sections,
-      twin,
-      origin,
-    });
+    this.broker().publish(twinEvent(twin, sections, origin));
   }
 
   start(): void {

@@ -1,0 +1,27 @@
+import type { LiveEvent, Twin, TwinSectionName } from '@twinscope/contract';
+
+/** The SSE event for a twin as it is now: which sections changed, and who changed it. */
+export function twinEvent(
+  twin: Twin,
+  sections: TwinSectionName[],
+  origin: 'console' | 'hub',
+): LiveEvent {
+  return {
+    type: 'twin',
+    deviceId: twin.deviceId,
+    ...(twin.moduleId ? { moduleId: twin.moduleId } : {}),
+    version: twin.version,
+    sections,
+    twin,
+    origin,
+  };
+}
+
+/** The SSE event for a device or module identity created or deleted. */
+export function identityEvent(
+  change: 'created' | 'deleted',
+  deviceId: string,
+  moduleId?: string,
+): LiveEvent {
+  return { type: 'identity', change, deviceId, ...(moduleId !== undefined ? { moduleId } : {}) };
+}
