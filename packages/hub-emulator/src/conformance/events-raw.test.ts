@@ -39,11 +39,12 @@ async function connect(port: number): Promise<Connection> {
   return connection;
 }
 
-/** Sends a put-token on $cbs and answers the reply's status and description. */
+/** Sends a put-token on $cbs (a SAS token, or an Entra token as `jwt`); answers the reply. */
 async function putToken(
   connection: Connection,
   audience: string,
   token: string,
+  type = 'servicebus.windows.net:sastoken',
 ): Promise<{ status: number; description: string }> {
   const replyTo = `cbs-${randomUUID()}`;
   const receiver = connection.open_receiver({
@@ -66,7 +67,7 @@ async function putToken(
     application_properties: {
       operation: 'put-token',
       name: audience,
-      type: 'servicebus.windows.net:sastoken',
+      type,
     },
     body: token,
   });
@@ -250,33 +251,8 @@ describe('Emulator: Entra tokens on the events endpoint (put-token type jwt)', (
   });
   const hub = useHub({ entra: issuer.access });
 
-  async function putJwt(connection: Connection, audience: string, token: string) {
-    const replyTo = `cbs-${randomUUID()}`;
-    const receiver = connection.open_receiver({
-      name: replyTo,
-      source: { address: '$cbs' },
-      target: { address: replyTo },
-    });
-    const sender = connection.open_sender({ target: { address: '$cbs' } });
-    await new Promise((resolve) => sender.once('sendable', resolve));
-    const messageId = randomUUID();
-    const reply = new Promise<Message>((resolve) =>
-      receiver.on('message', (context) => {
-        if (context.message?.correlation_id === messageId) resolve(context.message);
-      }),
-    );
-    sender.send({
-      message_id: messageId,
-      reply_to: replyTo,
-      application_properties: { operation: 'put-token', name: audience, type: 'jwt' },
-      body: token,
-    });
-    const props = (await reply).application_properties as Record<string, unknown>;
-    return {
-      status: Number(props['status-code']),
-      description: String(props['status-description']),
-    };
-  }
+  const putJwt = (connection: Connection, audience: string, token: string) =>
+    putToken(connection, audience, token, 'jwt');
 
   it('when the principal holds an Event Hubs receive role it may read; others, and tokens for another service, are refused', async () => {
     const connection = await connect(hub.emulator.events.amqpPort);
