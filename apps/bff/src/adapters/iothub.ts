@@ -57,9 +57,11 @@ export function mapHubError(error: unknown, what: string): AppError {
     case 'ArgumentError':
       return new AppError('bad_request', `The hub refused the request: ${hubMessage(e)}`);
     case 'UnauthorizedError':
+      // Kept as the cause so the BFF's log says what the hub refused (never the token).
       return new AppError(
         'hub_error',
         "The hub refused Twinscope's credentials (expired or missing permission). Ask an administrator to check the BFF's hub connection.",
+        { cause: error },
       );
     case 'ThrottlingError':
       return new AppError('throttled', 'The hub is throttling requests; try again shortly.', {
