@@ -1,7 +1,5 @@
 export {
   startDevIdp,
-  DEMO_USERS,
-  DEV_TENANT_ID,
   objectIdFor,
   type DemoUser,
   type DevIdpOptions,

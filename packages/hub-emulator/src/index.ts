@@ -9,12 +9,6 @@ export { S1_LIMITS, type ThrottleLimits } from './http/throttle.ts';
 export type { ChangeEvent, ChangeLog } from './store/change-log.ts';
 export type { Registry } from './store/registry.ts';
 export { loadOrCreateTls, type TlsMaterial } from './certs.ts';
-export {
-  ROLE_RIGHTS,
-  IOT_HUB_AUDIENCE,
-  type DataPlaneRole,
-  type EntraAccess,
-} from './auth/entra.ts';
+export { type DataPlaneRole, type EntraAccess } from './auth/entra.ts';
 export { createTestTokenIssuer } from './auth/test-issuer.ts';
 export type { RouteSource } from './events/routing.ts';
-export type { StoredEvent } from './events/event-store.ts';

@@ -14,8 +14,6 @@ import { identityEvent, twinEvent } from './live-events.ts';
 import type { ChangeFeed, PollingFeed } from './polling-feed.ts';
 
 export interface EventFeedSettings {
-  /** Without a sign of life from the endpoint for this long, polling takes over. */
-  staleAfterMs?: number;
   /**
    * A write through this BFF whose twin change event has not arrived after this long means
    * the hub does not route twin changes to the endpoint: polling takes over, with the reason.
@@ -32,6 +30,8 @@ const identityOf = (change: RoutedChange): LiveEvent =>
   );
 
 const CONNECTING = 'connecting…';
+/** Without a batch from every partition for this long, polling takes over. */
+const STALE_AFTER_MS = 5000;
 
 /** A resuming tab is caught up from the source with at most this many events … */
 const CATCH_UP_EVENTS = 20_000;
@@ -47,7 +47,6 @@ const CATCH_UP_TWINS = 200;
  * endpoint goes quiet or fails, polling takes over and the console says so.
  */
 export class EventHubsFeed implements ChangeFeed, ResumeSource {
-  partitionCount = 0;
   private partitionTotal: number | undefined;
   private counting = false;
   /** Per partition: from which sequence number on this process has published everything. */
@@ -133,7 +132,6 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
       .then(
         (count) => {
           this.partitionTotal = count;
-          this.partitionCount = Math.max(this.partitionCount, count);
         },
         (error: Error) =>
           this.logger.warn('could not count the partitions', { message: error.message }),
@@ -156,7 +154,6 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
     if (this.subscription) return;
     this.countPartitions();
     this.fallback.start();
-    const staleAfter = this.settings.staleAfterMs ?? 5000;
     this.subscription = this.source.subscribeLatest({
       batch: async (partition, changes, firstSequence, lastSequence) => {
         this.alive.set(partition, Date.now());
@@ -176,10 +173,10 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
     this.watchdog = setInterval(
       () => {
         const now = Date.now();
-        if (this.healthy && [...this.alive.values()].some((at) => now - at > staleAfter))
+        if (this.healthy && [...this.alive.values()].some((at) => now - at > STALE_AFTER_MS))
           this.setHealth(false, 'no answer from the event endpoint');
         if (!this.healthy && this.alive.size === 0 && this.message === CONNECTING)
-          if (now - startedAt > staleAfter * 2)
+          if (now - startedAt > STALE_AFTER_MS * 2)
             this.setHealth(
               false,
               'it has not answered: check its address, credentials and consumer group',
@@ -220,12 +217,15 @@ export class EventHubsFeed implements ChangeFeed, ResumeSource {
         partition,
         firstSequence === undefined ? last : Math.min(firstSequence - 1, last),
       );
-      this.partitionCount = Math.max(this.partitionCount, partition + 1);
     } catch (error) {
       this.logger.warn('could not read a partition position', {
         message: (error as Error).message,
       });
     }
+  }
+
+  get partitionCount(): number {
+    return this.partitionTotal ?? 0;
   }
 
   coveredAfter(partition: number): number | undefined {

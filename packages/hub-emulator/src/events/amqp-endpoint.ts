@@ -68,7 +68,7 @@ function audiencePath(audience: string): string {
  * Verifies an Event Hubs SAS token (`sr`, `sig`, `se`, `skn`). Unlike IoT Hub tokens, Event
  * Hubs signs with the UTF-8 bytes of the key text, not the base64-decoded key.
  */
-export function verifyEventHubsToken(
+function verifyEventHubsToken(
   token: string,
   policies: readonly Policy[],
   now: number,
@@ -93,7 +93,7 @@ export function verifyEventHubsToken(
 }
 
 /** Parses `amqp.annotation.x-opt-… >[=] '…'` into a start position. */
-export function parseSelector(expression: string): Position {
+function parseSelector(expression: string): Position {
   const match =
     /^\s*amqp\.annotation\.(x-opt-offset|x-opt-sequence-number|x-opt-enqueued-time)\s*(>=|>)\s*'([^']*)'\s*$/i.exec(
       expression,
