@@ -26,3 +26,7 @@ export const MeResponseSchema = z.object({
   noAccess: z.string().optional(),
 });
 export type MeResponse = z.infer<typeof MeResponseSchema>;
+
+/** `POST /auth/logout`: where to send the browser so the identity provider signs out too. */
+export const LogoutResponseSchema = z.object({ logoutUrl: z.string() });
+export type LogoutResponse = z.infer<typeof LogoutResponseSchema>;

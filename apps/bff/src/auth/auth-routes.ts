@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { LogoutResponse } from '@twinscope/contract';
 import { rateLimit } from 'express-rate-limit';
 import { AppError } from '../http/app-error.ts';
 import { csrfCheck } from '../http/authorize.ts';
@@ -177,7 +178,8 @@ export function authRoutes(deps: AuthDeps): Router {
     res.clearCookie(deps.sessions.settings.secure ? '__Host-twinscope' : 'twinscope.sid', {
       path: '/',
     });
-    res.set('Cache-Control', 'no-store').json({ logoutUrl });
+    const body: LogoutResponse = { logoutUrl };
+    res.set('Cache-Control', 'no-store').json(body);
   });
   return router;
 }

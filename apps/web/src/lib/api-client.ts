@@ -1,5 +1,6 @@
 import {
   ApiErrorSchema,
+  LogoutResponseSchema,
   type ApiError as ApiErrorBody,
   type ApiErrorCode,
   type Twin,
@@ -110,14 +111,14 @@ export async function apiSend(path: string, options: RequestOptions = {}): Promi
 
 /** Ends the session in the BFF, then sends the browser to the identity provider's sign-out. */
 export async function signOut(): Promise<void> {
-  const response = await fetch('/auth/logout', {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { Accept: 'application/json', 'X-CSRF-Token': await csrf().catch(() => '') },
-  });
-  const body = (await response.json().catch(() => ({}))) as { logoutUrl?: string };
+  // A session that has already ended has nothing to end: go to the start page either way.
+  const body = await apiRequest('/auth/logout', LogoutResponseSchema, { method: 'POST' }).catch(
+    () => ({
+      logoutUrl: '/',
+    }),
+  );
   csrfToken = undefined;
-  window.location.assign(body.logoutUrl ?? '/');
+  window.location.assign(body.logoutUrl);
 }
 
 /** Starts sign-in, coming back to where the operator was. */

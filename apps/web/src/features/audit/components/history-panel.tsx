@@ -104,7 +104,9 @@ export function HistoryPanel({
                 {hasRevert(entry) && (
                   <Tooltip
                     content={
-                      canEdit ? 'Undo this change with a new patch' : 'Needs the Operator role'
+                      canEdit
+                        ? 'Undo this change with a new patch'
+                        : 'Reverting twin changes needs the Operator role'
                     }
                     relationship="description"
                   >
