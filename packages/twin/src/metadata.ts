@@ -108,6 +108,14 @@ export function renderSection(state: SectionState): JsonObject {
   return { ...state.values, $metadata: state.metadata, $version: state.version };
 }
 
+/**
+ * Whether a name in a twin section is the service's bookkeeping (`$metadata`, `$version`)
+ * rather than a property: IoT Hub forbids "$" in property names, so nothing else starts so.
+ */
+export function isBookkeepingKey(key: string): boolean {
+  return key.startsWith('$');
+}
+
 /** Drops the read-only `$metadata` and `$version` that clients may echo back in a patch. */
 export function stripReadOnly(section: JsonObject): JsonObject {
   const { $metadata: _metadata, $version: _version, ...rest } = section;

@@ -1,4 +1,4 @@
-import { isJsonObject, type JsonObject, type JsonValue } from '@twinscope/twin';
+import { isBookkeepingKey, isJsonObject, type JsonObject, type JsonValue } from '@twinscope/twin';
 
 export interface ReportedRow {
   path: string;
@@ -12,7 +12,7 @@ export function sectionRows(section: JsonObject): ReportedRow[] {
   const rows: ReportedRow[] = [];
   const walk = (node: JsonObject, meta: JsonObject, prefix: string) => {
     for (const [key, value] of Object.entries(node)) {
-      if (key.startsWith('$')) continue;
+      if (isBookkeepingKey(key)) continue;
       const path = prefix ? `${prefix}.${key}` : key;
       const childMeta = isJsonObject(meta[key]) ? (meta[key] as JsonObject) : {};
       if (isJsonObject(value) && Object.keys(value).length > 0) {

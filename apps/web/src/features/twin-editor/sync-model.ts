@@ -1,4 +1,10 @@
-import { deepEqual, isJsonObject, type JsonObject, type JsonValue } from '@twinscope/twin';
+import {
+  deepEqual,
+  isBookkeepingKey,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+} from '@twinscope/twin';
 
 export type SyncState = 'in-sync' | 'pending' | 'missing' | 'differs';
 
@@ -26,7 +32,7 @@ function stamp(section: JsonObject, key: string): string | undefined {
  */
 export function syncRows(desired: JsonObject, reported: JsonObject): SyncRow[] {
   return Object.keys(desired)
-    .filter((key) => !key.startsWith('$'))
+    .filter((key) => !isBookkeepingKey(key))
     .map((key) => {
       const desiredAt = stamp(desired, key);
       const reportedAt = stamp(reported, key);
