@@ -9,7 +9,7 @@ import {
   type RunningEmulator,
 } from '@twinscope/hub-emulator';
 import { registryFor } from '@twinscope/hub-connection';
-import { openStream } from './harness.ts';
+import { openStream, tempAuditFile } from './harness.ts';
 
 const RECEIVER = '55555555-5555-4555-8555-555555555555';
 const STRANGER = '66666666-6666-4666-8666-666666666666';
@@ -56,7 +56,7 @@ describe('BFF live view from an Event Hub reached by namespace and an Entra cred
           FIXTURE_EVENTS_HUB_NAME: emulator.events.name,
           FIXTURE_EVENTS_ENDPOINT: `sb://${emulator.hostName}:${emulator.events.amqpsPort}`,
           FIXTURE_EVENTS_TOKEN: issuer.token({ oid, aud: 'https://eventhubs.azure.net' }),
-          FIXTURE_AUDIT_FILE: join(mkdtempSync(join(tmpdir(), 'audit-')), 'audit.jsonl'),
+          FIXTURE_AUDIT_FILE: tempAuditFile(),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -1,11 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
-import { openStream, send, useStack, type Harness } from './harness.ts';
+import { openStream, send, tempAuditFile, useStack, type Harness } from './harness.ts';
 
 const device = 'berlin-b2-hvac-04';
 
@@ -46,7 +43,7 @@ function bffEnv(stack: Harness, extra: Record<string, string> = {}) {
     TWINSCOPE_HUB_CONNECTION_STRING: stack.emulator.serviceConnectionString,
     TWINSCOPE_PORT: '0',
     TWINSCOPE_EVENTS_CONNECTION_STRING: stack.emulator.events.connectionString,
-    TWINSCOPE_AUDIT_FILE: join(mkdtempSync(join(tmpdir(), 'audit-')), 'audit.jsonl'),
+    TWINSCOPE_AUDIT_FILE: tempAuditFile(),
     ...extra,
   };
 }

@@ -131,7 +131,7 @@ export function useStack(
       TWINSCOPE_POLL_INTERVAL_MS: '250',
       TWINSCOPE_POLL_QUERIES_PER_MINUTE: '600',
       TWINSCOPE_LOG_LEVEL: 'debug',
-      TWINSCOPE_AUDIT_FILE: join(mkdtempSync(join(tmpdir(), 'twinscope-audit-')), 'audit.jsonl'),
+      TWINSCOPE_AUDIT_FILE: tempAuditFile(),
       ...signInEnv,
       ...(typeof options.env === 'function' ? options.env() : options.env),
     });
@@ -186,6 +186,11 @@ export function useStack(
     await harness.idp?.close();
   });
   return harness;
+}
+
+/** A fresh audit trail file for a test's BFF, never the working tree's default. */
+export function tempAuditFile(): string {
+  return join(mkdtempSync(join(tmpdir(), 'twinscope-audit-')), 'audit.jsonl');
 }
 
 function writeTemp(name: string, text: string): string {

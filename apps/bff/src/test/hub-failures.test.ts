@@ -4,7 +4,7 @@ import { parseConfig } from '../config.ts';
 import { startBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
 import { IotHubAdapter } from '../adapters/iothub.ts';
-import { send } from './harness.ts';
+import { send, tempAuditFile } from './harness.ts';
 
 async function stackWith(throttle?: {
   identity: number;
@@ -23,6 +23,7 @@ async function stackWith(throttle?: {
   const config = parseConfig({
     TWINSCOPE_HUB_CONNECTION_STRING: emulator.serviceConnectionString,
     TWINSCOPE_PORT: '0',
+    TWINSCOPE_AUDIT_FILE: tempAuditFile(),
   });
   config.hub.ca = emulator.tls.caCert;
   const bff = await startBff(
@@ -104,6 +105,7 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
         `SharedAccessKey=${badKey}`,
       ),
       TWINSCOPE_PORT: '0',
+      TWINSCOPE_AUDIT_FILE: tempAuditFile(),
     });
     config.hub.ca = emulator.tls.caCert;
     const bff = await startBff(

@@ -1,12 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
-import { freePort, openStream, useStack } from './harness.ts';
+import { freePort, openStream, tempAuditFile, useStack } from './harness.ts';
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedis && process.env['CI']) {
@@ -51,7 +48,7 @@ describe.skipIf(!hasRedis)('BFF replicas sharing sessions through Redis (connect
       TWINSCOPE_ENTRA_CLIENT_SECRET: stack.idp.clientSecret,
       TWINSCOPE_SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
       TWINSCOPE_REDIS_URL: redisUrl,
-      TWINSCOPE_AUDIT_FILE: join(mkdtempSync(join(tmpdir(), 'audit-b-')), 'audit.jsonl'),
+      TWINSCOPE_AUDIT_FILE: tempAuditFile(),
     };
     const config = parseConfig(env);
     config.hub.ca = stack.emulator.tls.caCert;
