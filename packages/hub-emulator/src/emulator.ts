@@ -162,6 +162,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     gateway.accept(socket),
   );
   mqttServer.on('tlsClientError', () => undefined);
+  /** Every accepted TCP socket of both TLS servers, so close() can end them all. */
   const rawSockets = new Set<Socket>();
   mqttServer.on('connection', (socket: Socket) => {
     rawSockets.add(socket);
@@ -190,6 +191,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
   );
   server.on('clientError', (_error, socket) => socket.destroy());
+  // As for MQTT: a socket still in its TLS handshake is no HTTP connection yet, so
+  // closeAllConnections() misses it and close() would wait for it forever.
+  server.on('connection', (socket: Socket) => {
+    rawSockets.add(socket);
+    socket.once('close', () => rawSockets.delete(socket));
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, options.listen ?? '127.0.0.1', () => resolveListen());
@@ -292,6 +299,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();
+        for (const socket of rawSockets) socket.destroy();
       });
       registry.close();
     },
