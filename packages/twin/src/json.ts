@@ -8,6 +8,24 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Sets a member as data, whatever its name: `__proto__` from JSON.parse is an ordinary key
+ * of a twin, and a plain assignment would change the object's prototype instead.
+ */
+export function setOwn(target: JsonObject, key: string, value: JsonValue): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** A member only if the object itself has it: never one from the prototype chain. */
+export function own(source: JsonObject, key: string): JsonValue | undefined {
+  return Object.hasOwn(source, key) ? source[key] : undefined;
+}
+
 export function deepEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
   if (a === b) return true;
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;

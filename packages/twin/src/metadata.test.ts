@@ -44,6 +44,14 @@ describe('twin $metadata and $version', () => {
     });
   });
 
+  it('when a patch names a key __proto__, then the section stores it as data with its metadata', () => {
+    const patch = JSON.parse('{"__proto__": {"x": 1}}') as Record<string, never>;
+    const next = patchSection(emptySection(), patch, desired('2026-01-01T00:00:00Z'));
+    expect(Object.getPrototypeOf(next.values)).toBe(Object.prototype);
+    expect(JSON.stringify(next.values)).toBe('{"__proto__":{"x":1}}');
+    expect(Object.keys(next.metadata)).toContain('__proto__');
+  });
+
   it('when a key is deleted, then its metadata goes too; reported metadata carries no version', () => {
     const reported = { at: 'T1', trackVersion: false };
     const first = patchSection(emptySection(), { a: { b: 1 }, c: 2 }, reported);

@@ -1,4 +1,4 @@
-import { isJsonObject, type JsonObject, type JsonValue } from './json.ts';
+import { isJsonObject, own, setOwn, type JsonObject, type JsonValue } from './json.ts';
 
 /** The "never updated" timestamp IoT Hub puts on a new twin's sections. */
 export const NEVER = '0001-01-01T00:00:00Z';
@@ -36,7 +36,7 @@ export function metadataFor(value: JsonValue, stamp: Stamp, version: number): Js
   const node = stampNode({}, stamp, version);
   if (isJsonObject(value)) {
     for (const [key, child] of Object.entries(value)) {
-      node[key] = metadataFor(child, stamp, version);
+      setOwn(node, key, metadataFor(child, stamp, version));
     }
   }
   return node;
@@ -46,7 +46,7 @@ function withoutNulls(value: JsonValue): JsonValue {
   if (!isJsonObject(value)) return value;
   const out: JsonObject = {};
   for (const [key, child] of Object.entries(value)) {
-    if (child !== null) out[key] = withoutNulls(child);
+    if (child !== null) setOwn(out, key, withoutNulls(child));
   }
   return out;
 }
@@ -66,19 +66,19 @@ function patchLevel(
       delete nextMetadata[key];
       continue;
     }
-    const current = nextValues[key];
-    const currentMetadata = nextMetadata[key];
+    const current = own(nextValues, key);
+    const currentMetadata = own(nextMetadata, key);
     if (isJsonObject(change) && isJsonObject(current)) {
       const base = isJsonObject(currentMetadata)
         ? currentMetadata
         : metadataFor(current, stamp, version);
       const child = patchLevel(current, base, change, stamp, version);
-      nextValues[key] = child.values;
-      nextMetadata[key] = child.metadata;
+      setOwn(nextValues, key, child.values);
+      setOwn(nextMetadata, key, child.metadata);
     } else {
       const written = withoutNulls(change);
-      nextValues[key] = written;
-      nextMetadata[key] = metadataFor(written, stamp, version);
+      setOwn(nextValues, key, written);
+      setOwn(nextMetadata, key, metadataFor(written, stamp, version));
     }
   }
   stampNode(nextMetadata, stamp, version);

@@ -51,6 +51,17 @@ describe('merge patch', () => {
     ]);
   });
 
+  it('when a key is named __proto__, then it is merged and diffed as data, never as a prototype', () => {
+    const patch = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as JsonObject;
+    const result = applyObjectPatch({}, patch);
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    expect(Object.keys(result).sort()).toEqual(['__proto__', 'a']);
+    expect(JSON.stringify(result)).toBe('{"__proto__":{"polluted":true},"a":1}');
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(JSON.stringify(minimalPatch({}, result))).toBe(JSON.stringify(result));
+    expect(JSON.stringify(minimalPatch(result, { a: 1 }))).toBe('{"__proto__":null}');
+  });
+
   it('for random documents, applying the minimal patch yields exactly the edited document', () => {
     fc.assert(
       fc.property(doc, doc, (before, edited) => {

@@ -1,4 +1,4 @@
-import { deepEqual, isJsonObject, type JsonObject, type JsonValue } from './json.ts';
+import { deepEqual, isJsonObject, own, setOwn, type JsonObject, type JsonValue } from './json.ts';
 
 /**
  * JSON merge patch (RFC 7386), as IoT Hub applies twin patches: objects merge key by key,
@@ -12,7 +12,7 @@ export function applyMergePatch(target: JsonValue | undefined, patch: JsonValue)
     if (value === null) {
       delete result[key];
     } else {
-      result[key] = applyMergePatch(result[key], value);
+      setOwn(result, key, applyMergePatch(own(result, key), value));
     }
   }
   return result;
@@ -31,16 +31,16 @@ export function applyObjectPatch(target: JsonObject, patch: JsonObject): JsonObj
 export function minimalPatch(before: JsonObject, after: JsonObject): JsonObject {
   const patch: JsonObject = {};
   for (const key of Object.keys(before)) {
-    if (!Object.hasOwn(after, key)) patch[key] = null;
+    if (!Object.hasOwn(after, key)) setOwn(patch, key, null);
   }
   for (const [key, next] of Object.entries(after)) {
-    const previous = before[key];
-    if (Object.hasOwn(before, key) && deepEqual(previous, next)) continue;
+    const previous = own(before, key);
+    if (previous !== undefined && deepEqual(previous, next)) continue;
     if (isJsonObject(previous) && isJsonObject(next)) {
       const nested = minimalPatch(previous, next);
-      if (Object.keys(nested).length > 0) patch[key] = nested;
+      if (Object.keys(nested).length > 0) setOwn(patch, key, nested);
     } else {
-      patch[key] = next;
+      setOwn(patch, key, next);
     }
   }
   return patch;
