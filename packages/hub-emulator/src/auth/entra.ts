@@ -113,7 +113,7 @@ export function verifyBearerToken(header: string, access: EntraAccess | undefine
       'This hub does not accept Microsoft Entra ID tokens; use a shared access signature.',
     );
   }
-  const { oid, roles } = verifyEntraToken(
+  const { oid, roles, expiresAt } = verifyEntraToken(
     header.slice('Bearer '.length),
     access,
     IOT_HUB_AUDIENCE,
@@ -125,5 +125,5 @@ export function verifyBearerToken(header: string, access: EntraAccess | undefine
       `Principal ${oid ?? '(no oid)'} has no IoT Hub data-plane role on this hub.`,
     );
   }
-  return { name: `entra:${oid}`, rights, scope: [] };
+  return { name: `entra:${oid}`, rights, scope: [], expiresAt };
 }

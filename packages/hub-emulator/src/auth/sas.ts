@@ -35,7 +35,13 @@ export interface SasToken {
   skn?: string;
 }
 
-/** Parses `SharedAccessSignature sr=…&sig=…&se=…[&skn=…]`, fields in any order. */
+const SAS_FIELDS = new Set(['sr', 'sig', 'se', 'skn']);
+
+/**
+ * Parses `SharedAccessSignature sr=…&sig=…&se=…[&skn=…]`, fields in any order. A field
+ * IoT Hub does not define, or one given twice, makes the token malformed: otherwise two
+ * readers of the same token (the expiry check, a log line) could each see another `se`.
+ */
 export function parseSasToken(header: string): SasToken | undefined {
   const prefix = 'SharedAccessSignature ';
   if (!header.startsWith(prefix)) return undefined;
@@ -44,7 +50,7 @@ export function parseSasToken(header: string): SasToken | undefined {
     const at = part.indexOf('=');
     if (at <= 0) return undefined;
     const name = part.slice(0, at);
-    if (fields.has(name)) return undefined;
+    if (!SAS_FIELDS.has(name) || fields.has(name)) return undefined;
     fields.set(name, part.slice(at + 1));
   }
   const sr = fields.get('sr');
@@ -94,6 +100,8 @@ export interface Principal {
   rights: ReadonlySet<Right>;
   /** Path segments under the hub the token is limited to (empty: the whole hub). */
   scope: string[];
+  /** When the credential expires (ms since the epoch), as the token itself says. */
+  expiresAt?: number;
 }
 
 export interface IdentityKeys {
@@ -151,9 +159,11 @@ export function verifySasToken(header: string | undefined, context: SasContext):
   }
   let resource: string;
   let signature: string;
+  let keyName: string | undefined;
   try {
     resource = decodeURIComponent(token.sr);
     signature = decodeURIComponent(token.sig);
+    keyName = token.skn === undefined ? undefined : decodeURIComponent(token.skn);
   } catch {
     throw unauthorized('The token is not correctly URL-encoded.');
   }
@@ -161,7 +171,6 @@ export function verifySasToken(header: string | undefined, context: SasContext):
   if (!context.hostNames.has(host.toLowerCase())) {
     throw unauthorized(`The token is for ${host}, not this hub.`);
   }
-  const keyName = token.skn ? decodeURIComponent(token.skn) : undefined;
   let keys: IdentityKeys | undefined;
   let principal: Omit<Principal, 'scope'>;
   if (keyName !== undefined) {
@@ -192,8 +201,9 @@ export function verifySasToken(header: string | undefined, context: SasContext):
     (key) => key !== null && sameSignature(signature, sign(token.sr, token.se, key)),
   );
   if (!valid) throw unauthorized('The token signature is not valid.');
-  const verified = { ...principal, scope };
-  if (keyName !== undefined) context.cache?.set(header, verified, Number(token.se) * 1000);
+  const expiresAt = Number(token.se) * 1000;
+  const verified = { ...principal, scope, expiresAt };
+  if (keyName !== undefined) context.cache?.set(header, verified, expiresAt);
   return verified;
 }
 

@@ -88,6 +88,9 @@ describe('SAS authentication and policy permissions', () => {
         'IotHubUnauthorizedAccess',
       ],
       ['duplicate field', `${good}&sig=x`, 'IotHubUnauthorizedAccess'],
+      // A second expiry under another name must not be what anything reads.
+      ['unknown field', `${good}&xse=99999999999`, 'IotHubUnauthorizedAccess'],
+      ['bad escape in skn', good.replace('skn=iothubowner', 'skn=%ZZ'), 'IotHubUnauthorizedAccess'],
       ['bad encoding', good.replace('sig=', 'sig=%E0%A4%A'), 'IotHubUnauthorizedAccess'],
     ];
     for (const [name, authorization, code] of cases) {
