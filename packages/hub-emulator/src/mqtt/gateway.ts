@@ -6,9 +6,15 @@ import mqtt, {
   type ISubscribePacket,
   type Packet,
 } from 'mqtt-packet';
-import { renderSection, type JsonValue } from '@twinscope/twin';
+import {
+  jsonNestingBeyond,
+  jsonNestingMessage,
+  renderSection,
+  type JsonValue,
+} from '@twinscope/twin';
 import { verifySasToken, scopeCovers, type SasContext } from '../auth/sas.ts';
 import { HubError } from '../http/errors.ts';
+import { MqttFrameGuard } from './frame-guard.ts';
 import type { ChangeEvent } from '../store/change-log.ts';
 import type { Registry } from '../store/registry.ts';
 import {
@@ -18,8 +24,6 @@ import {
   topicMatches,
   type Identity,
 } from './topics.ts';
-
-const MAX_MESSAGE_BYTES = 256 * 1024;
 
 /** Subscriptions kept per client id across reconnects when clean = false (the SDK relies on it). */
 interface Session {
@@ -117,7 +121,19 @@ export class DeviceGateway {
       }
     });
     parser.on('error', () => close());
-    socket.on('data', (chunk: Buffer) => parser.parse(chunk));
+    const guard = new MqttFrameGuard();
+    socket.on('data', (chunk: Buffer) => {
+      if (closed) return;
+      // IoT Hub closes the connection of a client that sends more than 256 KB; checked on the
+      // announced length, so an oversized packet is never buffered.
+      const refusal = guard.inspect(chunk);
+      if (refusal) {
+        this.log(`mqtt: dropping ${connection?.clientId ?? 'a client'}: ${refusal}`);
+        close();
+        return;
+      }
+      parser.parse(chunk);
+    });
     socket.on('error', () => close());
     socket.on('close', () => close());
     socket.setTimeout(60_000, () => {
@@ -156,7 +172,7 @@ export class DeviceGateway {
         return refuse(5, 'a device key cannot connect a module');
       if (principal.name.startsWith('module:') && principal.name !== `module:${keyOf(identity)}`)
         return refuse(5, 'wrong module key');
-      expiresAt = Number(/se=(\d+)/.exec(password ?? '')?.[1] ?? 0) * 1000;
+      expiresAt = principal.expiresAt ?? 0;
     } catch (error) {
       return refuse(4, error instanceof Error ? error.message : 'bad credentials');
     }
@@ -280,14 +296,6 @@ export class DeviceGateway {
 
   private onPublish(connection: Connection, packet: IPublishPacket): void {
     const { identity } = connection;
-    if (packet.payload.length > MAX_MESSAGE_BYTES) {
-      // IoT Hub closes the connection of a client that sends more than 256 KB.
-      this.log(
-        `mqtt: ${connection.clientId} sent ${packet.payload.length} bytes; the limit is 256 KB`,
-      );
-      connection.socket.destroy();
-      return;
-    }
     const message = classifyPublish(packet.topic, identity);
     const ack = () => {
       if (packet.qos === 1 && packet.messageId !== undefined) {
@@ -317,6 +325,8 @@ export class DeviceGateway {
         let topic: string;
         let body: Buffer | string = '';
         try {
+          const deep = jsonNestingBeyond(packet.payload);
+          if (deep) throw new HubError('ArgumentInvalid', jsonNestingMessage(deep.position));
           const patch = JSON.parse(packet.payload.toString('utf8')) as JsonValue;
           const record = this.options.registry.patchReported(
             identity.deviceId,
@@ -345,7 +355,9 @@ export class DeviceGateway {
         let payload: JsonValue;
         const text = packet.payload.toString('utf8');
         try {
-          payload = text ? (JSON.parse(text) as JsonValue) : null;
+          // Nested past what can be sent on safely: passed on as the text it is.
+          payload =
+            text && !jsonNestingBeyond(text) ? (JSON.parse(text) as JsonValue) : text || null;
         } catch {
           payload = text;
         }

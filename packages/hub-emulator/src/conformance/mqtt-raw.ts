@@ -1,0 +1,70 @@
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import mqtt, { type Packet } from 'mqtt-packet';
+
+/** A TLS socket to the emulator's MQTT port that reads packets back, and sends anything. */
+export async function rawMqttSocket(port: number, ca: string) {
+  const socket: TLSSocket = tlsConnect({ host: 'localhost', port, ca, servername: 'localhost' });
+  const parser = mqtt.parser({ protocolVersion: 4 });
+  const packets: Packet[] = [];
+  const waiters: (() => void)[] = [];
+  parser.on('packet', (packet: Packet) => {
+    packets.push(packet);
+    waiters.splice(0).forEach((w) => w());
+  });
+  socket.on('data', (chunk: Buffer) => parser.parse(chunk));
+  // The server ends replaced or refused connections; the test reads that from `closed`.
+  socket.on('error', () => undefined);
+  let isClosed = false;
+  const closed = new Promise<void>((resolve) =>
+    socket.on('close', () => {
+      isClosed = true;
+      resolve();
+    }),
+  );
+  await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+  const send = (packet: Packet) => socket.write(mqtt.generate(packet));
+  const next = async (cmd: string, timeoutMs = 3000): Promise<Packet> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = packets.findIndex((p) => p.cmd === cmd);
+      if (index >= 0) return packets.splice(index, 1)[0]!;
+      if (Date.now() > deadline) throw new Error(`no ${cmd} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  };
+  return {
+    send,
+    next,
+    socket,
+    closed,
+    get isClosed() {
+      return isClosed;
+    },
+    end: () => socket.end(),
+  };
+}
+
+/** A bare MQTT 3.1.1 client, for what the SDK does not expose (sessions, takeover). */
+export async function rawMqttClient(
+  port: number,
+  ca: string,
+  clientId: string,
+  password: string,
+  clean: boolean,
+) {
+  const client = await rawMqttSocket(port, ca);
+  client.send({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean,
+    clientId,
+    keepalive: 60,
+    username: `localhost/${clientId}/?api-version=2021-04-12`,
+    password: Buffer.from(password),
+  });
+  return client;
+}
