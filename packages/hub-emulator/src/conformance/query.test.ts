@@ -127,6 +127,44 @@ describe('azure-iothub Registry: IoT Hub queries', () => {
     }
   });
 
+  it('when a query nests 2,000 parentheses, then 400 with the position; 50 levels still run', async () => {
+    const deep = `SELECT * FROM devices WHERE ${'('.repeat(2000)}deviceId = 'x'${')'.repeat(2000)}`;
+    const error = await expectSdkError(hub.registry.createQuery(deep).next(), 'ArgumentError');
+    expect(error.message).toMatch(/nests deeper than 50 levels .* at position 78/);
+    for (const hostile of [
+      `SELECT * FROM devices WHERE ${'NOT '.repeat(2000)}deviceId = 'x'`,
+      `SELECT * FROM devices WHERE deviceId = ${'-'.repeat(3000)}1`,
+      `SELECT * FROM devices WHERE deviceId IN ${'['.repeat(2000)}1${']'.repeat(2000)}`,
+      `SELECT * FROM devices WHERE ${'LOWER('.repeat(1000)}deviceId${')'.repeat(1000)} = 'x'`,
+    ]) {
+      await expectSdkError(hub.registry.createQuery(hostile).next(), 'ArgumentError');
+    }
+    const fifty = `SELECT * FROM devices WHERE ${'('.repeat(50)}deviceId = 'berlin-b1-meter-03'${')'.repeat(50)}`;
+    expect((await hub.registry.createQuery(fifty).next()).result).toHaveLength(1);
+  });
+
+  it('when a path names a prototype member (constructor, __proto__, toString), then it is undefined', async () => {
+    for (const path of [
+      'tags.constructor',
+      'tags.__proto__',
+      'tags.toString',
+      'properties.desired.constructor',
+      'properties.reported.hasOwnProperty',
+      "tags['constructor']",
+    ]) {
+      const { result } = await hub.registry
+        .createQuery(`SELECT COUNT() AS n FROM devices WHERE IS_DEFINED(${path})`)
+        .next();
+      expect(result, path).toEqual([{ n: 0 }]);
+    }
+    const projected = await hub.registry
+      .createQuery(
+        "SELECT deviceId AS __proto__ FROM devices WHERE deviceId = 'berlin-b1-meter-03'",
+      )
+      .next();
+    expect(JSON.stringify(projected.result)).toBe('[{"__proto__":"berlin-b1-meter-03"}]');
+  });
+
   it('when the continuation token is forged, then the hub answers 400 instead of guessing', async () => {
     const response = await hub.raw.send('POST', '/devices/query?api-version=2021-04-12', {
       body: JSON.stringify({ query: 'SELECT * FROM devices' }),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JsonObject, JsonValue } from '@twinscope/twin';
+import { setOwn, type JsonObject, type JsonValue } from '@twinscope/twin';
 import { HubError } from '../http/errors.ts';
 import type { Registry } from '../store/registry.ts';
 import type { IdentityRecord } from '../store/model.ts';
@@ -134,7 +134,7 @@ function project(query: Query, names: string[], record: IdentityRecord): JsonVal
   const out: JsonObject = {};
   query.items.forEach((item, i) => {
     const value = evaluate(item.expr, record);
-    if (value !== undefined) out[names[i]!] = value;
+    if (value !== undefined) setOwn(out, names[i]!, value);
   });
   return out;
 }
@@ -160,7 +160,7 @@ function aggregate(query: Query, names: string[], rows: IdentityRecord[]): JsonV
       const value = item.aggregate
         ? aggregateValue(item, members)
         : members[0] && evaluate(item.expr, members[0]);
-      if (value !== undefined) out[names[i]!] = value;
+      if (value !== undefined) setOwn(out, names[i]!, value);
     });
     results.push(out);
     if (query.top !== undefined && results.length >= query.top) break;

@@ -1,4 +1,10 @@
-import { isJsonObject, renderSection, type JsonValue, type SectionState } from '@twinscope/twin';
+import {
+  isJsonObject,
+  own,
+  renderSection,
+  type JsonValue,
+  type SectionState,
+} from '@twinscope/twin';
 import type { IdentityRecord } from '../store/model.ts';
 import { TWIN_IDENTITY_FIELDS } from '../store/twin-render.ts';
 import { QuerySyntaxError, type Expr, type Value } from './ast.ts';
@@ -12,11 +18,12 @@ export function canonicalRoot(name: string): string {
   return ROOTS.get(name.toLowerCase()) ?? name;
 }
 
+/** Walks a path through twin data: only its own members, never the prototype chain. */
 function descend(value: Value, segments: readonly string[], from: number): Value {
   let current = value;
   for (let i = from; i < segments.length; i++) {
     if (!isJsonObject(current)) return undefined;
-    current = current[segments[i]!];
+    current = own(current, segments[i]!);
   }
   return current;
 }
@@ -26,7 +33,7 @@ function section(state: SectionState, segments: readonly string[], from: number)
   if (key === undefined) return renderSection(state);
   if (key === '$version') return from + 1 === segments.length ? state.version : undefined;
   if (key === '$metadata') return descend(state.metadata, segments, from + 1);
-  return descend(state.values[key], segments, from + 1);
+  return descend(own(state.values, key), segments, from + 1);
 }
 
 /** Reads a dotted path from a twin without building the whole twin document. */
@@ -111,7 +118,7 @@ function truth(value: Value): boolean | undefined {
   return typeof value === 'boolean' ? value : undefined;
 }
 
-const FUNCTIONS: Record<string, (args: Value[]) => Value> = {
+const FUNCTIONS: Record<string, (args: Value[]) => Value> = Object.assign(Object.create(null), {
   IS_DEFINED: ([a]) => a !== undefined,
   IS_NULL: ([a]) => (a === undefined ? undefined : a === null),
   IS_STRING: ([a]) => typeof a === 'string',
@@ -132,7 +139,7 @@ const FUNCTIONS: Record<string, (args: Value[]) => Value> = {
   ABS: ([a]) => (typeof a === 'number' ? Math.abs(a) : undefined),
   ARRAY_CONTAINS: ([a, b]) =>
     Array.isArray(a) && isPrimitive(b) ? a.some((item) => compare(item, b) === 0) : undefined,
-};
+} satisfies Record<string, (args: Value[]) => Value>);
 FUNCTIONS['STARTS_WITH'] = FUNCTIONS['STARTSWITH']!;
 FUNCTIONS['ENDS_WITH'] = FUNCTIONS['ENDSWITH']!;
 

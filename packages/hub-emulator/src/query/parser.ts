@@ -8,6 +8,9 @@ import {
 } from './ast.ts';
 import { tokenize, type Token } from './lexer.ts';
 
+/** Parentheses, lists, calls, NOT and unary minus nest at most this deep. */
+export const MAX_NESTING = 50;
+
 const AGGREGATES = new Set<AggregateName>(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
 const COMPARISONS = new Set(['=', '!=', '<', '>', '<=', '>=']);
 
@@ -17,7 +20,23 @@ function describe(token: Token): string {
 
 class Parser {
   private index = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
+
+  /** Parses one nested level; too deep a query is a syntax error at the level's token. */
+  private nested<T>(token: Token, parse: () => T): T {
+    if (++this.depth > MAX_NESTING) {
+      throw new QuerySyntaxError(
+        `the query nests deeper than ${MAX_NESTING} levels (parentheses, lists, calls, NOT or -)`,
+        token.position,
+      );
+    }
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
 
   private get current(): Token {
     return this.tokens[this.index] ?? this.tokens[this.tokens.length - 1]!;
@@ -201,8 +220,8 @@ class Parser {
 
   private negation(): Expr {
     if (this.isKeyword('NOT')) {
-      this.advance();
-      return { kind: 'not', operand: this.negation() };
+      const token = this.advance();
+      return this.nested(token, () => ({ kind: 'not', operand: this.negation() }));
     }
     return this.comparison();
   }
@@ -246,8 +265,8 @@ class Parser {
 
   private unary(): Expr {
     if (this.isSymbol('-')) {
-      this.advance();
-      return { kind: 'negate', operand: this.unary() };
+      const token = this.advance();
+      return this.nested(token, () => ({ kind: 'negate', operand: this.unary() }));
     }
     return this.primary();
   }
@@ -257,15 +276,17 @@ class Parser {
     if (!this.isSymbol('[') && !this.isSymbol('(')) this.fail('a list in [ ]');
     const close = open.text === '[' ? ']' : ')';
     this.advance();
-    const items: Expr[] = [];
-    if (!this.isSymbol(close)) {
-      do {
-        if (items.length > 0) this.advance();
-        items.push(this.additive());
-      } while (this.isSymbol(','));
-    }
-    this.symbol(close);
-    return { kind: 'array', items };
+    return this.nested(open, () => {
+      const items: Expr[] = [];
+      if (!this.isSymbol(close)) {
+        do {
+          if (items.length > 0) this.advance();
+          items.push(this.additive());
+        } while (this.isSymbol(','));
+      }
+      this.symbol(close);
+      return { kind: 'array', items };
+    });
   }
 
   private primary(): Expr {
@@ -292,9 +313,11 @@ class Parser {
       case 'symbol':
         if (token.text === '(') {
           this.advance();
-          const inner = this.expression();
-          this.symbol(')');
-          return inner;
+          return this.nested(token, () => {
+            const inner = this.expression();
+            this.symbol(')');
+            return inner;
+          });
         }
         if (token.text === '[') return this.arrayLiteral();
         return this.fail('a value or a property path');
@@ -302,15 +325,17 @@ class Parser {
         this.advance();
         if (this.isSymbol('(')) {
           this.advance();
-          const args: Expr[] = [];
-          if (!this.isSymbol(')')) {
-            do {
-              if (args.length > 0) this.advance();
-              args.push(this.expression());
-            } while (this.isSymbol(','));
-          }
-          this.symbol(')');
-          return { kind: 'call', name: token.text.toUpperCase(), args, position: token.position };
+          return this.nested(token, () => {
+            const args: Expr[] = [];
+            if (!this.isSymbol(')')) {
+              do {
+                if (args.length > 0) this.advance();
+                args.push(this.expression());
+              } while (this.isSymbol(','));
+            }
+            this.symbol(')');
+            return { kind: 'call', name: token.text.toUpperCase(), args, position: token.position };
+          });
         }
         return this.pathRest(token);
       }
