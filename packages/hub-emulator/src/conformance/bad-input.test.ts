@@ -75,6 +75,30 @@ describe('bad input gets an IoT Hub-style 4xx and changes nothing', () => {
     expect((await hub.registry.getTwin(deviceId)).responseBody.etag).toBe(before.etag);
   });
 
+  it('when a body nests 3,000 deep, or a twin patch 33 deep, then 400 before anything recurses', async () => {
+    const deviceId = uniqueId('deep');
+    await hub.registry.create({ deviceId });
+    const { responseBody: before } = await hub.registry.getTwin(deviceId);
+    const nest = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    for (const body of [
+      `{"properties":{"desired":${nest(3000)}}}`,
+      `{"tags":${nest(40)}}`,
+      `[${'['.repeat(100_000)}${']'.repeat(100_000)}]`,
+    ]) {
+      const response = await hub.raw.send('PATCH', `/twins/${deviceId}?${V}`, { body });
+      expectHubError(response, 400, 'ArgumentInvalid');
+      expect((response.json as { Message: string }).Message).toMatch(/deeper than 32 levels/);
+    }
+    expectHubError(
+      await hub.raw.send('POST', `/devices/query?${V}`, {
+        body: `{"query": "SELECT * FROM devices", "x": ${nest(5000)}}`,
+      }),
+      400,
+      'ArgumentInvalid',
+    );
+    expect((await hub.registry.getTwin(deviceId)).responseBody.etag).toBe(before.etag);
+  });
+
   it('when the body is over 256 KB, then 413 and nothing is stored', async () => {
     const deviceId = uniqueId('huge');
     const body = JSON.stringify({ deviceId, statusReason: 'x'.repeat(300 * 1024) });

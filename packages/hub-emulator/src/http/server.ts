@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifyBearerToken, type EntraAccess } from '../auth/entra.ts';
-import type { JsonValue } from '@twinscope/twin';
+import { jsonNestingBeyond, jsonNestingMessage, type JsonValue } from '@twinscope/twin';
 import { scopeCovers, verifySasToken, type SasContext } from '../auth/sas.ts';
 import { bulkOperations } from '../operations/bulk.ts';
 import { methodOperations } from '../operations/methods.ts';
@@ -121,6 +121,9 @@ function parseBody(text: string, contentType: string | undefined): JsonValue | u
       'Request bodies must be JSON (Content-Type: application/json).',
     );
   }
+  // Everything after parsing recurses: a body nested thousands deep is refused unread.
+  const deep = jsonNestingBeyond(text);
+  if (deep) throw new HubError('ArgumentInvalid', jsonNestingMessage(deep.position));
   try {
     return JSON.parse(text) as JsonValue;
   } catch (error) {
