@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { webcrypto, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { keepPrivate, writePrivateFile } from './store/private-files.ts';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -127,7 +128,7 @@ export async function loadOrCreateTls(hostName: string, directory?: string): Pro
     };
   } else {
     ca = await createCa();
-    writeFileSync(files.caKey, await exportKey(ca.key), { mode: 0o600 });
+    writePrivateFile(files.caKey, await exportKey(ca.key));
     writeFileSync(files.caCert, ca.cert.toString('pem'));
   }
   if (
@@ -136,9 +137,11 @@ export async function loadOrCreateTls(hostName: string, directory?: string): Pro
     !covers(readFileSync(files.cert, 'utf8'), hostName)
   ) {
     const server = await createServerCert(ca, hostName);
-    writeFileSync(files.key, server.key, { mode: 0o600 });
+    writePrivateFile(files.key, server.key);
     writeFileSync(files.cert, server.cert);
   }
+  keepPrivate(files.caKey);
+  keepPrivate(files.key);
   return {
     caCert: readFileSync(files.caCert, 'utf8'),
     cert: readFileSync(files.cert, 'utf8'),

@@ -20,6 +20,9 @@ Options:
   --throttle s1        answer 429 beyond one S1 unit's quotas
   --fsync              fsync every write (survives power loss, slower)
   --verbose            log every request
+  --print-connection-string
+                       print the iothubowner connection string in the banner (it is a key:
+                       by default the banner only says where connection.json is)
   --help               show this text`;
 
 function fail(message: string): never {
@@ -27,7 +30,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parseCommandLine(): EmulatorOptions {
+function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -47,6 +50,7 @@ function parseCommandLine(): EmulatorOptions {
         throttle: { type: 'string' },
         fsync: { type: 'boolean' },
         verbose: { type: 'boolean' },
+        'print-connection-string': { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -110,7 +114,7 @@ function parseCommandLine(): EmulatorOptions {
   }
   if (values.fsync) options.fsync = true;
   if (values.verbose) options.log = (line) => console.log(line);
-  return options;
+  return { ...options, printConnectionString: values['print-connection-string'] === true };
 }
 
 const options = parseCommandLine();
@@ -132,8 +136,16 @@ console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   events        amqp://${emulator.hostName}:${emulator.events.amqpPort} (Event Hubs-compatible '${emulator.events.name}', ${emulator.events.partitionCount} partitions; routes ${options.routes?.join(', ')})
   fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}
   CA            ${emulator.tls.caCertFile ?? '(in memory)'}
-  connection    ${emulator.serviceConnectionString}${emulator.connectionFile ? `\n  details       ${emulator.connectionFile}` : ''}
+  connection    ${connectionLine()}
 Press Ctrl+C to stop.`);
+
+/** Where the connection string is, not the key itself: banners end up in logs and screenshots. */
+function connectionLine(): string {
+  if (options.printConnectionString) return emulator.serviceConnectionString;
+  if (emulator.connectionFile)
+    return `${emulator.connectionFile} (service connection string and CA; owner-only)`;
+  return 'not written in memory; add --print-connection-string to see it';
+}
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

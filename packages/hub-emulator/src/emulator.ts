@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { keepPrivate, writePrivateFile } from './store/private-files.ts';
 import { startAmqpEndpoint, type RunningAmqpEndpoint } from './events/amqp-endpoint.ts';
 import { EventStore } from './events/event-store.ts';
 import { routeChanges, type RouteSource } from './events/routing.ts';
@@ -92,9 +93,12 @@ export interface RunningEmulator {
 function loadPolicies(dataDir: string | undefined): Policy[] {
   if (!dataDir) return defaultPolicies();
   const file = join(dataDir, 'policies.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Policy[];
+  if (existsSync(file)) {
+    keepPrivate(file);
+    return JSON.parse(readFileSync(file, 'utf8')) as Policy[];
+  }
   const policies = defaultPolicies();
-  writeFileSync(file, JSON.stringify(policies, null, 2), { mode: 0o600 });
+  writePrivateFile(file, JSON.stringify(policies, null, 2));
   return policies;
 }
 
@@ -247,7 +251,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         consumerGroups,
       },
     };
-    writeFileSync(connectionFile, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
+    writePrivateFile(connectionFile, `${JSON.stringify(details, null, 2)}\n`);
   }
 
   const identityConnectionString = (deviceId: string, moduleId?: string) => {

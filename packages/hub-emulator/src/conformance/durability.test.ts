@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +29,7 @@ interface Connection {
 async function startCli(
   dataDir: string,
   extra: string[] = [],
-): Promise<{ child: ChildProcess; connection: Connection }> {
+): Promise<{ child: ChildProcess; connection: Connection; banner: string }> {
   const child = spawn(
     process.execPath,
     [cli, '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', ...extra],
@@ -46,7 +54,7 @@ async function startCli(
   const connection = JSON.parse(
     readFileSync(join(dataDir, 'connection.json'), 'utf8'),
   ) as Connection;
-  return { child, connection };
+  return { child, connection, banner: output };
 }
 
 function killHard(child: ChildProcess): Promise<void> {
@@ -149,5 +157,45 @@ describe('durable state in the data dir', () => {
     const registry = registryFor(second.connection.serviceConnectionString, ca);
     expect((await registry.getRegistryStatistics()).responseBody.totalDeviceCount).toBe(2000);
     await killHard(second.child);
+  });
+});
+
+describe('files that hold keys', () => {
+  it('when the hub writes its data dir, then key files are owner-only (older ones tightened) and the banner shows no key', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hub-emulator-'));
+    try {
+      const first = await startCli(dataDir, ['--seed', '2000']);
+      await killHard(first.child);
+      const keyFiles = [
+        'policies.json',
+        'connection.json',
+        'state/journal.jsonl',
+        'state/snapshot.jsonl',
+        'certs/ca-key.pem',
+        'certs/server-key.pem',
+      ].map((file) => join(dataDir, file));
+      // As an older version left them: readable by everyone.
+      for (const file of keyFiles) {
+        expect(existsSync(file), file).toBe(true);
+        chmodSync(file, 0o644);
+      }
+      const second = await startCli(dataDir);
+      try {
+        await registryFor(
+          second.connection.serviceConnectionString,
+          readFileSync(second.connection.caCertFile, 'utf8'),
+        ).create({ deviceId: 'after-restart' });
+        for (const file of keyFiles) expect(statSync(file).mode & 0o777, file).toBe(0o600);
+        expect(statSync(join(dataDir, 'certs/ca.pem')).mode & 0o044).not.toBe(0);
+        const key = /SharedAccessKey=([^;]+)/.exec(second.connection.serviceConnectionString)![1]!;
+        expect(second.banner).not.toContain(key);
+        expect(second.banner).not.toContain('SharedAccessKey');
+        expect(second.banner).toContain(join(dataDir, 'connection.json'));
+      } finally {
+        await killHard(second.child);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

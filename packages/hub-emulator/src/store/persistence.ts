@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { IdentityRecord } from './model.ts';
+import { keepPrivate, openPrivateFile } from './private-files.ts';
 
 export interface Counters {
   /** Source of etags and generation ids; only grows. */
@@ -93,9 +94,11 @@ export class JournalPersistence implements Persistence {
     directory: string,
     private readonly options: { fsync: boolean; compactAfterBytes: number },
   ) {
-    mkdirSync(directory, { recursive: true });
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
     this.snapshotPath = join(directory, 'snapshot.jsonl');
     this.journalPath = join(directory, 'journal.jsonl');
+    // Identities carry their keys: the snapshot is only read, so tighten it here.
+    keepPrivate(this.snapshotPath);
   }
 
   load(): LoadedState {
@@ -142,7 +145,7 @@ export class JournalPersistence implements Persistence {
   }
 
   private openJournal(): number {
-    this.journalFd ??= openSync(this.journalPath, 'a');
+    this.journalFd ??= openPrivateFile(this.journalPath, 'a');
     return this.journalFd;
   }
 
@@ -161,7 +164,7 @@ export class JournalPersistence implements Persistence {
 
   rewrite(records: Iterable<IdentityRecord>, counters: Counters): void {
     const temporary = `${this.snapshotPath}.tmp`;
-    const fd = openSync(temporary, 'w');
+    const fd = openPrivateFile(temporary, 'w');
     try {
       let batch = `${JSON.stringify({ version: 1, counters })}\n`;
       for (const record of records) {
@@ -180,7 +183,7 @@ export class JournalPersistence implements Persistence {
     // between the rename and the truncation replays puts and deletes that are idempotent.
     renameSync(temporary, this.snapshotPath);
     if (this.journalFd !== undefined) closeSync(this.journalFd);
-    this.journalFd = openSync(this.journalPath, 'w');
+    this.journalFd = openPrivateFile(this.journalPath, 'w');
     fsyncSync(this.journalFd);
     this.journalBytes = 0;
   }
