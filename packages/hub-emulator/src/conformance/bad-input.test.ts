@@ -131,6 +131,9 @@ describe('bad input gets an IoT Hub-style 4xx and changes nothing', () => {
       encodeURIComponent('a/b'),
       '%E0%A4%A',
       encodeURIComponent('💥'),
+      // Dot-segments: any path normaliser would turn /devices/d/modules/.. into /devices/d.
+      '%2E',
+      '%2E%2E',
     ];
     for (const id of hostile) {
       const response = await hub.raw.send('PUT', `/devices/${id}?${V}`, { body: '{}' });
@@ -143,6 +146,12 @@ describe('bad input gets an IoT Hub-style 4xx and changes nothing', () => {
       { body: '{}' },
     );
     expect(modules.status).toBeGreaterThanOrEqual(400);
+    const parent = uniqueId('d');
+    await hub.registry.create({ deviceId: parent });
+    for (const moduleId of ['.', '..']) {
+      await expectSdkError(hub.registry.create({ deviceId: moduleId }), 'ArgumentError');
+      await expectSdkError(hub.registry.addModule({ deviceId: parent, moduleId }), 'ArgumentError');
+    }
     expect(
       (await hub.registry.list()).responseBody.every((d) => /^[\x21-\x7e]+$/.test(d.deviceId)),
     ).toBe(true);
