@@ -8,6 +8,7 @@ import { AppError } from './http/app-error.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
 import { localOperator } from './http/local-auth.ts';
 import { csrfCheck, requireRole } from './http/authorize.ts';
+import { crossSiteCheck, hostCheck } from './http/origin-guard.ts';
 import type { Role } from '@twinscope/contract';
 import { sessionOperator } from './auth/auth-routes.ts';
 import type { RoleMap } from './auth/roles.ts';
@@ -33,10 +34,18 @@ export interface AppDeps {
   logger: Logger;
   /** One local operator (loopback only), or Entra sign-in with sessions. */
   auth:
-    | { mode: 'local'; role: Role; csrfToken: string }
+    | {
+        mode: 'local';
+        role: Role;
+        csrfToken: string;
+        /** The Host names a browser may use: loopback with the listening port, and configured ones. */
+        allowedHosts: () => ReadonlySet<string>;
+      }
     | { mode: 'entra'; sessions: Sessions; routes: Router; roleMap: RoleMap };
   audit: AuditTrail;
   trustProxy?: string | number | boolean;
+  /** Where browsers reach Twinscope, when configured: https turns on HSTS. */
+  publicUrl?: string;
   /** The built console to serve, so the product is one origin. */
   staticDir?: string;
 }
@@ -69,6 +78,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   app.use(requestId);
+  // Before anything is served: a rebinding page must not even load the console.
+  if (deps.auth.mode === 'local') app.use(hostCheck(deps.auth.allowedHosts));
+  const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -89,9 +101,15 @@ export function createApp(deps: AppDeps): express.Express {
           'upgrade-insecure-requests': null,
         },
       },
-      strictTransportSecurity: false,
+      // Browsers only honour HSTS over https, and only a public https URL promises it.
+      strictTransportSecurity: publicOrigin?.startsWith('https:')
+        ? { maxAge: 365 * 24 * 3600, includeSubDomains: false }
+        : false,
+      // The same rule as the CSP's frame-ancestors 'none', for browsers that only read this.
+      xFrameOptions: { action: 'deny' },
     }),
   );
+  app.use(crossSiteCheck(publicOrigin));
 
   const api = express.Router();
   api.use((_req, res, next) => {
@@ -99,8 +117,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
+  // Liveness only: it answers without sign-in, so it says nothing about the hub or users.
   api.get('/health', (_req, res) => {
-    res.json({ status: 'ok', hub: deps.hub.hostName, liveStreams: deps.broker.streamCount });
+    res.json({ status: 'ok' });
   });
   if (deps.auth.mode === 'local') {
     api.use(localOperator(deps.auth.role, deps.auth.csrfToken));

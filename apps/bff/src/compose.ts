@@ -6,6 +6,7 @@ import { EventHubsSource } from './adapters/event-hubs.ts';
 import { hubCredential, type TokenCredential } from './adapters/hub-credential.ts';
 import { IotHubAdapter } from './adapters/iothub.ts';
 import { createApp, type AppDeps } from './app.ts';
+import { loopbackHosts } from './http/origin-guard.ts';
 import type { Config } from './config.ts';
 import { EventBroker, type BrokerOptions } from './live/broker.ts';
 import { PollingFeed, type ChangeFeed } from './live/polling-feed.ts';
@@ -88,11 +89,14 @@ export async function startBff(
   const audit = new AuditTrail(config.auditFile, logger);
   let sessions: Sessions | undefined;
   let auth: AppDeps['auth'];
+  // Known once the server listens (port 0 picks one).
+  let allowedHosts: ReadonlySet<string> = new Set();
   if (config.auth.mode === 'local') {
     auth = {
       mode: 'local',
       role: config.auth.role,
       csrfToken: randomBytes(32).toString('base64url'),
+      allowedHosts: () => allowedHosts,
     };
   } else {
     sessions = await createSessions(config.auth.session, logger);
@@ -120,14 +124,16 @@ export async function startBff(
     auth,
     audit,
     ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(config.staticDir ? { staticDir: config.staticDir } : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);
   });
-  feed.start();
   const { port } = server.address() as AddressInfo;
+  allowedHosts = loopbackHosts(port, config.allowedHosts);
+  feed.start();
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     url: `http://${host}:${port}`,

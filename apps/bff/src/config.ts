@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   TWINSCOPE_AUTH_MODE: z.enum(['local', 'entra']).default('local'),
   /** Where browsers reach Twinscope (for the sign-in redirect URI); default http://HOST:PORT. */
   TWINSCOPE_PUBLIC_URL: z.url().optional(),
+  /** Local mode: more `host[:port]` names to answer besides loopback (comma-separated). */
+  TWINSCOPE_ALLOWED_HOSTS: z.string().default(''),
   TWINSCOPE_ENTRA_TENANT_ID: z.string().optional(),
   TWINSCOPE_ENTRA_CLIENT_ID: z.string().optional(),
   TWINSCOPE_ENTRA_CLIENT_SECRET: z.string().optional(),
@@ -136,6 +138,10 @@ export interface Config {
   };
   host: string;
   port: number;
+  /** Where browsers reach Twinscope when it is set (sign-in mode): changes may come from it. */
+  publicUrl?: string;
+  /** Local mode: Host names answered besides the loopback names with the BFF's port. */
+  allowedHosts: string[];
   staticDir?: string;
   auth:
     | { mode: 'local'; role: 'Reader' | 'Operator' | 'Admin' }
@@ -229,6 +235,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     host: e.TWINSCOPE_HOST,
     port: e.TWINSCOPE_PORT,
+    ...(e.TWINSCOPE_PUBLIC_URL ? { publicUrl: e.TWINSCOPE_PUBLIC_URL.replace(/\/$/, '') } : {}),
+    allowedHosts: e.TWINSCOPE_ALLOWED_HOSTS.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
     ...(e.TWINSCOPE_STATIC_DIR ? { staticDir: e.TWINSCOPE_STATIC_DIR } : {}),
     auth:
       e.TWINSCOPE_AUTH_MODE === 'entra'

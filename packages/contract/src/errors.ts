@@ -8,6 +8,8 @@ export const ApiErrorCodeSchema = z.enum([
   'unauthorized',
   'forbidden',
   'not_found',
+  /** The request named a host this BFF does not answer for (local mode: loopback only). */
+  'misdirected_request',
   'conflict',
   'payload_too_large',
   'unsupported_media_type',

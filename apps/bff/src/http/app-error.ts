@@ -7,6 +7,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  misdirected_request: 421,
   conflict: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -3,9 +3,13 @@ import type { ApiError } from '@twinscope/contract';
 import type { Logger } from '../log.ts';
 import { AppError } from './app-error.ts';
 
-/** Turns body-parser's failures (bad JSON, too large) into contract errors. */
+/**
+ * Turns what Express and its middleware raise for a client's mistake (bad JSON, too large,
+ * a path that does not decode, a file that is not there) into contract errors: 4xx, never
+ * a 500 and never an error log line.
+ */
 function fromExpress(error: unknown): AppError | undefined {
-  const type = (error as { type?: string }).type;
+  const { type, status } = error as { type?: string; status?: unknown };
   if (type === 'entity.parse.failed')
     return new AppError('bad_request', 'The request body is not valid JSON.');
   if (type === 'entity.too.large')
@@ -13,7 +17,16 @@ function fromExpress(error: unknown): AppError | undefined {
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new AppError('unsupported_media_type', 'Send the body as UTF-8 JSON.');
   }
-  return undefined;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  if (status === 404 || status === 403)
+    return new AppError('not_found', 'There is nothing at this address.');
+  if (status === 413)
+    return new AppError('payload_too_large', 'The request body is larger than 256 KB.');
+  if (status === 415) return new AppError('unsupported_media_type', 'Send the body as JSON.');
+  return new AppError(
+    'bad_request',
+    'The request is malformed (check its address for a bad % escape).',
+  );
 }
 
 /** The one error handler: `{ code, message, requestId }`, the cause logged, never a stack to the browser. */

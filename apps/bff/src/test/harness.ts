@@ -223,12 +223,25 @@ export interface PlainResponse {
  */
 export function send(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  init: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    /** Sent as it is: a URL would resolve dot-segments (`%2E%2E`) before sending. */
+    rawPath?: string;
+  } = {},
 ): Promise<PlainResponse> {
   return new Promise((resolve, reject) => {
+    const target = new URL(url);
     const req = httpRequest(
-      url,
-      { method: init.method ?? 'GET', headers: init.headers ?? {}, agent: false },
+      {
+        hostname: target.hostname.replace(/^\[|\]$/g, ''),
+        port: target.port,
+        path: init.rawPath ?? `${target.pathname}${target.search}`,
+        method: init.method ?? 'GET',
+        headers: init.headers ?? {},
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
