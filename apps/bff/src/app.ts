@@ -10,6 +10,7 @@ import { localOperator } from './http/local-auth.ts';
 import { csrfCheck, requireRole } from './http/authorize.ts';
 import { crossSiteCheck, hostCheck } from './http/origin-guard.ts';
 import type { Role } from '@twinscope/contract';
+import { jsonNestingBeyond, jsonNestingMessage } from '@twinscope/twin';
 import { sessionOperator } from './auth/auth-routes.ts';
 import type { RoleMap } from './auth/roles.ts';
 import type { Sessions } from './auth/sessions.ts';
@@ -128,7 +129,17 @@ export function createApp(deps: AppDeps): express.Express {
   }
   api.use(csrfCheck);
   api.use(jsonOnly);
-  api.use(express.json({ limit: '256kb', strict: false }));
+  api.use(
+    express.json({
+      limit: '256kb',
+      strict: false,
+      // Parsing, validation and merging recurse: a body nested past the limit is refused unread.
+      verify: (_req, _res, body) => {
+        const deep = jsonNestingBeyond(body);
+        if (deep) throw new AppError('bad_request', jsonNestingMessage(deep.position));
+      },
+    }),
+  );
   // Who am I answers any signed-in user, so one without a role learns why.
   api.use(meRoutes(deps.hub, deps.auth.mode === 'entra' ? deps.auth.roleMap : undefined));
   api.use(requireRole('Reader'));

@@ -64,30 +64,41 @@ export class TwinService {
     action: 'twin.patch' | 'twin.replace' = 'twin.patch',
   ): Promise<Twin> {
     const current = await this.hub.getTwin(deviceId, moduleId);
+    // Refusals that need no hub call are answered before anything is recorded: a stale
+    // etag or a patch that breaks the rules costs the trail nothing, whatever its size.
+    if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId);
     const hubPatch: JsonObject = {};
     const sections: TwinSectionName[] = [];
     const change: JsonObject = {};
     const revert: { tags?: JsonObject; desired?: JsonObject } = {};
-    const results: { section: 'tags' | 'desired'; patch: JsonObject; result: JsonObject }[] = [];
+    const violations: Violation[] = [];
+    const section = (name: 'tags' | 'desired', patch: JsonObject, before: JsonObject) => {
+      const patchProblems = validateSectionPatch(name, patch);
+      violations.push(...patchProblems);
+      if (patchProblems.length > 0) return;
+      const result = applyObjectPatch(before, patch);
+      violations.push(...validateSectionPatch(name, {}, result));
+      change[name] = patch;
+      revert[name] = minimalPatch(result, before);
+    };
     if (request.tags !== undefined) {
       const tags = request.tags as JsonObject;
-      const before = current.tags as JsonObject;
-      const result = applyObjectPatch(before, tags);
-      results.push({ section: 'tags', patch: tags, result });
+      section('tags', tags, current.tags as JsonObject);
       hubPatch['tags'] = tags;
-      change['tags'] = tags;
-      revert.tags = minimalPatch(result, before);
       sections.push('tags');
     }
     if (request.desired !== undefined) {
       const desired = request.desired as JsonObject;
-      const before = sectionValues(current.properties.desired);
-      const result = applyObjectPatch(before, desired);
-      results.push({ section: 'desired', patch: desired, result });
+      section('desired', desired, sectionValues(current.properties.desired));
       hubPatch['properties'] = { desired };
-      change['desired'] = desired;
-      revert.desired = minimalPatch(result, before);
       sections.push('desired');
+    }
+    if (violations.length > 0) {
+      throw new AppError(
+        'twin_rule_violation',
+        `The change breaks IoT Hub's twin rules: ${violations[0]!.path}: ${violations[0]!.message}`,
+        { violations: violations.map(({ path, message }) => ({ path, message })) },
+      );
     }
     const start = {
       actor,
@@ -102,20 +113,10 @@ export class TwinService {
       this.audit,
       start,
       async () => {
-        if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId);
-        const violations: Violation[] = results.flatMap(({ section, patch, result }) =>
-          validateSectionPatch(section, patch, result),
-        );
-        if (violations.length > 0) {
-          throw new AppError(
-            'twin_rule_violation',
-            `The change breaks IoT Hub's twin rules: ${violations[0]!.path}: ${violations[0]!.message}`,
-            { violations: violations.map(({ path, message }) => ({ path, message })) },
-          );
-        }
         try {
           return await this.hub.patchTwin(deviceId, moduleId, hubPatch, request.etag);
         } catch (error) {
+          // Someone else wrote between our read and our write: the hub's If-Match caught it.
           if (error instanceof AppError && error.code === 'conflict')
             throw await this.conflict(deviceId, moduleId);
           throw error;
