@@ -29,12 +29,16 @@ export const AuditEntrySchema = z.object({
   target: z.object({ deviceId: z.string(), moduleId: z.string().optional() }),
   /** What was asked: the twin patch, or the identity change (never a key). */
   change: JsonObjectSchema,
+  /** A change too large to keep whole (over 32 KB): its size and SHA-256, `change` empty. */
+  changeDigest: z.object({ sha256: z.string(), bytes: z.number() }).optional(),
   before: VersionsSchema.optional(),
   after: VersionsSchema.optional(),
   /** The patch that undoes this twin change (keys it set back, keys it added as null). */
   revert: z
     .object({ tags: JsonObjectSchema.optional(), desired: JsonObjectSchema.optional() })
     .optional(),
+  /** The revert patch was too large to keep: this change cannot be reverted from here. */
+  revertOmitted: z.boolean().optional(),
   revertOf: z.string().optional(),
   result: z.enum(['succeeded', 'refused', 'failed', 'unknown']),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
@@ -42,5 +46,22 @@ export const AuditEntrySchema = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
-export const AuditHistoryResponseSchema = z.object({ entries: z.array(AuditEntrySchema) });
+/** A page of a twin's history, newest first. */
+export const AuditHistoryQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(50).default(20),
+    /** The `next` cursor of the page before. */
+    before: z
+      .string()
+      .regex(/^\d{1,15}$/, 'before is the next cursor of a previous page.')
+      .optional(),
+  })
+  .strict();
+export type AuditHistoryQuery = z.infer<typeof AuditHistoryQuerySchema>;
+
+export const AuditHistoryResponseSchema = z.object({
+  entries: z.array(AuditEntrySchema),
+  /** Older entries exist: ask again with `before` set to this. */
+  next: z.string().optional(),
+});
 export type AuditHistoryResponse = z.infer<typeof AuditHistoryResponseSchema>;

@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   closeSync,
   existsSync,
   fdatasyncSync,
+  fstatSync,
   mkdirSync,
   openSync,
-  readFileSync,
+  readSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -30,17 +31,63 @@ export interface AuditStart {
 }
 
 export interface AuditOutcome {
-  result: 'succeeded' | 'refused' | 'failed';
+  result: 'succeeded' | 'refused' | 'failed' | 'unknown';
   after?: AuditEntry['after'];
   error?: { code: string; message: string };
 }
 
 type Line =
-  | ({ phase: 'attempt'; id: string; at: string } & AuditStart)
+  | ({ phase: 'attempt'; id: string; at: string } & Omit<AuditEntry, 'id' | 'at' | 'result'>)
   | ({ phase: 'outcome'; id: string; at: string } & AuditOutcome);
+
+/**
+ * The most a record keeps of a change or of its revert patch. IoT Hub's twin rules already
+ * bound a valid change; above this, the record keeps the patch's size and digest instead.
+ */
+export const MAX_RECORDED_BYTES = 32 * 1024;
 
 const targetKey = (t: { deviceId: string; moduleId?: string }) =>
   t.moduleId === undefined ? t.deviceId : `${t.deviceId}/${t.moduleId}`;
+
+/** Where each record's two lines sit in the file: attempt offset and length, outcome's. */
+class Slots {
+  private data = new Float64Array(4 * 1024);
+  count = 0;
+
+  add(offset: number, length: number): number {
+    if ((this.count + 1) * 4 > this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data.set([offset, length, -1, 0], this.count * 4);
+    return this.count++;
+  }
+
+  setOutcome(slot: number, offset: number, length: number): void {
+    this.data[slot * 4 + 2] = offset;
+    this.data[slot * 4 + 3] = length;
+  }
+
+  get(slot: number): { attempt: [number, number]; outcome?: [number, number] } {
+    const at = (i: number) => this.data[slot * 4 + i]!;
+    return {
+      attempt: [at(0), at(1)],
+      ...(at(2) >= 0 ? { outcome: [at(2), at(3)] as [number, number] } : {}),
+    };
+  }
+}
+
+/** The size and digest a record keeps of a patch too large to keep whole. */
+function capped(patch: JsonObject): { kept: JsonObject; digest?: AuditEntry['changeDigest'] } {
+  const text = JSON.stringify(patch);
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= MAX_RECORDED_BYTES) return { kept: patch };
+  return {
+    kept: {},
+    digest: { sha256: createHash('sha256').update(text).digest('hex'), bytes },
+  };
+}
 
 /**
  * The audit trail, as JSON lines appended to one file and flushed to disk before the BFF
@@ -48,59 +95,116 @@ const targetKey = (t: { deviceId: string; moduleId?: string }) =>
  * outcome after. So a write that reached the hub is never missing from the trail: if the
  * BFF dies in between, the attempt remains and reads as outcome `unknown`. If the trail
  * cannot be written, the write is refused before the hub is called.
+ *
+ * Entries stay on disk: the process keeps only where each one is (four numbers) and which
+ * records belong to which twin, and reads the lines back when a history page asks.
  */
 export class AuditTrail {
-  private readonly entries = new Map<string, AuditEntry>();
-  private readonly byTarget = new Map<string, string[]>();
+  private readonly slots = new Slots();
+  private readonly byTarget = new Map<string, number[]>();
+  /** Attempts whose outcome has not been written yet (a crash leaves a few forever). */
+  private readonly pending = new Map<string, number>();
   private fd: number | undefined;
+  private size = 0;
 
   constructor(
-    private readonly file: string,
+    readonly file: string,
     private readonly logger: Logger,
   ) {
-    if (existsSync(file)) {
-      for (const text of readFileSync(file, 'utf8').split('\n')) {
-        if (!text.trim()) continue;
-        try {
-          this.apply(JSON.parse(text) as Line);
-        } catch {
-          // A line torn by a crash mid-append: the lines before it stand.
-        }
-      }
-    } else {
-      mkdirSync(dirname(file), { recursive: true });
-    }
-    this.fd = openSync(file, 'a', 0o600);
+    if (!existsSync(file)) mkdirSync(dirname(file), { recursive: true });
+    this.fd = openSync(file, 'a+', 0o600);
+    this.index();
   }
 
-  private apply(line: Line): void {
-    if (line.phase === 'attempt') {
-      const { phase: _phase, ...start } = line;
-      this.entries.set(line.id, { ...start, result: 'unknown' });
-      const key = targetKey(line.target);
-      const ids = this.byTarget.get(key) ?? [];
-      ids.push(line.id);
-      this.byTarget.set(key, ids);
+  /** Reads the file once, remembering where each line is; a torn last line is skipped. */
+  private index(): void {
+    const fd = this.fd!;
+    const total = fstatSync(fd).size;
+    const chunk = Buffer.alloc(1024 * 1024);
+    let carry = Buffer.alloc(0);
+    let offset = 0;
+    let lineStart = 0;
+    while (offset < total) {
+      const read = readSync(fd, chunk, 0, chunk.length, offset);
+      if (read === 0) break;
+      offset += read;
+      let buffer = Buffer.concat([carry, chunk.subarray(0, read)]);
+      let newline: number;
+      while ((newline = buffer.indexOf(0x0a)) >= 0) {
+        this.indexLine(buffer.subarray(0, newline), lineStart);
+        lineStart += newline + 1;
+        buffer = buffer.subarray(newline + 1);
+      }
+      carry = Buffer.from(buffer);
+    }
+    // A line torn by a crash mid-append: the lines before it stand; appends start after it.
+    this.size = total;
+  }
+
+  private indexLine(bytes: Buffer, offset: number): void {
+    let line: { phase?: string; id?: string; target?: { deviceId: string; moduleId?: string } };
+    try {
+      line = JSON.parse(bytes.toString('utf8')) as typeof line;
+    } catch {
       return;
     }
-    const entry = this.entries.get(line.id);
-    if (!entry) return;
-    const { phase: _phase, id: _id, at, ...outcome } = line;
-    Object.assign(entry, outcome, { finishedAt: at });
+    this.remember(line, offset, bytes.length);
+  }
+
+  private remember(
+    line: { phase?: string; id?: string; target?: { deviceId: string; moduleId?: string } },
+    offset: number,
+    length: number,
+  ): void {
+    if (typeof line.id !== 'string') return;
+    if (line.phase === 'attempt' && line.target) {
+      const slot = this.slots.add(offset, length);
+      this.pending.set(line.id, slot);
+      const key = targetKey(line.target);
+      const slots = this.byTarget.get(key) ?? [];
+      slots.push(slot);
+      this.byTarget.set(key, slots);
+    } else if (line.phase === 'outcome') {
+      const slot = this.pending.get(line.id);
+      if (slot === undefined) return;
+      this.pending.delete(line.id);
+      this.slots.setOutcome(slot, offset, length);
+    }
   }
 
   private append(line: Line): void {
     if (this.fd === undefined) throw new Error('the audit trail is closed');
-    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    const bytes = Buffer.from(`${JSON.stringify(line)}\n`);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written);
     fdatasyncSync(this.fd);
-    this.apply(line);
+    const offset = this.size;
+    this.size += bytes.length;
+    this.remember(line, offset, bytes.length - 1);
   }
 
   /** Records an attempt; refuses (503) when the trail cannot be written, before any change. */
   begin(start: AuditStart): { end(outcome: AuditOutcome): void; id: string } {
     const id = randomUUID();
+    const change = capped(start.change);
+    const revertText = start.revert ? JSON.stringify(start.revert) : '';
+    const keepRevert =
+      start.revert !== undefined && Buffer.byteLength(revertText) <= MAX_RECORDED_BYTES;
     try {
-      this.append({ phase: 'attempt', id, at: new Date().toISOString(), ...start });
+      this.append({
+        phase: 'attempt',
+        id,
+        at: new Date().toISOString(),
+        actor: start.actor,
+        action: start.action,
+        target: start.target,
+        change: change.kept,
+        ...(change.digest ? { changeDigest: change.digest } : {}),
+        ...(start.before ? { before: start.before } : {}),
+        ...(keepRevert ? { revert: start.revert } : {}),
+        ...(start.revert && !keepRevert ? { revertOmitted: true } : {}),
+        ...(start.revertOf ? { revertOf: start.revertOf } : {}),
+      });
     } catch (error) {
       this.logger.error('audit trail write failed; the change was refused', {
         message: (error as Error).message,
@@ -126,18 +230,63 @@ export class AuditTrail {
     };
   }
 
-  /** One twin's (or module's) history, newest first. */
-  forTarget(target: { deviceId: string; moduleId?: string }, limit = 100): AuditEntry[] {
-    const ids = this.byTarget.get(targetKey(target)) ?? [];
-    return ids
-      .slice(-limit)
-      .reverse()
-      .map((id) => this.entries.get(id)!);
+  private readLine(fd: number, [offset, length]: [number, number]): Line {
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, offset);
+    return JSON.parse(buffer.toString('utf8')) as Line;
   }
 
-  /** Every entry, oldest first (for export). */
-  all(): IterableIterator<AuditEntry> {
-    return this.entries.values();
+  /** One record as the API shows it: its attempt, with its outcome when there is one. */
+  private entry(fd: number, slot: number): AuditEntry {
+    const where = this.slots.get(slot);
+    const { phase: _phase, ...attempt } = this.readLine(fd, where.attempt) as Extract<
+      Line,
+      { phase: 'attempt' }
+    >;
+    if (!where.outcome) return { ...attempt, result: 'unknown' };
+    const {
+      phase: _outcomePhase,
+      id: _id,
+      at,
+      ...outcome
+    } = this.readLine(fd, where.outcome) as Extract<Line, { phase: 'outcome' }>;
+    return { ...attempt, ...outcome, finishedAt: at };
+  }
+
+  /**
+   * One twin's (or module's) history, newest first, a page at a time: `before` is the
+   * cursor a previous page answered, and `next` the one for the page after this.
+   */
+  forTarget(
+    target: { deviceId: string; moduleId?: string },
+    page: { limit: number; before?: number } = { limit: 20 },
+  ): { entries: AuditEntry[]; next?: number } {
+    if (this.fd === undefined) throw new AppError('hub_unreachable', 'The audit trail is closed.');
+    const slots = this.byTarget.get(targetKey(target)) ?? [];
+    let end = slots.length;
+    if (page.before !== undefined) {
+      // Slots only grow, so the page starts below the cursor's slot.
+      let low = 0;
+      while (low < end) {
+        const mid = (low + end) >> 1;
+        if (slots[mid]! < page.before) low = mid + 1;
+        else end = mid;
+      }
+    }
+    const start = Math.max(0, end - page.limit);
+    const entries = slots
+      .slice(start, end)
+      .reverse()
+      .map((slot) => this.entry(this.fd!, slot));
+    return { entries, ...(start > 0 ? { next: slots[start]! } : {}) };
+  }
+
+  /** Every entry, oldest first (for export), read from disk one at a time. */
+  *all(): Generator<AuditEntry> {
+    for (let slot = 0; slot < this.slots.count; slot++) {
+      if (this.fd === undefined) return;
+      yield this.entry(this.fd, slot);
+    }
   }
 
   close(): void {

@@ -1,6 +1,7 @@
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../audit/audit-trail.ts';
 import { createLogger } from '../log.ts';
@@ -50,23 +51,7 @@ describe('BFF audit trail: who changed what, history per twin, revert, export', 
     expect(after[0]).toMatchObject({ revertOf: entry.id, result: 'succeeded' });
   });
 
-  it('when a write is refused (stale etag) or reaches a module identity, then that is recorded too, without keys', async () => {
-    const { twin } = (await stack.api(`/api/devices/${device}`)).body;
-    await stack.api(`/api/devices/${device}/twin`, {
-      method: 'PATCH',
-      json: { etag: twin.etag, tags: { x: 1 } },
-    });
-    const stale = await stack.api(`/api/devices/${device}/twin`, {
-      method: 'PATCH',
-      json: { etag: twin.etag, tags: { x: 2 } },
-    });
-    expect(stale.status).toBe(412);
-    expect((await stack.api(`/api/devices/${device}/history`)).body.entries[0]).toMatchObject({
-      result: 'refused',
-      error: { code: 'conflict' },
-      change: { tags: { x: 2 } },
-    });
-
+  it('when a write reaches a module identity, then that is recorded too, without keys', async () => {
     const created = await stack.api(`/api/devices/${device}/modules`, {
       method: 'POST',
       json: { moduleId: 'audited-module' },
@@ -90,10 +75,109 @@ describe('BFF audit trail: who changed what, history per twin, revert, export', 
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(lines.length).toBeGreaterThanOrEqual(5);
+    // Oldest first, each with its outcome, the module's two records among them.
+    expect(lines.map((l) => l.id)).toEqual(
+      expect.arrayContaining(moduleHistory.map((e: any) => e.id)),
+    );
+    expect(lines.slice(-2).map((l) => l.action)).toEqual([
+      'module.create',
+      'module.reveal-connection-string',
+    ]);
+    expect(lines.every((l) => l.result === 'succeeded')).toBe(true);
     expect(lines.every((l) => typeof l.id === 'string' && typeof l.actor.name === 'string')).toBe(
       true,
     );
+  });
+});
+
+describe('BFF audit trail under hostile or heavy writes', () => {
+  const stack = useStack();
+  const twinOf = async (id: string) => (await stack.api(`/api/devices/${id}`)).body.twin;
+
+  it('when 150 writes of 200 KB carry a stale etag, then all are 412 and the trail does not grow', async () => {
+    const stale = (await twinOf(device)).etag;
+    await stack.api(`/api/devices/${device}/twin`, {
+      method: 'PATCH',
+      json: { etag: stale, tags: { moved: Date.now() } },
+    });
+    const sizeBefore = statSync(stack.bff.audit.file).size;
+    const big = { etag: stale, desired: { blob: 'x'.repeat(200 * 1024) } };
+    for (let round = 0; round < 15; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          stack.api(`/api/devices/${device}/twin`, { method: 'PATCH', json: big }),
+        ),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(412));
+    }
+    expect(statSync(stack.bff.audit.file).size).toBe(sizeBefore);
+  });
+
+  it('when a patch nests 3,000 deep or holds 120,000 items, then 400 (never 500 or 503) and nothing is recorded', async () => {
+    const { etag } = await twinOf(device);
+    const sizeBefore = statSync(stack.bff.audit.file).size;
+    const deep = `{"etag":"${etag}","desired":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`;
+    const nested = await stack.api(`/api/devices/${device}/twin`, {
+      method: 'PATCH',
+      body: deep,
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(nested.status).toBe(400);
+    expect(nested.body.message).toMatch(/deeper than 32 levels/);
+    const wide = await stack.api(`/api/devices/${device}/twin`, {
+      method: 'PATCH',
+      json: { etag, desired: { items: Array.from({ length: 120_000 }, () => 1) } },
+    });
+    expect(wide.status).toBe(400);
+    expect(wide.body.code).toBe('twin_rule_violation');
+    expect(statSync(stack.bff.audit.file).size).toBe(sizeBefore);
+    expect((await twinOf(device)).etag).toBe(etag);
+  });
+
+  it('when a valid change is larger than 32 KB as JSON, then its record keeps its size and digest', async () => {
+    const id = `audit-big-${Date.now()}`;
+    await stack.registry.create({ deviceId: id });
+    const desired = Object.fromEntries(
+      Array.from({ length: 2400 }, (_, i) => [`k${String(i).padStart(4, '0')}`, 'xxxxxxxx']),
+    );
+    const { etag } = await twinOf(id);
+    const saved = await stack.api(`/api/devices/${id}/twin`, {
+      method: 'PATCH',
+      json: { etag, desired },
+    });
+    expect(saved.status).toBe(200);
+    const [entry] = (await stack.api(`/api/devices/${id}/history`)).body.entries;
+    const text = JSON.stringify({ desired });
+    expect(entry).toMatchObject({
+      result: 'succeeded',
+      change: {},
+      changeDigest: {
+        bytes: Buffer.byteLength(text),
+        sha256: createHash('sha256').update(text).digest('hex'),
+      },
+    });
+    // Undoing it deletes 2,400 keys: small enough to keep, so it can still be reverted.
+    expect(Object.keys(entry.revert.desired)).toHaveLength(2400);
+  });
+
+  it('when a twin has a long history, then it comes a page at a time, newest first, without overlap', async () => {
+    const id = `audit-paged-${Date.now()}`;
+    await stack.registry.create({ deviceId: id });
+    for (let i = 1; i <= 25; i++) {
+      const { etag } = await twinOf(id);
+      await stack.api(`/api/devices/${id}/twin`, { method: 'PATCH', json: { etag, tags: { i } } });
+    }
+    const first = (await stack.api(`/api/devices/${id}/history?limit=20`)).body;
+    expect(first.entries.map((e: any) => e.change.tags.i)).toEqual(
+      Array.from({ length: 20 }, (_, k) => 25 - k),
+    );
+    expect(first.next).toMatch(/^\d+$/);
+    const second = (await stack.api(`/api/devices/${id}/history?limit=20&before=${first.next}`))
+      .body;
+    expect(second.entries.map((e: any) => e.change.tags.i)).toEqual([5, 4, 3, 2, 1]);
+    expect(second.next).toBeUndefined();
+    expect((await stack.api(`/api/devices/${id}/history?limit=500`)).status).toBe(400);
+    expect((await stack.api(`/api/devices/${id}/history?before=abc`)).status).toBe(400);
   });
 });
 
@@ -120,7 +204,7 @@ describe('BFF audit trail durability', () => {
     appendFileSync(file, '{"phase":"outcome","id":"torn'); // a line torn mid-append
 
     const reopened = new AuditTrail(file, logger);
-    const entries = reopened.forTarget({ deviceId: 'd1' });
+    const { entries } = reopened.forTarget({ deviceId: 'd1' }, { limit: 20 });
     expect(entries.map((e) => e.result)).toEqual(['unknown', 'succeeded']);
     expect(entries[1]!.after).toEqual({ etag: 'e2' });
     reopened.close();

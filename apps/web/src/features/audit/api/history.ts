@@ -1,5 +1,9 @@
-import { useQuery } from '@tanstack/react-query';
-import { AuditHistoryResponseSchema, type TwinRef } from '@twinscope/contract';
+import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
+import {
+  AuditHistoryResponseSchema,
+  type AuditHistoryResponse,
+  type TwinRef,
+} from '@twinscope/contract';
 import { apiRequest } from '../../../lib/api-client.ts';
 
 export const historyKey = (ref: { deviceId: string; moduleId?: string | undefined }) =>
@@ -7,18 +11,34 @@ export const historyKey = (ref: { deviceId: string; moduleId?: string | undefine
     ? (['history', ref.deviceId] as const)
     : (['history', ref.deviceId, ref.moduleId] as const);
 
-function historyPath(ref: TwinRef): string {
+const PAGE_SIZE = 20;
+
+export function getHistory(
+  ref: TwinRef,
+  before: string | undefined,
+  signal?: AbortSignal,
+): Promise<AuditHistoryResponse> {
   const device = `/api/devices/${encodeURIComponent(ref.deviceId)}`;
-  return ref.moduleId === undefined
-    ? `${device}/history`
-    : `${device}/modules/${encodeURIComponent(ref.moduleId)}/history`;
+  const path =
+    ref.moduleId === undefined
+      ? `${device}/history`
+      : `${device}/modules/${encodeURIComponent(ref.moduleId)}/history`;
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (before) params.set('before', before);
+  return apiRequest(`${path}?${params}`, AuditHistoryResponseSchema, signal ? { signal } : {});
 }
 
-/** Who changed this twin (and, for a module, its identity), newest first. */
-export function useHistory(ref: TwinRef) {
-  return useQuery({
+export function getHistoryQueryOptions(ref: TwinRef) {
+  return infiniteQueryOptions({
     queryKey: historyKey(ref),
-    queryFn: () => apiRequest(historyPath(ref), AuditHistoryResponseSchema),
+    queryFn: ({ pageParam, signal }) => getHistory(ref, pageParam, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next,
     staleTime: 5_000,
   });
+}
+
+/** Who changed this twin (and, for a module, its identity), newest first, a page at a time. */
+export function useHistory(ref: TwinRef) {
+  return useInfiniteQuery(getHistoryQueryOptions(ref));
 }

@@ -39,6 +39,7 @@ function hasRevert(entry: AuditEntry): boolean {
   const r = entry.revert;
   return (
     entry.result === 'succeeded' &&
+    !entry.revertOmitted &&
     (entry.action === 'twin.patch' || entry.action === 'twin.replace') &&
     r !== undefined &&
     Object.keys(r.tags ?? {}).length + Object.keys(r.desired ?? {}).length > 0
@@ -76,7 +77,7 @@ export function HistoryPanel({
         <MessageBarBody>{history.error.message}</MessageBarBody>
       </MessageBar>
     );
-  const entries = history.data.entries;
+  const entries = history.data.pages.flatMap((page) => page.entries);
   return (
     <section className="history" aria-label="History" data-testid="history">
       {entries.length === 0 ? (
@@ -126,10 +127,27 @@ export function HistoryPanel({
               {Object.keys(entry.change).length > 0 && (
                 <code className="history-change">{JSON.stringify(entry.change)}</code>
               )}
+              {entry.changeDigest && (
+                <div className="muted">
+                  A {Math.round(entry.changeDigest.bytes / 1024)} KB change, too large to keep here
+                  (SHA-256 {entry.changeDigest.sha256.slice(0, 12)}…)
+                  {entry.revertOmitted ? '; it cannot be reverted from here.' : '.'}
+                </div>
+              )}
               {entry.error && <div className="muted">{entry.error.message}</div>}
             </li>
           ))}
         </ol>
+      )}
+      {history.hasNextPage && (
+        <Button
+          size="small"
+          appearance="subtle"
+          disabled={history.isFetchingNextPage}
+          onClick={() => void history.fetchNextPage()}
+        >
+          {history.isFetchingNextPage ? 'Loading older changes…' : 'Show older changes'}
+        </Button>
       )}
       <Dialog
         open={reverting !== undefined}
