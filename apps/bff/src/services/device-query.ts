@@ -44,6 +44,50 @@ function tagCondition(pair: string): string {
   return `tags.${segments.join('.')} = ${literal(pair.slice(at + 1))}`;
 }
 
+/** How deep parentheses and lists may nest in a raw WHERE clause. */
+export const MAX_WHERE_NESTING = 20;
+
+const CLOSES: Record<string, string> = { ')': '(', ']': '[' };
+
+/**
+ * Reads a raw WHERE clause just far enough to know it stays inside the parentheses it is
+ * put in: strings closed, every ( and [ closed in order, nesting bounded. `1=1) OR (1=1`
+ * would otherwise break out and drop the other filters.
+ */
+export function checkRawWhere(raw: string): void {
+  const refuse = (message: string) => {
+    throw new AppError('validation_failed', `The WHERE clause ${message}.`, {
+      violations: [{ path: 'where', message: `The WHERE clause ${message}.` }],
+    });
+  };
+  const open: { bracket: string; at: number }[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c === "'" || c === '"') {
+      let end = i + 1;
+      while (end < raw.length && raw[end] !== c) end += raw[end] === '\\' ? 2 : 1;
+      if (end >= raw.length)
+        refuse(`opens a string at character ${i + 1} and never closes it (quote with ${c})`);
+      i = end;
+    } else if (c === '(' || c === '[') {
+      open.push({ bracket: c, at: i });
+      if (open.length > MAX_WHERE_NESTING)
+        refuse(`nests deeper than ${MAX_WHERE_NESTING} levels at character ${i + 1}`);
+    } else if (c in CLOSES) {
+      const last = open.pop();
+      if (last?.bracket !== CLOSES[c])
+        refuse(
+          last
+            ? `closes ${last.bracket} (character ${last.at + 1}) with ${c} at character ${i + 1}`
+            : `closes a ${CLOSES[c]} that was never opened, at character ${i + 1}`,
+        );
+    }
+  }
+  const unclosed = open.pop();
+  if (unclosed)
+    refuse(`opens ${unclosed.bracket} at character ${unclosed.at + 1} and never closes it`);
+}
+
 /** The next string after every string that starts with `prefix` (for a range on deviceId). */
 function prefixEnd(prefix: string): string {
   const last = prefix.charCodeAt(prefix.length - 1);
@@ -62,7 +106,10 @@ export function buildWhere(filter: DeviceFilter): string | undefined {
     );
   for (const pair of filter.tags ?? []) conditions.push(tagCondition(pair));
   const raw = filter.where?.trim().replace(/^where\s+/i, '');
-  if (raw) conditions.push(`(${raw})`);
+  if (raw) {
+    checkRawWhere(raw);
+    conditions.push(`(${raw})`);
+  }
   return conditions.length > 0 ? conditions.join(' AND ') : undefined;
 }
 

@@ -68,6 +68,26 @@ describe('BFF: browsing devices and modules through azure-iothub', () => {
     expect(badSize.status).toBe(400);
   });
 
+  it('when a raw WHERE clause tries to break out of its parentheses, then 400 and no device leaks past the other filters', async () => {
+    const escape = await stack.api(
+      `/api/devices?prefix=lyon-&where=${encodeURIComponent('1=1) OR (1=1')}`,
+    );
+    expect(escape.status).toBe(400);
+    expect(escape.body.message).toMatch(/never opened/);
+    const deep = await stack.api(
+      `/api/devices?where=${encodeURIComponent(`${'('.repeat(1900)}1=1${')'.repeat(1900)}`)}`,
+    );
+    expect(deep.status).toBe(400);
+    expect(deep.body.message).toMatch(/nests deeper than 20 levels/);
+    // The same words inside a string are just text.
+    const quoted = await stack.api(
+      `/api/devices?prefix=lyon-&where=${encodeURIComponent("deviceId != '1=1) OR (1=1'")}`,
+    );
+    expect(
+      quoted.body.items.every((d: { deviceId: string }) => d.deviceId.startsWith('lyon-')),
+    ).toBe(true);
+  });
+
   it('when a device is opened, then identity and twin come back and no key ever does', async () => {
     const response = await stack.api('/api/devices/berlin-b1-gateway-01');
     expect(response.status).toBe(200);
