@@ -1,4 +1,5 @@
 export {
+  abortableHubCall,
   registryFor,
   registryForCredential,
   type HubTokenCredential,

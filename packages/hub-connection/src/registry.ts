@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ClientRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { request as httpsRequest, Agent } from 'node:https';
 import iothub from 'azure-iothub';
@@ -16,7 +18,32 @@ const sdkVersion = (require('azure-iothub/package.json') as { version: string })
 
 type Done = (...args: unknown[]) => void;
 
-/** The SDK's Http, told which port to dial and which CA to trust. */
+/** The signal of the hub call the SDK is making requests for, if any. */
+const callSignal = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs one SDK call so that every HTTP request it makes is destroyed when `signal` aborts
+ * (a deadline passed, the browser went away), and any it would make after that at once.
+ * The SDK has no deadline of its own: against a hung hub a request waits for as long as the
+ * hub does. Only registries from this module honour it.
+ */
+export function abortableHubCall<T>(signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+  return callSignal.run(signal, call);
+}
+
+function bindToCall(request: ClientRequest): void {
+  const signal = callSignal.getStore();
+  if (!signal) return;
+  const abort = () => request.destroy(signal.reason instanceof Error ? signal.reason : undefined);
+  if (signal.aborted) {
+    abort();
+    return;
+  }
+  signal.addEventListener('abort', abort, { once: true });
+  request.once('close', () => signal.removeEventListener('abort', abort));
+}
+
+/** The SDK's Http, told which port to dial, which CA to trust, and when to give up. */
 class PortHttp extends Http {
   private readonly agent: Agent;
 
@@ -41,14 +68,16 @@ class PortHttp extends Http {
     ...rest: unknown[]
   ): unknown {
     const done = rest[rest.length - 1] as Done;
-    return super.buildRequest(
+    const request = super.buildRequest(
       method,
       path,
       headers,
       this.hostName,
       { port: this.port, request: httpsRequest },
       done,
-    );
+    ) as ClientRequest;
+    bindToCall(request);
+    return request;
   }
 }
 
@@ -58,10 +87,10 @@ export interface RegistryOptions {
 }
 
 /**
- * An unmodified azure-iothub Registry for a service connection string. Against Azure
- * (no port in HostName, no CA) it is `Registry.fromConnectionString` itself. When HostName
- * carries a port (`localhost:8443`) or a CA is given, only the SDK's request builder is told
- * the port and the CA; tokens, paths, headers and error handling stay the SDK's own.
+ * An unmodified azure-iothub Registry for a service connection string. Only the SDK's
+ * request builder is replaced: it is told the port (`localhost:8443`; 443 when HostName has
+ * none) and the CA to trust, and it lets `abortableHubCall` abandon requests. Tokens,
+ * paths, headers and error handling stay the SDK's own.
  */
 export function registryFor(
   connectionString: string,
@@ -75,8 +104,6 @@ export function registryFor(
     );
   }
   const [hostName, portText] = HostName.split(':') as [string, string | undefined];
-  if (portText === undefined && options.ca === undefined)
-    return Registry.fromConnectionString(connectionString);
   const config = {
     host: HostName,
     sharedAccessSignature: SharedAccessSignature.create(
@@ -100,8 +127,8 @@ export interface HubTokenCredential {
 
 /**
  * An unmodified azure-iothub Registry that authenticates with Microsoft Entra ID (no shared
- * key): `Registry.fromTokenCredential` itself against Azure; against a hub on another port
- * or with its own CA, the same SDK config with only the request builder told port and CA.
+ * key): the config `Registry.fromTokenCredential` builds, with the same request builder as
+ * `registryFor` (port, CA, abandonable requests).
  */
 export function registryForCredential(
   host: string,
@@ -109,8 +136,6 @@ export function registryForCredential(
   options: RegistryOptions = {},
 ): iothub.Registry {
   const [hostName, portText] = host.split(':') as [string, string | undefined];
-  if (portText === undefined && options.ca === undefined)
-    return Registry.fromTokenCredential(host, credential as never);
   // The same config fromTokenCredential builds (scope included), so the SDK asks for tokens.
   const config = {
     host,
