@@ -9,6 +9,7 @@ import { errorHandler, notFound } from './http/error-handler.ts';
 import { localOperator } from './http/local-auth.ts';
 import { csrfCheck, requireRole } from './http/authorize.ts';
 import { crossSiteCheck, hostCheck } from './http/origin-guard.ts';
+import { requestContext } from './http/request-context.ts';
 import type { Role } from '@twinscope/contract';
 import { jsonNestingBeyond, jsonNestingMessage } from '@twinscope/twin';
 import { sessionOperator } from './auth/auth-routes.ts';
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(crossSiteCheck(publicOrigin));
 
   const api = express.Router();
+  api.use(requestContext);
   api.use((_req, res, next) => {
     // API answers may one day hold connection strings: never let the browser keep them.
     res.set('Cache-Control', 'no-store');

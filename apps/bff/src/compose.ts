@@ -52,6 +52,7 @@ export async function startBff(
       : {}),
     ...(config.hub.ca ? { ca: config.hub.ca } : {}),
     ...(config.hub.deviceHost ? { deviceHost: config.hub.deviceHost } : {}),
+    deadlineMs: config.hub.timeoutMs,
     logger,
   });
   // The feed publishes through the broker and the broker reports the feed's state.

@@ -72,6 +72,8 @@ const EnvSchema = z.object({
   TWINSCOPE_EVENTS_CONSUMER_GROUP: z.string().min(1).default('twinscope'),
   /** A write's twin change event not back after this long means no route: poll instead. */
   TWINSCOPE_EVENTS_ECHO_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** How long one hub call may take before the BFF gives up on it (a read answers 503). */
+  TWINSCOPE_HUB_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   TWINSCOPE_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
   /** Twin-polling queries the BFF may spend per minute (an S1 unit allows 20 in all). */
   TWINSCOPE_POLL_QUERIES_PER_MINUTE: z.coerce.number().min(1).max(1_000_000).default(10),
@@ -135,6 +137,8 @@ export interface Config {
     };
     ca?: string;
     deviceHost?: string;
+    /** The deadline of one hub call. */
+    timeoutMs: number;
   };
   host: string;
   port: number;
@@ -232,6 +236,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       ...(entra ? { entra } : {}),
       ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}),
       ...(deviceHost ? { deviceHost } : {}),
+      timeoutMs: e.TWINSCOPE_HUB_TIMEOUT_MS,
     },
     host: e.TWINSCOPE_HOST,
     port: e.TWINSCOPE_PORT,

@@ -16,6 +16,8 @@ export const ApiErrorCodeSchema = z.enum([
   'throttled',
   'hub_unreachable',
   'hub_error',
+  /** A write was sent but its answer never came (timeout, reset): check the twin as it is now. */
+  'outcome_unknown',
   'internal_error',
 ]);
 export type ApiErrorCode = z.infer<typeof ApiErrorCodeSchema>;

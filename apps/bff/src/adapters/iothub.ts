@@ -1,12 +1,14 @@
 import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
 import {
+  abortableHubCall,
   registryFor,
   registryForCredential,
   type HubTokenCredential,
 } from '@twinscope/hub-connection';
-import type { JsonObject } from '@twinscope/twin';
+import { isIdentityId, type JsonObject } from '@twinscope/twin';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
+import { ClientGoneError, currentRequest } from '../http/request-context.ts';
 import type { Logger } from '../log.ts';
 import type { HubAdapter, ModuleChange, NewModule, QueryPage } from './hub-adapter.ts';
 import { deviceFromHub, moduleFromHub, twinFromHub } from './twin-mapping.ts';
@@ -19,15 +21,16 @@ interface SdkError extends Error {
   response?: { statusCode?: number; headers?: Record<string, string | undefined> };
 }
 
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
+/** Failures before a request reached the hub: nothing can have changed. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', 'ENETUNREACH']);
+/** Failures after it may have: a write's outcome is unknown. */
+const CUT_OFF = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
+
+/** A hub call is a read (safe to abandon and repeat) or a write (its outcome matters). */
+export type CallKind = 'read' | 'write';
+
+const UNKNOWN_OUTCOME =
+  'so whether the change was applied is unknown. The page reloads it as it is now: check it before trying again.';
 
 /** The hub's own words from an error body (`ErrorCode:X;text`), without tracking noise. */
 function hubMessage(error: SdkError): string {
@@ -43,7 +46,7 @@ function retryAfterSeconds(error: SdkError): number | undefined {
 }
 
 /** Maps what azure-iothub raises to the contract's codes; never passes SDK internals on. */
-export function mapHubError(error: unknown, what: string): AppError {
+export function mapHubError(error: unknown, what: string, kind: CallKind = 'read'): AppError {
   if (error instanceof AppError) return error;
   const e = error as SdkError;
   const status = e.response?.statusCode;
@@ -71,17 +74,27 @@ export function mapHubError(error: unknown, what: string): AppError {
       break;
   }
   if (status === 404) return new AppError('not_found', `${what} was not found on the hub.`);
-  if (e.code && UNREACHABLE.has(e.code)) {
+  if (e.code && NOT_SENT.has(e.code)) {
     return new AppError(
       'hub_unreachable',
       'The IoT hub cannot be reached right now; nothing was changed.',
     );
   }
+  if (e.code && CUT_OFF.has(e.code)) {
+    return kind === 'write'
+      ? new AppError(
+          'outcome_unknown',
+          `The connection to the IoT hub broke mid-write, ${UNKNOWN_OUTCOME}`,
+        )
+      : new AppError('hub_unreachable', 'The connection to the IoT hub broke; try again shortly.');
+  }
   if (status !== undefined && status >= 500) {
-    return new AppError(
-      'hub_unreachable',
-      `The IoT hub answered ${status}; nothing was changed. Try again shortly.`,
-    );
+    return kind === 'write'
+      ? new AppError(
+          'outcome_unknown',
+          `The IoT hub answered ${status} to a write, ${UNKNOWN_OUTCOME}`,
+        )
+      : new AppError('hub_unreachable', `The IoT hub answered ${status}. Try again shortly.`);
   }
   return new AppError('hub_error', 'The IoT hub request failed.', { cause: error });
 }
@@ -104,6 +117,8 @@ export interface IotHubAdapterOptions {
   logger: Logger;
   /** Throttled calls are retried while the total wait stays under this. */
   maxThrottleWaitMs?: number;
+  /** How long one hub call (retries included) may take before it is abandoned. */
+  deadlineMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -113,6 +128,7 @@ export class IotHubAdapter implements HubAdapter {
   readonly isEmulator: boolean;
   private readonly registry: Registry;
   private readonly maxThrottleWaitMs: number;
+  private readonly deadlineMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: IotHubAdapterOptions) {
@@ -129,16 +145,51 @@ export class IotHubAdapter implements HubAdapter {
     this.hostName = host;
     this.isEmulator = options.ca !== undefined || host.includes(':');
     this.maxThrottleWaitMs = options.maxThrottleWaitMs ?? 10_000;
+    this.deadlineMs = options.deadlineMs ?? 15_000;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * One hub call: abandoned at the deadline, and a read also when the browser that asked
+   * goes away (a write already sent is left to finish, so its outcome is recorded). 429s are
+   * retried honouring Retry-After within the deadline.
+   */
+  private async call<T>(what: string, kind: CallKind, run: () => Promise<T>): Promise<T> {
+    const deadline = AbortSignal.timeout(this.deadlineMs);
+    const request = currentRequest();
+    const signal =
+      kind === 'read' && request ? AbortSignal.any([deadline, request.signal]) : deadline;
+    try {
+      return await abortableHubCall(signal, () => this.withRetries(what, kind, signal, run));
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      if (signal.reason instanceof ClientGoneError) throw signal.reason;
+      const seconds = Math.round(this.deadlineMs / 100) / 10;
+      throw kind === 'write'
+        ? new AppError(
+            'outcome_unknown',
+            `The IoT hub did not answer within ${seconds} s, ${UNKNOWN_OUTCOME}`,
+          )
+        : new AppError(
+            'hub_unreachable',
+            `The IoT hub did not answer within ${seconds} s; nothing was changed. Try again shortly.`,
+          );
+    }
+  }
+
+  private async withRetries<T>(
+    what: string,
+    kind: CallKind,
+    signal: AbortSignal,
+    run: () => Promise<T>,
+  ): Promise<T> {
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await run();
+        return await untilAborted(signal, run());
       } catch (error) {
-        const mapped = mapHubError(error, what);
+        if (signal.aborted) throw error;
+        const mapped = mapHubError(error, what, kind);
         if (mapped.code === 'hub_error' && mapped.extras.cause) {
           const e = mapped.extras.cause as SdkError;
           this.options.logger.warn('hub call failed', {
@@ -156,9 +207,20 @@ export class IotHubAdapter implements HubAdapter {
           waitMs: wait,
           attempt: attempt + 1,
         });
-        await this.sleep(wait);
+        await untilAborted(signal, this.sleep(wait));
         waited += wait;
       }
+    }
+  }
+
+  /** Every id the SDK puts in a path: never one a path normaliser could rewrite. */
+  private ids(deviceId: string, moduleId?: string): void {
+    for (const id of moduleId === undefined ? [deviceId] : [deviceId, moduleId]) {
+      if (!isIdentityId(id))
+        throw new AppError(
+          'validation_failed',
+          `${JSON.stringify(id.slice(0, 140))} is not a valid IoT Hub id.`,
+        );
     }
   }
 
@@ -166,7 +228,7 @@ export class IotHubAdapter implements HubAdapter {
     sql: string,
     options: { pageSize?: number; continuation?: string },
   ): Promise<QueryPage> {
-    return this.call('The query', async () => {
+    return this.call('The query', 'read', async () => {
       const query = this.registry.createQuery(sql, options.pageSize);
       // The SDK's promise form starts over unless it is handed the continuation token.
       const { result } = await query.next(options.continuation as string);
@@ -176,25 +238,29 @@ export class IotHubAdapter implements HubAdapter {
   }
 
   async getDevice(deviceId: string): Promise<DeviceIdentity> {
-    return this.call(`Device ${deviceId}`, async () =>
+    this.ids(deviceId);
+    return this.call(`Device ${deviceId}`, 'read', async () =>
       deviceFromHub((await this.registry.get(deviceId)).responseBody),
     );
   }
 
   async getModules(deviceId: string): Promise<ModuleIdentity[]> {
-    return this.call(`Device ${deviceId}`, async () =>
+    this.ids(deviceId);
+    return this.call(`Device ${deviceId}`, 'read', async () =>
       (await this.registry.getModulesOnDevice(deviceId)).responseBody.map(moduleFromHub),
     );
   }
 
   async getModule(deviceId: string, moduleId: string): Promise<ModuleIdentity> {
-    return this.call(`Module ${moduleId} of ${deviceId}`, async () =>
+    this.ids(deviceId, moduleId);
+    return this.call(`Module ${moduleId} of ${deviceId}`, 'read', async () =>
       moduleFromHub((await this.registry.getModule(deviceId, moduleId)).responseBody),
     );
   }
 
   async getTwin(deviceId: string, moduleId?: string): Promise<Twin> {
-    return this.call(twinName(deviceId, moduleId), async () =>
+    this.ids(deviceId, moduleId);
+    return this.call(twinName(deviceId, moduleId), 'read', async () =>
       twinFromHub(
         moduleId === undefined
           ? (await this.registry.getTwin(deviceId)).responseBody
@@ -209,7 +275,8 @@ export class IotHubAdapter implements HubAdapter {
     patch: JsonObject,
     etag: string,
   ): Promise<Twin> {
-    return this.call(twinName(deviceId, moduleId), async () =>
+    this.ids(deviceId, moduleId);
+    return this.call(twinName(deviceId, moduleId), 'write', async () =>
       twinFromHub(
         moduleId === undefined
           ? (await this.registry.updateTwin(deviceId, patch, etag)).responseBody
@@ -235,7 +302,8 @@ export class IotHubAdapter implements HubAdapter {
               secondaryThumbprint: module.authentication.secondaryThumbprint ?? null,
             },
           };
-    return this.call(`Module ${module.moduleId} of ${deviceId}`, async () =>
+    this.ids(deviceId, module.moduleId);
+    return this.call(`Module ${module.moduleId} of ${deviceId}`, 'write', async () =>
       moduleFromHub(
         (
           await this.registry.addModule({
@@ -255,7 +323,8 @@ export class IotHubAdapter implements HubAdapter {
     change: ModuleChange,
     etag: string,
   ): Promise<ModuleIdentity> {
-    return this.call(`Module ${moduleId} of ${deviceId}`, async () => {
+    this.ids(deviceId, moduleId);
+    return this.call(`Module ${moduleId} of ${deviceId}`, 'write', async () => {
       const { responseBody: current } = await this.registry.getModule(deviceId, moduleId);
       const next = JSON.parse(JSON.stringify(current)) as {
         etag: string;
@@ -279,7 +348,8 @@ export class IotHubAdapter implements HubAdapter {
   }
 
   async deleteModule(deviceId: string, moduleId: string, etag: string): Promise<void> {
-    await this.call(`Module ${moduleId} of ${deviceId}`, async () => {
+    this.ids(deviceId, moduleId);
+    await this.call(`Module ${moduleId} of ${deviceId}`, 'write', async () => {
       // The SDK's promise form loses its callback when handed a Module (to carry the etag),
       // so this call uses the callback form.
       await new Promise<void>((resolve, reject) =>
@@ -292,7 +362,8 @@ export class IotHubAdapter implements HubAdapter {
   }
 
   async moduleConnectionString(deviceId: string, moduleId: string): Promise<string> {
-    return this.call(`Module ${moduleId} of ${deviceId}`, async () => {
+    this.ids(deviceId, moduleId);
+    return this.call(`Module ${moduleId} of ${deviceId}`, 'read', async () => {
       const { responseBody } = await this.registry.getModule(deviceId, moduleId);
       const key = responseBody.authentication?.symmetricKey?.primaryKey;
       if (!key)
@@ -304,4 +375,23 @@ export class IotHubAdapter implements HubAdapter {
       return `HostName=${host};DeviceId=${deviceId};ModuleId=${moduleId};SharedAccessKey=${key}`;
     });
   }
+}
+
+/** Settles with `promise`, or rejects as soon as `signal` aborts, whichever is first. */
+function untilAborted<T>(signal: AbortSignal, promise: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error as Error);
+      },
+    );
+  });
 }

@@ -319,7 +319,12 @@ export async function audited<T>(
       'not_found',
     ];
     record.end({
-      result: refused.includes(code) ? 'refused' : 'failed',
+      // A write whose answer never came may have been applied: say so, not "failed".
+      result: refused.includes(code)
+        ? 'refused'
+        : code === 'outcome_unknown'
+          ? 'unknown'
+          : 'failed',
       error: {
         code,
         message: error instanceof AppError ? error.message : 'The write failed.',

@@ -14,6 +14,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   throttled: 429,
   hub_error: 502,
   hub_unreachable: 503,
+  outcome_unknown: 504,
   internal_error: 500,
 };
 

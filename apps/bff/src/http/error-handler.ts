@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ApiError } from '@twinscope/contract';
 import type { Logger } from '../log.ts';
 import { AppError } from './app-error.ts';
+import { ClientGoneError } from './request-context.ts';
 
 /**
  * Turns what Express and its middleware raise for a client's mistake (bad JSON, too large,
@@ -32,6 +33,11 @@ function fromExpress(error: unknown): AppError | undefined {
 /** The one error handler: `{ code, message, requestId }`, the cause logged, never a stack to the browser. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    // Nobody is left to answer, and nothing went wrong on our side.
+    if (error instanceof ClientGoneError || res.socket === null || res.socket.destroyed) {
+      res.destroy();
+      return;
+    }
     const appError =
       error instanceof AppError
         ? error

@@ -6,6 +6,9 @@ export function createQueryClient(): QueryClient {
   const onError = (error: unknown) => {
     if (error instanceof ApiError && error.status === 401)
       void client.invalidateQueries({ queryKey: ['me'] });
+    // A write whose answer never came may have been applied: show everything as it is now.
+    if (error instanceof ApiError && error.code === 'outcome_unknown')
+      void client.invalidateQueries();
   };
   const client: QueryClient = new QueryClient({
     queryCache: new QueryCache({

@@ -90,6 +90,17 @@ export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorP
       setText(formatDoc(latest));
       return;
     }
+    const mine = parseEditable(text);
+    if (mine.ok && sameEditable(latest, mine.doc)) {
+      // The hub already holds exactly these edits (a save whose answer was lost, or someone
+      // made the same change): nothing is left to save.
+      setBase({ doc: latest, etag: twin.etag, version: twin.version });
+      setText(formatDoc(latest));
+      setIncoming(undefined);
+      mutation.reset();
+      setNotice('The hub holds your change: it was applied.');
+      return;
+    }
     setIncoming(twin);
   }, [twin]);
 
