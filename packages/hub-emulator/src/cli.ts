@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { describeQuota, parseHubTier } from '@twinscope/hub-quotas';
 import { startEmulator, type EmulatorOptions } from './emulator.ts';
 
 const usage = `hub-emulator: a local Azure IoT Hub
@@ -17,7 +18,8 @@ Options:
   --consumer-group <n> add a consumer group besides $Default; repeat for several
   --listen <address>   address to listen on (default 127.0.0.1)
   --seed demo|<N>      seed an empty hub with the demo fleet or N devices
-  --throttle s1        answer 429 beyond one S1 unit's quotas
+  --throttle <tier>    answer 429 beyond a tier's quotas: F1, S1, S2 or S3, x<units> for more
+                       than one unit (S1x2); without it the hub has no quota
   --fsync              fsync every write (survives power loss, slower)
   --verbose            log every request
   --print-connection-string
@@ -109,8 +111,12 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
     else fail('--seed takes "demo" or a number of devices');
   }
   if (values.throttle !== undefined) {
-    if (values.throttle !== 's1') fail('--throttle takes "s1"');
-    options.throttle = 's1';
+    try {
+      const quota = parseHubTier(values.throttle);
+      if (quota) options.throttle = quota;
+    } catch (error) {
+      fail(`--throttle: ${(error as Error).message}`);
+    }
   }
   if (values.fsync) options.fsync = true;
   if (values.verbose) options.log = (line) => console.log(line);
@@ -134,6 +140,7 @@ console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   service API   https://${emulator.hostName}:${emulator.httpsPort}
   devices       mqtts://${emulator.hostName}:${emulator.mqttPort}
   events        amqp://${emulator.hostName}:${emulator.events.amqpPort} (Event Hubs-compatible '${emulator.events.name}', ${emulator.events.partitionCount} partitions; routes ${options.routes?.join(', ')})
+  quota         ${options.throttle && typeof options.throttle === 'object' && 'rates' in options.throttle ? `${describeQuota(options.throttle)} (429 beyond its throttles)` : 'none (add --throttle S1 to answer 429 like one S1 unit)'}
   fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}
   CA            ${emulator.tls.caCertFile ?? '(in memory)'}
   connection    ${connectionLine()}

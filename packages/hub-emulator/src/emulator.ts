@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { defaultPolicies, SasCache, type Policy } from './auth/sas.ts';
 import { loadOrCreateTls, type TlsMaterial } from './certs.ts';
 import { createServiceApi } from './http/server.ts';
-import { S1_LIMITS, Throttle, type ThrottleLimits } from './http/throttle.ts';
+import { Throttle, type ThrottleLimits } from './http/throttle.ts';
+import { describeQuota, type HubQuota } from '@twinscope/hub-quotas';
 import { DeviceGateway } from './mqtt/gateway.ts';
 import { seedFleet } from './seed.ts';
 import { ChangeLog } from './store/change-log.ts';
@@ -35,8 +36,8 @@ export interface EmulatorOptions {
   fsync?: boolean;
   /** Seed an empty hub with the demo fleet or N devices. */
   seed?: 'demo' | number;
-  /** IoT Hub-style throttling; `'s1'` for one S1 unit. Off by default. */
-  throttle?: ThrottleLimits | 's1';
+  /** IoT Hub-style throttling: a tier and units (`hubQuota('S1')`) or custom limits. Off by default. */
+  throttle?: ThrottleLimits | HubQuota;
   /** Request log lines (never carry tokens or keys). */
   log?: (line: string) => void;
   /** Accept Entra ID bearer tokens from this issuer, with these data-plane role assignments. */
@@ -143,10 +144,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   );
   const consumerGroups = ['$Default', ...(options.consumerGroups ?? [])];
 
-  const throttle =
-    options.throttle === undefined
-      ? undefined
-      : new Throttle(options.throttle === 's1' ? S1_LIMITS : options.throttle);
+  const quota = options.throttle;
+  const throttle = quota === undefined ? undefined : new Throttle(quota);
   let port = options.httpsPort ?? 8443;
   const hostNames = new Set([hostName]);
   const sasContext = {
@@ -243,6 +242,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       mqttPort,
       serviceConnectionString,
       caCertFile: tls.caCertFile,
+      // What a client may spend: the tier the hub throttles like, or null (no throttling).
+      throttle: quota === undefined ? null : 'rates' in quota ? describeQuota(quota) : 'custom',
       eventHubs: {
         connectionString: eventsConnectionString,
         name: eventHubName,

@@ -5,7 +5,7 @@ export {
   type RunningEmulator,
 } from './emulator.ts';
 export { createSasToken, defaultPolicies, type Policy, type Right } from './auth/sas.ts';
-export { S1_LIMITS, type ThrottleLimits } from './http/throttle.ts';
+export { type ThrottleLimits } from './http/throttle.ts';
 export type { ChangeEvent, ChangeLog } from './store/change-log.ts';
 export type { Registry } from './store/registry.ts';
 export { loadOrCreateTls, type TlsMaterial } from './certs.ts';

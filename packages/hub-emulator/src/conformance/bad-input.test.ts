@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sdkRegistry as registryFor } from './hub.ts';
+import { hubQuota } from '@twinscope/hub-quotas';
 import { startEmulator } from '../emulator.ts';
 import { expectSdkError } from './sdk-errors.ts';
 import { uniqueId, useHub } from './hub.ts';
@@ -196,6 +197,25 @@ describe('throttling shaped like an S1 unit', () => {
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(30);
       await registry.create({ deviceId: 'still-works' });
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('when the hub throttles as one S1 unit, then 20 queries pass in a minute and the 21st is refused', async () => {
+    const emulator = await startEmulator({
+      inMemory: true,
+      httpsPort: 0,
+      mqttPort: 0,
+      throttle: hubQuota('S1'),
+    });
+    try {
+      const registry = registryFor(emulator.serviceConnectionString, emulator.tls.caCert);
+      for (let i = 0; i < 20; i++) await registry.createQuery('SELECT * FROM devices').next();
+      await expectSdkError(registry.createQuery('SELECT * FROM devices').next(), 'ThrottlingError');
+      // Twin reads have their own throttle (100 a second).
+      await registry.create({ deviceId: 's1-twin' });
+      await registry.getTwin('s1-twin');
     } finally {
       await emulator.close();
     }

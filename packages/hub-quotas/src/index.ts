@@ -1,0 +1,2 @@
+export * from './quotas.ts';
+export * from './token-bucket.ts';
