@@ -13,6 +13,9 @@ const port = process.env.TWINSCOPE_PORT ?? '3000';
 const hubPort = process.env.TWINSCOPE_EMULATOR_PORT ?? '8443';
 const mqttPort = process.env.TWINSCOPE_EMULATOR_MQTT_PORT ?? '8883';
 const amqpPort = process.env.TWINSCOPE_EMULATOR_AMQP_PORT ?? '5672';
+// The emulator has no quota unless asked (TWINSCOPE_EMULATOR_THROTTLE=S1 throttles like one S1
+// unit); the BFF reads which from connection.json and keeps its budgets to it.
+const throttle = process.env.TWINSCOPE_EMULATOR_THROTTLE;
 const staticDir = join(root, 'apps/web/dist');
 // `npm start -- --sign-in`: Entra-style sign-in against the local dev identity provider,
 // with three demo users (reader, operator, admin) instead of one local operator.
@@ -86,6 +89,7 @@ try {
       'twinscope',
       '--seed',
       'demo',
+      ...(throttle ? ['--throttle', throttle] : []),
     ],
     {},
     /Press Ctrl\+C/,
@@ -143,10 +147,15 @@ try {
       TWINSCOPE_HUB_CONNECTION_FILE: join(dataDir, 'connection.json'),
       TWINSCOPE_STATIC_DIR: staticDir,
       TWINSCOPE_PORT: port,
-      // The emulator has no query quota unless asked, so the demo polls briskly; against
-      // Azure the defaults (5 s, 10 queries a minute) respect an S1 unit.
+      // Without a quota the demo polls briskly; with one, polling keeps to its share of it
+      // (against Azure the defaults, 5 s and a quarter of the hub's queries, respect it).
       TWINSCOPE_POLL_INTERVAL_MS: process.env.TWINSCOPE_POLL_INTERVAL_MS ?? '500',
-      TWINSCOPE_POLL_QUERIES_PER_MINUTE: process.env.TWINSCOPE_POLL_QUERIES_PER_MINUTE ?? '6000',
+      ...(throttle
+        ? {}
+        : {
+            TWINSCOPE_POLL_QUERIES_PER_MINUTE:
+              process.env.TWINSCOPE_POLL_QUERIES_PER_MINUTE ?? '6000',
+          }),
     },
     /Twinscope BFF is listening/,
   );
@@ -173,6 +182,7 @@ ${
 }
   IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort},
                     events (Event Hubs-compatible) on amqp://localhost:${amqpPort} (state in ${dataDir})
+  Hub quota         ${throttle ? `${throttle}: the emulator answers 429 beyond its throttles and Twinscope keeps to them` : 'none: the emulator runs without --throttle (TWINSCOPE_EMULATOR_THROTTLE=S1 npm start tries one S1 unit)'}
   Demo fleet        12 devices; their modules run the how-to's module app (acknowledging desired
                     changes in reported); connection details in ${join(dataDir, 'connection.json')}
 

@@ -31,10 +31,14 @@ export function startProcess(
 /**
  * The emulator CLI on free ports, routed as `npm start` routes it (twin changes and
  * lifecycle events to the built-in endpoint, a twinscope consumer group); returns its
- * connection.json.
+ * connection.json. `onLine` hears its output (with `--verbose`, one line per request).
  */
-export async function startEmulatorProcess(dataDir: string, seed: string): Promise<string> {
-  await startProcess(
+export async function startEmulatorProcess(
+  dataDir: string,
+  seed: string,
+  options: { extra?: string[]; onLine?: (line: string) => void } = {},
+): Promise<string> {
+  const child = await startProcess(
     [
       'packages/hub-emulator/bin/hub-emulator.mjs',
       '--data-dir',
@@ -53,10 +57,20 @@ export async function startEmulatorProcess(dataDir: string, seed: string): Promi
       'twinscope',
       '--seed',
       seed,
+      ...(options.extra ?? []),
     ],
     {},
     /Press Ctrl\+C/,
   );
+  const { onLine } = options;
+  if (onLine) {
+    let partial = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(onLine);
+    });
+  }
   return join(dataDir, 'connection.json');
 }
 

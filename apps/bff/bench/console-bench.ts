@@ -54,7 +54,14 @@ function bundleSizes() {
 }
 
 try {
-  const connectionFile = await startEmulatorProcess(dataDir, String(DEVICES));
+  // The hub's own request log counts what one list view costs in queries (20 a minute on S1).
+  let hubQueries = 0;
+  const connectionFile = await startEmulatorProcess(dataDir, String(DEVICES), {
+    extra: ['--verbose'],
+    onLine: (line) => {
+      if (line.startsWith('POST /devices/query ')) hubQueries++;
+    },
+  });
   await startBffProcess(connectionFile, bffPort, {
     TWINSCOPE_POLL_INTERVAL_MS: '1000',
     TWINSCOPE_POLL_QUERIES_PER_MINUTE: '120',
@@ -66,6 +73,24 @@ try {
   const registry = registryFor(connection.serviceConnectionString, {
     ca: readFileSync(connection.caCertFile, 'utf8'),
   });
+
+  /** Hub queries one request costs, read from the hub's log once it has caught up. */
+  const queriesFor = async (path: string) => {
+    await new Promise((r) => setTimeout(r, 300));
+    const before = hubQueries;
+    await getJson(path);
+    await new Promise((r) => setTimeout(r, 300));
+    return hubQueries - before;
+  };
+  const listPath = '/api/devices?pageSize=100&tag=site%3Dberlin';
+  const coldView = await queriesFor(listPath);
+  const warmView = await queriesFor(listPath);
+  const firstList = (await (await fetch(`http://127.0.0.1:${bffPort}${listPath}`)).json()) as {
+    continuation?: string;
+  };
+  const scrolled = await queriesFor(
+    `${listPath}&continuation=${encodeURIComponent(firstList.continuation ?? '')}`,
+  );
 
   const firstPage = await timed(15, () => getJson('/api/devices?pageSize=100'));
   const tagPage = await timed(15, () =>
@@ -126,6 +151,9 @@ try {
   );
   console.log(
     `  first page filtered by two tags                           p50 ${ms(tagPage.p50)}  p99 ${ms(tagPage.p99)}`,
+  );
+  console.log(
+    `  hub queries per list view: first view ${coldView} (page, total, module counts), again within 30 s ${warmView}, next page on scroll ${scrolled}`,
   );
   console.log(
     `  device + twin through the BFF                             p50 ${ms(viaBff.p50)}  p99 ${ms(viaBff.p99)}`,

@@ -9,7 +9,7 @@ import { errorHandler, notFound } from './http/error-handler.ts';
 import { localOperator } from './http/local-auth.ts';
 import { csrfCheck, requireRole } from './http/authorize.ts';
 import { crossSiteCheck, hostCheck } from './http/origin-guard.ts';
-import { requestContext } from './http/request-context.ts';
+import { identifyCaller, requestContext } from './http/request-context.ts';
 import type { Role } from '@twinscope/contract';
 import { jsonNestingBeyond, jsonNestingMessage } from '@twinscope/twin';
 import { sessionOperator } from './auth/auth-routes.ts';
@@ -129,6 +129,7 @@ export function createApp(deps: AppDeps): express.Express {
   } else {
     api.use(deps.auth.sessions.middleware, sessionOperator(deps.auth.sessions));
   }
+  api.use(identifyCaller);
   api.use(csrfCheck);
   api.use(jsonOnly);
   api.use(

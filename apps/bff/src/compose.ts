@@ -7,6 +7,8 @@ import { hubCredential, type TokenCredential } from './adapters/hub-credential.t
 import { IotHubAdapter } from './adapters/iothub.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { loopbackHosts } from './http/origin-guard.ts';
+import { HubBudget } from './quota/hub-budget.ts';
+import { describeQuota } from '@twinscope/hub-quotas';
 import type { Config } from './config.ts';
 import { EventBroker, type BrokerOptions } from './live/broker.ts';
 import { PollingFeed, type ChangeFeed } from './live/polling-feed.ts';
@@ -40,6 +42,12 @@ export async function startBff(
   credentials: { hub?: HubTokenCredential; events?: TokenCredential } = {},
 ): Promise<RunningBff> {
   const entra = config.hub.entra;
+  const budget = new HubBudget(config.hub.quota);
+  logger.info('hub quota', {
+    tier: describeQuota(config.hub.quota),
+    queriesPerMinute: budget.queriesPerMinute ?? 'unlimited',
+    pollQueriesPerMinute: config.poll.queriesPerMinute,
+  });
   const hub = new IotHubAdapter({
     ...(config.hub.connectionString ? { connectionString: config.hub.connectionString } : {}),
     ...(entra
@@ -53,6 +61,7 @@ export async function startBff(
     ...(config.hub.ca ? { ca: config.hub.ca } : {}),
     ...(config.hub.deviceHost ? { deviceHost: config.hub.deviceHost } : {}),
     deadlineMs: config.hub.timeoutMs,
+    budget,
     logger,
   });
   // The feed publishes through the broker and the broker reports the feed's state.
@@ -115,11 +124,21 @@ export async function startBff(
       }),
     };
   }
+  const devices = new DeviceService(hub);
   const app = createApp({
     hub,
-    devices: new DeviceService(hub),
+    devices,
     twins: new TwinService(hub, feed, audit),
-    modules: new ModuleService(hub, feed, audit),
+    modules: new ModuleService(
+      hub,
+      {
+        identityChanged(change, deviceId, moduleId) {
+          devices.forgetModuleCount(deviceId);
+          feed.identityChanged(change, deviceId, moduleId);
+        },
+      },
+      audit,
+    ),
     broker,
     logger,
     auth,

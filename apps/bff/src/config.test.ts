@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.ts';
 
@@ -12,8 +15,36 @@ describe('BFF configuration', () => {
       host: '127.0.0.1',
       port: 3000,
       auth: { mode: 'local', role: 'Admin' },
-      poll: { intervalMs: 5000, queriesPerMinute: 10 },
+      // A real hub is one S1 unit unless told: 20 queries a minute, a quarter for polling.
+      poll: { intervalMs: 5000, queriesPerMinute: 5 },
     });
+    expect(config.hub.quota).toMatchObject({ tier: 'S1', units: 1 });
+    expect(config.hub.timeoutMs).toBe(15_000);
+  });
+
+  it('when a tier is set, or the emulator says it has no quota, then budgets follow it', () => {
+    const s2 = parseConfig({ TWINSCOPE_HUB_CONNECTION_STRING: cs, TWINSCOPE_HUB_TIER: 'S2x4' });
+    expect(s2.hub.quota).toMatchObject({ tier: 'S2', units: 4 });
+    expect(s2.poll.queriesPerMinute).toBe(20);
+    // Polling never takes more than half of the hub's queries, whatever it is told.
+    expect(
+      parseConfig({
+        TWINSCOPE_HUB_CONNECTION_STRING: cs,
+        TWINSCOPE_HUB_TIER: 'S1',
+        TWINSCOPE_POLL_QUERIES_PER_MINUTE: '6000',
+      }).poll.queriesPerMinute,
+    ).toBe(10);
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    const file = join(dir, 'connection.json');
+    writeFileSync(file, JSON.stringify({ serviceConnectionString: cs, throttle: null }));
+    const emulator = parseConfig({ TWINSCOPE_HUB_CONNECTION_FILE: file });
+    expect(emulator.hub.quota).toBeUndefined();
+    expect(emulator.poll.queriesPerMinute).toBe(120);
+    writeFileSync(file, JSON.stringify({ serviceConnectionString: cs, throttle: 'S1' }));
+    expect(parseConfig({ TWINSCOPE_HUB_CONNECTION_FILE: file }).hub.quota?.tier).toBe('S1');
+    expect(() =>
+      parseConfig({ TWINSCOPE_HUB_CONNECTION_STRING: cs, TWINSCOPE_HUB_TIER: 'S9' }),
+    ).toThrow(/TWINSCOPE_HUB_TIER: "S9" is not a hub tier/);
   });
 
   it('when several values are wrong, then every problem is listed, and secrets are not echoed', () => {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { parseHubTier, type HubQuota } from '@twinscope/hub-quotas';
 import { z } from 'zod';
 import { DEFAULT_ROLE_MAP, parseRoleMap, type RoleMap } from './auth/roles.ts';
 import type { SignInSettings } from './adapters/sign-in-client.ts';
@@ -72,11 +73,16 @@ const EnvSchema = z.object({
   TWINSCOPE_EVENTS_CONSUMER_GROUP: z.string().min(1).default('twinscope'),
   /** A write's twin change event not back after this long means no route: poll instead. */
   TWINSCOPE_EVENTS_ECHO_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /**
+   * The hub's tier and units (S1, S2x4 …, or unlimited): every budget the BFF keeps comes
+   * from its throttles. Default: what the emulator's connection.json says, else one S1 unit.
+   */
+  TWINSCOPE_HUB_TIER: z.string().optional(),
   /** How long one hub call may take before the BFF gives up on it (a read answers 503). */
   TWINSCOPE_HUB_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   TWINSCOPE_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
-  /** Twin-polling queries the BFF may spend per minute (an S1 unit allows 20 in all). */
-  TWINSCOPE_POLL_QUERIES_PER_MINUTE: z.coerce.number().min(1).max(1_000_000).default(10),
+  /** Twin-polling queries the BFF may spend per minute; default a quarter of the hub's. */
+  TWINSCOPE_POLL_QUERIES_PER_MINUTE: z.coerce.number().min(1).max(1_000_000).optional(),
   TWINSCOPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -123,6 +129,11 @@ function crossChecks(env: NodeJS.ProcessEnv): string[] {
   } catch (error) {
     problems.push(`  TWINSCOPE_ROLE_MAP: ${(error as Error).message}`);
   }
+  try {
+    if (env['TWINSCOPE_HUB_TIER']) parseHubTier(env['TWINSCOPE_HUB_TIER']);
+  } catch (error) {
+    problems.push(`  TWINSCOPE_HUB_TIER: ${(error as Error).message}`);
+  }
   return problems;
 }
 
@@ -139,6 +150,8 @@ export interface Config {
     deviceHost?: string;
     /** The deadline of one hub call. */
     timeoutMs: number;
+    /** The hub's throttles; none: the hub has no quota (the emulator without --throttle). */
+    quota?: HubQuota;
   };
   host: string;
   port: number;
@@ -194,6 +207,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   let caFile = e.TWINSCOPE_HUB_CA_FILE;
   let deviceHost = e.TWINSCOPE_HUB_DEVICE_HOST;
   let eventsConnectionString = e.TWINSCOPE_EVENTS_CONNECTION_STRING;
+  let tierFromFile: string | undefined;
   if (e.TWINSCOPE_HUB_CONNECTION_FILE) {
     if (!existsSync(e.TWINSCOPE_HUB_CONNECTION_FILE)) {
       throw new ConfigError(
@@ -206,8 +220,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       serviceConnectionString?: string;
       caCertFile?: string;
       eventHubs?: { connectionString?: string };
+      throttle?: string | null;
     };
     connectionString ??= file.serviceConnectionString;
+    // The emulator says what it throttles like; `null` is no quota at all.
+    tierFromFile = file.throttle === null ? 'unlimited' : file.throttle;
     eventsConnectionString ??= file.eventHubs?.connectionString;
     caFile ??= file.caCertFile;
     if (file.hostName && file.mqttPort) {
@@ -230,6 +247,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (caFile && !existsSync(caFile))
     throw new ConfigError(`TWINSCOPE_HUB_CA_FILE: ${caFile} does not exist`);
+  const quota = hubQuotaFrom(e.TWINSCOPE_HUB_TIER ?? tierFromFile ?? 'S1');
+  const hubQueriesPerMinute = quota ? quota.rates.query.perSecond * 60 : undefined;
   return {
     hub: {
       ...(connectionString ? { connectionString } : {}),
@@ -237,6 +256,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}),
       ...(deviceHost ? { deviceHost } : {}),
       timeoutMs: e.TWINSCOPE_HUB_TIMEOUT_MS,
+      ...(quota ? { quota } : {}),
     },
     host: e.TWINSCOPE_HOST,
     port: e.TWINSCOPE_PORT,
@@ -256,10 +276,26 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     ...eventsConfig(e, eventsConnectionString),
     poll: {
       intervalMs: e.TWINSCOPE_POLL_INTERVAL_MS,
-      queriesPerMinute: e.TWINSCOPE_POLL_QUERIES_PER_MINUTE,
+      // A quarter of the hub's queries by default, never more than half of them (people need
+      // the rest); with no quota, two a second unless told.
+      queriesPerMinute: hubQueriesPerMinute
+        ? Math.min(
+            e.TWINSCOPE_POLL_QUERIES_PER_MINUTE ?? Math.max(1, hubQueriesPerMinute / 4),
+            Math.max(1, hubQueriesPerMinute / 2),
+          )
+        : (e.TWINSCOPE_POLL_QUERIES_PER_MINUTE ?? 120),
     },
     logLevel: e.TWINSCOPE_LOG_LEVEL,
   };
+}
+
+/** A tier setting, where a value the model does not know (an emulator's custom limits) means S1. */
+function hubQuotaFrom(text: string): HubQuota | undefined {
+  try {
+    return parseHubTier(text);
+  } catch {
+    return parseHubTier('S1');
+  }
 }
 
 function readFile(variable: string, file: string): string {

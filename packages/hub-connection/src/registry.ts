@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { request as httpsRequest, Agent } from 'node:https';
@@ -18,21 +17,33 @@ const sdkVersion = (require('azure-iothub/package.json') as { version: string })
 
 type Done = (...args: unknown[]) => void;
 
-/** The signal of the hub call the SDK is making requests for, if any. */
-const callSignal = new AsyncLocalStorage<AbortSignal>();
+/** The signal of the SDK call being started right now (the SDK builds SAS requests at once). */
+let starting: AbortSignal | undefined;
 
 /**
- * Runs one SDK call so that every HTTP request it makes is destroyed when `signal` aborts
- * (a deadline passed, the browser went away), and any it would make after that at once.
- * The SDK has no deadline of its own: against a hung hub a request waits for as long as the
- * hub does. Only registries from this module honour it.
+ * Starts one SDK call so that the HTTP request it builds is destroyed when `signal` aborts
+ * (a deadline passed, the browser went away), or at once if it already has. The SDK has no
+ * deadline of its own: against a hung hub a request waits for as long as the hub does.
+ *
+ * The SDK builds a request synchronously when it signs with a shared access key, which is
+ * when the request is bound. With an Entra credential it builds it after fetching a token,
+ * unbound: `requestTimeoutMs` (an idle limit on every request) ends those instead. A plain
+ * variable rather than AsyncLocalStorage, whose hooks would slow every promise in the BFF.
  */
 export function abortableHubCall<T>(signal: AbortSignal, call: () => Promise<T>): Promise<T> {
-  return callSignal.run(signal, call);
+  const previous = starting;
+  starting = signal;
+  try {
+    return call();
+  } finally {
+    starting = previous;
+  }
 }
 
-function bindToCall(request: ClientRequest): void {
-  const signal = callSignal.getStore();
+function bindToCall(request: ClientRequest, idleTimeoutMs: number | undefined): void {
+  if (idleTimeoutMs !== undefined)
+    request.setTimeout(idleTimeoutMs, () => request.destroy(new Error('the hub did not answer')));
+  const signal = starting;
   if (!signal) return;
   const abort = () => request.destroy(signal.reason instanceof Error ? signal.reason : undefined);
   if (signal.aborted) {
@@ -51,6 +62,7 @@ class PortHttp extends Http {
     private readonly hostName: string,
     private readonly port: number,
     ca: string | undefined,
+    private readonly requestTimeoutMs: number | undefined,
   ) {
     super();
     this.agent = new Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
@@ -76,7 +88,7 @@ class PortHttp extends Http {
       { port: this.port, request: httpsRequest },
       done,
     ) as ClientRequest;
-    bindToCall(request);
+    bindToCall(request, this.requestTimeoutMs);
     return request;
   }
 }
@@ -84,6 +96,8 @@ class PortHttp extends Http {
 export interface RegistryOptions {
   /** PEM text of a CA to trust besides the system store (the emulator's CA). */
   ca?: string;
+  /** A request silent for this long is destroyed, whether or not a call bound it. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -113,7 +127,12 @@ export function registryFor(
       Date.now(),
     ),
   };
-  const http = new PortHttp(hostName, portText ? Number(portText) : 443, options.ca);
+  const http = new PortHttp(
+    hostName,
+    portText ? Number(portText) : 443,
+    options.ca,
+    options.requestTimeoutMs,
+  );
   const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
   return new Registry(config as never, rest as never);
 }
@@ -142,7 +161,12 @@ export function registryForCredential(
     tokenCredential: credential,
     tokenScope: 'https://iothubs.azure.net/.default',
   };
-  const http = new PortHttp(hostName, portText ? Number(portText) : 443, options.ca);
+  const http = new PortHttp(
+    hostName,
+    portText ? Number(portText) : 443,
+    options.ca,
+    options.requestTimeoutMs,
+  );
   const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
   return new Registry(config as never, rest as never);
 }

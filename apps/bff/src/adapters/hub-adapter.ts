@@ -1,38 +1,58 @@
 import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
 import type { JsonObject } from '@twinscope/twin';
+import type { CallContext } from '../http/request-context.ts';
 
 export interface QueryPage {
   items: unknown[];
   continuation?: string;
 }
 
-/** What the BFF needs from IoT Hub. Only adapters know which SDK answers it. */
+/**
+ * What the BFF needs from IoT Hub. Only adapters know which SDK answers it. A call made for
+ * a request carries its context (who asks, and a signal for when they are gone); the BFF's
+ * own work (live polling, the event feed) passes none.
+ */
 export interface HubAdapter {
   readonly hostName: string;
   readonly isEmulator: boolean;
-  query(sql: string, options: { pageSize?: number; continuation?: string }): Promise<QueryPage>;
-  getDevice(deviceId: string): Promise<DeviceIdentity>;
-  getModules(deviceId: string): Promise<ModuleIdentity[]>;
-  getModule(deviceId: string, moduleId: string): Promise<ModuleIdentity>;
-  getTwin(deviceId: string, moduleId?: string): Promise<Twin>;
+  query(
+    sql: string,
+    options: { pageSize?: number; continuation?: string },
+    context?: CallContext,
+  ): Promise<QueryPage>;
+  getDevice(deviceId: string, context?: CallContext): Promise<DeviceIdentity>;
+  getModules(deviceId: string, context?: CallContext): Promise<ModuleIdentity[]>;
+  getModule(deviceId: string, moduleId: string, context?: CallContext): Promise<ModuleIdentity>;
+  getTwin(deviceId: string, moduleId?: string, context?: CallContext): Promise<Twin>;
   /** PATCH with If-Match: the hub refuses it if the twin changed since `etag`. */
   patchTwin(
     deviceId: string,
     moduleId: string | undefined,
     patch: JsonObject,
     etag: string,
+    context?: CallContext,
   ): Promise<Twin>;
-  createModule(deviceId: string, module: NewModule): Promise<ModuleIdentity>;
+  createModule(deviceId: string, module: NewModule, context?: CallContext): Promise<ModuleIdentity>;
   /** Changes settable fields with If-Match on the identity's etag. */
   updateModule(
     deviceId: string,
     moduleId: string,
     change: ModuleChange,
     etag: string,
+    context?: CallContext,
   ): Promise<ModuleIdentity>;
-  deleteModule(deviceId: string, moduleId: string, etag: string): Promise<void>;
+  deleteModule(
+    deviceId: string,
+    moduleId: string,
+    etag: string,
+    context?: CallContext,
+  ): Promise<void>;
   /** The module's primary connection string; only the BFF ever holds the key. */
-  moduleConnectionString(deviceId: string, moduleId: string): Promise<string>;
+  moduleConnectionString(
+    deviceId: string,
+    moduleId: string,
+    context?: CallContext,
+  ): Promise<string>;
 }
 
 export interface NewModule {

@@ -8,7 +8,8 @@ import {
 import { isIdentityId, type JsonObject } from '@twinscope/twin';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
-import { ClientGoneError, currentRequest } from '../http/request-context.ts';
+import { ClientGoneError, type CallContext } from '../http/request-context.ts';
+import type { BudgetClass, HubBudget, Spender } from '../quota/hub-budget.ts';
 import type { Logger } from '../log.ts';
 import type { HubAdapter, ModuleChange, NewModule, QueryPage } from './hub-adapter.ts';
 import { deviceFromHub, moduleFromHub, twinFromHub } from './twin-mapping.ts';
@@ -28,6 +29,9 @@ const CUT_OFF = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
 
 /** A hub call is a read (safe to abandon and repeat) or a write (its outcome matters). */
 export type CallKind = 'read' | 'write';
+
+/** Starts one SDK request so that it is abandoned with the call it belongs to. */
+type Sdk = <R>(start: () => Promise<R>) => Promise<R>;
 
 const UNKNOWN_OUTCOME =
   'so whether the change was applied is unknown. The page reloads it as it is now: check it before trying again.';
@@ -119,6 +123,8 @@ export interface IotHubAdapterOptions {
   maxThrottleWaitMs?: number;
   /** How long one hub call (retries included) may take before it is abandoned. */
   deadlineMs?: number;
+  /** What the BFF may spend of the hub's throttles; none: nothing is counted. */
+  budget?: HubBudget;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -132,7 +138,11 @@ export class IotHubAdapter implements HubAdapter {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: IotHubAdapterOptions) {
-    const ca = options.ca ? { ca: options.ca } : {};
+    // A request no call could bind (Entra tokens arrive after the SDK starts) still ends.
+    const ca = {
+      ...(options.ca ? { ca: options.ca } : {}),
+      requestTimeoutMs: options.deadlineMs ?? 15_000,
+    };
     if (options.connectionString) {
       this.registry = registryFor(options.connectionString, ca);
     } else if (options.entra) {
@@ -154,13 +164,25 @@ export class IotHubAdapter implements HubAdapter {
    * goes away (a write already sent is left to finish, so its outcome is recorded). 429s are
    * retried honouring Retry-After within the deadline.
    */
-  private async call<T>(what: string, kind: CallKind, run: () => Promise<T>): Promise<T> {
+  private async call<T>(
+    what: string,
+    kind: CallKind,
+    cost: Partial<Record<BudgetClass, number>>,
+    context: CallContext | undefined,
+    run: (sdk: Sdk) => Promise<T>,
+  ): Promise<T> {
     const deadline = AbortSignal.timeout(this.deadlineMs);
-    const request = currentRequest();
     const signal =
-      kind === 'read' && request ? AbortSignal.any([deadline, request.signal]) : deadline;
+      kind === 'read' && context ? AbortSignal.any([deadline, context.signal]) : deadline;
+    await this.spend(
+      cost,
+      context ? { user: context.caller ?? 'anonymous' } : 'background',
+      signal,
+    );
+    // Each SDK request is bound to the signal as it is started.
+    const sdk: Sdk = (start) => abortableHubCall(signal, start);
     try {
-      return await abortableHubCall(signal, () => this.withRetries(what, kind, signal, run));
+      return await this.withRetries(what, kind, signal, () => run(sdk));
     } catch (error) {
       if (!signal.aborted) throw error;
       if (signal.reason instanceof ClientGoneError) throw signal.reason;
@@ -174,6 +196,33 @@ export class IotHubAdapter implements HubAdapter {
             'hub_unreachable',
             `The IoT hub did not answer within ${seconds} s; nothing was changed. Try again shortly.`,
           );
+    }
+  }
+
+  /**
+   * Takes what a call costs from the budget before it is made. A person over budget gets
+   * 429 at once (the console retries later); the BFF's own work waits its turn.
+   */
+  private async spend(
+    cost: Partial<Record<BudgetClass, number>>,
+    spender: Spender,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const budget = this.options.budget;
+    if (!budget) return;
+    for (const [kind, count] of Object.entries(cost) as [BudgetClass, number][]) {
+      for (let i = 0; i < count; i++) {
+        for (;;) {
+          const refusal = budget.take(kind, spender);
+          if (!refusal) break;
+          if (spender !== 'background' || signal.aborted) {
+            throw new AppError('throttled', refusal.message, {
+              retryAfterSeconds: refusal.retryAfterSeconds,
+            });
+          }
+          await this.sleep(Math.min(refusal.retryAfterSeconds * 1000, 1000));
+        }
+      }
     }
   }
 
@@ -227,44 +276,54 @@ export class IotHubAdapter implements HubAdapter {
   async query(
     sql: string,
     options: { pageSize?: number; continuation?: string },
+    context?: CallContext,
   ): Promise<QueryPage> {
-    return this.call('The query', 'read', async () => {
+    return this.call('The query', 'read', { query: 1 }, context, async (sdk) => {
       const query = this.registry.createQuery(sql, options.pageSize);
       // The SDK's promise form starts over unless it is handed the continuation token.
-      const { result } = await query.next(options.continuation as string);
+      const { result } = await sdk(() => query.next(options.continuation as string));
       const continuation = query.hasMoreResults ? query.continuationToken : undefined;
       return { items: result as unknown[], ...(continuation ? { continuation } : {}) };
     });
   }
 
-  async getDevice(deviceId: string): Promise<DeviceIdentity> {
+  async getDevice(deviceId: string, context?: CallContext): Promise<DeviceIdentity> {
     this.ids(deviceId);
-    return this.call(`Device ${deviceId}`, 'read', async () =>
-      deviceFromHub((await this.registry.get(deviceId)).responseBody),
+    return this.call(`Device ${deviceId}`, 'read', { identity: 1 }, context, async (sdk) =>
+      deviceFromHub((await sdk(() => this.registry.get(deviceId))).responseBody),
     );
   }
 
-  async getModules(deviceId: string): Promise<ModuleIdentity[]> {
+  async getModules(deviceId: string, context?: CallContext): Promise<ModuleIdentity[]> {
     this.ids(deviceId);
-    return this.call(`Device ${deviceId}`, 'read', async () =>
-      (await this.registry.getModulesOnDevice(deviceId)).responseBody.map(moduleFromHub),
+    return this.call(`Device ${deviceId}`, 'read', { identity: 1 }, context, async (sdk) =>
+      (await sdk(() => this.registry.getModulesOnDevice(deviceId))).responseBody.map(moduleFromHub),
     );
   }
 
-  async getModule(deviceId: string, moduleId: string): Promise<ModuleIdentity> {
+  async getModule(
+    deviceId: string,
+    moduleId: string,
+    context?: CallContext,
+  ): Promise<ModuleIdentity> {
     this.ids(deviceId, moduleId);
-    return this.call(`Module ${moduleId} of ${deviceId}`, 'read', async () =>
-      moduleFromHub((await this.registry.getModule(deviceId, moduleId)).responseBody),
+    return this.call(
+      `Module ${moduleId} of ${deviceId}`,
+      'read',
+      { identity: 1 },
+      context,
+      async (sdk) =>
+        moduleFromHub((await sdk(() => this.registry.getModule(deviceId, moduleId))).responseBody),
     );
   }
 
-  async getTwin(deviceId: string, moduleId?: string): Promise<Twin> {
+  async getTwin(deviceId: string, moduleId?: string, context?: CallContext): Promise<Twin> {
     this.ids(deviceId, moduleId);
-    return this.call(twinName(deviceId, moduleId), 'read', async () =>
+    return this.call(twinName(deviceId, moduleId), 'read', { twinRead: 1 }, context, async (sdk) =>
       twinFromHub(
         moduleId === undefined
-          ? (await this.registry.getTwin(deviceId)).responseBody
-          : (await this.registry.getModuleTwin(deviceId, moduleId)).responseBody,
+          ? (await sdk(() => this.registry.getTwin(deviceId))).responseBody
+          : (await sdk(() => this.registry.getModuleTwin(deviceId, moduleId))).responseBody,
       ),
     );
   }
@@ -274,18 +333,29 @@ export class IotHubAdapter implements HubAdapter {
     moduleId: string | undefined,
     patch: JsonObject,
     etag: string,
+    context?: CallContext,
   ): Promise<Twin> {
     this.ids(deviceId, moduleId);
-    return this.call(twinName(deviceId, moduleId), 'write', async () =>
-      twinFromHub(
-        moduleId === undefined
-          ? (await this.registry.updateTwin(deviceId, patch, etag)).responseBody
-          : (await this.registry.updateModuleTwin(deviceId, moduleId, patch, etag)).responseBody,
-      ),
+    return this.call(
+      twinName(deviceId, moduleId),
+      'write',
+      { twinUpdate: 1 },
+      context,
+      async (sdk) =>
+        twinFromHub(
+          moduleId === undefined
+            ? (await sdk(() => this.registry.updateTwin(deviceId, patch, etag))).responseBody
+            : (await sdk(() => this.registry.updateModuleTwin(deviceId, moduleId, patch, etag)))
+                .responseBody,
+        ),
     );
   }
 
-  async createModule(deviceId: string, module: NewModule): Promise<ModuleIdentity> {
+  async createModule(
+    deviceId: string,
+    module: NewModule,
+    context?: CallContext,
+  ): Promise<ModuleIdentity> {
     const authentication =
       module.authentication.type === 'sas'
         ? {
@@ -303,17 +373,24 @@ export class IotHubAdapter implements HubAdapter {
             },
           };
     this.ids(deviceId, module.moduleId);
-    return this.call(`Module ${module.moduleId} of ${deviceId}`, 'write', async () =>
-      moduleFromHub(
-        (
-          await this.registry.addModule({
-            deviceId,
-            moduleId: module.moduleId,
-            ...(module.managedBy ? { managedBy: module.managedBy } : {}),
-            authentication,
-          } as never)
-        ).responseBody,
-      ),
+    return this.call(
+      `Module ${module.moduleId} of ${deviceId}`,
+      'write',
+      { identity: 1 },
+      context,
+      async (sdk) =>
+        moduleFromHub(
+          (
+            await sdk(() =>
+              this.registry.addModule({
+                deviceId,
+                moduleId: module.moduleId,
+                ...(module.managedBy ? { managedBy: module.managedBy } : {}),
+                authentication,
+              } as never),
+            )
+          ).responseBody,
+        ),
     );
   }
 
@@ -322,58 +399,94 @@ export class IotHubAdapter implements HubAdapter {
     moduleId: string,
     change: ModuleChange,
     etag: string,
+    context?: CallContext,
   ): Promise<ModuleIdentity> {
     this.ids(deviceId, moduleId);
-    return this.call(`Module ${moduleId} of ${deviceId}`, 'write', async () => {
-      const { responseBody: current } = await this.registry.getModule(deviceId, moduleId);
-      const next = JSON.parse(JSON.stringify(current)) as {
-        etag: string;
-        managedBy?: string | null;
-        authentication?: {
-          symmetricKey?: { primaryKey?: string | null; secondaryKey?: string | null };
-        };
-      };
-      // The etag the operator saw, not the one just read: the hub refuses a stale one.
-      next.etag = etag;
-      if (change.managedBy !== undefined) next.managedBy = change.managedBy ?? '';
-      if (change.regenerateKey) {
-        const keys = next.authentication?.symmetricKey;
-        if (!keys)
-          throw new AppError('bad_request', `Module ${moduleId} does not use symmetric keys.`);
-        keys[change.regenerateKey === 'primary' ? 'primaryKey' : 'secondaryKey'] =
-          randomBytes(32).toString('base64');
-      }
-      return moduleFromHub((await this.registry.updateModule(next as never, false)).responseBody);
-    });
-  }
-
-  async deleteModule(deviceId: string, moduleId: string, etag: string): Promise<void> {
-    this.ids(deviceId, moduleId);
-    await this.call(`Module ${moduleId} of ${deviceId}`, 'write', async () => {
-      // The SDK's promise form loses its callback when handed a Module (to carry the etag),
-      // so this call uses the callback form.
-      await new Promise<void>((resolve, reject) =>
-        this.registry.removeModule(
-          { deviceId, moduleId, etag } as never,
-          ((error?: Error) => (error ? reject(error) : resolve())) as never,
-        ),
-      );
-    });
-  }
-
-  async moduleConnectionString(deviceId: string, moduleId: string): Promise<string> {
-    this.ids(deviceId, moduleId);
-    return this.call(`Module ${moduleId} of ${deviceId}`, 'read', async () => {
-      const { responseBody } = await this.registry.getModule(deviceId, moduleId);
-      const key = responseBody.authentication?.symmetricKey?.primaryKey;
-      if (!key)
-        throw new AppError(
-          'bad_request',
-          `Module ${moduleId} authenticates with X.509 certificates; it has no key.`,
+    // A read of the identity, then its update: two identity operations.
+    return this.call(
+      `Module ${moduleId} of ${deviceId}`,
+      'write',
+      { identity: 2 },
+      context,
+      async (sdk) => {
+        const { responseBody: current } = await sdk(() =>
+          this.registry.getModule(deviceId, moduleId),
         );
-      const host = this.options.deviceHost ?? this.hostName;
-      return `HostName=${host};DeviceId=${deviceId};ModuleId=${moduleId};SharedAccessKey=${key}`;
-    });
+        const next = JSON.parse(JSON.stringify(current)) as {
+          etag: string;
+          managedBy?: string | null;
+          authentication?: {
+            symmetricKey?: { primaryKey?: string | null; secondaryKey?: string | null };
+          };
+        };
+        // The etag the operator saw, not the one just read: the hub refuses a stale one.
+        next.etag = etag;
+        if (change.managedBy !== undefined) next.managedBy = change.managedBy ?? '';
+        if (change.regenerateKey) {
+          const keys = next.authentication?.symmetricKey;
+          if (!keys)
+            throw new AppError('bad_request', `Module ${moduleId} does not use symmetric keys.`);
+          keys[change.regenerateKey === 'primary' ? 'primaryKey' : 'secondaryKey'] =
+            randomBytes(32).toString('base64');
+        }
+        return moduleFromHub(
+          (await sdk(() => this.registry.updateModule(next as never, false))).responseBody,
+        );
+      },
+    );
+  }
+
+  async deleteModule(
+    deviceId: string,
+    moduleId: string,
+    etag: string,
+    context?: CallContext,
+  ): Promise<void> {
+    this.ids(deviceId, moduleId);
+    await this.call(
+      `Module ${moduleId} of ${deviceId}`,
+      'write',
+      { identity: 1 },
+      context,
+      async (sdk) => {
+        // The SDK's promise form loses its callback when handed a Module (to carry the etag),
+        // so this call uses the callback form.
+        await sdk(
+          () =>
+            new Promise<void>((resolve, reject) =>
+              this.registry.removeModule(
+                { deviceId, moduleId, etag } as never,
+                ((error?: Error) => (error ? reject(error) : resolve())) as never,
+              ),
+            ),
+        );
+      },
+    );
+  }
+
+  async moduleConnectionString(
+    deviceId: string,
+    moduleId: string,
+    context?: CallContext,
+  ): Promise<string> {
+    this.ids(deviceId, moduleId);
+    return this.call(
+      `Module ${moduleId} of ${deviceId}`,
+      'read',
+      { identity: 1 },
+      context,
+      async (sdk) => {
+        const { responseBody } = await sdk(() => this.registry.getModule(deviceId, moduleId));
+        const key = responseBody.authentication?.symmetricKey?.primaryKey;
+        if (!key)
+          throw new AppError(
+            'bad_request',
+            `Module ${moduleId} authenticates with X.509 certificates; it has no key.`,
+          );
+        const host = this.options.deviceHost ?? this.hostName;
+        return `HostName=${host};DeviceId=${deviceId};ModuleId=${moduleId};SharedAccessKey=${key}`;
+      },
+    );
   }
 }
 

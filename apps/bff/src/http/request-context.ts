@@ -1,11 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 
-/** What the hub adapter may know of the request a hub call is made for. */
-export interface RequestContext {
+/** What a hub call knows of the request it is made for, passed down from the route. */
+export interface CallContext {
   /** Aborts when the browser goes away before the answer is sent. */
   signal: AbortSignal;
-  /** Who asks (their user id), once known: budgets are kept per user. */
+  /** Who asks (their user id), once known: budgets are kept per person. */
   caller?: string;
 }
 
@@ -16,21 +15,29 @@ export class ClientGoneError extends Error {
   }
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
-
 /**
- * Gives each request a context that outlives `await`s: hub calls made for it are abandoned
- * when the browser goes away, and are counted against the caller's budget. Routes and
- * services pass nothing along; the adapter asks `currentRequest()`.
+ * Gives each request a call context: hub calls made for it are abandoned when the browser
+ * goes away, and counted against the caller's budget. Routes hand it on with `callOf`.
  */
 export const requestContext: RequestHandler = (_req, res, next) => {
   const controller = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new ClientGoneError());
   });
-  storage.run({ signal: controller.signal }, next);
+  const context: CallContext = { signal: controller.signal };
+  res.locals['call'] = context;
+  next();
 };
 
-export function currentRequest(): RequestContext | undefined {
-  return storage.getStore();
+/** Once the operator is known (after sign-in checks): hub calls are charged to them. */
+export const identifyCaller: RequestHandler = (_req, res, next) => {
+  const operator = res.locals['operator'] as { id: string } | undefined;
+  const context = res.locals['call'] as CallContext | undefined;
+  if (context && operator) context.caller = operator.id;
+  next();
+};
+
+/** The call context of this request, for the services and the hub adapter. */
+export function callOf(res: Response): CallContext {
+  return res.locals['call'] as CallContext;
 }

@@ -7,6 +7,7 @@ import {
   TwinReplaceRequestSchema,
 } from '@twinscope/contract';
 import { actorOf, requireRole } from '../http/authorize.ts';
+import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DeviceService } from '../services/device-service.ts';
 import type { TwinService } from '../services/twin-service.ts';
@@ -17,17 +18,21 @@ export function deviceRoutes(devices: DeviceService, twins: TwinService): Router
   const moduleId = (value: unknown) => parseWith(ModuleIdSchema, value);
 
   router.get('/devices', async (req, res) => {
-    res.json(await devices.list(parseWith(DeviceListQuerySchema, req.query)));
+    res.json(await devices.list(parseWith(DeviceListQuerySchema, req.query), callOf(res)));
   });
   router.get('/devices/:deviceId', async (req, res) => {
-    res.json(await devices.device(deviceId(req.params['deviceId'])));
+    res.json(await devices.device(deviceId(req.params['deviceId']), callOf(res)));
   });
   router.get('/devices/:deviceId/modules', async (req, res) => {
-    res.json(await devices.modules(deviceId(req.params['deviceId'])));
+    res.json(await devices.modules(deviceId(req.params['deviceId']), callOf(res)));
   });
   router.get('/devices/:deviceId/modules/:moduleId', async (req, res) => {
     res.json(
-      await devices.module(deviceId(req.params['deviceId']), moduleId(req.params['moduleId'])),
+      await devices.module(
+        deviceId(req.params['deviceId']),
+        moduleId(req.params['moduleId']),
+        callOf(res),
+      ),
     );
   });
   // A device twin and a module twin are written the same way; only the path differs.
@@ -39,11 +44,15 @@ export function deviceRoutes(devices: DeviceService, twins: TwinService): Router
       ] as const;
     router.patch(path, requireRole('Operator'), async (req, res) => {
       const patch = parseWith(TwinPatchRequestSchema, req.body);
-      res.json({ twin: await twins.patch(...target(req.params), patch, actorOf(res)) });
+      res.json({
+        twin: await twins.patch(...target(req.params), patch, actorOf(res), callOf(res)),
+      });
     });
     router.put(path, requireRole('Operator'), async (req, res) => {
       const replacement = parseWith(TwinReplaceRequestSchema, req.body);
-      res.json({ twin: await twins.replace(...target(req.params), replacement, actorOf(res)) });
+      res.json({
+        twin: await twins.replace(...target(req.params), replacement, actorOf(res), callOf(res)),
+      });
     });
   }
   return router;

@@ -7,6 +7,7 @@ import {
   type ConnectionStringResponse,
 } from '@twinscope/contract';
 import { actorOf, requireRole } from '../http/authorize.ts';
+import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { ModuleService } from '../services/module-service.ts';
 
@@ -24,6 +25,7 @@ export function moduleRoutes(modules: ModuleService): Router {
       deviceId,
       parseWith(ModuleCreateRequestSchema, req.body),
       actorOf(res),
+      callOf(res),
     );
     res.status(201).json({ module });
   });
@@ -35,6 +37,7 @@ export function moduleRoutes(modules: ModuleService): Router {
         moduleId,
         parseWith(ModuleUpdateRequestSchema, req.body),
         actorOf(res),
+        callOf(res),
       ),
     });
   });
@@ -43,14 +46,19 @@ export function moduleRoutes(modules: ModuleService): Router {
     const etag =
       req.get('if-match')?.replace(/^W\//, '').replace(/^"|"$/g, '') ??
       (typeof req.query['etag'] === 'string' ? req.query['etag'] : undefined);
-    await modules.delete(deviceId, moduleId, etag, actorOf(res));
+    await modules.delete(deviceId, moduleId, etag, actorOf(res), callOf(res));
     res.status(204).end();
   });
   // A POST, so revealing a key is always an explicit act and never a cacheable GET.
   router.post('/devices/:deviceId/modules/:moduleId/connection-string', admin, async (req, res) => {
     const { deviceId, moduleId } = ids(req.params);
     const body: ConnectionStringResponse = {
-      connectionString: await modules.connectionString(deviceId, moduleId, actorOf(res)),
+      connectionString: await modules.connectionString(
+        deviceId,
+        moduleId,
+        actorOf(res),
+        callOf(res),
+      ),
     };
     res.json(body);
   });

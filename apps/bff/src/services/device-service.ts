@@ -7,10 +7,43 @@ import type {
   ModuleListResponse,
 } from '@twinscope/contract';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
+import type { CallContext } from '../http/request-context.ts';
 import { twinFromHub } from '../adapters/twin-mapping.ts';
-import { countQuery, deviceQuery, moduleCountQueries } from './device-query.ts';
+import { countQuery, deviceQuery, moduleCountQueries, type DeviceFilter } from './device-query.ts';
 
 const MODULE_COUNT_PAGE_LIMIT = 250;
+/**
+ * Counts are cached this long: a list view costs one hub query (its page) instead of three,
+ * and scrolling never re-counts. Queries are the scarcest throttle (20 a minute on S1).
+ */
+const COUNT_TTL_MS = 30_000;
+
+/** A small time-bounded cache; it empties itself rather than grow past `limit`. */
+class Expiring<T> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly limit: number,
+  ) {}
+
+  get(key: string, now = Date.now()): T | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until > now) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: T, now = Date.now()): void {
+    if (this.entries.size >= this.limit) this.entries.clear();
+    this.entries.set(key, { value, until: now + this.ttlMs });
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
 
 function summary(raw: unknown): DeviceSummary {
   const twin = twinFromHub(raw);
@@ -28,9 +61,60 @@ function summary(raw: unknown): DeviceSummary {
 }
 
 export class DeviceService {
+  private readonly totals = new Expiring<number>(COUNT_TTL_MS, 500);
+  private readonly moduleCounts = new Expiring<number>(COUNT_TTL_MS, 50_000);
+
   constructor(private readonly hub: HubAdapter) {}
 
-  async list(request: DeviceListQuery): Promise<DeviceListResponse> {
+  /** A module was created or deleted through this BFF: its device's count is stale. */
+  forgetModuleCount(deviceId: string): void {
+    this.moduleCounts.delete(deviceId);
+  }
+
+  private async total(filter: DeviceFilter, context: CallContext): Promise<number | undefined> {
+    const sql = countQuery(filter);
+    const cached = this.totals.get(sql);
+    if (cached !== undefined) return cached;
+    const row = (await this.hub.query(sql, {}, context)).items[0] as { total?: number } | undefined;
+    if (typeof row?.total !== 'number') return undefined;
+    this.totals.set(sql, row.total);
+    return row.total;
+  }
+
+  /** Module counts for a page of devices: the cached ones free, the rest in one IN query. */
+  private async countModules(
+    deviceIds: string[],
+    context: CallContext,
+  ): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const missing: string[] = [];
+    for (const id of deviceIds) {
+      const cached = this.moduleCounts.get(id);
+      if (cached === undefined) missing.push(id);
+      else counts.set(id, cached);
+    }
+    const found = new Map<string, number>();
+    for (const sqlText of moduleCountQueries(missing)) {
+      let continuation: string | undefined;
+      do {
+        const modules = await this.hub.query(
+          sqlText,
+          { pageSize: 1000, ...(continuation ? { continuation } : {}) },
+          context,
+        );
+        for (const row of modules.items as { deviceId: string }[])
+          found.set(row.deviceId, (found.get(row.deviceId) ?? 0) + 1);
+        continuation = modules.continuation;
+      } while (continuation);
+    }
+    for (const id of missing) {
+      counts.set(id, found.get(id) ?? 0);
+      this.moduleCounts.set(id, found.get(id) ?? 0);
+    }
+    return counts;
+  }
+
+  async list(request: DeviceListQuery, context: CallContext): Promise<DeviceListResponse> {
     const tags =
       request.tag === undefined ? [] : Array.isArray(request.tag) ? request.tag : [request.tag];
     const filter = {
@@ -40,55 +124,49 @@ export class DeviceService {
     };
     const sql = deviceQuery(filter);
     const firstPage = request.continuation === undefined;
-    const [page, total] = await Promise.all([
-      this.hub.query(sql, {
-        pageSize: request.pageSize,
-        ...(request.continuation ? { continuation: request.continuation } : {}),
-      }),
-      firstPage ? this.hub.query(countQuery(filter), {}) : Promise.resolve(undefined),
+    const [page, totalCount] = await Promise.all([
+      this.hub.query(
+        sql,
+        {
+          pageSize: request.pageSize,
+          ...(request.continuation ? { continuation: request.continuation } : {}),
+        },
+        context,
+      ),
+      firstPage ? this.total(filter, context) : Promise.resolve(undefined),
     ]);
     const items = page.items.map(summary);
     if (items.length > 0 && items.length <= MODULE_COUNT_PAGE_LIMIT) {
-      const counts = new Map<string, number>();
-      for (const sqlText of moduleCountQueries(items.map((d) => d.deviceId))) {
-        let continuation: string | undefined;
-        do {
-          const modules = await this.hub.query(sqlText, {
-            pageSize: 1000,
-            ...(continuation ? { continuation } : {}),
-          });
-          for (const row of modules.items as { deviceId: string }[])
-            counts.set(row.deviceId, (counts.get(row.deviceId) ?? 0) + 1);
-          continuation = modules.continuation;
-        } while (continuation);
-      }
+      const counts = await this.countModules(
+        items.map((d) => d.deviceId),
+        context,
+      );
       for (const item of items) item.moduleCount = counts.get(item.deviceId) ?? 0;
     }
-    const totalRow = total?.items[0] as { total?: number } | undefined;
     return {
       items,
       ...(page.continuation ? { continuation: page.continuation } : {}),
-      ...(typeof totalRow?.total === 'number' ? { totalCount: totalRow.total } : {}),
+      ...(totalCount !== undefined ? { totalCount } : {}),
       query: sql,
     };
   }
 
-  async device(deviceId: string): Promise<DeviceDetail> {
+  async device(deviceId: string, context: CallContext): Promise<DeviceDetail> {
     const [device, twin] = await Promise.all([
-      this.hub.getDevice(deviceId),
-      this.hub.getTwin(deviceId),
+      this.hub.getDevice(deviceId, context),
+      this.hub.getTwin(deviceId, undefined, context),
     ]);
     return { device, twin };
   }
 
-  async modules(deviceId: string): Promise<ModuleListResponse> {
-    return { items: await this.hub.getModules(deviceId) };
+  async modules(deviceId: string, context: CallContext): Promise<ModuleListResponse> {
+    return { items: await this.hub.getModules(deviceId, context) };
   }
 
-  async module(deviceId: string, moduleId: string): Promise<ModuleDetail> {
+  async module(deviceId: string, moduleId: string, context: CallContext): Promise<ModuleDetail> {
     const [module, twin] = await Promise.all([
-      this.hub.getModule(deviceId, moduleId),
-      this.hub.getTwin(deviceId, moduleId),
+      this.hub.getModule(deviceId, moduleId, context),
+      this.hub.getTwin(deviceId, moduleId, context),
     ]);
     return { module, twin };
   }

@@ -2,6 +2,7 @@ import type { ModuleCreateRequest, ModuleIdentity, ModuleUpdateRequest } from '@
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { RESERVED_MODULES } from '../adapters/twin-mapping.ts';
 import { AppError } from '../http/app-error.ts';
+import type { CallContext } from '../http/request-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 export interface IdentityListener {
@@ -29,6 +30,7 @@ export class ModuleService {
     deviceId: string,
     request: ModuleCreateRequest,
     actor: Actor,
+    context: CallContext,
   ): Promise<ModuleIdentity> {
     refuseReserved(request.moduleId);
     const module = await audited(
@@ -44,11 +46,15 @@ export class ModuleService {
         },
       },
       () =>
-        this.hub.createModule(deviceId, {
-          moduleId: request.moduleId,
-          ...(request.managedBy ? { managedBy: request.managedBy } : {}),
-          authentication: request.authentication,
-        }),
+        this.hub.createModule(
+          deviceId,
+          {
+            moduleId: request.moduleId,
+            ...(request.managedBy ? { managedBy: request.managedBy } : {}),
+            authentication: request.authentication,
+          },
+          context,
+        ),
       (created) => ({ etag: created.etag }),
     );
     this.listener.identityChanged('created', deviceId, request.moduleId);
@@ -60,6 +66,7 @@ export class ModuleService {
     moduleId: string,
     request: ModuleUpdateRequest,
     actor: Actor,
+    context: CallContext,
   ): Promise<ModuleIdentity> {
     refuseReserved(moduleId);
     const change = {
@@ -75,7 +82,7 @@ export class ModuleService {
         change,
         before: { etag: request.etag },
       },
-      () => this.hub.updateModule(deviceId, moduleId, change, request.etag),
+      () => this.hub.updateModule(deviceId, moduleId, change, request.etag, context),
       (updated) => ({ etag: updated.etag }),
     );
   }
@@ -85,6 +92,7 @@ export class ModuleService {
     moduleId: string,
     etag: string | undefined,
     actor: Actor,
+    context: CallContext,
   ): Promise<void> {
     refuseReserved(moduleId);
     if (!etag)
@@ -101,12 +109,17 @@ export class ModuleService {
         change: {},
         before: { etag },
       },
-      () => this.hub.deleteModule(deviceId, moduleId, etag),
+      () => this.hub.deleteModule(deviceId, moduleId, etag, context),
     );
     this.listener.identityChanged('deleted', deviceId, moduleId);
   }
 
-  connectionString(deviceId: string, moduleId: string, actor: Actor): Promise<string> {
+  connectionString(
+    deviceId: string,
+    moduleId: string,
+    actor: Actor,
+    context: CallContext,
+  ): Promise<string> {
     return audited(
       this.audit,
       {
@@ -115,7 +128,7 @@ export class ModuleService {
         target: { deviceId, moduleId },
         change: {},
       },
-      () => this.hub.moduleConnectionString(deviceId, moduleId),
+      () => this.hub.moduleConnectionString(deviceId, moduleId, context),
     );
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { AppError } from '../http/app-error.ts';
+import type { CallContext } from '../http/request-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 export interface TwinWriteListener {
@@ -45,8 +46,12 @@ export class TwinService {
     private readonly audit: AuditTrail,
   ) {}
 
-  private async conflict(deviceId: string, moduleId: string | undefined): Promise<AppError> {
-    const current = await this.hub.getTwin(deviceId, moduleId);
+  private async conflict(
+    deviceId: string,
+    moduleId: string | undefined,
+    context: CallContext,
+  ): Promise<AppError> {
+    const current = await this.hub.getTwin(deviceId, moduleId, context);
     return new AppError(
       'conflict',
       'This twin was changed by someone else since you loaded it. Nothing was saved.',
@@ -61,12 +66,13 @@ export class TwinService {
     moduleId: string | undefined,
     request: TwinPatchRequest,
     actor: Actor,
+    context: CallContext,
     action: 'twin.patch' | 'twin.replace' = 'twin.patch',
   ): Promise<Twin> {
-    const current = await this.hub.getTwin(deviceId, moduleId);
+    const current = await this.hub.getTwin(deviceId, moduleId, context);
     // Refusals that need no hub call are answered before anything is recorded: a stale
     // etag or a patch that breaks the rules costs the trail nothing, whatever its size.
-    if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId);
+    if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId, context);
     const hubPatch: JsonObject = {};
     const sections: TwinSectionName[] = [];
     const change: JsonObject = {};
@@ -114,11 +120,11 @@ export class TwinService {
       start,
       async () => {
         try {
-          return await this.hub.patchTwin(deviceId, moduleId, hubPatch, request.etag);
+          return await this.hub.patchTwin(deviceId, moduleId, hubPatch, request.etag, context);
         } catch (error) {
           // Someone else wrote between our read and our write: the hub's If-Match caught it.
           if (error instanceof AppError && error.code === 'conflict')
-            throw await this.conflict(deviceId, moduleId);
+            throw await this.conflict(deviceId, moduleId, context);
           throw error;
         }
       },
@@ -137,9 +143,10 @@ export class TwinService {
     moduleId: string | undefined,
     request: TwinReplaceRequest,
     actor: Actor,
+    context: CallContext,
   ): Promise<Twin> {
-    const current = await this.hub.getTwin(deviceId, moduleId);
-    if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId);
+    const current = await this.hub.getTwin(deviceId, moduleId, context);
+    if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId, context);
     const tags = minimalPatch(current.tags as JsonObject, request.tags as JsonObject);
     const desired = minimalPatch(
       sectionValues(current.properties.desired),
@@ -153,6 +160,7 @@ export class TwinService {
       moduleId,
       { etag: request.etag, ...(hasTags ? { tags } : {}), ...(hasDesired ? { desired } : {}) },
       actor,
+      context,
       'twin.replace',
     );
   }

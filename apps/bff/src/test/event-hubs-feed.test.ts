@@ -42,6 +42,8 @@ function bffEnv(stack: Harness, extra: Record<string, string> = {}) {
   return {
     TWINSCOPE_HUB_CONNECTION_STRING: stack.emulator.serviceConnectionString,
     TWINSCOPE_PORT: '0',
+    // The in-process emulator runs without --throttle: no quota.
+    TWINSCOPE_HUB_TIER: 'unlimited',
     TWINSCOPE_EVENTS_CONNECTION_STRING: stack.emulator.events.connectionString,
     TWINSCOPE_AUDIT_FILE: tempAuditFile(),
     ...extra,

@@ -128,6 +128,8 @@ export function useStack(
           }
         : { TWINSCOPE_HUB_CONNECTION_STRING: harness.emulator.serviceConnectionString }),
       TWINSCOPE_PORT: '0',
+      // The in-process emulator runs without --throttle: no quota.
+      TWINSCOPE_HUB_TIER: 'unlimited',
       TWINSCOPE_POLL_INTERVAL_MS: '250',
       TWINSCOPE_POLL_QUERIES_PER_MINUTE: '600',
       TWINSCOPE_LOG_LEVEL: 'debug',

@@ -23,6 +23,8 @@ async function stackWith(throttle?: {
   const config = parseConfig({
     TWINSCOPE_HUB_CONNECTION_STRING: emulator.serviceConnectionString,
     TWINSCOPE_PORT: '0',
+    // The in-process emulator runs without --throttle: no quota.
+    TWINSCOPE_HUB_TIER: 'unlimited',
     TWINSCOPE_AUDIT_FILE: tempAuditFile(),
   });
   config.hub.ca = emulator.tls.caCert;
@@ -105,6 +107,8 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
         `SharedAccessKey=${badKey}`,
       ),
       TWINSCOPE_PORT: '0',
+      // The in-process emulator runs without --throttle: no quota.
+      TWINSCOPE_HUB_TIER: 'unlimited',
       TWINSCOPE_AUDIT_FILE: tempAuditFile(),
     });
     config.hub.ca = emulator.tls.caCert;

@@ -39,6 +39,8 @@ describe.skipIf(!hasRedis)('BFF replicas sharing sessions through Redis (connect
     const env = {
       TWINSCOPE_HUB_CONNECTION_STRING: stack.emulator.serviceConnectionString,
       TWINSCOPE_PORT: '0',
+      // The in-process emulator runs without --throttle: no quota.
+      TWINSCOPE_HUB_TIER: 'unlimited',
       TWINSCOPE_AUTH_MODE: 'entra',
       TWINSCOPE_PUBLIC_URL: stack.bff.url,
       TWINSCOPE_ENTRA_AUTHORITY: stack.idp.authority,

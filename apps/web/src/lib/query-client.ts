@@ -1,6 +1,13 @@
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { ApiError } from './api-client.ts';
 
+/** The hub's budget is spent for now (429): the console waits as told and asks again. */
+export function isThrottled(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 429;
+}
+
+const THROTTLE_RETRIES = 5;
+
 export function createQueryClient(): QueryClient {
   // A 401 anywhere means the session is over: asking who we are again shows the sign-in page.
   const onError = (error: unknown) => {
@@ -20,9 +27,17 @@ export function createQueryClient(): QueryClient {
       queries: {
         staleTime: 30_000,
         refetchOnWindowFocus: false,
-        // A 4xx will not get better by asking again; a 5xx or a dropped connection might.
+        // A 4xx will not get better by asking again (but for 429, after the wait it names);
+        // a 5xx or a dropped connection might.
         retry: (count, error) =>
-          !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+          isThrottled(error)
+            ? count < THROTTLE_RETRIES
+            : !(error instanceof ApiError && error.status >= 400 && error.status < 500) &&
+              count < 2,
+        retryDelay: (count, error) =>
+          isThrottled(error)
+            ? Math.min(60, error.retryAfterSeconds ?? 2 ** count) * 1000
+            : Math.min(1000 * 2 ** count, 30_000),
       },
       mutations: { retry: false },
     },

@@ -23,7 +23,12 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
       withNewerTwin(current, twin),
     );
   return (
-    <LoadState pending={detail.isPending} error={detail.error} label={deviceId}>
+    <LoadState
+      pending={detail.isPending}
+      error={detail.error}
+      failureReason={detail.failureReason}
+      label={deviceId}
+    >
       {() => (
         <div className="page">
           <h1 className="page-title" data-testid="page-title">

@@ -1,14 +1,31 @@
 import { MessageBar, MessageBarBody, MessageBarTitle, Spinner } from '@fluentui/react-components';
 import type { ReactNode } from 'react';
+import { isThrottled } from '../../lib/query-client.ts';
 
 /** The loading and error states every detail page shares. */
 export function LoadState(props: {
   pending: boolean;
   error: Error | null;
+  /** Why the last attempt failed while a retry is pending (the hub's budget, say). */
+  failureReason?: Error | null;
   label: string;
   children: () => ReactNode;
 }) {
-  if (props.pending) return <Spinner label={`Loading ${props.label}…`} />;
+  if (props.pending) {
+    return (
+      <>
+        {isThrottled(props.failureReason) && (
+          <MessageBar intent="warning" data-testid="throttled">
+            <MessageBarBody>
+              <MessageBarTitle>Waiting for the hub</MessageBarTitle>
+              {props.failureReason.message} Twinscope asks again by itself.
+            </MessageBarBody>
+          </MessageBar>
+        )}
+        <Spinner label={`Loading ${props.label}…`} />
+      </>
+    );
+  }
   if (props.error) {
     return (
       <MessageBar intent="error" data-testid="load-error">

@@ -33,7 +33,12 @@ export function ModuleRoute({
       withNewerTwin(current, twin),
     );
   return (
-    <LoadState pending={detail.isPending} error={detail.error} label={moduleId}>
+    <LoadState
+      pending={detail.isPending}
+      error={detail.error}
+      failureReason={detail.failureReason}
+      label={moduleId}
+    >
       {() => {
         const { module, twin } = detail.data!;
         return (
