@@ -104,7 +104,11 @@ try {
   const progress = (line: string) => process.stderr.write(`events-bench: ${line}\n`);
   const connectionFile = await startEmulatorProcess(dataDir, 'demo');
   progress('emulator up');
-  const bffProcess = await startBffProcess(connectionFile, PORT, {});
+  // One local operator opens all the streams: lift the per-tab caps to what this measures.
+  const bffProcess = await startBffProcess(connectionFile, PORT, {
+    TWINSCOPE_STREAMS_PER_SESSION: String(MANY + 10),
+    TWINSCOPE_STREAMS_MAX: String(MANY + 10),
+  });
   const connection = JSON.parse(readFileSync(connectionFile, 'utf8')) as {
     serviceConnectionString: string;
     caCertFile: string;

@@ -93,7 +93,11 @@ export async function startBff(
     );
     feed = eventHubs;
   }
-  const broker = new EventBroker(() => feed.status(), brokerOptions);
+  const broker = new EventBroker(() => feed.status(), {
+    maxStreamsPerOwner: config.streams.perSession,
+    maxStreams: config.streams.max,
+    ...brokerOptions,
+  });
   if (feed instanceof EventHubsFeed) broker.setResumeSource(feed);
   holder.broker = broker;
   const audit = new AuditTrail(config.auditFile, logger);

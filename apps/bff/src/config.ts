@@ -80,6 +80,10 @@ const EnvSchema = z.object({
   TWINSCOPE_HUB_TIER: z.string().optional(),
   /** How long one hub call may take before the BFF gives up on it (a read answers 503). */
   TWINSCOPE_HUB_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  /** Live streams one sign-in session (or the local operator) may hold: one per open tab. */
+  TWINSCOPE_STREAMS_PER_SESSION: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Live streams one BFF process holds in all. */
+  TWINSCOPE_STREAMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   TWINSCOPE_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(5000),
   /** Twin-polling queries the BFF may spend per minute; default a quarter of the hub's. */
   TWINSCOPE_POLL_QUERIES_PER_MINUTE: z.coerce.number().min(1).max(1_000_000).optional(),
@@ -178,6 +182,8 @@ export interface Config {
   trustProxy?: string | number | boolean;
   auditFile: string;
   poll: { intervalMs: number; queriesPerMinute: number };
+  /** Caps on live streams. */
+  streams: { perSession: number; max: number };
   /** The Event Hubs feed, when live changes come from an event endpoint. */
   events?: {
     connectionString?: string;
@@ -285,6 +291,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
           )
         : (e.TWINSCOPE_POLL_QUERIES_PER_MINUTE ?? 120),
     },
+    streams: { perSession: e.TWINSCOPE_STREAMS_PER_SESSION, max: e.TWINSCOPE_STREAMS_MAX },
     logLevel: e.TWINSCOPE_LOG_LEVEL,
   };
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { twinKey, type FeedStatus, type LiveEvent, type TwinRef } from '@twinscope/contract';
+import { TokenBucket } from '@twinscope/hub-quotas';
+import { AppError } from '../http/app-error.ts';
 import { decodeCursor, type EventSourcePosition } from './cursor.ts';
 
 /** A range of an event-source partition a tab missed and this process does not hold. */
@@ -25,6 +27,8 @@ export interface ResumeSource {
 
 interface Stream {
   id: string;
+  /** Who opened it (a sign-in session id, or `local`): only they may change what it watches. */
+  owner: string;
   response: Response;
   watched: Set<string>;
   heartbeat: NodeJS.Timeout;
@@ -44,6 +48,23 @@ export interface BrokerOptions {
   retryMs?: number;
   /** A stream whose unsent output grows past this is dropped; it reconnects and resumes. */
   maxBufferedBytes?: number;
+  /** Live streams one session (or the local operator) may hold: one per open tab. */
+  maxStreamsPerOwner?: number;
+  /** Live streams this process holds in all. */
+  maxStreams?: number;
+  /** A resume that would replay more than this is told to refetch instead. */
+  maxReplayBytes?: number;
+  /** Resumes read back from the event source: at most this many at once … */
+  maxConcurrentCatchUps?: number;
+  /** … and, per owner, this many in a burst, then one every `catchUpEverySeconds`. */
+  catchUpBurst?: number;
+  catchUpEverySeconds?: number;
+}
+
+/** Who opens a stream, and the sign-in session it lives and dies with (none in local mode). */
+export interface StreamOwner {
+  id: string;
+  session?: StreamSession;
 }
 
 /**
@@ -65,6 +86,9 @@ export class EventBroker {
   private readonly evicted = new Map<number, number>();
   private resumeSource: ResumeSource | undefined;
   private readonly streams = new Map<string, Stream>();
+  private readonly perOwner = new Map<string, number>();
+  private readonly catchUpBudgets = new Map<string, TokenBucket>();
+  private catchingUp = 0;
   private readonly options: Required<BrokerOptions>;
 
   constructor(
@@ -76,6 +100,12 @@ export class EventBroker {
       heartbeatMs: options.heartbeatMs ?? 15_000,
       retryMs: options.retryMs ?? 3000,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      maxStreamsPerOwner: options.maxStreamsPerOwner ?? 20,
+      maxStreams: options.maxStreams ?? 2000,
+      maxReplayBytes: options.maxReplayBytes ?? 512 * 1024,
+      maxConcurrentCatchUps: options.maxConcurrentCatchUps ?? 2,
+      catchUpBurst: options.catchUpBurst ?? 3,
+      catchUpEverySeconds: options.catchUpEverySeconds ?? 10,
     };
   }
 
@@ -103,8 +133,26 @@ export class EventBroker {
     stream.response.write(text);
   }
 
-  /** Opens a stream on an HTTP response. */
-  open(response: Response, lastEventId: string | undefined, session?: StreamSession): string {
+  /**
+   * Opens a stream on an HTTP response, unless its owner or this process already holds as
+   * many as allowed (429, before anything is written).
+   */
+  open(response: Response, lastEventId: string | undefined, owner: StreamOwner): string {
+    const held = this.perOwner.get(owner.id) ?? 0;
+    if (held >= this.options.maxStreamsPerOwner) {
+      throw new AppError(
+        'throttled',
+        `This session already has ${held} live streams (one per open tab); close some Twinscope tabs.`,
+        { retryAfterSeconds: 30 },
+      );
+    }
+    if (this.streams.size >= this.options.maxStreams) {
+      throw new AppError(
+        'throttled',
+        'Twinscope is serving as many live streams as it may; try again shortly.',
+        { retryAfterSeconds: 30 },
+      );
+    }
     const id = randomUUID();
     response.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -117,12 +165,14 @@ export class EventBroker {
     response.socket?.setKeepAlive(true);
     const stream: Stream = {
       id,
+      owner: owner.id,
       response,
       watched: new Set(),
       heartbeat: setInterval(() => void this.beat(stream), this.options.heartbeatMs),
-      ...(session ? { session } : {}),
+      ...(owner.session ? { session: owner.session } : {}),
     };
     this.streams.set(id, stream);
+    this.perOwner.set(owner.id, held + 1);
     response.on('close', () => this.close(id));
 
     response.write(`retry: ${this.options.retryMs}\n\n`);
@@ -135,12 +185,35 @@ export class EventBroker {
     const resumable = boot === this.bootId && Number.isInteger(Number(n));
     const missedStart =
       resumable && this.replay[0] !== undefined && this.replay[0].n > Number(n) + 1;
-    this.write(stream, this.hello(id, lastEventId !== undefined && (!resumable || missedStart)));
-    if (resumable) {
-      for (const entry of this.replay)
-        if (entry.n > Number(n)) this.write(stream, this.frame(entry.id, entry.event));
-    }
+    const frames = resumable
+      ? this.replay
+          .filter((entry) => entry.n > Number(n))
+          .map((entry) => this.frame(entry.id, entry.event))
+      : [];
+    // A forged or very old id must not make the BFF write megabytes: refetch instead.
+    const tooMuch = this.bytes(frames) > this.options.maxReplayBytes;
+    this.write(
+      stream,
+      this.hello(id, lastEventId !== undefined && (!resumable || missedStart || tooMuch)),
+    );
+    if (!tooMuch) for (const frame of frames) this.write(stream, frame);
     return id;
+  }
+
+  private bytes(frames: string[]): number {
+    return frames.reduce((sum, frame) => sum + Buffer.byteLength(frame), 0);
+  }
+
+  /** Whether this owner may have a resume read back from the event source now. */
+  private mayCatchUp(owner: string): boolean {
+    if (this.catchingUp >= this.options.maxConcurrentCatchUps) return false;
+    let budget = this.catchUpBudgets.get(owner);
+    if (!budget) {
+      if (this.catchUpBudgets.size >= 10_000) this.catchUpBudgets.clear();
+      budget = new TokenBucket(1 / this.options.catchUpEverySeconds, this.options.catchUpBurst);
+      this.catchUpBudgets.set(owner, budget);
+    }
+    return budget.take() === 0;
   }
 
   private hello(streamId: string, resync: boolean): string {
@@ -169,22 +242,38 @@ export class EventBroker {
       if (bufferStart === undefined) gaps.push({ partition: p, after: from });
       else if (from < bufferStart) gaps.push({ partition: p, after: from, upTo: bufferStart });
     }
+    const frames: string[] = [];
     for (const entry of this.replay) {
       const position = entry.position;
       if (position && position.sequenceNumber > (cursor[position.partition] ?? -1))
-        this.write(stream, this.frame(entry.id, entry.event));
+        frames.push(this.frame(entry.id, entry.event));
     }
+    if (this.bytes(frames) > this.options.maxReplayBytes) {
+      this.write(stream, this.hello(stream.id, true));
+      return;
+    }
+    for (const frame of frames) this.write(stream, frame);
     if (gaps.length === 0) return;
-    source.catchUp(gaps, cursor).then(
-      ({ entries, complete }) => {
-        if (!this.streams.has(stream.id)) return;
-        for (const entry of entries) this.write(stream, this.frame(entry.id, entry.event));
-        if (!complete) this.write(stream, this.hello(stream.id, true));
-      },
-      () => {
-        if (this.streams.has(stream.id)) this.write(stream, this.hello(stream.id, true));
-      },
-    );
+    // Reading back costs the event source and the hub (a twin read per changed twin): a
+    // few at a time, a few per owner; past that, the page refetches what it shows.
+    if (!this.mayCatchUp(stream.owner)) {
+      this.write(stream, this.hello(stream.id, true));
+      return;
+    }
+    this.catchingUp++;
+    source
+      .catchUp(gaps, cursor)
+      .then(
+        ({ entries, complete }) => {
+          if (!this.streams.has(stream.id)) return;
+          for (const entry of entries) this.write(stream, this.frame(entry.id, entry.event));
+          if (!complete) this.write(stream, this.hello(stream.id, true));
+        },
+        () => {
+          if (this.streams.has(stream.id)) this.write(stream, this.hello(stream.id, true));
+        },
+      )
+      .finally(() => this.catchingUp--);
   }
 
   private async beat(stream: Stream): Promise<void> {
@@ -213,12 +302,18 @@ export class EventBroker {
     if (!stream) return;
     clearInterval(stream.heartbeat);
     this.streams.delete(streamId);
+    const held = (this.perOwner.get(stream.owner) ?? 1) - 1;
+    if (held > 0) this.perOwner.set(stream.owner, held);
+    else this.perOwner.delete(stream.owner);
   }
 
-  /** Sets what a tab watches; returns false when the stream is unknown (gone). */
-  watch(streamId: string, twins: TwinRef[]): boolean {
+  /**
+   * Sets what a tab watches; returns false when the stream is unknown (gone) or belongs to
+   * another owner (which must not learn that it exists).
+   */
+  watch(streamId: string, twins: TwinRef[], owner: string): boolean {
     const stream = this.streams.get(streamId);
-    if (!stream) return false;
+    if (!stream || stream.owner !== owner) return false;
     stream.watched = new Set(twins.map(twinKey));
     return true;
   }

@@ -5,6 +5,9 @@ import { parseWith } from '../http/validate.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { EventBroker } from '../live/broker.ts';
 
+/** Local mode has one operator; with sign-in, each session owns its streams. */
+const ownerOf = (sessionId: string | undefined) => sessionId ?? 'local';
+
 export function eventRoutes(broker: EventBroker, sessions: Sessions | undefined): Router {
   const router = Router();
   router.get('/events', (req, res) => {
@@ -13,15 +16,19 @@ export function eventRoutes(broker: EventBroker, sessions: Sessions | undefined)
       res,
       req.get('last-event-id') ??
         (typeof req.query['lastEventId'] === 'string' ? req.query['lastEventId'] : undefined),
-      // A stream outlives the request that opened it: it ends when its session does.
-      sessions && sessionId
-        ? { id: sessionId, isLive: () => sessions.isLive(sessionId) }
-        : undefined,
+      {
+        id: ownerOf(sessionId),
+        // A stream outlives the request that opened it: it ends when its session does.
+        ...(sessions && sessionId
+          ? { session: { id: sessionId, isLive: () => sessions.isLive(sessionId) } }
+          : {}),
+      },
     );
   });
   router.post('/events/:streamId/watch', (req, res) => {
     const { twins } = parseWith(WatchRequestSchema, req.body);
-    if (!broker.watch(String(req.params['streamId']), twins)) {
+    const owner = ownerOf(res.locals['sessionId'] as string | undefined);
+    if (!broker.watch(String(req.params['streamId']), twins, owner)) {
       throw new AppError('not_found', 'That live stream has ended; the page will reconnect.');
     }
     res.status(204).end();

@@ -27,11 +27,19 @@ export class LiveClient {
   private readonly eventListeners = new Set<(event: LiveEvent) => void>();
   private readonly watched = new Map<string, { ref: TwinRef; count: number }>();
   private watchTimer: ReturnType<typeof setTimeout> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private ended = false;
 
-  constructor(private readonly url = '/api/events') {}
+  constructor(
+    private readonly url = '/api/events',
+    /** After the BFF refused a stream (too many tabs, a restart), when to try again. */
+    private readonly reconnectAfterMs = 30_000,
+  ) {}
 
   connect(): void {
     if (this.source) return;
+    this.ended = false;
+    clearTimeout(this.reconnectTimer);
     const source = new EventSource(this.url);
     this.source = source;
     const onMessage = (message: MessageEvent<string>) => {
@@ -50,6 +58,7 @@ export class LiveClient {
       } else if (parsed.type === 'session-ended') {
         // Reconnecting would only be refused: stop, and let the page send the operator to sign in.
         this.close();
+        this.ended = true;
       }
       this.eventListeners.forEach((listener) => listener(parsed));
     };
@@ -57,14 +66,20 @@ export class LiveClient {
       source.addEventListener(type, onMessage as EventListener);
     source.onerror = () => {
       this.streamId = undefined;
-      this.setSnapshot({
-        ...this.snapshot,
-        state: source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting',
-      });
+      const closed = source.readyState === EventSource.CLOSED;
+      this.setSnapshot({ ...this.snapshot, state: closed ? 'closed' : 'reconnecting' });
+      // The browser gives up on a refused stream (a 429 for too many tabs, a BFF restarting);
+      // the page tries again later. A session that ended does not (sign-in is shown instead).
+      if (closed && this.source === source && !this.ended) {
+        this.source = undefined;
+        this.reconnectTimer = setTimeout(() => this.connect(), this.reconnectAfterMs);
+      }
     };
   }
 
   close(): void {
+    clearTimeout(this.reconnectTimer);
+    this.ended = true;
     this.source?.close();
     this.source = undefined;
     this.setSnapshot({ ...this.snapshot, state: 'closed' });
