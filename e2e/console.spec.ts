@@ -326,3 +326,28 @@ test('module app: connect the simulator with a revealed string, see the desired 
   await expect(page.getByTestId('module-deleted')).toBeVisible();
   await expect(hubRegistry().getModule(deviceId, 'sim')).rejects.toThrow();
 });
+
+test('history: a twin changed 23 times shows the newest 20, and the older ones on request', async ({
+  page,
+}) => {
+  const deviceId = 'berlin-b2-hvac-04';
+  const { csrfToken } = (await (await page.request.get('/api/me')).json()) as {
+    csrfToken: string;
+  };
+  for (let i = 1; i <= 23; i++) {
+    const { etag } = await hubTwin(deviceId);
+    const saved = await page.request.patch(`/api/devices/${deviceId}/twin`, {
+      headers: { 'X-CSRF-Token': csrfToken },
+      data: { etag, tags: { step: i } },
+    });
+    expect(saved.status()).toBe(200);
+  }
+  await page.goto(`/devices/${deviceId}`);
+  const entries = page.getByTestId('history-entry');
+  await expect(entries).toHaveCount(20);
+  await expect(entries.first()).toContainText('"step":23');
+  await page.getByRole('button', { name: 'Show older changes' }).click();
+  await expect(entries).toHaveCount(23);
+  await expect(entries.last()).toContainText('"step":1');
+  await expect(page.getByRole('button', { name: 'Show older changes' })).toHaveCount(0);
+});
