@@ -31,13 +31,14 @@ export function startProcess(
 /**
  * The emulator CLI on free ports, routed as `npm start` routes it (twin changes and
  * lifecycle events to the built-in endpoint, a twinscope consumer group); returns its
- * connection.json. `onLine` hears its output (with `--verbose`, one line per request).
+ * connection.json and the process. `onLine` hears its output (with `--verbose`, one line per
+ * request).
  */
 export async function startEmulatorProcess(
   dataDir: string,
   seed: string,
   options: { extra?: string[]; onLine?: (line: string) => void } = {},
-): Promise<string> {
+): Promise<{ connectionFile: string; child: ChildProcess }> {
   const child = await startProcess(
     [
       'packages/hub-emulator/bin/hub-emulator.mjs',
@@ -71,7 +72,7 @@ export async function startEmulatorProcess(
       lines.forEach(onLine);
     });
   }
-  return join(dataDir, 'connection.json');
+  return { connectionFile: join(dataDir, 'connection.json'), child };
 }
 
 /** The BFF as `npm start` runs it, on the emulator that wrote `connectionFile`. */

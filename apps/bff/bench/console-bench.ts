@@ -56,7 +56,7 @@ function bundleSizes() {
 try {
   // The hub's own request log counts what one list view costs in queries (20 a minute on S1).
   let hubQueries = 0;
-  const connectionFile = await startEmulatorProcess(dataDir, String(DEVICES), {
+  const { connectionFile } = await startEmulatorProcess(dataDir, String(DEVICES), {
     extra: ['--verbose'],
     onLine: (line) => {
       if (line.startsWith('POST /devices/query ')) hubQueries++;

@@ -102,7 +102,7 @@ async function run(
 
 try {
   const progress = (line: string) => process.stderr.write(`events-bench: ${line}\n`);
-  const connectionFile = await startEmulatorProcess(dataDir, 'demo');
+  const { connectionFile } = await startEmulatorProcess(dataDir, 'demo');
   progress('emulator up');
   // One local operator opens all the streams: lift the per-tab caps to what this measures.
   const bffProcess = await startBffProcess(connectionFile, PORT, {

@@ -25,7 +25,7 @@ const bff = 'http://127.0.0.1:3291';
 const [deviceId, moduleId] = ['berlin-b1-hvac-02', 'controller'];
 
 try {
-  const connectionFile = await startEmulatorProcess(dataDir, 'demo');
+  const { connectionFile } = await startEmulatorProcess(dataDir, 'demo');
   await startProcess(
     [
       'packages/module-simulator/bin/module-simulator.mjs',

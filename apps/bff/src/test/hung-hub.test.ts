@@ -3,35 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProcess } from '../../bench/bench-kit.ts';
+import { startEmulatorProcess } from '../../bench/bench-kit.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { parseConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { send, tempAuditFile } from './harness.ts';
 
 const device = 'berlin-b1-gateway-01';
-
-/** The emulator in its own process, so it can be stopped (SIGSTOP) like a hung hub. */
-async function emulatorProcess(dataDir: string): Promise<ChildProcess> {
-  return startProcess(
-    [
-      'packages/hub-emulator/bin/hub-emulator.mjs',
-      '--data-dir',
-      dataDir,
-      '--https-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--amqp-port',
-      '0',
-      '--seed',
-      'demo',
-      '--verbose',
-    ],
-    {},
-    /Press Ctrl\+C/,
-  );
-}
 
 describe('BFF: a hub that hangs, or drops the connection mid-write', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hung-hub-'));
@@ -41,7 +19,8 @@ describe('BFF: a hub that hangs, or drops the connection mid-write', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    hub = await emulatorProcess(dataDir);
+    // In its own process, so it can be stopped (SIGSTOP) like a hung hub.
+    ({ child: hub } = await startEmulatorProcess(dataDir, 'demo', { extra: ['--verbose'] }));
     const config = parseConfig({
       TWINSCOPE_HUB_CONNECTION_FILE: join(dataDir, 'connection.json'),
       TWINSCOPE_PORT: '0',

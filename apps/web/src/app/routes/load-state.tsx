@@ -1,6 +1,6 @@
 import { MessageBar, MessageBarBody, MessageBarTitle, Spinner } from '@fluentui/react-components';
 import type { ReactNode } from 'react';
-import { isThrottled } from '../../lib/query-client.ts';
+import { ThrottledNotice } from '../../lib/throttled-notice.tsx';
 
 /** The loading and error states every detail page shares. */
 export function LoadState(props: {
@@ -14,14 +14,7 @@ export function LoadState(props: {
   if (props.pending) {
     return (
       <>
-        {isThrottled(props.failureReason) && (
-          <MessageBar intent="warning" data-testid="throttled">
-            <MessageBarBody>
-              <MessageBarTitle>Waiting for the hub</MessageBarTitle>
-              {props.failureReason.message} Twinscope asks again by itself.
-            </MessageBarBody>
-          </MessageBar>
-        )}
+        <ThrottledNotice reason={props.failureReason} />
         <Spinner label={`Loading ${props.label}…`} />
       </>
     );

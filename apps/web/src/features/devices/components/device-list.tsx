@@ -16,7 +16,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { PAGE_SIZES, type DeviceSummary } from '@twinscope/contract';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { relativeTime } from '../../../lib/format.ts';
-import { isThrottled } from '../../../lib/query-client.ts';
+import { ThrottledNotice } from '../../../lib/throttled-notice.tsx';
 import { devicePath, Link, navigate } from '../../../lib/router.tsx';
 import { useDevices } from '../api/get-devices.ts';
 import { classifyInput, searchFromView, tagValue, type ListView } from '../filter-model.ts';
@@ -207,14 +207,7 @@ export function DeviceList({ view, onVisible }: DeviceListProps) {
         {query.isFetching && <Spinner size="extra-tiny" />}
       </div>
 
-      {isThrottled(query.failureReason) && !query.isError && (
-        <MessageBar intent="warning" data-testid="throttled">
-          <MessageBarBody>
-            <MessageBarTitle>Waiting for the hub</MessageBarTitle>
-            {query.failureReason.message} Twinscope asks again by itself.
-          </MessageBarBody>
-        </MessageBar>
-      )}
+      {!query.isError && <ThrottledNotice reason={query.failureReason} />}
       {query.isError ? (
         <MessageBar intent="error" data-testid="list-error">
           <MessageBarBody>
