@@ -27,6 +27,9 @@ describe('MQTT: a hostile client cannot make the hub buffer or keep what it shou
     return { clientId: `${deviceId}/m`, token: edit(token) };
   }
 
+  const connect = ({ clientId, token }: { clientId: string; token: string }) =>
+    rawMqttClient(hub.emulator.mqttPort, hub.emulator.tls.caCert, clientId, token, true);
+
   it('when a client announces a 268 MB packet before CONNECT, then the hub closes it at the header', async () => {
     const client = await rawMqttSocket(hub.emulator.mqttPort, hub.emulator.tls.caCert);
     // CONNECT with the largest remaining length MQTT can express, then a body that keeps coming.
@@ -53,14 +56,7 @@ describe('MQTT: a hostile client cannot make the hub buffer or keep what it shou
   });
 
   it('when a connected client announces more than 256 KB, then it is closed before the body is sent', async () => {
-    const { clientId, token } = await moduleToken(600);
-    const client = await rawMqttClient(
-      hub.emulator.mqttPort,
-      hub.emulator.tls.caCert,
-      clientId,
-      token,
-      true,
-    );
+    const client = await connect(await moduleToken(600));
     expect(await client.next('connack')).toMatchObject({ returnCode: 0 });
     // A PUBLISH header announcing 1 MB, and nothing behind it.
     client.socket.write(Buffer.from([0x30, 0x80, 0x80, 0x40]));
@@ -69,28 +65,14 @@ describe('MQTT: a hostile client cannot make the hub buffer or keep what it shou
 
   it('when a token carries a second expiry under another name, then CONNECT is refused', async () => {
     // Read with a regex, `xse=` before `se=` was taken for the expiry: a token for life.
-    const { clientId, token } = await moduleToken(3, (t) =>
-      t.replace('&se=', '&xse=99999999999&se='),
-    );
-    const client = await rawMqttClient(
-      hub.emulator.mqttPort,
-      hub.emulator.tls.caCert,
-      clientId,
-      token,
-      true,
+    const client = await connect(
+      await moduleToken(3, (t) => t.replace('&se=', '&xse=99999999999&se=')),
     );
     expect(await client.next('connack')).toMatchObject({ returnCode: 4 });
   });
 
   it('when a 3-second token expires, then the hub closes the connection it opened', async () => {
-    const { clientId, token } = await moduleToken(3);
-    const client = await rawMqttClient(
-      hub.emulator.mqttPort,
-      hub.emulator.tls.caCert,
-      clientId,
-      token,
-      true,
-    );
+    const client = await connect(await moduleToken(3));
     expect(await client.next('connack')).toMatchObject({ returnCode: 0 });
     expect(await closesWithin(client.closed, 5000)).toBe(true);
   });
