@@ -1,5 +1,5 @@
 import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
-import { HubError } from '../http/errors.ts';
+import { HubError } from '../errors.ts';
 import type { Principal, Right } from './sas.ts';
 
 /** IoT Hub's built-in data-plane roles (Azure RBAC) that a principal can be assigned. */

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { HubError } from '../http/errors.ts';
+import { HubError } from '../errors.ts';
 import { generateKey } from '../store/identity-input.ts';
 
 export type Right = 'RegistryRead' | 'RegistryWrite' | 'ServiceConnect' | 'DeviceConnect';

@@ -1,4 +1,4 @@
-import { HubError } from './errors.ts';
+import { HubError } from '../errors.ts';
 
 /** An If-Match value (or a bulk item's eTag): quotes and a weak `W/` prefix removed; `*` kept. */
 export function parsePrecondition(header: string | undefined): string | undefined {

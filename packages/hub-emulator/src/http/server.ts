@@ -9,7 +9,7 @@ import { moduleOperations } from '../operations/modules.ts';
 import { queryOperations } from '../operations/query.ts';
 import { twinOperationsTable } from '../operations/twins.ts';
 import type { Registry } from '../store/registry.ts';
-import { errorBody, HubError } from './errors.ts';
+import { errorBody, HubError } from '../errors.ts';
 import { parsePrecondition } from './precondition.ts';
 import type { MethodInvoker, Operation, OperationResult } from './operation.ts';
 import type { Throttle } from './throttle.ts';

@@ -1,5 +1,5 @@
 import { TokenBucket, type HubQuota, type Rate } from '@twinscope/hub-quotas';
-import { HubError } from './errors.ts';
+import { HubError } from '../errors.ts';
 
 export type ThrottleClass = 'identity' | 'query' | 'twinRead' | 'twinUpdate';
 

@@ -13,7 +13,7 @@ import {
   type JsonValue,
 } from '@twinscope/twin';
 import { verifySasToken, scopeCovers, type SasContext } from '../auth/sas.ts';
-import { HubError } from '../http/errors.ts';
+import { deviceErrorBody, HubError } from '../errors.ts';
 import { MqttFrameGuard } from './frame-guard.ts';
 import type { ChangeEvent } from '../store/change-log.ts';
 import type { Registry } from '../store/registry.ts';
@@ -54,19 +54,6 @@ export interface GatewayOptions {
 
 const keyOf = (identity: Identity) =>
   identity.moduleId === undefined ? identity.deviceId : `${identity.deviceId}/${identity.moduleId}`;
-
-function errorPayload(error: unknown): Buffer {
-  const hubError =
-    error instanceof HubError ? error : new HubError('ServerError', 'The emulator failed.');
-  return Buffer.from(
-    JSON.stringify({
-      errorCode: hubError.numericCode,
-      trackingId: randomUUID(),
-      message: hubError.message,
-      timestampUtc: new Date().toISOString(),
-    }),
-  );
-}
 
 /**
  * IoT Hub's device-facing MQTT 3.1.1 surface for azure-iot-device-mqtt: SAS connect,
@@ -315,7 +302,7 @@ export class DeviceGateway {
           });
         } catch (error) {
           topic = `$iothub/twin/res/${error instanceof HubError ? error.status : 500}/?$rid=${message.rid}`;
-          body = errorPayload(error);
+          body = deviceErrorBody(error);
         }
         ack();
         this.deliver(connection.clientId, topic, body);
@@ -340,7 +327,7 @@ export class DeviceGateway {
               ? new HubError('ArgumentInvalid', 'The reported patch is not valid JSON.')
               : error;
           topic = `$iothub/twin/res/${hubError instanceof HubError ? hubError.status : 500}/?$rid=${message.rid}`;
-          body = errorPayload(hubError);
+          body = deviceErrorBody(hubError);
         }
         ack();
         this.deliver(connection.clientId, topic, body);

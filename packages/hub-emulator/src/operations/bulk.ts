@@ -4,7 +4,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from '@twinscope/twin';
-import { HubError } from '../http/errors.ts';
+import { HubError } from '../errors.ts';
 import { parsePrecondition } from '../http/precondition.ts';
 import type { Operation } from '../http/operation.ts';
 import type { Registry } from '../store/registry.ts';

@@ -1,6 +1,6 @@
 import { renderIdentity } from '../store/model.ts';
 import { deviceTarget, type Operation } from '../http/operation.ts';
-import { HubError } from '../http/errors.ts';
+import { HubError } from '../errors.ts';
 
 export const deviceOperations: Operation[] = [
   {

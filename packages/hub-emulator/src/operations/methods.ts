@@ -1,5 +1,5 @@
 import { isJsonObject } from '@twinscope/twin';
-import { HubError } from '../http/errors.ts';
+import { HubError } from '../errors.ts';
 import {
   deviceTarget,
   moduleTarget,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setOwn, type JsonObject, type JsonValue } from '@twinscope/twin';
-import { HubError } from '../http/errors.ts';
+import { HubError } from '../errors.ts';
 import type { Registry } from '../store/registry.ts';
 import type { IdentityRecord } from '../store/model.ts';
 import { renderTwin } from '../store/twin-render.ts';

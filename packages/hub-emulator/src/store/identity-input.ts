@@ -6,7 +6,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from '@twinscope/twin';
-import { HubError } from '../http/errors.ts';
+import { HubError } from '../errors.ts';
 import type { Authentication, AuthType } from './model.ts';
 
 export function checkId(kind: 'device' | 'module', id: string): void {

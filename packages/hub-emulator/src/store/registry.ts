@@ -12,7 +12,7 @@ import {
   type TwinSectionName,
   type TwinViolation,
 } from '@twinscope/twin';
-import { HubError } from '../http/errors.ts';
+import { HubError } from '../errors.ts';
 import { ChangeLog, type ChangeEvent } from './change-log.ts';
 import {
   checkBodyId,

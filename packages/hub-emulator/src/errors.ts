@@ -1,6 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 /**
+ * The one error every layer of the emulator raises (store, query, auth, HTTP, MQTT, AMQP),
+ * and the wire shapes IoT Hub gives it: each transport turns a HubError into its own form.
+ *
  * IoT Hub's error codes, with the HTTP status and numeric code the service uses. The
  * name is what azure-iothub reads (`ErrorCode:<Name>;<message>`) to pick its error class.
  */
@@ -63,4 +66,25 @@ export function errorBody(error: HubError): string {
     Message: `ErrorCode:${error.code};${text}`,
     ExceptionMessage: trackingId(),
   });
+}
+
+/** Any failure as a HubError: an unexpected one is the hub's own fault (500). */
+export function asHubError(error: unknown): HubError {
+  return error instanceof HubError ? error : new HubError('ServerError', 'The emulator failed.');
+}
+
+/**
+ * The body the device side (MQTT and AMQP twin responses) carries for an error:
+ * `{"errorCode":400004,"trackingId":…,"message":…,"timestampUtc":…}`.
+ */
+export function deviceErrorBody(error: unknown): Buffer {
+  const hubError = asHubError(error);
+  return Buffer.from(
+    JSON.stringify({
+      errorCode: hubError.numericCode,
+      trackingId: randomUUID(),
+      message: hubError.message,
+      timestampUtc: new Date().toISOString(),
+    }),
+  );
 }
