@@ -152,7 +152,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     hostNames,
     policies,
     identityKeys: (deviceId: string, moduleId?: string) =>
-      registry.findIdentity(deviceId, moduleId)?.authentication.symmetricKey,
+      registry.find(deviceId, moduleId)?.authentication.symmetricKey,
     now: Date.now,
     cache: new SasCache(),
   };
@@ -256,7 +256,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
 
   const identityConnectionString = (deviceId: string, moduleId?: string) => {
-    const key = registry.findIdentity(deviceId, moduleId)?.authentication.symmetricKey.primaryKey;
+    const key = registry.find(deviceId, moduleId)?.authentication.symmetricKey.primaryKey;
     if (!key) throw new Error(`${moduleId ?? deviceId} does not exist or has no symmetric key`);
     const host = mqttPort === 8883 ? hostName : `${hostName}:${mqttPort}`;
     return `HostName=${host};DeviceId=${deviceId};${moduleId ? `ModuleId=${moduleId};` : ''}SharedAccessKey=${key}`;

@@ -80,10 +80,10 @@ function build(registry: Registry, devices: SeedDevice[]): IdentityRecord[] {
   const at = new Date().toISOString();
   const records: IdentityRecord[] = [];
   for (const device of devices) {
-    const record = registry.buildRecord(device.deviceId, undefined, {});
+    const record = registry.buildRecord(device.deviceId);
     records.push(withTwin(record, at, device.tags, device.desired, device.reported));
     for (const module of device.modules) {
-      const moduleRecord = registry.buildRecord(device.deviceId, module.moduleId, {});
+      const moduleRecord = registry.buildRecord(device.deviceId, module.moduleId);
       records.push(withTwin(moduleRecord, at, {}, module.desired, module.reported));
     }
   }

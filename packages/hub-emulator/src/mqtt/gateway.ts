@@ -16,6 +16,7 @@ import { verifySasToken, scopeCovers, type SasContext } from '../auth/sas.ts';
 import { deviceErrorBody, HubError } from '../errors.ts';
 import { MqttFrameGuard } from './frame-guard.ts';
 import type { ChangeEvent } from '../store/change-log.ts';
+import { parseReportedPatch } from '../store/identity-input.ts';
 import type { Registry } from '../store/registry.ts';
 import {
   allowedFilters,
@@ -163,8 +164,8 @@ export class DeviceGateway {
     } catch (error) {
       return refuse(4, error instanceof Error ? error.message : 'bad credentials');
     }
-    const device = this.options.registry.findIdentity(identity.deviceId);
-    const record = this.options.registry.findIdentity(identity.deviceId, identity.moduleId);
+    const device = this.options.registry.find(identity.deviceId);
+    const record = this.options.registry.find(identity.deviceId, identity.moduleId);
     if (!device || !record) return refuse(5, 'unknown device or module');
     if (device.status !== 'enabled') return refuse(5, 'the device is disabled');
 
@@ -295,7 +296,7 @@ export class DeviceGateway {
         let topic = `$iothub/twin/res/200/?$rid=${message.rid}`;
         let body: Buffer | string;
         try {
-          const record = this.options.registry.getTwin(identity.deviceId, identity.moduleId);
+          const record = this.options.registry.get(identity.deviceId, identity.moduleId);
           body = JSON.stringify({
             desired: renderSection(record.twin.desired),
             reported: renderSection(record.twin.reported),
@@ -314,7 +315,9 @@ export class DeviceGateway {
         try {
           const deep = jsonNestingBeyond(packet.payload);
           if (deep) throw new HubError('ArgumentInvalid', jsonNestingMessage(deep.position));
-          const patch = JSON.parse(packet.payload.toString('utf8')) as JsonValue;
+          const patch = parseReportedPatch(
+            JSON.parse(packet.payload.toString('utf8')) as JsonValue,
+          );
           const record = this.options.registry.patchReported(
             identity.deviceId,
             identity.moduleId,

@@ -7,6 +7,7 @@ import {
 import { HubError } from '../errors.ts';
 import { parsePrecondition } from '../http/precondition.ts';
 import type { Operation } from '../http/operation.ts';
+import { parseDeviceInput, parseModuleInput, parseTwinWrite } from '../store/identity-input.ts';
 import type { Registry } from '../store/registry.ts';
 
 interface BulkError {
@@ -70,15 +71,15 @@ function applyItem(
   ];
   if (violations[0])
     throw new HubError('ArgumentInvalid', `${violations[0].path}: ${violations[0].message}`);
-  const exists = registry.findIdentity(deviceId, moduleId) !== undefined;
+  const exists = registry.find(deviceId, moduleId) !== undefined;
   const create = () =>
     moduleId === undefined
-      ? registry.createDevice(deviceId, body)
-      : registry.createModule(deviceId, moduleId, body);
+      ? registry.createDevice(deviceId, parseDeviceInput(body, deviceId))
+      : registry.createModule(deviceId, moduleId, parseModuleInput(body, deviceId, moduleId));
   const update = (etag: string) =>
     moduleId === undefined
-      ? registry.updateDevice(deviceId, body, etag)
-      : registry.updateModule(deviceId, moduleId, body, etag);
+      ? registry.updateDevice(deviceId, parseDeviceInput(body, deviceId), etag)
+      : registry.updateModule(deviceId, moduleId, parseModuleInput(body, deviceId, moduleId), etag);
   const remove = (etag: string) =>
     moduleId === undefined
       ? registry.deleteDevice(deviceId, etag)
@@ -109,13 +110,13 @@ function applyItem(
       remove(requireEtag(field(item, 'eTag'), 'eTag'));
       return;
     case 'updatetwin':
-      registry.patchTwin(deviceId, moduleId, patch ?? {}, '*');
+      registry.patchTwin(deviceId, moduleId, parseTwinWrite(patch ?? {}), '*');
       return;
     case 'updatetwinifmatchetag':
       registry.patchTwin(
         deviceId,
         moduleId,
-        patch ?? {},
+        parseTwinWrite(patch ?? {}),
         requireEtag(field(item, 'twinETag'), 'twinETag'),
       );
       return;
@@ -125,7 +126,7 @@ function applyItem(
         `Unknown importMode ${JSON.stringify(item['importMode'])}.`,
       );
   }
-  if (patch) registry.patchTwin(deviceId, moduleId, patch, '*');
+  if (patch) registry.patchTwin(deviceId, moduleId, parseTwinWrite(patch), '*');
 }
 
 export const bulkOperations: Operation[] = [

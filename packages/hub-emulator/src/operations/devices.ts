@@ -1,3 +1,4 @@
+import { parseDeviceInput } from '../store/identity-input.ts';
 import { renderIdentity } from '../store/model.ts';
 import { deviceTarget, type Operation } from '../http/operation.ts';
 import { HubError } from '../errors.ts';
@@ -18,7 +19,7 @@ export const deviceOperations: Operation[] = [
           throw new HubError('ArgumentInvalid', 'top must be a whole number from 1 to 1000.');
         }
       }
-      return { status: 200, body: registry.listDevices(top ?? 1000).map(renderIdentity) };
+      return { status: 200, body: registry.devices(top ?? 1000).map(renderIdentity) };
     },
   },
   {
@@ -29,7 +30,7 @@ export const deviceOperations: Operation[] = [
     throttle: 'identity',
     target: deviceTarget,
     handle({ registry, params }) {
-      return { status: 200, body: renderIdentity(registry.getDevice(params['deviceId']!)) };
+      return { status: 200, body: renderIdentity(registry.get(params['deviceId']!)) };
     },
   },
   {
@@ -41,10 +42,11 @@ export const deviceOperations: Operation[] = [
     target: deviceTarget,
     handle({ registry, params, body, precondition }) {
       const id = params['deviceId']!;
+      const input = parseDeviceInput(body, id);
       const record =
         precondition === undefined
-          ? registry.createDevice(id, body)
-          : registry.updateDevice(id, body, precondition);
+          ? registry.createDevice(id, input)
+          : registry.updateDevice(id, input, precondition);
       return { status: 200, body: renderIdentity(record) };
     },
   },

@@ -19,7 +19,7 @@ async function invoke(context: OperationContext) {
   const deviceId = params['deviceId']!;
   const moduleId = params['moduleId'];
   // Unknown identities are 404 DeviceNotFound/ModuleNotFound, as for any other call.
-  registry.getTwin(deviceId, moduleId);
+  registry.get(deviceId, moduleId);
   if (!devices)
     throw new HubError('DeviceNotOnline', 'The device side of the emulator is not running.');
   const result = await devices.invokeMethod(

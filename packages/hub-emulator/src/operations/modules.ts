@@ -1,3 +1,4 @@
+import { parseModuleInput } from '../store/identity-input.ts';
 import { renderIdentity } from '../store/model.ts';
 import { deviceTarget, moduleTarget, type Operation } from '../http/operation.ts';
 
@@ -10,7 +11,7 @@ export const moduleOperations: Operation[] = [
     throttle: 'identity',
     target: deviceTarget,
     handle({ registry, params }) {
-      return { status: 200, body: registry.listModules(params['deviceId']!).map(renderIdentity) };
+      return { status: 200, body: registry.modulesOf(params['deviceId']!).map(renderIdentity) };
     },
   },
   {
@@ -23,7 +24,7 @@ export const moduleOperations: Operation[] = [
     handle({ registry, params }) {
       return {
         status: 200,
-        body: renderIdentity(registry.getModule(params['deviceId']!, params['moduleId']!)),
+        body: renderIdentity(registry.get(params['deviceId']!, params['moduleId']!)),
       };
     },
   },
@@ -37,10 +38,11 @@ export const moduleOperations: Operation[] = [
     handle({ registry, params, body, precondition }) {
       const deviceId = params['deviceId']!;
       const moduleId = params['moduleId']!;
+      const input = parseModuleInput(body, deviceId, moduleId);
       const record =
         precondition === undefined
-          ? registry.createModule(deviceId, moduleId, body)
-          : registry.updateModule(deviceId, moduleId, body, precondition);
+          ? registry.createModule(deviceId, moduleId, input)
+          : registry.updateModule(deviceId, moduleId, input, precondition);
       return { status: 200, body: renderIdentity(record) };
     },
   },

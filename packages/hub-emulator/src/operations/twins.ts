@@ -1,3 +1,4 @@
+import { parseTwinWrite } from '../store/identity-input.ts';
 import { renderTwin } from '../store/twin-render.ts';
 import {
   deviceTarget,
@@ -13,6 +14,12 @@ const write = ['ServiceConnect'] as Operation['rights'];
 
 const moduleId = (context: OperationContext) => context.params['moduleId'];
 
+/** The write a request asks for; an unknown twin is a 404 before a malformed body is a 400. */
+function twinWrite(context: OperationContext) {
+  context.registry.get(context.params['deviceId']!, moduleId(context));
+  return parseTwinWrite(context.body);
+}
+
 function twinOperations(path: string, target: Operation['target']): Operation[] {
   const suffix = path.includes('modules') ? 'module-twin' : 'device-twin';
   return [
@@ -25,7 +32,7 @@ function twinOperations(path: string, target: Operation['target']): Operation[] 
       target,
       handle: (context) => ({
         status: 200,
-        body: renderTwin(context.registry.getTwin(context.params['deviceId']!, moduleId(context))),
+        body: renderTwin(context.registry.get(context.params['deviceId']!, moduleId(context))),
       }),
     },
     {
@@ -41,7 +48,7 @@ function twinOperations(path: string, target: Operation['target']): Operation[] 
           context.registry.patchTwin(
             context.params['deviceId']!,
             moduleId(context),
-            context.body,
+            twinWrite(context),
             context.precondition,
           ),
         ),
@@ -60,7 +67,7 @@ function twinOperations(path: string, target: Operation['target']): Operation[] 
           context.registry.replaceTwin(
             context.params['deviceId']!,
             moduleId(context),
-            context.body,
+            twinWrite(context),
             context.precondition,
           ),
         ),

@@ -1,30 +1,31 @@
 import {
   applyObjectPatch,
   emptySection,
-  isJsonObject,
   patchSection,
   replaceSection,
-  stripReadOnly,
   validateSection,
   validateSectionPatch,
   type JsonObject,
-  type JsonValue,
   type TwinSectionName,
   type TwinViolation,
 } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
-import { ChangeLog, type ChangeEvent } from './change-log.ts';
+import { ChangeLog } from './change-log.ts';
 import {
-  checkBodyId,
-  checkId,
+  lifecycleChange,
+  telemetryChange,
+  twinChange,
+  type RecordedChange,
+} from './change-recorder.ts';
+import {
   parseAuthentication,
-  parseStatus,
-  parseStatusReason,
-  requireObject,
+  type DeviceInput,
+  type ModuleInput,
+  type TwinWrite,
 } from './identity-input.ts';
 import { NEVER_TIME, type IdentityRecord } from './model.ts';
 import type { Counters, Operation, Persistence } from './persistence.ts';
-import { renderTwin, TWIN_IDENTITY_FIELDS } from './twin-render.ts';
+import { renderTwin } from './twin-render.ts';
 
 interface DeviceEntry {
   device: IdentityRecord;
@@ -39,9 +40,6 @@ export interface RegistryStatistics {
   enabledDeviceCount: number;
   disabledDeviceCount: number;
 }
-
-// Clients may echo a twin's read-only root fields in a patch; they are ignored.
-const TWIN_ROOT_FIELDS: ReadonlySet<string> = new Set(TWIN_IDENTITY_FIELDS);
 
 function violationError(violations: TwinViolation[]): HubError {
   const detail = violations
@@ -61,15 +59,16 @@ function matches(etag: string, precondition: Precondition): boolean {
 }
 
 /**
- * The identity registry and twins: every rule of the service API lives here, transport
- * free. Each successful write is committed to persistence before it returns.
+ * The identity registry and twins: state and IoT Hub's rules, transport free. Requests are
+ * parsed before they get here (`identity-input.ts`), and the changes it records are shaped
+ * by `change-recorder.ts`. Each successful write is committed to persistence, with its
+ * change events, before it returns.
  */
 export class Registry {
   private readonly entries = new Map<string, DeviceEntry>();
   private counters: Counters = { etag: 0, sequence: 0 };
   private moduleCount = 0;
-  private pending:
-    { operations: Operation[]; events: Omit<ChangeEvent, 'sequenceNumber'>[] } | undefined;
+  private pending: { operations: Operation[]; events: RecordedChange[] } | undefined;
 
   constructor(
     private readonly persistence: Persistence,
@@ -124,10 +123,7 @@ export class Registry {
     return this.clock().toISOString();
   }
 
-  private commit(
-    operations: Operation[],
-    events: Omit<ChangeEvent, 'sequenceNumber'>[] = [],
-  ): void {
+  private commit(operations: Operation[], events: RecordedChange[] = []): void {
     if (this.pending) {
       this.pending.operations.push(...operations);
       this.pending.events.push(...events);
@@ -151,27 +147,6 @@ export class Registry {
     for (const event of published) this.changes.publish(event);
   }
 
-  private lifecycle(
-    record: IdentityRecord,
-    opType: 'createDeviceIdentity' | 'deleteDeviceIdentity',
-  ): Omit<ChangeEvent, 'sequenceNumber'> {
-    const twin = renderTwin(record);
-    return {
-      enqueuedTime: this.now(),
-      source: 'deviceLifecycleEvents',
-      opType,
-      deviceId: record.deviceId,
-      ...(record.moduleId !== undefined ? { moduleId: record.moduleId } : {}),
-      body: {
-        deviceId: twin['deviceId'] ?? null,
-        ...(record.moduleId !== undefined ? { moduleId: record.moduleId } : {}),
-        etag: twin['etag'] ?? null,
-        version: twin['version'] ?? null,
-        properties: twin['properties'] ?? null,
-      },
-    };
-  }
-
   // ---- reads -------------------------------------------------------------------------
 
   private entry(deviceId: string): DeviceEntry {
@@ -180,7 +155,8 @@ export class Registry {
     return entry;
   }
 
-  private identity(deviceId: string, moduleId?: string): IdentityRecord {
+  /** A device, or one of its modules (with its twin); IoT Hub's not-found error otherwise. */
+  get(deviceId: string, moduleId?: string): IdentityRecord {
     const entry = this.entry(deviceId);
     if (moduleId === undefined) return entry.device;
     const module = entry.modules.get(moduleId);
@@ -190,38 +166,25 @@ export class Registry {
     return module;
   }
 
-  getDevice(deviceId: string): IdentityRecord {
-    return this.identity(deviceId);
-  }
-
-  getModule(deviceId: string, moduleId: string): IdentityRecord {
-    return this.identity(deviceId, moduleId);
-  }
-
-  findIdentity(deviceId: string, moduleId?: string): IdentityRecord | undefined {
+  /** The same, or undefined. */
+  find(deviceId: string, moduleId?: string): IdentityRecord | undefined {
     const entry = this.entries.get(deviceId);
     return moduleId === undefined ? entry?.device : entry?.modules.get(moduleId);
   }
 
-  listDevices(top?: number): IdentityRecord[] {
+  /** Device records in creation order, the first `top` of them when given. */
+  devices(top = Infinity): IdentityRecord[] {
     const out: IdentityRecord[] = [];
     for (const entry of this.entries.values()) {
-      if (top !== undefined && out.length >= top) break;
+      if (out.length >= top) break;
       out.push(entry.device);
     }
     return out;
   }
 
-  listModules(deviceId: string): IdentityRecord[] {
+  /** One device's modules; IoT Hub's not-found error for an unknown device. */
+  modulesOf(deviceId: string): IdentityRecord[] {
     return [...this.entry(deviceId).modules.values()];
-  }
-
-  /** Every device record, in creation order. */
-  devices(): IdentityRecord[] {
-    const out: IdentityRecord[] = new Array(this.entries.size);
-    let i = 0;
-    for (const entry of this.entries.values()) out[i++] = entry.device;
-    return out;
   }
 
   /** Every module record, grouped by device in creation order. */
@@ -258,21 +221,21 @@ export class Registry {
   private newRecord(
     deviceId: string,
     moduleId: string | undefined,
-    body: JsonObject,
+    input: DeviceInput | ModuleInput,
   ): IdentityRecord {
     const record: IdentityRecord = {
       deviceId,
       ...(moduleId !== undefined ? { moduleId } : {}),
       generationId: this.generationId(),
       etag: this.identityEtag(),
-      status: moduleId === undefined ? parseStatus(body['status']) : 'enabled',
-      statusReason: moduleId === undefined ? parseStatusReason(body['statusReason']) : null,
+      status: 'enabled',
+      statusReason: null,
       statusUpdatedTime: NEVER_TIME,
       connectionState: 'Disconnected',
       connectionStateUpdatedTime: NEVER_TIME,
       lastActivityTime: NEVER_TIME,
       cloudToDeviceMessageCount: 0,
-      authentication: parseAuthentication(body['authentication']),
+      authentication: input.authentication,
       twin: {
         version: 1,
         etag: this.twinEtag(),
@@ -282,80 +245,50 @@ export class Registry {
         modelId: '',
       },
     };
-    if (moduleId === undefined) {
-      this.applyDeviceExtras(record, body);
-    } else {
-      record.managedBy = this.parseManagedBy(body['managedBy']);
-    }
+    if ('managedBy' in input) record.managedBy = input.managedBy;
+    else this.applyDevice(record, input);
     return record;
   }
 
-  private parseManagedBy(value: JsonValue | undefined): string | null {
-    if (value === undefined || value === null || value === '') return null;
-    if (typeof value !== 'string' || value.length > 128) {
-      throw new HubError(
-        'ArgumentInvalid',
-        'managedBy must be a string of at most 128 characters.',
-      );
-    }
-    return value;
-  }
-
-  private applyDeviceExtras(record: IdentityRecord, body: JsonObject): void {
-    const capabilities = body['capabilities'];
-    const iotEdge = isJsonObject(capabilities) && capabilities['iotEdge'] === true;
-    record.capabilities = { iotEdge };
-    const scope = body['deviceScope'];
-    if (typeof scope === 'string' && scope) record.deviceScope = scope;
-    else if (iotEdge && !record.deviceScope) {
+  /** A device's settable fields; an IoT Edge device gets a scope of its own unless given one. */
+  private applyDevice(record: IdentityRecord, input: DeviceInput): void {
+    record.status = input.status;
+    record.statusReason = input.statusReason;
+    record.authentication = input.authentication;
+    record.capabilities = { iotEdge: input.iotEdge };
+    if (input.deviceScope) record.deviceScope = input.deviceScope;
+    else if (input.iotEdge && !record.deviceScope) {
       record.deviceScope = `ms-azure-iot-edge://${record.deviceId}-${record.generationId}`;
     }
-    const parents = body['parentScopes'];
-    record.parentScopes = Array.isArray(parents)
-      ? parents.filter((p): p is string => typeof p === 'string')
-      : [];
+    record.parentScopes = input.parentScopes;
   }
 
   /** `PUT /devices/{id}` without If-Match: create. */
-  createDevice(deviceId: string, input: JsonValue | undefined): IdentityRecord {
-    checkId('device', deviceId);
-    const body = requireObject(input, 'device');
-    checkBodyId(body, 'deviceId', deviceId);
+  createDevice(deviceId: string, input: DeviceInput): IdentityRecord {
     if (this.entries.has(deviceId)) {
       throw new HubError(
         'DeviceAlreadyExists',
         `A device with ID '${deviceId}' is already registered.`,
       );
     }
-    const record = this.newRecord(deviceId, undefined, body);
+    const record = this.newRecord(deviceId, undefined, input);
     this.entries.set(deviceId, { device: record, modules: new Map() });
-    this.commit([{ put: record }], [this.lifecycle(record, 'createDeviceIdentity')]);
+    this.commit([{ put: record }], [lifecycleChange(record, 'createDeviceIdentity', this.now())]);
     return record;
   }
 
   /** `PUT /devices/{id}` with If-Match: a full replace of the identity's settable fields. */
-  updateDevice(
-    deviceId: string,
-    input: JsonValue | undefined,
-    precondition: Precondition,
-  ): IdentityRecord {
-    checkId('device', deviceId);
-    const body = requireObject(input, 'device');
-    checkBodyId(body, 'deviceId', deviceId);
+  updateDevice(deviceId: string, input: DeviceInput, precondition: Precondition): IdentityRecord {
     const current = this.entry(deviceId).device;
     if (!matches(current.etag, precondition)) {
       throw new HubError('PreconditionFailed', `The etag of device ${deviceId} does not match.`);
     }
-    const status = parseStatus(body['status']);
     const next: IdentityRecord = {
       ...current,
-      status,
-      statusReason: parseStatusReason(body['statusReason']),
-      statusUpdatedTime: status !== current.status ? this.now() : current.statusUpdatedTime,
-      authentication: parseAuthentication(body['authentication']),
+      statusUpdatedTime: input.status !== current.status ? this.now() : current.statusUpdatedTime,
       etag: this.identityEtag(),
     };
-    this.applyDeviceExtras(next, body);
+    this.applyDevice(next, input);
     this.entry(deviceId).device = next;
     this.commit([{ put: next }]);
     return next;
@@ -368,14 +301,13 @@ export class Registry {
     }
     this.entries.delete(deviceId);
     this.moduleCount -= entry.modules.size;
-    this.commit([{ delete: { deviceId } }], [this.lifecycle(entry.device, 'deleteDeviceIdentity')]);
+    this.commit(
+      [{ delete: { deviceId } }],
+      [lifecycleChange(entry.device, 'deleteDeviceIdentity', this.now())],
+    );
   }
 
-  createModule(deviceId: string, moduleId: string, input: JsonValue | undefined): IdentityRecord {
-    checkId('module', moduleId);
-    const body = requireObject(input, 'module');
-    checkBodyId(body, 'deviceId', deviceId);
-    checkBodyId(body, 'moduleId', moduleId);
+  createModule(deviceId: string, moduleId: string, input: ModuleInput): IdentityRecord {
     const entry = this.entry(deviceId);
     if (entry.modules.has(moduleId)) {
       throw new HubError(
@@ -389,30 +321,27 @@ export class Registry {
         `Device ${deviceId} already has 50 modules, the most IoT Hub allows.`,
       );
     }
-    const record = this.newRecord(deviceId, moduleId, body);
+    const record = this.newRecord(deviceId, moduleId, input);
     entry.modules.set(moduleId, record);
     this.moduleCount++;
-    this.commit([{ put: record }], [this.lifecycle(record, 'createDeviceIdentity')]);
+    this.commit([{ put: record }], [lifecycleChange(record, 'createDeviceIdentity', this.now())]);
     return record;
   }
 
   updateModule(
     deviceId: string,
     moduleId: string,
-    input: JsonValue | undefined,
+    input: ModuleInput,
     precondition: Precondition,
   ): IdentityRecord {
-    const body = requireObject(input, 'module');
-    checkBodyId(body, 'deviceId', deviceId);
-    checkBodyId(body, 'moduleId', moduleId);
-    const current = this.identity(deviceId, moduleId);
+    const current = this.get(deviceId, moduleId);
     if (!matches(current.etag, precondition)) {
       throw new HubError('PreconditionFailed', `The etag of module ${moduleId} does not match.`);
     }
     const next: IdentityRecord = {
       ...current,
-      managedBy: this.parseManagedBy(body['managedBy']),
-      authentication: parseAuthentication(body['authentication']),
+      managedBy: input.managedBy,
+      authentication: input.authentication,
       etag: this.identityEtag(),
     };
     this.entry(deviceId).modules.set(moduleId, next);
@@ -421,7 +350,7 @@ export class Registry {
   }
 
   deleteModule(deviceId: string, moduleId: string, precondition: Precondition): void {
-    const current = this.identity(deviceId, moduleId);
+    const current = this.get(deviceId, moduleId);
     if (!matches(current.etag, precondition)) {
       throw new HubError('PreconditionFailed', `The etag of module ${moduleId} does not match.`);
     }
@@ -429,65 +358,16 @@ export class Registry {
     this.moduleCount--;
     this.commit(
       [{ delete: { deviceId, moduleId } }],
-      [this.lifecycle(current, 'deleteDeviceIdentity')],
+      [lifecycleChange(current, 'deleteDeviceIdentity', this.now())],
     );
   }
 
   // ---- twins -------------------------------------------------------------------------
 
-  getTwin(deviceId: string, moduleId?: string): IdentityRecord {
-    return this.identity(deviceId, moduleId);
-  }
-
   private store(record: IdentityRecord): void {
     const entry = this.entry(record.deviceId);
     if (record.moduleId === undefined) entry.device = record;
     else entry.modules.set(record.moduleId, record);
-  }
-
-  private parseTwinBody(input: JsonValue | undefined): {
-    tags?: JsonObject | null;
-    desired?: JsonObject | null;
-  } {
-    const body = requireObject(input, 'twin');
-    for (const key of Object.keys(body)) {
-      if (key !== 'tags' && key !== 'properties' && !TWIN_ROOT_FIELDS.has(key)) {
-        throw new HubError(
-          'ArgumentInvalid',
-          `Unknown twin field '${key}': only tags and properties.desired can be written.`,
-        );
-      }
-    }
-    const out: { tags?: JsonObject | null; desired?: JsonObject | null } = {};
-    const tags = body['tags'];
-    if (tags !== undefined) {
-      if (tags !== null && !isJsonObject(tags))
-        throw new HubError('ArgumentInvalid', 'tags must be an object.');
-      out.tags = tags;
-    }
-    const properties = body['properties'];
-    if (properties !== undefined && properties !== null) {
-      if (!isJsonObject(properties))
-        throw new HubError('ArgumentInvalid', 'properties must be an object.');
-      for (const key of Object.keys(properties)) {
-        if (key === 'reported') {
-          throw new HubError(
-            'ArgumentInvalid',
-            'Reported properties can only be written by the device or module.',
-          );
-        }
-        if (key !== 'desired')
-          throw new HubError('ArgumentInvalid', `Unknown properties section '${key}'.`);
-      }
-      const desired = properties['desired'];
-      if (desired !== undefined) {
-        if (desired !== null && !isJsonObject(desired)) {
-          throw new HubError('ArgumentInvalid', 'properties.desired must be an object.');
-        }
-        out.desired = desired === null ? null : stripReadOnly(desired);
-      }
-    }
-    return out;
   }
 
   private twinPrecondition(record: IdentityRecord, precondition: Precondition): void {
@@ -505,11 +385,10 @@ export class Registry {
   patchTwin(
     deviceId: string,
     moduleId: string | undefined,
-    input: JsonValue | undefined,
+    patch: TwinWrite,
     precondition: Precondition,
   ): IdentityRecord {
-    const current = this.identity(deviceId, moduleId);
-    const patch = this.parseTwinBody(input);
+    const current = this.get(deviceId, moduleId);
     this.twinPrecondition(current, precondition);
     if (patch.tags === undefined && patch.desired === undefined) return current;
 
@@ -556,11 +435,10 @@ export class Registry {
   replaceTwin(
     deviceId: string,
     moduleId: string | undefined,
-    input: JsonValue | undefined,
+    replacement: TwinWrite,
     precondition: Precondition,
   ): IdentityRecord {
-    const current = this.identity(deviceId, moduleId);
-    const replacement = this.parseTwinBody(input);
+    const current = this.get(deviceId, moduleId);
     this.twinPrecondition(current, precondition);
     const tags = replacement.tags ?? {};
     const desired = replacement.desired ?? {};
@@ -588,12 +466,9 @@ export class Registry {
     });
   }
 
-  /** A reported-properties patch from the device or module itself (MQTT, seeding). */
-  patchReported(deviceId: string, moduleId: string | undefined, input: JsonValue): IdentityRecord {
-    const current = this.identity(deviceId, moduleId);
-    if (!isJsonObject(input))
-      throw new HubError('ArgumentInvalid', 'A reported patch must be a JSON object.');
-    const patch = stripReadOnly(input);
+  /** A reported-properties patch from the device or module itself (parsed by the transport). */
+  patchReported(deviceId: string, moduleId: string | undefined, patch: JsonObject): IdentityRecord {
+    const current = this.get(deviceId, moduleId);
     const values = applyObjectPatch(current.twin.reported.values, patch);
     checkSection('reported', patch, values);
     const at = this.now();
@@ -622,20 +497,7 @@ export class Registry {
     desiredPatch?: JsonObject,
   ): IdentityRecord {
     this.store(next);
-    this.commit(
-      [{ put: next }],
-      [
-        {
-          enqueuedTime: at,
-          source: 'twinChangeEvents',
-          opType,
-          deviceId: next.deviceId,
-          ...(next.moduleId !== undefined ? { moduleId: next.moduleId } : {}),
-          body,
-          ...(desiredPatch ? { desiredPatch } : {}),
-        },
-      ],
-    );
+    this.commit([{ put: next }], [twinChange(next, at, opType, body, desiredPatch)]);
     return next;
   }
 
@@ -643,7 +505,7 @@ export class Registry {
 
   /** A device or module connected or went away (MQTT); kept durably like IoT Hub does. */
   setConnectionState(deviceId: string, moduleId: string | undefined, connected: boolean): void {
-    const current = this.findIdentity(deviceId, moduleId);
+    const current = this.find(deviceId, moduleId);
     if (!current) return;
     const at = this.now();
     const next: IdentityRecord = {
@@ -658,7 +520,7 @@ export class Registry {
 
   /** Notes activity without a durable write per message. */
   touch(deviceId: string, moduleId: string | undefined): void {
-    const current = this.findIdentity(deviceId, moduleId);
+    const current = this.find(deviceId, moduleId);
     if (current) current.lastActivityTime = this.now();
   }
 
@@ -669,16 +531,11 @@ export class Registry {
     payload: Buffer,
     properties: Record<string, string>,
   ): void {
+    // Numbered like every change, but not journaled: messages live in the built-in endpoint.
     this.counters = { ...this.counters, sequence: this.counters.sequence + 1 };
     this.changes.publish({
+      ...telemetryChange(deviceId, moduleId, this.now(), payload, properties),
       sequenceNumber: this.counters.sequence,
-      enqueuedTime: this.now(),
-      source: 'Telemetry',
-      opType: 'deviceTelemetry',
-      deviceId,
-      ...(moduleId !== undefined ? { moduleId } : {}),
-      body: {},
-      message: { payload, properties },
     });
   }
 
@@ -716,11 +573,22 @@ export class Registry {
     this.persistence.rewrite(this.allRecords(), this.counters);
   }
 
-  /** Builds a device or module record without storing it (for `loadFleet`). */
-  buildRecord(deviceId: string, moduleId: string | undefined, body: JsonObject): IdentityRecord {
-    if (moduleId === undefined) checkId('device', deviceId);
-    else checkId('module', moduleId);
-    return this.newRecord(deviceId, moduleId, body);
+  /** Builds a device or module record with generated keys, without storing it (for `loadFleet`). */
+  buildRecord(deviceId: string, moduleId?: string): IdentityRecord {
+    const authentication = parseAuthentication(undefined);
+    return this.newRecord(
+      deviceId,
+      moduleId,
+      moduleId === undefined
+        ? {
+            status: 'enabled',
+            statusReason: null,
+            authentication,
+            iotEdge: false,
+            parentScopes: [],
+          }
+        : { managedBy: null, authentication },
+    );
   }
 
   *allRecords(): Iterable<IdentityRecord> {
