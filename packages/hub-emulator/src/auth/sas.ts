@@ -68,9 +68,17 @@ function encodeStrict(text: string): string {
   );
 }
 
-/** Signs `sr` (as written in the token) with a base64 IoT Hub key. */
-export function sign(sr: string, se: string, base64Key: string): string {
-  return createHmac('sha256', Buffer.from(base64Key, 'base64'))
+/**
+ * Signs `sr` (as written in the token) with a key. IoT Hub signs with the base64-decoded
+ * key; Event Hubs (the built-in endpoint) with the UTF-8 bytes of the key text.
+ */
+export function sign(
+  sr: string,
+  se: string,
+  key: string,
+  keyEncoding: 'base64' | 'utf8' = 'base64',
+): string {
+  return createHmac('sha256', Buffer.from(key, keyEncoding))
     .update(`${sr}\n${se}`)
     .digest('base64');
 }
@@ -210,4 +218,48 @@ export function verifySasToken(header: string | undefined, context: SasContext):
 /** True when a token scoped to `scope` may act on the resource path `target`. */
 export function scopeCovers(scope: readonly string[], target: readonly string[]): boolean {
   return scope.length <= target.length && scope.every((segment, i) => segment === target[i]);
+}
+
+/** `sb://host[:port]/a/b` → `a/b` (lower case): Event Hubs tokens name the entity as the client wrote it. */
+export function audiencePath(audience: string): string {
+  return audience
+    .replace(/^[a-z]+:\/\/[^/]+\/?/i, '')
+    .replace(/\/$/, '')
+    .toLowerCase();
+}
+
+/**
+ * Verifies an Event Hubs SAS token (`sr`, `sig`, `se`, `skn`) for the built-in endpoint: a
+ * hub policy with ServiceConnect, signed over the key text. Answers the entity path it
+ * covers and when it expires; throws with the reason otherwise.
+ */
+export function verifyEventHubsToken(
+  token: string,
+  policies: readonly Policy[],
+  now: number,
+): { path: string; expiresAt: number } {
+  const parsed = parseSasToken(token);
+  if (!parsed?.skn) throw new Error('the token is not a SharedAccessSignature with skn');
+  if (!/^\d{1,12}$/.test(parsed.se)) throw new Error('the token expiry (se) is not a number');
+  let keyName: string;
+  let signature: string;
+  let resource: string;
+  try {
+    keyName = decodeURIComponent(parsed.skn);
+    signature = decodeURIComponent(parsed.sig);
+    resource = decodeURIComponent(parsed.sr);
+  } catch {
+    throw new Error('the token is not correctly URL-encoded');
+  }
+  const policy = policies.find((p) => p.keyName === keyName);
+  if (!policy) throw new Error(`no shared access policy named ${keyName}`);
+  if (!policy.rights.includes('ServiceConnect'))
+    throw new Error(`policy ${policy.keyName} lacks ServiceConnect, which reading events needs`);
+  const expiresAt = Number(parsed.se) * 1000;
+  if (expiresAt <= now) throw new Error('the token has expired');
+  const valid = [policy.primaryKey, policy.secondaryKey].some((key) =>
+    sameSignature(signature, sign(parsed.sr, parsed.se, key, 'utf8')),
+  );
+  if (!valid) throw new Error('the token signature is not valid');
+  return { path: audiencePath(resource), expiresAt };
 }

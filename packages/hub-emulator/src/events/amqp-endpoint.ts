@@ -1,7 +1,14 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AddressInfo, Server, Socket } from 'node:net';
-import rhea, { type Connection, type EventContext, type Message, type Sender } from 'rhea';
-import { parseSasToken, type Policy } from '../auth/sas.ts';
+import rhea, { type Message, type Sender } from 'rhea';
+import {
+  AmqpRefusal,
+  CONDITION,
+  startAmqpServer,
+  type AmqpConnection,
+  type Grant,
+  type LinkHandlers,
+  type PutToken,
+} from '../amqp/amqp-server.ts';
+import { audiencePath, verifyEventHubsToken, type Policy } from '../auth/sas.ts';
 import {
   EVENT_HUBS_AUDIENCE,
   EVENTS_READ_ROLES,
@@ -33,64 +40,7 @@ export interface RunningAmqpEndpoint {
 
 type Position = Parameters<EventStore['startSequence']>[1];
 
-interface Subscription {
-  sender: Sender;
-  partition: number;
-  next: number;
-  /** The audience whose token authorized this link, re-checked as events flow. */
-  audience: string;
-  unsubscribe(): void;
-}
-
-interface ConnectionState {
-  /** Audience path (no scheme or host) → expiry in ms, from $cbs put-token. */
-  authorized: Map<string, number>;
-  subscriptions: Set<Subscription>;
-}
-
 const SELECTOR = 'apache.org:selector-filter:string';
-const CONDITION = {
-  unauthorized: 'amqp:unauthorized-access',
-  notFound: 'amqp:not-found',
-  invalid: 'amqp:invalid-field',
-  notAllowed: 'amqp:not-allowed',
-};
-
-/** `sb://host[:port]/a/b` → `a/b` (lower case): tokens name the endpoint as the client wrote it. */
-function audiencePath(audience: string): string {
-  return audience
-    .replace(/^[a-z]+:\/\/[^/]+\/?/i, '')
-    .replace(/\/$/, '')
-    .toLowerCase();
-}
-
-/**
- * Verifies an Event Hubs SAS token (`sr`, `sig`, `se`, `skn`). Unlike IoT Hub tokens, Event
- * Hubs signs with the UTF-8 bytes of the key text, not the base64-decoded key.
- */
-function verifyEventHubsToken(
-  token: string,
-  policies: readonly Policy[],
-  now: number,
-): { path: string; expiresAt: number } {
-  const parsed = parseSasToken(token);
-  if (!parsed?.skn) throw new Error('the token is not a SharedAccessSignature with skn');
-  const policy = policies.find((p) => p.keyName === parsed.skn);
-  if (!policy) throw new Error(`no shared access policy named ${parsed.skn}`);
-  if (!policy.rights.includes('ServiceConnect'))
-    throw new Error(`policy ${policy.keyName} lacks ServiceConnect, which reading events needs`);
-  const expiresAt = Number(parsed.se) * 1000;
-  if (!Number.isFinite(expiresAt) || expiresAt <= now) throw new Error('the token has expired');
-  const given = Buffer.from(decodeURIComponent(parsed.sig), 'base64');
-  const valid = [policy.primaryKey, policy.secondaryKey].some((key) => {
-    const expected = createHmac('sha256', Buffer.from(key, 'utf8'))
-      .update(`${parsed.sr}\n${parsed.se}`)
-      .digest();
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
-  if (!valid) throw new Error('the token signature is not valid');
-  return { path: audiencePath(decodeURIComponent(parsed.sr)), expiresAt };
-}
 
 /** Parses `amqp.annotation.x-opt-… >[=] '…'` into a start position. */
 function parseSelector(expression: string): Position {
@@ -99,7 +49,7 @@ function parseSelector(expression: string): Position {
       expression,
     );
   if (!match) throw new Error(`unsupported filter expression: ${expression.slice(0, 200)}`);
-  const [, field, operator, value] = match as unknown as [string, string, string, string];
+  const [, field = '', operator = '', value = ''] = match;
   const inclusive = operator === '>=';
   if (field.toLowerCase() === 'x-opt-offset') {
     if (value === '@latest') return { kind: 'latest' };
@@ -147,10 +97,11 @@ function toAmqp(event: StoredEvent): Message {
 }
 
 /**
- * The Event Hubs-compatible endpoint over AMQP 1.0 (rhea), as `@azure/event-hubs` expects it
- * with `UseDevelopmentEmulator=true`: plain TCP, SASL ANONYMOUS, claims-based security on
- * `$cbs`, `$management` READ for the hub and its partitions, and receivers per partition
- * that start at an offset, the latest event, a sequence number or an enqueued time.
+ * The Event Hubs-compatible endpoint over AMQP 1.0, as `@azure/event-hubs` expects it with
+ * `UseDevelopmentEmulator=true`: SASL ANONYMOUS, claims-based security on `$cbs` (Event Hubs
+ * signatures, or Entra tokens with a receive role), `$management` READ for the hub and its
+ * partitions, and receivers per partition that start at an offset, the latest event, a
+ * sequence number or an enqueued time. One user of the shared AMQP layer.
  */
 export async function startAmqpEndpoint(
   options: AmqpEndpointOptions,
@@ -158,99 +109,38 @@ export async function startAmqpEndpoint(
   const now = options.now ?? Date.now;
   const entity = options.entityName.toLowerCase();
   const groups = new Map(options.consumerGroups.map((g) => [g.toLowerCase(), g]));
-  const container = rhea.create_container({ id: `${options.entityName}-events` });
-  container.sasl_server_mechanisms.enable_anonymous();
-  const states = new WeakMap<Connection, ConnectionState>();
-  const state = (connection: Connection): ConnectionState => {
-    let s = states.get(connection);
-    if (!s) states.set(connection, (s = { authorized: new Map(), subscriptions: new Set() }));
-    return s;
-  };
   const log = (line: string) => options.log?.(`[events] ${line}`);
 
-  const isAuthorized = (connection: Connection, path: string): boolean => {
-    for (const [granted, expiresAt] of state(connection).authorized) {
-      if (expiresAt > now() && (path === granted || path.startsWith(`${granted}/`))) return true;
-    }
-    return false;
-  };
-
-  /** Replies on the link the request names in reply_to. */
-  const reply = (
-    connection: Connection,
-    request: Message,
-    status: number,
-    description: string,
-    body?: unknown,
-  ) => {
-    const replyTo = String(request.reply_to ?? '');
-    let target: Sender | undefined;
-    connection.each_link((link: Sender | rhea.Receiver) => {
-      if (target || !link.is_sender()) return;
-      const address = (link as Sender).target?.address;
-      if (link.name === replyTo || address === replyTo) target = link as Sender;
-    });
-    if (!target) {
-      log(`no reply link for ${replyTo}`);
-      return;
-    }
-    target.send({
-      correlation_id: request.message_id,
-      application_properties: { 'status-code': status, 'status-description': description },
-      ...(body !== undefined ? { body } : {}),
-    } as Message);
-  };
-
-  const cbs = (context: EventContext, message: Message) => {
-    const props = (message.application_properties ?? {}) as Record<string, unknown>;
-    if (props['operation'] !== 'put-token') {
-      reply(
-        context.connection,
-        message,
-        400,
-        `unsupported $cbs operation ${String(props['operation'])}`,
+  const putToken = (request: PutToken): Grant => {
+    const requested = audiencePath(request.name);
+    if (request.type === 'jwt') {
+      // An Entra access token: not scoped to a path, so the principal's role decides.
+      if (!options.entra) throw new Error('this endpoint does not accept Entra tokens');
+      const token = verifyEntraToken(
+        request.token,
+        options.entra,
+        EVENT_HUBS_AUDIENCE,
+        'Event Hubs',
       );
-      return;
-    }
-    try {
-      const requested = audiencePath(String(props['name'] ?? ''));
-      if (props['type'] === 'jwt') {
-        // An Entra access token: not scoped to a path, so the principal's role decides.
-        if (!options.entra) throw new Error('this endpoint does not accept Entra tokens');
-        const token = verifyEntraToken(
-          String(message.body ?? ''),
-          options.entra,
-          EVENT_HUBS_AUDIENCE,
-          'Event Hubs',
+      if (!token.roles.some((role) => EVENTS_READ_ROLES.includes(role))) {
+        throw new Error(
+          `principal ${token.oid ?? '(no oid)'} has no Azure Event Hubs Data Receiver role here`,
         );
-        if (!token.roles.some((role) => EVENTS_READ_ROLES.includes(role))) {
-          throw new Error(
-            `principal ${token.oid ?? '(no oid)'} has no Azure Event Hubs Data Receiver role here`,
-          );
-        }
-        state(context.connection).authorized.set(requested, token.expiresAt);
-        reply(context.connection, message, 200, 'OK');
-        return;
       }
-      const token = verifyEventHubsToken(String(message.body ?? ''), options.policies, now());
-      if (requested !== token.path && !requested.startsWith(`${token.path}/`)) {
-        throw new Error('the token does not cover the audience it is put for');
-      }
-      state(context.connection).authorized.set(requested, token.expiresAt);
-      reply(context.connection, message, 200, 'OK');
-    } catch (error) {
-      log(`put-token refused: ${(error as Error).message}`);
-      reply(context.connection, message, 401, (error as Error).message);
+      return { audience: requested, expiresAt: token.expiresAt };
     }
+    const token = verifyEventHubsToken(request.token, options.policies, now());
+    if (requested !== token.path && !requested.startsWith(`${token.path}/`)) {
+      throw new Error('the token does not cover the audience it is put for');
+    }
+    return { audience: requested, expiresAt: token.expiresAt };
   };
 
-  const management = (context: EventContext, message: Message) => {
+  const management = (message: Message, connection: AmqpConnection) => {
     const props = (message.application_properties ?? {}) as Record<string, unknown>;
     const name = String(props['name'] ?? '').toLowerCase();
     const tokenText = props['security_token'];
-    let allowed =
-      isAuthorized(context.connection, entity) ||
-      isAuthorized(context.connection, `${entity}/$management`);
+    let allowed = connection.authorized(entity) || connection.authorized(`${entity}/$management`);
     if (!allowed && typeof tokenText === 'string') {
       try {
         allowed = verifyEventHubsToken(tokenText, options.policies, now()).path === entity;
@@ -258,36 +148,27 @@ export async function startAmqpEndpoint(
         allowed = false;
       }
     }
-    if (!allowed) {
-      reply(context.connection, message, 401, 'Unauthorized: put a token for the hub first');
-      return;
-    }
-    if (props['operation'] !== 'READ') {
-      reply(
-        context.connection,
-        message,
-        400,
-        `unsupported operation ${String(props['operation'])}`,
-      );
-      return;
-    }
+    if (!allowed)
+      return { status: 401, description: 'Unauthorized: put a token for the hub first' };
+    if (props['operation'] !== 'READ')
+      return { status: 400, description: `unsupported operation ${String(props['operation'])}` };
     if (name !== entity) {
-      reply(
-        context.connection,
-        message,
-        404,
-        `The messaging entity '${String(props['name'])}' could not be found.`,
-      );
-      return;
+      return {
+        status: 404,
+        description: `The messaging entity '${String(props['name'])}' could not be found.`,
+      };
     }
     if (props['type'] === 'com.microsoft:eventhub') {
-      reply(context.connection, message, 200, 'OK', {
-        name: options.entityName,
-        type: 'com.microsoft:eventhub',
-        created_at: new Date(0),
-        partition_ids: Array.from({ length: options.store.partitionCount }, (_, i) => String(i)),
-      });
-      return;
+      return {
+        status: 200,
+        description: 'OK',
+        body: {
+          name: options.entityName,
+          type: 'com.microsoft:eventhub',
+          created_at: new Date(0),
+          partition_ids: Array.from({ length: options.store.partitionCount }, (_, i) => String(i)),
+        },
+      };
     }
     if (props['type'] === 'com.microsoft:partition') {
       const partition = Number(props['partition']);
@@ -295,208 +176,120 @@ export async function startAmqpEndpoint(
         !Number.isInteger(partition) ||
         partition < 0 ||
         partition >= options.store.partitionCount
-      ) {
-        reply(
-          context.connection,
-          message,
-          404,
-          `partition '${String(props['partition'])}' does not exist`,
-        );
-        return;
-      }
+      )
+        return {
+          status: 404,
+          description: `partition '${String(props['partition'])}' does not exist`,
+        };
       const info = options.store.info(partition);
-      reply(context.connection, message, 200, 'OK', {
-        name: options.entityName,
-        type: 'com.microsoft:partition',
-        partition: String(partition),
-        begin_sequence_number: rhea.types.wrap_long(info.beginSequenceNumber),
-        last_enqueued_sequence_number: rhea.types.wrap_long(info.lastSequenceNumber),
-        last_enqueued_offset: String(info.lastOffset),
-        last_enqueued_time_utc: new Date(info.lastEnqueuedTime),
-        is_partition_empty: info.isEmpty,
-      });
-      return;
+      return {
+        status: 200,
+        description: 'OK',
+        body: {
+          name: options.entityName,
+          type: 'com.microsoft:partition',
+          partition: String(partition),
+          begin_sequence_number: rhea.types.wrap_long(info.beginSequenceNumber),
+          last_enqueued_sequence_number: rhea.types.wrap_long(info.lastSequenceNumber),
+          last_enqueued_offset: String(info.lastOffset),
+          last_enqueued_time_utc: new Date(info.lastEnqueuedTime),
+          is_partition_empty: info.isEmpty,
+        },
+      };
     }
-    reply(context.connection, message, 400, `unsupported type ${String(props['type'])}`);
+    return { status: 400, description: `unsupported type ${String(props['type'])}` };
   };
 
-  const refuse = (link: Sender | rhea.Receiver, condition: string, description: string) => {
-    log(`link ${link.name} refused: ${description}`);
-    link.close({ condition, description });
-  };
-
-  const pump = (subscription: Subscription) => {
-    const { sender } = subscription;
-    const connection = sender.connection;
-    if (!isAuthorized(connection, subscription.audience)) {
-      refuse(
-        sender,
-        CONDITION.unauthorized,
-        'The token for this partition has expired; put a new one.',
+  /** A receiver on one partition: events from its start position, as credit allows. */
+  const partitionReceiver = (
+    sender: Sender,
+    params: Record<string, string>,
+    connection: AmqpConnection,
+  ): LinkHandlers => {
+    const address = sender.source?.address ?? '';
+    const { hub = '', group = '', partition: partitionText = '' } = params;
+    if (hub.toLowerCase() !== entity)
+      throw new AmqpRefusal(
+        CONDITION.notFound,
+        `The messaging entity '${hub}' could not be found.`,
       );
-      return;
-    }
-    while (sender.sendable()) {
-      const event = options.store.at(subscription.partition, subscription.next);
-      if (!event) return;
-      subscription.next = event.sequenceNumber + 1;
-      sender.send(toAmqp(event));
-    }
-  };
-
-  container.on('sender_open', (context: EventContext) => {
-    const sender = context.sender!;
-    const source = sender.source as rhea.Source | undefined;
-    const address = source?.address ?? '';
-    // The server's attach names the same terminus the client asked for.
-    if (source) sender.set_source(source);
-    if (sender.target) sender.set_target(sender.target);
-    if (address === '$cbs' || address === '$management') return;
-    const match = /^([^/]+)\/ConsumerGroups\/([^/]+)\/Partitions\/([^/]+)$/i.exec(address);
-    if (!match) {
-      refuse(sender, CONDITION.notFound, `The messaging entity '${address}' could not be found.`);
-      return;
-    }
-    const [, hub, group, partitionText] = match as unknown as [string, string, string, string];
-    if (hub.toLowerCase() !== entity) {
-      refuse(sender, CONDITION.notFound, `The messaging entity '${hub}' could not be found.`);
-      return;
-    }
     if (!groups.has(group.toLowerCase())) {
-      refuse(
-        sender,
+      throw new AmqpRefusal(
         CONDITION.notFound,
         `The consumer group '${group}' does not exist on '${options.entityName}'.`,
       );
-      return;
     }
     const partition = Number(partitionText);
     if (!/^\d+$/.test(partitionText) || partition >= options.store.partitionCount) {
-      refuse(
-        sender,
+      throw new AmqpRefusal(
         CONDITION.notFound,
         `Partition '${partitionText}' does not exist (the hub has ${options.store.partitionCount}).`,
       );
-      return;
     }
     const audience = audiencePath(address);
-    if (!isAuthorized(context.connection, audience)) {
-      refuse(
-        sender,
+    if (!connection.authorized(audience)) {
+      throw new AmqpRefusal(
         CONDITION.unauthorized,
         `Unauthorized access to '${address}': put a token for it on $cbs first.`,
       );
-      return;
     }
     let position: Position = { kind: 'earliest' };
-    const selector = selectorOf(source?.filter);
-    if (source?.filter !== undefined && selector === undefined) {
-      refuse(sender, CONDITION.invalid, 'The source filter is not a selector filter.');
-      return;
-    }
+    const filter = sender.source?.filter;
+    const selector = selectorOf(filter);
+    if (filter !== undefined && selector === undefined)
+      throw new AmqpRefusal(CONDITION.invalid, 'The source filter is not a selector filter.');
     if (selector !== undefined) {
       try {
         position = parseSelector(selector);
       } catch (error) {
-        refuse(sender, CONDITION.invalid, (error as Error).message);
-        return;
+        throw new AmqpRefusal(CONDITION.invalid, (error as Error).message);
       }
     }
-    const subscription: Subscription = {
-      sender,
-      partition,
-      audience,
-      next: options.store.startSequence(partition, position),
-      unsubscribe: () => undefined,
+    let next = options.store.startSequence(partition, position);
+    const pump = () => {
+      while (sender.is_open() && sender.sendable()) {
+        const event = options.store.at(partition, next);
+        if (!event) return;
+        next = event.sequenceNumber + 1;
+        sender.send(toAmqp(event));
+      }
     };
-    subscription.unsubscribe = options.store.subscribe(partition, () => pump(subscription));
-    state(context.connection).subscriptions.add(subscription);
-    (sender as unknown as { subscription?: Subscription }).subscription = subscription;
+    const unsubscribe = options.store.subscribe(partition, pump);
+    connection.guard(sender, audience);
     log(`receiver on ${address} from ${JSON.stringify(position)}`);
-    pump(subscription);
-  });
-
-  container.on('sendable', (context: EventContext) => {
-    const subscription = (context.sender as unknown as { subscription?: Subscription })
-      .subscription;
-    if (subscription) pump(subscription);
-  });
-
-  const endLink = (context: EventContext) => {
-    const subscription = (context.sender as unknown as { subscription?: Subscription } | undefined)
-      ?.subscription;
-    if (!subscription) return;
-    subscription.unsubscribe();
-    state(context.connection).subscriptions.delete(subscription);
+    pump();
+    return { sendable: pump, closed: unsubscribe };
   };
-  container.on('sender_close', endLink);
-  container.on('sender_error', endLink);
 
-  container.on('receiver_open', (context: EventContext) => {
-    const receiver = context.receiver!;
-    const address = (receiver.target as { address?: string } | undefined)?.address ?? '';
-    if (receiver.source) receiver.set_source(receiver.source);
-    if (receiver.target) receiver.set_target(receiver.target);
-    if (address !== '$cbs' && address !== '$management') {
-      refuse(
-        receiver,
-        CONDITION.notAllowed,
-        `Sending to '${address}' is not supported: the built-in endpoint is read-only.`,
-      );
-    }
+  const server = await startAmqpServer({
+    name: `${options.entityName}-events`,
+    port: options.port,
+    listen: options.listen,
+    ...(options.tls ? { tls: options.tls } : {}),
+    now,
+    putToken,
+    management,
+    routes: [
+      {
+        role: 'sender',
+        match: (address) => {
+          const m = /^([^/]+)\/ConsumerGroups\/([^/]+)\/Partitions\/([^/]+)$/i.exec(address);
+          return m ? { hub: m[1]!, group: m[2]!, partition: m[3]! } : undefined;
+        },
+        open: (link, params, connection) => partitionReceiver(link as Sender, params, connection),
+      },
+      {
+        role: 'receiver',
+        match: () => ({}),
+        open: (link) => {
+          throw new AmqpRefusal(
+            CONDITION.notAllowed,
+            `Sending to '${link.target?.address ?? ''}' is not supported: the built-in endpoint is read-only.`,
+          );
+        },
+      },
+    ],
+    ...(options.log ? { log: options.log } : {}),
   });
-
-  container.on('message', (context: EventContext) => {
-    const address = (context.receiver?.target as { address?: string } | undefined)?.address;
-    const message = context.message!;
-    try {
-      if (address === '$cbs') cbs(context, message);
-      else if (address === '$management') management(context, message);
-    } catch (error) {
-      log(`request failed: ${(error as Error).message}`);
-      reply(context.connection, message, 500, 'The request failed.');
-    }
-  });
-
-  const cleanup = (context: EventContext) => {
-    const s = states.get(context.connection);
-    if (!s) return;
-    for (const subscription of s.subscriptions) subscription.unsubscribe();
-    s.subscriptions.clear();
-  };
-  container.on('connection_close', cleanup);
-  container.on('disconnected', cleanup);
-  // A client that misbehaves at the protocol level loses its connection, not the emulator.
-  container.on('error', (error: Error) => log(`connection error: ${error.message}`));
-  container.on('connection_error', () => undefined);
-
-  const sockets = new Set<Socket>();
-  const server = (
-    options.tls
-      ? container.listen({
-          port: options.port,
-          host: options.listen,
-          transport: 'tls',
-          cert: options.tls.cert,
-          key: options.tls.key,
-        })
-      : container.listen({ port: options.port, host: options.listen })
-  ) as Server;
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    if (server.listening) resolve();
-    server.once('listening', () => resolve());
-    server.once('error', reject);
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { port: server.port, close: () => server.close() };
 }

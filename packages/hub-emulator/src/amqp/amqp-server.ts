@@ -1,0 +1,366 @@
+import type { AddressInfo, Server, Socket } from 'node:net';
+import rhea, {
+  type Connection,
+  type EventContext,
+  type Message,
+  type Receiver,
+  type Sender,
+} from 'rhea';
+
+/** AMQP error conditions the hubs use, and what the SDKs make of them. */
+export const CONDITION = {
+  unauthorized: 'amqp:unauthorized-access',
+  notFound: 'amqp:not-found',
+  invalid: 'amqp:invalid-field',
+  notAllowed: 'amqp:not-allowed',
+  resourceLimit: 'amqp:resource-limit-exceeded',
+  messageSize: 'amqp:link:message-size-exceeded',
+  argument: 'com.microsoft:argument-error',
+  internal: 'amqp:internal-error',
+} as const;
+
+/** What a put-token on `$cbs` grants: an audience (a path under the host) until a time. */
+export interface Grant {
+  audience: string;
+  expiresAt: number;
+}
+
+/** A `$cbs` put-token request, as the client sent it. */
+export interface PutToken {
+  /** `servicebus.windows.net:sastoken`, or `jwt` for an Entra access token. */
+  type: string;
+  /** The audience the token is put for (the client's `name`). */
+  name: string;
+  token: string;
+}
+
+/** What a route does with a link it accepted: its events, and its end. */
+export interface LinkHandlers {
+  /** A server sender may send (credit arrived). */
+  sendable?(): void;
+  /** A message arrived on a server receiver. */
+  message?(context: EventContext): void;
+  /** The link closed, by either side, or its connection went away. */
+  closed?(): void;
+}
+
+/** A link address the server serves: its role, and how it opens one. */
+export interface LinkRoute {
+  /** `sender`: the client attached a receiver (the server sends). `receiver`: the other way. */
+  role: 'sender' | 'receiver';
+  /** Matches the address (source for a sender, target for a receiver); its parameters. */
+  match(address: string): Record<string, string> | undefined;
+  /**
+   * Accepts the link and answers its handlers, or refuses it (`AmqpRefusal`). `audience`
+   * is the address as a grant must cover it.
+   */
+  open(
+    link: Sender | Receiver,
+    params: Record<string, string>,
+    connection: AmqpConnection,
+  ): LinkHandlers;
+}
+
+/** Thrown by a route to refuse a link with an AMQP error condition. */
+export class AmqpRefusal extends Error {
+  constructor(
+    readonly condition: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One client connection: what its tokens grant, checked as links open and as time passes. */
+export class AmqpConnection {
+  private readonly grants = new Map<string, number>();
+  private readonly guarded = new Map<
+    Sender | Receiver,
+    { audience: string; timer?: NodeJS.Timeout }
+  >();
+
+  constructor(
+    readonly connection: Connection,
+    private readonly now: () => number,
+  ) {}
+
+  grant({ audience, expiresAt }: Grant): void {
+    this.grants.set(audience, Math.max(expiresAt, this.grants.get(audience) ?? 0));
+  }
+
+  /** When the grant covering `audience` ends (0: none covers it). */
+  expiry(audience: string): number {
+    let best = 0;
+    for (const [granted, expiresAt] of this.grants) {
+      if (audience === granted || audience.startsWith(`${granted}/`) || granted === '')
+        best = Math.max(best, expiresAt);
+    }
+    return best > this.now() ? best : 0;
+  }
+
+  authorized(audience: string): boolean {
+    return this.expiry(audience) > 0;
+  }
+
+  /**
+   * Keeps a link only while a grant covers `audience`: when the last token for it expires
+   * unrenewed, the link is closed with unauthorized-access, as the hub does.
+   */
+  guard(link: Sender | Receiver, audience: string): void {
+    const check = () => {
+      const entry = this.guarded.get(link);
+      if (!entry) return;
+      const expiresAt = this.expiry(audience);
+      if (expiresAt === 0) {
+        this.guarded.delete(link);
+        link.close({
+          condition: CONDITION.unauthorized,
+          description: 'The token for this link has expired; put a new one on $cbs.',
+        });
+        return;
+      }
+      // Timers past 2^31 ms fire at once: check again at most every day.
+      entry.timer = setTimeout(check, Math.min(expiresAt - this.now() + 5, 86_400_000));
+      entry.timer.unref();
+    };
+    this.guarded.set(link, { audience });
+    check();
+  }
+
+  release(link: Sender | Receiver): void {
+    clearTimeout(this.guarded.get(link)?.timer);
+    this.guarded.delete(link);
+  }
+
+  releaseAll(): void {
+    for (const link of [...this.guarded.keys()]) this.release(link);
+  }
+}
+
+export interface AmqpServerOptions {
+  /** Names the container and prefixes log lines. */
+  name: string;
+  port: number;
+  listen: string;
+  /** AMQP over TLS (amqps) with this certificate; plain TCP without. */
+  tls?: { cert: string; key: string };
+  /** Checks a `$cbs` put-token; throws (with the reason) to refuse it with 401. */
+  putToken(request: PutToken, connection: AmqpConnection): Grant;
+  /** Answers a `$management` request; none: the address is not served. */
+  management?(
+    request: Message,
+    connection: AmqpConnection,
+  ): { status: number; description: string; body?: unknown };
+  routes: LinkRoute[];
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export interface RunningAmqpServer {
+  port: number;
+  /** Serves an AMQP connection that arrived over a WebSocket (AMQPWSB10). */
+  acceptWebSocket(socket: unknown): void;
+  close(): Promise<void>;
+}
+
+const addressOf = (link: Sender | Receiver): string =>
+  (link.is_sender() ? link.source?.address : link.target?.address) ?? '';
+
+/**
+ * One AMQP 1.0 layer (rhea) for every AMQP endpoint of the hub: connections with or without
+ * SASL (the IoT SDKs send a bare AMQP header; @azure/event-hubs sends SASL ANONYMOUS),
+ * claims-based security on `$cbs`, `$management`, and link routes by address, each link's
+ * handlers kept in a WeakMap. An endpoint is a set of routes and two callbacks.
+ */
+export async function startAmqpServer(options: AmqpServerOptions): Promise<RunningAmqpServer> {
+  const now = options.now ?? Date.now;
+  const log = (line: string) => options.log?.(`[${options.name}] ${line}`);
+  const container = rhea.create_container({ id: options.name });
+  container.sasl_server_mechanisms.enable_anonymous();
+  const connections = new WeakMap<Connection, AmqpConnection>();
+  const handlers = new WeakMap<Sender | Receiver, LinkHandlers>();
+  const connectionOf = (connection: Connection): AmqpConnection => {
+    let state = connections.get(connection);
+    if (!state) connections.set(connection, (state = new AmqpConnection(connection, now)));
+    return state;
+  };
+
+  /**
+   * Replies to a `$cbs` or `$management` request on the server sender whose source is that
+   * address (the IoT SDKs' `reply_to` names no link), or else the one `reply_to` names.
+   */
+  const reply = (
+    connection: Connection,
+    address: string,
+    request: Message,
+    status: number,
+    description: string,
+    body?: unknown,
+  ) => {
+    const replyTo = String(request.reply_to ?? '');
+    let bySource: Sender | undefined;
+    let byReplyTo: Sender | undefined;
+    connection.each_link((link: Sender | Receiver) => {
+      if (!link.is_sender() || !link.is_open()) return;
+      const sender = link as Sender;
+      if (!bySource && sender.source?.address === address) bySource = sender;
+      if (!byReplyTo && (sender.name === replyTo || sender.target?.address === replyTo))
+        byReplyTo = sender;
+    });
+    const target = byReplyTo ?? bySource;
+    if (!target) {
+      log(`no link to reply on for ${address} (reply_to ${replyTo})`);
+      return;
+    }
+    target.send({
+      correlation_id: request.message_id,
+      application_properties: {
+        'status-code': rhea.types.wrap_int(status),
+        'status-description': description,
+      },
+      ...(body !== undefined ? { body } : {}),
+    } as Message);
+  };
+
+  const cbs = (context: EventContext, message: Message) => {
+    const props = (message.application_properties ?? {}) as Record<string, unknown>;
+    if (props['operation'] !== 'put-token') {
+      reply(context.connection, '$cbs', message, 400, `unsupported $cbs operation`);
+      return;
+    }
+    const connection = connectionOf(context.connection);
+    try {
+      const body = message.body;
+      const token = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString() : '';
+      const grant = options.putToken(
+        { type: String(props['type'] ?? ''), name: String(props['name'] ?? ''), token },
+        connection,
+      );
+      connection.grant(grant);
+      reply(context.connection, '$cbs', message, 200, 'OK');
+    } catch (error) {
+      log(`put-token refused: ${(error as Error).message}`);
+      reply(context.connection, '$cbs', message, 401, (error as Error).message);
+    }
+  };
+
+  const refuse = (link: Sender | Receiver, condition: string, description: string) => {
+    log(`link ${addressOf(link) || link.name} refused: ${description}`);
+    link.close({ condition, description });
+  };
+
+  const openLink = (context: EventContext, link: Sender | Receiver) => {
+    // The server's attach names the same terminus the client asked for.
+    if (link.source) link.set_source(link.source);
+    if (link.target) link.set_target(link.target);
+    const address = addressOf(link);
+    if (address === '$cbs') return;
+    if (address === '$management' && options.management) return;
+    const role = link.is_sender() ? 'sender' : 'receiver';
+    for (const route of options.routes) {
+      if (route.role !== role) continue;
+      const params = route.match(address);
+      if (!params) continue;
+      try {
+        handlers.set(link, route.open(link, params, connectionOf(context.connection)));
+      } catch (error) {
+        if (error instanceof AmqpRefusal) refuse(link, error.condition, error.message);
+        else {
+          log(`opening ${address} failed: ${(error as Error).message}`);
+          refuse(link, CONDITION.internal, 'The hub failed to open the link.');
+        }
+      }
+      return;
+    }
+    refuse(
+      link,
+      role === 'receiver' ? CONDITION.notAllowed : CONDITION.notFound,
+      `The messaging entity '${address}' could not be found.`,
+    );
+  };
+  container.on('sender_open', (context: EventContext) => openLink(context, context.sender!));
+  container.on('receiver_open', (context: EventContext) => openLink(context, context.receiver!));
+  container.on('sendable', (context: EventContext) => handlers.get(context.sender!)?.sendable?.());
+
+  container.on('message', (context: EventContext) => {
+    const receiver = context.receiver!;
+    const address = receiver.target?.address ?? '';
+    const message = context.message!;
+    try {
+      if (address === '$cbs') cbs(context, message);
+      else if (address === '$management' && options.management) {
+        const answer = options.management(message, connectionOf(context.connection));
+        reply(
+          context.connection,
+          '$management',
+          message,
+          answer.status,
+          answer.description,
+          answer.body,
+        );
+      } else handlers.get(receiver)?.message?.(context);
+    } catch (error) {
+      log(`request on ${address} failed: ${(error as Error).message}`);
+      if (address === '$cbs' || address === '$management')
+        reply(context.connection, address, message, 500, 'The request failed.');
+    }
+  });
+
+  const endLink = (link: Sender | Receiver | undefined, connection: Connection) => {
+    if (!link) return;
+    connections.get(connection)?.release(link);
+    const linkHandlers = handlers.get(link);
+    handlers.delete(link);
+    linkHandlers?.closed?.();
+  };
+  container.on('sender_close', (c: EventContext) => endLink(c.sender, c.connection));
+  container.on('sender_error', (c: EventContext) => endLink(c.sender, c.connection));
+  container.on('receiver_close', (c: EventContext) => endLink(c.receiver, c.connection));
+  container.on('receiver_error', (c: EventContext) => endLink(c.receiver, c.connection));
+
+  const endConnection = (context: EventContext) => {
+    context.connection.each_link((link: Sender | Receiver) => endLink(link, context.connection));
+    connections.get(context.connection)?.releaseAll();
+  };
+  container.on('connection_close', endConnection);
+  container.on('disconnected', endConnection);
+  // A client that misbehaves at the protocol level loses its connection, not the hub.
+  container.on('error', (error: Error) => log(`connection error: ${error.message}`));
+  container.on('connection_error', () => undefined);
+
+  const sockets = new Set<Socket>();
+  const server = (
+    options.tls
+      ? container.listen({
+          port: options.port,
+          host: options.listen,
+          transport: 'tls',
+          cert: options.tls.cert,
+          key: options.tls.key,
+        })
+      : container.listen({ port: options.port, host: options.listen })
+  ) as Server;
+  // With TLS, count raw sockets too: one caught mid-handshake would hold close() forever.
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    if (server.listening) resolve();
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    acceptWebSocket(socket) {
+      // rhea wraps a `ws` WebSocket itself; its typings name a net.Socket.
+      container.websocket_accept(socket as Parameters<typeof container.websocket_accept>[0], {});
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
