@@ -56,7 +56,7 @@ export interface EmulatorOptions {
    * The endpoint over AMQP with TLS too (amqps, the emulator's certificate), as Event Hubs
    * is reached by a namespace and an Entra credential; 0 picks a free port. Off by default.
    */
-  amqpsPort?: number;
+  eventHubsTlsPort?: number;
 }
 
 export interface RunningEmulator {
@@ -77,8 +77,8 @@ export interface RunningEmulator {
   /** The built-in endpoint: AMQP port, name, and the connection string @azure/event-hubs takes. */
   events: {
     amqpPort: number;
-    /** The same endpoint over TLS, when `amqpsPort` was asked for. */
-    amqpsPort?: number;
+    /** The same endpoint over TLS, when `eventHubsTlsPort` was asked for. */
+    tlsPort?: number;
     name: string;
     partitionCount: number;
     consumerGroups: string[];
@@ -220,12 +220,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
   let amqp: RunningAmqpEndpoint | undefined = await startAmqpEndpoint(endpointOptions);
   const amqpPort = amqp.port;
-  const amqps =
-    options.amqpsPort === undefined
+  const eventHubsTls =
+    options.eventHubsTlsPort === undefined
       ? undefined
       : await startAmqpEndpoint({
           ...endpointOptions,
-          port: options.amqpsPort,
+          port: options.eventHubsTlsPort,
           tls: { cert: tls.cert, key: tls.key },
         });
   const servicePolicy = policies.find((p) => p.keyName === 'service') ?? policies[0]!;
@@ -276,7 +276,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(connectionFile ? { connectionFile } : {}),
     events: {
       amqpPort,
-      ...(amqps ? { amqpsPort: amqps.port } : {}),
+      ...(eventHubsTls ? { tlsPort: eventHubsTls.port } : {}),
       name: eventHubName,
       partitionCount: store.partitionCount,
       consumerGroups,
@@ -294,7 +294,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     async close() {
       unroute();
       await amqp?.close();
-      await amqps?.close();
+      await eventHubsTls?.close();
       store.close();
       gateway.close();
       const closed = new Promise<void>((done) => mqttServer.close(() => done()));
