@@ -14,6 +14,7 @@ import { createServiceApi } from './http/server.ts';
 import { Throttle, type ThrottleLimits } from './http/throttle.ts';
 import { describeQuota, type HubQuota } from '@twinscope/hub-quotas';
 import { DeviceGateway } from './mqtt/gateway.ts';
+import { DeviceSessions } from './devices/device-sessions.ts';
 import { seedFleet } from './seed.ts';
 import { ChangeLog } from './store/change-log.ts';
 import { JournalPersistence, MemoryPersistence, type Persistence } from './store/persistence.ts';
@@ -156,8 +157,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     now: Date.now,
     cache: new SasCache(),
   };
+  const sessions = new DeviceSessions(registry);
   const gateway = new DeviceGateway({
     registry,
+    sessions,
     sas: sasContext,
     ...(options.log ? { log: options.log } : {}),
   });
@@ -181,7 +184,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   hostNames.add(`${hostName}:${mqttPort}`);
   const api = createServiceApi({
     registry,
-    devices: gateway,
+    devices: sessions,
     sas: sasContext,
     ...(throttle ? { throttle } : {}),
     ...(options.entra ? { entra: options.entra } : {}),

@@ -18,6 +18,7 @@ import { MqttFrameGuard } from './frame-guard.ts';
 import type { ChangeEvent } from '../store/change-log.ts';
 import { parseReportedPatch } from '../store/identity-input.ts';
 import type { Registry } from '../store/registry.ts';
+import { identityKey, type DeviceSessions } from '../devices/device-sessions.ts';
 import {
   allowedFilters,
   classifyPublish,
@@ -39,6 +40,8 @@ interface Connection {
   nextPacketId: number;
   keepAlive?: NodeJS.Timeout;
   tokenExpiry?: NodeJS.Timeout;
+  /** Stops this connection listening for direct methods. */
+  stopMethods?: () => void;
 }
 
 interface PendingMethod {
@@ -49,12 +52,12 @@ interface PendingMethod {
 
 export interface GatewayOptions {
   registry: Registry;
+  sessions: DeviceSessions;
   sas: SasContext;
   log?: (line: string) => void;
 }
 
-const keyOf = (identity: Identity) =>
-  identity.moduleId === undefined ? identity.deviceId : `${identity.deviceId}/${identity.moduleId}`;
+const keyOf = identityKey;
 
 /**
  * IoT Hub's device-facing MQTT 3.1.1 surface for azure-iot-device-mqtt: SAS connect,
@@ -197,20 +200,21 @@ export class DeviceGateway {
     if (lifetime > 0 && lifetime < 2 ** 31)
       connection.tokenExpiry = setTimeout(() => socket.destroy(), lifetime);
     this.send(socket, { cmd: 'connack', returnCode: 0, sessionPresent });
-    this.options.registry.setConnectionState(identity.deviceId, identity.moduleId, true);
+    this.options.sessions.connected(identity);
+    connection.stopMethods = this.options.sessions.listenForMethods(
+      identity,
+      (name, payload, timeout) => this.callMethod(connection.clientId, name, payload, timeout),
+    );
     this.log(`mqtt: ${packet.clientId} connected`);
     return connection;
-  }
-
-  private resetKeepAlive(connection: Connection, close: () => void): void {
-    if (!connection.keepAlive) return;
-    connection.keepAlive.refresh();
-    void close;
   }
 
   private disconnected(connection: Connection): void {
     clearTimeout(connection.keepAlive);
     clearTimeout(connection.tokenExpiry);
+    connection.stopMethods?.();
+    // Counted once per connection, a replaced one included, so the state ends Disconnected.
+    this.options.sessions.disconnected(connection.identity);
     if (this.connections.get(connection.clientId) !== connection) return;
     this.connections.delete(connection.clientId);
     for (const [rid, pending] of this.pendingMethods) {
@@ -220,11 +224,6 @@ export class DeviceGateway {
         pending.resolve({ status: 404, payload: null });
       }
     }
-    this.options.registry.setConnectionState(
-      connection.identity.deviceId,
-      connection.identity.moduleId,
-      false,
-    );
     this.log(`mqtt: ${connection.clientId} disconnected`);
   }
 
@@ -387,16 +386,15 @@ export class DeviceGateway {
   }
 
   /**
-   * A direct method: 404 DeviceNotOnline when nobody listens, 504 when the device does not
-   * answer within `responseTimeoutSeconds`.
+   * A direct method to one connected client: 404 DeviceNotOnline when it does not listen for
+   * methods, 504 when it does not answer within `responseTimeoutSeconds`.
    */
-  invokeMethod(
-    identity: Identity,
+  private callMethod(
+    clientId: string,
     methodName: string,
     payload: JsonValue,
     responseTimeoutSeconds: number,
   ) {
-    const clientId = keyOf(identity);
     const rid = randomUUID();
     return new Promise<{ status: number; payload: JsonValue }>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -1,9 +1,8 @@
 /** Topic helpers for IoT Hub's MQTT device surface (pure; unit-tested). */
 
-export interface Identity {
-  deviceId: string;
-  moduleId?: string;
-}
+import type { Identity } from '../devices/device-sessions.ts';
+
+export type { Identity };
 
 /** MQTT topic-filter matching with `+` and `#`. */
 export function topicMatches(filter: string, topic: string): boolean {

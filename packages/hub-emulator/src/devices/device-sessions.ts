@@ -1,0 +1,81 @@
+import type { JsonValue } from '@twinscope/twin';
+import { HubError } from '../errors.ts';
+import type { Registry } from '../store/registry.ts';
+
+/** A device (`moduleId` undefined) or one of its modules. */
+export interface Identity {
+  deviceId: string;
+  moduleId?: string;
+}
+
+export const identityKey = (identity: Identity): string =>
+  identity.moduleId === undefined ? identity.deviceId : `${identity.deviceId}/${identity.moduleId}`;
+
+/** A transport's way of calling a direct method on one connected client. */
+export type MethodCall = (
+  methodName: string,
+  payload: JsonValue,
+  responseTimeoutSeconds: number,
+) => Promise<{ status: number; payload: JsonValue }>;
+
+/**
+ * The device side, whatever the transport (MQTT, AMQP, WebSockets): who is connected, and
+ * who listens for direct methods. Connection state changes when the first transport
+ * connection of an identity opens and when its last one closes, as IoT Hub reports it.
+ */
+export class DeviceSessions {
+  private readonly open = new Map<string, number>();
+  private readonly methodListeners = new Map<string, MethodCall>();
+
+  constructor(private readonly registry: Registry) {}
+
+  connected(identity: Identity): void {
+    const key = identityKey(identity);
+    const count = (this.open.get(key) ?? 0) + 1;
+    this.open.set(key, count);
+    if (count === 1) this.registry.setConnectionState(identity.deviceId, identity.moduleId, true);
+  }
+
+  disconnected(identity: Identity): void {
+    const key = identityKey(identity);
+    const count = (this.open.get(key) ?? 0) - 1;
+    if (count > 0) {
+      this.open.set(key, count);
+      return;
+    }
+    this.open.delete(key);
+    this.registry.setConnectionState(identity.deviceId, identity.moduleId, false);
+  }
+
+  /**
+   * A client listens for direct methods (subscribed on MQTT, attached on AMQP); the latest
+   * listener wins, as a reconnecting client replaces its old connection. The returned
+   * function stops listening, unless a newer listener took over.
+   */
+  listenForMethods(identity: Identity, call: MethodCall): () => void {
+    const key = identityKey(identity);
+    this.methodListeners.set(key, call);
+    return () => {
+      if (this.methodListeners.get(key) === call) this.methodListeners.delete(key);
+    };
+  }
+
+  /** A direct method from the service: 404 DeviceNotOnline when nobody listens. */
+  invokeMethod(
+    identity: Identity,
+    methodName: string,
+    payload: JsonValue,
+    responseTimeoutSeconds: number,
+  ): Promise<{ status: number; payload: JsonValue }> {
+    const call = this.methodListeners.get(identityKey(identity));
+    if (!call) {
+      return Promise.reject(
+        new HubError(
+          'DeviceNotOnline',
+          `${identityKey(identity)} is not connected, or does not listen for direct methods.`,
+        ),
+      );
+    }
+    return call(methodName, payload, responseTimeoutSeconds);
+  }
+}
