@@ -13,6 +13,8 @@ const port = process.env.TWINSCOPE_PORT ?? '3000';
 const hubPort = process.env.TWINSCOPE_EMULATOR_PORT ?? '8443';
 const mqttPort = process.env.TWINSCOPE_EMULATOR_MQTT_PORT ?? '8883';
 const amqpPort = process.env.TWINSCOPE_EMULATOR_AMQP_PORT ?? '5672';
+// Devices and modules over AMQP: 5671, the port the SDKs dial when HostName has none.
+const amqpsPort = process.env.TWINSCOPE_EMULATOR_AMQPS_PORT ?? '5671';
 // The emulator has no quota unless asked (TWINSCOPE_EMULATOR_THROTTLE=S1 throttles like one S1
 // unit); the BFF reads which from connection.json and keeps its budgets to it.
 const throttle = process.env.TWINSCOPE_EMULATOR_THROTTLE;
@@ -79,6 +81,8 @@ try {
       mqttPort,
       '--amqp-port',
       amqpPort,
+      '--amqps-port',
+      amqpsPort,
       // What a hub needs for Twinscope's live view: twin changes routed to the built-in
       // endpoint, and a consumer group of its own there.
       '--route',
@@ -180,7 +184,7 @@ ${
                     tries Entra-style sign-in with reader, operator and admin demo users
 `
 }
-  IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort},
+  IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort} and amqps://localhost:${amqpsPort},
                     events (Event Hubs-compatible) on amqp://localhost:${amqpPort} (state in ${dataDir})
   Hub quota         ${throttle ? `${throttle}: the emulator answers 429 beyond its throttles and Twinscope keeps to them` : 'none: the emulator runs without --throttle (TWINSCOPE_EMULATOR_THROTTLE=S1 npm start tries one S1 unit)'}
   Demo fleet        12 devices; their modules run the how-to's module app (acknowledging desired

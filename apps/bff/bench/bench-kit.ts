@@ -50,6 +50,8 @@ export async function startEmulatorProcess(
       '0',
       '--amqp-port',
       '0',
+      '--amqps-port',
+      '0',
       '--route',
       'TwinChangeEvents',
       '--route',

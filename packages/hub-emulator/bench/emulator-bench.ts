@@ -33,6 +33,8 @@ const child = spawn(
     '0',
     '--amqp-port',
     '0',
+    '--amqps-port',
+    '0',
     '--seed',
     String(DEVICES),
   ],

@@ -10,6 +10,7 @@ Options:
   --host-name <name>   the hub's host name (default localhost)
   --https-port <port>  service API port (default 8443; 443 lets unmodified SDK programs connect)
   --mqtt-port <port>   MQTT over TLS port for devices and modules (default 8883)
+  --amqps-port <port>  AMQP over TLS port for devices, modules and the service (default 5671)
   --amqp-port <port>   Event Hubs-compatible endpoint, plain AMQP (default 5672)
   --partitions <n>     partitions of the built-in endpoint (default 4)
   --retention-hours <h> how long the built-in endpoint keeps events (default 24)
@@ -42,6 +43,7 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
         'host-name': { type: 'string' },
         'https-port': { type: 'string' },
         'mqtt-port': { type: 'string' },
+        'amqps-port': { type: 'string' },
         'amqp-port': { type: 'string' },
         partitions: { type: 'string' },
         'retention-hours': { type: 'string' },
@@ -81,6 +83,10 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
       fail('--mqtt-port takes a port number');
     options.mqttPort = port;
   }
+  const amqpsPort = Number(values['amqps-port'] ?? 5671);
+  if (!Number.isInteger(amqpsPort) || amqpsPort < 0 || amqpsPort > 65535)
+    fail('--amqps-port takes a port number');
+  options.amqpsPort = amqpsPort;
   const amqpPort = Number(values['amqp-port'] ?? 5672);
   if (!Number.isInteger(amqpPort) || amqpPort < 0 || amqpPort > 65535)
     fail('--amqp-port takes a port number');
@@ -129,7 +135,7 @@ const emulator = await startEmulator(options).catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE')
     fail(
-      `a port is already in use (HTTPS ${options.httpsPort ?? 8443}, MQTT ${options.mqttPort ?? 8883}, AMQP ${options.amqpPort})`,
+      `a port is already in use (HTTPS ${options.httpsPort ?? 8443}, MQTT ${options.mqttPort ?? 8883}, AMQPS ${options.amqpsPort}, AMQP ${options.amqpPort})`,
     );
   if (code === 'EACCES')
     fail(`no permission to listen on port ${options.httpsPort}; ports below 1024 need root`);
@@ -138,7 +144,7 @@ const emulator = await startEmulator(options).catch((error: unknown) => {
 const stats = emulator.registry.statistics();
 console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   service API   https://${emulator.hostName}:${emulator.httpsPort}
-  devices       mqtts://${emulator.hostName}:${emulator.mqttPort}
+  devices       mqtts://${emulator.hostName}:${emulator.mqttPort}, amqps://${emulator.hostName}:${emulator.amqpsPort}
   events        amqp://${emulator.hostName}:${emulator.events.amqpPort} (Event Hubs-compatible '${emulator.events.name}', ${emulator.events.partitionCount} partitions; routes ${options.routes?.join(', ')})
   quota         ${options.throttle && typeof options.throttle === 'object' && 'rates' in options.throttle ? `${describeQuota(options.throttle)} (429 beyond its throttles)` : 'none (add --throttle S1 to answer 429 like one S1 unit)'}
   fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}

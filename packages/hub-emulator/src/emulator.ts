@@ -15,6 +15,7 @@ import { Throttle, type ThrottleLimits } from './http/throttle.ts';
 import { describeQuota, type HubQuota } from '@twinscope/hub-quotas';
 import { DeviceGateway } from './mqtt/gateway.ts';
 import { DeviceSessions } from './devices/device-sessions.ts';
+import { startHubAmqpEndpoint } from './amqp/hub-endpoint.ts';
 import { seedFleet } from './seed.ts';
 import { ChangeLog } from './store/change-log.ts';
 import { JournalPersistence, MemoryPersistence, type Persistence } from './store/persistence.ts';
@@ -27,6 +28,8 @@ export interface EmulatorOptions {
   httpsPort?: number;
   /** MQTT over TLS port for devices and modules; 0 picks a free one. Default 8883. */
   mqttPort?: number;
+  /** AMQP over TLS port for devices, modules and the service; 0 (the default) picks a free one. The CLI uses 5671, the port the SDKs dial. */
+  amqpsPort?: number;
   /** Address to listen on. Default 127.0.0.1. */
   listen?: string;
   /** Where state, certificates and connection.json live. Required unless `inMemory`. */
@@ -64,8 +67,16 @@ export interface RunningEmulator {
   hostName: string;
   httpsPort: number;
   mqttPort: number;
-  /** The connection string a device or module app uses (MQTT; HostName carries the port unless 8883). */
-  identityConnectionString(deviceId: string, moduleId?: string): string;
+  amqpsPort: number;
+  /**
+   * The connection string a device or module app uses. HostName carries the transport's
+   * port unless it is the one the SDKs dial (MQTT 8883, AMQP 5671).
+   */
+  identityConnectionString(
+    deviceId: string,
+    moduleId?: string,
+    transport?: 'mqtt' | 'amqp',
+  ): string;
   /** iothubowner connection string; HostName carries the port unless it is 443. */
   serviceConnectionString: string;
   policies: readonly Policy[];
@@ -211,6 +222,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Tokens may name the host with its port, as the SDKs do when HostName carries one.
   hostNames.add(`${hostName}:${port}`);
 
+  const hubAmqp = await startHubAmqpEndpoint({
+    registry,
+    sessions,
+    sas: sasContext,
+    port: options.amqpsPort ?? 0,
+    listen: options.listen ?? '127.0.0.1',
+    tls: { cert: tls.cert, key: tls.key },
+    ...(options.log ? { log: options.log } : {}),
+  });
+  hostNames.add(`${hostName}:${hubAmqp.port}`);
+
   const endpointOptions = {
     store,
     entityName: eventHubName,
@@ -243,6 +265,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       hostName,
       httpsPort: port,
       mqttPort,
+      amqpsPort: hubAmqp.port,
       serviceConnectionString,
       caCertFile: tls.caCertFile,
       // What a client may spend: the tier the hub throttles like, or null (no throttling).
@@ -258,10 +281,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     writePrivateFile(connectionFile, `${JSON.stringify(details, null, 2)}\n`);
   }
 
-  const identityConnectionString = (deviceId: string, moduleId?: string) => {
+  const identityConnectionString = (
+    deviceId: string,
+    moduleId?: string,
+    transport: 'mqtt' | 'amqp' = 'mqtt',
+  ) => {
     const key = registry.find(deviceId, moduleId)?.authentication.symmetricKey.primaryKey;
     if (!key) throw new Error(`${moduleId ?? deviceId} does not exist or has no symmetric key`);
-    const host = mqttPort === 8883 ? hostName : `${hostName}:${mqttPort}`;
+    const [transportPort, sdkPort] = transport === 'amqp' ? [hubAmqp.port, 5671] : [mqttPort, 8883];
+    const host = transportPort === sdkPort ? hostName : `${hostName}:${transportPort}`;
     return `HostName=${host};DeviceId=${deviceId};${moduleId ? `ModuleId=${moduleId};` : ''}SharedAccessKey=${key}`;
   };
 
@@ -269,6 +297,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     hostName,
     httpsPort: port,
     mqttPort,
+    amqpsPort: hubAmqp.port,
     identityConnectionString,
     serviceConnectionString,
     policies,
@@ -296,8 +325,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
     async close() {
       unroute();
+      // The Event Hubs endpoint first: @azure/event-hubs can wait forever to close a
+      // subscription whose connection dropped while the emulator was busy closing others.
       await amqp?.close();
       await eventHubsTls?.close();
+      await hubAmqp.close();
       store.close();
       gateway.close();
       const closed = new Promise<void>((done) => mqttServer.close(() => done()));

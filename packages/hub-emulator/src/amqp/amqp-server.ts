@@ -19,10 +19,16 @@ export const CONDITION = {
   internal: 'amqp:internal-error',
 } as const;
 
-/** What a put-token on `$cbs` grants: an audience (a path under the host) until a time. */
+/**
+ * What a put-token on `$cbs` grants: an audience (a path under the host; `''` is the whole
+ * host) until a time, with the rights and the subject the token carries, when it has them.
+ */
 export interface Grant {
   audience: string;
   expiresAt: number;
+  rights?: ReadonlySet<string>;
+  /** Who the token speaks for: a policy name, `device:<id>`, `module:<id>/<mid>`. */
+  subject?: string;
 }
 
 /** A `$cbs` put-token request, as the client sent it. */
@@ -73,45 +79,54 @@ export class AmqpRefusal extends Error {
 
 /** One client connection: what its tokens grant, checked as links open and as time passes. */
 export class AmqpConnection {
-  private readonly grants = new Map<string, number>();
-  private readonly guarded = new Map<
-    Sender | Receiver,
-    { audience: string; timer?: NodeJS.Timeout }
-  >();
+  private readonly grants = new Map<string, Grant>();
+  private readonly guarded = new Map<Sender | Receiver, { timer?: NodeJS.Timeout }>();
 
   constructor(
     readonly connection: Connection,
     private readonly now: () => number,
   ) {}
 
-  grant({ audience, expiresAt }: Grant): void {
-    this.grants.set(audience, Math.max(expiresAt, this.grants.get(audience) ?? 0));
+  /** A put-token that succeeded; a renewal for the same audience extends it. */
+  grant(grant: Grant): void {
+    const held = this.grants.get(grant.audience);
+    if (held && held.subject === grant.subject && held.expiresAt > grant.expiresAt) return;
+    this.grants.set(grant.audience, grant);
   }
 
-  /** When the grant covering `audience` ends (0: none covers it). */
-  expiry(audience: string): number {
-    let best = 0;
-    for (const [granted, expiresAt] of this.grants) {
-      if (audience === granted || audience.startsWith(`${granted}/`) || granted === '')
-        best = Math.max(best, expiresAt);
+  /** The unexpired grant covering `audience` (that `accept` accepts) lasting longest. */
+  covering(audience: string, accept: (grant: Grant) => boolean = () => true): Grant | undefined {
+    let best: Grant | undefined;
+    for (const grant of this.grants.values()) {
+      const covers =
+        grant.audience === '' ||
+        audience === grant.audience ||
+        audience.startsWith(`${grant.audience}/`);
+      if (!covers || grant.expiresAt <= this.now() || !accept(grant)) continue;
+      if (!best || grant.expiresAt > best.expiresAt) best = grant;
     }
-    return best > this.now() ? best : 0;
+    return best;
   }
 
-  authorized(audience: string): boolean {
-    return this.expiry(audience) > 0;
+  authorized(audience: string, accept?: (grant: Grant) => boolean): boolean {
+    return this.covering(audience, accept) !== undefined;
+  }
+
+  /** Every unexpired grant (for the identities a connection speaks for). */
+  current(): Grant[] {
+    return [...this.grants.values()].filter((grant) => grant.expiresAt > this.now());
   }
 
   /**
    * Keeps a link only while a grant covers `audience`: when the last token for it expires
    * unrenewed, the link is closed with unauthorized-access, as the hub does.
    */
-  guard(link: Sender | Receiver, audience: string): void {
+  guard(link: Sender | Receiver, audience: string, accept?: (grant: Grant) => boolean): void {
     const check = () => {
       const entry = this.guarded.get(link);
       if (!entry) return;
-      const expiresAt = this.expiry(audience);
-      if (expiresAt === 0) {
+      const grant = this.covering(audience, accept);
+      if (!grant) {
         this.guarded.delete(link);
         link.close({
           condition: CONDITION.unauthorized,
@@ -120,10 +135,10 @@ export class AmqpConnection {
         return;
       }
       // Timers past 2^31 ms fire at once: check again at most every day.
-      entry.timer = setTimeout(check, Math.min(expiresAt - this.now() + 5, 86_400_000));
+      entry.timer = setTimeout(check, Math.min(grant.expiresAt - this.now() + 5, 86_400_000));
       entry.timer.unref();
     };
-    this.guarded.set(link, { audience });
+    this.guarded.set(link, {});
     check();
   }
 
@@ -152,6 +167,10 @@ export interface AmqpServerOptions {
     connection: AmqpConnection,
   ): { status: number; description: string; body?: unknown };
   routes: LinkRoute[];
+  /** A put-token succeeded (the first, or a renewal). */
+  granted?(grant: Grant, connection: AmqpConnection): void;
+  /** The connection is gone (closed, dropped, or the server closing). */
+  ended?(connection: AmqpConnection): void;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -238,6 +257,7 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
       );
       connection.grant(grant);
       reply(context.connection, '$cbs', message, 200, 'OK');
+      options.granted?.(grant, connection);
     } catch (error) {
       log(`put-token refused: ${(error as Error).message}`);
       reply(context.connection, '$cbs', message, 401, (error as Error).message);
@@ -319,8 +339,12 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   container.on('receiver_error', (c: EventContext) => endLink(c.receiver, c.connection));
 
   const endConnection = (context: EventContext) => {
+    const state = connections.get(context.connection);
+    if (!state) return;
+    connections.delete(context.connection);
     context.connection.each_link((link: Sender | Receiver) => endLink(link, context.connection));
-    connections.get(context.connection)?.releaseAll();
+    state.releaseAll();
+    options.ended?.(state);
   };
   container.on('connection_close', endConnection);
   container.on('disconnected', endConnection);

@@ -32,7 +32,20 @@ async function startCli(
 ): Promise<{ child: ChildProcess; connection: Connection; banner: string }> {
   const child = spawn(
     process.execPath,
-    [cli, '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', ...extra],
+    [
+      cli,
+      '--data-dir',
+      dataDir,
+      '--https-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--amqps-port',
+      '0',
+      '--amqp-port',
+      '0',
+      ...extra,
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

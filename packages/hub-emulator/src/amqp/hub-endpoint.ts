@@ -1,0 +1,480 @@
+import { randomUUID } from 'node:crypto';
+import rhea, { type EventContext, type Message, type Receiver, type Sender } from 'rhea';
+import {
+  jsonNestingBeyond,
+  jsonNestingMessage,
+  renderSection,
+  type JsonValue,
+} from '@twinscope/twin';
+import { verifySasToken, type Principal, type SasContext } from '../auth/sas.ts';
+import { identityKey, type DeviceSessions, type Identity } from '../devices/device-sessions.ts';
+import { asHubError, deviceErrorBody, HubError } from '../errors.ts';
+import type { ChangeEvent } from '../store/change-log.ts';
+import { parseReportedPatch } from '../store/identity-input.ts';
+import type { Registry } from '../store/registry.ts';
+import {
+  AmqpRefusal,
+  CONDITION,
+  startAmqpServer,
+  type AmqpConnection,
+  type Grant,
+  type LinkHandlers,
+  type PutToken,
+  type RunningAmqpServer,
+} from './amqp-server.ts';
+
+/** IoT Hub's largest device-to-cloud message, properties included. */
+const MAX_MESSAGE_BYTES = 256 * 1024;
+
+export interface HubAmqpOptions {
+  registry: Registry;
+  sessions: DeviceSessions;
+  sas: SasContext;
+  port: number;
+  listen: string;
+  tls: { cert: string; key: string };
+  log?: (line: string) => void;
+}
+
+/** What one AMQP connection does for the devices and modules it speaks for. */
+interface ConnectionState {
+  /** Identities a put-token authenticated on this connection (connected while it lasts). */
+  identities: Map<string, Identity>;
+  /** The server sender of each twin channel, by identity key, and whether it gets desired pushes. */
+  twins: Map<string, { sender: Sender; desired: boolean }>;
+  /** The server sender of each methods channel, by identity key. */
+  methods: Map<string, Sender>;
+}
+
+const ID = "[A-Za-z0-9\\-:.+%_#*?!(),=@;$']+";
+const path = (tail: string) =>
+  new RegExp(`^/?devices/(?<deviceId>${ID})(?:/modules/(?<moduleId>${ID}))?/${tail}$`, 'i');
+const ADDRESS = {
+  telemetry: path('messages/events'),
+  twin: path('twin'),
+  methods: path('methods/devicebound'),
+  cloudToDevice: path('messages/devicebound'),
+};
+
+function decodeId(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The identity an address names, when it matches. */
+function matchIdentity(pattern: RegExp, address: string): Record<string, string> | undefined {
+  const groups = pattern.exec(address)?.groups;
+  if (!groups?.['deviceId']) return undefined;
+  return {
+    deviceId: decodeId(groups['deviceId']),
+    ...(groups['moduleId'] ? { moduleId: decodeId(groups['moduleId']) } : {}),
+  };
+}
+
+const identityOf = (params: Record<string, string>): Identity => ({
+  deviceId: params['deviceId']!,
+  ...(params['moduleId'] !== undefined ? { moduleId: params['moduleId'] } : {}),
+});
+
+const scopeOf = (identity: Identity) =>
+  identity.moduleId === undefined
+    ? `devices/${identity.deviceId}`
+    : `devices/${identity.deviceId}/modules/${identity.moduleId}`;
+
+/** The body of an AMQP message as bytes: a data section, a string value, or nothing. */
+function bodyBytes(message: Message): Buffer {
+  const body = message.body as unknown;
+  if (Buffer.isBuffer(body)) return body;
+  if (body && typeof body === 'object' && 'content' in body) {
+    const content = (body as { content: unknown }).content;
+    if (Buffer.isBuffer(content)) return content;
+  }
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  return Buffer.alloc(0);
+}
+
+const text = (value: unknown): string | undefined =>
+  value === undefined || value === null
+    ? undefined
+    : Buffer.isBuffer(value)
+      ? value.toString('utf8')
+      : String(value);
+
+/** A telemetry message's properties, named as the routing layer reads them (`$.mid`, …). */
+function messageProperties(message: Message): Record<string, string> {
+  const out: Record<string, string> = {};
+  const system: [string, unknown][] = [
+    ['$.mid', message.message_id],
+    ['$.cid', message.correlation_id],
+    ['$.ct', message.content_type],
+    ['$.ce', message.content_encoding],
+    ['$.uid', message.user_id],
+    ['$.to', message.to],
+  ];
+  for (const [key, value] of system) {
+    const shown = text(value);
+    if (shown !== undefined) out[key] = shown;
+  }
+  for (const [key, value] of Object.entries(message.application_properties ?? {})) {
+    if (key === 'iothub-outputname') out['$.on'] = String(value);
+    else if (value !== undefined && value !== null) out[key] = String(value);
+  }
+  return out;
+}
+
+/**
+ * IoT Hub's device and service AMQP surface on the shared AMQP layer, over TLS with the
+ * hub's certificate: `$cbs` with device, module and policy SAS tokens; telemetry and module
+ * output events; the twin channel (GET, reported PATCH, desired subscription and pushes);
+ * direct methods. Links are authorised by the identity their address names.
+ */
+export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<RunningAmqpServer> {
+  const { registry, sessions } = options;
+  const log = (line: string) => options.log?.(`amqp: ${line}`);
+  const states = new WeakMap<AmqpConnection, ConnectionState>();
+  const stateOf = (connection: AmqpConnection): ConnectionState => {
+    let state = states.get(connection);
+    if (!state) {
+      state = { identities: new Map(), twins: new Map(), methods: new Map() };
+      states.set(connection, state);
+    }
+    return state;
+  };
+
+  const putToken = (request: PutToken): Grant => {
+    const principal: Principal = verifySasToken(request.token, options.sas);
+    const [devices, deviceId] = principal.scope;
+    const device = devices === 'devices' && deviceId ? registry.find(deviceId) : undefined;
+    if (device && device.status !== 'enabled') throw new Error(`Device ${deviceId} is disabled.`);
+    return {
+      audience: principal.scope.join('/'),
+      expiresAt: principal.expiresAt ?? 0,
+      rights: principal.rights,
+      subject: principal.name,
+    };
+  };
+
+  /** Whether a grant lets its holder act as this device or module (DeviceConnect). */
+  const actsAs = (identity: Identity) => (grant: Grant) => {
+    if (!grant.rights?.has('DeviceConnect')) return false;
+    // A device's own key must not open its modules, nor one module's key another module.
+    if (grant.subject?.startsWith('device:')) return identity.moduleId === undefined;
+    if (grant.subject?.startsWith('module:'))
+      return grant.subject === `module:${identityKey(identity)}`;
+    return true;
+  };
+
+  /** Checks the identity exists, is enabled and that this connection may act as it. */
+  const authorizeDevice = (
+    link: Sender | Receiver,
+    identity: Identity,
+    connection: AmqpConnection,
+  ) => {
+    const accept = actsAs(identity);
+    if (!connection.authorized(scopeOf(identity), accept)) {
+      throw new AmqpRefusal(
+        CONDITION.unauthorized,
+        `Unauthorized access to ${identityKey(identity)}: put a token for it on $cbs first.`,
+      );
+    }
+    const device = registry.find(identity.deviceId);
+    if (!device || !registry.find(identity.deviceId, identity.moduleId))
+      throw new AmqpRefusal(CONDITION.notFound, `${identityKey(identity)} is not registered.`);
+    if (device.status !== 'enabled')
+      throw new AmqpRefusal(CONDITION.unauthorized, `Device ${identity.deviceId} is disabled.`);
+    connection.guard(link, scopeOf(identity), accept);
+    if (!stateOf(connection).identities.has(identityKey(identity))) {
+      stateOf(connection).identities.set(identityKey(identity), identity);
+      sessions.connected(identity);
+    }
+  };
+
+  /** A put-token for a device or module: it is connected from now on (as IoT Hub reports). */
+  const granted = (grant: Grant, connection: AmqpConnection) => {
+    const [devices, deviceId, modules, moduleId] = grant.audience.split('/');
+    if (devices !== 'devices' || !deviceId || !grant.rights?.has('DeviceConnect')) return;
+    const identity: Identity =
+      modules === 'modules' && moduleId ? { deviceId, moduleId } : { deviceId };
+    const state = stateOf(connection);
+    if (state.identities.has(identityKey(identity)) || !registry.find(deviceId, identity.moduleId))
+      return;
+    state.identities.set(identityKey(identity), identity);
+    sessions.connected(identity);
+  };
+
+  const ended = (connection: AmqpConnection) => {
+    const state = states.get(connection);
+    if (!state) return;
+    states.delete(connection);
+    for (const identity of state.identities.values()) sessions.disconnected(identity);
+  };
+
+  // ---- telemetry and module output events ------------------------------------------
+
+  const telemetry = (receiver: Receiver, identity: Identity, connection: AmqpConnection) => {
+    authorizeDevice(receiver, identity, connection);
+    return {
+      message(context: EventContext) {
+        const message = context.message!;
+        const payload = bodyBytes(message);
+        const properties = messageProperties(message);
+        const size =
+          payload.length +
+          Object.entries(properties).reduce((n, [k, v]) => n + k.length + v.length, 0);
+        if (size > MAX_MESSAGE_BYTES) {
+          context.delivery?.reject({
+            condition: CONDITION.messageSize,
+            description: `Messages are limited to ${MAX_MESSAGE_BYTES / 1024} KB.`,
+          });
+          return;
+        }
+        registry.touch(identity.deviceId, identity.moduleId);
+        registry.recordMessage(identity.deviceId, identity.moduleId, payload, properties);
+        context.delivery?.accept();
+      },
+    } satisfies LinkHandlers;
+  };
+
+  // ---- twin channel ----------------------------------------------------------------
+
+  const twinResponse = (
+    sender: Sender,
+    request: Message,
+    status: number,
+    body: Buffer | string,
+    extra: Record<string, unknown> = {},
+  ) => {
+    sender.send({
+      correlation_id: request.correlation_id,
+      message_annotations: { status: rhea.types.wrap_int(status), ...extra },
+      body: rhea.message.data_section(Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')),
+    } as Message);
+  };
+
+  const twinRequest = (identity: Identity, connection: AmqpConnection, context: EventContext) => {
+    const request = context.message!;
+    const channel = stateOf(connection).twins.get(identityKey(identity));
+    if (!channel) {
+      log(`${identityKey(identity)} sent a twin request without a twin receiver`);
+      return;
+    }
+    const annotations = (request.message_annotations ?? {}) as Record<string, unknown>;
+    const operation = String(annotations['operation'] ?? '');
+    const resource = String(annotations['resource'] ?? '');
+    registry.touch(identity.deviceId, identity.moduleId);
+    try {
+      if (operation === 'GET') {
+        const twin = registry.get(identity.deviceId, identity.moduleId).twin;
+        twinResponse(
+          channel.sender,
+          request,
+          200,
+          JSON.stringify({
+            desired: renderSection(twin.desired),
+            reported: renderSection(twin.reported),
+          }),
+        );
+      } else if (operation === 'PATCH' && resource === '/properties/reported') {
+        const raw = bodyBytes(request);
+        const deep = jsonNestingBeyond(raw);
+        if (deep) throw new HubError('ArgumentInvalid', jsonNestingMessage(deep.position));
+        let parsed: JsonValue;
+        try {
+          parsed = JSON.parse(raw.toString('utf8')) as JsonValue;
+        } catch {
+          throw new HubError('ArgumentInvalid', 'The reported patch is not valid JSON.');
+        }
+        const record = registry.patchReported(
+          identity.deviceId,
+          identity.moduleId,
+          parseReportedPatch(parsed),
+        );
+        twinResponse(channel.sender, request, 204, '', {
+          version: rhea.types.wrap_long(record.twin.reported.version),
+        });
+      } else if (
+        resource === '/notifications/twin/properties/desired' &&
+        (operation === 'PUT' || operation === 'DELETE')
+      ) {
+        channel.desired = operation === 'PUT';
+        twinResponse(channel.sender, request, 200, '');
+      } else {
+        throw new HubError(
+          'ArgumentInvalid',
+          `Unsupported twin operation ${operation} ${resource}.`,
+        );
+      }
+    } catch (error) {
+      const hubError = asHubError(error);
+      twinResponse(channel.sender, request, hubError.status, deviceErrorBody(hubError));
+    }
+  };
+
+  /** Desired-property pushes to twin channels that subscribed, on every connection. */
+  const channels = new Set<{ identity: Identity; connection: AmqpConnection }>();
+  const onChange = (event: ChangeEvent) => {
+    if (!event.desiredPatch) return;
+    const key = identityKey({
+      deviceId: event.deviceId,
+      ...(event.moduleId !== undefined ? { moduleId: event.moduleId } : {}),
+    });
+    for (const { identity, connection } of channels) {
+      if (identityKey(identity) !== key) continue;
+      const channel = states.get(connection)?.twins.get(key);
+      if (!channel?.desired || !channel.sender.is_open()) continue;
+      channel.sender.send({
+        body: rhea.message.data_section(Buffer.from(JSON.stringify(event.desiredPatch), 'utf8')),
+      } as Message);
+    }
+  };
+  const unsubscribe = registry.changes.subscribe(onChange);
+
+  // ---- direct methods --------------------------------------------------------------
+
+  const pendingMethods = new Map<
+    string,
+    { resolve(result: { status: number; payload: JsonValue }): void; timer: NodeJS.Timeout }
+  >();
+
+  const methodSender = (sender: Sender, identity: Identity, connection: AmqpConnection) => {
+    authorizeDevice(sender, identity, connection);
+    const key = identityKey(identity);
+    stateOf(connection).methods.set(key, sender);
+    const stop = sessions.listenForMethods(
+      identity,
+      (methodName, payload, timeoutSeconds) =>
+        new Promise((resolve, reject) => {
+          const requestId = randomUUID();
+          const timer = setTimeout(() => {
+            pendingMethods.delete(requestId);
+            reject(
+              new HubError(
+                'GatewayTimeout',
+                `${key} did not answer ${methodName} within ${timeoutSeconds} s.`,
+              ),
+            );
+          }, timeoutSeconds * 1000);
+          pendingMethods.set(requestId, { resolve, timer });
+          sender.send({
+            // A 16-byte buffer is an AMQP uuid on the wire, as IoT Hub sends method ids.
+            correlation_id: Buffer.from(requestId.replaceAll('-', ''), 'hex'),
+            application_properties: { 'IoThub-methodname': methodName },
+            body: rhea.message.data_section(Buffer.from(JSON.stringify(payload ?? null), 'utf8')),
+          } as Message);
+        }),
+    );
+    return {
+      closed() {
+        stop();
+        if (stateOf(connection).methods.get(key) === sender)
+          stateOf(connection).methods.delete(key);
+      },
+    } satisfies LinkHandlers;
+  };
+
+  const methodResponses = (receiver: Receiver, identity: Identity, connection: AmqpConnection) => {
+    authorizeDevice(receiver, identity, connection);
+    return {
+      message(context: EventContext) {
+        const message = context.message!;
+        context.delivery?.accept();
+        const id = correlationText(message.correlation_id);
+        const pending = id === undefined ? undefined : pendingMethods.get(id);
+        if (!pending || id === undefined) return;
+        pendingMethods.delete(id);
+        clearTimeout(pending.timer);
+        const status = Number((message.application_properties ?? {})['IoThub-status'] ?? 200);
+        const raw = bodyBytes(message).toString('utf8');
+        let payload: JsonValue = null;
+        if (raw) {
+          try {
+            payload = jsonNestingBeyond(raw) ? raw : (JSON.parse(raw) as JsonValue);
+          } catch {
+            payload = raw;
+          }
+        }
+        pending.resolve({ status, payload });
+      },
+    } satisfies LinkHandlers;
+  };
+
+  const server = await startAmqpServer({
+    name: 'iothub',
+    port: options.port,
+    listen: options.listen,
+    tls: options.tls,
+    putToken,
+    granted,
+    ended,
+    routes: [
+      {
+        role: 'receiver',
+        match: (address) => matchIdentity(ADDRESS.telemetry, address),
+        open: (link, params, connection) =>
+          telemetry(link as Receiver, identityOf(params), connection),
+      },
+      {
+        role: 'receiver',
+        match: (address) => matchIdentity(ADDRESS.twin, address),
+        open: (link, params, connection) => {
+          const identity = identityOf(params);
+          authorizeDevice(link, identity, connection);
+          return { message: (context) => twinRequest(identity, connection, context) };
+        },
+      },
+      {
+        role: 'sender',
+        match: (address) => matchIdentity(ADDRESS.twin, address),
+        open: (link, params, connection) => {
+          const identity = identityOf(params);
+          authorizeDevice(link, identity, connection);
+          const key = identityKey(identity);
+          stateOf(connection).twins.set(key, { sender: link as Sender, desired: false });
+          const channel = { identity, connection };
+          channels.add(channel);
+          return {
+            closed() {
+              channels.delete(channel);
+              if (stateOf(connection).twins.get(key)?.sender === link)
+                stateOf(connection).twins.delete(key);
+            },
+          };
+        },
+      },
+      {
+        role: 'sender',
+        match: (address) => matchIdentity(ADDRESS.methods, address),
+        open: (link, params, connection) =>
+          methodSender(link as Sender, identityOf(params), connection),
+      },
+      {
+        role: 'receiver',
+        match: (address) => matchIdentity(ADDRESS.methods, address),
+        open: (link, params, connection) =>
+          methodResponses(link as Receiver, identityOf(params), connection),
+      },
+    ],
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return {
+    ...server,
+    async close() {
+      unsubscribe();
+      for (const pending of pendingMethods.values()) clearTimeout(pending.timer);
+      await server.close();
+    },
+  };
+}
+
+/** A correlation id as text: an AMQP uuid (16 bytes) in its usual form, or a string. */
+function correlationText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value) && value.length === 16) {
+    const hex = value.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+  return undefined;
+}

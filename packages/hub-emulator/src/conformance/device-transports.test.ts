@@ -1,0 +1,254 @@
+import { describe, expect, it } from 'vitest';
+import deviceSdk from 'azure-iot-device';
+import amqpTransport from 'azure-iot-device-amqp';
+import mqttTransport from 'azure-iot-device-mqtt';
+import { expectSdkError } from './sdk-errors.ts';
+import { uniqueId, useHub } from './hub.ts';
+
+const { ModuleClient, Client: DeviceClient, Message } = deviceSdk;
+
+type Twin = Awaited<ReturnType<InstanceType<typeof DeviceClient>['getTwin']>>;
+
+function reportedUpdate(twin: Twin, patch: object): Promise<void> {
+  return new Promise((resolve, reject) =>
+    twin.properties.reported.update(patch, (error?: Error) => (error ? reject(error) : resolve())),
+  );
+}
+
+/**
+ * Waits until desired notifications flow: over AMQP the SDK subscribes only when the first
+ * desired listener is added, and a change made before the hub has the subscription is not
+ * pushed (as on a real hub). Probes until one arrives; answers the desired $version then.
+ */
+async function desiredFlowing(
+  twin: Twin,
+  change: (probe: number) => Promise<unknown>,
+): Promise<number> {
+  for (let probe = 1; probe <= 25; probe++) {
+    const arrived = nextDesired(twin, (d) => d['probe'] === probe);
+    await change(probe);
+    const delta = await Promise.race([
+      arrived,
+      new Promise<undefined>((resolve) => setTimeout(resolve, 200)),
+    ]);
+    if (delta) return delta['$version'] as number;
+  }
+  throw new Error('desired notifications never arrived');
+}
+
+function nextDesired(
+  twin: Twin,
+  predicate: (delta: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const handler = (delta: Record<string, unknown>) => {
+      if (!predicate(delta)) return;
+      twin.removeListener('properties.desired', handler);
+      resolve(delta);
+    };
+    twin.on('properties.desired', handler);
+  });
+}
+
+/**
+ * The same device-side scenarios, with the unmodified SDK, over each transport the emulator
+ * serves on its own ports (the WebSocket transports dial 443: websockets.test.ts).
+ */
+const TRANSPORTS = [
+  { name: 'MQTT', transport: mqttTransport.Mqtt, kind: 'mqtt' as const },
+  { name: 'AMQP', transport: amqpTransport.Amqp, kind: 'amqp' as const },
+];
+
+describe.each(TRANSPORTS)(
+  'device side over $name with the unmodified SDK',
+  ({ transport, kind }) => {
+    const hub = useHub();
+
+    async function newModule() {
+      const deviceId = uniqueId(kind);
+      await hub.registry.create({ deviceId });
+      await hub.registry.addModule({ deviceId, moduleId: 'filter' });
+      return { deviceId, moduleId: 'filter' };
+    }
+
+    const connectionString = (deviceId: string, moduleId?: string) =>
+      hub.emulator.identityConnectionString(deviceId, moduleId, kind);
+
+    async function openModule(deviceId: string, moduleId: string) {
+      const client = ModuleClient.fromConnectionString(
+        connectionString(deviceId, moduleId),
+        transport,
+      );
+      await client.setOptions({ ca: hub.emulator.tls.caCert });
+      await client.open();
+      return client;
+    }
+
+    it('when a module connects, then it reads its twin, reports, and shows as connected until it closes', async () => {
+      const { deviceId, moduleId } = await newModule();
+      await hub.registry.updateModuleTwin(
+        deviceId,
+        moduleId,
+        { properties: { desired: { interval: 10 } } },
+        '*',
+      );
+      const client = await openModule(deviceId, moduleId);
+      try {
+        const twin = await client.getTwin();
+        expect(twin.properties.desired['interval']).toBe(10);
+        expect(twin.properties.desired.$version).toBe(2);
+        expect(
+          (await hub.registry.getModule(deviceId, moduleId)).responseBody.connectionState,
+        ).toBe('Connected');
+        await reportedUpdate(twin, {
+          DateTimeLastAppLaunch: '2026-11-26T00:00:00Z',
+          nested: { a: 1 },
+        });
+        const { responseBody } = await hub.registry.getModuleTwin(deviceId, moduleId);
+        expect(responseBody.properties.reported['DateTimeLastAppLaunch']).toBe(
+          '2026-11-26T00:00:00Z',
+        );
+        expect(responseBody.properties.reported.$version).toBe(2);
+      } finally {
+        await client.close();
+      }
+      await expect
+        .poll(
+          async () =>
+            (await hub.registry.getModule(deviceId, moduleId)).responseBody.connectionState,
+        )
+        .toBe('Disconnected');
+    });
+
+    it('when desired properties change, then the module is notified with $version +1 and nulls for removed keys', async () => {
+      const { deviceId, moduleId } = await newModule();
+      const client = await openModule(deviceId, moduleId);
+      try {
+        const twin = await client.getTwin();
+        const desired = (patch: object | null) =>
+          hub.registry.updateModuleTwin(
+            deviceId,
+            moduleId,
+            { properties: { desired: patch } },
+            '*',
+          );
+        const version = await desiredFlowing(twin, (probe) => desired({ probe }));
+        const first = nextDesired(twin, (d) => d['mode'] === 'eco');
+        await desired({ mode: 'eco', keep: 1 });
+        expect(await first).toEqual({ mode: 'eco', keep: 1, $version: version + 1 });
+        const cleared = nextDesired(twin, (d) => d['$version'] === version + 2);
+        await desired(null);
+        expect(await cleared).toEqual({
+          mode: null,
+          keep: null,
+          probe: null,
+          $version: version + 2,
+        });
+        expect(twin.properties.desired['mode']).toBeUndefined();
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('when a reported patch breaks twin rules, then the SDK call fails and the twin is unchanged', async () => {
+      const { deviceId, moduleId } = await newModule();
+      const client = await openModule(deviceId, moduleId);
+      try {
+        const twin = await client.getTwin();
+        await expect(reportedUpdate(twin, { 'bad.key': 1 })).rejects.toThrow(/bad\.key/);
+        expect(
+          (await hub.registry.getModuleTwin(deviceId, moduleId)).responseBody.properties.reported
+            .$version,
+        ).toBe(1);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('when a direct method is invoked, then the module answers; offline is 404, silence is 504', async () => {
+      const { deviceId, moduleId } = await newModule();
+      const path = `/twins/${deviceId}/modules/${moduleId}/methods?api-version=2021-04-12`;
+      const offline = await hub.raw.send('POST', path, {
+        body: JSON.stringify({ methodName: 'reboot' }),
+      });
+      expect(offline.status).toBe(404);
+      expect(offline.headers['iothub-errorcode']).toBe('DeviceNotOnline');
+      const client = await openModule(deviceId, moduleId);
+      try {
+        client.onMethod('reboot', (request, response) => {
+          void response!.send(200, { rebootIn: (request!.payload as { delay: number }).delay });
+        });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const answered = await hub.raw.send('POST', path, {
+          body: JSON.stringify({
+            methodName: 'reboot',
+            payload: { delay: 5 },
+            responseTimeoutInSeconds: 10,
+          }),
+        });
+        expect(answered.status).toBe(200);
+        expect(answered.json).toEqual({ status: 200, payload: { rebootIn: 5 } });
+        client.onMethod('hang', () => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const silent = await hub.raw.send('POST', path, {
+          body: JSON.stringify({ methodName: 'hang', responseTimeoutInSeconds: 5 }),
+        });
+        expect(silent.status).toBe(504);
+      } finally {
+        await client.close();
+      }
+    }, 20_000);
+
+    it('when a device sends telemetry and a module an output event, then both are acknowledged and logged', async () => {
+      const { deviceId, moduleId } = await newModule();
+      const from = hub.emulator.registry.sequenceNumber;
+      const device = DeviceClient.fromConnectionString(connectionString(deviceId), transport);
+      await device.setOptions({ ca: hub.emulator.tls.caCert });
+      await device.open();
+      const module = await openModule(deviceId, moduleId);
+      try {
+        const message = new Message(JSON.stringify({ temperature: 21.5 }));
+        message.messageId = 'm-1';
+        message.properties.add('alert', 'hi there');
+        await device.sendEvent(message);
+        await module.sendOutputEvent('out1', new Message('filtered'));
+        const messages = hub.emulator.changes.since(from).filter((e) => e.source === 'Telemetry');
+        expect(messages.map((m) => [m.deviceId, m.moduleId])).toEqual([
+          [deviceId, undefined],
+          [deviceId, moduleId],
+        ]);
+        expect(messages[0]!.message!.properties).toMatchObject({
+          '$.mid': 'm-1',
+          alert: 'hi there',
+        });
+        expect(JSON.parse(messages[0]!.message!.payload.toString())).toEqual({ temperature: 21.5 });
+        expect(messages[1]!.message!.properties['$.on']).toBe('out1');
+      } finally {
+        await device.close();
+        await module.close();
+      }
+    });
+
+    it('when the key is wrong, the identity unknown or the device disabled, then the connection is refused', async () => {
+      const { deviceId, moduleId } = await newModule();
+      const good = connectionString(deviceId, moduleId);
+      const attempts = [
+        good.replace(
+          /SharedAccessKey=[^;]+/,
+          `SharedAccessKey=${Buffer.alloc(32, 3).toString('base64')}`,
+        ),
+        good.replace(`ModuleId=${moduleId}`, 'ModuleId=ghost'),
+      ];
+      for (const connectionString of attempts) {
+        const client = ModuleClient.fromConnectionString(connectionString, transport);
+        await client.setOptions({ ca: hub.emulator.tls.caCert });
+        await expectSdkError(client.open(), 'UnauthorizedError');
+      }
+      const { responseBody: device } = await hub.registry.get(deviceId);
+      await hub.registry.update({ ...device, status: 'disabled' });
+      const client = ModuleClient.fromConnectionString(good, transport);
+      await client.setOptions({ ca: hub.emulator.tls.caCert });
+      await expectSdkError(client.open(), 'UnauthorizedError');
+    });
+  },
+);
