@@ -5,3 +5,4 @@ export {
   type HubTokenCredential,
   type RegistryOptions,
 } from './registry.ts';
+export { serviceClientFor, type ServiceClientOptions } from './service-client.ts';

@@ -13,7 +13,7 @@ const { RestApiClient } = require('azure-iothub/dist/common-http/rest_api_client
 const { Http } = require('azure-iothub/dist/common-http/http') as {
   Http: new () => { buildRequest(...args: unknown[]): unknown; setOptions(options: unknown): void };
 };
-const sdkVersion = (require('azure-iothub/package.json') as { version: string }).version;
+export const sdkVersion = (require('azure-iothub/package.json') as { version: string }).version;
 
 type Done = (...args: unknown[]) => void;
 
@@ -55,7 +55,7 @@ function bindToCall(request: ClientRequest, idleTimeoutMs: number | undefined): 
 }
 
 /** The SDK's Http, told which port to dial, which CA to trust, and when to give up. */
-class PortHttp extends Http {
+export class PortHttp extends Http {
   private readonly agent: Agent;
 
   constructor(

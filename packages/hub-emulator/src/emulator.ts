@@ -16,6 +16,7 @@ import { describeQuota, type HubQuota } from '@twinscope/hub-quotas';
 import { DeviceGateway } from './mqtt/gateway.ts';
 import { DeviceSessions } from './devices/device-sessions.ts';
 import { startHubAmqpEndpoint } from './amqp/hub-endpoint.ts';
+import { CloudToDevice } from './c2d/cloud-to-device.ts';
 import { seedFleet } from './seed.ts';
 import { ChangeLog } from './store/change-log.ts';
 import { JournalPersistence, MemoryPersistence, type Persistence } from './store/persistence.ts';
@@ -36,6 +37,8 @@ export interface EmulatorOptions {
   dataDir?: string;
   /** Keep nothing on disk (tests). */
   inMemory?: boolean;
+  /** How long cloud-to-device feedback records wait to be batched (IoT Hub: up to 15 s). Default 1 s. */
+  feedbackBatchMs?: number;
   /** fsync every write (survives power loss, not only a killed process). */
   fsync?: boolean;
   /** Seed an empty hub with the demo fleet or N devices. */
@@ -83,6 +86,8 @@ export interface RunningEmulator {
   tls: TlsMaterial;
   registry: Registry;
   changes: ChangeLog;
+  /** Cloud-to-device queues and feedback. */
+  c2d: CloudToDevice;
   seeded: number;
   /** `<dataDir>/connection.json`, when there is a data dir. */
   connectionFile?: string;
@@ -169,9 +174,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     cache: new SasCache(),
   };
   const sessions = new DeviceSessions(registry);
+  const c2d = new CloudToDevice(registry, changes, {
+    ...(dataDir ? { file: join(dataDir, 'state', 'c2d.jsonl') } : {}),
+    ...(options.feedbackBatchMs !== undefined ? { feedbackBatchMs: options.feedbackBatchMs } : {}),
+  });
   const gateway = new DeviceGateway({
     registry,
     sessions,
+    c2d,
     sas: sasContext,
     ...(options.log ? { log: options.log } : {}),
   });
@@ -196,6 +206,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const api = createServiceApi({
     registry,
     devices: sessions,
+    cloudToDevice: c2d,
     sas: sasContext,
     ...(throttle ? { throttle } : {}),
     ...(options.entra ? { entra: options.entra } : {}),
@@ -225,6 +236,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const hubAmqp = await startHubAmqpEndpoint({
     registry,
     sessions,
+    c2d,
+    hubName: hostName.split('.')[0]!,
     sas: sasContext,
     port: options.amqpsPort ?? 0,
     listen: options.listen ?? '127.0.0.1',
@@ -304,6 +317,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     tls,
     registry,
     changes,
+    c2d,
     seeded,
     ...(connectionFile ? { connectionFile } : {}),
     events: {
@@ -330,6 +344,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await amqp?.close();
       await eventHubsTls?.close();
       await hubAmqp.close();
+      c2d.close();
       store.close();
       gateway.close();
       const closed = new Promise<void>((done) => mqttServer.close(() => done()));

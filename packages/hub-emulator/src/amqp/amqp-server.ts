@@ -46,6 +46,8 @@ export interface LinkHandlers {
   sendable?(): void;
   /** A message arrived on a server receiver. */
   message?(context: EventContext): void;
+  /** The client settled a delivery this server sender sent. */
+  settled?(outcome: 'accepted' | 'rejected' | 'released' | 'modified', context: EventContext): void;
   /** The link closed, by either side, or its connection went away. */
   closed?(): void;
 }
@@ -301,6 +303,11 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   container.on('sender_open', (context: EventContext) => openLink(context, context.sender!));
   container.on('receiver_open', (context: EventContext) => openLink(context, context.receiver!));
   container.on('sendable', (context: EventContext) => handlers.get(context.sender!)?.sendable?.());
+  for (const outcome of ['accepted', 'rejected', 'released', 'modified'] as const) {
+    container.on(outcome, (context: EventContext) => {
+      if (context.sender) handlers.get(context.sender)?.settled?.(outcome, context);
+    });
+  }
 
   container.on('message', (context: EventContext) => {
     const receiver = context.receiver!;

@@ -11,6 +11,17 @@ import { identityKey, type DeviceSessions, type Identity } from '../devices/devi
 import { asHubError, deviceErrorBody, HubError } from '../errors.ts';
 import type { ChangeEvent } from '../store/change-log.ts';
 import { parseReportedPatch } from '../store/identity-input.ts';
+import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
+import { cloudToDeviceRoutes } from './cloud-to-device-routes.ts';
+import {
+  ADDRESS,
+  bodyBytes,
+  correlationText,
+  identityOf,
+  matchIdentity,
+  messageProperties,
+  scopeOf,
+} from './messages.ts';
 import type { Registry } from '../store/registry.ts';
 import {
   AmqpRefusal,
@@ -29,6 +40,9 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
 export interface HubAmqpOptions {
   registry: Registry;
   sessions: DeviceSessions;
+  c2d: CloudToDevice;
+  /** The hub's name (the first label of its host name). */
+  hubName: string;
   sas: SasContext;
   port: number;
   listen: string;
@@ -44,85 +58,6 @@ interface ConnectionState {
   twins: Map<string, { sender: Sender; desired: boolean }>;
   /** The server sender of each methods channel, by identity key. */
   methods: Map<string, Sender>;
-}
-
-const ID = "[A-Za-z0-9\\-:.+%_#*?!(),=@;$']+";
-const path = (tail: string) =>
-  new RegExp(`^/?devices/(?<deviceId>${ID})(?:/modules/(?<moduleId>${ID}))?/${tail}$`, 'i');
-const ADDRESS = {
-  telemetry: path('messages/events'),
-  twin: path('twin'),
-  methods: path('methods/devicebound'),
-  cloudToDevice: path('messages/devicebound'),
-};
-
-function decodeId(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-/** The identity an address names, when it matches. */
-function matchIdentity(pattern: RegExp, address: string): Record<string, string> | undefined {
-  const groups = pattern.exec(address)?.groups;
-  if (!groups?.['deviceId']) return undefined;
-  return {
-    deviceId: decodeId(groups['deviceId']),
-    ...(groups['moduleId'] ? { moduleId: decodeId(groups['moduleId']) } : {}),
-  };
-}
-
-const identityOf = (params: Record<string, string>): Identity => ({
-  deviceId: params['deviceId']!,
-  ...(params['moduleId'] !== undefined ? { moduleId: params['moduleId'] } : {}),
-});
-
-const scopeOf = (identity: Identity) =>
-  identity.moduleId === undefined
-    ? `devices/${identity.deviceId}`
-    : `devices/${identity.deviceId}/modules/${identity.moduleId}`;
-
-/** The body of an AMQP message as bytes: a data section, a string value, or nothing. */
-function bodyBytes(message: Message): Buffer {
-  const body = message.body as unknown;
-  if (Buffer.isBuffer(body)) return body;
-  if (body && typeof body === 'object' && 'content' in body) {
-    const content = (body as { content: unknown }).content;
-    if (Buffer.isBuffer(content)) return content;
-  }
-  if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  return Buffer.alloc(0);
-}
-
-const text = (value: unknown): string | undefined =>
-  value === undefined || value === null
-    ? undefined
-    : Buffer.isBuffer(value)
-      ? value.toString('utf8')
-      : String(value);
-
-/** A telemetry message's properties, named as the routing layer reads them (`$.mid`, …). */
-function messageProperties(message: Message): Record<string, string> {
-  const out: Record<string, string> = {};
-  const system: [string, unknown][] = [
-    ['$.mid', message.message_id],
-    ['$.cid', message.correlation_id],
-    ['$.ct', message.content_type],
-    ['$.ce', message.content_encoding],
-    ['$.uid', message.user_id],
-    ['$.to', message.to],
-  ];
-  for (const [key, value] of system) {
-    const shown = text(value);
-    if (shown !== undefined) out[key] = shown;
-  }
-  for (const [key, value] of Object.entries(message.application_properties ?? {})) {
-    if (key === 'iothub-outputname') out['$.on'] = String(value);
-    else if (value !== undefined && value !== null) out[key] = String(value);
-  }
-  return out;
 }
 
 /**
@@ -190,6 +125,18 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
       stateOf(connection).identities.set(identityKey(identity), identity);
       sessions.connected(identity);
     }
+  };
+
+  /** Checks this connection holds a service token (ServiceConnect) for the whole hub. */
+  const authorizeService = (link: Sender | Receiver, connection: AmqpConnection) => {
+    const accept = (grant: Grant) => grant.rights?.has('ServiceConnect') === true;
+    if (!connection.authorized('', accept)) {
+      throw new AmqpRefusal(
+        CONDITION.unauthorized,
+        'This link needs a token of a policy with ServiceConnect for the hub.',
+      );
+    }
+    connection.guard(link, '', accept);
   };
 
   /** A put-token for a device or module: it is connected from now on (as IoT Hub reports). */
@@ -410,6 +357,12 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
     granted,
     ended,
     routes: [
+      ...cloudToDeviceRoutes({
+        c2d: options.c2d,
+        hubName: options.hubName,
+        authorizeDevice,
+        authorizeService,
+      }),
       {
         role: 'receiver',
         match: (address) => matchIdentity(ADDRESS.telemetry, address),
@@ -467,14 +420,4 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
       await server.close();
     },
   };
-}
-
-/** A correlation id as text: an AMQP uuid (16 bytes) in its usual form, or a string. */
-function correlationText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (Buffer.isBuffer(value) && value.length === 16) {
-    const hex = value.toString('hex');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  }
-  return undefined;
 }

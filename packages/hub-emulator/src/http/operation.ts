@@ -3,6 +3,7 @@ import type { JsonValue } from '@twinscope/twin';
 import type { Principal, Right } from '../auth/sas.ts';
 import type { Registry, Precondition } from '../store/registry.ts';
 import type { ThrottleClass } from './throttle.ts';
+import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
 
 export interface MethodInvoker {
   invokeMethod(
@@ -17,8 +18,10 @@ export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
 
 export interface OperationContext {
   registry: Registry;
-  /** The device side (MQTT), for direct methods. */
+  /** The device side (every transport), for direct methods. */
   devices?: MethodInvoker;
+  /** Cloud-to-device queues, for purging them. */
+  cloudToDevice?: CloudToDevice;
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;

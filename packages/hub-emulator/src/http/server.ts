@@ -4,6 +4,8 @@ import { jsonNestingBeyond, jsonNestingMessage, type JsonValue } from '@twinscop
 import { scopeCovers, verifySasToken, type SasContext } from '../auth/sas.ts';
 import { bulkOperations } from '../operations/bulk.ts';
 import { methodOperations } from '../operations/methods.ts';
+import { cloudToDeviceOperations } from '../operations/cloud-to-device.ts';
+import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
 import { deviceOperations } from '../operations/devices.ts';
 import { moduleOperations } from '../operations/modules.ts';
 import { queryOperations } from '../operations/query.ts';
@@ -24,6 +26,7 @@ const OPERATIONS: Operation[] = [
   ...queryOperations,
   ...bulkOperations,
   ...methodOperations,
+  ...cloudToDeviceOperations,
 ];
 
 interface CompiledRoute {
@@ -161,6 +164,7 @@ function sendError(response: ServerResponse, error: HubError, close: boolean): v
 export interface ServiceApiOptions {
   registry: Registry;
   devices?: MethodInvoker;
+  cloudToDevice?: CloudToDevice;
   sas: SasContext;
   /** Accept Microsoft Entra ID bearer tokens too (hubs with Entra access). */
   entra?: EntraAccess;
@@ -216,6 +220,7 @@ export function createServiceApi(options: ServiceApiOptions) {
       const result = await operation.handle({
         registry,
         ...(options.devices ? { devices: options.devices } : {}),
+        ...(options.cloudToDevice ? { cloudToDevice: options.cloudToDevice } : {}),
         params,
         query,
         headers: request.headers,

@@ -19,6 +19,7 @@ import type { ChangeEvent } from '../store/change-log.ts';
 import { parseReportedPatch } from '../store/identity-input.ts';
 import type { Registry } from '../store/registry.ts';
 import { identityKey, type DeviceSessions } from '../devices/device-sessions.ts';
+import type { CloudMessage, CloudToDevice } from '../c2d/cloud-to-device.ts';
 import {
   allowedFilters,
   classifyPublish,
@@ -42,6 +43,8 @@ interface Connection {
   tokenExpiry?: NodeJS.Timeout;
   /** Stops this connection listening for direct methods. */
   stopMethods?: () => void;
+  /** Cloud-to-device deliveries: published QoS 1 and waiting for their PUBACK (= complete). */
+  c2d?: { stop(): void; inFlight: Map<number, string> };
 }
 
 interface PendingMethod {
@@ -53,6 +56,7 @@ interface PendingMethod {
 export interface GatewayOptions {
   registry: Registry;
   sessions: DeviceSessions;
+  c2d: CloudToDevice;
   sas: SasContext;
   log?: (line: string) => void;
 }
@@ -201,6 +205,8 @@ export class DeviceGateway {
       connection.tokenExpiry = setTimeout(() => socket.destroy(), lifetime);
     this.send(socket, { cmd: 'connack', returnCode: 0, sessionPresent });
     this.options.sessions.connected(identity);
+    // A persistent session that subscribed before gets what was queued meanwhile.
+    this.startCloudToDevice(connection);
     connection.stopMethods = this.options.sessions.listenForMethods(
       identity,
       (name, payload, timeout) => this.callMethod(connection.clientId, name, payload, timeout),
@@ -213,6 +219,10 @@ export class DeviceGateway {
     clearTimeout(connection.keepAlive);
     clearTimeout(connection.tokenExpiry);
     connection.stopMethods?.();
+    if (connection.c2d) {
+      connection.c2d.stop();
+      for (const lockToken of connection.c2d.inFlight.values()) this.options.c2d.release(lockToken);
+    }
     // Counted once per connection, a replaced one included, so the state ends Disconnected.
     this.options.sessions.disconnected(connection.identity);
     if (this.connections.get(connection.clientId) !== connection) return;
@@ -243,7 +253,7 @@ export class DeviceGateway {
       case 'pingreq':
         return this.send(connection.socket, { cmd: 'pingresp' });
       case 'puback':
-        return;
+        return this.cloudToDeviceAcked(connection, packet.messageId);
       case 'disconnect':
         return close();
       default:
@@ -260,6 +270,64 @@ export class DeviceGateway {
       return grantedQos;
     });
     this.send(connection.socket, { cmd: 'suback', messageId: packet.messageId, granted });
+    this.startCloudToDevice(connection);
+  }
+
+  private cloudToDeviceTopic(identity: Identity): string | undefined {
+    return identity.moduleId === undefined
+      ? `devices/${identity.deviceId}/messages/devicebound/#`
+      : undefined;
+  }
+
+  /** Starts delivering a device's cloud-to-device queue once it has subscribed to it. */
+  private startCloudToDevice(connection: Connection): void {
+    const filter = this.cloudToDeviceTopic(connection.identity);
+    if (connection.c2d || !filter || !connection.session.subscriptions.has(filter)) return;
+    const state = { inFlight: new Map<number, string>(), stop: () => undefined as void };
+    connection.c2d = state;
+    state.stop = this.options.c2d.onMessage(connection.identity, () =>
+      this.pumpCloudToDevice(connection),
+    );
+    this.pumpCloudToDevice(connection);
+  }
+
+  /** Publishes queued messages, a few at a time; each stays locked until its PUBACK. */
+  private pumpCloudToDevice(connection: Connection): void {
+    const state = connection.c2d;
+    const filter = this.cloudToDeviceTopic(connection.identity);
+    if (!state || !filter || connection.socket.destroyed) return;
+    const qos = connection.session.subscriptions.get(filter) ?? 0;
+    while (state.inFlight.size < 10) {
+      const next = this.options.c2d.next(connection.identity);
+      if (!next) return;
+      const messageId = connection.nextPacketId;
+      connection.nextPacketId = (connection.nextPacketId % 65535) + 1;
+      this.send(connection.socket, {
+        cmd: 'publish',
+        topic: `devices/${connection.identity.deviceId}/messages/devicebound/${propertyBag(next.message)}`,
+        payload: next.message.body,
+        qos,
+        messageId,
+        retain: false,
+        dup: false,
+      });
+      if (qos === 0) this.options.c2d.complete(connection.identity, next.lockToken);
+      else state.inFlight.set(messageId, next.lockToken);
+    }
+  }
+
+  /** A PUBACK completes the message it acknowledges (MQTT has no reject or abandon). */
+  private cloudToDeviceAcked(connection: Connection, messageId: number | undefined): void {
+    const state = connection.c2d;
+    const lockToken = messageId === undefined ? undefined : state?.inFlight.get(messageId);
+    if (!state || lockToken === undefined) return;
+    state.inFlight.delete(messageId!);
+    try {
+      this.options.c2d.complete(connection.identity, lockToken);
+    } catch {
+      // The lock ran out first: the message is queued again and will come once more.
+    }
+    this.pumpCloudToDevice(connection);
   }
 
   /** Delivers to a connected client, if it subscribed to a matching filter. */
@@ -431,4 +499,27 @@ export class DeviceGateway {
     for (const connection of this.connections.values()) connection.socket.destroy();
     for (const pending of this.pendingMethods.values()) clearTimeout(pending.timer);
   }
+}
+
+/**
+ * A cloud-to-device message's properties as IoT Hub puts them in the topic: system
+ * properties as `$.mid` and friends, then the application's, every key and value
+ * percent-encoded (the SDK reads the whole bag as one topic segment).
+ */
+function propertyBag(message: CloudMessage): string {
+  const pairs: [string, string | undefined][] = [
+    ['$.mid', message.messageId],
+    ['$.to', `/devices/${message.deviceId}/messages/devicebound`],
+    ['$.exp', new Date(message.expiryTime).toISOString()],
+    ['$.cid', message.correlationId],
+    ['$.uid', message.userId],
+    ['$.ct', message.contentType],
+    ['$.ce', message.contentEncoding],
+    ['iothub-ack', message.ack],
+    ...Object.entries(message.properties),
+  ];
+  return pairs
+    .filter((pair): pair is [string, string] => pair[1] !== undefined)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+    .join('&');
 }

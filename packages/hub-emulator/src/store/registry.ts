@@ -524,6 +524,12 @@ export class Registry {
     if (current) current.lastActivityTime = this.now();
   }
 
+  /** The length of a device's cloud-to-device queue, kept by the queue (not journaled). */
+  setCloudToDeviceCount(deviceId: string, moduleId: string | undefined, count: number): void {
+    const current = this.find(deviceId, moduleId);
+    if (current) current.cloudToDeviceMessageCount = count;
+  }
+
   /** A device-to-cloud message or module output event, kept in the change log. */
   recordMessage(
     deviceId: string,

@@ -1,0 +1,95 @@
+import type { Message } from 'rhea';
+import type { Identity } from '../devices/device-sessions.ts';
+
+/** Address patterns of IoT Hub's AMQP links, and the text of AMQP message fields. */
+const ID = "[A-Za-z0-9\\-:.+%_#*?!(),=@;$']+";
+const path = (tail: string) =>
+  new RegExp(`^/?devices/(?<deviceId>${ID})(?:/modules/(?<moduleId>${ID}))?/${tail}$`, 'i');
+export const ADDRESS = {
+  telemetry: path('messages/events'),
+  twin: path('twin'),
+  methods: path('methods/devicebound'),
+  cloudToDevice: path('messages/devicebound'),
+};
+
+function decodeId(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The identity an address names, when it matches. */
+export function matchIdentity(
+  pattern: RegExp,
+  address: string,
+): Record<string, string> | undefined {
+  const groups = pattern.exec(address)?.groups;
+  if (!groups?.['deviceId']) return undefined;
+  return {
+    deviceId: decodeId(groups['deviceId']),
+    ...(groups['moduleId'] ? { moduleId: decodeId(groups['moduleId']) } : {}),
+  };
+}
+
+export const identityOf = (params: Record<string, string>): Identity => ({
+  deviceId: params['deviceId']!,
+  ...(params['moduleId'] !== undefined ? { moduleId: params['moduleId'] } : {}),
+});
+
+export const scopeOf = (identity: Identity) =>
+  identity.moduleId === undefined
+    ? `devices/${identity.deviceId}`
+    : `devices/${identity.deviceId}/modules/${identity.moduleId}`;
+
+/** The body of an AMQP message as bytes: a data section, a string value, or nothing. */
+export function bodyBytes(message: Message): Buffer {
+  const body = message.body as unknown;
+  if (Buffer.isBuffer(body)) return body;
+  if (body && typeof body === 'object' && 'content' in body) {
+    const content = (body as { content: unknown }).content;
+    if (Buffer.isBuffer(content)) return content;
+  }
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  return Buffer.alloc(0);
+}
+
+export const text = (value: unknown): string | undefined =>
+  value === undefined || value === null
+    ? undefined
+    : Buffer.isBuffer(value)
+      ? value.toString('utf8')
+      : String(value);
+
+/** A telemetry message's properties, named as the routing layer reads them (`$.mid`, …). */
+export function messageProperties(message: Message): Record<string, string> {
+  const out: Record<string, string> = {};
+  const system: [string, unknown][] = [
+    ['$.mid', message.message_id],
+    ['$.cid', message.correlation_id],
+    ['$.ct', message.content_type],
+    ['$.ce', message.content_encoding],
+    ['$.uid', message.user_id],
+    ['$.to', message.to],
+  ];
+  for (const [key, value] of system) {
+    const shown = text(value);
+    if (shown !== undefined) out[key] = shown;
+  }
+  for (const [key, value] of Object.entries(message.application_properties ?? {})) {
+    if (key === 'iothub-outputname') out['$.on'] = String(value);
+    else if (value !== undefined && value !== null) out[key] = String(value);
+  }
+  return out;
+}
+
+/** A correlation id as text: an AMQP uuid (16 bytes) in its usual form, or a string. */
+export function correlationText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value) && value.length === 16) {
+    const hex = value.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+  return undefined;
+}
