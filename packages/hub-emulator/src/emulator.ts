@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { defaultPolicies, SasCache, type Policy } from './auth/sas.ts';
 import { loadOrCreateTls, type TlsMaterial } from './certs.ts';
 import { createServiceApi } from './http/server.ts';
+import { webSocketUpgrade } from './http/websockets.ts';
 import { Throttle, type ThrottleLimits } from './http/throttle.ts';
 import { describeQuota, type HubQuota } from '@twinscope/hub-quotas';
 import { DeviceGateway } from './mqtt/gateway.ts';
@@ -219,6 +220,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
   );
   server.on('clientError', (_error, socket) => socket.destroy());
+  // MQTT and AMQP over WebSockets share the HTTPS port, as on IoT Hub (the SDKs dial 443).
+  let acceptAmqpWebSocket: (socket: unknown) => void = (socket) =>
+    (socket as { terminate(): void }).terminate();
+  server.on(
+    'upgrade',
+    webSocketUpgrade({
+      mqtt: (stream) => gateway.accept(stream),
+      amqp: (socket) => acceptAmqpWebSocket(socket),
+      ...(options.log ? { log: options.log } : {}),
+    }),
+  );
   // As for MQTT: a socket still in its TLS handshake is no HTTP connection yet, so
   // closeAllConnections() misses it and close() would wait for it forever.
   server.on('connection', (socket: Socket) => {
@@ -245,6 +257,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.log ? { log: options.log } : {}),
   });
   hostNames.add(`${hostName}:${hubAmqp.port}`);
+  acceptAmqpWebSocket = (socket) => hubAmqp.acceptWebSocket(socket);
 
   const endpointOptions = {
     store,

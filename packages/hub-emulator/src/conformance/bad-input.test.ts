@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sdkRegistry as registryFor } from './hub.ts';
+import { request as httpsRequest } from 'node:https';
 import { hubQuota } from '@twinscope/hub-quotas';
 import { startEmulator } from '../emulator.ts';
 import { expectSdkError } from './sdk-errors.ts';
@@ -157,6 +158,32 @@ describe('bad input gets an IoT Hub-style 4xx and changes nothing', () => {
       (await hub.registry.list()).responseBody.every((d) => /^[\x21-\x7e]+$/.test(d.deviceId)),
     ).toBe(true);
     expect((await hub.raw.send('GET', `/statistics/devices?${V}`)).status).toBe(200);
+  });
+
+  it('when a WebSocket upgrade names no known subprotocol or another path, then 400 or 404 before any upgrade', async () => {
+    const upgrade = (path: string, protocol: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpsRequest({
+          host: 'localhost',
+          port: hub.emulator.httpsPort,
+          path,
+          ca: hub.emulator.tls.caCert,
+          headers: {
+            Connection: 'Upgrade',
+            Upgrade: 'websocket',
+            'Sec-WebSocket-Version': '13',
+            'Sec-WebSocket-Key': Buffer.alloc(16, 1).toString('base64'),
+            'Sec-WebSocket-Protocol': protocol,
+          },
+        });
+        req.on('response', (res) => resolve(res.statusCode ?? 0));
+        req.on('upgrade', () => resolve(101));
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await upgrade('/$iothub/websocket', 'chat')).toBe(400);
+    expect(await upgrade('/somewhere/else', 'mqtt')).toBe(404);
+    expect(await upgrade('/$iothub/websocket', 'mqtt')).toBe(101);
   });
 
   it('when If-Match is empty, then 400 rather than an unconditional write', async () => {

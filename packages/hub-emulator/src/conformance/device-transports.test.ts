@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import deviceSdk from 'azure-iot-device';
 import amqpTransport from 'azure-iot-device-amqp';
 import mqttTransport from 'azure-iot-device-mqtt';
+import { webSocketAgentFor } from '@twinscope/hub-connection';
 import { expectSdkError } from './sdk-errors.ts';
 import { uniqueId, useHub } from './hub.ts';
 
@@ -51,12 +52,15 @@ function nextDesired(
 }
 
 /**
- * The same device-side scenarios, with the unmodified SDK, over each transport the emulator
- * serves on its own ports (the WebSocket transports dial 443: websockets.test.ts).
+ * The same device-side scenarios, with the unmodified SDK, over each transport. The
+ * WebSocket transports dial 443 whatever HostName says: here they reach the emulator's
+ * HTTPS port through the SDK's own `webSocketAgent` option (port-443.test.ts dials 443).
  */
 const TRANSPORTS = [
   { name: 'MQTT', transport: mqttTransport.Mqtt, kind: 'mqtt' as const },
   { name: 'AMQP', transport: amqpTransport.Amqp, kind: 'amqp' as const },
+  { name: 'MQTT over WebSockets', transport: mqttTransport.MqttWs, kind: 'mqttws' as const },
+  { name: 'AMQP over WebSockets', transport: amqpTransport.AmqpWs, kind: 'amqpws' as const },
 ];
 
 describe.each(TRANSPORTS)(
@@ -72,14 +76,28 @@ describe.each(TRANSPORTS)(
     }
 
     const connectionString = (deviceId: string, moduleId?: string) =>
-      hub.emulator.identityConnectionString(deviceId, moduleId, kind);
+      kind === 'mqtt' || kind === 'amqp'
+        ? hub.emulator.identityConnectionString(deviceId, moduleId, kind)
+        : // HostName without a port: the agent below says where to dial.
+          hub.emulator
+            .identityConnectionString(deviceId, moduleId)
+            .replace(/HostName=([^;:]+):\d+/, 'HostName=$1');
+
+    /** The SDK's options for this transport: the hub's CA, and for WebSockets the agent. */
+    const options = () => {
+      const ca = hub.emulator.tls.caCert;
+      const webSocketAgent = webSocketAgentFor({ port: hub.emulator.httpsPort, ca });
+      if (kind === 'mqttws') return { ca, mqtt: { webSocketAgent } };
+      if (kind === 'amqpws') return { ca, amqp: { webSocketAgent } };
+      return { ca };
+    };
 
     async function openModule(deviceId: string, moduleId: string) {
       const client = ModuleClient.fromConnectionString(
         connectionString(deviceId, moduleId),
         transport,
       );
-      await client.setOptions({ ca: hub.emulator.tls.caCert });
+      await client.setOptions(options());
       await client.open();
       return client;
     }
@@ -203,7 +221,7 @@ describe.each(TRANSPORTS)(
       const { deviceId, moduleId } = await newModule();
       const from = hub.emulator.registry.sequenceNumber;
       const device = DeviceClient.fromConnectionString(connectionString(deviceId), transport);
-      await device.setOptions({ ca: hub.emulator.tls.caCert });
+      await device.setOptions(options());
       await device.open();
       const module = await openModule(deviceId, moduleId);
       try {
@@ -241,13 +259,13 @@ describe.each(TRANSPORTS)(
       ];
       for (const connectionString of attempts) {
         const client = ModuleClient.fromConnectionString(connectionString, transport);
-        await client.setOptions({ ca: hub.emulator.tls.caCert });
+        await client.setOptions(options());
         await expectSdkError(client.open(), 'UnauthorizedError');
       }
       const { responseBody: device } = await hub.registry.get(deviceId);
       await hub.registry.update({ ...device, status: 'disabled' });
       const client = ModuleClient.fromConnectionString(good, transport);
-      await client.setOptions({ ca: hub.emulator.tls.caCert });
+      await client.setOptions(options());
       await expectSdkError(client.open(), 'UnauthorizedError');
     });
   },

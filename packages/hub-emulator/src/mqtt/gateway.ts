@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import mqtt, {
   type IConnectPacket,
   type IPublishPacket,
@@ -34,7 +34,7 @@ interface Session {
 }
 
 interface Connection {
-  socket: Socket;
+  socket: Duplex;
   clientId: string;
   identity: Identity;
   session: Session;
@@ -74,7 +74,7 @@ export class DeviceGateway {
   private readonly connections = new Map<string, Connection>();
   private readonly pendingMethods = new Map<string, PendingMethod>();
   /** Every open socket, authenticated or not, so closing the hub never waits on one. */
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new Set<Duplex>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: GatewayOptions) {
@@ -85,8 +85,8 @@ export class DeviceGateway {
     this.options.log?.(line);
   }
 
-  /** Takes a freshly accepted (TLS) socket. */
-  accept(socket: Socket): void {
+  /** Takes a freshly accepted connection: a TLS socket, or a WebSocket's stream (MQTT over WS). */
+  accept(socket: Duplex): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const parser = mqtt.parser({ protocolVersion: 4 });
@@ -131,16 +131,19 @@ export class DeviceGateway {
     });
     socket.on('error', () => close());
     socket.on('close', () => close());
-    socket.setTimeout(60_000, () => {
+    // A client that never says CONNECT is dropped.
+    const connectTimer = setTimeout(() => {
       if (!connection) close();
-    });
+    }, 60_000);
+    connectTimer.unref();
+    socket.once('close', () => clearTimeout(connectTimer));
   }
 
-  private send(socket: Socket, packet: Packet): void {
+  private send(socket: Duplex, packet: Packet): void {
     if (!socket.destroyed) socket.write(mqtt.generate(packet));
   }
 
-  private connect(socket: Socket, packet: IConnectPacket): Connection | undefined {
+  private connect(socket: Duplex, packet: IConnectPacket): Connection | undefined {
     const refuse = (returnCode: number, why: string) => {
       this.log(`mqtt: refused ${packet.clientId}: ${why}`);
       this.send(socket, { cmd: 'connack', returnCode, sessionPresent: false });

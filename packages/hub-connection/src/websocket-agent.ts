@@ -1,0 +1,26 @@
+import type { Socket } from 'node:net';
+import { Agent, type AgentOptions } from 'node:https';
+import type { Duplex } from 'node:stream';
+
+/**
+ * An HTTPS agent for the device SDKs' WebSocket transports (MqttWs, AmqpWs, and the service
+ * Client's AmqpWs), given through their `webSocketAgent` option. The SDKs dial port 443
+ * whatever HostName says; this agent dials `port` instead and trusts `ca`, so a hub on
+ * another port (the emulator in tests, two stacks on one machine) is reached unchanged.
+ */
+export function webSocketAgentFor(options: { port: number; ca?: string }): Agent {
+  class PortAgent extends Agent {
+    override createConnection(
+      connectOptions: AgentOptions & { port?: number },
+      callback?: (error: Error | null, socket: Duplex) => void,
+    ): Duplex {
+      const create = Agent.prototype.createConnection as (
+        this: Agent,
+        o: object,
+        cb?: (error: Error | null, socket: Duplex) => void,
+      ) => Duplex | Socket;
+      return create.call(this, { ...connectOptions, port: options.port }, callback) as Duplex;
+    }
+  }
+  return new PortAgent({ keepAlive: false, ...(options.ca ? { ca: options.ca } : {}) });
+}
