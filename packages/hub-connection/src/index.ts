@@ -6,4 +6,4 @@ export {
   type RegistryOptions,
 } from './registry.ts';
 export { serviceClientFor, type ServiceClientOptions } from './service-client.ts';
-export { webSocketAgentFor } from './websocket-agent.ts';
+export { portAgentFor } from './port-agent.ts';

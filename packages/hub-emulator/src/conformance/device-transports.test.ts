@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import deviceSdk from 'azure-iot-device';
 import amqpTransport from 'azure-iot-device-amqp';
 import mqttTransport from 'azure-iot-device-mqtt';
-import { webSocketAgentFor } from '@twinscope/hub-connection';
+import { portAgentFor } from '@twinscope/hub-connection';
 import { expectSdkError } from './sdk-errors.ts';
 import { uniqueId, useHub } from './hub.ts';
 
@@ -86,7 +86,7 @@ describe.each(TRANSPORTS)(
     /** The SDK's options for this transport: the hub's CA, and for WebSockets the agent. */
     const options = () => {
       const ca = hub.emulator.tls.caCert;
-      const webSocketAgent = webSocketAgentFor({ port: hub.emulator.httpsPort, ca });
+      const webSocketAgent = portAgentFor({ port: hub.emulator.httpsPort, ca });
       if (kind === 'mqttws') return { ca, mqtt: { webSocketAgent } };
       if (kind === 'amqpws') return { ca, amqp: { webSocketAgent } };
       return { ca };

@@ -4,6 +4,7 @@ import type { Principal, Right } from '../auth/sas.ts';
 import type { Registry, Precondition } from '../store/registry.ts';
 import type { ThrottleClass } from './throttle.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
+import type { Identity } from '../devices/device-sessions.ts';
 
 export interface MethodInvoker {
   invokeMethod(
@@ -26,6 +27,10 @@ export interface OperationContext {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: JsonValue | undefined;
+  /** The body's bytes, for operations that take them as they are (`body: 'raw'`). */
+  rawBody?: Buffer;
+  /** For device-side operations: the device or module the token speaks for. */
+  identity?: Identity;
   precondition: Precondition;
   principal: Principal;
 }
@@ -33,6 +38,8 @@ export interface OperationContext {
 export interface OperationResult {
   status: number;
   body?: JsonValue;
+  /** A body sent as it is (a device's cloud-to-device message), instead of JSON. */
+  raw?: Buffer;
   headers?: Record<string, string>;
 }
 
@@ -44,9 +51,17 @@ export interface Operation {
   path: string;
   /** The request needs any one of these rights. */
   rights: Right[];
-  throttle: ThrottleClass;
+  /** The throttle IoT Hub counts it against; none for device-side traffic the emulator does not throttle. */
+  throttle?: ThrottleClass;
   /** The identity the operation acts on, for tokens scoped below the hub. */
   target?: (params: Record<string, string>) => string[];
+  /** `raw`: the body is handed over as bytes, not parsed as JSON (device messages). */
+  body?: 'raw';
+  /**
+   * A device's own operation (the device HTTPS transport): the token must speak for the
+   * path's device, or one of its modules, which becomes `identity`.
+   */
+  deviceSide?: true;
   handle(context: OperationContext): OperationResult | Promise<OperationResult>;
 }
 

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifyBearerToken, type EntraAccess } from '../auth/entra.ts';
 import { jsonNestingBeyond, jsonNestingMessage, type JsonValue } from '@twinscope/twin';
-import { scopeCovers, verifySasToken, type SasContext } from '../auth/sas.ts';
+import { scopeCovers, verifySasToken, type Principal, type SasContext } from '../auth/sas.ts';
+import type { Identity } from '../devices/device-sessions.ts';
+import { deviceOperations as deviceHttpOperations } from '../operations/device-http.ts';
 import { bulkOperations } from '../operations/bulk.ts';
 import { methodOperations } from '../operations/methods.ts';
 import { cloudToDeviceOperations } from '../operations/cloud-to-device.ts';
@@ -27,6 +29,7 @@ const OPERATIONS: Operation[] = [
   ...bulkOperations,
   ...methodOperations,
   ...cloudToDeviceOperations,
+  ...deviceHttpOperations,
 ];
 
 interface CompiledRoute {
@@ -83,7 +86,23 @@ function dispatch(
   throw new HubError('OperationNotFound', `The emulator has no operation ${method} ${path}.`);
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+/**
+ * The device or module a device-side request speaks for: its token must be scoped to the
+ * path's device (a device key, a module key, or a DeviceConnect policy scoped there).
+ */
+function deviceIdentity(principal: Principal, params: Record<string, string>): Identity {
+  const deviceId = params['deviceId'] ?? '';
+  const [devices, scopedDevice, modules, moduleId] = principal.scope;
+  if (devices !== 'devices' || scopedDevice !== deviceId) {
+    throw new HubError(
+      'IotHubUnauthorizedAccess',
+      `The token does not speak for device ${deviceId}.`,
+    );
+  }
+  return modules === 'modules' && moduleId ? { deviceId, moduleId } : { deviceId };
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
@@ -111,7 +130,7 @@ function readBody(request: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }
@@ -137,6 +156,12 @@ function parseBody(text: string, contentType: string | undefined): JsonValue | u
 
 function send(response: ServerResponse, result: OperationResult): void {
   const headers: Record<string, string | number> = { ...result.headers };
+  if (result.raw !== undefined) {
+    headers['Content-Length'] = result.raw.length;
+    response.writeHead(result.status, headers);
+    response.end(result.raw);
+    return;
+  }
   if (result.body === undefined) {
     response.writeHead(result.status, headers);
     response.end();
@@ -205,7 +230,9 @@ export function createServiceApi(options: ServiceApiOptions) {
           `The ${principal.name} credential lacks ${operation.rights.join(' or ')} for ${operation.name}.`,
         );
       }
+      const identity = operation.deviceSide ? deviceIdentity(principal, params) : undefined;
       if (
+        !operation.deviceSide &&
         principal.scope.length > 0 &&
         !(operation.target && scopeCovers(principal.scope, operation.target(params)))
       ) {
@@ -214,8 +241,12 @@ export function createServiceApi(options: ServiceApiOptions) {
           `The token's scope does not cover ${operation.name}.`,
         );
       }
-      throttle?.check(operation.throttle);
-      const body = parseBody(await readBody(request), request.headers['content-type']);
+      if (operation.throttle) throttle?.check(operation.throttle);
+      const bytes = await readBody(request);
+      const body =
+        operation.body === 'raw'
+          ? undefined
+          : parseBody(bytes.toString('utf8'), request.headers['content-type']);
       const precondition = parsePrecondition(request.headers['if-match']);
       const result = await operation.handle({
         registry,
@@ -225,6 +256,8 @@ export function createServiceApi(options: ServiceApiOptions) {
         query,
         headers: request.headers,
         body,
+        ...(operation.body === 'raw' ? { rawBody: bytes } : {}),
+        ...(identity ? { identity } : {}),
         precondition,
         principal,
       });

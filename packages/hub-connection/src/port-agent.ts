@@ -3,12 +3,12 @@ import { Agent, type AgentOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 
 /**
- * An HTTPS agent for the device SDKs' WebSocket transports (MqttWs, AmqpWs, and the service
- * Client's AmqpWs), given through their `webSocketAgent` option. The SDKs dial port 443
- * whatever HostName says; this agent dials `port` instead and trusts `ca`, so a hub on
- * another port (the emulator in tests, two stacks on one machine) is reached unchanged.
+ * An HTTPS agent for the device SDKs' transports that always dial 443 whatever HostName
+ * says: MqttWs and AmqpWs (their `webSocketAgent` option) and Http (`http.agent`). It dials
+ * `port` instead and trusts `ca`, so a hub on another port (the emulator in tests, two
+ * stacks on one machine) is reached with the SDK unchanged.
  */
-export function webSocketAgentFor(options: { port: number; ca?: string }): Agent {
+export function portAgentFor(options: { port: number; ca?: string }): Agent {
   class PortAgent extends Agent {
     override createConnection(
       connectOptions: AgentOptions & { port?: number },
