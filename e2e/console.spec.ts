@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { runModule } from '@twinscope/module-simulator';
-import { hubCa, hubRegistry, hubTwin } from './hub.ts';
+import { hubCa, hubPorts, hubRegistry, hubTwin } from './hub.ts';
 import { editable, editorLines, openTwinPage, setEditorText } from './editor.ts';
 
 test('browse: filter the fleet by a tag, open a device, then one of its modules', async ({
@@ -293,7 +293,12 @@ test('module app: connect the simulator with a revealed string, see the desired 
   await page.getByRole('button', { name: 'Show connection string' }).click();
   const connectionString = await page.getByLabel('Module connection string').inputValue();
   const logs: string[] = [];
-  const module = await runModule(connectionString, { ca: hubCa(), log: (line) => logs.push(line) });
+  // Over AMQP, as the how-to's ModuleClient; the stack's AMQP port comes from its configuration.
+  const module = await runModule(connectionString, {
+    ca: hubCa(),
+    ports: hubPorts(),
+    log: (line) => logs.push(line),
+  });
   try {
     const identity = page.getByLabel('Module identity');
     await expect(identity.getByText('Connected', { exact: true })).toBeVisible();
@@ -317,7 +322,7 @@ test('module app: connect the simulator with a revealed string, see the desired 
     await module.stop();
   }
   await expect(
-    runModule(connectionString, { ca: hubCa(), log: () => undefined }),
+    runModule(connectionString, { ca: hubCa(), ports: hubPorts(), log: () => undefined }),
   ).rejects.toThrow();
 
   await page.getByRole('button', { name: 'Delete module' }).click();

@@ -13,7 +13,16 @@ function connection() {
   return JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as {
     serviceConnectionString: string;
     caCertFile: string;
+    httpsPort: number;
+    mqttPort: number;
+    amqpsPort: number;
   };
+}
+
+/** The stack's emulator ports per protocol, for module apps (HostName names only one). */
+export function hubPorts() {
+  const { httpsPort, mqttPort, amqpsPort } = connection();
+  return { https: httpsPort, mqtt: mqttPort, amqp: amqpsPort };
 }
 
 /** The emulator's CA, which device and module apps trust. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runFleet } from './fleet.ts';
-import { runModule, type RunningModule } from './module-app.ts';
+import { runModule, TRANSPORTS, type RunningModule, type Transport } from './module-app.ts';
 
 const usage = `module-simulator: the module app from IoT Hub's module-twin how-to
 
@@ -9,7 +9,12 @@ One module (works against Azure IoT Hub too):
   module-simulator --connection-string "HostName=…;DeviceId=…;ModuleId=…;SharedAccessKey=…" [--ca ca.pem]
 
 Every module of the emulator's fleet (or those a query selects), in one process:
-  module-simulator --fleet --connection-file .emulator-data/connection.json [--query "SELECT * FROM devices.modules WHERE …"]`;
+  module-simulator --fleet --connection-file .emulator-data/connection.json [--query "SELECT * FROM devices.modules WHERE …"]
+
+  --transport amqp|mqtt|amqpws|mqttws   the SDK transport (default amqp, as the how-to's
+                                        ModuleClient; a fleet takes turns over all four)
+  --connection-file …                   with --connection-string too: the emulator's ports
+                                        per protocol come from it (not from HostName)`;
 
 function fail(message: string): never {
   console.error(`module-simulator: ${message}\n\n${usage}`);
@@ -25,6 +30,7 @@ try {
       fleet: { type: 'boolean' },
       'connection-file': { type: 'string' },
       query: { type: 'string' },
+      transport: { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -40,24 +46,36 @@ const log = values.quiet
   ? () => undefined
   : (line: string) => console.log(`${new Date().toISOString()} ${line}`);
 const readCa = (file: string | undefined) => (file ? readFileSync(file, 'utf8') : undefined);
+const transportText = values.transport;
+if (transportText !== undefined && !TRANSPORTS.includes(transportText as Transport))
+  fail(`--transport takes ${TRANSPORTS.join(', ')}`);
+const transport = transportText as Transport | undefined;
+interface ConnectionFile {
+  hostName: string;
+  mqttPort: number;
+  amqpsPort?: number;
+  httpsPort: number;
+  serviceConnectionString: string;
+  caCertFile: string;
+}
+const connectionFile = values['connection-file']
+  ? (JSON.parse(readFileSync(values['connection-file'], 'utf8')) as ConnectionFile)
+  : undefined;
+const ports = connectionFile && {
+  mqtt: connectionFile.mqttPort,
+  https: connectionFile.httpsPort,
+  ...(connectionFile.amqpsPort !== undefined ? { amqp: connectionFile.amqpsPort } : {}),
+};
 
 let running: RunningModule[];
 if (values.fleet) {
-  if (!values['connection-file'])
+  if (!connectionFile || !ports)
     fail('--fleet needs --connection-file (the emulator connection.json)');
-  const connection = JSON.parse(readFileSync(values['connection-file'], 'utf8')) as {
-    hostName: string;
-    mqttPort: number;
-    serviceConnectionString: string;
-    caCertFile: string;
-  };
-  const ca = readCa(values.ca ?? connection.caCertFile);
+  const ca = readCa(values.ca ?? connectionFile.caCertFile);
   running = await runFleet({
-    serviceConnectionString: connection.serviceConnectionString,
-    mqttHost:
-      connection.mqttPort === 8883
-        ? connection.hostName
-        : `${connection.hostName}:${connection.mqttPort}`,
+    serviceConnectionString: connectionFile.serviceConnectionString,
+    ports,
+    ...(transport ? { transport } : {}),
     ...(ca ? { ca } : {}),
     ...(values.query ? { query: values.query } : {}),
     log,
@@ -67,8 +85,15 @@ if (values.fleet) {
   const connectionString = values['connection-string'];
   if (!connectionString || !/ModuleId=/.test(connectionString))
     fail('--connection-string must be a module connection string');
-  const ca = readCa(values.ca);
-  running = [await runModule(connectionString, { ...(ca ? { ca } : {}), log })];
+  const ca = readCa(values.ca ?? connectionFile?.caCertFile);
+  running = [
+    await runModule(connectionString, {
+      ...(ca ? { ca } : {}),
+      ...(ports ? { ports } : {}),
+      ...(transport ? { transport } : {}),
+      log,
+    }),
+  ];
   console.log('module-simulator: running');
 }
 

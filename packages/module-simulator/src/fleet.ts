@@ -1,5 +1,12 @@
 import { registryFor } from '@twinscope/hub-connection';
-import { runModule, type Log, type RunningModule } from './module-app.ts';
+import {
+  runModule,
+  TRANSPORTS,
+  type HubPorts,
+  type Log,
+  type RunningModule,
+  type Transport,
+} from './module-app.ts';
 
 export interface FleetOptions {
   /** A service connection string with registry read rights (to find modules and their keys). */
@@ -7,8 +14,10 @@ export interface FleetOptions {
   ca?: string;
   /** The modules to run, as an IoT Hub query on `devices.modules`. */
   query?: string;
-  /** Where modules connect, when it differs from the service host (the emulator's MQTT port). */
-  mqttHost?: string;
+  /** Where modules connect per protocol, when not on the SDKs' ports (the emulator's). */
+  ports?: HubPorts;
+  /** One transport for every module; by default the fleet takes turns over all four. */
+  transport?: Transport;
   log: Log;
 }
 
@@ -22,8 +31,7 @@ export async function runFleet(options: FleetOptions): Promise<RunningModule[]> 
     options.serviceConnectionString,
     options.ca ? { ca: options.ca } : {},
   );
-  const host = /HostName=([^;]+)/.exec(options.serviceConnectionString)?.[1] ?? '';
-  const mqttHost = options.mqttHost ?? host;
+  const host = (/HostName=([^;]+)/.exec(options.serviceConnectionString)?.[1] ?? '').split(':')[0];
   const query = registry.createQuery(options.query ?? 'SELECT * FROM devices.modules', 1000);
   const modules: { deviceId: string; moduleId: string }[] = [];
   do {
@@ -35,18 +43,20 @@ export async function runFleet(options: FleetOptions): Promise<RunningModule[]> 
   } while (query.hasMoreResults);
   options.log(`fleet: ${modules.length} modules`);
   const running: RunningModule[] = [];
-  for (const { deviceId, moduleId } of modules) {
+  for (const [index, { deviceId, moduleId }] of modules.entries()) {
     const { responseBody } = await registry.getModule(deviceId, moduleId);
     const key = responseBody.authentication?.symmetricKey?.primaryKey;
     if (!key) {
       options.log(`fleet: skipping ${deviceId}/${moduleId}: no symmetric key`);
       continue;
     }
-    const connectionString = `HostName=${mqttHost};DeviceId=${deviceId};ModuleId=${moduleId};SharedAccessKey=${key}`;
+    const connectionString = `HostName=${host};DeviceId=${deviceId};ModuleId=${moduleId};SharedAccessKey=${key}`;
     try {
       running.push(
         await runModule(connectionString, {
           ...(options.ca ? { ca: options.ca } : {}),
+          ...(options.ports ? { ports: options.ports } : {}),
+          transport: options.transport ?? TRANSPORTS[index % TRANSPORTS.length]!,
           log: options.log,
         }),
       );

@@ -1,2 +1,9 @@
-export { runModule, type RunningModule } from './module-app.ts';
+export {
+  runModule,
+  TRANSPORTS,
+  type HubPorts,
+  type ModuleOptions,
+  type RunningModule,
+  type Transport,
+} from './module-app.ts';
 export { runFleet, type FleetOptions } from './fleet.ts';

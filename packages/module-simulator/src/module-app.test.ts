@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@twinscope/hub-emulator';
 import { registryFor } from '@twinscope/hub-connection';
 import { runFleet } from './fleet.ts';
-import { runModule, type RunningModule } from './module-app.ts';
+import { runModule, TRANSPORTS, type RunningModule } from './module-app.ts';
 
 async function eventually<T>(
   read: () => Promise<T>,
@@ -18,7 +18,7 @@ async function eventually<T>(
   }
 }
 
-describe('the module app from the how-to, against the emulator over MQTT', () => {
+describe('the module app from the how-to, against the emulator over every transport', () => {
   let emulator: RunningEmulator;
   let registry: ReturnType<typeof registryFor>;
   const running: RunningModule[] = [];
@@ -40,46 +40,65 @@ describe('the module app from the how-to, against the emulator over MQTT', () =>
       unknown
     >;
 
-  it('when it starts, then it reports DateTimeLastAppLaunch; a desired change is copied to reported and stamped', async () => {
-    const [deviceId, moduleId] = ['berlin-b1-hvac-02', 'controller'];
-    running.push(
-      await runModule(emulator.identityConnectionString(deviceId, moduleId), {
-        ca: emulator.tls.caCert,
-        log,
-      }),
-    );
-    const launched = await eventually(
-      () => reported(deviceId, moduleId),
-      (r) => typeof r['DateTimeLastAppLaunch'] === 'string',
-    );
-    expect(Date.parse(launched['DateTimeLastAppLaunch'] as string)).toBeGreaterThan(
-      Date.now() - 60_000,
-    );
-    // The desired document it already had at launch is not re-acknowledged.
-    expect(launched['DateTimeLastDesiredPropertyChangeReceived']).toBeUndefined();
-
-    await registry.updateModuleTwin(
-      deviceId,
-      moduleId,
-      { properties: { desired: { mode: 'boost', setpoint: { celsius: 23 } } } },
-      '*',
-    );
-    const acknowledged = await eventually(
-      () => reported(deviceId, moduleId),
-      (r) => r['mode'] === 'boost',
-    );
-    expect(acknowledged['setpoint']).toEqual({ celsius: 23 });
-    expect(typeof acknowledged['DateTimeLastDesiredPropertyChangeReceived']).toBe('string');
-    expect(
-      lines.some((l) => l.includes('[berlin-b1-hvac-02/controller] desired mode = "boost"')),
-    ).toBe(true);
-    expect(lines.join('\n')).not.toMatch(/SharedAccessKey/);
+  const ports = () => ({
+    mqtt: emulator.mqttPort,
+    amqp: emulator.amqpsPort,
+    https: emulator.httpsPort,
   });
 
-  it('when the fleet mode runs a query-selected set, then every selected module launches', async () => {
+  it.each(TRANSPORTS)(
+    'when it starts over %s, then it reports DateTimeLastAppLaunch; a desired change is copied to reported and stamped',
+    async (transport) => {
+      const deviceId = `howto-${transport}`;
+      const moduleId = 'controller';
+      await registry.create({ deviceId });
+      await registry.addModule({ deviceId, moduleId });
+      // The module's connection string names one port (MQTT's); the app takes the others from
+      // its configuration, as HostName cannot carry a port per transport.
+      running.push(
+        await runModule(emulator.identityConnectionString(deviceId, moduleId), {
+          ca: emulator.tls.caCert,
+          transport,
+          ports: ports(),
+          log,
+        }),
+      );
+      const launched = await eventually(
+        () => reported(deviceId, moduleId),
+        (r) => typeof r['DateTimeLastAppLaunch'] === 'string',
+      );
+      expect(Date.parse(launched['DateTimeLastAppLaunch'] as string)).toBeGreaterThan(
+        Date.now() - 60_000,
+      );
+      // The desired document it already had at launch is not re-acknowledged.
+      expect(launched['DateTimeLastDesiredPropertyChangeReceived']).toBeUndefined();
+
+      await registry.updateModuleTwin(
+        deviceId,
+        moduleId,
+        { properties: { desired: { mode: 'boost', setpoint: { celsius: 23 } } } },
+        '*',
+      );
+      const acknowledged = await eventually(
+        () => reported(deviceId, moduleId),
+        (r) => r['mode'] === 'boost',
+      );
+      expect(acknowledged['setpoint']).toEqual({ celsius: 23 });
+      expect(typeof acknowledged['DateTimeLastDesiredPropertyChangeReceived']).toBe('string');
+      expect(lines.some((l) => l.includes(`[${deviceId}/controller] desired mode = "boost"`))).toBe(
+        true,
+      );
+      expect(
+        lines.some((l) => l.includes(`[${deviceId}/controller] connecting over ${transport}`)),
+      ).toBe(true);
+      expect(lines.join('\n')).not.toMatch(/SharedAccessKey/);
+    },
+  );
+
+  it('when the fleet mode runs a query-selected set, then every selected module launches, taking turns over the transports', async () => {
     const fleet = await runFleet({
       serviceConnectionString: emulator.serviceConnectionString,
-      mqttHost: `${emulator.hostName}:${emulator.mqttPort}`,
+      ports: ports(),
       ca: emulator.tls.caCert,
       query: "SELECT * FROM devices.modules WHERE moduleId = 'storage'",
       log,

@@ -1,10 +1,80 @@
 import deviceSdk from 'azure-iot-device';
+import amqpTransport from 'azure-iot-device-amqp';
 import mqttTransport from 'azure-iot-device-mqtt';
+import { portAgentFor } from '@twinscope/hub-connection';
 
 const { ModuleClient } = deviceSdk;
-const { Mqtt } = mqttTransport;
 
 export type Log = (line: string) => void;
+
+/** The SDK transports a module app can use; AMQP is the how-to's (ModuleClient's default). */
+export const TRANSPORTS = ['amqp', 'mqtt', 'amqpws', 'mqttws'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/**
+ * Where the hub listens, per protocol, when not on the ports the SDKs dial (MQTT 8883,
+ * AMQP 5671, WebSockets 443): one HostName cannot carry a port per transport.
+ */
+export interface HubPorts {
+  mqtt?: number;
+  amqp?: number;
+  /** The HTTPS port, which also serves the WebSocket transports. */
+  https?: number;
+}
+
+export interface ModuleOptions {
+  ca?: string;
+  log: Log;
+  /** Default: AMQP, as the how-to's `ModuleClient.CreateFromConnectionString`. */
+  transport?: Transport;
+  ports?: HubPorts;
+}
+
+const TRANSPORT_CTOR = {
+  amqp: amqpTransport.Amqp,
+  mqtt: mqttTransport.Mqtt,
+  amqpws: amqpTransport.AmqpWs,
+  mqttws: mqttTransport.MqttWs,
+} as const;
+
+/**
+ * The connection string and SDK options for a transport: HostName carries the transport's
+ * port when it is not the SDK's default; the WebSocket transports always dial 443, so they
+ * get an agent that dials the hub's HTTPS port instead.
+ */
+function connectionFor(
+  connectionString: string,
+  transport: Transport,
+  ports: HubPorts | undefined,
+  ca: string | undefined,
+) {
+  const bare = connectionString.replace(/HostName=([^;:]+):\d+/, 'HostName=$1');
+  const withPort = (port: number | undefined, sdkDefault: number) =>
+    port === undefined
+      ? connectionString
+      : port === sdkDefault
+        ? bare
+        : bare.replace(/HostName=([^;]+)/, `HostName=$1:${port}`);
+  if (transport === 'mqtt' || transport === 'amqp') {
+    return {
+      connectionString:
+        transport === 'mqtt' ? withPort(ports?.mqtt, 8883) : withPort(ports?.amqp, 5671),
+      options: ca ? { ca } : {},
+    };
+  }
+  const webSocketAgent =
+    ports?.https !== undefined && ports.https !== 443
+      ? portAgentFor({ port: ports.https, ...(ca ? { ca } : {}) })
+      : undefined;
+  const protocol = transport === 'mqttws' ? 'mqtt' : 'amqp';
+  return {
+    connectionString: bare,
+    options: {
+      ...(ca ? { ca } : {}),
+      ...(webSocketAgent ? { [protocol]: { webSocketAgent } } : {}),
+    },
+  };
+}
 
 export interface RunningModule {
   /** `device/module`, for log lines. */
@@ -33,23 +103,25 @@ function nameOf(connectionString: string): string {
  */
 export async function runModule(
   connectionString: string,
-  options: { ca?: string; log: Log },
+  options: ModuleOptions,
 ): Promise<RunningModule> {
   const name = nameOf(connectionString);
+  const transport = options.transport ?? 'amqp';
   const log = (line: string) => options.log(`[${name}] ${line}`);
-  const client = ModuleClient.fromConnectionString(connectionString, Mqtt);
-  if (options.ca) await client.setOptions({ ca: options.ca });
+  const connection = connectionFor(connectionString, transport, options.ports, options.ca);
+  const client = ModuleClient.fromConnectionString(
+    connection.connectionString,
+    TRANSPORT_CTOR[transport],
+  );
+  await client.setOptions(connection.options);
   client.on('error', (error: Error) => log(`client error: ${error.message}`));
-  log('connecting');
+  log(`connecting over ${transport}`);
   await client.open();
   log('connected; reading the module twin');
   const twin = await client.getTwin();
   log(
     `twin: ${JSON.stringify({ desired: twin.properties.desired, reported: twin.properties.reported })}`,
   );
-
-  await report(twin, { DateTimeLastAppLaunch: new Date().toISOString() });
-  log('reported DateTimeLastAppLaunch');
 
   const launchVersion = Number(twin.properties.desired['$version'] ?? 0);
   twin.on('properties.desired', (delta: Record<string, unknown>) => {
@@ -68,6 +140,11 @@ export async function runModule(
       (error: Error) => log(`could not report: ${error.message}`),
     );
   });
+
+  // Reported after the desired handler is in place: on AMQP the handler's subscription goes
+  // out on the twin link first, so once launch is reported, desired changes are pushed.
+  await report(twin, { DateTimeLastAppLaunch: new Date().toISOString() });
+  log('reported DateTimeLastAppLaunch');
 
   return {
     name,
