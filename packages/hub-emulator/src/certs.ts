@@ -20,7 +20,7 @@ export interface TlsMaterial {
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 24 * 60 * 60 * 1000;
 
-async function exportKey(key: CryptoKey): Promise<string> {
+export async function exportKey(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
@@ -31,7 +31,16 @@ async function importKey(pem: string): Promise<CryptoKey> {
   return (await webcrypto.subtle.importKey('pkcs8', der, ALGORITHM, true, ['sign'])) as CryptoKey;
 }
 
-async function createCa(): Promise<{ cert: x509.X509Certificate; key: CryptoKey }> {
+/** A certificate authority: its certificate and signing key. */
+export interface CertificateAuthority {
+  cert: x509.X509Certificate;
+  key: CryptoKey;
+}
+
+/** A new self-signed CA (ECDSA P-256, ten years) that may sign leaf certificates. */
+export async function createCa(
+  name = 'Twinscope IoT Hub Emulator CA',
+): Promise<CertificateAuthority> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
     'sign',
     'verify',
@@ -39,7 +48,7 @@ async function createCa(): Promise<{ cert: x509.X509Certificate; key: CryptoKey 
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: Date.now().toString(16),
-    name: 'CN=Twinscope IoT Hub Emulator CA',
+    name: `CN=${name}`,
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 3650 * DAY),
     keys,
@@ -57,7 +66,7 @@ async function createCa(): Promise<{ cert: x509.X509Certificate; key: CryptoKey 
 }
 
 async function createServerCert(
-  ca: { cert: x509.X509Certificate; key: CryptoKey },
+  ca: CertificateAuthority,
   hostName: string,
 ): Promise<{ cert: string; key: string }> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
@@ -120,7 +129,7 @@ export async function loadOrCreateTls(hostName: string, directory?: string): Pro
     cert: join(directory, 'server.pem'),
     key: join(directory, 'server-key.pem'),
   };
-  let ca: { cert: x509.X509Certificate; key: CryptoKey };
+  let ca: CertificateAuthority;
   if (existsSync(files.caCert) && existsSync(files.caKey)) {
     ca = {
       cert: new x509.X509Certificate(readFileSync(files.caCert, 'utf8')),

@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeQuota, parseHubTier } from '@twinscope/hub-quotas';
 import { startEmulator, type EmulatorOptions } from './emulator.ts';
@@ -17,6 +19,8 @@ Options:
   --route <source>     route a source to the built-in endpoint: DeviceMessages (always on),
                        TwinChangeEvents, DeviceLifecycleEvents; repeat for several
   --consumer-group <n> add a consumer group besides $Default; repeat for several
+  --ca-cert <pem file> trust this CA for CA-signed X.509 device certificates (a hub's verified
+                       CA certificate); repeat for several. Self-signed devices need none
   --listen <address>   address to listen on (default 127.0.0.1)
   --seed demo|<N>      seed an empty hub with the demo fleet or N devices
   --throttle <tier>    answer 429 beyond a tier's quotas: F1, S1, S2 or S3, x<units> for more
@@ -49,6 +53,7 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
         'retention-hours': { type: 'string' },
         route: { type: 'string', multiple: true },
         'consumer-group': { type: 'string', multiple: true },
+        'ca-cert': { type: 'string', multiple: true },
         listen: { type: 'string' },
         seed: { type: 'string' },
         throttle: { type: 'string' },
@@ -124,6 +129,22 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
       fail(`--throttle: ${(error as Error).message}`);
     }
   }
+  const trusted: string[] = [];
+  for (const file of values['ca-cert'] ?? []) {
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (error) {
+      fail(`--ca-cert ${file}: ${(error as Error).message}`);
+    }
+    try {
+      new X509Certificate(pem);
+    } catch {
+      fail(`--ca-cert ${file} is not a PEM certificate`);
+    }
+    trusted.push(pem);
+  }
+  if (trusted.length > 0) options.trustedCaCerts = trusted;
   if (values.fsync) options.fsync = true;
   if (values.verbose) options.log = (line) => console.log(line);
   return { ...options, printConnectionString: values['print-connection-string'] === true };
@@ -144,7 +165,8 @@ const emulator = await startEmulator(options).catch((error: unknown) => {
 const stats = emulator.registry.statistics();
 console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   service API   https://${emulator.hostName}:${emulator.httpsPort}
-  devices       mqtts://${emulator.hostName}:${emulator.mqttPort}, amqps://${emulator.hostName}:${emulator.amqpsPort}
+  devices       mqtts://${emulator.hostName}:${emulator.mqttPort}, amqps://${emulator.hostName}:${emulator.amqpsPort}, wss://${emulator.hostName}:${emulator.httpsPort}/$iothub/websocket
+  X.509         self-signed by thumbprint; CA-signed from ${options.trustedCaCerts ? `${options.trustedCaCerts.length} trusted CA(s)` : 'no CA (add --ca-cert <pem>)'}
   events        amqp://${emulator.hostName}:${emulator.events.amqpPort} (Event Hubs-compatible '${emulator.events.name}', ${emulator.events.partitionCount} partitions; routes ${options.routes?.join(', ')})
   quota         ${options.throttle && typeof options.throttle === 'object' && 'rates' in options.throttle ? `${describeQuota(options.throttle)} (429 beyond its throttles)` : 'none (add --throttle S1 to answer 429 like one S1 unit)'}
   fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { keepPrivate, writePrivateFile } from './store/private-files.ts';
 import { startAmqpEndpoint, type RunningAmqpEndpoint } from './events/amqp-endpoint.ts';
@@ -10,6 +11,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { defaultPolicies, SasCache, type Policy } from './auth/sas.ts';
 import { loadOrCreateTls, type TlsMaterial } from './certs.ts';
+import {
+  clientCertificateOf,
+  clientCertificateRequest,
+  type ClientCertificate,
+} from './auth/x509.ts';
 import { createServiceApi } from './http/server.ts';
 import { webSocketUpgrade } from './http/websockets.ts';
 import { Throttle, type ThrottleLimits } from './http/throttle.ts';
@@ -32,6 +38,11 @@ export interface EmulatorOptions {
   mqttPort?: number;
   /** AMQP over TLS port for devices, modules and the service; 0 (the default) picks a free one. The CLI uses 5671, the port the SDKs dial. */
   amqpsPort?: number;
+  /**
+   * CA certificates (PEM text) the hub trusts for CA-signed device certificates, as a hub's
+   * verified CA certificates. Devices with self-signed certificates need none.
+   */
+  trustedCaCerts?: string[];
   /** Address to listen on. Default 127.0.0.1. */
   listen?: string;
   /** Where state, certificates and connection.json live. Required unless `inMemory`. */
@@ -107,6 +118,18 @@ export interface RunningEmulator {
     startEndpoint(): Promise<void>;
   };
   close(): Promise<void>;
+}
+
+/** Each trusted CA must be a PEM certificate; a bad one stops the start with its position. */
+function checkTrustedCas(pems: string[]): string[] {
+  return pems.map((pem, index) => {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new Error(`CA certificate ${index + 1} is not a PEM certificate.`);
+    }
+    return pem;
+  });
 }
 
 function loadPolicies(dataDir: string | undefined): Policy[] {
@@ -186,8 +209,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     sas: sasContext,
     ...(options.log ? { log: options.log } : {}),
   });
-  const mqttServer = createTlsServer({ cert: tls.cert, key: tls.key }, (socket) =>
-    gateway.accept(socket),
+  const trustedCas = checkTrustedCas(options.trustedCaCerts ?? []);
+  // Every device-facing TLS listener asks for a client certificate (X.509 devices) without
+  // requiring one (SAS clients send none).
+  const clientCertificates = clientCertificateRequest(trustedCas);
+  const mqttServer = createTlsServer(
+    { cert: tls.cert, key: tls.key, ...clientCertificates },
+    (socket) => gateway.accept(socket, clientCertificateOf(socket)),
   );
   mqttServer.on('tlsClientError', () => undefined);
   /** Every accepted TCP socket of both TLS servers, so close() can end them all. */
@@ -214,20 +242,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.log ? { log: options.log } : {}),
   });
   const server: Server = createServer(
-    { cert: tls.cert, key: tls.key, keepAliveTimeout: 60_000 },
+    { cert: tls.cert, key: tls.key, keepAliveTimeout: 60_000, ...clientCertificates },
     (req, res) => {
       void api(req, res);
     },
   );
   server.on('clientError', (_error, socket) => socket.destroy());
   // MQTT and AMQP over WebSockets share the HTTPS port, as on IoT Hub (the SDKs dial 443).
-  let acceptAmqpWebSocket: (socket: unknown) => void = (socket) =>
+  let acceptAmqpWebSocket: (socket: unknown, certificate?: ClientCertificate) => void = (socket) =>
     (socket as { terminate(): void }).terminate();
   server.on(
     'upgrade',
     webSocketUpgrade({
-      mqtt: (stream) => gateway.accept(stream),
-      amqp: (socket) => acceptAmqpWebSocket(socket),
+      mqtt: (stream, certificate) => gateway.accept(stream, certificate),
+      amqp: (socket, certificate) => acceptAmqpWebSocket(socket, certificate),
       ...(options.log ? { log: options.log } : {}),
     }),
   );
@@ -254,10 +282,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     port: options.amqpsPort ?? 0,
     listen: options.listen ?? '127.0.0.1',
     tls: { cert: tls.cert, key: tls.key },
+    trustedCas,
     ...(options.log ? { log: options.log } : {}),
   });
   hostNames.add(`${hostName}:${hubAmqp.port}`);
-  acceptAmqpWebSocket = (socket) => hubAmqp.acceptWebSocket(socket);
+  acceptAmqpWebSocket = (socket, certificate) => hubAmqp.acceptWebSocket(socket, certificate);
 
   const endpointOptions = {
     store,

@@ -1,4 +1,5 @@
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import rhea, {
   type Connection,
   type EventContext,
@@ -6,6 +7,11 @@ import rhea, {
   type Receiver,
   type Sender,
 } from 'rhea';
+import {
+  clientCertificateOf,
+  clientCertificateRequest,
+  type ClientCertificate,
+} from '../auth/x509.ts';
 
 /** AMQP error conditions the hubs use, and what the SDKs make of them. */
 export const CONDITION = {
@@ -87,6 +93,8 @@ export class AmqpConnection {
   constructor(
     readonly connection: Connection,
     private readonly now: () => number,
+    /** The certificate the client presented in its TLS handshake (X.509 devices). */
+    readonly certificate?: ClientCertificate,
   ) {}
 
   /** A put-token that succeeded; a renewal for the same audience extends it. */
@@ -159,8 +167,11 @@ export interface AmqpServerOptions {
   name: string;
   port: number;
   listen: string;
-  /** AMQP over TLS (amqps) with this certificate; plain TCP without. */
-  tls?: { cert: string; key: string };
+  /**
+   * AMQP over TLS (amqps) with this certificate; plain TCP without. With `clientCertificates`,
+   * clients may present one (X.509 devices), verified against these trusted CAs.
+   */
+  tls?: { cert: string; key: string; clientCertificates?: { trustedCas: readonly string[] } };
   /** Checks a `$cbs` put-token; throws (with the reason) to refuse it with 401. */
   putToken(request: PutToken, connection: AmqpConnection): Grant;
   /** Answers a `$management` request; none: the address is not served. */
@@ -179,8 +190,11 @@ export interface AmqpServerOptions {
 
 export interface RunningAmqpServer {
   port: number;
-  /** Serves an AMQP connection that arrived over a WebSocket (AMQPWSB10). */
-  acceptWebSocket(socket: unknown): void;
+  /**
+   * Serves an AMQP connection that arrived over a WebSocket (AMQPWSB10), with the client
+   * certificate of the TLS connection it came over, if any.
+   */
+  acceptWebSocket(socket: unknown, certificate?: ClientCertificate): void;
   close(): Promise<void>;
 }
 
@@ -200,9 +214,21 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   container.sasl_server_mechanisms.enable_anonymous();
   const connections = new WeakMap<Connection, AmqpConnection>();
   const handlers = new WeakMap<Sender | Receiver, LinkHandlers>();
+  /** Client certificates of WebSocket connections, by the connection id they were given. */
+  const webSocketCertificates = new Map<string, ClientCertificate>();
+  let webSockets = 0;
+  const certificateOf = (connection: Connection): ClientCertificate | undefined => {
+    const socket = connection.get_tls_socket();
+    if (socket instanceof TLSSocket) return clientCertificateOf(socket);
+    const id = connection.options.id;
+    return id === undefined ? undefined : webSocketCertificates.get(id);
+  };
   const connectionOf = (connection: Connection): AmqpConnection => {
     let state = connections.get(connection);
-    if (!state) connections.set(connection, (state = new AmqpConnection(connection, now)));
+    if (!state) {
+      state = new AmqpConnection(connection, now, certificateOf(connection));
+      connections.set(connection, state);
+    }
     return state;
   };
 
@@ -346,6 +372,8 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   container.on('receiver_error', (c: EventContext) => endLink(c.receiver, c.connection));
 
   const endConnection = (context: EventContext) => {
+    const id = context.connection.options.id;
+    if (id !== undefined) webSocketCertificates.delete(id);
     const state = connections.get(context.connection);
     if (!state) return;
     connections.delete(context.connection);
@@ -368,6 +396,9 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
           transport: 'tls',
           cert: options.tls.cert,
           key: options.tls.key,
+          ...(options.tls.clientCertificates
+            ? clientCertificateRequest(options.tls.clientCertificates.trustedCas)
+            : {}),
         })
       : container.listen({ port: options.port, host: options.listen })
   ) as Server;
@@ -384,9 +415,17 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   });
   return {
     port: (server.address() as AddressInfo).port,
-    acceptWebSocket(socket) {
+    acceptWebSocket(socket, certificate) {
+      // The connection id ties the rhea connection made below to the WebSocket's certificate.
+      const id = `${options.name}-ws-${++webSockets}`;
+      if (certificate) webSocketCertificates.set(id, certificate);
+      // rhea reads `id` from these options (its typings name only the TLS ones).
+      const accepted: Parameters<typeof container.websocket_accept>[1] & { id: string } = { id };
       // rhea wraps a `ws` WebSocket itself; its typings name a net.Socket.
-      container.websocket_accept(socket as Parameters<typeof container.websocket_accept>[0], {});
+      container.websocket_accept(
+        socket as Parameters<typeof container.websocket_accept>[0],
+        accepted,
+      );
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@ import {
   type JsonValue,
 } from '@twinscope/twin';
 import { verifySasToken, type Principal, type SasContext } from '../auth/sas.ts';
+import { authenticateCertificate } from '../auth/x509.ts';
 import { identityKey, type DeviceSessions, type Identity } from '../devices/device-sessions.ts';
 import { asHubError, deviceErrorBody, HubError } from '../errors.ts';
 import type { ChangeEvent } from '../store/change-log.ts';
@@ -47,6 +48,8 @@ export interface HubAmqpOptions {
   port: number;
   listen: string;
   tls: { cert: string; key: string };
+  /** CA certificates (PEM) whose device certificates the hub accepts (`--ca-cert`). */
+  trustedCas: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -102,6 +105,29 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
     return true;
   };
 
+  /**
+   * X.509: no `$cbs`; the connection's TLS certificate speaks for the identity the link
+   * names, for as long as the certificate is valid (a grant like a token's).
+   */
+  const authenticateByCertificate = (identity: Identity, connection: AmqpConnection) => {
+    const record = registry.find(identity.deviceId, identity.moduleId);
+    if (!record) return;
+    try {
+      const { expiresAt } = authenticateCertificate(record, identity, connection.certificate!);
+      connection.grant({
+        audience: scopeOf(identity),
+        expiresAt,
+        rights: new Set(['DeviceConnect']),
+        subject:
+          identity.moduleId === undefined
+            ? `device:${identity.deviceId}`
+            : `module:${identityKey(identity)}`,
+      });
+    } catch (error) {
+      throw new AmqpRefusal(CONDITION.unauthorized, asHubError(error).message);
+    }
+  };
+
   /** Checks the identity exists, is enabled and that this connection may act as it. */
   const authorizeDevice = (
     link: Sender | Receiver,
@@ -109,6 +135,8 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
     connection: AmqpConnection,
   ) => {
     const accept = actsAs(identity);
+    if (!connection.authorized(scopeOf(identity), accept) && connection.certificate)
+      authenticateByCertificate(identity, connection);
     if (!connection.authorized(scopeOf(identity), accept)) {
       throw new AmqpRefusal(
         CONDITION.unauthorized,
@@ -352,7 +380,7 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
     name: 'iothub',
     port: options.port,
     listen: options.listen,
-    tls: options.tls,
+    tls: { ...options.tls, clientCertificates: { trustedCas: options.trustedCas } },
     putToken,
     granted,
     ended,

@@ -1,7 +1,13 @@
+import { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifyBearerToken, type EntraAccess } from '../auth/entra.ts';
 import { jsonNestingBeyond, jsonNestingMessage, type JsonValue } from '@twinscope/twin';
 import { scopeCovers, verifySasToken, type Principal, type SasContext } from '../auth/sas.ts';
+import {
+  authenticateCertificate,
+  clientCertificateOf,
+  type ClientCertificate,
+} from '../auth/x509.ts';
 import type { Identity } from '../devices/device-sessions.ts';
 import { deviceOperations as deviceHttpOperations } from '../operations/device-http.ts';
 import { bulkOperations } from '../operations/bulk.ts';
@@ -100,6 +106,29 @@ function deviceIdentity(principal: Principal, params: Record<string, string>): I
     );
   }
   return modules === 'modules' && moduleId ? { deviceId, moduleId } : { deviceId };
+}
+
+/**
+ * X.509 over HTTPS: no Authorization header, and the TLS handshake's certificate speaks for
+ * the path's device, as a device key would.
+ */
+function certificatePrincipal(
+  registry: Registry,
+  params: Record<string, string>,
+  certificate: ClientCertificate,
+): Principal {
+  const deviceId = params['deviceId'] ?? '';
+  const record = registry.find(deviceId);
+  if (!record) throw new HubError('DeviceNotFound', `Device ${deviceId} is not registered.`);
+  if (record.status !== 'enabled')
+    throw new HubError('IotHubUnauthorizedAccess', `Device ${deviceId} is disabled.`);
+  const { expiresAt } = authenticateCertificate(record, { deviceId }, certificate);
+  return {
+    name: `device:${deviceId}`,
+    rights: new Set(['DeviceConnect']),
+    scope: ['devices', deviceId],
+    expiresAt,
+  };
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -221,9 +250,15 @@ export function createServiceApi(options: ServiceApiOptions) {
       }
       const { operation, params } = dispatch(method, path);
       const authorization = request.headers.authorization;
-      const principal = authorization?.startsWith('Bearer ')
-        ? verifyBearerToken(authorization, options.entra)
-        : verifySasToken(authorization, sas);
+      const certificate =
+        authorization === undefined && operation.deviceSide && request.socket instanceof TLSSocket
+          ? clientCertificateOf(request.socket)
+          : undefined;
+      const principal = certificate
+        ? certificatePrincipal(registry, params, certificate)
+        : authorization?.startsWith('Bearer ')
+          ? verifyBearerToken(authorization, options.entra)
+          : verifySasToken(authorization, sas);
       if (!operation.rights.some((right) => principal.rights.has(right))) {
         throw new HubError(
           'IotHubUnauthorizedAccess',

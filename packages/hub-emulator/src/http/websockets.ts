@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import { clientCertificateOf, type ClientCertificate } from '../auth/x509.ts';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 
 /** The subprotocols IoT Hub serves at `/$iothub/websocket`. */
@@ -7,10 +9,13 @@ const PROTOCOLS = ['mqtt', 'AMQPWSB10'] as const;
 export type WebSocketProtocol = (typeof PROTOCOLS)[number];
 
 export interface WebSocketHandlers {
-  /** MQTT over WebSockets: the stream carries MQTT packets, as a TLS socket would. */
-  mqtt(stream: Duplex): void;
-  /** AMQP over WebSockets: the WebSocket itself, for rhea. */
-  amqp(socket: WebSocket): void;
+  /**
+   * MQTT over WebSockets: the stream carries MQTT packets, as a TLS socket would; with the
+   * certificate the client presented on the TLS connection under it (X.509 devices).
+   */
+  mqtt(stream: Duplex, certificate?: ClientCertificate): void;
+  /** AMQP over WebSockets: the WebSocket itself, for rhea, and the client's certificate. */
+  amqp(socket: WebSocket, certificate?: ClientCertificate): void;
   log?: (line: string) => void;
 }
 
@@ -23,7 +28,7 @@ function refuse(socket: Duplex, status: string, message: string): void {
 /**
  * IoT Hub's WebSocket endpoint on the HTTPS port: `/$iothub/websocket` with subprotocol
  * `mqtt` or `AMQPWSB10` (echoed, as the `ws` client requires). Authentication happens
- * inside the protocol, as over TCP. Anything else is refused before the upgrade.
+ * inside the protocol, as over TCP (a client certificate is taken from the TLS connection). Anything else is refused before the upgrade.
  */
 export function webSocketUpgrade(handlers: WebSocketHandlers) {
   const server = new WebSocketServer({
@@ -52,10 +57,12 @@ export function webSocketUpgrade(handlers: WebSocketHandlers) {
       );
       return;
     }
+    const certificate =
+      request.socket instanceof TLSSocket ? clientCertificateOf(request.socket) : undefined;
     server.handleUpgrade(request, socket, head, (ws) => {
       ws.on('error', () => ws.terminate());
-      if (ws.protocol === 'mqtt') handlers.mqtt(createWebSocketStream(ws));
-      else handlers.amqp(ws);
+      if (ws.protocol === 'mqtt') handlers.mqtt(createWebSocketStream(ws), certificate);
+      else handlers.amqp(ws, certificate);
     });
   };
 }

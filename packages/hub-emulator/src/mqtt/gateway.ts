@@ -13,6 +13,7 @@ import {
   type JsonValue,
 } from '@twinscope/twin';
 import { verifySasToken, scopeCovers, type SasContext } from '../auth/sas.ts';
+import { authenticateCertificate, type ClientCertificate } from '../auth/x509.ts';
 import { deviceErrorBody, HubError } from '../errors.ts';
 import { MqttFrameGuard } from './frame-guard.ts';
 import type { ChangeEvent } from '../store/change-log.ts';
@@ -63,6 +64,16 @@ export interface GatewayOptions {
 
 const keyOf = identityKey;
 
+/** A CONNECT refused with this CONNACK return code (5: not authorised). */
+class MqttRefusal extends Error {
+  constructor(
+    readonly returnCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * IoT Hub's device-facing MQTT 3.1.1 surface for azure-iot-device-mqtt: SAS connect,
  * persistent subscriptions, twin GET and reported PATCH, desired notifications, direct
@@ -85,8 +96,11 @@ export class DeviceGateway {
     this.options.log?.(line);
   }
 
-  /** Takes a freshly accepted connection: a TLS socket, or a WebSocket's stream (MQTT over WS). */
-  accept(socket: Duplex): void {
+  /**
+   * Takes a freshly accepted connection: a TLS socket, or a WebSocket's stream (MQTT over
+   * WS), with the certificate the client presented in its TLS handshake, if any.
+   */
+  accept(socket: Duplex, certificate?: ClientCertificate): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const parser = mqtt.parser({ protocolVersion: 4 });
@@ -102,7 +116,7 @@ export class DeviceGateway {
       try {
         if (!connection) {
           if (packet.cmd !== 'connect') return close();
-          connection = this.connect(socket, packet);
+          connection = this.connect(socket, packet, certificate);
           if (!connection) return close();
           return;
         }
@@ -143,7 +157,30 @@ export class DeviceGateway {
     if (!socket.destroyed) socket.write(mqtt.generate(packet));
   }
 
-  private connect(socket: Duplex, packet: IConnectPacket): Connection | undefined {
+  /** Checks a SAS password for the identity; its expiry, or a refusal with its return code. */
+  private sasExpiry(identity: Identity, password: string | undefined): number {
+    const principal = verifySasToken(password, this.options.sas);
+    const target =
+      identity.moduleId === undefined
+        ? ['devices', identity.deviceId]
+        : ['devices', identity.deviceId, 'modules', identity.moduleId];
+    if (!principal.rights.has('DeviceConnect'))
+      throw new MqttRefusal(5, `${principal.name} lacks DeviceConnect`);
+    if (principal.scope.length === 0 || !scopeCovers(principal.scope, target))
+      throw new MqttRefusal(5, 'the token is not scoped to this device or module');
+    // A device's own key must not open its modules, nor the other way round.
+    if (principal.name.startsWith('device:') && identity.moduleId !== undefined)
+      throw new MqttRefusal(5, 'a device key cannot connect a module');
+    if (principal.name.startsWith('module:') && principal.name !== `module:${keyOf(identity)}`)
+      throw new MqttRefusal(5, 'wrong module key');
+    return principal.expiresAt ?? 0;
+  }
+
+  private connect(
+    socket: Duplex,
+    packet: IConnectPacket,
+    certificate: ClientCertificate | undefined,
+  ): Connection | undefined {
     const refuse = (returnCode: number, why: string) => {
       this.log(`mqtt: refused ${packet.clientId}: ${why}`);
       this.send(socket, { cmd: 'connack', returnCode, sessionPresent: false });
@@ -154,25 +191,24 @@ export class DeviceGateway {
     if (!identity) return refuse(2, 'the client id must be <deviceId> or <deviceId>/<moduleId>');
     const password = packet.password?.toString('utf8');
     let expiresAt: number;
-    try {
-      const principal = verifySasToken(password, this.options.sas);
-      const target =
-        identity.moduleId === undefined
-          ? ['devices', identity.deviceId]
-          : ['devices', identity.deviceId, 'modules', identity.moduleId];
-      if (!principal.rights.has('DeviceConnect'))
-        return refuse(5, `${principal.name} lacks DeviceConnect`);
-      if (principal.scope.length === 0 || !scopeCovers(principal.scope, target)) {
-        return refuse(5, 'the token is not scoped to this device or module');
+    if (password === undefined && certificate) {
+      // X.509: no password; the TLS handshake's certificate speaks for the identity.
+      const record = this.options.registry.find(identity.deviceId, identity.moduleId);
+      if (!record) return refuse(5, 'unknown device or module');
+      try {
+        expiresAt = authenticateCertificate(record, identity, certificate).expiresAt;
+      } catch (error) {
+        return refuse(5, error instanceof Error ? error.message : 'bad certificate');
       }
-      // A device's own key must not open its modules, nor the other way round.
-      if (principal.name.startsWith('device:') && identity.moduleId !== undefined)
-        return refuse(5, 'a device key cannot connect a module');
-      if (principal.name.startsWith('module:') && principal.name !== `module:${keyOf(identity)}`)
-        return refuse(5, 'wrong module key');
-      expiresAt = principal.expiresAt ?? 0;
-    } catch (error) {
-      return refuse(4, error instanceof Error ? error.message : 'bad credentials');
+    } else {
+      try {
+        expiresAt = this.sasExpiry(identity, password);
+      } catch (error) {
+        return refuse(
+          error instanceof MqttRefusal ? error.returnCode : 4,
+          error instanceof Error ? error.message : 'bad credentials',
+        );
+      }
     }
     const device = this.options.registry.find(identity.deviceId);
     const record = this.options.registry.find(identity.deviceId, identity.moduleId);
