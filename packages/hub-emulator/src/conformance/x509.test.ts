@@ -158,7 +158,7 @@ describe.each(TRANSPORTS)('X.509 devices over $name with the unmodified SDK', (e
     await expectSdkError(x.attempt(outsider, entry.kind), 'UnauthorizedError');
   });
 
-  it('when the service sends to an X.509 device, then the device receives and completes it', async () => {
+  it('when the service sends to an X.509 device, then the device receives it as sent and completes it', async () => {
     const certificate = await deviceCertificate('c2d');
     const deviceId = await x.selfSignedDevice(certificate);
     const client = await x.device(entry, deviceId, certificate);
@@ -173,6 +173,8 @@ describe.each(TRANSPORTS)('X.509 devices over $name with the unmodified SDK', (e
     await service.send(deviceId, new Message('hello certificate'));
     const message = await received;
     expect(message.data.toString()).toBe('hello certificate');
+    // No feedback asked for, no user properties: the hub adds none of its own (no iothub-ack).
+    expect(message.properties.propertyList).toEqual([]);
     await client.complete(message);
     await expect
       .poll(async () => (await hub.registry.get(deviceId)).responseBody.cloudToDeviceMessageCount)

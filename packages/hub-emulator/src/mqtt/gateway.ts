@@ -554,7 +554,9 @@ function propertyBag(message: CloudMessage): string {
     ['$.uid', message.userId],
     ['$.ct', message.contentType],
     ['$.ce', message.contentEncoding],
-    ['iothub-ack', message.ack],
+    // Only when feedback was asked for: with `none` IoT Hub sends no iothub-ack (the SDK would
+    // hand it to the app as a user property; Microsoft's device_service.js checks there is none).
+    ['iothub-ack', message.ack === 'none' ? undefined : message.ack],
     ...Object.entries(message.properties),
   ];
   return pairs
