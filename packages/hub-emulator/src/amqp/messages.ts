@@ -65,9 +65,10 @@ export const text = (value: unknown): string | undefined =>
 /** A telemetry message's properties, named as the routing layer reads them (`$.mid`, …). */
 export function messageProperties(message: Message): Record<string, string> {
   const out: Record<string, string> = {};
+  // The SDKs send uuid-shaped ids as AMQP uuids (16 bytes): kept in their usual text form.
   const system: [string, unknown][] = [
-    ['$.mid', message.message_id],
-    ['$.cid', message.correlation_id],
+    ['$.mid', correlationText(message.message_id) ?? message.message_id],
+    ['$.cid', correlationText(message.correlation_id) ?? message.correlation_id],
     ['$.ct', message.content_type],
     ['$.ce', message.content_encoding],
     ['$.uid', message.user_id],
@@ -84,7 +85,7 @@ export function messageProperties(message: Message): Record<string, string> {
   return out;
 }
 
-/** A correlation id as text: an AMQP uuid (16 bytes) in its usual form, or a string. */
+/** A message or correlation id as text: an AMQP uuid (16 bytes) in its usual form, or a string. */
 export function correlationText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (Buffer.isBuffer(value) && value.length === 16) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import deviceSdk from 'azure-iot-device';
 import amqpTransport from 'azure-iot-device-amqp';
@@ -217,7 +218,7 @@ describe.each(TRANSPORTS)(
       }
     }, 20_000);
 
-    it('when a device sends telemetry and a module an output event, then both are acknowledged and logged', async () => {
+    it('when a device sends telemetry and a module an empty output event, then both are acknowledged and logged with their ids', async () => {
       const { deviceId, moduleId } = await newModule();
       const from = hub.emulator.registry.sequenceNumber;
       const device = DeviceClient.fromConnectionString(connectionString(deviceId), transport);
@@ -229,7 +230,10 @@ describe.each(TRANSPORTS)(
         message.messageId = 'm-1';
         message.properties.add('alert', 'hi there');
         await device.sendEvent(message);
-        await module.sendOutputEvent('out1', new Message('filtered'));
+        // An empty message with a uuid id (which the AMQP transport sends as an AMQP uuid).
+        const empty = new Message('');
+        empty.messageId = randomUUID();
+        await module.sendOutputEvent('out1', empty);
         const messages = hub.emulator.changes.since(from).filter((e) => e.source === 'Telemetry');
         expect(messages.map((m) => [m.deviceId, m.moduleId])).toEqual([
           [deviceId, undefined],
@@ -240,7 +244,11 @@ describe.each(TRANSPORTS)(
           alert: 'hi there',
         });
         expect(JSON.parse(messages[0]!.message!.payload.toString())).toEqual({ temperature: 21.5 });
-        expect(messages[1]!.message!.properties['$.on']).toBe('out1');
+        expect(messages[1]!.message!.properties).toMatchObject({
+          '$.on': 'out1',
+          '$.mid': empty.messageId,
+        });
+        expect(messages[1]!.message!.payload).toHaveLength(0);
       } finally {
         await device.close();
         await module.close();
