@@ -214,7 +214,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // requiring one (SAS clients send none).
   const clientCertificates = clientCertificateRequest(trustedCas);
   const mqttServer = createTlsServer(
-    { cert: tls.cert, key: tls.key, ...clientCertificates },
+    // No Nagle delay, as for AMQP: MQTT's PUBACKs and deliveries go out at once.
+    { cert: tls.cert, key: tls.key, noDelay: true, ...clientCertificates },
     (socket) => gateway.accept(socket, clientCertificateOf(socket)),
   );
   mqttServer.on('tlsClientError', () => undefined);
@@ -242,7 +243,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.log ? { log: options.log } : {}),
   });
   const server: Server = createServer(
-    { cert: tls.cert, key: tls.key, keepAliveTimeout: 60_000, ...clientCertificates },
+    {
+      cert: tls.cert,
+      key: tls.key,
+      keepAliveTimeout: 60_000,
+      noDelay: true,
+      ...clientCertificates,
+    },
     (req, res) => {
       void api(req, res);
     },

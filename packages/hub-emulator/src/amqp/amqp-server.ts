@@ -388,11 +388,18 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   container.on('connection_error', () => undefined);
 
   const sockets = new Set<Socket>();
+  // No Nagle delay: a disposition or a reply held back 40 ms for a delayed ACK would be
+  // most of a cloud-to-device message's time on loopback (rhea leaves it on for servers;
+  // its typings do not name the option).
+  const common: { port: number; host: string } & { tcp_no_delay: boolean } = {
+    port: options.port,
+    host: options.listen,
+    tcp_no_delay: true,
+  };
   const server = (
     options.tls
       ? container.listen({
-          port: options.port,
-          host: options.listen,
+          ...common,
           transport: 'tls',
           cert: options.tls.cert,
           key: options.tls.key,
@@ -400,7 +407,7 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
             ? clientCertificateRequest(options.tls.clientCertificates.trustedCas)
             : {}),
         })
-      : container.listen({ port: options.port, host: options.listen })
+      : container.listen(common)
   ) as Server;
   // With TLS, count raw sockets too: one caught mid-handshake would hold close() forever.
   server.on('connection', (socket: Socket) => {
