@@ -1,5 +1,6 @@
 // Prints the emulator's figures: twin PATCH throughput, device GET latency, and query
-// latency over a 100k-device fleet. The emulator runs as its own process (as operators run
+// latency over a 100k-device fleet; then telemetry/s and cloud-to-device latency per device
+// transport (transports-bench.ts). The emulator runs as its own process (as operators run
 // it); this process is the client. Loopback only; it stops by itself.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSasToken } from '../src/auth/sas.ts';
+import { benchTransports } from './transports-bench.ts';
 
 const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 100_000);
 const PATCH_SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const C2D_MESSAGES = Number(process.env['BENCH_C2D_MESSAGES'] ?? 200);
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../bin/hub-emulator.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-'));
 
@@ -52,7 +55,10 @@ await new Promise<void>((resolve, reject) => {
 });
 const startupMs = Date.now() - started;
 const connection = JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as {
+  hostName: string;
   httpsPort: number;
+  mqttPort: number;
+  amqpsPort: number;
   caCertFile: string;
   serviceConnectionString: string;
 };
@@ -206,6 +212,27 @@ try {
   console.log(
     `  SELECT COUNT() … WHERE tags + reported p50 ${ms(countWhere.p50)}  p99 ${ms(countWhere.p99)}`,
   );
+
+  const deviceAgent = new Agent({ keepAlive: true, ca: readFileSync(connection.caCertFile) });
+  await benchTransports(
+    {
+      hostName: connection.hostName,
+      httpsPort: connection.httpsPort,
+      mqttPort: connection.mqttPort,
+      amqpsPort: connection.amqpsPort,
+      ca: readFileSync(connection.caCertFile, 'utf8'),
+      serviceConnectionString: connection.serviceConnectionString,
+      async createDevice(deviceId) {
+        const created = await call(deviceAgent, 'PUT', `/devices/${deviceId}`, '{}');
+        if (created.status !== 200) throw new Error(`PUT device answered ${created.status}`);
+        return (
+          JSON.parse(created.text) as { authentication: { symmetricKey: { primaryKey: string } } }
+        ).authentication.symmetricKey.primaryKey;
+      },
+    },
+    { seconds: PATCH_SECONDS, c2dMessages: C2D_MESSAGES },
+  );
+  deviceAgent.destroy();
 } finally {
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
