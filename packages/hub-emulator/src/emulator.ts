@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:https';
 import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { WebSocket } from 'ws';
 import { defaultPolicies, SasCache, type Policy } from './auth/sas.ts';
 import { loadOrCreateTls, type TlsMaterial } from './certs.ts';
 import {
@@ -256,8 +257,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   );
   server.on('clientError', (_error, socket) => socket.destroy());
   // MQTT and AMQP over WebSockets share the HTTPS port, as on IoT Hub (the SDKs dial 443).
-  let acceptAmqpWebSocket: (socket: unknown, certificate?: ClientCertificate) => void = (socket) =>
-    (socket as { terminate(): void }).terminate();
+  let acceptAmqpWebSocket: (socket: WebSocket, certificate?: ClientCertificate) => void = (
+    socket,
+  ) => socket.terminate();
   server.on(
     'upgrade',
     webSocketUpgrade({

@@ -1,5 +1,6 @@
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import type { WebSocket } from 'ws';
 import rhea, {
   type Connection,
   type EventContext,
@@ -7,6 +8,7 @@ import rhea, {
   type Receiver,
   type Sender,
 } from 'rhea';
+import { AmqpFrameGuard, MAX_FRAME_BYTES } from './frame-guard.ts';
 import {
   clientCertificateOf,
   clientCertificateRequest,
@@ -194,7 +196,7 @@ export interface RunningAmqpServer {
    * Serves an AMQP connection that arrived over a WebSocket (AMQPWSB10), with the client
    * certificate of the TLS connection it came over, if any.
    */
-  acceptWebSocket(socket: unknown, certificate?: ClientCertificate): void;
+  acceptWebSocket(socket: WebSocket, certificate?: ClientCertificate): void;
   close(): Promise<void>;
 }
 
@@ -391,10 +393,15 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   // No Nagle delay: a disposition or a reply held back 40 ms for a delayed ACK would be
   // most of a cloud-to-device message's time on loopback (rhea leaves it on for servers;
   // its typings do not name the option).
-  const common: { port: number; host: string } & { tcp_no_delay: boolean } = {
+  // Frames over MAX_FRAME_BYTES are refused (the frame guard), so the Open says so.
+  const common: { port: number; host: string } & {
+    tcp_no_delay: boolean;
+    max_frame_size: number;
+  } = {
     port: options.port,
     host: options.listen,
     tcp_no_delay: true,
+    max_frame_size: MAX_FRAME_BYTES,
   };
   const server = (
     options.tls
@@ -414,6 +421,17 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  // The frame guard reads what rhea reads (the decrypted stream, with TLS) and drops a
+  // connection whose framing rhea would otherwise wait on for ever.
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    const guard = new AmqpFrameGuard();
+    socket.on('data', (chunk: Buffer) => {
+      const refusal = guard.inspect(chunk);
+      if (!refusal) return;
+      log(`dropping a connection: ${refusal}`);
+      socket.destroy();
+    });
+  });
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
     if (server.listening) resolve();
@@ -427,10 +445,21 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
       const id = `${options.name}-ws-${++webSockets}`;
       if (certificate) webSocketCertificates.set(id, certificate);
       // rhea reads `id` from these options (its typings name only the TLS ones).
-      const accepted: Parameters<typeof container.websocket_accept>[1] & { id: string } = { id };
-      // rhea wraps a `ws` WebSocket itself; its typings name a net.Socket.
+      const accepted: Parameters<typeof container.websocket_accept>[1] & {
+        id: string;
+        max_frame_size: number;
+      } = { id, max_frame_size: MAX_FRAME_BYTES };
+      const guard = new AmqpFrameGuard();
+      socket.on('message', (data: Buffer) => {
+        const refusal = guard.inspect(data);
+        if (!refusal) return;
+        log(`dropping a WebSocket connection: ${refusal}`);
+        socket.terminate();
+      });
+      // rhea wraps a `ws` WebSocket itself (lib/ws.js); its typings name a net.Socket.
+      const wrapped: unknown = socket;
       container.websocket_accept(
-        socket as Parameters<typeof container.websocket_accept>[0],
+        wrapped as Parameters<typeof container.websocket_accept>[0],
         accepted,
       );
     },
