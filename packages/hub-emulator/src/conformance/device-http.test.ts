@@ -54,7 +54,7 @@ describe('the device HTTPS transport (azure-iot-device-http) on the service port
     expect(messages[0]!.message!.properties).toMatchObject({ '$.mid': 'http-1', alert: 'yes' });
   });
 
-  it('when the service sends, then the device polls it, completes, rejects and abandons by lock token', async () => {
+  it('when the service sends, then the device polls it, completes, rejects and abandons by its own lock tokens only', async () => {
     const deviceId = await newDevice();
     const service = serviceClientFor(hub.emulator.serviceConnectionString, {
       ca: hub.emulator.tls.caCert,
@@ -86,6 +86,10 @@ describe('the device HTTPS transport (azure-iot-device-http) on the service port
         (p: { key: string; value: string }) => p.key.includes('colour') && p.value === 'blue',
       ),
     ).toBe(true);
+    // Another device cannot settle this device's message with its lock token.
+    const neighbour = await httpDevice(await newDevice());
+    await neighbour.sendEvent(new Message('a working device'));
+    await expect(neighbour.complete(first)).rejects.toThrow(/Precondition Failed/);
     await device.abandon(first);
     const again = await next();
     expect(again.messageId).toBe('first');
