@@ -255,6 +255,25 @@ describe.each(TRANSPORTS)(
       }
     });
 
+    it('when a device sends a batch, then the SDK says this transport cannot batch (HTTPS can) and nothing is recorded', async () => {
+      const { deviceId } = await newModule();
+      const from = hub.emulator.registry.sequenceNumber;
+      const device = DeviceClient.fromConnectionString(connectionString(deviceId), transport);
+      await device.setOptions(options());
+      await device.open();
+      try {
+        await expectSdkError(
+          Promise.resolve().then(() => device.sendEventBatch([new Message('a'), new Message('b')])),
+          'NotImplementedError',
+        );
+        expect(hub.emulator.changes.since(from).filter((e) => e.source === 'Telemetry')).toEqual(
+          [],
+        );
+      } finally {
+        await device.close();
+      }
+    });
+
     it('when the key is wrong, the identity unknown or the device disabled, then the connection is refused', async () => {
       const { deviceId, moduleId } = await newModule();
       const good = connectionString(deviceId, moduleId);
