@@ -274,6 +274,38 @@ describe.each(TRANSPORTS)(
       }
     });
 
+    it('when the device renews its token before it expires, then it carries on past the first expiry', async () => {
+      const { deviceId } = await newModule();
+      const key = hub.emulator.registry.find(deviceId)!.authentication.symmetricKey.primaryKey!;
+      // The token's resource names the host the SDK dials: with the port for MQTT and AMQP.
+      const host = /HostName=([^;]+)/.exec(connectionString(deviceId))![1]!;
+      const token = (seconds: number) =>
+        deviceSdk.SharedAccessSignature.create(
+          host,
+          deviceId,
+          key,
+          Math.floor(Date.now() / 1000) + seconds,
+        ).toString();
+      const from = hub.emulator.registry.sequenceNumber;
+      const device = DeviceClient.fromSharedAccessSignature(token(3), transport);
+      await device.setOptions(options());
+      await device.open();
+      try {
+        await device.sendEvent(new Message('before'));
+        await device.updateSharedAccessSignature(token(3600));
+        await new Promise((resolve) => setTimeout(resolve, 3500));
+        await device.sendEvent(new Message('after'));
+        const sent = hub.emulator.changes
+          .since(from)
+          .filter((e) => e.source === 'Telemetry')
+          .map((e) => e.message!.payload.toString());
+        expect(sent).toEqual(['before', 'after']);
+        expect((await hub.registry.get(deviceId)).responseBody.connectionState).toBe('Connected');
+      } finally {
+        await device.close();
+      }
+    });
+
     it('when the key is wrong, the identity unknown or the device disabled, then the connection is refused', async () => {
       const { deviceId, moduleId } = await newModule();
       const good = connectionString(deviceId, moduleId);
