@@ -94,10 +94,18 @@ describe('BFF: module identity lifecycle', () => {
         `^HostName=localhost:${stack.emulator.mqttPort};DeviceId=lyon-north-meter-08;ModuleId=analytics;SharedAccessKey=`,
       ),
     );
-    const module = await runModule(connectionString, {
+    // The module app runs over AMQP (the how-to's default): HostName names the MQTT port,
+    // so it takes the emulator's ports per protocol, as against any non-default stack.
+    const app = {
       ca: stack.emulator.tls.caCert,
       log: () => undefined,
-    });
+      ports: {
+        mqtt: stack.emulator.mqttPort,
+        amqp: stack.emulator.amqpsPort,
+        https: stack.emulator.httpsPort,
+      },
+    };
+    const module = await runModule(connectionString, app);
     await module.stop();
 
     const { body } = await stack.api(`${base}/analytics`);
@@ -106,16 +114,11 @@ describe('BFF: module identity lifecycle', () => {
       json: { etag: body.module.etag, regenerateKey: 'primary' },
     });
     expect(regenerated.status).toBe(200);
-    await expect(
-      runModule(connectionString, { ca: stack.emulator.tls.caCert, log: () => undefined }),
-    ).rejects.toThrow();
+    await expect(runModule(connectionString, app)).rejects.toThrow();
     const fresh = (await stack.api(`${base}/analytics/connection-string`, { method: 'POST' })).body
       .connectionString as string;
     expect(fresh).not.toBe(connectionString);
-    const reconnected = await runModule(fresh, {
-      ca: stack.emulator.tls.caCert,
-      log: () => undefined,
-    });
+    const reconnected = await runModule(fresh, app);
     await reconnected.stop();
   });
 
