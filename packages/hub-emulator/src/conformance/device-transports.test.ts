@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import {
+  EventHubConsumerClient,
+  earliestEventPosition,
+  type ReceivedEventData,
+} from '@azure/event-hubs';
 import { describe, expect, it } from 'vitest';
 import deviceSdk from 'azure-iot-device';
 import amqpTransport from 'azure-iot-device-amqp';
@@ -6,8 +11,10 @@ import mqttTransport from 'azure-iot-device-mqtt';
 import { portAgentFor } from '@twinscope/hub-connection';
 import { expectSdkError } from './sdk-errors.ts';
 import { uniqueId, useHub } from './hub.ts';
+import { useEventConsumers } from './event-consumers.ts';
 
 const { ModuleClient, Client: DeviceClient, Message } = deviceSdk;
+const { track, collect } = useEventConsumers();
 
 type Twin = Awaited<ReturnType<InstanceType<typeof DeviceClient>['getTwin']>>;
 
@@ -218,7 +225,7 @@ describe.each(TRANSPORTS)(
       }
     }, 20_000);
 
-    it('when a device sends telemetry and a module an empty output event, then both are acknowledged and logged with their ids', async () => {
+    it('when a device sends telemetry and a module an empty output event, then both are acknowledged and read back from the Event Hubs endpoint with their ids', async () => {
       const { deviceId, moduleId } = await newModule();
       const from = hub.emulator.registry.sequenceNumber;
       const device = DeviceClient.fromConnectionString(connectionString(deviceId), transport);
@@ -249,6 +256,28 @@ describe.each(TRANSPORTS)(
           '$.mid': empty.messageId,
         });
         expect(messages[1]!.message!.payload).toHaveLength(0);
+
+        // Read back as a back end reads them: from the Event Hubs-compatible endpoint.
+        const received = collect(
+          track(new EventHubConsumerClient('$Default', hub.emulator.events.connectionString)),
+          earliestEventPosition,
+        );
+        const ours = (e: ReceivedEventData) =>
+          e.systemProperties?.['iothub-connection-device-id'] === deviceId;
+        const telemetry = await received.until(
+          (e) => ours(e) && !e.systemProperties?.['iothub-connection-module-id'],
+        );
+        const body = telemetry.body as unknown;
+        expect(Buffer.isBuffer(body) ? JSON.parse(body.toString()) : body).toEqual({
+          temperature: 21.5,
+        });
+        expect(telemetry.messageId).toBe('m-1');
+        expect(telemetry.properties).toMatchObject({ alert: 'hi there' });
+        const output = await received.until(
+          (e) => ours(e) && e.systemProperties?.['iothub-connection-module-id'] === moduleId,
+        );
+        expect(output.messageId).toBe(empty.messageId);
+        expect(output.body === undefined || (output.body as Buffer).length === 0).toBe(true);
       } finally {
         await device.close();
         await module.close();

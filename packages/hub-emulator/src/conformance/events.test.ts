@@ -7,19 +7,17 @@ import {
   latestEventPosition,
   type Checkpoint,
   type CheckpointStore,
-  type EventPosition,
   type PartitionOwnership,
-  type ReceivedEventData,
-  type PartitionContext,
-  type Subscription,
-  type SubscriptionEventHandlers,
 } from '@azure/event-hubs';
 import deviceSdk from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEmulator } from '../emulator.ts';
 import { partitionFor } from '../events/event-store.ts';
 import { sdkRegistry, uniqueId, useHub } from './hub.ts';
+import { useEventConsumers } from './event-consumers.ts';
+
+const { track, collect } = useEventConsumers();
 
 /** The checkpoint store an app would keep in memory (v6 ships only the interface). */
 class InMemoryCheckpointStore implements CheckpointStore {
@@ -43,53 +41,6 @@ class InMemoryCheckpointStore implements CheckpointStore {
   }
 }
 
-const clients: EventHubConsumerClient[] = [];
-const subscriptions: Subscription[] = [];
-afterEach(async () => {
-  await Promise.all(subscriptions.splice(0).map((s) => s.close()));
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-/** Subscribes and collects events; `until` resolves once a matching one arrived. */
-function collect(
-  client: EventHubConsumerClient,
-  startPosition: EventPosition | Record<string, EventPosition>,
-  options: { onError?: (error: Error) => void; partitionId?: string } = {},
-) {
-  const events: ReceivedEventData[] = [];
-  const waiters: (() => void)[] = [];
-  const handlers = {
-    processEvents: async (batch: ReceivedEventData[], context: PartitionContext) => {
-      events.push(...batch);
-      if (batch.length > 0) await context.updateCheckpoint(batch.at(-1)!);
-      waiters.splice(0).forEach((w) => w());
-    },
-    processError: async (error: Error) => {
-      options.onError?.(error);
-    },
-  } satisfies SubscriptionEventHandlers;
-  const subscribeOptions = { startPosition, maxWaitTimeInSeconds: 0.2 };
-  const subscription =
-    options.partitionId === undefined
-      ? client.subscribe(handlers, subscribeOptions)
-      : client.subscribe(options.partitionId, handlers, subscribeOptions);
-  subscriptions.push(subscription);
-  return {
-    events,
-    async until(match: (e: ReceivedEventData) => boolean, timeoutMs = 8000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!events.some(match)) {
-        if (Date.now() > deadline) throw new Error(`no matching event among ${events.length}`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 100);
-        });
-      }
-      return events.find(match)!;
-    },
-  };
-}
-
 describe('Emulator: the Event Hubs-compatible endpoint with the unmodified @azure/event-hubs', () => {
   const hub = useHub({
     seed: 'demo',
@@ -101,7 +52,7 @@ describe('Emulator: the Event Hubs-compatible endpoint with the unmodified @azur
     connectionString = hub.emulator.events.connectionString,
   ) => {
     const client = new EventHubConsumerClient(group, connectionString);
-    clients.push(client);
+    track(client);
     return client;
   };
 
@@ -186,7 +137,7 @@ describe('Emulator: the Event Hubs-compatible endpoint with the unmodified @azur
       hub.emulator.events.connectionString,
       store,
     );
-    clients.push(first);
+    track(first);
     for (const n of [1, 2, 3]) {
       const twin = (await hub.registry.getTwin(deviceId)).responseBody;
       await hub.registry.updateTwin(deviceId, { tags: { step: n } }, twin.etag);
@@ -225,7 +176,7 @@ describe('Emulator: the Event Hubs-compatible endpoint refuses clearly', () => {
     const client = new EventHubConsumerClient(group, connectionString, {
       retryOptions: { maxRetries, retryDelayInMs: 100, timeoutInMs: 5000 },
     });
-    clients.push(client);
+    track(client);
     return client;
   };
 
@@ -275,7 +226,7 @@ describe('Emulator: events are kept with the rest of the state', () => {
       const after = [0, 1, 2, 3].map((p) => emulator.events.store.info(p));
       expect(after).toEqual(before);
       const client = new EventHubConsumerClient('$Default', emulator.events.connectionString);
-      clients.push(client);
+      track(client);
       const received = collect(client, earliestEventPosition);
       const event = await received.until(
         (e) => e.properties?.['deviceId'] === 'toronto-hq-hvac-12',

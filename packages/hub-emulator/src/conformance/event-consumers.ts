@@ -1,0 +1,69 @@
+import {
+  EventHubConsumerClient,
+  type EventPosition,
+  type PartitionContext,
+  type ReceivedEventData,
+  type Subscription,
+  type SubscriptionEventHandlers,
+} from '@azure/event-hubs';
+import { afterEach } from 'vitest';
+
+/**
+ * Consumers of the built-in endpoint with the unmodified @azure/event-hubs, closed after each
+ * test: `track` a client, `collect` what a subscription receives.
+ */
+export function useEventConsumers() {
+  const clients: EventHubConsumerClient[] = [];
+  const subscriptions: Subscription[] = [];
+  afterEach(async () => {
+    await Promise.all(subscriptions.splice(0).map((s) => s.close()));
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+
+  const track = (client: EventHubConsumerClient) => {
+    clients.push(client);
+    return client;
+  };
+
+  /** Subscribes and collects events; `until` resolves once a matching one arrived. */
+  function collect(
+    client: EventHubConsumerClient,
+    startPosition: EventPosition | Record<string, EventPosition>,
+    options: { onError?: (error: Error) => void; partitionId?: string } = {},
+  ) {
+    const events: ReceivedEventData[] = [];
+    const waiters: (() => void)[] = [];
+    const handlers = {
+      processEvents: async (batch: ReceivedEventData[], context: PartitionContext) => {
+        events.push(...batch);
+        if (batch.length > 0) await context.updateCheckpoint(batch.at(-1)!);
+        waiters.splice(0).forEach((w) => w());
+      },
+      processError: async (error: Error) => {
+        options.onError?.(error);
+      },
+    } satisfies SubscriptionEventHandlers;
+    const subscribeOptions = { startPosition, maxWaitTimeInSeconds: 0.2 };
+    const subscription =
+      options.partitionId === undefined
+        ? client.subscribe(handlers, subscribeOptions)
+        : client.subscribe(options.partitionId, handlers, subscribeOptions);
+    subscriptions.push(subscription);
+    return {
+      events,
+      async until(match: (e: ReceivedEventData) => boolean, timeoutMs = 8000) {
+        const deadline = Date.now() + timeoutMs;
+        while (!events.some(match)) {
+          if (Date.now() > deadline) throw new Error(`no matching event among ${events.length}`);
+          await new Promise<void>((resolve) => {
+            waiters.push(resolve);
+            setTimeout(resolve, 100);
+          });
+        }
+        return events.find(match)!;
+      },
+    };
+  }
+
+  return { track, collect };
+}
