@@ -101,6 +101,22 @@ export interface RegistryOptions {
 }
 
 /**
+ * The parts of a service (policy) connection string, HostName split into host and port;
+ * throws when one is missing.
+ */
+export function serviceCredentials(connectionString: string) {
+  const { HostName, SharedAccessKeyName, SharedAccessKey } =
+    ConnectionString.parse(connectionString);
+  if (!HostName || !SharedAccessKeyName || !SharedAccessKey) {
+    throw new Error(
+      'The connection string needs HostName, SharedAccessKeyName and SharedAccessKey.',
+    );
+  }
+  const [hostName, portText] = HostName.split(':') as [string, string | undefined];
+  return { HostName, SharedAccessKeyName, SharedAccessKey, hostName, portText };
+}
+
+/**
  * An unmodified azure-iothub Registry for a service connection string. Only the SDK's
  * request builder is replaced: it is told the port (`localhost:8443`; 443 when HostName has
  * none) and the CA to trust, and it lets `abortableHubCall` abandon requests. Tokens,
@@ -110,14 +126,8 @@ export function registryFor(
   connectionString: string,
   options: RegistryOptions = {},
 ): iothub.Registry {
-  const cn = ConnectionString.parse(connectionString);
-  const { HostName, SharedAccessKeyName, SharedAccessKey } = cn;
-  if (!HostName || !SharedAccessKeyName || !SharedAccessKey) {
-    throw new Error(
-      'The connection string needs HostName, SharedAccessKeyName and SharedAccessKey.',
-    );
-  }
-  const [hostName, portText] = HostName.split(':') as [string, string | undefined];
+  const { HostName, SharedAccessKeyName, SharedAccessKey, hostName, portText } =
+    serviceCredentials(connectionString);
   const config = {
     host: HostName,
     sharedAccessSignature: SharedAccessSignature.create(

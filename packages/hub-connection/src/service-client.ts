@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import iothub from 'azure-iothub';
-import { PortHttp, sdkVersion } from './registry.ts';
+import { PortHttp, sdkVersion, serviceCredentials } from './registry.ts';
 
-const { Client, ConnectionString, SharedAccessSignature } = iothub;
+const { Client, SharedAccessSignature } = iothub;
 const require = createRequire(import.meta.url);
 // The SDK's own AMQP transport and base, unmodified; the transport accepts a base, which is
 // how a client reaches a hub whose AMQP port is not the one HostName implies.
@@ -35,14 +35,8 @@ export function serviceClientFor(
   connectionString: string,
   options: ServiceClientOptions = {},
 ): iothub.Client {
-  const cn = ConnectionString.parse(connectionString);
-  const { HostName, SharedAccessKeyName, SharedAccessKey } = cn;
-  if (!HostName || !SharedAccessKeyName || !SharedAccessKey) {
-    throw new Error(
-      'The connection string needs HostName, SharedAccessKeyName and SharedAccessKey.',
-    );
-  }
-  const [hostName, portText] = HostName.split(':') as [string, string | undefined];
+  const { HostName, SharedAccessKeyName, SharedAccessKey, hostName, portText } =
+    serviceCredentials(connectionString);
   if (portText === undefined && options.ca === undefined && options.amqpPort === undefined)
     return Client.fromConnectionString(connectionString);
   const config = {
