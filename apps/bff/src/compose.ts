@@ -11,8 +11,9 @@ import { HubBudget } from './quota/hub-budget.ts';
 import { describeQuota } from '@twinscope/hub-quotas';
 import type { Config } from './config.ts';
 import { EventBroker, type BrokerOptions } from './live/broker.ts';
-import { PollingFeed, type ChangeFeed } from './live/polling-feed.ts';
-import { EventHubsFeed } from './live/event-hubs-feed.ts';
+import { CatchUp } from './live/catch-up.ts';
+import { LiveHub, type EndpointSource } from './live/live-hub.ts';
+import { Poller } from './live/poller.ts';
 import type { Logger } from './log.ts';
 import { DeviceService } from './services/device-service.ts';
 import { TwinService } from './services/twin-service.ts';
@@ -25,9 +26,8 @@ import { SignInClient } from './adapters/sign-in-client.ts';
 export interface RunningBff {
   url: string;
   port: number;
-  feed: ChangeFeed;
-  /** The poller: the feed itself, or the Event Hubs feed's fallback. */
-  polling: PollingFeed;
+  /** Where live events are made (sources in, broker out). */
+  live: LiveHub;
   broker: EventBroker;
   audit: AuditTrail;
   close(): Promise<void>;
@@ -64,10 +64,8 @@ export async function startBff(
     budget,
     logger,
   });
-  // The feed publishes through the broker and the broker reports the feed's state.
-  const holder: { broker?: EventBroker } = {};
-  const polling = new PollingFeed(hub, () => holder.broker!, logger, config.poll);
-  let feed: ChangeFeed = polling;
+  // One way: event sources → the live hub → the broker → tabs.
+  let endpoint: EndpointSource | undefined;
   const events = config.events;
   if (events) {
     const source = new EventHubsSource({
@@ -83,23 +81,22 @@ export async function startBff(
           }
         : {}),
     });
-    const eventHubs = new EventHubsFeed(
-      hub,
-      () => holder.broker!,
-      logger,
-      source,
-      { echoTimeoutMs: events.echoTimeoutMs },
-      polling,
-    );
-    feed = eventHubs;
+    endpoint = { source, catchUp: new CatchUp(source, hub), echoTimeoutMs: events.echoTimeoutMs };
   }
-  const broker = new EventBroker(() => feed.status(), {
+  const broker = new EventBroker({
     maxStreamsPerOwner: config.streams.perSession,
     maxStreams: config.streams.max,
+    ...(endpoint ? { resume: endpoint.catchUp } : {}),
     ...brokerOptions,
   });
-  if (feed instanceof EventHubsFeed) broker.setResumeSource(feed);
-  holder.broker = broker;
+  const live = new LiveHub({
+    hub,
+    broker,
+    logger,
+    poller: new Poller(hub, { queriesPerMinute: config.poll.queriesPerMinute }),
+    pollIntervalMs: config.poll.intervalMs,
+    ...(endpoint ? { endpoint } : {}),
+  });
   const audit = new AuditTrail(config.auditFile, logger);
   let sessions: Sessions | undefined;
   let auth: AppDeps['auth'];
@@ -132,13 +129,13 @@ export async function startBff(
   const app = createApp({
     hub,
     devices,
-    twins: new TwinService(hub, feed, audit),
+    twins: new TwinService(hub, live, audit),
     modules: new ModuleService(
       hub,
       {
         identityChanged(change, deviceId, moduleId) {
           devices.forgetModuleCount(deviceId);
-          feed.identityChanged(change, deviceId, moduleId);
+          live.identityChanged(change, deviceId, moduleId);
         },
       },
       audit,
@@ -157,17 +154,16 @@ export async function startBff(
   });
   const { port } = server.address() as AddressInfo;
   allowedHosts = loopbackHosts(port, config.allowedHosts);
-  feed.start();
+  live.start();
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     url: `http://${host}:${port}`,
     port,
-    feed,
-    polling,
+    live,
     broker,
     audit,
     async close() {
-      feed.stop();
+      live.stop();
       broker.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

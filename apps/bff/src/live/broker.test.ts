@@ -46,7 +46,6 @@ const twinEvent = (version: number) => ({
 });
 
 const local = { id: 'local' };
-const feed = () => ({ source: 'polling' as const, healthy: true });
 const open = (broker: EventBroker, owner = local, lastEventId?: string) => {
   const response = slowResponse();
   const id = broker.open(response as unknown as Response, lastEventId, owner);
@@ -59,7 +58,7 @@ const hellos = (response: ReturnType<typeof slowResponse>) =>
 
 describe('SSE fan-out', () => {
   it('when a tab stops reading, then it is dropped instead of buffered without bound, and the others keep receiving', () => {
-    const broker = new EventBroker(() => ({ source: 'polling', healthy: true }), {
+    const broker = new EventBroker({
       maxBufferedBytes: 2000,
       heartbeatMs: 60_000,
     });
@@ -81,7 +80,7 @@ describe('SSE fan-out', () => {
   });
 
   it('when a twin event is published, then only tabs watching that twin get it', () => {
-    const broker = new EventBroker(() => ({ source: 'polling', healthy: true }), {
+    const broker = new EventBroker({
       heartbeatMs: 60_000,
     });
     const watching = slowResponse();
@@ -102,7 +101,7 @@ describe('SSE fan-out', () => {
 
 describe('SSE limits: what one session, or a forged resume, may cost', () => {
   it('when a session opens more streams than allowed, then the next is refused with 429 and other sessions still open theirs', () => {
-    const broker = new EventBroker(feed, {
+    const broker = new EventBroker({
       heartbeatMs: 60_000,
       maxStreamsPerOwner: 3,
       maxStreams: 5,
@@ -122,7 +121,7 @@ describe('SSE limits: what one session, or a forged resume, may cost', () => {
   });
 
   it("when another session names a stream's id, then it cannot change what that stream watches", () => {
-    const broker = new EventBroker(feed, { heartbeatMs: 60_000 });
+    const broker = new EventBroker({ heartbeatMs: 60_000 });
     const victim = open(broker, { id: 'victim' });
     expect(broker.watch(victim.id, [{ deviceId: 'd1' }], 'attacker')).toBe(false);
     expect(broker.watchedTwins()).toEqual([]);
@@ -132,7 +131,7 @@ describe('SSE limits: what one session, or a forged resume, may cost', () => {
   });
 
   it('when a resume would replay more than the limit, then the tab is told to refetch instead', () => {
-    const broker = new EventBroker(feed, { heartbeatMs: 60_000, maxReplayBytes: 4000 });
+    const broker = new EventBroker({ heartbeatMs: 60_000, maxReplayBytes: 4000 });
     for (let version = 1; version <= 30; version++) broker.publish(twinEvent(version));
     const small = open(broker, local, `${broker.bootId}-28`);
     expect(hellos(small.response)).toEqual([expect.objectContaining({ resync: false })]);
@@ -144,18 +143,18 @@ describe('SSE limits: what one session, or a forged resume, may cost', () => {
   });
 
   it('when a session resumes from old positions again and again, then the event source is read back only a few times', async () => {
-    const broker = new EventBroker(feed, {
+    let reads = 0;
+    const broker = new EventBroker({
       heartbeatMs: 60_000,
       catchUpBurst: 2,
       catchUpEverySeconds: 600,
-    });
-    let reads = 0;
-    broker.setResumeSource({
-      partitionCount: 2,
-      coveredAfter: () => 100,
-      catchUp: async () => {
-        reads++;
-        return { entries: [], complete: true };
+      resume: {
+        partitionCount: 2,
+        coveredAfter: () => 100,
+        catchUp: async () => {
+          reads++;
+          return { entries: [], complete: true };
+        },
       },
     });
     const resumes = Array.from({ length: 10 }, () => open(broker, local, 'eh:-1.-1'));

@@ -59,6 +59,8 @@ export interface BrokerOptions {
   /** … and, per owner, this many in a burst, then one every `catchUpEverySeconds`. */
   catchUpBurst?: number;
   catchUpEverySeconds?: number;
+  /** Where a tab that resumes by event-source position catches up beyond the buffer. */
+  resume?: ResumeSource;
 }
 
 /** Who opens a stream, and the sign-in session it lives and dies with (none in local mode). */
@@ -84,17 +86,16 @@ export class EventBroker {
   }[] = [];
   /** Per partition, the newest sequence number dropped from the replay buffer. */
   private readonly evicted = new Map<number, number>();
-  private resumeSource: ResumeSource | undefined;
+  private readonly resumeSource: ResumeSource | undefined;
+  private feedStatus: FeedStatus = { source: 'polling', healthy: true };
   private readonly streams = new Map<string, Stream>();
   private readonly perOwner = new Map<string, number>();
   private readonly catchUpBudgets = new Map<string, TokenBucket>();
   private catchingUp = 0;
-  private readonly options: Required<BrokerOptions>;
+  private readonly options: Required<Omit<BrokerOptions, 'resume'>>;
 
-  constructor(
-    private readonly feedStatus: () => FeedStatus,
-    options: BrokerOptions = {},
-  ) {
+  constructor(options: BrokerOptions = {}) {
+    this.resumeSource = options.resume;
     this.options = {
       replayCapacity: options.replayCapacity ?? 1000,
       heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -109,9 +110,11 @@ export class EventBroker {
     };
   }
 
-  /** Lets tabs resume by event-source position (ids from `encodeCursor`). */
-  setResumeSource(source: ResumeSource): void {
-    this.resumeSource = source;
+  /** Where live changes come from now: told to every tab when it changes, and to new ones. */
+  feed(status: FeedStatus): void {
+    if (JSON.stringify(status) === JSON.stringify(this.feedStatus)) return;
+    this.feedStatus = status;
+    this.publish({ type: 'feed', feed: status });
   }
 
   get streamCount(): number {
@@ -220,7 +223,7 @@ export class EventBroker {
     return this.frame(undefined, {
       type: 'hello',
       streamId,
-      feed: this.feedStatus(),
+      feed: this.feedStatus,
       // A stranger id, or a gap nothing can fill: the page must refetch.
       resync,
     });

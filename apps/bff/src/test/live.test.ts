@@ -66,7 +66,7 @@ describe('BFF: live twin changes over SSE', () => {
         },
       });
       // Let the poller see the current versions first (a tick already under way returns 0).
-      while ((await stack.bff.polling.tick()) === 0)
+      while ((await stack.bff.live.pollNow()) === 0)
         await new Promise((resolve) => setTimeout(resolve, 20));
       await stack.registry.updateModuleTwin(
         'toronto-hq-gateway-11',

@@ -1,0 +1,281 @@
+import { twinKey, type LiveEvent, type Twin, type TwinSectionName } from '@twinscope/contract';
+import type { EventSource, RoutedChange } from '../adapters/event-hubs.ts';
+import type { HubAdapter } from '../adapters/hub-adapter.ts';
+import type { Logger } from '../log.ts';
+import type { EventBroker } from './broker.ts';
+import { identityOf, type CatchUp } from './catch-up.ts';
+import { encodeCursor, type EventSourcePosition } from './cursor.ts';
+import {
+  endpointTurned,
+  feedStatus,
+  initialHealth,
+  pollingWanted,
+  reduceHealth,
+  type HealthEvent,
+  type HealthSettings,
+  type HealthState,
+} from './health.ts';
+import { identityEvent, twinEvent } from './live-events.ts';
+import type { Poller } from './poller.ts';
+
+/** The hub's Event Hubs-compatible endpoint (or a custom Event Hub) as an event source. */
+export interface EndpointSource {
+  source: EventSource;
+  /** Reads back what resuming tabs missed; the live hub records what it has covered. */
+  catchUp: CatchUp;
+  /** An own write whose twin change event has not come back after this long: no route. */
+  echoTimeoutMs: number;
+  /** A partition silent this long means the endpoint is down (5 s unless told). */
+  staleAfterMs?: number;
+}
+
+export interface LiveHubOptions {
+  hub: HubAdapter;
+  /** Where events go: the broker that fans them out to tabs. */
+  broker: Pick<EventBroker, 'publish' | 'feed' | 'watchedTwins'>;
+  logger: Logger;
+  poller: Poller;
+  pollIntervalMs: number;
+  endpoint?: EndpointSource;
+}
+
+/** Newest versions remembered per twin, so an echo is not published twice. */
+const REMEMBERED_TWINS = 50_000;
+
+/**
+ * The one place live events are made. Events flow one way: the event sources (the Event
+ * Hubs consumer, the poller) → this hub → the broker → tabs. It owns where changes come from
+ * (a pure state machine in `health.ts`: it only does what the state says), publishes this
+ * BFF's own writes at once, and records from which position on each partition it has
+ * published everything (for catch-up). A change to a twin some tab watches is fetched once
+ * (the event does not carry its etag); the rest cost nothing.
+ */
+export class LiveHub {
+  private health: HealthState;
+  private readonly settings: HealthSettings;
+  /** Newest version published per twin. */
+  private readonly published = new Map<string, number>();
+  /** Per partition, the newest position published (the SSE id of the next event). */
+  private readonly positions: number[] = [];
+  private subscription: { close(): Promise<void> } | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private countingPartitions = false;
+  private running = false;
+
+  constructor(private readonly options: LiveHubOptions) {
+    this.settings = {
+      staleAfterMs: options.endpoint?.staleAfterMs ?? 5000,
+      echoTimeoutMs: options.endpoint?.echoTimeoutMs ?? 15_000,
+    };
+    this.health = initialHealth(options.endpoint !== undefined, Date.now());
+    options.broker.feed(feedStatus(this.health));
+  }
+
+  /** A write made through this BFF: published at once, with who made it. */
+  twinWritten(twin: Twin, sections: TwinSectionName[]): void {
+    const key = twinKey(twin);
+    this.remember(key, twin.version);
+    this.options.poller.saw(twin);
+    this.options.broker.publish(twinEvent(twin, sections, 'console'));
+    this.dispatch({ type: 'own-write', key, version: twin.version, at: Date.now() });
+  }
+
+  identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string): void {
+    this.options.broker.publish(identityEvent(change, deviceId, moduleId));
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const endpoint = this.options.endpoint;
+    if (endpoint) {
+      this.countPartitions(endpoint);
+      this.subscription = endpoint.source.subscribeLatest({
+        batch: (partition, changes, first, last) =>
+          this.onBatch(endpoint, partition, changes, first, last),
+        error: (error) => {
+          this.options.logger.warn('event endpoint error', { message: error.message });
+          this.dispatch({ type: 'source-error', at: Date.now(), message: error.message });
+        },
+      });
+      this.ticker = setInterval(
+        () => {
+          if (this.health.partitions === undefined) this.countPartitions(endpoint);
+          this.dispatch({ type: 'tick', at: Date.now() });
+        },
+        Math.min(1000, this.settings.echoTimeoutMs),
+      );
+      this.ticker.unref();
+    }
+    this.steerPolling();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearInterval(this.ticker);
+    this.steerPolling();
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    void subscription?.close().finally(() => this.options.endpoint?.source.close());
+  }
+
+  /** One polling round now; returns the hub queries it spent (the timer calls it too). */
+  async pollNow(): Promise<number> {
+    const round = await this.options.poller.round(this.options.broker.watchedTwins());
+    if (round.error) {
+      this.options.logger.warn('twin polling failed', { message: round.error });
+      this.dispatch({ type: 'poll-failed', message: round.error });
+    } else if (round.queries > 0) {
+      this.dispatch({ type: 'poll-ok' });
+    }
+    for (const { twin, sections } of round.observations) {
+      const key = twinKey(twin);
+      // The endpoint may have published a newer version already.
+      if (twin.version < (this.published.get(key) ?? -1)) continue;
+      this.remember(key, twin.version);
+      this.options.broker.publish(twinEvent(twin, sections, 'hub'));
+    }
+    return round.queries;
+  }
+
+  private dispatch(event: HealthEvent): void {
+    const before = this.health;
+    this.health = reduceHealth(before, event, this.settings);
+    if (this.health === before) return;
+    const turned = endpointTurned(before, this.health);
+    if (turned === 'live')
+      this.options.logger.info('live changes now come from the event endpoint');
+    if (turned === 'down')
+      this.options.logger.warn('event endpoint unavailable; polling instead', {
+        message: this.health.reason,
+      });
+    this.options.broker.feed(feedStatus(this.health));
+    this.steerPolling();
+  }
+
+  /** Runs the poller while the state wants it, and only then. */
+  private steerPolling(): void {
+    const wanted = this.running && pollingWanted(this.health);
+    if (wanted && !this.pollTimer) {
+      this.pollTimer = setInterval(() => void this.pollNow(), this.options.pollIntervalMs);
+      this.pollTimer.unref();
+    } else if (!wanted && this.pollTimer) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    }
+  }
+
+  /** Asks the source how many partitions it has; again on a later tick if it cannot say yet. */
+  private countPartitions(endpoint: EndpointSource): void {
+    if (this.countingPartitions) return;
+    this.countingPartitions = true;
+    endpoint.source
+      .partitionCount()
+      .then(
+        (count) => {
+          endpoint.catchUp.setPartitionCount(count);
+          this.dispatch({ type: 'partitions', count });
+        },
+        (error: Error) =>
+          this.options.logger.warn('could not count the partitions', { message: error.message }),
+      )
+      .finally(() => (this.countingPartitions = false));
+  }
+
+  private async onBatch(
+    endpoint: EndpointSource,
+    partition: number,
+    changes: RoutedChange[],
+    firstSequence: number | undefined,
+    lastSequence: number | undefined,
+  ): Promise<void> {
+    this.dispatch({ type: 'batch', partition, at: Date.now() });
+    this.positions[partition] ??= -1;
+    if (!endpoint.catchUp.isCovered(partition))
+      await this.markCovered(endpoint, partition, firstSequence);
+    await this.handle(changes, partition, lastSequence);
+  }
+
+  /**
+   * Once a partition's receiver is live, everything after the partition's newest event (as
+   * of now) reaches this process; earlier events are for catch-up from the source.
+   */
+  private async markCovered(
+    endpoint: EndpointSource,
+    partition: number,
+    firstSequence: number | undefined,
+  ): Promise<void> {
+    try {
+      const { last } = await endpoint.source.partition(partition);
+      endpoint.catchUp.cover(
+        partition,
+        firstSequence === undefined ? last : Math.min(firstSequence - 1, last),
+      );
+    } catch (error) {
+      this.options.logger.warn('could not read a partition position', {
+        message: (error as Error).message,
+      });
+    }
+  }
+
+  private async handle(
+    changes: RoutedChange[],
+    partition: number,
+    lastSequence: number | undefined,
+  ): Promise<void> {
+    const watched = new Set(this.options.broker.watchedTwins().map(twinKey));
+    const outgoing: { event: LiveEvent; position: EventSourcePosition }[] = [];
+    const twins = new Map<string, RoutedChange>();
+    for (const change of changes) {
+      if (change.source === 'deviceLifecycleEvents') {
+        outgoing.push({ event: identityOf(change), position: change.position });
+      } else if (change.source === 'twinChangeEvents') {
+        const key = twinKey(change);
+        this.dispatch({ type: 'twin-change', key, version: change.version });
+        // Nobody looks at this twin: nothing to fetch, nothing to send.
+        if (!watched.has(key)) continue;
+        const earlier = twins.get(key);
+        twins.set(key, {
+          ...change,
+          sections: [...new Set([...(earlier?.sections ?? []), ...change.sections])],
+        });
+      }
+    }
+    // One read per changed twin per batch, for its new etag.
+    const read = await Promise.all(
+      [...twins.values()].map(async (change) => {
+        try {
+          return { change, twin: await this.options.hub.getTwin(change.deviceId, change.moduleId) };
+        } catch (error) {
+          this.options.logger.warn('could not read a changed twin', {
+            deviceId: change.deviceId,
+            message: (error as Error).message,
+          });
+          return undefined;
+        }
+      }),
+    );
+    for (const entry of read) {
+      if (!entry) continue;
+      const { change, twin } = entry;
+      const key = twinKey(twin);
+      if (twin.version <= (this.published.get(key) ?? -1)) continue;
+      this.remember(key, twin.version);
+      outgoing.push({ event: twinEvent(twin, change.sections, 'hub'), position: change.position });
+    }
+    // In partition order, each with the position it reached, so a cursor never skips one.
+    outgoing.sort((a, b) => a.position.sequenceNumber - b.position.sequenceNumber);
+    for (const { event, position } of outgoing) {
+      this.positions[partition] = position.sequenceNumber;
+      this.options.broker.publish(event, { position, cursor: encodeCursor(this.positions) });
+    }
+    if (lastSequence !== undefined) this.positions[partition] = lastSequence;
+  }
+
+  /** Remembers the newest version sent per twin, forgetting all past a bound. */
+  private remember(key: string, version: number): void {
+    if (this.published.size > REMEMBERED_TWINS) this.published.clear();
+    this.published.set(key, Math.max(version, this.published.get(key) ?? 0));
+  }
+}
