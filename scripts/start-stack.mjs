@@ -8,21 +8,66 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dataDir = process.env.TWINSCOPE_EMULATOR_DATA_DIR ?? join(root, '.emulator-data');
-const port = process.env.TWINSCOPE_PORT ?? '3000';
-const hubPort = process.env.TWINSCOPE_EMULATOR_PORT ?? '8443';
-const mqttPort = process.env.TWINSCOPE_EMULATOR_MQTT_PORT ?? '8883';
-const amqpPort = process.env.TWINSCOPE_EMULATOR_AMQP_PORT ?? '5672';
-// Devices and modules over AMQP: 5671, the port the SDKs dial when HostName has none.
-const amqpsPort = process.env.TWINSCOPE_EMULATOR_AMQPS_PORT ?? '5671';
-// The emulator has no quota unless asked (TWINSCOPE_EMULATOR_THROTTLE=S1 throttles like one S1
-// unit); the BFF reads which from connection.json and keeps its budgets to it.
-const throttle = process.env.TWINSCOPE_EMULATOR_THROTTLE;
+
+/**
+ * This script's own variables (the BFF checks its own), each checked before anything starts;
+ * every problem is listed at once.
+ */
+function startSettings(env) {
+  const problems = [];
+  const port = (name, fallback) => {
+    const text = env[name] ?? fallback;
+    if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535)
+      problems.push(`  ${name}: "${text}" is not a TCP port (1-65535)`);
+    return text;
+  };
+  const flag = (name) => {
+    const text = env[name];
+    if (text !== undefined && !['', '0', '1', 'true', 'false'].includes(text))
+      problems.push(`  ${name}: "${text}" is not 1 or 0`);
+    return text === '1' || text === 'true';
+  };
+  const settings = {
+    dataDir: env.TWINSCOPE_EMULATOR_DATA_DIR || join(root, '.emulator-data'),
+    port: port('TWINSCOPE_PORT', '3000'),
+    hubPort: port('TWINSCOPE_EMULATOR_PORT', '8443'),
+    mqttPort: port('TWINSCOPE_EMULATOR_MQTT_PORT', '8883'),
+    // The Event Hubs-compatible endpoint.
+    amqpPort: port('TWINSCOPE_EMULATOR_AMQP_PORT', '5672'),
+    // Devices and modules over AMQP: 5671, the port the SDKs dial when HostName has none.
+    amqpsPort: port('TWINSCOPE_EMULATOR_AMQPS_PORT', '5671'),
+    // No quota unless asked (S1 throttles like one S1 unit); the BFF reads which from
+    // connection.json and keeps its budgets to it.
+    throttle: env.TWINSCOPE_EMULATOR_THROTTLE || undefined,
+    signIn: flag('TWINSCOPE_DEV_SIGN_IN'),
+    idpPort: port('TWINSCOPE_DEV_IDP_PORT', '4443'),
+    verbose: flag('TWINSCOPE_VERBOSE'),
+  };
+  if (
+    settings.throttle !== undefined &&
+    !/^(unlimited|none|(F1|S1|S2|S3)(\s*[x×*]\s*\d{1,3})?)$/i.test(settings.throttle.trim())
+  )
+    problems.push(
+      `  TWINSCOPE_EMULATOR_THROTTLE: "${settings.throttle}" is not a hub tier (S1, S2x4, S3, F1)`,
+    );
+  const ports = ['port', 'hubPort', 'mqttPort', 'amqpPort', 'amqpsPort'].map((k) => settings[k]);
+  if (new Set(ports).size !== ports.length)
+    problems.push(
+      '  TWINSCOPE_PORT, TWINSCOPE_EMULATOR_*_PORT: two of them are the same port; each needs its own',
+    );
+  if (problems.length > 0) {
+    console.error(`npm start: these settings are not valid:\n${problems.join('\n')}`);
+    process.exit(2);
+  }
+  return settings;
+}
+
+const settings = startSettings(process.env);
+const { dataDir, port, hubPort, mqttPort, amqpPort, amqpsPort, throttle, idpPort } = settings;
 const staticDir = join(root, 'apps/web/dist');
 // `npm start -- --sign-in`: Entra-style sign-in against the local dev identity provider,
 // with three demo users (reader, operator, admin) instead of one local operator.
-const signIn = process.argv.includes('--sign-in') || process.env.TWINSCOPE_DEV_SIGN_IN === '1';
-const idpPort = process.env.TWINSCOPE_DEV_IDP_PORT ?? '4443';
+const signIn = process.argv.includes('--sign-in') || settings.signIn;
 const publicUrl = `http://127.0.0.1:${port}`;
 const children = [];
 
@@ -43,7 +88,7 @@ function start(name, args, env, ready) {
     let seen = '';
     const onData = (chunk) => {
       const text = chunk.toString();
-      if (process.env.TWINSCOPE_VERBOSE) process.stdout.write(`[${name}] ${text}`);
+      if (settings.verbose) process.stdout.write(`[${name}] ${text}`);
       seen += text;
       if (ready.test(seen)) {
         seen = '';

@@ -46,7 +46,7 @@ export async function startBff(
   logger.info('hub quota', {
     tier: describeQuota(config.hub.quota),
     queriesPerMinute: budget.queriesPerMinute ?? 'unlimited',
-    pollQueriesPerMinute: config.poll.queriesPerMinute,
+    pollQueriesPerMinute: config.live.poll.queriesPerMinute,
   });
   const hub = new IotHubAdapter({
     ...(config.hub.connectionString ? { connectionString: config.hub.connectionString } : {}),
@@ -66,7 +66,7 @@ export async function startBff(
   });
   // One way: event sources → the live hub → the broker → tabs.
   let endpoint: EndpointSource | undefined;
-  const events = config.events;
+  const events = config.live.events;
   if (events) {
     const source = new EventHubsSource({
       consumerGroup: events.consumerGroup,
@@ -84,8 +84,8 @@ export async function startBff(
     endpoint = { source, catchUp: new CatchUp(source, hub), echoTimeoutMs: events.echoTimeoutMs };
   }
   const broker = new EventBroker({
-    maxStreamsPerOwner: config.streams.perSession,
-    maxStreams: config.streams.max,
+    maxStreamsPerOwner: config.live.streams.perSession,
+    maxStreams: config.live.streams.max,
     ...(endpoint ? { resume: endpoint.catchUp } : {}),
     ...brokerOptions,
   });
@@ -93,11 +93,11 @@ export async function startBff(
     hub,
     broker,
     logger,
-    poller: new Poller(hub, { queriesPerMinute: config.poll.queriesPerMinute }),
-    pollIntervalMs: config.poll.intervalMs,
+    poller: new Poller(hub, { queriesPerMinute: config.live.poll.queriesPerMinute }),
+    pollIntervalMs: config.live.poll.intervalMs,
     ...(endpoint ? { endpoint } : {}),
   });
-  const audit = new AuditTrail(config.auditFile, logger);
+  const audit = new AuditTrail(config.storage.auditFile, logger);
   let sessions: Sessions | undefined;
   let auth: AppDeps['auth'];
   // Known once the server listens (port 0 picks one).
@@ -110,7 +110,7 @@ export async function startBff(
       allowedHosts: () => allowedHosts,
     };
   } else {
-    sessions = await createSessions(config.auth.session, logger);
+    sessions = await createSessions(config.session, logger);
     auth = {
       mode: 'entra',
       sessions,
@@ -144,18 +144,18 @@ export async function startBff(
     logger,
     auth,
     audit,
-    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
-    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
-    ...(config.staticDir ? { staticDir: config.staticDir } : {}),
+    ...(config.server.trustProxy !== undefined ? { trustProxy: config.server.trustProxy } : {}),
+    ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    ...(config.server.staticDir ? { staticDir: config.server.staticDir } : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, () => resolve(listening));
+    const listening = app.listen(config.server.port, config.server.host, () => resolve(listening));
     listening.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  allowedHosts = loopbackHosts(port, config.allowedHosts);
+  allowedHosts = loopbackHosts(port, config.server.allowedHosts);
   live.start();
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return {
     url: `http://${host}:${port}`,
     port,

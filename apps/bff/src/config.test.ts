@@ -1,23 +1,38 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config.ts';
+import { BFF_VARIABLES, ConfigError, parseConfig } from './config.ts';
 
 const cs =
   'HostName=localhost:8443;SharedAccessKeyName=iothubowner;SharedAccessKey=' +
   Buffer.alloc(32).toString('base64');
 
+/** The message a configuration is refused with. */
+function problems(env: NodeJS.ProcessEnv): string {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('the configuration was accepted');
+}
+
 describe('BFF configuration', () => {
   it('when values are good, then they are parsed once with defaults', () => {
     const config = parseConfig({ TWINSCOPE_HUB_CONNECTION_STRING: cs });
     expect(config).toMatchObject({
-      host: '127.0.0.1',
-      port: 3000,
+      server: { host: '127.0.0.1', port: 3000, allowedHosts: [], logLevel: 'info' },
       auth: { mode: 'local', role: 'Admin' },
       // A real hub is one S1 unit unless told: 20 queries a minute, a quarter for polling.
-      poll: { intervalMs: 5000, queriesPerMinute: 5 },
+      live: {
+        poll: { intervalMs: 5000, queriesPerMinute: 5 },
+        streams: { perSession: 20, max: 2000 },
+      },
+      storage: { auditFile: 'twinscope-audit.jsonl' },
     });
+    expect(config.live.events).toBeUndefined();
     expect(config.hub.quota).toMatchObject({ tier: 'S1', units: 1 });
     expect(config.hub.timeoutMs).toBe(15_000);
   });
@@ -25,21 +40,21 @@ describe('BFF configuration', () => {
   it('when a tier is set, or the emulator says it has no quota, then budgets follow it', () => {
     const s2 = parseConfig({ TWINSCOPE_HUB_CONNECTION_STRING: cs, TWINSCOPE_HUB_TIER: 'S2x4' });
     expect(s2.hub.quota).toMatchObject({ tier: 'S2', units: 4 });
-    expect(s2.poll.queriesPerMinute).toBe(20);
+    expect(s2.live.poll.queriesPerMinute).toBe(20);
     // Polling never takes more than half of the hub's queries, whatever it is told.
     expect(
       parseConfig({
         TWINSCOPE_HUB_CONNECTION_STRING: cs,
         TWINSCOPE_HUB_TIER: 'S1',
         TWINSCOPE_POLL_QUERIES_PER_MINUTE: '6000',
-      }).poll.queriesPerMinute,
+      }).live.poll.queriesPerMinute,
     ).toBe(10);
     const dir = mkdtempSync(join(tmpdir(), 'config-'));
     const file = join(dir, 'connection.json');
     writeFileSync(file, JSON.stringify({ serviceConnectionString: cs, throttle: null }));
     const emulator = parseConfig({ TWINSCOPE_HUB_CONNECTION_FILE: file });
     expect(emulator.hub.quota).toBeUndefined();
-    expect(emulator.poll.queriesPerMinute).toBe(120);
+    expect(emulator.live.poll.queriesPerMinute).toBe(120);
     writeFileSync(file, JSON.stringify({ serviceConnectionString: cs, throttle: 'S1' }));
     expect(parseConfig({ TWINSCOPE_HUB_CONNECTION_FILE: file }).hub.quota?.tier).toBe('S1');
     expect(() =>
@@ -47,17 +62,27 @@ describe('BFF configuration', () => {
     ).toThrow(/TWINSCOPE_HUB_TIER: "S9" is not a hub tier/);
   });
 
-  it('when several values are wrong, then every problem is listed, and secrets are not echoed', () => {
-    let message = '';
-    try {
-      parseConfig({ TWINSCOPE_PORT: 'eighty', TWINSCOPE_HOST: '0.0.0.0' });
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      message = (error as Error).message;
-    }
-    expect(message).toContain('TWINSCOPE_PORT');
-    expect(message).toContain('TWINSCOPE_HUB_CONNECTION_STRING');
-    expect(message).toContain('only listens on loopback');
+  it('when several values in several sections are wrong, then every problem is listed by variable, and secrets are not echoed', () => {
+    const message = problems({
+      TWINSCOPE_PORT: 'eighty',
+      TWINSCOPE_HOST: '0.0.0.0',
+      TWINSCOPE_POLL_INTERVAL_MS: '5',
+      TWINSCOPE_LIVE_SOURCE: 'event-hubs',
+      TWINSCOPE_AUDIT_FILE: '',
+      TWINSCOPE_STREAMS_MAX: '-1',
+    });
+    for (const name of [
+      'TWINSCOPE_PORT',
+      'TWINSCOPE_HUB_CONNECTION_STRING',
+      'TWINSCOPE_POLL_INTERVAL_MS',
+      'TWINSCOPE_LIVE_SOURCE',
+      'TWINSCOPE_STREAMS_MAX',
+    ])
+      expect(message).toMatch(new RegExp(`^  ${name}: `, 'm'));
+    expect(message).toContain('TWINSCOPE_HOST: the local single-operator mode');
+    expect(problems({ TWINSCOPE_HUB_CONNECTION_STRING: cs, TWINSCOPE_AUTH_MODE: 'saml' })).toMatch(
+      /TWINSCOPE_AUTH_MODE: /,
+    );
     expect(() => parseConfig({ TWINSCOPE_HUB_CONNECTION_STRING: 'HostName=x' })).toThrow(
       /SharedAccessKey/,
     );
@@ -75,7 +100,7 @@ describe('BFF configuration', () => {
       TWINSCOPE_SESSION_SECRET: 'x'.repeat(40),
       TWINSCOPE_TRUST_PROXY: '1',
     });
-    expect(config.trustProxy).toBe(1);
+    expect(config.server.trustProxy).toBe(1);
     expect(config.auth).toMatchObject({
       mode: 'entra',
       signIn: {
@@ -84,20 +109,19 @@ describe('BFF configuration', () => {
         redirectUri: 'https://twinscope.example.com/auth/callback',
         postLogoutRedirectUri: 'https://twinscope.example.com/',
       },
-      session: { secure: true, idleMs: 3_600_000, absoluteMs: 12 * 3_600_000 },
+    });
+    expect(config.session).toMatchObject({
+      secure: true,
+      idleMs: 3_600_000,
+      absoluteMs: 12 * 3_600_000,
     });
 
-    let message = '';
-    try {
-      parseConfig({
-        TWINSCOPE_HUB_CONNECTION_STRING: cs,
-        TWINSCOPE_AUTH_MODE: 'entra',
-        TWINSCOPE_SESSION_SECRET: 'short',
-        TWINSCOPE_ROLE_MAP: 'Twinscope.Admin=Root',
-      });
-    } catch (error) {
-      message = (error as Error).message;
-    }
+    const message = problems({
+      TWINSCOPE_HUB_CONNECTION_STRING: cs,
+      TWINSCOPE_AUTH_MODE: 'entra',
+      TWINSCOPE_SESSION_SECRET: 'short',
+      TWINSCOPE_ROLE_MAP: 'Twinscope.Admin=Root',
+    });
     for (const name of [
       'TWINSCOPE_ENTRA_CLIENT_ID',
       'TWINSCOPE_ENTRA_TENANT_ID',
@@ -107,5 +131,39 @@ describe('BFF configuration', () => {
     ])
       expect(message).toContain(name);
     expect(message).not.toContain('short');
+  });
+
+  it('when files are named, then they are read only after every variable parsed, and every missing one is listed', () => {
+    // A bad variable is reported without touching the files (none of them exists).
+    const early = problems({
+      TWINSCOPE_HUB_CONNECTION_FILE: '/nonexistent/connection.json',
+      TWINSCOPE_PORT: 'x',
+    });
+    expect(early).toContain('TWINSCOPE_PORT');
+    expect(early).not.toContain('does not exist');
+    const late = problems({
+      TWINSCOPE_HUB_CONNECTION_STRING: cs,
+      TWINSCOPE_HUB_CA_FILE: '/nonexistent/ca.pem',
+      TWINSCOPE_AUTH_MODE: 'entra',
+      TWINSCOPE_HOST: '0.0.0.0',
+      TWINSCOPE_ENTRA_TENANT_ID: 't',
+      TWINSCOPE_ENTRA_CLIENT_ID: 'app',
+      TWINSCOPE_ENTRA_CLIENT_CERT_FILE: '/nonexistent/app.pem',
+      TWINSCOPE_SESSION_SECRET: 'y'.repeat(40),
+    });
+    expect(late).toContain('TWINSCOPE_HUB_CA_FILE: /nonexistent/ca.pem does not exist');
+    expect(late).toContain('TWINSCOPE_ENTRA_CLIENT_CERT_FILE: /nonexistent/app.pem does not exist');
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    const garbage = join(dir, 'connection.json');
+    writeFileSync(garbage, '{not json');
+    expect(problems({ TWINSCOPE_HUB_CONNECTION_FILE: garbage })).toContain(
+      "is not the emulator's connection.json",
+    );
+  });
+
+  it('when the README documents configuration, then it names every variable the BFF reads', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
+    const missing = BFF_VARIABLES.filter((name) => !readme.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
   });
 });

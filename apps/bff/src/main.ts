@@ -4,9 +4,12 @@ import { createLogger } from './log.ts';
 
 try {
   const config = parseConfig(process.env);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.server.logLevel);
   const bff = await startBff(config, logger);
-  logger.info('Twinscope BFF is listening', { url: bff.url, staticDir: config.staticDir ?? null });
+  logger.info('Twinscope BFF is listening', {
+    url: bff.url,
+    staticDir: config.server.staticDir ?? null,
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void bff.close().then(() => process.exit(0)));
   }
