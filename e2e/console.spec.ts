@@ -262,7 +262,7 @@ test('modules: add one, reveal its connection string, change managedBy, delete i
   const confirm = page.getByRole('dialog');
   const remove = confirm.getByRole('button', { name: 'Delete recorder' });
   await expect(remove).toBeDisabled();
-  await confirm.getByLabel('Module ID to confirm').fill('recorder');
+  await confirm.getByLabel('Type the id to confirm').fill('recorder');
   await remove.click();
   await expect(page.getByTestId('module-deleted')).toBeVisible();
   await page
@@ -326,7 +326,7 @@ test('module app: connect the simulator with a revealed string, see the desired 
   ).rejects.toThrow();
 
   await page.getByRole('button', { name: 'Delete module' }).click();
-  await page.getByRole('dialog').getByLabel('Module ID to confirm').fill('sim');
+  await page.getByRole('dialog').getByLabel('Type the id to confirm').fill('sim');
   await page.getByRole('dialog').getByRole('button', { name: 'Delete sim' }).click();
   await expect(page.getByTestId('module-deleted')).toBeVisible();
   await expect(hubRegistry().getModule(deviceId, 'sim')).rejects.toThrow();

@@ -11,6 +11,7 @@ import {
 import { signOut } from '../lib/api-client.ts';
 import { useMe } from './use-me.ts';
 import { usePermissions } from './use-permissions.ts';
+import { apiPaths } from '../lib/api-paths.ts';
 
 /** Who is signed in, with which role; audit export for admins; sign-out. */
 export function UserMenu() {
@@ -37,7 +38,7 @@ export function UserMenu() {
           </MenuGroupHeader>
           <MenuDivider />
           {permissions.manageModules && (
-            <MenuItem onClick={() => window.location.assign('/api/audit/export')}>
+            <MenuItem onClick={() => window.location.assign(apiPaths.auditExport)}>
               Export audit trail (JSON lines)
             </MenuItem>
           )}

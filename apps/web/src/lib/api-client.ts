@@ -7,6 +7,7 @@ import {
   type Violation,
 } from '@twinscope/contract';
 import { z } from 'zod';
+import { apiPaths } from './api-paths.ts';
 
 /** The one error type the console sees from its BFF. */
 export class ApiError extends Error {
@@ -38,7 +39,7 @@ let csrfToken: Promise<string> | undefined;
 
 /** The CSRF token from /api/me, fetched once and sent on every state-changing request. */
 function csrf(): Promise<string> {
-  csrfToken ??= fetch('/api/me', {
+  csrfToken ??= fetch(apiPaths.me, {
     credentials: 'same-origin',
     headers: { Accept: 'application/json' },
   })

@@ -1,11 +1,7 @@
 import { Text } from '@fluentui/react-components';
-import { useQueryClient } from '@tanstack/react-query';
-import type { DeviceDetail, Twin } from '@twinscope/contract';
 import { useDevice } from '../../features/devices/api/get-device.ts';
-import { deviceKeys } from '../../features/devices/api/keys.ts';
 import { DeviceIdentityCard } from '../../features/devices/components/identity-cards.tsx';
 import { ModulesTable } from '../../features/devices/components/modules-table.tsx';
-import { withNewerTwin } from '../../features/live/apply-twin-event.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { LoadState } from './load-state.tsx';
@@ -15,13 +11,8 @@ import { AddModuleDialog } from '../../features/module-admin/components/add-modu
 
 export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolean }) {
   const detail = useDevice(deviceId);
-  const queryClient = useQueryClient();
   const permissions = usePermissions();
   useWatchTwins([{ deviceId }]);
-  const onSaved = (twin: Twin) =>
-    queryClient.setQueryData<DeviceDetail>(deviceKeys.detail(deviceId), (current) =>
-      withNewerTwin(current, twin),
-    );
   return (
     <LoadState
       pending={detail.isPending}
@@ -37,13 +28,7 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
           <DeviceIdentityCard device={detail.data!.device} twin={detail.data!.twin} />
           <div className="section-head">
             <h2>Modules</h2>
-            <AddModuleDialog
-              allowed={permissions.manageModules}
-              deviceId={deviceId}
-              onCreated={() =>
-                void queryClient.invalidateQueries({ queryKey: deviceKeys.modules(deviceId) })
-              }
-            />
+            <AddModuleDialog allowed={permissions.manageModules} deviceId={deviceId} />
           </div>
           <ModulesTable deviceId={deviceId} />
           <h2>Device twin</h2>
@@ -55,7 +40,6 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
             target={{ deviceId }}
             twin={detail.data!.twin}
             dark={dark}
-            onSaved={onSaved}
             canEdit={permissions.editTwins}
           />
           <h2>History</h2>
@@ -63,7 +47,6 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
             target={{ deviceId }}
             twin={detail.data!.twin}
             canEdit={permissions.editTwins}
-            onSaved={onSaved}
           />
         </div>
       )}

@@ -1,10 +1,6 @@
 import { MessageBar, MessageBarBody, Text } from '@fluentui/react-components';
-import { useQueryClient } from '@tanstack/react-query';
-import type { ModuleDetail, Twin } from '@twinscope/contract';
 import { useModule } from '../../features/devices/api/get-module.ts';
-import { deviceKeys } from '../../features/devices/api/keys.ts';
 import { ModuleIdentityCard } from '../../features/devices/components/identity-cards.tsx';
-import { withNewerTwin } from '../../features/live/apply-twin-event.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
@@ -24,14 +20,9 @@ export function ModuleRoute({
   dark: boolean;
 }) {
   const detail = useModule(deviceId, moduleId);
-  const queryClient = useQueryClient();
   const permissions = usePermissions();
   const [deleted, setDeleted] = useState(false);
   useWatchTwins([{ deviceId, moduleId }]);
-  const onSaved = (twin: Twin) =>
-    queryClient.setQueryData<ModuleDetail>(deviceKeys.module(deviceId, moduleId), (current) =>
-      withNewerTwin(current, twin),
-    );
   return (
     <LoadState
       pending={detail.isPending}
@@ -51,16 +42,7 @@ export function ModuleRoute({
               allowed={permissions.manageModules}
               key={module.etag}
               module={module}
-              onUpdated={(next) =>
-                queryClient.setQueryData<ModuleDetail>(
-                  deviceKeys.module(deviceId, moduleId),
-                  (current) => (current ? { ...current, module: next } : current),
-                )
-              }
-              onDeleted={() => {
-                setDeleted(true);
-                void queryClient.invalidateQueries({ queryKey: deviceKeys.modules(deviceId) });
-              }}
+              onDeleted={() => setDeleted(true)}
             />
             {deleted ? null : <h2>Module twin</h2>}
             {deleted ? null : module.reserved ? (
@@ -84,7 +66,6 @@ export function ModuleRoute({
                   target={{ deviceId, moduleId }}
                   twin={twin}
                   dark={dark}
-                  onSaved={onSaved}
                   canEdit={permissions.editTwins}
                 />
                 <SyncPanel twin={twin} />
@@ -95,7 +76,6 @@ export function ModuleRoute({
               target={{ deviceId, moduleId }}
               twin={twin}
               canEdit={permissions.editTwins && !module.reserved && !deleted}
-              onSaved={onSaved}
             />
           </div>
         );

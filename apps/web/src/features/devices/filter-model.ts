@@ -1,5 +1,5 @@
 import { PAGE_SIZES } from '@twinscope/contract';
-import type { DeviceFilter } from './api/get-devices.ts';
+import type { DeviceFilter } from '../../lib/api-paths.ts';
 
 export interface ListView {
   filter: DeviceFilter;

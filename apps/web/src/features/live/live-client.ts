@@ -6,6 +6,7 @@ import {
   type TwinRef,
 } from '@twinscope/contract';
 import { apiSend } from '../../lib/api-client.ts';
+import { apiPaths } from '../../lib/api-paths.ts';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
@@ -31,7 +32,7 @@ export class LiveClient {
   private ended = false;
 
   constructor(
-    private readonly url = '/api/events',
+    private readonly url = apiPaths.events,
     /** After the BFF refused a stream (too many tabs, a restart), when to try again. */
     private readonly reconnectAfterMs = 30_000,
   ) {}
@@ -121,11 +122,9 @@ export class LiveClient {
     this.watchTimer = setTimeout(() => {
       if (!this.streamId) return;
       const twins = [...this.watched.values()].slice(0, 1000).map((entry) => entry.ref);
-      apiSend(`/api/events/${encodeURIComponent(this.streamId)}/watch`, { body: { twins } }).catch(
-        () => {
-          // The stream is gone; the reconnect's hello sends the watch list again.
-        },
-      );
+      apiSend(apiPaths.watch(this.streamId), { body: { twins } }).catch(() => {
+        // The stream is gone; the reconnect's hello sends the watch list again.
+      });
     }, delayMs);
   }
 

@@ -18,7 +18,17 @@ export function useLiveStatus(): LiveSnapshot {
 /** Keeps these twins watched by the BFF while the component is on screen. */
 export function useWatchTwins(refs: TwinRef[]): void {
   const client = useLiveClient();
+  // Keyed on the twins themselves, not the array instance (ids hold neither '|' nor '/').
   const signature = refs.map(twinKey).join('|');
-  const stable = useMemo(() => refs, [signature]);
+  const stable = useMemo(
+    () =>
+      signature === ''
+        ? []
+        : signature.split('|').map((key): TwinRef => {
+            const [deviceId, moduleId] = key.split('/') as [string, string | undefined];
+            return moduleId === undefined ? { deviceId } : { deviceId, moduleId };
+          }),
+    [signature],
+  );
   useEffect(() => client.watch(stable), [client, stable]);
 }

@@ -5,11 +5,8 @@ import {
   type TwinRef,
 } from '@twinscope/contract';
 import { apiRequest } from '../../../lib/api-client.ts';
-
-export const historyKey = (ref: { deviceId: string; moduleId?: string | undefined }) =>
-  ref.moduleId === undefined
-    ? (['history', ref.deviceId] as const)
-    : (['history', ref.deviceId, ref.moduleId] as const);
+import { apiPaths } from '../../../lib/api-paths.ts';
+import { historyKeys } from '../../../lib/query-keys.ts';
 
 const PAGE_SIZE = 20;
 
@@ -18,19 +15,16 @@ export function getHistory(
   before: string | undefined,
   signal?: AbortSignal,
 ): Promise<AuditHistoryResponse> {
-  const device = `/api/devices/${encodeURIComponent(ref.deviceId)}`;
-  const path =
-    ref.moduleId === undefined
-      ? `${device}/history`
-      : `${device}/modules/${encodeURIComponent(ref.moduleId)}/history`;
-  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-  if (before) params.set('before', before);
-  return apiRequest(`${path}?${params}`, AuditHistoryResponseSchema, signal ? { signal } : {});
+  return apiRequest(
+    apiPaths.history(ref, PAGE_SIZE, before),
+    AuditHistoryResponseSchema,
+    signal ? { signal } : {},
+  );
 }
 
 export function getHistoryQueryOptions(ref: TwinRef) {
   return infiniteQueryOptions({
-    queryKey: historyKey(ref),
+    queryKey: historyKeys.of(ref),
     queryFn: ({ pageParam, signal }) => getHistory(ref, pageParam, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next,

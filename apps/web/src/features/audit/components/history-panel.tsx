@@ -1,23 +1,17 @@
 import {
   Badge,
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   MessageBar,
   MessageBarBody,
   Spinner,
   Tooltip,
 } from '@fluentui/react-components';
-import { useQueryClient } from '@tanstack/react-query';
 import type { AuditEntry, Twin, TwinRef } from '@twinscope/contract';
 import { useState } from 'react';
 import { relativeTime } from '../../../lib/format.ts';
-import { usePatchTwin } from '../../twin-editor/api/patch-twin.ts';
-import { historyKey, useHistory } from '../api/history.ts';
+import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
+import { useHistory } from '../api/history.ts';
+import { useRevertChange } from '../api/revert-change.ts';
 
 const ACTIONS: Record<AuditEntry['action'], string> = {
   'twin.patch': 'changed the twin',
@@ -54,21 +48,14 @@ export function HistoryPanel({
   target,
   twin,
   canEdit,
-  onSaved,
 }: {
   target: TwinRef;
   twin: Twin;
   canEdit: boolean;
-  onSaved(twin: Twin): void;
 }) {
   const history = useHistory(target);
-  const queryClient = useQueryClient();
   const [reverting, setReverting] = useState<AuditEntry | undefined>();
-  const patch = usePatchTwin(target, (saved) => {
-    onSaved(saved);
-    setReverting(undefined);
-    void queryClient.invalidateQueries({ queryKey: historyKey(target) });
-  });
+  const revert = useRevertChange(target, () => setReverting(undefined));
 
   if (history.isPending) return <Spinner size="tiny" label="Loading history…" />;
   if (history.error)
@@ -115,7 +102,7 @@ export function HistoryPanel({
                       size="small"
                       disabled={!canEdit}
                       onClick={() => {
-                        patch.reset();
+                        revert.reset();
                         setReverting(entry);
                       }}
                     >
@@ -149,53 +136,24 @@ export function HistoryPanel({
           {history.isFetchingNextPage ? 'Loading older changes…' : 'Show older changes'}
         </Button>
       )}
-      <Dialog
+      <ConfirmDialog
         open={reverting !== undefined}
-        onOpenChange={(_e, data) => !data.open && setReverting(undefined)}
+        title="Revert this change?"
+        confirmLabel="Revert"
+        pending={revert.isPending}
+        error={revert.error}
+        onCancel={() => setReverting(undefined)}
+        onConfirm={() => reverting && revert.mutate({ entry: reverting, etag: twin.etag })}
       >
-        <DialogSurface>
-          <DialogBody>
-            <DialogTitle>Revert this change?</DialogTitle>
-            <DialogContent>
-              <p>
-                This patch sets back what {reverting?.actor.name} changed (keys they added are
-                removed). It is sent with the twin&apos;s current etag, so a change made meanwhile
-                is never overwritten silently.
-              </p>
-              <pre className="patch-preview" data-testid="revert-patch">
-                {JSON.stringify(reverting?.revert, null, 2)}
-              </pre>
-              {patch.error && (
-                <MessageBar intent="error">
-                  <MessageBarBody>{patch.error.message}</MessageBarBody>
-                </MessageBar>
-              )}
-            </DialogContent>
-            <DialogActions>
-              <Button onClick={() => setReverting(undefined)}>Cancel</Button>
-              <Button
-                appearance="primary"
-                disabled={patch.isPending}
-                onClick={() =>
-                  reverting &&
-                  patch.mutate({
-                    etag: twin.etag,
-                    ...(reverting.revert?.tags && Object.keys(reverting.revert.tags).length
-                      ? { tags: reverting.revert.tags }
-                      : {}),
-                    ...(reverting.revert?.desired && Object.keys(reverting.revert.desired).length
-                      ? { desired: reverting.revert.desired }
-                      : {}),
-                    revertOf: reverting.id,
-                  })
-                }
-              >
-                Revert
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </DialogSurface>
-      </Dialog>
+        <p>
+          This patch sets back what {reverting?.actor.name} changed (keys they added are removed).
+          It is sent with the twin&apos;s current etag, so a change made meanwhile is never
+          overwritten silently.
+        </p>
+        <pre className="patch-preview" data-testid="revert-patch">
+          {JSON.stringify(reverting?.revert, null, 2)}
+        </pre>
+      </ConfirmDialog>
     </section>
   );
 }

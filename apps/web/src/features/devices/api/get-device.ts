@@ -1,14 +1,11 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { DeviceDetailSchema, type DeviceDetail } from '@twinscope/contract';
 import { apiRequest } from '../../../lib/api-client.ts';
-import { deviceKeys } from './keys.ts';
+import { apiPaths } from '../../../lib/api-paths.ts';
+import { deviceKeys } from '../../../lib/query-keys.ts';
 
 export function getDevice(deviceId: string, signal?: AbortSignal): Promise<DeviceDetail> {
-  return apiRequest(
-    `/api/devices/${encodeURIComponent(deviceId)}`,
-    DeviceDetailSchema,
-    signal ? { signal } : {},
-  );
+  return apiRequest(apiPaths.device(deviceId), DeviceDetailSchema, signal ? { signal } : {});
 }
 
 export function getDeviceQueryOptions(deviceId: string) {

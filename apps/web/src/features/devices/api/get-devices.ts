@@ -1,26 +1,21 @@
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
 import { DeviceListResponseSchema, type DeviceListResponse } from '@twinscope/contract';
 import { apiRequest } from '../../../lib/api-client.ts';
-import { deviceKeys } from './keys.ts';
+import { apiPaths, type DeviceFilter } from '../../../lib/api-paths.ts';
+import { deviceKeys } from '../../../lib/query-keys.ts';
 
-export interface DeviceFilter {
-  pageSize: number;
-  prefix?: string;
-  tags: string[];
-  where?: string;
-}
+export type { DeviceFilter };
 
 export function getDevices(
   filter: DeviceFilter,
   continuation?: string,
   signal?: AbortSignal,
 ): Promise<DeviceListResponse> {
-  const params = new URLSearchParams({ pageSize: String(filter.pageSize) });
-  if (filter.prefix) params.set('prefix', filter.prefix);
-  for (const tag of filter.tags) params.append('tag', tag);
-  if (filter.where) params.set('where', filter.where);
-  if (continuation) params.set('continuation', continuation);
-  return apiRequest(`/api/devices?${params}`, DeviceListResponseSchema, signal ? { signal } : {});
+  return apiRequest(
+    apiPaths.devices(filter, continuation),
+    DeviceListResponseSchema,
+    signal ? { signal } : {},
+  );
 }
 
 export function getDevicesQueryOptions(filter: DeviceFilter) {

@@ -1,7 +1,8 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { ModuleDetailSchema, type ModuleDetail } from '@twinscope/contract';
 import { apiRequest } from '../../../lib/api-client.ts';
-import { deviceKeys } from './keys.ts';
+import { apiPaths } from '../../../lib/api-paths.ts';
+import { deviceKeys } from '../../../lib/query-keys.ts';
 
 export function getModule(
   deviceId: string,
@@ -9,7 +10,7 @@ export function getModule(
   signal?: AbortSignal,
 ): Promise<ModuleDetail> {
   return apiRequest(
-    `/api/devices/${encodeURIComponent(deviceId)}/modules/${encodeURIComponent(moduleId)}`,
+    apiPaths.module(deviceId, moduleId),
     ModuleDetailSchema,
     signal ? { signal } : {},
   );

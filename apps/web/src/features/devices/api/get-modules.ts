@@ -1,14 +1,11 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { ModuleListResponseSchema, type ModuleListResponse } from '@twinscope/contract';
 import { apiRequest } from '../../../lib/api-client.ts';
-import { deviceKeys } from './keys.ts';
+import { apiPaths } from '../../../lib/api-paths.ts';
+import { deviceKeys } from '../../../lib/query-keys.ts';
 
 export function getModules(deviceId: string, signal?: AbortSignal): Promise<ModuleListResponse> {
-  return apiRequest(
-    `/api/devices/${encodeURIComponent(deviceId)}/modules`,
-    ModuleListResponseSchema,
-    signal ? { signal } : {},
-  );
+  return apiRequest(apiPaths.modules(deviceId), ModuleListResponseSchema, signal ? { signal } : {});
 }
 
 export function getModulesQueryOptions(deviceId: string) {

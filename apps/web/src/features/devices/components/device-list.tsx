@@ -90,8 +90,15 @@ export function DeviceList({ view, onVisible }: DeviceListProps) {
     .map((item) => devices[item.index]?.deviceId)
     .filter((id): id is string => !!id);
   const visibleKey = visibleIds.join('|');
-  // Keyed on the ids themselves, not the array instance.
-  useEffect(() => onVisible?.(visibleIds), [visibleKey]);
+  const onVisibleRef = useRef(onVisible);
+  useEffect(() => {
+    onVisibleRef.current = onVisible;
+  });
+  // Keyed on the ids themselves, not the array instance (device ids hold no '|').
+  useEffect(
+    () => onVisibleRef.current?.(visibleKey === '' ? [] : visibleKey.split('|')),
+    [visibleKey],
+  );
 
   useEffect(() => {
     const onKey = (event: globalThis.KeyboardEvent) => {

@@ -1,23 +1,25 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import {
   ConnectionStringResponseSchema,
   ModuleResponseSchema,
   type ModuleCreateRequest,
+  type ModuleDetail,
   type ModuleIdentity,
   type ModuleUpdateRequest,
 } from '@twinscope/contract';
 import { apiRequest, apiSend } from '../../../lib/api-client.ts';
-
-const modulesPath = (deviceId: string) => `/api/devices/${encodeURIComponent(deviceId)}/modules`;
-const modulePath = (deviceId: string, moduleId: string) =>
-  `${modulesPath(deviceId)}/${encodeURIComponent(moduleId)}`;
+import { apiPaths } from '../../../lib/api-paths.ts';
+import { deviceKeys, historyKeys } from '../../../lib/query-keys.ts';
 
 export async function createModule(
   deviceId: string,
   request: ModuleCreateRequest,
 ): Promise<ModuleIdentity> {
   return (
-    await apiRequest(modulesPath(deviceId), ModuleResponseSchema, { method: 'POST', body: request })
+    await apiRequest(apiPaths.modules(deviceId), ModuleResponseSchema, {
+      method: 'POST',
+      body: request,
+    })
   ).module;
 }
 
@@ -27,7 +29,7 @@ export async function updateModule(
   request: ModuleUpdateRequest,
 ): Promise<ModuleIdentity> {
   return (
-    await apiRequest(modulePath(deviceId, moduleId), ModuleResponseSchema, {
+    await apiRequest(apiPaths.module(deviceId, moduleId), ModuleResponseSchema, {
       method: 'PATCH',
       body: request,
     })
@@ -39,7 +41,7 @@ export async function deleteModule(
   moduleId: string,
   etag: string,
 ): Promise<void> {
-  await apiSend(`${modulePath(deviceId, moduleId)}?etag=${encodeURIComponent(etag)}`, {
+  await apiSend(apiPaths.moduleDelete(deviceId, moduleId, etag), {
     method: 'DELETE',
   });
 }
@@ -48,35 +50,55 @@ export async function deleteModule(
 export async function revealConnectionString(deviceId: string, moduleId: string): Promise<string> {
   return (
     await apiRequest(
-      `${modulePath(deviceId, moduleId)}/connection-string`,
+      apiPaths.moduleConnectionString(deviceId, moduleId),
       ConnectionStringResponseSchema,
       { method: 'POST' },
     )
   ).connectionString;
 }
 
+/** Creates a module; the device's module list is read again. */
 export function useCreateModule(deviceId: string, onCreated: (module: ModuleIdentity) => void) {
+  const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (request: ModuleCreateRequest) => createModule(deviceId, request),
-    onSuccess: onCreated,
+    onSuccess: (module) => {
+      void queryClient.invalidateQueries({ queryKey: deviceKeys.modules(deviceId) });
+      void queryClient.invalidateQueries({ queryKey: deviceKeys.lists() });
+      onCreated(module);
+    },
   });
 }
 
+/** Updates a module identity; the module page's cached identity becomes the hub's answer. */
 export function useUpdateModule(
   deviceId: string,
   moduleId: string,
   onUpdated: (module: ModuleIdentity) => void,
 ) {
+  const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (request: ModuleUpdateRequest) => updateModule(deviceId, moduleId, request),
-    onSuccess: onUpdated,
+    onSuccess: (module) => {
+      queryClient.setQueryData<ModuleDetail>(deviceKeys.module(deviceId, moduleId), (current) =>
+        current ? { ...current, module } : current,
+      );
+      void queryClient.invalidateQueries({ queryKey: historyKeys.of({ deviceId, moduleId }) });
+      onUpdated(module);
+    },
   });
 }
 
+/** Deletes a module; the device's module list is read again. */
 export function useDeleteModule(deviceId: string, moduleId: string, onDeleted: () => void) {
+  const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (etag: string) => deleteModule(deviceId, moduleId, etag),
-    onSuccess: onDeleted,
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: deviceKeys.modules(deviceId) });
+      void queryClient.invalidateQueries({ queryKey: deviceKeys.lists() });
+      onDeleted();
+    },
   });
 }
 

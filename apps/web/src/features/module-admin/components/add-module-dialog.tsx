@@ -25,11 +25,9 @@ type AuthChoice = 'generated' | 'keys' | 'x509';
 /** Adds a module identity to a device: generated keys, given keys, or X.509 thumbprints. */
 export function AddModuleDialog({
   deviceId,
-  onCreated,
   allowed,
 }: {
   deviceId: string;
-  onCreated(module: ModuleIdentity): void;
   /** False when the operator's role may not manage modules. */
   allowed: boolean;
 }) {
@@ -49,7 +47,6 @@ export function AddModuleDialog({
     setManagedBy('');
     setFirst('');
     setSecond('');
-    onCreated(module);
   });
 
   const submit = () => {

@@ -1,11 +1,5 @@
 import {
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   Field,
   Input,
   MessageBar,
@@ -15,6 +9,7 @@ import {
 } from '@fluentui/react-components';
 import type { ModuleIdentity } from '@twinscope/contract';
 import { useState, type ReactElement } from 'react';
+import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { devicePath, Link } from '../../../lib/router.tsx';
 import {
   useDeleteModule,
@@ -26,7 +21,6 @@ export interface ModuleActionsProps {
   module: ModuleIdentity;
   /** False when the operator's role may not manage modules. */
   allowed: boolean;
-  onUpdated(module: ModuleIdentity): void;
   onDeleted(): void;
 }
 
@@ -34,7 +28,7 @@ const RESERVED_HINT =
   'IoT Edge manages its system modules ($edgeAgent, $edgeHub); they cannot be changed here.';
 
 /** Identity actions on a module page; every change carries the identity's etag. */
-export function ModuleActions({ module, allowed, onUpdated, onDeleted }: ModuleActionsProps) {
+export function ModuleActions({ module, allowed, onDeleted }: ModuleActionsProps) {
   const { deviceId, moduleId } = module;
   // Reserved IoT Edge modules and roles below Admin get the same disabled actions, each with its reason.
   const reserved = module.reserved || !allowed;
@@ -42,11 +36,9 @@ export function ModuleActions({ module, allowed, onUpdated, onDeleted }: ModuleA
   const [managedBy, setManagedBy] = useState(module.managedBy ?? '');
   const [confirmKey, setConfirmKey] = useState<'primary' | 'secondary' | undefined>();
   const [deleting, setDeleting] = useState(false);
-  const [typedId, setTypedId] = useState('');
-  const update = useUpdateModule(deviceId, moduleId, (next) => {
+  const update = useUpdateModule(deviceId, moduleId, () => {
     setConfirmKey(undefined);
     reveal.reset();
-    onUpdated(next);
   });
   const [deleted, setDeleted] = useState(false);
   // Stays mounted after deleting (see AddModuleDialog on why not to navigate away).
@@ -142,74 +134,37 @@ export function ModuleActions({ module, allowed, onUpdated, onDeleted }: ModuleA
         </section>
       )}
 
-      <Dialog
+      <ConfirmDialog
         open={confirmKey !== undefined}
-        onOpenChange={(_e, d) => !d.open && setConfirmKey(undefined)}
+        title={`Regenerate the ${confirmKey ?? ''} key of ${moduleId}?`}
+        confirmLabel="Regenerate"
+        pending={update.isPending}
+        error={update.error}
+        onCancel={() => setConfirmKey(undefined)}
+        onConfirm={() =>
+          confirmKey && update.mutate({ etag: module.etag, regenerateKey: confirmKey })
+        }
       >
-        <DialogSurface>
-          <DialogBody>
-            <DialogTitle>
-              Regenerate the {confirmKey} key of {moduleId}?
-            </DialogTitle>
-            <DialogContent>
-              <Text>
-                The module stops connecting with the old key until it is given the new connection
-                string.
-              </Text>
-            </DialogContent>
-            <DialogActions>
-              <Button onClick={() => setConfirmKey(undefined)}>Cancel</Button>
-              <Button
-                appearance="primary"
-                onClick={() =>
-                  confirmKey && update.mutate({ etag: module.etag, regenerateKey: confirmKey })
-                }
-              >
-                Regenerate
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </DialogSurface>
-      </Dialog>
+        <Text>
+          The module stops connecting with the old key until it is given the new connection string.
+        </Text>
+      </ConfirmDialog>
 
-      <Dialog
+      <ConfirmDialog
         open={deleting}
-        onOpenChange={(_e, d) => {
-          setDeleting(d.open);
-          setTypedId('');
-        }}
+        title={`Delete module ${moduleId} from ${deviceId}?`}
+        confirmLabel={`Delete ${moduleId}`}
+        typeToConfirm={moduleId}
+        pending={remove.isPending}
+        error={remove.error}
+        onCancel={() => setDeleting(false)}
+        onConfirm={() => remove.mutate(module.etag)}
       >
-        <DialogSurface>
-          <DialogBody>
-            <DialogTitle>
-              Delete module {moduleId} from {deviceId}?
-            </DialogTitle>
-            <DialogContent className="form-grid">
-              <Text>
-                Its identity, keys and module twin are removed from the hub. The module can no
-                longer connect.
-              </Text>
-              <Field label={`Type ${moduleId} to confirm`}>
-                <Input
-                  value={typedId}
-                  onChange={(_e, d) => setTypedId(d.value)}
-                  aria-label="Module ID to confirm"
-                />
-              </Field>
-            </DialogContent>
-            <DialogActions>
-              <Button onClick={() => setDeleting(false)}>Cancel</Button>
-              <Button
-                appearance="primary"
-                disabled={typedId !== moduleId || remove.isPending}
-                onClick={() => remove.mutate(module.etag)}
-              >
-                Delete {moduleId}
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </DialogSurface>
-      </Dialog>
+        <Text>
+          Its identity, keys and module twin are removed from the hub. The module can no longer
+          connect.
+        </Text>
+      </ConfirmDialog>
     </>
   );
 }

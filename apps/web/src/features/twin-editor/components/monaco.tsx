@@ -58,8 +58,11 @@ export function JsonEditor({ value, onChange, onSave, markers, dark, ariaLabel }
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | undefined>(undefined);
   const handlers = useRef({ onChange, onSave });
   handlers.current = { onChange, onSave };
+  // The editor is created once, with the first value; later values are pushed in below.
+  const initial = useRef({ value, ariaLabel });
 
   useEffect(() => {
+    const { value, ariaLabel } = initial.current;
     const instance = monaco.editor.create(container.current!, {
       value,
       language: 'json',
@@ -83,7 +86,6 @@ export function JsonEditor({ value, onChange, onSave, markers, dark, ariaLabel }
       instance.dispose();
       editor.current = undefined;
     };
-    // The editor is created once; later values are pushed in below.
   }, []);
 
   useEffect(() => {

@@ -16,19 +16,11 @@ import {
   Tooltip,
 } from '@fluentui/react-components';
 import type { Twin, TwinRef } from '@twinscope/contract';
-import { deepEqual } from '@twinscope/twin';
-import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useReducer, useRef } from 'react';
 import { ApiError } from '../../../lib/api-client.ts';
 import { usePatchTwin } from '../api/patch-twin.ts';
-import {
-  changedKeys,
-  editableFrom,
-  formatDoc,
-  parseEditable,
-  rebase,
-  review,
-  type EditableDoc,
-} from '../edit-model.ts';
+import { changedKeys, editableFrom, formatDoc, parseEditable, review } from '../edit-model.ts';
+import { editReducer, initialEditState, isDirty } from '../edit-state.ts';
 import type { EditorMarker } from './monaco.tsx';
 import { ReportedPanel } from './reported-panel.tsx';
 
@@ -39,70 +31,28 @@ export interface TwinEditorProps {
   target: TwinRef;
   twin: Twin;
   dark: boolean;
-  onSaved(twin: Twin): void;
   /** False when the operator's role may not change twins (Save is disabled and says why). */
   canEdit: boolean;
 }
 
-const sameEditable = (a: EditableDoc, b: EditableDoc) =>
-  deepEqual(a.tags, b.tags) && deepEqual(a.properties.desired, b.properties.desired);
-
 /**
  * Edits a twin's tags and desired properties. Saves send only the changed keys with the etag
  * the edits are based on; a conflict, or a change arriving while editing, never loses what
- * the operator typed.
+ * the operator typed. The state and its rules live in `edit-state.ts`.
  */
-export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorProps) {
-  const [base, setBase] = useState(() => ({
-    doc: editableFrom(twin),
-    etag: twin.etag,
-    version: twin.version,
-  }));
-  const [text, setText] = useState(() => formatDoc(editableFrom(twin)));
-  const [incoming, setIncoming] = useState<Twin | undefined>();
-  const [conflict, setConflict] = useState<Twin | undefined>();
-  const [reviewing, setReviewing] = useState(false);
-  const [notice, setNotice] = useState<string | undefined>();
-  const dirty = text !== formatDoc(base.doc);
-
-  const mutation = usePatchTwin(target, (saved) => {
-    const doc = editableFrom(saved);
-    setBase({ doc, etag: saved.etag, version: saved.version });
-    setText(formatDoc(doc));
-    setIncoming(undefined);
-    setConflict(undefined);
-    setReviewing(false);
-    setNotice('Saved. Only the changed keys were sent.');
-    onSaved(saved);
-  });
+export function TwinEditor({ target, twin, dark, canEdit }: TwinEditorProps) {
+  const [state, dispatch] = useReducer(editReducer, twin, initialEditState);
+  const { base, text, incoming, conflict, reviewing, notice } = state;
+  const dirty = isDirty(state);
+  const mutation = usePatchTwin(target, (saved) => dispatch({ type: 'saved', twin: saved }));
+  const { reset } = mutation;
 
   // A newer twin from the server (live event or refetch).
+  useEffect(() => dispatch({ type: 'server-twin', twin }), [twin]);
+  // The last save's outcome no longer applies (edits dropped, or the hub already holds them).
   useEffect(() => {
-    if (twin.version <= base.version) return;
-    const latest = editableFrom(twin);
-    if (sameEditable(latest, base.doc)) {
-      // Only reported or identity fields moved: the edits still apply, under the new etag.
-      setBase({ doc: base.doc, etag: twin.etag, version: twin.version });
-      return;
-    }
-    if (!dirty) {
-      setBase({ doc: latest, etag: twin.etag, version: twin.version });
-      setText(formatDoc(latest));
-      return;
-    }
-    const mine = parseEditable(text);
-    if (mine.ok && sameEditable(latest, mine.doc)) {
-      // The hub already holds exactly these edits (a save whose answer was lost, or someone
-      // made the same change): nothing is left to save.
-      setBase({ doc: latest, etag: twin.etag, version: twin.version });
-      setText(formatDoc(latest));
-      setIncoming(undefined);
-      mutation.reset();
-      setNotice('The hub holds your change: it was applied.');
-      return;
-    }
-    setIncoming(twin);
-  }, [twin]);
+    if (state.saveEpoch > 0) reset();
+  }, [state.saveEpoch, reset]);
 
   const parsed = useMemo(() => parseEditable(text), [text]);
   const result = useMemo(
@@ -127,10 +77,10 @@ export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorP
       : undefined;
 
   const save = () => {
-    setNotice(undefined);
+    dispatch({ type: 'notice', notice: undefined });
     if (!canEdit || blocker || !result) return;
     if (result.empty) {
-      setNotice('Nothing to save: the document matches the twin.');
+      dispatch({ type: 'notice', notice: 'Nothing to save: the document matches the twin.' });
       return;
     }
     mutation.mutate(
@@ -138,42 +88,29 @@ export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorP
       {
         onError: (error) => {
           if (error instanceof ApiError && error.code === 'conflict' && error.current)
-            setConflict(error.current);
+            dispatch({ type: 'conflict', twin: error.current });
         },
       },
     );
   };
+  const takeLatest = (latest: Twin, keepMine: boolean) =>
+    dispatch({ type: 'take-latest', twin: latest, keepMine });
 
-  const takeLatest = (latestTwin: Twin, keepMine: boolean) => {
-    const latest = editableFrom(latestTwin);
-    const next = keepMine && parsed.ok ? rebase(base.doc, parsed.doc, latest) : latest;
-    setBase({ doc: latest, etag: latestTwin.etag, version: latestTwin.version });
-    setText(formatDoc(next));
-    setIncoming(undefined);
-    setConflict(undefined);
-    mutation.reset();
-  };
-
-  /** Drops the operator's edits: back to the latest server document. */
-  const discard = () => {
-    if (incoming) {
-      takeLatest(incoming, false);
-      return;
-    }
-    setText(formatDoc(base.doc));
-    mutation.reset();
-  };
-
+  // Ctrl+S / ⌘S saves from anywhere on the page (the editor has its own binding too).
+  const saveRef = useRef(save);
+  useEffect(() => {
+    saveRef.current = save;
+  });
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
         event.preventDefault();
-        save();
+        saveRef.current();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  });
+  }, []);
 
   const saveError =
     mutation.error instanceof ApiError && mutation.error.code !== 'conflict'
@@ -193,10 +130,13 @@ export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorP
           version {base.version} · etag {base.etag}
         </Text>
         <span className="spacer" />
-        <Button disabled={!dirty} onClick={discard}>
+        <Button disabled={!dirty} onClick={() => dispatch({ type: 'discard' })}>
           Discard
         </Button>
-        <Button disabled={!parsed.ok || !dirty} onClick={() => setReviewing(true)}>
+        <Button
+          disabled={!parsed.ok || !dirty}
+          onClick={() => dispatch({ type: 'review', open: true })}
+        >
           Review changes
         </Button>
         <Tooltip
@@ -266,7 +206,7 @@ export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorP
         <Suspense fallback={<Spinner label="Loading editor…" />}>
           <JsonEditor
             value={text}
-            onChange={setText}
+            onChange={(next) => dispatch({ type: 'typed', text: next })}
             onSave={save}
             markers={markers}
             dark={dark}
@@ -276,7 +216,10 @@ export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorP
         <ReportedPanel twin={twin} />
       </div>
 
-      <Dialog open={reviewing} onOpenChange={(_e, data) => setReviewing(data.open)}>
+      <Dialog
+        open={reviewing}
+        onOpenChange={(_e, data) => dispatch({ type: 'review', open: data.open })}
+      >
         <DialogSurface className="review-dialog">
           <DialogBody>
             <DialogTitle>Review changes</DialogTitle>
@@ -322,7 +265,7 @@ export function TwinEditor({ target, twin, dark, onSaved, canEdit }: TwinEditorP
               )}
             </DialogContent>
             <DialogActions>
-              <Button onClick={() => setReviewing(false)}>Close</Button>
+              <Button onClick={() => dispatch({ type: 'review', open: false })}>Close</Button>
               <Button
                 appearance="primary"
                 disabled={!canEdit || !!blocker || !result || result.empty || mutation.isPending}

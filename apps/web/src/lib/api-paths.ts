@@ -1,0 +1,48 @@
+import type { TwinRef } from '@twinscope/contract';
+
+/** What the device list asks for: a page of devices matching a prefix, tags or a WHERE clause. */
+export interface DeviceFilter {
+  pageSize: number;
+  prefix?: string;
+  tags: string[];
+  where?: string;
+}
+
+const segment = encodeURIComponent;
+const device = (deviceId: string) => `/api/devices/${segment(deviceId)}`;
+const module = (deviceId: string, moduleId: string) =>
+  `${device(deviceId)}/modules/${segment(moduleId)}`;
+/** A device's or a module's own path (twin, history …). */
+const target = (ref: TwinRef) =>
+  ref.moduleId === undefined ? device(ref.deviceId) : module(ref.deviceId, ref.moduleId);
+const withQuery = (path: string, params: URLSearchParams) =>
+  params.size > 0 ? `${path}?${params}` : path;
+
+/** Every BFF path the console calls, built in one place: ids are always encoded. */
+export const apiPaths = {
+  me: '/api/me',
+  auditExport: '/api/audit/export',
+  events: '/api/events',
+  watch: (streamId: string) => `/api/events/${segment(streamId)}/watch`,
+  devices(filter: DeviceFilter, continuation?: string): string {
+    const params = new URLSearchParams({ pageSize: String(filter.pageSize) });
+    if (filter.prefix) params.set('prefix', filter.prefix);
+    for (const tag of filter.tags) params.append('tag', tag);
+    if (filter.where) params.set('where', filter.where);
+    if (continuation) params.set('continuation', continuation);
+    return withQuery('/api/devices', params);
+  },
+  device,
+  modules: (deviceId: string) => `${device(deviceId)}/modules`,
+  module,
+  moduleDelete: (deviceId: string, moduleId: string, etag: string) =>
+    withQuery(module(deviceId, moduleId), new URLSearchParams({ etag })),
+  moduleConnectionString: (deviceId: string, moduleId: string) =>
+    `${module(deviceId, moduleId)}/connection-string`,
+  twin: (ref: TwinRef) => `${target(ref)}/twin`,
+  history(ref: TwinRef, limit: number, before?: string): string {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (before) params.set('before', before);
+    return withQuery(`${target(ref)}/history`, params);
+  },
+};

@@ -1,0 +1,31 @@
+import type { TwinRef } from '@twinscope/contract';
+import type { DeviceFilter } from './api-paths.ts';
+
+/**
+ * Every query key of the console. Several features read and write the same cached things
+ * (a twin is edited in one, reverted in another, moved by live events), so the keys are
+ * shared; each `api/` file's queryOptions factory takes its key from here.
+ */
+export const deviceKeys = {
+  all: ['devices'] as const,
+  lists: () => ['devices', 'list'] as const,
+  list: (filter: DeviceFilter) => ['devices', 'list', filter] as const,
+  details: () => ['devices', 'detail'] as const,
+  detail: (deviceId: string) => ['devices', 'detail', deviceId] as const,
+  modules: (deviceId: string) => ['devices', 'modules', deviceId] as const,
+  moduleDetails: () => ['devices', 'module'] as const,
+  module: (deviceId: string, moduleId: string) =>
+    ['devices', 'module', deviceId, moduleId] as const,
+};
+
+export const historyKeys = {
+  all: ['history'] as const,
+  of: (ref: { deviceId: string; moduleId?: string | undefined }) =>
+    ref.moduleId === undefined
+      ? (['history', ref.deviceId] as const)
+      : (['history', ref.deviceId, ref.moduleId] as const),
+};
+
+export const meKey = ['me'] as const;
+
+export type { TwinRef };
