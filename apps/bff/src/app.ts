@@ -26,12 +26,15 @@ import type { DeviceService } from './services/device-service.ts';
 import type { TwinService } from './services/twin-service.ts';
 import type { ModuleService } from './services/module-service.ts';
 import { moduleRoutes } from './routes/modules.ts';
+import { deviceAdminRoutes } from './routes/device-admin.ts';
+import type { DeviceAdminService } from './services/device-admin-service.ts';
 
 export interface AppDeps {
   hub: HubAdapter;
   devices: DeviceService;
   twins: TwinService;
   modules: ModuleService;
+  deviceAdmin: DeviceAdminService;
   broker: EventBroker;
   logger: Logger;
   /** One local operator (loopback only), or Entra sign-in with sessions. */
@@ -146,6 +149,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Who am I answers any signed-in user, so one without a role learns why.
   api.use(meRoutes(deps.hub, deps.auth.mode === 'entra' ? deps.auth.roleMap : undefined));
   api.use(requireRole('Reader'));
+  api.use(deviceAdminRoutes(deps.deviceAdmin));
   api.use(deviceRoutes(deps.devices, deps.twins));
   api.use(moduleRoutes(deps.modules));
   api.use(eventRoutes(deps.broker, deps.auth.mode === 'entra' ? deps.auth.sessions : undefined));

@@ -18,6 +18,7 @@ import type { Logger } from './log.ts';
 import { DeviceService } from './services/device-service.ts';
 import { TwinService } from './services/twin-service.ts';
 import { ModuleService } from './services/module-service.ts';
+import { DeviceAdminService } from './services/device-admin-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
@@ -126,20 +127,19 @@ export async function startBff(
     };
   }
   const devices = new DeviceService(hub);
+  const identities = {
+    identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string) {
+      devices.forgetModuleCount(deviceId);
+      devices.forgetTotals();
+      live.identityChanged(change, deviceId, moduleId);
+    },
+  };
   const app = createApp({
     hub,
     devices,
     twins: new TwinService(hub, live, audit),
-    modules: new ModuleService(
-      hub,
-      {
-        identityChanged(change, deviceId, moduleId) {
-          devices.forgetModuleCount(deviceId);
-          live.identityChanged(change, deviceId, moduleId);
-        },
-      },
-      audit,
-    ),
+    modules: new ModuleService(hub, identities, audit),
+    deviceAdmin: new DeviceAdminService(hub, identities, audit),
     broker,
     logger,
     auth,

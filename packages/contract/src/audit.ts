@@ -8,6 +8,10 @@ export const AuditActionSchema = z.enum([
   'module.update',
   'module.delete',
   'module.reveal-connection-string',
+  'device.create',
+  'device.update',
+  'device.delete',
+  'device.reveal-connection-string',
 ]);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 

@@ -25,7 +25,10 @@ export const DeviceSummarySchema = z.object({
   lastActivityTime: z.string().optional(),
   tags: JsonObjectSchema,
   version: z.number(),
+  /** The twin's etag. */
   etag: z.string(),
+  /** The device identity's etag (bulk enable, disable and delete carry it). */
+  deviceEtag: z.string().optional(),
   moduleCount: z.number().optional(),
   iotEdge: z.boolean(),
 });

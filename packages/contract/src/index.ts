@@ -7,3 +7,4 @@ export * from './events.ts';
 export * from './me.ts';
 export * from './modules.ts';
 export * from './audit.ts';
+export * from './device-admin.ts';

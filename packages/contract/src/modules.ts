@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { ModuleIdSchema } from './ids.ts';
 import { ModuleIdentitySchema } from './devices.ts';
 
-const Base64Key = z
+export const Base64Key = z
   .string()
   .regex(/^[A-Za-z0-9+/]{22,86}={0,2}$/, 'Keys are base64 of 16 to 64 bytes.');
-const Thumbprint = z
+export const Thumbprint = z
   .string()
   .regex(
     /^([0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})$/,

@@ -47,6 +47,26 @@ export interface HubAdapter {
     etag: string,
     context?: CallContext,
   ): Promise<void>;
+  createDevice(device: NewDevice, context?: CallContext): Promise<DeviceIdentity>;
+  /** Changes status or a key, guarded by the identity's etag (the hub refuses a stale one). */
+  updateDevice(
+    deviceId: string,
+    change: DeviceChange,
+    etag: string,
+    context?: CallContext,
+  ): Promise<DeviceIdentity>;
+  /**
+   * The bulk registry API (at most 100 devices a call; more are sent in turns). Each item
+   * carries the etag the operator saw; the answer says per device whether it was applied.
+   */
+  bulkDevices(
+    action: 'enable' | 'disable' | 'delete',
+    devices: { deviceId: string; etag: string }[],
+    statusReason: string | undefined,
+    context?: CallContext,
+  ): Promise<BulkItemResult[]>;
+  /** The device's primary connection string; only the BFF ever holds the key. */
+  deviceConnectionString(deviceId: string, context?: CallContext): Promise<string>;
   /** The module's primary connection string; only the BFF ever holds the key. */
   moduleConnectionString(
     deviceId: string,
@@ -66,4 +86,27 @@ export interface NewModule {
 export interface ModuleChange {
   managedBy?: string | null;
   regenerateKey?: 'primary' | 'secondary';
+}
+
+export interface NewDevice {
+  deviceId: string;
+  authentication:
+    | { type: 'sas'; primaryKey?: string; secondaryKey?: string }
+    | { type: 'selfSigned'; primaryThumbprint: string; secondaryThumbprint?: string }
+    | { type: 'certificateAuthority' };
+  iotEdge: boolean;
+  status: 'enabled' | 'disabled';
+  statusReason?: string;
+}
+
+export interface DeviceChange {
+  status?: 'enabled' | 'disabled';
+  statusReason?: string | null;
+  regenerateKey?: 'primary' | 'secondary';
+}
+
+export interface BulkItemResult {
+  deviceId: string;
+  ok: boolean;
+  error?: { code: string; message: string };
 }

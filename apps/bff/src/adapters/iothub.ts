@@ -11,14 +11,22 @@ import { AppError } from '../http/app-error.ts';
 import { ClientGoneError, type CallContext } from '../http/request-context.ts';
 import type { BudgetClass, HubBudget, Spender } from '../quota/hub-budget.ts';
 import type { Logger } from '../log.ts';
-import type { HubAdapter, ModuleChange, NewModule, QueryPage } from './hub-adapter.ts';
+import type {
+  BulkItemResult,
+  DeviceChange,
+  HubAdapter,
+  ModuleChange,
+  NewDevice,
+  NewModule,
+  QueryPage,
+} from './hub-adapter.ts';
 import { deviceFromHub, moduleFromHub, twinFromHub } from './twin-mapping.ts';
 
 type Registry = ReturnType<typeof registryFor>;
 
 interface SdkError extends Error {
   code?: string;
-  responseBody?: string;
+  responseBody?: string | Buffer;
   response?: { statusCode?: number; headers?: Record<string, string | undefined> };
 }
 
@@ -464,6 +472,163 @@ export class IotHubAdapter implements HubAdapter {
     );
   }
 
+  async createDevice(device: NewDevice, context?: CallContext): Promise<DeviceIdentity> {
+    this.ids(device.deviceId);
+    const auth = device.authentication;
+    const authentication =
+      auth.type === 'sas'
+        ? {
+            type: 'sas' as const,
+            // Empty keys: the hub generates them.
+            symmetricKey: {
+              primaryKey: auth.primaryKey ?? '',
+              secondaryKey: auth.secondaryKey ?? '',
+            },
+          }
+        : auth.type === 'selfSigned'
+          ? {
+              type: 'selfSigned' as const,
+              x509Thumbprint: {
+                primaryThumbprint: auth.primaryThumbprint,
+                secondaryThumbprint: auth.secondaryThumbprint ?? null,
+              },
+            }
+          : { type: 'certificateAuthority' as const };
+    return this.call(`Device ${device.deviceId}`, 'write', { identity: 1 }, context, async (sdk) =>
+      deviceFromHub(
+        (
+          await sdk(() =>
+            this.registry.create({
+              deviceId: device.deviceId,
+              status: device.status,
+              ...(device.statusReason ? { statusReason: device.statusReason } : {}),
+              authentication,
+              capabilities: { iotEdge: device.iotEdge },
+            } as never),
+          )
+        ).responseBody,
+      ),
+    );
+  }
+
+  async updateDevice(
+    deviceId: string,
+    change: DeviceChange,
+    etag: string,
+    context?: CallContext,
+  ): Promise<DeviceIdentity> {
+    this.ids(deviceId);
+    // The identity is read (for what stays as it is) and written back with the etag the
+    // operator saw, through the bulk API: the SDK's own update sends If-Match: *.
+    return this.call(`Device ${deviceId}`, 'write', { identity: 3 }, context, async (sdk) => {
+      const { responseBody: current } = await sdk(() => this.registry.get(deviceId));
+      const next = withDeviceChange(current, change, etag);
+      if (change.regenerateKey) {
+        const keys = (next['authentication'] as DeviceAuthBody | undefined)?.symmetricKey;
+        if (!keys)
+          throw new AppError('bad_request', `Device ${deviceId} does not use symmetric keys.`);
+        keys[change.regenerateKey === 'primary' ? 'primaryKey' : 'secondaryKey'] =
+          randomBytes(32).toString('base64');
+      }
+      const result = await bulkCall(sdk, () => this.registry.updateDevices([next as never], false));
+      const refused = bulkResults([deviceId], result)[0]!;
+      if (!refused.ok) throw bulkError(refused, `Device ${deviceId}`);
+      return deviceFromHub((await sdk(() => this.registry.get(deviceId))).responseBody);
+    });
+  }
+
+  async bulkDevices(
+    action: 'enable' | 'disable' | 'delete',
+    devices: { deviceId: string; etag: string }[],
+    statusReason: string | undefined,
+    context?: CallContext,
+  ): Promise<BulkItemResult[]> {
+    for (const { deviceId } of devices) this.ids(deviceId);
+    const batches: { deviceId: string; etag: string }[][] = [];
+    for (let i = 0; i < devices.length; i += BULK_LIMIT)
+      batches.push(devices.slice(i, i + BULK_LIMIT));
+    // Deleting needs only the etags; a status change keeps each identity's keys, so each is
+    // read first. Everything is counted up front: over budget, nothing is written.
+    const reads = action === 'delete' ? 0 : devices.length;
+    return this.call(
+      `${devices.length} devices`,
+      'write',
+      { identity: reads + batches.length },
+      context,
+      async (sdk) => {
+        const results: BulkItemResult[] = [];
+        for (const batch of batches) {
+          if (action === 'delete') {
+            const result = await bulkCall(sdk, () =>
+              this.registry.removeDevices(batch as never, false),
+            );
+            results.push(
+              ...bulkResults(
+                batch.map((d) => d.deviceId),
+                result,
+              ),
+            );
+            continue;
+          }
+          const items: Record<string, unknown>[] = [];
+          const missing: BulkItemResult[] = [];
+          for (const { deviceId, etag } of batch) {
+            try {
+              const { responseBody } = await sdk(() => this.registry.get(deviceId));
+              items.push(
+                withDeviceChange(
+                  responseBody,
+                  {
+                    status: action === 'enable' ? 'enabled' : 'disabled',
+                    statusReason: action === 'enable' ? null : (statusReason ?? null),
+                  },
+                  etag,
+                ),
+              );
+            } catch (error) {
+              const mapped = mapHubError(error, `Device ${deviceId}`);
+              if (mapped.code !== 'not_found') throw error;
+              missing.push({
+                deviceId,
+                ok: false,
+                error: { code: 'not_found', message: mapped.message },
+              });
+            }
+          }
+          if (items.length > 0) {
+            const result = await bulkCall(sdk, () =>
+              this.registry.updateDevices(items as never, false),
+            );
+            results.push(
+              ...bulkResults(
+                items.map((i) => String(i['deviceId'])),
+                result,
+              ),
+            );
+          }
+          results.push(...missing);
+        }
+        return results;
+      },
+    );
+  }
+
+  async deviceConnectionString(deviceId: string, context?: CallContext): Promise<string> {
+    this.ids(deviceId);
+    return this.call(`Device ${deviceId}`, 'read', { identity: 1 }, context, async (sdk) => {
+      const { responseBody } = await sdk(() => this.registry.get(deviceId));
+      const key = (responseBody.authentication as DeviceAuthBody | undefined)?.symmetricKey
+        ?.primaryKey;
+      if (!key)
+        throw new AppError(
+          'bad_request',
+          `Device ${deviceId} authenticates with X.509 certificates; it has no key.`,
+        );
+      const host = this.options.deviceHost ?? this.hostName;
+      return `HostName=${host};DeviceId=${deviceId};SharedAccessKey=${key}`;
+    });
+  }
+
   async moduleConnectionString(
     deviceId: string,
     moduleId: string,
@@ -488,6 +653,87 @@ export class IotHubAdapter implements HubAdapter {
       },
     );
   }
+}
+
+/** The bulk registry API takes at most this many devices a call. */
+const BULK_LIMIT = 100;
+
+interface DeviceAuthBody {
+  symmetricKey?: { primaryKey?: string | null; secondaryKey?: string | null };
+}
+
+/** A device identity as read, with a status change, carrying the etag the operator saw. */
+function withDeviceChange(current: unknown, change: DeviceChange, etag: string) {
+  const next = JSON.parse(JSON.stringify(current)) as Record<string, unknown>;
+  next['etag'] = etag;
+  if (change.status !== undefined) next['status'] = change.status;
+  if (change.statusReason !== undefined) next['statusReason'] = change.statusReason ?? '';
+  // Read-only fields the import format does not take.
+  for (const field of [
+    'generationId',
+    'connectionState',
+    'connectionStateUpdatedTime',
+    'lastActivityTime',
+    'statusUpdatedTime',
+    'cloudToDeviceMessageCount',
+  ])
+    delete next[field];
+  return next;
+}
+
+/** The hub's error codes for one bulk item, in an operator's words. */
+const BULK_ERRORS: Record<string, [string, string]> = {
+  PreconditionFailed: ['conflict', 'was changed by someone else since you loaded it'],
+  DeviceNotFound: ['not_found', 'was not found on the hub'],
+  DeviceAlreadyExists: ['conflict', 'already exists'],
+};
+
+/**
+ * One bulk registry call. The hub answers 400 with the per-device result when any item was
+ * refused; the SDK raises that as an error, so its body is read from there.
+ */
+async function bulkCall(sdk: Sdk, start: () => Promise<{ responseBody: unknown }>) {
+  try {
+    return (await sdk(start)).responseBody;
+  } catch (error) {
+    const e = error as SdkError;
+    // The body arrives as text or as a Buffer, depending on the transport.
+    const text = e.responseBody === undefined ? undefined : String(e.responseBody);
+    if (e.response?.statusCode === 400 && text) {
+      try {
+        const body = JSON.parse(text) as { errors?: unknown };
+        if (Array.isArray(body.errors)) return body;
+      } catch {
+        // Not a bulk result: the error stands.
+      }
+    }
+    throw error;
+  }
+}
+
+/** Per device, whether the bulk call applied it (the hub lists only the failures). */
+function bulkResults(deviceIds: string[], result: unknown): BulkItemResult[] {
+  const body = (result ?? {}) as {
+    errors?: { deviceId?: string; errorCode?: string; errorStatus?: string }[];
+  };
+  const failures = new Map((body.errors ?? []).map((e) => [e.deviceId ?? '', e]));
+  return deviceIds.map((deviceId) => {
+    const failure = failures.get(deviceId);
+    if (!failure) return { deviceId, ok: true };
+    const [code, words] = BULK_ERRORS[failure.errorCode ?? ''] ?? [
+      'hub_error',
+      `was refused by the hub (${failure.errorCode ?? 'unknown error'})`,
+    ];
+    return { deviceId, ok: false, error: { code, message: `Device ${deviceId} ${words}.` } };
+  });
+}
+
+function bulkError(result: BulkItemResult, what: string): AppError {
+  const code = result.error?.code;
+  return new AppError(
+    code === 'conflict' || code === 'not_found' ? code : 'hub_error',
+    result.error?.message ?? `${what} was refused by the hub.`,
+  );
 }
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts, whichever is first. */

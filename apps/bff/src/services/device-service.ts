@@ -40,6 +40,10 @@ class Expiring<T> {
     this.entries.set(key, { value, until: now + this.ttlMs });
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   delete(key: string): void {
     this.entries.delete(key);
   }
@@ -47,7 +51,7 @@ class Expiring<T> {
 
 function summary(raw: unknown): DeviceSummary {
   const twin = twinFromHub(raw);
-  const item = raw as { capabilities?: { iotEdge?: boolean } };
+  const item = raw as { capabilities?: { iotEdge?: boolean }; deviceEtag?: string };
   return {
     deviceId: twin.deviceId,
     status: twin.status ?? 'enabled',
@@ -56,6 +60,7 @@ function summary(raw: unknown): DeviceSummary {
     tags: twin.tags,
     version: twin.version,
     etag: twin.etag,
+    ...(typeof item.deviceEtag === 'string' ? { deviceEtag: item.deviceEtag } : {}),
     iotEdge: item.capabilities?.iotEdge === true,
   };
 }
@@ -65,6 +70,11 @@ export class DeviceService {
   private readonly moduleCounts = new Expiring<number>(COUNT_TTL_MS, 50_000);
 
   constructor(private readonly hub: HubAdapter) {}
+
+  /** A device was created or deleted through this BFF: every kept total is stale. */
+  forgetTotals(): void {
+    this.totals.clear();
+  }
 
   /** A module was created or deleted through this BFF: its device's count is stale. */
   forgetModuleCount(deviceId: string): void {

@@ -44,6 +44,34 @@ describe('BFF: roles decide who may change what, and CSRF guards every change', 
       });
       expect(create.status).toBe(403);
       expect(create.body.message).toMatch(/needs the Admin role/);
+      const { device } = (await stack.api('/api/devices/berlin-b1-meter-03')).body;
+      for (const [path, init] of [
+        ['/api/devices', { method: 'POST', json: { deviceId: 'operator-made' } }],
+        [
+          '/api/devices/berlin-b1-meter-03',
+          { method: 'PATCH', json: { etag: device.etag, status: 'disabled' } },
+        ],
+        ['/api/devices/berlin-b1-meter-03/connection-string', { method: 'POST' }],
+        [
+          '/api/devices/bulk',
+          {
+            method: 'POST',
+            json: {
+              action: 'disable',
+              devices: [{ deviceId: 'berlin-b1-meter-03', etag: device.etag }],
+            },
+          },
+        ],
+        [
+          `/api/devices/berlin-b1-meter-03?etag=${encodeURIComponent(device.etag)}`,
+          { method: 'DELETE' },
+        ],
+      ] as const) {
+        const refused = await stack.api(path, init);
+        expect(refused.status, path).toBe(403);
+        expect(refused.text).not.toMatch(/SharedAccessKey/);
+      }
+      expect((await stack.registry.get('berlin-b1-meter-03')).responseBody.status).toBe('enabled');
     });
 
     it('when a change comes without the CSRF header or with a wrong one, then it is refused', async () => {
