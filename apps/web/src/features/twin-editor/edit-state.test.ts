@@ -1,6 +1,5 @@
 import type { Twin } from '@twinscope/contract';
 import { describe, expect, it } from 'vitest';
-import { formatDoc } from './edit-model.ts';
 import {
   APPLIED_NOTICE,
   editReducer,
@@ -22,7 +21,7 @@ const twin = (version: number, desired: Record<string, unknown>, reported = {}):
 
 const typed = (desired: Record<string, unknown>): EditAction => ({
   type: 'typed',
-  text: formatDoc({ tags: {}, properties: { desired } }),
+  text: `${JSON.stringify({ tags: {}, properties: { desired } }, null, 2)}\n`,
 });
 
 const run = (state: EditState, ...actions: EditAction[]) => actions.reduce(editReducer, state);

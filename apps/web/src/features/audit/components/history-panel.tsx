@@ -20,6 +20,10 @@ const ACTIONS: Record<AuditEntry['action'], string> = {
   'module.update': 'updated the module',
   'module.delete': 'deleted the module',
   'module.reveal-connection-string': 'revealed the connection string',
+  'device.create': 'created the device',
+  'device.update': 'updated the device',
+  'device.delete': 'deleted the device',
+  'device.reveal-connection-string': 'revealed the connection string',
 };
 
 const RESULT_COLOR = {
