@@ -1,18 +1,35 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runFleet } from './fleet.ts';
-import { runModule, TRANSPORTS, type RunningModule, type Transport } from './module-app.ts';
+import {
+  DEVICE_TRANSPORTS,
+  runDevice,
+  runModule,
+  type RunningModule,
+  type Transport,
+} from './module-app.ts';
 
 const usage = `module-simulator: the module app from IoT Hub's module-twin how-to
 
 One module (works against Azure IoT Hub too):
   module-simulator --connection-string "HostName=…;DeviceId=…;ModuleId=…;SharedAccessKey=…" [--ca ca.pem]
 
+One device (a device connection string: twin, methods, telemetry and cloud-to-device):
+  module-simulator --connection-string "HostName=…;DeviceId=…;SharedAccessKey=…" [--ca ca.pem]
+
 Every module of the emulator's fleet (or those a query selects), in one process:
   module-simulator --fleet --connection-file .emulator-data/connection.json [--query "SELECT * FROM devices.modules WHERE …"]
 
   --transport amqp|mqtt|amqpws|mqttws   the SDK transport (default amqp, as the how-to's
-                                        ModuleClient; a fleet takes turns over all four)
+                                        ModuleClient; a fleet takes turns over all four);
+                                        a device may also use http
+  --telemetry-interval <seconds>        send telemetry this often until the twin's desired
+                                        telemetryInterval says otherwise
+
+Every app answers the direct methods ping, reboot ({"delaySeconds": 3}: reconnects after
+the delay) and fail ({"status": 500}: answers that status). A device completes the
+cloud-to-device messages it receives, and rejects those whose "reject" property is "true"
+where the transport can (AMQP, HTTPS).
   --connection-file …                   with --connection-string too: the emulator's ports
                                         per protocol come from it (not from HostName)`;
 
@@ -31,6 +48,7 @@ try {
       'connection-file': { type: 'string' },
       query: { type: 'string' },
       transport: { type: 'string' },
+      'telemetry-interval': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -47,9 +65,19 @@ const log = values.quiet
   : (line: string) => console.log(`${new Date().toISOString()} ${line}`);
 const readCa = (file: string | undefined) => (file ? readFileSync(file, 'utf8') : undefined);
 const transportText = values.transport;
-if (transportText !== undefined && !TRANSPORTS.includes(transportText as Transport))
-  fail(`--transport takes ${TRANSPORTS.join(', ')}`);
+if (
+  transportText !== undefined &&
+  !(DEVICE_TRANSPORTS as readonly string[]).includes(transportText)
+)
+  fail(`--transport takes ${DEVICE_TRANSPORTS.join(', ')}`);
 const transport = transportText as Transport | undefined;
+const intervalText = values['telemetry-interval'];
+const telemetryIntervalSeconds = intervalText === undefined ? undefined : Number(intervalText);
+if (
+  telemetryIntervalSeconds !== undefined &&
+  !(Number.isFinite(telemetryIntervalSeconds) && telemetryIntervalSeconds > 0)
+)
+  fail('--telemetry-interval takes a number of seconds above 0');
 interface ConnectionFile {
   hostName: string;
   mqttPort: number;
@@ -71,6 +99,7 @@ let running: RunningModule[];
 if (values.fleet) {
   if (!connectionFile || !ports)
     fail('--fleet needs --connection-file (the emulator connection.json)');
+  if (transport === 'http') fail('modules cannot use http; a fleet is modules');
   const ca = readCa(values.ca ?? connectionFile.caCertFile);
   running = await runFleet({
     serviceConnectionString: connectionFile.serviceConnectionString,
@@ -83,18 +112,27 @@ if (values.fleet) {
   console.log(`module-simulator: ${running.length} modules running`);
 } else {
   const connectionString = values['connection-string'];
-  if (!connectionString || !/ModuleId=/.test(connectionString))
-    fail('--connection-string must be a module connection string');
+  if (
+    !connectionString ||
+    !/HostName=[^;]+/.test(connectionString) ||
+    !/DeviceId=[^;]+/.test(connectionString) ||
+    !/SharedAccessKey=[^;]+/.test(connectionString)
+  )
+    fail('--connection-string must be a device or module connection string');
+  const isModule = /ModuleId=/.test(connectionString);
+  if (isModule && transport === 'http') fail('modules cannot use http');
   const ca = readCa(values.ca ?? connectionFile?.caCertFile);
+  const run = isModule ? runModule : runDevice;
   running = [
-    await runModule(connectionString, {
+    await run(connectionString, {
       ...(ca ? { ca } : {}),
       ...(ports ? { ports } : {}),
       ...(transport ? { transport } : {}),
+      ...(telemetryIntervalSeconds ? { telemetryIntervalSeconds } : {}),
       log,
     }),
   ];
-  console.log('module-simulator: running');
+  console.log(`module-simulator: ${isModule ? 'module' : 'device'} running`);
 }
 
 let stopping = false;

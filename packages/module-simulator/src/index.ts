@@ -1,4 +1,6 @@
 export {
+  DEVICE_TRANSPORTS,
+  runDevice,
   runModule,
   TRANSPORTS,
   type HubPorts,

@@ -225,6 +225,42 @@ describe.each(TRANSPORTS)(
       }
     }, 20_000);
 
+    it('when a method is invoked with a connect timeout, then it waits for the module to come online and listen; past the timeout it is 404; out-of-range timeouts are 400', async () => {
+      const { deviceId, moduleId } = await newModule();
+      const path = `/twins/${deviceId}/modules/${moduleId}/methods?api-version=2021-04-12`;
+      for (const connectTimeoutInSeconds of [-1, 301, 'soon'])
+        expect(
+          (
+            await hub.raw.send('POST', path, {
+              body: JSON.stringify({ methodName: 'ping', connectTimeoutInSeconds }),
+            })
+          ).status,
+        ).toBe(400);
+      const startedAt = Date.now();
+      const waited = await hub.raw.send('POST', path, {
+        body: JSON.stringify({ methodName: 'ping', connectTimeoutInSeconds: 1 }),
+      });
+      expect(waited.status).toBe(404);
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(900);
+      const call = hub.raw.send('POST', path, {
+        body: JSON.stringify({
+          methodName: 'ping',
+          connectTimeoutInSeconds: 20,
+          responseTimeoutInSeconds: 5,
+        }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const client = await openModule(deviceId, moduleId);
+      try {
+        client.onMethod('ping', (_request, response) => void response!.send(200, 'pong'));
+        const answered = await call;
+        expect(answered.status).toBe(200);
+        expect(answered.json).toEqual({ status: 200, payload: 'pong' });
+      } finally {
+        await client.close();
+      }
+    }, 20_000);
+
     it('when a device sends telemetry and a module an empty output event, then both are acknowledged and read back from the Event Hubs endpoint with their ids', async () => {
       const { deviceId, moduleId } = await newModule();
       const from = hub.emulator.registry.sequenceNumber;

@@ -26,6 +26,8 @@ export type MethodCall = (
 export class DeviceSessions {
   private readonly open = new Map<string, number>();
   private readonly methodListeners = new Map<string, MethodCall>();
+  /** Invocations waiting for their target to come online (connectTimeoutInSeconds). */
+  private readonly awaitingListener = new Map<string, Set<() => void>>();
 
   constructor(private readonly registry: Registry) {}
 
@@ -55,27 +57,52 @@ export class DeviceSessions {
   listenForMethods(identity: Identity, call: MethodCall): () => void {
     const key = identityKey(identity);
     this.methodListeners.set(key, call);
+    const waiting = this.awaitingListener.get(key);
+    this.awaitingListener.delete(key);
+    for (const wake of waiting ?? []) wake();
     return () => {
       if (this.methodListeners.get(key) === call) this.methodListeners.delete(key);
     };
   }
 
-  /** A direct method from the service: 404 DeviceNotOnline when nobody listens. */
-  invokeMethod(
+  /**
+   * A direct method from the service. Nobody listening: it waits up to
+   * `connectTimeoutSeconds` for the target to come online, then 404 DeviceNotOnline.
+   */
+  async invokeMethod(
     identity: Identity,
     methodName: string,
     payload: JsonValue,
     responseTimeoutSeconds: number,
+    connectTimeoutSeconds = 0,
   ): Promise<{ status: number; payload: JsonValue }> {
-    const call = this.methodListeners.get(identityKey(identity));
+    const key = identityKey(identity);
+    if (!this.methodListeners.has(key) && connectTimeoutSeconds > 0)
+      await this.untilListening(key, connectTimeoutSeconds * 1000);
+    const call = this.methodListeners.get(key);
     if (!call) {
-      return Promise.reject(
-        new HubError(
-          'DeviceNotOnline',
-          `${identityKey(identity)} is not connected, or does not listen for direct methods.`,
-        ),
+      throw new HubError(
+        'DeviceNotOnline',
+        `${key} is not connected, or does not listen for direct methods.`,
       );
     }
     return call(methodName, payload, responseTimeoutSeconds);
+  }
+
+  private untilListening(key: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiting = this.awaitingListener.get(key) ?? new Set<() => void>();
+      this.awaitingListener.set(key, waiting);
+      const wake = () => {
+        clearTimeout(timer);
+        waiting.delete(wake);
+        if (waiting.size === 0 && this.awaitingListener.get(key) === waiting)
+          this.awaitingListener.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      timer.unref();
+      waiting.add(wake);
+    });
   }
 }

@@ -12,6 +12,7 @@ export interface MethodInvoker {
     methodName: string,
     payload: JsonValue,
     responseTimeoutSeconds: number,
+    connectTimeoutSeconds?: number,
   ): Promise<{ status: number; payload: JsonValue }>;
 }
 

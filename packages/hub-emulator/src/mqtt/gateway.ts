@@ -24,6 +24,7 @@ import type { CloudMessage, CloudToDevice } from '../c2d/cloud-to-device.ts';
 import {
   allowedFilters,
   classifyPublish,
+  METHODS_FILTER,
   identityFromClientId,
   topicMatches,
   type Identity,
@@ -244,12 +245,10 @@ export class DeviceGateway {
       connection.tokenExpiry = setTimeout(() => socket.destroy(), lifetime);
     this.send(socket, { cmd: 'connack', returnCode: 0, sessionPresent });
     this.options.sessions.connected(identity);
-    // A persistent session that subscribed before gets what was queued meanwhile.
+    // A persistent session that subscribed before gets what was queued meanwhile, and
+    // listens for methods again.
     this.startCloudToDevice(connection);
-    connection.stopMethods = this.options.sessions.listenForMethods(
-      identity,
-      (name, payload, timeout) => this.callMethod(connection.clientId, name, payload, timeout),
-    );
+    this.steerMethods(connection);
     this.log(`mqtt: ${packet.clientId} connected`);
     return connection;
   }
@@ -282,6 +281,7 @@ export class DeviceGateway {
         return this.subscribe(connection, packet);
       case 'unsubscribe':
         for (const topic of packet.unsubscriptions) connection.session.subscriptions.delete(topic);
+        this.steerMethods(connection);
         return this.send(connection.socket, {
           cmd: 'unsuback',
           messageId: packet.messageId,
@@ -310,6 +310,25 @@ export class DeviceGateway {
     });
     this.send(connection.socket, { cmd: 'suback', messageId: packet.messageId, granted });
     this.startCloudToDevice(connection);
+    this.steerMethods(connection);
+  }
+
+  /**
+   * A client listens for direct methods while it is subscribed to them (as IoT Hub sees it:
+   * a method sent before the subscription could not reach it), so a call waiting for it to
+   * come online is delivered once it can be.
+   */
+  private steerMethods(connection: Connection): void {
+    const subscribed = connection.session.subscriptions.has(METHODS_FILTER);
+    if (subscribed && !connection.stopMethods) {
+      connection.stopMethods = this.options.sessions.listenForMethods(
+        connection.identity,
+        (name, payload, timeout) => this.callMethod(connection.clientId, name, payload, timeout),
+      );
+    } else if (!subscribed && connection.stopMethods) {
+      connection.stopMethods();
+      delete connection.stopMethods;
+    }
   }
 
   private cloudToDeviceTopic(identity: Identity): string | undefined {

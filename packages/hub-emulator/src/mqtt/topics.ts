@@ -41,10 +41,13 @@ export function identityFromClientId(clientId: string): Identity | undefined {
   return undefined;
 }
 
+/** Subscribed to this, a client listens for direct methods. */
+export const METHODS_FILTER = '$iothub/methods/POST/#';
+
 /** The topic filters an identity may subscribe to. */
 export function allowedFilters(identity: Identity): string[] {
   const base = [
-    '$iothub/methods/POST/#',
+    METHODS_FILTER,
     '$iothub/twin/res/#',
     '$iothub/twin/PATCH/properties/desired/#',
   ];

@@ -16,6 +16,10 @@ async function invoke(context: OperationContext) {
   if (typeof timeout !== 'number' || timeout < 5 || timeout > 300) {
     throw new HubError('ArgumentInvalid', 'responseTimeoutInSeconds must be between 5 and 300.');
   }
+  const connectTimeout = body['connectTimeoutInSeconds'] ?? 0;
+  if (typeof connectTimeout !== 'number' || connectTimeout < 0 || connectTimeout > 300) {
+    throw new HubError('ArgumentInvalid', 'connectTimeoutInSeconds must be between 0 and 300.');
+  }
   const deviceId = params['deviceId']!;
   const moduleId = params['moduleId'];
   // Unknown identities are 404 DeviceNotFound/ModuleNotFound, as for any other call.
@@ -27,6 +31,7 @@ async function invoke(context: OperationContext) {
     body['methodName'],
     body['payload'] ?? null,
     timeout,
+    connectTimeout,
   );
   return { status: 200, body: { status: result.status, payload: result.payload } };
 }
