@@ -46,11 +46,7 @@ export const METHODS_FILTER = '$iothub/methods/POST/#';
 
 /** The topic filters an identity may subscribe to. */
 export function allowedFilters(identity: Identity): string[] {
-  const base = [
-    METHODS_FILTER,
-    '$iothub/twin/res/#',
-    '$iothub/twin/PATCH/properties/desired/#',
-  ];
+  const base = [METHODS_FILTER, '$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#'];
   return identity.moduleId === undefined
     ? [...base, `devices/${identity.deviceId}/messages/devicebound/#`]
     : [...base, `devices/${identity.deviceId}/modules/${identity.moduleId}/inputs/#`];
