@@ -27,6 +27,8 @@ import type { TwinService } from './services/twin-service.ts';
 import type { ModuleService } from './services/module-service.ts';
 import { moduleRoutes } from './routes/modules.ts';
 import { deviceAdminRoutes } from './routes/device-admin.ts';
+import { methodRoutes } from './routes/methods.ts';
+import type { MethodService } from './services/method-service.ts';
 import type { DeviceAdminService } from './services/device-admin-service.ts';
 
 export interface AppDeps {
@@ -35,6 +37,7 @@ export interface AppDeps {
   twins: TwinService;
   modules: ModuleService;
   deviceAdmin: DeviceAdminService;
+  methods: MethodService;
   broker: EventBroker;
   logger: Logger;
   /** One local operator (loopback only), or Entra sign-in with sessions. */
@@ -152,6 +155,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(deviceAdminRoutes(deps.deviceAdmin));
   api.use(deviceRoutes(deps.devices, deps.twins));
   api.use(moduleRoutes(deps.modules));
+  api.use(methodRoutes(deps.methods));
   api.use(eventRoutes(deps.broker, deps.auth.mode === 'entra' ? deps.auth.sessions : undefined));
   api.use(auditRoutes(deps.audit));
   api.use(notFound);

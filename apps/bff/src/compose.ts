@@ -19,6 +19,7 @@ import { DeviceService } from './services/device-service.ts';
 import { TwinService } from './services/twin-service.ts';
 import { ModuleService } from './services/module-service.ts';
 import { DeviceAdminService } from './services/device-admin-service.ts';
+import { MethodService } from './services/method-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
@@ -61,6 +62,7 @@ export async function startBff(
       : {}),
     ...(config.hub.ca ? { ca: config.hub.ca } : {}),
     ...(config.hub.deviceHost ? { deviceHost: config.hub.deviceHost } : {}),
+    ...(config.hub.amqpsPort ? { amqpsPort: config.hub.amqpsPort } : {}),
     deadlineMs: config.hub.timeoutMs,
     budget,
     logger,
@@ -140,6 +142,7 @@ export async function startBff(
     twins: new TwinService(hub, live, audit),
     modules: new ModuleService(hub, identities, audit),
     deviceAdmin: new DeviceAdminService(hub, identities, audit),
+    methods: new MethodService(hub, audit),
     broker,
     logger,
     auth,

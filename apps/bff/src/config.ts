@@ -20,6 +20,7 @@ const VARIABLES = {
   TWINSCOPE_HUB_HOST_NAME: 'hub.hostName',
   TWINSCOPE_HUB_CREDENTIAL: 'hub.credential',
   TWINSCOPE_HUB_DEVICE_HOST: 'hub.deviceHost',
+  TWINSCOPE_HUB_AMQPS_PORT: 'hub.amqpsPort',
   TWINSCOPE_HUB_TIER: 'hub.tier',
   TWINSCOPE_HUB_TIMEOUT_MS: 'hub.timeoutMs',
   TWINSCOPE_HOST: 'server.host',
@@ -103,6 +104,8 @@ const HubSection = z
       .default('default'),
     /** Where devices and modules connect (`host[:port]`), for their connection strings. */
     deviceHost: z.string().optional(),
+    /** The hub's AMQP port for cloud-to-device messages, when not 5671 (an emulator's). */
+    amqpsPort: int(1, 65535).optional(),
     /** The hub's tier and units (S1, S2x4 …, unlimited): every budget comes from it. */
     tier: z
       .string()
@@ -302,6 +305,8 @@ export interface Config {
     entra?: { hostName: string; credential: Settings['hub']['credential'] };
     ca?: string;
     deviceHost?: string;
+    /** The hub's AMQP port (cloud-to-device), when not 5671. */
+    amqpsPort?: number;
     timeoutMs: number;
     /** The hub's throttles; none: the hub has no quota (the emulator without --throttle). */
     quota?: HubQuota;
@@ -381,6 +386,7 @@ export function parseSettings(env: NodeJS.ProcessEnv): Settings {
 const ConnectionFileSchema = z.object({
   hostName: z.string().optional(),
   mqttPort: z.number().optional(),
+  amqpsPort: z.number().optional(),
   serviceConnectionString: z.string().optional(),
   caCertFile: z.string().optional(),
   eventHubs: z.object({ connectionString: z.string().optional() }).optional(),
@@ -459,6 +465,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       ...(entra ? { entra } : {}),
       ...(ca !== undefined ? { ca } : {}),
       ...(deviceHost ? { deviceHost } : {}),
+      ...((s.hub.amqpsPort ?? file?.amqpsPort)
+        ? { amqpsPort: (s.hub.amqpsPort ?? file?.amqpsPort)! }
+        : {}),
       timeoutMs: s.hub.timeoutMs,
       ...(quota ? { quota } : {}),
     },

@@ -12,6 +12,9 @@ export const AuditActionSchema = z.enum([
   'device.update',
   'device.delete',
   'device.reveal-connection-string',
+  'method.invoke',
+  'message.send',
+  'message.purge',
 ]);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 
@@ -44,6 +47,8 @@ export const AuditEntrySchema = z.object({
   /** The revert patch was too large to keep: this change cannot be reverted from here. */
   revertOmitted: z.boolean().optional(),
   revertOf: z.string().optional(),
+  /** What the hub or device answered, when it is worth keeping (a direct method's status). */
+  response: z.object({ status: z.number() }).optional(),
   result: z.enum(['succeeded', 'refused', 'failed', 'unknown']),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   finishedAt: z.string().optional(),

@@ -18,6 +18,10 @@ export const ApiErrorCodeSchema = z.enum([
   'hub_error',
   /** A write was sent but its answer never came (timeout, reset): check the twin as it is now. */
   'outcome_unknown',
+  /** The device or module is not connected (or does not listen for direct methods). */
+  'device_offline',
+  /** The device or module did not answer a direct method in time. */
+  'device_timeout',
   'internal_error',
 ]);
 export type ApiErrorCode = z.infer<typeof ApiErrorCodeSchema>;

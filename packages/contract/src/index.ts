@@ -8,3 +8,4 @@ export * from './me.ts';
 export * from './modules.ts';
 export * from './audit.ts';
 export * from './device-admin.ts';
+export * from './methods.ts';

@@ -65,6 +65,15 @@ export interface HubAdapter {
     statusReason: string | undefined,
     context?: CallContext,
   ): Promise<BulkItemResult[]>;
+  /**
+   * A direct method on a device or module. The call waits as long as its timeouts say (the
+   * hub's own), not the BFF's usual deadline.
+   */
+  invokeMethod(
+    target: { deviceId: string; moduleId?: string },
+    request: MethodCall,
+    context?: CallContext,
+  ): Promise<{ status: number; payload: unknown }>;
   /** The device's primary connection string; only the BFF ever holds the key. */
   deviceConnectionString(deviceId: string, context?: CallContext): Promise<string>;
   /** The module's primary connection string; only the BFF ever holds the key. */
@@ -109,4 +118,11 @@ export interface BulkItemResult {
   deviceId: string;
   ok: boolean;
   error?: { code: string; message: string };
+}
+
+export interface MethodCall {
+  methodName: string;
+  payload: unknown;
+  responseTimeoutInSeconds: number;
+  connectTimeoutInSeconds: number;
 }

@@ -3,8 +3,10 @@ import {
   abortableHubCall,
   registryFor,
   registryForCredential,
+  serviceClientFor,
   type HubTokenCredential,
 } from '@twinscope/hub-connection';
+import iothub from 'azure-iothub';
 import { isIdentityId, type JsonObject } from '@twinscope/twin';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
@@ -15,6 +17,7 @@ import type {
   BulkItemResult,
   DeviceChange,
   HubAdapter,
+  MethodCall,
   ModuleChange,
   NewDevice,
   NewModule,
@@ -78,6 +81,11 @@ export function mapHubError(error: unknown, what: string, kind: CallKind = 'read
         "The hub refused Twinscope's credentials (expired or missing permission). Ask an administrator to check the BFF's hub connection.",
         { cause: error },
       );
+    case 'GatewayTimeoutError':
+      return new AppError(
+        'device_timeout',
+        `${what} did not answer in time; whether it acted on the call is unknown.`,
+      );
     case 'ThrottlingError':
       return new AppError('throttled', 'The hub is throttling requests; try again shortly.', {
         ...(retryAfterSeconds(e) !== undefined ? { retryAfterSeconds: retryAfterSeconds(e)! } : {}),
@@ -85,6 +93,11 @@ export function mapHubError(error: unknown, what: string, kind: CallKind = 'read
     default:
       break;
   }
+  if (status === 404 && /DeviceNotOnline/.test(String(e.responseBody ?? '')))
+    return new AppError(
+      'device_offline',
+      `${what} is not connected, or does not listen for direct methods.`,
+    );
   if (status === 404) return new AppError('not_found', `${what} was not found on the hub.`);
   if (e.code && NOT_SENT.has(e.code)) {
     return new AppError(
@@ -126,6 +139,8 @@ export interface IotHubAdapterOptions {
   ca?: string;
   /** Where devices and modules connect (`host[:port]`), when not the service host. */
   deviceHost?: string;
+  /** The hub's AMQP port for the service client, when not 5671 (an emulator). */
+  amqpsPort?: number;
   logger: Logger;
   /** Throttled calls are retried while the total wait stays under this. */
   maxThrottleWaitMs?: number;
@@ -141,6 +156,7 @@ export class IotHubAdapter implements HubAdapter {
   readonly hostName: string;
   readonly isEmulator: boolean;
   private readonly registry: Registry;
+  private serviceClient: iothub.Client | undefined;
   private readonly maxThrottleWaitMs: number;
   private readonly deadlineMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -178,8 +194,9 @@ export class IotHubAdapter implements HubAdapter {
     cost: Partial<Record<BudgetClass, number>>,
     context: CallContext | undefined,
     run: (sdk: Sdk) => Promise<T>,
+    deadlineMs = this.deadlineMs,
   ): Promise<T> {
-    const deadline = AbortSignal.timeout(this.deadlineMs);
+    const deadline = AbortSignal.timeout(deadlineMs);
     const signal =
       kind === 'read' && context ? AbortSignal.any([deadline, context.signal]) : deadline;
     await this.spend(
@@ -194,7 +211,7 @@ export class IotHubAdapter implements HubAdapter {
     } catch (error) {
       if (!signal.aborted) throw error;
       if (signal.reason instanceof ClientGoneError) throw signal.reason;
-      const seconds = Math.round(this.deadlineMs / 100) / 10;
+      const seconds = Math.round(deadlineMs / 100) / 10;
       throw kind === 'write'
         ? new AppError(
             'outcome_unknown',
@@ -610,6 +627,61 @@ export class IotHubAdapter implements HubAdapter {
         }
         return results;
       },
+    );
+  }
+
+  /** The service client (direct methods, cloud-to-device), made on first use. */
+  private service(): iothub.Client {
+    if (this.serviceClient) return this.serviceClient;
+    const { connectionString, entra, ca, amqpsPort } = this.options;
+    this.serviceClient = connectionString
+      ? serviceClientFor(connectionString, {
+          ...(ca ? { ca } : {}),
+          ...(amqpsPort ? { amqpPort: amqpsPort } : {}),
+        })
+      : iothub.Client.fromTokenCredential(entra!.hostName, entra!.credential as never);
+    return this.serviceClient;
+  }
+
+  async invokeMethod(
+    target: { deviceId: string; moduleId?: string },
+    request: MethodCall,
+    context?: CallContext,
+  ): Promise<{ status: number; payload: unknown }> {
+    const { deviceId, moduleId } = target;
+    this.ids(deviceId, moduleId);
+    const what =
+      moduleId === undefined ? `Device ${deviceId}` : `Module ${moduleId} of ${deviceId}`;
+    // The hub holds the call up to both timeouts; the BFF waits that long, and a little more.
+    const waitMs =
+      (request.responseTimeoutInSeconds + request.connectTimeoutInSeconds) * 1000 + 5000;
+    // IoT Hub meters methods in 4 KB blocks.
+    const blocks = Math.max(1, Math.ceil(JSON.stringify(request.payload ?? null).length / 4096));
+    return this.call(
+      what,
+      'write',
+      { method: blocks },
+      context,
+      async (sdk) => {
+        const params = {
+          methodName: request.methodName,
+          payload: request.payload ?? null,
+          responseTimeoutInSeconds: request.responseTimeoutInSeconds,
+          connectTimeoutInSeconds: request.connectTimeoutInSeconds,
+        };
+        const client = this.service();
+        const { result } = await sdk(() =>
+          moduleId === undefined
+            ? client.invokeDeviceMethod(deviceId, params)
+            : client.invokeDeviceMethod(deviceId, moduleId, params),
+        );
+        const answer = (result ?? {}) as { status?: unknown; payload?: unknown };
+        return {
+          status: typeof answer.status === 'number' ? answer.status : 0,
+          payload: answer.payload ?? null,
+        };
+      },
+      waitMs,
     );
   }
 

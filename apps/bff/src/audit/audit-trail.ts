@@ -33,6 +33,7 @@ export interface AuditStart {
 export interface AuditOutcome {
   result: 'succeeded' | 'refused' | 'failed' | 'unknown';
   after?: AuditEntry['after'];
+  response?: AuditEntry['response'];
   error?: { code: string; message: string };
 }
 
@@ -281,6 +282,28 @@ export class AuditTrail {
     return { entries, ...(start > 0 ? { next: slots[start]! } : {}) };
   }
 
+  /**
+   * The newest entries of one action on a target (the recent direct methods of a device),
+   * looking back at most `scan` entries of its history.
+   */
+  recent(
+    target: { deviceId: string; moduleId?: string },
+    action: AuditEntry['action'],
+    limit: number,
+    scan = 500,
+  ): AuditEntry[] {
+    if (this.fd === undefined) throw new AppError('hub_unreachable', 'The audit trail is closed.');
+    const slots = this.byTarget.get(targetKey(target)) ?? [];
+    const found: AuditEntry[] = [];
+    for (let i = slots.length - 1; i >= Math.max(0, slots.length - scan); i--) {
+      const entry = this.entry(this.fd, slots[i]!);
+      if (entry.action !== action) continue;
+      found.push(entry);
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
   /** Every entry, oldest first (for export), read from disk one at a time. */
   *all(): Generator<AuditEntry> {
     for (let slot = 0; slot < this.slots.count; slot++) {
@@ -295,41 +318,53 @@ export class AuditTrail {
   }
 }
 
+/** How a write that threw is recorded: refused by a rule, failed, or of unknown outcome. */
+export function failureOutcome(error: unknown): AuditOutcome {
+  const code = error instanceof AppError ? error.code : 'internal_error';
+  const refused = [
+    'conflict',
+    'twin_rule_violation',
+    'forbidden',
+    'bad_request',
+    'validation_failed',
+    'not_found',
+    'throttled',
+  ];
+  return {
+    // A write whose answer never came may have been applied: say so, not "failed".
+    result: refused.includes(code)
+      ? 'refused'
+      : code === 'outcome_unknown' || code === 'device_timeout'
+        ? 'unknown'
+        : 'failed',
+    error: {
+      code,
+      message: error instanceof AppError ? error.message : 'The write failed.',
+    },
+  };
+}
+
 /** Runs a write between its attempt and outcome records. */
 export async function audited<T>(
   trail: AuditTrail,
   start: AuditStart,
   write: () => Promise<T>,
   after: (result: T) => AuditEntry['after'] = () => undefined,
+  response: (result: T) => AuditEntry['response'] = () => undefined,
 ): Promise<T> {
   const record = trail.begin(start);
   try {
     const result = await write();
     const versions = after(result);
-    record.end({ result: 'succeeded', ...(versions ? { after: versions } : {}) });
+    const answered = response(result);
+    record.end({
+      result: 'succeeded',
+      ...(versions ? { after: versions } : {}),
+      ...(answered ? { response: answered } : {}),
+    });
     return result;
   } catch (error) {
-    const code = error instanceof AppError ? error.code : 'internal_error';
-    const refused = [
-      'conflict',
-      'twin_rule_violation',
-      'forbidden',
-      'bad_request',
-      'validation_failed',
-      'not_found',
-    ];
-    record.end({
-      // A write whose answer never came may have been applied: say so, not "failed".
-      result: refused.includes(code)
-        ? 'refused'
-        : code === 'outcome_unknown'
-          ? 'unknown'
-          : 'failed',
-      error: {
-        code,
-        message: error instanceof AppError ? error.message : 'The write failed.',
-      },
-    });
+    record.end(failureOutcome(error));
     throw error;
   }
 }

@@ -15,6 +15,8 @@ const STATUS: Record<ApiErrorCode, number> = {
   hub_error: 502,
   hub_unreachable: 503,
   outcome_unknown: 504,
+  device_offline: 404,
+  device_timeout: 504,
   internal_error: 500,
 };
 

@@ -7,7 +7,8 @@ import {
 } from '@twinscope/hub-quotas';
 
 /** The hub operations the BFF makes, by the throttle IoT Hub counts them against. */
-export type BudgetClass = 'identity' | 'query' | 'twinRead' | 'twinUpdate';
+export type BudgetClass =
+  'identity' | 'query' | 'twinRead' | 'twinUpdate' | 'method' | 'cloudToDevice';
 
 /** Who spends: a person (their user id), or the BFF itself (live polling, the event feed). */
 export type Spender = { user: string } | 'background';
@@ -25,12 +26,14 @@ export interface Refusal {
   message: string;
 }
 
-const PER_MINUTE: readonly BudgetClass[] = ['identity', 'query'];
+const PER_MINUTE: readonly BudgetClass[] = ['identity', 'query', 'cloudToDevice'];
 const NOUN: Record<BudgetClass, string> = {
   identity: 'identity operations',
   query: 'queries',
   twinRead: 'twin reads',
   twinUpdate: 'twin updates',
+  method: 'direct method calls',
+  cloudToDevice: 'cloud-to-device sends',
 };
 
 /**
@@ -55,7 +58,14 @@ export class HubBudget {
     this.reserve = options.reserve ?? 1;
     this.now = options.now ?? Date.now;
     if (!quota) return;
-    for (const kind of ['identity', 'query', 'twinRead', 'twinUpdate'] as const)
+    for (const kind of [
+      'identity',
+      'query',
+      'twinRead',
+      'twinUpdate',
+      'method',
+      'cloudToDevice',
+    ] as const)
       this.hub.set(kind, TokenBucket.forRate(quota.rates[kind], this.now()));
   }
 

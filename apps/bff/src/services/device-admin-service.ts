@@ -8,7 +8,7 @@ import type {
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { AppError } from '../http/app-error.ts';
 import type { CallContext } from '../http/request-context.ts';
-import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { audited, failureOutcome, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 import type { IdentityListener } from './module-service.ts';
 
 /**
@@ -150,14 +150,8 @@ export class DeviceAdminService {
         context,
       );
     } catch (error) {
-      const code = error instanceof AppError ? error.code : 'internal_error';
-      const message = error instanceof AppError ? error.message : 'The bulk write failed.';
-      for (const record of records.values())
-        record.end({
-          result:
-            code === 'outcome_unknown' ? 'unknown' : code === 'throttled' ? 'refused' : 'failed',
-          error: { code, message },
-        });
+      const outcome = failureOutcome(error);
+      for (const record of records.values()) record.end(outcome);
       throw error;
     }
     for (const result of results) {

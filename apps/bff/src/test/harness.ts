@@ -139,6 +139,7 @@ export function useStack(
     });
     config.hub.ca = harness.emulator.tls.caCert;
     config.hub.deviceHost = `${harness.emulator.hostName}:${harness.emulator.mqttPort}`;
+    config.hub.amqpsPort = harness.emulator.amqpsPort;
     const logger = createLogger('debug', (line) => harness.logLines.push(line));
     harness.bff = await startBff(
       config,

@@ -25,6 +25,13 @@ describe('BFF: roles decide who may change what, and CSRF guards every change', 
       );
       expect(reveal.status).toBe(403);
       expect(reveal.text).not.toMatch(/SharedAccessKey/);
+      const invoke = await stack.api('/api/devices/berlin-b1-meter-03/methods', {
+        method: 'POST',
+        json: { methodName: 'reboot' },
+      });
+      expect(invoke.status).toBe(403);
+      expect(invoke.body.message).toMatch(/needs the Operator role/);
+      expect((await stack.api('/api/devices/berlin-b1-meter-03/methods')).status).toBe(200);
     });
   });
 

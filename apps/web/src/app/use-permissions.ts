@@ -6,5 +6,10 @@ export function usePermissions() {
   const me = useMe();
   const roles = me.data?.user.roles ?? [];
   const can = (role: Role) => hasRole(roles, role);
-  return { editTwins: can('Operator'), manageModules: can('Admin'), roles };
+  return {
+    editTwins: can('Operator'),
+    manageModules: can('Admin'),
+    manageDevices: can('Admin'),
+    roles,
+  };
 }

@@ -33,6 +33,11 @@ export const apiPaths = {
     return withQuery('/api/devices', params);
   },
   device,
+  devicesCreate: '/api/devices',
+  devicesBulk: '/api/devices/bulk',
+  deviceDelete: (deviceId: string, etag: string) =>
+    withQuery(device(deviceId), new URLSearchParams({ etag })),
+  deviceConnectionString: (deviceId: string) => `${device(deviceId)}/connection-string`,
   modules: (deviceId: string) => `${device(deviceId)}/modules`,
   module,
   moduleDelete: (deviceId: string, moduleId: string, etag: string) =>

@@ -8,10 +8,13 @@ import { LoadState } from './load-state.tsx';
 import { HistoryPanel } from '../../features/audit/components/history-panel.tsx';
 import { usePermissions } from '../use-permissions.ts';
 import { AddModuleDialog } from '../../features/module-admin/components/add-module-dialog.tsx';
+import { DeviceActions } from '../../features/device-admin/components/device-actions.tsx';
+import { useState } from 'react';
 
 export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolean }) {
   const detail = useDevice(deviceId);
   const permissions = usePermissions();
+  const [deleted, setDeleted] = useState(false);
   useWatchTwins([{ deviceId }]);
   return (
     <LoadState
@@ -26,28 +29,39 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
             {deviceId}
           </h1>
           <DeviceIdentityCard device={detail.data!.device} twin={detail.data!.twin} />
-          <div className="section-head">
-            <h2>Modules</h2>
-            <AddModuleDialog allowed={permissions.manageModules} deviceId={deviceId} />
-          </div>
-          <ModulesTable deviceId={deviceId} />
-          <h2>Device twin</h2>
-          <Text size={200} className="muted">
-            Edit tags and desired properties. Only changed keys are sent, with the twin&apos;s etag.
-          </Text>
-          <TwinEditor
-            key={deviceId}
-            target={{ deviceId }}
-            twin={detail.data!.twin}
-            dark={dark}
-            canEdit={permissions.editTwins}
+          <DeviceActions
+            key={detail.data!.device.etag}
+            device={detail.data!.device}
+            allowed={permissions.manageDevices}
+            onDeleted={() => setDeleted(true)}
           />
-          <h2>History</h2>
-          <HistoryPanel
-            target={{ deviceId }}
-            twin={detail.data!.twin}
-            canEdit={permissions.editTwins}
-          />
+          {!deleted && (
+            <>
+              <div className="section-head">
+                <h2>Modules</h2>
+                <AddModuleDialog allowed={permissions.manageModules} deviceId={deviceId} />
+              </div>
+              <ModulesTable deviceId={deviceId} />
+              <h2>Device twin</h2>
+              <Text size={200} className="muted">
+                Edit tags and desired properties. Only changed keys are sent, with the twin&apos;s
+                etag.
+              </Text>
+              <TwinEditor
+                key={deviceId}
+                target={{ deviceId }}
+                twin={detail.data!.twin}
+                dark={dark}
+                canEdit={permissions.editTwins}
+              />
+              <h2>History</h2>
+              <HistoryPanel
+                target={{ deviceId }}
+                twin={detail.data!.twin}
+                canEdit={permissions.editTwins}
+              />
+            </>
+          )}
         </div>
       )}
     </LoadState>

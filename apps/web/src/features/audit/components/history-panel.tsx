@@ -24,6 +24,9 @@ const ACTIONS: Record<AuditEntry['action'], string> = {
   'device.update': 'updated the device',
   'device.delete': 'deleted the device',
   'device.reveal-connection-string': 'revealed the connection string',
+  'method.invoke': 'invoked a direct method',
+  'message.send': 'sent a cloud-to-device message',
+  'message.purge': 'purged the cloud-to-device queue',
 };
 
 const RESULT_COLOR = {

@@ -1,6 +1,7 @@
 import {
   Badge,
   Button,
+  Checkbox,
   Input,
   MessageBar,
   MessageBarBody,
@@ -14,7 +15,7 @@ import {
 } from '@fluentui/react-components';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { PAGE_SIZES, type DeviceSummary } from '@twinscope/contract';
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { relativeTime } from '../../../lib/format.ts';
 import { ThrottledNotice } from '../../../lib/throttled-notice.tsx';
 import { devicePath, Link, navigate } from '../../../lib/router.tsx';
@@ -27,6 +28,13 @@ export interface DeviceListProps {
   view: ListView;
   /** Called with the devices on screen, so their twins can be watched live. */
   onVisible?(deviceIds: string[]): void;
+  /** Row selection (for bulk actions): device id → the identity etag the list showed. */
+  selection?: {
+    selected: ReadonlyMap<string, string>;
+    onChange(next: Map<string, string>): void;
+  };
+  /** Shown above the list: creating devices, acting on the selection. */
+  actions?: ReactNode;
 }
 
 function ConnectionBadge({ state }: { state: string }) {
@@ -42,7 +50,7 @@ function ConnectionBadge({ state }: { state: string }) {
 }
 
 /** The fleet: server-paged, virtualized, filtered by prefix, tag chips or a raw WHERE clause. */
-export function DeviceList({ view, onVisible }: DeviceListProps) {
+export function DeviceList({ view, onVisible, selection, actions }: DeviceListProps) {
   const query = useDevices(view.filter);
   const [draft, setDraft] = useState('');
   const [columnsDraft, setColumnsDraft] = useState(view.columns.join(', '));
@@ -118,7 +126,9 @@ export function DeviceList({ view, onVisible }: DeviceListProps) {
 
   const onRowKey = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
-    const rows = [...(scroller.current?.querySelectorAll<HTMLAnchorElement>('a.device-row') ?? [])];
+    const rows = [
+      ...(scroller.current?.querySelectorAll<HTMLAnchorElement>('a.device-link') ?? []),
+    ];
     const at = rows.indexOf(document.activeElement as HTMLAnchorElement);
     const next =
       rows[Math.max(0, Math.min(rows.length - 1, at + (event.key === 'ArrowDown' ? 1 : -1)))];
@@ -128,7 +138,16 @@ export function DeviceList({ view, onVisible }: DeviceListProps) {
     }
   };
 
-  const template = `minmax(220px, 2fr) 110px 130px 130px 80px ${view.columns.map(() => 'minmax(90px, 1fr)').join(' ')}`;
+  const template = `${selection ? '36px ' : ''}minmax(220px, 2fr) 110px 130px 130px 80px ${view.columns.map(() => 'minmax(90px, 1fr)').join(' ')}`;
+  const selected = selection?.selected;
+  const toggle = (device: DeviceSummary, on: boolean) => {
+    if (!selection) return;
+    const next = new Map(selection.selected);
+    if (on) next.set(device.deviceId, device.deviceEtag ?? '');
+    else next.delete(device.deviceId);
+    selection.onChange(next);
+  };
+  const allLoaded = devices.length > 0 && devices.every((d) => selected?.has(d.deviceId));
 
   return (
     <section className="device-list" aria-label="Devices">
@@ -203,6 +222,7 @@ export function DeviceList({ view, onVisible }: DeviceListProps) {
         )}
       </TagGroup>
 
+      {actions}
       <div className="list-status">
         {first && (
           <Text size={200} className="muted" data-testid="device-count">
@@ -232,6 +252,21 @@ export function DeviceList({ view, onVisible }: DeviceListProps) {
       ) : (
         <div className="grid" role="table" aria-rowcount={first?.totalCount ?? devices.length}>
           <div className="grid-row grid-head" role="row" style={{ gridTemplateColumns: template }}>
+            {selection && (
+              <span role="columnheader">
+                <Checkbox
+                  aria-label="Select every loaded device"
+                  checked={allLoaded ? true : selected?.size ? 'mixed' : false}
+                  onChange={(_e, data) =>
+                    selection.onChange(
+                      data.checked === true
+                        ? new Map(devices.map((d) => [d.deviceId, d.deviceEtag ?? '']))
+                        : new Map(),
+                    )
+                  }
+                />
+              </span>
+            )}
             <span role="columnheader">Device</span>
             <span role="columnheader">Status</span>
             <span role="columnheader">Connection</span>
@@ -248,9 +283,8 @@ export function DeviceList({ view, onVisible }: DeviceListProps) {
               {items.map((item) => {
                 const device = devices[item.index] as DeviceSummary;
                 return (
-                  <Link
+                  <div
                     key={device.deviceId}
-                    to={devicePath(device.deviceId)}
                     className="grid-row device-row"
                     role="row"
                     data-testid="device-row"
@@ -260,8 +294,20 @@ export function DeviceList({ view, onVisible }: DeviceListProps) {
                       height: ROW_HEIGHT,
                     }}
                   >
+                    {selection && (
+                      <span role="cell" className="row-select">
+                        <Checkbox
+                          aria-label={`Select ${device.deviceId}`}
+                          checked={selected?.has(device.deviceId) ?? false}
+                          onChange={(_e, data) => toggle(device, data.checked === true)}
+                        />
+                      </span>
+                    )}
                     <span role="cell" className="device-id">
-                      {device.deviceId}
+                      {/* The link covers the whole row (see .device-link::after). */}
+                      <Link to={devicePath(device.deviceId)} className="device-link">
+                        {device.deviceId}
+                      </Link>
                       {device.iotEdge && <Badge size="small">Edge</Badge>}
                     </span>
                     <span role="cell">{device.status}</span>
@@ -277,7 +323,7 @@ export function DeviceList({ view, onVisible }: DeviceListProps) {
                         {tagValue(device.tags, column)}
                       </span>
                     ))}
-                  </Link>
+                  </div>
                 );
               })}
             </div>

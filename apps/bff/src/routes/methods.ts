@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import {
+  DeviceIdSchema,
+  MethodInvokeRequestSchema,
+  ModuleIdSchema,
+  type MethodInvocationsResponse,
+} from '@twinscope/contract';
+import { actorOf, requireRole } from '../http/authorize.ts';
+import { callOf } from '../http/request-context.ts';
+import { parseWith } from '../http/validate.ts';
+import type { MethodService } from '../services/method-service.ts';
+
+/** Direct methods on a device or a module: invoking is the Operator's; the list anyone's. */
+export function methodRoutes(methods: MethodService): Router {
+  const router = Router();
+  for (const path of [
+    '/devices/:deviceId/methods',
+    '/devices/:deviceId/modules/:moduleId/methods',
+  ]) {
+    const target = (params: Record<string, unknown>) => ({
+      deviceId: parseWith(DeviceIdSchema, params['deviceId']),
+      ...(params['moduleId'] === undefined
+        ? {}
+        : { moduleId: parseWith(ModuleIdSchema, params['moduleId']) }),
+    });
+    router.post(path, requireRole('Operator'), async (req, res) => {
+      res.json(
+        await methods.invoke(
+          target(req.params),
+          parseWith(MethodInvokeRequestSchema, req.body),
+          actorOf(res),
+          callOf(res),
+        ),
+      );
+    });
+    router.get(path, (req, res) => {
+      const body: MethodInvocationsResponse = { invocations: methods.recent(target(req.params)) };
+      res.json(body);
+    });
+  }
+  return router;
+}
