@@ -16,11 +16,12 @@ const features = readdirSync(new URL(`./${WEB}/features`, import.meta.url), {
   .map((entry) => entry.name);
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const intoFeature = (name) => ({
-  regex: `(^|/)features/${escape(name)}/|^\\.\\./\\.\\./${escape(name)}/|^\\.\\./${escape(name)}/`,
+  // Relative imports only: a package may have a folder called features (monaco-editor does).
+  regex: `^(\\.\\.?/)+(.*/)?features/${escape(name)}/|^\\.\\./\\.\\./${escape(name)}/|^\\.\\./${escape(name)}/`,
   message: `features do not import each other: move what both need to lib/ or components/, or compose them in app/ (imports feature "${name}")`,
 });
 const intoApp = {
-  regex: '(^|/)app/',
+  regex: '^(\\.\\.?/)+(.*/)?app/',
   message: 'only app/ composes features; nothing imports app/',
 };
 const featureBoundaries = [
@@ -43,7 +44,7 @@ const featureBoundaries = [
         {
           patterns: [
             {
-              regex: '(^|/)features/',
+              regex: '^(\\.\\.?/)+(.*/)?features/',
               message: 'lib/ and components/ are shared: they import no feature',
             },
             intoApp,

@@ -8,6 +8,8 @@ export function usePermissions() {
   const can = (role: Role) => hasRole(roles, role);
   return {
     editTwins: can('Operator'),
+    invokeMethods: can('Operator'),
+    sendMessages: can('Operator'),
     manageModules: can('Admin'),
     manageDevices: can('Admin'),
     roles,

@@ -45,6 +45,7 @@ export const apiPaths = {
   moduleConnectionString: (deviceId: string, moduleId: string) =>
     `${module(deviceId, moduleId)}/connection-string`,
   twin: (ref: TwinRef) => `${target(ref)}/twin`,
+  methods: (ref: TwinRef) => `${target(ref)}/methods`,
   history(ref: TwinRef, limit: number, before?: string): string {
     const params = new URLSearchParams({ limit: String(limit) });
     if (before) params.set('before', before);

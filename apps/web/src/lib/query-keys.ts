@@ -26,6 +26,13 @@ export const historyKeys = {
       : (['history', ref.deviceId, ref.moduleId] as const),
 };
 
+export const methodKeys = {
+  recent: (ref: { deviceId: string; moduleId?: string | undefined }) =>
+    ref.moduleId === undefined
+      ? (['methods', ref.deviceId] as const)
+      : (['methods', ref.deviceId, ref.moduleId] as const),
+};
+
 export const meKey = ['me'] as const;
 
 export type { TwinRef };

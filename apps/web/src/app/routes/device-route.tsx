@@ -9,6 +9,7 @@ import { HistoryPanel } from '../../features/audit/components/history-panel.tsx'
 import { usePermissions } from '../use-permissions.ts';
 import { AddModuleDialog } from '../../features/module-admin/components/add-module-dialog.tsx';
 import { DeviceActions } from '../../features/device-admin/components/device-actions.tsx';
+import { MethodPanel } from '../../features/methods/components/method-panel.tsx';
 import { useState } from 'react';
 
 export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolean }) {
@@ -53,6 +54,12 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
                 twin={detail.data!.twin}
                 dark={dark}
                 canEdit={permissions.editTwins}
+              />
+              <h2>Direct methods</h2>
+              <MethodPanel
+                target={{ deviceId }}
+                dark={dark}
+                canInvoke={permissions.invokeMethods}
               />
               <h2>History</h2>
               <HistoryPanel

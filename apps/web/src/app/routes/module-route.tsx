@@ -8,6 +8,7 @@ import { LoadState } from './load-state.tsx';
 import { HistoryPanel } from '../../features/audit/components/history-panel.tsx';
 import { usePermissions } from '../use-permissions.ts';
 import { ModuleActions } from '../../features/module-admin/components/module-actions.tsx';
+import { MethodPanel } from '../../features/methods/components/method-panel.tsx';
 import { useState } from 'react';
 
 export function ModuleRoute({
@@ -69,6 +70,16 @@ export function ModuleRoute({
                   canEdit={permissions.editTwins}
                 />
                 <SyncPanel twin={twin} />
+              </>
+            )}
+            {deleted ? null : (
+              <>
+                <h2>Direct methods</h2>
+                <MethodPanel
+                  target={{ deviceId, moduleId }}
+                  dark={dark}
+                  canInvoke={permissions.invokeMethods}
+                />
               </>
             )}
             <h2>History</h2>

@@ -21,11 +21,15 @@ import { ApiError } from '../../../lib/api-client.ts';
 import { usePatchTwin } from '../api/patch-twin.ts';
 import { changedKeys, editableFrom, formatDoc, parseEditable, review } from '../edit-model.ts';
 import { editReducer, initialEditState, isDirty } from '../edit-state.ts';
-import type { EditorMarker } from './monaco.tsx';
+import type { EditorMarker } from '../../../components/monaco.tsx';
 import { ReportedPanel } from './reported-panel.tsx';
 
-const JsonEditor = lazy(() => import('./monaco.tsx').then((m) => ({ default: m.JsonEditor })));
-const DiffView = lazy(() => import('./monaco.tsx').then((m) => ({ default: m.DiffView })));
+const JsonEditor = lazy(() =>
+  import('../../../components/monaco.tsx').then((m) => ({ default: m.JsonEditor })),
+);
+const DiffView = lazy(() =>
+  import('../../../components/monaco.tsx').then((m) => ({ default: m.DiffView })),
+);
 
 export interface TwinEditorProps {
   target: TwinRef;

@@ -47,17 +47,34 @@ function markerRange(model: monaco.editor.ITextModel, marker: EditorMarker): mon
 export interface JsonEditorProps {
   value: string;
   onChange(text: string): void;
+  /** Ctrl+S / ⌘S in the editor. */
   onSave?(): void;
+  /** Ctrl+Enter / ⌘Enter in the editor. */
+  onRun?(): void;
   markers: EditorMarker[];
   dark: boolean;
   ariaLabel: string;
+  testId?: string;
+  /** A smaller editor (a payload, not a twin). */
+  compact?: boolean;
 }
 
-export function JsonEditor({ value, onChange, onSave, markers, dark, ariaLabel }: JsonEditorProps) {
+/** The one Monaco JSON editor of the console (twins, method payloads, message bodies). */
+export function JsonEditor({
+  value,
+  onChange,
+  onSave,
+  onRun,
+  markers,
+  dark,
+  ariaLabel,
+  testId = 'twin-json-editor',
+  compact = false,
+}: JsonEditorProps) {
   const container = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | undefined>(undefined);
-  const handlers = useRef({ onChange, onSave });
-  handlers.current = { onChange, onSave };
+  const handlers = useRef({ onChange, onSave, onRun });
+  handlers.current = { onChange, onSave, onRun };
   // The editor is created once, with the first value; later values are pushed in below.
   const initial = useRef({ value, ariaLabel });
 
@@ -79,6 +96,9 @@ export function JsonEditor({ value, onChange, onSave, markers, dark, ariaLabel }
     instance.onDidChangeModelContent(() => handlers.current.onChange(instance.getValue()));
     instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () =>
       handlers.current.onSave?.(),
+    );
+    instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () =>
+      handlers.current.onRun?.(),
     );
     editor.current = instance;
     return () => {
@@ -117,7 +137,13 @@ export function JsonEditor({ value, onChange, onSave, markers, dark, ariaLabel }
     );
   }, [markers, value]);
 
-  return <div ref={container} className="monaco-host" data-testid="twin-json-editor" />;
+  return (
+    <div
+      ref={container}
+      className={compact ? 'monaco-host monaco-compact' : 'monaco-host'}
+      data-testid={testId}
+    />
+  );
 }
 
 export interface DiffViewProps {
