@@ -28,6 +28,8 @@ import type { ModuleService } from './services/module-service.ts';
 import { moduleRoutes } from './routes/modules.ts';
 import { deviceAdminRoutes } from './routes/device-admin.ts';
 import { methodRoutes } from './routes/methods.ts';
+import { messageRoutes } from './routes/messages.ts';
+import type { MessageService } from './services/message-service.ts';
 import type { MethodService } from './services/method-service.ts';
 import type { DeviceAdminService } from './services/device-admin-service.ts';
 
@@ -38,6 +40,7 @@ export interface AppDeps {
   modules: ModuleService;
   deviceAdmin: DeviceAdminService;
   methods: MethodService;
+  messages: MessageService;
   broker: EventBroker;
   logger: Logger;
   /** One local operator (loopback only), or Entra sign-in with sessions. */
@@ -156,6 +159,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(deviceRoutes(deps.devices, deps.twins));
   api.use(moduleRoutes(deps.modules));
   api.use(methodRoutes(deps.methods));
+  api.use(messageRoutes(deps.messages));
   api.use(eventRoutes(deps.broker, deps.auth.mode === 'entra' ? deps.auth.sessions : undefined));
   api.use(auditRoutes(deps.audit));
   api.use(notFound);

@@ -20,6 +20,7 @@ import { TwinService } from './services/twin-service.ts';
 import { ModuleService } from './services/module-service.ts';
 import { DeviceAdminService } from './services/device-admin-service.ts';
 import { MethodService } from './services/method-service.ts';
+import { MessageService } from './services/message-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
@@ -136,6 +137,20 @@ export async function startBff(
       live.identityChanged(change, deviceId, moduleId);
     },
   };
+  const messages = new MessageService(
+    hub,
+    audit,
+    logger,
+    (event) => live.messageFeedback(event),
+    config.hub.feedback,
+  );
+  // The hub's feedback is one more event source: read once per process.
+  const feedback = config.hub.feedback
+    ? hub.receiveFeedback({
+        records: (records) => messages.recordFeedback(records),
+        error: (message) => logger.warn('cloud-to-device feedback', { message }),
+      })
+    : undefined;
   const app = createApp({
     hub,
     devices,
@@ -143,6 +158,7 @@ export async function startBff(
     modules: new ModuleService(hub, identities, audit),
     deviceAdmin: new DeviceAdminService(hub, identities, audit),
     methods: new MethodService(hub, audit),
+    messages,
     broker,
     logger,
     auth,
@@ -167,6 +183,8 @@ export async function startBff(
     audit,
     async close() {
       live.stop();
+      await feedback?.stop();
+      await hub.close();
       broker.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

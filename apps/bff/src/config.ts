@@ -21,6 +21,7 @@ const VARIABLES = {
   TWINSCOPE_HUB_CREDENTIAL: 'hub.credential',
   TWINSCOPE_HUB_DEVICE_HOST: 'hub.deviceHost',
   TWINSCOPE_HUB_AMQPS_PORT: 'hub.amqpsPort',
+  TWINSCOPE_C2D_FEEDBACK: 'hub.feedback',
   TWINSCOPE_HUB_TIER: 'hub.tier',
   TWINSCOPE_HUB_TIMEOUT_MS: 'hub.timeoutMs',
   TWINSCOPE_HOST: 'server.host',
@@ -106,6 +107,11 @@ const HubSection = z
     deviceHost: z.string().optional(),
     /** The hub's AMQP port for cloud-to-device messages, when not 5671 (an emulator's). */
     amqpsPort: int(1, 65535).optional(),
+    /**
+     * Read the hub's cloud-to-device feedback (`off`: another back end takes it; the hub
+     * has one feedback queue, and whoever reads a batch takes it from the others).
+     */
+    feedback: z.enum(['on', 'off']).default('on'),
     /** The hub's tier and units (S1, S2x4 …, unlimited): every budget comes from it. */
     tier: z
       .string()
@@ -307,6 +313,8 @@ export interface Config {
     deviceHost?: string;
     /** The hub's AMQP port (cloud-to-device), when not 5671. */
     amqpsPort?: number;
+    /** Whether this BFF reads the hub's cloud-to-device feedback. */
+    feedback: boolean;
     timeoutMs: number;
     /** The hub's throttles; none: the hub has no quota (the emulator without --throttle). */
     quota?: HubQuota;
@@ -468,6 +476,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       ...((s.hub.amqpsPort ?? file?.amqpsPort)
         ? { amqpsPort: (s.hub.amqpsPort ?? file?.amqpsPort)! }
         : {}),
+      feedback: s.hub.feedback === 'on',
       timeoutMs: s.hub.timeoutMs,
       ...(quota ? { quota } : {}),
     },

@@ -41,6 +41,17 @@ export type IdentityEvent = z.infer<typeof IdentityEventSchema>;
 
 export const FeedEventSchema = z.object({ type: z.literal('feed'), feed: FeedStatusSchema });
 
+/** The hub's feedback on a cloud-to-device message sent from Twinscope. */
+export const MessageFeedbackEventSchema = z.object({
+  type: z.literal('message-feedback'),
+  deviceId: z.string(),
+  messageId: z.string(),
+  statusCode: z.string(),
+  description: z.string(),
+  at: z.string(),
+});
+export type MessageFeedbackEvent = z.infer<typeof MessageFeedbackEventSchema>;
+
 /** The sign-in session behind the stream is over: go to sign-in instead of reconnecting. */
 export const SessionEndedEventSchema = z.object({ type: z.literal('session-ended') });
 
@@ -49,6 +60,7 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   TwinChangedEventSchema,
   IdentityEventSchema,
   FeedEventSchema,
+  MessageFeedbackEventSchema,
   SessionEndedEventSchema,
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;

@@ -9,3 +9,4 @@ export * from './modules.ts';
 export * from './audit.ts';
 export * from './device-admin.ts';
 export * from './methods.ts';
+export * from './messages.ts';

@@ -5,5 +5,9 @@ export {
   type HubTokenCredential,
   type RegistryOptions,
 } from './registry.ts';
-export { serviceClientFor, type ServiceClientOptions } from './service-client.ts';
+export {
+  purgeCloudToDeviceQueue,
+  serviceClientFor,
+  type ServiceClientOptions,
+} from './service-client.ts';
 export { portAgentFor } from './port-agent.ts';

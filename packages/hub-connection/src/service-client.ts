@@ -66,3 +66,46 @@ export function serviceClientFor(
   const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
   return new Client(transport as never, rest as never);
 }
+
+const { versionQueryString } = require('azure-iothub/dist/version') as {
+  versionQueryString(): string;
+};
+
+/**
+ * Empties a device's cloud-to-device queue (`DELETE /devices/{id}/commands`), through the
+ * Registry's own REST client (its auth, its port hook). The Node SDK has the operation only
+ * in an unexported generated client.
+ */
+export function purgeCloudToDeviceQueue(
+  registry: iothub.Registry,
+  deviceId: string,
+): Promise<{ totalMessagesPurged: number }> {
+  const rest = (registry as unknown as { _restApiClient: RestClient })._restApiClient;
+  return new Promise((resolve, reject) =>
+    rest.executeApiCall(
+      'DELETE',
+      `/devices/${encodeURIComponent(deviceId)}/commands${versionQueryString()}`,
+      { 'Content-Type': 'application/json; charset=utf-8' },
+      null,
+      (error, body) => {
+        if (error) reject(error);
+        else
+          resolve({
+            totalMessagesPurged: Number(
+              (body as { totalMessagesPurged?: unknown } | undefined)?.totalMessagesPurged ?? 0,
+            ),
+          });
+      },
+    ),
+  );
+}
+
+interface RestClient {
+  executeApiCall(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: unknown,
+    done: (error: Error | undefined, body?: unknown) => void,
+  ): void;
+}

@@ -74,6 +74,18 @@ export interface HubAdapter {
     request: MethodCall,
     context?: CallContext,
   ): Promise<{ status: number; payload: unknown }>;
+  /** Queues a cloud-to-device message for a device (AMQP, through the service client). */
+  sendCloudMessage(deviceId: string, message: CloudMessage, context?: CallContext): Promise<void>;
+  /** Empties a device's cloud-to-device queue; answers how many messages were dropped. */
+  purgeCloudMessages(deviceId: string, context?: CallContext): Promise<number>;
+  /**
+   * Reads the hub's feedback on cloud-to-device messages until stopped, reconnecting after
+   * failures. Each batch is completed once handed over.
+   */
+  receiveFeedback(handlers: {
+    records(records: FeedbackRecord[]): void;
+    error(message: string): void;
+  }): { stop(): Promise<void> };
   /** The device's primary connection string; only the BFF ever holds the key. */
   deviceConnectionString(deviceId: string, context?: CallContext): Promise<string>;
   /** The module's primary connection string; only the BFF ever holds the key. */
@@ -125,4 +137,25 @@ export interface MethodCall {
   payload: unknown;
   responseTimeoutInSeconds: number;
   connectTimeoutInSeconds: number;
+}
+
+export interface CloudMessage {
+  body: string;
+  contentType?: string;
+  contentEncoding?: string;
+  messageId: string;
+  correlationId?: string;
+  /** Absolute expiry. */
+  expiresAt?: Date;
+  ack: 'none' | 'positive' | 'negative' | 'full';
+  properties: Record<string, string>;
+}
+
+/** One record of the hub's feedback batches. */
+export interface FeedbackRecord {
+  originalMessageId: string;
+  deviceId: string;
+  statusCode: string;
+  description: string;
+  enqueuedTimeUtc: string;
 }

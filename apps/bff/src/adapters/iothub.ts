@@ -1,12 +1,14 @@
 import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
 import {
   abortableHubCall,
+  purgeCloudToDeviceQueue,
   registryFor,
   registryForCredential,
   serviceClientFor,
   type HubTokenCredential,
 } from '@twinscope/hub-connection';
 import iothub from 'azure-iothub';
+import common from 'azure-iot-common';
 import { isIdentityId, type JsonObject } from '@twinscope/twin';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
@@ -15,7 +17,9 @@ import type { BudgetClass, HubBudget, Spender } from '../quota/hub-budget.ts';
 import type { Logger } from '../log.ts';
 import type {
   BulkItemResult,
+  CloudMessage,
   DeviceChange,
+  FeedbackRecord,
   HubAdapter,
   MethodCall,
   ModuleChange,
@@ -81,6 +85,13 @@ export function mapHubError(error: unknown, what: string, kind: CallKind = 'read
         "The hub refused Twinscope's credentials (expired or missing permission). Ask an administrator to check the BFF's hub connection.",
         { cause: error },
       );
+    case 'DeviceMaximumQueueDepthExceededError':
+      return new AppError(
+        'conflict',
+        `${what} already has 50 messages waiting, the most IoT Hub queues; nothing was sent. Purge the queue or wait for the device.`,
+      );
+    case 'MessageTooLargeError':
+      return new AppError('bad_request', 'IoT Hub refused the message: it is over 64 KB.');
     case 'GatewayTimeoutError':
       return new AppError(
         'device_timeout',
@@ -630,17 +641,35 @@ export class IotHubAdapter implements HubAdapter {
     );
   }
 
-  /** The service client (direct methods, cloud-to-device), made on first use. */
+  /** Closes the service client's connection, if one was made (shutdown). */
+  async close(): Promise<void> {
+    const client = this.serviceClient;
+    this.serviceClient = undefined;
+    if (client)
+      await Promise.race([
+        client.close().catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+      ]);
+  }
+
+  /** The service client (direct methods, cloud-to-device sends), made on first use. */
   private service(): iothub.Client {
-    if (this.serviceClient) return this.serviceClient;
+    this.serviceClient ??= this.newServiceClient();
+    return this.serviceClient;
+  }
+
+  private newServiceClient(): iothub.Client {
     const { connectionString, entra, ca, amqpsPort } = this.options;
-    this.serviceClient = connectionString
+    const client = connectionString
       ? serviceClientFor(connectionString, {
           ...(ca ? { ca } : {}),
           ...(amqpsPort ? { amqpPort: amqpsPort } : {}),
         })
       : iothub.Client.fromTokenCredential(entra!.hostName, entra!.credential as never);
-    return this.serviceClient;
+    // One attempt per send: the BFF reports a failure instead of the SDK resending for
+    // minutes behind the operator's back (a message must never go twice).
+    client.setRetryPolicy(new common.NoRetry());
+    return client;
   }
 
   async invokeMethod(
@@ -683,6 +712,102 @@ export class IotHubAdapter implements HubAdapter {
       },
       waitMs,
     );
+  }
+
+  async sendCloudMessage(
+    deviceId: string,
+    message: CloudMessage,
+    context?: CallContext,
+  ): Promise<void> {
+    this.ids(deviceId);
+    const outgoing = new common.Message(message.body);
+    outgoing.messageId = message.messageId;
+    outgoing.ack = message.ack;
+    if (message.correlationId) outgoing.correlationId = message.correlationId;
+    if (message.contentType) outgoing.contentType = message.contentType as never;
+    if (message.contentEncoding) outgoing.contentEncoding = message.contentEncoding as never;
+    // In epoch milliseconds: the AMQP layer writes a Date as if it were a 64-bit buffer.
+    if (message.expiresAt) outgoing.expiryTimeUtc = message.expiresAt.getTime();
+    for (const [name, value] of Object.entries(message.properties))
+      outgoing.properties.add(name, value);
+    await this.call(`Device ${deviceId}`, 'write', { cloudToDevice: 1 }, context, async (sdk) => {
+      const client = this.service();
+      try {
+        await sdk(() => client.send(deviceId, outgoing));
+      } catch (error) {
+        // Not an answer from the hub (a fault in the client itself): its AMQP state cannot be
+        // trusted, so the next send starts a fresh client instead of queueing behind it.
+        if (!(error instanceof Error) || error.constructor === TypeError) {
+          this.serviceClient = undefined;
+          void client.close().catch(() => undefined);
+        }
+        throw error;
+      }
+    });
+  }
+
+  async purgeCloudMessages(deviceId: string, context?: CallContext): Promise<number> {
+    this.ids(deviceId);
+    return this.call(`Device ${deviceId}`, 'write', { cloudToDevice: 1 }, context, async (sdk) => {
+      const { totalMessagesPurged } = await sdk(() =>
+        purgeCloudToDeviceQueue(this.registry, deviceId),
+      );
+      return totalMessagesPurged;
+    });
+  }
+
+  receiveFeedback(handlers: {
+    records(records: FeedbackRecord[]): void;
+    error(message: string): void;
+  }): { stop(): Promise<void> } {
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    // Its own connection: a send that breaks the sending client leaves feedback running.
+    const client = this.newServiceClient();
+    const attach = async () => {
+      try {
+        await client.open();
+        const { result: receiver } = await client.getFeedbackReceiver();
+        receiver.on('message', (message: { data: Buffer }) => {
+          try {
+            const parsed = JSON.parse(message.data.toString('utf8')) as unknown;
+            const records = (Array.isArray(parsed) ? parsed : []).filter(
+              (r): r is FeedbackRecord =>
+                typeof r === 'object' &&
+                r !== null &&
+                typeof (r as FeedbackRecord).originalMessageId === 'string',
+            );
+            handlers.records(records);
+          } catch {
+            handlers.error('a feedback batch was not JSON; it was dropped');
+          }
+          receiver.complete(message as never, () => undefined);
+        });
+        receiver.on('error', (error: Error) => again(error.message));
+      } catch (error) {
+        again(error instanceof Error ? error.message : 'the feedback receiver failed');
+      }
+    };
+    const again = (message: string) => {
+      if (stopped) return;
+      handlers.error(message);
+      clearTimeout(retry);
+      retry = setTimeout(() => void attach(), 5000);
+      retry.unref();
+    };
+    client.on('disconnect', () => again('the service connection to the hub dropped'));
+    void attach();
+    return {
+      async stop() {
+        stopped = true;
+        clearTimeout(retry);
+        // A connection still being attempted may never settle: stopping does not wait for it.
+        await Promise.race([
+          client.close().catch(() => undefined),
+          new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+        ]);
+      },
+    };
   }
 
   async deviceConnectionString(deviceId: string, context?: CallContext): Promise<string> {

@@ -338,7 +338,13 @@ export class EventBroker {
   publish(event: LiveEvent, from?: { position: EventSourcePosition; cursor: string }): void {
     this.sequence++;
     const id = from?.cursor ?? `${this.bootId}-${this.sequence}`;
-    const key = event.type === 'twin' ? twinKey(event) : undefined;
+    // Twin events go to tabs watching that twin; feedback to tabs watching its device.
+    const key =
+      event.type === 'twin'
+        ? twinKey(event)
+        : event.type === 'message-feedback'
+          ? event.deviceId
+          : undefined;
     this.replay.push({
       id,
       n: this.sequence,

@@ -1,4 +1,10 @@
-import { twinKey, type LiveEvent, type Twin, type TwinSectionName } from '@twinscope/contract';
+import {
+  twinKey,
+  type LiveEvent,
+  type MessageFeedbackEvent,
+  type Twin,
+  type TwinSectionName,
+} from '@twinscope/contract';
 import type { EventSource, RoutedChange } from '../adapters/event-hubs.ts';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Logger } from '../log.ts';
@@ -83,6 +89,11 @@ export class LiveHub {
 
   identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string): void {
     this.options.broker.publish(identityEvent(change, deviceId, moduleId));
+  }
+
+  /** The hub's feedback on a cloud-to-device message: to the tabs watching its device. */
+  messageFeedback(event: MessageFeedbackEvent): void {
+    this.options.broker.publish(event);
   }
 
   start(): void {

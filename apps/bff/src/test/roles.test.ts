@@ -32,6 +32,13 @@ describe('BFF: roles decide who may change what, and CSRF guards every change', 
       expect(invoke.status).toBe(403);
       expect(invoke.body.message).toMatch(/needs the Operator role/);
       expect((await stack.api('/api/devices/berlin-b1-meter-03/methods')).status).toBe(200);
+      const send = await stack.api('/api/devices/berlin-b1-meter-03/messages', {
+        method: 'POST',
+        json: { body: 'hello' },
+      });
+      expect(send.status).toBe(403);
+      const list = await stack.api('/api/devices/berlin-b1-meter-03/messages');
+      expect(list.body).toMatchObject({ queued: 0, messages: [] });
     });
   });
 
@@ -73,6 +80,7 @@ describe('BFF: roles decide who may change what, and CSRF guards every change', 
           `/api/devices/berlin-b1-meter-03?etag=${encodeURIComponent(device.etag)}`,
           { method: 'DELETE' },
         ],
+        ['/api/devices/berlin-b1-meter-03/messages', { method: 'DELETE' }],
       ] as const) {
         const refused = await stack.api(path, init);
         expect(refused.status, path).toBe(403);

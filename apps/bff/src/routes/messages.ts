@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import {
+  CloudMessageSendRequestSchema,
+  DeviceIdSchema,
+  type SentMessagesResponse,
+} from '@twinscope/contract';
+import { actorOf, requireRole } from '../http/authorize.ts';
+import { callOf } from '../http/request-context.ts';
+import { parseWith } from '../http/validate.ts';
+import type { MessageService } from '../services/message-service.ts';
+
+/** Cloud-to-device messages: sending is the Operator's, purging the Admin's. */
+export function messageRoutes(messages: MessageService): Router {
+  const router = Router();
+  const deviceId = (value: unknown) => parseWith(DeviceIdSchema, value);
+  router.post('/devices/:deviceId/messages', requireRole('Operator'), async (req, res) => {
+    res
+      .status(201)
+      .json(
+        await messages.send(
+          deviceId(req.params['deviceId']),
+          parseWith(CloudMessageSendRequestSchema, req.body),
+          actorOf(res),
+          callOf(res),
+        ),
+      );
+  });
+  router.get('/devices/:deviceId/messages', async (req, res) => {
+    const id = deviceId(req.params['deviceId']);
+    const body: SentMessagesResponse = {
+      queued: await messages.queued(id, callOf(res)),
+      messages: messages.recent(id),
+      feedback: messages.feedbackOn,
+    };
+    res.json(body);
+  });
+  router.delete('/devices/:deviceId/messages', requireRole('Admin'), async (req, res) => {
+    res.json({
+      purged: await messages.purge(deviceId(req.params['deviceId']), actorOf(res), callOf(res)),
+    });
+  });
+  return router;
+}
