@@ -50,6 +50,9 @@ test('reader: browses and sees who they are, but cannot save or manage modules; 
   await openTwinPage(page, `/devices/${deviceId}`);
   await expect(page.getByRole('button', { name: 'Save', exact: true })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Add module' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Invoke' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Send message' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Disable device' })).toBeDisabled();
 
   const { etag } = await hubTwin(deviceId);
   const patch = { etag, tags: { byHand: true } };

@@ -65,6 +65,11 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
 
+/** Every SSE event name (a browser hears a named event only if it listens for that name). */
+export const LIVE_EVENT_TYPES: readonly LiveEvent['type'][] = LiveEventSchema.options.map(
+  (option) => option.shape.type.value,
+);
+
 /** What a tab is looking at; the BFF watches these twins for changes made elsewhere. */
 export const WatchRequestSchema = z.object({ twins: z.array(TwinRefSchema).max(1000) }).strict();
 export type WatchRequest = z.infer<typeof WatchRequestSchema>;

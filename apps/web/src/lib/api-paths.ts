@@ -46,6 +46,7 @@ export const apiPaths = {
     `${module(deviceId, moduleId)}/connection-string`,
   twin: (ref: TwinRef) => `${target(ref)}/twin`,
   methods: (ref: TwinRef) => `${target(ref)}/methods`,
+  messages: (deviceId: string) => `${device(deviceId)}/messages`,
   history(ref: TwinRef, limit: number, before?: string): string {
     const params = new URLSearchParams({ limit: String(limit) });
     if (before) params.set('before', before);

@@ -33,6 +33,10 @@ export const methodKeys = {
       : (['methods', ref.deviceId, ref.moduleId] as const),
 };
 
+export const messageKeys = {
+  recent: (deviceId: string) => ['messages', deviceId] as const,
+};
+
 export const meKey = ['me'] as const;
 
 export type { TwinRef };

@@ -10,6 +10,7 @@ import { usePermissions } from '../use-permissions.ts';
 import { AddModuleDialog } from '../../features/module-admin/components/add-module-dialog.tsx';
 import { DeviceActions } from '../../features/device-admin/components/device-actions.tsx';
 import { MethodPanel } from '../../features/methods/components/method-panel.tsx';
+import { MessagePanel } from '../../features/messages/components/message-panel.tsx';
 import { useState } from 'react';
 
 export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolean }) {
@@ -60,6 +61,12 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
                 target={{ deviceId }}
                 dark={dark}
                 canInvoke={permissions.invokeMethods}
+              />
+              <h2>Cloud-to-device messages</h2>
+              <MessagePanel
+                deviceId={deviceId}
+                canSend={permissions.sendMessages}
+                canPurge={permissions.manageDevices}
               />
               <h2>History</h2>
               <HistoryPanel

@@ -4,6 +4,7 @@ import {
   type FeedStatus,
   type LiveEvent,
   type TwinRef,
+  LIVE_EVENT_TYPES,
 } from '@twinscope/contract';
 import { apiSend } from '../../lib/api-client.ts';
 import { apiPaths } from '../../lib/api-paths.ts';
@@ -63,8 +64,7 @@ export class LiveClient {
       }
       this.eventListeners.forEach((listener) => listener(parsed));
     };
-    for (const type of ['hello', 'twin', 'identity', 'feed', 'session-ended'])
-      source.addEventListener(type, onMessage as EventListener);
+    for (const type of LIVE_EVENT_TYPES) source.addEventListener(type, onMessage as EventListener);
     source.onerror = () => {
       this.streamId = undefined;
       const closed = source.readyState === EventSource.CLOSED;

@@ -1,0 +1,53 @@
+import { expect, test } from '@playwright/test';
+import { runDevice, type RunningModule } from '@twinscope/module-simulator';
+import { hubCa, hubPorts, hubRegistry } from './hub.ts';
+
+let device: RunningModule | undefined;
+test.afterAll(async () => {
+  await device?.stop();
+});
+
+test('device operations: the simulator connects with the revealed string; a method it answers and one it fails; a message it receives, with the feedback shown', async ({
+  page,
+}) => {
+  const deviceId = 'e2e-ops-01';
+  await hubRegistry().create({ deviceId });
+  await page.goto(`/devices/${deviceId}`);
+  await expect(page.getByTestId('page-title')).toHaveText(deviceId);
+
+  await page.getByRole('button', { name: 'Show connection string' }).click();
+  const connectionString = await page.getByLabel('Device connection string').inputValue();
+  device = await runDevice(connectionString, {
+    ca: hubCa(),
+    transport: 'amqp',
+    ports: hubPorts(),
+    log: () => undefined,
+  });
+  // Connection state is not a twin change: the page shows it as of its load (until the
+  // timeline's connection events arrive).
+  await expect
+    .poll(async () => (await hubRegistry().get(deviceId)).responseBody.connectionState)
+    .toBe('Connected');
+  await page.reload();
+  await expect(page.getByLabel('Device identity', { exact: true })).toContainText('Connected');
+
+  const methods = page.getByTestId('method-panel');
+  await methods.getByLabel('Method name').fill('ping');
+  await methods.getByRole('button', { name: 'Invoke' }).click();
+  await expect(methods.getByTestId('method-status')).toHaveText('200');
+  await expect(methods.getByTestId('method-response')).toContainText('"pong": true');
+  await methods.getByLabel('Method name').fill('fail');
+  await methods.getByRole('button', { name: 'Invoke' }).click();
+  await expect(methods.getByTestId('method-status')).toHaveText('500');
+  await expect(methods.getByTestId('invocation')).toHaveCount(2);
+
+  const messages = page.getByTestId('message-panel');
+  await messages.getByLabel('Message body').fill('{"open": "valve-3"}');
+  await messages.getByRole('radio', { name: /JSON/ }).check();
+  await messages.getByLabel('Property 1 name').fill('priority');
+  await messages.getByLabel('Property 1 value').fill('high');
+  await messages.getByRole('button', { name: 'Send message' }).click();
+  await expect(messages.getByTestId('message-sent')).toBeVisible();
+  await expect(messages.getByTestId('feedback')).toHaveText('Success');
+  await expect(messages.getByTestId('queue-depth')).toContainText('0 waiting');
+});
