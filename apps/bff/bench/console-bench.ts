@@ -2,10 +2,10 @@
 // BFF's overhead on a twin read against direct SDK calls, PATCH → SSE latency, and the
 // console's initial JavaScript size. Emulator and BFF run as their own processes, as
 // `npm start` runs them; everything stays on loopback and stops by itself.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { bundleSizes, describeSizes } from './bundle-sizes.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { registryFor } from '@twinscope/hub-connection';
 import {
   changeHeaders,
@@ -37,20 +37,6 @@ async function getJson(path: string): Promise<{ twin: { etag: string } }> {
   if (!response.ok)
     throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
   return response.json() as Promise<{ twin: { etag: string } }>;
-}
-
-/** Gzipped size of the entry script (what the first paint needs) and of everything else. */
-function bundleSizes() {
-  const dist = join(root, 'apps/web/dist');
-  const html = readFileSync(join(dist, 'index.html'), 'utf8');
-  const initial = [...html.matchAll(/(?:src|href)="\/assets\/([^"]+\.js)"/g)].map((m) => m[1]!);
-  const gz = (file: string) => gzipSync(readFileSync(join(dist, 'assets', file))).length;
-  const all = readdirSync(join(dist, 'assets')).filter((f) => f.endsWith('.js'));
-  const monaco = all.filter((f) =>
-    /^(monaco|editor\.api|editor\.worker|json\.worker|jsonMode)/.test(f),
-  );
-  const initialBytes = initial.reduce((sum, f) => sum + gz(f), 0);
-  return { initialBytes, monacoBytes: monaco.reduce((sum, f) => sum + gz(f), 0), initial };
 }
 
 try {
@@ -141,7 +127,7 @@ try {
     bffToSse.push(performance.now() - t0);
   }
   events.close();
-  const sizes = bundleSizes();
+  const sizes = bundleSizes(join(root, 'apps/web/dist'));
 
   console.log(
     `console benchmark (${DEVICES.toLocaleString('en')} devices; emulator and BFF in their own processes, loopback)`,
@@ -170,15 +156,7 @@ try {
   console.log(
     `  console PATCH → SSE event (published at once)             p50 ${ms(percentile(bffToSse, 50))}  p99 ${ms(percentile(bffToSse, 99))}`,
   );
-  console.log(
-    `  initial JS, gzip, without Monaco                          ${(sizes.initialBytes / 1024).toFixed(1)} KB (${sizes.initial.join(', ')})`,
-  );
-  console.log(
-    `  Monaco chunks and workers, gzip, loaded on first edit     ${(sizes.monacoBytes / 1024).toFixed(1)} KB`,
-  );
-  console.log(
-    `  initial JS + Monaco, gzip                                 ${((sizes.initialBytes + sizes.monacoBytes) / 1024).toFixed(1)} KB`,
-  );
+  for (const line of describeSizes(sizes)) console.log(line);
 } finally {
   await stopProcesses();
   rmSync(dataDir, { recursive: true, force: true });

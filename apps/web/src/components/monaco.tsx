@@ -1,6 +1,22 @@
 // The only module that imports Monaco. It is loaded lazily, and Monaco comes from this
 // bundle with its workers (same-origin files): operators on closed networks have no CDN.
-import * as monaco from 'monaco-editor';
+// Only what the console uses is bundled: the editor API, the JSON language and its worker,
+// and the contributions listed here (`monaco-editor` itself would pull in ~80 languages,
+// the TypeScript, CSS and HTML workers and every editor feature).
+import * as monaco from 'monaco-editor/editor/editor.api.js';
+import 'monaco-editor/languages/features/json/register.js';
+import 'monaco-editor/editor/browser/coreCommands.js';
+import 'monaco-editor/editor/contrib/bracketMatching/browser/bracketMatching.js';
+import 'monaco-editor/editor/contrib/clipboard/browser/clipboard.js';
+import 'monaco-editor/editor/contrib/comment/browser/comment.js';
+import 'monaco-editor/editor/contrib/contextmenu/browser/contextmenu.js';
+import 'monaco-editor/editor/contrib/find/browser/findController.js';
+import 'monaco-editor/editor/contrib/folding/browser/folding.js';
+import 'monaco-editor/editor/contrib/gotoError/browser/gotoError.js';
+import 'monaco-editor/editor/contrib/hover/browser/hoverContribution.js';
+import 'monaco-editor/editor/contrib/suggest/browser/suggestController.js';
+import 'monaco-editor/editor/contrib/wordHighlighter/browser/wordHighlighter.js';
+import 'monaco-editor/editor/standalone/browser/quickAccess/standaloneCommandsQuickAccess.js';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import JsonWorker from 'monaco-editor/languages/features/json/json.worker?worker';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
