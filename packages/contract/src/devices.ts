@@ -30,6 +30,8 @@ export const DeviceSummarySchema = z.object({
   /** The device identity's etag (bulk enable, disable and delete carry it). */
   deviceEtag: z.string().optional(),
   moduleCount: z.number().optional(),
+  /** How many of its modules are connected (as of the count, kept up to 30 s). */
+  modulesConnected: z.number().optional(),
   iotEdge: z.boolean(),
 });
 export type DeviceSummary = z.infer<typeof DeviceSummarySchema>;

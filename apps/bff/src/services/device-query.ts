@@ -126,7 +126,8 @@ export function countQuery(filter: DeviceFilter): string {
 /** IN lists of device ids, each query under IoT Hub's 8 KB query limit. */
 export function moduleCountQueries(deviceIds: string[], maxLength = 7500): string[] {
   const queries: string[] = [];
-  const head = 'SELECT deviceId, moduleId FROM devices.modules WHERE deviceId IN [';
+  const head =
+    'SELECT deviceId, moduleId, connectionState FROM devices.modules WHERE deviceId IN [';
   let batch: string[] = [];
   let length = head.length + 1;
   for (const id of deviceIds) {

@@ -65,9 +65,15 @@ function summary(raw: unknown): DeviceSummary {
   };
 }
 
+interface ModuleCount {
+  total: number;
+  connected: number;
+}
+
 export class DeviceService {
   private readonly totals = new Expiring<number>(COUNT_TTL_MS, 500);
-  private readonly moduleCounts = new Expiring<number>(COUNT_TTL_MS, 50_000);
+  /** Per device: its modules, and how many of them are connected. */
+  private readonly moduleCounts = new Expiring<ModuleCount>(COUNT_TTL_MS, 50_000);
 
   constructor(private readonly hub: HubAdapter) {}
 
@@ -95,15 +101,15 @@ export class DeviceService {
   private async countModules(
     deviceIds: string[],
     context: CallContext,
-  ): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
+  ): Promise<Map<string, ModuleCount>> {
+    const counts = new Map<string, ModuleCount>();
     const missing: string[] = [];
     for (const id of deviceIds) {
       const cached = this.moduleCounts.get(id);
       if (cached === undefined) missing.push(id);
       else counts.set(id, cached);
     }
-    const found = new Map<string, number>();
+    const found = new Map<string, ModuleCount>();
     for (const sqlText of moduleCountQueries(missing)) {
       let continuation: string | undefined;
       do {
@@ -112,14 +118,19 @@ export class DeviceService {
           { pageSize: 1000, ...(continuation ? { continuation } : {}) },
           context,
         );
-        for (const row of modules.items as { deviceId: string }[])
-          found.set(row.deviceId, (found.get(row.deviceId) ?? 0) + 1);
+        for (const row of modules.items as { deviceId: string; connectionState?: string }[]) {
+          const count = found.get(row.deviceId) ?? { total: 0, connected: 0 };
+          count.total++;
+          if (row.connectionState === 'Connected') count.connected++;
+          found.set(row.deviceId, count);
+        }
         continuation = modules.continuation;
       } while (continuation);
     }
     for (const id of missing) {
-      counts.set(id, found.get(id) ?? 0);
-      this.moduleCounts.set(id, found.get(id) ?? 0);
+      const count = found.get(id) ?? { total: 0, connected: 0 };
+      counts.set(id, count);
+      this.moduleCounts.set(id, count);
     }
     return counts;
   }
@@ -151,7 +162,11 @@ export class DeviceService {
         items.map((d) => d.deviceId),
         context,
       );
-      for (const item of items) item.moduleCount = counts.get(item.deviceId) ?? 0;
+      for (const item of items) {
+        const count = counts.get(item.deviceId) ?? { total: 0, connected: 0 };
+        item.moduleCount = count.total;
+        item.modulesConnected = count.connected;
+      }
     }
     return {
       items,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runModule } from '@twinscope/module-simulator';
 import { useStack } from './harness.ts';
 
 describe('BFF: browsing devices and modules through azure-iothub', () => {
@@ -52,8 +53,26 @@ describe('BFF: browsing devices and modules through azure-iothub', () => {
       connectionState: 'Disconnected',
       status: 'enabled',
       moduleCount: 4,
+      modulesConnected: 0,
       tags: { site: 'berlin', building: 'b1', role: 'gateway' },
     });
+  });
+
+  it("when one of a device's two modules is connected, then its row says 1 of 2", async () => {
+    await stack.registry.create({ deviceId: 'count-dev-01' });
+    await stack.registry.addModule({ deviceId: 'count-dev-01', moduleId: 'a' });
+    await stack.registry.addModule({ deviceId: 'count-dev-01', moduleId: 'b' });
+    const { responseBody } = await stack.registry.getModule('count-dev-01', 'a');
+    const app = await runModule(
+      `HostName=localhost:${stack.emulator.mqttPort};DeviceId=count-dev-01;ModuleId=a;SharedAccessKey=${responseBody.authentication?.symmetricKey?.primaryKey}`,
+      { ca: stack.emulator.tls.caCert, transport: 'mqtt', log: () => undefined },
+    );
+    try {
+      const { body } = await stack.api('/api/devices?prefix=count-dev-01');
+      expect(body.items[0]).toMatchObject({ moduleCount: 2, modulesConnected: 1 });
+    } finally {
+      await app.stop();
+    }
   });
 
   it('when a WHERE clause has a syntax error or a tag filter is malformed, then 400 says why', async () => {

@@ -4,6 +4,7 @@ import { DeviceIdentityCard } from '../../features/devices/components/identity-c
 import { ModulesTable } from '../../features/devices/components/modules-table.tsx';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
+import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
 import { HistoryPanel } from '../../features/audit/components/history-panel.tsx';
 import { usePermissions } from '../use-permissions.ts';
@@ -56,6 +57,7 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
                 dark={dark}
                 canEdit={permissions.editTwins}
               />
+              <SyncPanel twin={detail.data!.twin} />
               <h2>Direct methods</h2>
               <MethodPanel
                 target={{ deviceId }}

@@ -317,7 +317,21 @@ export function DeviceList({ view, onVisible, selection, actions }: DeviceListPr
                     <span role="cell" title={device.lastActivityTime}>
                       {relativeTime(device.lastActivityTime)}
                     </span>
-                    <span role="cell">{device.moduleCount ?? '–'}</span>
+                    <span
+                      role="cell"
+                      data-testid="module-count"
+                      title={
+                        device.moduleCount === undefined
+                          ? undefined
+                          : `${device.modulesConnected ?? 0} of ${device.moduleCount} modules connected`
+                      }
+                    >
+                      {device.moduleCount === undefined
+                        ? '–'
+                        : device.moduleCount === 0
+                          ? '0'
+                          : `${device.modulesConnected ?? 0}/${device.moduleCount}`}
+                    </span>
                     {view.columns.map((column) => (
                       <span role="cell" key={column}>
                         {tagValue(device.tags, column)}
