@@ -128,12 +128,14 @@ try {
       amqpPort,
       '--amqps-port',
       amqpsPort,
-      // What a hub needs for Twinscope's live view: twin changes routed to the built-in
-      // endpoint, and a consumer group of its own there.
+      // What a hub needs for Twinscope's live view: twin changes, lifecycle and connection
+      // state events routed to the built-in endpoint, and a consumer group of its own there.
       '--route',
       'TwinChangeEvents',
       '--route',
       'DeviceLifecycleEvents',
+      '--route',
+      'DeviceConnectionStateEvents',
       '--consumer-group',
       'twinscope',
       '--seed',

@@ -17,7 +17,8 @@ Options:
   --partitions <n>     partitions of the built-in endpoint (default 4)
   --retention-hours <h> how long the built-in endpoint keeps events (default 24)
   --route <source>     route a source to the built-in endpoint: DeviceMessages (always on),
-                       TwinChangeEvents, DeviceLifecycleEvents; repeat for several
+                       TwinChangeEvents, DeviceLifecycleEvents,
+                       DeviceConnectionStateEvents; repeat for several
   --consumer-group <n> add a consumer group besides $Default; repeat for several
   --ca-cert <pem file> trust this CA for CA-signed X.509 device certificates (a hub's verified
                        CA certificate); repeat for several. Self-signed devices need none
@@ -106,7 +107,12 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
     if (!(h > 0) || h > 24 * 7) fail('--retention-hours takes more than 0, at most 168 (7 days)');
     options.retentionHours = h;
   }
-  const sources = ['DeviceMessages', 'TwinChangeEvents', 'DeviceLifecycleEvents'] as const;
+  const sources = [
+    'DeviceMessages',
+    'TwinChangeEvents',
+    'DeviceLifecycleEvents',
+    'DeviceConnectionStateEvents',
+  ] as const;
   const routes = new Set<(typeof sources)[number]>(['DeviceMessages']);
   for (const route of values.route ?? []) {
     const source = sources.find((s) => s.toLowerCase() === route.toLowerCase());

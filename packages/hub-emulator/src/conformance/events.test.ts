@@ -44,7 +44,12 @@ class InMemoryCheckpointStore implements CheckpointStore {
 describe('Emulator: the Event Hubs-compatible endpoint with the unmodified @azure/event-hubs', () => {
   const hub = useHub({
     seed: 'demo',
-    routes: ['DeviceMessages', 'TwinChangeEvents', 'DeviceLifecycleEvents'],
+    routes: [
+      'DeviceMessages',
+      'TwinChangeEvents',
+      'DeviceLifecycleEvents',
+      'DeviceConnectionStateEvents',
+    ],
     consumerGroups: ['twinscope'],
   });
   const consumer = (
@@ -94,6 +99,40 @@ describe('Emulator: the Event Hubs-compatible endpoint with the unmodified @azur
     expect(event.enqueuedTimeUtc).toBeInstanceOf(Date);
   });
 
+  it('when a device connects and disconnects, then connection state events arrive in order, as IoT Hub sends them', async () => {
+    const deviceId = uniqueId('events-connection');
+    await hub.registry.create({ deviceId });
+    const received = collect(consumer('$Default'), earliestEventPosition);
+    const client = deviceSdk.Client.fromConnectionString(
+      hub.emulator.identityConnectionString(deviceId),
+      mqttTransport.Mqtt,
+    );
+    await client.setOptions({ ca: hub.emulator.tls.caCert });
+    await client.open();
+    await client.close();
+    const connected = await received.until(
+      (e) =>
+        e.properties?.['deviceId'] === deviceId && e.properties?.['opType'] === 'deviceConnected',
+    );
+    const disconnected = await received.until(
+      (e) =>
+        e.properties?.['deviceId'] === deviceId &&
+        e.properties?.['opType'] === 'deviceDisconnected',
+    );
+    for (const event of [connected, disconnected]) {
+      expect(event.systemProperties?.['iothub-message-source']).toBe('deviceConnectionStateEvents');
+      expect(event.systemProperties?.['iothub-connection-device-id']).toBe(deviceId);
+      expect(event.properties).toMatchObject({
+        hubName: hub.emulator.events.name,
+        'iothub-message-schema': 'deviceConnectionStateNotification',
+      });
+      expect((event.body as { sequenceNumber: string }).sequenceNumber).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const first = (connected.body as { sequenceNumber: string }).sequenceNumber;
+    const second = (disconnected.body as { sequenceNumber: string }).sequenceNumber;
+    expect(first < second).toBe(true);
+  });
+
   it('when a module is created and a device sends telemetry, then lifecycle and device messages arrive too', async () => {
     const deviceId = uniqueId('events-device');
     const received = collect(consumer('twinscope'), earliestEventPosition);
@@ -110,7 +149,7 @@ describe('Emulator: the Event Hubs-compatible endpoint with the unmodified @azur
       hub.emulator.identityConnectionString(deviceId),
       mqttTransport.Mqtt,
     );
-    client.setOptions({ ca: hub.emulator.tls.caCert });
+    await client.setOptions({ ca: hub.emulator.tls.caCert });
     await client.open();
     const message = new deviceSdk.Message(JSON.stringify({ celsius: 21.5 }));
     message.properties.add('alert', 'none');

@@ -3,17 +3,20 @@ import type { ChangeEvent, ChangeLog, ChangeSource } from '../store/change-log.t
 import type { EventStore, PropertyValue, RoutedMessage } from './event-store.ts';
 
 /** Route sources as IoT Hub names them; each can be sent to the built-in endpoint. */
-export type RouteSource = 'DeviceMessages' | 'TwinChangeEvents' | 'DeviceLifecycleEvents';
+export type RouteSource =
+  'DeviceMessages' | 'TwinChangeEvents' | 'DeviceLifecycleEvents' | 'DeviceConnectionStateEvents';
 
 const SOURCE_OF: Record<ChangeSource, RouteSource> = {
   Telemetry: 'DeviceMessages',
   twinChangeEvents: 'TwinChangeEvents',
   deviceLifecycleEvents: 'DeviceLifecycleEvents',
+  deviceConnectionStateEvents: 'DeviceConnectionStateEvents',
 };
 
 const SCHEMA: Partial<Record<ChangeSource, string>> = {
   twinChangeEvents: 'twinChangeNotification',
   deviceLifecycleEvents: 'deviceLifecycleNotification',
+  deviceConnectionStateEvents: 'deviceConnectionStateNotification',
 };
 
 /** IoT Hub's system properties on device messages, as the MQTT topic's property bag names them. */

@@ -1,11 +1,14 @@
 import type { JsonObject } from '@twinscope/twin';
 
-export type ChangeSource = 'twinChangeEvents' | 'deviceLifecycleEvents' | 'Telemetry';
+export type ChangeSource =
+  'twinChangeEvents' | 'deviceLifecycleEvents' | 'deviceConnectionStateEvents' | 'Telemetry';
 export type ChangeOperation =
   | 'updateTwin'
   | 'replaceTwin'
   | 'createDeviceIdentity'
   | 'deleteDeviceIdentity'
+  | 'deviceConnected'
+  | 'deviceDisconnected'
   | 'deviceTelemetry';
 
 /** One entry of the hub's ordered internal change log. */

@@ -72,3 +72,22 @@ export function telemetryChange(
     message: { payload, properties },
   };
 }
+
+/**
+ * A device or module connected or disconnected, in IoT Hub's connection-state-event shape:
+ * the body is a sequence number, 64 hex digits, strictly increasing and string-comparable.
+ */
+export function connectionStateChange(
+  record: IdentityRecord,
+  connected: boolean,
+  sequence: number,
+  at: string,
+): RecordedChange {
+  return {
+    enqueuedTime: at,
+    source: 'deviceConnectionStateEvents',
+    opType: connected ? 'deviceConnected' : 'deviceDisconnected',
+    ...who(record),
+    body: { sequenceNumber: sequence.toString(16).padStart(64, '0') },
+  };
+}

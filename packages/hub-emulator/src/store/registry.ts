@@ -12,6 +12,7 @@ import {
 import { HubError } from '../errors.ts';
 import { ChangeLog } from './change-log.ts';
 import {
+  connectionStateChange,
   lifecycleChange,
   telemetryChange,
   twinChange,
@@ -515,7 +516,11 @@ export class Registry {
       lastActivityTime: at,
     };
     this.store(next);
-    this.commit([{ put: next }]);
+    // The event's sequence number is the one the commit gives it: strictly increasing.
+    this.commit(
+      [{ put: next }],
+      [connectionStateChange(next, connected, this.counters.sequence + 1, at)],
+    );
   }
 
   /** Notes activity without a durable write per message. */
