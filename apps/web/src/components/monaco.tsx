@@ -110,12 +110,22 @@ export function JsonEditor({
       editContext: false,
     });
     instance.onDidChangeModelContent(() => handlers.current.onChange(instance.getValue()));
-    instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () =>
-      handlers.current.onSave?.(),
-    );
-    instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () =>
-      handlers.current.onRun?.(),
-    );
+    // Per editor, not addCommand: Monaco's commands are global, so with two editors on a
+    // page the last one created would take Ctrl+S from the other.
+    instance.onKeyDown((event) => {
+      if (!(event.ctrlKey || event.metaKey)) return;
+      const action =
+        event.keyCode === monaco.KeyCode.KeyS
+          ? handlers.current.onSave
+          : event.keyCode === monaco.KeyCode.Enter
+            ? handlers.current.onRun
+            : undefined;
+      if (event.keyCode !== monaco.KeyCode.KeyS && !action) return;
+      // Ctrl+S never opens the browser's save dialog from an editor, and is not seen twice.
+      event.preventDefault();
+      event.stopPropagation();
+      action?.();
+    });
     editor.current = instance;
     return () => {
       instance.getModel()?.dispose();
