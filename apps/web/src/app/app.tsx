@@ -1,6 +1,6 @@
-import { FluentProvider, webDarkTheme, webLightTheme } from '@fluentui/react-components';
+import { FluentProvider, Spinner, webDarkTheme, webLightTheme } from '@fluentui/react-components';
 import { QueryClientProvider, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { LiveClient } from '../features/live/live-client.ts';
 import { LiveContext } from '../features/live/use-live.ts';
 import { createQueryClient } from '../lib/query-client.ts';
@@ -9,9 +9,17 @@ import { useDarkMode } from '../lib/use-dark-mode.ts';
 import { Layout } from './layout.tsx';
 import { SessionGate } from './session-gate.tsx';
 import { bridgeLiveToCache } from './live-bridge.ts';
-import { DeviceRoute } from './routes/device-route.tsx';
 import { DevicesRoute } from './routes/devices-route.tsx';
-import { ModuleRoute } from './routes/module-route.tsx';
+
+// Device and module pages (twin editor, methods, messages, history) load when first opened:
+// the fleet list, where most visits start, does not wait for them.
+const DeviceRoute = lazy(() =>
+  import('./routes/device-route.tsx').then((m) => ({ default: m.DeviceRoute })),
+);
+const ModuleRoute = lazy(() =>
+  import('./routes/module-route.tsx').then((m) => ({ default: m.ModuleRoute })),
+);
+const pageLoading = <Spinner label="Loading…" />;
 
 function Routes({ dark }: { dark: boolean }) {
   const { pathname, search } = useLocation();
@@ -31,7 +39,9 @@ function Routes({ dark }: { dark: boolean }) {
           </>
         }
       >
-        <ModuleRoute deviceId={deviceId} moduleId={moduleId} dark={dark} />
+        <Suspense fallback={pageLoading}>
+          <ModuleRoute deviceId={deviceId} moduleId={moduleId} dark={dark} />
+        </Suspense>
       </Layout>
     );
   }
@@ -46,7 +56,9 @@ function Routes({ dark }: { dark: boolean }) {
           </>
         }
       >
-        <DeviceRoute deviceId={deviceId} dark={dark} />
+        <Suspense fallback={pageLoading}>
+          <DeviceRoute deviceId={deviceId} dark={dark} />
+        </Suspense>
       </Layout>
     );
   }
