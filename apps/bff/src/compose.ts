@@ -90,6 +90,7 @@ export async function startBff(
   const broker = new EventBroker({
     maxStreamsPerOwner: config.live.streams.perSession,
     maxStreams: config.live.streams.max,
+    telemetryPerSecond: config.live.streams.telemetryPerTab,
     ...(endpoint ? { resume: endpoint.catchUp } : {}),
     ...brokerOptions,
   });

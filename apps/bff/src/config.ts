@@ -58,6 +58,7 @@ const VARIABLES = {
   TWINSCOPE_POLL_QUERIES_PER_MINUTE: 'live.poll.queriesPerMinute',
   TWINSCOPE_STREAMS_PER_SESSION: 'live.streams.perSession',
   TWINSCOPE_STREAMS_MAX: 'live.streams.max',
+  TWINSCOPE_TELEMETRY_PER_TAB: 'live.streams.telemetryPerTab',
   TWINSCOPE_AUDIT_FILE: 'storage.auditFile',
 } as const;
 
@@ -250,6 +251,8 @@ const LiveSection = z.object({
     perSession: int(1, 100_000).default(20),
     /** Live streams one BFF process holds in all. */
     max: int(1, 1_000_000).default(2000),
+    /** Telemetry messages a second one tab is sent; beyond, they are counted as dropped. */
+    telemetryPerTab: int(1, 100_000).default(100),
   }),
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TwinRefSchema } from './ids.ts';
+import { DeviceIdSchema, ModuleIdSchema, TwinRefSchema } from './ids.ts';
 import { TwinSchema, TwinSectionNameSchema } from './twin.ts';
 
 export const FeedStatusSchema = z.object({
@@ -52,6 +52,39 @@ export const MessageFeedbackEventSchema = z.object({
 });
 export type MessageFeedbackEvent = z.infer<typeof MessageFeedbackEventSchema>;
 
+/** A device-to-cloud message (telemetry or a module's output event) as a tab sees it. */
+export const TelemetryEventSchema = z.object({
+  type: z.literal('telemetry'),
+  deviceId: z.string(),
+  moduleId: z.string().optional(),
+  /** When the hub took it (ISO 8601). */
+  enqueuedTime: z.string(),
+  /** Where it sits in the endpoint: `partition:sequenceNumber`. */
+  position: z.string(),
+  /** JSON when it parses as JSON, UTF-8 text when it decodes, otherwise hex. */
+  body: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('json'), value: z.unknown() }),
+    z.object({ kind: z.literal('text'), text: z.string() }),
+    z.object({ kind: z.literal('binary'), hex: z.string() }),
+  ]),
+  /** Its size in bytes; a body over 16 KB is cut there (`truncated`). */
+  bytes: z.number(),
+  truncated: z.boolean().optional(),
+  /** Application properties. */
+  properties: z.record(z.string(), z.string()),
+  /** System properties: message id, correlation id, content type and encoding, output name. */
+  system: z.record(z.string(), z.string()),
+});
+export type TelemetryEvent = z.infer<typeof TelemetryEventSchema>;
+
+/** Telemetry the tab asked for but was not sent, over its rate limit, since the last notice. */
+export const TelemetryDroppedEventSchema = z.object({
+  type: z.literal('telemetry-dropped'),
+  dropped: z.number(),
+  /** The limit that was exceeded, messages a second per tab. */
+  limitPerSecond: z.number(),
+});
+
 /** The sign-in session behind the stream is over: go to sign-in instead of reconnecting. */
 export const SessionEndedEventSchema = z.object({ type: z.literal('session-ended') });
 
@@ -61,6 +94,8 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   IdentityEventSchema,
   FeedEventSchema,
   MessageFeedbackEventSchema,
+  TelemetryEventSchema,
+  TelemetryDroppedEventSchema,
   SessionEndedEventSchema,
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
@@ -69,6 +104,23 @@ export type LiveEvent = z.infer<typeof LiveEventSchema>;
 export const LIVE_EVENT_TYPES: readonly LiveEvent['type'][] = LiveEventSchema.options.map(
   (option) => option.shape.type.value,
 );
+
+/** The devices and modules whose telemetry a tab shows (a device's own messages, or a module's). */
+export const TelemetryWatchRequestSchema = z
+  .object({
+    targets: z
+      .array(
+        z
+          .object({
+            deviceId: DeviceIdSchema,
+            moduleId: ModuleIdSchema.optional(),
+          })
+          .strict(),
+      )
+      .max(1000),
+  })
+  .strict();
+export type TelemetryWatchRequest = z.infer<typeof TelemetryWatchRequestSchema>;
 
 /** What a tab is looking at; the BFF watches these twins for changes made elsewhere. */
 export const WatchRequestSchema = z.object({ twins: z.array(TwinRefSchema).max(1000) }).strict();

@@ -23,6 +23,13 @@ export interface RoutedChange {
   /** The twin's version after a twin change. */
   version?: number;
   sections: TwinSectionName[];
+  /** A device-to-cloud message (source Telemetry): its raw body and properties. */
+  message?: {
+    body: Buffer;
+    enqueuedTime: number;
+    properties: Record<string, string>;
+    system: Record<string, string>;
+  };
 }
 
 /** What the live feed needs of an event source; the Event Hubs SDK stays in here. */
@@ -67,6 +74,43 @@ export interface EventHubsSettings {
   consumerGroup: string;
 }
 
+/** The body as bytes (the consumer is told not to parse it: telemetry keeps its bytes). */
+function bytesOf(body: unknown): Buffer {
+  if (Buffer.isBuffer(body)) return body;
+  if (body instanceof Uint8Array) return Buffer.from(body);
+  if (body === undefined || body === null) return Buffer.alloc(0);
+  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
+}
+
+/** Properties as text, whatever AMQP type they came as. */
+function textRecord(values: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined || value === null) continue;
+    out[key] =
+      typeof value === 'string'
+        ? value
+        : value instanceof Date
+          ? value.toISOString()
+          : Buffer.isBuffer(value)
+            ? value.toString('hex')
+            : typeof value === 'object'
+              ? JSON.stringify(value)
+              : String(value);
+  }
+  return out;
+}
+
+/** IoT Hub's system properties worth showing with a message. */
+const SHOWN_SYSTEM = [
+  'messageId',
+  'correlationId',
+  'contentType',
+  'contentEncoding',
+  'iothub-outputname',
+  'iothub-connection-auth-method',
+];
+
 /** IoT Hub's routed-message properties, read the same way for every source. */
 function changeOf(event: ReceivedEventData, partition: number): RoutedChange | undefined {
   const system = event.systemProperties ?? {};
@@ -74,7 +118,36 @@ function changeOf(event: ReceivedEventData, partition: number): RoutedChange | u
   const deviceId = app['deviceId'] ?? system['iothub-connection-device-id'];
   if (typeof deviceId !== 'string') return undefined;
   const moduleId = app['moduleId'] ?? system['iothub-connection-module-id'];
-  const body = (typeof event.body === 'object' && event.body !== null ? event.body : {}) as {
+  const source = String(system['iothub-message-source'] ?? '');
+  const raw = bytesOf(event.body);
+  if (source === 'Telemetry') {
+    const shown: Record<string, unknown> = {};
+    for (const key of SHOWN_SYSTEM) if (system[key] !== undefined) shown[key] = system[key];
+    if (event.messageId !== undefined) shown['messageId'] = event.messageId;
+    if (event.correlationId !== undefined) shown['correlationId'] = event.correlationId;
+    if (event.contentType !== undefined) shown['contentType'] = event.contentType;
+    return {
+      position: { partition, sequenceNumber: event.sequenceNumber },
+      source,
+      opType: '',
+      deviceId,
+      ...(typeof moduleId === 'string' ? { moduleId } : {}),
+      sections: [],
+      message: {
+        body: raw,
+        enqueuedTime: event.enqueuedTimeUtc.getTime(),
+        properties: textRecord(app),
+        system: textRecord(shown),
+      },
+    };
+  }
+  let parsed: unknown;
+  try {
+    parsed = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
+  } catch {
+    parsed = {};
+  }
+  const body = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
     version?: number;
     tags?: unknown;
     properties?: { desired?: unknown; reported?: unknown };
@@ -85,7 +158,7 @@ function changeOf(event: ReceivedEventData, partition: number): RoutedChange | u
   if (body.properties?.reported !== undefined) sections.push('reported');
   return {
     position: { partition, sequenceNumber: event.sequenceNumber },
-    source: String(system['iothub-message-source'] ?? ''),
+    source,
     opType: String(app['opType'] ?? ''),
     deviceId,
     ...(typeof moduleId === 'string' ? { moduleId } : {}),
@@ -140,7 +213,13 @@ export class EventHubsSource implements EventSource {
         },
         processError: async (error) => handlers.error(error as Error),
       },
-      { startPosition: latestEventPosition, maxWaitTimeInSeconds: 0.5, maxBatchSize: 200 },
+      {
+        startPosition: latestEventPosition,
+        maxWaitTimeInSeconds: 0.5,
+        maxBatchSize: 200,
+        // Bodies stay bytes: telemetry is shown as sent (JSON, text or hex).
+        skipParsingBodyAsJson: true,
+      },
     );
   }
 
@@ -189,6 +268,7 @@ export class EventHubsSource implements EventSource {
             startPosition: { sequenceNumber: after, isInclusive: false },
             maxBatchSize: 500,
             maxWaitTimeInSeconds: 0.3,
+            skipParsingBodyAsJson: true,
           },
         );
       });

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
-import { twinKey, type FeedStatus, type LiveEvent, type TwinRef } from '@twinscope/contract';
+import {
+  twinKey,
+  type FeedStatus,
+  type LiveEvent,
+  type TelemetryEvent,
+  type TwinRef,
+} from '@twinscope/contract';
 import { TokenBucket } from '@twinscope/hub-quotas';
 import { AppError } from '../http/app-error.ts';
 import { decodeCursor, type EventSourcePosition } from './cursor.ts';
@@ -26,6 +32,11 @@ export interface ResumeSource {
 }
 
 interface Stream {
+  /** Devices (`dev`) and modules (`dev/mod`) whose telemetry the tab shows. */
+  telemetry: Set<string>;
+  /** Telemetry this tab may be sent, messages a second; over it, counted as dropped. */
+  telemetryBudget: TokenBucket;
+  dropped: number;
   id: string;
   /** Who opened it (a sign-in session id, or `local`): only they may change what it watches. */
   owner: string;
@@ -59,6 +70,8 @@ export interface BrokerOptions {
   /** … and, per owner, this many in a burst, then one every `catchUpEverySeconds`. */
   catchUpBurst?: number;
   catchUpEverySeconds?: number;
+  /** Telemetry messages one tab may be sent a second (a burst of twice that); beyond, dropped and counted. */
+  telemetryPerSecond?: number;
   /** Where a tab that resumes by event-source position catches up beyond the buffer. */
   resume?: ResumeSource;
 }
@@ -92,6 +105,9 @@ export class EventBroker {
   private readonly perOwner = new Map<string, number>();
   private readonly catchUpBudgets = new Map<string, TokenBucket>();
   private catchingUp = 0;
+  private readonly dropTimer: NodeJS.Timeout;
+  /** How many streams watch each telemetry key (so unwatched messages cost nothing). */
+  private readonly telemetryWatchers = new Map<string, number>();
   private readonly options: Required<Omit<BrokerOptions, 'resume'>>;
 
   constructor(options: BrokerOptions = {}) {
@@ -107,7 +123,11 @@ export class EventBroker {
       maxConcurrentCatchUps: options.maxConcurrentCatchUps ?? 2,
       catchUpBurst: options.catchUpBurst ?? 3,
       catchUpEverySeconds: options.catchUpEverySeconds ?? 10,
+      telemetryPerSecond: options.telemetryPerSecond ?? 100,
     };
+    // Once a second, each tab that lost telemetry to its limit is told how much.
+    this.dropTimer = setInterval(() => this.reportDrops(), 1000);
+    this.dropTimer.unref();
   }
 
   /** Where live changes come from now: told to every tab when it changes, and to new ones. */
@@ -167,6 +187,12 @@ export class EventBroker {
     response.socket?.setNoDelay(true);
     response.socket?.setKeepAlive(true);
     const stream: Stream = {
+      telemetry: new Set(),
+      telemetryBudget: new TokenBucket(
+        this.options.telemetryPerSecond,
+        this.options.telemetryPerSecond * 2,
+      ),
+      dropped: 0,
       id,
       owner: owner.id,
       response,
@@ -303,6 +329,7 @@ export class EventBroker {
   close(streamId: string): void {
     const stream = this.streams.get(streamId);
     if (!stream) return;
+    this.setTelemetryKeys(stream, new Set());
     clearInterval(stream.heartbeat);
     this.streams.delete(streamId);
     const held = (this.perOwner.get(stream.owner) ?? 1) - 1;
@@ -319,6 +346,68 @@ export class EventBroker {
     if (!stream || stream.owner !== owner) return false;
     stream.watched = new Set(twins.map(twinKey));
     return true;
+  }
+
+  /** Sets whose telemetry a tab shows; false when the stream is unknown or another owner's. */
+  watchTelemetry(
+    streamId: string,
+    targets: { deviceId: string; moduleId?: string }[],
+    owner: string,
+  ): boolean {
+    const stream = this.streams.get(streamId);
+    if (!stream || stream.owner !== owner) return false;
+    this.setTelemetryKeys(stream, new Set(targets.map(twinKey)));
+    return true;
+  }
+
+  private setTelemetryKeys(stream: Stream, keys: Set<string>): void {
+    for (const key of stream.telemetry) {
+      const left = (this.telemetryWatchers.get(key) ?? 1) - 1;
+      if (left > 0) this.telemetryWatchers.set(key, left);
+      else this.telemetryWatchers.delete(key);
+    }
+    for (const key of keys)
+      this.telemetryWatchers.set(key, (this.telemetryWatchers.get(key) ?? 0) + 1);
+    stream.telemetry = keys;
+  }
+
+  /** Whether any tab shows this device's or module's telemetry. */
+  wantsTelemetry(deviceId: string, moduleId?: string): boolean {
+    return this.telemetryWatchers.has(
+      moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`,
+    );
+  }
+
+  /**
+   * Sends a telemetry message to the tabs showing its device or module, each within its
+   * rate; over it, the message is counted, not queued (telemetry is not replayed on resume).
+   */
+  publishTelemetry(event: TelemetryEvent): void {
+    const key =
+      event.moduleId === undefined ? event.deviceId : `${event.deviceId}/${event.moduleId}`;
+    if (!this.telemetryWatchers.has(key)) return;
+    const text = this.frame(undefined, event);
+    for (const stream of [...this.streams.values()]) {
+      if (!stream.telemetry.has(key)) continue;
+      if (stream.telemetryBudget.take() === 0) this.write(stream, text);
+      else stream.dropped++;
+    }
+  }
+
+  private reportDrops(): void {
+    for (const stream of [...this.streams.values()]) {
+      if (stream.dropped === 0) continue;
+      const dropped = stream.dropped;
+      stream.dropped = 0;
+      this.write(
+        stream,
+        this.frame(undefined, {
+          type: 'telemetry-dropped',
+          dropped,
+          limitPerSecond: this.options.telemetryPerSecond,
+        }),
+      );
+    }
   }
 
   /** Every twin some tab watches. */
@@ -364,6 +453,7 @@ export class EventBroker {
   }
 
   closeAll(): void {
+    clearInterval(this.dropTimer);
     for (const stream of [...this.streams.values()]) {
       this.close(stream.id);
       stream.response.end();

@@ -23,6 +23,7 @@ import {
 } from './health.ts';
 import { identityEvent, twinEvent } from './live-events.ts';
 import type { Poller } from './poller.ts';
+import { telemetryEvent } from './telemetry.ts';
 
 /** The hub's Event Hubs-compatible endpoint (or a custom Event Hub) as an event source. */
 export interface EndpointSource {
@@ -38,7 +39,10 @@ export interface EndpointSource {
 export interface LiveHubOptions {
   hub: HubAdapter;
   /** Where events go: the broker that fans them out to tabs. */
-  broker: Pick<EventBroker, 'publish' | 'feed' | 'watchedTwins'>;
+  broker: Pick<
+    EventBroker,
+    'publish' | 'feed' | 'watchedTwins' | 'wantsTelemetry' | 'publishTelemetry'
+  >;
   logger: Logger;
   poller: Poller;
   pollIntervalMs: number;
@@ -239,7 +243,13 @@ export class LiveHub {
     const outgoing: { event: LiveEvent; position: EventSourcePosition }[] = [];
     const twins = new Map<string, RoutedChange>();
     for (const change of changes) {
-      if (change.source === 'deviceLifecycleEvents') {
+      if (change.source === 'Telemetry') {
+        // Telemetry goes straight to the tabs showing it: not replayed, not positioned.
+        if (this.options.broker.wantsTelemetry(change.deviceId, change.moduleId)) {
+          const event = telemetryEvent(change);
+          if (event) this.options.broker.publishTelemetry(event);
+        }
+      } else if (change.source === 'deviceLifecycleEvents') {
         outgoing.push({ event: identityOf(change), position: change.position });
       } else if (change.source === 'twinChangeEvents') {
         const key = twinKey(change);

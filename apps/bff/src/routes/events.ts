@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { WatchRequestSchema } from '@twinscope/contract';
+import { TelemetryWatchRequestSchema, WatchRequestSchema } from '@twinscope/contract';
 import { AppError } from '../http/app-error.ts';
 import { parseWith } from '../http/validate.ts';
 import type { Sessions } from '../auth/sessions.ts';
@@ -29,6 +29,15 @@ export function eventRoutes(broker: EventBroker, sessions: Sessions | undefined)
     const { twins } = parseWith(WatchRequestSchema, req.body);
     const owner = ownerOf(res.locals['sessionId'] as string | undefined);
     if (!broker.watch(String(req.params['streamId']), twins, owner)) {
+      throw new AppError('not_found', 'That live stream has ended; the page will reconnect.');
+    }
+    res.status(204).end();
+  });
+  // Which devices' and modules' telemetry the tab shows (anyone who may read may watch).
+  router.post('/events/:streamId/telemetry', (req, res) => {
+    const { targets } = parseWith(TelemetryWatchRequestSchema, req.body);
+    const owner = ownerOf(res.locals['sessionId'] as string | undefined);
+    if (!broker.watchTelemetry(String(req.params['streamId']), targets, owner)) {
       throw new AppError('not_found', 'That live stream has ended; the page will reconnect.');
     }
     res.status(204).end();
