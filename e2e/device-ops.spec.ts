@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { runDevice, type RunningModule } from '@twinscope/module-simulator';
 import { hubCa, hubPorts, hubRegistry } from './hub.ts';
@@ -7,7 +8,7 @@ test.afterAll(async () => {
   await device?.stop();
 });
 
-test('device operations: the simulator connects with the revealed string; a method it answers and one it fails; a message it receives, with the feedback shown', async ({
+test('device operations: the simulator connects with the revealed string; its telemetry arrives live and exports; a method it answers and one it fails; a message it receives, with the feedback shown', async ({
   page,
 }) => {
   const deviceId = 'e2e-ops-01';
@@ -21,6 +22,7 @@ test('device operations: the simulator connects with the revealed string; a meth
     ca: hubCa(),
     transport: 'amqp',
     ports: hubPorts(),
+    telemetryIntervalSeconds: 0.5,
     log: () => undefined,
   });
   // Connection state is not a twin change: the page shows it as of its load (until the
@@ -30,6 +32,22 @@ test('device operations: the simulator connects with the revealed string; a meth
     .toBe('Connected');
   await page.reload();
   await expect(page.getByLabel('Device identity', { exact: true })).toContainText('Connected');
+
+  const telemetry = page.getByTestId('telemetry-viewer');
+  await expect(telemetry.getByTestId('telemetry-message').first()).toContainText('temperature');
+  const download = page.waitForEvent('download');
+  await telemetry.getByRole('button', { name: 'Export JSON lines' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(new RegExp(`^telemetry-${deviceId}-.+\\.jsonl$`));
+  const lines = readFileSync(await file.path(), 'utf8')
+    .trim()
+    .split('\n');
+  expect(lines.length).toBeGreaterThan(0);
+  expect(JSON.parse(lines[0]!)).toMatchObject({
+    type: 'telemetry',
+    deviceId,
+    body: { kind: 'json', value: { temperature: expect.any(Number) } },
+  });
 
   const methods = page.getByTestId('method-panel');
   await methods.getByLabel('Method name').fill('ping');

@@ -53,6 +53,8 @@ test('reader: browses and sees who they are, but cannot save or manage modules; 
   await expect(page.getByRole('button', { name: 'Invoke' })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Send message' })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Disable device' })).toBeDisabled();
+  // A Reader may watch telemetry.
+  await expect(page.getByTestId('telemetry-viewer').getByRole('switch')).toBeChecked();
 
   const { etag } = await hubTwin(deviceId);
   const patch = { etag, tags: { byHand: true } };

@@ -24,6 +24,7 @@ export const apiPaths = {
   auditExport: '/api/audit/export',
   events: '/api/events',
   watch: (streamId: string) => `/api/events/${segment(streamId)}/watch`,
+  telemetryWatch: (streamId: string) => `/api/events/${segment(streamId)}/telemetry`,
   devices(filter: DeviceFilter, continuation?: string): string {
     const params = new URLSearchParams({ pageSize: String(filter.pageSize) });
     if (filter.prefix) params.set('prefix', filter.prefix);

@@ -3,6 +3,7 @@ import { useDevice } from '../../features/devices/api/get-device.ts';
 import { DeviceIdentityCard } from '../../features/devices/components/identity-cards.tsx';
 import { ModulesTable } from '../../features/devices/components/modules-table.tsx';
 import { useWatchTwins } from '../../features/live/use-live.ts';
+import { TelemetryViewer } from '../../features/live/components/telemetry-viewer.tsx';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
@@ -58,6 +59,8 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
                 canEdit={permissions.editTwins}
               />
               <SyncPanel twin={detail.data!.twin} />
+              <h2>Telemetry</h2>
+              <TelemetryViewer target={{ deviceId }} />
               <h2>Direct methods</h2>
               <MethodPanel
                 target={{ deviceId }}

@@ -2,6 +2,7 @@ import { MessageBar, MessageBarBody, Text } from '@fluentui/react-components';
 import { useModule } from '../../features/devices/api/get-module.ts';
 import { ModuleIdentityCard } from '../../features/devices/components/identity-cards.tsx';
 import { useWatchTwins } from '../../features/live/use-live.ts';
+import { TelemetryViewer } from '../../features/live/components/telemetry-viewer.tsx';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
@@ -74,6 +75,8 @@ export function ModuleRoute({
             )}
             {deleted ? null : (
               <>
+                <h2>Telemetry</h2>
+                <TelemetryViewer target={{ deviceId, moduleId }} />
                 <h2>Direct methods</h2>
                 <MethodPanel
                   target={{ deviceId, moduleId }}

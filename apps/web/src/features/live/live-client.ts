@@ -28,7 +28,9 @@ export class LiveClient {
   private readonly snapshotListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: LiveEvent) => void>();
   private readonly watched = new Map<string, { ref: TwinRef; count: number }>();
+  private readonly telemetry = new Map<string, { ref: TwinRef; count: number }>();
   private watchTimer: ReturnType<typeof setTimeout> | undefined;
+  private telemetryTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private ended = false;
 
@@ -55,6 +57,7 @@ export class LiveClient {
         this.streamId = parsed.streamId;
         this.setSnapshot({ state: 'live', feed: parsed.feed });
         this.flushWatch(0);
+        this.flushTelemetry(0);
       } else if (parsed.type === 'feed') {
         this.setSnapshot({ ...this.snapshot, feed: parsed.feed });
       } else if (parsed.type === 'session-ended') {
@@ -115,6 +118,36 @@ export class LiveClient {
       }
       this.flushWatch();
     };
+  }
+
+  /** Registers devices or modules whose telemetry a component shows; returns the undo. */
+  watchTelemetry(refs: TwinRef[]): () => void {
+    for (const ref of refs) {
+      const key = twinKey(ref);
+      const entry = this.telemetry.get(key);
+      if (entry) entry.count++;
+      else this.telemetry.set(key, { ref, count: 1 });
+    }
+    this.flushTelemetry();
+    return () => {
+      for (const ref of refs) {
+        const key = twinKey(ref);
+        const entry = this.telemetry.get(key);
+        if (entry && --entry.count <= 0) this.telemetry.delete(key);
+      }
+      this.flushTelemetry();
+    };
+  }
+
+  private flushTelemetry(delayMs = 150): void {
+    clearTimeout(this.telemetryTimer);
+    this.telemetryTimer = setTimeout(() => {
+      if (!this.streamId) return;
+      const targets = [...this.telemetry.values()].slice(0, 1000).map((entry) => entry.ref);
+      apiSend(apiPaths.telemetryWatch(this.streamId), { body: { targets } }).catch(() => {
+        // The stream is gone; the reconnect's hello sends the list again.
+      });
+    }, delayMs);
   }
 
   private flushWatch(delayMs = 150): void {

@@ -1,5 +1,5 @@
-import { createContext, useContext, useEffect, useMemo, useSyncExternalStore } from 'react';
-import { twinKey, type TwinRef } from '@twinscope/contract';
+import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { twinKey, type LiveEvent, type TwinRef } from '@twinscope/contract';
 import type { LiveClient, LiveSnapshot } from './live-client.ts';
 
 export const LiveContext = createContext<LiveClient | undefined>(undefined);
@@ -31,4 +31,34 @@ export function useWatchTwins(refs: TwinRef[]): void {
     [signature],
   );
   useEffect(() => client.watch(stable), [client, stable]);
+}
+
+/** Listens to every live event while the component is on screen. */
+export function useLiveEvents(listener: (event: LiveEvent) => void): void {
+  const client = useLiveClient();
+  const latest = useRef(listener);
+  useEffect(() => {
+    latest.current = listener;
+  });
+  useEffect(() => client.onEvent((event) => latest.current(event)), [client]);
+}
+
+/** Keeps these devices' or modules' telemetry coming while the component is on screen. */
+export function useWatchTelemetry(refs: TwinRef[], enabled: boolean): void {
+  const client = useLiveClient();
+  const signature = enabled ? refs.map(twinKey).join('|') : '';
+  const stable = useMemo(
+    () =>
+      signature === ''
+        ? []
+        : signature.split('|').map((key): TwinRef => {
+            const [deviceId, moduleId] = key.split('/') as [string, string | undefined];
+            return moduleId === undefined ? { deviceId } : { deviceId, moduleId };
+          }),
+    [signature],
+  );
+  useEffect(
+    () => (stable.length > 0 ? client.watchTelemetry(stable) : undefined),
+    [client, stable],
+  );
 }
