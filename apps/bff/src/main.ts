@@ -10,8 +10,20 @@ try {
     url: bff.url,
     staticDir: config.server.staticDir ?? null,
   });
+  let stopping = false;
+  // Closing while the hub's connection drops can make azure-iothub's AMQP layer throw from
+  // an event handler (its error naming recurses on a cyclic error): while stopping, that is
+  // noted and the process exits as asked, instead of dying with a stack trace.
+  process.on('uncaughtException', (error) => {
+    if (!stopping) throw error;
+    logger.warn('error while stopping', { message: error.message });
+    process.exit(0);
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void bff.close().then(() => process.exit(0)));
+    process.once(signal, () => {
+      stopping = true;
+      void bff.close().then(() => process.exit(0));
+    });
   }
 } catch (error) {
   if (error instanceof ConfigError) {
