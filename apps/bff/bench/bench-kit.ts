@@ -1,5 +1,6 @@
 // Shared by the benchmarks: child processes that print when ready, percentiles, and a
 // small SSE reader.
+import { request as httpRequest } from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,4 +157,25 @@ export async function openEvents(baseUrl: string, onEvent: (event: TwinFrame) =>
       body: JSON.stringify({ twins }),
     });
   return { streamId, watch, close: () => controller.abort() };
+}
+
+/** Waits until the BFF at `baseUrl` reads the Event Hubs-compatible endpoint (its feed says so). */
+export async function untilEventHubsFeed(baseUrl: string): Promise<void> {
+  for (;;) {
+    const hello = await new Promise<string>((resolve) => {
+      const req = httpRequest(`${baseUrl}/api/events`, { agent: false }, (res) => {
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (!text.includes('"streamId"')) return;
+          resolve(text);
+          req.destroy();
+        });
+      });
+      req.end();
+    });
+    if (hello.includes('"source":"event-hubs"')) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

@@ -14,6 +14,7 @@ import {
   startBffProcess,
   startEmulatorProcess,
   stopProcesses,
+  untilEventHubsFeed,
 } from './bench-kit.ts';
 
 const MANY = Number(process.env['BENCH_CLIENTS'] ?? 1000);
@@ -139,23 +140,7 @@ try {
     return opened;
   };
   // Wait until the BFF reads the endpoint (its feed reports event-hubs).
-  for (;;) {
-    const hello = await new Promise<string>((resolve) => {
-      const req = request(`${bff}/api/events`, { agent: false }, (res) => {
-        res.setEncoding('utf8');
-        let text = '';
-        res.on('data', (chunk: string) => {
-          text += chunk;
-          if (!text.includes('"streamId"')) return;
-          resolve(text);
-          req.destroy();
-        });
-      });
-      req.end();
-    });
-    if (hello.includes('"source":"event-hubs"')) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await untilEventHubsFeed(bff);
 
   progress('BFF reads the event endpoint');
   const one = await connect(1);

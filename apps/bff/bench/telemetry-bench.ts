@@ -17,6 +17,7 @@ import {
   startBffProcess,
   startEmulatorProcess,
   stopProcesses,
+  untilEventHubsFeed,
 } from './bench-kit.ts';
 
 const RATE = Number(process.env['BENCH_RATE'] ?? 1000);
@@ -134,23 +135,7 @@ try {
   // Wait until the BFF reads the endpoint, then open the tabs: each watches one device
   // (below the per-tab limit); the last watches four (above it).
   const headers = await changeHeaders(bff);
-  for (;;) {
-    const hello = await new Promise<string>((resolve) => {
-      const req = request(`${bff}/api/events`, { agent: false }, (res) => {
-        res.setEncoding('utf8');
-        let text = '';
-        res.on('data', (chunk: string) => {
-          text += chunk;
-          if (!text.includes('"streamId"')) return;
-          resolve(text);
-          req.destroy();
-        });
-      });
-      req.end();
-    });
-    if (hello.includes('"source":"event-hubs"')) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await untilEventHubsFeed(bff);
   const tabs = await Promise.all(Array.from({ length: TABS }, () => openTab()));
   const perDevice = RATE / DEVICES;
   const overloaded = tabs[TABS - 1]!;

@@ -1,25 +1,12 @@
 import { z } from 'zod';
 import { DeviceIdentitySchema } from './devices.ts';
 import { DeviceIdSchema } from './ids.ts';
-import { Base64Key, Thumbprint } from './modules.ts';
+import { SasAuthenticationSchema, SelfSignedAuthenticationSchema } from './modules.ts';
 
-/** How a new device proves who it is. */
+/** How a new device proves who it is: a module's ways, or a CA-signed certificate. */
 export const DeviceAuthenticationSchema = z.discriminatedUnion('type', [
-  z
-    .object({
-      type: z.literal('sas'),
-      /** Leave both empty and the hub generates them. */
-      primaryKey: Base64Key.optional(),
-      secondaryKey: Base64Key.optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('selfSigned'),
-      primaryThumbprint: Thumbprint,
-      secondaryThumbprint: Thumbprint.optional(),
-    })
-    .strict(),
+  SasAuthenticationSchema,
+  SelfSignedAuthenticationSchema,
   /** A certificate signed by a CA the hub trusts (verified CA certificates). */
   z.object({ type: z.literal('certificateAuthority') }).strict(),
 ]);

@@ -2,32 +2,37 @@ import { z } from 'zod';
 import { ModuleIdSchema } from './ids.ts';
 import { ModuleIdentitySchema } from './devices.ts';
 
-export const Base64Key = z
+const Base64Key = z
   .string()
   .regex(/^[A-Za-z0-9+/]{22,86}={0,2}$/, 'Keys are base64 of 16 to 64 bytes.');
-export const Thumbprint = z
+const Thumbprint = z
   .string()
   .regex(
     /^([0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})$/,
     'Thumbprints are 40 (SHA-1) or 64 (SHA-256) hex digits.',
   );
 
+/** Symmetric keys; leave both empty and the hub generates them. */
+export const SasAuthenticationSchema = z
+  .object({
+    type: z.literal('sas'),
+    primaryKey: Base64Key.optional(),
+    secondaryKey: Base64Key.optional(),
+  })
+  .strict();
+
+/** An X.509 certificate known by its thumbprint. */
+export const SelfSignedAuthenticationSchema = z
+  .object({
+    type: z.literal('selfSigned'),
+    primaryThumbprint: Thumbprint,
+    secondaryThumbprint: Thumbprint.optional(),
+  })
+  .strict();
+
 export const ModuleAuthenticationSchema = z.discriminatedUnion('type', [
-  z
-    .object({
-      type: z.literal('sas'),
-      /** Leave both empty and the hub generates them. */
-      primaryKey: Base64Key.optional(),
-      secondaryKey: Base64Key.optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('selfSigned'),
-      primaryThumbprint: Thumbprint,
-      secondaryThumbprint: Thumbprint.optional(),
-    })
-    .strict(),
+  SasAuthenticationSchema,
+  SelfSignedAuthenticationSchema,
 ]);
 export type ModuleAuthentication = z.infer<typeof ModuleAuthenticationSchema>;
 

@@ -27,8 +27,8 @@ export class LiveClient {
   private snapshot: LiveSnapshot = { state: 'connecting' };
   private readonly snapshotListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: LiveEvent) => void>();
-  private readonly watched = new Map<string, { ref: TwinRef; count: number }>();
-  private readonly telemetry = new Map<string, { ref: TwinRef; count: number }>();
+  private readonly watched: Registrations = new Map();
+  private readonly telemetry: Registrations = new Map();
   private watchTimer: ReturnType<typeof setTimeout> | undefined;
   private telemetryTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -103,40 +103,12 @@ export class LiveClient {
 
   /** Registers twins a component shows; the returned function unregisters them. */
   watch(refs: TwinRef[]): () => void {
-    for (const ref of refs) {
-      const key = twinKey(ref);
-      const entry = this.watched.get(key);
-      if (entry) entry.count++;
-      else this.watched.set(key, { ref, count: 1 });
-    }
-    this.flushWatch();
-    return () => {
-      for (const ref of refs) {
-        const key = twinKey(ref);
-        const entry = this.watched.get(key);
-        if (entry && --entry.count <= 0) this.watched.delete(key);
-      }
-      this.flushWatch();
-    };
+    return register(this.watched, refs, () => this.flushWatch());
   }
 
   /** Registers devices or modules whose telemetry a component shows; returns the undo. */
   watchTelemetry(refs: TwinRef[]): () => void {
-    for (const ref of refs) {
-      const key = twinKey(ref);
-      const entry = this.telemetry.get(key);
-      if (entry) entry.count++;
-      else this.telemetry.set(key, { ref, count: 1 });
-    }
-    this.flushTelemetry();
-    return () => {
-      for (const ref of refs) {
-        const key = twinKey(ref);
-        const entry = this.telemetry.get(key);
-        if (entry && --entry.count <= 0) this.telemetry.delete(key);
-      }
-      this.flushTelemetry();
-    };
+    return register(this.telemetry, refs, () => this.flushTelemetry());
   }
 
   private flushTelemetry(delayMs = 150): void {
@@ -165,4 +137,25 @@ export class LiveClient {
     this.snapshot = next;
     this.snapshotListeners.forEach((listener) => listener());
   }
+}
+
+type Registrations = Map<string, { ref: TwinRef; count: number }>;
+
+/** Counts a component's interest in twins (several may share one); the undo counts down. */
+function register(registrations: Registrations, refs: TwinRef[], changed: () => void): () => void {
+  for (const ref of refs) {
+    const key = twinKey(ref);
+    const entry = registrations.get(key);
+    if (entry) entry.count++;
+    else registrations.set(key, { ref, count: 1 });
+  }
+  changed();
+  return () => {
+    for (const ref of refs) {
+      const key = twinKey(ref);
+      const entry = registrations.get(key);
+      if (entry && --entry.count <= 0) registrations.delete(key);
+    }
+    changed();
+  };
 }

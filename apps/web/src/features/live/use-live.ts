@@ -15,12 +15,13 @@ export function useLiveStatus(): LiveSnapshot {
   return useSyncExternalStore(client.subscribeSnapshot, client.getSnapshot);
 }
 
-/** Keeps these twins watched by the BFF while the component is on screen. */
-export function useWatchTwins(refs: TwinRef[]): void {
-  const client = useLiveClient();
-  // Keyed on the twins themselves, not the array instance (ids hold neither '|' nor '/').
+/**
+ * The same list for as long as it names the same twins, not the same array instance
+ * (ids hold neither '|' nor '/').
+ */
+function useStableRefs(refs: TwinRef[]): TwinRef[] {
   const signature = refs.map(twinKey).join('|');
-  const stable = useMemo(
+  return useMemo(
     () =>
       signature === ''
         ? []
@@ -30,6 +31,12 @@ export function useWatchTwins(refs: TwinRef[]): void {
           }),
     [signature],
   );
+}
+
+/** Keeps these twins watched by the BFF while the component is on screen. */
+export function useWatchTwins(refs: TwinRef[]): void {
+  const client = useLiveClient();
+  const stable = useStableRefs(refs);
   useEffect(() => client.watch(stable), [client, stable]);
 }
 
@@ -46,17 +53,7 @@ export function useLiveEvents(listener: (event: LiveEvent) => void): void {
 /** Keeps these devices' or modules' telemetry coming while the component is on screen. */
 export function useWatchTelemetry(refs: TwinRef[], enabled: boolean): void {
   const client = useLiveClient();
-  const signature = enabled ? refs.map(twinKey).join('|') : '';
-  const stable = useMemo(
-    () =>
-      signature === ''
-        ? []
-        : signature.split('|').map((key): TwinRef => {
-            const [deviceId, moduleId] = key.split('/') as [string, string | undefined];
-            return moduleId === undefined ? { deviceId } : { deviceId, moduleId };
-          }),
-    [signature],
-  );
+  const stable = useStableRefs(enabled ? refs : []);
   useEffect(
     () => (stable.length > 0 ? client.watchTelemetry(stable) : undefined),
     [client, stable],
