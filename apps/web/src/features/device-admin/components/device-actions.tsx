@@ -10,6 +10,7 @@ import {
 import type { DeviceIdentity } from '@twinscope/contract';
 import { useState, type ReactElement } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
+import { SecretValue } from '../../../components/secret-value.tsx';
 import { Link } from '../../../lib/router.tsx';
 import {
   useDeleteDevice,
@@ -101,16 +102,12 @@ export function DeviceActions({ device, allowed, onDeleted }: DeviceActionsProps
         )}
       </div>
       {reveal.data && (
-        <div className="secret" data-testid="device-connection-string">
-          <Input
-            readOnly
-            value={reveal.data}
-            className="secret-value"
-            aria-label="Device connection string"
-          />
-          <Button onClick={() => void navigator.clipboard?.writeText(reveal.data)}>Copy</Button>
-          <Button onClick={() => reveal.reset()}>Hide</Button>
-        </div>
+        <SecretValue
+          value={reveal.data}
+          label="Device connection string"
+          testId="device-connection-string"
+          onHide={() => reveal.reset()}
+        />
       )}
       {reveal.error && (
         <MessageBar intent="error">

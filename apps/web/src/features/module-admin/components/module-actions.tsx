@@ -10,6 +10,7 @@ import {
 import type { ModuleIdentity } from '@twinscope/contract';
 import { useState, type ReactElement } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
+import { SecretValue } from '../../../components/secret-value.tsx';
 import { devicePath, Link } from '../../../lib/router.tsx';
 import {
   useDeleteModule,
@@ -115,16 +116,12 @@ export function ModuleActions({ module, allowed, onDeleted }: ModuleActionsProps
             )}
           </div>
           {reveal.data && (
-            <div className="secret" data-testid="connection-string">
-              <Input
-                readOnly
-                value={reveal.data}
-                className="secret-value"
-                aria-label="Module connection string"
-              />
-              <Button onClick={() => void navigator.clipboard?.writeText(reveal.data)}>Copy</Button>
-              <Button onClick={() => reveal.reset()}>Hide</Button>
-            </div>
+            <SecretValue
+              value={reveal.data}
+              label="Module connection string"
+              testId="connection-string"
+              onHide={() => reveal.reset()}
+            />
           )}
           {error && (
             <MessageBar intent="error" data-testid="module-action-error">
