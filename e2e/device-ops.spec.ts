@@ -25,12 +25,7 @@ test('device operations: the simulator connects with the revealed string; its te
     telemetryIntervalSeconds: 0.5,
     log: () => undefined,
   });
-  // Connection state is not a twin change: the page shows it as of its load (until the
-  // timeline's connection events arrive).
-  await expect
-    .poll(async () => (await hubRegistry().get(deviceId)).responseBody.connectionState)
-    .toBe('Connected');
-  await page.reload();
+  // The hub's connection state event reaches the open page: no reload.
   await expect(page.getByLabel('Device identity', { exact: true })).toContainText('Connected');
 
   const telemetry = page.getByTestId('telemetry-viewer');

@@ -52,6 +52,17 @@ export const MessageFeedbackEventSchema = z.object({
 });
 export type MessageFeedbackEvent = z.infer<typeof MessageFeedbackEventSchema>;
 
+/** A device or module connected or disconnected (IoT Hub's connection state events). */
+export const ConnectionEventSchema = z.object({
+  type: z.literal('connection'),
+  deviceId: z.string(),
+  moduleId: z.string().optional(),
+  state: z.enum(['Connected', 'Disconnected']),
+  /** When the hub saw it (ISO 8601). */
+  at: z.string(),
+});
+export type ConnectionEvent = z.infer<typeof ConnectionEventSchema>;
+
 /** A device-to-cloud message (telemetry or a module's output event) as a tab sees it. */
 export const TelemetryEventSchema = z.object({
   type: z.literal('telemetry'),
@@ -94,6 +105,7 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   IdentityEventSchema,
   FeedEventSchema,
   MessageFeedbackEventSchema,
+  ConnectionEventSchema,
   TelemetryEventSchema,
   TelemetryDroppedEventSchema,
   SessionEndedEventSchema,

@@ -22,6 +22,8 @@ export interface RoutedChange {
   moduleId?: string;
   /** The twin's version after a twin change. */
   version?: number;
+  /** When the hub enqueued it (epoch ms). */
+  enqueuedTime?: number;
   sections: TwinSectionName[];
   /** A device-to-cloud message (source Telemetry): its raw body and properties. */
   message?: {
@@ -160,6 +162,7 @@ function changeOf(event: ReceivedEventData, partition: number): RoutedChange | u
     position: { partition, sequenceNumber: event.sequenceNumber },
     source,
     opType: String(app['opType'] ?? ''),
+    enqueuedTime: event.enqueuedTimeUtc.getTime(),
     deviceId,
     ...(typeof moduleId === 'string' ? { moduleId } : {}),
     ...(typeof body.version === 'number' ? { version: body.version } : {}),

@@ -429,7 +429,7 @@ export class EventBroker {
     const id = from?.cursor ?? `${this.bootId}-${this.sequence}`;
     // Twin events go to tabs watching that twin; feedback to tabs watching its device.
     const key =
-      event.type === 'twin'
+      event.type === 'twin' || event.type === 'connection'
         ? twinKey(event)
         : event.type === 'message-feedback'
           ? event.deviceId

@@ -25,3 +25,20 @@ export function identityEvent(
 ): LiveEvent {
   return { type: 'identity', change, deviceId, ...(moduleId !== undefined ? { moduleId } : {}) };
 }
+
+/** The SSE event for a device or module that connected or disconnected. */
+export function connectionEvent(
+  opType: string,
+  deviceId: string,
+  moduleId: string | undefined,
+  at: number | undefined,
+): LiveEvent | undefined {
+  if (opType !== 'deviceConnected' && opType !== 'deviceDisconnected') return undefined;
+  return {
+    type: 'connection',
+    deviceId,
+    ...(moduleId !== undefined ? { moduleId } : {}),
+    state: opType === 'deviceConnected' ? 'Connected' : 'Disconnected',
+    at: new Date(at ?? Date.now()).toISOString(),
+  };
+}

@@ -21,7 +21,7 @@ import {
   type HealthSettings,
   type HealthState,
 } from './health.ts';
-import { identityEvent, twinEvent } from './live-events.ts';
+import { connectionEvent, identityEvent, twinEvent } from './live-events.ts';
 import type { Poller } from './poller.ts';
 import { telemetryEvent } from './telemetry.ts';
 
@@ -251,6 +251,14 @@ export class LiveHub {
         }
       } else if (change.source === 'deviceLifecycleEvents') {
         outgoing.push({ event: identityOf(change), position: change.position });
+      } else if (change.source === 'deviceConnectionStateEvents') {
+        const event = connectionEvent(
+          change.opType,
+          change.deviceId,
+          change.moduleId,
+          change.enqueuedTime,
+        );
+        if (event) outgoing.push({ event, position: change.position });
       } else if (change.source === 'twinChangeEvents') {
         const key = twinKey(change);
         this.dispatch({ type: 'twin-change', key, version: change.version });

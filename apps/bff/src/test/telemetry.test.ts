@@ -6,7 +6,12 @@ import { openStream, useStack, type Harness, type SseEvent } from './harness.ts'
 describe('BFF: live telemetry from the Event Hubs-compatible endpoint', () => {
   const stack: Harness = useStack({
     emulator: {
-      routes: ['DeviceMessages', 'TwinChangeEvents', 'DeviceLifecycleEvents'],
+      routes: [
+        'DeviceMessages',
+        'TwinChangeEvents',
+        'DeviceLifecycleEvents',
+        'DeviceConnectionStateEvents',
+      ],
       consumerGroups: ['twinscope'],
     },
     env: () => ({
@@ -130,6 +135,33 @@ describe('BFF: live telemetry from the Event Hubs-compatible endpoint', () => {
       stream.close();
     }
   }, 20_000);
+
+  it('when a watched device connects and disconnects, then the tab is told each as IoT Hub reports it', async () => {
+    await stack.registry.create({ deviceId: 'tele-conn-01' });
+    const stream = await telemetryStream([]);
+    try {
+      const hello = stream.events.find((e) => e.event === 'hello')!;
+      await stack.api(`/api/events/${hello.data.streamId}/watch`, {
+        method: 'POST',
+        json: { twins: [{ deviceId: 'tele-conn-01' }] },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const client = deviceSdk.Client.fromConnectionString(
+        stack.emulator.identityConnectionString('tele-conn-01'),
+        mqttTransport.Mqtt,
+      );
+      await client.setOptions({ ca: stack.emulator.tls.caCert });
+      await client.open();
+      await client.close();
+      const states = () =>
+        stream.events
+          .filter((e) => e.event === 'connection' && e.data.deviceId === 'tele-conn-01')
+          .map((e) => e.data.state);
+      await expect.poll(states, { timeout: 8000 }).toEqual(['Connected', 'Disconnected']);
+    } finally {
+      stream.close();
+    }
+  });
 
   it('when a telemetry watch names bad ids or another session’s stream, then it is refused', async () => {
     const stream = await openStream(`${stack.bff.url}/api/events`);

@@ -2,7 +2,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import type { LiveEvent } from '@twinscope/contract';
 import type { LiveClient } from '../features/live/live-client.ts';
 import { deviceKeys, historyKeys, meKey, messageKeys } from '../lib/query-keys.ts';
-import { writeTwin } from '../lib/twin-cache.ts';
+import { writeConnection, writeTwin } from '../lib/twin-cache.ts';
 
 /** Live events go straight into the query cache through the pure apply functions. */
 export function bridgeLiveToCache(client: LiveClient, queryClient: QueryClient): () => void {
@@ -23,6 +23,9 @@ export function bridgeLiveToCache(client: LiveClient, queryClient: QueryClient):
         void queryClient.invalidateQueries({ queryKey: historyKeys.all });
         void queryClient.invalidateQueries({ queryKey: deviceKeys.lists() });
         void queryClient.invalidateQueries({ queryKey: deviceKeys.modules(event.deviceId) });
+        break;
+      case 'connection':
+        writeConnection(queryClient, event);
         break;
       case 'message-feedback':
         void queryClient.invalidateQueries({ queryKey: messageKeys.recent(event.deviceId) });
