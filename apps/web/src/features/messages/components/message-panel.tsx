@@ -16,6 +16,7 @@ import {
 import type { CloudMessageSendRequest, SentMessage } from '@twinscope/contract';
 import { useState } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
+import { RecentTable } from '../../../components/recent-table.tsx';
 import { relativeTime } from '../../../lib/format.ts';
 import { usePurgeMessages, useSendMessage, useSentMessages } from '../api/messages.ts';
 
@@ -262,38 +263,21 @@ export function MessagePanel({
         </MessageBar>
       )}
       <h3>Sent from Twinscope</h3>
-      {sent.isPending ? (
-        <Spinner size="tiny" label="Loading messages…" />
-      ) : sent.error ? (
-        <MessageBar intent="error">
-          <MessageBarBody>{sent.error.message}</MessageBarBody>
-        </MessageBar>
-      ) : sent.data.messages.length === 0 ? (
-        <p className="muted">No messages sent from Twinscope yet.</p>
-      ) : (
-        <table className="invocations" data-testid="sent-messages">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Who</th>
-              <th>Message id</th>
-              <th>Feedback</th>
-            </tr>
-          </thead>
-          <tbody>
-            {sent.data.messages.map((message) => (
-              <tr key={message.id} data-testid="sent-message">
-                <td title={new Date(message.at).toLocaleString()}>{relativeTime(message.at)}</td>
-                <td>{message.actor.name}</td>
-                <td>
-                  <code>{message.messageId}</code>
-                </td>
-                <td>{feedbackOf(message, sent.data.feedback)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <RecentTable
+        rows={sent.data?.messages}
+        pending={sent.isPending}
+        error={sent.error}
+        empty="No messages sent from Twinscope yet."
+        what="messages"
+        columns={['Message id', 'Feedback']}
+        testId="sent-messages"
+        rowTestId="sent-message"
+        when={relativeTime}
+        cells={(message) => [
+          <code key="id">{message.messageId}</code>,
+          <span key="feedback">{feedbackOf(message, sent.data?.feedback ?? false)}</span>,
+        ]}
+      />
       <ConfirmDialog
         open={purging}
         title={`Purge the queue of ${deviceId}?`}

@@ -13,6 +13,7 @@ import {
 import type { MethodInvokeResponse, TwinRef } from '@twinscope/contract';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import type { EditorMarker } from '../../../components/monaco.tsx';
+import { RecentTable } from '../../../components/recent-table.tsx';
 import { relativeTime } from '../../../lib/format.ts';
 import { useInvocations } from '../api/get-invocations.ts';
 import { useInvokeMethod } from '../api/invoke-method.ts';
@@ -194,44 +195,29 @@ export function MethodPanel({
         </div>
       )}
       <h3>Recent calls from Twinscope</h3>
-      {recent.isPending ? (
-        <Spinner size="tiny" label="Loading calls…" />
-      ) : recent.error ? (
-        <MessageBar intent="error">
-          <MessageBarBody>{recent.error.message}</MessageBarBody>
-        </MessageBar>
-      ) : recent.data.invocations.length === 0 ? (
-        <p className="muted">No methods called from Twinscope yet.</p>
-      ) : (
-        <table className="invocations" data-testid="invocations">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Who</th>
-              <th>Method</th>
-              <th>Answer</th>
-            </tr>
-          </thead>
-          <tbody>
-            {recent.data.invocations.map((call) => (
-              <tr key={call.id} data-testid="invocation">
-                <td title={new Date(call.at).toLocaleString()}>{relativeTime(call.at)}</td>
-                <td>{call.actor.name}</td>
-                <td>
-                  <code>{call.methodName}</code>
-                </td>
-                <td>
-                  {call.status !== undefined ? (
-                    <Badge color={statusColour(call.status)}>{call.status}</Badge>
-                  ) : (
-                    <span title={call.error?.message}>{call.error?.code ?? call.result}</span>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <RecentTable
+        rows={recent.data?.invocations}
+        pending={recent.isPending}
+        error={recent.error}
+        empty="No methods called from Twinscope yet."
+        what="calls"
+        columns={['Method', 'Answer']}
+        testId="invocations"
+        rowTestId="invocation"
+        when={relativeTime}
+        cells={(call) => [
+          <code key="name">{call.methodName}</code>,
+          call.status !== undefined ? (
+            <Badge key="status" color={statusColour(call.status)}>
+              {call.status}
+            </Badge>
+          ) : (
+            <span key="status" title={call.error?.message}>
+              {call.error?.code ?? call.result}
+            </span>
+          ),
+        ]}
+      />
     </section>
   );
 }
