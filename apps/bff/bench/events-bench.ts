@@ -13,6 +13,7 @@ import {
   percentile,
   startBffProcess,
   startEmulatorProcess,
+  rssMb,
   stopProcesses,
   untilEventHubsFeed,
 } from './bench-kit.ts';
@@ -68,11 +69,6 @@ function openClient(onArrival: () => void): Promise<Client> {
     });
     req.end();
   });
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
 async function run(

@@ -12,10 +12,12 @@ import mqttTransport from 'azure-iot-device-mqtt';
 import { registryFor } from '@twinscope/hub-connection';
 import {
   changeHeaders,
+  cpuSeconds,
   ms,
   percentile,
   startBffProcess,
   startEmulatorProcess,
+  rssMb,
   stopProcesses,
   untilEventHubsFeed,
 } from './bench-kit.ts';
@@ -85,17 +87,6 @@ function openTab(): Promise<Tab> {
     req.on('error', reject);
     req.end();
   });
-}
-
-/** CPU seconds the process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
 try {

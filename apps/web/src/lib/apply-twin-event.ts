@@ -27,8 +27,8 @@ function isNewer(
   );
 }
 
-/** The same rule for a twin the console itself just saved. */
-export function withNewerTwin<T extends { twin: Twin }>(
+/** Puts `twin` in `current` when it is newer (by the rule above) and about the same twin. */
+function withNewerTwin<T extends { twin: Twin }>(
   current: T | undefined,
   twin: Twin,
 ): T | undefined {

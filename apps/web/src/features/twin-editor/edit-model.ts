@@ -1,4 +1,5 @@
 import type { Twin } from '@twinscope/contract';
+import { parseJsonText } from '../../lib/json-text.ts';
 import {
   applyObjectPatch,
   isJsonObject,
@@ -32,18 +33,9 @@ export type ParseResult =
 
 /** Parses the editor text; anything but `{ tags, properties: { desired } }` is refused. */
 export function parseEditable(text: string): ParseResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : 'not valid JSON';
-    const position = /position (\d+)/.exec(message);
-    return {
-      ok: false,
-      message: `The document is not valid JSON: ${message}`,
-      ...(position ? { offset: Number(position[1]) } : {}),
-    };
-  }
+  const parsed = parseJsonText(text, 'The document');
+  if (!parsed.ok) return parsed;
+  const value = parsed.value;
   if (!isJsonObject(value))
     return {
       ok: false,

@@ -4,8 +4,6 @@ import { apiRequest } from '../../../lib/api-client.ts';
 import { apiPaths, type DeviceFilter } from '../../../lib/api-paths.ts';
 import { deviceKeys } from '../../../lib/query-keys.ts';
 
-export type { DeviceFilter };
-
 export function getDevices(
   filter: DeviceFilter,
   continuation?: string,

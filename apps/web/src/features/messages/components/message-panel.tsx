@@ -13,11 +13,19 @@ import {
   Textarea,
   Tooltip,
 } from '@fluentui/react-components';
-import type { CloudMessageSendRequest, SentMessage } from '@twinscope/contract';
+import {
+  CLOUD_MESSAGE_TTL_MAX_SECONDS,
+  type CloudMessageSendRequest,
+  type SentMessage,
+} from '@twinscope/contract';
 import { useState } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { RecentTable } from '../../../components/recent-table.tsx';
 import { relativeTime } from '../../../lib/format.ts';
+import { parseJsonText } from '../../../lib/json-text.ts';
+
+/** IoT Hub's longest time to live, in minutes (two days). */
+const MAX_MINUTES = CLOUD_MESSAGE_TTL_MAX_SECONDS / 60;
 import { usePurgeMessages, useSendMessage, useSentMessages } from '../api/messages.ts';
 
 const FEEDBACK_COLOUR = {
@@ -83,20 +91,13 @@ export function MessagePanel({
   });
   const sent = useSentMessages(deviceId);
 
-  const jsonProblem = (() => {
-    if (format !== 'json') return undefined;
-    try {
-      JSON.parse(body);
-      return undefined;
-    } catch (error) {
-      return `Not valid JSON: ${error instanceof Error ? error.message : ''}`;
-    }
-  })();
+  const parsedBody = format === 'json' ? parseJsonText(body, 'The body') : undefined;
+  const jsonProblem = parsedBody && !parsedBody.ok ? parsedBody.message : undefined;
   const minutes = Number(expiresInMinutes);
   const expiryProblem =
-    expiresInMinutes === '' || (Number.isInteger(minutes) && minutes >= 1 && minutes <= 2880)
+    expiresInMinutes === '' || (Number.isInteger(minutes) && minutes >= 1 && minutes <= MAX_MINUTES)
       ? undefined
-      : 'Expiry is 1 to 2,880 minutes (two days).';
+      : `Expiry is 1 to ${MAX_MINUTES.toLocaleString('en')} minutes (two days).`;
   const named = rows.filter((row) => row.name.trim() !== '');
   const ready = canSend && !jsonProblem && !expiryProblem && !send.isPending;
 
@@ -216,7 +217,7 @@ export function MessagePanel({
           <Input
             type="number"
             min={1}
-            max={2880}
+            max={MAX_MINUTES}
             value={expiresInMinutes}
             onChange={(_e, d) => setExpiresInMinutes(d.value)}
           />

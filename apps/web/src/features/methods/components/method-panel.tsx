@@ -10,11 +10,12 @@ import {
   Text,
   Tooltip,
 } from '@fluentui/react-components';
-import type { MethodInvokeResponse, TwinRef } from '@twinscope/contract';
+import { MethodNameSchema, type MethodInvokeResponse, type TwinRef } from '@twinscope/contract';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import type { EditorMarker } from '../../../components/monaco.tsx';
 import { RecentTable } from '../../../components/recent-table.tsx';
 import { relativeTime } from '../../../lib/format.ts';
+import { parseJsonText, type ParsedJson } from '../../../lib/json-text.ts';
 import { useInvocations } from '../api/get-invocations.ts';
 import { useInvokeMethod } from '../api/invoke-method.ts';
 
@@ -22,24 +23,8 @@ const JsonEditor = lazy(() =>
   import('../../../components/monaco.tsx').then((m) => ({ default: m.JsonEditor })),
 );
 
-/** The method name rule IoT Hub applies (printable ASCII, none of its separators). */
-const NAME_RULE = /^[!#%&'*+\-.0-9A-Z^_`a-z|~]{1,128}$/;
-
-type Parsed = { ok: true; value: unknown } | { ok: false; message: string; offset?: number };
-
-function parsePayload(text: string): Parsed {
-  if (text.trim() === '') return { ok: true, value: null };
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : 'not valid JSON';
-    const position = /position (\d+)/.exec(message);
-    return {
-      ok: false,
-      message: `The payload is not valid JSON: ${message}`,
-      ...(position ? { offset: Number(position[1]) } : {}),
-    };
-  }
+function parsePayload(text: string): ParsedJson {
+  return text.trim() === '' ? { ok: true, value: null } : parseJsonText(text, 'The payload');
 }
 
 function statusColour(status: number | undefined) {
@@ -79,9 +64,11 @@ export function MethodPanel({
       ];
   const response = Number(responseTimeout);
   const connect = Number(connectTimeout);
-  const problem = !NAME_RULE.test(methodName)
+  // IoT Hub's name rule, as the contract states it (the BFF checks the same).
+  const nameCheck = MethodNameSchema.safeParse(methodName);
+  const problem = !nameCheck.success
     ? methodName
-      ? 'Method names are printable ASCII without $ ( ) < > @ , ; : \\ " / [ ] ? = { } or spaces.'
+      ? nameCheck.error.issues[0]?.message
       : undefined
     : !parsed.ok
       ? parsed.message
