@@ -146,10 +146,13 @@ describe('where live changes come from', () => {
     expect(Object.keys(state.awaitingEcho)).toHaveLength(100);
   });
 
-  it('when an event changes nothing, then the same state object comes back (so no one is told)', () => {
-    const state = run(liveEndpoint(), { type: 'source-error', at: 2000, message: 'x' });
-    expect(run(state, { type: 'source-error', at: 2000, message: 'x' }).phase).toBe('down');
-    const polled = run(state, { type: 'poll-ok' });
-    expect(polled).toBe(state);
+  it('when an event changes nothing tabs would see, then the same state object comes back (so no one is told)', () => {
+    const live = liveEndpoint();
+    expect(run(live, { type: 'poll-ok' })).toBe(live);
+    expect(run(live, { type: 'tick', at: 2000 })).toBe(live);
+    const polling = initialHealth(true, 0);
+    expect(run(polling, { type: 'own-write', key: 'd1', version: 2, at: 0 })).toBe(polling);
+    const failed = run(polling, { type: 'poll-failed', message: 'throttled' });
+    expect(run(failed, { type: 'poll-failed', message: 'throttled' })).toBe(failed);
   });
 });

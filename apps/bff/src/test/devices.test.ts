@@ -62,10 +62,13 @@ describe('BFF: browsing devices and modules through azure-iothub', () => {
     await stack.registry.create({ deviceId: 'count-dev-01' });
     await stack.registry.addModule({ deviceId: 'count-dev-01', moduleId: 'a' });
     await stack.registry.addModule({ deviceId: 'count-dev-01', moduleId: 'b' });
-    const { responseBody } = await stack.registry.getModule('count-dev-01', 'a');
     const app = await runModule(
-      `HostName=localhost:${stack.emulator.mqttPort};DeviceId=count-dev-01;ModuleId=a;SharedAccessKey=${responseBody.authentication?.symmetricKey?.primaryKey}`,
-      { ca: stack.emulator.tls.caCert, transport: 'mqtt', log: () => undefined },
+      stack.emulator.identityConnectionString('count-dev-01', 'a', 'mqtt'),
+      {
+        ca: stack.emulator.tls.caCert,
+        transport: 'mqtt',
+        log: () => undefined,
+      },
     );
     try {
       const { body } = await stack.api('/api/devices?prefix=count-dev-01');

@@ -62,13 +62,13 @@ describe('BFF: direct methods', () => {
   });
 
   it('when the target is a module, then the call reaches the module app', async () => {
-    const { responseBody } = await stack.registry.getModule('lyon-north-meter-08', 'telemetry');
-    const key = responseBody.authentication?.symmetricKey?.primaryKey;
     running.push(
-      await runModule(
-        `HostName=localhost:${stack.emulator.mqttPort};DeviceId=lyon-north-meter-08;ModuleId=telemetry;SharedAccessKey=${key}`,
-        { ca: stack.emulator.tls.caCert, transport: 'amqp', ports: ports(), log: () => undefined },
-      ),
+      await runModule(stack.emulator.identityConnectionString('lyon-north-meter-08', 'telemetry'), {
+        ca: stack.emulator.tls.caCert,
+        transport: 'amqp',
+        ports: ports(),
+        log: () => undefined,
+      }),
     );
     const ping = await stack.api('/api/devices/lyon-north-meter-08/modules/telemetry/methods', {
       method: 'POST',

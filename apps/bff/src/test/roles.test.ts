@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useStack } from './harness.ts';
+import { openStream, useStack } from './harness.ts';
 
 describe('BFF: roles decide who may change what, and CSRF guards every change', () => {
   describe('as a Reader', () => {
@@ -37,6 +37,18 @@ describe('BFF: roles decide who may change what, and CSRF guards every change', 
         json: { body: 'hello' },
       });
       expect(send.status).toBe(403);
+      // Watching telemetry is reading: a Reader may.
+      const stream = await openStream(`${stack.bff.url}/api/events`);
+      try {
+        const hello = await stream.next((e) => e.event === 'hello');
+        const watch = await stack.api(`/api/events/${hello.data.streamId}/telemetry`, {
+          method: 'POST',
+          json: { targets: [{ deviceId: 'berlin-b1-meter-03' }] },
+        });
+        expect(watch.status).toBe(204);
+      } finally {
+        stream.close();
+      }
       const list = await stack.api('/api/devices/berlin-b1-meter-03/messages');
       expect(list.body).toMatchObject({ queued: 0, messages: [] });
     });
