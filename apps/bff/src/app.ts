@@ -30,6 +30,8 @@ import { deviceAdminRoutes } from './routes/device-admin.ts';
 import { methodRoutes } from './routes/methods.ts';
 import { messageRoutes } from './routes/messages.ts';
 import type { MessageService } from './services/message-service.ts';
+import { timelineRoutes } from './routes/timeline.ts';
+import type { TimelineService } from './services/timeline-service.ts';
 import type { MethodService } from './services/method-service.ts';
 import type { DeviceAdminService } from './services/device-admin-service.ts';
 
@@ -41,6 +43,7 @@ export interface AppDeps {
   deviceAdmin: DeviceAdminService;
   methods: MethodService;
   messages: MessageService;
+  timeline: TimelineService;
   broker: EventBroker;
   logger: Logger;
   /** One local operator (loopback only), or Entra sign-in with sessions. */
@@ -160,7 +163,14 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(moduleRoutes(deps.modules));
   api.use(methodRoutes(deps.methods));
   api.use(messageRoutes(deps.messages));
-  api.use(eventRoutes(deps.broker, deps.auth.mode === 'entra' ? deps.auth.sessions : undefined));
+  api.use(timelineRoutes(deps.timeline));
+  api.use(
+    eventRoutes(
+      deps.broker,
+      deps.auth.mode === 'entra' ? deps.auth.sessions : undefined,
+      deps.devices,
+    ),
+  );
   api.use(auditRoutes(deps.audit));
   api.use(notFound);
   app.use('/api', api);

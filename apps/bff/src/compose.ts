@@ -21,6 +21,7 @@ import { ModuleService } from './services/module-service.ts';
 import { DeviceAdminService } from './services/device-admin-service.ts';
 import { MethodService } from './services/method-service.ts';
 import { MessageService } from './services/message-service.ts';
+import { TimelineService } from './services/timeline-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
@@ -103,6 +104,8 @@ export async function startBff(
     ...(endpoint ? { endpoint } : {}),
   });
   const audit = new AuditTrail(config.storage.auditFile, logger);
+  // What is done from Twinscope reaches the tabs watching its target (a device's timeline).
+  audit.onRecord((entry) => live.activity(entry));
   let sessions: Sessions | undefined;
   let auth: AppDeps['auth'];
   // Known once the server listens (port 0 picks one).
@@ -160,6 +163,9 @@ export async function startBff(
     deviceAdmin: new DeviceAdminService(hub, identities, audit),
     methods: new MethodService(hub, audit),
     messages,
+    timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
+      messages.feedbackFor(deviceId, messageId),
+    ),
     broker,
     logger,
     auth,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeviceIdSchema, ModuleIdSchema, TwinRefSchema } from './ids.ts';
 import { TwinSchema, TwinSectionNameSchema } from './twin.ts';
+import { AuditEntrySchema } from './audit.ts';
 
 export const FeedStatusSchema = z.object({
   source: z.enum(['polling', 'event-hubs']),
@@ -36,6 +37,8 @@ export const IdentityEventSchema = z.object({
   change: z.enum(['created', 'deleted']),
   deviceId: z.string(),
   moduleId: z.string().optional(),
+  /** When the hub saw it (ISO 8601), when it came from the hub's lifecycle events. */
+  at: z.string().optional(),
 });
 export type IdentityEvent = z.infer<typeof IdentityEventSchema>;
 
@@ -96,6 +99,13 @@ export const TelemetryDroppedEventSchema = z.object({
   limitPerSecond: z.number(),
 });
 
+/** Something done from Twinscope, as its audit trail records it: to the tabs watching its target. */
+export const ActivityEventSchema = z.object({
+  type: z.literal('activity'),
+  entry: AuditEntrySchema,
+});
+export type ActivityEvent = z.infer<typeof ActivityEventSchema>;
+
 /** The sign-in session behind the stream is over: go to sign-in instead of reconnecting. */
 export const SessionEndedEventSchema = z.object({ type: z.literal('session-ended') });
 
@@ -108,6 +118,7 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   ConnectionEventSchema,
   TelemetryEventSchema,
   TelemetryDroppedEventSchema,
+  ActivityEventSchema,
   SessionEndedEventSchema,
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
@@ -118,21 +129,45 @@ export const LIVE_EVENT_TYPES: readonly LiveEvent['type'][] = LiveEventSchema.op
 );
 
 /** The devices and modules whose telemetry a tab shows (a device's own messages, or a module's). */
+export const TelemetryTargetSchema = z
+  .object({
+    deviceId: DeviceIdSchema,
+    moduleId: ModuleIdSchema.optional(),
+    /** With a device: its modules' messages too (a device's timeline). */
+    modules: z.literal(true).optional(),
+  })
+  .strict();
+export type TelemetryTarget = z.infer<typeof TelemetryTargetSchema>;
+
+/** The device list's filter, as the list sends it. */
+export const DeviceFilterSchema = z
+  .object({
+    prefix: z.string().max(128).optional(),
+    tags: z.array(z.string().max(512)).max(20).optional(),
+    where: z.string().max(4000).optional(),
+  })
+  .strict();
+export type DeviceFilterRequest = z.infer<typeof DeviceFilterSchema>;
+
 export const TelemetryWatchRequestSchema = z
   .object({
-    targets: z
-      .array(
-        z
-          .object({
-            deviceId: DeviceIdSchema,
-            moduleId: ModuleIdSchema.optional(),
-          })
-          .strict(),
-      )
-      .max(1000),
+    targets: z.array(TelemetryTargetSchema).max(1000),
+    /** Every device this list filter matches (and their modules), resolved when sent. */
+    filter: DeviceFilterSchema.optional(),
   })
   .strict();
 export type TelemetryWatchRequest = z.infer<typeof TelemetryWatchRequestSchema>;
+
+/** The most devices a list filter's telemetry follows; past it, the page says so. */
+export const TELEMETRY_FILTER_MAX_DEVICES = 5000;
+
+export const TelemetryWatchResponseSchema = z.object({
+  /** Devices the filter matched when it was resolved (at most the maximum). */
+  devices: z.number(),
+  /** More devices matched than are followed. */
+  capped: z.boolean(),
+});
+export type TelemetryWatchResponse = z.infer<typeof TelemetryWatchResponseSchema>;
 
 /** What a tab is looking at; the BFF watches these twins for changes made elsewhere. */
 export const WatchRequestSchema = z.object({ twins: z.array(TwinRefSchema).max(1000) }).strict();

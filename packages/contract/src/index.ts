@@ -10,3 +10,4 @@ export * from './audit.ts';
 export * from './device-admin.ts';
 export * from './methods.ts';
 export * from './messages.ts';
+export * from './timeline.ts';

@@ -25,6 +25,8 @@ export interface RoutedChange {
   /** When the hub enqueued it (epoch ms). */
   enqueuedTime?: number;
   sections: TwinSectionName[];
+  /** A twin change: what the hub's notification says changed, when it is under 8 KB. */
+  patch?: Record<string, unknown>;
   /** A device-to-cloud message (source Telemetry): its raw body and properties. */
   message?: {
     body: Buffer;
@@ -33,6 +35,9 @@ export interface RoutedChange {
     system: Record<string, string>;
   };
 }
+
+/** Where a read starts: after a sequence number, or at the first event enqueued from a time (epoch ms). */
+export type ReadStart = { after: number } | { enqueuedOn: number };
 
 /** What the live feed needs of an event source; the Event Hubs SDK stays in here. */
 export interface EventSource {
@@ -51,11 +56,17 @@ export interface EventSource {
     error(error: Error): void;
   }): { close(): Promise<void> };
   partitionCount(): Promise<number>;
-  partition(partition: number): Promise<{ begin: number; last: number; isEmpty: boolean }>;
-  /** Events of a partition after `after` up to `last` (inclusive), at most `limit`, within 10 s. */
+  /** A partition's first and last sequence numbers, and when its last event was enqueued (epoch ms). */
+  partition(
+    partition: number,
+  ): Promise<{ begin: number; last: number; isEmpty: boolean; lastEnqueuedAt: number }>;
+  /**
+   * Events of a partition from `start` (after a sequence number, or from an enqueued time)
+   * up to `last` (inclusive), at most `limit`, within 10 s.
+   */
   read(
     partition: number,
-    after: number,
+    start: ReadStart,
     last: number,
     limit: number,
   ): Promise<{ changes: RoutedChange[]; complete: boolean }>;
@@ -113,6 +124,9 @@ const SHOWN_SYSTEM = [
   'iothub-connection-auth-method',
 ];
 
+/** A twin change notification's body is kept (for the timeline) up to this size. */
+const PATCH_KEPT_BYTES = 8 * 1024;
+
 /** IoT Hub's routed-message properties, read the same way for every source. */
 function changeOf(event: ReceivedEventData, partition: number): RoutedChange | undefined {
   const system = event.systemProperties ?? {};
@@ -155,6 +169,8 @@ function changeOf(event: ReceivedEventData, partition: number): RoutedChange | u
     properties?: { desired?: unknown; reported?: unknown };
   };
   const sections: TwinSectionName[] = [];
+  const { version: _version, ...patch } = body;
+  const keepPatch = source === 'twinChangeEvents' && raw.length <= PATCH_KEPT_BYTES;
   if (body.tags !== undefined) sections.push('tags');
   if (body.properties?.desired !== undefined) sections.push('desired');
   if (body.properties?.reported !== undefined) sections.push('reported');
@@ -167,6 +183,7 @@ function changeOf(event: ReceivedEventData, partition: number): RoutedChange | u
     ...(typeof moduleId === 'string' ? { moduleId } : {}),
     ...(typeof body.version === 'number' ? { version: body.version } : {}),
     sections,
+    ...(keepPatch ? { patch } : {}),
   };
 }
 
@@ -236,11 +253,12 @@ export class EventHubsSource implements EventSource {
       begin: p.beginningSequenceNumber,
       last: p.lastEnqueuedSequenceNumber,
       isEmpty: p.isEmpty,
+      lastEnqueuedAt: p.lastEnqueuedOnUtc.getTime(),
     };
   }
 
   /** Reads on a client of its own, so a catch-up never disturbs the live subscription. */
-  async read(partition: number, after: number, last: number, limit: number) {
+  async read(partition: number, start: ReadStart, last: number, limit: number) {
     const client = this.newClient();
     try {
       return await new Promise<{ changes: RoutedChange[]; complete: boolean }>((resolve) => {
@@ -268,7 +286,10 @@ export class EventHubsSource implements EventSource {
             processError: async () => finish(false),
           },
           {
-            startPosition: { sequenceNumber: after, isInclusive: false },
+            startPosition:
+              'after' in start
+                ? { sequenceNumber: start.after, isInclusive: false }
+                : { enqueuedOn: new Date(start.enqueuedOn) },
             maxBatchSize: 500,
             maxWaitTimeInSeconds: 0.3,
             skipParsingBodyAsJson: true,

@@ -103,6 +103,9 @@ function capped(patch: JsonObject): { kept: JsonObject; digest?: AuditEntry['cha
 export class AuditTrail {
   private readonly slots = new Slots();
   private readonly byTarget = new Map<string, number[]>();
+  /** A device's records and its modules', in order (a device's timeline). */
+  private readonly byDevice = new Map<string, number[]>();
+  private readonly listeners = new Set<(entry: AuditEntry) => void>();
   /** Attempts whose outcome has not been written yet (a crash leaves a few forever). */
   private readonly pending = new Map<string, number>();
   private fd: number | undefined;
@@ -165,6 +168,9 @@ export class AuditTrail {
       const slots = this.byTarget.get(key) ?? [];
       slots.push(slot);
       this.byTarget.set(key, slots);
+      const ofDevice = this.byDevice.get(line.target.deviceId) ?? [];
+      ofDevice.push(slot);
+      this.byDevice.set(line.target.deviceId, ofDevice);
     } else if (line.phase === 'outcome') {
       const slot = this.pending.get(line.id);
       if (slot === undefined) return;
@@ -215,11 +221,14 @@ export class AuditTrail {
         'The audit trail cannot be written, so nothing was changed. Ask an administrator to check the BFF.',
       );
     }
+    const slot = this.pending.get(id)!;
+    this.announce(slot);
     return {
       id,
       end: (outcome) => {
         try {
           this.append({ phase: 'outcome', id, at: new Date().toISOString(), ...outcome });
+          this.announce(slot);
         } catch (error) {
           // The attempt is on disk; the entry reads as `unknown` rather than vanishing.
           this.logger.error('audit outcome write failed', {
@@ -229,6 +238,25 @@ export class AuditTrail {
         }
       },
     };
+  }
+
+  /** Tells listeners (the live view) a record as it stands now; a listener's failure is its own. */
+  private announce(slot: number): void {
+    if (this.listeners.size === 0 || this.fd === undefined) return;
+    const entry = this.entry(this.fd, slot);
+    for (const listener of this.listeners) {
+      try {
+        listener(entry);
+      } catch (error) {
+        this.logger.warn('audit listener failed', { message: (error as Error).message });
+      }
+    }
+  }
+
+  /** Hears every record when its attempt is written and again with its outcome. */
+  onRecord(listener: (entry: AuditEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   private readLine(fd: number, [offset, length]: [number, number]): Line {
@@ -300,6 +328,23 @@ export class AuditTrail {
       if (entry.action !== action) continue;
       found.push(entry);
       if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  /**
+   * What was done to a device and its modules since a time, newest first, at most `limit`
+   * (a device's timeline).
+   */
+  forDevice(deviceId: string, since: string, limit: number): AuditEntry[] {
+    if (this.fd === undefined) throw new AppError('hub_unreachable', 'The audit trail is closed.');
+    const slots = this.byDevice.get(deviceId) ?? [];
+    const found: AuditEntry[] = [];
+    for (let i = slots.length - 1; i >= 0 && found.length < limit; i--) {
+      const entry = this.entry(this.fd, slots[i]!);
+      // Records are appended in time order: the first older one ends the walk.
+      if (entry.at < since) break;
+      found.push(entry);
     }
     return found;
   }

@@ -5,11 +5,22 @@ import {
   type FeedStatus,
   type LiveEvent,
   type TelemetryEvent,
+  type TelemetryTarget,
   type TwinRef,
 } from '@twinscope/contract';
 import { TokenBucket } from '@twinscope/hub-quotas';
 import { AppError } from '../http/app-error.ts';
 import { decodeCursor, type EventSourcePosition } from './cursor.ts';
+
+/** A telemetry watch's key: `dev`, `dev/mod`, or `dev/*` for a device and all its modules. */
+const telemetryKey = (target: TelemetryTarget) =>
+  target.modules && target.moduleId === undefined ? `${target.deviceId}/*` : twinKey(target);
+
+/** The watch keys a message from a device or module answers to. */
+const messageKeys = (deviceId: string, moduleId: string | undefined) =>
+  moduleId === undefined
+    ? [deviceId, `${deviceId}/*`]
+    : [`${deviceId}/${moduleId}`, `${deviceId}/*`];
 
 /** A range of an event-source partition a tab missed and this process does not hold. */
 export interface Gap {
@@ -348,15 +359,14 @@ export class EventBroker {
     return true;
   }
 
-  /** Sets whose telemetry a tab shows; false when the stream is unknown or another owner's. */
-  watchTelemetry(
-    streamId: string,
-    targets: { deviceId: string; moduleId?: string }[],
-    owner: string,
-  ): boolean {
+  /**
+   * Sets whose telemetry a tab shows (a device with `modules` counts its modules' messages
+   * too); false when the stream is unknown or another owner's.
+   */
+  watchTelemetry(streamId: string, targets: TelemetryTarget[], owner: string): boolean {
     const stream = this.streams.get(streamId);
     if (!stream || stream.owner !== owner) return false;
-    this.setTelemetryKeys(stream, new Set(targets.map(twinKey)));
+    this.setTelemetryKeys(stream, new Set(targets.map(telemetryKey)));
     return true;
   }
 
@@ -373,9 +383,7 @@ export class EventBroker {
 
   /** Whether any tab shows this device's or module's telemetry. */
   wantsTelemetry(deviceId: string, moduleId?: string): boolean {
-    return this.telemetryWatchers.has(
-      moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`,
-    );
+    return messageKeys(deviceId, moduleId).some((key) => this.telemetryWatchers.has(key));
   }
 
   /**
@@ -383,12 +391,13 @@ export class EventBroker {
    * rate; over it, the message is counted, not queued (telemetry is not replayed on resume).
    */
   publishTelemetry(event: TelemetryEvent): void {
-    const key =
-      event.moduleId === undefined ? event.deviceId : `${event.deviceId}/${event.moduleId}`;
-    if (!this.telemetryWatchers.has(key)) return;
+    const keys = messageKeys(event.deviceId, event.moduleId).filter((key) =>
+      this.telemetryWatchers.has(key),
+    );
+    if (keys.length === 0) return;
     const text = this.frame(undefined, event);
     for (const stream of [...this.streams.values()]) {
-      if (!stream.telemetry.has(key)) continue;
+      if (!keys.some((key) => stream.telemetry.has(key))) continue;
       if (stream.telemetryBudget.take() === 0) this.write(stream, text);
       else stream.dropped++;
     }
@@ -427,13 +436,15 @@ export class EventBroker {
   publish(event: LiveEvent, from?: { position: EventSourcePosition; cursor: string }): void {
     this.sequence++;
     const id = from?.cursor ?? `${this.bootId}-${this.sequence}`;
-    // Twin events go to tabs watching that twin; feedback to tabs watching its device.
+    // Twin events and activity go to tabs watching that twin; feedback to tabs watching its device.
     const key =
       event.type === 'twin' || event.type === 'connection'
         ? twinKey(event)
-        : event.type === 'message-feedback'
-          ? event.deviceId
-          : undefined;
+        : event.type === 'activity'
+          ? twinKey(event.entry.target)
+          : event.type === 'message-feedback'
+            ? event.deviceId
+            : undefined;
     this.replay.push({
       id,
       n: this.sequence,

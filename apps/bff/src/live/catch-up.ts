@@ -1,4 +1,4 @@
-import { twinKey, type LiveEvent, type Twin } from '@twinscope/contract';
+import { twinKey, type IdentityEvent, type LiveEvent, type Twin } from '@twinscope/contract';
 import type { EventSource, RoutedChange } from '../adapters/event-hubs.ts';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Gap, ResumeSource } from './broker.ts';
@@ -11,11 +11,12 @@ const CATCH_UP_EVENTS = 20_000;
 const CATCH_UP_TWINS = 200;
 
 /** A lifecycle event as the console's identity event. */
-export const identityOf = (change: RoutedChange): LiveEvent =>
+export const identityOf = (change: RoutedChange): IdentityEvent =>
   identityEvent(
     change.opType.startsWith('delete') ? 'deleted' : 'created',
     change.deviceId,
     change.moduleId,
+    change.enqueuedTime,
   );
 
 /**
@@ -67,7 +68,7 @@ export class CatchUp implements ResumeSource {
       if (gap.after < partition.begin - 1) complete = false;
       const read = await this.source.read(
         gap.partition,
-        Math.max(gap.after, partition.begin - 1),
+        { after: Math.max(gap.after, partition.begin - 1) },
         last,
         CATCH_UP_EVENTS,
       );

@@ -1,4 +1,10 @@
-import type { LiveEvent, Twin, TwinSectionName } from '@twinscope/contract';
+import type {
+  ConnectionEvent,
+  IdentityEvent,
+  LiveEvent,
+  Twin,
+  TwinSectionName,
+} from '@twinscope/contract';
 
 /** The SSE event for a twin as it is now: which sections changed, and who changed it. */
 export function twinEvent(
@@ -22,8 +28,15 @@ export function identityEvent(
   change: 'created' | 'deleted',
   deviceId: string,
   moduleId?: string,
-): LiveEvent {
-  return { type: 'identity', change, deviceId, ...(moduleId !== undefined ? { moduleId } : {}) };
+  at?: number,
+): IdentityEvent {
+  return {
+    type: 'identity',
+    change,
+    deviceId,
+    ...(moduleId !== undefined ? { moduleId } : {}),
+    ...(at !== undefined ? { at: new Date(at).toISOString() } : {}),
+  };
 }
 
 /** The SSE event for a device or module that connected or disconnected. */
@@ -32,7 +45,7 @@ export function connectionEvent(
   deviceId: string,
   moduleId: string | undefined,
   at: number | undefined,
-): LiveEvent | undefined {
+): ConnectionEvent | undefined {
   if (opType !== 'deviceConnected' && opType !== 'deviceDisconnected') return undefined;
   return {
     type: 'connection',

@@ -1,4 +1,5 @@
 import {
+  type AuditEntry,
   twinKey,
   type LiveEvent,
   type MessageFeedbackEvent,
@@ -93,6 +94,11 @@ export class LiveHub {
 
   identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string): void {
     this.options.broker.publish(identityEvent(change, deviceId, moduleId));
+  }
+
+  /** Something done from Twinscope, recorded in the audit trail: to the tabs watching its target. */
+  activity(entry: AuditEntry): void {
+    this.options.broker.publish({ type: 'activity', entry });
   }
 
   /** The hub's feedback on a cloud-to-device message: to the tabs watching its device. */

@@ -1,5 +1,12 @@
 import { Router } from 'express';
-import { TelemetryWatchRequestSchema, WatchRequestSchema } from '@twinscope/contract';
+import {
+  TELEMETRY_FILTER_MAX_DEVICES,
+  TelemetryWatchRequestSchema,
+  WatchRequestSchema,
+  type TelemetryWatchResponse,
+} from '@twinscope/contract';
+import { callOf } from '../http/request-context.ts';
+import type { DeviceService } from '../services/device-service.ts';
 import { AppError } from '../http/app-error.ts';
 import { parseWith } from '../http/validate.ts';
 import type { Sessions } from '../auth/sessions.ts';
@@ -8,7 +15,11 @@ import type { EventBroker } from '../live/broker.ts';
 /** Local mode has one operator; with sign-in, each session owns its streams. */
 const ownerOf = (sessionId: string | undefined) => sessionId ?? 'local';
 
-export function eventRoutes(broker: EventBroker, sessions: Sessions | undefined): Router {
+export function eventRoutes(
+  broker: EventBroker,
+  sessions: Sessions | undefined,
+  devices: DeviceService,
+): Router {
   const router = Router();
   router.get('/events', (req, res) => {
     const sessionId = res.locals['sessionId'] as string | undefined;
@@ -33,14 +44,31 @@ export function eventRoutes(broker: EventBroker, sessions: Sessions | undefined)
     }
     res.status(204).end();
   });
-  // Which devices' and modules' telemetry the tab shows (anyone who may read may watch).
-  router.post('/events/:streamId/telemetry', (req, res) => {
-    const { targets } = parseWith(TelemetryWatchRequestSchema, req.body);
+  // Which devices' and modules' telemetry the tab shows (anyone who may read may watch):
+  // given ones, and every device a list filter matches, resolved now with one query.
+  router.post('/events/:streamId/telemetry', async (req, res) => {
+    const { targets, filter } = parseWith(TelemetryWatchRequestSchema, req.body);
     const owner = ownerOf(res.locals['sessionId'] as string | undefined);
-    if (!broker.watchTelemetry(String(req.params['streamId']), targets, owner)) {
+    const matched = filter
+      ? await devices.idsMatching(
+          { ...filter, tags: filter.tags ?? [] },
+          TELEMETRY_FILTER_MAX_DEVICES,
+          callOf(res),
+        )
+      : undefined;
+    const all = [
+      ...targets,
+      ...(matched?.ids ?? []).map((deviceId) => ({ deviceId, modules: true as const })),
+    ];
+    if (!broker.watchTelemetry(String(req.params['streamId']), all, owner)) {
       throw new AppError('not_found', 'That live stream has ended; the page will reconnect.');
     }
-    res.status(204).end();
+    if (!matched) {
+      res.status(204).end();
+      return;
+    }
+    const body: TelemetryWatchResponse = { devices: matched.ids.length, capped: matched.capped };
+    res.json(body);
   });
   return router;
 }

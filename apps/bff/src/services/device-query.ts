@@ -118,6 +118,12 @@ export function deviceQuery(filter: DeviceFilter): string {
   return `SELECT * FROM devices${where ? ` WHERE ${where}` : ''}`;
 }
 
+/** Only the ids of the devices a filter matches (what a list's telemetry follows). */
+export function deviceIdQuery(filter: DeviceFilter): string {
+  const where = buildWhere(filter);
+  return `SELECT deviceId FROM devices${where ? ` WHERE ${where}` : ''}`;
+}
+
 export function countQuery(filter: DeviceFilter): string {
   const where = buildWhere(filter);
   return `SELECT COUNT() AS total FROM devices${where ? ` WHERE ${where}` : ''}`;

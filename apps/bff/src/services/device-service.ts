@@ -9,7 +9,13 @@ import type {
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { CallContext } from '../http/request-context.ts';
 import { twinFromHub } from '../adapters/twin-mapping.ts';
-import { countQuery, deviceQuery, moduleCountQueries, type DeviceFilter } from './device-query.ts';
+import {
+  countQuery,
+  deviceIdQuery,
+  deviceQuery,
+  moduleCountQueries,
+  type DeviceFilter,
+} from './device-query.ts';
 
 const MODULE_COUNT_PAGE_LIMIT = 250;
 /**
@@ -174,6 +180,28 @@ export class DeviceService {
       ...(totalCount !== undefined ? { totalCount } : {}),
       query: sql,
     };
+  }
+
+  /** The ids of the devices a list filter matches, at most `max` (then `capped`). */
+  async idsMatching(
+    filter: DeviceFilter,
+    max: number,
+    context: CallContext,
+  ): Promise<{ ids: string[]; capped: boolean }> {
+    const sql = deviceIdQuery(filter);
+    const ids: string[] = [];
+    let continuation: string | undefined;
+    do {
+      const page = await this.hub.query(
+        sql,
+        { pageSize: 1000, ...(continuation ? { continuation } : {}) },
+        context,
+      );
+      for (const row of page.items as { deviceId?: unknown }[])
+        if (typeof row.deviceId === 'string') ids.push(row.deviceId);
+      continuation = page.continuation;
+    } while (continuation && ids.length <= max);
+    return { ids: ids.slice(0, max), capped: ids.length > max || continuation !== undefined };
   }
 
   async device(deviceId: string, context: CallContext): Promise<DeviceDetail> {

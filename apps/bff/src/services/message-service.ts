@@ -111,6 +111,12 @@ export class MessageService {
     });
   }
 
+  /** The hub's feedback on a message sent from Twinscope, if it came while this BFF ran. */
+  feedbackFor(deviceId: string, messageId: string): MessageFeedbackEvent | undefined {
+    const feedback = this.feedback.get(messageId);
+    return feedback ? { type: 'message-feedback', deviceId, messageId, ...feedback } : undefined;
+  }
+
   /** A batch of the hub's feedback: kept for the list, and told to the device's tabs. */
   recordFeedback(records: FeedbackRecord[]): void {
     for (const record of records) {

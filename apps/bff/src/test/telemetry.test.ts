@@ -163,6 +163,51 @@ describe('BFF: live telemetry from the Event Hubs-compatible endpoint', () => {
     }
   });
 
+  it('when a tab follows the device list filter, then it gets the telemetry of every matching device and their modules, and no other', async () => {
+    const a1 = await device('flt-a-1');
+    const a1Module = await device('flt-a-1', 'edge');
+    const a2 = await device('flt-a-2');
+    const b1 = await device('flt-b-1');
+    for (const [deviceId, site] of <[string, string][]>[
+      ['flt-a-1', 'fltx'],
+      ['flt-a-2', 'fltx'],
+      ['flt-b-1', 'elsewhere'],
+    ])
+      await stack.registry.updateTwin(deviceId, { tags: { site } }, '*');
+    const stream = await telemetryStream([]);
+    try {
+      const hello = stream.events.find((e) => e.event === 'hello')!;
+      const watched = await stack.api(`/api/events/${hello.data.streamId}/telemetry`, {
+        method: 'POST',
+        json: { targets: [], filter: { prefix: 'flt-', tags: ['site=fltx'] } },
+      });
+      expect(watched.status).toBe(200);
+      expect(watched.body).toEqual({ devices: 2, capped: false });
+      await b1.sendEvent(new deviceSdk.Message('from b1'));
+      await a1.sendEvent(new deviceSdk.Message('from a1'));
+      await (a1Module as InstanceType<typeof deviceSdk.ModuleClient>).sendOutputEvent(
+        'out',
+        new deviceSdk.Message('from a1 edge'),
+      );
+      await a2.sendEvent(new deviceSdk.Message('from a2'));
+      const texts = () =>
+        stream.events
+          .filter((e) => e.event === 'telemetry')
+          .map((e) => e.data.body.text as string)
+          .sort();
+      await expect.poll(texts, { timeout: 8000 }).toEqual(['from a1', 'from a1 edge', 'from a2']);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(texts()).not.toContain('from b1');
+      const bad = await stack.api(`/api/events/${hello.data.streamId}/telemetry`, {
+        method: 'POST',
+        json: { targets: [], filter: { where: "tags.site = 'x') OR (1=1" } },
+      });
+      expect(bad.status).toBe(400);
+    } finally {
+      stream.close();
+    }
+  });
+
   it('when a telemetry watch names bad ids or another session’s stream, then it is refused', async () => {
     const stream = await openStream(`${stack.bff.url}/api/events`);
     try {

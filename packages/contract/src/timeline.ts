@@ -1,0 +1,237 @@
+import { z } from 'zod';
+import type { AuditEntry } from './audit.ts';
+import {
+  TelemetryEventSchema,
+  type ConnectionEvent,
+  type IdentityEvent,
+  type MessageFeedbackEvent,
+  type TelemetryEvent,
+} from './events.ts';
+import { ModuleIdSchema, twinKey } from './ids.ts';
+import { JsonObjectSchema, type JsonObjectWire } from './json.ts';
+import type { TwinSectionName } from './twin.ts';
+
+/** What a device's timeline can show; the page filters by these. */
+export const TIMELINE_KINDS = [
+  'telemetry',
+  'twin',
+  'connection',
+  'lifecycle',
+  'method',
+  'message',
+  'identity',
+] as const;
+export const TimelineKindSchema = z.enum(TIMELINE_KINDS);
+export type TimelineKind = z.infer<typeof TimelineKindSchema>;
+
+/**
+ * One thing that happened to a device or one of its modules. The same event read back from
+ * the hub's endpoint and heard live has the same `id`, so the page shows it once.
+ */
+export const TimelineEntrySchema = z.object({
+  id: z.string(),
+  kind: TimelineKindSchema,
+  /** When it happened (ISO 8601): enqueued by the hub, or recorded by Twinscope. */
+  at: z.string(),
+  deviceId: z.string(),
+  moduleId: z.string().optional(),
+  /** One line: what happened. */
+  title: z.string(),
+  /** Who: a person (Twinscope's audit trail), the device or module, or another back end. */
+  by: z.string().optional(),
+  result: z.enum(['succeeded', 'refused', 'failed', 'unknown']).optional(),
+  /** A device-to-cloud message, decoded. */
+  telemetry: TelemetryEventSchema.optional(),
+  /** What was changed or sent, as recorded (a twin patch, a method's payload, a message's shape). */
+  detail: JsonObjectSchema.optional(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
+
+/** How far back a timeline may reach: the endpoint keeps events at most 7 days. */
+export const TIMELINE_MAX_DAYS = 7;
+
+export const TimelineQuerySchema = z
+  .object({
+    /** From when (ISO 8601); an hour ago when not given. */
+    since: z.iso
+      .datetime({ offset: true, message: 'since is a date and time, e.g. 2026-12-02T10:00:00Z.' })
+      .optional(),
+    /** Comma-separated kinds; every kind when not given. */
+    kinds: z
+      .string()
+      .max(200)
+      .transform((text) => text.split(',').filter(Boolean))
+      .pipe(z.array(TimelineKindSchema))
+      .optional(),
+    /** Only this module's events (the module's own page). */
+    moduleId: ModuleIdSchema.optional(),
+  })
+  .strict();
+export type TimelineQuery = z.infer<typeof TimelineQuerySchema>;
+
+export const TimelineResponseSchema = z.object({
+  /** Newest first. */
+  entries: z.array(TimelineEntrySchema),
+  since: z.string(),
+  /** False when the read stopped short (too many events, a slow endpoint): older ones may be missing. */
+  complete: z.boolean(),
+  /** What this timeline could not include, said plainly (no endpoint configured, retention). */
+  notes: z.array(z.string()),
+});
+export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
+
+const sectionWords: Record<TwinSectionName, string> = {
+  tags: 'tags',
+  desired: 'desired properties',
+  reported: 'reported properties',
+};
+
+const list = (words: string[]) =>
+  words.length <= 1
+    ? (words[0] ?? 'the twin')
+    : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
+
+export function timelineFromTelemetry(event: TelemetryEvent): TimelineEntry {
+  const output = event.system['iothub-outputname'];
+  return {
+    id: `telemetry:${event.position}`,
+    kind: 'telemetry',
+    at: event.enqueuedTime,
+    deviceId: event.deviceId,
+    ...(event.moduleId !== undefined ? { moduleId: event.moduleId } : {}),
+    title: output ? `Message on output ${output}` : 'Telemetry',
+    telemetry: event,
+  };
+}
+
+/**
+ * A twin change the hub reported. Only a device or module writes reported properties;
+ * tags and desired properties changed outside this Twinscope come from another back end.
+ */
+export function timelineFromTwinChange(change: {
+  deviceId: string;
+  moduleId?: string;
+  version: number;
+  sections: TwinSectionName[];
+  at: string;
+  patch?: JsonObjectWire;
+}): TimelineEntry {
+  const fromDevice = change.sections.length > 0 && change.sections.every((s) => s === 'reported');
+  return {
+    id: `twin:${twinKey(change)}:${change.version}`,
+    kind: 'twin',
+    at: change.at,
+    deviceId: change.deviceId,
+    ...(change.moduleId !== undefined ? { moduleId: change.moduleId } : {}),
+    title: `Changed ${list(change.sections.map((s) => sectionWords[s]))} (version ${change.version})`,
+    by: fromDevice
+      ? change.moduleId !== undefined
+        ? 'the module'
+        : 'the device'
+      : 'another back end',
+    ...(change.patch ? { detail: change.patch } : {}),
+  };
+}
+
+export function timelineFromConnection(event: ConnectionEvent): TimelineEntry {
+  return {
+    id: `connection:${twinKey(event)}:${event.state}:${event.at}`,
+    kind: 'connection',
+    at: event.at,
+    deviceId: event.deviceId,
+    ...(event.moduleId !== undefined ? { moduleId: event.moduleId } : {}),
+    title: event.state,
+  };
+}
+
+export function timelineFromIdentity(event: IdentityEvent, at: string): TimelineEntry {
+  const what = event.moduleId !== undefined ? 'Module' : 'Device';
+  return {
+    id: `lifecycle:${twinKey(event)}:${event.change}:${at}`,
+    kind: 'lifecycle',
+    at,
+    deviceId: event.deviceId,
+    ...(event.moduleId !== undefined ? { moduleId: event.moduleId } : {}),
+    title: `${what} ${event.change}`,
+  };
+}
+
+export function timelineFromFeedback(event: MessageFeedbackEvent): TimelineEntry {
+  return {
+    id: `feedback:${event.messageId}:${event.statusCode}`,
+    kind: 'message',
+    at: event.at,
+    deviceId: event.deviceId,
+    title: `Feedback on message ${event.messageId}: ${event.statusCode}`,
+    by: 'the device',
+    detail: { messageId: event.messageId, description: event.description },
+  };
+}
+
+const auditKinds: Record<string, TimelineKind> = {
+  twin: 'twin',
+  method: 'method',
+  message: 'message',
+  device: 'identity',
+  module: 'identity',
+};
+
+/** What a person did from Twinscope, in words. */
+function auditTitle(entry: AuditEntry): string {
+  const change = entry.change;
+  const version = entry.after?.version !== undefined ? ` (version ${entry.after.version})` : '';
+  switch (entry.action) {
+    case 'twin.patch':
+    case 'twin.replace': {
+      const words = (['tags', 'desired'] as const)
+        .filter((key) => change[key] !== undefined)
+        .map((key) => sectionWords[key]);
+      const verb = entry.revertOf
+        ? 'Reverted'
+        : entry.action === 'twin.replace'
+          ? 'Replaced'
+          : 'Changed';
+      return `${verb} ${list(words)}${version}`;
+    }
+    case 'method.invoke':
+      return `Invoked ${String(change['methodName'] ?? 'a method')}${
+        entry.response ? `: status ${entry.response.status}` : ''
+      }`;
+    case 'message.send':
+      return `Sent message ${String(change['messageId'] ?? '')}`.trim();
+    case 'message.purge':
+      return 'Purged the cloud-to-device queue';
+    case 'device.create':
+    case 'module.create':
+      return `Created the ${entry.action.split('.')[0]} identity`;
+    case 'device.delete':
+    case 'module.delete':
+      return `Deleted the ${entry.action.split('.')[0]} identity`;
+    case 'device.reveal-connection-string':
+    case 'module.reveal-connection-string':
+      return 'Revealed the connection string';
+    case 'device.update':
+    case 'module.update': {
+      if (change['status'] === 'disabled') return 'Disabled the identity';
+      if (change['status'] === 'enabled') return 'Enabled the identity';
+      if (change['regenerateKey'] !== undefined)
+        return `Regenerated the ${String(change['regenerateKey'])} key`;
+      if (change['managedBy'] !== undefined) return 'Changed who manages the module';
+      return 'Changed the identity';
+    }
+  }
+}
+
+export function timelineFromAudit(entry: AuditEntry): TimelineEntry {
+  return {
+    id: `audit:${entry.id}`,
+    kind: auditKinds[entry.action.split('.')[0]!] ?? 'identity',
+    at: entry.at,
+    deviceId: entry.target.deviceId,
+    ...(entry.target.moduleId !== undefined ? { moduleId: entry.target.moduleId } : {}),
+    title: auditTitle(entry),
+    by: entry.actor.name,
+    result: entry.result,
+    detail: entry.change,
+  };
+}
