@@ -64,3 +64,47 @@ test('device operations: the simulator connects with the revealed string; its te
   await expect(messages.getByTestId('feedback')).toHaveText('Success');
   await expect(messages.getByTestId('queue-depth')).toContainText('0 waiting');
 });
+
+test("the device's timeline: everything above in one live list, filtered by kind, and the same after a reload (read back from the hub's endpoint and the audit trail); the list follows telemetry by filter", async ({
+  page,
+}) => {
+  const deviceId = 'e2e-ops-01';
+  await page.goto(`/devices/${deviceId}`);
+  const timeline = page.getByTestId('device-timeline');
+  const kind = (name: string) => timeline.locator(`[data-kind="${name}"]`);
+  await expect(kind('lifecycle').filter({ hasText: 'Device created' })).toHaveCount(1);
+  await expect(kind('identity').filter({ hasText: 'Revealed the connection string' })).toHaveCount(
+    1,
+  );
+  await expect(kind('connection').filter({ hasText: 'Connected' }).first()).toBeVisible();
+  await expect(kind('method')).toHaveCount(2);
+  await expect(kind('method').first()).toContainText('Invoked fail: status 500');
+  await expect(kind('method').last()).toContainText('Invoked ping: status 200');
+  await expect(kind('message').filter({ hasText: 'Feedback on message' })).toContainText('Success');
+  await expect(kind('message').filter({ hasText: 'Sent message' })).toContainText('by ');
+  // The simulator keeps sending: new telemetry arrives live on top.
+  const before = await kind('telemetry').count();
+  await expect.poll(() => kind('telemetry').count(), { timeout: 10_000 }).toBeGreaterThan(before);
+  await expect(kind('twin').filter({ hasText: 'by the device' }).first()).toBeVisible();
+
+  // A live method call shows up without a reload, with who made it.
+  const methods = page.getByTestId('method-panel');
+  await methods.getByLabel('Method name').fill('ping');
+  await methods.getByRole('button', { name: 'Invoke' }).click();
+  await expect(kind('method')).toHaveCount(3);
+  await expect(kind('method').first()).toContainText('by Local operator');
+
+  // Only some kinds.
+  await timeline.getByRole('checkbox', { name: /^Telemetry/ }).uncheck();
+  await timeline.getByRole('checkbox', { name: /^Twin changes/ }).uncheck();
+  await expect(kind('telemetry')).toHaveCount(0);
+  await expect(kind('method')).toHaveCount(3);
+  await timeline.getByLabel('Filter the timeline').fill('fail');
+  await expect(timeline.getByTestId('timeline-entry')).toHaveCount(1);
+
+  // The list page follows the telemetry of every device its filter matches.
+  await page.goto(`/devices?prefix=${deviceId}`);
+  await page.getByRole('button', { name: 'Telemetry' }).click();
+  await expect(page.getByTestId('telemetry-following')).toContainText('Following 1 device');
+  await expect(page.getByTestId('telemetry-message').first()).toContainText(deviceId);
+});

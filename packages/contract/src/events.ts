@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DeviceIdSchema, ModuleIdSchema, TwinRefSchema } from './ids.ts';
+import { DeviceIdSchema, ModuleIdSchema, TwinRefSchema, twinKey } from './ids.ts';
 import { TwinSchema, TwinSectionNameSchema } from './twin.ts';
 import { AuditEntrySchema } from './audit.ts';
 
@@ -138,6 +138,10 @@ export const TelemetryTargetSchema = z
   })
   .strict();
 export type TelemetryTarget = z.infer<typeof TelemetryTargetSchema>;
+
+/** A telemetry watch's key: `dev`, `dev/mod`, or `dev/*` for a device and all its modules. */
+export const telemetryTargetKey = (target: TelemetryTarget): string =>
+  target.modules && target.moduleId === undefined ? `${target.deviceId}/*` : twinKey(target);
 
 /** The device list's filter, as the list sends it. */
 export const DeviceFilterSchema = z

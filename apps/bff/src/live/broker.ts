@@ -5,16 +5,13 @@ import {
   type FeedStatus,
   type LiveEvent,
   type TelemetryEvent,
+  telemetryTargetKey,
   type TelemetryTarget,
   type TwinRef,
 } from '@twinscope/contract';
 import { TokenBucket } from '@twinscope/hub-quotas';
 import { AppError } from '../http/app-error.ts';
 import { decodeCursor, type EventSourcePosition } from './cursor.ts';
-
-/** A telemetry watch's key: `dev`, `dev/mod`, or `dev/*` for a device and all its modules. */
-const telemetryKey = (target: TelemetryTarget) =>
-  target.modules && target.moduleId === undefined ? `${target.deviceId}/*` : twinKey(target);
 
 /** The watch keys a message from a device or module answers to. */
 const messageKeys = (deviceId: string, moduleId: string | undefined) =>
@@ -366,7 +363,7 @@ export class EventBroker {
   watchTelemetry(streamId: string, targets: TelemetryTarget[], owner: string): boolean {
     const stream = this.streams.get(streamId);
     if (!stream || stream.owner !== owner) return false;
-    this.setTelemetryKeys(stream, new Set(targets.map(telemetryKey)));
+    this.setTelemetryKeys(stream, new Set(targets.map(telemetryTargetKey)));
     return true;
   }
 

@@ -1,7 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { LiveEvent } from '@twinscope/contract';
 import type { LiveClient } from '../features/live/live-client.ts';
-import { deviceKeys, historyKeys, meKey, messageKeys } from '../lib/query-keys.ts';
+import { deviceKeys, historyKeys, meKey, messageKeys, methodKeys } from '../lib/query-keys.ts';
 import { writeConnection, writeTwin } from '../lib/twin-cache.ts';
 
 /** Live events go straight into the query cache through the pure apply functions. */
@@ -27,6 +27,17 @@ export function bridgeLiveToCache(client: LiveClient, queryClient: QueryClient):
       case 'connection':
         writeConnection(queryClient, event);
         break;
+      case 'activity': {
+        // Someone did something from Twinscope (maybe in another tab): its lists are stale.
+        const { action, target } = event.entry;
+        if (action === 'method.invoke')
+          void queryClient.invalidateQueries({ queryKey: methodKeys.recent(target) });
+        else if (action === 'message.send' || action === 'message.purge')
+          void queryClient.invalidateQueries({ queryKey: messageKeys.recent(target.deviceId) });
+        else if (action.startsWith('twin.'))
+          void queryClient.invalidateQueries({ queryKey: historyKeys.of(target) });
+        break;
+      }
       case 'message-feedback':
         void queryClient.invalidateQueries({ queryKey: messageKeys.recent(event.deviceId) });
         break;

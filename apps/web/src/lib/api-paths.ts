@@ -48,6 +48,12 @@ export const apiPaths = {
   twin: (ref: TwinRef) => `${target(ref)}/twin`,
   methods: (ref: TwinRef) => `${target(ref)}/methods`,
   messages: (deviceId: string) => `${device(deviceId)}/messages`,
+  timeline(deviceId: string, query: { since: string; kinds?: string[]; moduleId?: string }) {
+    const params = new URLSearchParams({ since: query.since });
+    if (query.kinds?.length) params.set('kinds', query.kinds.join(','));
+    if (query.moduleId !== undefined) params.set('moduleId', query.moduleId);
+    return withQuery(`${device(deviceId)}/timeline`, params);
+  },
   history(ref: TwinRef, limit: number, before?: string): string {
     const params = new URLSearchParams({ limit: String(limit) });
     if (before) params.set('before', before);

@@ -37,6 +37,12 @@ export const messageKeys = {
   recent: (deviceId: string) => ['messages', deviceId] as const,
 };
 
+/** A device's timeline read back from a time (what arrives next comes live). */
+export const timelineKeys = {
+  of: (deviceId: string, since: string, moduleId?: string, kinds?: readonly string[]) =>
+    ['timeline', deviceId, since, moduleId ?? '', ...(kinds ?? [])] as const,
+};
+
 export const meKey = ['me'] as const;
 
 export type { TwinRef };

@@ -4,6 +4,8 @@ import { DeviceIdentityCard } from '../../features/devices/components/identity-c
 import { ModulesTable } from '../../features/devices/components/modules-table.tsx';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { TelemetryViewer } from '../../features/live/components/telemetry-viewer.tsx';
+import { DeviceTimeline } from '../../features/live/components/device-timeline.tsx';
+import { useModules } from '../../features/devices/api/get-modules.ts';
 import { TwinEditor } from '../../features/twin-editor/components/twin-editor.tsx';
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
@@ -18,6 +20,7 @@ import { useState } from 'react';
 export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolean }) {
   const detail = useDevice(deviceId);
   const permissions = usePermissions();
+  const modules = useModules(deviceId);
   const [deleted, setDeleted] = useState(false);
   useWatchTwins([{ deviceId }]);
   return (
@@ -59,6 +62,15 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
                 canEdit={permissions.editTwins}
               />
               <SyncPanel twin={detail.data!.twin} />
+              <h2 id="timeline">Timeline</h2>
+              <Text size={200} className="muted">
+                Telemetry, twin changes, connections and what was done from Twinscope, newest first,
+                live.
+              </Text>
+              <DeviceTimeline
+                deviceId={deviceId}
+                moduleIds={(modules.data?.items ?? []).map((m) => m.moduleId)}
+              />
               <h2>Telemetry</h2>
               <TelemetryViewer target={{ deviceId }} />
               <h2>Direct methods</h2>

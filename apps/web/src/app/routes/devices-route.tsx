@@ -4,6 +4,8 @@ import { BulkActions } from '../../features/device-admin/components/bulk-actions
 import { DeviceList } from '../../features/devices/components/device-list.tsx';
 import { viewFromSearch } from '../../features/devices/filter-model.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
+import { TelemetryViewer } from '../../features/live/components/telemetry-viewer.tsx';
+import { ToggleButton } from '@fluentui/react-components';
 import { usePermissions } from '../use-permissions.ts';
 
 export function DevicesRoute({ search }: { search: URLSearchParams }) {
@@ -12,21 +14,43 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
   const [visible, setVisible] = useState<string[]>([]);
   const [selected, setSelected] = useState<Map<string, string>>(new Map());
   const permissions = usePermissions();
+  const [telemetry, setTelemetry] = useState(false);
   useWatchTwins(visible.map((deviceId) => ({ deviceId })));
+  const { prefix, tags, where } = view.filter;
   return (
-    <DeviceList
-      view={view}
-      onVisible={setVisible}
-      {...(permissions.manageDevices ? { selection: { selected, onChange: setSelected } } : {})}
-      actions={
-        <div className="list-actions">
-          <AddDeviceDialog allowed={permissions.manageDevices} />
-          <BulkActions
-            selected={[...selected].map(([deviceId, etag]) => ({ deviceId, etag }))}
-            onDone={() => setSelected(new Map())}
+    <div className="devices-page">
+      {telemetry && (
+        <section className="list-telemetry" aria-label="Telemetry of the listed devices">
+          <TelemetryViewer
+            filter={{
+              ...(prefix ? { prefix } : {}),
+              tags,
+              ...(where ? { where } : {}),
+            }}
           />
-        </div>
-      }
-    />
+        </section>
+      )}
+      <DeviceList
+        view={view}
+        onVisible={setVisible}
+        {...(permissions.manageDevices ? { selection: { selected, onChange: setSelected } } : {})}
+        actions={
+          <div className="list-actions">
+            <ToggleButton
+              checked={telemetry}
+              onClick={() => setTelemetry(!telemetry)}
+              title="Live telemetry of every device this filter matches"
+            >
+              Telemetry
+            </ToggleButton>
+            <AddDeviceDialog allowed={permissions.manageDevices} />
+            <BulkActions
+              selected={[...selected].map(([deviceId, etag]) => ({ deviceId, etag }))}
+              onDone={() => setSelected(new Map())}
+            />
+          </div>
+        }
+      />
+    </div>
   );
 }

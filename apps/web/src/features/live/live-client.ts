@@ -1,12 +1,17 @@
 import {
   LiveEventSchema,
+  TelemetryWatchResponseSchema,
+  telemetryTargetKey,
   twinKey,
+  type DeviceFilterRequest,
   type FeedStatus,
   type LiveEvent,
+  type TelemetryTarget,
+  type TelemetryWatchResponse,
   type TwinRef,
   LIVE_EVENT_TYPES,
 } from '@twinscope/contract';
-import { apiSend } from '../../lib/api-client.ts';
+import { apiRequest, apiSend } from '../../lib/api-client.ts';
 import { apiPaths } from '../../lib/api-paths.ts';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'closed';
@@ -27,8 +32,12 @@ export class LiveClient {
   private snapshot: LiveSnapshot = { state: 'connecting' };
   private readonly snapshotListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: LiveEvent) => void>();
-  private readonly watched: Registrations = new Map();
-  private readonly telemetry: Registrations = new Map();
+  private readonly watched: Registrations<TwinRef> = new Map();
+  private readonly telemetry: Registrations<TelemetryTarget> = new Map();
+  /** The device list's filter whose devices' telemetry is shown (one list per tab). */
+  private telemetryFilter:
+    | { filter: DeviceFilterRequest; resolved(answer: TelemetryWatchResponse | Error): void }
+    | undefined;
   private watchTimer: ReturnType<typeof setTimeout> | undefined;
   private telemetryTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -103,12 +112,30 @@ export class LiveClient {
 
   /** Registers twins a component shows; the returned function unregisters them. */
   watch(refs: TwinRef[]): () => void {
-    return register(this.watched, refs, () => this.flushWatch());
+    return register(this.watched, refs, twinKey, () => this.flushWatch());
   }
 
   /** Registers devices or modules whose telemetry a component shows; returns the undo. */
-  watchTelemetry(refs: TwinRef[]): () => void {
-    return register(this.telemetry, refs, () => this.flushTelemetry());
+  watchTelemetry(targets: TelemetryTarget[]): () => void {
+    return register(this.telemetry, targets, telemetryTargetKey, () => this.flushTelemetry());
+  }
+
+  /**
+   * Shows the telemetry of every device a list filter matches (the BFF resolves it, and
+   * says how many devices that is); returns the undo.
+   */
+  watchTelemetryFilter(
+    filter: DeviceFilterRequest,
+    resolved: (answer: TelemetryWatchResponse | Error) => void,
+  ): () => void {
+    const registration = { filter, resolved };
+    this.telemetryFilter = registration;
+    this.flushTelemetry();
+    return () => {
+      if (this.telemetryFilter !== registration) return;
+      this.telemetryFilter = undefined;
+      this.flushTelemetry();
+    };
   }
 
   private flushTelemetry(delayMs = 150): void {
@@ -116,9 +143,20 @@ export class LiveClient {
     this.telemetryTimer = setTimeout(() => {
       if (!this.streamId) return;
       const targets = [...this.telemetry.values()].slice(0, 1000).map((entry) => entry.ref);
-      apiSend(apiPaths.telemetryWatch(this.streamId), { body: { targets } }).catch(() => {
-        // The stream is gone; the reconnect's hello sends the list again.
-      });
+      const following = this.telemetryFilter;
+      if (!following) {
+        apiSend(apiPaths.telemetryWatch(this.streamId), { body: { targets } }).catch(() => {
+          // The stream is gone; the reconnect's hello sends the list again.
+        });
+        return;
+      }
+      apiRequest(apiPaths.telemetryWatch(this.streamId), TelemetryWatchResponseSchema, {
+        method: 'POST',
+        body: { targets, filter: following.filter },
+      }).then(
+        (answer) => following.resolved(answer),
+        (error: unknown) => following.resolved(error as Error),
+      );
     }, delayMs);
   }
 
@@ -139,12 +177,17 @@ export class LiveClient {
   }
 }
 
-type Registrations = Map<string, { ref: TwinRef; count: number }>;
+type Registrations<T> = Map<string, { ref: T; count: number }>;
 
 /** Counts a component's interest in twins (several may share one); the undo counts down. */
-function register(registrations: Registrations, refs: TwinRef[], changed: () => void): () => void {
+function register<T>(
+  registrations: Registrations<T>,
+  refs: T[],
+  keyOf: (ref: T) => string,
+  changed: () => void,
+): () => void {
   for (const ref of refs) {
-    const key = twinKey(ref);
+    const key = keyOf(ref);
     const entry = registrations.get(key);
     if (entry) entry.count++;
     else registrations.set(key, { ref, count: 1 });
@@ -152,7 +195,7 @@ function register(registrations: Registrations, refs: TwinRef[], changed: () => 
   changed();
   return () => {
     for (const ref of refs) {
-      const key = twinKey(ref);
+      const key = keyOf(ref);
       const entry = registrations.get(key);
       if (entry && --entry.count <= 0) registrations.delete(key);
     }

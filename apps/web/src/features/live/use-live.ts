@@ -1,5 +1,20 @@
-import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
-import { twinKey, type LiveEvent, type TwinRef } from '@twinscope/contract';
+import {
+  createContext,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from 'react';
+import {
+  twinKey,
+  type DeviceFilterRequest,
+  type LiveEvent,
+  type TelemetryTarget,
+  type TelemetryWatchResponse,
+  type TwinRef,
+} from '@twinscope/contract';
 import type { LiveClient, LiveSnapshot } from './live-client.ts';
 
 export const LiveContext = createContext<LiveClient | undefined>(undefined);
@@ -50,12 +65,33 @@ export function useLiveEvents(listener: (event: LiveEvent) => void): void {
   useEffect(() => client.onEvent((event) => latest.current(event)), [client]);
 }
 
-/** Keeps these devices' or modules' telemetry coming while the component is on screen. */
-export function useWatchTelemetry(refs: TwinRef[], enabled: boolean): void {
+/**
+ * Keeps these devices' or modules' telemetry coming while the component is on screen (a
+ * device with `modules: true`: its modules' too).
+ */
+export function useWatchTelemetry(targets: TelemetryTarget[], enabled: boolean): void {
   const client = useLiveClient();
-  const stable = useStableRefs(enabled ? refs : []);
-  useEffect(
-    () => (stable.length > 0 ? client.watchTelemetry(stable) : undefined),
-    [client, stable],
-  );
+  const signature = enabled ? JSON.stringify(targets) : '[]';
+  useEffect(() => {
+    const stable = JSON.parse(signature) as TelemetryTarget[];
+    return stable.length > 0 ? client.watchTelemetry(stable) : undefined;
+  }, [client, signature]);
+}
+
+/**
+ * Keeps the telemetry of every device a list filter matches coming while enabled; the
+ * answer says how many devices the BFF follows (or why it could not).
+ */
+export function useWatchTelemetryFilter(
+  filter: DeviceFilterRequest,
+  enabled: boolean,
+): TelemetryWatchResponse | Error | undefined {
+  const client = useLiveClient();
+  const [answer, setAnswer] = useState<TelemetryWatchResponse | Error>();
+  const signature = enabled ? JSON.stringify(filter) : '';
+  useEffect(() => {
+    if (signature === '') return undefined;
+    return client.watchTelemetryFilter(JSON.parse(signature) as DeviceFilterRequest, setAnswer);
+  }, [client, signature]);
+  return enabled ? answer : undefined;
 }

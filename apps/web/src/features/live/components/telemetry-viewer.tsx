@@ -4,26 +4,23 @@ import {
   Input,
   MessageBar,
   MessageBarBody,
+  Spinner,
   Switch,
   Text,
 } from '@fluentui/react-components';
-import type { TelemetryEvent, TwinRef } from '@twinscope/contract';
+import type { DeviceFilterRequest, TelemetryEvent, TwinRef } from '@twinscope/contract';
 import { useMemo, useState } from 'react';
-import { useLiveEvents, useLiveStatus, useWatchTelemetry } from '../use-live.ts';
+import { useTimeline } from '../api/get-timeline.ts';
+import {
+  useLiveEvents,
+  useLiveStatus,
+  useWatchTelemetry,
+  useWatchTelemetryFilter,
+} from '../use-live.ts';
+import { bodyText } from '../telemetry-text.ts';
 
 /** Messages kept on screen; older ones scroll away (export first to keep them). */
 const KEPT = 500;
-
-function bodyText(event: TelemetryEvent): string {
-  switch (event.body.kind) {
-    case 'json':
-      return JSON.stringify(event.body.value, null, 2);
-    case 'text':
-      return event.body.text;
-    case 'binary':
-      return event.body.hex.replace(/(..)/g, '$1 ').trim();
-  }
-}
 
 function matches(event: TelemetryEvent, filter: string): boolean {
   if (!filter) return true;
@@ -39,23 +36,61 @@ function matches(event: TelemetryEvent, filter: string): boolean {
   return haystack.includes(needle);
 }
 
+/** A `datetime-local` value for a moment (local time, to the minute). */
+function localInput(ms: number): string {
+  const date = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return date.toISOString().slice(0, 16);
+}
+
+/** Newest first, each message once (by its place in the endpoint). */
+function byEnqueued(...lists: TelemetryEvent[][]): TelemetryEvent[] {
+  const seen = new Map<string, TelemetryEvent>();
+  for (const list of lists) for (const event of list) seen.set(event.position, event);
+  return [...seen.values()]
+    .sort((a, b) => (a.enqueuedTime < b.enqueuedTime ? 1 : -1))
+    .slice(0, KEPT);
+}
+
 /**
- * Live telemetry of a device or a module: what the hub's Event Hubs-compatible endpoint
- * delivers, decoded, newest first; pause, clear, filter by text or property, export.
+ * Live telemetry of a device or a module, or of every device a list filter matches: what
+ * the hub's Event Hubs-compatible endpoint delivers, decoded, newest first; earlier messages
+ * read back from a chosen time; pause, clear, filter by text or property, export.
  */
-export function TelemetryViewer({ target }: { target: TwinRef }) {
-  const [on, setOn] = useState(true);
+export function TelemetryViewer({
+  target,
+  filter: listFilter,
+  initiallyOn = true,
+}: {
+  target?: TwinRef;
+  /** Every device this list filter matches (and their modules). */
+  filter?: DeviceFilterRequest;
+  initiallyOn?: boolean;
+}) {
+  const [on, setOn] = useState(initiallyOn);
   const [paused, setPaused] = useState(false);
   const [filter, setFilter] = useState('');
   const [messages, setMessages] = useState<TelemetryEvent[]>([]);
   const [missedWhilePaused, setMissedWhilePaused] = useState(0);
   const [dropped, setDropped] = useState<{ count: number; limit: number }>();
+  const [fromInput, setFromInput] = useState(() => localInput(Date.now() - 15 * 60_000));
+  const [from, setFrom] = useState<string>();
   const live = useLiveStatus();
-  useWatchTelemetry([target], on);
+  useWatchTelemetry(target ? [target] : [], on);
+  const following = useWatchTelemetryFilter(listFilter ?? {}, on && listFilter !== undefined);
+  const earlier = useTimeline(
+    {
+      deviceId: target?.deviceId ?? '',
+      since: from ?? '',
+      kinds: ['telemetry'],
+      ...(target?.moduleId !== undefined ? { moduleId: target.moduleId } : {}),
+    },
+    target !== undefined && from !== undefined,
+  );
   useLiveEvents((event) => {
     if (!on) return;
     if (event.type === 'telemetry') {
-      if (event.deviceId !== target.deviceId || event.moduleId !== target.moduleId) return;
+      if (target && (event.deviceId !== target.deviceId || event.moduleId !== target.moduleId))
+        return;
       if (paused) {
         setMissedWhilePaused((n) => n + 1);
         return;
@@ -68,7 +103,13 @@ export function TelemetryViewer({ target }: { target: TwinRef }) {
       }));
     }
   });
-  const shown = useMemo(() => messages.filter((m) => matches(m, filter)), [messages, filter]);
+  const all = useMemo(() => {
+    const readBack = (earlier.data?.entries ?? []).flatMap((entry) =>
+      entry.telemetry && entry.moduleId === target?.moduleId ? [entry.telemetry] : [],
+    );
+    return readBack.length > 0 ? byEnqueued(messages, readBack) : messages;
+  }, [messages, earlier.data, target?.moduleId]);
+  const shown = useMemo(() => all.filter((m) => matches(m, filter)), [all, filter]);
 
   const exportLines = () => {
     const lines = shown
@@ -79,7 +120,11 @@ export function TelemetryViewer({ target }: { target: TwinRef }) {
     const url = URL.createObjectURL(new Blob([`${lines}\n`], { type: 'application/x-ndjson' }));
     const link = document.createElement('a');
     link.href = url;
-    const who = target.moduleId ? `${target.deviceId}-${target.moduleId}` : target.deviceId;
+    const who = !target
+      ? 'devices'
+      : target.moduleId
+        ? `${target.deviceId}-${target.moduleId}`
+        : target.deviceId;
     link.download = `telemetry-${who}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
     link.click();
     URL.revokeObjectURL(url);
@@ -103,6 +148,7 @@ export function TelemetryViewer({ target }: { target: TwinRef }) {
           onClick={() => {
             setMessages([]);
             setDropped(undefined);
+            setFrom(undefined);
           }}
         >
           Clear
@@ -117,9 +163,55 @@ export function TelemetryViewer({ target }: { target: TwinRef }) {
           Export JSON lines
         </Button>
         <Text size={200} className="muted" data-testid="telemetry-count">
-          {shown.length} shown{filter ? ` of ${messages.length}` : ''}
+          {shown.length} shown{filter ? ` of ${all.length}` : ''}
         </Text>
       </div>
+      {target && (
+        <div className="action-row">
+          <Input
+            type="datetime-local"
+            value={fromInput}
+            onChange={(_e, d) => setFromInput(d.value)}
+            aria-label="Read earlier messages from"
+          />
+          <Button
+            disabled={!fromInput || earlier.isFetching}
+            onClick={() => {
+              const at = new Date(fromInput);
+              if (!Number.isNaN(at.getTime())) setFrom(at.toISOString());
+            }}
+          >
+            Read earlier messages from this time
+          </Button>
+          {earlier.isFetching && <Spinner size="tiny" label="Reading the endpoint…" />}
+          {earlier.data && (
+            <Text size={200} className="muted" data-testid="telemetry-read-back">
+              {earlier.data.entries.length} read back since{' '}
+              {new Date(earlier.data.since).toLocaleString()}
+              {earlier.data.complete ? '' : ' (stopped at the limit; choose a later time)'}
+            </Text>
+          )}
+        </div>
+      )}
+      {earlier.error && (
+        <MessageBar intent="error">
+          <MessageBarBody>{earlier.error.message}</MessageBarBody>
+        </MessageBar>
+      )}
+      {listFilter && on && following && (
+        <MessageBar
+          intent={following instanceof Error ? 'error' : following.capped ? 'warning' : 'info'}
+          data-testid="telemetry-following"
+        >
+          <MessageBarBody>
+            {following instanceof Error
+              ? following.message
+              : following.capped
+                ? `The filter matches more devices than one tab follows: showing the first ${following.devices}. Narrow the filter to see the rest.`
+                : `Following ${following.devices} device${following.devices === 1 ? '' : 's'} that match the filter, and their modules.`}
+          </MessageBarBody>
+        </MessageBar>
+      )}
       {on && !fromEndpoint && (
         <MessageBar intent="info">
           <MessageBarBody>
@@ -153,6 +245,7 @@ export function TelemetryViewer({ target }: { target: TwinRef }) {
                 <span className="muted" title={message.enqueuedTime}>
                   {new Date(message.enqueuedTime).toLocaleTimeString()}
                 </span>
+                {!target && <Badge appearance="outline">{message.deviceId}</Badge>}
                 {message.moduleId && <Badge appearance="outline">{message.moduleId}</Badge>}
                 {message.system['iothub-outputname'] && (
                   <Badge appearance="outline">output {message.system['iothub-outputname']}</Badge>
