@@ -175,6 +175,13 @@ test('refused: invalid JSON and twin-rule violations are explained and nothing i
   await expect(blocker).toContainText('tags["bad.key"]');
   await expect(save).toBeDisabled();
   await expect(page.locator('[data-testid=twin-json-editor] .squiggly-error')).not.toHaveCount(0);
+  // Each finding is listed under the editor with its line; choosing one puts the cursor there.
+  const problem = page.getByTestId('editor-problems').getByRole('button');
+  await expect(problem).toHaveCount(1);
+  const line = Number(/^Line (\d+):/.exec((await problem.textContent()) ?? '')?.[1]);
+  expect(line).toBeGreaterThan(1);
+  await problem.click();
+  await expect(page.locator('[data-testid=twin-json-editor] textarea')).toBeFocused();
 
   let deep: Record<string, unknown> = { leaf: 1 };
   for (let i = 11; i >= 1; i--) deep = { [`l${i}`]: deep };

@@ -1,31 +1,25 @@
 // The only module that imports Monaco. It is loaded lazily, and Monaco comes from this
 // bundle with its workers (same-origin files): operators on closed networks have no CDN.
-// Only what the console uses is bundled: the editor API, the JSON language and its worker,
-// and the contributions listed here (`monaco-editor` itself would pull in ~80 languages,
-// the TypeScript, CSS and HTML workers and every editor feature).
+// Only what the console uses is bundled: the editor API, a light JSON language of our own
+// (./json-language.ts), the editor worker (the diff view's diffs) and the contributions
+// listed here: the console's editors hold a twin, a payload or a body, and need moving
+// around, finding, folding, brackets, the clipboard and the markers' messages on hover.
+// (`monaco-editor` itself would pull in ~80 languages, the TypeScript, CSS, HTML and JSON
+// workers and every editor feature; a command palette and word completion added nothing.)
 import * as monaco from 'monaco-editor/editor/editor.api.js';
-import 'monaco-editor/languages/features/json/register.js';
+import './json-language.ts';
 import 'monaco-editor/editor/browser/coreCommands.js';
 import 'monaco-editor/editor/contrib/bracketMatching/browser/bracketMatching.js';
 import 'monaco-editor/editor/contrib/clipboard/browser/clipboard.js';
-import 'monaco-editor/editor/contrib/comment/browser/comment.js';
-import 'monaco-editor/editor/contrib/contextmenu/browser/contextmenu.js';
 import 'monaco-editor/editor/contrib/find/browser/findController.js';
 import 'monaco-editor/editor/contrib/folding/browser/folding.js';
 import 'monaco-editor/editor/contrib/gotoError/browser/gotoError.js';
-import 'monaco-editor/editor/contrib/hover/browser/hoverContribution.js';
-import 'monaco-editor/editor/contrib/suggest/browser/suggestController.js';
 import 'monaco-editor/editor/contrib/wordHighlighter/browser/wordHighlighter.js';
-import 'monaco-editor/editor/standalone/browser/quickAccess/standaloneCommandsQuickAccess.js';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
-import JsonWorker from 'monaco-editor/languages/features/json/json.worker?worker';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
-self.MonacoEnvironment = {
-  getWorker: (_id: string, label: string) =>
-    label === 'json' ? new JsonWorker() : new EditorWorker(),
-};
+self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
 
 export interface EditorMarker {
   /** Keys and indexes from the document root, e.g. `['tags', 'bad.key']`. */
@@ -149,26 +143,67 @@ export function JsonEditor({
     monaco.editor.setTheme(dark ? 'vs-dark' : 'vs');
   }, [dark]);
 
+  // Where each finding is, for the list under the editor (squiggles show where; the list
+  // says what, without a mouse: F8 also steps through them in the editor).
+  const [problems, setProblems] = useState<{ line: number; column: number; message: string }[]>([]);
   useEffect(() => {
     const model = editor.current?.getModel();
     if (!model) return;
+    const placed = markers.map((marker) => ({ range: markerRange(model, marker), marker }));
     monaco.editor.setModelMarkers(
       model,
       'twin-rules',
-      markers.map((marker) => ({
-        ...markerRange(model, marker),
+      placed.map(({ range, marker }) => ({
+        ...range,
         message: marker.message,
         severity: monaco.MarkerSeverity.Error,
       })),
     );
+    setProblems(
+      placed.map(({ range, marker }) => ({
+        line: range.startLineNumber,
+        column: range.startColumn,
+        message: marker.message,
+      })),
+    );
   }, [markers, value]);
 
+  const goTo = (line: number, column: number) => {
+    const instance = editor.current;
+    if (!instance) return;
+    instance.setPosition({ lineNumber: line, column });
+    instance.revealLineInCenter(line);
+    instance.focus();
+  };
+
   return (
-    <div
-      ref={container}
-      className={compact ? 'monaco-host monaco-compact' : 'monaco-host'}
-      data-testid={testId}
-    />
+    <div className="json-editor">
+      <div
+        ref={container}
+        className={compact ? 'monaco-host monaco-compact' : 'monaco-host'}
+        data-testid={testId}
+      />
+      {problems.length > 0 && (
+        <ul
+          className="editor-problems"
+          aria-label="Problems in the JSON"
+          data-testid="editor-problems"
+        >
+          {problems.slice(0, 20).map((problem, index) => (
+            <li key={index}>
+              <button
+                type="button"
+                className="editor-problem"
+                onClick={() => goTo(problem.line, problem.column)}
+              >
+                Line {problem.line}: {problem.message}
+              </button>
+            </li>
+          ))}
+          {problems.length > 20 && <li className="muted">and {problems.length - 20} more</li>}
+        </ul>
+      )}
+    </div>
   );
 }
 
