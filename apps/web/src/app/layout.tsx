@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { useLiveStatus } from '../features/live/use-live.ts';
 import { Link } from '../lib/router.tsx';
 import { useMe } from './use-me.ts';
-import { UserMenu } from './user-menu.tsx';
+import { UserButton } from './user-button.tsx';
 
 function LiveIndicator() {
   const { state, feed } = useLiveStatus();
@@ -63,7 +63,7 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
           </Text>
         )}
         <LiveIndicator />
-        <UserMenu />
+        <UserButton />
       </header>
       <main className="content">{children}</main>
     </div>

@@ -14,14 +14,14 @@ import { usePermissions } from './use-permissions.ts';
 import { apiPaths } from '../lib/api-paths.ts';
 
 /** Who is signed in, with which role; audit export for admins; sign-out. */
-export function UserMenu() {
+export function UserMenu({ initiallyOpen = false }: { initiallyOpen?: boolean }) {
   const me = useMe();
   const permissions = usePermissions();
   if (!me.data) return null;
   const { user, authMode, hub } = me.data;
   const role = user.roles.join(', ') || 'no role';
   return (
-    <Menu>
+    <Menu defaultOpen={initiallyOpen}>
       <MenuTrigger disableButtonEnhancement>
         <Button appearance="subtle" data-testid="user-menu" aria-label={`${user.name}, ${role}`}>
           {user.name} · {role}

@@ -1,11 +1,26 @@
-import { useMemo, useState } from 'react';
-import { AddDeviceDialog } from '../../features/device-admin/components/add-device-dialog.tsx';
-import { BulkActions } from '../../features/device-admin/components/bulk-actions.tsx';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { DeviceList } from '../../features/devices/components/device-list.tsx';
 import { viewFromSearch } from '../../features/devices/filter-model.ts';
 import { useWatchTwins } from '../../features/live/use-live.ts';
-import { TelemetryViewer } from '../../features/live/components/telemetry-viewer.tsx';
-import { ToggleButton } from '@fluentui/react-components';
+import { Button, Spinner, ToggleButton, Tooltip } from '@fluentui/react-components';
+
+// Loaded when an operator first needs them: the list's first paint does not wait for the
+// dialogs, the bulk bar or the telemetry viewer.
+const AddDeviceDialog = lazy(() =>
+  import('../../features/device-admin/components/add-device-dialog.tsx').then((m) => ({
+    default: m.AddDeviceDialog,
+  })),
+);
+const BulkActions = lazy(() =>
+  import('../../features/device-admin/components/bulk-actions.tsx').then((m) => ({
+    default: m.BulkActions,
+  })),
+);
+const TelemetryViewer = lazy(() =>
+  import('../../features/live/components/telemetry-viewer.tsx').then((m) => ({
+    default: m.TelemetryViewer,
+  })),
+);
 import { usePermissions } from '../use-permissions.ts';
 
 export function DevicesRoute({ search }: { search: URLSearchParams }) {
@@ -15,19 +30,32 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
   const [selected, setSelected] = useState<Map<string, string>>(new Map());
   const permissions = usePermissions();
   const [telemetry, setTelemetry] = useState(false);
+  const [adding, setAdding] = useState(false);
+  // Once a row was selected, the bulk bar stays (it reports the outcome after the selection clears).
+  const [bulkShown, setBulkShown] = useState(false);
+  if (selected.size > 0 && !bulkShown) setBulkShown(true);
+  const addButton = permissions.manageDevices ? (
+    <Button onClick={() => setAdding(true)}>New device</Button>
+  ) : (
+    <Tooltip content="Creating devices needs the Admin role" relationship="description">
+      <Button disabled>New device</Button>
+    </Tooltip>
+  );
   useWatchTwins(visible.map((deviceId) => ({ deviceId })));
   const { prefix, tags, where } = view.filter;
   return (
     <div className="devices-page">
       {telemetry && (
         <section className="list-telemetry" aria-label="Telemetry of the listed devices">
-          <TelemetryViewer
-            filter={{
-              ...(prefix ? { prefix } : {}),
-              tags,
-              ...(where ? { where } : {}),
-            }}
-          />
+          <Suspense fallback={<Spinner size="tiny" label="Loading the telemetry viewer…" />}>
+            <TelemetryViewer
+              filter={{
+                ...(prefix ? { prefix } : {}),
+                tags,
+                ...(where ? { where } : {}),
+              }}
+            />
+          </Suspense>
         </section>
       )}
       <DeviceList
@@ -43,11 +71,21 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
             >
               Telemetry
             </ToggleButton>
-            <AddDeviceDialog allowed={permissions.manageDevices} />
-            <BulkActions
-              selected={[...selected].map(([deviceId, etag]) => ({ deviceId, etag }))}
-              onDone={() => setSelected(new Map())}
-            />
+            {adding ? (
+              <Suspense fallback={addButton}>
+                <AddDeviceDialog allowed={permissions.manageDevices} initiallyOpen />
+              </Suspense>
+            ) : (
+              addButton
+            )}
+            {bulkShown && (
+              <Suspense fallback={<Spinner size="tiny" />}>
+                <BulkActions
+                  selected={[...selected].map(([deviceId, etag]) => ({ deviceId, etag }))}
+                  onDone={() => setSelected(new Map())}
+                />
+              </Suspense>
+            )}
           </div>
         }
       />

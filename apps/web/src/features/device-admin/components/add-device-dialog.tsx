@@ -49,8 +49,15 @@ function authenticationOf(
 }
 
 /** Creates a device identity: generated or given keys, X.509 self-signed or CA-signed, IoT Edge. */
-export function AddDeviceDialog({ allowed }: { allowed: boolean }) {
-  const [open, setOpen] = useState(false);
+export function AddDeviceDialog({
+  allowed,
+  initiallyOpen = false,
+}: {
+  allowed: boolean;
+  /** Open at once (the list loads this dialog when its button is first pressed). */
+  initiallyOpen?: boolean;
+}) {
+  const [open, setOpen] = useState(initiallyOpen && allowed);
   const [deviceId, setDeviceId] = useState('');
   const [auth, setAuth] = useState<AuthChoice>('generated');
   const [first, setFirst] = useState('');
