@@ -102,6 +102,18 @@ test("the device's timeline: everything above in one live list, filtered by kind
   await timeline.getByLabel('Filter the timeline').fill('fail');
   await expect(timeline.getByTestId('timeline-entry')).toHaveCount(1);
 
+  // The telemetry viewer reads back what the endpoint holds from a chosen time (paused and
+  // cleared, so only what was read back is shown).
+  const viewer = page.getByTestId('telemetry-viewer');
+  await viewer.getByRole('button', { name: 'Pause' }).click();
+  await viewer.getByRole('button', { name: 'Clear' }).click();
+  await expect(viewer.getByTestId('telemetry-message')).toHaveCount(0);
+  await viewer.getByRole('button', { name: 'Read earlier messages from this time' }).click();
+  await expect(viewer.getByTestId('telemetry-read-back')).toContainText(
+    /^[1-9]\d* read back since/,
+  );
+  await expect(viewer.getByTestId('telemetry-message').first()).toContainText('temperature');
+
   // The list page follows the telemetry of every device its filter matches.
   await page.goto(`/devices?prefix=${deviceId}`);
   await page.getByRole('button', { name: 'Telemetry' }).click();

@@ -88,7 +88,7 @@ export class TimelineService {
     if (fromEndpoint.some((kind) => kinds.has(kind))) {
       if (!this.source) {
         notes.push(
-          "The hub's Event Hubs-compatible endpoint is not configured (TWINSCOPE_EVENTHUB_*), so telemetry, connection events and changes made outside Twinscope are not shown.",
+          "The hub's Event Hubs-compatible endpoint is not configured (TWINSCOPE_EVENTS_*), so telemetry, connection events and changes made outside Twinscope are not shown.",
         );
       } else {
         const read = await this.readEndpoint(deviceId, since, written);
