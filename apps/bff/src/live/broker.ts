@@ -416,6 +416,12 @@ export class EventBroker {
     }
   }
 
+  /** Whether some tab watches this twin (`dev` or `dev/mod`). */
+  isWatched(key: string): boolean {
+    for (const stream of this.streams.values()) if (stream.watched.has(key)) return true;
+    return false;
+  }
+
   /** Every twin some tab watches. */
   watchedTwins(): TwinRef[] {
     const keys = new Set<string>();

@@ -42,7 +42,7 @@ export interface LiveHubOptions {
   /** Where events go: the broker that fans them out to tabs. */
   broker: Pick<
     EventBroker,
-    'publish' | 'feed' | 'watchedTwins' | 'wantsTelemetry' | 'publishTelemetry'
+    'publish' | 'feed' | 'watchedTwins' | 'isWatched' | 'wantsTelemetry' | 'publishTelemetry'
   >;
   logger: Logger;
   poller: Poller;
@@ -98,6 +98,8 @@ export class LiveHub {
 
   /** Something done from Twinscope, recorded in the audit trail: to the tabs watching its target. */
   activity(entry: AuditEntry): void {
+    // A bulk change of a thousand devices nobody is looking at must not flush the replay buffer.
+    if (!this.options.broker.isWatched(twinKey(entry.target))) return;
     this.options.broker.publish({ type: 'activity', entry });
   }
 
