@@ -12,6 +12,7 @@ import { relativeTime } from '../../../lib/format.ts';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { useHistory } from '../api/history.ts';
 import { useRevertChange } from '../api/revert-change.ts';
+import { RESULT_COLOR } from '../../../lib/result-colors.ts';
 
 const ACTIONS: Record<AuditEntry['action'], string> = {
   'twin.patch': 'changed the twin',
@@ -28,13 +29,6 @@ const ACTIONS: Record<AuditEntry['action'], string> = {
   'message.send': 'sent a cloud-to-device message',
   'message.purge': 'purged the cloud-to-device queue',
 };
-
-const RESULT_COLOR = {
-  succeeded: 'success',
-  refused: 'warning',
-  failed: 'danger',
-  unknown: 'informative',
-} as const;
 
 function hasRevert(entry: AuditEntry): boolean {
   const r = entry.revert;

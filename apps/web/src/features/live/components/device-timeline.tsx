@@ -13,6 +13,8 @@ import { TIMELINE_KINDS, type TimelineEntry, type TimelineKind } from '@twinscop
 import { useMemo, useState } from 'react';
 import { useTimeline } from '../api/get-timeline.ts';
 import { bodyText } from '../telemetry-text.ts';
+import { downloadJsonLines } from '../../../lib/download.ts';
+import { RESULT_COLOR } from '../../../lib/result-colors.ts';
 import { entryOfLiveEvent, mergeEntries, visibleEntries } from '../timeline-model.ts';
 import { useLiveEvents, useLiveStatus, useWatchTelemetry, useWatchTwins } from '../use-live.ts';
 
@@ -35,32 +37,11 @@ const STARTS: { label: string; minutes: number }[] = [
   { label: 'Last 7 days', minutes: 7 * 1440 - 1 },
 ];
 
-const RESULT_COLOR = {
-  succeeded: 'success',
-  refused: 'warning',
-  failed: 'danger',
-  unknown: 'informative',
-} as const;
-
 function detailText(entry: TimelineEntry): string | undefined {
   if (entry.telemetry) return bodyText(entry.telemetry);
   if (entry.detail && Object.keys(entry.detail).length > 0)
     return JSON.stringify(entry.detail, null, 2);
   return undefined;
-}
-
-function exportLines(deviceId: string, entries: TimelineEntry[]): void {
-  const lines = entries
-    .slice()
-    .reverse()
-    .map((entry) => JSON.stringify(entry))
-    .join('\n');
-  const url = URL.createObjectURL(new Blob([`${lines}\n`], { type: 'application/x-ndjson' }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = `timeline-${deviceId}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
-  link.click();
-  URL.revokeObjectURL(url);
 }
 
 /**
@@ -139,7 +120,10 @@ export function DeviceTimeline({ deviceId, moduleIds }: { deviceId: string; modu
           placeholder="Filter: who, what, module, body"
           aria-label="Filter the timeline"
         />
-        <Button disabled={shown.length === 0} onClick={() => exportLines(deviceId, shown)}>
+        <Button
+          disabled={shown.length === 0}
+          onClick={() => downloadJsonLines(`timeline-${deviceId}`, shown)}
+        >
           Export JSON lines
         </Button>
         <Badge

@@ -18,6 +18,7 @@ import {
   useWatchTelemetryFilter,
 } from '../use-live.ts';
 import { bodyText } from '../telemetry-text.ts';
+import { downloadJsonLines } from '../../../lib/download.ts';
 
 /** Messages kept on screen; older ones scroll away (export first to keep them). */
 const KEPT = 500;
@@ -111,24 +112,17 @@ export function TelemetryViewer({
   }, [messages, earlier.data, target?.moduleId]);
   const shown = useMemo(() => all.filter((m) => matches(m, filter)), [all, filter]);
 
-  const exportLines = () => {
-    const lines = shown
-      .slice()
-      .reverse()
-      .map((m) => JSON.stringify(m))
-      .join('\n');
-    const url = URL.createObjectURL(new Blob([`${lines}\n`], { type: 'application/x-ndjson' }));
-    const link = document.createElement('a');
-    link.href = url;
-    const who = !target
-      ? 'devices'
-      : target.moduleId
-        ? `${target.deviceId}-${target.moduleId}`
-        : target.deviceId;
-    link.download = `telemetry-${who}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
-    link.click();
-    URL.revokeObjectURL(url);
-  };
+  const exportLines = () =>
+    downloadJsonLines(
+      `telemetry-${
+        !target
+          ? 'devices'
+          : target.moduleId
+            ? `${target.deviceId}-${target.moduleId}`
+            : target.deviceId
+      }`,
+      shown,
+    );
 
   const fromEndpoint = live.feed?.source === 'event-hubs';
   return (
