@@ -3,7 +3,7 @@
 // It bootstraps the pnpm version pinned in package.json through npx, installs the
 // workspace from the lockfile, then runs the requested task with that pnpm.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,10 +34,18 @@ function must(status, what) {
 
 const hasCommand = (command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
 
+/** Debian's PostgreSQL server programs (`initdb`, `postgres`), any version. */
+const hasPostgres = () =>
+  existsSync('/usr/lib/postgresql') &&
+  readdirSync('/usr/lib/postgresql').some((v) =>
+    existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')),
+  );
+
 /**
  * What the tests need from the system: a Chromium for the end-to-end tests (CHROMIUM_PATH or
- * the system one) and redis-server for the shared-session test. As root on Debian, missing
- * ones come from apt in one go; otherwise Playwright's own Chromium download, or a message.
+ * the system one), redis-server for the shared-session test and PostgreSQL for the store's
+ * tests (they start their own servers). As root on Debian, missing ones come from apt in one
+ * go; otherwise Playwright's own Chromium download, or a message.
  */
 function ensureTestPackages() {
   const candidates = [
@@ -50,6 +58,7 @@ function ensureTestPackages() {
   const missing = [
     ...(findChromium() ? [] : ['chromium']),
     ...(hasCommand('redis-server') ? [] : ['redis-server']),
+    ...(hasPostgres() ? [] : ['postgresql']),
   ];
   const isRoot = process.getuid?.() === 0;
   if (missing.length > 0 && isRoot && existsSync('/usr/bin/apt-get')) {
@@ -60,6 +69,8 @@ function ensureTestPackages() {
   }
   if (!hasCommand('redis-server'))
     console.log('twinscope: no redis-server; the shared-session test will be skipped');
+  if (!hasPostgres())
+    console.log('twinscope: no PostgreSQL; the store runs its tests on PGlite only');
   const found = findChromium();
   if (found) return found;
   if (pnpm(['exec', 'playwright', 'install', 'chromium']) === 0) return undefined;

@@ -1,0 +1,186 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasPostgres, startPostgres, type PostgresServer } from '../../test/postgres-server.ts';
+import { freshPgliteDir } from '../../test/pglite-template.ts';
+import { migrate, readMigrations, type Migration } from './migrate.ts';
+import { openDatabase } from './open-store.ts';
+import { openPglite } from './pglite.ts';
+import { openPostgres } from './postgres.ts';
+import { StoreError, type Database } from './sql.ts';
+
+if (!hasPostgres && process.env['CI'])
+  throw new Error('CI needs PostgreSQL for the store tests (npm test installs it as root).');
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'twinscope-store-'));
+
+/** The same checks on both databases: what the store relies on. */
+const kinds = [
+  { name: 'PGlite', postgres: false },
+  ...(hasPostgres ? [{ name: 'PostgreSQL', postgres: true }] : []),
+];
+
+describe.each(kinds)('the store on $name', ({ postgres }) => {
+  let server: PostgresServer | undefined;
+  let n = 0;
+  /** A fresh, empty database of this kind. */
+  const fresh = async (): Promise<Database> =>
+    postgres
+      ? openPostgres(await server!.createDatabase(`t${++n}`))
+      : openPglite(await freshPgliteDir());
+  const open: Database[] = [];
+  const track = (db: Database) => (open.push(db), db);
+  beforeAll(async () => {
+    if (postgres) server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.allSettled(open.map((db) => db.close()));
+    await server?.stop();
+  });
+
+  it('when queries carry parameters, JSON, times and big counts, then values come back typed and text never becomes SQL', async () => {
+    const db = track(await fresh());
+    await db.exec('CREATE TABLE t (id bigint, doc jsonb, at timestamptz, name text)');
+    const hostile = "x'); DROP TABLE t; --";
+    await db.query('INSERT INTO t VALUES ($1, $2, $3, $4)', [
+      2 ** 40,
+      { a: [1, 'two', null], nested: { ok: true } },
+      new Date('2026-12-02T10:00:00Z'),
+      hostile,
+    ]);
+    const { rows } = await db.query<{ id: number; doc: unknown; at: Date; name: string }>(
+      'SELECT * FROM t WHERE name = $1',
+      [hostile],
+    );
+    expect(rows).toEqual([
+      {
+        id: 2 ** 40,
+        doc: { a: [1, 'two', null], nested: { ok: true } },
+        at: new Date('2026-12-02T10:00:00Z'),
+        name: hostile,
+      },
+    ]);
+    expect((await db.query<{ n: number }>('SELECT count(*) AS n FROM t')).rows[0]!.n).toBe(1);
+  });
+
+  it('when a transaction throws, then none of it stays; when it resolves, all of it does', async () => {
+    const db = track(await fresh());
+    await db.exec('CREATE TABLE t (v int)');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO t VALUES (1)');
+        throw new Error('half way');
+      }),
+    ).rejects.toThrow('half way');
+    await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO t VALUES (2)');
+      await tx.query('INSERT INTO t VALUES (3)');
+    });
+    expect((await db.query<{ v: number }>('SELECT v FROM t ORDER BY v')).rows).toEqual([
+      { v: 2 },
+      { v: 3 },
+    ]);
+  });
+
+  it('when a change is notified, then a listener hears it, and no longer after it stops', async () => {
+    const db = track(await fresh());
+    const heard: string[] = [];
+    const stop = await db.listen('audit_changes', (payload) => heard.push(payload));
+    await db.query('SELECT pg_notify($1, $2)', ['audit_changes', '{"id":1}']);
+    await expect.poll(() => heard).toEqual(['{"id":1}']);
+    await stop();
+    await db.query('SELECT pg_notify($1, $2)', ['audit_changes', '{"id":2}']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(heard).toEqual(['{"id":1}']);
+  });
+
+  it("when migrated, then every migration is applied once, and again is a no-op; the BFF's own migrations apply", async () => {
+    const db = track(await fresh());
+    const all = readMigrations();
+    expect(all.length).toBeGreaterThan(0);
+    expect(await migrate(db, all)).toEqual({ from: 0, to: all.length });
+    expect(await migrate(db, all)).toEqual({ from: all.length, to: all.length });
+    const { rows } = await db.query<{ version: number }>(
+      'SELECT version FROM twinscope_schema ORDER BY version',
+    );
+    expect(rows.map((r) => r.version)).toEqual(all.map((m) => m.version));
+    // Two replicas starting at once: one migrates, the other waits and finds nothing to do.
+    const other = track(await fresh());
+    const both = await Promise.all([migrate(other, all), migrate(other, all)]);
+    expect(both.map((r) => r.from).sort()).toEqual([0, all.length]);
+  });
+
+  it('when a migration fails half way, then none of the pending ones stays and start is refused, naming it', async () => {
+    const db = track(await fresh());
+    const steps: Migration[] = [
+      { version: 1, name: 'first', sql: 'CREATE TABLE one (v int);' },
+      { version: 2, name: 'second', sql: 'CREATE TABLE two (v int); INSERT INTO two VALUES (1);' },
+      { version: 3, name: 'broken', sql: 'CREATE TABLE three (v int); SELECT * FROM nowhere;' },
+    ];
+    await migrate(db, steps.slice(0, 1));
+    const failure = await migrate(db, steps).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StoreError);
+    expect(failure).toMatchObject({ code: 'migration_failed' });
+    expect((failure as Error).message).toMatch(
+      /Migration 3 \(broken\) failed.*Nothing was changed/,
+    );
+    const tables = await db.query<{ name: string }>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_name IN ('one','two','three') ORDER BY 1",
+    );
+    expect(tables.rows.map((r) => r.name)).toEqual(['one']);
+    expect(
+      (await db.query<{ v: number }>('SELECT max(version) AS v FROM twinscope_schema')).rows[0]!.v,
+    ).toBe(1);
+  });
+
+  it('when the database has a newer schema than this code knows, then start is refused and nothing is changed', async () => {
+    const db = track(await fresh());
+    const steps: Migration[] = [
+      { version: 1, name: 'first', sql: 'CREATE TABLE one (v int);' },
+      { version: 2, name: 'second', sql: 'CREATE TABLE two (v int);' },
+    ];
+    await migrate(db, steps);
+    await expect(migrate(db, steps.slice(0, 1))).rejects.toMatchObject({
+      code: 'schema_newer',
+      message: expect.stringMatching(/schema version 2, newer than this Twinscope knows \(1\)/),
+    });
+  });
+});
+
+describe('opening the store', () => {
+  it('when PostgreSQL cannot be reached, then the message names the URL without its password', async () => {
+    const failure = await openDatabase({
+      url: 'postgresql://ops:s3cret-pass@127.0.0.1:1/twinscope',
+    }).then(
+      () => undefined,
+      (error: unknown) => error as StoreError,
+    );
+    expect(failure).toMatchObject({ code: 'unreachable' });
+    expect(failure!.message).toContain('postgresql://ops:***@127.0.0.1:1/twinscope');
+    expect(failure!.message).not.toContain('s3cret-pass');
+  });
+
+  it('when the embedded database directory is corrupt, then start is refused with what to do', async () => {
+    const dir = join(tempDir(), 'db');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'PG_VERSION'), 'not a version\n');
+    writeFileSync(join(dir, 'postgresql.conf'), 'garbage = = =\n');
+    const failure = await openDatabase({ dir }).then(
+      () => undefined,
+      (error: unknown) => error as StoreError,
+    );
+    expect(failure).toMatchObject({ code: 'corrupt' });
+    expect(failure!.message).toMatch(/cannot be opened.*Move that directory aside/);
+  }, 60_000);
+
+  it('when the embedded database is opened twice in a row, then the schema stays and nothing is migrated again', async () => {
+    const dir = await freshPgliteDir();
+    const first = await openDatabase({ dir });
+    expect(first.schema.from).toBe(0);
+    await first.db.close();
+    const second = await openDatabase({ dir });
+    expect(second.schema).toEqual({ from: first.schema.to, to: first.schema.to });
+    await second.db.close();
+  }, 60_000);
+});
