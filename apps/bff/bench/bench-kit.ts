@@ -92,6 +92,7 @@ export async function startBffProcess(
       TWINSCOPE_PORT: String(port),
       // The bench's audit trail goes with its throwaway hub, not into the working tree.
       TWINSCOPE_AUDIT_FILE: join(dirname(connectionFile), 'audit.jsonl'),
+      TWINSCOPE_DATABASE_DIR: join(dirname(connectionFile), 'db'),
       ...env,
     },
     /Twinscope BFF is listening/,

@@ -27,3 +27,20 @@ CREATE INDEX audit_entries_target ON audit_entries (device_id, module_id, seq DE
 CREATE INDEX audit_entries_at ON audit_entries (at DESC);
 CREATE INDEX audit_entries_actor ON audit_entries (actor_id, seq DESC);
 CREATE INDEX audit_entries_action ON audit_entries (action, seq DESC);
+
+-- Every replica hears every record (its own included) as it is written and as it ends.
+CREATE FUNCTION audit_entries_notify() RETURNS trigger AS $$
+BEGIN
+  PERFORM pg_notify('twinscope_audit', NEW.id::text);
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_entries_notify AFTER INSERT OR UPDATE ON audit_entries
+  FOR EACH ROW EXECUTE FUNCTION audit_entries_notify();
+
+-- JSON-lines trails imported once (the file trail of earlier versions).
+CREATE TABLE audit_imports (
+  file text PRIMARY KEY,
+  entries integer NOT NULL,
+  imported_at timestamptz NOT NULL DEFAULT now()
+);

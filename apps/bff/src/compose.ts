@@ -23,6 +23,8 @@ import { MethodService } from './services/method-service.ts';
 import { MessageService } from './services/message-service.ts';
 import { TimelineService } from './services/timeline-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
+import { openDatabase } from './adapters/store/open-store.ts';
+import type { Database } from './adapters/store/sql.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
 import { SignInClient } from './adapters/sign-in-client.ts';
@@ -34,6 +36,7 @@ export interface RunningBff {
   live: LiveHub;
   broker: EventBroker;
   audit: AuditTrail;
+  db: Database;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,22 @@ export async function startBff(
   /** Credentials to use instead of building them from config (tests stand in for Entra). */
   credentials: { hub?: HubTokenCredential; events?: TokenCredential } = {},
 ): Promise<RunningBff> {
+  // The team's state: PostgreSQL when configured, otherwise PGlite in a directory.
+  const storage = config.storage;
+  const { db, schema } = await openDatabase(
+    storage.databaseUrl ? { url: storage.databaseUrl } : { dir: storage.databaseDir },
+  );
+  logger.info('database', { kind: db.kind, at: db.description, schema: schema.to });
+  const audit = new AuditTrail(db, logger);
+  try {
+    const imported = await audit.importFile(storage.auditFile);
+    if (imported !== undefined)
+      logger.info('imported a JSON-lines audit trail', { file: storage.auditFile, imported });
+    await audit.start({ retentionDays: storage.auditRetentionDays });
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
   const entra = config.hub.entra;
   const budget = new HubBudget(config.hub.quota);
   logger.info('hub quota', {
@@ -103,8 +122,7 @@ export async function startBff(
     pollIntervalMs: config.live.poll.intervalMs,
     ...(endpoint ? { endpoint } : {}),
   });
-  const audit = new AuditTrail(config.storage.auditFile, logger);
-  // What is done from Twinscope reaches the tabs watching its target (a device's timeline).
+  // What is done from Twinscope, on any replica, reaches the tabs watching its target.
   audit.onRecord((entry) => live.activity(entry));
   let sessions: Sessions | undefined;
   let auth: AppDeps['auth'];
@@ -188,6 +206,7 @@ export async function startBff(
     live,
     broker,
     audit,
+    db,
     async close() {
       live.stop();
       await feedback?.stop();
@@ -196,7 +215,8 @@ export async function startBff(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sessions?.close();
-      audit.close();
+      await audit.close();
+      await db.close();
     },
   };
 }

@@ -60,6 +60,9 @@ const VARIABLES = {
   TWINSCOPE_STREAMS_MAX: 'live.streams.max',
   TWINSCOPE_TELEMETRY_PER_TAB: 'live.streams.telemetryPerTab',
   TWINSCOPE_AUDIT_FILE: 'storage.auditFile',
+  TWINSCOPE_AUDIT_RETENTION_DAYS: 'storage.auditRetentionDays',
+  TWINSCOPE_DATABASE_URL: 'storage.databaseUrl',
+  TWINSCOPE_DATABASE_DIR: 'storage.databaseDir',
 } as const;
 
 type Variable = keyof typeof VARIABLES;
@@ -257,8 +260,17 @@ const LiveSection = z.object({
 });
 
 const StorageSection = z.object({
-  /** The audit trail (JSON lines, appended and flushed before each answer). */
+  /** A JSON-lines audit trail of an earlier version: imported into the database once. */
   auditFile: z.string().default('twinscope-audit.jsonl'),
+  /** Audit records older than this many days are deleted (0: kept for ever). */
+  auditRetentionDays: int(0, 36_500).default(365),
+  /** PostgreSQL for a team (several replicas share it) … */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a PostgreSQL URL, postgresql://user:password@host:5432/db')
+    .optional(),
+  /** … or, without one, PGlite (embedded PostgreSQL) kept in this directory. */
+  databaseDir: z.string().min(1).default('twinscope-db'),
 });
 
 const SettingsSchema = z

@@ -1,6 +1,7 @@
 import { ConfigError, parseConfig } from './config.ts';
 import { startBff } from './compose.ts';
 import { createLogger } from './log.ts';
+import { StoreError } from './adapters/store/sql.ts';
 
 try {
   const config = parseConfig(process.env);
@@ -29,6 +30,10 @@ try {
   if (error instanceof ConfigError) {
     console.error(error.message);
     process.exit(2);
+  }
+  if (error instanceof StoreError) {
+    console.error(`Twinscope BFF: ${error.message}`);
+    process.exit(1);
   }
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {

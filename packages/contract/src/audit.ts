@@ -74,3 +74,24 @@ export const AuditHistoryResponseSchema = z.object({
   next: z.string().optional(),
 });
 export type AuditHistoryResponse = z.infer<typeof AuditHistoryResponseSchema>;
+
+/** The fleet-wide audit page and the export: filters, newest first, a page at a time. */
+export const AuditSearchQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    before: z
+      .string()
+      .regex(/^\d{1,15}$/, 'before is the next cursor of a previous page.')
+      .optional(),
+    /** A person: their id, or any part of their name. */
+    actor: z.string().max(200).optional(),
+    deviceId: z.string().max(128).optional(),
+    /** What kind of action: twin, method, message, device or module. */
+    kind: z.enum(['twin', 'method', 'message', 'device', 'module']).optional(),
+    from: z.iso
+      .datetime({ offset: true, message: 'from is a date and time (ISO 8601).' })
+      .optional(),
+    to: z.iso.datetime({ offset: true, message: 'to is a date and time (ISO 8601).' }).optional(),
+  })
+  .strict();
+export type AuditSearchQuery = z.infer<typeof AuditSearchQuerySchema>;

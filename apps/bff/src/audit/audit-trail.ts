@@ -1,16 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fdatasyncSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  writeSync,
-} from 'node:fs';
-import { dirname } from 'node:path';
+import { createReadStream, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { AuditAction, AuditEntry } from '@twinscope/contract';
+import type { Database, Sql } from '../adapters/store/sql.ts';
 import type { JsonObject } from '@twinscope/twin';
 import { AppError } from '../http/app-error.ts';
 import type { Logger } from '../log.ts';
@@ -37,6 +30,7 @@ export interface AuditOutcome {
   error?: { code: string; message: string };
 }
 
+/** A line of the JSON-lines trail of earlier versions (imported once). */
 type Line =
   | ({ phase: 'attempt'; id: string; at: string } & Omit<AuditEntry, 'id' | 'at' | 'result'>)
   | ({ phase: 'outcome'; id: string; at: string } & AuditOutcome);
@@ -46,38 +40,6 @@ type Line =
  * bound a valid change; above this, the record keeps the patch's size and digest instead.
  */
 export const MAX_RECORDED_BYTES = 32 * 1024;
-
-const targetKey = (t: { deviceId: string; moduleId?: string }) =>
-  t.moduleId === undefined ? t.deviceId : `${t.deviceId}/${t.moduleId}`;
-
-/** Where each record's two lines sit in the file: attempt offset and length, outcome's. */
-class Slots {
-  private data = new Float64Array(4 * 1024);
-  count = 0;
-
-  add(offset: number, length: number): number {
-    if ((this.count + 1) * 4 > this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data.set([offset, length, -1, 0], this.count * 4);
-    return this.count++;
-  }
-
-  setOutcome(slot: number, offset: number, length: number): void {
-    this.data[slot * 4 + 2] = offset;
-    this.data[slot * 4 + 3] = length;
-  }
-
-  get(slot: number): { attempt: [number, number]; outcome?: [number, number] } {
-    const at = (i: number) => this.data[slot * 4 + i]!;
-    return {
-      attempt: [at(0), at(1)],
-      ...(at(2) >= 0 ? { outcome: [at(2), at(3)] as [number, number] } : {}),
-    };
-  }
-}
 
 /** The size and digest a record keeps of a patch too large to keep whole. */
 function capped(patch: JsonObject): { kept: JsonObject; digest?: AuditEntry['changeDigest'] } {
@@ -90,160 +52,169 @@ function capped(patch: JsonObject): { kept: JsonObject; digest?: AuditEntry['cha
   };
 }
 
+/** What the fleet-wide audit page and the export filter by. */
+export interface AuditFilter {
+  /** A person: their id or name (any part of it). */
+  actor?: string;
+  deviceId?: string;
+  /** A kind of action: `twin`, `method`, `message`, `device`, `module`. */
+  kind?: string;
+  from?: string;
+  to?: string;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  at: Date;
+  actor_id: string;
+  actor_name: string;
+  action: AuditAction;
+  device_id: string;
+  module_id: string;
+  change: JsonObject;
+  change_digest: AuditEntry['changeDigest'] | null;
+  before: AuditEntry['before'] | null;
+  after: AuditEntry['after'] | null;
+  revert: AuditEntry['revert'] | null;
+  revert_omitted: boolean;
+  revert_of: string | null;
+  response: AuditEntry['response'] | null;
+  result: AuditEntry['result'];
+  error: AuditEntry['error'] | null;
+  finished_at: Date | null;
+}
+
+/** One record as the API shows it. */
+function entryOf(row: Row): AuditEntry & { seq: number } {
+  return {
+    seq: row.seq,
+    id: row.id,
+    at: row.at.toISOString(),
+    actor: { id: row.actor_id, name: row.actor_name },
+    action: row.action,
+    target: { deviceId: row.device_id, ...(row.module_id ? { moduleId: row.module_id } : {}) },
+    change: row.change,
+    ...(row.change_digest ? { changeDigest: row.change_digest } : {}),
+    ...(row.before ? { before: row.before } : {}),
+    ...(row.after ? { after: row.after } : {}),
+    ...(row.revert ? { revert: row.revert } : {}),
+    ...(row.revert_omitted ? { revertOmitted: true } : {}),
+    ...(row.revert_of ? { revertOf: row.revert_of } : {}),
+    ...(row.response ? { response: row.response } : {}),
+    result: row.result,
+    ...(row.error ? { error: row.error } : {}),
+    ...(row.finished_at ? { finishedAt: row.finished_at.toISOString() } : {}),
+  };
+}
+
+const strip = ({ seq: _seq, ...entry }: AuditEntry & { seq: number }): AuditEntry => entry;
+
+const COLUMNS = `seq, id, at, actor_id, actor_name, action, device_id, module_id, change,
+  change_digest, before, after, revert, revert_omitted, revert_of, response, result, error,
+  finished_at`;
+
+const INSERT = `INSERT INTO audit_entries (id, at, actor_id, actor_name, action, device_id,
+  module_id, change, change_digest, before, revert, revert_omitted, revert_of, result, after,
+  response, error, finished_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+  ON CONFLICT (id) DO NOTHING`;
+
+/** The row values of a record, attempt and (when known) outcome. */
+function values(entry: AuditEntry): unknown[] {
+  return [
+    entry.id,
+    entry.at,
+    entry.actor.id,
+    entry.actor.name,
+    entry.action,
+    entry.target.deviceId,
+    entry.target.moduleId ?? '',
+    entry.change,
+    entry.changeDigest ?? null,
+    entry.before ?? null,
+    entry.revert ?? null,
+    entry.revertOmitted ?? false,
+    entry.revertOf ?? null,
+    entry.result,
+    entry.after ?? null,
+    entry.response ?? null,
+    entry.error ?? null,
+    entry.finishedAt ?? null,
+  ];
+}
+
+/** WHERE conditions and their parameters for a filter (values are always parameters). */
+function where(filter: AuditFilter, params: unknown[]): string[] {
+  const conditions: string[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  if (filter.actor)
+    conditions.push(
+      `(actor_id = ${param(filter.actor)} OR actor_name ILIKE ${param(`%${filter.actor.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)})`,
+    );
+  if (filter.deviceId) conditions.push(`device_id = ${param(filter.deviceId)}`);
+  if (filter.kind) conditions.push(`action LIKE ${param(`${filter.kind}.%`)}`);
+  if (filter.from) conditions.push(`at >= ${param(filter.from)}`);
+  if (filter.to) conditions.push(`at < ${param(filter.to)}`);
+  return conditions;
+}
+
 /**
- * The audit trail, as JSON lines appended to one file and flushed to disk before the BFF
- * answers. A write is recorded in two steps: the attempt before the hub is called, the
- * outcome after. So a write that reached the hub is never missing from the trail: if the
- * BFF dies in between, the attempt remains and reads as outcome `unknown`. If the trail
- * cannot be written, the write is refused before the hub is called.
- *
- * Entries stay on disk: the process keeps only where each one is (four numbers) and which
- * records belong to which twin, and reads the lines back when a history page asks.
+ * The audit trail, in the team's database: one table every replica writes. A write is
+ * recorded in two steps: the attempt is committed before the hub is called, the outcome
+ * after. So a write that reached the hub is never missing from the trail: if the BFF dies in
+ * between, the attempt remains and reads as outcome `unknown`. If the attempt cannot be
+ * committed (the database is down or full), the write is refused before the hub is called.
+ * Every replica hears every record through LISTEN/NOTIFY.
  */
 export class AuditTrail {
-  private readonly slots = new Slots();
-  private readonly byTarget = new Map<string, number[]>();
-  /** A device's records and its modules', in order (a device's timeline). */
-  private readonly byDevice = new Map<string, number[]>();
   private readonly listeners = new Set<(entry: AuditEntry) => void>();
-  /** Attempts whose outcome has not been written yet (a crash leaves a few forever). */
-  private readonly pending = new Map<string, number>();
-  private fd: number | undefined;
-  private size = 0;
+  private stopListening: (() => Promise<void>) | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
-    readonly file: string,
+    private readonly db: Database,
     private readonly logger: Logger,
-  ) {
-    if (!existsSync(file)) mkdirSync(dirname(file), { recursive: true });
-    this.fd = openSync(file, 'a+', 0o600);
-    this.index();
-  }
+  ) {}
 
-  /** Reads the file once, remembering where each line is; a torn last line is skipped. */
-  private index(): void {
-    const fd = this.fd!;
-    const total = fstatSync(fd).size;
-    const chunk = Buffer.alloc(1024 * 1024);
-    let carry = Buffer.alloc(0);
-    let offset = 0;
-    let lineStart = 0;
-    while (offset < total) {
-      const read = readSync(fd, chunk, 0, chunk.length, offset);
-      if (read === 0) break;
-      offset += read;
-      let buffer = Buffer.concat([carry, chunk.subarray(0, read)]);
-      let newline: number;
-      while ((newline = buffer.indexOf(0x0a)) >= 0) {
-        this.indexLine(buffer.subarray(0, newline), lineStart);
-        lineStart += newline + 1;
-        buffer = buffer.subarray(newline + 1);
-      }
-      carry = Buffer.from(buffer);
-    }
-    // A line torn by a crash mid-append: the lines before it stand; appends start after it.
-    this.size = total;
-  }
-
-  private indexLine(bytes: Buffer, offset: number): void {
-    let line: { phase?: string; id?: string; target?: { deviceId: string; moduleId?: string } };
-    try {
-      line = JSON.parse(bytes.toString('utf8')) as typeof line;
-    } catch {
-      return;
-    }
-    this.remember(line, offset, bytes.length);
-  }
-
-  private remember(
-    line: { phase?: string; id?: string; target?: { deviceId: string; moduleId?: string } },
-    offset: number,
-    length: number,
-  ): void {
-    if (typeof line.id !== 'string') return;
-    if (line.phase === 'attempt' && line.target) {
-      const slot = this.slots.add(offset, length);
-      this.pending.set(line.id, slot);
-      const key = targetKey(line.target);
-      const slots = this.byTarget.get(key) ?? [];
-      slots.push(slot);
-      this.byTarget.set(key, slots);
-      const ofDevice = this.byDevice.get(line.target.deviceId) ?? [];
-      ofDevice.push(slot);
-      this.byDevice.set(line.target.deviceId, ofDevice);
-    } else if (line.phase === 'outcome') {
-      const slot = this.pending.get(line.id);
-      if (slot === undefined) return;
-      this.pending.delete(line.id);
-      this.slots.setOutcome(slot, offset, length);
-    }
-  }
-
-  private append(line: Line): void {
-    if (this.fd === undefined) throw new Error('the audit trail is closed');
-    const bytes = Buffer.from(`${JSON.stringify(line)}\n`);
-    let written = 0;
-    while (written < bytes.length) written += writeSync(this.fd, bytes, written);
-    fdatasyncSync(this.fd);
-    const offset = this.size;
-    this.size += bytes.length;
-    this.remember(line, offset, bytes.length - 1);
-  }
-
-  /** Records an attempt; refuses (503) when the trail cannot be written, before any change. */
-  begin(start: AuditStart): { end(outcome: AuditOutcome): void; id: string } {
-    const id = randomUUID();
-    const change = capped(start.change);
-    const revertText = start.revert ? JSON.stringify(start.revert) : '';
-    const keepRevert =
-      start.revert !== undefined && Buffer.byteLength(revertText) <= MAX_RECORDED_BYTES;
-    try {
-      this.append({
-        phase: 'attempt',
-        id,
-        at: new Date().toISOString(),
-        actor: start.actor,
-        action: start.action,
-        target: start.target,
-        change: change.kept,
-        ...(change.digest ? { changeDigest: change.digest } : {}),
-        ...(start.before ? { before: start.before } : {}),
-        ...(keepRevert ? { revert: start.revert } : {}),
-        ...(start.revert && !keepRevert ? { revertOmitted: true } : {}),
-        ...(start.revertOf ? { revertOf: start.revertOf } : {}),
-      });
-    } catch (error) {
-      this.logger.error('audit trail write failed; the change was refused', {
-        message: (error as Error).message,
-      });
-      throw new AppError(
-        'hub_unreachable',
-        'The audit trail cannot be written, so nothing was changed. Ask an administrator to check the BFF.',
-      );
-    }
-    const slot = this.pending.get(id)!;
-    this.announce(slot);
-    return {
-      id,
-      end: (outcome) => {
-        try {
-          this.append({ phase: 'outcome', id, at: new Date().toISOString(), ...outcome });
-          this.announce(slot);
-        } catch (error) {
-          // The attempt is on disk; the entry reads as `unknown` rather than vanishing.
-          this.logger.error('audit outcome write failed', {
-            id,
+  /** Starts hearing every replica's records, and deleting those past the retention. */
+  async start(options: { retentionDays?: number } = {}): Promise<void> {
+    this.stopListening = await this.db.listen('twinscope_audit', (id) => {
+      if (this.listeners.size === 0) return;
+      this.get(id).then(
+        (entry) => {
+          if (entry) this.announce(entry);
+        },
+        (error: unknown) =>
+          this.logger.warn('audit record could not be read for the live view', {
             message: (error as Error).message,
-          });
-        }
-      },
-    };
+          }),
+      );
+    });
+    const days = options.retentionDays;
+    if (days) {
+      const prune = () =>
+        void this.prune(days).catch((error: unknown) =>
+          this.logger.warn('audit retention failed', { message: (error as Error).message }),
+        );
+      prune();
+      this.retentionTimer = setInterval(prune, 60 * 60 * 1000);
+      this.retentionTimer.unref();
+    }
   }
 
-  /** Tells listeners (the live view) a record as it stands now; a listener's failure is its own. */
-  private announce(slot: number): void {
-    if (this.listeners.size === 0 || this.fd === undefined) return;
-    const entry = this.entry(this.fd, slot);
+  /** Deletes records older than the retention; returns how many. */
+  async prune(retentionDays: number): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM audit_entries WHERE at < now() - make_interval(days => $1) RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [retentionDays],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  private announce(entry: AuditEntry): void {
     for (const listener of this.listeners) {
       try {
         listener(entry);
@@ -253,113 +224,232 @@ export class AuditTrail {
     }
   }
 
-  /** Hears every record when its attempt is written and again with its outcome. */
+  /** Hears every record (any replica's) when its attempt is written and again with its outcome. */
   onRecord(listener: (entry: AuditEntry) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private readLine(fd: number, [offset, length]: [number, number]): Line {
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, offset);
-    return JSON.parse(buffer.toString('utf8')) as Line;
+  private refused(error: unknown): AppError {
+    this.logger.error('audit trail write failed; the change was refused', {
+      message: (error as Error).message,
+    });
+    return new AppError(
+      'hub_unreachable',
+      'The audit trail cannot be written, so nothing was changed. Ask an administrator to check the BFF and its database.',
+    );
   }
 
-  /** One record as the API shows it: its attempt, with its outcome when there is one. */
-  private entry(fd: number, slot: number): AuditEntry {
-    const where = this.slots.get(slot);
-    const { phase: _phase, ...attempt } = this.readLine(fd, where.attempt) as Extract<
-      Line,
-      { phase: 'attempt' }
-    >;
-    if (!where.outcome) return { ...attempt, result: 'unknown' };
-    const {
-      phase: _outcomePhase,
-      id: _id,
-      at,
-      ...outcome
-    } = this.readLine(fd, where.outcome) as Extract<Line, { phase: 'outcome' }>;
-    return { ...attempt, ...outcome, finishedAt: at };
+  private attempt(start: AuditStart): AuditEntry {
+    const change = capped(start.change);
+    const revertText = start.revert ? JSON.stringify(start.revert) : '';
+    const keepRevert =
+      start.revert !== undefined && Buffer.byteLength(revertText) <= MAX_RECORDED_BYTES;
+    return {
+      id: randomUUID(),
+      at: new Date().toISOString(),
+      actor: start.actor,
+      action: start.action,
+      target: start.target,
+      change: change.kept,
+      ...(change.digest ? { changeDigest: change.digest } : {}),
+      ...(start.before ? { before: start.before } : {}),
+      ...(keepRevert ? { revert: start.revert } : {}),
+      ...(start.revert && !keepRevert ? { revertOmitted: true } : {}),
+      ...(start.revertOf ? { revertOf: start.revertOf } : {}),
+      result: 'unknown',
+    };
+  }
+
+  private ending(id: string): (outcome: AuditOutcome) => Promise<void> {
+    return async (outcome) => {
+      try {
+        await this.db.query(
+          `UPDATE audit_entries SET result = $2, after = $3, response = $4, error = $5,
+             finished_at = now() WHERE id = $1`,
+          [
+            id,
+            outcome.result,
+            outcome.after ?? null,
+            outcome.response ?? null,
+            outcome.error ?? null,
+          ],
+        );
+      } catch (error) {
+        // The attempt is committed; the entry reads as `unknown` rather than vanishing.
+        this.logger.error('audit outcome write failed', { id, message: (error as Error).message });
+      }
+    };
+  }
+
+  /** Commits an attempt; refuses (503) when it cannot be committed, before any change. */
+  async begin(
+    start: AuditStart,
+  ): Promise<{ end(outcome: AuditOutcome): Promise<void>; id: string }> {
+    if (this.closed) throw this.refused(new Error('the audit trail is closed'));
+    const entry = this.attempt(start);
+    try {
+      await this.db.query(INSERT, values(entry));
+    } catch (error) {
+      throw this.refused(error);
+    }
+    return { id: entry.id, end: this.ending(entry.id) };
+  }
+
+  /** Commits many attempts at once (a bulk change), all or none. */
+  async beginMany(
+    starts: AuditStart[],
+  ): Promise<{ end(outcome: AuditOutcome): Promise<void>; id: string }[]> {
+    if (this.closed) throw this.refused(new Error('the audit trail is closed'));
+    const entries = starts.map((start) => this.attempt(start));
+    try {
+      await this.db.transaction(async (tx) => {
+        for (const entry of entries) await tx.query(INSERT, values(entry));
+      });
+    } catch (error) {
+      throw this.refused(error);
+    }
+    return entries.map((entry) => ({ id: entry.id, end: this.ending(entry.id) }));
+  }
+
+  private async select(
+    conditions: string[],
+    params: unknown[],
+    limit: number,
+    order: 'ASC' | 'DESC' = 'DESC',
+    sql: Sql = this.db,
+  ): Promise<(AuditEntry & { seq: number })[]> {
+    if (this.closed) throw new AppError('hub_unreachable', 'The audit trail is closed.');
+    const { rows } = await sql.query<Row>(
+      `SELECT ${COLUMNS} FROM audit_entries
+       ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+       ORDER BY seq ${order} LIMIT ${Math.max(1, Math.floor(limit))}`,
+      params,
+    );
+    return rows.map(entryOf);
+  }
+
+  async get(id: string): Promise<AuditEntry | undefined> {
+    const [found] = await this.select(['id = $1'], [id], 1);
+    return found ? strip(found) : undefined;
   }
 
   /**
    * One twin's (or module's) history, newest first, a page at a time: `before` is the
    * cursor a previous page answered, and `next` the one for the page after this.
    */
-  forTarget(
+  async forTarget(
     target: { deviceId: string; moduleId?: string },
     page: { limit: number; before?: number } = { limit: 20 },
-  ): { entries: AuditEntry[]; next?: number } {
-    if (this.fd === undefined) throw new AppError('hub_unreachable', 'The audit trail is closed.');
-    const slots = this.byTarget.get(targetKey(target)) ?? [];
-    let end = slots.length;
-    if (page.before !== undefined) {
-      // Slots only grow, so the page starts below the cursor's slot.
-      let low = 0;
-      while (low < end) {
-        const mid = (low + end) >> 1;
-        if (slots[mid]! < page.before) low = mid + 1;
-        else end = mid;
-      }
-    }
-    const start = Math.max(0, end - page.limit);
-    const entries = slots
-      .slice(start, end)
-      .reverse()
-      .map((slot) => this.entry(this.fd!, slot));
-    return { entries, ...(start > 0 ? { next: slots[start]! } : {}) };
+  ): Promise<{ entries: AuditEntry[]; next?: number }> {
+    const params: unknown[] = [target.deviceId, target.moduleId ?? ''];
+    const conditions = ['device_id = $1', 'module_id = $2'];
+    if (page.before !== undefined) conditions.push(`seq < $${params.push(page.before)}`);
+    const found = await this.select(conditions, params, page.limit + 1);
+    const entries = found.slice(0, page.limit);
+    return {
+      entries: entries.map(strip),
+      ...(found.length > page.limit ? { next: entries.at(-1)!.seq } : {}),
+    };
   }
 
-  /**
-   * The newest entries of one action on a target (the recent direct methods of a device),
-   * looking back at most `scan` entries of its history.
-   */
-  recent(
+  /** The fleet's trail, newest first, filtered, a page at a time. */
+  async search(
+    filter: AuditFilter,
+    page: { limit: number; before?: number },
+  ): Promise<{ entries: AuditEntry[]; next?: number }> {
+    const params: unknown[] = [];
+    const conditions = where(filter, params);
+    if (page.before !== undefined) conditions.push(`seq < $${params.push(page.before)}`);
+    const found = await this.select(conditions, params, page.limit + 1);
+    const entries = found.slice(0, page.limit);
+    return {
+      entries: entries.map(strip),
+      ...(found.length > page.limit ? { next: entries.at(-1)!.seq } : {}),
+    };
+  }
+
+  /** The newest entries of one action on a target (the recent direct methods of a device). */
+  async recent(
     target: { deviceId: string; moduleId?: string },
     action: AuditEntry['action'],
     limit: number,
-    scan = 500,
-  ): AuditEntry[] {
-    if (this.fd === undefined) throw new AppError('hub_unreachable', 'The audit trail is closed.');
-    const slots = this.byTarget.get(targetKey(target)) ?? [];
-    const found: AuditEntry[] = [];
-    for (let i = slots.length - 1; i >= Math.max(0, slots.length - scan); i--) {
-      const entry = this.entry(this.fd, slots[i]!);
-      if (entry.action !== action) continue;
-      found.push(entry);
-      if (found.length >= limit) break;
-    }
-    return found;
+  ): Promise<AuditEntry[]> {
+    const found = await this.select(
+      ['device_id = $1', 'module_id = $2', 'action = $3'],
+      [target.deviceId, target.moduleId ?? '', action],
+      limit,
+    );
+    return found.map(strip);
   }
 
   /**
    * What was done to a device and its modules since a time, newest first, at most `limit`
    * (a device's timeline).
    */
-  forDevice(deviceId: string, since: string, limit: number): AuditEntry[] {
-    if (this.fd === undefined) throw new AppError('hub_unreachable', 'The audit trail is closed.');
-    const slots = this.byDevice.get(deviceId) ?? [];
-    const found: AuditEntry[] = [];
-    for (let i = slots.length - 1; i >= 0 && found.length < limit; i--) {
-      const entry = this.entry(this.fd, slots[i]!);
-      // Records are appended in time order: the first older one ends the walk.
-      if (entry.at < since) break;
-      found.push(entry);
-    }
-    return found;
+  async forDevice(deviceId: string, since: string, limit: number): Promise<AuditEntry[]> {
+    const found = await this.select(['device_id = $1', 'at >= $2'], [deviceId, since], limit);
+    return found.map(strip);
   }
 
-  /** Every entry, oldest first (for export), read from disk one at a time. */
-  *all(): Generator<AuditEntry> {
-    for (let slot = 0; slot < this.slots.count; slot++) {
-      if (this.fd === undefined) return;
-      yield this.entry(this.fd, slot);
+  /** Every entry matching a filter, oldest first (for export), a page at a time. */
+  async *all(filter: AuditFilter = {}): AsyncGenerator<AuditEntry> {
+    let after = 0;
+    for (;;) {
+      const params: unknown[] = [];
+      const conditions = where(filter, params);
+      conditions.push(`seq > $${params.push(after)}`);
+      const page = await this.select(conditions, params, 500, 'ASC');
+      for (const entry of page) yield strip(entry);
+      if (page.length < 500) return;
+      after = page.at(-1)!.seq;
     }
   }
 
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+  /**
+   * Imports a JSON-lines trail of an earlier version once (attempts with their outcomes; an
+   * attempt without one reads `unknown`). Returns how many records it held, or undefined
+   * when there was nothing to import.
+   */
+  async importFile(file: string): Promise<number | undefined> {
+    const path = resolve(file);
+    if (!existsSync(path)) return undefined;
+    const done = await this.db.query('SELECT 1 FROM audit_imports WHERE file = $1', [path]);
+    if (done.rows.length > 0) return undefined;
+    const records = new Map<string, AuditEntry>();
+    const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+    for await (const text of lines) {
+      let line: Line;
+      try {
+        line = JSON.parse(text) as Line;
+      } catch {
+        continue; // a line torn by a crash mid-append
+      }
+      if (line.phase === 'attempt') {
+        const { phase: _phase, ...attempt } = line;
+        records.set(line.id, { ...attempt, result: 'unknown' });
+      } else if (line.phase === 'outcome') {
+        const record = records.get(line.id);
+        if (!record) continue;
+        const { phase: _phase, id: _id, at, ...outcome } = line;
+        records.set(line.id, { ...record, ...outcome, finishedAt: at });
+      }
+    }
+    await this.db.transaction(async (tx) => {
+      for (const record of records.values()) await tx.query(INSERT, values(record));
+      await tx.query('INSERT INTO audit_imports (file, entries) VALUES ($1, $2)', [
+        path,
+        records.size,
+      ]);
+    });
+    return records.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.retentionTimer);
+    await this.stopListening?.().catch(() => undefined);
+    this.stopListening = undefined;
   }
 }
 
@@ -397,19 +487,19 @@ export async function audited<T>(
   after: (result: T) => AuditEntry['after'] = () => undefined,
   response: (result: T) => AuditEntry['response'] = () => undefined,
 ): Promise<T> {
-  const record = trail.begin(start);
+  const record = await trail.begin(start);
   try {
     const result = await write();
     const versions = after(result);
     const answered = response(result);
-    record.end({
+    await record.end({
       result: 'succeeded',
       ...(versions ? { after: versions } : {}),
       ...(answered ? { response: answered } : {}),
     });
     return result;
   } catch (error) {
-    record.end(failureOutcome(error));
+    await record.end(failureOutcome(error));
     throw error;
   }
 }

@@ -1,19 +1,20 @@
 import { Router, type Response } from 'express';
 import {
   AuditHistoryQuerySchema,
+  AuditSearchQuerySchema,
   DeviceIdSchema,
   ModuleIdSchema,
   type AuditHistoryResponse,
 } from '@twinscope/contract';
-import type { AuditTrail } from '../audit/audit-trail.ts';
+import type { AuditFilter, AuditTrail } from '../audit/audit-trail.ts';
 import { requireRole } from '../http/authorize.ts';
 import { parseWith } from '../http/validate.ts';
 
 export function auditRoutes(audit: AuditTrail): Router {
   const router = Router();
-  const page = (query: unknown, target: { deviceId: string; moduleId?: string }) => {
+  const page = async (query: unknown, target: { deviceId: string; moduleId?: string }) => {
     const { limit, before } = parseWith(AuditHistoryQuerySchema, query);
-    const { entries, next } = audit.forTarget(target, {
+    const { entries, next } = await audit.forTarget(target, {
       limit,
       ...(before !== undefined ? { before: Number(before) } : {}),
     });
@@ -24,24 +25,44 @@ export function auditRoutes(audit: AuditTrail): Router {
     return body;
   };
   // Whoever may see a twin may see who changed it, a page at a time.
-  router.get('/devices/:deviceId/history', (req, res) => {
-    res.json(page(req.query, { deviceId: parseWith(DeviceIdSchema, req.params['deviceId']) }));
-  });
-  router.get('/devices/:deviceId/modules/:moduleId/history', (req, res) => {
+  router.get('/devices/:deviceId/history', async (req, res) => {
     res.json(
-      page(req.query, {
+      await page(req.query, { deviceId: parseWith(DeviceIdSchema, req.params['deviceId']) }),
+    );
+  });
+  router.get('/devices/:deviceId/modules/:moduleId/history', async (req, res) => {
+    res.json(
+      await page(req.query, {
         deviceId: parseWith(DeviceIdSchema, req.params['deviceId']),
         moduleId: parseWith(ModuleIdSchema, req.params['moduleId']),
       }),
     );
   });
-  // The whole trail as JSON lines, for a SIEM or a spreadsheet, streamed from disk.
-  router.get('/audit/export', requireRole('Admin'), async (_req, res) => {
+  // The fleet's trail (every replica's), newest first, filtered: Operators and Admins.
+  router.get('/audit', requireRole('Operator'), async (req, res) => {
+    const { limit, before, ...filter } = parseWith(AuditSearchQuerySchema, req.query);
+    const { entries, next } = await audit.search(filterOf(filter), {
+      limit,
+      ...(before !== undefined ? { before: Number(before) } : {}),
+    });
+    const body: AuditHistoryResponse = {
+      entries,
+      ...(next !== undefined ? { next: String(next) } : {}),
+    };
+    res.json(body);
+  });
+  // The trail as JSON lines with the same filters, for a SIEM or a spreadsheet, streamed.
+  router.get('/audit/export', requireRole('Admin'), async (req, res) => {
+    const {
+      limit: _limit,
+      before: _before,
+      ...filter
+    } = parseWith(AuditSearchQuerySchema, req.query);
     res.set({
       'Content-Type': 'application/x-ndjson; charset=utf-8',
       'Content-Disposition': `attachment; filename="twinscope-audit-${new Date().toISOString().slice(0, 10)}.jsonl"`,
     });
-    for (const entry of audit.all()) {
+    for await (const entry of audit.all(filterOf(filter))) {
       if (!res.write(`${JSON.stringify(entry)}\n`)) await drained(res);
       if (res.destroyed) return;
     }
@@ -60,4 +81,21 @@ function drained(res: Response): Promise<void> {
     res.once('drain', done);
     res.once('close', done);
   });
+}
+
+/** The query's filter with times as the database compares them. */
+function filterOf(query: {
+  actor?: string | undefined;
+  deviceId?: string | undefined;
+  kind?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+}): AuditFilter {
+  return {
+    ...(query.actor ? { actor: query.actor } : {}),
+    ...(query.deviceId ? { deviceId: query.deviceId } : {}),
+    ...(query.kind ? { kind: query.kind } : {}),
+    ...(query.from ? { from: new Date(query.from).toISOString() } : {}),
+    ...(query.to ? { to: new Date(query.to).toISOString() } : {}),
+  };
 }

@@ -29,7 +29,7 @@ export function messageRoutes(messages: MessageService): Router {
     const id = deviceId(req.params['deviceId']);
     const body: SentMessagesResponse = {
       queued: await messages.queued(id, callOf(res)),
-      messages: messages.recent(id),
+      messages: await messages.recent(id),
       feedback: messages.feedbackOn,
     };
     res.json(body);

@@ -33,8 +33,10 @@ export function methodRoutes(methods: MethodService): Router {
         ),
       );
     });
-    router.get(path, (req, res) => {
-      const body: MethodInvocationsResponse = { invocations: methods.recent(target(req.params)) };
+    router.get(path, async (req, res) => {
+      const body: MethodInvocationsResponse = {
+        invocations: await methods.recent(target(req.params)),
+      };
       res.json(body);
     });
   }

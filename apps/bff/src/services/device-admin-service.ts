@@ -135,12 +135,16 @@ export class DeviceAdminService {
               : {}),
             bulk: true,
           };
-    const records = new Map(
-      request.devices.map(({ deviceId, etag }) => [
-        deviceId,
-        this.audit.begin({ actor, action, target: { deviceId }, change, before: { etag } }),
-      ]),
+    const begun = await this.audit.beginMany(
+      request.devices.map(({ deviceId, etag }) => ({
+        actor,
+        action,
+        target: { deviceId },
+        change,
+        before: { etag },
+      })),
     );
+    const records = new Map(request.devices.map(({ deviceId }, i) => [deviceId, begun[i]!]));
     let results: BulkDeviceResult[];
     try {
       results = await this.hub.bulkDevices(
@@ -151,21 +155,23 @@ export class DeviceAdminService {
       );
     } catch (error) {
       const outcome = failureOutcome(error);
-      for (const record of records.values()) record.end(outcome);
+      await Promise.all([...records.values()].map((record) => record.end(outcome)));
       throw error;
     }
-    for (const result of results) {
-      records.get(result.deviceId)?.end(
-        result.ok
-          ? { result: 'succeeded' }
-          : {
-              result: 'refused',
-              ...(result.error ? { error: result.error } : {}),
-            },
-      );
+    await Promise.all(
+      results.map((result) =>
+        records
+          .get(result.deviceId)
+          ?.end(
+            result.ok
+              ? { result: 'succeeded' }
+              : { result: 'refused', ...(result.error ? { error: result.error } : {}) },
+          ),
+      ),
+    );
+    for (const result of results)
       if (result.ok && request.action === 'delete')
         this.listener.identityChanged('deleted', result.deviceId);
-    }
     return results;
   }
 

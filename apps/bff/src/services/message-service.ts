@@ -94,8 +94,8 @@ export class MessageService {
   }
 
   /** The messages sent from Twinscope to this device, newest first, with their feedback. */
-  recent(deviceId: string, limit = 20): SentMessage[] {
-    return this.audit.recent({ deviceId }, 'message.send', limit).map((entry) => {
+  async recent(deviceId: string, limit = 20): Promise<SentMessage[]> {
+    return (await this.audit.recent({ deviceId }, 'message.send', limit)).map((entry) => {
       const messageId = String(entry.change['messageId'] ?? '');
       const feedback = this.feedback.get(messageId);
       return {

@@ -66,8 +66,8 @@ export class MethodService {
   }
 
   /** The newest calls made from Twinscope on this target, newest first. */
-  recent(target: MethodTarget, limit = 20): MethodInvocation[] {
-    return this.audit.recent(target, 'method.invoke', limit).map((entry) => ({
+  async recent(target: MethodTarget, limit = 20): Promise<MethodInvocation[]> {
+    return (await this.audit.recent(target, 'method.invoke', limit)).map((entry) => ({
       id: entry.id,
       at: entry.at,
       actor: entry.actor,

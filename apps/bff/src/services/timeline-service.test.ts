@@ -1,11 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EventSource, ReadStart, RoutedChange } from '../adapters/event-hubs.ts';
 import { AuditTrail } from '../audit/audit-trail.ts';
 import { createLogger } from '../log.ts';
 import { TimelineService } from './timeline-service.ts';
+import { openDatabase } from '../adapters/store/open-store.ts';
+import { freshPgliteDir } from '../test/pglite-template.ts';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 
@@ -52,16 +51,16 @@ function fakeEndpoint(options: { complete?: boolean; hold?: Promise<void> } = {}
   return { source, reads };
 }
 
-const trail = () =>
+const trail = async () =>
   new AuditTrail(
-    join(mkdtempSync(join(tmpdir(), 'timeline-')), 'audit.jsonl'),
+    (await openDatabase({ dir: await freshPgliteDir() })).db,
     createLogger('error', () => undefined),
   );
 
 describe('a device timeline, read back from the endpoint', () => {
   it('when a partition has had nothing since the start, then it is not read (a read would wait for events that never come); other devices are left out', async () => {
     const { source, reads } = fakeEndpoint();
-    const service = new TimelineService(trail(), source, () => undefined);
+    const service = new TimelineService(await trail(), source, () => undefined);
     const since = new Date(NOW - 30 * 60_000).toISOString();
     const result = await service.read('dev-1', { since }, NOW);
     expect(reads).toEqual([{ partition: 0, start: { enqueuedOn: NOW - 30 * 60_000 } }]);
@@ -71,7 +70,7 @@ describe('a device timeline, read back from the endpoint', () => {
 
   it('when the endpoint holds more than one read takes, then the timeline says it is incomplete and why', async () => {
     const { source } = fakeEndpoint({ complete: false });
-    const result = await new TimelineService(trail(), source, () => undefined).read(
+    const result = await new TimelineService(await trail(), source, () => undefined).read(
       'dev-1',
       {},
       NOW,
@@ -84,7 +83,7 @@ describe('a device timeline, read back from the endpoint', () => {
     let release!: () => void;
     const hold = new Promise<void>((resolve) => (release = resolve));
     const { source } = fakeEndpoint({ hold });
-    const service = new TimelineService(trail(), source, () => undefined);
+    const service = new TimelineService(await trail(), source, () => undefined);
     const first = service.read('dev-1', {}, NOW);
     const second = service.read('dev-1', {}, NOW);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -98,15 +97,14 @@ describe('a device timeline, read back from the endpoint', () => {
   });
 
   it('when there is no endpoint, then the timeline holds what was done from Twinscope and says what it cannot show', async () => {
-    const audit = trail();
-    audit
-      .begin({
-        actor: { id: 'a', name: 'Ada' },
-        action: 'method.invoke',
-        target: { deviceId: 'dev-1', moduleId: 'edge' },
-        change: { methodName: 'reboot' },
-      })
-      .end({ result: 'succeeded', response: { status: 200 } });
+    const audit = await trail();
+    const record = await audit.begin({
+      actor: { id: 'a', name: 'Ada' },
+      action: 'method.invoke',
+      target: { deviceId: 'dev-1', moduleId: 'edge' },
+      change: { methodName: 'reboot' },
+    });
+    await record.end({ result: 'succeeded', response: { status: 200 } });
     const result = await new TimelineService(audit, undefined, () => undefined).read(
       'dev-1',
       {},

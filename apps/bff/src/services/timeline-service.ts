@@ -66,7 +66,7 @@ export class TimelineService {
     const notes: string[] = [];
     let complete = true;
 
-    const audited = this.audit.forDevice(deviceId, iso(since), TIMELINE_MAX_ENTRIES);
+    const audited = await this.audit.forDevice(deviceId, iso(since), TIMELINE_MAX_ENTRIES);
     const entries: TimelineEntry[] = [];
     /** Twin versions Twinscope wrote (the hub's event for them says less: who is in here). */
     const written = new Set<string>();

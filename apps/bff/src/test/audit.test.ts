@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../audit/audit-trail.ts';
 import { createLogger } from '../log.ts';
 import { useStack } from './harness.ts';
+import { freshPgliteDir } from './pglite-template.ts';
+import { openDatabase } from '../adapters/store/open-store.ts';
 
 const device = 'berlin-b1-meter-03';
 
@@ -93,6 +95,8 @@ describe('BFF audit trail: who changed what, history per twin, revert, export', 
 describe('BFF audit trail under hostile or heavy writes', () => {
   const stack = useStack();
   const twinOf = async (id: string) => (await stack.api(`/api/devices/${id}`)).body.twin;
+  const auditRows = async () =>
+    (await stack.bff.db.query<{ n: number }>('SELECT count(*) AS n FROM audit_entries')).rows[0]!.n;
 
   it('when 150 writes of 200 KB carry a stale etag, then all are 412 and the trail does not grow', async () => {
     const stale = (await twinOf(device)).etag;
@@ -100,7 +104,7 @@ describe('BFF audit trail under hostile or heavy writes', () => {
       method: 'PATCH',
       json: { etag: stale, tags: { moved: Date.now() } },
     });
-    const sizeBefore = statSync(stack.bff.audit.file).size;
+    const rowsBefore = await auditRows();
     const big = { etag: stale, desired: { blob: 'x'.repeat(200 * 1024) } };
     for (let round = 0; round < 15; round++) {
       const answers = await Promise.all(
@@ -110,12 +114,12 @@ describe('BFF audit trail under hostile or heavy writes', () => {
       );
       expect(answers.map((a) => a.status)).toEqual(Array(10).fill(412));
     }
-    expect(statSync(stack.bff.audit.file).size).toBe(sizeBefore);
+    expect(await auditRows()).toBe(rowsBefore);
   });
 
   it('when a patch nests 3,000 deep or holds 120,000 items, then 400 (never 500 or 503) and nothing is recorded', async () => {
     const { etag } = await twinOf(device);
-    const sizeBefore = statSync(stack.bff.audit.file).size;
+    const rowsBefore = await auditRows();
     const deep = `{"etag":"${etag}","desired":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`;
     const nested = await stack.api(`/api/devices/${device}/twin`, {
       method: 'PATCH',
@@ -130,7 +134,7 @@ describe('BFF audit trail under hostile or heavy writes', () => {
     });
     expect(wide.status).toBe(400);
     expect(wide.body.code).toBe('twin_rule_violation');
-    expect(statSync(stack.bff.audit.file).size).toBe(sizeBefore);
+    expect(await auditRows()).toBe(rowsBefore);
     expect((await twinOf(device)).etag).toBe(etag);
   });
 
@@ -183,31 +187,63 @@ describe('BFF audit trail under hostile or heavy writes', () => {
 
 describe('BFF audit trail durability', () => {
   const logger = createLogger('error', () => undefined);
+  const start = (tags: Record<string, number>) => ({
+    actor: { id: 'o', name: 'Oscar' },
+    action: 'twin.patch' as const,
+    target: { deviceId: 'd1' },
+    change: { tags },
+  });
 
-  it('when the BFF died between the hub write and its outcome, then the attempt is still there, as unknown', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'audit-')), 'audit.jsonl');
-    const trail = new AuditTrail(file, logger);
-    const first = trail.begin({
-      actor: { id: 'o', name: 'Oscar' },
-      action: 'twin.patch',
-      target: { deviceId: 'd1' },
-      change: { tags: { a: 1 } },
-    });
-    first.end({ result: 'succeeded', after: { etag: 'e2' } });
-    trail.begin({
-      actor: { id: 'o', name: 'Oscar' },
-      action: 'twin.patch',
-      target: { deviceId: 'd1' },
-      change: { tags: { a: 2 } },
-    }); // no outcome: the process "died"
-    trail.close();
-    appendFileSync(file, '{"phase":"outcome","id":"torn'); // a line torn mid-append
+  it('when the BFF died between the hub write and its outcome, then the attempt is still there, as unknown', async () => {
+    const dir = await freshPgliteDir();
+    const { db } = await openDatabase({ dir });
+    const trail = new AuditTrail(db, logger);
+    const first = await trail.begin(start({ a: 1 }));
+    await first.end({ result: 'succeeded', after: { etag: 'e2' } });
+    await trail.begin(start({ a: 2 })); // no outcome: the process "died"
+    await db.close();
 
-    const reopened = new AuditTrail(file, logger);
-    const { entries } = reopened.forTarget({ deviceId: 'd1' }, { limit: 20 });
+    const reopened = await openDatabase({ dir });
+    const { entries } = await new AuditTrail(reopened.db, logger).forTarget({ deviceId: 'd1' });
     expect(entries.map((e) => e.result)).toEqual(['unknown', 'succeeded']);
     expect(entries[1]!.after).toEqual({ etag: 'e2' });
-    reopened.close();
+    await reopened.db.close();
+  });
+
+  it("when an earlier version's JSON-lines trail is there, then it is imported once, torn last line and unfinished attempts included", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'audit-')), 'audit.jsonl');
+    const attempt = (id: string, at: string, tags: Record<string, number>) =>
+      JSON.stringify({ phase: 'attempt', id, at, ...start(tags) });
+    appendFileSync(
+      file,
+      [
+        attempt('8a4f1f7e-4f60-4c38-9f52-36c6e1f2a001', '2026-11-30T10:00:00.000Z', { a: 1 }),
+        JSON.stringify({
+          phase: 'outcome',
+          id: '8a4f1f7e-4f60-4c38-9f52-36c6e1f2a001',
+          at: '2026-11-30T10:00:01.000Z',
+          result: 'succeeded',
+          after: { etag: 'e2' },
+        }),
+        attempt('8a4f1f7e-4f60-4c38-9f52-36c6e1f2a002', '2026-11-30T11:00:00.000Z', { a: 2 }),
+        '{"phase":"outcome","id":"torn',
+      ].join('\n'),
+    );
+    const dir = await freshPgliteDir();
+    const { db } = await openDatabase({ dir });
+    const trail = new AuditTrail(db, logger);
+    expect(await trail.importFile(file)).toBe(2);
+    expect(await trail.importFile(file)).toBeUndefined();
+    const { entries } = await trail.forTarget({ deviceId: 'd1' });
+    expect(entries.map((e) => [e.at, e.result, e.finishedAt])).toEqual([
+      ['2026-11-30T11:00:00.000Z', 'unknown', undefined],
+      ['2026-11-30T10:00:00.000Z', 'succeeded', '2026-11-30T10:00:01.000Z'],
+    ]);
+    // Retention: records older than it are deleted, newer ones stay.
+    await trail.begin(start({ a: 3 }));
+    expect(await trail.prune(1)).toBe(2);
+    expect((await trail.forTarget({ deviceId: 'd1' })).entries).toHaveLength(1);
+    await db.close();
   });
 });
 
@@ -216,7 +252,7 @@ describe('BFF audit trail that cannot be written', () => {
 
   it('when the trail cannot be written, then the change is refused before the hub sees it', async () => {
     const { twin } = (await stack.api(`/api/devices/${device}`)).body;
-    stack.bff.audit.close(); // as a full or failed disk would make appends fail
+    await stack.bff.audit.close(); // as a database that is down or full refuses writes
     const refused = await stack.api(`/api/devices/${device}/twin`, {
       method: 'PATCH',
       json: { etag: twin.etag, tags: { unaudited: true } },

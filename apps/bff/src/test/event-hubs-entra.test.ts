@@ -1,3 +1,4 @@
+import { freshPgliteDir } from './pglite-template.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +43,8 @@ describe('BFF live view from an Event Hub reached by namespace and an Entra cred
   afterAll(() => emulator.close());
 
   /** Starts the fixture BFF with a token for `oid`; resolves with its URL and output. */
-  function startFixture(oid: string): Promise<{ url: string; output: () => string }> {
+  async function startFixture(oid: string): Promise<{ url: string; output: () => string }> {
+    const databaseDir = await freshPgliteDir();
     const child = spawn(
       process.execPath,
       ['scripts/run-ts.mjs', 'apps/bff/src/test/fixtures/entra-events-bff.ts'],
@@ -57,6 +59,7 @@ describe('BFF live view from an Event Hub reached by namespace and an Entra cred
           FIXTURE_EVENTS_ENDPOINT: `sb://${emulator.hostName}:${emulator.events.tlsPort}`,
           FIXTURE_EVENTS_TOKEN: issuer.token({ oid, aud: 'https://eventhubs.azure.net' }),
           FIXTURE_AUDIT_FILE: tempAuditFile(),
+          FIXTURE_DATABASE_DIR: databaseDir,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -1,3 +1,4 @@
+import { freshPgliteDir } from './pglite-template.ts';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.ts';
 import { startBff, type RunningBff } from '../compose.ts';
@@ -38,7 +39,7 @@ async function bumpTag(stack: Harness, value: number) {
   await stack.registry.updateTwin(device, { tags: { bump: value } }, twin.etag);
 }
 
-function bffEnv(stack: Harness, extra: Record<string, string> = {}) {
+async function bffEnv(stack: Harness, extra: Record<string, string> = {}) {
   return {
     TWINSCOPE_HUB_CONNECTION_STRING: stack.emulator.serviceConnectionString,
     TWINSCOPE_PORT: '0',
@@ -46,12 +47,13 @@ function bffEnv(stack: Harness, extra: Record<string, string> = {}) {
     TWINSCOPE_HUB_TIER: 'unlimited',
     TWINSCOPE_EVENTS_CONNECTION_STRING: stack.emulator.events.connectionString,
     TWINSCOPE_AUDIT_FILE: tempAuditFile(),
+    TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
     ...extra,
   };
 }
 
 async function anotherBff(stack: Harness, extra: Record<string, string> = {}): Promise<RunningBff> {
-  const config = parseConfig(bffEnv(stack, extra));
+  const config = parseConfig(await bffEnv(stack, extra));
   config.hub.ca = stack.emulator.tls.caCert;
   return startBff(
     config,

@@ -1,3 +1,4 @@
+import { freshPgliteDir } from './pglite-template.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
@@ -134,6 +135,7 @@ export function useStack(
       TWINSCOPE_POLL_QUERIES_PER_MINUTE: '600',
       TWINSCOPE_LOG_LEVEL: 'debug',
       TWINSCOPE_AUDIT_FILE: tempAuditFile(),
+      TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
       ...signInEnv,
       ...(typeof options.env === 'function' ? options.env() : options.env),
     });

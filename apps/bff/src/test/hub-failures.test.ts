@@ -1,3 +1,4 @@
+import { freshPgliteDir } from './pglite-template.ts';
 import { describe, expect, it } from 'vitest';
 import { startEmulator } from '@twinscope/hub-emulator';
 import { parseConfig } from '../config.ts';
@@ -26,6 +27,7 @@ async function stackWith(throttle?: {
     // The in-process emulator runs without --throttle: no quota.
     TWINSCOPE_HUB_TIER: 'unlimited',
     TWINSCOPE_AUDIT_FILE: tempAuditFile(),
+    TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
   });
   config.hub.ca = emulator.tls.caCert;
   const bff = await startBff(
@@ -110,6 +112,7 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
       // The in-process emulator runs without --throttle: no quota.
       TWINSCOPE_HUB_TIER: 'unlimited',
       TWINSCOPE_AUDIT_FILE: tempAuditFile(),
+      TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
     });
     config.hub.ca = emulator.tls.caCert;
     const bff = await startBff(

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freshPgliteDir } from './pglite-template.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatorProcess } from '../../bench/bench-kit.ts';
 import { startBff, type RunningBff } from '../compose.ts';
@@ -27,6 +28,7 @@ describe('BFF: a hub that hangs, or drops the connection mid-write', () => {
       TWINSCOPE_HUB_TIMEOUT_MS: '1000',
       TWINSCOPE_LIVE_SOURCE: 'polling',
       TWINSCOPE_AUDIT_FILE: tempAuditFile(),
+      TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
     });
     bff = await startBff(
       config,

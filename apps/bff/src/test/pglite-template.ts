@@ -1,22 +1,47 @@
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 
-let template: Promise<string> | undefined;
+/** The PGlite the BFF depends on (its data directories differ between versions). */
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    dependencies: Record<string, string>;
+  }
+).dependencies['@electric-sql/pglite'];
+/** One initialised, empty data directory per PGlite version, shared by every test process. */
+const TEMPLATE = join(tmpdir(), `twinscope-pglite-template-${version}`);
+
+let ready: Promise<void> | undefined;
+/** Copies this process made: removed when it exits (each is tens of megabytes). */
+const copies: string[] = [];
+process.once('exit', () => {
+  for (const dir of copies) rmSync(dirname(dir), { recursive: true, force: true });
+});
+
+async function ensureTemplate(): Promise<void> {
+  if (existsSync(join(TEMPLATE, 'PG_VERSION'))) return;
+  // Built aside and renamed into place, so no process ever copies a half-built one.
+  const building = join(mkdtempSync(join(tmpdir(), 'twinscope-pglite-building-')), 'db');
+  const db = await PGlite.create(building);
+  await db.close();
+  try {
+    renameSync(building, TEMPLATE);
+  } catch {
+    // Another test process got there first: theirs is as good.
+    rmSync(building, { recursive: true, force: true });
+  }
+}
 
 /**
  * A new, empty PGlite data directory. Initialising one takes seconds (initdb in
- * WebAssembly), so each test process initialises one template and copies it.
+ * WebAssembly), so one template is initialised and each database starts as its copy.
  */
 export async function freshPgliteDir(): Promise<string> {
-  template ??= (async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'twinscope-pglite-template-')), 'db');
-    const db = await PGlite.create(dir);
-    await db.close();
-    return dir;
-  })();
+  ready ??= ensureTemplate();
+  await ready;
   const copy = join(mkdtempSync(join(tmpdir(), 'twinscope-pglite-')), 'db');
-  cpSync(await template, copy, { recursive: true });
+  cpSync(TEMPLATE, copy, { recursive: true });
+  copies.push(copy);
   return copy;
 }

@@ -46,7 +46,51 @@ export async function openPostgres(
     );
   }
   const listeners = new Map<string, Set<(payload: string) => void>>();
-  let listening: pg.PoolClient | undefined;
+  let listening: Promise<pg.PoolClient> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+  /**
+   * One connection holds every LISTEN of this process. When the server drops it (a restart,
+   * an outage), it is replaced every few seconds until the server is back, LISTENs and all;
+   * nothing throws, the live view just hears nothing meanwhile.
+   */
+  const listener = (): Promise<pg.PoolClient> => {
+    listening ??= (async () => {
+      const client = await pool.connect();
+      client.on('notification', (message) => {
+        for (const handler of listeners.get(message.channel) ?? []) handler(message.payload ?? '');
+      });
+      let dropped = false;
+      // A dropped connection may report more than once (the server's message, then the close).
+      client.on('error', () => {
+        if (dropped || closed) return;
+        dropped = true;
+        try {
+          client.release(true);
+        } catch {
+          // Already back in the pool (the store is closing): nothing to give back.
+        }
+        listening = undefined;
+        if (!closed) reconnect();
+      });
+      for (const channel of listeners.keys())
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return client;
+    })().catch((error: unknown) => {
+      listening = undefined;
+      throw error;
+    });
+    return listening;
+  };
+  const reconnect = () => {
+    clearTimeout(retry);
+    retry = setTimeout(() => {
+      listener().catch(() => {
+        if (!closed) reconnect();
+      });
+    }, 2000);
+    retry.unref();
+  };
   return {
     kind: 'postgresql',
     description,
@@ -66,27 +110,25 @@ export async function openPostgres(
       }
     },
     async listen(channel, handler) {
-      // One connection holds every LISTEN of this process.
-      if (!listening) {
-        listening = await pool.connect();
-        listening.on('notification', (message) => {
-          for (const listener of listeners.get(message.channel) ?? [])
-            listener(message.payload ?? '');
-        });
-      }
       const set = listeners.get(channel) ?? new Set();
-      if (set.size === 0) await listening.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      const first = set.size === 0;
       set.add(handler);
       listeners.set(channel, set);
+      if (first) await (await listener()).query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       return async () => {
         set.delete(handler);
-        if (set.size === 0 && listening)
-          await listening.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
+        if (set.size > 0) return;
+        listeners.delete(channel);
+        const client = await listening?.catch(() => undefined);
+        await client?.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
       };
     },
     async close() {
-      listening?.release();
+      closed = true;
+      clearTimeout(retry);
+      const client = await listening?.catch(() => undefined);
       listening = undefined;
+      client?.release();
       await pool.end();
     },
   };

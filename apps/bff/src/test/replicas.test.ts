@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config.ts';
+import { startBff, type RunningBff } from '../compose.ts';
+import { createLogger } from '../log.ts';
+import { openStream, tempAuditFile, useStack } from './harness.ts';
+import { hasPostgres, startPostgres, type PostgresServer } from './postgres-server.ts';
+
+if (!hasPostgres && process.env['CI'])
+  throw new Error('CI needs PostgreSQL for the replica tests (npm test installs it as root).');
+
+describe.skipIf(!hasPostgres)('two BFF replicas on one PostgreSQL', () => {
+  let server: PostgresServer;
+  let databaseUrl = '';
+  let replicaB: RunningBff;
+  beforeAll(async () => {
+    server = await startPostgres();
+    databaseUrl = server.url;
+  }, 60_000);
+  const stack = useStack({ env: () => ({ TWINSCOPE_DATABASE_URL: databaseUrl }) });
+  beforeAll(async () => {
+    const config = parseConfig({
+      TWINSCOPE_HUB_CONNECTION_STRING: stack.emulator.serviceConnectionString,
+      TWINSCOPE_PORT: '0',
+      TWINSCOPE_HUB_TIER: 'unlimited',
+      TWINSCOPE_AUDIT_FILE: tempAuditFile(),
+      TWINSCOPE_DATABASE_URL: databaseUrl,
+    });
+    config.hub.ca = stack.emulator.tls.caCert;
+    replicaB = await startBff(
+      config,
+      createLogger('error', () => undefined),
+    );
+  });
+  afterAll(async () => {
+    await replicaB?.close();
+    await server?.stop();
+  });
+
+  const onB = async (path: string) => {
+    const response = await fetch(`${replicaB.url}${path}`);
+    return { status: response.status, body: (await response.json()) as any };
+  };
+  const device = 'lyon-north-meter-08';
+
+  it('when a twin is changed through replica A, then replica B shows it in the twin history and the fleet audit, and its tabs hear it live', async () => {
+    const stream = await openStream(`${replicaB.url}/api/events`);
+    try {
+      const hello = await stream.next((e) => e.event === 'hello');
+      const me = (await (await fetch(`${replicaB.url}/api/me`)).json()) as { csrfToken: string };
+      await fetch(`${replicaB.url}/api/events/${hello.data.streamId}/watch`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrfToken },
+        body: JSON.stringify({ twins: [{ deviceId: device }] }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const { twin } = (await stack.api(`/api/devices/${device}`)).body;
+      const patched = await stack.api(`/api/devices/${device}/twin`, {
+        method: 'PATCH',
+        json: { etag: twin.etag, tags: { replica: 'a' } },
+      });
+      expect(patched.status).toBe(200);
+
+      const history = await onB(`/api/devices/${device}/history`);
+      expect(history.body.entries[0]).toMatchObject({
+        action: 'twin.patch',
+        actor: { name: 'Local operator' },
+        change: { tags: { replica: 'a' } },
+        result: 'succeeded',
+        after: { version: patched.body.twin.version },
+      });
+      const fleet = await onB(`/api/audit?deviceId=${device}&kind=twin&actor=local%20op`);
+      expect(fleet.status).toBe(200);
+      expect(fleet.body.entries[0].id).toBe(history.body.entries[0].id);
+      // Filters are parameters: text that would be SQL matches nothing and breaks nothing.
+      const hostile = await onB(`/api/audit?actor=${encodeURIComponent("x' OR 1=1 --")}`);
+      expect(hostile).toEqual({ status: 200, body: { entries: [] } });
+      const wildcard = await onB(`/api/audit?actor=${encodeURIComponent('%')}`);
+      expect(wildcard.body.entries).toEqual([]);
+
+      const activity = await stream.next(
+        (e) => e.event === 'activity' && e.data.entry.result === 'succeeded',
+      );
+      expect(activity.data.entry).toMatchObject({
+        target: { deviceId: device },
+        action: 'twin.patch',
+      });
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('when the fleet audit is paged and filtered by time, then each page follows the last and nothing repeats', async () => {
+    const { twin } = (await stack.api(`/api/devices/${device}`)).body;
+    let etag = twin.etag as string;
+    for (let i = 0; i < 5; i++) {
+      const patched = await stack.api(`/api/devices/${device}/twin`, {
+        method: 'PATCH',
+        json: { etag, tags: { page: i } },
+      });
+      etag = patched.body.twin.etag;
+    }
+    const first = await onB(`/api/audit?deviceId=${device}&limit=2`);
+    const second = await onB(`/api/audit?deviceId=${device}&limit=2&before=${first.body.next}`);
+    const ids = [...first.body.entries, ...second.body.entries].map((e: { id: string }) => e.id);
+    expect(new Set(ids).size).toBe(4);
+    expect(second.body.entries[0].change).toEqual({ tags: { page: 2 } });
+    const future = await onB(`/api/audit?from=${new Date(Date.now() + 60_000).toISOString()}`);
+    expect(future.body.entries).toEqual([]);
+    expect((await onB('/api/audit?kind=gossip')).status).toBe(400);
+  });
+
+  it('when the database goes down, then writes are refused before the hub is called, with a clear message', async () => {
+    const { twin } = (await stack.api(`/api/devices/${device}`)).body;
+    await server.stop();
+    const refused = await stack.api(`/api/devices/${device}/twin`, {
+      method: 'PATCH',
+      json: { etag: twin.etag, tags: { unaudited: true } },
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.body.message).toMatch(/audit trail cannot be written, so nothing was changed/);
+    expect(refused.text).not.toContain('test-password');
+    expect((await stack.registry.getTwin(device)).responseBody.etag).toBe(twin.etag);
+  }, 30_000);
+});
