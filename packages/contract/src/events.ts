@@ -174,5 +174,11 @@ export const TelemetryWatchResponseSchema = z.object({
 export type TelemetryWatchResponse = z.infer<typeof TelemetryWatchResponseSchema>;
 
 /** What a tab is looking at; the BFF watches these twins for changes made elsewhere. */
-export const WatchRequestSchema = z.object({ twins: z.array(TwinRefSchema).max(1000) }).strict();
+export const WatchRequestSchema = z
+  .object({
+    twins: z.array(TwinRefSchema).max(1000),
+    /** Every audit record of the fleet as it is written (the audit page; Operators and Admins). */
+    audit: z.boolean().optional(),
+  })
+  .strict();
 export type WatchRequest = z.infer<typeof WatchRequestSchema>;

@@ -50,6 +50,8 @@ interface Stream {
   owner: string;
   response: Response;
   watched: Set<string>;
+  /** Every activity event (the fleet's audit page). */
+  allActivity: boolean;
   heartbeat: NodeJS.Timeout;
   session?: StreamSession;
 }
@@ -205,6 +207,7 @@ export class EventBroker {
       owner: owner.id,
       response,
       watched: new Set(),
+      allActivity: false,
       heartbeat: setInterval(() => void this.beat(stream), this.options.heartbeatMs),
       ...(owner.session ? { session: owner.session } : {}),
     };
@@ -349,10 +352,11 @@ export class EventBroker {
    * Sets what a tab watches; returns false when the stream is unknown (gone) or belongs to
    * another owner (which must not learn that it exists).
    */
-  watch(streamId: string, twins: TwinRef[], owner: string): boolean {
+  watch(streamId: string, twins: TwinRef[], owner: string, allActivity = false): boolean {
     const stream = this.streams.get(streamId);
     if (!stream || stream.owner !== owner) return false;
     stream.watched = new Set(twins.map(twinKey));
+    stream.allActivity = allActivity;
     return true;
   }
 
@@ -416,9 +420,10 @@ export class EventBroker {
     }
   }
 
-  /** Whether some tab watches this twin (`dev` or `dev/mod`). */
-  isWatched(key: string): boolean {
-    for (const stream of this.streams.values()) if (stream.watched.has(key)) return true;
+  /** Whether some tab watches this twin (`dev` or `dev/mod`), or every activity. */
+  isWatched(key: string, activity = false): boolean {
+    for (const stream of this.streams.values())
+      if (stream.watched.has(key) || (activity && stream.allActivity)) return true;
     return false;
   }
 
@@ -461,8 +466,10 @@ export class EventBroker {
         this.evicted.set(dropped.position.partition, dropped.position.sequenceNumber);
     }
     const text = this.frame(id, event);
+    const everyActivity = event.type === 'activity';
     for (const stream of [...this.streams.values()]) {
-      if (key === undefined || stream.watched.has(key)) this.write(stream, text);
+      if (key === undefined || stream.watched.has(key) || (everyActivity && stream.allActivity))
+        this.write(stream, text);
     }
   }
 

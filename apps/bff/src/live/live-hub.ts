@@ -99,7 +99,7 @@ export class LiveHub {
   /** Something done from Twinscope, recorded in the audit trail: to the tabs watching its target. */
   activity(entry: AuditEntry): void {
     // A bulk change of a thousand devices nobody is looking at must not flush the replay buffer.
-    if (!this.options.broker.isWatched(twinKey(entry.target))) return;
+    if (!this.options.broker.isWatched(twinKey(entry.target), true)) return;
     this.options.broker.publish({ type: 'activity', entry });
   }
 

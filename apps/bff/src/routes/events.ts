@@ -6,6 +6,8 @@ import {
   type TelemetryWatchResponse,
 } from '@twinscope/contract';
 import { callOf } from '../http/request-context.ts';
+import { hasRole } from '@twinscope/contract';
+import type { Operator } from '../http/local-auth.ts';
 import type { DeviceService } from '../services/device-service.ts';
 import { AppError } from '../http/app-error.ts';
 import { parseWith } from '../http/validate.ts';
@@ -37,9 +39,13 @@ export function eventRoutes(
     );
   });
   router.post('/events/:streamId/watch', (req, res) => {
-    const { twins } = parseWith(WatchRequestSchema, req.body);
+    const { twins, audit } = parseWith(WatchRequestSchema, req.body);
     const owner = ownerOf(res.locals['sessionId'] as string | undefined);
-    if (!broker.watch(String(req.params['streamId']), twins, owner)) {
+    // The fleet's audit is for Operators and Admins, live as on its page.
+    const operator = res.locals['operator'] as Operator | undefined;
+    if (audit && !hasRole(operator?.roles ?? [], 'Operator'))
+      throw new AppError('forbidden', "The fleet's audit trail needs the Operator role.");
+    if (!broker.watch(String(req.params['streamId']), twins, owner, audit === true)) {
       throw new AppError('not_found', 'That live stream has ended; the page will reconnect.');
     }
     res.status(204).end();

@@ -16,6 +16,9 @@ import { DevicesRoute } from './routes/devices-route.tsx';
 const DeviceRoute = lazy(() =>
   import('./routes/device-route.tsx').then((m) => ({ default: m.DeviceRoute })),
 );
+const AuditRoute = lazy(() =>
+  import('./routes/audit-route.tsx').then((m) => ({ default: m.AuditRoute })),
+);
 const ModuleRoute = lazy(() =>
   import('./routes/module-route.tsx').then((m) => ({ default: m.ModuleRoute })),
 );
@@ -58,6 +61,15 @@ function Routes({ dark }: { dark: boolean }) {
       >
         <Suspense fallback={pageLoading}>
           <DeviceRoute deviceId={deviceId} dark={dark} />
+        </Suspense>
+      </Layout>
+    );
+  }
+  if (pathname === '/audit') {
+    return (
+      <Layout crumbs={<span>Audit trail</span>}>
+        <Suspense fallback={pageLoading}>
+          <AuditRoute search={search} />
         </Suspense>
       </Layout>
     );

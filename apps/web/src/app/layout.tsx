@@ -4,6 +4,7 @@ import { useLiveStatus } from '../features/live/use-live.ts';
 import { Link } from '../lib/router.tsx';
 import { useMe } from './use-me.ts';
 import { UserButton } from './user-button.tsx';
+import { usePermissions } from './use-permissions.ts';
 
 function LiveIndicator() {
   const { state, feed } = useLiveStatus();
@@ -46,6 +47,7 @@ function LiveIndicator() {
 
 export function Layout({ children, crumbs }: { children: ReactNode; crumbs: ReactNode }) {
   const me = useMe();
+  const permissions = usePermissions();
   return (
     <div className="shell">
       <header className="topbar">
@@ -56,6 +58,11 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
           {crumbs}
         </nav>
         <span className="spacer" />
+        {permissions.viewAudit && (
+          <Link to="/audit" className="topbar-link">
+            Audit trail
+          </Link>
+        )}
         {me.data && (
           <Text size={200} className="muted" data-testid="hub-name">
             {me.data.hub.hostName}

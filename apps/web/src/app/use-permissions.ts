@@ -10,6 +10,7 @@ export function usePermissions() {
     editTwins: can('Operator'),
     invokeMethods: can('Operator'),
     sendMessages: can('Operator'),
+    viewAudit: can('Operator'),
     manageModules: can('Admin'),
     manageDevices: can('Admin'),
     roles,

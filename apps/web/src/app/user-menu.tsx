@@ -38,7 +38,7 @@ export function UserMenu({ initiallyOpen = false }: { initiallyOpen?: boolean })
           </MenuGroupHeader>
           <MenuDivider />
           {permissions.manageModules && (
-            <MenuItem onClick={() => window.location.assign(apiPaths.auditExport)}>
+            <MenuItem onClick={() => window.location.assign(apiPaths.auditExport())}>
               Export audit trail (JSON lines)
             </MenuItem>
           )}

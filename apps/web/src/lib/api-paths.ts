@@ -8,6 +8,24 @@ export interface DeviceFilter {
   where?: string;
 }
 
+/** What the fleet's audit page filters by (any may be left out). */
+export interface AuditFilter {
+  actor?: string;
+  deviceId?: string;
+  kind?: string;
+  from?: string;
+  to?: string;
+}
+
+function auditParams(filter: AuditFilter): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const key of ['actor', 'deviceId', 'kind', 'from', 'to'] as const) {
+    const value = filter[key];
+    if (value) params.set(key, value);
+  }
+  return params;
+}
+
 const segment = encodeURIComponent;
 const device = (deviceId: string) => `/api/devices/${segment(deviceId)}`;
 const module = (deviceId: string, moduleId: string) =>
@@ -21,7 +39,15 @@ const withQuery = (path: string, params: URLSearchParams) =>
 /** Every BFF path the console calls, built in one place: ids are always encoded. */
 export const apiPaths = {
   me: '/api/me',
-  auditExport: '/api/audit/export',
+  /** The fleet's trail, filtered, a page at a time. */
+  audit(filter: AuditFilter, before?: string): string {
+    const params = auditParams(filter);
+    params.set('limit', '50');
+    if (before) params.set('before', before);
+    return withQuery('/api/audit', params);
+  },
+  /** The trail as JSON lines with the same filters (Admin). */
+  auditExport: (filter: AuditFilter = {}) => withQuery('/api/audit/export', auditParams(filter)),
   events: '/api/events',
   watch: (streamId: string) => `/api/events/${segment(streamId)}/watch`,
   telemetryWatch: (streamId: string) => `/api/events/${segment(streamId)}/telemetry`,

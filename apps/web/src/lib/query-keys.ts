@@ -1,5 +1,5 @@
 import type { TwinRef } from '@twinscope/contract';
-import type { DeviceFilter } from './api-paths.ts';
+import type { AuditFilter, DeviceFilter } from './api-paths.ts';
 
 /**
  * Every query key of the console. Several features read and write the same cached things
@@ -41,6 +41,12 @@ export const messageKeys = {
 export const timelineKeys = {
   of: (deviceId: string, since: string, moduleId?: string, kinds?: readonly string[]) =>
     ['timeline', deviceId, since, moduleId ?? '', ...(kinds ?? [])] as const,
+};
+
+/** The fleet's audit trail under a filter. */
+export const auditKeys = {
+  all: ['audit'] as const,
+  fleet: (filter: AuditFilter) => ['audit', filter] as const,
 };
 
 export const meKey = ['me'] as const;

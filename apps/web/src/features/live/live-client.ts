@@ -33,6 +33,8 @@ export class LiveClient {
   private readonly snapshotListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: LiveEvent) => void>();
   private readonly watched: Registrations<TwinRef> = new Map();
+  /** Components showing the fleet's audit trail live. */
+  private auditWatchers = 0;
   private readonly telemetry: Registrations<TelemetryTarget> = new Map();
   /** The device list's filter whose devices' telemetry is shown (one list per tab). */
   private telemetryFilter:
@@ -115,6 +117,16 @@ export class LiveClient {
     return register(this.watched, refs, twinKey, () => this.flushWatch());
   }
 
+  /** Asks for every audit record of the fleet as it is written; returns the undo. */
+  watchAudit(): () => void {
+    this.auditWatchers++;
+    this.flushWatch();
+    return () => {
+      this.auditWatchers--;
+      this.flushWatch();
+    };
+  }
+
   /** Registers devices or modules whose telemetry a component shows; returns the undo. */
   watchTelemetry(targets: TelemetryTarget[]): () => void {
     return register(this.telemetry, targets, telemetryTargetKey, () => this.flushTelemetry());
@@ -165,7 +177,8 @@ export class LiveClient {
     this.watchTimer = setTimeout(() => {
       if (!this.streamId) return;
       const twins = [...this.watched.values()].slice(0, 1000).map((entry) => entry.ref);
-      apiSend(apiPaths.watch(this.streamId), { body: { twins } }).catch(() => {
+      const audit = this.auditWatchers > 0 ? { audit: true } : {};
+      apiSend(apiPaths.watch(this.streamId), { body: { twins, ...audit } }).catch(() => {
         // The stream is gone; the reconnect's hello sends the watch list again.
       });
     }, delayMs);

@@ -95,3 +95,9 @@ export function useWatchTelemetryFilter(
   }, [client, signature]);
   return enabled ? answer : undefined;
 }
+
+/** Keeps every audit record of the fleet coming live while the component is on screen. */
+export function useWatchAudit(enabled: boolean): void {
+  const client = useLiveClient();
+  useEffect(() => (enabled ? client.watchAudit() : undefined), [client, enabled]);
+}

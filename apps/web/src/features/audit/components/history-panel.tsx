@@ -13,22 +13,7 @@ import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { useHistory } from '../api/history.ts';
 import { useRevertChange } from '../api/revert-change.ts';
 import { RESULT_COLOR } from '../../../lib/result-colors.ts';
-
-const ACTIONS: Record<AuditEntry['action'], string> = {
-  'twin.patch': 'changed the twin',
-  'twin.replace': 'replaced tags/desired',
-  'module.create': 'created the module',
-  'module.update': 'updated the module',
-  'module.delete': 'deleted the module',
-  'module.reveal-connection-string': 'revealed the connection string',
-  'device.create': 'created the device',
-  'device.update': 'updated the device',
-  'device.delete': 'deleted the device',
-  'device.reveal-connection-string': 'revealed the connection string',
-  'method.invoke': 'invoked a direct method',
-  'message.send': 'sent a cloud-to-device message',
-  'message.purge': 'purged the cloud-to-device queue',
-};
+import { ACTIONS } from '../actions.ts';
 
 function hasRevert(entry: AuditEntry): boolean {
   const r = entry.revert;

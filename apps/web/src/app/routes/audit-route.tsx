@@ -1,0 +1,33 @@
+import type { AuditEntry } from '@twinscope/contract';
+import { useMemo, useState } from 'react';
+import { FleetAudit } from '../../features/audit/components/fleet-audit.tsx';
+import { filterFromSearch, searchFromFilter } from '../../features/audit/audit-filter.ts';
+import { useLiveEvents, useWatchAudit } from '../../features/live/use-live.ts';
+import { navigate } from '../../lib/router.tsx';
+import { usePermissions } from '../use-permissions.ts';
+
+/** The fleet's audit trail (Operators and Admins), kept live from the tab's stream. */
+export function AuditRoute({ search }: { search: URLSearchParams }) {
+  const permissions = usePermissions();
+  const searchText = search.toString();
+  const filter = useMemo(() => filterFromSearch(new URLSearchParams(searchText)), [searchText]);
+  const [live, setLive] = useState<AuditEntry[]>([]);
+  useWatchAudit(permissions.viewAudit);
+  useLiveEvents((event) => {
+    if (event.type !== 'activity') return;
+    // Newest first; an outcome replaces its attempt; the page keeps at most 500 heard live.
+    setLive((current) =>
+      [event.entry, ...current.filter((e) => e.id !== event.entry.id)].slice(0, 500),
+    );
+  });
+  if (!permissions.viewAudit)
+    return <p className="muted">The fleet&apos;s audit trail needs the Operator role.</p>;
+  return (
+    <FleetAudit
+      filter={filter}
+      onFilter={(next) => navigate(`/audit${searchFromFilter(next)}`)}
+      live={live}
+      canExport={permissions.manageDevices}
+    />
+  );
+}

@@ -1,0 +1,18 @@
+import type { AuditEntry } from '@twinscope/contract';
+
+/** What each recorded action did, in words (after the person's name). */
+export const ACTIONS: Record<AuditEntry['action'], string> = {
+  'twin.patch': 'changed the twin',
+  'twin.replace': 'replaced tags/desired',
+  'module.create': 'created the module',
+  'module.update': 'updated the module',
+  'module.delete': 'deleted the module',
+  'module.reveal-connection-string': 'revealed the connection string',
+  'device.create': 'created the device',
+  'device.update': 'updated the device',
+  'device.delete': 'deleted the device',
+  'device.reveal-connection-string': 'revealed the connection string',
+  'method.invoke': 'invoked a direct method',
+  'message.send': 'sent a cloud-to-device message',
+  'message.purge': 'purged the cloud-to-device queue',
+};

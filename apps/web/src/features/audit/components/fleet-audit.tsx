@@ -1,0 +1,186 @@
+import {
+  Badge,
+  Button,
+  Input,
+  MessageBar,
+  MessageBarBody,
+  Select,
+  Spinner,
+  Text,
+} from '@fluentui/react-components';
+import type { AuditEntry } from '@twinscope/contract';
+import { useMemo, useState } from 'react';
+import { apiPaths, type AuditFilter } from '../../../lib/api-paths.ts';
+import { relativeTime } from '../../../lib/format.ts';
+import { RESULT_COLOR } from '../../../lib/result-colors.ts';
+import { devicePath, Link } from '../../../lib/router.tsx';
+import { ACTIONS } from '../actions.ts';
+import { useFleetAudit } from '../api/fleet-audit.ts';
+import { matchesFilter, mergeRecords } from '../audit-filter.ts';
+
+const KINDS = [
+  ['', 'Every kind'],
+  ['twin', 'Twin changes'],
+  ['method', 'Direct methods'],
+  ['message', 'Messages'],
+  ['device', 'Device identities'],
+  ['module', 'Module identities'],
+] as const;
+
+/** A `datetime-local` value as ISO 8601 (local time), or nothing. */
+const isoOf = (local: string) => {
+  const at = new Date(local);
+  return local && !Number.isNaN(at.getTime()) ? at.toISOString() : undefined;
+};
+const localOf = (iso: string | undefined) => {
+  if (!iso) return '';
+  const at = new Date(iso);
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};
+
+/**
+ * Who did what, where and when, across the fleet and every replica: filters in the URL,
+ * newest first, pages on request, new records live, export with the same filters (Admin).
+ */
+export function FleetAudit({
+  filter,
+  onFilter,
+  live,
+  canExport,
+}: {
+  filter: AuditFilter;
+  onFilter(next: AuditFilter): void;
+  /** Records heard live since the page opened (any filter; matched here). */
+  live: AuditEntry[];
+  canExport: boolean;
+}) {
+  const query = useFleetAudit(filter);
+  const [actor, setActor] = useState(filter.actor ?? '');
+  const [deviceId, setDeviceId] = useState(filter.deviceId ?? '');
+  const records = useMemo(
+    () =>
+      mergeRecords(
+        live.filter((entry) => matchesFilter(entry, filter)),
+        query.data?.pages.flatMap((page) => page.entries) ?? [],
+      ),
+    [live, filter, query.data],
+  );
+  const set = (key: keyof AuditFilter, value: string | undefined) => {
+    const next = { ...filter };
+    if (value) next[key] = value;
+    else delete next[key];
+    onFilter(next);
+  };
+
+  return (
+    <section className="page" aria-label="Audit trail" data-testid="fleet-audit">
+      <form
+        className="action-row"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const next = { ...filter };
+          for (const [key, value] of [
+            ['actor', actor.trim()],
+            ['deviceId', deviceId.trim()],
+          ] as const) {
+            if (value) next[key] = value;
+            else delete next[key];
+          }
+          onFilter(next);
+        }}
+      >
+        <Input
+          value={actor}
+          onChange={(_e, d) => setActor(d.value)}
+          placeholder="Person (name or id)"
+          aria-label="Filter by person"
+        />
+        <Input
+          value={deviceId}
+          onChange={(_e, d) => setDeviceId(d.value)}
+          placeholder="Device id"
+          aria-label="Filter by device"
+        />
+        <Button type="submit" appearance="primary">
+          Filter
+        </Button>
+        <Select
+          aria-label="Filter by kind"
+          value={filter.kind ?? ''}
+          onChange={(_e, d) => set('kind', d.value)}
+        >
+          {KINDS.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </Select>
+        <Input
+          type="datetime-local"
+          aria-label="From"
+          value={localOf(filter.from)}
+          onChange={(_e, d) => set('from', isoOf(d.value))}
+        />
+        <Input
+          type="datetime-local"
+          aria-label="Until"
+          value={localOf(filter.to)}
+          onChange={(_e, d) => set('to', isoOf(d.value))}
+        />
+        {canExport && (
+          <Button as="a" href={apiPaths.auditExport(filter)}>
+            Export JSON lines
+          </Button>
+        )}
+      </form>
+      {query.isPending ? (
+        <Spinner size="tiny" label="Loading the audit trail…" />
+      ) : query.error ? (
+        <MessageBar intent="error">
+          <MessageBarBody>{query.error.message}</MessageBarBody>
+        </MessageBar>
+      ) : records.length === 0 ? (
+        <p className="muted">Nothing recorded matches these filters.</p>
+      ) : (
+        <table className="invocations" data-testid="audit-table">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Who</th>
+              <th>What</th>
+              <th>Where</th>
+              <th>Result</th>
+            </tr>
+          </thead>
+          <tbody>
+            {records.map((entry) => (
+              <tr key={entry.id} data-testid="audit-row">
+                <td title={new Date(entry.at).toLocaleString()}>{relativeTime(entry.at)}</td>
+                <td>{entry.actor.name}</td>
+                <td>{ACTIONS[entry.action]}</td>
+                <td>
+                  <Link to={devicePath(entry.target.deviceId, entry.target.moduleId)}>
+                    {entry.target.moduleId
+                      ? `${entry.target.deviceId}/${entry.target.moduleId}`
+                      : entry.target.deviceId}
+                  </Link>
+                </td>
+                <td>
+                  <Badge color={RESULT_COLOR[entry.result]} appearance="tint">
+                    {entry.result}
+                  </Badge>
+                  {entry.error && <Text className="muted"> {entry.error.message}</Text>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {query.hasNextPage && (
+        <Button disabled={query.isFetchingNextPage} onClick={() => void query.fetchNextPage()}>
+          {query.isFetchingNextPage ? 'Loading…' : 'Older records'}
+        </Button>
+      )}
+    </section>
+  );
+}
