@@ -46,9 +46,18 @@ describe('BFF: roles decide who may change what, and CSRF guards every change', 
           json: { targets: [{ deviceId: 'berlin-b1-meter-03' }] },
         });
         expect(watch.status).toBe(204);
+        // The fleet's audit trail is not a Reader's, neither as a page nor live.
+        const everything = await stack.api(`/api/events/${hello.data.streamId}/watch`, {
+          method: 'POST',
+          json: { twins: [], audit: true },
+        });
+        expect(everything.status).toBe(403);
+        expect(everything.body.message).toMatch(/needs the Operator role/);
       } finally {
         stream.close();
       }
+      expect((await stack.api('/api/audit')).status).toBe(403);
+      expect((await stack.api('/api/devices/berlin-b1-meter-03/history')).status).toBe(200);
       const list = await stack.api('/api/devices/berlin-b1-meter-03/messages');
       expect(list.body).toMatchObject({ queued: 0, messages: [] });
     });
