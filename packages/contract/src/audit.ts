@@ -95,3 +95,14 @@ export const AuditSearchQuerySchema = z
   })
   .strict();
 export type AuditSearchQuery = z.infer<typeof AuditSearchQuerySchema>;
+
+/** What the fleet's audit is filtered by (the search query without its paging). */
+export interface AuditFilter {
+  /** A person: their id or name (any part of it). */
+  actor?: string;
+  deviceId?: string;
+  /** A kind of action: `twin`, `method`, `message`, `device`, `module`. */
+  kind?: string;
+  from?: string;
+  to?: string;
+}

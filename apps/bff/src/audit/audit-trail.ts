@@ -2,7 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { AuditAction, AuditEntry } from '@twinscope/contract';
+import type { AuditAction, AuditEntry, AuditFilter } from '@twinscope/contract';
+
+export type { AuditFilter };
 import type { Database, Sql } from '../adapters/store/sql.ts';
 import type { JsonObject } from '@twinscope/twin';
 import { AppError } from '../http/app-error.ts';
@@ -50,17 +52,6 @@ function capped(patch: JsonObject): { kept: JsonObject; digest?: AuditEntry['cha
     kept: {},
     digest: { sha256: createHash('sha256').update(text).digest('hex'), bytes },
   };
-}
-
-/** What the fleet-wide audit page and the export filter by. */
-export interface AuditFilter {
-  /** A person: their id or name (any part of it). */
-  actor?: string;
-  deviceId?: string;
-  /** A kind of action: `twin`, `method`, `message`, `device`, `module`. */
-  kind?: string;
-  from?: string;
-  to?: string;
 }
 
 interface Row {
@@ -343,7 +334,15 @@ export class AuditTrail {
     page: { limit: number; before?: number } = { limit: 20 },
   ): Promise<{ entries: AuditEntry[]; next?: number }> {
     const params: unknown[] = [target.deviceId, target.moduleId ?? ''];
-    const conditions = ['device_id = $1', 'module_id = $2'];
+    return this.page(['device_id = $1', 'module_id = $2'], params, page);
+  }
+
+  /** A page newest first under some conditions: `next` is the cursor for the one after. */
+  private async page(
+    conditions: string[],
+    params: unknown[],
+    page: { limit: number; before?: number },
+  ): Promise<{ entries: AuditEntry[]; next?: number }> {
     if (page.before !== undefined) conditions.push(`seq < $${params.push(page.before)}`);
     const found = await this.select(conditions, params, page.limit + 1);
     const entries = found.slice(0, page.limit);
@@ -359,14 +358,7 @@ export class AuditTrail {
     page: { limit: number; before?: number },
   ): Promise<{ entries: AuditEntry[]; next?: number }> {
     const params: unknown[] = [];
-    const conditions = where(filter, params);
-    if (page.before !== undefined) conditions.push(`seq < $${params.push(page.before)}`);
-    const found = await this.select(conditions, params, page.limit + 1);
-    const entries = found.slice(0, page.limit);
-    return {
-      entries: entries.map(strip),
-      ...(found.length > page.limit ? { next: entries.at(-1)!.seq } : {}),
-    };
+    return this.page(where(filter, params), params, page);
   }
 
   /** The newest entries of one action on a target (the recent direct methods of a device). */

@@ -1,4 +1,6 @@
-import type { TwinRef } from '@twinscope/contract';
+import type { AuditFilter, TwinRef } from '@twinscope/contract';
+
+export type { AuditFilter };
 
 /** What the device list asks for: a page of devices matching a prefix, tags or a WHERE clause. */
 export interface DeviceFilter {
@@ -6,15 +8,6 @@ export interface DeviceFilter {
   prefix?: string;
   tags: string[];
   where?: string;
-}
-
-/** What the fleet's audit page filters by (any may be left out). */
-export interface AuditFilter {
-  actor?: string;
-  deviceId?: string;
-  kind?: string;
-  from?: string;
-  to?: string;
 }
 
 function auditParams(filter: AuditFilter): URLSearchParams {
