@@ -24,6 +24,7 @@ import { MessageService } from './services/message-service.ts';
 import { TimelineService } from './services/timeline-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { openDatabase } from './adapters/store/open-store.ts';
+import { TwinHistory } from './history/twin-history.ts';
 import type { Database } from './adapters/store/sql.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
@@ -37,6 +38,8 @@ export interface RunningBff {
   broker: EventBroker;
   audit: AuditTrail;
   db: Database;
+  /** The twins' history, when changes come from an event endpoint. */
+  history: TwinHistory | undefined;
   close(): Promise<void>;
 }
 
@@ -114,10 +117,13 @@ export async function startBff(
     ...(endpoint ? { resume: endpoint.catchUp } : {}),
     ...brokerOptions,
   });
+  // Every twin change the consumer reads is kept, once across replicas (the twins' history).
+  const history = endpoint ? new TwinHistory(db, hub, logger) : undefined;
   const live = new LiveHub({
     hub,
     broker,
     logger,
+    ...(history ? { history } : {}),
     poller: new Poller(hub, { queriesPerMinute: config.live.poll.queriesPerMinute }),
     pollIntervalMs: config.live.poll.intervalMs,
     ...(endpoint ? { endpoint } : {}),
@@ -207,8 +213,10 @@ export async function startBff(
     broker,
     audit,
     db,
+    history,
     async close() {
       live.stop();
+      history?.stop();
       await feedback?.stop();
       await hub.close();
       broker.closeAll();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   EventHubConsumerClient,
   latestEventPosition,
@@ -25,8 +26,10 @@ export interface RoutedChange {
   /** When the hub enqueued it (epoch ms). */
   enqueuedTime?: number;
   sections: TwinSectionName[];
-  /** A twin change: what the hub's notification says changed, when it is under 8 KB. */
+  /** A twin change: what the hub's notification says changed, when it is under 64 KB … */
   patch?: Record<string, unknown>;
+  /** … and over that, its size and SHA-256 (the history shows a gap there). */
+  patchDigest?: { sha256: string; bytes: number };
   /** A device-to-cloud message (source Telemetry): its raw body and properties. */
   message?: {
     body: Buffer;
@@ -124,8 +127,8 @@ const SHOWN_SYSTEM = [
   'iothub-connection-auth-method',
 ];
 
-/** A twin change notification's body is kept (for the timeline) up to this size. */
-const PATCH_KEPT_BYTES = 8 * 1024;
+/** A twin change notification's body is kept (timeline, history) up to this size. */
+const PATCH_KEPT_BYTES = 64 * 1024;
 
 /** IoT Hub's routed-message properties, read the same way for every source. */
 function changeOf(event: ReceivedEventData, partition: number): RoutedChange | undefined {
@@ -184,6 +187,14 @@ function changeOf(event: ReceivedEventData, partition: number): RoutedChange | u
     ...(typeof body.version === 'number' ? { version: body.version } : {}),
     sections,
     ...(keepPatch ? { patch } : {}),
+    ...(source === 'twinChangeEvents' && !keepPatch
+      ? {
+          patchDigest: {
+            sha256: createHash('sha256').update(raw).digest('hex'),
+            bytes: raw.length,
+          },
+        }
+      : {}),
   };
 }
 

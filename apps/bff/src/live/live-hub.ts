@@ -24,6 +24,7 @@ import {
 } from './health.ts';
 import { connectionEvent, identityEvent, twinEvent } from './live-events.ts';
 import type { Poller } from './poller.ts';
+import type { TwinHistory } from '../history/twin-history.ts';
 import { telemetryEvent } from './telemetry.ts';
 
 /** The hub's Event Hubs-compatible endpoint (or a custom Event Hub) as an event source. */
@@ -48,6 +49,8 @@ export interface LiveHubOptions {
   poller: Poller;
   pollIntervalMs: number;
   endpoint?: EndpointSource;
+  /** Where every twin change read from the endpoint is kept (the twins' history). */
+  history?: Pick<TwinHistory, 'accept'>;
 }
 
 /** Newest versions remembered per twin, so an echo is not published twice. */
@@ -214,6 +217,7 @@ export class LiveHub {
     lastSequence: number | undefined,
   ): Promise<void> {
     this.dispatch({ type: 'batch', partition, at: Date.now() });
+    this.options.history?.accept(partition, changes);
     this.positions[partition] ??= -1;
     if (!endpoint.catchUp.isCovered(partition))
       await this.markCovered(endpoint, partition, firstSequence);

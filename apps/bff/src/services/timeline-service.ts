@@ -177,7 +177,10 @@ export class TimelineService {
           version: change.version,
           sections: change.sections,
           at: iso(change.enqueuedTime),
-          ...(change.patch ? { patch: change.patch } : {}),
+          // The timeline shows a change's detail up to 8 KB; the history keeps all of it.
+          ...(change.patch && JSON.stringify(change.patch).length <= 8 * 1024
+            ? { patch: change.patch }
+            : {}),
         });
       case 'deviceLifecycleEvents':
         return timelineFromIdentity(identityOf(change), iso(change.enqueuedTime));

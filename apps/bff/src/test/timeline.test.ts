@@ -139,6 +139,40 @@ describe("BFF: a device's timeline", () => {
     expect(later.body.entries.some((e) => e.kind === 'lifecycle')).toBe(false);
   }, 40_000);
 
+  it("when a twin changes, whoever changed it, then the BFF's consumer stores the event once in the twin's history with its version, and takes the twin's first snapshot", async () => {
+    await stack.registry.create({ deviceId: 'hist-dev-01' });
+    for (const tags of [{ a: 1 }, { a: 2 }, { a: 3 }]) {
+      const { responseBody: twin } = await stack.registry.getTwin('hist-dev-01');
+      await stack.registry.updateTwin('hist-dev-01', { tags }, twin.etag);
+    }
+    const now = (await stack.registry.getTwin('hist-dev-01')).responseBody as unknown as {
+      version: number;
+    };
+    const stored = async () =>
+      (
+        await stack.bff.db.query<{ version: number; patch: { tags?: unknown } }>(
+          "SELECT version, patch FROM twin_changes WHERE device_id = $1 AND module_id = '' ORDER BY version",
+          ['hist-dev-01'],
+        )
+      ).rows;
+    await expect.poll(async () => (await stored()).length, { timeout: 10_000 }).toBe(3);
+    const rows = await stored();
+    expect(rows.map((r) => r.version)).toEqual([now.version - 2, now.version - 1, now.version]);
+    expect(rows[2]!.patch.tags).toEqual({ a: 3 });
+    await expect
+      .poll(
+        async () =>
+          (
+            await stack.bff.db.query<{ reason: string }>(
+              'SELECT reason FROM twin_snapshots WHERE device_id = $1',
+              ['hist-dev-01'],
+            )
+          ).rows.map((r) => r.reason),
+        { timeout: 10_000 },
+      )
+      .toEqual(['first-seen']);
+  });
+
   it('when a module is called from Twinscope, then a tab watching it hears the activity as it is recorded and as it ends (offline: failed)', async () => {
     const stream = await openStream(`${stack.bff.url}/api/events`);
     try {

@@ -1,0 +1,200 @@
+import { twinKey, type Twin } from '@twinscope/contract';
+import { TokenBucket } from '@twinscope/hub-quotas';
+import type { RoutedChange } from '../adapters/event-hubs.ts';
+import type { Database } from '../adapters/store/sql.ts';
+import type { Logger } from '../log.ts';
+
+type TwinRef = { deviceId: string; moduleId?: string };
+
+/** What the history reads from the hub: a whole twin, for a snapshot. */
+export interface TwinReader {
+  getTwin(deviceId: string, moduleId?: string): Promise<Twin>;
+}
+
+export interface TwinHistoryOptions {
+  /** Whole-twin reads for snapshots, at most this many a second (they spend hub quota). */
+  snapshotReadsPerSecond?: number;
+  /** Snapshots waiting to be read; past this, the oldest wait for the next change. */
+  maxPendingSnapshots?: number;
+}
+
+const key = (ref: TwinRef) => twinKey(ref);
+
+/** Batches (of up to 200 events) that may wait to be stored before more are skipped. */
+const MAX_WAITING_BATCHES = 500;
+
+/**
+ * Every twin's history, from the twin change events this BFF's consumer reads, whoever made
+ * the change. Each event is stored once, however many replicas read it: its place in the
+ * endpoint (partition, sequence number) is the key, and only the replica whose insert won
+ * looks further. A twin seen for the first time, or whose new version does not follow a
+ * stored one (the BFF was down past the endpoint's retention, or changes merged), gets a
+ * whole-twin read: a snapshot the versions after it are rebuilt from. Gaps stay gaps.
+ */
+export class TwinHistory {
+  private readonly pending = new Map<string, { ref: TwinRef; reason: 'first-seen' | 'gap' }>();
+  private readonly budget: TokenBucket;
+  private timer: NodeJS.Timeout | undefined;
+  private draining = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly hub: TwinReader,
+    private readonly logger: Logger,
+    private readonly options: TwinHistoryOptions = {},
+  ) {
+    const rate = options.snapshotReadsPerSecond ?? 5;
+    this.budget = new TokenBucket(rate, rate);
+  }
+
+  /** Per partition, the batch being stored: batches are stored in the order they were read. */
+  private readonly chains = new Map<number, Promise<void>>();
+
+  /**
+   * Takes a partition's batch from the consumer without holding it up. A batch that cannot be
+   * stored (the database is down) is logged; the versions it held show as a gap later.
+   */
+  accept(partition: number, changes: RoutedChange[]): void {
+    if (this.stopped || !changes.some((c) => c.source === 'twinChangeEvents')) return;
+    // A database slower than the hub must not make the BFF hold batches without bound: past
+    // this, batches are skipped (and their versions show as a gap at the next change).
+    if (this.waiting >= MAX_WAITING_BATCHES) {
+      this.skipped++;
+      if (this.skipped === 1 || this.skipped % 1000 === 0)
+        this.logger.warn('twin history is behind: batches skipped', { skipped: this.skipped });
+      return;
+    }
+    this.waiting++;
+    const previous = this.chains.get(partition) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.record(changes))
+      .catch((error: unknown) =>
+        this.logger.warn('twin history: a batch was not stored', {
+          partition,
+          message: (error as Error).message,
+        }),
+      )
+      .finally(() => this.waiting--);
+    this.chains.set(partition, next);
+  }
+
+  /** Batches accepted and not yet stored; batches skipped because too many were waiting. */
+  private waiting = 0;
+  private skipped = 0;
+
+  /** Resolves when every accepted batch has been stored (or given up). */
+  async settled(): Promise<void> {
+    await Promise.all(this.chains.values());
+  }
+
+  /** Stores a batch's twin change events (others are ignored); resolves once stored. */
+  async record(changes: RoutedChange[]): Promise<void> {
+    const twinChanges = changes.filter((c) => c.source === 'twinChangeEvents');
+    if (twinChanges.length === 0) return;
+    const inserted = await this.db.transaction(async (tx) => {
+      const won: RoutedChange[] = [];
+      for (const change of twinChanges) {
+        const { rows } = await tx.query(
+          `INSERT INTO twin_changes (source_partition, source_sequence, device_id, module_id,
+             version, enqueued_at, op_type, sections, patch, patch_digest)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (source_partition, source_sequence) DO NOTHING
+           RETURNING source_sequence`,
+          [
+            change.position.partition,
+            change.position.sequenceNumber,
+            change.deviceId,
+            change.moduleId ?? '',
+            change.version ?? null,
+            new Date(change.enqueuedTime ?? Date.now()),
+            change.opType || 'updateTwin',
+            change.sections,
+            change.patch ?? null,
+            change.patchDigest ?? null,
+          ],
+        );
+        if (rows.length > 0) won.push(change);
+      }
+      return won;
+    });
+    for (const change of inserted) await this.check(change);
+  }
+
+  /** Whether this change follows what is stored; if not, a snapshot is wanted. */
+  private async check(change: RoutedChange): Promise<void> {
+    const ref = {
+      deviceId: change.deviceId,
+      ...(change.moduleId ? { moduleId: change.moduleId } : {}),
+    };
+    const version = change.version;
+    const { rows } = await this.db.query<{ snapshots: number; previous: number }>(
+      `SELECT
+         (SELECT count(*) FROM twin_snapshots WHERE device_id = $1 AND module_id = $2) AS snapshots,
+         (SELECT count(*) FROM twin_changes WHERE device_id = $1 AND module_id = $2 AND version = $3)
+           + (SELECT count(*) FROM twin_snapshots WHERE device_id = $1 AND module_id = $2 AND version = $3)
+           AS previous`,
+      [ref.deviceId, ref.moduleId ?? '', version === undefined ? null : version - 1],
+    );
+    const found = rows[0]!;
+    if (found.snapshots === 0) this.want(ref, 'first-seen');
+    else if (version === undefined || found.previous === 0 || change.patchDigest)
+      this.want(ref, 'gap');
+  }
+
+  private want(ref: TwinRef, reason: 'first-seen' | 'gap'): void {
+    if (this.stopped) return;
+    const k = key(ref);
+    if (this.pending.has(k)) return;
+    if (this.pending.size >= (this.options.maxPendingSnapshots ?? 10_000)) return;
+    this.pending.set(k, { ref, reason });
+    void this.drain();
+  }
+
+  /** Reads wanted snapshots within the budget, one at a time. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (!this.stopped && this.pending.size > 0) {
+        const wait = this.budget.take();
+        if (wait > 0) {
+          await new Promise<void>((resolve) => {
+            this.timer = setTimeout(resolve, wait * 1000);
+          });
+          continue;
+        }
+        const [k, { ref, reason }] = this.pending.entries().next().value!;
+        this.pending.delete(k);
+        try {
+          const twin = await this.hub.getTwin(ref.deviceId, ref.moduleId);
+          await this.db.query(
+            `INSERT INTO twin_snapshots (device_id, module_id, version, twin, reason)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+            [ref.deviceId, ref.moduleId ?? '', twin.version, twin, reason],
+          );
+        } catch (error) {
+          // A twin deleted meanwhile, a hub that throttles: the next change asks again.
+          this.logger.warn('twin history: snapshot not taken', {
+            deviceId: ref.deviceId,
+            ...(ref.moduleId ? { moduleId: ref.moduleId } : {}),
+            message: (error as Error).message,
+          });
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Snapshots still to be read (for tests and the status page). */
+  get backlog(): number {
+    return this.pending.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.pending.clear();
+  }
+}
