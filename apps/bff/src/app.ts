@@ -31,6 +31,8 @@ import { methodRoutes } from './routes/methods.ts';
 import { messageRoutes } from './routes/messages.ts';
 import type { MessageService } from './services/message-service.ts';
 import { timelineRoutes } from './routes/timeline.ts';
+import { versionRoutes } from './routes/versions.ts';
+import type { TwinHistory } from './history/twin-history.ts';
 import type { TimelineService } from './services/timeline-service.ts';
 import type { MethodService } from './services/method-service.ts';
 import type { DeviceAdminService } from './services/device-admin-service.ts';
@@ -44,6 +46,8 @@ export interface AppDeps {
   methods: MethodService;
   messages: MessageService;
   timeline: TimelineService;
+  /** Every twin's history, when changes come from an event endpoint. */
+  history?: TwinHistory;
   broker: EventBroker;
   logger: Logger;
   /** One local operator (loopback only), or Entra sign-in with sessions. */
@@ -164,6 +168,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(methodRoutes(deps.methods));
   api.use(messageRoutes(deps.messages));
   api.use(timelineRoutes(deps.timeline));
+  api.use(versionRoutes(deps.history));
   api.use(
     eventRoutes(
       deps.broker,

@@ -187,6 +187,7 @@ export async function startBff(
     deviceAdmin: new DeviceAdminService(hub, identities, audit),
     methods: new MethodService(hub, audit),
     messages,
+    ...(history ? { history } : {}),
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
       messages.feedbackFor(deviceId, messageId),
     ),

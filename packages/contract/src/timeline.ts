@@ -105,6 +105,16 @@ export function timelineFromTelemetry(event: TelemetryEvent): TimelineEntry {
 }
 
 /**
+ * Who made a twin change Twinscope did not make: only a device or module writes reported
+ * properties; tags and desired properties come from another back end.
+ */
+export function authorOf(sections: readonly TwinSectionName[], moduleId?: string): string {
+  const fromDevice = sections.length > 0 && sections.every((s) => s === 'reported');
+  if (!fromDevice) return 'another back end';
+  return moduleId !== undefined ? 'the module' : 'the device';
+}
+
+/**
  * A twin change the hub reported. Only a device or module writes reported properties;
  * tags and desired properties changed outside this Twinscope come from another back end.
  */
@@ -116,7 +126,6 @@ export function timelineFromTwinChange(change: {
   at: string;
   patch?: JsonObjectWire;
 }): TimelineEntry {
-  const fromDevice = change.sections.length > 0 && change.sections.every((s) => s === 'reported');
   return {
     id: `twin:${twinKey(change)}:${change.version}`,
     kind: 'twin',
@@ -124,11 +133,7 @@ export function timelineFromTwinChange(change: {
     deviceId: change.deviceId,
     ...(change.moduleId !== undefined ? { moduleId: change.moduleId } : {}),
     title: `Changed ${list(change.sections.map((s) => sectionWords[s]))} (version ${change.version})`,
-    by: fromDevice
-      ? change.moduleId !== undefined
-        ? 'the module'
-        : 'the device'
-      : 'another back end',
+    by: authorOf(change.sections, change.moduleId),
     ...(change.patch ? { detail: change.patch } : {}),
   };
 }
@@ -235,3 +240,42 @@ export function timelineFromAudit(entry: AuditEntry): TimelineEntry {
     detail: entry.change,
   };
 }
+
+/** One version of a twin in its history: when, what changed, and who. */
+export const TwinVersionSchema = z.object({
+  version: z.number(),
+  at: z.string(),
+  sections: z.array(z.enum(['tags', 'desired', 'reported'])),
+  opType: z.string(),
+  /** A person (a change made from Twinscope), the device or module, or another back end. */
+  by: z.string(),
+  /** The change was too large to keep: this version cannot be rebuilt. */
+  oversized: z.boolean().optional(),
+});
+export type TwinVersion = z.infer<typeof TwinVersionSchema>;
+
+export const TwinVersionsResponseSchema = z.object({
+  /** Newest first. */
+  versions: z.array(TwinVersionSchema),
+  /** Versions the history never saw (between two it did), shown as gaps. */
+  gaps: z.array(z.object({ from: z.number(), to: z.number() })),
+  /** Older versions: ask again with `before` set to this. */
+  next: z.string().optional(),
+});
+export type TwinVersionsResponse = z.infer<typeof TwinVersionsResponseSchema>;
+
+export const TwinVersionsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    before: z.coerce.number().int().min(1).optional(),
+  })
+  .strict();
+
+/** A twin as it was at one version (tags and properties, without IoT Hub's bookkeeping). */
+export const TwinAtVersionSchema = z.object({
+  version: z.number(),
+  tags: JsonObjectSchema,
+  desired: JsonObjectSchema,
+  reported: JsonObjectSchema,
+});
+export type TwinAtVersion = z.infer<typeof TwinAtVersionSchema>;

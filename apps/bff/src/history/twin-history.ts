@@ -1,4 +1,15 @@
-import { twinKey, type Twin } from '@twinscope/contract';
+import {
+  authorOf,
+  twinKey,
+  type Twin,
+  type TwinAtVersion,
+  type TwinSectionName,
+  type TwinVersion,
+  type TwinVersionsResponse,
+} from '@twinscope/contract';
+import type { JsonObject } from '@twinscope/twin';
+import { AppError } from '../http/app-error.ts';
+import { docOf, rebuild } from './rebuild.ts';
 import { TokenBucket } from '@twinscope/hub-quotas';
 import type { RoutedChange } from '../adapters/event-hubs.ts';
 import type { Database } from '../adapters/store/sql.ts';
@@ -185,6 +196,99 @@ export class TwinHistory {
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * A twin's versions the history holds, newest first, a page at a time, each with who made
+   * it (a person for Twinscope's own writes, from the audit trail), and the gaps between them.
+   */
+  async versions(
+    ref: TwinRef,
+    page: { limit: number; before?: number },
+  ): Promise<TwinVersionsResponse> {
+    const moduleId = ref.moduleId ?? '';
+    const { rows } = await this.db.query<{
+      version: number;
+      enqueued_at: Date;
+      sections: TwinSectionName[];
+      op_type: string;
+      oversized: boolean;
+    }>(
+      `SELECT version, enqueued_at, sections, op_type, patch_digest IS NOT NULL AS oversized
+       FROM twin_changes
+       WHERE device_id = $1 AND module_id = $2 AND version IS NOT NULL
+         AND ($3::integer IS NULL OR version < $3)
+       ORDER BY version DESC LIMIT $4`,
+      [ref.deviceId, moduleId, page.before ?? null, page.limit + 1],
+    );
+    const shown = rows.slice(0, page.limit);
+    const authors = new Map<number, string>();
+    if (shown.length > 0) {
+      const audited = await this.db.query<{ version: number; actor_name: string }>(
+        `SELECT (after->>'version')::integer AS version, actor_name FROM audit_entries
+         WHERE device_id = $1 AND module_id = $2 AND action LIKE 'twin.%'
+           AND result = 'succeeded' AND (after->>'version')::integer = ANY($3::integer[])`,
+        [ref.deviceId, moduleId, shown.map((r) => r.version)],
+      );
+      for (const row of audited.rows) authors.set(row.version, row.actor_name);
+    }
+    const versions: TwinVersion[] = shown.map((row) => ({
+      version: row.version,
+      at: row.enqueued_at.toISOString(),
+      sections: row.sections,
+      opType: row.op_type,
+      by: authors.get(row.version) ?? authorOf(row.sections, ref.moduleId),
+      ...(row.oversized ? { oversized: true } : {}),
+    }));
+    const gaps: { from: number; to: number }[] = [];
+    for (let i = 1; i < versions.length; i++) {
+      const newer = versions[i - 1]!.version;
+      const older = versions[i]!.version;
+      if (newer - older > 1) gaps.push({ from: older + 1, to: newer - 1 });
+    }
+    return {
+      versions,
+      gaps,
+      ...(rows.length > page.limit ? { next: String(shown.at(-1)!.version) } : {}),
+    };
+  }
+
+  /** A twin as it was at a version: its snapshot and the changes after it (never across a gap). */
+  async at(ref: TwinRef, version: number): Promise<TwinAtVersion> {
+    const moduleId = ref.moduleId ?? '';
+    const snapshot = await this.db.query<{ version: number; twin: unknown }>(
+      `SELECT version, twin FROM twin_snapshots
+       WHERE device_id = $1 AND module_id = $2 AND version <= $3
+       ORDER BY version DESC LIMIT 1`,
+      [ref.deviceId, moduleId, version],
+    );
+    const base = snapshot.rows[0];
+    if (!base)
+      throw new AppError(
+        'not_found',
+        `Version ${version} of this twin is not in the history: it is older than the first version Twinscope saw.`,
+      );
+    const changes = await this.db.query<{
+      version: number;
+      op_type: string;
+      patch: JsonObject | null;
+    }>(
+      `SELECT version, op_type, patch FROM twin_changes
+       WHERE device_id = $1 AND module_id = $2 AND version > $3 AND version <= $4
+       ORDER BY version`,
+      [ref.deviceId, moduleId, base.version, version],
+    );
+    const rebuilt = rebuild(
+      { version: base.version, doc: docOf(base.twin) },
+      changes.rows.map((c) => ({ version: c.version, opType: c.op_type, patch: c.patch })),
+      version,
+    );
+    if (!rebuilt.ok)
+      throw new AppError(
+        'not_found',
+        `Version ${version} of this twin cannot be rebuilt: ${rebuilt.reason}. It falls in a gap of the history.`,
+      );
+    return { version, ...rebuilt.doc };
   }
 
   /** Snapshots still to be read (for tests and the status page). */

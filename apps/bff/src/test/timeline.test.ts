@@ -171,6 +171,40 @@ describe("BFF: a device's timeline", () => {
         { timeout: 10_000 },
       )
       .toEqual(['first-seen']);
+
+    // A change from the console: its version says who made it, and rebuilds from the snapshot.
+    const { twin } = (await stack.api('/api/devices/hist-dev-01')).body;
+    const patched = await stack.api('/api/devices/hist-dev-01/twin', {
+      method: 'PATCH',
+      json: { etag: twin.etag, tags: { b: 'console' } },
+    });
+    const written = patched.body.twin.version as number;
+    await expect
+      .poll(
+        async () =>
+          (await stack.api('/api/devices/hist-dev-01/versions')).body.versions[0]?.version,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(written);
+    const { versions, gaps } = (await stack.api('/api/devices/hist-dev-01/versions')).body;
+    expect(versions.map((v: { version: number; by: string }) => [v.version, v.by])).toEqual([
+      [written, 'Local operator'],
+      [now.version, 'another back end'],
+      [now.version - 1, 'another back end'],
+      [now.version - 2, 'another back end'],
+    ]);
+    expect(gaps).toEqual([]);
+    const atWritten = await stack.api(`/api/devices/hist-dev-01/versions/${written}`);
+    expect(atWritten.body).toMatchObject({ version: written, tags: { a: 3, b: 'console' } });
+    const atSnapshot = await stack.api(`/api/devices/hist-dev-01/versions/${now.version}`);
+    expect(atSnapshot.body.tags).toEqual({ a: 3 });
+    // Before the first snapshot there is nothing to rebuild from: said, not guessed.
+    const before = await stack.api(`/api/devices/hist-dev-01/versions/${now.version - 2}`);
+    expect(before.status).toBe(404);
+    expect(before.body.message).toMatch(/older than the first version Twinscope saw/);
+    expect((await stack.api('/api/devices/hist-dev-01/versions/zero')).status).toBe(400);
   });
 
   it('when a module is called from Twinscope, then a tab watching it hears the activity as it is recorded and as it ends (offline: failed)', async () => {

@@ -1,0 +1,41 @@
+import { Router } from 'express';
+import { DeviceIdSchema, ModuleIdSchema, TwinVersionsQuerySchema } from '@twinscope/contract';
+import { z } from 'zod';
+import { AppError } from '../http/app-error.ts';
+import { parseWith } from '../http/validate.ts';
+import type { TwinHistory } from '../history/twin-history.ts';
+
+const VersionSchema = z.coerce.number().int().min(1, 'A twin version is a whole number from 1.');
+
+/** Every twin's history (whoever changed it): its versions, and the twin at any of them. */
+export function versionRoutes(history: TwinHistory | undefined): Router {
+  const router = Router();
+  const historyOf = () => {
+    if (!history)
+      throw new AppError(
+        'not_found',
+        "Twin history needs the hub's Event Hubs-compatible endpoint (TWINSCOPE_EVENTS_*), where every twin change is read.",
+      );
+    return history;
+  };
+  for (const base of ['/devices/:deviceId', '/devices/:deviceId/modules/:moduleId']) {
+    const refOf = (params: Record<string, unknown>) => ({
+      deviceId: parseWith(DeviceIdSchema, params['deviceId']),
+      ...(params['moduleId'] !== undefined
+        ? { moduleId: parseWith(ModuleIdSchema, params['moduleId']) }
+        : {}),
+    });
+    router.get(`${base}/versions`, async (req, res) => {
+      const ref = refOf(req.params);
+      const { limit, before } = parseWith(TwinVersionsQuerySchema, req.query);
+      res.json(
+        await historyOf().versions(ref, { limit, ...(before !== undefined ? { before } : {}) }),
+      );
+    });
+    router.get(`${base}/versions/:version`, async (req, res) => {
+      const ref = refOf(req.params);
+      res.json(await historyOf().at(ref, parseWith(VersionSchema, req.params['version'])));
+    });
+  }
+  return router;
+}
