@@ -1,7 +1,17 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { LiveEvent } from '@twinscope/contract';
 import type { LiveClient } from '../features/live/live-client.ts';
-import { deviceKeys, historyKeys, meKey, messageKeys, methodKeys } from '../lib/query-keys.ts';
+import {
+  deviceKeys,
+  historyKeys,
+  meKey,
+  messageKeys,
+  methodKeys,
+  versionKeys,
+} from '../lib/query-keys.ts';
+
+/** How long after a twin event its stored version is read (storing runs beside the live path). */
+const VERSIONS_SETTLE_MS = 750;
 import { writeConnection, writeTwin } from '../lib/twin-cache.ts';
 
 /** Live events go straight into the query cache through the pure apply functions. */
@@ -13,12 +23,18 @@ export function bridgeLiveToCache(client: LiveClient, queryClient: QueryClient):
   });
   const unlisten = client.onEvent((event: LiveEvent) => {
     switch (event.type) {
-      case 'twin':
-        void queryClient.invalidateQueries({
-          queryKey: historyKeys.of({ deviceId: event.deviceId, moduleId: event.moduleId }),
-        });
+      case 'twin': {
+        const ref = { deviceId: event.deviceId, moduleId: event.moduleId };
+        void queryClient.invalidateQueries({ queryKey: historyKeys.of(ref) });
         writeTwin(queryClient, event);
+        // The twin's history stores the same change from the endpoint (on whichever replica
+        // read it first), a moment apart from this event: read its versions after that.
+        setTimeout(
+          () => void queryClient.invalidateQueries({ queryKey: versionKeys.list(ref) }),
+          VERSIONS_SETTLE_MS,
+        );
         break;
+      }
       case 'identity':
         void queryClient.invalidateQueries({ queryKey: historyKeys.all });
         void queryClient.invalidateQueries({ queryKey: deviceKeys.lists() });

@@ -73,6 +73,12 @@ export const apiPaths = {
     if (query.moduleId !== undefined) params.set('moduleId', query.moduleId);
     return withQuery(`${device(deviceId)}/timeline`, params);
   },
+  versions(ref: TwinRef, before?: string): string {
+    const params = new URLSearchParams({ limit: '50' });
+    if (before) params.set('before', before);
+    return withQuery(`${target(ref)}/versions`, params);
+  },
+  version: (ref: TwinRef, version: number) => `${target(ref)}/versions/${version}`,
   history(ref: TwinRef, limit: number, before?: string): string {
     const params = new URLSearchParams({ limit: String(limit) });
     if (before) params.set('before', before);

@@ -43,6 +43,14 @@ export const timelineKeys = {
     ['timeline', deviceId, since, moduleId ?? '', ...(kinds ?? [])] as const,
 };
 
+/** Every twin's versions (whoever changed it), and the twin at one of them. */
+export const versionKeys = {
+  list: (ref: { deviceId: string; moduleId?: string | undefined }) =>
+    ['versions', ref.deviceId, ref.moduleId ?? ''] as const,
+  at: (ref: { deviceId: string; moduleId?: string | undefined }, version: number) =>
+    ['versions', ref.deviceId, ref.moduleId ?? '', version] as const,
+};
+
 /** The fleet's audit trail under a filter. */
 export const auditKeys = {
   all: ['audit'] as const,

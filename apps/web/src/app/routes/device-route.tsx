@@ -10,6 +10,7 @@ import { TwinEditor } from '../../features/twin-editor/components/twin-editor.ts
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
 import { HistoryPanel } from '../../features/audit/components/history-panel.tsx';
+import { VersionsPanel } from '../../features/twin-history/components/versions-panel.tsx';
 import { usePermissions } from '../use-permissions.ts';
 import { AddModuleDialog } from '../../features/module-admin/components/add-module-dialog.tsx';
 import { DeviceActions } from '../../features/device-admin/components/device-actions.tsx';
@@ -84,6 +85,16 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
                 deviceId={deviceId}
                 canSend={permissions.sendMessages}
                 canPurge={permissions.manageDevices}
+              />
+              <h2>Versions</h2>
+              <Text size={200} className="muted">
+                Every version Twinscope saw, whoever made it: compare two, or restore one.
+              </Text>
+              <VersionsPanel
+                target={{ deviceId }}
+                twin={detail.data!.twin}
+                dark={dark}
+                canEdit={permissions.editTwins}
               />
               <h2>History</h2>
               <HistoryPanel
