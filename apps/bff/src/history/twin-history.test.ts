@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Twin } from '@twinscope/contract';
 import type { RoutedChange } from '../adapters/event-hubs.ts';
 import { openDatabase } from '../adapters/store/open-store.ts';
 import type { Database } from '../adapters/store/sql.ts';
 import { createLogger } from '../log.ts';
 import { freshPgliteDir } from '../test/pglite-template.ts';
-import { hasPostgres, startPostgres, type PostgresServer } from '../test/postgres-server.ts';
+import { DATABASE_KINDS, useDatabaseServer } from '../test/postgres-server.ts';
 import { TwinHistory } from './twin-history.ts';
 
 const logger = createLogger('error', () => undefined);
@@ -45,35 +45,18 @@ function fakeHub(versions: Record<string, number>) {
   };
 }
 
-const kinds = [
-  { name: 'PGlite', postgres: false },
-  ...(hasPostgres ? [{ name: 'PostgreSQL', postgres: true }] : []),
-];
-
-describe.each(kinds)('twin history on $name', ({ postgres }) => {
-  let server: PostgresServer | undefined;
-  const open: Database[] = [];
+describe.each(DATABASE_KINDS)('twin history on $name', ({ postgres }) => {
+  const { server, track } = useDatabaseServer(postgres);
   let n = 0;
   /** Two connections to one new database, as two replicas would hold. */
   const replicas = async (): Promise<[Database, Database]> => {
     if (postgres) {
-      const url = await server!.createDatabase(`h${++n}`);
-      const a = (await openDatabase({ url })).db;
-      const b = (await openDatabase({ url })).db;
-      open.push(a, b);
-      return [a, b];
+      const url = await server().createDatabase(`h${++n}`);
+      return [track((await openDatabase({ url })).db), track((await openDatabase({ url })).db)];
     }
-    const db = (await openDatabase({ dir: await freshPgliteDir() })).db;
-    open.push(db);
+    const db = track((await openDatabase({ dir: await freshPgliteDir() })).db);
     return [db, db];
   };
-  beforeAll(async () => {
-    if (postgres) server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.allSettled(open.map((db) => db.close()));
-    await server?.stop();
-  });
 
   const rows = async (db: Database, sql: string) => (await db.query(sql)).rows;
 

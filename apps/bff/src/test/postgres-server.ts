@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
+import type { Database } from '../adapters/store/sql.ts';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +118,35 @@ export async function startPostgres(): Promise<PostgresServer> {
         else server.once('exit', resolve);
       });
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The databases the store's checks run on: PGlite always, PostgreSQL where installed. */
+export const DATABASE_KINDS = [
+  { name: 'PGlite', postgres: false },
+  ...(hasPostgres ? [{ name: 'PostgreSQL', postgres: true }] : []),
+];
+
+/**
+ * For a describe block on one kind: a PostgreSQL server when it needs one, and the databases
+ * the tests open (`track`), all closed and stopped after the block.
+ */
+export function useDatabaseServer(postgres: boolean) {
+  let server: PostgresServer | undefined;
+  const open: Database[] = [];
+  beforeAll(async () => {
+    if (postgres) server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.allSettled(open.map((db) => db.close()));
+    await server?.stop();
+  });
+  return {
+    server: () => server!,
+    track: <T extends Database>(db: T): T => {
+      open.push(db);
+      return db;
     },
   };
 }

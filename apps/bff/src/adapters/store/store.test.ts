@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasPostgres, startPostgres, type PostgresServer } from '../../test/postgres-server.ts';
+import { describe, expect, it } from 'vitest';
+import { DATABASE_KINDS, hasPostgres, useDatabaseServer } from '../../test/postgres-server.ts';
 import { freshPgliteDir } from '../../test/pglite-template.ts';
 import { migrate, readMigrations, type Migration } from './migrate.ts';
 import { openDatabase } from './open-store.ts';
@@ -16,28 +16,14 @@ if (!hasPostgres && process.env['CI'])
 const tempDir = () => mkdtempSync(join(tmpdir(), 'twinscope-store-'));
 
 /** The same checks on both databases: what the store relies on. */
-const kinds = [
-  { name: 'PGlite', postgres: false },
-  ...(hasPostgres ? [{ name: 'PostgreSQL', postgres: true }] : []),
-];
-
-describe.each(kinds)('the store on $name', ({ postgres }) => {
-  let server: PostgresServer | undefined;
+describe.each(DATABASE_KINDS)('the store on $name', ({ postgres }) => {
+  const { server, track } = useDatabaseServer(postgres);
   let n = 0;
   /** A fresh, empty database of this kind. */
   const fresh = async (): Promise<Database> =>
     postgres
-      ? openPostgres(await server!.createDatabase(`t${++n}`))
+      ? openPostgres(await server().createDatabase(`t${++n}`))
       : openPglite(await freshPgliteDir());
-  const open: Database[] = [];
-  const track = (db: Database) => (open.push(db), db);
-  beforeAll(async () => {
-    if (postgres) server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.allSettled(open.map((db) => db.close()));
-    await server?.stop();
-  });
 
   it('when queries carry parameters, JSON, times and big counts, then values come back typed and text never becomes SQL', async () => {
     const db = track(await fresh());
