@@ -81,7 +81,9 @@ test("the device's timeline: everything above in one live list, filtered by kind
   await expect(kind('method').first()).toContainText('Invoked fail: status 500');
   await expect(kind('method').last()).toContainText('Invoked ping: status 200');
   await expect(kind('message').filter({ hasText: 'Feedback on message' })).toContainText('Success');
-  await expect(kind('message').filter({ hasText: 'Sent message' })).toContainText('by ');
+  await expect(kind('message').filter({ hasText: 'Sent message' })).toContainText(
+    'by Local operator',
+  );
   // The simulator keeps sending: new telemetry arrives live on top.
   const before = await kind('telemetry').count();
   await expect.poll(() => kind('telemetry').count(), { timeout: 10_000 }).toBeGreaterThan(before);

@@ -104,7 +104,6 @@ export const ActivityEventSchema = z.object({
   type: z.literal('activity'),
   entry: AuditEntrySchema,
 });
-export type ActivityEvent = z.infer<typeof ActivityEventSchema>;
 
 /** The sign-in session behind the stream is over: go to sign-in instead of reconnecting. */
 export const SessionEndedEventSchema = z.object({ type: z.literal('session-ended') });

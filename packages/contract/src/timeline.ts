@@ -80,6 +80,10 @@ export const TimelineResponseSchema = z.object({
 });
 export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
 
+/** Newest first, by an ISO 8601 time (timelines, audit pages). */
+export const newestFirst = (a: { at: string }, b: { at: string }): number =>
+  a.at < b.at ? 1 : a.at > b.at ? -1 : 0;
+
 const sectionWords: Record<TwinSectionName, string> = {
   tags: 'tags',
   desired: 'desired properties',

@@ -291,11 +291,6 @@ export class TwinHistory {
     return { version, ...rebuilt.doc };
   }
 
-  /** Snapshots still to be read (for tests and the status page). */
-  get backlog(): number {
-    return this.pending.size;
-  }
-
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);

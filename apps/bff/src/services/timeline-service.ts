@@ -1,6 +1,7 @@
 import {
   TIMELINE_KINDS,
   TIMELINE_MAX_DAYS,
+  newestFirst,
   timelineFromAudit,
   timelineFromConnection,
   timelineFromFeedback,
@@ -97,7 +98,7 @@ export class TimelineService {
         entries.push(...read.entries.filter(wanted));
       }
     }
-    entries.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+    entries.sort(newestFirst);
     if (entries.length > TIMELINE_MAX_ENTRIES) {
       complete = false;
       entries.length = TIMELINE_MAX_ENTRIES;

@@ -16,3 +16,15 @@ export function relativeTime(iso: string | undefined, now = Date.now()): string 
 export function isNever(iso: string | undefined): boolean {
   return !iso || iso === NEVER || iso.startsWith('0001-01-01');
 }
+
+/** A moment as a `datetime-local` input shows it: local time, to the minute. */
+export function toLocalInput(at: string | number): string {
+  const ms = typeof at === 'number' ? at : Date.parse(at);
+  return new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/** What a `datetime-local` input holds, as ISO 8601; nothing when it is empty or not a time. */
+export function fromLocalInput(local: string): string | undefined {
+  const at = new Date(local);
+  return local && !Number.isNaN(at.getTime()) ? at.toISOString() : undefined;
+}

@@ -1,4 +1,4 @@
-import type { AuditEntry } from '@twinscope/contract';
+import { newestFirst, type AuditEntry } from '@twinscope/contract';
 import type { AuditFilter } from '../../lib/api-paths.ts';
 
 const KEYS = ['actor', 'deviceId', 'kind', 'from', 'to'] as const;
@@ -38,5 +38,5 @@ export function matchesFilter(entry: AuditEntry, filter: AuditFilter): boolean {
 export function mergeRecords(live: AuditEntry[], pages: AuditEntry[]): AuditEntry[] {
   const byId = new Map<string, AuditEntry>();
   for (const entry of [...live, ...pages]) if (!byId.has(entry.id)) byId.set(entry.id, entry);
-  return [...byId.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  return [...byId.values()].sort(newestFirst);
 }

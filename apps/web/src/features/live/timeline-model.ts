@@ -1,4 +1,5 @@
 import {
+  newestFirst,
   timelineFromAudit,
   timelineFromConnection,
   timelineFromFeedback,
@@ -62,9 +63,7 @@ export function mergeEntries(...lists: readonly (readonly TimelineEntry[])[]): T
       // A twin change heard live carries no patch or exact time; the read-back one does.
       byId.set(entry.id, earlier && earlier.detail && !entry.detail ? earlier : entry);
     }
-  return [...byId.values()]
-    .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
-    .slice(0, TIMELINE_KEPT);
+  return [...byId.values()].sort(newestFirst).slice(0, TIMELINE_KEPT);
 }
 
 /** The entries of the chosen kinds that mention the text (title, who, module, body or change). */

@@ -11,7 +11,7 @@ import {
 import type { AuditEntry } from '@twinscope/contract';
 import { useMemo, useState } from 'react';
 import { apiPaths, type AuditFilter } from '../../../lib/api-paths.ts';
-import { relativeTime } from '../../../lib/format.ts';
+import { fromLocalInput, relativeTime, toLocalInput } from '../../../lib/format.ts';
 import { RESULT_COLOR } from '../../../lib/result-colors.ts';
 import { devicePath, Link } from '../../../lib/router.tsx';
 import { ACTIONS } from '../actions.ts';
@@ -26,17 +26,6 @@ const KINDS = [
   ['device', 'Device identities'],
   ['module', 'Module identities'],
 ] as const;
-
-/** A `datetime-local` value as ISO 8601 (local time), or nothing. */
-const isoOf = (local: string) => {
-  const at = new Date(local);
-  return local && !Number.isNaN(at.getTime()) ? at.toISOString() : undefined;
-};
-const localOf = (iso: string | undefined) => {
-  if (!iso) return '';
-  const at = new Date(iso);
-  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-};
 
 /**
  * Who did what, where and when, across the fleet and every replica: filters in the URL,
@@ -118,14 +107,14 @@ export function FleetAudit({
         <Input
           type="datetime-local"
           aria-label="From"
-          value={localOf(filter.from)}
-          onChange={(_e, d) => set('from', isoOf(d.value))}
+          value={filter.from ? toLocalInput(filter.from) : ''}
+          onChange={(_e, d) => set('from', fromLocalInput(d.value))}
         />
         <Input
           type="datetime-local"
           aria-label="Until"
-          value={localOf(filter.to)}
-          onChange={(_e, d) => set('to', isoOf(d.value))}
+          value={filter.to ? toLocalInput(filter.to) : ''}
+          onChange={(_e, d) => set('to', fromLocalInput(d.value))}
         />
         {canExport && (
           <Button as="a" href={apiPaths.auditExport(filter)}>

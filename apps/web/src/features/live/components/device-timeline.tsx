@@ -13,6 +13,7 @@ import { TIMELINE_KINDS, type TimelineEntry, type TimelineKind } from '@twinscop
 import { useMemo, useState } from 'react';
 import { useTimeline } from '../api/get-timeline.ts';
 import { bodyText } from '../telemetry-text.ts';
+import { EndpointNotice } from './endpoint-notice.tsx';
 import { downloadJsonLines } from '../../../lib/download.ts';
 import { RESULT_COLOR } from '../../../lib/result-colors.ts';
 import { entryOfLiveEvent, mergeEntries, visibleEntries } from '../timeline-model.ts';
@@ -149,14 +150,7 @@ export function DeviceTimeline({ deviceId, moduleIds }: { deviceId: string; modu
           <MessageBarBody>{note}</MessageBarBody>
         </MessageBar>
       ))}
-      {status.feed && status.feed.source !== 'event-hubs' && (
-        <MessageBar intent="info">
-          <MessageBarBody>
-            Telemetry and connection events come from the hub&apos;s Event Hubs-compatible endpoint;{' '}
-            {status.feed.message ?? 'the live view is not reading it right now.'}
-          </MessageBarBody>
-        </MessageBar>
-      )}
+      <EndpointNotice what="Telemetry and connection events come" />
       {history.error && (
         <MessageBar intent="error">
           <MessageBarBody>

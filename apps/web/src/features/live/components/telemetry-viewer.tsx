@@ -11,14 +11,11 @@ import {
 import type { DeviceFilterRequest, TelemetryEvent, TwinRef } from '@twinscope/contract';
 import { useMemo, useState } from 'react';
 import { useTimeline } from '../api/get-timeline.ts';
-import {
-  useLiveEvents,
-  useLiveStatus,
-  useWatchTelemetry,
-  useWatchTelemetryFilter,
-} from '../use-live.ts';
+import { useLiveEvents, useWatchTelemetry, useWatchTelemetryFilter } from '../use-live.ts';
 import { bodyText } from '../telemetry-text.ts';
+import { EndpointNotice } from './endpoint-notice.tsx';
 import { downloadJsonLines } from '../../../lib/download.ts';
+import { fromLocalInput, toLocalInput } from '../../../lib/format.ts';
 
 /** Messages kept on screen; older ones scroll away (export first to keep them). */
 const KEPT = 500;
@@ -35,12 +32,6 @@ function matches(event: TelemetryEvent, filter: string): boolean {
     .join('\n')
     .toLowerCase();
   return haystack.includes(needle);
-}
-
-/** A `datetime-local` value for a moment (local time, to the minute). */
-function localInput(ms: number): string {
-  const date = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
-  return date.toISOString().slice(0, 16);
 }
 
 /** Newest first, each message once (by its place in the endpoint). */
@@ -73,9 +64,8 @@ export function TelemetryViewer({
   const [messages, setMessages] = useState<TelemetryEvent[]>([]);
   const [missedWhilePaused, setMissedWhilePaused] = useState(0);
   const [dropped, setDropped] = useState<{ count: number; limit: number }>();
-  const [fromInput, setFromInput] = useState(() => localInput(Date.now() - 15 * 60_000));
+  const [fromInput, setFromInput] = useState(() => toLocalInput(Date.now() - 15 * 60_000));
   const [from, setFrom] = useState<string>();
-  const live = useLiveStatus();
   useWatchTelemetry(target ? [target] : [], on);
   const following = useWatchTelemetryFilter(listFilter ?? {}, on && listFilter !== undefined);
   const earlier = useTimeline(
@@ -124,7 +114,6 @@ export function TelemetryViewer({
       shown,
     );
 
-  const fromEndpoint = live.feed?.source === 'event-hubs';
   return (
     <section className="method-panel" aria-label="Telemetry" data-testid="telemetry-viewer">
       <div className="action-row">
@@ -171,8 +160,8 @@ export function TelemetryViewer({
           <Button
             disabled={!fromInput || earlier.isFetching}
             onClick={() => {
-              const at = new Date(fromInput);
-              if (!Number.isNaN(at.getTime())) setFrom(at.toISOString());
+              const at = fromLocalInput(fromInput);
+              if (at) setFrom(at);
             }}
           >
             Read earlier messages from this time
@@ -206,14 +195,7 @@ export function TelemetryViewer({
           </MessageBarBody>
         </MessageBar>
       )}
-      {on && !fromEndpoint && (
-        <MessageBar intent="info">
-          <MessageBarBody>
-            Telemetry comes from the hub&apos;s Event Hubs-compatible endpoint;{' '}
-            {live.feed?.message ?? 'the live view is not reading it right now.'}
-          </MessageBarBody>
-        </MessageBar>
-      )}
+      {on && <EndpointNotice what="Telemetry comes" />}
       {paused && missedWhilePaused > 0 && (
         <Text className="muted">
           {missedWhilePaused} messages arrived while paused (not shown).
