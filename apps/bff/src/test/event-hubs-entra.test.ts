@@ -10,7 +10,7 @@ import {
   type RunningEmulator,
 } from '@twinscope/hub-emulator';
 import { registryFor } from '@twinscope/hub-connection';
-import { openStream, tempAuditFile } from './harness.ts';
+import { eventHubsStream, openStream, tempAuditFile } from './harness.ts';
 
 const RECEIVER = '55555555-5555-4555-8555-555555555555';
 const STRANGER = '66666666-6666-4666-8666-666666666666';
@@ -80,17 +80,9 @@ describe('BFF live view from an Event Hub reached by namespace and an Entra cred
 
   it('when the BFF’s identity holds Azure Event Hubs Data Receiver, then changes arrive through the endpoint', async () => {
     const fixture = await startFixture(RECEIVER);
-    let stream: Awaited<ReturnType<typeof openStream>> | undefined;
-    for (let i = 0; i < 50 && !stream; i++) {
-      const candidate = await openStream(`${fixture.url}/api/events`);
-      const hello = await candidate.next((e) => e.event === 'hello');
-      if (hello.data.feed.source === 'event-hubs') stream = candidate;
-      else {
-        candidate.close();
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-    if (!stream) throw new Error(`the feed never reached the endpoint: ${fixture.output()}`);
+    const { stream } = await eventHubsStream(fixture.url).catch(() => {
+      throw new Error(`the feed never reached the endpoint: ${fixture.output()}`);
+    });
     try {
       const hello = stream.events.find((e) => e.event === 'hello')!;
       const me = (await (await fetch(`${fixture.url}/api/me`)).json()) as { csrfToken: string };

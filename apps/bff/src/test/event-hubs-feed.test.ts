@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
-import { openStream, send, tempAuditFile, useStack, type Harness } from './harness.ts';
+import {
+  eventHubsStream,
+  openStream,
+  send,
+  tempAuditFile,
+  useStack,
+  type Harness,
+} from './harness.ts';
 
 const device = 'berlin-b2-hvac-04';
 
@@ -22,17 +29,7 @@ async function watch(url: string, streamId: string, twins: object[]) {
   expect(response.status).toBe(204);
 }
 
-async function healthyStream(url: string, lastEventId?: string) {
-  // The feed is healthy once the endpoint has answered (an empty batch within half a second).
-  for (let i = 0; i < 50; i++) {
-    const stream = await openStream(`${url}/api/events`, lastEventId);
-    const hello = await stream.next((e) => e.event === 'hello');
-    if (hello.data.feed.source === 'event-hubs') return { stream, hello };
-    stream.close();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('the Event Hubs feed never became healthy');
-}
+const healthyStream = eventHubsStream;
 
 async function bumpTag(stack: Harness, value: number) {
   const twin = (await stack.registry.getTwin(device)).responseBody;

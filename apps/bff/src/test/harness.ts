@@ -351,3 +351,18 @@ export async function openStream(
     close: () => controller.abort(),
   };
 }
+
+/**
+ * A live stream once the BFF's feed reads the Event Hubs endpoint (it is healthy once the
+ * endpoint has answered: an empty batch within half a second), with its hello event.
+ */
+export async function eventHubsStream(url: string, lastEventId?: string) {
+  for (let i = 0; i < 50; i++) {
+    const stream = await openStream(`${url}/api/events`, lastEventId);
+    const hello = await stream.next((e) => e.event === 'hello');
+    if (hello.data.feed.source === 'event-hubs') return { stream, hello };
+    stream.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('the Event Hubs feed never became healthy');
+}

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import deviceSdk from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
-import { openStream, useStack, type Harness, type SseEvent } from './harness.ts';
+import { eventHubsStream, openStream, useStack, type Harness, type SseEvent } from './harness.ts';
 
 describe('BFF: live telemetry from the Event Hubs-compatible endpoint', () => {
   const stack: Harness = useStack({
@@ -40,21 +40,13 @@ describe('BFF: live telemetry from the Event Hubs-compatible endpoint', () => {
 
   /** A stream on the Event Hubs feed, showing the telemetry of these targets. */
   async function telemetryStream(targets: object[]) {
-    for (let i = 0; i < 50; i++) {
-      const stream = await openStream(`${stack.bff.url}/api/events`);
-      const hello = await stream.next((e) => e.event === 'hello');
-      if (hello.data.feed.source === 'event-hubs') {
-        const watched = await stack.api(`/api/events/${hello.data.streamId}/telemetry`, {
-          method: 'POST',
-          json: { targets },
-        });
-        expect(watched.status).toBe(204);
-        return stream;
-      }
-      stream.close();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error('the Event Hubs feed never became healthy');
+    const { stream, hello } = await eventHubsStream(stack.bff.url);
+    const watched = await stack.api(`/api/events/${hello.data.streamId}/telemetry`, {
+      method: 'POST',
+      json: { targets },
+    });
+    expect(watched.status).toBe(204);
+    return stream;
   }
 
   it('when a watched device sends JSON, text, binary and a huge body, then the tab gets each decoded with its properties; unwatched devices send nothing', async () => {
