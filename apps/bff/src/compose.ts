@@ -118,7 +118,12 @@ export async function startBff(
     ...brokerOptions,
   });
   // Every twin change the consumer reads is kept, once across replicas (the twins' history).
-  const history = endpoint ? new TwinHistory(db, hub, logger) : undefined;
+  // What came while no replica was reading, or what the database refused, is read back.
+  const history = endpoint
+    ? new TwinHistory(db, hub, logger, { source: endpoint.source })
+    : undefined;
+  history?.keep(storage.historyRetentionDays);
+  history?.onStored((count) => broker.publishFleetChanges(count));
   const live = new LiveHub({
     hub,
     broker,

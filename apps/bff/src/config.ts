@@ -61,6 +61,7 @@ const VARIABLES = {
   TWINSCOPE_TELEMETRY_PER_TAB: 'live.streams.telemetryPerTab',
   TWINSCOPE_AUDIT_FILE: 'storage.auditFile',
   TWINSCOPE_AUDIT_RETENTION_DAYS: 'storage.auditRetentionDays',
+  TWINSCOPE_HISTORY_RETENTION_DAYS: 'storage.historyRetentionDays',
   TWINSCOPE_DATABASE_URL: 'storage.databaseUrl',
   TWINSCOPE_DATABASE_DIR: 'storage.databaseDir',
 } as const;
@@ -264,6 +265,11 @@ const StorageSection = z.object({
   auditFile: z.string().default('twinscope-audit.jsonl'),
   /** Audit records older than this many days are deleted (0: kept for ever). */
   auditRetentionDays: int(0, 36_500).default(365),
+  /**
+   * Twin changes stored longer than this many days are deleted (0: kept for ever); every
+   * version kept still rebuilds (the twin's oldest snapshot moves forward).
+   */
+  historyRetentionDays: int(0, 36_500).default(90),
   /** PostgreSQL for a team (several replicas share it) … */
   databaseUrl: z
     .string()

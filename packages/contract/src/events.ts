@@ -105,6 +105,15 @@ export const ActivityEventSchema = z.object({
   entry: AuditEntrySchema,
 });
 
+/**
+ * Twin changes across the fleet were stored in the history (at most one a second, with how
+ * many): to the tabs showing the fleet's activity, which refresh.
+ */
+export const FleetChangesEventSchema = z.object({
+  type: z.literal('fleet-changes'),
+  count: z.number(),
+});
+
 /** The sign-in session behind the stream is over: go to sign-in instead of reconnecting. */
 export const SessionEndedEventSchema = z.object({ type: z.literal('session-ended') });
 
@@ -118,6 +127,7 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   TelemetryEventSchema,
   TelemetryDroppedEventSchema,
   ActivityEventSchema,
+  FleetChangesEventSchema,
   SessionEndedEventSchema,
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
@@ -178,6 +188,8 @@ export const WatchRequestSchema = z
     twins: z.array(TwinRefSchema).max(1000),
     /** Every audit record of the fleet as it is written (the audit page; Operators and Admins). */
     audit: z.boolean().optional(),
+    /** That twin changes across the fleet were stored (the fleet activity page). */
+    fleet: z.boolean().optional(),
   })
   .strict();
 export type WatchRequest = z.infer<typeof WatchRequestSchema>;

@@ -7,9 +7,9 @@ import {
   type MessageFeedbackEvent,
   type TelemetryEvent,
 } from './events.ts';
-import { ModuleIdSchema, twinKey } from './ids.ts';
+import { DeviceIdSchema, ModuleIdSchema, twinKey } from './ids.ts';
 import { JsonObjectSchema, type JsonObjectWire } from './json.ts';
-import type { TwinSectionName } from './twin.ts';
+import { TwinSectionNameSchema, type TwinSectionName } from './twin.ts';
 
 /** What a device's timeline can show; the page filters by these. */
 export const TIMELINE_KINDS = [
@@ -255,6 +255,8 @@ export const TwinVersionSchema = z.object({
   by: z.string(),
   /** The change was too large to keep: this version cannot be rebuilt. */
   oversized: z.boolean().optional(),
+  /** What the hub's event says changed: `section.path: value` lines, at most a few. */
+  changes: z.array(z.string()).optional(),
 });
 export type TwinVersion = z.infer<typeof TwinVersionSchema>;
 
@@ -265,6 +267,8 @@ export const TwinVersionsResponseSchema = z.object({
   gaps: z.array(z.object({ from: z.number(), to: z.number() })),
   /** Older versions: ask again with `before` set to this. */
   next: z.string().optional(),
+  /** Events the history has still to store (it was behind: the database was down). */
+  catchingUp: z.number().optional(),
 });
 export type TwinVersionsResponse = z.infer<typeof TwinVersionsResponseSchema>;
 
@@ -283,3 +287,53 @@ export const TwinAtVersionSchema = z.object({
   reported: JsonObjectSchema,
 });
 export type TwinAtVersion = z.infer<typeof TwinAtVersionSchema>;
+
+/** Who a twin change came from, as the fleet activity page filters it. */
+export const ChangeSourceSchema = z.enum(['twinscope', 'device', 'module', 'backend']);
+export type ChangeSource = z.infer<typeof ChangeSourceSchema>;
+
+/** One twin change across the fleet, as the history stored it. */
+export const FleetChangeSchema = TwinVersionSchema.extend({
+  deviceId: z.string(),
+  moduleId: z.string().optional(),
+  source: ChangeSourceSchema,
+});
+export type FleetChange = z.infer<typeof FleetChangeSchema>;
+
+export const FleetActivityResponseSchema = z.object({
+  /** Newest first. */
+  changes: z.array(FleetChangeSchema),
+  /** Older changes: ask again with `before` set to this. */
+  next: z.string().optional(),
+  /** Events the history has still to store (it was behind: the database was down). */
+  catchingUp: z.number().optional(),
+});
+export type FleetActivityResponse = z.infer<typeof FleetActivityResponseSchema>;
+
+/** A key inside a section: dot-separated names, as in `firmware.version`. */
+const KeyPathSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(512)
+  .refine(
+    (key) => key.split('.').every((part) => part.length > 0),
+    'A key is names separated by dots, as in firmware.version.',
+  );
+
+export const FleetActivityQuerySchema = z
+  .object({
+    deviceId: DeviceIdSchema.optional(),
+    moduleId: ModuleIdSchema.optional(),
+    section: TwinSectionNameSchema.optional(),
+    source: ChangeSourceSchema.optional(),
+    key: KeyPathSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    /** The `next` of the page before. */
+    before: z
+      .string()
+      .regex(/^\d{13,}:\d+:\d+$/, 'before is the next value of the page before.')
+      .optional(),
+  })
+  .strict();
+export type FleetActivityQuery = z.infer<typeof FleetActivityQuerySchema>;

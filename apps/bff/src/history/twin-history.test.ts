@@ -6,6 +6,8 @@ import type { Database } from '../adapters/store/sql.ts';
 import { createLogger } from '../log.ts';
 import { freshPgliteDir } from '../test/pglite-template.ts';
 import { DATABASE_KINDS, useDatabaseServer } from '../test/postgres-server.ts';
+import { AuditTrail } from '../audit/audit-trail.ts';
+import type { HistorySource } from './catch-up.ts';
 import { TwinHistory } from './twin-history.ts';
 
 const logger = createLogger('error', () => undefined);
@@ -43,6 +45,54 @@ function fakeHub(versions: Record<string, number>) {
       } as unknown as Twin;
     },
   };
+}
+
+/** An endpoint holding some events per partition, read back the way the SDK reads them. */
+function fakeEndpoint(events: RoutedChange[], begin = 0): HistorySource & { reads: number } {
+  const endpoint = {
+    reads: 0,
+    async partition() {
+      const last = Math.max(begin - 1, ...events.map((e) => e.position.sequenceNumber));
+      return { begin, last, isEmpty: events.length === 0, lastEnqueuedAt: Date.now() };
+    },
+    async read(
+      _partition: number,
+      start: { after: number } | { enqueuedOn: number },
+      last: number,
+      limit: number,
+    ) {
+      endpoint.reads++;
+      const after = 'after' in start ? start.after : -1;
+      const changes = events
+        .filter((e) => e.position.sequenceNumber > after && e.position.sequenceNumber <= last)
+        .filter((e) => e.position.sequenceNumber >= begin)
+        .slice(0, limit);
+      return { changes, complete: changes.at(-1)?.position.sequenceNumber === last };
+    },
+  };
+  return endpoint;
+}
+
+/** A database that refuses everything while `down` is set, as one that went away would. */
+function flaky(db: Database): Database & { down: boolean } {
+  const state = { down: false };
+  return new Proxy(db, {
+    get(target, name, receiver) {
+      if (name === 'down') return state.down;
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (!['query', 'transaction'].includes(String(name))) return value.bind(target);
+      return (...args: unknown[]) =>
+        state.down
+          ? Promise.reject(new Error('connect ECONNREFUSED'))
+          : (value as (...a: unknown[]) => unknown).apply(target, args);
+    },
+    set(_target, name, value) {
+      if (name !== 'down') return false;
+      state.down = value as boolean;
+      return true;
+    },
+  }) as Database & { down: boolean };
 }
 
 describe.each(DATABASE_KINDS)('twin history on $name', ({ postgres }) => {
@@ -136,5 +186,209 @@ describe.each(DATABASE_KINDS)('twin history on $name', ({ postgres }) => {
     await history.settled();
     expect(await rows(db, 'SELECT count(*) AS n FROM twin_changes')).toEqual([{ n: 0 }]);
     history.stop();
+  });
+
+  it('when the fleet activity is asked for, then changes come newest first, filtered by device, section, source and key, a page at a time', async () => {
+    const [db] = await replicas();
+    const history = new TwinHistory(db, fakeHub({}), logger, { snapshotReadsPerSecond: 100 });
+    const audit = new AuditTrail(db, logger);
+    const record = await audit.begin({
+      actor: { id: 'u-1', name: 'Ada Operator' },
+      action: 'twin.patch',
+      target: { deviceId: 'site-b-02' },
+      change: { tags: { site: 'b' } },
+    });
+    await record.end({ result: 'succeeded', after: { version: 4 } });
+    await history.record([
+      change(30, 'site-a-01', 2),
+      change(31, 'site-a-01', 2, {
+        moduleId: 'thermostat',
+        patch: { properties: { reported: { firmware: { version: '1.2' } } } },
+      }),
+      change(32, 'site-b-02', 3, {
+        sections: ['desired'],
+        patch: { properties: { desired: { firmware: { version: '2.0' } } } },
+      }),
+      change(33, 'site-b-02', 4, { sections: ['tags'], patch: { tags: { site: 'b' } } }),
+      change(34, 'site-b-02', 5, { sections: ['tags'], patch: { tags: { site: null } } }),
+    ]);
+    const page = (query: Record<string, unknown>) =>
+      history.activity({ limit: 50, ...query } as Parameters<TwinHistory['activity']>[0]);
+    const all = await page({});
+    expect(all.changes.map((c) => [c.deviceId, c.moduleId, c.version, c.source, c.by])).toEqual([
+      ['site-b-02', undefined, 5, 'backend', 'another back end'],
+      ['site-b-02', undefined, 4, 'twinscope', 'Ada Operator'],
+      ['site-b-02', undefined, 3, 'backend', 'another back end'],
+      ['site-a-01', 'thermostat', 2, 'module', 'the module'],
+      ['site-a-01', undefined, 2, 'device', 'the device'],
+    ]);
+    // What the event says.
+    expect(all.changes[0]!.changes).toEqual(['tags.site: removed']);
+    expect(all.changes[2]!.changes).toEqual(['desired.firmware.version: "2.0"']);
+
+    const versionsOf = (r: Awaited<ReturnType<typeof page>>) =>
+      r.changes.map((c) => `${c.deviceId}${c.moduleId ? `/${c.moduleId}` : ''}@${c.version}`);
+    expect(versionsOf(await page({ deviceId: 'site-a-01' }))).toEqual([
+      'site-a-01/thermostat@2',
+      'site-a-01@2',
+    ]);
+    expect(versionsOf(await page({ deviceId: 'site-a-01', moduleId: 'thermostat' }))).toEqual([
+      'site-a-01/thermostat@2',
+    ]);
+    expect(versionsOf(await page({ section: 'tags' }))).toEqual(['site-b-02@5', 'site-b-02@4']);
+    expect(versionsOf(await page({ source: 'twinscope' }))).toEqual(['site-b-02@4']);
+    expect(versionsOf(await page({ source: 'device' }))).toEqual(['site-a-01@2']);
+    expect(versionsOf(await page({ source: 'module' }))).toEqual(['site-a-01/thermostat@2']);
+    expect(versionsOf(await page({ source: 'backend' }))).toEqual(['site-b-02@5', 'site-b-02@3']);
+    // A key, in any section or in one; a removal counts as touching it.
+    expect(versionsOf(await page({ key: 'firmware.version' }))).toEqual([
+      'site-b-02@3',
+      'site-a-01/thermostat@2',
+    ]);
+    expect(versionsOf(await page({ key: 'firmware', section: 'desired' }))).toEqual([
+      'site-b-02@3',
+    ]);
+    expect(versionsOf(await page({ key: 'site' }))).toEqual(['site-b-02@5', 'site-b-02@4']);
+    // Filter text is a parameter: SQL in it matches nothing and breaks nothing.
+    expect((await page({ deviceId: "x' OR 1=1 --" })).changes).toEqual([]);
+    expect((await page({ key: "a') OR true --" })).changes).toEqual([]);
+
+    // Pages follow one another without repeats, across equal times.
+    const first = await page({ limit: 2 });
+    const second = await page({ limit: 2, before: first.next });
+    const third = await page({ limit: 2, before: second.next });
+    expect([...versionsOf(first), ...versionsOf(second), ...versionsOf(third)]).toEqual(
+      versionsOf(all),
+    );
+    expect(third.next).toBeUndefined();
+    history.stop();
+    await audit.close();
+  });
+
+  it('when changes are older than the retention, then they are deleted and every version kept still rebuilds from a snapshot moved forward', async () => {
+    const [db] = await replicas();
+    const history = new TwinHistory(db, fakeHub({ 'dev-r': 1 }), logger, {
+      snapshotReadsPerSecond: 100,
+    });
+    const old = Date.parse('2026-01-10T00:00:00Z');
+    const recent = Date.parse('2026-11-30T00:00:00Z');
+    const tagChange = (seq: number, version: number, tags: object, at: number) =>
+      change(seq, 'dev-r', version, { sections: ['tags'], patch: { tags }, enqueuedTime: at });
+    history.accept(0, [tagChange(40, 1, { a: 1 }, old)]);
+    await history.settled();
+    await expect
+      .poll(async () => rows(db, "SELECT version FROM twin_snapshots WHERE device_id = 'dev-r'"))
+      .toEqual([{ version: 1 }]);
+    await history.record([
+      tagChange(41, 2, { b: 2 }, old + 1),
+      tagChange(42, 3, { a: null, c: 3 }, old + 2),
+      tagChange(43, 4, { d: 4 }, recent),
+      tagChange(44, 5, { b: null }, recent + 1),
+    ]);
+    const v5 = await history.at({ deviceId: 'dev-r' }, 5);
+    const now = Date.parse('2026-12-02T00:00:00Z');
+
+    expect(await history.prune(30, now)).toBe(3);
+    expect(
+      await rows(db, "SELECT version FROM twin_changes WHERE device_id = 'dev-r' ORDER BY 1"),
+    ).toEqual([{ version: 4 }, { version: 5 }]);
+    expect(
+      await rows(db, "SELECT version, reason, twin FROM twin_snapshots WHERE device_id = 'dev-r'"),
+    ).toEqual([
+      {
+        version: 3,
+        reason: 'retention',
+        twin: { tags: { b: 2, c: 3 }, properties: { desired: {}, reported: {} } },
+      },
+    ]);
+    expect(await history.at({ deviceId: 'dev-r' }, 5)).toEqual(v5);
+    expect(v5).toMatchObject({ tags: { c: 3, d: 4 } });
+    await expect(history.at({ deviceId: 'dev-r' }, 2)).rejects.toThrow(/older than the first/);
+    expect(await history.prune(30, now)).toBe(0);
+    history.stop();
+  });
+
+  it('when the BFF was down, then on start it reads back from the endpoint what came meanwhile, and the versions have no gap', async () => {
+    const [db] = await replicas();
+    const events = [1, 2, 3, 4, 5, 6].map((seq) => change(seq, 'dev-c', seq + 1));
+    const endpoint = fakeEndpoint(events);
+    const options = { snapshotReadsPerSecond: 100, source: endpoint, positionFlushMs: 60_000 };
+    const before = new TwinHistory(db, fakeHub({ 'dev-c': 3 }), logger, options);
+    before.accept(0, events.slice(0, 2), 1, 2);
+    await before.caughtUp();
+    before.stop();
+    expect(await rows(db, 'SELECT source_sequence FROM history_positions')).toEqual([
+      { source_sequence: 2 },
+    ]);
+    // Events 3 to 5 came while no replica was reading; 6 is the first the new consumer sees.
+    const after = new TwinHistory(db, fakeHub({ 'dev-c': 7 }), logger, options);
+    after.accept(0, events.slice(5), 6, 6);
+    await after.caughtUp();
+    const { versions, gaps, catchingUp } = await after.versions(
+      { deviceId: 'dev-c' },
+      { limit: 10 },
+    );
+    expect(versions.map((v) => v.version)).toEqual([7, 6, 5, 4, 3, 2]);
+    expect(gaps).toEqual([]);
+    expect(catchingUp).toBeUndefined();
+    expect(await rows(db, 'SELECT source_sequence FROM history_positions')).toEqual([
+      { source_sequence: 6 },
+    ]);
+    after.stop();
+  });
+
+  it('when the database refuses a batch, then the history says it is behind, and reads the batch back from the endpoint once the database is back', async () => {
+    const [raw] = await replicas();
+    const db = flaky(raw);
+    const events = [1, 2, 3, 4].map((seq) => change(seq, 'dev-f', seq + 1));
+    const endpoint = fakeEndpoint(events);
+    const history = new TwinHistory(db, fakeHub({ 'dev-f': 2 }), logger, {
+      snapshotReadsPerSecond: 100,
+      source: endpoint,
+      catchUp: { retryMs: 50 },
+      positionFlushMs: 60_000,
+    });
+    history.accept(0, events.slice(0, 1), 1, 1);
+    await history.caughtUp();
+    db.down = true;
+    history.accept(0, events.slice(1, 3), 2, 3);
+    await history.settled();
+    expect(history.behind).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    db.down = false;
+    const behind = await history.versions({ deviceId: 'dev-f' }, { limit: 10 });
+    expect(behind.versions.map((v) => v.version)).toEqual([2]);
+    expect(behind.catchingUp).toBe(2);
+    history.accept(0, events.slice(3), 4, 4);
+    await history.caughtUp();
+    const { versions, gaps } = await history.versions({ deviceId: 'dev-f' }, { limit: 10 });
+    expect(versions.map((v) => v.version)).toEqual([5, 4, 3, 2]);
+    expect(gaps).toEqual([]);
+    expect(history.behind).toBe(0);
+    history.stop();
+  });
+
+  it('when what was missed has left the endpoint, then it stays a gap', async () => {
+    const [db] = await replicas();
+    const events = [1, 2, 3, 4, 5].map((seq) => change(seq, 'dev-g', seq + 1));
+    const options = { snapshotReadsPerSecond: 100, positionFlushMs: 60_000 };
+    const before = new TwinHistory(db, fakeHub({ 'dev-g': 2 }), logger, {
+      ...options,
+      source: fakeEndpoint(events),
+    });
+    before.accept(0, events.slice(0, 1), 1, 1);
+    await before.caughtUp();
+    before.stop();
+    // The endpoint now keeps only from sequence 4 on: 2 and 3 are gone.
+    const after = new TwinHistory(db, fakeHub({ 'dev-g': 6 }), logger, {
+      ...options,
+      source: fakeEndpoint(events, 4),
+    });
+    after.accept(0, events.slice(4), 5, 5);
+    await after.caughtUp();
+    const { versions, gaps } = await after.versions({ deviceId: 'dev-g' }, { limit: 10 });
+    expect(versions.map((v) => v.version)).toEqual([6, 5, 2]);
+    expect(gaps).toEqual([{ from: 3, to: 4 }]);
+    after.stop();
   });
 });

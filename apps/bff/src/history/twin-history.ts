@@ -1,5 +1,7 @@
 import {
   authorOf,
+  type FleetActivityQuery,
+  type FleetActivityResponse,
   twinKey,
   type Twin,
   type TwinAtVersion,
@@ -14,6 +16,10 @@ import { TokenBucket } from '@twinscope/hub-quotas';
 import type { RoutedChange } from '../adapters/event-hubs.ts';
 import type { Database } from '../adapters/store/sql.ts';
 import type { Logger } from '../log.ts';
+import { HistoryCatchUp, type CatchUpOptions, type HistorySource } from './catch-up.ts';
+import { describeChange } from './describe.ts';
+import { fleetActivity } from './fleet-activity.ts';
+import { pruneHistory } from './retention.ts';
 
 type TwinRef = { deviceId: string; moduleId?: string };
 
@@ -27,6 +33,14 @@ export interface TwinHistoryOptions {
   snapshotReadsPerSecond?: number;
   /** Snapshots waiting to be read; past this, the oldest wait for the next change. */
   maxPendingSnapshots?: number;
+  /**
+   * The endpoint, read back for what was not stored: what came while no replica was reading,
+   * and batches the database refused. Without it, those versions stay gaps.
+   */
+  source?: HistorySource;
+  catchUp?: CatchUpOptions;
+  /** How often the position stored so far is written down (5 s unless told). */
+  positionFlushMs?: number;
 }
 
 const key = (ref: TwinRef) => twinKey(ref);
@@ -48,6 +62,17 @@ export class TwinHistory {
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
   private stopped = false;
+  private readonly catchUp: HistoryCatchUp | undefined;
+  /** Partitions whose first batch was seen. */
+  private readonly seen = new Set<number>();
+  /** Per partition, the newest sequence number stored (or of a batch with nothing to store). */
+  private readonly positions = new Map<number, number>();
+  private readonly flushed = new Map<number, number>();
+  private readonly flushTimer: NodeJS.Timeout;
+  private readonly storedListeners = new Set<(count: number) => void>();
+  private unannounced = 0;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private announceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Database,
@@ -57,6 +82,16 @@ export class TwinHistory {
   ) {
     const rate = options.snapshotReadsPerSecond ?? 5;
     this.budget = new TokenBucket(rate, rate);
+    this.catchUp = options.source
+      ? new HistoryCatchUp(db, options.source, (changes) => this.record(changes), logger, {
+          ...options.catchUp,
+        })
+      : undefined;
+    this.flushTimer = setInterval(
+      () => void this.flushPositions(),
+      options.positionFlushMs ?? 5_000,
+    );
+    this.flushTimer.unref();
   }
 
   /** Per partition, the batch being stored: batches are stored in the order they were read. */
@@ -66,28 +101,104 @@ export class TwinHistory {
    * Takes a partition's batch from the consumer without holding it up. A batch that cannot be
    * stored (the database is down) is logged; the versions it held show as a gap later.
    */
-  accept(partition: number, changes: RoutedChange[]): void {
-    if (this.stopped || !changes.some((c) => c.source === 'twinChangeEvents')) return;
+  accept(
+    partition: number,
+    changes: RoutedChange[],
+    firstSequence?: number,
+    lastSequence?: number,
+  ): void {
+    if (this.stopped) return;
+    if (!this.seen.has(partition)) {
+      this.seen.add(partition);
+      this.catchUp?.started(partition, firstSequence);
+    }
+    const twinChanges = changes.filter((c) => c.source === 'twinChangeEvents');
+    const first = firstSequence ?? twinChanges[0]?.position.sequenceNumber;
+    const last = lastSequence ?? twinChanges.at(-1)?.position.sequenceNumber;
     // A database slower than the hub must not make the BFF hold batches without bound: past
-    // this, batches are skipped (and their versions show as a gap at the next change).
+    // this, batches are skipped, to be read back from the endpoint once it keeps up.
     if (this.waiting >= MAX_WAITING_BATCHES) {
       this.skipped++;
       if (this.skipped === 1 || this.skipped % 1000 === 0)
-        this.logger.warn('twin history is behind: batches skipped', { skipped: this.skipped });
+        this.logger.warn('twin history is behind: batches left to read back', {
+          skipped: this.skipped,
+        });
+      if (first !== undefined && last !== undefined && twinChanges.length > 0)
+        this.catchUp?.missed(partition, first - 1, last);
       return;
     }
     this.waiting++;
     const previous = this.chains.get(partition) ?? Promise.resolve();
     const next = previous
-      .then(() => this.record(changes))
-      .catch((error: unknown) =>
-        this.logger.warn('twin history: a batch was not stored', {
+      .then(() => this.record(twinChanges))
+      .then(() => {
+        if (last !== undefined) this.positions.set(partition, last);
+      })
+      .catch((error: unknown) => {
+        this.logger.warn('twin history: a batch was not stored; it will be read back', {
           partition,
           message: (error as Error).message,
-        }),
-      )
+        });
+        if (first !== undefined && last !== undefined)
+          this.catchUp?.missed(partition, first - 1, last);
+      })
       .finally(() => this.waiting--);
     this.chains.set(partition, next);
+  }
+
+  /** Writes down how far each partition is stored (never past what must be read back). */
+  private async flushPositions(): Promise<void> {
+    for (const [partition, sequence] of this.positions) {
+      const upTo = this.catchUp ? this.catchUp.storedUpTo(partition, sequence) : sequence;
+      if (this.flushed.get(partition) === upTo) continue;
+      try {
+        await this.db.query(
+          `INSERT INTO history_positions (source_partition, source_sequence) VALUES ($1, $2)
+           ON CONFLICT (source_partition) DO UPDATE
+             SET source_sequence = GREATEST(history_positions.source_sequence, EXCLUDED.source_sequence),
+                 updated_at = now()`,
+          [partition, upTo],
+        );
+        this.flushed.set(partition, upTo);
+      } catch {
+        // The database is down: written at a later tick.
+        return;
+      }
+    }
+  }
+
+  /** Events the history has still to read back and store (0 when up to date). */
+  get behind(): number {
+    return this.catchUp?.behind ?? 0;
+  }
+
+  /** Resolves once every accepted batch is stored and nothing is left to read back. */
+  async caughtUp(): Promise<void> {
+    await this.settled();
+    await this.catchUp?.idle();
+    await this.flushPositions();
+  }
+
+  /**
+   * Hears that twin changes were stored (on this replica's consumer), at most once a second
+   * with how many: the fleet activity page refreshes on it.
+   */
+  onStored(listener: (count: number) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
+  private announceStored(count: number): void {
+    if (count === 0 || this.storedListeners.size === 0) return;
+    this.unannounced += count;
+    if (this.announceTimer) return;
+    this.announceTimer = setTimeout(() => {
+      this.announceTimer = undefined;
+      const stored = this.unannounced;
+      this.unannounced = 0;
+      for (const listener of this.storedListeners) listener(stored);
+    }, 1_000);
+    this.announceTimer.unref();
   }
 
   /** Batches accepted and not yet stored; batches skipped because too many were waiting. */
@@ -129,6 +240,7 @@ export class TwinHistory {
       }
       return won;
     });
+    this.announceStored(twinChanges.length);
     for (const change of inserted) await this.check(change);
   }
 
@@ -212,9 +324,11 @@ export class TwinHistory {
       enqueued_at: Date;
       sections: TwinSectionName[];
       op_type: string;
+      patch: JsonObject | null;
       oversized: boolean;
     }>(
-      `SELECT version, enqueued_at, sections, op_type, patch_digest IS NOT NULL AS oversized
+      `SELECT version, enqueued_at, sections, op_type, patch,
+         patch_digest IS NOT NULL AS oversized
        FROM twin_changes
        WHERE device_id = $1 AND module_id = $2 AND version IS NOT NULL
          AND ($3::integer IS NULL OR version < $3)
@@ -238,6 +352,7 @@ export class TwinHistory {
       sections: row.sections,
       opType: row.op_type,
       by: authors.get(row.version) ?? authorOf(row.sections, ref.moduleId),
+      changes: describeChange(row.op_type, row.patch),
       ...(row.oversized ? { oversized: true } : {}),
     }));
     const gaps: { from: number; to: number }[] = [];
@@ -250,7 +365,40 @@ export class TwinHistory {
       versions,
       gaps,
       ...(rows.length > page.limit ? { next: String(shown.at(-1)!.version) } : {}),
+      ...(this.behind > 0 ? { catchingUp: this.behind } : {}),
     };
+  }
+
+  /** The fleet's latest twin changes, newest first, filtered (see `fleetActivity`). */
+  async activity(query: FleetActivityQuery): Promise<FleetActivityResponse> {
+    return {
+      ...(await fleetActivity(this.db, query)),
+      ...(this.behind > 0 ? { catchingUp: this.behind } : {}),
+    };
+  }
+
+  /**
+   * Deletes stored changes older than the retention, keeping every version after it
+   * rebuildable; returns how many changes went. One replica prunes at a time.
+   */
+  prune(retentionDays: number, now = Date.now()): Promise<number> {
+    return pruneHistory(this.db, new Date(now - retentionDays * 24 * 60 * 60 * 1000));
+  }
+
+  /** Prunes now and every hour, when a retention is set. */
+  keep(retentionDays: number | undefined): void {
+    if (!retentionDays) return;
+    const prune = () =>
+      void this.prune(retentionDays).then(
+        (deleted) => {
+          if (deleted > 0) this.logger.info('twin history retention', { deleted });
+        },
+        (error: unknown) =>
+          this.logger.warn('twin history retention failed', { message: (error as Error).message }),
+      );
+    prune();
+    this.retentionTimer = setInterval(prune, 60 * 60 * 1000);
+    this.retentionTimer.unref();
   }
 
   /** A twin as it was at a version: its snapshot and the changes after it (never across a gap). */
@@ -294,6 +442,10 @@ export class TwinHistory {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.announceTimer);
+    clearInterval(this.flushTimer);
+    clearInterval(this.retentionTimer);
+    this.catchUp?.stop();
     this.pending.clear();
   }
 }

@@ -52,6 +52,8 @@ interface Stream {
   watched: Set<string>;
   /** Every activity event (the fleet's audit page). */
   allActivity: boolean;
+  /** That the fleet's twin changes were stored (the fleet activity page). */
+  fleetChanges: boolean;
   heartbeat: NodeJS.Timeout;
   session?: StreamSession;
 }
@@ -208,6 +210,7 @@ export class EventBroker {
       response,
       watched: new Set(),
       allActivity: false,
+      fleetChanges: false,
       heartbeat: setInterval(() => void this.beat(stream), this.options.heartbeatMs),
       ...(owner.session ? { session: owner.session } : {}),
     };
@@ -352,12 +355,28 @@ export class EventBroker {
    * Sets what a tab watches; returns false when the stream is unknown (gone) or belongs to
    * another owner (which must not learn that it exists).
    */
-  watch(streamId: string, twins: TwinRef[], owner: string, allActivity = false): boolean {
+  watch(
+    streamId: string,
+    twins: TwinRef[],
+    owner: string,
+    fleet: { allActivity?: boolean; fleetChanges?: boolean } = {},
+  ): boolean {
     const stream = this.streams.get(streamId);
     if (!stream || stream.owner !== owner) return false;
     stream.watched = new Set(twins.map(twinKey));
-    stream.allActivity = allActivity;
+    stream.allActivity = fleet.allActivity === true;
+    stream.fleetChanges = fleet.fleetChanges === true;
     return true;
+  }
+
+  /**
+   * Tells the tabs showing the fleet's activity that changes were stored. Not replayed on
+   * resume: a tab that reconnects refetches its page anyway.
+   */
+  publishFleetChanges(count: number): void {
+    const text = this.frame(undefined, { type: 'fleet-changes', count });
+    for (const stream of [...this.streams.values()])
+      if (stream.fleetChanges) this.write(stream, text);
   }
 
   /**

@@ -217,7 +217,7 @@ export class LiveHub {
     lastSequence: number | undefined,
   ): Promise<void> {
     this.dispatch({ type: 'batch', partition, at: Date.now() });
-    this.options.history?.accept(partition, changes);
+    this.options.history?.accept(partition, changes, firstSequence, lastSequence);
     this.positions[partition] ??= -1;
     if (!endpoint.catchUp.isCovered(partition))
       await this.markCovered(endpoint, partition, firstSequence);

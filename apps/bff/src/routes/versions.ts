@@ -1,5 +1,10 @@
 import { Router } from 'express';
-import { DeviceIdSchema, ModuleIdSchema, TwinVersionsQuerySchema } from '@twinscope/contract';
+import {
+  DeviceIdSchema,
+  FleetActivityQuerySchema,
+  ModuleIdSchema,
+  TwinVersionsQuerySchema,
+} from '@twinscope/contract';
 import { z } from 'zod';
 import { AppError } from '../http/app-error.ts';
 import { parseWith } from '../http/validate.ts';
@@ -7,7 +12,10 @@ import type { TwinHistory } from '../history/twin-history.ts';
 
 const VersionSchema = z.coerce.number().int().min(1, 'A twin version is a whole number from 1.');
 
-/** Every twin's history (whoever changed it): its versions, and the twin at any of them. */
+/**
+ * Every twin's history (whoever changed it): its versions, the twin at any of them, and the
+ * fleet's latest changes.
+ */
 export function versionRoutes(history: TwinHistory | undefined): Router {
   const router = Router();
   const historyOf = () => {
@@ -18,7 +26,11 @@ export function versionRoutes(history: TwinHistory | undefined): Router {
       );
     return history;
   };
-  for (const base of ['/devices/:deviceId', '/devices/:deviceId/modules/:moduleId']) {
+  // The fleet's latest twin changes, whoever made them (anyone who may read twins).
+  router.get('/activity', async (req, res) => {
+    res.json(await historyOf().activity(parseWith(FleetActivityQuerySchema, req.query)));
+  });
+    for (const base of ['/devices/:deviceId', '/devices/:deviceId/modules/:moduleId']) {
     const refOf = (params: Record<string, unknown>) => ({
       deviceId: parseWith(DeviceIdSchema, params['deviceId']),
       ...(params['moduleId'] !== undefined
