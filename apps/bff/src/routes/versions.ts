@@ -30,7 +30,7 @@ export function versionRoutes(history: TwinHistory | undefined): Router {
   router.get('/activity', async (req, res) => {
     res.json(await historyOf().activity(parseWith(FleetActivityQuerySchema, req.query)));
   });
-    for (const base of ['/devices/:deviceId', '/devices/:deviceId/modules/:moduleId']) {
+  for (const base of ['/devices/:deviceId', '/devices/:deviceId/modules/:moduleId']) {
     const refOf = (params: Record<string, unknown>) => ({
       deviceId: parseWith(DeviceIdSchema, params['deviceId']),
       ...(params['moduleId'] !== undefined
