@@ -1,8 +1,10 @@
 import type { AuditEntry } from '@twinscope/contract';
+import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
+import { auditKeys } from '../../lib/query-keys.ts';
 import { FleetAudit } from '../../features/audit/components/fleet-audit.tsx';
 import { filterFromSearch, searchFromFilter } from '../../features/audit/audit-filter.ts';
-import { useLiveEvents, useWatchAudit } from '../../features/live/use-live.ts';
+import { useLiveEvents, useWatchFleet } from '../../features/live/use-live.ts';
 import { navigate } from '../../lib/router.tsx';
 import { usePermissions } from '../use-permissions.ts';
 
@@ -12,7 +14,12 @@ export function AuditRoute({ search }: { search: URLSearchParams }) {
   const searchText = search.toString();
   const filter = useMemo(() => filterFromSearch(new URLSearchParams(searchText)), [searchText]);
   const [live, setLive] = useState<AuditEntry[]>([]);
-  useWatchAudit(permissions.viewAudit);
+  const queryClient = useQueryClient();
+  useWatchFleet(
+    'audit',
+    permissions.viewAudit,
+    () => void queryClient.invalidateQueries({ queryKey: auditKeys.all }),
+  );
   useLiveEvents((event) => {
     if (event.type !== 'activity') return;
     // Newest first; an outcome replaces its attempt; the page keeps at most 500 heard live.

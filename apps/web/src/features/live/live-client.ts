@@ -33,8 +33,10 @@ export class LiveClient {
   private readonly snapshotListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: LiveEvent) => void>();
   private readonly watched: Registrations<TwinRef> = new Map();
-  /** Components showing the fleet's audit trail live. */
-  private auditWatchers = 0;
+  /** Components showing a fleet-wide feed live: the audit trail, the twin changes stored. */
+  private readonly fleetWatchers = { audit: 0, fleet: 0 };
+  /** Told each time the BFF confirms the fleet-wide feeds (after a load, after a reconnect). */
+  private readonly fleetWatching = new Set<() => void>();
   private readonly telemetry: Registrations<TelemetryTarget> = new Map();
   /** The device list's filter whose devices' telemetry is shown (one list per tab). */
   private telemetryFilter:
@@ -117,12 +119,18 @@ export class LiveClient {
     return register(this.watched, refs, twinKey, () => this.flushWatch());
   }
 
-  /** Asks for every audit record of the fleet as it is written; returns the undo. */
-  watchAudit(): () => void {
-    this.auditWatchers++;
+  /**
+   * Asks for a fleet-wide feed: every audit record as it is written (`audit`), or word that
+   * twin changes were stored (`fleet`); returns the undo. `watching` is called each time the
+   * BFF confirms the feed: what was written before then must be fetched, not heard.
+   */
+  watchFleet(feed: 'audit' | 'fleet', watching?: () => void): () => void {
+    this.fleetWatchers[feed]++;
+    if (watching) this.fleetWatching.add(watching);
     this.flushWatch();
     return () => {
-      this.auditWatchers--;
+      this.fleetWatchers[feed]--;
+      if (watching) this.fleetWatching.delete(watching);
       this.flushWatch();
     };
   }
@@ -177,10 +185,18 @@ export class LiveClient {
     this.watchTimer = setTimeout(() => {
       if (!this.streamId) return;
       const twins = [...this.watched.values()].slice(0, 1000).map((entry) => entry.ref);
-      const audit = this.auditWatchers > 0 ? { audit: true } : {};
-      apiSend(apiPaths.watch(this.streamId), { body: { twins, ...audit } }).catch(() => {
-        // The stream is gone; the reconnect's hello sends the watch list again.
-      });
+      const feeds = {
+        ...(this.fleetWatchers.audit > 0 ? { audit: true } : {}),
+        ...(this.fleetWatchers.fleet > 0 ? { fleet: true } : {}),
+      };
+      apiSend(apiPaths.watch(this.streamId), { body: { twins, ...feeds } }).then(
+        () => {
+          if (Object.keys(feeds).length > 0) this.fleetWatching.forEach((watching) => watching());
+        },
+        () => {
+          // The stream is gone; the reconnect's hello sends the watch list again.
+        },
+      );
     }, delayMs);
   }
 

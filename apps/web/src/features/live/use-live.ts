@@ -96,8 +96,23 @@ export function useWatchTelemetryFilter(
   return enabled ? answer : undefined;
 }
 
-/** Keeps every audit record of the fleet coming live while the component is on screen. */
-export function useWatchAudit(enabled: boolean): void {
+/**
+ * Keeps a fleet-wide feed coming live while the component is on screen: every audit record
+ * (`audit`), or word that twin changes were stored (`fleet`). `watching` runs each time the
+ * BFF confirms it (refetch there what was written before it listened).
+ */
+export function useWatchFleet(
+  feed: 'audit' | 'fleet',
+  enabled: boolean,
+  watching: () => void,
+): void {
   const client = useLiveClient();
-  useEffect(() => (enabled ? client.watchAudit() : undefined), [client, enabled]);
+  const latest = useRef(watching);
+  useEffect(() => {
+    latest.current = watching;
+  });
+  useEffect(
+    () => (enabled ? client.watchFleet(feed, () => latest.current()) : undefined),
+    [client, feed, enabled],
+  );
 }
