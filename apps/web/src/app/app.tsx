@@ -19,6 +19,9 @@ const DeviceRoute = lazy(() =>
 const AuditRoute = lazy(() =>
   import('./routes/audit-route.tsx').then((m) => ({ default: m.AuditRoute })),
 );
+const ActivityRoute = lazy(() =>
+  import('./routes/activity-route.tsx').then((m) => ({ default: m.ActivityRoute })),
+);
 const ModuleRoute = lazy(() =>
   import('./routes/module-route.tsx').then((m) => ({ default: m.ModuleRoute })),
 );
@@ -43,7 +46,7 @@ function Routes({ dark }: { dark: boolean }) {
         }
       >
         <Suspense fallback={pageLoading}>
-          <ModuleRoute deviceId={deviceId} moduleId={moduleId} dark={dark} />
+          <ModuleRoute deviceId={deviceId} moduleId={moduleId} dark={dark} search={search} />
         </Suspense>
       </Layout>
     );
@@ -60,7 +63,16 @@ function Routes({ dark }: { dark: boolean }) {
         }
       >
         <Suspense fallback={pageLoading}>
-          <DeviceRoute deviceId={deviceId} dark={dark} />
+          <DeviceRoute deviceId={deviceId} dark={dark} search={search} />
+        </Suspense>
+      </Layout>
+    );
+  }
+  if (pathname === '/activity') {
+    return (
+      <Layout crumbs={<span>Fleet activity</span>}>
+        <Suspense fallback={pageLoading}>
+          <ActivityRoute search={search} />
         </Suspense>
       </Layout>
     );

@@ -58,6 +58,9 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
           {crumbs}
         </nav>
         <span className="spacer" />
+        <Link to="/activity" className="topbar-link">
+          Activity
+        </Link>
         {permissions.viewAudit && (
           <Link to="/audit" className="topbar-link">
             Audit trail

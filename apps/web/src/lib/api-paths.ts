@@ -1,6 +1,13 @@
 import type { AuditFilter, TwinRef } from '@twinscope/contract';
+import { paramsOf, type SearchFilter } from './search-filter.ts';
 
 export type { AuditFilter };
+
+export const AUDIT_FILTER_KEYS = ['actor', 'deviceId', 'kind', 'from', 'to'] as const;
+
+/** What the fleet's activity is filtered by (the search query without its paging). */
+export const ACTIVITY_FILTER_KEYS = ['deviceId', 'moduleId', 'section', 'source', 'key'] as const;
+export type ActivityFilter = SearchFilter<(typeof ACTIVITY_FILTER_KEYS)[number]>;
 
 /** What the device list asks for: a page of devices matching a prefix, tags or a WHERE clause. */
 export interface DeviceFilter {
@@ -10,14 +17,7 @@ export interface DeviceFilter {
   where?: string;
 }
 
-function auditParams(filter: AuditFilter): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const key of ['actor', 'deviceId', 'kind', 'from', 'to'] as const) {
-    const value = filter[key];
-    if (value) params.set(key, value);
-  }
-  return params;
-}
+const auditParams = (filter: AuditFilter) => paramsOf(filter, AUDIT_FILTER_KEYS);
 
 const segment = encodeURIComponent;
 const device = (deviceId: string) => `/api/devices/${segment(deviceId)}`;
@@ -41,6 +41,13 @@ export const apiPaths = {
   },
   /** The trail as JSON lines with the same filters (Admin). */
   auditExport: (filter: AuditFilter = {}) => withQuery('/api/audit/export', auditParams(filter)),
+  /** The fleet's latest twin changes, filtered, a page at a time. */
+  activity(filter: ActivityFilter, before?: string): string {
+    const params = paramsOf(filter, ACTIVITY_FILTER_KEYS);
+    params.set('limit', '50');
+    if (before) params.set('before', before);
+    return withQuery('/api/activity', params);
+  },
   events: '/api/events',
   watch: (streamId: string) => `/api/events/${segment(streamId)}/watch`,
   telemetryWatch: (streamId: string) => `/api/events/${segment(streamId)}/telemetry`,

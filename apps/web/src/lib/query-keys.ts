@@ -51,6 +51,12 @@ export const versionKeys = {
     ['versions', ref.deviceId, ref.moduleId ?? '', version] as const,
 };
 
+/** The fleet's latest twin changes under a filter. */
+export const activityKeys = {
+  all: ['activity'] as const,
+  list: (filter: object) => ['activity', filter] as const,
+};
+
 /** The fleet's audit trail under a filter. */
 export const auditKeys = {
   all: ['audit'] as const,

@@ -10,7 +10,10 @@ import { TwinEditor } from '../../features/twin-editor/components/twin-editor.ts
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
 import { HistoryPanel } from '../../features/audit/components/history-panel.tsx';
-import { VersionsPanel } from '../../features/twin-history/components/versions-panel.tsx';
+import {
+  VersionsPanel,
+  versionOf,
+} from '../../features/twin-history/components/versions-panel.tsx';
 import { usePermissions } from '../use-permissions.ts';
 import { AddModuleDialog } from '../../features/module-admin/components/add-module-dialog.tsx';
 import { DeviceActions } from '../../features/device-admin/components/device-actions.tsx';
@@ -18,7 +21,15 @@ import { MethodPanel } from '../../features/methods/components/method-panel.tsx'
 import { MessagePanel } from '../../features/messages/components/message-panel.tsx';
 import { useState } from 'react';
 
-export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolean }) {
+export function DeviceRoute({
+  deviceId,
+  dark,
+  search,
+}: {
+  deviceId: string;
+  dark: boolean;
+  search: URLSearchParams;
+}) {
   const detail = useDevice(deviceId);
   const permissions = usePermissions();
   const modules = useModules(deviceId);
@@ -86,7 +97,7 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
                 canSend={permissions.sendMessages}
                 canPurge={permissions.manageDevices}
               />
-              <h2>Versions</h2>
+              <h2 id="versions">Versions</h2>
               <Text size={200} className="muted">
                 Every version Twinscope saw, whoever made it: compare two, or restore one.
               </Text>
@@ -95,6 +106,7 @@ export function DeviceRoute({ deviceId, dark }: { deviceId: string; dark: boolea
                 twin={detail.data!.twin}
                 dark={dark}
                 canEdit={permissions.editTwins}
+                focus={versionOf(search)}
               />
               <h2>History</h2>
               <HistoryPanel

@@ -7,7 +7,10 @@ import { TwinEditor } from '../../features/twin-editor/components/twin-editor.ts
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
 import { HistoryPanel } from '../../features/audit/components/history-panel.tsx';
-import { VersionsPanel } from '../../features/twin-history/components/versions-panel.tsx';
+import {
+  VersionsPanel,
+  versionOf,
+} from '../../features/twin-history/components/versions-panel.tsx';
 import { usePermissions } from '../use-permissions.ts';
 import { ModuleActions } from '../../features/module-admin/components/module-actions.tsx';
 import { MethodPanel } from '../../features/methods/components/method-panel.tsx';
@@ -17,10 +20,12 @@ export function ModuleRoute({
   deviceId,
   moduleId,
   dark,
+  search,
 }: {
   deviceId: string;
   moduleId: string;
   dark: boolean;
+  search: URLSearchParams;
 }) {
   const detail = useModule(deviceId, moduleId);
   const permissions = usePermissions();
@@ -86,12 +91,13 @@ export function ModuleRoute({
                 />
               </>
             )}
-            <h2>Versions</h2>
+            <h2 id="versions">Versions</h2>
             <VersionsPanel
               target={{ deviceId, moduleId }}
               twin={twin}
               dark={dark}
               canEdit={permissions.editTwins && !module.reserved && !deleted}
+              focus={versionOf(search)}
             />
             <h2>History</h2>
             <HistoryPanel

@@ -1,24 +1,13 @@
 import { newestFirst, type AuditEntry } from '@twinscope/contract';
-import type { AuditFilter } from '../../lib/api-paths.ts';
-
-const KEYS = ['actor', 'deviceId', 'kind', 'from', 'to'] as const;
+import { AUDIT_FILTER_KEYS, type AuditFilter } from '../../lib/api-paths.ts';
+import * as search from '../../lib/search-filter.ts';
 
 /** The filter a page's URL carries (so every view is a deep link). */
-export function filterFromSearch(search: URLSearchParams): AuditFilter {
-  const filter: AuditFilter = {};
-  for (const key of KEYS) {
-    const value = search.get(key)?.trim();
-    if (value) filter[key] = value;
-  }
-  return filter;
-}
+export const filterFromSearch = (params: URLSearchParams): AuditFilter =>
+  search.filterFromSearch(params, AUDIT_FILTER_KEYS);
 
-export function searchFromFilter(filter: AuditFilter): string {
-  const params = new URLSearchParams();
-  for (const key of KEYS) if (filter[key]) params.set(key, filter[key]!);
-  const text = params.toString();
-  return text ? `?${text}` : '';
-}
+export const searchFromFilter = (filter: AuditFilter): string =>
+  search.searchFromFilter(filter, AUDIT_FILTER_KEYS);
 
 /** Whether a record heard live belongs on a page with this filter (as the BFF would decide). */
 export function matchesFilter(entry: AuditEntry, filter: AuditFilter): boolean {

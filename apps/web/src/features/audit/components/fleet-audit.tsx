@@ -1,15 +1,12 @@
-import {
-  Badge,
-  Button,
-  Input,
-  MessageBar,
-  MessageBarBody,
-  Select,
-  Spinner,
-  Text,
-} from '@fluentui/react-components';
+import { Badge, Button, Input, Text } from '@fluentui/react-components';
 import type { AuditEntry } from '@twinscope/contract';
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
+import {
+  FilterForm,
+  FilterSelect,
+  PagedList,
+  withValue,
+} from '../../../components/filter-page.tsx';
 import { apiPaths, type AuditFilter } from '../../../lib/api-paths.ts';
 import { fromLocalInput, relativeTime, toLocalInput } from '../../../lib/format.ts';
 import { RESULT_COLOR } from '../../../lib/result-colors.ts';
@@ -44,8 +41,6 @@ export function FleetAudit({
   canExport: boolean;
 }) {
   const query = useFleetAudit(filter);
-  const [actor, setActor] = useState(filter.actor ?? '');
-  const [deviceId, setDeviceId] = useState(filter.deviceId ?? '');
   const records = useMemo(
     () =>
       mergeRecords(
@@ -54,56 +49,25 @@ export function FleetAudit({
       ),
     [live, filter, query.data],
   );
-  const set = (key: keyof AuditFilter, value: string | undefined) => {
-    const next = { ...filter };
-    if (value) next[key] = value;
-    else delete next[key];
-    onFilter(next);
-  };
+  const set = (key: keyof AuditFilter, value: string | undefined) =>
+    onFilter(withValue(filter, key, value));
 
   return (
     <section className="page" aria-label="Audit trail" data-testid="fleet-audit">
-      <form
-        className="action-row"
-        onSubmit={(event) => {
-          event.preventDefault();
-          const next = { ...filter };
-          for (const [key, value] of [
-            ['actor', actor.trim()],
-            ['deviceId', deviceId.trim()],
-          ] as const) {
-            if (value) next[key] = value;
-            else delete next[key];
-          }
-          onFilter(next);
-        }}
+      <FilterForm
+        filter={filter}
+        onFilter={onFilter}
+        fields={[
+          { key: 'actor', placeholder: 'Person (name or id)', label: 'Filter by person' },
+          { key: 'deviceId', placeholder: 'Device id', label: 'Filter by device' },
+        ]}
       >
-        <Input
-          value={actor}
-          onChange={(_e, d) => setActor(d.value)}
-          placeholder="Person (name or id)"
-          aria-label="Filter by person"
+        <FilterSelect
+          label="Filter by kind"
+          value={filter.kind}
+          options={KINDS}
+          onChange={(value) => set('kind', value)}
         />
-        <Input
-          value={deviceId}
-          onChange={(_e, d) => setDeviceId(d.value)}
-          placeholder="Device id"
-          aria-label="Filter by device"
-        />
-        <Button type="submit" appearance="primary">
-          Filter
-        </Button>
-        <Select
-          aria-label="Filter by kind"
-          value={filter.kind ?? ''}
-          onChange={(_e, d) => set('kind', d.value)}
-        >
-          {KINDS.map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </Select>
         <Input
           type="datetime-local"
           aria-label="From"
@@ -121,16 +85,14 @@ export function FleetAudit({
             Export JSON lines
           </Button>
         )}
-      </form>
-      {query.isPending ? (
-        <Spinner size="tiny" label="Loading the audit trail…" />
-      ) : query.error ? (
-        <MessageBar intent="error">
-          <MessageBarBody>{query.error.message}</MessageBarBody>
-        </MessageBar>
-      ) : records.length === 0 ? (
-        <p className="muted">Nothing recorded matches these filters.</p>
-      ) : (
+      </FilterForm>
+      <PagedList
+        query={query}
+        count={records.length}
+        loading="Loading the audit trail…"
+        empty="Nothing recorded matches these filters."
+        more="Older records"
+      >
         <table className="invocations" data-testid="audit-table">
           <thead>
             <tr>
@@ -164,12 +126,7 @@ export function FleetAudit({
             ))}
           </tbody>
         </table>
-      )}
-      {query.hasNextPage && (
-        <Button disabled={query.isFetchingNextPage} onClick={() => void query.fetchNextPage()}>
-          {query.isFetchingNextPage ? 'Loading…' : 'Older records'}
-        </Button>
-      )}
+      </PagedList>
     </section>
   );
 }

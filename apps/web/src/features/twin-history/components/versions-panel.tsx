@@ -9,14 +9,21 @@ import {
 } from '@fluentui/react-components';
 import type { Twin, TwinAtVersion, TwinRef } from '@twinscope/contract';
 import { minimalPatch, stripReadOnly, type JsonObject } from '@twinscope/twin';
-import { lazy, Suspense, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { relativeTime } from '../../../lib/format.ts';
 import { useRestoreVersion, useVersion, useVersions } from '../api/versions.ts';
+import { CatchingUpNotice } from './catching-up.tsx';
 
 const DiffView = lazy(() =>
   import('../../../components/monaco.tsx').then((m) => ({ default: m.DiffView })),
 );
+
+/** The version a twin page's link opens (`?version=12`), if it names one. */
+export function versionOf(search: URLSearchParams): number | undefined {
+  const version = Number(search.get('version'));
+  return Number.isInteger(version) && version > 0 ? version : undefined;
+}
 
 const text = (doc: TwinAtVersion) =>
   JSON.stringify(
@@ -51,11 +58,14 @@ export function VersionsPanel({
   twin,
   dark,
   canEdit,
+  focus,
 }: {
   target: TwinRef;
   twin: Twin;
   dark: boolean;
   canEdit: boolean;
+  /** A version to open (a deep link from the fleet's activity): compared with the one before. */
+  focus?: number | undefined;
 }) {
   const list = useVersions(target);
   const versions = useMemo(
@@ -65,10 +75,29 @@ export function VersionsPanel({
   const gaps = useMemo(() => list.data?.pages.flatMap((page) => page.gaps) ?? [], [list.data]);
   const [chosenA, setA] = useState<number>();
   const [chosenB, setB] = useState<number>();
-  const [showDiff, setShowDiff] = useState(false);
+  const [showDiff, setShowDiff] = useState(focus !== undefined);
   const [restoring, setRestoring] = useState(false);
-  const a = chosenA ?? versions[1]?.version ?? versions[0]?.version;
-  const b = chosenB ?? versions[0]?.version;
+  const focusAt = versions.findIndex((v) => v.version === focus);
+  // A deep-linked version older than the pages loaded: load pages until it is listed.
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
+  const focusMissing = focus !== undefined && focusAt < 0;
+  useEffect(() => {
+    if (focusMissing && hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [focusMissing, hasNextPage, isFetchingNextPage, fetchNextPage]);
+  useEffect(() => {
+    if (focusAt >= 0)
+      document.getElementById(`version-${focus}`)?.scrollIntoView({ block: 'center' });
+  }, [focus, focusAt]);
+  const a =
+    chosenA ??
+    (focus !== undefined
+      ? (versions[focusAt + 1]?.version ?? focus - 1)
+      : (versions[1]?.version ?? versions[0]?.version));
+  const b = chosenB ?? focus ?? versions[0]?.version;
+  // A version chosen by link may not be among those listed: the selects still offer it.
+  const options = [
+    ...new Set([...versions.map((v) => v.version), ...[a, b].filter((v) => v !== undefined)]),
+  ].sort((x, y) => y - x);
   const atA = useVersion(target, showDiff || restoring ? a : undefined);
   const atB = useVersion(target, showDiff ? b : undefined);
   const restore = useRestoreVersion(target, () => setRestoring(false));
@@ -93,11 +122,17 @@ export function VersionsPanel({
   };
   return (
     <section className="method-panel" aria-label="Versions" data-testid="versions">
+      <CatchingUpNotice events={list.data?.pages[0]?.catchingUp} />
       <ol className="history-list">
         {versions.map((v) => {
           const gap = gaps.find((g) => g.to === v.version - 1);
           return (
-            <li key={v.version} className="history-entry" data-testid="version">
+            <li
+              key={v.version}
+              id={`version-${v.version}`}
+              className={v.version === focus ? 'history-entry focused' : 'history-entry'}
+              data-testid="version"
+            >
               <div className="history-line">
                 <strong>v{v.version}</strong>
                 <span>{v.sections.join(', ')}</span>
@@ -107,6 +142,15 @@ export function VersionsPanel({
                 </span>
                 {v.oversized && <Badge color="warning">too large to keep</Badge>}
               </div>
+              {v.changes && v.changes.length > 0 && (
+                <ul className="change-lines" aria-label="What the event says">
+                  {v.changes.map((line) => (
+                    <li key={line}>
+                      <code>{line}</code>
+                    </li>
+                  ))}
+                </ul>
+              )}
               {gap && (
                 <div className="muted" data-testid="version-gap">
                   {gap.from === gap.to
@@ -127,17 +171,17 @@ export function VersionsPanel({
       <div className="action-row">
         <Text>Compare</Text>
         <Select aria-label="Version A" value={String(a)} onChange={choose(setA)}>
-          {versions.map((v) => (
-            <option key={v.version} value={v.version}>
-              v{v.version}
+          {options.map((v) => (
+            <option key={v} value={v}>
+              v{v}
             </option>
           ))}
         </Select>
         <Text>with</Text>
         <Select aria-label="Version B" value={String(b)} onChange={choose(setB)}>
-          {versions.map((v) => (
-            <option key={v.version} value={v.version}>
-              v{v.version}
+          {options.map((v) => (
+            <option key={v} value={v}>
+              v{v}
             </option>
           ))}
         </Select>
