@@ -11,10 +11,12 @@ CREATE INDEX audit_entries_version ON audit_entries
   (device_id, module_id, ((after->>'version')::integer))
   WHERE action LIKE 'twin.%' AND result = 'succeeded';
 
--- Retention rolls a twin's oldest snapshot forward to the newest version it deletes.
+-- Snapshots the history makes itself, from what it stores (no hub read): a checkpoint every
+-- so many versions, so rebuilding any version reads a few hundred changes at most, and
+-- retention rolling a twin's oldest snapshot forward to the newest version it deletes.
 ALTER TABLE twin_snapshots DROP CONSTRAINT twin_snapshots_reason_check;
 ALTER TABLE twin_snapshots ADD CONSTRAINT twin_snapshots_reason_check
-  CHECK (reason IN ('first-seen', 'gap', 'retention'));
+  CHECK (reason IN ('first-seen', 'gap', 'checkpoint', 'retention'));
 
 -- How far each partition of the endpoint has been stored: a BFF that starts again reads back
 -- from here what came while no replica was reading (within the endpoint's retention). It never

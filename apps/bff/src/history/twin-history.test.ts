@@ -176,6 +176,34 @@ describe.each(DATABASE_KINDS)('twin history on $name', ({ postgres }) => {
     history.stop();
   });
 
+  it('when a twin has many versions, then the history checkpoints it every 200 versions from what it stores, reading nothing from the hub, and every version still rebuilds', async () => {
+    const [db] = await replicas();
+    const hub = fakeHub({ 'dev-k': 1 });
+    const history = new TwinHistory(db, hub, logger, { snapshotReadsPerSecond: 100 });
+    await history.record([change(100, 'dev-k', 1)]);
+    await expect.poll(() => hub.reads.length).toBe(1);
+    for (let from = 2; from <= 450; from += 100)
+      await history.record(
+        Array.from({ length: Math.min(100, 451 - from) }, (_, i) =>
+          change(100 + from + i, 'dev-k', from + i),
+        ),
+      );
+    expect(
+      await rows(
+        db,
+        "SELECT version, reason FROM twin_snapshots WHERE device_id = 'dev-k' ORDER BY version",
+      ),
+    ).toEqual([
+      { version: 1, reason: 'first-seen' },
+      { version: 201, reason: 'checkpoint' },
+      { version: 401, reason: 'checkpoint' },
+    ]);
+    expect(hub.reads).toEqual(['dev-k']);
+    expect((await history.at({ deviceId: 'dev-k' }, 450)).reported).toEqual({ n: 450 });
+    expect((await history.at({ deviceId: 'dev-k' }, 300)).reported).toEqual({ n: 300 });
+    history.stop();
+  });
+
   it('when events are not twin changes, then nothing is stored', async () => {
     const [db] = await replicas();
     const history = new TwinHistory(db, fakeHub({}), logger);
@@ -345,7 +373,8 @@ describe.each(DATABASE_KINDS)('twin history on $name', ({ postgres }) => {
     const history = new TwinHistory(db, fakeHub({ 'dev-f': 2 }), logger, {
       snapshotReadsPerSecond: 100,
       source: endpoint,
-      catchUp: { retryMs: 50 },
+      // Long enough that the check below runs before the next attempt.
+      catchUp: { retryMs: 1_000 },
       positionFlushMs: 60_000,
     });
     history.accept(0, events.slice(0, 1), 1, 1);
@@ -354,7 +383,7 @@ describe.each(DATABASE_KINDS)('twin history on $name', ({ postgres }) => {
     history.accept(0, events.slice(1, 3), 2, 3);
     await history.settled();
     expect(history.behind).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     db.down = false;
     const behind = await history.versions({ deviceId: 'dev-f' }, { limit: 10 });
     expect(behind.versions.map((v) => v.version)).toEqual([2]);

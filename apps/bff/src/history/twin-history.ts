@@ -45,6 +45,12 @@ export interface TwinHistoryOptions {
 
 const key = (ref: TwinRef) => twinKey(ref);
 
+/**
+ * A twin gets a checkpoint snapshot (rebuilt from what is stored) once this many versions
+ * follow its newest snapshot: rebuilding any version then reads at most this many changes.
+ */
+const CHECKPOINT_EVERY = 200;
+
 /** Batches (of up to 200 events) that may wait to be stored before more are skipped. */
 const MAX_WAITING_BATCHES = 500;
 
@@ -99,7 +105,8 @@ export class TwinHistory {
 
   /**
    * Takes a partition's batch from the consumer without holding it up. A batch that cannot be
-   * stored (the database is down) is logged; the versions it held show as a gap later.
+   * stored (the database is down, or too many wait) is read back from the endpoint later.
+   * The first batch of a partition also reads back what came since the position stored last.
    */
   accept(
     partition: number,
@@ -214,55 +221,109 @@ export class TwinHistory {
   async record(changes: RoutedChange[]): Promise<void> {
     const twinChanges = changes.filter((c) => c.source === 'twinChangeEvents');
     if (twinChanges.length === 0) return;
-    const inserted = await this.db.transaction(async (tx) => {
-      const won: RoutedChange[] = [];
-      for (const change of twinChanges) {
-        const { rows } = await tx.query(
-          `INSERT INTO twin_changes (source_partition, source_sequence, device_id, module_id,
-             version, enqueued_at, op_type, sections, patch, patch_digest)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-           ON CONFLICT (source_partition, source_sequence) DO NOTHING
-           RETURNING source_sequence`,
-          [
-            change.position.partition,
-            change.position.sequenceNumber,
-            change.deviceId,
-            change.moduleId ?? '',
-            change.version ?? null,
-            new Date(change.enqueuedTime ?? Date.now()),
-            change.opType || 'updateTwin',
-            change.sections,
-            change.patch ?? null,
-            change.patchDigest ?? null,
-          ],
-        );
-        if (rows.length > 0) won.push(change);
-      }
-      return won;
-    });
+    // One statement for the batch: the rows travel as one JSON parameter.
+    const { rows: won } = await this.db.query<{
+      device_id: string;
+      module_id: string;
+      version: number | null;
+      oversized: boolean;
+    }>(
+      `INSERT INTO twin_changes (source_partition, source_sequence, device_id, module_id,
+         version, enqueued_at, op_type, sections, patch, patch_digest)
+       SELECT p, s, d, m, v, at, op, sections, patch, digest
+       FROM jsonb_to_recordset($1::jsonb) AS r(p integer, s bigint, d text, m text, v integer,
+         at timestamptz, op text, sections text[], patch jsonb, digest jsonb)
+       ON CONFLICT (source_partition, source_sequence) DO NOTHING
+       RETURNING device_id, module_id, version, patch_digest IS NOT NULL AS oversized`,
+      [
+        JSON.stringify(
+          twinChanges.map((change) => ({
+            p: change.position.partition,
+            s: change.position.sequenceNumber,
+            d: change.deviceId,
+            m: change.moduleId ?? '',
+            v: change.version ?? null,
+            at: new Date(change.enqueuedTime ?? Date.now()).toISOString(),
+            op: change.opType || 'updateTwin',
+            sections: change.sections,
+            patch: change.patch ?? null,
+            digest: change.patchDigest ?? null,
+          })),
+        ),
+      ],
+    );
     this.announceStored(twinChanges.length);
-    for (const change of inserted) await this.check(change);
+    if (won.length > 0) await this.check(won);
   }
 
-  /** Whether this change follows what is stored; if not, a snapshot is wanted. */
-  private async check(change: RoutedChange): Promise<void> {
-    const ref = {
-      deviceId: change.deviceId,
-      ...(change.moduleId ? { moduleId: change.moduleId } : {}),
-    };
-    const version = change.version;
-    const { rows } = await this.db.query<{ snapshots: number; previous: number }>(
-      `SELECT
-         (SELECT count(*) FROM twin_snapshots WHERE device_id = $1 AND module_id = $2) AS snapshots,
-         (SELECT count(*) FROM twin_changes WHERE device_id = $1 AND module_id = $2 AND version = $3)
-           + (SELECT count(*) FROM twin_snapshots WHERE device_id = $1 AND module_id = $2 AND version = $3)
-           AS previous`,
-      [ref.deviceId, ref.moduleId ?? '', version === undefined ? null : version - 1],
+  /**
+   * Whether the changes this replica stored follow what is stored: a twin without a snapshot,
+   * or whose version jumps, wants one read from the hub; a long run of changes gets a
+   * checkpoint.
+   */
+  private async check(
+    won: { device_id: string; module_id: string; version: number | null; oversized: boolean }[],
+  ): Promise<void> {
+    const { rows } = await this.db.query<{
+      d: string;
+      m: string;
+      v: number | null;
+      oversized: boolean;
+      snapshots: number;
+      newest: number | null;
+      previous: boolean;
+    }>(
+      `SELECT w.d, w.m, w.v, w.oversized,
+         (SELECT count(*) FROM twin_snapshots s WHERE s.device_id = w.d AND s.module_id = w.m) AS snapshots,
+         (SELECT max(version) FROM twin_snapshots s WHERE s.device_id = w.d AND s.module_id = w.m) AS newest,
+         (EXISTS (SELECT 1 FROM twin_changes c
+                  WHERE c.device_id = w.d AND c.module_id = w.m AND c.version = w.v - 1)
+          OR EXISTS (SELECT 1 FROM twin_snapshots s
+                  WHERE s.device_id = w.d AND s.module_id = w.m AND s.version = w.v - 1)) AS previous
+       FROM jsonb_to_recordset($1::jsonb) AS w(d text, m text, v integer, oversized boolean)`,
+      [
+        JSON.stringify(
+          won.map((c) => ({
+            d: c.device_id,
+            m: c.module_id,
+            v: c.version,
+            oversized: c.oversized,
+          })),
+        ),
+      ],
     );
-    const found = rows[0]!;
-    if (found.snapshots === 0) this.want(ref, 'first-seen');
-    else if (version === undefined || found.previous === 0 || change.patchDigest)
-      this.want(ref, 'gap');
+    const checkpoints = new Map<string, { ref: TwinRef; version: number }>();
+    for (const found of rows) {
+      const ref = { deviceId: found.d, ...(found.m ? { moduleId: found.m } : {}) };
+      if (found.snapshots === 0) this.want(ref, 'first-seen');
+      else if (found.v === null || !found.previous || found.oversized) this.want(ref, 'gap');
+      else if (found.newest !== null && found.v - found.newest >= CHECKPOINT_EVERY) {
+        const k = key(ref);
+        if ((checkpoints.get(k)?.version ?? 0) < found.v)
+          checkpoints.set(k, { ref, version: found.v });
+      }
+    }
+    for (const { ref, version } of checkpoints.values()) await this.checkpoint(ref, version);
+  }
+
+  /** A snapshot rebuilt from the history itself (no hub read); none across a gap. */
+  private async checkpoint(ref: TwinRef, version: number): Promise<void> {
+    let doc: TwinAtVersion;
+    try {
+      doc = await this.at(ref, version);
+    } catch {
+      return;
+    }
+    await this.db.query(
+      `INSERT INTO twin_snapshots (device_id, module_id, version, twin, reason)
+       VALUES ($1, $2, $3, $4, 'checkpoint') ON CONFLICT DO NOTHING`,
+      [
+        ref.deviceId,
+        ref.moduleId ?? '',
+        version,
+        { tags: doc.tags, properties: { desired: doc.desired, reported: doc.reported } },
+      ],
+    );
   }
 
   private want(ref: TwinRef, reason: 'first-seen' | 'gap'): void {
