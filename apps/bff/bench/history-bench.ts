@@ -55,7 +55,7 @@ async function storeRate(db: Database): Promise<number> {
   const twins = 2_000;
   const batches: { partition: number; changes: RoutedChange[] }[] = [];
   const sequence = new Array<number>(partitions).fill(0);
-  let current: RoutedChange[][] = Array.from({ length: partitions }, () => []);
+  const current: RoutedChange[][] = Array.from({ length: partitions }, () => []);
   for (let i = 0; i < EVENTS; i++) {
     const twin = i % twins;
     const partition = twin % partitions;
@@ -78,7 +78,6 @@ async function storeRate(db: Database): Promise<number> {
   current.forEach((changes, partition) => {
     if (changes.length > 0) batches.push({ partition, changes });
   });
-  current = [];
   const start = performance.now();
   for (const { partition, changes } of batches) {
     const first = changes[0]!.position.sequenceNumber;
