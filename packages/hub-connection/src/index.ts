@@ -1,5 +1,6 @@
 export {
   abortableHubCall,
+  jobClientFor,
   registryFor,
   registryForCredential,
   type HubTokenCredential,

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { request as httpsRequest, Agent } from 'node:https';
 import iothub from 'azure-iothub';
 
-const { ConnectionString, Registry, SharedAccessSignature } = iothub;
+const { ConnectionString, JobClient, Registry, SharedAccessSignature } = iothub;
 const require = createRequire(import.meta.url);
 // The SDK's own REST client and HTTP base class, unmodified: RestApiClient accepts a
 // request builder, which is how a test reaches a hub on a port other than 443.
@@ -126,6 +126,19 @@ export function registryFor(
   connectionString: string,
   options: RegistryOptions = {},
 ): iothub.Registry {
+  const { config, rest } = restClientFor(connectionString, options);
+  return new Registry(config as never, rest as never);
+}
+
+/** An unmodified azure-iothub JobClient (jobs v2), reaching the hub as `registryFor` does. */
+export function jobClientFor(
+  connectionString: string,
+  options: RegistryOptions = {},
+): iothub.JobClient {
+  return new JobClient(restClientFor(connectionString, options).rest as never);
+}
+
+function restClientFor(connectionString: string, options: RegistryOptions) {
   const { HostName, SharedAccessKeyName, SharedAccessKey, hostName, portText } =
     serviceCredentials(connectionString);
   const config = {
@@ -144,7 +157,7 @@ export function registryFor(
     options.requestTimeoutMs,
   );
   const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
-  return new Registry(config as never, rest as never);
+  return { config, rest };
 }
 
 /** What azure-iothub needs of an Entra credential (an @azure/identity TokenCredential). */

@@ -28,6 +28,7 @@ import { CloudToDevice } from './c2d/cloud-to-device.ts';
 import { seedFleet } from './seed.ts';
 import { ChangeLog } from './store/change-log.ts';
 import { JournalPersistence, MemoryPersistence, type Persistence } from './store/persistence.ts';
+import { Jobs } from './jobs/jobs.ts';
 import { Registry } from './store/registry.ts';
 
 export interface EmulatorOptions {
@@ -234,10 +235,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
   const mqttPort = (mqttServer.address() as AddressInfo).port;
   hostNames.add(`${hostName}:${mqttPort}`);
+  // Jobs v2 run in the background at the tier's pace; their state survives restarts.
+  const jobs = new Jobs(registry, sessions, {
+    ...(dataDir ? { file: join(dataDir, 'state', 'jobs.json') } : {}),
+    ...(quota && 'rates' in quota ? { quota } : {}),
+  });
   const api = createServiceApi({
     registry,
     devices: sessions,
     cloudToDevice: c2d,
+    jobs,
     sas: sasContext,
     ...(throttle ? { throttle } : {}),
     ...(options.entra ? { entra: options.entra } : {}),
@@ -395,6 +402,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await amqp?.close();
       await eventHubsTls?.close();
       await hubAmqp.close();
+      jobs.close();
       c2d.close();
       store.close();
       gateway.close();

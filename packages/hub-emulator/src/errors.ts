@@ -19,10 +19,13 @@ const CODES = {
   DeviceNotFound: [404, 404001],
   ModuleNotFound: [404, 404010],
   DeviceNotOnline: [404, 404103],
+  JobNotFound: [404, 404002],
   OperationNotFound: [404, 404000],
   MethodNotAllowed: [405, 405000],
   DeviceAlreadyExists: [409, 409001],
   ModuleAlreadyExistsOnDevice: [409, 409301],
+  // The name is what azure-iothub reads; the numeric code is the emulator's.
+  JobAlreadyExists: [409, 409005],
   PreconditionFailed: [412, 412001],
   DeviceMessageLockLost: [412, 412002],
   RequestEntityTooLarge: [413, 413000],

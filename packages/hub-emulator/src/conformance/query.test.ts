@@ -112,7 +112,7 @@ describe('azure-iothub Registry: IoT Hub queries', () => {
       "SELECT * FROM devices WHERE tags.site = 'unterminated",
       'SELECT * FROM devices WHERE NOPE(1)',
       'SELECT deviceId, COUNT() FROM devices',
-      'SELECT * FROM devices.jobs',
+      'SELECT * FROM devices.things',
     ]) {
       await expectSdkError(hub.registry.createQuery(bad).next(), 'ArgumentError');
     }

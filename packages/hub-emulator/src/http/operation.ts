@@ -5,6 +5,7 @@ import type { Registry, Precondition } from '../store/registry.ts';
 import type { ThrottleClass } from './throttle.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
 import type { Identity } from '../devices/device-sessions.ts';
+import type { Jobs } from '../jobs/jobs.ts';
 
 export interface MethodInvoker {
   invokeMethod(
@@ -24,6 +25,8 @@ export interface OperationContext {
   devices?: MethodInvoker;
   /** Cloud-to-device queues, for purging them. */
   cloudToDevice?: CloudToDevice;
+  /** IoT Hub jobs v2. */
+  jobs?: Jobs;
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;

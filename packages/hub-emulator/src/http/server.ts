@@ -11,6 +11,8 @@ import {
 import type { Identity } from '../devices/device-sessions.ts';
 import { deviceOperations as deviceHttpOperations } from '../operations/device-http.ts';
 import { bulkOperations } from '../operations/bulk.ts';
+import { jobOperations } from '../operations/jobs.ts';
+import type { Jobs } from '../jobs/jobs.ts';
 import { methodOperations } from '../operations/methods.ts';
 import { cloudToDeviceOperations } from '../operations/cloud-to-device.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
@@ -36,6 +38,7 @@ const OPERATIONS: Operation[] = [
   ...methodOperations,
   ...cloudToDeviceOperations,
   ...deviceHttpOperations,
+  ...jobOperations,
 ];
 
 interface CompiledRoute {
@@ -219,6 +222,7 @@ export interface ServiceApiOptions {
   registry: Registry;
   devices?: MethodInvoker;
   cloudToDevice?: CloudToDevice;
+  jobs?: Jobs;
   sas: SasContext;
   /** Accept Microsoft Entra ID bearer tokens too (hubs with Entra access). */
   entra?: EntraAccess;
@@ -287,6 +291,7 @@ export function createServiceApi(options: ServiceApiOptions) {
         registry,
         ...(options.devices ? { devices: options.devices } : {}),
         ...(options.cloudToDevice ? { cloudToDevice: options.cloudToDevice } : {}),
+        ...(options.jobs ? { jobs: options.jobs } : {}),
         params,
         query,
         headers: request.headers,

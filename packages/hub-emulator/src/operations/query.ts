@@ -1,4 +1,4 @@
-import { isJsonObject } from '@twinscope/twin';
+import { isJsonObject, type JsonObject } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
 import type { Operation } from '../http/operation.ts';
 import { runQuery } from '../query/engine.ts';
@@ -10,7 +10,7 @@ export const queryOperations: Operation[] = [
     path: '/devices/query',
     rights: ['ServiceConnect', 'RegistryRead'],
     throttle: 'query',
-    handle({ registry, body, headers }) {
+    handle({ registry, body, headers, jobs }) {
       if (!isJsonObject(body) || typeof body['query'] !== 'string') {
         throw new HubError('ArgumentInvalid', 'The body must be {"query": "<SELECT …>"}.');
       }
@@ -27,6 +27,7 @@ export const queryOperations: Operation[] = [
       }
       const continuation = headers['x-ms-continuation'];
       const page = runQuery(registry, body['query'], {
+        ...(jobs ? { deviceJobs: () => jobs.deviceJobs() as unknown as JsonObject[] } : {}),
         ...(pageSize !== undefined ? { pageSize } : {}),
         ...(typeof continuation === 'string' && continuation ? { continuation } : {}),
       });

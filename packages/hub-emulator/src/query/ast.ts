@@ -24,7 +24,7 @@ export interface SelectItem {
   aggregate?: { name: AggregateName; arg?: Expr };
 }
 
-export type QuerySource = 'devices' | 'devices.modules';
+export type QuerySource = 'devices' | 'devices.modules' | 'devices.jobs';
 
 export interface Query {
   top?: number;

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { setOwn, type JsonObject, type JsonValue } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../store/registry.ts';
-import type { IdentityRecord } from '../store/model.ts';
 import { renderTwin } from '../store/twin-render.ts';
 import { QuerySyntaxError, type Expr, type Query, type SelectItem, type Value } from './ast.ts';
-import { canonicalRoot, checkFunctions, evaluate } from './evaluate.ts';
+import { canonicalRoot, checkFunctions, evaluate, type Row } from './evaluate.ts';
 import { parseQuery } from './parser.ts';
 
 export const MAX_QUERY_LENGTH = 8192;
@@ -16,7 +15,7 @@ export interface QueryPage {
   items: JsonValue[];
   /** Present only when more pages exist. */
   continuation?: string;
-  itemType: 'twin' | 'raw';
+  itemType: 'twin' | 'raw' | 'deviceJob';
 }
 
 interface Continuation {
@@ -33,7 +32,9 @@ function fingerprint(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 16);
 }
 
-function rowKey(record: IdentityRecord): string {
+function rowKey(record: Row): string {
+  if ('doc' in record)
+    return `${String(record.doc['deviceId'])}\u0000${String(record.doc['jobId'])}`;
   return record.moduleId === undefined ? record.deviceId : `${record.deviceId}/${record.moduleId}`;
 }
 
@@ -129,8 +130,8 @@ function encodeContinuation(value: Continuation): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function project(query: Query, names: string[], record: IdentityRecord): JsonValue {
-  if (query.items.length === 0) return renderTwin(record);
+function project(query: Query, names: string[], record: Row): JsonValue {
+  if (query.items.length === 0) return 'doc' in record ? record.doc : renderTwin(record);
   const out: JsonObject = {};
   query.items.forEach((item, i) => {
     const value = evaluate(item.expr, record);
@@ -139,12 +140,12 @@ function project(query: Query, names: string[], record: IdentityRecord): JsonVal
   return out;
 }
 
-function matchesWhere(where: Expr | undefined, record: IdentityRecord): boolean {
+function matchesWhere(where: Expr | undefined, record: Row): boolean {
   return !where || evaluate(where, record) === true;
 }
 
-function aggregate(query: Query, names: string[], rows: IdentityRecord[]): JsonValue[] {
-  const groups = new Map<string, IdentityRecord[]>();
+function aggregate(query: Query, names: string[], rows: Row[]): JsonValue[] {
+  const groups = new Map<string, Row[]>();
   for (const row of rows) {
     if (!matchesWhere(query.where, row)) continue;
     const key = JSON.stringify(query.groupBy.map((g) => evaluate(g, row) ?? '\u0000undefined'));
@@ -168,7 +169,7 @@ function aggregate(query: Query, names: string[], rows: IdentityRecord[]): JsonV
   return results;
 }
 
-function aggregateValue(item: SelectItem, rows: IdentityRecord[]): Value {
+function aggregateValue(item: SelectItem, rows: Row[]): Value {
   const { name, arg } = item.aggregate!;
   if (name === 'COUNT') return rows.length;
   const values: Value[] = rows.map((row) => evaluate(arg!, row));
@@ -194,7 +195,7 @@ function aggregateValue(item: SelectItem, rows: IdentityRecord[]): Value {
 export function runQuery(
   registry: Registry,
   text: string,
-  options: { pageSize?: number; continuation?: string },
+  options: { pageSize?: number; continuation?: string; deviceJobs?: () => JsonObject[] },
 ): QueryPage {
   if (typeof text !== 'string' || text.trim() === '') {
     throw new HubError('ArgumentInvalid', 'The query is empty.');
@@ -204,7 +205,12 @@ export function runQuery(
   }
   const query = compile(text);
   const names = outputNames(query.items);
-  const rows = query.source === 'devices' ? registry.devices() : registry.modules();
+  const rows: Row[] =
+    query.source === 'devices'
+      ? registry.devices()
+      : query.source === 'devices.modules'
+        ? registry.modules()
+        : (options.deviceJobs?.() ?? []).map((doc) => ({ doc }));
   const isAggregate = query.items.some((item) => item.aggregate);
   if (isAggregate) return { items: aggregate(query, names, rows), itemType: 'raw' };
 
@@ -229,7 +235,11 @@ export function runQuery(
     const row = rows[index]!;
     if (matchesWhere(query.where, row)) items.push(project(query, names, row));
   }
-  const page: QueryPage = { items, itemType: query.items.length === 0 ? 'twin' : 'raw' };
+  const page: QueryPage = {
+    items,
+    itemType:
+      query.items.length > 0 ? 'raw' : query.source === 'devices.jobs' ? 'deviceJob' : 'twin',
+  };
   const total = returned + items.length;
   if (query.top !== undefined && total >= query.top) return page;
   // Look ahead for the next match so the last page never carries a continuation.

@@ -1,11 +1,15 @@
 import {
   isJsonObject,
   own,
+  type JsonObject,
   renderSection,
   type JsonValue,
   type SectionState,
 } from '@twinscope/twin';
 import type { IdentityRecord } from '../store/model.ts';
+
+/** A row a query reads: a device or module (its twin), or a JSON document (a devices.jobs row). */
+export type Row = IdentityRecord | { doc: JsonObject };
 import { TWIN_IDENTITY_FIELDS } from '../store/twin-render.ts';
 import { QuerySyntaxError, type Expr, type Value } from './ast.ts';
 
@@ -37,7 +41,13 @@ function section(state: SectionState, segments: readonly string[], from: number)
 }
 
 /** Reads a dotted path from a twin without building the whole twin document. */
-export function resolvePath(record: IdentityRecord, segments: readonly string[]): Value {
+export function resolvePath(record: Row, segments: readonly string[]): Value {
+  if ('doc' in record) {
+    // `devices.jobs.deviceId` and `deviceId` name the same member of a job row.
+    const from =
+      segments[0]?.toLowerCase() === 'devices' && segments[1]?.toLowerCase() === 'jobs' ? 2 : 0;
+    return from === segments.length ? record.doc : descend(record.doc, segments, from);
+  }
   const root = canonicalRoot(segments[0] ?? '');
   const twin = record.twin;
   switch (root) {
@@ -172,7 +182,7 @@ export function checkFunctions(expr: Expr | undefined): void {
   }
 }
 
-export function evaluate(expr: Expr, record: IdentityRecord): Value {
+export function evaluate(expr: Expr, record: Row): Value {
   switch (expr.kind) {
     case 'literal':
       return expr.value;
@@ -201,7 +211,7 @@ export function evaluate(expr: Expr, record: IdentityRecord): Value {
   }
 }
 
-function binary(operator: string, leftExpr: Expr, rightExpr: Expr, record: IdentityRecord): Value {
+function binary(operator: string, leftExpr: Expr, rightExpr: Expr, record: Row): Value {
   if (operator === 'AND' || operator === 'OR') {
     const left = truth(evaluate(leftExpr, record));
     if (operator === 'AND' && left === false) return false;

@@ -132,12 +132,7 @@ class Parser {
     const child = this.advance();
     const name = child.text.toLowerCase();
     if (child.kind === 'identifier' && name === 'modules') return 'devices.modules';
-    if (child.kind === 'identifier' && name === 'jobs') {
-      throw new QuerySyntaxError(
-        'queries on devices.jobs are not supported by the emulator',
-        child.position,
-      );
-    }
+    if (child.kind === 'identifier' && name === 'jobs') return 'devices.jobs';
     this.fail('modules', child);
   }
 

@@ -42,7 +42,7 @@ export interface RegistryStatistics {
   disabledDeviceCount: number;
 }
 
-function violationError(violations: TwinViolation[]): HubError {
+export function violationError(violations: TwinViolation[]): HubError {
   const detail = violations
     .slice(0, 5)
     .map((v) => `${v.path}: ${v.message}`)
