@@ -29,6 +29,7 @@ import { seedFleet } from './seed.ts';
 import { ChangeLog } from './store/change-log.ts';
 import { JournalPersistence, MemoryPersistence, type Persistence } from './store/persistence.ts';
 import { Jobs } from './jobs/jobs.ts';
+import { Configurations } from './configurations/configurations.ts';
 import { Registry } from './store/registry.ts';
 
 export interface EmulatorOptions {
@@ -240,11 +241,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(dataDir ? { file: join(dataDir, 'state', 'jobs.json') } : {}),
     ...(quota && 'rates' in quota ? { quota } : {}),
   });
+  // Automatic configurations: applied to the twins they target as twins change.
+  const configurations = new Configurations(registry, {
+    ...(dataDir ? { file: join(dataDir, 'state', 'configurations.json') } : {}),
+    ...(quota && 'rates' in quota ? { quota } : {}),
+  });
   const api = createServiceApi({
     registry,
     devices: sessions,
     cloudToDevice: c2d,
     jobs,
+    configurations,
     sas: sasContext,
     ...(throttle ? { throttle } : {}),
     ...(options.entra ? { entra: options.entra } : {}),
@@ -403,6 +410,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await eventHubsTls?.close();
       await hubAmqp.close();
       jobs.close();
+      configurations.close();
       c2d.close();
       store.close();
       gateway.close();

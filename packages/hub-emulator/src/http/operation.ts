@@ -6,6 +6,7 @@ import type { ThrottleClass } from './throttle.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
 import type { Identity } from '../devices/device-sessions.ts';
 import type { Jobs } from '../jobs/jobs.ts';
+import type { Configurations } from '../configurations/configurations.ts';
 
 export interface MethodInvoker {
   invokeMethod(
@@ -27,6 +28,8 @@ export interface OperationContext {
   cloudToDevice?: CloudToDevice;
   /** IoT Hub jobs v2. */
   jobs?: Jobs;
+  /** Automatic device and module configurations. */
+  configurations?: Configurations;
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;

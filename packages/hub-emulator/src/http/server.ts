@@ -12,6 +12,8 @@ import type { Identity } from '../devices/device-sessions.ts';
 import { deviceOperations as deviceHttpOperations } from '../operations/device-http.ts';
 import { bulkOperations } from '../operations/bulk.ts';
 import { jobOperations } from '../operations/jobs.ts';
+import { configurationOperations } from '../operations/configurations.ts';
+import type { Configurations } from '../configurations/configurations.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import { methodOperations } from '../operations/methods.ts';
 import { cloudToDeviceOperations } from '../operations/cloud-to-device.ts';
@@ -39,6 +41,7 @@ const OPERATIONS: Operation[] = [
   ...cloudToDeviceOperations,
   ...deviceHttpOperations,
   ...jobOperations,
+  ...configurationOperations,
 ];
 
 interface CompiledRoute {
@@ -223,6 +226,7 @@ export interface ServiceApiOptions {
   devices?: MethodInvoker;
   cloudToDevice?: CloudToDevice;
   jobs?: Jobs;
+  configurations?: Configurations;
   sas: SasContext;
   /** Accept Microsoft Entra ID bearer tokens too (hubs with Entra access). */
   entra?: EntraAccess;
@@ -292,6 +296,7 @@ export function createServiceApi(options: ServiceApiOptions) {
         ...(options.devices ? { devices: options.devices } : {}),
         ...(options.cloudToDevice ? { cloudToDevice: options.cloudToDevice } : {}),
         ...(options.jobs ? { jobs: options.jobs } : {}),
+        ...(options.configurations ? { configurations: options.configurations } : {}),
         params,
         query,
         headers: request.headers,

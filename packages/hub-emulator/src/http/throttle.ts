@@ -1,16 +1,21 @@
 import { TokenBucket, type HubQuota, type Rate } from '@twinscope/hub-quotas';
 import { HubError } from '../errors.ts';
 
-export type ThrottleClass = 'identity' | 'query' | 'twinRead' | 'twinUpdate' | 'jobs';
+export type ThrottleClass =
+  'identity' | 'query' | 'twinRead' | 'twinUpdate' | 'jobs' | 'configurations';
 
 /** Custom limits (tests): operations per second for each class (jobs: 100 a minute unless told). */
-export type ThrottleLimits = Record<Exclude<ThrottleClass, 'jobs'>, number> & { jobs?: number };
+export type ThrottleLimits = Record<Exclude<ThrottleClass, 'jobs' | 'configurations'>, number> & {
+  jobs?: number;
+  configurations?: number;
+};
 
 /** Custom limits read as IoT Hub quotes them: identity and queries a minute, twins a second. */
 function ratesOf(limits: ThrottleLimits | HubQuota): Record<ThrottleClass, Rate> {
   if ('rates' in limits) return limits.rates;
   return {
     jobs: { perSecond: limits.jobs ?? 100 / 60, periodSeconds: 60 },
+    configurations: { perSecond: limits.configurations ?? 20 / 60, periodSeconds: 60 },
     identity: { perSecond: limits.identity, periodSeconds: 60 },
     query: { perSecond: limits.query, periodSeconds: 60 },
     twinRead: { perSecond: limits.twinRead, periodSeconds: 1 },
@@ -34,6 +39,7 @@ export class Throttle {
       twinRead: TokenBucket.forRate(rates.twinRead, start),
       twinUpdate: TokenBucket.forRate(rates.twinUpdate, start),
       jobs: TokenBucket.forRate(rates.jobs, start),
+      configurations: TokenBucket.forRate(rates.configurations, start),
     };
   }
 

@@ -16,6 +16,8 @@ export interface TwinState {
   desired: SectionState;
   reported: SectionState;
   modelId: string;
+  /** Automatic configurations that target this twin, and whether each applied. */
+  configurations?: Record<string, { status: 'Targeted' | 'Applied' }>;
 }
 
 /** A device or a module identity with its twin, as the emulator stores it. */

@@ -502,6 +502,29 @@ export class Registry {
     return next;
   }
 
+  /**
+   * Which automatic configurations target a twin and whether each applied (the hub's
+   * `configurations` member): no new twin version, as on IoT Hub.
+   */
+  setConfigurations(
+    deviceId: string,
+    moduleId: string | undefined,
+    configurations: Record<string, { status: 'Targeted' | 'Applied' }>,
+  ): void {
+    const current = this.find(deviceId, moduleId);
+    if (!current) return;
+    const next: IdentityRecord = {
+      ...current,
+      twin: {
+        ...current.twin,
+        ...(Object.keys(configurations).length > 0 ? { configurations } : {}),
+      },
+    };
+    if (Object.keys(configurations).length === 0) delete next.twin.configurations;
+    this.store(next);
+    this.commit([{ put: next }]);
+  }
+
   // ---- the device side ---------------------------------------------------------------
 
   /** A device or module connected or went away (MQTT); kept durably like IoT Hub does. */

@@ -45,6 +45,9 @@ export function renderTwin(record: IdentityRecord): JsonObject {
       reported: renderSection(record.twin.reported),
     },
   });
+  const configurations = record.twin.configurations;
+  if (configurations && Object.keys(configurations).length > 0)
+    twin['configurations'] = structuredClone(configurations);
   if (record.moduleId === undefined) {
     twin['capabilities'] = { iotEdge: record.capabilities?.iotEdge ?? false };
     if (record.deviceScope) twin['deviceScope'] = record.deviceScope;

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { expectSdkError } from './sdk-errors.ts';
+import { uniqueId, useHub } from './hub.ts';
+
+describe('automatic configurations through the unmodified Registry', () => {
+  const hub = useHub();
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 600));
+  const twin = async (deviceId: string) =>
+    (await hub.registry.getTwin(deviceId)).responseBody as any;
+  const config = async (id: string) =>
+    (await hub.registry.getConfiguration(id)).responseBody as any;
+
+  it('when a configuration is added, read, listed, updated with its etag and removed, then each answer is the hub’s, and content never changes', async () => {
+    const id = uniqueId('crud').toLowerCase();
+    const content = { deviceContent: { 'properties.desired': { prop1: 'foo' } } };
+    await hub.registry.addConfiguration({
+      id,
+      content,
+      targetCondition: '',
+      priority: 20,
+    } as never);
+    const added = await config(id);
+    expect(added).toMatchObject({ id, schemaVersion: '1.0', content, priority: 20 });
+    expect(added.etag).toBeTruthy();
+    expect(added.systemMetrics.results).toEqual({ targetedCount: 0, appliedCount: 0 });
+    const listed = (await hub.registry.getConfigurations()).responseBody as any[];
+    expect(listed.map((c) => c.id)).toContain(id);
+
+    await expectSdkError(
+      hub.registry.addConfiguration({ id, content, targetCondition: '' } as never),
+      'DeviceAlreadyExistsError',
+    );
+    await hub.registry.updateConfiguration({ ...added, priority: 30 });
+    expect((await config(id)).priority).toBe(30);
+    // A stale etag is refused; "*" forces.
+    await expectSdkError(
+      hub.registry.updateConfiguration({ ...added, priority: 40 }),
+      'InvalidEtagError',
+    );
+    await hub.registry.updateConfiguration({ ...added, priority: 40 }, true);
+    expect((await config(id)).priority).toBe(40);
+    const changed = await expectSdkError(
+      hub.registry.updateConfiguration(
+        {
+          ...(await config(id)),
+          content: { deviceContent: { 'properties.desired': { prop1: 'bar' } } },
+        },
+        true,
+      ),
+      'ArgumentError',
+    );
+    expect(changed.responseBody).toContain('CannotModifyImmutableConfigurationContent');
+    for (const bad of [
+      { id: 'Upper-Case', content, targetCondition: '' },
+      { id: uniqueId('bad'), content: { deviceContent: { 'tags.x': 1 } }, targetCondition: '' },
+      { id: uniqueId('bad'), content, targetCondition: "tags.x = = 'y'" },
+    ])
+      await expectSdkError(hub.registry.addConfiguration(bad as never), 'ArgumentError');
+
+    await hub.registry.removeConfiguration(id);
+    await expect(hub.registry.getConfiguration(id)).rejects.toThrow();
+  });
+
+  it('when configurations target twins, then the highest priority applies per path, each twin says which applied, metrics count them, and a twin that starts matching gets the content', async () => {
+    const env = uniqueId('env');
+    const [a, b, c] = [uniqueId('cfg-a'), uniqueId('cfg-b'), uniqueId('cfg-c')];
+    for (const [deviceId, value] of [
+      [a, env],
+      [b, env],
+      [c, 'prod'],
+    ] as const) {
+      await hub.registry.create({ deviceId });
+      await hub.registry.updateTwin(deviceId, { tags: { env: value } }, '*');
+    }
+    const low = uniqueId('low').toLowerCase();
+    const high = uniqueId('high').toLowerCase();
+    await hub.registry.addConfiguration({
+      id: low,
+      content: { deviceContent: { 'properties.desired.telemetry': { interval: 30 } } },
+      targetCondition: `tags.env = '${env}'`,
+      priority: 10,
+      metrics: { queries: { inEnv: `SELECT deviceId FROM devices WHERE tags.env = '${env}'` } },
+    } as never);
+    await hub.registry.addConfiguration({
+      id: high,
+      content: { deviceContent: { 'properties.desired.telemetry': { interval: 5 } } },
+      targetCondition: `deviceId = '${a}'`,
+      priority: 20,
+    } as never);
+    await settle();
+
+    expect((await twin(a)).properties.desired.telemetry).toEqual({ interval: 5 });
+    expect((await twin(a)).configurations).toEqual({
+      [high]: { status: 'Applied' },
+      [low]: { status: 'Targeted' },
+    });
+    expect((await twin(b)).properties.desired.telemetry).toEqual({ interval: 30 });
+    expect((await twin(b)).configurations).toEqual({ [low]: { status: 'Applied' } });
+    expect((await twin(c)).properties.desired.telemetry).toBeUndefined();
+    expect((await twin(c)).configurations).toBeUndefined();
+    expect((await config(low)).systemMetrics.results).toEqual({
+      targetedCount: 2,
+      appliedCount: 1,
+    });
+    expect((await config(low)).metrics.results).toEqual({ inEnv: 2 });
+    expect((await config(high)).systemMetrics.results).toEqual({
+      targetedCount: 1,
+      appliedCount: 1,
+    });
+
+    // A twin that comes to match is configured shortly after, as on the hub.
+    await hub.registry.updateTwin(c, { tags: { env } }, '*');
+    await settle();
+    expect((await twin(c)).properties.desired.telemetry).toEqual({ interval: 30 });
+    expect((await config(low)).systemMetrics.results).toEqual({
+      targetedCount: 3,
+      appliedCount: 2,
+    });
+
+    // Removing the winner hands the path to the next priority.
+    await hub.registry.removeConfiguration(high);
+    await settle();
+    expect((await twin(a)).properties.desired.telemetry).toEqual({ interval: 30 });
+    expect((await twin(a)).configurations).toEqual({ [low]: { status: 'Applied' } });
+  });
+
+  it('when a condition or metric query is tested, then its errors are said, not raised', async () => {
+    const response = await hub.raw.send(
+      'POST',
+      '/configurations/testQueries?api-version=2021-04-12',
+      {
+        body: JSON.stringify({
+          targetCondition: "tags.x = = 'y'",
+          customMetricQueries: { good: 'SELECT deviceId FROM devices', bad: 'SELECT FROM' },
+        }),
+      },
+    );
+    expect(response.status).toBe(200);
+    const body = response.json as any;
+    expect(body.targetConditionError).toBeTruthy();
+    expect(body.customMetricQueryErrors.good).toBe('');
+    expect(body.customMetricQueryErrors.bad).toBeTruthy();
+  });
+});
