@@ -33,6 +33,8 @@ import type { MessageService } from './services/message-service.ts';
 import { timelineRoutes } from './routes/timeline.ts';
 import { versionRoutes } from './routes/versions.ts';
 import type { TwinHistory } from './history/twin-history.ts';
+import type { ConfigurationService } from './services/configuration-service.ts';
+import { configurationRoutes } from './routes/configurations.ts';
 import type { TimelineService } from './services/timeline-service.ts';
 import type { MethodService } from './services/method-service.ts';
 import type { DeviceAdminService } from './services/device-admin-service.ts';
@@ -46,6 +48,7 @@ export interface AppDeps {
   methods: MethodService;
   messages: MessageService;
   timeline: TimelineService;
+  configurations: ConfigurationService;
   /** Every twin's history, when changes come from an event endpoint. */
   history?: TwinHistory;
   broker: EventBroker;
@@ -169,6 +172,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(messageRoutes(deps.messages));
   api.use(timelineRoutes(deps.timeline));
   api.use(versionRoutes(deps.history));
+  api.use(configurationRoutes(deps.configurations));
   api.use(
     eventRoutes(
       deps.broker,

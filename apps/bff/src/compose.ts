@@ -25,6 +25,7 @@ import { TimelineService } from './services/timeline-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { openDatabase } from './adapters/store/open-store.ts';
 import { TwinHistory } from './history/twin-history.ts';
+import { ConfigurationService } from './services/configuration-service.ts';
 import type { Database } from './adapters/store/sql.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
@@ -193,6 +194,7 @@ export async function startBff(
     methods: new MethodService(hub, audit),
     messages,
     ...(history ? { history } : {}),
+    configurations: new ConfigurationService(hub),
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
       messages.feedbackFor(deviceId, messageId),
     ),

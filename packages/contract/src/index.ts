@@ -11,3 +11,4 @@ export * from './device-admin.ts';
 export * from './methods.ts';
 export * from './messages.ts';
 export * from './timeline.ts';
+export * from './configurations.ts';

@@ -12,8 +12,21 @@ export interface QueryPage {
  * a request carries its context (who asks, and a signal for when they are gone); the BFF's
  * own work (live polling, the event feed) passes none.
  */
+/** An automatic configuration as the hub stores it (its JSON, read by the service). */
+export type HubConfiguration = JsonObject;
+
 export interface HubAdapter {
   readonly hostName: string;
+  /** Automatic device and module configurations (and IoT Edge deployments). */
+  listConfigurations(context?: CallContext): Promise<HubConfiguration[]>;
+  getConfiguration(id: string, context?: CallContext): Promise<HubConfiguration>;
+  /** Creates one, or (with its etag) changes it; the hub refuses a stale etag. */
+  saveConfiguration(
+    configuration: HubConfiguration,
+    etag: string | undefined,
+    context?: CallContext,
+  ): Promise<HubConfiguration>;
+  deleteConfiguration(id: string, context?: CallContext): Promise<void>;
   readonly isEmulator: boolean;
   query(
     sql: string,

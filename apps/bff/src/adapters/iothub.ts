@@ -21,6 +21,7 @@ import type {
   DeviceChange,
   FeedbackRecord,
   HubAdapter,
+  HubConfiguration,
   MethodCall,
   ModuleChange,
   NewDevice,
@@ -320,6 +321,54 @@ export class IotHubAdapter implements HubAdapter {
       const { result } = await sdk(() => query.next(options.continuation as string));
       const continuation = query.hasMoreResults ? query.continuationToken : undefined;
       return { items: result as unknown[], ...(continuation ? { continuation } : {}) };
+    });
+  }
+
+  async listConfigurations(context?: CallContext): Promise<HubConfiguration[]> {
+    return this.call(
+      'The configurations',
+      'read',
+      { configurations: 1 },
+      context,
+      async (sdk) =>
+        ((await sdk(() => this.registry.getConfigurations())).responseBody ?? []) as never,
+    );
+  }
+
+  async getConfiguration(id: string, context?: CallContext): Promise<HubConfiguration> {
+    return this.call(
+      `Configuration ${id}`,
+      'read',
+      { configurations: 1 },
+      context,
+      async (sdk) => (await sdk(() => this.registry.getConfiguration(id))).responseBody as never,
+    );
+  }
+
+  async saveConfiguration(
+    configuration: HubConfiguration,
+    etag: string | undefined,
+    context?: CallContext,
+  ): Promise<HubConfiguration> {
+    const id = String(configuration['id']);
+    return this.call(
+      `Configuration ${id}`,
+      'write',
+      { configurations: 1 },
+      context,
+      async (sdk) => {
+        if (etag === undefined)
+          await sdk(() => this.registry.addConfiguration(configuration as never));
+        else
+          await sdk(() => this.registry.updateConfiguration({ ...configuration, etag } as never));
+        return (await sdk(() => this.registry.getConfiguration(id))).responseBody as never;
+      },
+    );
+  }
+
+  async deleteConfiguration(id: string, context?: CallContext): Promise<void> {
+    await this.call(`Configuration ${id}`, 'write', { configurations: 1 }, context, async (sdk) => {
+      await sdk(() => this.registry.removeConfiguration(id));
     });
   }
 

@@ -8,7 +8,7 @@ import {
 
 /** The hub operations the BFF makes, by the throttle IoT Hub counts them against. */
 export type BudgetClass =
-  'identity' | 'query' | 'twinRead' | 'twinUpdate' | 'method' | 'cloudToDevice';
+  'identity' | 'query' | 'twinRead' | 'twinUpdate' | 'method' | 'cloudToDevice' | 'configurations';
 
 /** Who spends: a person (their user id), or the BFF itself (live polling, the event feed). */
 export type Spender = { user: string } | 'background';
@@ -26,7 +26,7 @@ export interface Refusal {
   message: string;
 }
 
-const PER_MINUTE: readonly BudgetClass[] = ['identity', 'query', 'cloudToDevice'];
+const PER_MINUTE: readonly BudgetClass[] = ['identity', 'query', 'cloudToDevice', 'configurations'];
 const NOUN: Record<BudgetClass, string> = {
   identity: 'identity operations',
   query: 'queries',
@@ -34,6 +34,7 @@ const NOUN: Record<BudgetClass, string> = {
   twinUpdate: 'twin updates',
   method: 'direct method calls',
   cloudToDevice: 'cloud-to-device sends',
+  configurations: 'configuration operations',
 };
 
 /**
@@ -65,6 +66,7 @@ export class HubBudget {
       'twinUpdate',
       'method',
       'cloudToDevice',
+      'configurations',
     ] as const)
       this.hub.set(kind, TokenBucket.forRate(quota.rates[kind], this.now()));
   }

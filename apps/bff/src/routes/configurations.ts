@@ -1,0 +1,44 @@
+import { Router } from 'express';
+import {
+  ConfigurationIdSchema,
+  ConfigurationInputSchema,
+  ConfigurationPreviewRequestSchema,
+} from '@twinscope/contract';
+import { AppError } from '../http/app-error.ts';
+import { requireRole } from '../http/authorize.ts';
+import { callOf } from '../http/request-context.ts';
+import { parseWith } from '../http/validate.ts';
+import type { ConfigurationService } from '../services/configuration-service.ts';
+
+/**
+ * Automatic configurations: anyone who may read sees them and previews a target condition;
+ * creating, changing and deleting one (it changes every twin it targets, continuously) is
+ * for Admins.
+ */
+export function configurationRoutes(configurations: ConfigurationService): Router {
+  const router = Router();
+  const admin = requireRole('Admin');
+  router.get('/configurations', async (_req, res) => {
+    res.json({ items: await configurations.list(callOf(res)) });
+  });
+  router.post('/configurations/preview', async (req, res) => {
+    const { kind, targetCondition } = parseWith(ConfigurationPreviewRequestSchema, req.body);
+    res.json(await configurations.preview(kind, targetCondition, callOf(res)));
+  });
+  router.get('/configurations/:id', async (req, res) => {
+    const id = parseWith(ConfigurationIdSchema, req.params['id']);
+    res.json({ configuration: await configurations.get(id, callOf(res)) });
+  });
+  router.put('/configurations/:id', admin, async (req, res) => {
+    const input = parseWith(ConfigurationInputSchema, req.body);
+    if (input.id !== req.params['id'])
+      throw new AppError('validation_failed', 'The id in the body does not match the path.');
+    const configuration = await configurations.save(input, callOf(res));
+    res.status(input.etag === undefined ? 201 : 200).json({ configuration });
+  });
+  router.delete('/configurations/:id', admin, async (req, res) => {
+    await configurations.remove(parseWith(ConfigurationIdSchema, req.params['id']), callOf(res));
+    res.status(204).end();
+  });
+  return router;
+}
