@@ -1,4 +1,5 @@
 import { applyObjectPatch, isJsonObject, type JsonObject } from '@twinscope/twin';
+import type { Sql } from '../adapters/store/sql.ts';
 
 /** A twin's three sections as the history rebuilds them (no `$metadata`, no `$version`). */
 export interface TwinDoc {
@@ -99,3 +100,40 @@ export function rebuild(
   if (at !== version) return { ok: false, reason: `version ${version} was never seen` };
   return { ok: true, doc };
 }
+
+/**
+ * A twin at a version as the store holds it: its newest snapshot at or before the version
+ * and the changes after it. `no-snapshot` when the version is older than every snapshot.
+ */
+export async function rebuildFromStore(
+  sql: Sql,
+  ref: { deviceId: string; moduleId?: string | undefined },
+  version: number,
+): Promise<{ ok: true; doc: TwinDoc } | { ok: false; reason: string; noSnapshot?: true }> {
+  const args = [ref.deviceId, ref.moduleId ?? ''];
+  const snapshot = await sql.query<{ version: number; twin: unknown }>(
+    `SELECT version, twin FROM twin_snapshots
+     WHERE device_id = $1 AND module_id = $2 AND version <= $3
+     ORDER BY version DESC LIMIT 1`,
+    [...args, version],
+  );
+  const base = snapshot.rows[0];
+  if (!base) return { ok: false, reason: 'no snapshot at or before it', noSnapshot: true };
+  const changes = await sql.query<{ version: number; op_type: string; patch: JsonObject | null }>(
+    `SELECT version, op_type, patch FROM twin_changes
+     WHERE device_id = $1 AND module_id = $2 AND version > $3 AND version <= $4
+     ORDER BY version`,
+    [...args, base.version, version],
+  );
+  return rebuild(
+    { version: base.version, doc: docOf(base.twin) },
+    changes.rows.map((c) => ({ version: c.version, opType: c.op_type, patch: c.patch })),
+    version,
+  );
+}
+
+/** A rebuilt document as a snapshot stores it: the shape of a twin read from the hub. */
+export const snapshotOf = (doc: TwinDoc) => ({
+  tags: doc.tags,
+  properties: { desired: doc.desired, reported: doc.reported },
+});

@@ -1,6 +1,5 @@
-import type { JsonObject } from '@twinscope/twin';
 import type { Database, Sql } from '../adapters/store/sql.ts';
-import { docOf, rebuild } from './rebuild.ts';
+import { rebuildFromStore, snapshotOf } from './rebuild.ts';
 
 /** Any number: replicas pruning at once take turns, twin by twin. */
 const PRUNE_LOCK = 0x7457_6872;
@@ -25,43 +24,17 @@ async function compactTwin(tx: Sql, twin: TwinRow, cutoff: Date): Promise<number
   );
   const last = rows[0]?.version ?? null;
   if (last !== null) {
-    const base = await tx.query<{ version: number; twin: unknown }>(
-      `SELECT version, twin FROM twin_snapshots
-       WHERE device_id = $1 AND module_id = $2 AND version <= $3
-       ORDER BY version DESC LIMIT 1`,
-      [...args, last],
+    const rebuilt = await rebuildFromStore(
+      tx,
+      { deviceId: twin.device_id, moduleId: twin.module_id },
+      last,
     );
-    const snapshot = base.rows[0];
-    if (snapshot && snapshot.version < last) {
-      const changes = await tx.query<{
-        version: number;
-        op_type: string;
-        patch: JsonObject | null;
-      }>(
-        `SELECT version, op_type, patch FROM twin_changes
-         WHERE device_id = $1 AND module_id = $2 AND version > $3 AND version <= $4
-         ORDER BY version`,
-        [...args, snapshot.version, last],
+    if (rebuilt.ok)
+      await tx.query(
+        `INSERT INTO twin_snapshots (device_id, module_id, version, twin, reason)
+         VALUES ($1, $2, $3, $4, 'retention') ON CONFLICT DO NOTHING`,
+        [...args, last, snapshotOf(rebuilt.doc)],
       );
-      const rebuilt = rebuild(
-        { version: snapshot.version, doc: docOf(snapshot.twin) },
-        changes.rows.map((c) => ({ version: c.version, opType: c.op_type, patch: c.patch })),
-        last,
-      );
-      if (rebuilt.ok)
-        await tx.query(
-          `INSERT INTO twin_snapshots (device_id, module_id, version, twin, reason)
-           VALUES ($1, $2, $3, $4, 'retention') ON CONFLICT DO NOTHING`,
-          [
-            ...args,
-            last,
-            {
-              tags: rebuilt.doc.tags,
-              properties: { desired: rebuilt.doc.desired, reported: rebuilt.doc.reported },
-            },
-          ],
-        );
-    }
     await tx.query(
       'DELETE FROM twin_snapshots WHERE device_id = $1 AND module_id = $2 AND version < $3',
       [...args, last],

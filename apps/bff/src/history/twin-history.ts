@@ -11,7 +11,7 @@ import {
 } from '@twinscope/contract';
 import type { JsonObject } from '@twinscope/twin';
 import { AppError } from '../http/app-error.ts';
-import { docOf, rebuild } from './rebuild.ts';
+import { rebuildFromStore, snapshotOf } from './rebuild.ts';
 import { TokenBucket } from '@twinscope/hub-quotas';
 import type { RoutedChange } from '../adapters/event-hubs.ts';
 import type { Database } from '../adapters/store/sql.ts';
@@ -308,21 +308,12 @@ export class TwinHistory {
 
   /** A snapshot rebuilt from the history itself (no hub read); none across a gap. */
   private async checkpoint(ref: TwinRef, version: number): Promise<void> {
-    let doc: TwinAtVersion;
-    try {
-      doc = await this.at(ref, version);
-    } catch {
-      return;
-    }
+    const rebuilt = await rebuildFromStore(this.db, ref, version);
+    if (!rebuilt.ok) return;
     await this.db.query(
       `INSERT INTO twin_snapshots (device_id, module_id, version, twin, reason)
        VALUES ($1, $2, $3, $4, 'checkpoint') ON CONFLICT DO NOTHING`,
-      [
-        ref.deviceId,
-        ref.moduleId ?? '',
-        version,
-        { tags: doc.tags, properties: { desired: doc.desired, reported: doc.reported } },
-      ],
+      [ref.deviceId, ref.moduleId ?? '', version, snapshotOf(rebuilt.doc)],
     );
   }
 
@@ -464,38 +455,13 @@ export class TwinHistory {
 
   /** A twin as it was at a version: its snapshot and the changes after it (never across a gap). */
   async at(ref: TwinRef, version: number): Promise<TwinAtVersion> {
-    const moduleId = ref.moduleId ?? '';
-    const snapshot = await this.db.query<{ version: number; twin: unknown }>(
-      `SELECT version, twin FROM twin_snapshots
-       WHERE device_id = $1 AND module_id = $2 AND version <= $3
-       ORDER BY version DESC LIMIT 1`,
-      [ref.deviceId, moduleId, version],
-    );
-    const base = snapshot.rows[0];
-    if (!base)
-      throw new AppError(
-        'not_found',
-        `Version ${version} of this twin is not in the history: it is older than the first version Twinscope saw.`,
-      );
-    const changes = await this.db.query<{
-      version: number;
-      op_type: string;
-      patch: JsonObject | null;
-    }>(
-      `SELECT version, op_type, patch FROM twin_changes
-       WHERE device_id = $1 AND module_id = $2 AND version > $3 AND version <= $4
-       ORDER BY version`,
-      [ref.deviceId, moduleId, base.version, version],
-    );
-    const rebuilt = rebuild(
-      { version: base.version, doc: docOf(base.twin) },
-      changes.rows.map((c) => ({ version: c.version, opType: c.op_type, patch: c.patch })),
-      version,
-    );
+    const rebuilt = await rebuildFromStore(this.db, ref, version);
     if (!rebuilt.ok)
       throw new AppError(
         'not_found',
-        `Version ${version} of this twin cannot be rebuilt: ${rebuilt.reason}. It falls in a gap of the history.`,
+        rebuilt.noSnapshot
+          ? `Version ${version} of this twin is not in the history: it is older than the first version Twinscope saw.`
+          : `Version ${version} of this twin cannot be rebuilt: ${rebuilt.reason}. It falls in a gap of the history.`,
       );
     return { version, ...rebuilt.doc };
   }

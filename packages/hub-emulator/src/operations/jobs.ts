@@ -12,6 +12,12 @@ function jobsOf(context: OperationContext): Jobs {
 /** Import and export jobs the emulator accepted (they fail: it has no blob storage). */
 const importExport = new Map<string, Record<string, string | boolean | number>>();
 
+function importExportJob(jobId: string) {
+  const job = importExport.get(jobId);
+  if (!job) throw new HubError('JobNotFound', `Job ${jobId} not found.`);
+  return job;
+}
+
 /**
  * IoT Hub jobs v2 (scheduled twin updates and direct methods) and the registry's
  * import/export jobs. Import/export needs Azure Storage, which the emulator does not reach:
@@ -131,11 +137,7 @@ export const jobOperations: Operation[] = [
     path: '/jobs/{jobId}',
     rights: ['RegistryRead'],
     throttle: 'jobs',
-    handle({ params }) {
-      const job = importExport.get(params['jobId']!);
-      if (!job) throw new HubError('JobNotFound', `Job ${params['jobId']} not found.`);
-      return { status: 200, body: job };
-    },
+    handle: ({ params }) => ({ status: 200, body: importExportJob(params['jobId']!) }),
   },
   {
     name: 'cancel-import-export-job',
@@ -143,10 +145,6 @@ export const jobOperations: Operation[] = [
     path: '/jobs/{jobId}',
     rights: ['RegistryWrite'],
     throttle: 'jobs',
-    handle({ params }) {
-      const job = importExport.get(params['jobId']!);
-      if (!job) throw new HubError('JobNotFound', `Job ${params['jobId']} not found.`);
-      return { status: 200, body: job };
-    },
+    handle: ({ params }) => ({ status: 200, body: importExportJob(params['jobId']!) }),
   },
 ];
