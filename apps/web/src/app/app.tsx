@@ -19,6 +19,9 @@ const DeviceRoute = lazy(() =>
 const AuditRoute = lazy(() =>
   import('./routes/audit-route.tsx').then((m) => ({ default: m.AuditRoute })),
 );
+const ConfigurationsRoute = lazy(() =>
+  import('./routes/configurations-route.tsx').then((m) => ({ default: m.ConfigurationsRoute })),
+);
 const ActivityRoute = lazy(() =>
   import('./routes/activity-route.tsx').then((m) => ({ default: m.ActivityRoute })),
 );
@@ -64,6 +67,15 @@ function Routes({ dark }: { dark: boolean }) {
       >
         <Suspense fallback={pageLoading}>
           <DeviceRoute deviceId={deviceId} dark={dark} search={search} />
+        </Suspense>
+      </Layout>
+    );
+  }
+  if (pathname === '/configurations') {
+    return (
+      <Layout crumbs={<span>Configurations</span>}>
+        <Suspense fallback={pageLoading}>
+          <ConfigurationsRoute />
         </Suspense>
       </Layout>
     );

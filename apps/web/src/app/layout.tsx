@@ -61,6 +61,9 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
         <Link to="/activity" className="topbar-link">
           Activity
         </Link>
+        <Link to="/configurations" className="topbar-link">
+          Configurations
+        </Link>
         {permissions.viewAudit && (
           <Link to="/audit" className="topbar-link">
             Audit trail

@@ -48,6 +48,9 @@ export const apiPaths = {
     if (before) params.set('before', before);
     return withQuery('/api/activity', params);
   },
+  configurations: '/api/configurations',
+  configuration: (id: string) => `/api/configurations/${segment(id)}`,
+  configurationPreview: '/api/configurations/preview',
   events: '/api/events',
   watch: (streamId: string) => `/api/events/${segment(streamId)}/watch`,
   telemetryWatch: (streamId: string) => `/api/events/${segment(streamId)}/telemetry`,

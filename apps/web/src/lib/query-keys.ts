@@ -51,6 +51,11 @@ export const versionKeys = {
     ['versions', ref.deviceId, ref.moduleId ?? '', version] as const,
 };
 
+/** Automatic configurations. */
+export const configurationKeys = {
+  all: ['configurations'] as const,
+};
+
 /** The fleet's latest twin changes under a filter. */
 export const activityKeys = {
   all: ['activity'] as const,
