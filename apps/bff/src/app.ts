@@ -35,6 +35,8 @@ import { versionRoutes } from './routes/versions.ts';
 import type { TwinHistory } from './history/twin-history.ts';
 import type { ConfigurationService } from './services/configuration-service.ts';
 import { configurationRoutes } from './routes/configurations.ts';
+import { rolloutRoutes } from './routes/rollouts.ts';
+import type { HubBudget } from './quota/hub-budget.ts';
 import type { TimelineService } from './services/timeline-service.ts';
 import type { MethodService } from './services/method-service.ts';
 import type { DeviceAdminService } from './services/device-admin-service.ts';
@@ -49,6 +51,8 @@ export interface AppDeps {
   messages: MessageService;
   timeline: TimelineService;
   configurations: ConfigurationService;
+  /** What the BFF may spend of the hub's throttles (rollouts estimate with it). */
+  budget: HubBudget;
   /** Every twin's history, when changes come from an event endpoint. */
   history?: TwinHistory;
   broker: EventBroker;
@@ -173,6 +177,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(timelineRoutes(deps.timeline));
   api.use(versionRoutes(deps.history));
   api.use(configurationRoutes(deps.configurations));
+  api.use(rolloutRoutes(deps.hub, deps.budget));
   api.use(
     eventRoutes(
       deps.broker,

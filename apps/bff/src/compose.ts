@@ -195,6 +195,7 @@ export async function startBff(
     messages,
     ...(history ? { history } : {}),
     configurations: new ConfigurationService(hub),
+    budget,
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
       messages.feedbackFor(deviceId, messageId),
     ),

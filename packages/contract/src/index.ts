@@ -12,3 +12,4 @@ export * from './methods.ts';
 export * from './messages.ts';
 export * from './timeline.ts';
 export * from './configurations.ts';
+export * from './rollouts.ts';

@@ -1,0 +1,163 @@
+import type { DryRunRequest, DryRunResponse, RolloutChange } from '@twinscope/contract';
+import {
+  applyObjectPatch,
+  isJsonObject,
+  validateSectionPatch,
+  type JsonObject,
+  type JsonValue,
+} from '@twinscope/twin';
+import type { HubAdapter } from '../adapters/hub-adapter.ts';
+import { AppError } from '../http/app-error.ts';
+import type { CallContext } from '../http/request-context.ts';
+import type { HubBudget } from '../quota/hub-budget.ts';
+import { buildWhere, quote } from '../services/device-query.ts';
+
+/** A key the query language names without brackets. */
+const NAMEABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SAMPLE = 10;
+
+/**
+ * The condition a twin meets when it already holds every leaf of the change (a value equal,
+ * a null already absent), and its negation written so that a missing key or another type
+ * counts as different (a comparison with a missing value is neither true nor false in IoT
+ * Hub's queries); or why the query language cannot say (a key it cannot name, an array or
+ * object value).
+ */
+export function holdsCondition(
+  change: RolloutChange,
+): { where: string; differs: string } | { unknown: string } {
+  const conditions: string[] = [];
+  const differences: string[] = [];
+  const TYPE = { string: 'IS_STRING', number: 'IS_NUMBER', boolean: 'IS_BOOL' } as const;
+  const walk = (prefix: string, patch: JsonObject): string | undefined => {
+    for (const [key, value] of Object.entries(patch)) {
+      if (!NAMEABLE.test(key))
+        return `the key "${key}" cannot be named in a query, so twins that already hold it cannot be counted`;
+      const path = `${prefix}.${key}`;
+      if (isJsonObject(value) && Object.keys(value).length > 0) {
+        const problem = walk(path, value);
+        if (problem) return problem;
+      } else if (value === null) {
+        conditions.push(`NOT IS_DEFINED(${path})`);
+        differences.push(`IS_DEFINED(${path})`);
+      } else if (
+        typeof value === 'string' ||
+        typeof value === 'number' ||
+        typeof value === 'boolean'
+      ) {
+        const literal = typeof value === 'string' ? quote(value) : JSON.stringify(value);
+        conditions.push(`${path} = ${literal}`);
+        differences.push(
+          `(NOT IS_DEFINED(${path}) OR NOT ${TYPE[typeof value as keyof typeof TYPE]}(${path}) OR ${path} != ${literal})`,
+        );
+      } else
+        return `${path} is set to ${Array.isArray(value) ? 'an array' : 'an empty object'}, which a query cannot compare`;
+    }
+    return undefined;
+  };
+  const problem =
+    (change.tags && walk('tags', change.tags as JsonObject)) ||
+    (change.desired && walk('properties.desired', change.desired as JsonObject));
+  if (problem) return { unknown: problem };
+  return {
+    where: conditions.length > 0 ? conditions.join(' AND ') : 'true',
+    differs: differences.length > 0 ? differences.join(' OR ') : 'false',
+  };
+}
+
+const sectionOf = (value: unknown): JsonObject => {
+  const out: JsonObject = {};
+  if (isJsonObject(value))
+    for (const [key, item] of Object.entries(value)) if (!key.startsWith('$')) out[key] = item;
+  return out;
+};
+
+/**
+ * A rollout's dry run, in three queries whatever the fleet's size: how many devices the
+ * filter matches, how many already hold the change, and some that would change with their
+ * touched sections before and after; then how long the writes take at the hub's twin update
+ * budget. Nothing is written.
+ */
+export async function dryRun(
+  hub: HubAdapter,
+  budget: HubBudget,
+  request: DryRunRequest,
+  context?: CallContext,
+): Promise<DryRunResponse> {
+  const { change } = request;
+  for (const [section, patch] of [
+    ['tags', change.tags],
+    ['desired', change.desired],
+  ] as const) {
+    if (!patch) continue;
+    const violations = validateSectionPatch(section, patch as JsonObject);
+    if (violations.length > 0)
+      throw new AppError(
+        'validation_failed',
+        `The change breaks IoT Hub's twin rules: ${violations
+          .slice(0, 3)
+          .map((v) => `${v.path}: ${v.message}`)
+          .join('; ')}`,
+        { violations },
+      );
+  }
+  const where = buildWhere(request.filter);
+  const scoped = (extra?: string) => {
+    const parts = [where && `(${where})`, extra && `(${extra})`].filter(Boolean);
+    return parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '';
+  };
+  const count = async (sql: string) => {
+    const page = await hub.query(sql, {}, context);
+    const row = page.items[0];
+    return isJsonObject(row) && typeof row['n'] === 'number' ? row['n'] : 0;
+  };
+  let queries = 0;
+  const targets = await count(`SELECT COUNT() AS n FROM devices${scoped()}`);
+  queries++;
+  const holds = holdsCondition(change);
+  let unchanged: number | null = null;
+  if ('where' in holds && targets > 0) {
+    unchanged = await count(`SELECT COUNT() AS n FROM devices${scoped(holds.where)}`);
+    queries++;
+  } else if ('where' in holds) unchanged = 0;
+  const sample: DryRunResponse['sample'] = [];
+  if (targets > 0 && unchanged !== targets) {
+    const page = await hub.query(
+      `SELECT deviceId, tags, properties.desired FROM devices${scoped('differs' in holds ? holds.differs : undefined)}`,
+      { pageSize: SAMPLE },
+      context,
+    );
+    queries++;
+    for (const item of page.items.slice(0, SAMPLE)) {
+      if (!isJsonObject(item) || typeof item['deviceId'] !== 'string') continue;
+      const before: DryRunResponse['sample'][number]['before'] = {};
+      const after: DryRunResponse['sample'][number]['after'] = {};
+      if (change.tags) {
+        before.tags = sectionOf(item['tags']);
+        after.tags = applyObjectPatch(before.tags as JsonObject, change.tags as JsonObject);
+      }
+      if (change.desired) {
+        before.desired = sectionOf(item['desired'] as JsonValue);
+        after.desired = applyObjectPatch(
+          before.desired as JsonObject,
+          change.desired as JsonObject,
+        );
+      }
+      sample.push({ deviceId: item['deviceId'], before, after });
+    }
+  }
+  const willChange = unchanged === null ? null : targets - unchanged;
+  const rate = budget.rate('twinUpdate')?.perSecond ?? null;
+  return {
+    targets,
+    unchanged,
+    willChange,
+    ...('unknown' in holds ? { unknownReason: holds.unknown } : {}),
+    sample,
+    estimate: {
+      twinUpdatesPerSecond: rate,
+      seconds: rate === null ? null : Math.ceil((willChange ?? targets) / rate),
+      queries,
+    },
+  };
+}
