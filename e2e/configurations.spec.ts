@@ -58,4 +58,10 @@ test("configurations: a module configuration is created with a preview of its ta
   await confirm.getByRole('textbox').fill(id);
   await confirm.getByRole('button', { name: `Delete ${id}` }).click();
   await expect(row).toHaveCount(0);
+
+  // Both writes are in the fleet's audit trail, naming the configuration.
+  await page.goto('/audit?kind=configuration');
+  const audit = page.getByTestId('audit-row').filter({ hasText: `configuration ${id}` });
+  await expect(audit.filter({ hasText: 'deleted the configuration' })).toHaveCount(1);
+  await expect(audit.filter({ hasText: 'created the configuration' })).toHaveCount(1);
 });

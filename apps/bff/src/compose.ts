@@ -194,7 +194,7 @@ export async function startBff(
     methods: new MethodService(hub, audit),
     messages,
     ...(history ? { history } : {}),
-    configurations: new ConfigurationService(hub),
+    configurations: new ConfigurationService(hub, audit),
     budget,
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
       messages.feedbackFor(deviceId, messageId),

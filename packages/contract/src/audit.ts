@@ -15,6 +15,9 @@ export const AuditActionSchema = z.enum([
   'method.invoke',
   'message.send',
   'message.purge',
+  'configuration.create',
+  'configuration.update',
+  'configuration.delete',
 ]);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 
@@ -33,7 +36,12 @@ export const AuditEntrySchema = z.object({
   at: z.string(),
   actor: z.object({ id: z.string(), name: z.string() }),
   action: AuditActionSchema,
-  target: z.object({ deviceId: z.string(), moduleId: z.string().optional() }),
+  /** A device or module; for an automatic configuration, its id (and deviceId ''). */
+  target: z.object({
+    deviceId: z.string(),
+    moduleId: z.string().optional(),
+    configurationId: z.string().optional(),
+  }),
   /** What was asked: the twin patch, or the identity change (never a key). */
   change: JsonObjectSchema,
   /** A change too large to keep whole (over 32 KB): its size and SHA-256, `change` empty. */
@@ -87,7 +95,7 @@ export const AuditSearchQuerySchema = z
     actor: z.string().max(200).optional(),
     deviceId: z.string().max(128).optional(),
     /** What kind of action: twin, method, message, device or module. */
-    kind: z.enum(['twin', 'method', 'message', 'device', 'module']).optional(),
+    kind: z.enum(['twin', 'method', 'message', 'device', 'module', 'configuration']).optional(),
     from: z.iso
       .datetime({ offset: true, message: 'from is a date and time (ISO 8601).' })
       .optional(),

@@ -228,6 +228,10 @@ function auditTitle(entry: AuditEntry): string {
       if (change['managedBy'] !== undefined) return 'Changed who manages the module';
       return 'Changed the identity';
     }
+    case 'configuration.create':
+    case 'configuration.update':
+    case 'configuration.delete':
+      return `${{ create: 'Created', update: 'Changed', delete: 'Deleted' }[entry.action.split('.')[1] as 'create']} configuration ${entry.target.configurationId ?? ''}`.trim();
   }
 }
 

@@ -18,7 +18,7 @@ export interface Actor {
 export interface AuditStart {
   actor: Actor;
   action: AuditAction;
-  target: { deviceId: string; moduleId?: string };
+  target: { deviceId: string; moduleId?: string; configurationId?: string };
   change: JsonObject;
   before?: AuditEntry['before'];
   revert?: AuditEntry['revert'];
@@ -63,6 +63,7 @@ interface Row {
   action: AuditAction;
   device_id: string;
   module_id: string;
+  configuration_id: string | null;
   change: JsonObject;
   change_digest: AuditEntry['changeDigest'] | null;
   before: AuditEntry['before'] | null;
@@ -84,7 +85,11 @@ function entryOf(row: Row): AuditEntry & { seq: number } {
     at: row.at.toISOString(),
     actor: { id: row.actor_id, name: row.actor_name },
     action: row.action,
-    target: { deviceId: row.device_id, ...(row.module_id ? { moduleId: row.module_id } : {}) },
+    target: {
+      deviceId: row.device_id,
+      ...(row.module_id ? { moduleId: row.module_id } : {}),
+      ...(row.configuration_id ? { configurationId: row.configuration_id } : {}),
+    },
     change: row.change,
     ...(row.change_digest ? { changeDigest: row.change_digest } : {}),
     ...(row.before ? { before: row.before } : {}),
@@ -101,14 +106,14 @@ function entryOf(row: Row): AuditEntry & { seq: number } {
 
 const strip = ({ seq: _seq, ...entry }: AuditEntry & { seq: number }): AuditEntry => entry;
 
-const COLUMNS = `seq, id, at, actor_id, actor_name, action, device_id, module_id, change,
+const COLUMNS = `seq, id, at, actor_id, actor_name, action, device_id, module_id, configuration_id, change,
   change_digest, before, after, revert, revert_omitted, revert_of, response, result, error,
   finished_at`;
 
 const INSERT = `INSERT INTO audit_entries (id, at, actor_id, actor_name, action, device_id,
   module_id, change, change_digest, before, revert, revert_omitted, revert_of, result, after,
-  response, error, finished_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+  response, error, finished_at, configuration_id)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
   ON CONFLICT (id) DO NOTHING`;
 
 /** The row values of a record, attempt and (when known) outcome. */
@@ -132,6 +137,7 @@ function values(entry: AuditEntry): unknown[] {
     entry.response ?? null,
     entry.error ?? null,
     entry.finishedAt ?? null,
+    entry.target.configurationId ?? null,
   ];
 }
 

@@ -5,7 +5,7 @@ import {
   ConfigurationPreviewRequestSchema,
 } from '@twinscope/contract';
 import { AppError } from '../http/app-error.ts';
-import { requireRole } from '../http/authorize.ts';
+import { actorOf, requireRole } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { ConfigurationService } from '../services/configuration-service.ts';
@@ -33,11 +33,15 @@ export function configurationRoutes(configurations: ConfigurationService): Route
     const input = parseWith(ConfigurationInputSchema, req.body);
     if (input.id !== req.params['id'])
       throw new AppError('validation_failed', 'The id in the body does not match the path.');
-    const configuration = await configurations.save(input, callOf(res));
+    const configuration = await configurations.save(input, actorOf(res), callOf(res));
     res.status(input.etag === undefined ? 201 : 200).json({ configuration });
   });
   router.delete('/configurations/:id', admin, async (req, res) => {
-    await configurations.remove(parseWith(ConfigurationIdSchema, req.params['id']), callOf(res));
+    await configurations.remove(
+      parseWith(ConfigurationIdSchema, req.params['id']),
+      actorOf(res),
+      callOf(res),
+    );
     res.status(204).end();
   });
   return router;

@@ -13,6 +13,7 @@ import {
 import type { HubAdapter, HubConfiguration } from '../adapters/hub-adapter.ts';
 import { AppError } from '../http/app-error.ts';
 import type { CallContext } from '../http/request-context.ts';
+import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 const record = (value: unknown): Record<string, unknown> => (isJsonObject(value) ? value : {});
 const numbers = (value: unknown): Record<string, number> =>
@@ -90,7 +91,10 @@ function selectFor(kind: 'device' | 'module', condition: string, what: string): 
  * conflict never overwrites; content cannot change, as on IoT Hub) and deleted.
  */
 export class ConfigurationService {
-  constructor(private readonly hub: HubAdapter) {}
+  constructor(
+    private readonly hub: HubAdapter,
+    private readonly audit: AuditTrail,
+  ) {}
 
   async list(context?: CallContext): Promise<Configuration[]> {
     const all = await this.hub.listConfigurations(context);
@@ -132,7 +136,11 @@ export class ConfigurationService {
     };
   }
 
-  async save(input: ConfigurationInput, context?: CallContext): Promise<Configuration> {
+  async save(
+    input: ConfigurationInput,
+    actor: Actor,
+    context?: CallContext,
+  ): Promise<Configuration> {
     const entries = Object.entries(input.content);
     if (entries.length === 0)
       throw new AppError('validation_failed', 'A configuration needs content to apply.');
@@ -156,23 +164,41 @@ export class ConfigurationService {
           "A configuration's content cannot change once created (IoT Hub keeps it fixed): create a new configuration with a higher priority instead.",
         );
     }
-    const saved = await this.hub.saveConfiguration(
+    const configuration = {
+      id: input.id,
+      schemaVersion: '1.0',
+      content: { [contentKey]: input.content as JsonObject },
+      targetCondition: input.targetCondition,
+      priority: input.priority,
+      labels: input.labels,
+      metrics: { queries: input.metrics, results: {} },
+    };
+    // Every configuration write is in the audit trail, like a twin write: the attempt first.
+    const saved = await audited(
+      this.audit,
       {
-        id: input.id,
-        schemaVersion: '1.0',
-        content: { [contentKey]: input.content as JsonObject },
-        targetCondition: input.targetCondition,
-        priority: input.priority,
-        labels: input.labels,
-        metrics: { queries: input.metrics, results: {} },
+        actor,
+        action: input.etag === undefined ? 'configuration.create' : 'configuration.update',
+        target: { deviceId: '', configurationId: input.id },
+        change: configuration as unknown as JsonObject,
+        ...(input.etag !== undefined ? { before: { etag: input.etag } } : {}),
       },
-      input.etag,
-      context,
+      () => this.hub.saveConfiguration(configuration, input.etag, context),
+      (result) => ({ etag: String(result['etag'] ?? '') }),
     );
     return configurationOf(saved);
   }
 
-  remove(id: string, context?: CallContext): Promise<void> {
-    return this.hub.deleteConfiguration(id, context);
+  async remove(id: string, actor: Actor, context?: CallContext): Promise<void> {
+    await audited(
+      this.audit,
+      {
+        actor,
+        action: 'configuration.delete',
+        target: { deviceId: '', configurationId: id },
+        change: {},
+      },
+      () => this.hub.deleteConfiguration(id, context),
+    );
   }
 }

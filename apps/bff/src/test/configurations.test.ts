@@ -71,6 +71,21 @@ describe('BFF: automatic configurations against the emulator', () => {
       (await stack.api('/api/configurations/lyon-telemetry', { method: 'DELETE' })).status,
     ).toBe(204);
     expect((await stack.api('/api/configurations/lyon-telemetry')).status).toBe(404);
+
+    // Each write is in the audit trail, naming the configuration.
+    const audit = (await stack.api('/api/audit?kind=configuration')).body.entries as any[];
+    const done = audit
+      .filter((e) => e.result === 'succeeded')
+      .map((e) => [e.action, e.target.configurationId, e.actor.name]);
+    expect(done).toEqual([
+      ['configuration.delete', 'lyon-telemetry', 'Local operator'],
+      ['configuration.update', 'lyon-telemetry', 'Local operator'],
+      ['configuration.create', 'lyon-telemetry', 'Local operator'],
+    ]);
+    expect(audit.find((e) => e.result !== 'succeeded')).toMatchObject({
+      action: 'configuration.update',
+      error: { code: 'conflict' },
+    });
   });
 
   it('when a configuration is malformed, then it is refused with a clear message and nothing is created', async () => {

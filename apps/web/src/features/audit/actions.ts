@@ -15,4 +15,7 @@ export const ACTIONS: Record<AuditEntry['action'], string> = {
   'method.invoke': 'invoked a direct method',
   'message.send': 'sent a cloud-to-device message',
   'message.purge': 'purged the cloud-to-device queue',
+  'configuration.create': 'created the configuration',
+  'configuration.update': 'changed the configuration',
+  'configuration.delete': 'deleted the configuration',
 };

@@ -22,6 +22,7 @@ const KINDS = [
   ['message', 'Messages'],
   ['device', 'Device identities'],
   ['module', 'Module identities'],
+  ['configuration', 'Configurations'],
 ] as const;
 
 /**
@@ -110,11 +111,15 @@ export function FleetAudit({
                 <td>{entry.actor.name}</td>
                 <td>{ACTIONS[entry.action]}</td>
                 <td>
-                  <Link to={devicePath(entry.target.deviceId, entry.target.moduleId)}>
-                    {entry.target.moduleId
-                      ? `${entry.target.deviceId}/${entry.target.moduleId}`
-                      : entry.target.deviceId}
-                  </Link>
+                  {entry.target.configurationId ? (
+                    <Link to="/configurations">configuration {entry.target.configurationId}</Link>
+                  ) : (
+                    <Link to={devicePath(entry.target.deviceId, entry.target.moduleId)}>
+                      {entry.target.moduleId
+                        ? `${entry.target.deviceId}/${entry.target.moduleId}`
+                        : entry.target.deviceId}
+                    </Link>
+                  )}
                 </td>
                 <td>
                   <Badge color={RESULT_COLOR[entry.result]} appearance="tint">
