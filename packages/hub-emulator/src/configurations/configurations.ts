@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import {
   isJsonObject,
   validateSectionPatch,
@@ -10,6 +9,7 @@ import type { HubQuota } from '@twinscope/hub-quotas';
 import { HubError } from '../errors.ts';
 import { runQuery } from '../query/engine.ts';
 import { violationError, type Registry } from '../store/registry.ts';
+import { readJsonState, writeJsonState } from '../store/private-files.ts';
 
 type Status = 'Targeted' | 'Applied';
 
@@ -160,10 +160,9 @@ export class Configurations {
     private readonly registry: Registry,
     private readonly options: ConfigurationsOptions = {},
   ) {
-    if (options.file && existsSync(options.file)) {
-      const saved = JSON.parse(readFileSync(options.file, 'utf8')) as Configuration[];
-      for (const config of saved) this.configurations.set(config.id, config);
-    }
+    if (options.file)
+      for (const config of readJsonState<Configuration>(options.file, 'configurations'))
+        this.configurations.set(config.id, config);
     // Twins change: targets, applied content and metrics may change with them.
     this.unsubscribe = registry.changes.subscribe((event) => {
       if (this.applying || this.configurations.size === 0) return;
@@ -178,12 +177,7 @@ export class Configurations {
   }
 
   private save(): void {
-    const file = this.options.file;
-    if (!file) return;
-    writeFileSync(`${file}.next`, JSON.stringify([...this.configurations.values()]), {
-      mode: 0o600,
-    });
-    renameSync(`${file}.next`, file);
+    if (this.options.file) writeJsonState(this.options.file, [...this.configurations.values()]);
   }
 
   list(): JsonObject[] {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -235,4 +235,26 @@ describe('jobs across an emulator restart', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('when the saved jobs or configurations cannot be read, then the emulator starts without them, keeps the files aside, and says so', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'jobs-unreadable-'));
+    const options = { dataDir, httpsPort: 0, mqttPort: 0, amqpsPort: 0, amqpPort: 0 };
+    try {
+      await (await startEmulator(options)).close();
+      writeFileSync(join(dataDir, 'state', 'jobs.json'), '[{"jobId": "half');
+      writeFileSync(join(dataDir, 'state', 'configurations.json'), '{"not": "a list"}');
+      const emulator = await startEmulator(options);
+      try {
+        const registry = sdkRegistry(emulator.serviceConnectionString, emulator.tls.caCert);
+        expect((await registry.getConfigurations()).responseBody).toEqual([]);
+        const kept = readdirSync(join(dataDir, 'state'));
+        expect(kept.some((f) => f.startsWith('jobs.json.unreadable-'))).toBe(true);
+        expect(kept.some((f) => f.startsWith('configurations.json.unreadable-'))).toBe(true);
+      } finally {
+        await emulator.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import {
   isJsonObject,
   validateSectionPatch,
@@ -11,6 +10,7 @@ import type { MethodInvoker } from '../http/operation.ts';
 import { runQuery } from '../query/engine.ts';
 import { parseTwinWrite, type TwinWrite } from '../store/identity-input.ts';
 import { violationError, type Registry } from '../store/registry.ts';
+import { readJsonState, writeJsonState } from '../store/private-files.ts';
 
 export type JobType = 'scheduleUpdateTwin' | 'scheduleDeviceMethod';
 export type JobStatus = 'queued' | 'scheduled' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -158,10 +158,9 @@ export class Jobs {
   ) {
     this.pace = jobPace(options.quota);
     this.now = options.now ?? Date.now;
-    if (options.file && existsSync(options.file)) {
-      const saved = JSON.parse(readFileSync(options.file, 'utf8')) as JobRecord[];
-      for (const job of saved) this.jobs.set(job.jobId, job);
-    }
+    if (options.file)
+      for (const job of readJsonState<JobRecord>(options.file, 'jobs'))
+        this.jobs.set(job.jobId, job);
     this.timer = setInterval(() => this.tick(), options.tickMs ?? 250);
     this.timer.unref();
   }
@@ -171,11 +170,7 @@ export class Jobs {
   }
 
   private save(): void {
-    const file = this.options.file;
-    if (!file) return;
-    const next = `${file}.next`;
-    writeFileSync(next, JSON.stringify([...this.jobs.values()]), { mode: 0o600 });
-    renameSync(next, file);
+    if (this.options.file) writeJsonState(this.options.file, [...this.jobs.values()]);
   }
 
   /** `PUT /jobs/v2/{id}`: a new job, queued until its start time. */
