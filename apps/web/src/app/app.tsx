@@ -19,6 +19,9 @@ const DeviceRoute = lazy(() =>
 const AuditRoute = lazy(() =>
   import('./routes/audit-route.tsx').then((m) => ({ default: m.AuditRoute })),
 );
+const ChangePreviewRoute = lazy(() =>
+  import('./routes/change-preview-route.tsx').then((m) => ({ default: m.ChangePreviewRoute })),
+);
 const ConfigurationsRoute = lazy(() =>
   import('./routes/configurations-route.tsx').then((m) => ({ default: m.ConfigurationsRoute })),
 );
@@ -67,6 +70,15 @@ function Routes({ dark }: { dark: boolean }) {
       >
         <Suspense fallback={pageLoading}>
           <DeviceRoute deviceId={deviceId} dark={dark} search={search} />
+        </Suspense>
+      </Layout>
+    );
+  }
+  if (pathname === '/rollouts/preview') {
+    return (
+      <Layout crumbs={<span>Preview a fleet change</span>}>
+        <Suspense fallback={pageLoading}>
+          <ChangePreviewRoute search={search} />
         </Suspense>
       </Layout>
     );

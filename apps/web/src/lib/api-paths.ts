@@ -51,6 +51,7 @@ export const apiPaths = {
   configurations: '/api/configurations',
   configuration: (id: string) => `/api/configurations/${segment(id)}`,
   configurationPreview: '/api/configurations/preview',
+  rolloutDryRun: '/api/rollouts/dry-run',
   events: '/api/events',
   watch: (streamId: string) => `/api/events/${segment(streamId)}/watch`,
   telemetryWatch: (streamId: string) => `/api/events/${segment(streamId)}/telemetry`,

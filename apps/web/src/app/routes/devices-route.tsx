@@ -1,6 +1,7 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { DeviceList } from '../../features/devices/components/device-list.tsx';
-import { viewFromSearch } from '../../features/devices/filter-model.ts';
+import { searchFromView, viewFromSearch } from '../../features/devices/filter-model.ts';
+import { navigate } from '../../lib/router.tsx';
 import { useWatchTwins } from '../../features/live/use-live.ts';
 import { Button, Spinner, ToggleButton, Tooltip } from '@fluentui/react-components';
 
@@ -71,6 +72,21 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
             >
               Telemetry
             </ToggleButton>
+            {permissions.editTwins ? (
+              <Button
+                onClick={() => navigate(`/rollouts/preview${searchFromView(view)}`)}
+                title="What a change of tags or desired properties would do to every device this filter matches"
+              >
+                Preview a change…
+              </Button>
+            ) : (
+              <Tooltip
+                content="Previewing a fleet change needs the Operator role"
+                relationship="description"
+              >
+                <Button disabled>Preview a change…</Button>
+              </Tooltip>
+            )}
             {adding ? (
               <Suspense fallback={addButton}>
                 <AddDeviceDialog allowed={permissions.manageDevices} initiallyOpen />

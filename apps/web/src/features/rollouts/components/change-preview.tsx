@@ -1,0 +1,135 @@
+import {
+  Button,
+  Field,
+  MessageBar,
+  MessageBarBody,
+  Spinner,
+  Text,
+  Textarea,
+} from '@fluentui/react-components';
+import type { DeviceFilterRequest, DryRunResponse } from '@twinscope/contract';
+import { useState } from 'react';
+import { devicePath, Link } from '../../../lib/router.tsx';
+import { useDryRun } from '../api/dry-run.ts';
+import { changeFromText } from '../change-text.ts';
+
+const EXAMPLE = '{\n  "desired": { "telemetry": { "intervalSeconds": 15 } }\n}';
+
+function describe(filter: DeviceFilterRequest): string {
+  const parts = [
+    filter.prefix && `ids starting with ${filter.prefix}`,
+    ...(filter.tags ?? []).map((t) => `tag ${t}`),
+    filter.where && `WHERE ${filter.where}`,
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : 'every device';
+}
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.ceil(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function Result({ result }: { result: DryRunResponse }) {
+  const { estimate } = result;
+  return (
+    <div data-testid="dry-run-result" className="method-panel">
+      <Text>
+        <strong>{result.targets.toLocaleString()}</strong> devices match;{' '}
+        {result.willChange === null ? (
+          <>how many already hold the change is unknown: {result.unknownReason}.</>
+        ) : (
+          <>
+            <strong>{result.willChange.toLocaleString()}</strong> would change and{' '}
+            {result.unchanged!.toLocaleString()} already hold it.
+          </>
+        )}
+      </Text>
+      <Text className="muted">
+        {estimate.twinUpdatesPerSecond === null
+          ? 'The hub has no twin update limit here (the emulator without a tier).'
+          : `At the hub's ${estimate.twinUpdatesPerSecond} twin updates a second, the writes take at least ${duration(estimate.seconds ?? 0)}, shared with everything else Twinscope does.`}{' '}
+        The preview spent {estimate.queries} queries.
+      </Text>
+      {result.sample.length > 0 && (
+        <table className="invocations" data-testid="dry-run-sample">
+          <thead>
+            <tr>
+              <th>Device</th>
+              <th>Before</th>
+              <th>After</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.sample.map((row) => (
+              <tr key={row.deviceId}>
+                <td>
+                  <Link to={devicePath(row.deviceId)}>{row.deviceId}</Link>
+                </td>
+                <td>
+                  <pre className="history-change">{JSON.stringify(row.before, null, 2)}</pre>
+                </td>
+                <td>
+                  <pre className="history-change">{JSON.stringify(row.after, null, 2)}</pre>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Previews a change of tags or desired properties over the devices a list filter matches:
+ * how many match, how many would change, some of them before and after, and how long the
+ * writes take at the hub's budget. It reads; it writes nothing.
+ */
+export function ChangePreview({
+  filter,
+  listPath,
+}: {
+  filter: DeviceFilterRequest;
+  listPath: string;
+}) {
+  const [text, setText] = useState(EXAMPLE);
+  const [problem, setProblem] = useState<string>();
+  const dryRun = useDryRun();
+  return (
+    <section className="page" aria-label="Preview a fleet change" data-testid="change-preview">
+      <Text>
+        Devices: <Link to={listPath}>{describe(filter)}</Link>
+      </Text>
+      <form
+        className="method-panel"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const parsed = changeFromText(text);
+          if (!parsed.ok) return setProblem(parsed.error);
+          setProblem(undefined);
+          dryRun.mutate({ filter, change: parsed.change });
+        }}
+      >
+        <Field
+          label="Change"
+          hint='Tags and desired properties to set (null removes), as {"tags": {…}, "desired": {…}}.'
+        >
+          <Textarea value={text} onChange={(_e, d) => setText(d.value)} rows={6} className="mono" />
+        </Field>
+        <div className="action-row">
+          <Button type="submit" appearance="primary" disabled={dryRun.isPending}>
+            Dry run
+          </Button>
+          {dryRun.isPending && <Spinner size="tiny" label="Asking the hub…" />}
+        </div>
+      </form>
+      {(problem || dryRun.error) && (
+        <MessageBar intent="error" data-testid="dry-run-error">
+          <MessageBarBody>{problem ?? dryRun.error?.message}</MessageBarBody>
+        </MessageBar>
+      )}
+      {dryRun.data && <Result result={dryRun.data} />}
+    </section>
+  );
+}
