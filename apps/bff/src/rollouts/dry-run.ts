@@ -7,7 +7,7 @@ import {
   type JsonValue,
 } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import { AppError } from '../http/app-error.ts';
+import { twinRuleError } from '../http/twin-rules.ts';
 import type { CallContext } from '../http/request-context.ts';
 import type { HubBudget } from '../quota/hub-budget.ts';
 import { buildWhere, quote } from '../services/device-query.ts';
@@ -91,15 +91,7 @@ export async function dryRun(
   ] as const) {
     if (!patch) continue;
     const violations = validateSectionPatch(section, patch as JsonObject);
-    if (violations.length > 0)
-      throw new AppError(
-        'validation_failed',
-        `The change breaks IoT Hub's twin rules: ${violations
-          .slice(0, 3)
-          .map((v) => `${v.path}: ${v.message}`)
-          .join('; ')}`,
-        { violations },
-      );
+    if (violations.length > 0) throw twinRuleError(violations);
   }
   const where = buildWhere(request.filter);
   const scoped = (extra?: string) => {

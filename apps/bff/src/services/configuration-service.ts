@@ -12,6 +12,7 @@ import {
 } from '@twinscope/twin';
 import type { HubAdapter, HubConfiguration } from '../adapters/hub-adapter.ts';
 import { AppError } from '../http/app-error.ts';
+import { twinRuleError } from '../http/twin-rules.ts';
 import type { CallContext } from '../http/request-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
@@ -146,14 +147,7 @@ export class ConfigurationService {
       throw new AppError('validation_failed', 'A configuration needs content to apply.');
     for (const [key, value] of entries) {
       const violations = validateSectionPatch('desired', desiredPatchOf(key, value));
-      if (violations.length > 0)
-        throw new AppError(
-          'validation_failed',
-          `The content breaks IoT Hub's twin rules: ${violations
-            .slice(0, 3)
-            .map((v) => `${v.path}: ${v.message}`)
-            .join('; ')}`,
-        );
+      if (violations.length > 0) throw twinRuleError(violations, 'The content');
     }
     const contentKey = input.kind === 'module' ? 'moduleContent' : 'deviceContent';
     if (input.etag !== undefined) {
