@@ -1,3 +1,4 @@
+import { authorOf, type TwinSectionName, type TwinVersion } from '@twinscope/contract';
 import { isJsonObject, type JsonObject, type JsonValue } from '@twinscope/twin';
 
 /** Lines a change is described in, at most; past it, one line says how many more. */
@@ -37,4 +38,34 @@ export function describeChange(opType: string, patch: JsonObject | null): string
     if (properties[section] !== undefined) leaves(section, properties[section]!, lines);
   if (lines.length <= MAX_LINES) return lines;
   return [...lines.slice(0, MAX_LINES - 1), `… and ${lines.length - MAX_LINES + 1} more`];
+}
+
+/** A stored twin change as the history's queries read it. */
+export interface StoredVersionRow {
+  version: number;
+  enqueued_at: Date;
+  sections: TwinSectionName[];
+  op_type: string;
+  patch: JsonObject | null;
+  oversized: boolean;
+}
+
+/**
+ * A stored change as a version: who made it (a person from the audit trail, otherwise what
+ * its sections say) and what its event says.
+ */
+export function versionOf(
+  row: StoredVersionRow,
+  moduleId: string | undefined,
+  person: string | null | undefined,
+): TwinVersion {
+  return {
+    version: row.version,
+    at: row.enqueued_at.toISOString(),
+    sections: row.sections,
+    opType: row.op_type,
+    by: person ?? authorOf(row.sections, moduleId),
+    changes: describeChange(row.op_type, row.patch),
+    ...(row.oversized ? { oversized: true } : {}),
+  };
 }

@@ -5,9 +5,8 @@ import {
   type FleetChange,
   type TwinSectionName,
 } from '@twinscope/contract';
-import type { JsonObject } from '@twinscope/twin';
 import type { Sql } from '../adapters/store/sql.ts';
-import { describeChange } from './describe.ts';
+import { versionOf, type StoredVersionRow } from './describe.ts';
 
 /** Where a section's keys sit in a twin change event's body. */
 const SECTION_PATH: Record<TwinSectionName, string[]> = {
@@ -98,19 +97,15 @@ export async function fleetActivity(
       `(c.enqueued_at, c.source_partition, c.source_sequence) < (${param(new Date(at))}::timestamptz, ${param(partition)}::integer, ${param(sequence)}::bigint)`,
     );
   }
-  const { rows } = await db.query<{
-    source_partition: number;
-    source_sequence: number;
-    device_id: string;
-    module_id: string;
-    version: number;
-    enqueued_at: Date;
-    sections: TwinSectionName[];
-    op_type: string;
-    patch: JsonObject | null;
-    oversized: boolean;
-    actor_name: string | null;
-  }>(
+  const { rows } = await db.query<
+    StoredVersionRow & {
+      source_partition: number;
+      source_sequence: number;
+      device_id: string;
+      module_id: string;
+      actor_name: string | null;
+    }
+  >(
     // Who made it is looked up for the rows shown only (the select list runs under the limit).
     `SELECT c.source_partition, c.source_sequence, c.device_id, c.module_id, c.version,
        c.enqueued_at, c.sections, c.op_type, c.patch, c.patch_digest IS NOT NULL AS oversized,
@@ -128,14 +123,8 @@ export async function fleetActivity(
       return {
         deviceId: row.device_id,
         ...(moduleId !== undefined ? { moduleId } : {}),
-        version: row.version,
-        at: row.enqueued_at.toISOString(),
-        sections: row.sections,
-        opType: row.op_type,
-        by: row.actor_name ?? authorOf(row.sections, moduleId),
+        ...versionOf(row, moduleId, row.actor_name),
         source: sourceOf(row.sections, moduleId, row.actor_name),
-        changes: describeChange(row.op_type, row.patch),
-        ...(row.oversized ? { oversized: true } : {}),
       };
     }),
     ...(rows.length > query.limit ? { next: cursorOf(shown.at(-1)!) } : {}),

@@ -1,15 +1,12 @@
 import {
-  authorOf,
   type FleetActivityQuery,
   type FleetActivityResponse,
   twinKey,
   type Twin,
   type TwinAtVersion,
-  type TwinSectionName,
   type TwinVersion,
   type TwinVersionsResponse,
 } from '@twinscope/contract';
-import type { JsonObject } from '@twinscope/twin';
 import { AppError } from '../http/app-error.ts';
 import { rebuildFromStore, snapshotOf } from './rebuild.ts';
 import { TokenBucket } from '@twinscope/hub-quotas';
@@ -17,7 +14,7 @@ import type { RoutedChange } from '../adapters/event-hubs.ts';
 import type { Database } from '../adapters/store/sql.ts';
 import type { Logger } from '../log.ts';
 import { HistoryCatchUp, type CatchUpOptions, type HistorySource } from './catch-up.ts';
-import { describeChange } from './describe.ts';
+import { versionOf, type StoredVersionRow } from './describe.ts';
 import { fleetActivity } from './fleet-activity.ts';
 import { pruneHistory } from './retention.ts';
 
@@ -371,14 +368,7 @@ export class TwinHistory {
     page: { limit: number; before?: number },
   ): Promise<TwinVersionsResponse> {
     const moduleId = ref.moduleId ?? '';
-    const { rows } = await this.db.query<{
-      version: number;
-      enqueued_at: Date;
-      sections: TwinSectionName[];
-      op_type: string;
-      patch: JsonObject | null;
-      oversized: boolean;
-    }>(
+    const { rows } = await this.db.query<StoredVersionRow>(
       `SELECT version, enqueued_at, sections, op_type, patch,
          patch_digest IS NOT NULL AS oversized
        FROM twin_changes
@@ -398,15 +388,9 @@ export class TwinHistory {
       );
       for (const row of audited.rows) authors.set(row.version, row.actor_name);
     }
-    const versions: TwinVersion[] = shown.map((row) => ({
-      version: row.version,
-      at: row.enqueued_at.toISOString(),
-      sections: row.sections,
-      opType: row.op_type,
-      by: authors.get(row.version) ?? authorOf(row.sections, ref.moduleId),
-      changes: describeChange(row.op_type, row.patch),
-      ...(row.oversized ? { oversized: true } : {}),
-    }));
+    const versions: TwinVersion[] = shown.map((row) =>
+      versionOf(row, ref.moduleId, authors.get(row.version)),
+    );
     const gaps: { from: number; to: number }[] = [];
     for (let i = 1; i < versions.length; i++) {
       const newer = versions[i - 1]!.version;
