@@ -7,7 +7,7 @@ import {
 } from '@twinscope/twin';
 import type { HubQuota } from '@twinscope/hub-quotas';
 import { HubError } from '../errors.ts';
-import { runQuery } from '../query/engine.ts';
+import { allRows } from '../query/engine.ts';
 import { violationError, type Registry } from '../store/registry.ts';
 import { readJsonState, writeJsonState } from '../store/private-files.ts';
 
@@ -102,36 +102,20 @@ function targetsOf(
       );
     sql = `SELECT deviceId, moduleId ${text}`;
   }
-  const rows: { deviceId: string; moduleId?: string }[] = [];
-  let continuation: string | undefined;
-  do {
-    const page = runQuery(registry, sql, {
-      pageSize: 1000,
-      ...(continuation ? { continuation } : {}),
-    });
-    for (const item of page.items)
-      if (isJsonObject(item) && typeof item['deviceId'] === 'string')
-        rows.push({
-          deviceId: item['deviceId'],
-          ...(typeof item['moduleId'] === 'string' ? { moduleId: item['moduleId'] } : {}),
-        });
-    continuation = page.continuation;
-  } while (continuation);
-  return rows;
+  return allRows(registry, sql).flatMap((item) =>
+    isJsonObject(item) && typeof item['deviceId'] === 'string'
+      ? [
+          {
+            deviceId: item['deviceId'],
+            ...(typeof item['moduleId'] === 'string' ? { moduleId: item['moduleId'] } : {}),
+          },
+        ]
+      : [],
+  );
 }
 
 function countRows(registry: Registry, sql: string): number {
-  let count = 0;
-  let continuation: string | undefined;
-  do {
-    const page = runQuery(registry, sql, {
-      pageSize: 1000,
-      ...(continuation ? { continuation } : {}),
-    });
-    count += page.items.length;
-    continuation = page.continuation;
-  } while (continuation);
-  return count;
+  return allRows(registry, sql).length;
 }
 
 function kindOf(config: { content: JsonObject }): 'device' | 'module' | 'modules' {

@@ -7,7 +7,7 @@ import {
 import type { HubQuota } from '@twinscope/hub-quotas';
 import { HubError } from '../errors.ts';
 import type { MethodInvoker } from '../http/operation.ts';
-import { runQuery } from '../query/engine.ts';
+import { allRows, runQuery } from '../query/engine.ts';
 import { parseTwinWrite, type TwinWrite } from '../store/identity-input.ts';
 import { violationError, type Registry } from '../store/registry.ts';
 import { readJsonState, writeJsonState } from '../store/private-files.ts';
@@ -353,21 +353,12 @@ export class Jobs {
 
   private targets(job: JobRecord): DeviceJob[] {
     const at = this.iso();
-    const ids: string[] = [];
-    let continuation: string | undefined;
-    do {
-      const page = runQuery(
-        this.registry,
-        `SELECT deviceId FROM devices WHERE ${job.queryCondition}`,
-        {
-          pageSize: 1000,
-          ...(continuation ? { continuation } : {}),
-        },
-      );
-      for (const item of page.items)
-        if (isJsonObject(item) && typeof item['deviceId'] === 'string') ids.push(item['deviceId']);
-      continuation = page.continuation;
-    } while (continuation && ids.length <= MAX_JOB_DEVICES);
+    const ids = allRows(
+      this.registry,
+      `SELECT deviceId FROM devices WHERE ${job.queryCondition}`,
+    ).flatMap((item) =>
+      isJsonObject(item) && typeof item['deviceId'] === 'string' ? [item['deviceId']] : [],
+    );
     return ids.map((deviceId) => ({
       deviceId,
       jobId: job.jobId,

@@ -252,3 +252,18 @@ export function runQuery(
   }
   return page;
 }
+
+/** Every row of a query, page after page (the emulator's own work: jobs, configurations). */
+export function allRows(registry: Registry, text: string): JsonValue[] {
+  const rows: JsonValue[] = [];
+  let continuation: string | undefined;
+  do {
+    const page = runQuery(registry, text, {
+      pageSize: MAX_PAGE_SIZE,
+      ...(continuation ? { continuation } : {}),
+    });
+    rows.push(...page.items);
+    continuation = page.continuation;
+  } while (continuation);
+  return rows;
+}
