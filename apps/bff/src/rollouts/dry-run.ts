@@ -2,6 +2,7 @@ import type { DryRunRequest, DryRunResponse, RolloutChange } from '@twinscope/co
 import {
   applyObjectPatch,
   isJsonObject,
+  stripReadOnly,
   validateSectionPatch,
   type JsonObject,
   type JsonValue,
@@ -65,12 +66,8 @@ export function holdsCondition(
   };
 }
 
-const sectionOf = (value: unknown): JsonObject => {
-  const out: JsonObject = {};
-  if (isJsonObject(value))
-    for (const [key, item] of Object.entries(value)) if (!key.startsWith('$')) out[key] = item;
-  return out;
-};
+/** A section as a query returns it, without IoT Hub's bookkeeping. */
+const sectionOf = (value: unknown): JsonObject => (isJsonObject(value) ? stripReadOnly(value) : {});
 
 /**
  * A rollout's dry run, in three queries whatever the fleet's size: how many devices the
