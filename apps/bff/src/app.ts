@@ -36,6 +36,7 @@ import type { TwinHistory } from './history/twin-history.ts';
 import type { ConfigurationService } from './services/configuration-service.ts';
 import { configurationRoutes } from './routes/configurations.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import type { Rollouts } from './rollouts/rollouts.ts';
 import type { HubBudget } from './quota/hub-budget.ts';
 import type { TimelineService } from './services/timeline-service.ts';
 import type { MethodService } from './services/method-service.ts';
@@ -51,6 +52,7 @@ export interface AppDeps {
   messages: MessageService;
   timeline: TimelineService;
   configurations: ConfigurationService;
+  rollouts: Rollouts;
   /** What the BFF may spend of the hub's throttles (rollouts estimate with it). */
   budget: HubBudget;
   /** Every twin's history, when changes come from an event endpoint. */
@@ -177,7 +179,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(timelineRoutes(deps.timeline));
   api.use(versionRoutes(deps.history));
   api.use(configurationRoutes(deps.configurations));
-  api.use(rolloutRoutes(deps.hub, deps.budget));
+  api.use(rolloutRoutes(deps.hub, deps.budget, deps.rollouts));
   api.use(
     eventRoutes(
       deps.broker,

@@ -26,6 +26,7 @@ import { AuditTrail } from './audit/audit-trail.ts';
 import { openDatabase } from './adapters/store/open-store.ts';
 import { TwinHistory } from './history/twin-history.ts';
 import { ConfigurationService } from './services/configuration-service.ts';
+import { Rollouts } from './rollouts/rollouts.ts';
 import type { Database } from './adapters/store/sql.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
@@ -41,6 +42,7 @@ export interface RunningBff {
   db: Database;
   /** The twins' history, when changes come from an event endpoint. */
   history: TwinHistory | undefined;
+  rollouts: Rollouts;
   close(): Promise<void>;
 }
 
@@ -163,6 +165,9 @@ export async function startBff(
       }),
     };
   }
+  // Rollouts run on whichever replica holds their lease; every replica hears their changes.
+  const rollouts = new Rollouts(db, hub, audit, logger, config.rollouts);
+  rollouts.onChange((id) => broker.publishRollout(id));
   const devices = new DeviceService(hub);
   const identities = {
     identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string) {
@@ -195,6 +200,7 @@ export async function startBff(
     messages,
     ...(history ? { history } : {}),
     configurations: new ConfigurationService(hub, audit),
+    rollouts,
     budget,
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
       messages.feedbackFor(deviceId, messageId),
@@ -214,6 +220,7 @@ export async function startBff(
   const { port } = server.address() as AddressInfo;
   allowedHosts = loopbackHosts(port, config.server.allowedHosts);
   live.start();
+  await rollouts.start();
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return {
     url: `http://${host}:${port}`,
@@ -223,7 +230,9 @@ export async function startBff(
     audit,
     db,
     history,
+    rollouts,
     async close() {
+      await rollouts.stop();
       live.stop();
       history?.stop();
       await feedback?.stop();

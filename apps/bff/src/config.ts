@@ -64,6 +64,9 @@ const VARIABLES = {
   TWINSCOPE_HISTORY_RETENTION_DAYS: 'storage.historyRetentionDays',
   TWINSCOPE_DATABASE_URL: 'storage.databaseUrl',
   TWINSCOPE_DATABASE_DIR: 'storage.databaseDir',
+  TWINSCOPE_ROLLOUT_CONCURRENCY: 'rollouts.concurrency',
+  TWINSCOPE_ROLLOUT_CHECK_MS: 'rollouts.checkMs',
+  TWINSCOPE_ROLLOUT_LEASE_SECONDS: 'rollouts.leaseSeconds',
 } as const;
 
 type Variable = keyof typeof VARIABLES;
@@ -279,6 +282,15 @@ const StorageSection = z.object({
   databaseDir: z.string().min(1).default('twinscope-db'),
 });
 
+const RolloutsSection = z.object({
+  /** Twin writes a rollout keeps in flight at once (the hub budget paces them). */
+  concurrency: int(1, 256).default(16),
+  /** How often a wave's success condition is checked. */
+  checkMs: int(100, 600_000).default(2000),
+  /** How long a replica's hold on a rollout lasts unless renewed (another takes over after). */
+  leaseSeconds: int(3, 3600).default(15),
+});
+
 const SettingsSchema = z
   .object({
     hub: HubSection,
@@ -287,6 +299,7 @@ const SettingsSchema = z
     session: SessionSection,
     live: LiveSection,
     storage: StorageSection,
+    rollouts: RolloutsSection,
   })
   .superRefine((s, ctx) => {
     // Also runs when a section failed (so every problem is listed): fields may be raw text.
@@ -368,6 +381,7 @@ export interface Config {
     streams: Settings['live']['streams'];
   };
   storage: Settings['storage'];
+  rollouts: Settings['rollouts'];
 }
 
 export class ConfigError extends Error {}
@@ -381,6 +395,7 @@ function sectionsOf(env: NodeJS.ProcessEnv): Record<string, unknown> {
     session: {},
     live: { events: {}, poll: {}, streams: {} },
     storage: {},
+    rollouts: {},
   };
   for (const [name, path] of Object.entries(VARIABLES)) {
     const value = env[name];
@@ -526,6 +541,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       streams: s.live.streams,
     },
     storage: s.storage,
+    rollouts: s.rollouts,
   };
 }
 

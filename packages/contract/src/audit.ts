@@ -18,6 +18,15 @@ export const AuditActionSchema = z.enum([
   'configuration.create',
   'configuration.update',
   'configuration.delete',
+  'rollout.create',
+  'rollout.approve',
+  'rollout.pause',
+  'rollout.resume',
+  'rollout.cancel',
+  'rollout.rollback',
+  /** A rollout's write to one twin, and its undoing. */
+  'rollout.write',
+  'rollout.revert',
 ]);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 
@@ -41,6 +50,8 @@ export const AuditEntrySchema = z.object({
     deviceId: z.string(),
     moduleId: z.string().optional(),
     configurationId: z.string().optional(),
+    /** The rollout the record belongs to (its own actions, and each of its twin writes). */
+    rolloutId: z.string().optional(),
   }),
   /** What was asked: the twin patch, or the identity change (never a key). */
   change: JsonObjectSchema,
@@ -95,7 +106,9 @@ export const AuditSearchQuerySchema = z
     actor: z.string().max(200).optional(),
     deviceId: z.string().max(128).optional(),
     /** What kind of action: twin, method, message, device or module. */
-    kind: z.enum(['twin', 'method', 'message', 'device', 'module', 'configuration']).optional(),
+    kind: z
+      .enum(['twin', 'method', 'message', 'device', 'module', 'configuration', 'rollout'])
+      .optional(),
     from: z.iso
       .datetime({ offset: true, message: 'from is a date and time (ISO 8601).' })
       .optional(),

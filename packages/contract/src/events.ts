@@ -114,6 +114,9 @@ export const FleetChangesEventSchema = z.object({
   count: z.number(),
 });
 
+/** A rollout changed (status, progress): to the tabs showing rollouts, which refetch it. */
+export const RolloutEventSchema = z.object({ type: z.literal('rollout'), id: z.string() });
+
 /** The sign-in session behind the stream is over: go to sign-in instead of reconnecting. */
 export const SessionEndedEventSchema = z.object({ type: z.literal('session-ended') });
 
@@ -128,6 +131,7 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   TelemetryDroppedEventSchema,
   ActivityEventSchema,
   FleetChangesEventSchema,
+  RolloutEventSchema,
   SessionEndedEventSchema,
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
@@ -190,6 +194,8 @@ export const WatchRequestSchema = z
     audit: z.boolean().optional(),
     /** That twin changes across the fleet were stored (the fleet activity page). */
     fleet: z.boolean().optional(),
+    /** That rollouts changed (the rollout pages). */
+    rollouts: z.boolean().optional(),
   })
   .strict();
 export type WatchRequest = z.infer<typeof WatchRequestSchema>;

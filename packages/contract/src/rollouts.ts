@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceFilterSchema } from './events.ts';
+import { ModuleIdSchema } from './ids.ts';
 import { JsonObjectSchema } from './json.ts';
 
 /** A change a rollout makes to each twin: a patch of tags and/or desired properties. */
@@ -16,6 +17,8 @@ export const DryRunRequestSchema = z
   .object({
     /** The devices a list filter matches (prefix, tags, WHERE clause), as the list sends it. */
     filter: DeviceFilterSchema,
+    /** When set, the change is for this module of each of those devices (its module twin). */
+    moduleId: ModuleIdSchema.optional(),
     change: RolloutChangeSchema,
   })
   .strict();
@@ -37,7 +40,12 @@ export const DryRunResponseSchema = z.object({
   unknownReason: z.string().optional(),
   /** Some devices the change would change: the touched sections before and after. */
   sample: z.array(
-    z.object({ deviceId: z.string(), before: SectionsSchema, after: SectionsSchema }),
+    z.object({
+      deviceId: z.string(),
+      moduleId: z.string().optional(),
+      before: SectionsSchema,
+      after: SectionsSchema,
+    }),
   ),
   estimate: z.object({
     /** The hub's twin update rate this BFF budgets (null: no limit, the emulator unthrottled). */
@@ -49,3 +57,139 @@ export const DryRunResponseSchema = z.object({
   }),
 });
 export type DryRunResponse = z.infer<typeof DryRunResponseSchema>;
+
+/**
+ * When a device (or module) counts as done: the write landed; its reported properties
+ * mirror every desired value of the change; or a query on it (a WHERE condition, typically
+ * on reported properties) holds. Not met within the time limit: the device failed.
+ */
+export const SuccessConditionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('written') }).strict(),
+  z
+    .object({ kind: z.literal('mirrors'), timeoutSeconds: z.number().int().min(1).max(86_400) })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('query'),
+      where: z.string().trim().min(1).max(2000),
+      timeoutSeconds: z.number().int().min(1).max(86_400),
+    })
+    .strict(),
+]);
+export type SuccessCondition = z.infer<typeof SuccessConditionSchema>;
+
+/** How a rollout goes: a canary, then waves each `growth` times the one before. */
+export const RolloutPlanSchema = z
+  .object({
+    canary: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('count'), value: z.number().int().min(1).max(100_000) }).strict(),
+      z.object({ kind: z.literal('percent'), value: z.number().min(0.01).max(100) }).strict(),
+    ]),
+    growth: z.number().min(1).max(100),
+    /** At most this many waves: the last takes every device left. */
+    maxWaves: z.number().int().min(1).max(50),
+    success: SuccessConditionSchema,
+    /** The share of a wave's devices (percent) that may fail; above it the rollout stops. */
+    failureThreshold: z.number().min(0).max(100),
+    /** An Admin approves before the waves after the canary start. */
+    approval: z.boolean(),
+  })
+  .strict();
+export type RolloutPlan = z.infer<typeof RolloutPlanSchema>;
+
+export const RolloutRequestSchema = z
+  .object({
+    name: z.string().trim().min(1).max(120),
+    filter: DeviceFilterSchema,
+    moduleId: ModuleIdSchema.optional(),
+    change: RolloutChangeSchema,
+    plan: RolloutPlanSchema,
+  })
+  .strict();
+export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
+
+export const RolloutStatusSchema = z.enum([
+  /** Finding its targets and checking no other active rollout holds them. */
+  'preparing',
+  'running',
+  'awaiting_approval',
+  'paused',
+  /** Stopped by itself: a wave failed more than the threshold allows (or the targets clash). */
+  'stopped',
+  'cancelled',
+  'completed',
+  'rolling_back',
+  'rolled_back',
+]);
+export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;
+
+/** Where each target is: what was written to it, whether it met the condition, its undoing. */
+export const RolloutTargetStateSchema = z.enum([
+  'pending',
+  /** The write was sent; whether it landed is checked before anything else is done. */
+  'writing',
+  /** Already held the change: nothing was written. */
+  'unchanged',
+  /** Written; waiting for the success condition. */
+  'written',
+  'succeeded',
+  'failed',
+  /** Gone since the rollout began (deleted), or its write was refused for good. */
+  'skipped',
+  'reverted',
+  /** Changed by someone else since it was written: rollback left it as it is. */
+  'revert_skipped',
+]);
+export type RolloutTargetState = z.infer<typeof RolloutTargetStateSchema>;
+
+export const RolloutActionSchema = z.enum(['approve', 'pause', 'resume', 'cancel', 'rollback']);
+export type RolloutAction = z.infer<typeof RolloutActionSchema>;
+
+const CountsSchema = z.record(z.string(), z.number());
+
+export const RolloutSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  createdBy: z.object({ id: z.string(), name: z.string() }),
+  filter: DeviceFilterSchema,
+  moduleId: z.string().optional(),
+  change: RolloutChangeSchema,
+  plan: RolloutPlanSchema,
+  status: RolloutStatusSchema,
+  /** What is happening or why it stopped, in an operator's words. */
+  message: z.string().optional(),
+  /** The wave being written or checked (0: the canary). */
+  wave: z.number(),
+  /** Planned sizes, once the targets are known. */
+  waves: z.array(z.number()),
+  total: z.number(),
+  /** Targets by state, for the whole rollout and per wave. */
+  counts: CountsSchema,
+  waveCounts: z.array(CountsSchema),
+  approvedBy: z.object({ id: z.string(), name: z.string(), at: z.string() }).optional(),
+  /** How the writes are made: one write per twin with its etag. */
+  writeMode: z.literal('per-twin'),
+  /** Twin updates a second achieved over the last wave's writes. */
+  writesPerSecond: z.number().nullable(),
+});
+export type Rollout = z.infer<typeof RolloutSchema>;
+
+export const RolloutListSchema = z.object({ items: z.array(RolloutSchema) });
+
+export const RolloutTargetSchema = z.object({
+  deviceId: z.string(),
+  moduleId: z.string().optional(),
+  wave: z.number(),
+  state: RolloutTargetStateSchema,
+  error: z.string().optional(),
+  updatedAt: z.string(),
+});
+export type RolloutTarget = z.infer<typeof RolloutTargetSchema>;
+
+export const RolloutTargetPageSchema = z.object({
+  items: z.array(RolloutTargetSchema),
+  next: z.string().optional(),
+});
+export type RolloutTargetPage = z.infer<typeof RolloutTargetPageSchema>;

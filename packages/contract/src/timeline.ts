@@ -183,6 +183,7 @@ const auditKinds: Record<string, TimelineKind> = {
   message: 'message',
   device: 'identity',
   module: 'identity',
+  rollout: 'twin',
 };
 
 /** What a person did from Twinscope, in words. */
@@ -232,6 +233,20 @@ function auditTitle(entry: AuditEntry): string {
     case 'configuration.update':
     case 'configuration.delete':
       return `${{ create: 'Created', update: 'Changed', delete: 'Deleted' }[entry.action.split('.')[1] as 'create']} configuration ${entry.target.configurationId ?? ''}`.trim();
+    case 'rollout.write':
+    case 'rollout.revert': {
+      const words = (['tags', 'desired'] as const)
+        .filter((key) => change[key] !== undefined)
+        .map((key) => sectionWords[key]);
+      return `${entry.action === 'rollout.write' ? 'A rollout changed' : 'A rollback restored'} ${list(words)}${version}`;
+    }
+    case 'rollout.create':
+    case 'rollout.approve':
+    case 'rollout.pause':
+    case 'rollout.resume':
+    case 'rollout.cancel':
+    case 'rollout.rollback':
+      return `${{ create: 'Started', approve: 'Approved', pause: 'Paused', resume: 'Resumed', cancel: 'Cancelled', rollback: 'Rolled back' }[entry.action.split('.')[1] as 'create']} a rollout`;
   }
 }
 

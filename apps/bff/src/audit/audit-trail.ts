@@ -18,7 +18,7 @@ export interface Actor {
 export interface AuditStart {
   actor: Actor;
   action: AuditAction;
-  target: { deviceId: string; moduleId?: string; configurationId?: string };
+  target: { deviceId: string; moduleId?: string; configurationId?: string; rolloutId?: string };
   change: JsonObject;
   before?: AuditEntry['before'];
   revert?: AuditEntry['revert'];
@@ -64,6 +64,7 @@ interface Row {
   device_id: string;
   module_id: string;
   configuration_id: string | null;
+  rollout_id: string | null;
   change: JsonObject;
   change_digest: AuditEntry['changeDigest'] | null;
   before: AuditEntry['before'] | null;
@@ -89,6 +90,7 @@ function entryOf(row: Row): AuditEntry & { seq: number } {
       deviceId: row.device_id,
       ...(row.module_id ? { moduleId: row.module_id } : {}),
       ...(row.configuration_id ? { configurationId: row.configuration_id } : {}),
+      ...(row.rollout_id ? { rolloutId: row.rollout_id } : {}),
     },
     change: row.change,
     ...(row.change_digest ? { changeDigest: row.change_digest } : {}),
@@ -106,14 +108,14 @@ function entryOf(row: Row): AuditEntry & { seq: number } {
 
 const strip = ({ seq: _seq, ...entry }: AuditEntry & { seq: number }): AuditEntry => entry;
 
-const COLUMNS = `seq, id, at, actor_id, actor_name, action, device_id, module_id, configuration_id, change,
+const COLUMNS = `seq, id, at, actor_id, actor_name, action, device_id, module_id, configuration_id, rollout_id, change,
   change_digest, before, after, revert, revert_omitted, revert_of, response, result, error,
   finished_at`;
 
 const INSERT = `INSERT INTO audit_entries (id, at, actor_id, actor_name, action, device_id,
   module_id, change, change_digest, before, revert, revert_omitted, revert_of, result, after,
-  response, error, finished_at, configuration_id)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+  response, error, finished_at, configuration_id, rollout_id)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
   ON CONFLICT (id) DO NOTHING`;
 
 /** The row values of a record, attempt and (when known) outcome. */
@@ -138,6 +140,7 @@ function values(entry: AuditEntry): unknown[] {
     entry.error ?? null,
     entry.finishedAt ?? null,
     entry.target.configurationId ?? null,
+    entry.target.rolloutId ?? null,
   ];
 }
 

@@ -54,6 +54,8 @@ interface Stream {
   allActivity: boolean;
   /** That the fleet's twin changes were stored (the fleet activity page). */
   fleetChanges: boolean;
+  /** That rollouts changed (the rollout pages). */
+  rollouts: boolean;
   heartbeat: NodeJS.Timeout;
   session?: StreamSession;
 }
@@ -211,6 +213,7 @@ export class EventBroker {
       watched: new Set(),
       allActivity: false,
       fleetChanges: false,
+      rollouts: false,
       heartbeat: setInterval(() => void this.beat(stream), this.options.heartbeatMs),
       ...(owner.session ? { session: owner.session } : {}),
     };
@@ -359,14 +362,21 @@ export class EventBroker {
     streamId: string,
     twins: TwinRef[],
     owner: string,
-    fleet: { allActivity?: boolean; fleetChanges?: boolean } = {},
+    fleet: { allActivity?: boolean; fleetChanges?: boolean; rollouts?: boolean } = {},
   ): boolean {
     const stream = this.streams.get(streamId);
     if (!stream || stream.owner !== owner) return false;
     stream.watched = new Set(twins.map(twinKey));
     stream.allActivity = fleet.allActivity === true;
     stream.fleetChanges = fleet.fleetChanges === true;
+    stream.rollouts = fleet.rollouts === true;
     return true;
+  }
+
+  /** Tells the tabs showing rollouts that one changed (any replica's); they refetch it. */
+  publishRollout(id: string): void {
+    const text = this.frame(undefined, { type: 'rollout', id });
+    for (const stream of [...this.streams.values()]) if (stream.rollouts) this.write(stream, text);
   }
 
   /**

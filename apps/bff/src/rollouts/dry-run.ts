@@ -12,6 +12,7 @@ import { twinRuleError } from '../http/twin-rules.ts';
 import type { CallContext } from '../http/request-context.ts';
 import type { HubBudget } from '../quota/hub-budget.ts';
 import { buildWhere, quote } from '../services/device-query.ts';
+import { deviceIdsOf, moduleConditions } from './targets.ts';
 
 /** A key the query language names without brackets. */
 const NAMEABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -26,6 +27,8 @@ const SAMPLE = 10;
  */
 export function holdsCondition(
   change: RolloutChange,
+  /** Where each section is in a query: reported properties mirror the desired change. */
+  at: { tags: string; desired: string } = { tags: 'tags', desired: 'properties.desired' },
 ): { where: string; differs: string } | { unknown: string } {
   const conditions: string[] = [];
   const differences: string[] = [];
@@ -57,8 +60,8 @@ export function holdsCondition(
     return undefined;
   };
   const problem =
-    (change.tags && walk('tags', change.tags as JsonObject)) ||
-    (change.desired && walk('properties.desired', change.desired as JsonObject));
+    (change.tags && walk(at.tags, change.tags as JsonObject)) ||
+    (change.desired && walk(at.desired, change.desired as JsonObject));
   if (problem) return { unknown: problem };
   return {
     where: conditions.length > 0 ? conditions.join(' AND ') : 'true',
@@ -90,34 +93,53 @@ export async function dryRun(
     const violations = validateSectionPatch(section, patch as JsonObject);
     if (violations.length > 0) throw twinRuleError(violations);
   }
-  const where = buildWhere(request.filter);
-  const scoped = (extra?: string) => {
-    const parts = [where && `(${where})`, extra && `(${extra})`].filter(Boolean);
-    return parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '';
-  };
+  let queries = 0;
   const count = async (sql: string) => {
     const page = await hub.query(sql, {}, context);
+    queries++;
     const row = page.items[0];
     return isJsonObject(row) && typeof row['n'] === 'number' ? row['n'] : 0;
   };
-  let queries = 0;
-  const targets = await count(`SELECT COUNT() AS n FROM devices${scoped()}`);
-  queries++;
+  // Devices: one query of each kind over the filter. A module of those devices: the
+  // devices' ids first, then each kind over `devices.modules` by IN lists of them.
+  let scopes: ((extra?: string) => string)[];
+  const { moduleId } = request;
+  if (moduleId === undefined) {
+    const where = buildWhere(request.filter);
+    scopes = [
+      (extra?: string) => {
+        const parts = [where && `(${where})`, extra && `(${extra})`].filter(Boolean);
+        return `devices${parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : ''}`;
+      },
+    ];
+  } else {
+    const ids = await deviceIdsOf(hub, request.filter, context);
+    queries += Math.max(1, Math.ceil(ids.length / 1000));
+    scopes = moduleConditions(ids, moduleId).map(
+      (condition) => (extra?: string) =>
+        `devices.modules WHERE ${condition}${extra ? ` AND (${extra})` : ''}`,
+    );
+  }
+  const sum = async (extra?: string) => {
+    let total = 0;
+    for (const scope of scopes) total += await count(`SELECT COUNT() AS n FROM ${scope(extra)}`);
+    return total;
+  };
+  const targets = await sum();
   const holds = holdsCondition(change);
   let unchanged: number | null = null;
-  if ('where' in holds && targets > 0) {
-    unchanged = await count(`SELECT COUNT() AS n FROM devices${scoped(holds.where)}`);
-    queries++;
-  } else if ('where' in holds) unchanged = 0;
+  if ('where' in holds && targets > 0) unchanged = await sum(holds.where);
+  else if ('where' in holds) unchanged = 0;
   const sample: DryRunResponse['sample'] = [];
-  if (targets > 0 && unchanged !== targets) {
+  for (const scope of scopes) {
+    if (targets === 0 || unchanged === targets || sample.length >= SAMPLE) break;
     const page = await hub.query(
-      `SELECT deviceId, tags, properties.desired FROM devices${scoped('differs' in holds ? holds.differs : undefined)}`,
-      { pageSize: SAMPLE },
+      `SELECT deviceId${moduleId ? ', moduleId' : ''}, tags, properties.desired FROM ${scope('differs' in holds ? holds.differs : undefined)}`,
+      { pageSize: SAMPLE - sample.length },
       context,
     );
     queries++;
-    for (const item of page.items.slice(0, SAMPLE)) {
+    for (const item of page.items.slice(0, SAMPLE - sample.length)) {
       if (!isJsonObject(item) || typeof item['deviceId'] !== 'string') continue;
       const before: DryRunResponse['sample'][number]['before'] = {};
       const after: DryRunResponse['sample'][number]['after'] = {};
@@ -132,7 +154,12 @@ export async function dryRun(
           change.desired as JsonObject,
         );
       }
-      sample.push({ deviceId: item['deviceId'], before, after });
+      sample.push({
+        deviceId: item['deviceId'],
+        ...(moduleId ? { moduleId } : {}),
+        before,
+        after,
+      });
     }
   }
   const willChange = unchanged === null ? null : targets - unchanged;

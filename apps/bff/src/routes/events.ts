@@ -39,13 +39,17 @@ export function eventRoutes(
     );
   });
   router.post('/events/:streamId/watch', (req, res) => {
-    const { twins, audit, fleet } = parseWith(WatchRequestSchema, req.body);
+    const { twins, audit, fleet, rollouts } = parseWith(WatchRequestSchema, req.body);
     const owner = ownerOf(res.locals['sessionId'] as string | undefined);
     // The fleet's audit is for Operators and Admins, live as on its page.
     const operator = res.locals['operator'] as Operator | undefined;
     if (audit && !hasRole(operator?.roles ?? [], 'Operator'))
       throw new AppError('forbidden', "The fleet's audit trail needs the Operator role.");
-    const watching = { allActivity: audit === true, fleetChanges: fleet === true };
+    const watching = {
+      allActivity: audit === true,
+      fleetChanges: fleet === true,
+      rollouts: rollouts === true,
+    };
     if (!broker.watch(String(req.params['streamId']), twins, owner, watching)) {
       throw new AppError('not_found', 'That live stream has ended; the page will reconnect.');
     }

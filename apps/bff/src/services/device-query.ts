@@ -129,23 +129,27 @@ export function countQuery(filter: DeviceFilter): string {
   return `SELECT COUNT() AS total FROM devices${where ? ` WHERE ${where}` : ''}`;
 }
 
-/** IN lists of device ids, each query under IoT Hub's 8 KB query limit. */
-export function moduleCountQueries(deviceIds: string[], maxLength = 7500): string[] {
-  const queries: string[] = [];
-  const head =
-    'SELECT deviceId, moduleId, connectionState FROM devices.modules WHERE deviceId IN [';
+/** Ids as IN lists (`['a','b']`), each at most `room` characters long. */
+export function inLists(ids: string[], room: number): string[] {
+  const lists: string[] = [];
   let batch: string[] = [];
-  let length = head.length + 1;
-  for (const id of deviceIds) {
+  let length = 2;
+  for (const id of ids) {
     const item = quote(id);
-    if (batch.length > 0 && length + item.length + 1 > maxLength) {
-      queries.push(`${head}${batch.join(',')}]`);
+    if (batch.length > 0 && length + item.length + 1 > room) {
+      lists.push(`[${batch.join(',')}]`);
       batch = [];
-      length = head.length + 1;
+      length = 2;
     }
     batch.push(item);
     length += item.length + 1;
   }
-  if (batch.length > 0) queries.push(`${head}${batch.join(',')}]`);
-  return queries;
+  if (batch.length > 0) lists.push(`[${batch.join(',')}]`);
+  return lists;
+}
+
+/** IN lists of device ids, each query under IoT Hub's 8 KB query limit. */
+export function moduleCountQueries(deviceIds: string[], maxLength = 7500): string[] {
+  const head = 'SELECT deviceId, moduleId, connectionState FROM devices.modules WHERE deviceId IN ';
+  return inLists(deviceIds, maxLength - head.length).map((list) => `${head}${list}`);
 }

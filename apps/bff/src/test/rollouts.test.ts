@@ -30,6 +30,28 @@ describe('BFF: a rollout dry run against the emulator', () => {
     );
   });
 
+  it("when the change is for a module of the filter's devices, then the module twins are counted and sampled", async () => {
+    const filter = { tags: ['site=berlin'] };
+    const eco = await dryRun({
+      filter,
+      moduleId: 'controller',
+      change: { desired: { mode: 'eco' } },
+    });
+    expect(eco.status).toBe(200);
+    // Berlin has three controllers: the two on HVAC devices already run "eco".
+    expect(eco.body).toMatchObject({ targets: 3, unchanged: 2, willChange: 1 });
+    expect(eco.body.sample).toEqual([
+      {
+        deviceId: 'berlin-b1-gateway-01',
+        moduleId: 'controller',
+        before: { desired: { mode: 'forward', setpoint: { celsius: 21.5 } } },
+        after: { desired: { mode: 'eco', setpoint: { celsius: 21.5 } } },
+      },
+    ]);
+    const none = await dryRun({ filter, moduleId: 'no-such-module', change: { tags: { a: 1 } } });
+    expect(none.body).toMatchObject({ targets: 0, willChange: 0, sample: [] });
+  });
+
   it('when a change breaks the twin rules or a filter would break out of its clause, then 400 with the reason', async () => {
     const rules = await dryRun({ filter: {}, change: { tags: { 'bad key$': 1 } } });
     expect(rules.status).toBe(400);

@@ -18,4 +18,12 @@ export const ACTIONS: Record<AuditEntry['action'], string> = {
   'configuration.create': 'created the configuration',
   'configuration.update': 'changed the configuration',
   'configuration.delete': 'deleted the configuration',
+  'rollout.create': 'started a rollout',
+  'rollout.approve': 'approved the rollout past its canary',
+  'rollout.pause': 'paused the rollout',
+  'rollout.resume': 'resumed the rollout',
+  'rollout.cancel': 'cancelled the rollout',
+  'rollout.rollback': 'rolled the rollout back',
+  'rollout.write': "wrote a rollout's change",
+  'rollout.revert': "undid a rollout's change",
 };

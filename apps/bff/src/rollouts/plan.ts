@@ -1,0 +1,112 @@
+import type { RolloutChange, RolloutPlan } from '@twinscope/contract';
+import {
+  applyObjectPatch,
+  deepEqual,
+  isJsonObject,
+  minimalPatch,
+  own,
+  type JsonObject,
+  type JsonValue,
+} from '@twinscope/twin';
+
+/** A twin's writable sections without IoT Hub's bookkeeping. */
+export interface Sections {
+  tags: JsonObject;
+  desired: JsonObject;
+}
+
+/**
+ * The planned size of each wave: the canary (a count, or a share of the targets rounded up),
+ * then each wave `growth` times the one before, until every target has a wave; at most
+ * `maxWaves` waves (the last takes every target left).
+ */
+export function waveSizes(total: number, plan: RolloutPlan): number[] {
+  if (total <= 0) return [];
+  const canary =
+    plan.canary.kind === 'count'
+      ? plan.canary.value
+      : Math.max(1, Math.ceil((total * plan.canary.value) / 100));
+  const sizes: number[] = [];
+  let left = total;
+  let size = Math.min(canary, total);
+  while (left > 0) {
+    if (sizes.length === plan.maxWaves - 1 || size >= left) {
+      sizes.push(left);
+      break;
+    }
+    sizes.push(size);
+    left -= size;
+    size = Math.max(size + 1, Math.ceil(size * plan.growth));
+  }
+  return sizes;
+}
+
+/**
+ * Whether a document already holds every leaf of a merge patch: equal values, and keys the
+ * patch deletes (null) absent.
+ */
+export function holdsPatch(document: JsonObject, patch: JsonObject): boolean {
+  for (const [key, value] of Object.entries(patch)) {
+    const current = own(document, key);
+    if (value === null) {
+      if (current !== undefined) return false;
+    } else if (isJsonObject(value) && Object.keys(value).length > 0) {
+      if (!isJsonObject(current) || !holdsPatch(current, value)) return false;
+    } else if (!deepEqual(current, value as JsonValue)) return false;
+  }
+  return true;
+}
+
+/** Whether a twin holds the whole change (tags and desired). */
+export function holdsChange(twin: Sections, change: RolloutChange): boolean {
+  return (
+    (!change.tags || holdsPatch(twin.tags, change.tags as JsonObject)) &&
+    (!change.desired || holdsPatch(twin.desired, change.desired as JsonObject))
+  );
+}
+
+/** The first path where a twin no longer holds the change, for the rollback's explanation. */
+export function firstDifference(
+  document: JsonObject,
+  patch: JsonObject,
+  prefix: string,
+): string | undefined {
+  for (const [key, value] of Object.entries(patch)) {
+    const path = `${prefix}.${key}`;
+    const current = own(document, key);
+    if (isJsonObject(value) && Object.keys(value).length > 0) {
+      if (!isJsonObject(current)) return `${path} is now ${JSON.stringify(current ?? null)}`;
+      const deeper = firstDifference(current, value, path);
+      if (deeper) return deeper;
+    } else if (value === null ? current !== undefined : !deepEqual(current, value as JsonValue))
+      return `${path} is now ${current === undefined ? 'absent' : JSON.stringify(current)}`;
+  }
+  return undefined;
+}
+
+/** What the change would make of a twin, and the patch that undoes it (per section). */
+export function applyChange(
+  twin: Sections,
+  change: RolloutChange,
+): { after: Partial<Sections>; inverse: Partial<Sections> } {
+  const after: Partial<Sections> = {};
+  const inverse: Partial<Sections> = {};
+  for (const section of ['tags', 'desired'] as const) {
+    const patch = change[section] as JsonObject | undefined;
+    if (!patch) continue;
+    const result = applyObjectPatch(twin[section], patch);
+    after[section] = result;
+    inverse[section] = minimalPatch(result, twin[section]);
+  }
+  return { after, inverse };
+}
+
+/** The body of a twin PATCH for a change in sections. */
+export function hubPatchOf(change: Partial<Sections>): JsonObject {
+  return {
+    ...(change.tags && Object.keys(change.tags).length > 0 ? { tags: change.tags } : {}),
+    ...(change.desired && Object.keys(change.desired).length > 0
+      ? { properties: { desired: change.desired } }
+      : {}),
+  };
+}

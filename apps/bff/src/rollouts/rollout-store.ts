@@ -1,0 +1,415 @@
+import { createHash } from 'node:crypto';
+import type {
+  Rollout,
+  RolloutRequest,
+  RolloutStatus,
+  RolloutTarget,
+  RolloutTargetState,
+} from '@twinscope/contract';
+import type { JsonObject } from '@twinscope/twin';
+import type { Database, Sql } from '../adapters/store/sql.ts';
+import type { Actor } from '../audit/audit-trail.ts';
+import type { Sections } from './plan.ts';
+import type { TargetRef } from './targets.ts';
+
+/** Rollouts that hold their twins: no other rollout may write them meanwhile. */
+export const ACTIVE: readonly RolloutStatus[] = [
+  'preparing',
+  'running',
+  'awaiting_approval',
+  'paused',
+  'rolling_back',
+];
+/** Rollouts a replica drives (the others wait for a person). */
+export const DRIVEN: readonly RolloutStatus[] = ['preparing', 'running', 'rolling_back'];
+
+export type Spec = Pick<RolloutRequest, 'filter' | 'moduleId' | 'change' | 'plan'>;
+
+export interface RolloutRow {
+  id: string;
+  name: string;
+  created_at: Date;
+  updated_at: Date;
+  created_by_id: string;
+  created_by_name: string;
+  spec: Spec;
+  status: RolloutStatus;
+  message: string | null;
+  wave: number;
+  waves: number[];
+  wave_written_at: Date | null;
+  writes_per_second: number | null;
+  approved_by: { id: string; name: string; at: string } | null;
+  rollback_by: { id: string; name: string; at: string } | null;
+  lease_owner: string | null;
+}
+
+export interface TargetRow {
+  device_id: string;
+  module_id: string;
+  wave: number;
+  state: RolloutTargetState;
+  inverse: Partial<Sections> | null;
+  error: string | null;
+  attempts: number;
+  updated_at: Date;
+}
+
+export const refOf = (row: { device_id: string; module_id: string }): TargetRef =>
+  row.module_id
+    ? { deviceId: row.device_id, moduleId: row.module_id }
+    : { deviceId: row.device_id };
+
+/** The order targets go in: spread over the fleet (not alphabetical), the same on every replica. */
+const rank = (id: string, target: TargetRef) =>
+  createHash('sha1')
+    .update(`${id}\n${target.deviceId}\n${target.moduleId ?? ''}`)
+    .digest('hex');
+
+/** The rollout tables: every replica reads and writes them; the lease says who drives. */
+export class RolloutStore {
+  constructor(private readonly db: Database) {}
+
+  async create(id: string, name: string, spec: Spec, actor: Actor): Promise<RolloutRow> {
+    const { rows } = await this.db.query<RolloutRow>(
+      `INSERT INTO rollouts (id, name, created_by_id, created_by_name, spec, status, message)
+       VALUES ($1, $2, $3, $4, $5, 'preparing', 'Finding the targets.') RETURNING *`,
+      [id, name, actor.id, actor.name, spec],
+    );
+    return rows[0]!;
+  }
+
+  async get(id: string, sql: Sql = this.db): Promise<RolloutRow | undefined> {
+    const { rows } = await sql.query<RolloutRow>('SELECT * FROM rollouts WHERE id = $1', [id]);
+    return rows[0];
+  }
+
+  async list(limit: number): Promise<RolloutRow[]> {
+    const { rows } = await this.db.query<RolloutRow>(
+      `SELECT * FROM rollouts ORDER BY created_at DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+    );
+    return rows;
+  }
+
+  /** Targets by state, for the rollout and per wave. */
+  async counts(id: string): Promise<{ wave: number; state: RolloutTargetState; n: number }[]> {
+    const { rows } = await this.db.query<{ wave: number; state: RolloutTargetState; n: number }>(
+      `SELECT wave, state, count(*)::integer AS n FROM rollout_targets WHERE rollout_id = $1
+       GROUP BY wave, state`,
+      [id],
+    );
+    return rows;
+  }
+
+  async targets(
+    id: string,
+    filter: { state?: RolloutTargetState; wave?: number; after?: string; limit: number },
+  ): Promise<{ items: RolloutTarget[]; next?: string }> {
+    const params: unknown[] = [id];
+    const conditions = ['rollout_id = $1'];
+    if (filter.state) conditions.push(`state = $${params.push(filter.state)}`);
+    if (filter.wave !== undefined) conditions.push(`wave = $${params.push(filter.wave)}`);
+    if (filter.after !== undefined) {
+      const [deviceId, moduleId = ''] = filter.after.split('/');
+      conditions.push(
+        `(device_id, module_id) > ($${params.push(deviceId)}, $${params.push(moduleId)})`,
+      );
+    }
+    const { rows } = await this.db.query<TargetRow>(
+      `SELECT * FROM rollout_targets WHERE ${conditions.join(' AND ')}
+       ORDER BY device_id, module_id LIMIT ${filter.limit + 1}`,
+      params,
+    );
+    const items = rows.slice(0, filter.limit).map((row) => ({
+      ...refOf(row),
+      wave: row.wave,
+      state: row.state,
+      ...(row.error ? { error: row.error } : {}),
+      updatedAt: row.updated_at.toISOString(),
+    }));
+    const last = items.at(-1);
+    return {
+      items,
+      ...(rows.length > filter.limit && last
+        ? { next: last.moduleId ? `${last.deviceId}/${last.moduleId}` : last.deviceId }
+        : {}),
+    };
+  }
+
+  /**
+   * Takes the lease of a rollout a replica should drive and nobody does (or whose driver's
+   * lease ran out): at most one replica holds it at a time.
+   */
+  async claim(owner: string, seconds: number, skip: string[]): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `UPDATE rollouts SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+       WHERE id = (SELECT id FROM rollouts WHERE status = ANY($3::text[]) AND NOT (id = ANY($4::text[]))
+         AND (lease_until IS NULL OR lease_until < now()) ORDER BY created_at LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [owner, seconds, DRIVEN, skip],
+    );
+    return rows[0]?.id;
+  }
+
+  /** Keeps the lease; false when another replica has it now. */
+  async renew(id: string, owner: string, seconds: number): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `UPDATE rollouts SET lease_until = now() + make_interval(secs => $3)
+       WHERE id = $1 AND lease_owner = $2 RETURNING id`,
+      [id, owner, seconds],
+    );
+    return rows.length > 0;
+  }
+
+  async release(id: string, owner: string): Promise<void> {
+    await this.db.query(
+      'UPDATE rollouts SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
+      [id, owner],
+    );
+  }
+
+  /**
+   * Moves a rollout from one of some statuses to another (a person's action or the driver's
+   * step); answers the row, or undefined when it was not in one of them (someone was first).
+   */
+  async transition(
+    id: string,
+    from: readonly RolloutStatus[],
+    to: RolloutStatus,
+    changes: {
+      message?: string | null;
+      wave?: number;
+      waveWrittenAt?: 'now' | null;
+      writesPerSecond?: number | null;
+      approvedBy?: Actor;
+      rollbackBy?: Actor;
+      /** Only while this replica holds the lease. */
+      owner?: string;
+    } = {},
+  ): Promise<RolloutRow | undefined> {
+    const params: unknown[] = [id, from, to];
+    const sets = ['status = $3', 'updated_at = now()'];
+    if (changes.message !== undefined) sets.push(`message = $${params.push(changes.message)}`);
+    if (changes.wave !== undefined) sets.push(`wave = $${params.push(changes.wave)}`);
+    if (changes.waveWrittenAt !== undefined)
+      sets.push(`wave_written_at = ${changes.waveWrittenAt === 'now' ? 'now()' : 'NULL'}`);
+    if (changes.writesPerSecond !== undefined)
+      sets.push(`writes_per_second = $${params.push(changes.writesPerSecond)}`);
+    if (changes.approvedBy)
+      sets.push(
+        `approved_by = $${params.push({ ...changes.approvedBy, at: new Date().toISOString() })}`,
+      );
+    if (changes.rollbackBy)
+      sets.push(
+        `rollback_by = $${params.push({ ...changes.rollbackBy, at: new Date().toISOString() })}`,
+      );
+    const owned = changes.owner ? ` AND lease_owner = $${params.push(changes.owner)}` : '';
+    const { rows } = await this.db.query<RolloutRow>(
+      `UPDATE rollouts SET ${sets.join(', ')} WHERE id = $1 AND status = ANY($2::text[])${owned}
+       RETURNING *`,
+      params,
+    );
+    return rows[0];
+  }
+
+  /** A note on what is happening (the hub throttles, a retry is coming), without a step. */
+  async note(id: string, owner: string, message: string | null): Promise<void> {
+    await this.db.query(
+      'UPDATE rollouts SET message = $3, updated_at = now() WHERE id = $1 AND lease_owner = $2',
+      [id, owner, message],
+    );
+  }
+
+  /**
+   * Stores the targets in their waves and starts the rollout, in one transaction taken in
+   * turn with every other rollout starting (an advisory lock): when another active rollout
+   * holds some of the same twins, nothing is stored and the clash is answered instead.
+   */
+  async begin(
+    id: string,
+    owner: string,
+    targets: TargetRef[],
+    sizes: number[],
+  ): Promise<
+    | { started: true }
+    | { started: false; clash: { rollout: string; name: string; twins: string[]; count: number } }
+  > {
+    const ordered = targets
+      .map((target) => ({ target, rank: rank(id, target) }))
+      .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
+      .map(({ target }) => target);
+    const waves: number[] = [];
+    sizes.forEach((size, wave) => {
+      for (let i = 0; i < size; i++) waves.push(wave);
+    });
+    const clash = await this.db
+      .transaction(async (tx) => {
+        await tx.query("SELECT pg_advisory_xact_lock(hashtext('twinscope_rollout_targets'))");
+        for (let start = 0; start < ordered.length; start += 5000) {
+          const chunk = ordered.slice(start, start + 5000);
+          await tx.query(
+            `INSERT INTO rollout_targets (rollout_id, device_id, module_id, wave)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::integer[])`,
+            [
+              id,
+              chunk.map((t) => t.deviceId),
+              chunk.map((t) => t.moduleId ?? ''),
+              waves.slice(start, start + chunk.length),
+            ],
+          );
+        }
+        const { rows } = await tx.query<{
+          rollout: string;
+          name: string;
+          twins: string[];
+          count: number;
+        }>(
+          `SELECT r.id AS rollout, r.name, count(*)::integer AS count,
+           (array_agg(CASE WHEN o.module_id = '' THEN o.device_id ELSE o.device_id || '/' || o.module_id END
+             ORDER BY o.device_id, o.module_id))[1:5] AS twins
+         FROM rollout_targets n
+         JOIN rollout_targets o ON o.device_id = n.device_id AND o.module_id = n.module_id
+           AND o.rollout_id <> n.rollout_id
+         JOIN rollouts r ON r.id = o.rollout_id AND r.status = ANY($2::text[])
+         WHERE n.rollout_id = $1 GROUP BY r.id, r.name ORDER BY count DESC LIMIT 1`,
+          [id, ACTIVE],
+        );
+        if (rows[0]) throw new Clash(rows[0]);
+        const started = await tx.query(
+          `UPDATE rollouts SET status = 'running', waves = $3, message = NULL, updated_at = now()
+         WHERE id = $1 AND status = 'preparing' AND lease_owner = $2 RETURNING id`,
+          [id, owner, JSON.stringify(sizes)],
+        );
+        if (started.rows.length === 0) throw new Clash(undefined);
+        return undefined;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof Clash) return error.holder;
+        throw error;
+      });
+    if (clash === undefined) return { started: true };
+    return { started: false, clash: clash ?? { rollout: '', name: '', twins: [], count: 0 } };
+  }
+
+  /** Up to `limit` targets of a wave in some states, in the rollout's order. */
+  async next(
+    id: string,
+    wave: number | undefined,
+    states: readonly RolloutTargetState[],
+    limit: number,
+    after?: TargetRef,
+    /** Only targets that hold what undoes a write. */
+    undoable = false,
+  ): Promise<TargetRow[]> {
+    const params: unknown[] = [id, states];
+    let inWave = wave === undefined ? '' : ` AND wave = $${params.push(wave)}`;
+    if (after)
+      inWave += ` AND (device_id, module_id) > ($${params.push(after.deviceId)}, $${params.push(after.moduleId ?? '')})`;
+    if (undoable) inWave += ' AND inverse IS NOT NULL';
+    const { rows } = await this.db.query<TargetRow>(
+      `SELECT * FROM rollout_targets WHERE rollout_id = $1 AND state = ANY($2::text[])${inWave}
+       ORDER BY device_id, module_id LIMIT ${limit}`,
+      params,
+    );
+    return rows;
+  }
+
+  /**
+   * Moves one target on, only while `owner` drives the rollout and the target is still in
+   * one of `from`: a replica that lost its lease writes nothing more.
+   */
+  async mark(
+    id: string,
+    owner: string,
+    target: TargetRef,
+    from: readonly RolloutTargetState[],
+    to: RolloutTargetState,
+    extra: {
+      inverse?: Partial<Sections> | null;
+      error?: string | null;
+      attempt?: boolean;
+      /** Only while the rollout is in this status (a pause stops new writes at once). */
+      whileStatus?: RolloutStatus;
+    } = {},
+  ): Promise<boolean> {
+    const params: unknown[] = [id, target.deviceId, target.moduleId ?? '', from, to, owner];
+    const sets = ['state = $5', 'updated_at = now()'];
+    if (extra.inverse !== undefined)
+      sets.push(`inverse = $${params.push(extra.inverse as JsonObject | null)}`);
+    if (extra.error !== undefined) sets.push(`error = $${params.push(extra.error)}`);
+    if (extra.attempt) sets.push('attempts = attempts + 1');
+    const { rows } = await this.db.query(
+      `UPDATE rollout_targets SET ${sets.join(', ')}
+       WHERE rollout_id = $1 AND device_id = $2 AND module_id = $3 AND state = ANY($4::text[])
+         AND EXISTS (SELECT 1 FROM rollouts WHERE id = $1 AND lease_owner = $6 AND lease_until > now()${extra.whileStatus ? ` AND status = $${params.push(extra.whileStatus)}` : ''})
+       RETURNING 1`,
+      params,
+    );
+    return rows.length > 0;
+  }
+
+  /** Every target of a wave still in one state moves to another (the condition's verdict). */
+  async markAll(
+    id: string,
+    owner: string,
+    wave: number,
+    from: RolloutTargetState,
+    to: RolloutTargetState,
+    error: string | null,
+  ): Promise<number> {
+    const { rows } = await this.db.query(
+      `UPDATE rollout_targets SET state = $4, error = $5, updated_at = now()
+       WHERE rollout_id = $1 AND wave = $2 AND state = $3
+         AND EXISTS (SELECT 1 FROM rollouts WHERE id = $1 AND lease_owner = $6)
+       RETURNING 1`,
+      [id, wave, from, to, error, owner],
+    );
+    return rows.length;
+  }
+}
+
+class Clash extends Error {
+  constructor(
+    readonly holder: { rollout: string; name: string; twins: string[]; count: number } | undefined,
+  ) {
+    super('clash');
+  }
+}
+
+/** A rollout as the API shows it, with its counts. */
+export function rolloutOf(
+  row: RolloutRow,
+  counts: { wave: number; state: RolloutTargetState; n: number }[],
+): Rollout {
+  const total: Record<string, number> = {};
+  const waveCounts: Record<string, number>[] = row.waves.map(() => ({}));
+  let all = 0;
+  for (const { wave, state, n } of counts) {
+    total[state] = (total[state] ?? 0) + n;
+    const perWave = (waveCounts[wave] ??= {});
+    perWave[state] = (perWave[state] ?? 0) + n;
+    all += n;
+  }
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    createdBy: { id: row.created_by_id, name: row.created_by_name },
+    filter: row.spec.filter,
+    ...(row.spec.moduleId ? { moduleId: row.spec.moduleId } : {}),
+    change: row.spec.change,
+    plan: row.spec.plan,
+    status: row.status,
+    ...(row.message ? { message: row.message } : {}),
+    wave: row.wave,
+    waves: row.waves,
+    total: all,
+    counts: total,
+    waveCounts,
+    ...(row.approved_by ? { approvedBy: row.approved_by } : {}),
+    writeMode: 'per-twin',
+    writesPerSecond: row.writes_per_second,
+  };
+}

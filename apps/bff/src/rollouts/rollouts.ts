@@ -1,0 +1,817 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  Rollout,
+  RolloutAction,
+  RolloutRequest,
+  RolloutStatus,
+  RolloutTargetState,
+  Role,
+  Twin,
+} from '@twinscope/contract';
+import { hasRole } from '@twinscope/contract';
+import { stripReadOnly, validateSectionPatch, type JsonObject } from '@twinscope/twin';
+import type { HubAdapter } from '../adapters/hub-adapter.ts';
+import type { Database } from '../adapters/store/sql.ts';
+import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { AppError } from '../http/app-error.ts';
+import { twinRuleError } from '../http/twin-rules.ts';
+import type { Logger } from '../log.ts';
+import { checkRawWhere } from '../services/device-query.ts';
+import { holdsCondition } from './dry-run.ts';
+import {
+  applyChange,
+  firstDifference,
+  holdsChange,
+  holdsPatch,
+  hubPatchOf,
+  waveSizes,
+  type Sections,
+} from './plan.ts';
+import {
+  RolloutStore,
+  refOf,
+  rolloutOf,
+  type RolloutRow,
+  type TargetRow,
+} from './rollout-store.ts';
+import { meeting, resolveTargets, targetKey, type TargetRef } from './targets.ts';
+
+export interface RolloutOptions {
+  /** This replica's name in leases. */
+  replicaId?: string;
+  leaseSeconds?: number;
+  /** How often a replica looks for a rollout to drive. */
+  pollMs?: number;
+  /** How often a wave's success condition is checked. */
+  checkMs?: number;
+  /** Twin writes in flight at once (the budget paces them). */
+  concurrency?: number;
+  /** Rollouts one replica drives at once. */
+  maxDriven?: number;
+}
+
+const CHANNEL = 'twinscope_rollouts';
+/** The same write refused this often (its twin changes each time): the target fails. */
+const MAX_ATTEMPTS = 5;
+const BATCH = 200;
+
+/** A step that could not be made now (the hub throttles, is down, or the lease is gone). */
+class Later extends Error {}
+/** The rollout's status moved under the driver (paused, cancelled): it reads it again. */
+class Halt extends Error {}
+
+const sectionsOf = (twin: Twin): Sections => ({
+  tags: (twin.tags ?? {}) as JsonObject,
+  desired: stripReadOnly(twin.properties.desired as JsonObject),
+});
+
+const versions = (twin: Twin) => {
+  const desiredVersion = twin.properties.desired['$version'];
+  return {
+    etag: twin.etag,
+    version: twin.version,
+    ...(typeof desiredVersion === 'number' ? { desiredVersion } : {}),
+  };
+};
+
+const codeOf = (error: unknown) => (error instanceof AppError ? error.code : 'internal_error');
+const messageOf = (error: unknown) =>
+  error instanceof AppError ? error.message : 'The write failed.';
+
+/** Errors that say "not now" rather than "never": the target is tried again. */
+const TRANSIENT = new Set(['throttled', 'hub_unreachable', 'outcome_unknown', 'internal_error']);
+
+/** What each person's action asks of a rollout: from which statuses, to which, and who may. */
+const ACTIONS: Record<RolloutAction, { from: RolloutStatus[]; to: RolloutStatus; role: Role }> = {
+  approve: { from: ['awaiting_approval'], to: 'running', role: 'Admin' },
+  pause: { from: ['running', 'awaiting_approval'], to: 'paused', role: 'Operator' },
+  resume: { from: ['paused'], to: 'running', role: 'Operator' },
+  cancel: {
+    from: ['preparing', 'running', 'awaiting_approval', 'paused'],
+    to: 'cancelled',
+    role: 'Operator',
+  },
+  rollback: {
+    from: ['stopped', 'cancelled', 'completed', 'paused', 'awaiting_approval'],
+    to: 'rolling_back',
+    role: 'Operator',
+  },
+};
+
+/**
+ * Guarded rollouts: a change written to a fleet's twins in waves (a canary, then growing
+ * waves), each wave checked against a success condition before the next starts, stopped by
+ * itself past a failure threshold, paused, resumed, cancelled or rolled back by people.
+ * State lives in the database: any replica may drive a rollout, one at a time (a lease),
+ * and one that stops is taken over where it left off. Every twin write goes through the
+ * hub budget (paced, waiting on 429s) and the audit trail.
+ */
+export class Rollouts {
+  private readonly store: RolloutStore;
+  private readonly replicaId: string;
+  private readonly leaseSeconds: number;
+  private readonly pollMs: number;
+  private readonly checkMs: number;
+  private readonly concurrency: number;
+  private readonly maxDriven: number;
+  private readonly driving = new Map<string, Promise<void>>();
+  private readonly listeners = new Set<(id: string) => void>();
+  private readonly lastNotice = new Map<string, number>();
+  private readonly wakers = new Set<() => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Database,
+    private readonly hub: HubAdapter,
+    private readonly audit: AuditTrail,
+    private readonly logger: Logger,
+    options: RolloutOptions = {},
+  ) {
+    this.store = new RolloutStore(db);
+    this.replicaId = options.replicaId ?? randomUUID();
+    this.leaseSeconds = options.leaseSeconds ?? 15;
+    this.pollMs = options.pollMs ?? 1000;
+    this.checkMs = options.checkMs ?? 2000;
+    this.concurrency = options.concurrency ?? 16;
+    this.maxDriven = options.maxDriven ?? 4;
+  }
+
+  // ---- what people do ---------------------------------------------------------------
+
+  /**
+   * Starts a rollout: checked first (twin rules, the success query), then stored as
+   * `preparing`; a replica finds its targets, checks no other active rollout holds them and
+   * runs it.
+   */
+  async create(request: RolloutRequest, actor: Actor): Promise<Rollout> {
+    const { change, plan } = request;
+    for (const section of ['tags', 'desired'] as const) {
+      const patch = change[section] as JsonObject | undefined;
+      if (!patch) continue;
+      const violations = validateSectionPatch(section, patch);
+      if (violations.length > 0) throw twinRuleError(violations);
+    }
+    if (plan.success.kind === 'query') checkRawWhere(plan.success.where);
+    if (plan.success.kind === 'mirrors' && !change.desired)
+      throw new AppError(
+        'validation_failed',
+        'Reported properties can only mirror a desired change; this change sets tags only. Choose "written" or a query.',
+      );
+    // The where clause is checked now, not when the targets are found.
+    if (request.filter.where?.trim())
+      checkRawWhere(request.filter.where.trim().replace(/^where\s+/i, ''));
+    const id = randomUUID();
+    const spec = {
+      filter: request.filter,
+      ...(request.moduleId ? { moduleId: request.moduleId } : {}),
+      change,
+      plan,
+    };
+    await audited(
+      this.audit,
+      {
+        actor,
+        action: 'rollout.create',
+        target: { deviceId: '', rolloutId: id },
+        change: { name: request.name, ...spec } as unknown as JsonObject,
+      },
+      () => this.store.create(id, request.name, spec, actor),
+    );
+    this.changed(id, true);
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<Rollout> {
+    const row = await this.store.get(id);
+    if (!row) throw new AppError('not_found', 'There is no such rollout.');
+    return rolloutOf(row, await this.store.counts(id));
+  }
+
+  async list(limit = 50): Promise<Rollout[]> {
+    const rows = await this.store.list(limit);
+    return Promise.all(rows.map(async (row) => rolloutOf(row, await this.store.counts(row.id))));
+  }
+
+  targets(
+    id: string,
+    filter: { state?: RolloutTargetState; wave?: number; after?: string; limit: number },
+  ) {
+    return this.store.targets(id, filter);
+  }
+
+  /** A person's action (approve, pause, resume, cancel, rollback), audited. */
+  async act(id: string, action: RolloutAction, actor: Actor, roles: Role[]): Promise<Rollout> {
+    const rule = ACTIONS[action];
+    if (!hasRole(roles, rule.role))
+      throw new AppError('forbidden', `To ${action} a rollout needs the ${rule.role} role.`);
+    const row = await this.store.get(id);
+    if (!row) throw new AppError('not_found', 'There is no such rollout.');
+    const message: Record<RolloutAction, string | null> = {
+      approve: `Approved by ${actor.name}; the next waves run.`,
+      pause: `Paused by ${actor.name}. Writes in flight finish; nothing more is written until it resumes.`,
+      resume: null,
+      cancel: `Cancelled by ${actor.name}. Twins already written keep the change; roll back to undo it.`,
+      rollback: `Rolling back for ${actor.name}: each written twin gets its old values back.`,
+    };
+    const moved = await audited(
+      this.audit,
+      {
+        actor,
+        action: `rollout.${action}`,
+        target: { deviceId: '', rolloutId: id },
+        change: { from: row.status },
+      },
+      async () => {
+        const next = await this.store.transition(id, rule.from, rule.to, {
+          message: message[action],
+          ...(action === 'approve'
+            ? { approvedBy: actor, wave: row.wave + 1, waveWrittenAt: null }
+            : {}),
+          ...(action === 'rollback' ? { rollbackBy: actor } : {}),
+        });
+        if (!next)
+          throw new AppError(
+            'conflict',
+            `The rollout is ${row.status.replace('_', ' ')} now, so it cannot be ${action === 'approve' ? 'approved' : `${action}${action.endsWith('e') ? 'd' : 'ed'}`}.`,
+          );
+        return next;
+      },
+    );
+    this.changed(moved.id, true);
+    return this.get(id);
+  }
+
+  /** Hears that a rollout changed (any replica's), at most a few times a second each. */
+  onChange(listener: (id: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- driving ----------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.unlisten = await this.db.listen(CHANNEL, (id) => {
+      for (const listener of this.listeners) listener(id);
+      this.wake();
+    });
+    const tick = () => {
+      if (this.stopped) return;
+      void this.claim().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.pollMs);
+      });
+    };
+    tick();
+  }
+
+  /** Stops driving: leases are given back so another replica takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.wake();
+    await Promise.allSettled([...this.driving.values()]);
+    await this.unlisten?.();
+  }
+
+  private wake(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  /** Waits `ms`, or less when a rollout changes (someone paused it) or the BFF stops. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+
+  /** Tells every replica (and so every tab) that a rollout changed; throttled unless `now`. */
+  private changed(id: string, now = false): void {
+    const last = this.lastNotice.get(id) ?? 0;
+    if (!now && Date.now() - last < 250) return;
+    this.lastNotice.set(id, Date.now());
+    this.db
+      .query('SELECT pg_notify($1, $2)', [CHANNEL, id])
+      .catch((error: unknown) =>
+        this.logger.warn('rollout notice failed', { message: (error as Error).message }),
+      );
+  }
+
+  private async claim(): Promise<void> {
+    try {
+      while (this.driving.size < this.maxDriven && !this.stopped) {
+        const id = await this.store.claim(this.replicaId, this.leaseSeconds, [
+          ...this.driving.keys(),
+        ]);
+        if (!id) return;
+        const run = this.drive(id).finally(() => this.driving.delete(id));
+        this.driving.set(id, run);
+      }
+    } catch (error) {
+      this.logger.warn('rollouts could not be claimed', { message: (error as Error).message });
+    }
+  }
+
+  private async drive(id: string): Promise<void> {
+    const lease = { held: true };
+    const renew = setInterval(
+      () => {
+        this.store.renew(id, this.replicaId, this.leaseSeconds).then(
+          (held) => {
+            if (!held) lease.held = false;
+          },
+          (error: unknown) => {
+            // The database is away: the lease runs out by itself; stop writing before it does.
+            lease.held = false;
+            this.logger.warn('rollout lease could not be renewed', {
+              id,
+              message: (error as Error).message,
+            });
+          },
+        );
+      },
+      (this.leaseSeconds * 1000) / 3,
+    );
+    let backoff = 0;
+    try {
+      while (lease.held && !this.stopped) {
+        const row = await this.store.get(id);
+        if (!row || row.lease_owner !== this.replicaId) return;
+        try {
+          if (row.status === 'preparing') await this.prepare(row);
+          else if (row.status === 'running') await this.runWave(row, lease);
+          else if (row.status === 'rolling_back') await this.rollBack(row, lease);
+          else return;
+          if (backoff > 0) await this.store.note(id, this.replicaId, null);
+          backoff = 0;
+        } catch (error) {
+          if (error instanceof Halt) continue;
+          if (!(error instanceof Later)) {
+            this.logger.error('rollout step failed', { id, message: (error as Error).message });
+          }
+          backoff = Math.min(30_000, Math.max(1000, backoff * 2));
+          await this.store
+            .note(
+              id,
+              this.replicaId,
+              `${error instanceof Later || error instanceof AppError ? error.message : 'An unexpected error stopped this step.'} Trying again in ${Math.round(backoff / 1000)} s.`,
+            )
+            .catch(() => undefined);
+          this.changed(id, true);
+          await this.pause(backoff);
+        }
+      }
+    } finally {
+      clearInterval(renew);
+      await this.store.release(id, this.replicaId).catch(() => undefined);
+    }
+  }
+
+  /** Finds the targets, plans the waves and starts (or explains why not). */
+  private async prepare(row: RolloutRow): Promise<void> {
+    let targets: TargetRef[];
+    try {
+      targets = await resolveTargets(this.hub, row.spec.filter, row.spec.moduleId);
+    } catch (error) {
+      if (error instanceof AppError && TRANSIENT.has(error.code))
+        throw new Later(`Finding the targets: ${error.message}`);
+      await this.store.transition(row.id, ['preparing'], 'stopped', {
+        owner: this.replicaId,
+        message: `The targets could not be found: ${messageOf(error)} Nothing was written.`,
+      });
+      this.changed(row.id, true);
+      return;
+    }
+    if (targets.length === 0) {
+      await this.store.transition(row.id, ['preparing'], 'stopped', {
+        owner: this.replicaId,
+        message: `The filter matched no ${row.spec.moduleId ? `"${row.spec.moduleId}" modules` : 'devices'} when the rollout began. Nothing was written.`,
+      });
+      this.changed(row.id, true);
+      return;
+    }
+    const sizes = waveSizes(targets.length, row.spec.plan);
+    const begun = await this.store.begin(row.id, this.replicaId, targets, sizes);
+    if (!begun.started && begun.clash.rollout) {
+      const { clash } = begun;
+      await this.store.transition(row.id, ['preparing'], 'stopped', {
+        owner: this.replicaId,
+        message: `Refused: ${clash.count} of its targets belong to the active rollout "${clash.name}" (${clash.twins.join(', ')}${clash.count > clash.twins.length ? ', …' : ''}). A twin is in one active rollout at a time; wait for it to end, or cancel it. Nothing was written.`,
+      });
+    }
+    this.changed(row.id, true);
+  }
+
+  /** Runs a pool of `concurrency` workers over some targets. */
+  private async pool<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    let failure: unknown;
+    const worker = async () => {
+      while (next < items.length && failure === undefined) {
+        const item = items[next++]!;
+        try {
+          await work(item);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
+    if (failure !== undefined) throw failure;
+  }
+
+  /** One step of the current wave: a batch of writes, or a round of checks, or its verdict. */
+  private async runWave(row: RolloutRow, lease: { held: boolean }): Promise<void> {
+    const { id, wave } = row;
+    const batch = await this.store.next(id, wave, ['writing', 'pending'], BATCH);
+    if (batch.length > 0) {
+      const started = Date.now();
+      const wrote = { n: 0 };
+      await this.pool(batch, async (target) => {
+        if (!lease.held) throw new Later('This replica no longer drives the rollout.');
+        if (await this.write(row, target)) wrote.n++;
+        this.changed(id);
+      });
+      const seconds = (Date.now() - started) / 1000;
+      if (wrote.n >= 20 && seconds > 0)
+        await this.store.transition(id, ['running'], 'running', {
+          owner: this.replicaId,
+          writesPerSecond: Math.round((wrote.n / seconds) * 10) / 10,
+        });
+      this.changed(id, true);
+      return;
+    }
+    if (!row.wave_written_at) {
+      await this.store.transition(id, ['running'], 'running', {
+        owner: this.replicaId,
+        waveWrittenAt: 'now',
+        message: `Wave ${wave + 1} is written; checking the success condition.`,
+      });
+      this.changed(id, true);
+      return;
+    }
+    if (!(await this.check(row))) {
+      await this.pause(this.checkMs);
+      return;
+    }
+    await this.verdict(row);
+  }
+
+  /**
+   * Writes the change to one target with its etag, recording first what undoes it. A write
+   * whose outcome was not known (a restart, a timeout) is checked before anything else, so
+   * no twin is written twice. Answers whether a write was sent.
+   */
+  private async write(row: RolloutRow, target: TargetRow): Promise<boolean> {
+    const ref = refOf(target);
+    const { change } = row.spec;
+    const twin = await this.read(row, target, ['pending', 'writing']);
+    if (!twin) return false;
+    const sections = sectionsOf(twin);
+    if (holdsChange(sections, change)) {
+      // Written before the outcome was known, or already so: either way nothing to send.
+      await this.store.mark(
+        row.id,
+        this.replicaId,
+        ref,
+        ['pending', 'writing'],
+        target.state === 'writing' ? 'written' : 'unchanged',
+        { error: null },
+      );
+      return false;
+    }
+    const { after, inverse } = applyChange(sections, change);
+    const violations = (['tags', 'desired'] as const).flatMap((section) =>
+      after[section] ? validateSectionPatch(section, {}, after[section]) : [],
+    );
+    if (violations.length > 0) {
+      await this.store.mark(row.id, this.replicaId, ref, ['pending', 'writing'], 'failed', {
+        error: `The change would break IoT Hub's twin rules on this twin: ${violations[0]!.path}: ${violations[0]!.message}`,
+      });
+      return false;
+    }
+    if (target.attempts >= MAX_ATTEMPTS) {
+      await this.store.mark(row.id, this.replicaId, ref, ['pending', 'writing'], 'failed', {
+        error: `The twin changed under every one of ${MAX_ATTEMPTS} attempts to write it.`,
+      });
+      return false;
+    }
+    // What undoes the write is stored before the write is sent; only the lease holder may.
+    if (
+      !(await this.store.mark(row.id, this.replicaId, ref, ['pending', 'writing'], 'writing', {
+        inverse,
+        attempt: true,
+        whileStatus: 'running',
+      }))
+    )
+      throw new Halt();
+    const hubPatch = hubPatchOf({
+      ...(change.tags ? { tags: change.tags as JsonObject } : {}),
+      ...(change.desired ? { desired: change.desired as JsonObject } : {}),
+    });
+    try {
+      await audited(
+        this.audit,
+        {
+          actor: { id: row.created_by_id, name: row.created_by_name },
+          action: 'rollout.write',
+          target: { ...ref, rolloutId: row.id },
+          change: change as JsonObject,
+          before: versions(twin),
+          revert: inverse as JsonObject,
+        },
+        () => this.hub.patchTwin(ref.deviceId, ref.moduleId, hubPatch, twin.etag),
+        versions,
+      );
+    } catch (error) {
+      return this.writeFailed(row, ref, error, 'writing');
+    }
+    await this.store.mark(row.id, this.replicaId, ref, ['writing'], 'written', { error: null });
+    return true;
+  }
+
+  /** Reads a target's twin; a deleted one is skipped, a transient failure waits. */
+  private async read(
+    row: RolloutRow,
+    target: TargetRow,
+    from: RolloutTargetState[],
+  ): Promise<Twin | undefined> {
+    const ref = refOf(target);
+    try {
+      return await this.hub.getTwin(ref.deviceId, ref.moduleId);
+    } catch (error) {
+      if (codeOf(error) === 'not_found') {
+        await this.store.mark(row.id, this.replicaId, ref, from, 'skipped', {
+          error: `The ${ref.moduleId ? 'module' : 'device'} no longer exists; nothing was written to it.`,
+        });
+        return undefined;
+      }
+      if (TRANSIENT.has(codeOf(error))) throw new Later(messageOf(error));
+      throw error;
+    }
+  }
+
+  private async writeFailed(
+    row: RolloutRow,
+    ref: TargetRef,
+    error: unknown,
+    from: RolloutTargetState,
+  ): Promise<false> {
+    const code = codeOf(error);
+    // Changed between our read and our write: read again and try again (attempts counted).
+    if (code === 'conflict') {
+      await this.store.mark(row.id, this.replicaId, ref, [from], 'pending');
+      return false;
+    }
+    // Sent, answer unknown: stays `writing`, and is checked before anything else is done.
+    if (code === 'outcome_unknown') throw new Later(messageOf(error));
+    if (TRANSIENT.has(code)) {
+      // Never sent (the budget, a 429 past its retries, the hub away): tried again later.
+      await this.store.mark(row.id, this.replicaId, ref, [from], 'pending');
+      throw new Later(messageOf(error));
+    }
+    await this.store.mark(
+      row.id,
+      this.replicaId,
+      ref,
+      [from],
+      code === 'not_found' ? 'skipped' : 'failed',
+      {
+        // The hub refused it: nothing was written, so nothing is to be undone.
+        inverse: null,
+        error:
+          code === 'not_found'
+            ? 'Deleted before the write reached it; nothing was written.'
+            : messageOf(error),
+      },
+    );
+    return false;
+  }
+
+  /**
+   * Checks the written targets of the wave against the success condition; answers whether
+   * every one has a verdict (met, or out of time).
+   */
+  private async check(row: RolloutRow): Promise<boolean> {
+    const { id, wave, spec } = row;
+    const success = spec.plan.success;
+    if (success.kind === 'written') {
+      await this.store.markAll(id, this.replicaId, wave, 'written', 'succeeded', null);
+      return true;
+    }
+    const condition =
+      success.kind === 'query'
+        ? success.where.trim().replace(/^where\s+/i, '')
+        : holdsCondition(
+            { desired: spec.change.desired! },
+            { tags: 'tags', desired: 'properties.reported' },
+          );
+    let after: TargetRef | undefined;
+    for (;;) {
+      const written = await this.store.next(id, wave, ['written'], 1000, after);
+      if (written.length === 0) break;
+      const refs = written.map(refOf);
+      let met: Set<string>;
+      if (typeof condition === 'string' || 'where' in condition) {
+        const where = typeof condition === 'string' ? condition : condition.where;
+        try {
+          met = await meeting(this.hub, refs, where);
+        } catch (error) {
+          if (TRANSIENT.has(codeOf(error))) throw new Later(messageOf(error));
+          await this.store.transition(id, ['running'], 'stopped', {
+            owner: this.replicaId,
+            message: `The success condition could not be checked: ${messageOf(error)} Nothing more is written.`,
+          });
+          this.changed(id, true);
+          return false;
+        }
+      } else {
+        // A change the query language cannot compare: each twin is read instead.
+        met = new Set();
+        await this.pool(refs, async (ref) => {
+          const twin = await this.hub.getTwin(ref.deviceId, ref.moduleId).catch(() => undefined);
+          if (
+            twin &&
+            holdsPatch(
+              stripReadOnly(twin.properties.reported as JsonObject),
+              spec.change.desired as JsonObject,
+            )
+          )
+            met.add(targetKey(ref));
+        });
+      }
+      for (const ref of refs)
+        if (met.has(targetKey(ref)))
+          await this.store.mark(id, this.replicaId, ref, ['written'], 'succeeded', { error: null });
+      this.changed(id);
+      if (written.length < 1000) break;
+      after = refs.at(-1);
+    }
+    const timeout = success.timeoutSeconds * 1000;
+    if (Date.now() - row.wave_written_at!.getTime() < timeout) {
+      return (await this.store.next(id, wave, ['written'], 1)).length === 0;
+    }
+    await this.store.markAll(
+      id,
+      this.replicaId,
+      wave,
+      'written',
+      'failed',
+      success.kind === 'mirrors'
+        ? `Its reported properties did not mirror the change within ${success.timeoutSeconds} s.`
+        : `It did not meet "${success.where}" within ${success.timeoutSeconds} s.`,
+    );
+    return true;
+  }
+
+  /** The wave's verdict: stop past the threshold, wait for approval, or go on. */
+  private async verdict(row: RolloutRow): Promise<void> {
+    const { id, wave, spec } = row;
+    const counts = (await this.store.counts(id)).filter((c) => c.wave === wave);
+    const n = (state: RolloutTargetState) => counts.find((c) => c.state === state)?.n ?? 0;
+    const failed = n('failed');
+    const judged = failed + n('succeeded');
+    const share = judged === 0 ? 0 : (failed / judged) * 100;
+    const name = wave === 0 ? 'The canary' : `Wave ${wave + 1}`;
+    if (failed > 0 && share > spec.plan.failureThreshold) {
+      await this.store.transition(id, ['running'], 'stopped', {
+        owner: this.replicaId,
+        message: `${name} failed on ${failed} of ${judged} twins (${Math.round(share * 10) / 10} %), above the ${spec.plan.failureThreshold} % threshold. The rollout stopped by itself; nothing more is written. Roll back to undo what was written.`,
+      });
+    } else if (wave + 1 >= row.waves.length) {
+      const total = await this.store.counts(id);
+      const sum = (state: RolloutTargetState) =>
+        total.filter((c) => c.state === state).reduce((a, c) => a + c.n, 0);
+      await this.store.transition(id, ['running'], 'completed', {
+        owner: this.replicaId,
+        message: `Completed: ${sum('succeeded')} twins changed, ${sum('unchanged')} already held the change, ${sum('failed')} failed, ${sum('skipped')} skipped.`,
+      });
+    } else if (wave === 0 && spec.plan.approval) {
+      await this.store.transition(id, ['running'], 'awaiting_approval', {
+        owner: this.replicaId,
+        message: `The canary passed (${n('succeeded')} succeeded, ${failed} failed). An Admin approves the next waves.`,
+      });
+    } else {
+      await this.store.transition(id, ['running'], 'running', {
+        owner: this.replicaId,
+        wave: wave + 1,
+        waveWrittenAt: null,
+        message: `${name} passed; wave ${wave + 2} of ${row.waves.length} is being written.`,
+      });
+    }
+    this.changed(id, true);
+  }
+
+  /**
+   * One batch of the rollback: each written twin gets its inverse patch with a fresh etag,
+   * unless someone changed what the rollout wrote since (then it is left, and listed).
+   */
+  private async rollBack(row: RolloutRow, lease: { held: boolean }): Promise<void> {
+    const { id } = row;
+    // Every target something was written to (or may have been): it has what undoes it.
+    const undoable = await this.store.next(
+      id,
+      undefined,
+      ['writing', 'written', 'succeeded', 'failed'],
+      BATCH,
+      undefined,
+      true,
+    );
+    if (undoable.length === 0) {
+      const counts = await this.store.counts(id);
+      const sum = (state: RolloutTargetState) =>
+        counts.filter((c) => c.state === state).reduce((a, c) => a + c.n, 0);
+      const kept = sum('revert_skipped');
+      await this.store.transition(id, ['rolling_back'], 'rolled_back', {
+        owner: this.replicaId,
+        message: `Rolled back: ${sum('reverted')} twins have their old values again${kept > 0 ? `; ${kept} changed by someone else since were left as they are (listed below)` : ''}.`,
+      });
+      this.changed(id, true);
+      return;
+    }
+    const actor = row.rollback_by ?? { id: row.created_by_id, name: row.created_by_name };
+    await this.pool(undoable, async (target) => {
+      if (!lease.held) throw new Later('This replica no longer drives the rollout.');
+      await this.revert(row, target, { id: actor.id, name: actor.name });
+      this.changed(id);
+    });
+    this.changed(id, true);
+  }
+
+  private async revert(row: RolloutRow, target: TargetRow, actor: Actor): Promise<void> {
+    const ref = refOf(target);
+    const from = [target.state];
+    let twin: Twin;
+    try {
+      twin = await this.hub.getTwin(ref.deviceId, ref.moduleId);
+    } catch (error) {
+      if (codeOf(error) === 'not_found') {
+        await this.store.mark(row.id, this.replicaId, ref, from, 'revert_skipped', {
+          error: `The ${ref.moduleId ? 'module' : 'device'} no longer exists.`,
+        });
+        return;
+      }
+      if (TRANSIENT.has(codeOf(error))) throw new Later(messageOf(error));
+      throw error;
+    }
+    const sections = sectionsOf(twin);
+    const { change } = row.spec;
+    if (!holdsChange(sections, change)) {
+      if (target.state === 'writing') {
+        // The write never landed: there is nothing to undo.
+        await this.store.mark(row.id, this.replicaId, ref, from, 'pending', {
+          inverse: null,
+          error: null,
+        });
+        return;
+      }
+      const difference =
+        (change.tags && firstDifference(sections.tags, change.tags as JsonObject, 'tags')) ||
+        (change.desired &&
+          firstDifference(sections.desired, change.desired as JsonObject, 'properties.desired'));
+      await this.store.mark(row.id, this.replicaId, ref, from, 'revert_skipped', {
+        error: `Changed by someone else since the rollout wrote it (${difference || 'it differs'}); left as it is.`,
+      });
+      return;
+    }
+    const inverse = target.inverse!;
+    if (
+      !(await this.store.mark(row.id, this.replicaId, ref, from, target.state, {
+        whileStatus: 'rolling_back',
+      }))
+    )
+      throw new Halt();
+    try {
+      await audited(
+        this.audit,
+        {
+          actor,
+          action: 'rollout.revert',
+          target: { ...ref, rolloutId: row.id },
+          change: inverse as JsonObject,
+          before: versions(twin),
+          revert: change as JsonObject,
+        },
+        () => this.hub.patchTwin(ref.deviceId, ref.moduleId, hubPatchOf(inverse), twin.etag),
+        versions,
+      );
+    } catch (error) {
+      const code = codeOf(error);
+      // Changed between our read and our write: the next batch reads it again.
+      if (code === 'conflict') return;
+      if (TRANSIENT.has(code)) throw new Later(messageOf(error));
+      await this.store.mark(row.id, this.replicaId, ref, from, 'revert_skipped', {
+        error: `The hub refused the rollback write: ${messageOf(error)}`,
+      });
+      return;
+    }
+    await this.store.mark(row.id, this.replicaId, ref, from, 'reverted', { error: null });
+  }
+}

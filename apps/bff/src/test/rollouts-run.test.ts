@@ -1,0 +1,242 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runModule, type RunningModule } from '@twinscope/module-simulator';
+import { IotHubAdapter } from '../adapters/iothub.ts';
+import { createLogger } from '../log.ts';
+import { RolloutStore } from '../rollouts/rollout-store.ts';
+import { Rollouts } from '../rollouts/rollouts.ts';
+import { resolveTargets } from '../rollouts/targets.ts';
+import { useStack } from './harness.ts';
+
+const plan = (over: Record<string, unknown> = {}) => ({
+  canary: { kind: 'count', value: 1 },
+  growth: 2,
+  maxWaves: 10,
+  success: { kind: 'written' },
+  failureThreshold: 0,
+  approval: false,
+  ...over,
+});
+
+describe('BFF: guarded rollouts against the emulator', () => {
+  const stack = useStack({ env: { TWINSCOPE_ROLLOUT_CHECK_MS: '200' } });
+  const running: RunningModule[] = [];
+  let hubAdapter: IotHubAdapter | undefined;
+  /** The hub as a second replica reaches it (its own SDK clients). */
+  const hub = new Proxy({} as IotHubAdapter, {
+    get: (_target, key) => {
+      hubAdapter ??= new IotHubAdapter({
+        connectionString: stack.emulator.serviceConnectionString,
+        ca: stack.emulator.tls.caCert,
+        logger: createLogger('error', () => undefined),
+      });
+      const value = (hubAdapter as any)[key];
+      return typeof value === 'function' ? value.bind(hubAdapter) : value;
+    },
+  });
+  afterAll(async () => {
+    await Promise.allSettled(running.map((module) => module.stop()));
+    await hubAdapter?.close();
+  });
+  const twin = async (deviceId: string, moduleId?: string) =>
+    (moduleId
+      ? await stack.registry.getModuleTwin(deviceId, moduleId)
+      : await stack.registry.getTwin(deviceId)
+    ).responseBody as any;
+  const start = async (body: Record<string, unknown>) => {
+    const created = await stack.api('/api/rollouts', { method: 'POST', json: body });
+    expect(created.status, created.text).toBe(201);
+    return created.body.rollout.id as string;
+  };
+  const until = async (id: string, statuses: string[], timeoutMs = 20_000) => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const { rollout } = (await stack.api(`/api/rollouts/${id}`)).body;
+      if (statuses.includes(rollout.status)) return rollout;
+      if (Date.now() > end)
+        throw new Error(`rollout is ${rollout.status} (${rollout.message}), not ${statuses}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const act = (id: string, action: string) =>
+    stack.api(`/api/rollouts/${id}/${action}`, { method: 'POST', json: {} });
+  const writesTo = async (id: string) => {
+    const entries = [];
+    for await (const entry of stack.bff.audit.all({ kind: 'rollout' }))
+      if (entry.target.rolloutId === id && entry.action === 'rollout.write') entries.push(entry);
+    return entries;
+  };
+
+  it("when a desired change rolls to a site's controllers in two waves, then each module app acknowledges it, the waves pass their condition and every write is audited once", async () => {
+    for (const deviceId of ['berlin-b1-gateway-01', 'berlin-b1-hvac-02', 'berlin-b2-hvac-04'])
+      running.push(
+        await runModule(stack.emulator.identityConnectionString(deviceId, 'controller'), {
+          ca: stack.emulator.tls.caCert,
+          transport: 'mqtt',
+          ports: {
+            mqtt: stack.emulator.mqttPort,
+            amqp: stack.emulator.amqpsPort,
+            https: stack.emulator.httpsPort,
+          },
+          log: () => undefined,
+        }),
+      );
+    const id = await start({
+      name: 'Berlin controllers to comfort',
+      filter: { tags: ['site=berlin'] },
+      moduleId: 'controller',
+      change: { desired: { mode: 'comfort' } },
+      plan: plan({ success: { kind: 'mirrors', timeoutSeconds: 20 } }),
+    });
+    const done = await until(id, ['completed', 'stopped'], 30_000);
+    expect(done.status, done.message).toBe('completed');
+    expect(done.waves).toEqual([1, 2]);
+    expect(done.counts).toEqual({ succeeded: 3 });
+    for (const deviceId of ['berlin-b1-gateway-01', 'berlin-b1-hvac-02', 'berlin-b2-hvac-04']) {
+      const module = await twin(deviceId, 'controller');
+      expect(module.properties.desired.mode).toBe('comfort');
+      expect(module.properties.reported.mode).toBe('comfort');
+    }
+    const writes = await writesTo(id);
+    expect(writes.map((w) => w.target.deviceId).sort()).toEqual([
+      'berlin-b1-gateway-01',
+      'berlin-b1-hvac-02',
+      'berlin-b2-hvac-04',
+    ]);
+    expect(
+      writes.every((w) => w.result === 'succeeded' && w.target.moduleId === 'controller'),
+    ).toBe(true);
+    const targets = (await stack.api(`/api/rollouts/${id}/targets?wave=0`)).body;
+    expect(targets.items).toHaveLength(1);
+  });
+
+  it('when the success condition cannot be met, then the rollout stops at the canary by itself and the rollback restores the twins, leaving one changed since and saying so', async () => {
+    const lyon = [
+      'lyon-north-gateway-07',
+      'lyon-north-meter-08',
+      'lyon-south-hvac-09',
+      'lyon-south-camera-10',
+    ];
+    const originals = new Map(
+      await Promise.all(lyon.map(async (d) => [d, await twin(d)] as const)),
+    );
+    const id = await start({
+      name: 'Lyon: an unmeetable condition',
+      filter: { tags: ['site=lyon'] },
+      change: { tags: { ring: 'canary' }, desired: { telemetry: { intervalSeconds: 5 } } },
+      plan: plan({
+        canary: { kind: 'count', value: 2 },
+        success: { kind: 'query', where: "properties.reported.never = 'true'", timeoutSeconds: 1 },
+      }),
+    });
+    const stopped = await until(id, ['stopped', 'completed']);
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.message).toMatch(/canary failed on 2 of 2 twins .*above the 0 % threshold/i);
+    expect(stopped.counts).toEqual({ failed: 2, pending: 2 });
+    const failed = (await stack.api(`/api/rollouts/${id}/targets?state=failed`)).body.items;
+    expect(failed[0].error).toMatch(/did not meet/);
+    // Someone changes one of the canary's twins since: the rollback leaves that one alone.
+    const [kept, restored] = failed.map((t: { deviceId: string }) => t.deviceId);
+    await stack.registry.updateTwin(kept, { tags: { ring: 'manual' } }, '*');
+    expect((await act(id, 'rollback')).status).toBe(200);
+    const back = await until(id, ['rolled_back']);
+    expect(back.counts).toMatchObject({ reverted: 1, revert_skipped: 1, pending: 2 });
+    expect(back.message).toMatch(/1 twins have their old values again; 1 changed by someone else/);
+    const after = await twin(restored);
+    expect(after.tags.ring).toBeUndefined();
+    expect(after.tags).toEqual(originals.get(restored).tags);
+    expect(after.properties.desired.telemetry).toEqual({ enabled: true });
+    expect((await twin(kept)).tags.ring).toBe('manual');
+    const skipped = (await stack.api(`/api/rollouts/${id}/targets?state=revert_skipped`)).body;
+    expect(skipped.items[0].error).toMatch(/tags.ring is now "manual"/);
+    // The second wave never started: its twins were never written.
+    const reached = failed.map((t: { deviceId: string }) => t.deviceId);
+    for (const deviceId of lyon.filter((d) => !reached.includes(d)))
+      expect((await twin(deviceId)).version).toBe(originals.get(deviceId).version);
+  });
+
+  it('when two rollouts share twins, then the second is refused with the first named; a device deleted mid-rollout is skipped; approval gates the waves after the canary', async () => {
+    await stack.registry.create({ deviceId: 'toronto-hq-temp-90' });
+    await stack.registry.updateTwin('toronto-hq-temp-90', { tags: { site: 'toronto' } }, '*');
+    const first = await start({
+      name: 'Toronto owners',
+      filter: { tags: ['site=toronto'] },
+      change: { tags: { owner: { pager: 'na-ops-oncall' } } },
+      plan: plan({ approval: true }),
+    });
+    const waiting = await until(first, ['awaiting_approval']);
+    expect(waiting.counts).toMatchObject({ succeeded: 1, pending: 2 });
+    const second = await start({
+      name: 'Toronto again',
+      filter: { prefix: 'toronto-hq' },
+      change: { tags: { x: 1 } },
+      plan: plan(),
+    });
+    const refused = await until(second, ['stopped']);
+    expect(refused.message).toMatch(
+      /3 of its targets belong to the active rollout "Toronto owners"/,
+    );
+    expect(refused.total).toBe(0);
+    // A device is deleted before the next wave; only an Admin may approve (local mode is one).
+    const pending = (await stack.api(`/api/rollouts/${first}/targets?state=pending`)).body.items;
+    await stack.registry.delete(pending[0].deviceId);
+    expect((await act(first, 'resume')).status).toBe(412);
+    expect((await act(first, 'approve')).status).toBe(200);
+    const done = await until(first, ['completed']);
+    expect(done.counts).toEqual({ succeeded: 2, skipped: 1 });
+    expect(done.approvedBy).toMatchObject({ name: expect.any(String) });
+    const skipped = (await stack.api(`/api/rollouts/${first}/targets?state=skipped`)).body.items;
+    expect(skipped[0]).toMatchObject({ deviceId: pending[0].deviceId });
+    expect(skipped[0].error).toMatch(/no longer exists/);
+  });
+
+  it('when the replica driving a rollout dies mid-wave after a write landed but before its outcome was recorded, then another replica takes over once the lease runs out and no twin is written twice', async () => {
+    // This BFF's own driver steps aside: replica "a" and replica "b" share its database.
+    await stack.bff.rollouts.stop();
+    const id = await start({
+      name: 'Berlin audit tag',
+      filter: { prefix: 'berlin' },
+      change: { tags: { audited: 'yes' } },
+      plan: plan({ canary: { kind: 'count', value: 6 } }),
+    });
+    const store = new RolloutStore(stack.bff.db);
+    // Replica "a" takes the lease, finds the targets, sends one write and dies before
+    // recording its outcome (the write landed: the twin holds the change).
+    expect(await store.claim('a', 2, [])).toBe(id);
+    const targets = await resolveTargets(hub, { prefix: 'berlin' }, undefined);
+    expect(await store.begin(id, 'a', targets, [6])).toEqual({ started: true });
+    const [first] = await store.next(id, 0, ['pending'], 1);
+    const landed = first!.device_id;
+    const beforeWrite = await twin(landed);
+    await store.mark(id, 'a', { deviceId: landed }, ['pending'], 'writing', {
+      inverse: { tags: { audited: null } },
+    });
+    await stack.registry.updateTwin(landed, { tags: { audited: 'yes' } }, beforeWrite.etag);
+    const versionAfterLanding = (await twin(landed)).version;
+
+    const b = new Rollouts(
+      stack.bff.db,
+      hub,
+      stack.bff.audit,
+      createLogger('error', () => undefined),
+      {
+        replicaId: 'b',
+        leaseSeconds: 2,
+        pollMs: 200,
+        checkMs: 200,
+      },
+    );
+    await b.start();
+    try {
+      const done = await until(id, ['completed'], 20_000);
+      expect(done.counts).toEqual({ succeeded: 6 });
+    } finally {
+      await b.stop();
+    }
+    // The landed write was recognised, not sent again; the five others were written once each.
+    expect((await twin(landed)).version).toBe(versionAfterLanding);
+    const writes = await writesTo(id);
+    expect(writes).toHaveLength(5);
+    expect(writes.map((w) => w.target.deviceId)).not.toContain(landed);
+    expect(new Set(writes.map((w) => w.target.deviceId)).size).toBe(5);
+  });
+});
