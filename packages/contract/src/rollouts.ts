@@ -97,6 +97,32 @@ export const RolloutPlanSchema = z
   .strict();
 export type RolloutPlan = z.infer<typeof RolloutPlanSchema>;
 
+/**
+ * The planned size of each wave: the canary (a count, or a share of the targets rounded up),
+ * then each wave `growth` times the one before, until every target has a wave; at most
+ * `maxWaves` waves (the last takes every target left).
+ */
+export function waveSizes(total: number, plan: RolloutPlan): number[] {
+  if (total <= 0) return [];
+  const canary =
+    plan.canary.kind === 'count'
+      ? plan.canary.value
+      : Math.max(1, Math.ceil((total * plan.canary.value) / 100));
+  const sizes: number[] = [];
+  let left = total;
+  let size = Math.min(canary, total);
+  while (left > 0) {
+    if (sizes.length === plan.maxWaves - 1 || size >= left) {
+      sizes.push(left);
+      break;
+    }
+    sizes.push(size);
+    left -= size;
+    size = Math.max(size + 1, Math.ceil(size * plan.growth));
+  }
+  return sizes;
+}
+
 export const RolloutRequestSchema = z
   .object({
     name: z.string().trim().min(1).max(120),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RolloutPlan } from '@twinscope/contract';
-import { applyChange, firstDifference, holdsChange, waveSizes } from './plan.ts';
+import { waveSizes, type RolloutPlan } from '@twinscope/contract';
+import { applyChange, firstDifference, holdsChange } from './plan.ts';
 
 const plan = (over: Partial<RolloutPlan>): RolloutPlan => ({
   canary: { kind: 'count', value: 1 },

@@ -8,7 +8,7 @@ import type {
   Role,
   Twin,
 } from '@twinscope/contract';
-import { hasRole } from '@twinscope/contract';
+import { hasRole, waveSizes } from '@twinscope/contract';
 import { stripReadOnly, validateSectionPatch, type JsonObject } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Database } from '../adapters/store/sql.ts';
@@ -24,7 +24,6 @@ import {
   holdsChange,
   holdsPatch,
   hubPatchOf,
-  waveSizes,
   type Sections,
 } from './plan.ts';
 import {

@@ -22,6 +22,12 @@ const AuditRoute = lazy(() =>
 const ChangePreviewRoute = lazy(() =>
   import('./routes/change-preview-route.tsx').then((m) => ({ default: m.ChangePreviewRoute })),
 );
+const RolloutsRoute = lazy(() =>
+  import('./routes/rollouts-route.tsx').then((m) => ({ default: m.RolloutsRoute })),
+);
+const RolloutRoute = lazy(() =>
+  import('./routes/rollouts-route.tsx').then((m) => ({ default: m.RolloutRoute })),
+);
 const ConfigurationsRoute = lazy(() =>
   import('./routes/configurations-route.tsx').then((m) => ({ default: m.ConfigurationsRoute })),
 );
@@ -79,6 +85,32 @@ function Routes({ dark }: { dark: boolean }) {
       <Layout crumbs={<span>Preview a fleet change</span>}>
         <Suspense fallback={pageLoading}>
           <ChangePreviewRoute search={search} />
+        </Suspense>
+      </Layout>
+    );
+  }
+  if (pathname === '/rollouts') {
+    return (
+      <Layout crumbs={<span>Rollouts</span>}>
+        <Suspense fallback={pageLoading}>
+          <RolloutsRoute />
+        </Suspense>
+      </Layout>
+    );
+  }
+  const rollout = matchPath('/rollouts/:id', pathname);
+  if (rollout) {
+    const { id } = rollout as { id: string };
+    return (
+      <Layout
+        crumbs={
+          <>
+            <Link to="/rollouts">Rollouts</Link> / <span>{id.slice(0, 8)}</span>
+          </>
+        }
+      >
+        <Suspense fallback={pageLoading}>
+          <RolloutRoute id={id} />
         </Suspense>
       </Layout>
     );

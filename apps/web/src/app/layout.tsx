@@ -61,6 +61,9 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
         <Link to="/activity" className="topbar-link">
           Activity
         </Link>
+        <Link to="/rollouts" className="topbar-link">
+          Rollouts
+        </Link>
         <Link to="/configurations" className="topbar-link">
           Configurations
         </Link>

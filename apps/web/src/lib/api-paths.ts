@@ -52,6 +52,16 @@ export const apiPaths = {
   configuration: (id: string) => `/api/configurations/${segment(id)}`,
   configurationPreview: '/api/configurations/preview',
   rolloutDryRun: '/api/rollouts/dry-run',
+  rollouts: '/api/rollouts',
+  rollout: (id: string) => `/api/rollouts/${segment(id)}`,
+  rolloutAction: (id: string, action: string) => `/api/rollouts/${segment(id)}/${segment(action)}`,
+  /** A rollout's targets in one state (all when none), a page at a time. */
+  rolloutTargets(id: string, state?: string, after?: string): string {
+    const params = new URLSearchParams({ limit: '100' });
+    if (state) params.set('state', state);
+    if (after) params.set('after', after);
+    return withQuery(`/api/rollouts/${segment(id)}/targets`, params);
+  },
   events: '/api/events',
   watch: (streamId: string) => `/api/events/${segment(streamId)}/watch`,
   telemetryWatch: (streamId: string) => `/api/events/${segment(streamId)}/telemetry`,

@@ -56,6 +56,13 @@ export const configurationKeys = {
   all: ['configurations'] as const,
 };
 
+/** Guarded rollouts, one rollout, and its targets in a state. */
+export const rolloutKeys = {
+  all: ['rollouts'] as const,
+  one: (id: string) => ['rollouts', id] as const,
+  targets: (id: string, state: string) => ['rollouts', id, 'targets', state] as const,
+};
+
 /** The fleet's latest twin changes under a filter. */
 export const activityKeys = {
   all: ['activity'] as const,

@@ -34,7 +34,7 @@ export class LiveClient {
   private readonly eventListeners = new Set<(event: LiveEvent) => void>();
   private readonly watched: Registrations<TwinRef> = new Map();
   /** Components showing a fleet-wide feed live: the audit trail, the twin changes stored. */
-  private readonly fleetWatchers = { audit: 0, fleet: 0 };
+  private readonly fleetWatchers = { audit: 0, fleet: 0, rollouts: 0 };
   /** Told each time the BFF confirms the fleet-wide feeds (after a load, after a reconnect). */
   private readonly fleetWatching = new Set<() => void>();
   private readonly telemetry: Registrations<TelemetryTarget> = new Map();
@@ -121,10 +121,10 @@ export class LiveClient {
 
   /**
    * Asks for a fleet-wide feed: every audit record as it is written (`audit`), or word that
-   * twin changes were stored (`fleet`); returns the undo. `watching` is called each time the
+   * twin changes were stored (`fleet`), or that rollouts changed (`rollouts`); returns the undo. `watching` is called each time the
    * BFF confirms the feed: what was written before then must be fetched, not heard.
    */
-  watchFleet(feed: 'audit' | 'fleet', watching?: () => void): () => void {
+  watchFleet(feed: 'audit' | 'fleet' | 'rollouts', watching?: () => void): () => void {
     this.fleetWatchers[feed]++;
     if (watching) this.fleetWatching.add(watching);
     this.flushWatch();
@@ -188,6 +188,7 @@ export class LiveClient {
       const feeds = {
         ...(this.fleetWatchers.audit > 0 ? { audit: true } : {}),
         ...(this.fleetWatchers.fleet > 0 ? { fleet: true } : {}),
+        ...(this.fleetWatchers.rollouts > 0 ? { rollouts: true } : {}),
       };
       apiSend(apiPaths.watch(this.streamId), { body: { twins, ...feeds } }).then(
         () => {

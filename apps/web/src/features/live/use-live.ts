@@ -98,11 +98,11 @@ export function useWatchTelemetryFilter(
 
 /**
  * Keeps a fleet-wide feed coming live while the component is on screen: every audit record
- * (`audit`), or word that twin changes were stored (`fleet`). `watching` runs each time the
+ * (`audit`), word that twin changes were stored (`fleet`), or that rollouts changed (`rollouts`). `watching` runs each time the
  * BFF confirms it (refetch there what was written before it listened).
  */
 export function useWatchFleet(
-  feed: 'audit' | 'fleet',
+  feed: 'audit' | 'fleet' | 'rollouts',
   enabled: boolean,
   watching: () => void,
 ): void {

@@ -23,6 +23,7 @@ const KINDS = [
   ['device', 'Device identities'],
   ['module', 'Module identities'],
   ['configuration', 'Configurations'],
+  ['rollout', 'Rollouts'],
 ] as const;
 
 /**
@@ -113,6 +114,8 @@ export function FleetAudit({
                 <td>
                   {entry.target.configurationId ? (
                     <Link to="/configurations">configuration {entry.target.configurationId}</Link>
+                  ) : entry.target.rolloutId && !entry.target.deviceId ? (
+                    <Link to={`/rollouts/${entry.target.rolloutId}`}>the rollout</Link>
                   ) : (
                     <Link to={devicePath(entry.target.deviceId, entry.target.moduleId)}>
                       {entry.target.moduleId

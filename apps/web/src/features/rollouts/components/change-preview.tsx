@@ -1,6 +1,7 @@
 import {
   Button,
   Field,
+  Input,
   MessageBar,
   MessageBarBody,
   Spinner,
@@ -12,6 +13,7 @@ import { useState } from 'react';
 import { devicePath, Link } from '../../../lib/router.tsx';
 import { useDryRun } from '../api/dry-run.ts';
 import { changeFromText } from '../change-text.ts';
+import { RolloutForm } from './rollout-form.tsx';
 
 const EXAMPLE = '{\n  "desired": { "telemetry": { "intervalSeconds": 15 } }\n}';
 
@@ -30,12 +32,12 @@ function duration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-function Result({ result }: { result: DryRunResponse }) {
+function Result({ result, noun }: { result: DryRunResponse; noun: string }) {
   const { estimate } = result;
   return (
     <div data-testid="dry-run-result" className="method-panel">
       <Text>
-        <strong>{result.targets.toLocaleString()}</strong> devices match;{' '}
+        <strong>{result.targets.toLocaleString()}</strong> {noun} match;{' '}
         {result.willChange === null ? (
           <>how many already hold the change is unknown: {result.unknownReason}.</>
         ) : (
@@ -62,9 +64,11 @@ function Result({ result }: { result: DryRunResponse }) {
           </thead>
           <tbody>
             {result.sample.map((row) => (
-              <tr key={row.deviceId}>
+              <tr key={`${row.deviceId}/${row.moduleId ?? ''}`}>
                 <td>
-                  <Link to={devicePath(row.deviceId)}>{row.deviceId}</Link>
+                  <Link to={devicePath(row.deviceId, row.moduleId)}>
+                    {row.moduleId ? `${row.deviceId}/${row.moduleId}` : row.deviceId}
+                  </Link>
                 </td>
                 <td>
                   <pre className="history-change">{JSON.stringify(row.before, null, 2)}</pre>
@@ -82,9 +86,10 @@ function Result({ result }: { result: DryRunResponse }) {
 }
 
 /**
- * Previews a change of tags or desired properties over the devices a list filter matches:
- * how many match, how many would change, some of them before and after, and how long the
- * writes take at the hub's budget. It reads; it writes nothing.
+ * Previews a change of tags or desired properties over the devices a list filter matches
+ * (or one module of each): how many match, how many would change, some of them before and
+ * after, and how long the writes take at the hub's budget. It reads; it writes nothing. Once
+ * previewed, the same change can be rolled out in guarded waves.
  */
 export function ChangePreview({
   filter,
@@ -94,8 +99,17 @@ export function ChangePreview({
   listPath: string;
 }) {
   const [text, setText] = useState(EXAMPLE);
+  const [moduleId, setModuleId] = useState('');
   const [problem, setProblem] = useState<string>();
   const dryRun = useDryRun();
+  const previewed = dryRun.variables;
+  // The rollout starts from what was previewed, not from what was typed since.
+  const current = changeFromText(text);
+  const stale =
+    !previewed ||
+    !current.ok ||
+    JSON.stringify(previewed.change) !== JSON.stringify(current.change) ||
+    (previewed.moduleId ?? '') !== moduleId.trim();
   return (
     <section className="page" aria-label="Preview a fleet change" data-testid="change-preview">
       <Text>
@@ -108,9 +122,20 @@ export function ChangePreview({
           const parsed = changeFromText(text);
           if (!parsed.ok) return setProblem(parsed.error);
           setProblem(undefined);
-          dryRun.mutate({ filter, change: parsed.change });
+          const module = moduleId.trim();
+          dryRun.mutate({ filter, ...(module ? { moduleId: module } : {}), change: parsed.change });
         }}
       >
+        <Field
+          label="Module"
+          hint="Empty: each device's own twin. A module id (controller): that module's twin on each device that has it."
+        >
+          <Input
+            value={moduleId}
+            onChange={(_e, d) => setModuleId(d.value)}
+            placeholder="the device twins"
+          />
+        </Field>
         <Field
           label="Change"
           hint='Tags and desired properties to set (null removes), as {"tags": {…}, "desired": {…}}.'
@@ -129,7 +154,20 @@ export function ChangePreview({
           <MessageBarBody>{problem ?? dryRun.error?.message}</MessageBarBody>
         </MessageBar>
       )}
-      {dryRun.data && <Result result={dryRun.data} />}
+      {dryRun.data && (
+        <Result
+          result={dryRun.data}
+          noun={previewed?.moduleId ? `"${previewed.moduleId}" modules` : 'devices'}
+        />
+      )}
+      {dryRun.data && previewed && !stale && dryRun.data.targets > 0 && (
+        <RolloutForm request={previewed} targets={dryRun.data.targets} />
+      )}
+      {dryRun.data && stale && (
+        <Text className="muted" data-testid="preview-stale">
+          The change or module differs from the one previewed: run the dry run again to roll it out.
+        </Text>
+      )}
     </section>
   );
 }
