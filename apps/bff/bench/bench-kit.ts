@@ -13,6 +13,8 @@ export function startProcess(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
+  /** Hears everything the process prints on stdout after it is ready. */
+  onOutput?: (text: string) => void,
 ): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
@@ -22,9 +24,15 @@ export function startProcess(
     });
     children.push(child);
     let seen = '';
+    let isReady = false;
     child.stdout!.on('data', (chunk: Buffer) => {
+      if (isReady) return onOutput?.(chunk.toString());
       seen += chunk.toString();
-      if (ready.test(seen)) resolve(child);
+      if (ready.test(seen)) {
+        isReady = true;
+        seen = '';
+        resolve(child);
+      }
     });
     child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
   });
@@ -84,6 +92,7 @@ export async function startBffProcess(
   connectionFile: string,
   port: number,
   env: Record<string, string>,
+  onOutput?: (text: string) => void,
 ): Promise<ChildProcess> {
   return startProcess(
     ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
@@ -96,6 +105,7 @@ export async function startBffProcess(
       ...env,
     },
     /Twinscope BFF is listening/,
+    onOutput,
   );
 }
 

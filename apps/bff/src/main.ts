@@ -17,7 +17,7 @@ try {
   // noted and the process exits as asked, instead of dying with a stack trace.
   process.on('uncaughtException', (error) => {
     if (!stopping) throw error;
-    logger.warn('error while stopping', { message: error.message });
+    logger.warn('error while stopping', { error: error.message });
     process.exit(0);
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -47,6 +47,14 @@ export class TokenBucket {
     return Math.max(1, Math.ceil((1 + keep - this.tokens) / this.perSecond));
   }
 
+  /** Milliseconds until a token could be taken leaving `keep` (0: now). */
+  waitMs(now: number = Date.now(), keep = 0): number {
+    this.refill(now);
+    return this.tokens >= 1 + keep
+      ? 0
+      : Math.ceil(((1 + keep - this.tokens) / this.perSecond) * 1000);
+  }
+
   /** Gives back a token taken for a call that was not made after all. */
   giveBack(): void {
     this.tokens = Math.min(this.capacity, this.tokens + 1);

@@ -257,7 +257,9 @@ export class IotHubAdapter implements HubAdapter {
               retryAfterSeconds: refusal.retryAfterSeconds,
             });
           }
-          await this.sleep(Math.min(refusal.retryAfterSeconds * 1000, 1000));
+          // Waits as long as the bucket needs to hold a token again, not a whole second: a
+          // rollout paced by the budget keeps to its rate instead of bursting and idling.
+          await this.sleep(Math.max(2, Math.min(refusal.waitMs, 1000)));
         }
       }
     }

@@ -112,11 +112,18 @@ const COLUMNS = `seq, id, at, actor_id, actor_name, action, device_id, module_id
   change_digest, before, after, revert, revert_omitted, revert_of, response, result, error,
   finished_at`;
 
-const INSERT = `INSERT INTO audit_entries (id, at, actor_id, actor_name, action, device_id,
+const INSERT_INTO = `INSERT INTO audit_entries (id, at, actor_id, actor_name, action, device_id,
   module_id, change, change_digest, before, revert, revert_omitted, revert_of, result, after,
-  response, error, finished_at, configuration_id, rollout_id)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-  ON CONFLICT (id) DO NOTHING`;
+  response, error, finished_at, configuration_id, rollout_id) VALUES`;
+const PER_ROW = 20;
+/** One INSERT of `rows` records (their values one after another). */
+const insertOf = (rows: number) =>
+  `${INSERT_INTO} ${Array.from(
+    { length: rows },
+    (_, r) =>
+      `(${Array.from({ length: PER_ROW }, (_, c) => `$${r * PER_ROW + c + 1}`).join(', ')})`,
+  ).join(', ')} ON CONFLICT (id) DO NOTHING`;
+const INSERT = insertOf(1);
 
 /** The row values of a record, attempt and (when known) outcome. */
 function values(entry: AuditEntry): unknown[] {
@@ -296,7 +303,7 @@ export class AuditTrail {
     return { id: entry.id, end: this.ending(entry.id) };
   }
 
-  /** Commits many attempts at once (a bulk change), all or none. */
+  /** Commits many attempts at once (a bulk change, a rollout's writes), all or none. */
   async beginMany(
     starts: AuditStart[],
   ): Promise<{ end(outcome: AuditOutcome): Promise<void>; id: string }[]> {
@@ -304,12 +311,46 @@ export class AuditTrail {
     const entries = starts.map((start) => this.attempt(start));
     try {
       await this.db.transaction(async (tx) => {
-        for (const entry of entries) await tx.query(INSERT, values(entry));
+        for (let at = 0; at < entries.length; at += 200) {
+          const rows = entries.slice(at, at + 200);
+          await tx.query(insertOf(rows.length), rows.flatMap(values));
+        }
       });
     } catch (error) {
       throw this.refused(error);
     }
     return entries.map((entry) => ({ id: entry.id, end: this.ending(entry.id) }));
+  }
+
+  /** Writes many outcomes in one statement (a rollout's writes); a failure is logged. */
+  async endMany(outcomes: { id: string; outcome: AuditOutcome }[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    try {
+      await this.db.query(
+        `UPDATE audit_entries a SET result = u.result, after = u.after, response = u.response,
+           error = u.error, finished_at = now()
+         FROM jsonb_to_recordset($1::jsonb)
+           AS u(id uuid, result text, after jsonb, response jsonb, error jsonb)
+         WHERE a.id = u.id`,
+        [
+          JSON.stringify(
+            outcomes.map(({ id, outcome }) => ({
+              id,
+              result: outcome.result,
+              after: outcome.after ?? null,
+              response: outcome.response ?? null,
+              error: outcome.error ?? null,
+            })),
+          ),
+        ],
+      );
+    } catch (error) {
+      // The attempts are committed; the entries read as `unknown` rather than vanishing.
+      this.logger.error('audit outcome write failed', {
+        ids: outcomes.length,
+        message: (error as Error).message,
+      });
+    }
   }
 
   private async select(

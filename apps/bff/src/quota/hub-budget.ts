@@ -23,6 +23,8 @@ export interface BudgetOptions {
 
 export interface Refusal {
   retryAfterSeconds: number;
+  /** When the hub-wide bucket holds a token again (the BFF's own work waits exactly this). */
+  waitMs: number;
   message: string;
 }
 
@@ -111,12 +113,21 @@ export class HubBudget {
     const person =
       spender !== 'background' && perMinute ? this.userBucket(spender.user, kind) : undefined;
     const own = person?.take(now) ?? 0;
-    if (own > 0) return { retryAfterSeconds: own, message: this.explain(kind, true, own) };
+    if (own > 0)
+      return {
+        retryAfterSeconds: own,
+        waitMs: own * 1000,
+        message: this.explain(kind, true, own),
+      };
     const keep = spender !== 'background' && perMinute ? this.reserve : 0;
     const shared = hub.take(now, keep);
     if (shared > 0) {
       person?.giveBack();
-      return { retryAfterSeconds: shared, message: this.explain(kind, false, shared) };
+      return {
+        retryAfterSeconds: shared,
+        waitMs: hub.waitMs(now, keep),
+        message: this.explain(kind, false, shared),
+      };
     }
     return undefined;
   }

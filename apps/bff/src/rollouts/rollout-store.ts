@@ -349,6 +349,54 @@ export class RolloutStore {
     return rows.length > 0;
   }
 
+  /**
+   * Moves many targets on in one statement, each with its own undoing or error, under the
+   * same guards as `mark`; answers the keys of those that moved.
+   */
+  async markMany(
+    id: string,
+    owner: string,
+    items: { target: TargetRef; inverse?: Partial<Sections> | null; error?: string | null }[],
+    from: readonly RolloutTargetState[],
+    to: RolloutTargetState,
+    options: { attempt?: boolean; whileStatus?: RolloutStatus } = {},
+  ): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const params: unknown[] = [
+      id,
+      JSON.stringify(
+        items.map(({ target, inverse, error }) => ({
+          device_id: target.deviceId,
+          module_id: target.moduleId ?? '',
+          keep_inverse: inverse === undefined,
+          inverse: inverse ?? null,
+          keep_error: error === undefined,
+          error: error ?? null,
+        })),
+      ),
+      from,
+      to,
+      owner,
+    ];
+    const status = options.whileStatus ? ` AND status = $${params.push(options.whileStatus)}` : '';
+    const { rows } = await this.db.query<{ device_id: string; module_id: string }>(
+      `UPDATE rollout_targets t SET state = $4, updated_at = now(),
+         inverse = CASE WHEN u.keep_inverse THEN t.inverse ELSE u.inverse END,
+         error = CASE WHEN u.keep_error THEN t.error ELSE u.error END
+         ${options.attempt ? ', attempts = t.attempts + 1' : ''}
+       FROM jsonb_to_recordset($2::jsonb) AS u(device_id text, module_id text,
+         keep_inverse boolean, inverse jsonb, keep_error boolean, error text)
+       WHERE t.rollout_id = $1 AND t.device_id = u.device_id AND t.module_id = u.module_id
+         AND t.state = ANY($3::text[])
+         AND EXISTS (SELECT 1 FROM rollouts WHERE id = $1 AND lease_owner = $5 AND lease_until > now()${status})
+       RETURNING t.device_id, t.module_id`,
+      params,
+    );
+    return new Set(
+      rows.map((row) => (row.module_id ? `${row.device_id}/${row.module_id}` : row.device_id)),
+    );
+  }
+
   /** Every target of a wave still in one state moves to another (the condition's verdict). */
   async markAll(
     id: string,

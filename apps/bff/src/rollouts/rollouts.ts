@@ -12,7 +12,7 @@ import { hasRole, waveSizes } from '@twinscope/contract';
 import { stripReadOnly, validateSectionPatch, type JsonObject } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Database } from '../adapters/store/sql.ts';
-import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { audited, failureOutcome, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 import { AppError } from '../http/app-error.ts';
 import { twinRuleError } from '../http/twin-rules.ts';
 import type { Logger } from '../log.ts';
@@ -433,11 +433,11 @@ export class Rollouts {
     if (batch.length > 0) {
       const started = Date.now();
       const wrote = { n: 0 };
-      await this.pool(batch, async (target) => {
+      for (let at = 0; at < batch.length; at += this.concurrency) {
         if (!lease.held) throw new Later('This replica no longer drives the rollout.');
-        if (await this.write(row, target)) wrote.n++;
+        wrote.n += await this.writeChunk(row, batch.slice(at, at + this.concurrency));
         this.changed(id);
-      });
+      }
       const seconds = (Date.now() - started) / 1000;
       if (wrote.n >= 20 && seconds > 0)
         await this.store.transition(id, ['running'], 'running', {
@@ -464,134 +464,183 @@ export class Rollouts {
   }
 
   /**
-   * Writes the change to one target with its etag, recording first what undoes it. A write
-   * whose outcome was not known (a restart, a timeout) is checked before anything else, so
-   * no twin is written twice. Answers whether a write was sent.
+   * Writes the change to some targets, each with its own etag, recording first what undoes
+   * each write. A write whose outcome was not known (a restart, a timeout) is checked before
+   * anything else, so no twin is written twice. The database work is one statement per step
+   * for the whole chunk; the hub calls run side by side, paced by the budget. Answers how
+   * many writes were sent.
    */
-  private async write(row: RolloutRow, target: TargetRow): Promise<boolean> {
-    const ref = refOf(target);
-    const { change } = row.spec;
-    const twin = await this.read(row, target, ['pending', 'writing']);
-    if (!twin) return false;
-    const sections = sectionsOf(twin);
-    if (holdsChange(sections, change)) {
-      // Written before the outcome was known, or already so: either way nothing to send.
-      await this.store.mark(
-        row.id,
-        this.replicaId,
-        ref,
-        ['pending', 'writing'],
-        target.state === 'writing' ? 'written' : 'unchanged',
-        { error: null },
-      );
-      return false;
-    }
-    const { after, inverse } = applyChange(sections, change);
-    const violations = (['tags', 'desired'] as const).flatMap((section) =>
-      after[section] ? validateSectionPatch(section, {}, after[section]) : [],
+  private async writeChunk(row: RolloutRow, chunk: TargetRow[]): Promise<number> {
+    const { id, spec } = row;
+    const { change } = spec;
+    const owner = this.replicaId;
+    const from = ['pending', 'writing'] as const;
+    // 1. Each twin as it is now.
+    const read = await Promise.all(
+      chunk.map(async (target) => {
+        try {
+          return {
+            target,
+            twin: await this.hub.getTwin(target.device_id, target.module_id || undefined),
+          };
+        } catch (error) {
+          return { target, error };
+        }
+      }),
     );
-    if (violations.length > 0) {
-      await this.store.mark(row.id, this.replicaId, ref, ['pending', 'writing'], 'failed', {
-        error: `The change would break IoT Hub's twin rules on this twin: ${violations[0]!.path}: ${violations[0]!.message}`,
-      });
-      return false;
+    const skipped: TargetRow[] = [];
+    const verdicts: { state: RolloutTargetState; target: TargetRow; error: string | null }[] = [];
+    const toWrite: { target: TargetRow; twin: Twin; inverse: Partial<Sections> }[] = [];
+    let transient: unknown;
+    for (const item of read) {
+      const { target } = item;
+      if (!('twin' in item) || !item.twin) {
+        if (codeOf(item.error) === 'not_found') skipped.push(target);
+        else if (TRANSIENT.has(codeOf(item.error))) transient ??= item.error;
+        else throw item.error;
+        continue;
+      }
+      const sections = sectionsOf(item.twin);
+      if (holdsChange(sections, change)) {
+        // Written before the outcome was known, or already so: either way nothing to send.
+        verdicts.push({
+          state: target.state === 'writing' ? 'written' : 'unchanged',
+          target,
+          error: null,
+        });
+        continue;
+      }
+      const { after, inverse } = applyChange(sections, change);
+      const violations = (['tags', 'desired'] as const).flatMap((section) =>
+        after[section] ? validateSectionPatch(section, {}, after[section]) : [],
+      );
+      if (violations.length > 0)
+        verdicts.push({
+          state: 'failed',
+          target,
+          error: `The change would break IoT Hub's twin rules on this twin: ${violations[0]!.path}: ${violations[0]!.message}`,
+        });
+      else if (target.attempts >= MAX_ATTEMPTS)
+        verdicts.push({
+          state: 'failed',
+          target,
+          error: `The twin changed under every one of ${MAX_ATTEMPTS} attempts to write it.`,
+        });
+      else toWrite.push({ target, twin: item.twin, inverse });
     }
-    if (target.attempts >= MAX_ATTEMPTS) {
-      await this.store.mark(row.id, this.replicaId, ref, ['pending', 'writing'], 'failed', {
-        error: `The twin changed under every one of ${MAX_ATTEMPTS} attempts to write it.`,
-      });
-      return false;
+    await this.store.markMany(
+      id,
+      owner,
+      skipped.map((target) => ({
+        target: refOf(target),
+        error: `The ${target.module_id ? 'module' : 'device'} no longer exists; nothing was written to it.`,
+      })),
+      from,
+      'skipped',
+    );
+    for (const state of ['written', 'unchanged', 'failed'] as const) {
+      const these = verdicts.filter((v) => v.state === state);
+      await this.store.markMany(
+        id,
+        owner,
+        these.map((v) => ({ target: refOf(v.target), error: v.error })),
+        from,
+        state,
+      );
     }
-    // What undoes the write is stored before the write is sent; only the lease holder may.
-    if (
-      !(await this.store.mark(row.id, this.replicaId, ref, ['pending', 'writing'], 'writing', {
-        inverse,
-        attempt: true,
-        whileStatus: 'running',
-      }))
-    )
-      throw new Halt();
+    // 2. What undoes each write, stored before it is sent; only while this replica drives a
+    // running rollout (a pause stops new writes here).
+    const claimed = await this.store.markMany(
+      id,
+      owner,
+      toWrite.map(({ target, inverse }) => ({ target: refOf(target), inverse })),
+      from,
+      'writing',
+      { attempt: true, whileStatus: 'running' },
+    );
+    const sending = toWrite.filter(({ target }) => claimed.has(targetKey(refOf(target))));
+    const actor = { id: row.created_by_id, name: row.created_by_name };
+    const records = await this.audit.beginMany(
+      sending.map(({ target, twin, inverse }) => ({
+        actor,
+        action: 'rollout.write' as const,
+        target: { ...refOf(target), rolloutId: id },
+        change: change as JsonObject,
+        before: versions(twin),
+        revert: inverse as JsonObject,
+      })),
+    );
     const hubPatch = hubPatchOf({
       ...(change.tags ? { tags: change.tags as JsonObject } : {}),
       ...(change.desired ? { desired: change.desired as JsonObject } : {}),
     });
-    try {
-      await audited(
-        this.audit,
-        {
-          actor: { id: row.created_by_id, name: row.created_by_name },
-          action: 'rollout.write',
-          target: { ...ref, rolloutId: row.id },
-          change: change as JsonObject,
-          before: versions(twin),
-          revert: inverse as JsonObject,
-        },
-        () => this.hub.patchTwin(ref.deviceId, ref.moduleId, hubPatch, twin.etag),
-        versions,
-      );
-    } catch (error) {
-      return this.writeFailed(row, ref, error, 'writing');
-    }
-    await this.store.mark(row.id, this.replicaId, ref, ['writing'], 'written', { error: null });
-    return true;
-  }
-
-  /** Reads a target's twin; a deleted one is skipped, a transient failure waits. */
-  private async read(
-    row: RolloutRow,
-    target: TargetRow,
-    from: RolloutTargetState[],
-  ): Promise<Twin | undefined> {
-    const ref = refOf(target);
-    try {
-      return await this.hub.getTwin(ref.deviceId, ref.moduleId);
-    } catch (error) {
-      if (codeOf(error) === 'not_found') {
-        await this.store.mark(row.id, this.replicaId, ref, from, 'skipped', {
-          error: `The ${ref.moduleId ? 'module' : 'device'} no longer exists; nothing was written to it.`,
-        });
-        return undefined;
-      }
-      if (TRANSIENT.has(codeOf(error))) throw new Later(messageOf(error));
-      throw error;
-    }
-  }
-
-  private async writeFailed(
-    row: RolloutRow,
-    ref: TargetRef,
-    error: unknown,
-    from: RolloutTargetState,
-  ): Promise<false> {
-    const code = codeOf(error);
-    // Changed between our read and our write: read again and try again (attempts counted).
-    if (code === 'conflict') {
-      await this.store.mark(row.id, this.replicaId, ref, [from], 'pending');
-      return false;
-    }
-    // Sent, answer unknown: stays `writing`, and is checked before anything else is done.
-    if (code === 'outcome_unknown') throw new Later(messageOf(error));
-    if (TRANSIENT.has(code)) {
-      // Never sent (the budget, a 429 past its retries, the hub away): tried again later.
-      await this.store.mark(row.id, this.replicaId, ref, [from], 'pending');
-      throw new Later(messageOf(error));
-    }
-    await this.store.mark(
-      row.id,
-      this.replicaId,
-      ref,
-      [from],
-      code === 'not_found' ? 'skipped' : 'failed',
-      {
-        // The hub refused it: nothing was written, so nothing is to be undone.
-        inverse: null,
-        error:
-          code === 'not_found'
-            ? 'Deleted before the write reached it; nothing was written.'
-            : messageOf(error),
-      },
+    // 3. The writes, side by side.
+    const outcomes = await Promise.all(
+      sending.map(async ({ target, twin }) => {
+        try {
+          const after = await this.hub.patchTwin(
+            target.device_id,
+            target.module_id || undefined,
+            hubPatch,
+            twin.etag,
+          );
+          return { target, after };
+        } catch (error) {
+          return { target, error };
+        }
+      }),
     );
-    return false;
+    await this.audit.endMany(
+      outcomes.map((outcome, i) => ({
+        id: records[i]!.id,
+        outcome:
+          'after' in outcome && outcome.after
+            ? { result: 'succeeded' as const, after: versions(outcome.after) }
+            : failureOutcome(outcome.error),
+      })),
+    );
+    // 4. Where each stands now.
+    const next = new Map<
+      RolloutTargetState,
+      { target: TargetRef; error?: string | null; inverse?: null }[]
+    >();
+    const move = (
+      state: RolloutTargetState,
+      item: { target: TargetRef; error?: string | null; inverse?: null },
+    ) => next.set(state, [...(next.get(state) ?? []), item]);
+    let sent = 0;
+    for (const outcome of outcomes) {
+      const ref = refOf(outcome.target);
+      if ('after' in outcome && outcome.after) {
+        sent++;
+        move('written', { target: ref, error: null });
+        continue;
+      }
+      const code = codeOf(outcome.error);
+      // Changed between our read and our write: read again and try again (attempts counted).
+      if (code === 'conflict') move('pending', { target: ref });
+      // Sent, answer unknown: stays `writing`, and is checked before anything else is done.
+      else if (code === 'outcome_unknown') transient ??= outcome.error;
+      // Never sent (the budget, a 429 past its retries, the hub away): tried again later.
+      else if (TRANSIENT.has(code)) {
+        move('pending', { target: ref });
+        transient ??= outcome.error;
+      } else
+        // The hub refused it: nothing was written, so nothing is to be undone.
+        move(code === 'not_found' ? 'skipped' : 'failed', {
+          target: ref,
+          inverse: null,
+          error:
+            code === 'not_found'
+              ? 'Deleted before the write reached it; nothing was written.'
+              : messageOf(outcome.error),
+        });
+    }
+    for (const [state, items] of next)
+      await this.store.markMany(id, owner, items, ['writing'], state);
+    if (transient !== undefined) throw new Later(messageOf(transient));
+    if (claimed.size < toWrite.length) throw new Halt();
+    return sent;
   }
 
   /**

@@ -17,12 +17,17 @@ const plan = {
 
 describe('BFF: a rollout while the hub throttles and goes away', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'twinscope-rollout-hub-'));
-  // A hub that takes 4 twin updates a second, and a BFF that does not know it: every wave
-  // runs into 429s, which must slow it down without losing or repeating a write.
-  const throttle = { identity: 6000, query: 6000, twinRead: 1000, twinUpdate: 4 };
+  // A hub that takes 2 twin updates a second, and a BFF that does not know it: every wave
+  // runs into 429s, which must slow it down without losing or repeating a write. Writes go
+  // 4 at a time, so the rollout is mid-wave when the hub goes away.
+  const throttle = { identity: 6000, query: 6000, twinRead: 1000, twinUpdate: 2 };
   const stack = useStack({
     emulator: { inMemory: false, dataDir, throttle },
-    env: { TWINSCOPE_ROLLOUT_CHECK_MS: '200', TWINSCOPE_HUB_TIMEOUT_MS: '3000' },
+    env: {
+      TWINSCOPE_ROLLOUT_CHECK_MS: '200',
+      TWINSCOPE_ROLLOUT_CONCURRENCY: '4',
+      TWINSCOPE_HUB_TIMEOUT_MS: '3000',
+    },
   });
   const until = async (id: string, check: (rollout: any) => boolean, timeoutMs = 60_000) => {
     const end = Date.now() + timeoutMs;
@@ -47,6 +52,7 @@ describe('BFF: a rollout while the hub throttles and goes away', () => {
     await stack.emulator.close();
     const waiting = await until(id, (r) => /Trying again in/.test(r.message ?? ''), 30_000);
     expect(waiting.status).toBe('running');
+    expect(waiting.counts.succeeded + (waiting.counts.written ?? 0)).toBeLessThan(12);
     expect(waiting.message).toMatch(/hub/i);
     stack.emulator = await startEmulator({ dataDir, httpsPort, mqttPort: 0, throttle });
     const done = await until(id, (r) => r.status !== 'running', 90_000);
