@@ -53,6 +53,8 @@ const CHANNEL = 'twinscope_rollouts';
 /** The same write refused this often (its twin changes each time): the target fails. */
 const MAX_ATTEMPTS = 5;
 const BATCH = 200;
+/** Chunks of writes in flight at once. */
+const PIPELINES = 3;
 
 /** A step that could not be made now (the hub throttles, is down, or the lease is gone). */
 class Later extends Error {}
@@ -408,8 +410,12 @@ export class Rollouts {
     this.changed(row.id, true);
   }
 
-  /** Runs a pool of `concurrency` workers over some targets. */
-  private async pool<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  /** Runs a pool of workers (`concurrency` unless told) over some items. */
+  private async pool<T>(
+    items: T[],
+    work: (item: T) => Promise<void>,
+    workers = this.concurrency,
+  ): Promise<void> {
     let next = 0;
     let failure: unknown;
     const worker = async () => {
@@ -422,7 +428,7 @@ export class Rollouts {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(workers, items.length) }, worker));
     if (failure !== undefined) throw failure;
   }
 
@@ -433,11 +439,20 @@ export class Rollouts {
     if (batch.length > 0) {
       const started = Date.now();
       const wrote = { n: 0 };
-      for (let at = 0; at < batch.length; at += this.concurrency) {
-        if (!lease.held) throw new Later('This replica no longer drives the rollout.');
-        wrote.n += await this.writeChunk(row, batch.slice(at, at + this.concurrency));
-        this.changed(id);
-      }
+      const chunks: TargetRow[][] = [];
+      for (let at = 0; at < batch.length; at += this.concurrency)
+        chunks.push(batch.slice(at, at + this.concurrency));
+      // A few chunks at once: one's database steps overlap another's hub calls, so the
+      // writes keep to the budget's pace.
+      await this.pool(
+        chunks,
+        async (chunk) => {
+          if (!lease.held) throw new Later('This replica no longer drives the rollout.');
+          wrote.n += await this.writeChunk(row, chunk);
+          this.changed(id);
+        },
+        PIPELINES,
+      );
       const seconds = (Date.now() - started) / 1000;
       if (wrote.n >= 20 && seconds > 0)
         await this.store.transition(id, ['running'], 'running', {
