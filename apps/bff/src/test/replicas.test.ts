@@ -109,6 +109,48 @@ describe.skipIf(!hasPostgres)('two BFF replicas on one PostgreSQL', () => {
     expect((await onB('/api/audit?kind=gossip')).status).toBe(400);
   });
 
+  it('when a rollout is started through replica A, then tabs on replica B follow it live to its end, whichever replica drives it, and B shows the same state', async () => {
+    const stream = await openStream(`${replicaB.url}/api/events`);
+    try {
+      const hello = await stream.next((e) => e.event === 'hello');
+      const me = (await (await fetch(`${replicaB.url}/api/me`)).json()) as { csrfToken: string };
+      await fetch(`${replicaB.url}/api/events/${hello.data.streamId}/watch`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrfToken },
+        body: JSON.stringify({ twins: [], rollouts: true }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const created = await stack.api('/api/rollouts', {
+        method: 'POST',
+        json: {
+          name: 'Across replicas',
+          filter: { tags: ['site=toronto'] },
+          change: { tags: { replicated: true } },
+          plan: {
+            canary: { kind: 'count', value: 1 },
+            growth: 2,
+            maxWaves: 5,
+            success: { kind: 'written' },
+            failureThreshold: 0,
+            approval: false,
+          },
+        },
+      });
+      expect(created.status).toBe(201);
+      const { id } = created.body.rollout;
+      // B hears every step; it refetches until the rollout is over.
+      let rollout: { status: string; counts: Record<string, number> } | undefined;
+      while (rollout?.status !== 'completed') {
+        await stream.next((e) => e.event === 'rollout' && e.data.id === id);
+        rollout = (await onB(`/api/rollouts/${id}`)).body.rollout;
+      }
+      expect(rollout.counts).toEqual({ succeeded: 2 });
+      expect((await stack.api(`/api/rollouts/${id}`)).body.rollout.status).toBe('completed');
+    } finally {
+      stream.close();
+    }
+  });
+
   it('when the database goes down, then writes are refused before the hub is called, with a clear message', async () => {
     const { twin } = (await stack.api(`/api/devices/${device}`)).body;
     await server.stop();
