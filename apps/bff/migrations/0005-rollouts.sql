@@ -33,6 +33,8 @@ CREATE TABLE rollout_targets (
   inverse jsonb,
   error text,
   attempts integer NOT NULL DEFAULT 0,
+  -- The IoT Hub job that calls this target's direct method (a wave's job), once scheduled.
+  job_id text,
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (rollout_id, device_id, module_id)
 );

@@ -2,14 +2,26 @@ import { z } from 'zod';
 import { DeviceFilterSchema } from './events.ts';
 import { ModuleIdSchema } from './ids.ts';
 import { JsonObjectSchema } from './json.ts';
+import { MethodInvokeRequestSchema } from './methods.ts';
 
-/** A change a rollout makes to each twin: a patch of tags and/or desired properties. */
+/**
+ * A change a rollout makes to each target: a patch of tags and/or desired properties, or a
+ * direct method call (which has no before, so it is not rolled back).
+ */
 export const RolloutChangeSchema = z
-  .object({ tags: JsonObjectSchema.optional(), desired: JsonObjectSchema.optional() })
+  .object({
+    tags: JsonObjectSchema.optional(),
+    desired: JsonObjectSchema.optional(),
+    method: MethodInvokeRequestSchema.optional(),
+  })
   .strict()
   .refine(
-    (c) => c.tags !== undefined || c.desired !== undefined,
-    'A change sets tags or desired properties.',
+    (c) => c.tags !== undefined || c.desired !== undefined || c.method !== undefined,
+    'A change sets tags or desired properties, or calls a direct method.',
+  )
+  .refine(
+    (c) => c.method === undefined || (c.tags === undefined && c.desired === undefined),
+    'A change either writes the twin or calls a direct method, not both.',
   );
 export type RolloutChange = z.infer<typeof RolloutChangeSchema>;
 
@@ -195,8 +207,14 @@ export const RolloutSchema = z.object({
   counts: CountsSchema,
   waveCounts: z.array(CountsSchema),
   approvedBy: z.object({ id: z.string(), name: z.string(), at: z.string() }).optional(),
-  /** How the writes are made: one write per twin with its etag. */
-  writeMode: z.literal('per-twin'),
+  /**
+   * How the change is made: one write per twin with its etag; one IoT Hub job per wave (a
+   * direct method on devices: the same call for every device, no etag); or one call per
+   * target (a direct method on modules, which jobs do not reach).
+   */
+  writeMode: z.enum(['per-twin', 'job', 'per-call']),
+  /** The IoT Hub jobs that ran the waves, newest last. */
+  jobs: z.array(z.object({ wave: z.number(), jobId: z.string() })),
   /** Twin updates a second achieved over the last wave's writes. */
   writesPerSecond: z.number().nullable(),
 });

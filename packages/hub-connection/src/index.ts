@@ -1,6 +1,7 @@
 export {
   abortableHubCall,
   jobClientFor,
+  jobClientForCredential,
   registryFor,
   registryForCredential,
   type HubTokenCredential,

@@ -193,3 +193,24 @@ export function registryForCredential(
   const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
   return new Registry(config as never, rest as never);
 }
+
+/** An unmodified azure-iothub JobClient reaching the hub with an Entra credential. */
+export function jobClientForCredential(
+  host: string,
+  credential: HubTokenCredential,
+  options: RegistryOptions = {},
+): iothub.JobClient {
+  const [hostName, portText] = host.split(':') as [string, string | undefined];
+  const config = {
+    host,
+    tokenCredential: credential,
+    tokenScope: 'https://iothubs.azure.net/.default',
+  };
+  const http = new PortHttp(
+    hostName,
+    portText ? Number(portText) : 443,
+    options.ca,
+    options.requestTimeoutMs,
+  );
+  return new JobClient(new RestApiClient(config, `azure-iothub/${sdkVersion}`, http) as never);
+}

@@ -87,6 +87,19 @@ export interface HubAdapter {
     request: MethodCall,
     context?: CallContext,
   ): Promise<{ status: number; payload: unknown }>;
+  /**
+   * Schedules a direct method on every device a query condition selects, as one IoT Hub job
+   * (jobs v2), starting now; the hub calls them at its own pace. Devices only: jobs do not
+   * reach modules.
+   */
+  scheduleMethodJob(
+    jobId: string,
+    queryCondition: string,
+    request: MethodCall,
+    maxExecutionTimeInSeconds: number,
+  ): Promise<void>;
+  /** A job's status (queued, running, completed, failed, cancelled) and why it failed. */
+  getJob(jobId: string): Promise<{ status: string; failureReason?: string }>;
   /** Queues a cloud-to-device message for a device (AMQP, through the service client). */
   sendCloudMessage(deviceId: string, message: CloudMessage, context?: CallContext): Promise<void>;
   /** Empties a device's cloud-to-device queue; answers how many messages were dropped. */

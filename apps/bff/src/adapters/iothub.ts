@@ -2,6 +2,8 @@ import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
 import {
   abortableHubCall,
   purgeCloudToDeviceQueue,
+  jobClientFor,
+  jobClientForCredential,
   registryFor,
   registryForCredential,
   serviceClientFor,
@@ -168,6 +170,7 @@ export class IotHubAdapter implements HubAdapter {
   readonly hostName: string;
   readonly isEmulator: boolean;
   private readonly registry: Registry;
+  private readonly jobs: iothub.JobClient;
   private serviceClient: iothub.Client | undefined;
   private readonly maxThrottleWaitMs: number;
   private readonly deadlineMs: number;
@@ -181,8 +184,10 @@ export class IotHubAdapter implements HubAdapter {
     };
     if (options.connectionString) {
       this.registry = registryFor(options.connectionString, ca);
+      this.jobs = jobClientFor(options.connectionString, ca);
     } else if (options.entra) {
       this.registry = registryForCredential(options.entra.hostName, options.entra.credential, ca);
+      this.jobs = jobClientForCredential(options.entra.hostName, options.entra.credential, ca);
     } else {
       throw new Error('The hub needs a connection string or a host name with a credential.');
     }
@@ -721,6 +726,41 @@ export class IotHubAdapter implements HubAdapter {
     // minutes behind the operator's back (a message must never go twice).
     client.setRetryPolicy(new common.NoRetry());
     return client;
+  }
+
+  async scheduleMethodJob(
+    jobId: string,
+    queryCondition: string,
+    request: MethodCall,
+    maxExecutionTimeInSeconds: number,
+  ): Promise<void> {
+    await this.call(`Job ${jobId}`, 'write', { jobs: 1 }, undefined, (sdk) =>
+      sdk(() =>
+        this.jobs.scheduleDeviceMethod(
+          jobId,
+          queryCondition,
+          {
+            methodName: request.methodName,
+            payload: request.payload ?? null,
+            responseTimeoutInSeconds: request.responseTimeoutInSeconds,
+            connectTimeoutInSeconds: request.connectTimeoutInSeconds,
+          },
+          new Date(),
+          maxExecutionTimeInSeconds,
+        ),
+      ),
+    );
+  }
+
+  async getJob(jobId: string): Promise<{ status: string; failureReason?: string }> {
+    return this.call(`Job ${jobId}`, 'read', { jobs: 1 }, undefined, async (sdk) => {
+      const { jobStatus } = await sdk(() => this.jobs.getJob(jobId));
+      const job = (jobStatus ?? {}) as { status?: unknown; failureReason?: unknown };
+      return {
+        status: typeof job.status === 'string' ? job.status : 'unknown',
+        ...(typeof job.failureReason === 'string' ? { failureReason: job.failureReason } : {}),
+      };
+    });
   }
 
   async invokeMethod(

@@ -322,6 +322,44 @@ export class AuditTrail {
     return entries.map((entry) => ({ id: entry.id, end: this.ending(entry.id) }));
   }
 
+  /**
+   * The outcomes of a rollout's calls whose attempts are still open, by target (a job's
+   * devices answer long after their attempts were written, maybe on another replica).
+   */
+  async endForRollout(
+    rolloutId: string,
+    outcomes: { deviceId: string; moduleId?: string; outcome: AuditOutcome }[],
+  ): Promise<void> {
+    if (outcomes.length === 0) return;
+    try {
+      await this.db.query(
+        `UPDATE audit_entries a SET result = u.result, response = u.response, error = u.error,
+           finished_at = now()
+         FROM jsonb_to_recordset($2::jsonb)
+           AS u(device_id text, module_id text, result text, response jsonb, error jsonb)
+         WHERE a.rollout_id = $1 AND a.device_id = u.device_id AND a.module_id = u.module_id
+           AND a.action = 'rollout.write' AND a.result = 'unknown'`,
+        [
+          rolloutId,
+          JSON.stringify(
+            outcomes.map(({ deviceId, moduleId, outcome }) => ({
+              device_id: deviceId,
+              module_id: moduleId ?? '',
+              result: outcome.result,
+              response: outcome.response ?? null,
+              error: outcome.error ?? null,
+            })),
+          ),
+        ],
+      );
+    } catch (error) {
+      this.logger.error('audit outcome write failed', {
+        ids: outcomes.length,
+        message: (error as Error).message,
+      });
+    }
+  }
+
   /** Writes many outcomes in one statement (a rollout's writes); a failure is logged. */
   async endMany(outcomes: { id: string; outcome: AuditOutcome }[]): Promise<void> {
     if (outcomes.length === 0) return;

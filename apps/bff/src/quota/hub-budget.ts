@@ -8,7 +8,14 @@ import {
 
 /** The hub operations the BFF makes, by the throttle IoT Hub counts them against. */
 export type BudgetClass =
-  'identity' | 'query' | 'twinRead' | 'twinUpdate' | 'method' | 'cloudToDevice' | 'configurations';
+  | 'identity'
+  | 'query'
+  | 'twinRead'
+  | 'twinUpdate'
+  | 'method'
+  | 'cloudToDevice'
+  | 'configurations'
+  | 'jobs';
 
 /** Who spends: a person (their user id), or the BFF itself (live polling, the event feed). */
 export type Spender = { user: string } | 'background';
@@ -28,7 +35,13 @@ export interface Refusal {
   message: string;
 }
 
-const PER_MINUTE: readonly BudgetClass[] = ['identity', 'query', 'cloudToDevice', 'configurations'];
+const PER_MINUTE: readonly BudgetClass[] = [
+  'identity',
+  'query',
+  'cloudToDevice',
+  'configurations',
+  'jobs',
+];
 const NOUN: Record<BudgetClass, string> = {
   identity: 'identity operations',
   query: 'queries',
@@ -37,6 +50,7 @@ const NOUN: Record<BudgetClass, string> = {
   method: 'direct method calls',
   cloudToDevice: 'cloud-to-device sends',
   configurations: 'configuration operations',
+  jobs: 'job operations',
 };
 
 /**
@@ -69,6 +83,7 @@ export class HubBudget {
       'method',
       'cloudToDevice',
       'configurations',
+      'jobs',
     ] as const)
       this.hub.set(kind, TokenBucket.forRate(quota.rates[kind], this.now()));
   }

@@ -126,6 +126,21 @@ export async function dryRun(
     return total;
   };
   const targets = await sum();
+  if (change.method) {
+    // A call has no before and after: every target is called, at the hub's method budget.
+    const rate = budget.rate('method')?.perSecond ?? null;
+    return {
+      targets,
+      unchanged: 0,
+      willChange: targets,
+      sample: [],
+      estimate: {
+        twinUpdatesPerSecond: rate,
+        seconds: rate === null ? null : Math.ceil(targets / rate),
+        queries,
+      },
+    };
+  }
   const holds = holdsCondition(change);
   let unchanged: number | null = null;
   if ('where' in holds && targets > 0) unchanged = await sum(holds.where);

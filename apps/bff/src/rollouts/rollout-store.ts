@@ -50,6 +50,7 @@ export interface TargetRow {
   wave: number;
   state: RolloutTargetState;
   inverse: Partial<Sections> | null;
+  job_id: string | null;
   error: string | null;
   attempts: number;
   updated_at: Date;
@@ -89,6 +90,25 @@ export class RolloutStore {
       `SELECT * FROM rollouts ORDER BY created_at DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
     );
     return rows;
+  }
+
+  /** The targets a job calls that wait for its outcome. */
+  async withJob(id: string, jobId: string): Promise<TargetRow[]> {
+    const { rows } = await this.db.query<TargetRow>(
+      `SELECT * FROM rollout_targets WHERE rollout_id = $1 AND job_id = $2 AND state = 'writing'`,
+      [id, jobId],
+    );
+    return rows;
+  }
+
+  /** The IoT Hub jobs its waves ran as, oldest first. */
+  async jobs(id: string): Promise<{ wave: number; jobId: string }[]> {
+    const { rows } = await this.db.query<{ wave: number; job_id: string }>(
+      `SELECT DISTINCT wave, job_id FROM rollout_targets WHERE rollout_id = $1 AND job_id IS NOT NULL
+       ORDER BY wave, job_id`,
+      [id],
+    );
+    return rows.map((row) => ({ wave: row.wave, jobId: row.job_id }));
   }
 
   /** Targets by state, for the rollout and per wave. */
@@ -359,7 +379,7 @@ export class RolloutStore {
     items: { target: TargetRef; inverse?: Partial<Sections> | null; error?: string | null }[],
     from: readonly RolloutTargetState[],
     to: RolloutTargetState,
-    options: { attempt?: boolean; whileStatus?: RolloutStatus } = {},
+    options: { attempt?: boolean; whileStatus?: RolloutStatus; jobId?: string } = {},
   ): Promise<Set<string>> {
     if (items.length === 0) return new Set();
     const params: unknown[] = [
@@ -379,11 +399,12 @@ export class RolloutStore {
       owner,
     ];
     const status = options.whileStatus ? ` AND status = $${params.push(options.whileStatus)}` : '';
+    const job = options.jobId ? `, job_id = $${params.push(options.jobId)}` : '';
     const { rows } = await this.db.query<{ device_id: string; module_id: string }>(
       `UPDATE rollout_targets t SET state = $4, updated_at = now(),
          inverse = CASE WHEN u.keep_inverse THEN t.inverse ELSE u.inverse END,
          error = CASE WHEN u.keep_error THEN t.error ELSE u.error END
-         ${options.attempt ? ', attempts = t.attempts + 1' : ''}
+         ${options.attempt ? ', attempts = t.attempts + 1' : ''}${job}
        FROM jsonb_to_recordset($2::jsonb) AS u(device_id text, module_id text,
          keep_inverse boolean, inverse jsonb, keep_error boolean, error text)
        WHERE t.rollout_id = $1 AND t.device_id = u.device_id AND t.module_id = u.module_id
@@ -426,9 +447,14 @@ class Clash extends Error {
 }
 
 /** A rollout as the API shows it, with its counts. */
+/** How a rollout's change is made (see the contract's `writeMode`). */
+export const writeModeOf = (spec: Spec): Rollout['writeMode'] =>
+  spec.change.method ? (spec.moduleId ? 'per-call' : 'job') : 'per-twin';
+
 export function rolloutOf(
   row: RolloutRow,
   counts: { wave: number; state: RolloutTargetState; n: number }[],
+  jobs: { wave: number; jobId: string }[] = [],
 ): Rollout {
   const total: Record<string, number> = {};
   const waveCounts: Record<string, number>[] = row.waves.map(() => ({}));
@@ -457,7 +483,8 @@ export function rolloutOf(
     counts: total,
     waveCounts,
     ...(row.approved_by ? { approvedBy: row.approved_by } : {}),
-    writeMode: 'per-twin',
+    writeMode: writeModeOf(row.spec),
+    jobs,
     writesPerSecond: row.writes_per_second,
   };
 }

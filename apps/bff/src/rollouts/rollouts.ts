@@ -30,10 +30,12 @@ import {
   RolloutStore,
   refOf,
   rolloutOf,
+  writeModeOf,
   type RolloutRow,
   type TargetRow,
 } from './rollout-store.ts';
-import { meeting, resolveTargets, targetKey, type TargetRef } from './targets.ts';
+import { meeting, resolveTargets, rowsOf, targetKey, type TargetRef } from './targets.ts';
+import { inLists, quote } from '../services/device-query.ts';
 
 export interface RolloutOptions {
   /** This replica's name in leases. */
@@ -187,12 +189,16 @@ export class Rollouts {
   async get(id: string): Promise<Rollout> {
     const row = await this.store.get(id);
     if (!row) throw new AppError('not_found', 'There is no such rollout.');
-    return rolloutOf(row, await this.store.counts(id));
+    return rolloutOf(row, await this.store.counts(id), await this.store.jobs(id));
   }
 
   async list(limit = 50): Promise<Rollout[]> {
     const rows = await this.store.list(limit);
-    return Promise.all(rows.map(async (row) => rolloutOf(row, await this.store.counts(row.id))));
+    return Promise.all(
+      rows.map(async (row) =>
+        rolloutOf(row, await this.store.counts(row.id), await this.store.jobs(row.id)),
+      ),
+    );
   }
 
   targets(
@@ -209,6 +215,11 @@ export class Rollouts {
       throw new AppError('forbidden', `To ${action} a rollout needs the ${rule.role} role.`);
     const row = await this.store.get(id);
     if (!row) throw new AppError('not_found', 'There is no such rollout.');
+    if (action === 'rollback' && row.spec.change.method)
+      throw new AppError(
+        'conflict',
+        'A direct method call cannot be undone, so this rollout has no rollback; cancel it to call no more targets.',
+      );
     const message: Record<RolloutAction, string | null> = {
       approve: `Approved by ${actor.name}; the next waves run.`,
       pause: `Paused by ${actor.name}. Writes in flight finish; nothing more is written until it resumes.`,
@@ -436,6 +447,11 @@ export class Rollouts {
   private async runWave(row: RolloutRow, lease: { held: boolean }): Promise<void> {
     const { id, wave } = row;
     const batch = await this.store.next(id, wave, ['writing', 'pending'], BATCH);
+    if (batch.length > 0 && row.spec.change.method) {
+      await this.callBatch(row, batch);
+      this.changed(id, true);
+      return;
+    }
     if (batch.length > 0) {
       const started = Date.now();
       const wrote = { n: 0 };
@@ -656,6 +672,235 @@ export class Rollouts {
     if (transient !== undefined) throw new Later(messageOf(transient));
     if (claimed.size < toWrite.length) throw new Halt();
     return sent;
+  }
+
+  /**
+   * One step of a direct method rollout. On devices, one IoT Hub job calls a chunk of the
+   * wave (an IN list of their ids; the same call for every device, no etag): its id is
+   * stored before it is scheduled, so a restart follows it (or schedules it, when it never
+   * reached the hub) rather than calling anyone twice; its outcome per device is read from
+   * `devices.jobs`. On modules, which jobs do not reach, one call per module, side by side.
+   */
+  private async callBatch(row: RolloutRow, batch: TargetRow[]): Promise<void> {
+    const { id, wave, spec } = row;
+    const method = spec.change.method!;
+    const owner = this.replicaId;
+    const actor = { id: row.created_by_id, name: row.created_by_name };
+    const attempts = (targets: TargetRow[]) =>
+      this.audit.beginMany(
+        targets.map((target) => ({
+          actor,
+          action: 'rollout.write' as const,
+          target: { ...refOf(target), rolloutId: id },
+          change: { method } as unknown as JsonObject,
+        })),
+      );
+    if (writeModeOf(spec) === 'per-call') {
+      // A call whose outcome was never recorded is not made again: it is said so.
+      const unknown = batch.filter((target) => target.state === 'writing');
+      await this.store.markMany(
+        id,
+        owner,
+        unknown.map((target) => ({
+          target: refOf(target),
+          error:
+            'The BFF stopped during this call, so whether it ran is unknown; it is not called again.',
+        })),
+        ['writing'],
+        'failed',
+      );
+      const pending = batch
+        .filter((target) => target.state === 'pending')
+        .slice(0, this.concurrency);
+      const claimed = await this.store.markMany(
+        id,
+        owner,
+        pending.map((target) => ({ target: refOf(target) })),
+        ['pending'],
+        'writing',
+        { attempt: true, whileStatus: 'running' },
+      );
+      const calling = pending.filter((target) => claimed.has(targetKey(refOf(target))));
+      await attempts(calling);
+      const outcomes = await Promise.all(
+        calling.map(async (target) => {
+          try {
+            return { target, answer: await this.hub.invokeMethod(refOf(target), method) };
+          } catch (error) {
+            return { target, error };
+          }
+        }),
+      );
+      await this.settleCalls(
+        row,
+        outcomes.map((outcome) =>
+          'answer' in outcome && outcome.answer
+            ? {
+                target: outcome.target,
+                status: outcome.answer.status,
+                payload: outcome.answer.payload,
+              }
+            : { target: outcome.target, error: messageOf(outcome.error) },
+        ),
+      );
+      if (claimed.size < pending.length) throw new Halt();
+      return;
+    }
+    // Devices: follow the job in flight, or start one for the next chunk of the wave.
+    const inFlight = batch.find((target) => target.state === 'writing' && target.job_id);
+    if (inFlight) {
+      await this.followJob(row, inFlight.job_id!);
+      return;
+    }
+    const pending = batch.filter((target) => target.state === 'pending');
+    // As many as one IN list holds under the hub's query length.
+    const chunk: TargetRow[] = [];
+    let room = 7000;
+    for (const target of pending) {
+      const length = quote(target.device_id).length + 1;
+      if (chunk.length > 0 && length > room) break;
+      chunk.push(target);
+      room -= length;
+    }
+    if (chunk.length === 0) return;
+    const jobId = `rollout-${id.slice(0, 8)}-w${wave + 1}-${randomUUID().slice(0, 8)}`;
+    const claimed = await this.store.markMany(
+      id,
+      owner,
+      chunk.map((target) => ({ target: refOf(target) })),
+      ['pending'],
+      'writing',
+      { attempt: true, whileStatus: 'running', jobId },
+    );
+    if (claimed.size === 0) throw new Halt();
+    await attempts(chunk.filter((target) => claimed.has(targetKey(refOf(target)))));
+    await this.store.transition(id, ['running'], 'running', {
+      owner,
+      message: `Wave ${wave + 1}: IoT Hub job ${jobId} calls ${method.methodName} on ${claimed.size} devices.`,
+    });
+    await this.followJob(row, jobId);
+  }
+
+  /** Schedules a wave's job if the hub does not have it yet, and reads its outcomes once done. */
+  private async followJob(row: RolloutRow, jobId: string): Promise<void> {
+    const { id } = row;
+    const method = row.spec.change.method!;
+    const targets = await this.store.withJob(id, jobId);
+    let job: { status: string; failureReason?: string };
+    try {
+      job = await this.hub.getJob(jobId);
+    } catch (error) {
+      if (codeOf(error) !== 'not_found') {
+        if (TRANSIENT.has(codeOf(error))) throw new Later(messageOf(error));
+        throw error;
+      }
+      // Never reached the hub (the BFF stopped first): scheduled now, under the same id.
+      const [list] = inLists(
+        targets.map((target) => target.device_id),
+        7500,
+      );
+      try {
+        await this.hub.scheduleMethodJob(
+          jobId,
+          `deviceId IN ${list}`,
+          method,
+          Math.max(60, (method.responseTimeoutInSeconds + method.connectTimeoutInSeconds) * 4),
+        );
+      } catch (refused) {
+        if (TRANSIENT.has(codeOf(refused))) throw new Later(messageOf(refused));
+        // The hub refused the job: nobody was called.
+        await this.settleCalls(
+          row,
+          targets.map((target) => ({
+            target,
+            error: `The hub refused the job: ${messageOf(refused)}`,
+          })),
+        );
+        return;
+      }
+      this.changed(id, true);
+      await this.pause(this.checkMs);
+      return;
+    }
+    if (!['completed', 'failed', 'cancelled'].includes(job.status)) {
+      await this.pause(this.checkMs);
+      return;
+    }
+    const outcomes = new Map<string, { status?: number; payload?: unknown; error?: string }>();
+    try {
+      for await (const device of rowsOf(
+        this.hub,
+        `SELECT * FROM devices.jobs WHERE devices.jobs.jobId = ${quote(jobId)}`,
+      )) {
+        const response = (
+          device['outcome'] as
+            { deviceMethodResponse?: { status: number; payload: unknown } } | undefined
+        )?.deviceMethodResponse;
+        const failure = device['error'] as { code?: string; description?: string } | undefined;
+        outcomes.set(
+          String(device['deviceId']),
+          response
+            ? { status: response.status, payload: response.payload }
+            : {
+                error:
+                  failure?.description ??
+                  `The job ended ${String(device['status'])} for this device.`,
+              },
+        );
+      }
+    } catch (error) {
+      if (TRANSIENT.has(codeOf(error))) throw new Later(messageOf(error));
+      throw error;
+    }
+    await this.settleCalls(
+      row,
+      targets.map((target) => ({
+        target,
+        ...(outcomes.get(target.device_id) ?? {
+          error: `The job ended ${job.status}${job.failureReason ? ` (${job.failureReason})` : ''} before calling this device.`,
+        }),
+      })),
+    );
+  }
+
+  /** Records each call's outcome: 2xx is written (then judged by the condition), else failed. */
+  private async settleCalls(
+    row: RolloutRow,
+    results: { target: TargetRow; status?: number; payload?: unknown; error?: string }[],
+  ): Promise<void> {
+    const ok = (r: (typeof results)[number]) =>
+      r.status !== undefined && r.status >= 200 && r.status < 300;
+    const why = (r: (typeof results)[number]) =>
+      r.error ??
+      `The method answered ${r.status}${r.payload === undefined || r.payload === null ? '' : `: ${JSON.stringify(r.payload).slice(0, 200)}`}.`;
+    await this.audit.endForRollout(
+      row.id,
+      results.map((r) => ({
+        ...refOf(r.target),
+        // The call was made once the device answered, whatever its status (as for one person's call).
+        outcome:
+          r.status !== undefined
+            ? {
+                result: 'succeeded',
+                response: { status: r.status, payload: (r.payload ?? null) as never },
+              }
+            : { result: 'failed', error: { code: 'hub_error', message: why(r) } },
+      })),
+    );
+    await this.store.markMany(
+      row.id,
+      this.replicaId,
+      results.filter(ok).map((r) => ({ target: refOf(r.target), error: null })),
+      ['writing'],
+      'written',
+    );
+    await this.store.markMany(
+      row.id,
+      this.replicaId,
+      results.filter((r) => !ok(r)).map((r) => ({ target: refOf(r.target), error: why(r) })),
+      ['writing'],
+      'failed',
+    );
   }
 
   /**

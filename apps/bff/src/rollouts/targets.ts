@@ -18,7 +18,7 @@ export const MAX_TARGETS = 1_000_000;
 const MAX_QUERY = 7500;
 
 /** Every row of a query, a page of 1000 at a time. */
-async function* rowsOf(
+export async function* rowsOf(
   hub: HubAdapter,
   sql: string,
   context?: CallContext,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { runModule, type RunningModule } from '@twinscope/module-simulator';
+import { runDevice, runModule, type RunningModule } from '@twinscope/module-simulator';
 import { IotHubAdapter } from '../adapters/iothub.ts';
 import { createLogger } from '../log.ts';
 import { RolloutStore } from '../rollouts/rollout-store.ts';
@@ -107,6 +107,73 @@ describe('BFF: guarded rollouts against the emulator', () => {
     ).toBe(true);
     const targets = (await stack.api(`/api/rollouts/${id}/targets?wave=0`)).body;
     expect(targets.items).toHaveLength(1);
+  });
+
+  it('when a direct method rolls out, then each wave of devices is one IoT Hub job whose outcomes come per device, modules are called one by one, and there is no rollback', async () => {
+    const ports = {
+      mqtt: stack.emulator.mqttPort,
+      amqp: stack.emulator.amqpsPort,
+      https: stack.emulator.httpsPort,
+    };
+    for (const deviceId of ['paris-01', 'paris-02', 'paris-03', 'paris-04']) {
+      await stack.registry.create({ deviceId });
+      await stack.registry.updateTwin(deviceId, { tags: { site: 'paris' } }, '*');
+      // paris-04 stays offline.
+      if (deviceId !== 'paris-04')
+        running.push(
+          await runDevice(stack.emulator.identityConnectionString(deviceId), {
+            ca: stack.emulator.tls.caCert,
+            transport: 'mqtt',
+            ports,
+            log: () => undefined,
+          }),
+        );
+    }
+    const id = await start({
+      name: 'Ping Paris',
+      filter: { tags: ['site=paris'] },
+      change: {
+        method: { methodName: 'ping', payload: { from: 'rollout' }, responseTimeoutInSeconds: 5 },
+      },
+      plan: plan({ failureThreshold: 100 }),
+    });
+    const done = await until(id, ['completed', 'stopped']);
+    expect(done.status, done.message).toBe('completed');
+    expect(done.writeMode).toBe('job');
+    expect(done.counts).toEqual({ succeeded: 3, failed: 1 });
+    expect(done.jobs.map((j: { wave: number }) => j.wave)).toEqual([0, 1, 2]);
+    // Each job is the hub's own: its devices' outcomes are in devices.jobs.
+    for (const { jobId } of done.jobs) {
+      const query = stack.registry.createQuery(
+        `SELECT * FROM devices.jobs WHERE devices.jobs.jobId = '${jobId}'`,
+      );
+      const { result } = (await query.next()) as { result: unknown[] };
+      expect(result.length).toBeGreaterThan(0);
+    }
+    const failed = (await stack.api(`/api/rollouts/${id}/targets?state=failed`)).body.items;
+    expect(failed).toEqual([expect.objectContaining({ deviceId: 'paris-04' })]);
+    expect(failed[0].error).toMatch(/paris-04 is not connected/);
+    const writes = await writesTo(id);
+    expect(writes).toHaveLength(4);
+    expect(writes.find((w) => w.target.deviceId === 'paris-01')).toMatchObject({
+      result: 'succeeded',
+      response: { status: 200, payload: { pong: true, echo: { from: 'rollout' } } },
+    });
+    const rollback = await act(id, 'rollback');
+    expect(rollback.status).toBe(412);
+    expect(rollback.body.message).toMatch(/cannot be undone/);
+
+    // Modules: one call each (jobs do not reach modules).
+    const modules = await start({
+      name: 'Ping Berlin controllers',
+      filter: { tags: ['site=berlin'] },
+      moduleId: 'controller',
+      change: { method: { methodName: 'ping' } },
+      plan: plan(),
+    });
+    const called = await until(modules, ['completed', 'stopped']);
+    expect(called.status, called.message).toBe('completed');
+    expect(called).toMatchObject({ writeMode: 'per-call', jobs: [], counts: { succeeded: 3 } });
   });
 
   it('when the success condition cannot be met, then the rollout stops at the canary by itself and the rollback restores the twins, leaving one changed since and saying so', async () => {

@@ -48,6 +48,14 @@ describe('BFF: a rollout dry run against the emulator', () => {
         after: { desired: { mode: 'eco', setpoint: { celsius: 21.5 } } },
       },
     ]);
+    // A direct method has no before and after: every target would be called.
+    const call = await dryRun({ filter, change: { method: { methodName: 'reboot' } } });
+    expect(call.body).toMatchObject({ targets: 6, unchanged: 0, willChange: 6, sample: [] });
+    const mixed = await dryRun({
+      filter,
+      change: { tags: { a: 1 }, method: { methodName: 'reboot' } },
+    });
+    expect(mixed.status).toBe(400);
     const none = await dryRun({ filter, moduleId: 'no-such-module', change: { tags: { a: 1 } } });
     expect(none.body).toMatchObject({ targets: 0, willChange: 0, sample: [] });
   });

@@ -32,13 +32,25 @@ function duration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-function Result({ result, noun }: { result: DryRunResponse; noun: string }) {
+function Result({
+  result,
+  noun,
+  call,
+}: {
+  result: DryRunResponse;
+  noun: string;
+  /** A direct method: nothing to compare, each target is called. */
+  call: boolean;
+}) {
   const { estimate } = result;
+  const what = call ? 'direct method calls' : 'twin updates';
   return (
     <div data-testid="dry-run-result" className="method-panel">
       <Text>
         <strong>{result.targets.toLocaleString()}</strong> {noun} match;{' '}
-        {result.willChange === null ? (
+        {call ? (
+          <>each would be called.</>
+        ) : result.willChange === null ? (
           <>how many already hold the change is unknown: {result.unknownReason}.</>
         ) : (
           <>
@@ -50,7 +62,7 @@ function Result({ result, noun }: { result: DryRunResponse; noun: string }) {
       <Text className="muted">
         {estimate.twinUpdatesPerSecond === null
           ? 'The hub has no twin update limit here (the emulator without a tier).'
-          : `At the hub's ${estimate.twinUpdatesPerSecond} twin updates a second, the writes take at least ${duration(estimate.seconds ?? 0)}, shared with everything else Twinscope does.`}{' '}
+          : `At the hub's ${estimate.twinUpdatesPerSecond} ${what} a second, this takes at least ${duration(estimate.seconds ?? 0)}, shared with everything else Twinscope does.`}{' '}
         The preview spent {estimate.queries} queries.
       </Text>
       {result.sample.length > 0 && (
@@ -138,7 +150,7 @@ export function ChangePreview({
         </Field>
         <Field
           label="Change"
-          hint='Tags and desired properties to set (null removes), as {"tags": {…}, "desired": {…}}.'
+          hint='Tags and desired properties to set (null removes), as {"tags": {…}, "desired": {…}}; or a direct method to call, as {"method": {"methodName": "reboot", "payload": {…}}}.'
         >
           <Textarea value={text} onChange={(_e, d) => setText(d.value)} rows={6} className="mono" />
         </Field>
@@ -158,6 +170,7 @@ export function ChangePreview({
         <Result
           result={dryRun.data}
           noun={previewed?.moduleId ? `"${previewed.moduleId}" modules` : 'devices'}
+          call={previewed?.change.method !== undefined}
         />
       )}
       {dryRun.data && previewed && !stale && dryRun.data.targets > 0 && (

@@ -28,11 +28,19 @@ function describeWaves(sizes: number[]): string {
  * by itself; an Admin may have to approve after the canary.
  */
 export function RolloutForm({ request, targets }: { request: DryRunRequest; targets: number }) {
+  const { method } = request.change;
   const keys = [
     ...Object.keys(request.change.tags ?? {}).map((k) => `tags.${k}`),
     ...Object.keys(request.change.desired ?? {}),
   ];
-  const [name, setName] = useState(`Set ${keys.slice(0, 3).join(', ')}`.slice(0, 120));
+  const [name, setName] = useState(
+    (method ? `Call ${method.methodName}` : `Set ${keys.slice(0, 3).join(', ')}`).slice(0, 120),
+  );
+  const how = method
+    ? request.moduleId
+      ? 'Each module is called on its own (IoT Hub jobs do not reach modules); a call whose outcome was lost is not made again.'
+      : "Each wave's devices are called by one IoT Hub job (the same call for every device, no etag), and each device's outcome is read from the job."
+    : 'Each twin is written on its own with its etag, so a twin changed meanwhile is read again rather than overwritten, and its old values are kept for a rollback. (One IoT Hub job per wave cannot carry an etag per twin, so Twinscope does not use jobs for a change like this.)';
   const [form, setForm] = useState<PlanForm>(
     request.change.desired ? DEFAULT_PLAN : { ...DEFAULT_PLAN, success: 'written' },
   );
@@ -80,7 +88,7 @@ export function RolloutForm({ request, targets }: { request: DryRunRequest; targ
             value={form.success}
             onChange={(_e, d) => set({ success: d.value as PlanForm['success'] })}
           >
-            <option value="written">the write lands</option>
+            <option value="written">{method ? 'the method answers 2xx' : 'the write lands'}</option>
             <option value="mirrors" disabled={!request.change.desired}>
               its reported properties mirror the desired change
             </option>
@@ -122,7 +130,7 @@ export function RolloutForm({ request, targets }: { request: DryRunRequest; targ
       />
       <Text className="muted" data-testid="wave-plan">
         {parsed.ok
-          ? `Waves over the ${targets.toLocaleString()} targets found now: ${describeWaves(waveSizes(targets, parsed.plan))}. Each twin is written on its own with its etag, so a twin changed meanwhile is read again rather than overwritten, and its old values are kept for a rollback. (One IoT Hub job per wave cannot carry an etag per twin, so Twinscope does not use jobs for a change like this.)`
+          ? `Waves over the ${targets.toLocaleString()} targets found now: ${describeWaves(waveSizes(targets, parsed.plan))}. ${how}${method ? ' A call cannot be undone: this rollout has no rollback.' : ''}`
           : parsed.error}
       </Text>
       {start.error && (

@@ -24,6 +24,14 @@ const INTENT = {
   paused: 'warning',
 } as const;
 
+const WRITE_MODE: Record<Rollout['writeMode'], string> = {
+  'per-twin':
+    'Each twin is written on its own with its etag; its old values are kept for a rollback.',
+  job: "Each wave's devices are called by one IoT Hub job (the same call for every device, no etag); a call cannot be undone.",
+  'per-call':
+    'Each module is called on its own (IoT Hub jobs do not reach modules); a call cannot be undone.',
+};
+
 function describePlan(rollout: Rollout): string {
   const { plan } = rollout;
   const canary =
@@ -32,7 +40,9 @@ function describePlan(rollout: Rollout): string {
       : `${plan.canary.value} % of the targets`;
   const success =
     plan.success.kind === 'written'
-      ? 'the write lands'
+      ? rollout.change.method
+        ? 'the method answers 2xx'
+        : 'the write lands'
       : plan.success.kind === 'mirrors'
         ? `reported properties mirror the change within ${plan.success.timeoutSeconds} s`
         : `"${plan.success.where}" holds within ${plan.success.timeoutSeconds} s`;
@@ -127,6 +137,8 @@ export function RolloutPage({
   const r = rollout.data;
   const { done, total } = progressOf(r);
   const can = actionsFor(r.status);
+  // A direct method call cannot be undone.
+  if (r.change.method) can.rollback = false;
   const button = (action: RolloutAction, label: string, allowed: boolean, needs: string) => {
     const enabled = allowed && (action === 'approve' ? canApprove : canOperate);
     const element = (
@@ -185,9 +197,17 @@ export function RolloutPage({
         <ProgressBar value={total === 0 ? 0 : done / total} />
         <Text className="muted">
           Started by {r.createdBy.name} {relativeTime(r.createdAt)}
-          {r.approvedBy ? ` · approved by ${r.approvedBy.name}` : ''}. {describePlan(r)} Each twin
-          is written on its own with its etag.
+          {r.approvedBy ? ` · approved by ${r.approvedBy.name}` : ''}. {describePlan(r)}{' '}
+          {WRITE_MODE[r.writeMode]}
         </Text>
+        {r.jobs.length > 0 && (
+          <Text className="muted" data-testid="rollout-jobs">
+            IoT Hub jobs:{' '}
+            {r.jobs
+              .map(({ wave, jobId }) => `${jobId} (${wave === 0 ? 'canary' : `wave ${wave + 1}`})`)
+              .join(', ')}
+          </Text>
+        )}
         <pre className="history-change" data-testid="rollout-change">
           {JSON.stringify(
             { ...(r.moduleId ? { module: r.moduleId } : {}), filter: r.filter, change: r.change },
