@@ -177,6 +177,24 @@ export function registryForCredential(
   credential: HubTokenCredential,
   options: RegistryOptions = {},
 ): iothub.Registry {
+  const { config, rest } = restClientForCredential(host, credential, options);
+  return new Registry(config as never, rest as never);
+}
+
+/** An unmodified azure-iothub JobClient reaching the hub with an Entra credential. */
+export function jobClientForCredential(
+  host: string,
+  credential: HubTokenCredential,
+  options: RegistryOptions = {},
+): iothub.JobClient {
+  return new JobClient(restClientForCredential(host, credential, options).rest as never);
+}
+
+function restClientForCredential(
+  host: string,
+  credential: HubTokenCredential,
+  options: RegistryOptions,
+) {
   const [hostName, portText] = host.split(':') as [string, string | undefined];
   // The same config fromTokenCredential builds (scope included), so the SDK asks for tokens.
   const config = {
@@ -191,26 +209,5 @@ export function registryForCredential(
     options.requestTimeoutMs,
   );
   const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
-  return new Registry(config as never, rest as never);
-}
-
-/** An unmodified azure-iothub JobClient reaching the hub with an Entra credential. */
-export function jobClientForCredential(
-  host: string,
-  credential: HubTokenCredential,
-  options: RegistryOptions = {},
-): iothub.JobClient {
-  const [hostName, portText] = host.split(':') as [string, string | undefined];
-  const config = {
-    host,
-    tokenCredential: credential,
-    tokenScope: 'https://iothubs.azure.net/.default',
-  };
-  const http = new PortHttp(
-    hostName,
-    portText ? Number(portText) : 443,
-    options.ca,
-    options.requestTimeoutMs,
-  );
-  return new JobClient(new RestApiClient(config, `azure-iothub/${sdkVersion}`, http) as never);
+  return { config, rest };
 }

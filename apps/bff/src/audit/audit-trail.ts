@@ -323,67 +323,56 @@ export class AuditTrail {
   }
 
   /**
-   * The outcomes of a rollout's calls whose attempts are still open, by target (a job's
-   * devices answer long after their attempts were written, maybe on another replica).
+   * Writes many outcomes in one statement: by record id (a rollout's twin writes), or by
+   * target for a rollout's calls whose attempts are still open (a job's devices answer long
+   * after their attempts were written, maybe on another replica). A failure is logged: the
+   * attempts are committed, so the entries read as `unknown` rather than vanishing.
    */
-  async endForRollout(
-    rolloutId: string,
-    outcomes: { deviceId: string; moduleId?: string; outcome: AuditOutcome }[],
+  async endMany(
+    outcomes: (
+      | { id: string; outcome: AuditOutcome }
+      | { rolloutId: string; deviceId: string; moduleId?: string; outcome: AuditOutcome }
+    )[],
   ): Promise<void> {
-    if (outcomes.length === 0) return;
+    const row = (outcome: AuditOutcome) => ({
+      result: outcome.result,
+      after: outcome.after ?? null,
+      response: outcome.response ?? null,
+      error: outcome.error ?? null,
+    });
+    const byId = outcomes.flatMap((o) => ('id' in o ? [{ id: o.id, ...row(o.outcome) }] : []));
+    const byTarget = outcomes.flatMap((o) =>
+      'rolloutId' in o
+        ? [
+            {
+              rollout_id: o.rolloutId,
+              device_id: o.deviceId,
+              module_id: o.moduleId ?? '',
+              ...row(o.outcome),
+            },
+          ]
+        : [],
+    );
+    const set = `result = u.result, after = u.after, response = u.response, error = u.error,
+      finished_at = now()`;
+    const columns = 'result text, after jsonb, response jsonb, error jsonb';
     try {
-      await this.db.query(
-        `UPDATE audit_entries a SET result = u.result, response = u.response, error = u.error,
-           finished_at = now()
-         FROM jsonb_to_recordset($2::jsonb)
-           AS u(device_id text, module_id text, result text, response jsonb, error jsonb)
-         WHERE a.rollout_id = $1 AND a.device_id = u.device_id AND a.module_id = u.module_id
-           AND a.action = 'rollout.write' AND a.result = 'unknown'`,
-        [
-          rolloutId,
-          JSON.stringify(
-            outcomes.map(({ deviceId, moduleId, outcome }) => ({
-              device_id: deviceId,
-              module_id: moduleId ?? '',
-              result: outcome.result,
-              response: outcome.response ?? null,
-              error: outcome.error ?? null,
-            })),
-          ),
-        ],
-      );
+      if (byId.length > 0)
+        await this.db.query(
+          `UPDATE audit_entries a SET ${set}
+           FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, ${columns}) WHERE a.id = u.id`,
+          [JSON.stringify(byId)],
+        );
+      if (byTarget.length > 0)
+        await this.db.query(
+          `UPDATE audit_entries a SET ${set}
+           FROM jsonb_to_recordset($1::jsonb)
+             AS u(rollout_id text, device_id text, module_id text, ${columns})
+           WHERE a.rollout_id = u.rollout_id AND a.device_id = u.device_id
+             AND a.module_id = u.module_id AND a.action = 'rollout.write' AND a.result = 'unknown'`,
+          [JSON.stringify(byTarget)],
+        );
     } catch (error) {
-      this.logger.error('audit outcome write failed', {
-        ids: outcomes.length,
-        message: (error as Error).message,
-      });
-    }
-  }
-
-  /** Writes many outcomes in one statement (a rollout's writes); a failure is logged. */
-  async endMany(outcomes: { id: string; outcome: AuditOutcome }[]): Promise<void> {
-    if (outcomes.length === 0) return;
-    try {
-      await this.db.query(
-        `UPDATE audit_entries a SET result = u.result, after = u.after, response = u.response,
-           error = u.error, finished_at = now()
-         FROM jsonb_to_recordset($1::jsonb)
-           AS u(id uuid, result text, after jsonb, response jsonb, error jsonb)
-         WHERE a.id = u.id`,
-        [
-          JSON.stringify(
-            outcomes.map(({ id, outcome }) => ({
-              id,
-              result: outcome.result,
-              after: outcome.after ?? null,
-              response: outcome.response ?? null,
-              error: outcome.error ?? null,
-            })),
-          ),
-        ],
-      );
-    } catch (error) {
-      // The attempts are committed; the entries read as `unknown` rather than vanishing.
       this.logger.error('audit outcome write failed', {
         ids: outcomes.length,
         message: (error as Error).message,

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { waveSizes, type RolloutPlan } from '@twinscope/contract';
+import { waveSizes } from '@twinscope/contract';
+import { testPlan as plan } from '../test/fixtures/rollout-plan.ts';
 import { applyChange, firstDifference, holdsChange } from './plan.ts';
-
-const plan = (over: Partial<RolloutPlan>): RolloutPlan => ({
-  canary: { kind: 'count', value: 1 },
-  growth: 2,
-  maxWaves: 10,
-  success: { kind: 'written' },
-  failureThreshold: 0,
-  approval: false,
-  ...over,
-});
 
 describe('rollout plans', () => {
   it('when waves grow from a canary, then every target has exactly one wave and the last takes the rest', () => {

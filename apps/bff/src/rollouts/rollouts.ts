@@ -160,7 +160,7 @@ export class Rollouts {
     if (plan.success.kind === 'mirrors' && !change.desired)
       throw new AppError(
         'validation_failed',
-        'Reported properties can only mirror a desired change; this change sets tags only. Choose "written" or a query.',
+        'Reported properties can only mirror a desired change, and this change sets no desired property. Choose "written" or a query.',
       );
     // The where clause is checked now, not when the targets are found.
     if (request.filter.where?.trim())
@@ -242,6 +242,8 @@ export class Rollouts {
             ? { approvedBy: actor, wave: row.wave + 1, waveWrittenAt: null }
             : {}),
           ...(action === 'rollback' ? { rollbackBy: actor } : {}),
+          // The wave's time limit starts again: time paused is not held against its twins.
+          ...(action === 'resume' ? { waveWrittenAt: null } : {}),
         });
         if (!next)
           throw new AppError(
@@ -292,7 +294,7 @@ export class Rollouts {
   }
 
   /** Waits `ms`, or less when a rollout changes (someone paused it) or the BFF stops. */
-  private pause(ms: number): Promise<void> {
+  private rest(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -377,7 +379,7 @@ export class Rollouts {
             )
             .catch(() => undefined);
           this.changed(id, true);
-          await this.pause(backoff);
+          await this.rest(backoff);
         }
       }
     } finally {
@@ -488,7 +490,7 @@ export class Rollouts {
       return;
     }
     if (!(await this.check(row))) {
-      await this.pause(this.checkMs);
+      await this.rest(this.checkMs);
       return;
     }
     await this.verdict(row);
@@ -819,11 +821,11 @@ export class Rollouts {
         return;
       }
       this.changed(id, true);
-      await this.pause(this.checkMs);
+      await this.rest(this.checkMs);
       return;
     }
     if (!['completed', 'failed', 'cancelled'].includes(job.status)) {
-      await this.pause(this.checkMs);
+      await this.rest(this.checkMs);
       return;
     }
     const outcomes = new Map<string, { status?: number; payload?: unknown; error?: string }>();
@@ -873,9 +875,9 @@ export class Rollouts {
     const why = (r: (typeof results)[number]) =>
       r.error ??
       `The method answered ${r.status}${r.payload === undefined || r.payload === null ? '' : `: ${JSON.stringify(r.payload).slice(0, 200)}`}.`;
-    await this.audit.endForRollout(
-      row.id,
+    await this.audit.endMany(
       results.map((r) => ({
+        rolloutId: row.id,
         ...refOf(r.target),
         // The call was made once the device answered, whatever its status (as for one person's call).
         outcome:

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
+import { testPlan } from './fixtures/rollout-plan.ts';
 import { openStream, tempAuditFile, useStack } from './harness.ts';
 import { hasPostgres, startPostgres, type PostgresServer } from './postgres-server.ts';
 
@@ -126,14 +127,7 @@ describe.skipIf(!hasPostgres)('two BFF replicas on one PostgreSQL', () => {
           name: 'Across replicas',
           filter: { tags: ['site=toronto'] },
           change: { tags: { replicated: true } },
-          plan: {
-            canary: { kind: 'count', value: 1 },
-            growth: 2,
-            maxWaves: 5,
-            success: { kind: 'written' },
-            failureThreshold: 0,
-            approval: false,
-          },
+          plan: testPlan(),
         },
       });
       expect(created.status).toBe(201);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { testPlan } from './fixtures/rollout-plan.ts';
 import { openStream, useStack } from './harness.ts';
 
 describe('BFF: roles decide who may change what, and CSRF guards every change', () => {
@@ -108,6 +109,36 @@ describe('BFF: roles decide who may change what, and CSRF guards every change', 
         expect(refused.text).not.toMatch(/SharedAccessKey/);
       }
       expect((await stack.registry.get('berlin-b1-meter-03')).responseBody.status).toBe('enabled');
+    });
+
+    it('when an Operator runs a rollout that needs approval, then it waits at the canary and only an Admin may let it go on', async () => {
+      const created = await stack.api('/api/rollouts', {
+        method: 'POST',
+        json: {
+          name: 'Needs an Admin',
+          filter: { tags: ['site=toronto'] },
+          change: { tags: { approvedRing: true } },
+          plan: testPlan({ approval: true }),
+        },
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.rollout.id;
+      let rollout = created.body.rollout;
+      for (let i = 0; i < 100 && rollout.status !== 'awaiting_approval'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        rollout = (await stack.api(`/api/rollouts/${id}`)).body.rollout;
+      }
+      expect(rollout.status).toBe('awaiting_approval');
+      const approve = await stack.api(`/api/rollouts/${id}/approve`, { method: 'POST', json: {} });
+      expect(approve.status).toBe(403);
+      expect(approve.body.message).toMatch(/needs the Admin role/);
+      expect((await stack.api(`/api/rollouts/${id}`)).body.rollout.status).toBe(
+        'awaiting_approval',
+      );
+      // An Operator may still stop it.
+      expect(
+        (await stack.api(`/api/rollouts/${id}/cancel`, { method: 'POST', json: {} })).status,
+      ).toBe(200);
     });
 
     it('when a change comes without the CSRF header or with a wrong one, then it is refused', async () => {

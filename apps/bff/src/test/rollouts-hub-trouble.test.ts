@@ -5,15 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { startEmulator } from '@twinscope/hub-emulator';
 import { useStack } from './harness.ts';
 
-/** The demo fleet's twelve devices, every one a target. */
-const plan = {
-  canary: { kind: 'count', value: 2 },
-  growth: 5,
-  maxWaves: 3,
-  success: { kind: 'written' },
-  failureThreshold: 0,
-  approval: false,
-};
+import { testPlan } from './fixtures/rollout-plan.ts';
+
+/** The demo fleet's twelve devices, every one a target: a canary of two, then the rest. */
+const plan = testPlan({ canary: { kind: 'count', value: 2 }, growth: 5, maxWaves: 3 });
 
 describe('BFF: a rollout while the hub throttles and goes away', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'twinscope-rollout-hub-'));
@@ -72,4 +67,29 @@ describe('BFF: a rollout while the hub throttles and goes away', () => {
     expect(result).toHaveLength(12);
     expect(stack.logLines.some((line) => line.includes('hub throttled; retrying'))).toBe(true);
   }, 180_000);
+
+  it('when a slow rollout is paused, then nothing more is written until it resumes, and it then completes where it left off', async () => {
+    const created = await stack.api('/api/rollouts', {
+      method: 'POST',
+      json: { name: 'Paused ring', filter: {}, change: { tags: { ring: 'r2' } }, plan },
+    });
+    const id = created.body.rollout.id;
+    await until(id, (r) => (r.counts.succeeded ?? 0) >= 2);
+    expect(
+      (await stack.api(`/api/rollouts/${id}/pause`, { method: 'POST', json: {} })).status,
+    ).toBe(200);
+    // Writes in flight finish; then the count stays put.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const paused = (await stack.api(`/api/rollouts/${id}`)).body.rollout;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const still = (await stack.api(`/api/rollouts/${id}`)).body.rollout;
+    expect(still.status).toBe('paused');
+    expect(still.counts).toEqual(paused.counts);
+    expect(still.counts.pending).toBeGreaterThan(0);
+    expect(
+      (await stack.api(`/api/rollouts/${id}/resume`, { method: 'POST', json: {} })).status,
+    ).toBe(200);
+    const done = await until(id, (r) => r.status === 'completed', 90_000);
+    expect(done.counts).toEqual({ succeeded: 12 });
+  }, 120_000);
 });

@@ -5,17 +5,8 @@ import { createLogger } from '../log.ts';
 import { RolloutStore } from '../rollouts/rollout-store.ts';
 import { Rollouts } from '../rollouts/rollouts.ts';
 import { resolveTargets } from '../rollouts/targets.ts';
+import { testPlan as plan } from './fixtures/rollout-plan.ts';
 import { useStack } from './harness.ts';
-
-const plan = (over: Record<string, unknown> = {}) => ({
-  canary: { kind: 'count', value: 1 },
-  growth: 2,
-  maxWaves: 10,
-  success: { kind: 'written' },
-  failureThreshold: 0,
-  approval: false,
-  ...over,
-});
 
 describe('BFF: guarded rollouts against the emulator', () => {
   const stack = useStack({ env: { TWINSCOPE_ROLLOUT_CHECK_MS: '200' } });
@@ -254,6 +245,63 @@ describe('BFF: guarded rollouts against the emulator', () => {
     const skipped = (await stack.api(`/api/rollouts/${first}/targets?state=skipped`)).body.items;
     expect(skipped[0]).toMatchObject({ deviceId: pending[0].deviceId });
     expect(skipped[0].error).toMatch(/no longer exists/);
+  });
+
+  it('when a rollout is asked for with bad input, then it is refused with the reason before anything is written, or stops by itself saying why', async () => {
+    const base = { name: 'Bad', filter: { tags: ['site=lyon'] }, plan: plan() };
+    const rules = await stack.api('/api/rollouts', {
+      method: 'POST',
+      json: { ...base, change: { tags: { 'bad key$': 1 } } },
+    });
+    expect(rules.status).toBe(400);
+    expect(rules.body.message).toMatch(/twin rules/);
+    const mirror = await stack.api('/api/rollouts', {
+      method: 'POST',
+      json: {
+        ...base,
+        change: { tags: { a: 1 } },
+        plan: plan({ success: { kind: 'mirrors', timeoutSeconds: 5 } }),
+      },
+    });
+    expect(mirror.status).toBe(400);
+    expect(mirror.body.message).toMatch(/only mirror a desired change/);
+    const breakout = await stack.api('/api/rollouts', {
+      method: 'POST',
+      json: { ...base, filter: { where: "1=1) OR (tags.site = 'x'" }, change: { tags: { a: 1 } } },
+    });
+    expect(breakout.status).toBe(400);
+    const shape = await stack.api('/api/rollouts', {
+      method: 'POST',
+      json: { ...base, change: { tags: { a: 1 } }, plan: { ...plan(), growth: 0 } },
+    });
+    expect(shape.status).toBe(400);
+    const before = (await stack.bff.audit.search({ kind: 'rollout' }, { limit: 200 })).entries
+      .length;
+
+    // Nothing matches: it stops at once, having written nothing.
+    const empty = await start({
+      ...base,
+      filter: { prefix: 'no-such-site-' },
+      change: { tags: { a: 1 } },
+    });
+    expect((await until(empty, ['stopped'])).message).toMatch(
+      /matched no devices .* Nothing was written/,
+    );
+    // A condition the hub's query language refuses: the canary is written, then it stops.
+    const refused = await start({
+      ...base,
+      change: { tags: { checked: 'maybe' } },
+      plan: plan({
+        success: { kind: 'query', where: 'NO_SUCH_FUNCTION(tags.site)', timeoutSeconds: 5 },
+      }),
+    });
+    const stopped = await until(refused, ['stopped']);
+    expect(stopped.message).toMatch(/success condition could not be checked/);
+    expect(stopped.counts).toMatchObject({ written: 1, pending: 3 });
+    // Only the two rollouts' starts and the canary's write were recorded.
+    const after = (await stack.bff.audit.search({ kind: 'rollout' }, { limit: 200 })).entries
+      .length;
+    expect(after - before).toBe(3);
   });
 
   it('when the replica driving a rollout dies mid-wave after a write landed but before its outcome was recorded, then another replica takes over once the lease runs out and no twin is written twice', async () => {
