@@ -325,7 +325,12 @@ export class Rollouts {
           ...this.driving.keys(),
         ]);
         if (!id) return;
-        const run = this.drive(id).finally(() => this.driving.delete(id));
+        const run = this.drive(id)
+          .catch((error: unknown) =>
+            // The database went away mid-step: the lease runs out and a replica takes it up.
+            this.logger.warn('rollout driving stopped', { id, message: (error as Error).message }),
+          )
+          .finally(() => this.driving.delete(id));
         this.driving.set(id, run);
       }
     } catch (error) {
