@@ -15,8 +15,8 @@ export async function openTwinPage(page: Page, path: string) {
  * Replaces the editor's text as an operator pasting a document would: select all, then a
  * paste event (typed text would get Monaco's auto-closing brackets and auto-indent).
  */
-export async function setEditorText(page: Page, text: string) {
-  await page.locator('[data-testid=twin-json-editor] .view-lines').click();
+export async function setEditorText(page: Page, text: string, testId = 'twin-json-editor') {
+  await page.locator(`[data-testid=${testId}] .view-lines`).click();
   await page.keyboard.press('ControlOrMeta+A');
   await page.evaluate((content) => {
     const clipboardData = new DataTransfer();

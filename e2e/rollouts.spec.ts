@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { setEditorText } from './editor.ts';
 import { hubTwin } from './hub.ts';
 
 /** Opens the change preview from the device list under a filter and previews a change. */
@@ -7,7 +8,7 @@ async function preview(page: Page, list: string, change: string, moduleId = '') 
   await page.getByRole('button', { name: 'Preview a change…' }).click();
   const form = page.getByTestId('change-preview');
   await form.getByLabel('Module').fill(moduleId);
-  await form.getByLabel('Change').fill(change);
+  await setEditorText(page, change, 'change-editor');
   await form.getByRole('button', { name: 'Dry run' }).click();
   return page.getByTestId('rollout-form');
 }

@@ -84,7 +84,7 @@ function Routes({ dark }: { dark: boolean }) {
     return (
       <Layout crumbs={<span>Preview a fleet change</span>}>
         <Suspense fallback={pageLoading}>
-          <ChangePreviewRoute search={search} />
+          <ChangePreviewRoute search={search} dark={dark} />
         </Suspense>
       </Layout>
     );

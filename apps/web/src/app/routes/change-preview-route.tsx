@@ -4,7 +4,7 @@ import { ChangePreview } from '../../features/rollouts/components/change-preview
 import { usePermissions } from '../use-permissions.ts';
 
 /** Previews a fleet change over the list filter the page's URL carries (Operators). */
-export function ChangePreviewRoute({ search }: { search: URLSearchParams }) {
+export function ChangePreviewRoute({ search, dark }: { search: URLSearchParams; dark: boolean }) {
   const permissions = usePermissions();
   const searchText = search.toString();
   const view = useMemo(() => viewFromSearch(new URLSearchParams(searchText)), [searchText]);
@@ -15,6 +15,7 @@ export function ChangePreviewRoute({ search }: { search: URLSearchParams }) {
     <ChangePreview
       filter={{ ...(prefix ? { prefix } : {}), tags, ...(where ? { where } : {}) }}
       listPath={`/devices${searchFromView(view)}`}
+      dark={dark}
     />
   );
 }

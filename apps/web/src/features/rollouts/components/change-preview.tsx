@@ -6,14 +6,38 @@ import {
   MessageBarBody,
   Spinner,
   Text,
-  Textarea,
 } from '@fluentui/react-components';
 import type { DeviceFilterRequest, DryRunResponse } from '@twinscope/contract';
-import { useState } from 'react';
+import { validateSectionPatch, type JsonObject } from '@twinscope/twin';
+import { lazy, Suspense, useMemo, useState } from 'react';
+import type { EditorMarker } from '../../../components/monaco.tsx';
+import { parseJsonText } from '../../../lib/json-text.ts';
 import { devicePath, Link } from '../../../lib/router.tsx';
 import { useDryRun } from '../api/dry-run.ts';
 import { changeFromText } from '../change-text.ts';
 import { RolloutForm } from './rollout-form.tsx';
+
+const JsonEditor = lazy(() =>
+  import('../../../components/monaco.tsx').then((m) => ({ default: m.JsonEditor })),
+);
+
+/** What is wrong with the change as typed, where it is: JSON, its shape, the twin rules. */
+function markersOf(text: string): EditorMarker[] {
+  const json = parseJsonText(text, 'The change');
+  if (!json.ok) return [{ message: json.message, offset: json.offset ?? 0 }];
+  const parsed = changeFromText(text);
+  if (!parsed.ok) return [{ message: parsed.error, offset: 0 }];
+  return (['tags', 'desired'] as const).flatMap((section) => {
+    const patch = parsed.change[section] as JsonObject | undefined;
+    if (!patch) return [];
+    return validateSectionPatch(section, patch).map((violation) => ({
+      // The rules name places from the twin's root; this document holds `desired` itself.
+      location:
+        violation.location[0] === 'properties' ? violation.location.slice(1) : violation.location,
+      message: `${violation.path}: ${violation.message}`,
+    }));
+  });
+}
 
 const EXAMPLE = '{\n  "desired": { "telemetry": { "intervalSeconds": 15 } }\n}';
 
@@ -106,14 +130,24 @@ function Result({
 export function ChangePreview({
   filter,
   listPath,
+  dark,
 }: {
   filter: DeviceFilterRequest;
   listPath: string;
+  dark: boolean;
 }) {
   const [text, setText] = useState(EXAMPLE);
+  const markers = useMemo(() => markersOf(text), [text]);
   const [moduleId, setModuleId] = useState('');
   const [problem, setProblem] = useState<string>();
   const dryRun = useDryRun();
+  const run = () => {
+    const parsed = changeFromText(text);
+    if (!parsed.ok) return setProblem(parsed.error);
+    setProblem(undefined);
+    const module = moduleId.trim();
+    dryRun.mutate({ filter, ...(module ? { moduleId: module } : {}), change: parsed.change });
+  };
   const previewed = dryRun.variables;
   // The rollout starts from what was previewed, not from what was typed since.
   const current = changeFromText(text);
@@ -131,11 +165,7 @@ export function ChangePreview({
         className="method-panel"
         onSubmit={(event) => {
           event.preventDefault();
-          const parsed = changeFromText(text);
-          if (!parsed.ok) return setProblem(parsed.error);
-          setProblem(undefined);
-          const module = moduleId.trim();
-          dryRun.mutate({ filter, ...(module ? { moduleId: module } : {}), change: parsed.change });
+          run();
         }}
       >
         <Field
@@ -152,12 +182,26 @@ export function ChangePreview({
           label="Change"
           hint='Tags and desired properties to set (null removes), as {"tags": {…}, "desired": {…}}; or a direct method to call, as {"method": {"methodName": "reboot", "payload": {…}}}.'
         >
-          <Textarea value={text} onChange={(_e, d) => setText(d.value)} rows={6} className="mono" />
+          <Suspense fallback={<Spinner size="tiny" label="Loading editor…" />}>
+            <JsonEditor
+              value={text}
+              onChange={setText}
+              onRun={run}
+              markers={markers}
+              dark={dark}
+              ariaLabel="Change"
+              testId="change-editor"
+              compact
+            />
+          </Suspense>
         </Field>
         <div className="action-row">
           <Button type="submit" appearance="primary" disabled={dryRun.isPending}>
             Dry run
           </Button>
+          <Text size={200} className="muted">
+            Ctrl+Enter in the editor
+          </Text>
           {dryRun.isPending && <Spinner size="tiny" label="Asking the hub…" />}
         </div>
       </form>
