@@ -24,6 +24,8 @@ export const AuditActionSchema = z.enum([
   'rollout.resume',
   'rollout.cancel',
   'rollout.rollback',
+  /** A wave's verdict: passed (succeeded) or past the failure threshold (failed). */
+  'rollout.wave',
   /** A rollout's write to one twin, and its undoing. */
   'rollout.write',
   'rollout.revert',

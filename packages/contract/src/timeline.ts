@@ -246,7 +246,8 @@ function auditTitle(entry: AuditEntry): string {
     case 'rollout.resume':
     case 'rollout.cancel':
     case 'rollout.rollback':
-      return `${{ create: 'Started', approve: 'Approved', pause: 'Paused', resume: 'Resumed', cancel: 'Cancelled', rollback: 'Rolled back' }[entry.action.split('.')[1] as 'create']} a rollout`;
+    case 'rollout.wave':
+      return `${{ create: 'Started', approve: 'Approved', pause: 'Paused', resume: 'Resumed', cancel: 'Cancelled', rollback: 'Rolled back', wave: 'Judged a wave of' }[entry.action.split('.')[1] as 'create']} a rollout`;
   }
 }
 

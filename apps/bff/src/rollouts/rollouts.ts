@@ -995,33 +995,58 @@ export class Rollouts {
     const judged = failed + n('succeeded');
     const share = judged === 0 ? 0 : (failed / judged) * 100;
     const name = wave === 0 ? 'The canary' : `Wave ${wave + 1}`;
-    if (failed > 0 && share > spec.plan.failureThreshold) {
-      await this.store.transition(id, ['running'], 'stopped', {
-        owner: this.replicaId,
+    const stops = failed > 0 && share > spec.plan.failureThreshold;
+    let step: { to: RolloutStatus; message: string; next?: true };
+    if (stops)
+      step = {
+        to: 'stopped',
         message: `${name} failed on ${failed} of ${judged} twins (${Math.round(share * 10) / 10} %), above the ${spec.plan.failureThreshold} % threshold. The rollout stopped by itself; nothing more is written. Roll back to undo what was written.`,
-      });
-    } else if (wave + 1 >= row.waves.length) {
+      };
+    else if (wave + 1 >= row.waves.length) {
       const total = await this.store.counts(id);
       const sum = (state: RolloutTargetState) =>
         total.filter((c) => c.state === state).reduce((a, c) => a + c.n, 0);
-      await this.store.transition(id, ['running'], 'completed', {
-        owner: this.replicaId,
+      step = {
+        to: 'completed',
         message: `Completed: ${sum('succeeded')} twins changed, ${sum('unchanged')} already held the change, ${sum('failed')} failed, ${sum('skipped')} skipped.`,
-      });
-    } else if (wave === 0 && spec.plan.approval) {
-      await this.store.transition(id, ['running'], 'awaiting_approval', {
-        owner: this.replicaId,
+      };
+    } else if (wave === 0 && spec.plan.approval)
+      step = {
+        to: 'awaiting_approval',
         message: `The canary passed (${n('succeeded')} succeeded, ${failed} failed). An Admin approves the next waves.`,
-      });
-    } else {
-      await this.store.transition(id, ['running'], 'running', {
-        owner: this.replicaId,
-        wave: wave + 1,
-        waveWrittenAt: null,
+      };
+    else
+      step = {
+        to: 'running',
+        next: true,
         message: `${name} passed; wave ${wave + 2} of ${row.waves.length} is being written.`,
-      });
-    }
+      };
+    const moved = await this.store.transition(id, ['running'], step.to, {
+      owner: this.replicaId,
+      message: step.message,
+      ...(step.next ? { wave: wave + 1, waveWrittenAt: null } : {}),
+    });
     this.changed(id, true);
+    if (!moved) return;
+    // Each wave's verdict is in the audit trail, on the rollout, as its starter's.
+    const record = await this.audit.begin({
+      actor: { id: row.created_by_id, name: row.created_by_name },
+      action: 'rollout.wave',
+      target: { deviceId: '', rolloutId: id },
+      change: {
+        wave: wave + 1,
+        of: row.waves.length,
+        succeeded: n('succeeded'),
+        failed,
+        unchanged: n('unchanged'),
+        skipped: n('skipped'),
+      },
+    });
+    await record.end(
+      stops
+        ? { result: 'failed', error: { code: 'failure_threshold', message: step.message } }
+        : { result: 'succeeded' },
+    );
   }
 
   /**

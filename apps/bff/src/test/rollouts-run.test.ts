@@ -50,12 +50,13 @@ describe('BFF: guarded rollouts against the emulator', () => {
   };
   const act = (id: string, action: string) =>
     stack.api(`/api/rollouts/${id}/${action}`, { method: 'POST', json: {} });
-  const writesTo = async (id: string) => {
+  const recordsOf = async (id: string, action: string) => {
     const entries = [];
     for await (const entry of stack.bff.audit.all({ kind: 'rollout' }))
-      if (entry.target.rolloutId === id && entry.action === 'rollout.write') entries.push(entry);
+      if (entry.target.rolloutId === id && entry.action === action) entries.push(entry);
     return entries;
   };
+  const writesTo = (id: string) => recordsOf(id, 'rollout.write');
 
   it("when a desired change rolls to a site's controllers in two waves, then each module app acknowledges it, the waves pass their condition and every write is audited once", async () => {
     for (const deviceId of ['berlin-b1-gateway-01', 'berlin-b1-hvac-02', 'berlin-b2-hvac-04'])
@@ -98,6 +99,11 @@ describe('BFF: guarded rollouts against the emulator', () => {
     ).toBe(true);
     const targets = (await stack.api(`/api/rollouts/${id}/targets?wave=0`)).body;
     expect(targets.items).toHaveLength(1);
+    // Each wave's verdict is recorded too.
+    expect((await recordsOf(id, 'rollout.wave')).map((w) => [w.change, w.result])).toEqual([
+      [{ wave: 1, of: 2, succeeded: 1, failed: 0, unchanged: 0, skipped: 0 }, 'succeeded'],
+      [{ wave: 2, of: 2, succeeded: 2, failed: 0, unchanged: 0, skipped: 0 }, 'succeeded'],
+    ]);
   });
 
   it('when a direct method rolls out, then each wave of devices is one IoT Hub job whose outcomes come per device, modules are called one by one, and there is no rollback', async () => {
@@ -192,6 +198,11 @@ describe('BFF: guarded rollouts against the emulator', () => {
     expect(stopped.counts).toEqual({ failed: 2, pending: 2 });
     const failed = (await stack.api(`/api/rollouts/${id}/targets?state=failed`)).body.items;
     expect(failed[0].error).toMatch(/did not meet/);
+    const [verdict] = await recordsOf(id, 'rollout.wave');
+    expect(verdict).toMatchObject({
+      result: 'failed',
+      error: { code: 'failure_threshold', message: expect.stringMatching(/canary failed/) },
+    });
     // Someone changes one of the canary's twins since: the rollback leaves that one alone.
     const [kept, restored] = failed.map((t: { deviceId: string }) => t.deviceId);
     await stack.registry.updateTwin(kept, { tags: { ring: 'manual' } }, '*');

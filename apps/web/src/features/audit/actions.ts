@@ -24,6 +24,7 @@ export const ACTIONS: Record<AuditEntry['action'], string> = {
   'rollout.resume': 'resumed the rollout',
   'rollout.cancel': 'cancelled the rollout',
   'rollout.rollback': 'rolled the rollout back',
+  'rollout.wave': "judged a rollout's wave",
   'rollout.write': "wrote a rollout's change",
   'rollout.revert': "undid a rollout's change",
 };
