@@ -284,7 +284,7 @@ const StorageSection = z.object({
 
 const RolloutsSection = z.object({
   /** Twin writes a rollout keeps in flight at once (the hub budget paces them). */
-  concurrency: int(1, 256).default(16),
+  concurrency: int(1, 256).default(48),
   /** How often a wave's success condition is checked. */
   checkMs: int(100, 600_000).default(2000),
   /** How long a replica's hold on a rollout lasts unless renewed (another takes over after). */

@@ -137,7 +137,7 @@ export class Rollouts {
     this.leaseSeconds = options.leaseSeconds ?? 15;
     this.pollMs = options.pollMs ?? 1000;
     this.checkMs = options.checkMs ?? 2000;
-    this.concurrency = options.concurrency ?? 16;
+    this.concurrency = options.concurrency ?? 48;
     this.maxDriven = options.maxDriven ?? 4;
   }
 
@@ -462,9 +462,10 @@ export class Rollouts {
     if (batch.length > 0) {
       const started = Date.now();
       const wrote = { n: 0 };
+      // `concurrency` writes in flight in all, in a few chunks side by side.
+      const size = Math.max(1, Math.ceil(this.concurrency / PIPELINES));
       const chunks: TargetRow[][] = [];
-      for (let at = 0; at < batch.length; at += this.concurrency)
-        chunks.push(batch.slice(at, at + this.concurrency));
+      for (let at = 0; at < batch.length; at += size) chunks.push(batch.slice(at, at + size));
       // A few chunks at once: one's database steps overlap another's hub calls, so the
       // writes keep to the budget's pace.
       await this.pool(

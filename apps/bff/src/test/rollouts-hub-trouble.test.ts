@@ -14,13 +14,13 @@ describe('BFF: a rollout while the hub throttles and goes away', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'twinscope-rollout-hub-'));
   // A hub that takes 2 twin updates a second, and a BFF that does not know it: every wave
   // runs into 429s, which must slow it down without losing or repeating a write. Writes go
-  // 4 at a time, so the rollout is mid-wave when the hub goes away.
+  // 3 at a time, so the rollout is mid-wave when the hub goes away or is paused.
   const throttle = { identity: 6000, query: 6000, twinRead: 1000, twinUpdate: 2 };
   const stack = useStack({
     emulator: { inMemory: false, dataDir, throttle },
     env: {
       TWINSCOPE_ROLLOUT_CHECK_MS: '200',
-      TWINSCOPE_ROLLOUT_CONCURRENCY: '4',
+      TWINSCOPE_ROLLOUT_CONCURRENCY: '3',
       TWINSCOPE_HUB_TIMEOUT_MS: '3000',
     },
   });

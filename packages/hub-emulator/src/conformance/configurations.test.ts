@@ -142,3 +142,101 @@ describe('automatic configurations through the unmodified Registry', () => {
     expect(body.customMetricQueryErrors.bad).toBeTruthy();
   });
 });
+
+describe('IoT Edge: system modules and applyConfigurationContent through the unmodified Registry', () => {
+  const hub = useHub();
+  const moduleTwin = async (deviceId: string, moduleId: string) =>
+    (await hub.registry.getModuleTwin(deviceId, moduleId)).responseBody as any;
+  const refused = async (promise: Promise<unknown>, why: RegExp) => {
+    const error = await expectSdkError(promise, 'ArgumentError');
+    expect((JSON.parse(error.responseBody ?? '{}') as { Message?: string }).Message).toMatch(why);
+  };
+  const desiredOf = (twin: any) => {
+    const { $metadata: _m, $version: _v, ...values } = twin.properties.desired;
+    return values;
+  };
+
+  it('when an IoT Edge device is created, then it has $edgeAgent and $edgeHub without keys of their own, and applied content sets their desired properties, layers included, and the modules created later', async () => {
+    const edge = uniqueId('edge');
+    await hub.registry.create({ deviceId: edge, capabilities: { iotEdge: true } } as never);
+    const modules = (await hub.registry.getModulesOnDevice(edge)).responseBody as any[];
+    expect(modules.map((m) => m.moduleId).sort()).toEqual(['$edgeAgent', '$edgeHub']);
+    expect(modules[0].authentication.type).toBe('none');
+    // A plain device has none.
+    const plain = uniqueId('plain');
+    await hub.registry.create({ deviceId: plain });
+    expect((await hub.registry.getModulesOnDevice(plain)).responseBody).toEqual([]);
+
+    const agent = {
+      schemaVersion: '1.1',
+      modules: { sensor: { type: 'docker', status: 'running' } },
+    };
+    await hub.registry.applyConfigurationContentOnDevice(edge, {
+      modulesContent: {
+        $edgeAgent: { 'properties.desired': agent },
+        $edgeHub: {
+          'properties.desired': { schemaVersion: '1.1', routes: { all: 'FROM /* INTO $upstream' } },
+          'properties.desired.routes.sensor': 'FROM /messages/modules/sensor/* INTO $upstream',
+        },
+        sensor: { 'properties.desired': { interval: 5 } },
+      },
+    });
+    expect(desiredOf(await moduleTwin(edge, '$edgeAgent'))).toEqual(agent);
+    expect(desiredOf(await moduleTwin(edge, '$edgeHub')).routes).toEqual({
+      all: 'FROM /* INTO $upstream',
+      sensor: 'FROM /messages/modules/sensor/* INTO $upstream',
+    });
+    // The runtime creates the deployment's module later: it starts with its part.
+    await hub.registry.addModule({ deviceId: edge, moduleId: 'sensor' } as never);
+    expect(desiredOf(await moduleTwin(edge, 'sensor'))).toEqual({ interval: 5 });
+
+    // Applying again replaces: what the new content leaves out is removed.
+    await hub.registry.applyConfigurationContentOnDevice(edge, {
+      modulesContent: {
+        $edgeAgent: { 'properties.desired': { schemaVersion: '1.1', modules: {} } },
+        $edgeHub: { 'properties.desired': { schemaVersion: '1.1' } },
+      },
+    });
+    expect(desiredOf(await moduleTwin(edge, '$edgeAgent'))).toEqual({
+      schemaVersion: '1.1',
+      modules: {},
+    });
+    expect(desiredOf(await moduleTwin(edge, '$edgeHub'))).toEqual({ schemaVersion: '1.1' });
+  });
+
+  it('when content goes to a device that is not IoT Edge, lacks a system module or is not modules content, then 400 says why and nothing changes', async () => {
+    const plain = uniqueId('plain');
+    await hub.registry.create({ deviceId: plain });
+    const both = {
+      $edgeAgent: { 'properties.desired': {} },
+      $edgeHub: { 'properties.desired': {} },
+    };
+    await refused(
+      hub.registry.applyConfigurationContentOnDevice(plain, { modulesContent: both }),
+      /not an IoT Edge device/,
+    );
+    const edge = uniqueId('edge');
+    await hub.registry.create({ deviceId: edge, capabilities: { iotEdge: true } } as never);
+    const before = await moduleTwin(edge, '$edgeAgent');
+    for (const [content, why] of [
+      [{ modulesContent: { $edgeAgent: both.$edgeAgent } }, /needs \$edgeHub/],
+      [
+        { deviceContent: { 'properties.desired': {} } },
+        /deviceContent and moduleContent are for automatic configurations/,
+      ],
+      [{ modulesContent: { ...both, x: { tags: {} } } }, /"tags" is not a twin path/],
+      [
+        { modulesContent: { ...both, $edgeAgent: { 'properties.desired': { 'bad key$': 1 } } } },
+        /bad key/,
+      ],
+    ] as const)
+      await refused(hub.registry.applyConfigurationContentOnDevice(edge, content as never), why);
+    expect((await moduleTwin(edge, '$edgeAgent')).properties.desired.$version).toBe(
+      before.properties.desired.$version,
+    );
+    await expectSdkError(
+      hub.registry.applyConfigurationContentOnDevice(uniqueId('none'), { modulesContent: both }),
+      'DeviceNotFoundError',
+    );
+  });
+});

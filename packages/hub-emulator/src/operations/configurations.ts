@@ -1,4 +1,4 @@
-import { isJsonObject } from '@twinscope/twin';
+import { applyObjectPatch, isJsonObject, type JsonObject } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
 import { deviceTarget, type Operation, type OperationContext } from '../http/operation.ts';
 import type { Configurations } from '../configurations/configurations.ts';
@@ -14,6 +14,61 @@ function ifMatch(context: OperationContext): string | undefined {
   const header = context.headers['if-match'];
   if (typeof header !== 'string' || header === '') return undefined;
   return header.replace(/^"(.*)"$/, '$1');
+}
+
+/** The place in a module's desired properties a content key names (`properties.desired.a.b`). */
+const DESIRED = 'properties.desired';
+
+/**
+ * The desired properties each module gets from `applyConfigurationContent`'s body
+ * (`{"modulesContent": {"$edgeAgent": {"properties.desired": {…}}, …}}`): the whole document,
+ * with layered keys (`properties.desired.modules.x`) set on top of it.
+ */
+function modulesDesired(body: unknown): Record<string, JsonObject> {
+  const refuse = (message: string): never => {
+    throw new HubError('ArgumentInvalid', message);
+  };
+  if (!isJsonObject(body))
+    return refuse('The body is configuration content: {"modulesContent": {…}}.');
+  const modules = body['modulesContent'];
+  if (!isJsonObject(modules) || Object.keys(modules).length === 0)
+    return refuse(
+      body['deviceContent'] !== undefined || body['moduleContent'] !== undefined
+        ? 'applyConfigurationContent applies modulesContent (an IoT Edge deployment) to one device; deviceContent and moduleContent are for automatic configurations.'
+        : 'modulesContent is required: {"$edgeAgent": {"properties.desired": {…}}, "$edgeHub": {"properties.desired": {…}}, …}.',
+    );
+  for (const system of ['$edgeAgent', '$edgeHub'])
+    if (!isJsonObject(modules[system]))
+      refuse(`modulesContent needs ${system}: an IoT Edge deployment sets both system modules.`);
+  const desiredOf: Record<string, JsonObject> = {};
+  for (const [moduleId, content] of Object.entries(modules)) {
+    if (!isJsonObject(content))
+      return refuse(`modulesContent.${moduleId} is an object of twin paths.`);
+    const whole = content[DESIRED];
+    if (whole !== undefined && !isJsonObject(whole))
+      return refuse(`modulesContent.${moduleId}["${DESIRED}"] is an object.`);
+    let desired: JsonObject = { ...(whole ?? {}) };
+    // Layers, shallower first: each sets its path on top of what is there.
+    for (const [key, value] of Object.entries(content).sort(([a], [b]) => a.length - b.length)) {
+      if (key === DESIRED) continue;
+      if (!key.startsWith(`${DESIRED}.`) || key.length === DESIRED.length + 1)
+        return refuse(
+          `modulesContent.${moduleId}: "${key}" is not a twin path; keys are "${DESIRED}" or "${DESIRED}.<path>".`,
+        );
+      const path = key.slice(DESIRED.length + 1).split('.');
+      const layer: JsonObject = {};
+      let node = layer;
+      for (const segment of path.slice(0, -1)) {
+        const next: JsonObject = {};
+        node[segment] = next;
+        node = next;
+      }
+      node[path.at(-1)!] = value;
+      desired = applyObjectPatch(desired, layer);
+    }
+    desiredOf[moduleId] = desired;
+  }
+  return desiredOf;
 }
 
 /** Automatic device and module configurations (`Registry.addConfiguration` and the rest). */
@@ -87,11 +142,9 @@ export const configurationOperations: Operation[] = [
     rights: ['RegistryWrite'],
     throttle: 'configurations',
     target: deviceTarget,
-    handle() {
-      throw new HubError(
-        'ArgumentInvalid',
-        'applyConfigurationContent (IoT Edge set-modules) is not supported by the emulator yet.',
-      );
+    handle({ registry, params, body }) {
+      registry.applyModulesContent(params['deviceId']!, modulesDesired(body));
+      return { status: 204 };
     },
   },
 ];

@@ -40,6 +40,11 @@ export interface IdentityRecord {
   parentScopes?: string[];
   /** Modules only. */
   managedBy?: string | null;
+  /**
+   * IoT Edge devices: the desired properties per module of the content last applied to the
+   * device (`applyConfigurationContent`); a module created later starts with its part.
+   */
+  modulesContent?: Record<string, JsonObject>;
   twin: TwinState;
 }
 

@@ -1,6 +1,8 @@
 import {
   applyObjectPatch,
   emptySection,
+  IDENTITY_ID_PATTERN,
+  minimalPatch,
   patchSection,
   replaceSection,
   validateSection,
@@ -24,9 +26,19 @@ import {
   type ModuleInput,
   type TwinWrite,
 } from './identity-input.ts';
-import { NEVER_TIME, type IdentityRecord } from './model.ts';
+import { NEVER_TIME, type Authentication, type IdentityRecord } from './model.ts';
 import type { Counters, Operation, Persistence } from './persistence.ts';
 import { renderTwin } from './twin-render.ts';
+
+/** The modules IoT Hub creates with every IoT Edge device. */
+export const EDGE_SYSTEM_MODULES = ['$edgeAgent', '$edgeHub'] as const;
+
+/** What IoT Hub gives them: no keys of their own (the Edge device's own identity serves). */
+const NO_KEYS: Authentication = {
+  type: 'none',
+  symmetricKey: { primaryKey: null, secondaryKey: null },
+  x509Thumbprint: { primaryThumbprint: null, secondaryThumbprint: null },
+};
 
 interface DeviceEntry {
   device: IdentityRecord;
@@ -264,7 +276,11 @@ export class Registry {
     record.parentScopes = input.parentScopes;
   }
 
-  /** `PUT /devices/{id}` without If-Match: create. */
+  /**
+   * `PUT /devices/{id}` without If-Match: create. An IoT Edge device comes with its
+   * `$edgeAgent` and `$edgeHub` module identities, without keys of their own, as the hub
+   * creates them.
+   */
   createDevice(deviceId: string, input: DeviceInput): IdentityRecord {
     if (this.entries.has(deviceId)) {
       throw new HubError(
@@ -273,9 +289,55 @@ export class Registry {
       );
     }
     const record = this.newRecord(deviceId, undefined, input);
-    this.entries.set(deviceId, { device: record, modules: new Map() });
-    this.commit([{ put: record }], [lifecycleChange(record, 'createDeviceIdentity', this.now())]);
+    const modules = new Map<string, IdentityRecord>();
+    if (input.iotEdge)
+      for (const moduleId of EDGE_SYSTEM_MODULES)
+        modules.set(
+          moduleId,
+          this.newRecord(deviceId, moduleId, { managedBy: null, authentication: NO_KEYS }),
+        );
+    this.entries.set(deviceId, { device: record, modules });
+    this.moduleCount += modules.size;
+    const created = [record, ...modules.values()];
+    const at = this.now();
+    this.commit(
+      created.map((put) => ({ put })),
+      created.map((identity) => lifecycleChange(identity, 'createDeviceIdentity', at)),
+    );
     return record;
+  }
+
+  /**
+   * `applyConfigurationContent` on an IoT Edge device: each module's desired properties
+   * become what the content says (keys it leaves out are removed), for the modules the device
+   * has now; the content is kept, so a module created later (by the Edge runtime) starts
+   * with its part. Everything is checked before anything is written.
+   */
+  applyModulesContent(deviceId: string, content: Record<string, JsonObject>): void {
+    const entry = this.entry(deviceId);
+    if (!entry.device.capabilities?.iotEdge)
+      throw new HubError(
+        'ArgumentInvalid',
+        `Device ${deviceId} is not an IoT Edge device; modules content applies to IoT Edge devices only.`,
+      );
+    for (const [moduleId, desired] of Object.entries(content)) {
+      if (!IDENTITY_ID_PATTERN.test(moduleId))
+        throw new HubError('ArgumentInvalid', `"${moduleId}" is not a valid module id.`);
+      const violations = validateSection('desired', desired);
+      if (violations.length > 0) throw violationError(violations);
+    }
+    this.batch(() => {
+      for (const [moduleId, desired] of Object.entries(content)) {
+        const module = entry.modules.get(moduleId);
+        if (!module) continue;
+        const patch = minimalPatch(module.twin.desired.values, desired);
+        if (Object.keys(patch).length > 0)
+          this.patchTwin(deviceId, moduleId, { desired: patch }, undefined);
+      }
+      const device = { ...entry.device, modulesContent: content };
+      entry.device = device;
+      this.commit([{ put: device }]);
+    });
   }
 
   /** `PUT /devices/{id}` with If-Match: a full replace of the identity's settable fields. */
@@ -323,6 +385,15 @@ export class Registry {
       );
     }
     const record = this.newRecord(deviceId, moduleId, input);
+    // The Edge runtime creates a deployment's modules: each starts with its part of it.
+    const deployed = entry.device.modulesContent?.[moduleId];
+    if (deployed) {
+      record.twin.desired = patchSection(record.twin.desired, deployed, {
+        at: this.now(),
+        trackVersion: true,
+      });
+      record.twin.version++;
+    }
     entry.modules.set(moduleId, record);
     this.moduleCount++;
     this.commit([{ put: record }], [lifecycleChange(record, 'createDeviceIdentity', this.now())]);
