@@ -42,18 +42,23 @@ describe.skipIf(!hasPostgres)('two BFF replicas on one PostgreSQL', () => {
     return { status: response.status, body: (await response.json()) as any };
   };
   const device = 'lyon-north-meter-08';
+  /** A tab on replica B: its live stream, watching what `watch` says once the BFF confirms. */
+  const tabOnB = async (watch: object) => {
+    const stream = await openStream(`${replicaB.url}/api/events`);
+    const hello = await stream.next((e) => e.event === 'hello');
+    const me = (await (await fetch(`${replicaB.url}/api/me`)).json()) as { csrfToken: string };
+    await fetch(`${replicaB.url}/api/events/${hello.data.streamId}/watch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrfToken },
+      body: JSON.stringify(watch),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return stream;
+  };
 
   it('when a twin is changed through replica A, then replica B shows it in the twin history and the fleet audit, and its tabs hear it live', async () => {
-    const stream = await openStream(`${replicaB.url}/api/events`);
+    const stream = await tabOnB({ twins: [{ deviceId: device }] });
     try {
-      const hello = await stream.next((e) => e.event === 'hello');
-      const me = (await (await fetch(`${replicaB.url}/api/me`)).json()) as { csrfToken: string };
-      await fetch(`${replicaB.url}/api/events/${hello.data.streamId}/watch`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrfToken },
-        body: JSON.stringify({ twins: [{ deviceId: device }] }),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 200));
       const { twin } = (await stack.api(`/api/devices/${device}`)).body;
       const patched = await stack.api(`/api/devices/${device}/twin`, {
         method: 'PATCH',
@@ -111,16 +116,8 @@ describe.skipIf(!hasPostgres)('two BFF replicas on one PostgreSQL', () => {
   });
 
   it('when a rollout is started through replica A, then tabs on replica B follow it live to its end, whichever replica drives it, and B shows the same state', async () => {
-    const stream = await openStream(`${replicaB.url}/api/events`);
+    const stream = await tabOnB({ twins: [], rollouts: true });
     try {
-      const hello = await stream.next((e) => e.event === 'hello');
-      const me = (await (await fetch(`${replicaB.url}/api/me`)).json()) as { csrfToken: string };
-      await fetch(`${replicaB.url}/api/events/${hello.data.streamId}/watch`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrfToken },
-        body: JSON.stringify({ twins: [], rollouts: true }),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 200));
       const created = await stack.api('/api/rollouts', {
         method: 'POST',
         json: {
