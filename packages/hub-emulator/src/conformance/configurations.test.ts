@@ -240,3 +240,58 @@ describe('IoT Edge: system modules and applyConfigurationContent through the unm
     );
   });
 });
+
+describe('IoT Edge: device scopes through the unmodified Registry', () => {
+  const hub = useHub();
+  const device = async (deviceId: string) => (await hub.registry.get(deviceId)).responseBody as any;
+
+  it('when devices are placed under IoT Edge devices, then scopes are kept as the hub keeps them and anything else is refused with the reason', async () => {
+    const root = uniqueId('root');
+    await hub.registry.create({ deviceId: root, capabilities: { iotEdge: true } } as never);
+    const { deviceScope: rootScope } = await device(root);
+    expect(rootScope).toMatch(new RegExp(`^ms-azure-iot-edge://${root}-\\d+$`));
+
+    // A leaf given only a scope has it as its parent too.
+    const leaf = uniqueId('leaf');
+    await hub.registry.create({ deviceId: leaf, deviceScope: rootScope } as never);
+    expect(await device(leaf)).toMatchObject({ deviceScope: rootScope, parentScopes: [rootScope] });
+    // A child IoT Edge device gets its own scope under its parent.
+    const child = uniqueId('child');
+    await hub.registry.create({
+      deviceId: child,
+      capabilities: { iotEdge: true },
+      parentScopes: [rootScope],
+    } as never);
+    const created = await device(child);
+    expect(created.parentScopes).toEqual([rootScope]);
+    expect(created.deviceScope).not.toBe(rootScope);
+
+    // Refused: a scope no IoT Edge device has, and changing an IoT Edge device's own scope.
+    await expectSdkError(
+      hub.registry.update({ ...(await device(leaf)), deviceScope: 'not-a-scope' }),
+      'ArgumentError',
+    );
+    await expectSdkError(
+      hub.registry.update({ ...created, deviceScope: rootScope }),
+      'ArgumentError',
+    );
+    await expectSdkError(
+      hub.registry.create({
+        deviceId: uniqueId('orphan'),
+        parentScopes: ['ms-azure-iot-edge://gone-1'],
+      } as never),
+      'ArgumentError',
+    );
+    expect((await device(leaf)).deviceScope).toBe(rootScope);
+    // Moving a leaf under another IoT Edge device is allowed.
+    await hub.registry.update({
+      ...(await device(leaf)),
+      deviceScope: created.deviceScope,
+      parentScopes: [],
+    });
+    expect(await device(leaf)).toMatchObject({
+      deviceScope: created.deviceScope,
+      parentScopes: [created.deviceScope],
+    });
+  });
+});

@@ -263,17 +263,56 @@ export class Registry {
     return record;
   }
 
-  /** A device's settable fields; an IoT Edge device gets a scope of its own unless given one. */
+  /** The IoT Edge device a scope names, while it still has that scope. */
+  private edgeOfScope(scope: string): IdentityRecord | undefined {
+    const id = /^ms-azure-iot-edge:\/\/(.+)-\d+$/.exec(scope)?.[1];
+    const device = id === undefined ? undefined : this.entries.get(id)?.device;
+    return device?.capabilities?.iotEdge && device.deviceScope === scope ? device : undefined;
+  }
+
+  /**
+   * A device's settable fields, with scopes as the hub keeps them: an IoT Edge device has a
+   * scope of its own, which cannot change; another device's scope, and every parent scope,
+   * must be an existing IoT Edge device's scope; a device given only a scope gets it as its
+   * parent too.
+   */
   private applyDevice(record: IdentityRecord, input: DeviceInput): void {
+    const refuse = (message: string): never => {
+      throw new HubError('ArgumentInvalid', message);
+    };
+    let scope = record.deviceScope;
+    if (input.iotEdge) {
+      const own = `ms-azure-iot-edge://${record.deviceId}-${record.generationId}`;
+      if (input.deviceScope && input.deviceScope !== own)
+        refuse(
+          `Device ${record.deviceId} is an IoT Edge device: its scope is its own (${own}) and cannot change. Name a parent in parentScopes.`,
+        );
+      scope = own;
+    } else if (input.deviceScope) {
+      if (!this.edgeOfScope(input.deviceScope))
+        refuse(
+          `deviceScope "${input.deviceScope.slice(0, 200)}" is not the scope of an IoT Edge device in this hub.`,
+        );
+      scope = input.deviceScope;
+    }
+    const parents =
+      input.parentScopes.length === 0 && !input.iotEdge && input.deviceScope
+        ? [input.deviceScope]
+        : input.parentScopes;
+    for (const parent of parents) {
+      if (parent === scope && input.iotEdge)
+        refuse(`An IoT Edge device cannot be its own parent (${parent}).`);
+      if (!this.edgeOfScope(parent))
+        refuse(
+          `parentScopes: "${parent.slice(0, 200)}" is not the scope of an IoT Edge device in this hub.`,
+        );
+    }
     record.status = input.status;
     record.statusReason = input.statusReason;
     record.authentication = input.authentication;
     record.capabilities = { iotEdge: input.iotEdge };
-    if (input.deviceScope) record.deviceScope = input.deviceScope;
-    else if (input.iotEdge && !record.deviceScope) {
-      record.deviceScope = `ms-azure-iot-edge://${record.deviceId}-${record.generationId}`;
-    }
-    record.parentScopes = input.parentScopes;
+    if (scope) record.deviceScope = scope;
+    record.parentScopes = parents;
   }
 
   /**
