@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyMergePatch, applyObjectPatch, minimalPatch, patchedPaths } from './patch.ts';
+import {
+  applyMergePatch,
+  applyObjectPatch,
+  holdsPatch,
+  minimalPatch,
+  patchedPaths,
+} from './patch.ts';
 import type { JsonObject, JsonValue } from './json.ts';
 
 const key = fc.string({ minLength: 1, maxLength: 6 });
@@ -77,5 +83,24 @@ describe('merge patch', () => {
         expect(minimalPatch(d, structuredClone(d))).toEqual({});
       }),
     );
+  });
+});
+
+describe('holding a patch', () => {
+  it('when a patch has been applied, then the document holds it; before, only if nothing would change', () => {
+    fc.assert(
+      fc.property(doc, doc, (a, b) => {
+        const patch = minimalPatch(a, b);
+        expect(holdsPatch(applyObjectPatch(a, patch), patch)).toBe(true);
+        if (Object.keys(patch).length === 0) expect(holdsPatch(a, patch)).toBe(true);
+      }),
+    );
+    expect(holdsPatch({ a: { b: 1 }, c: 2 }, { a: { b: 1 } })).toBe(true);
+    expect(holdsPatch({ a: { b: 1 } }, { a: { b: 2 } })).toBe(false);
+    // null means absent; a value of another type differs.
+    expect(holdsPatch({ a: 1 }, { gone: null })).toBe(true);
+    expect(holdsPatch({ a: 1 }, { a: null })).toBe(false);
+    expect(holdsPatch({ a: '1' }, { a: 1 })).toBe(false);
+    expect(holdsPatch({ a: [1, 2] }, { a: [1, 2] })).toBe(true);
   });
 });

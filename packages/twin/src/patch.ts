@@ -46,6 +46,21 @@ export function minimalPatch(before: JsonObject, after: JsonObject): JsonObject 
   return patch;
 }
 
+/**
+ * Whether a document already holds every leaf a merge patch sets (equal values; keys the
+ * patch deletes with null already absent): applying it would change nothing.
+ */
+export function holdsPatch(current: JsonValue | undefined, patch: JsonValue): boolean {
+  if (isJsonObject(patch)) {
+    if (Object.keys(patch).length === 0) return true;
+    return Object.entries(patch).every(([key, value]) =>
+      holdsPatch(isJsonObject(current) ? own(current, key) : undefined, value),
+    );
+  }
+  if (patch === null) return current === undefined || current === null;
+  return deepEqual(current, patch);
+}
+
 /** Lists the dotted paths a patch touches, with whether it deletes them. */
 export function patchedPaths(patch: JsonObject, prefix = ''): { path: string; deleted: boolean }[] {
   const out: { path: string; deleted: boolean }[] = [];

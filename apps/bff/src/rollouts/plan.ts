@@ -2,6 +2,7 @@ import type { RolloutChange } from '@twinscope/contract';
 import {
   applyObjectPatch,
   deepEqual,
+  holdsPatch,
   isJsonObject,
   minimalPatch,
   own,
@@ -13,22 +14,6 @@ import {
 export interface Sections {
   tags: JsonObject;
   desired: JsonObject;
-}
-
-/**
- * Whether a document already holds every leaf of a merge patch: equal values, and keys the
- * patch deletes (null) absent.
- */
-export function holdsPatch(document: JsonObject, patch: JsonObject): boolean {
-  for (const [key, value] of Object.entries(patch)) {
-    const current = own(document, key);
-    if (value === null) {
-      if (current !== undefined) return false;
-    } else if (isJsonObject(value) && Object.keys(value).length > 0) {
-      if (!isJsonObject(current) || !holdsPatch(current, value)) return false;
-    } else if (!deepEqual(current, value as JsonValue)) return false;
-  }
-  return true;
 }
 
 /** Whether a twin holds the whole change (tags and desired). */

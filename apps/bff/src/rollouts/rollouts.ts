@@ -9,7 +9,7 @@ import type {
   Twin,
 } from '@twinscope/contract';
 import { hasRole, waveSizes } from '@twinscope/contract';
-import { stripReadOnly, validateSectionPatch, type JsonObject } from '@twinscope/twin';
+import { holdsPatch, stripReadOnly, validateSectionPatch, type JsonObject } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Database } from '../adapters/store/sql.ts';
 import { audited, failureOutcome, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
@@ -18,14 +18,7 @@ import { twinRuleError } from '../http/twin-rules.ts';
 import type { Logger } from '../log.ts';
 import { checkRawWhere } from '../services/device-query.ts';
 import { holdsCondition } from './dry-run.ts';
-import {
-  applyChange,
-  firstDifference,
-  holdsChange,
-  holdsPatch,
-  hubPatchOf,
-  type Sections,
-} from './plan.ts';
+import { applyChange, firstDifference, holdsChange, hubPatchOf, type Sections } from './plan.ts';
 import {
   RolloutStore,
   refOf,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  holdsPatch,
   isJsonObject,
   validateSectionPatch,
   type JsonObject,
@@ -41,7 +42,7 @@ const CONFIGURATION_ID = /^[a-z0-9\-+%_*!']{1,128}$/;
 const MAX_METRICS = 5;
 
 /** `properties.desired` or `properties.desired.a.b`: where content lands in a twin. */
-function desiredPath(key: string): string[] | undefined {
+export function desiredPath(key: string): string[] | undefined {
   const parts = key.split('.');
   if (parts[0] !== 'properties' || parts[1] !== 'desired') return undefined;
   if (parts.slice(2).some((p) => p.length === 0)) return undefined;
@@ -49,23 +50,11 @@ function desiredPath(key: string): string[] | undefined {
 }
 
 /** `{a: {b: value}}` for the path [a, b]; the value itself for the whole section. */
-function patchAt(path: string[], value: JsonValue): JsonObject | undefined {
+export function patchAt(path: string[], value: JsonValue): JsonObject | undefined {
   if (path.length === 0) return isJsonObject(value) ? value : undefined;
   let patch: JsonValue = value;
   for (const part of [...path].reverse()) patch = { [part]: patch };
   return patch as JsonObject;
-}
-
-/** Whether every leaf the patch sets already holds that value (null: already absent). */
-function alreadyHolds(current: JsonValue | undefined, patch: JsonValue): boolean {
-  if (isJsonObject(patch)) {
-    if (Object.keys(patch).length === 0) return true;
-    return Object.entries(patch).every(([key, value]) =>
-      alreadyHolds(isJsonObject(current) ? current[key] : undefined, value),
-    );
-  }
-  if (patch === null) return current === undefined || current === null;
-  return JSON.stringify(current) === JSON.stringify(patch);
 }
 
 /** Two patches as one: objects merge member by member, the later value wins otherwise. */
@@ -412,7 +401,7 @@ export class Configurations {
         }
         const record = this.registry.find(ref.deviceId, ref.moduleId);
         if (!record) continue;
-        if (!alreadyHolds(record.twin.desired.values, patch))
+        if (!holdsPatch(record.twin.desired.values, patch))
           try {
             this.registry.patchTwin(ref.deviceId, ref.moduleId, { desired: patch }, undefined);
           } catch {

@@ -1,7 +1,7 @@
 import { applyObjectPatch, isJsonObject, type JsonObject } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
 import { deviceTarget, type Operation, type OperationContext } from '../http/operation.ts';
-import type { Configurations } from '../configurations/configurations.ts';
+import { desiredPath, patchAt, type Configurations } from '../configurations/configurations.ts';
 
 function configurationsOf(context: OperationContext): Configurations {
   if (!context.configurations)
@@ -51,19 +51,12 @@ function modulesDesired(body: unknown): Record<string, JsonObject> {
     // Layers, shallower first: each sets its path on top of what is there.
     for (const [key, value] of Object.entries(content).sort(([a], [b]) => a.length - b.length)) {
       if (key === DESIRED) continue;
-      if (!key.startsWith(`${DESIRED}.`) || key.length === DESIRED.length + 1)
+      const path = desiredPath(key);
+      const layer = path && path.length > 0 ? patchAt(path, value) : undefined;
+      if (!layer)
         return refuse(
           `modulesContent.${moduleId}: "${key}" is not a twin path; keys are "${DESIRED}" or "${DESIRED}.<path>".`,
         );
-      const path = key.slice(DESIRED.length + 1).split('.');
-      const layer: JsonObject = {};
-      let node = layer;
-      for (const segment of path.slice(0, -1)) {
-        const next: JsonObject = {};
-        node[segment] = next;
-        node = next;
-      }
-      node[path.at(-1)!] = value;
       desired = applyObjectPatch(desired, layer);
     }
     desiredOf[moduleId] = desired;
