@@ -183,6 +183,30 @@ export type RolloutTargetState = z.infer<typeof RolloutTargetStateSchema>;
 export const RolloutActionSchema = z.enum(['approve', 'pause', 'resume', 'cancel', 'rollback']);
 export type RolloutAction = z.infer<typeof RolloutActionSchema>;
 
+/**
+ * What each person's action does: from which statuses, to which, and the role it needs (the
+ * BFF enforces it; the console enables its buttons by it). A direct method rollout has no
+ * rollback.
+ */
+export const ROLLOUT_ACTIONS: Record<
+  RolloutAction,
+  { from: readonly RolloutStatus[]; to: RolloutStatus; role: 'Operator' | 'Admin' }
+> = {
+  approve: { from: ['awaiting_approval'], to: 'running', role: 'Admin' },
+  pause: { from: ['running', 'awaiting_approval'], to: 'paused', role: 'Operator' },
+  resume: { from: ['paused'], to: 'running', role: 'Operator' },
+  cancel: {
+    from: ['preparing', 'running', 'awaiting_approval', 'paused'],
+    to: 'cancelled',
+    role: 'Operator',
+  },
+  rollback: {
+    from: ['stopped', 'cancelled', 'completed', 'paused', 'awaiting_approval'],
+    to: 'rolling_back',
+    role: 'Operator',
+  },
+};
+
 const CountsSchema = z.record(z.string(), z.number());
 
 export const RolloutSchema = z.object({

@@ -8,7 +8,7 @@ import type {
   Role,
   Twin,
 } from '@twinscope/contract';
-import { hasRole, waveSizes } from '@twinscope/contract';
+import { hasRole, ROLLOUT_ACTIONS, waveSizes } from '@twinscope/contract';
 import { holdsPatch, stripReadOnly, validateSectionPatch, type JsonObject } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Database } from '../adapters/store/sql.ts';
@@ -76,23 +76,6 @@ const messageOf = (error: unknown) =>
 
 /** Errors that say "not now" rather than "never": the target is tried again. */
 const TRANSIENT = new Set(['throttled', 'hub_unreachable', 'outcome_unknown', 'internal_error']);
-
-/** What each person's action asks of a rollout: from which statuses, to which, and who may. */
-const ACTIONS: Record<RolloutAction, { from: RolloutStatus[]; to: RolloutStatus; role: Role }> = {
-  approve: { from: ['awaiting_approval'], to: 'running', role: 'Admin' },
-  pause: { from: ['running', 'awaiting_approval'], to: 'paused', role: 'Operator' },
-  resume: { from: ['paused'], to: 'running', role: 'Operator' },
-  cancel: {
-    from: ['preparing', 'running', 'awaiting_approval', 'paused'],
-    to: 'cancelled',
-    role: 'Operator',
-  },
-  rollback: {
-    from: ['stopped', 'cancelled', 'completed', 'paused', 'awaiting_approval'],
-    to: 'rolling_back',
-    role: 'Operator',
-  },
-};
 
 /**
  * Guarded rollouts: a change written to a fleet's twins in waves (a canary, then growing
@@ -203,7 +186,7 @@ export class Rollouts {
 
   /** A person's action (approve, pause, resume, cancel, rollback), audited. */
   async act(id: string, action: RolloutAction, actor: Actor, roles: Role[]): Promise<Rollout> {
-    const rule = ACTIONS[action];
+    const rule = ROLLOUT_ACTIONS[action];
     if (!hasRole(roles, rule.role))
       throw new AppError('forbidden', `To ${action} a rollout needs the ${rule.role} role.`);
     const row = await this.store.get(id);

@@ -1,4 +1,10 @@
-import type { Rollout, RolloutStatus, RolloutTargetState } from '@twinscope/contract';
+import {
+  ROLLOUT_ACTIONS,
+  type Rollout,
+  type RolloutAction,
+  type RolloutStatus,
+  type RolloutTargetState,
+} from '@twinscope/contract';
 
 /** Each status in words, and how it is coloured. */
 export const STATUS: Record<
@@ -37,13 +43,14 @@ export function progressOf(rollout: Rollout): { done: number; total: number } {
   return { done: rollout.total - open, total: rollout.total };
 }
 
-/** What a person may do to a rollout now. */
-export function actionsFor(status: RolloutStatus) {
+/** What a person may do to a rollout now (the BFF's own rules). */
+export function actionsFor(status: RolloutStatus): Record<RolloutAction, boolean> {
+  const may = (action: RolloutAction) => ROLLOUT_ACTIONS[action].from.includes(status);
   return {
-    approve: status === 'awaiting_approval',
-    pause: status === 'running' || status === 'awaiting_approval',
-    resume: status === 'paused',
-    cancel: ['preparing', 'running', 'awaiting_approval', 'paused'].includes(status),
-    rollback: ['stopped', 'cancelled', 'completed', 'paused', 'awaiting_approval'].includes(status),
+    approve: may('approve'),
+    pause: may('pause'),
+    resume: may('resume'),
+    cancel: may('cancel'),
+    rollback: may('rollback'),
   };
 }
