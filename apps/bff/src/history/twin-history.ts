@@ -337,7 +337,8 @@ export class TwinHistory {
           continue;
         }
         const [k, { ref, reason }] = this.pending.entries().next().value!;
-        this.pending.delete(k);
+        // Still wanted while it is read and stored: a change arriving meanwhile (its batch
+        // sees no snapshot yet) must not ask for a second one.
         try {
           const twin = await this.hub.getTwin(ref.deviceId, ref.moduleId);
           await this.db.query(
@@ -352,6 +353,8 @@ export class TwinHistory {
             ...(ref.moduleId ? { moduleId: ref.moduleId } : {}),
             message: (error as Error).message,
           });
+        } finally {
+          this.pending.delete(k);
         }
       }
     } finally {
