@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
+  applyObjectPatch,
   holdsPatch,
   isJsonObject,
+  validateSection,
   validateSectionPatch,
   type JsonObject,
   type JsonValue,
@@ -67,6 +69,62 @@ function merge(into: JsonObject, from: JsonObject): JsonObject {
   return out;
 }
 
+const DESIRED = 'properties.desired';
+
+/**
+ * The desired properties each module of an IoT Edge deployment's `modulesContent` sets: the
+ * whole document (`properties.desired`) with layered keys (`properties.desired.modules.x`)
+ * set on top of it, shallower first. A whole deployment (`system`) sets both system modules.
+ */
+export function deploymentDesired(
+  modules: JsonObject,
+  system: boolean,
+  onto: Record<string, JsonObject> = {},
+): Record<string, JsonObject> {
+  const refuse = (message: string): never => {
+    throw new HubError('ArgumentInvalid', message);
+  };
+  if (system)
+    for (const name of ['$edgeAgent', '$edgeHub'])
+      if (!isJsonObject(modules[name]) || !isJsonObject(modules[name][DESIRED]))
+        refuse(
+          `modulesContent needs ${name}: {"${DESIRED}": {…}}; an IoT Edge deployment sets both system modules.`,
+        );
+  const desiredOf: Record<string, JsonObject> = { ...onto };
+  for (const [moduleId, content] of Object.entries(modules)) {
+    if (!isJsonObject(content))
+      return refuse(`modulesContent.${moduleId} is an object of twin paths.`);
+    const whole = content[DESIRED];
+    if (whole !== undefined && !isJsonObject(whole))
+      return refuse(`modulesContent.${moduleId}["${DESIRED}"] is an object.`);
+    let desired: JsonObject = whole ? { ...whole } : { ...(desiredOf[moduleId] ?? {}) };
+    for (const [key, value] of Object.entries(content).sort(([a], [b]) => a.length - b.length)) {
+      if (key === DESIRED) continue;
+      const path = desiredPath(key);
+      const layer = path && path.length > 0 ? patchAt(path, value) : undefined;
+      if (!layer)
+        return refuse(
+          `modulesContent.${moduleId}: "${key}" is not a twin path; keys are "${DESIRED}" or "${DESIRED}.<path>".`,
+        );
+      desired = applyObjectPatch(desired, layer);
+    }
+    const violations = validateSection('desired', desired);
+    if (violations.length > 0) throw violationError(violations);
+    desiredOf[moduleId] = desired;
+  }
+  return desiredOf;
+}
+
+/** A whole IoT Edge deployment (not a layer): it sets `$edgeAgent`'s whole desired document. */
+function isBaseDeployment(config: Configuration): boolean {
+  const modules = config.content['modulesContent'];
+  return (
+    isJsonObject(modules) &&
+    isJsonObject(modules['$edgeAgent']) &&
+    modules['$edgeAgent'][DESIRED] !== undefined
+  );
+}
+
 const overlaps = (a: string[], b: string[]) =>
   a.slice(0, Math.min(a.length, b.length)).every((part, i) => part === b[i]);
 
@@ -119,14 +177,16 @@ function kindOf(config: { content: JsonObject }): 'device' | 'module' | 'modules
  * priority wins; a tie goes to the most recently created), marked on each twin
  * (`configurations.<id>.status`), with system metrics (targeted, applied) and custom metrics
  * recomputed shortly after every configuration or twin change. IoT Edge deployments
- * (`modulesContent`) are stored and listed; they are applied to devices by order 6's Edge
- * support, as `applyConfigurationContent` is.
+ * (`modulesContent`) are applied to the IoT Edge devices they target, layers included, and
+ * marked on each device's `$edgeAgent` twin.
  */
 export class Configurations {
   private readonly configurations = new Map<string, Configuration>();
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
   private applying = false;
+  /** What deployments last wrote to each IoT Edge device. */
+  private readonly deployed = new Map<string, string>();
   private closed = false;
 
   constructor(
@@ -241,7 +301,13 @@ export class Configurations {
     const kind = kinds[0]!;
     const inner = content[kind];
     if (!isJsonObject(inner)) throw new HubError('ArgumentInvalid', `${kind} must be an object.`);
-    if (kind !== 'modulesContent') {
+    if (kind === 'modulesContent') {
+      // A whole deployment sets both system modules; a layer sets paths on top of one.
+      deploymentDesired(
+        inner,
+        isJsonObject(inner['$edgeAgent']) && inner['$edgeAgent'][DESIRED] !== undefined,
+      );
+    } else {
       for (const [key, value] of Object.entries(inner)) {
         const path = desiredPath(key);
         const patch = path && patchAt(path, value);
@@ -356,9 +422,13 @@ export class Configurations {
         { ref: { deviceId: string; moduleId?: string }; configs: Configuration[] }
       >();
       const targeted = new Map<string, number>();
+      const edgeTargets = new Map<string, Configuration[]>();
       for (const config of this.configurations.values()) {
         const kind = kindOf(config);
-        if (kind === 'modules') continue;
+        if (kind === 'modules') {
+          this.targetEdge(config, edgeTargets, targeted);
+          continue;
+        }
         let rows: { deviceId: string; moduleId?: string }[] = [];
         try {
           rows = targetsOf(this.registry, kind, config.targetCondition);
@@ -410,6 +480,10 @@ export class Configurations {
         if (JSON.stringify(record.twin.configurations ?? {}) !== JSON.stringify(statuses))
           this.registry.setConfigurations(ref.deviceId, ref.moduleId, statuses);
       }
+      for (const [deviceId, configs] of edgeTargets) {
+        marked.add(`${deviceId}/$edgeAgent`);
+        this.deploy(deviceId, configs, applied);
+      }
       // Twins no configuration targets any more lose the marker (their settings stay).
       for (const record of [...this.registry.devices(), ...this.registry.modules()]) {
         const key =
@@ -419,20 +493,23 @@ export class Configurations {
       }
       for (const config of this.configurations.values()) {
         const condition = config.targetCondition.trim();
-        config.systemMetrics = {
-          results: {
-            targetedCount: targeted.get(config.id) ?? 0,
-            appliedCount: applied.get(config.id) ?? 0,
-          },
-          queries: {
-            targetedCount: condition
-              ? kindOf(config) === 'module'
-                ? `select deviceId, moduleId ${condition}`
-                : `select deviceId from devices where ${condition === '*' ? 'true' : condition}`
-              : '',
-            appliedCount: `select deviceId from devices where configurations.[[${config.id}]].status = 'Applied'`,
-          },
-        };
+        if (kindOf(config) === 'modules') {
+          config.systemMetrics = this.deploymentMetrics(config, targeted, applied);
+        } else
+          config.systemMetrics = {
+            results: {
+              targetedCount: targeted.get(config.id) ?? 0,
+              appliedCount: applied.get(config.id) ?? 0,
+            },
+            queries: {
+              targetedCount: condition
+                ? kindOf(config) === 'module'
+                  ? `select deviceId, moduleId ${condition}`
+                  : `select deviceId from devices where ${condition === '*' ? 'true' : condition}`
+                : '',
+              appliedCount: `select deviceId from devices where configurations.[[${config.id}]].status = 'Applied'`,
+            },
+          };
         const results: Record<string, number> = {};
         for (const [name, sql] of Object.entries(config.metrics.queries)) {
           try {
@@ -446,6 +523,117 @@ export class Configurations {
     } finally {
       this.applying = false;
     }
+  }
+
+  /** The IoT Edge devices a deployment's condition selects (other devices ignore it). */
+  private targetEdge(
+    config: Configuration,
+    edgeTargets: Map<string, Configuration[]>,
+    targeted: Map<string, number>,
+  ): void {
+    let rows: { deviceId: string }[];
+    try {
+      rows = targetsOf(this.registry, 'device', config.targetCondition);
+    } catch {
+      rows = [];
+    }
+    let count = 0;
+    for (const { deviceId } of rows) {
+      if (!this.registry.find(deviceId)?.capabilities?.iotEdge) continue;
+      count++;
+      edgeTargets.set(deviceId, [...(edgeTargets.get(deviceId) ?? []), config]);
+    }
+    targeted.set(config.id, count);
+  }
+
+  /**
+   * An IoT Edge device's deployments, as the hub layers them: the whole deployment of the
+   * highest priority applies (a tie goes to the most recently created), then every layered
+   * deployment of a higher priority than it, lowest first, so the highest wins per property.
+   * The result is written (as `applyConfigurationContent`) only when it changes, so a
+   * device's own "set modules" stays until its deployments change.
+   */
+  private deploy(deviceId: string, configs: Configuration[], applied: Map<string, number>): void {
+    const ranked = [...configs].sort(
+      (a, b) => b.priority - a.priority || (a.createdTimeUtc < b.createdTimeUtc ? 1 : -1),
+    );
+    const base = ranked.find(isBaseDeployment);
+    const layers = base
+      ? ranked.filter((c) => !isBaseDeployment(c) && c.priority > base.priority).reverse()
+      : [];
+    const statuses: Record<string, { status: Status }> = {};
+    for (const config of ranked)
+      statuses[config.id] = {
+        status: config === base || layers.includes(config) ? 'Applied' : 'Targeted',
+      };
+    if (base) {
+      let content: Record<string, JsonObject> = {};
+      try {
+        for (const config of [base, ...layers]) {
+          content = deploymentDesired(
+            config.content['modulesContent'] as JsonObject,
+            config === base,
+            content,
+          );
+          applied.set(config.id, (applied.get(config.id) ?? 0) + 1);
+        }
+        const key = JSON.stringify(content);
+        if (this.deployed.get(deviceId) !== key) {
+          this.registry.applyModulesContent(deviceId, content);
+          this.deployed.set(deviceId, key);
+        }
+      } catch {
+        // Content over the twin's size once layered, or a device deleted meanwhile: the next
+        // pass tries again.
+      }
+    }
+    const agent = this.registry.find(deviceId, '$edgeAgent');
+    if (agent && JSON.stringify(agent.twin.configurations ?? {}) !== JSON.stringify(statuses))
+      this.registry.setConfigurations(deviceId, '$edgeAgent', statuses);
+  }
+
+  /**
+   * An IoT Edge deployment's system metrics, with the hub's queries: targeted, applied, and
+   * what the devices' agents report of it (`lastDesiredVersion` caught up with the desired
+   * `$version`, and `lastDesiredStatus.code` 200 or not).
+   */
+  private deploymentMetrics(
+    config: Configuration,
+    targeted: Map<string, number>,
+    applied: Map<string, number>,
+  ): Configuration['systemMetrics'] {
+    const marker = `configurations.[[${config.id}]].status = 'Applied'`;
+    const agents = `select deviceId from devices.modules where moduleId = '$edgeAgent' and ${marker}`;
+    let succeeded = 0;
+    let failed = 0;
+    for (const agent of this.registry.modules()) {
+      if (
+        agent.moduleId !== '$edgeAgent' ||
+        agent.twin.configurations?.[config.id]?.status !== 'Applied'
+      )
+        continue;
+      const reported = agent.twin.reported.values;
+      const status = reported['lastDesiredStatus'];
+      if (reported['lastDesiredVersion'] !== agent.twin.desired.version || !isJsonObject(status))
+        continue;
+      if (status['code'] === 200) succeeded++;
+      else failed++;
+    }
+    const caughtUp = 'properties.desired.$version = properties.reported.lastDesiredVersion';
+    return {
+      results: {
+        targetedCount: targeted.get(config.id) ?? 0,
+        appliedCount: applied.get(config.id) ?? 0,
+        reportedSuccessfulCount: succeeded,
+        reportedFailedCount: failed,
+      },
+      queries: {
+        targetedCount: `select deviceId from devices where capabilities.iotEdge = true and (${config.targetCondition.trim() || 'false'})`,
+        appliedCount: agents,
+        reportedSuccessfulCount: `${agents} and ${caughtUp} and properties.reported.lastDesiredStatus.code = 200`,
+        reportedFailedCount: `${agents} and ${caughtUp} and properties.reported.lastDesiredStatus.code != 200`,
+      },
+    };
   }
 
   close(): void {

@@ -1,6 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import deviceSdk from 'azure-iot-device';
+import mqttTransport from 'azure-iot-device-mqtt';
 import { describe, expect, it } from 'vitest';
+import { createSasToken } from '../auth/sas.ts';
 import { expectSdkError } from './sdk-errors.ts';
 import { uniqueId, useHub } from './hub.ts';
+
+const { ModuleClient } = deviceSdk;
+const { Mqtt } = mqttTransport;
 
 describe('automatic configurations through the unmodified Registry', () => {
   const hub = useHub();
@@ -241,6 +248,132 @@ describe('IoT Edge: system modules and applyConfigurationContent through the unm
   });
 });
 
+describe('IoT Edge: deployments at scale through the unmodified Registry', () => {
+  const hub = useHub();
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 600));
+  const agentTwin = async (deviceId: string) =>
+    (await hub.registry.getModuleTwin(deviceId, '$edgeAgent')).responseBody as any;
+  const deployment = (id: string, priority: number, modulesContent: object, tag: string) => ({
+    id,
+    content: { modulesContent },
+    targetCondition: `tags.site = '${tag}'`,
+    priority,
+  });
+
+  it('when deployments target IoT Edge devices, then the highest whole deployment applies with higher layers on top, $edgeAgent says which applied, plain devices are left alone and metrics count what the agents report', async () => {
+    const site = uniqueId('site');
+    const edge = uniqueId('edge');
+    const plain = uniqueId('plain');
+    await hub.registry.create({ deviceId: edge, capabilities: { iotEdge: true } } as never);
+    await hub.registry.create({ deviceId: plain });
+    for (const id of [edge, plain]) await hub.registry.updateTwin(id, { tags: { site } }, '*');
+    const whole = (image: string) => ({
+      $edgeAgent: {
+        'properties.desired': {
+          schemaVersion: '1.1',
+          modules: { sensor: { type: 'docker', status: 'running', settings: { image } } },
+        },
+      },
+      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {} } },
+      sensor: { 'properties.desired': { interval: 5 } },
+    });
+    const low = uniqueId('low').toLowerCase();
+    const base = uniqueId('base').toLowerCase();
+    const layer = uniqueId('layer').toLowerCase();
+    const under = uniqueId('under').toLowerCase();
+    await hub.registry.addConfiguration(deployment(low, 1, whole('sensor:0.9'), site) as never);
+    await hub.registry.addConfiguration(deployment(base, 10, whole('sensor:1.0'), site) as never);
+    await hub.registry.addConfiguration(
+      deployment(
+        layer,
+        20,
+        {
+          $edgeAgent: {
+            'properties.desired.modules.probe': { type: 'docker', status: 'running' },
+          },
+          $edgeHub: { 'properties.desired.routes.probe': 'FROM /messages/* INTO $upstream' },
+          sensor: { 'properties.desired.interval': 9 },
+        },
+        site,
+      ) as never,
+    );
+    // A layer of a lower priority than the base does not apply.
+    await hub.registry.addConfiguration(
+      deployment(
+        under,
+        5,
+        { $edgeAgent: { 'properties.desired.modules.ghost': { type: 'docker' } } },
+        site,
+      ) as never,
+    );
+    await settle();
+    const agent = await agentTwin(edge);
+    expect(Object.keys(agent.properties.desired.modules).sort()).toEqual(['probe', 'sensor']);
+    expect(agent.properties.desired.modules.sensor.settings.image).toBe('sensor:1.0');
+    expect(agent.configurations).toEqual({
+      [low]: { status: 'Targeted' },
+      [base]: { status: 'Applied' },
+      [layer]: { status: 'Applied' },
+      [under]: { status: 'Targeted' },
+    });
+    const hubTwin = (await hub.registry.getModuleTwin(edge, '$edgeHub')).responseBody as any;
+    expect(hubTwin.properties.desired.routes).toEqual({
+      probe: 'FROM /messages/* INTO $upstream',
+    });
+    // The runtime creates the module later: it starts with the layered value.
+    await hub.registry.addModule({ deviceId: edge, moduleId: 'sensor' } as never);
+    const sensor = (await hub.registry.getModuleTwin(edge, 'sensor')).responseBody as any;
+    expect(sensor.properties.desired.interval).toBe(9);
+    expect((await hub.registry.getModulesOnDevice(plain)).responseBody).toEqual([]);
+
+    const metrics = async () =>
+      ((await hub.registry.getConfiguration(base)).responseBody as any).systemMetrics.results;
+    expect(await metrics()).toEqual({
+      targetedCount: 1,
+      appliedCount: 1,
+      reportedSuccessfulCount: 0,
+      reportedFailedCount: 0,
+    });
+    // The agent reports it caught up: the deployment counts it as successful.
+    await hub.registry.updateTwin(edge, { tags: { site, seen: true } }, '*');
+    const version = (await agentTwin(edge)).properties.desired.$version;
+    // (What the agent writes; the simulated runtime's tests write it over the device SDK.)
+    hub.emulator.registry.patchReported(edge, '$edgeAgent', {
+      lastDesiredVersion: version,
+      lastDesiredStatus: { code: 200, description: '' },
+    });
+    await settle();
+    expect((await metrics()).reportedSuccessfulCount).toBe(1);
+
+    // A device that stops matching keeps its settings but loses the marker.
+    await hub.registry.updateTwin(edge, { tags: { site: 'elsewhere' } }, '*');
+    await settle();
+    const left = await agentTwin(edge);
+    expect(left.configurations ?? {}).toEqual({});
+    expect(Object.keys(left.properties.desired.modules).sort()).toEqual(['probe', 'sensor']);
+  });
+
+  it('when a deployment is not one the hub takes, then it is refused with the reason and nothing is stored', async () => {
+    for (const [modulesContent, why] of [
+      [{ $edgeAgent: { 'properties.desired': {} } }, /needs \$edgeHub/],
+      [
+        { $edgeAgent: { 'properties.desired.modules.x': 1 }, y: { tags: 1 } },
+        /"tags" is not a twin path/,
+      ],
+      [{ $edgeAgent: { 'properties.desired.modules': { 'bad key$': 1 } } }, /bad key/],
+    ] as const) {
+      const id = uniqueId('bad').toLowerCase();
+      const error = await expectSdkError(
+        hub.registry.addConfiguration(deployment(id, 1, modulesContent, 'x') as never),
+        'ArgumentError',
+      );
+      expect(JSON.parse(error.responseBody ?? '{}').Message).toMatch(why);
+      const listed = (await hub.registry.getConfigurations()).responseBody as any[];
+      expect(listed.map((c) => c.id)).not.toContain(id);
+    }
+  });
+});
+
 describe('IoT Edge: device scopes through the unmodified Registry', () => {
   const hub = useHub();
   const device = async (deviceId: string) => (await hub.registry.get(deviceId)).responseBody as any;
@@ -293,5 +426,104 @@ describe('IoT Edge: device scopes through the unmodified Registry', () => {
       deviceScope: created.deviceScope,
       parentScopes: [created.deviceScope],
     });
+  });
+});
+
+describe('IoT Edge: the device’s own token manages its modules, as the Edge runtime does', () => {
+  const hub = useHub();
+  const deviceToken = (deviceId: string) => {
+    const key = hub.emulator.registry.find(deviceId)!.authentication.symmetricKey.primaryKey!;
+    return createSasToken(
+      `${hub.emulator.hostName}/devices/${deviceId}`,
+      key,
+      Math.floor(Date.now() / 1000) + 600,
+    );
+  };
+  // What aziot-identityd sends: the 2017-11-08-preview api and an unquoted If-Match.
+  const moduleCall = (
+    method: string,
+    deviceId: string,
+    moduleId: string,
+    token: string,
+    options: { body?: object; ifMatch?: string } = {},
+  ) =>
+    hub.raw.send(
+      method,
+      `/devices/${deviceId}/modules/${encodeURIComponent(moduleId)}?api-version=2017-11-08-preview`,
+      {
+        authorization: token,
+        ...(options.body ? { body: JSON.stringify(options.body) } : {}),
+        ...(options.ifMatch ? { headers: { 'If-Match': options.ifMatch } } : {}),
+      },
+    );
+  const sasModule = (deviceId: string, moduleId: string, key: string) => ({
+    moduleId,
+    deviceId,
+    managedBy: 'IotEdge',
+    authentication: { type: 'sas', symmetricKey: { primaryKey: key, secondaryKey: key } },
+  });
+
+  it('when an IoT Edge device’s token gives $edgeAgent keys and creates, lists and deletes modules, then the hub takes it, and the module connects with its keys; other tokens and system-module deletes are refused', async () => {
+    const edge = uniqueId('edge');
+    const other = uniqueId('other-edge');
+    const plain = uniqueId('plain');
+    await hub.registry.create({ deviceId: edge, capabilities: { iotEdge: true } } as never);
+    await hub.registry.create({ deviceId: other, capabilities: { iotEdge: true } } as never);
+    await hub.registry.create({ deviceId: plain });
+    const token = deviceToken(edge);
+    const key = randomBytes(32).toString('base64');
+
+    const keyed = await moduleCall('PUT', edge, '$edgeAgent', token, {
+      body: sasModule(edge, '$edgeAgent', key),
+      ifMatch: '*',
+    });
+    expect(keyed.status).toBe(200);
+    expect(keyed.json).toMatchObject({ moduleId: '$edgeAgent', managedBy: 'IotEdge' });
+    const created = await moduleCall('PUT', edge, 'sensor', token, {
+      body: sasModule(edge, 'sensor', key),
+    });
+    expect(created.status).toBe(200);
+    const listed = await hub.raw.send(
+      'GET',
+      `/devices/${edge}/modules?api-version=2017-11-08-preview`,
+      { authorization: token },
+    );
+    expect((listed.json as { moduleId: string }[]).map((m) => m.moduleId).sort()).toEqual([
+      '$edgeAgent',
+      '$edgeHub',
+      'sensor',
+    ]);
+
+    // $edgeAgent now connects with the keys the runtime gave it, and writes its reported.
+    const agent = ModuleClient.fromConnectionString(
+      hub.emulator.identityConnectionString(edge, '$edgeAgent'),
+      Mqtt,
+    );
+    await agent.setOptions({ ca: hub.emulator.tls.caCert });
+    await agent.open();
+    const twin = await agent.getTwin();
+    await new Promise<void>((resolve, reject) =>
+      twin.properties.reported.update({ lastDesiredStatus: { code: 200 } }, (error?: Error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    await agent.close();
+    const agentTwin = (await hub.registry.getModuleTwin(edge, '$edgeAgent')).responseBody as any;
+    expect(agentTwin.properties.reported.lastDesiredStatus).toEqual({ code: 200 });
+
+    // Not its own device, not an IoT Edge device, not a system module to delete.
+    for (const refused of [
+      await moduleCall('PUT', other, 'sensor', token, { body: sasModule(other, 'sensor', key) }),
+      await moduleCall('PUT', plain, 'sensor', deviceToken(plain), {
+        body: sasModule(plain, 'sensor', key),
+      }),
+      await moduleCall('DELETE', edge, '$edgeHub', token, { ifMatch: '*' }),
+    ]) {
+      expect(refused.status).toBe(401);
+      expect(refused.text).toMatch(/lacks RegistryWrite|cannot delete its system module/);
+    }
+    expect((await moduleCall('DELETE', edge, 'sensor', token, { ifMatch: '*' })).status).toBe(204);
+    const left = (await hub.registry.getModulesOnDevice(edge)).responseBody as any[];
+    expect(left.map((m) => m.moduleId).sort()).toEqual(['$edgeAgent', '$edgeHub']);
   });
 });

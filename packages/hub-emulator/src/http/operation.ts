@@ -69,6 +69,11 @@ export interface Operation {
    * path's device, or one of its modules, which becomes `identity`.
    */
   deviceSide?: true;
+  /**
+   * An IoT Edge device's own token may call it for the device's modules, as the Edge
+   * runtime (aziot-identityd) manages them with no service credential.
+   */
+  edgeDevice?: true;
   handle(context: OperationContext): OperationResult | Promise<OperationResult>;
 }
 

@@ -115,6 +115,24 @@ function deviceIdentity(principal: Principal, params: Record<string, string>): I
 }
 
 /**
+ * An IoT Edge device's own credential (its key or certificate), calling for its own modules.
+ */
+function edgeDeviceSelf(
+  registry: Registry,
+  principal: Principal,
+  params: Record<string, string>,
+): boolean {
+  const deviceId = params['deviceId'] ?? '';
+  const device = registry.find(deviceId);
+  return (
+    principal.name === `device:${deviceId}` &&
+    principal.scope.length === 2 &&
+    device?.capabilities?.iotEdge === true &&
+    device.status === 'enabled'
+  );
+}
+
+/**
  * X.509 over HTTPS: no Authorization header, and the TLS handshake's certificate speaks for
  * the path's device, as a device key would.
  */
@@ -267,7 +285,10 @@ export function createServiceApi(options: ServiceApiOptions) {
         : authorization?.startsWith('Bearer ')
           ? verifyBearerToken(authorization, options.entra)
           : verifySasToken(authorization, sas);
-      if (!operation.rights.some((right) => principal.rights.has(right))) {
+      if (
+        !operation.rights.some((right) => principal.rights.has(right)) &&
+        !(operation.edgeDevice && edgeDeviceSelf(registry, principal, params))
+      ) {
         throw new HubError(
           'IotHubUnauthorizedAccess',
           `The ${principal.name} credential lacks ${operation.rights.join(' or ')} for ${operation.name}.`,

@@ -1,7 +1,7 @@
-import { applyObjectPatch, isJsonObject, type JsonObject } from '@twinscope/twin';
+import { isJsonObject, type JsonObject } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
 import { deviceTarget, type Operation, type OperationContext } from '../http/operation.ts';
-import { desiredPath, patchAt, type Configurations } from '../configurations/configurations.ts';
+import { deploymentDesired, type Configurations } from '../configurations/configurations.ts';
 
 function configurationsOf(context: OperationContext): Configurations {
   if (!context.configurations)
@@ -16,52 +16,25 @@ function ifMatch(context: OperationContext): string | undefined {
   return header.replace(/^"(.*)"$/, '$1');
 }
 
-/** The place in a module's desired properties a content key names (`properties.desired.a.b`). */
-const DESIRED = 'properties.desired';
-
 /**
  * The desired properties each module gets from `applyConfigurationContent`'s body
- * (`{"modulesContent": {"$edgeAgent": {"properties.desired": {…}}, …}}`): the whole document,
- * with layered keys (`properties.desired.modules.x`) set on top of it.
+ * (`{"modulesContent": {"$edgeAgent": {"properties.desired": {…}}, …}}`).
  */
 function modulesDesired(body: unknown): Record<string, JsonObject> {
-  const refuse = (message: string): never => {
-    throw new HubError('ArgumentInvalid', message);
-  };
   if (!isJsonObject(body))
-    return refuse('The body is configuration content: {"modulesContent": {…}}.');
+    throw new HubError(
+      'ArgumentInvalid',
+      'The body is configuration content: {"modulesContent": {…}}.',
+    );
   const modules = body['modulesContent'];
   if (!isJsonObject(modules) || Object.keys(modules).length === 0)
-    return refuse(
+    throw new HubError(
+      'ArgumentInvalid',
       body['deviceContent'] !== undefined || body['moduleContent'] !== undefined
         ? 'applyConfigurationContent applies modulesContent (an IoT Edge deployment) to one device; deviceContent and moduleContent are for automatic configurations.'
         : 'modulesContent is required: {"$edgeAgent": {"properties.desired": {…}}, "$edgeHub": {"properties.desired": {…}}, …}.',
     );
-  for (const system of ['$edgeAgent', '$edgeHub'])
-    if (!isJsonObject(modules[system]))
-      refuse(`modulesContent needs ${system}: an IoT Edge deployment sets both system modules.`);
-  const desiredOf: Record<string, JsonObject> = {};
-  for (const [moduleId, content] of Object.entries(modules)) {
-    if (!isJsonObject(content))
-      return refuse(`modulesContent.${moduleId} is an object of twin paths.`);
-    const whole = content[DESIRED];
-    if (whole !== undefined && !isJsonObject(whole))
-      return refuse(`modulesContent.${moduleId}["${DESIRED}"] is an object.`);
-    let desired: JsonObject = { ...(whole ?? {}) };
-    // Layers, shallower first: each sets its path on top of what is there.
-    for (const [key, value] of Object.entries(content).sort(([a], [b]) => a.length - b.length)) {
-      if (key === DESIRED) continue;
-      const path = desiredPath(key);
-      const layer = path && path.length > 0 ? patchAt(path, value) : undefined;
-      if (!layer)
-        return refuse(
-          `modulesContent.${moduleId}: "${key}" is not a twin path; keys are "${DESIRED}" or "${DESIRED}.<path>".`,
-        );
-      desired = applyObjectPatch(desired, layer);
-    }
-    desiredOf[moduleId] = desired;
-  }
-  return desiredOf;
+  return deploymentDesired(modules, true);
 }
 
 /** Automatic device and module configurations (`Registry.addConfiguration` and the rest). */

@@ -1,3 +1,4 @@
+import { HubError } from '../errors.ts';
 import { parseModuleInput } from '../store/identity-input.ts';
 import { renderIdentity } from '../store/model.ts';
 import { deviceTarget, moduleTarget, type Operation } from '../http/operation.ts';
@@ -10,6 +11,7 @@ export const moduleOperations: Operation[] = [
     rights: ['RegistryRead'],
     throttle: 'identity',
     target: deviceTarget,
+    edgeDevice: true,
     handle({ registry, params }) {
       return { status: 200, body: registry.modulesOf(params['deviceId']!).map(renderIdentity) };
     },
@@ -21,6 +23,7 @@ export const moduleOperations: Operation[] = [
     rights: ['RegistryRead'],
     throttle: 'identity',
     target: moduleTarget,
+    edgeDevice: true,
     handle({ registry, params }) {
       return {
         status: 200,
@@ -35,6 +38,7 @@ export const moduleOperations: Operation[] = [
     rights: ['RegistryWrite'],
     throttle: 'identity',
     target: moduleTarget,
+    edgeDevice: true,
     handle({ registry, params, body, precondition }) {
       const deviceId = params['deviceId']!;
       const moduleId = params['moduleId']!;
@@ -53,7 +57,14 @@ export const moduleOperations: Operation[] = [
     rights: ['RegistryWrite'],
     throttle: 'identity',
     target: moduleTarget,
-    handle({ registry, params, precondition }) {
+    edgeDevice: true,
+    handle({ registry, params, precondition, principal }) {
+      const moduleId = params['moduleId']!;
+      if (moduleId.startsWith('$') && principal.name.startsWith('device:'))
+        throw new HubError(
+          'IotHubUnauthorizedAccess',
+          `The IoT Edge runtime cannot delete its system module ${moduleId}.`,
+        );
       registry.deleteModule(params['deviceId']!, params['moduleId']!, precondition);
       return { status: 204 };
     },
