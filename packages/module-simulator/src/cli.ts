@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runEdgeRuntime } from './edge-runtime.ts';
 import { runFleet } from './fleet.ts';
 import {
   DEVICE_TRANSPORTS,
@@ -16,6 +17,10 @@ One module (works against Azure IoT Hub too):
 
 One device (a device connection string: twin, methods, telemetry and cloud-to-device):
   module-simulator --connection-string "HostName=…;DeviceId=…;SharedAccessKey=…" [--ca ca.pem]
+
+A simulated IoT Edge runtime (an IoT Edge device's connection string): it runs the modules
+its deployment names, each as this module app, and answers $edgeAgent's direct methods:
+  module-simulator --edge --connection-string "HostName=…;DeviceId=…;SharedAccessKey=…" [--connection-file …]
 
 Every module of the emulator's fleet (or those a query selects), in one process:
   module-simulator --fleet --connection-file .emulator-data/connection.json [--query "SELECT * FROM devices.modules WHERE …"]
@@ -45,6 +50,7 @@ try {
       'connection-string': { type: 'string' },
       ca: { type: 'string' },
       fleet: { type: 'boolean' },
+      edge: { type: 'boolean' },
       'connection-file': { type: 'string' },
       query: { type: 'string' },
       transport: { type: 'string' },
@@ -96,7 +102,28 @@ const ports = connectionFile && {
 };
 
 let running: RunningModule[];
-if (values.fleet) {
+if (values.edge) {
+  const connectionString = values['connection-string'];
+  if (!connectionString || /ModuleId=/.test(connectionString))
+    fail('--edge needs --connection-string: the IoT Edge device connection string');
+  if (transport === 'http') fail('the Edge runtime cannot use http');
+  const ca = readCa(values.ca ?? connectionFile?.caCertFile);
+  try {
+    const runtime = await runEdgeRuntime(connectionString, {
+      ...(ca ? { ca } : {}),
+      ...(ports ? { ports } : {}),
+      ...(transport ? { transport: transport as Exclude<Transport, 'http'> } : {}),
+      log,
+    });
+    running = [{ name: runtime.deviceId, stop: () => runtime.stop() }];
+  } catch (error) {
+    console.error(
+      `module-simulator: the Edge runtime could not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    process.exit(1);
+  }
+  console.log(`module-simulator: IoT Edge runtime running for ${running[0]!.name}`);
+} else if (values.fleet) {
   if (!connectionFile || !ports)
     fail('--fleet needs --connection-file (the emulator connection.json)');
   if (transport === 'http') fail('modules cannot use http; a fleet is modules');

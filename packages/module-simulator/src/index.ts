@@ -9,3 +9,4 @@ export {
   type Transport,
 } from './module-app.ts';
 export { runFleet, type FleetOptions } from './fleet.ts';
+export { runEdgeRuntime, type EdgeRuntime, type EdgeRuntimeOptions } from './edge-runtime.ts';

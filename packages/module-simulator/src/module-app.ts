@@ -35,7 +35,7 @@ export interface ModuleOptions {
   telemetryIntervalSeconds?: number;
 }
 
-const TRANSPORT_CTOR = {
+export const TRANSPORT_CTOR = {
   amqp: amqpTransport.Amqp,
   mqtt: mqttTransport.Mqtt,
   amqpws: amqpTransport.AmqpWs,
@@ -48,7 +48,7 @@ const TRANSPORT_CTOR = {
  * port when it is not the SDK's default; the WebSocket transports always dial 443, so they
  * get an agent that dials the hub's HTTPS port instead.
  */
-function connectionFor(
+export function connectionFor(
   connectionString: string,
   transport: Transport,
   ports: HubPorts | undefined,
