@@ -28,6 +28,7 @@ import type { ModuleService } from './services/module-service.ts';
 import { moduleRoutes } from './routes/modules.ts';
 import { deviceAdminRoutes } from './routes/device-admin.ts';
 import { methodRoutes } from './routes/methods.ts';
+import { edgeRoutes } from './routes/edge.ts';
 import { messageRoutes } from './routes/messages.ts';
 import type { MessageService } from './services/message-service.ts';
 import { timelineRoutes } from './routes/timeline.ts';
@@ -40,6 +41,7 @@ import type { Rollouts } from './rollouts/rollouts.ts';
 import type { HubBudget } from './quota/hub-budget.ts';
 import type { TimelineService } from './services/timeline-service.ts';
 import type { MethodService } from './services/method-service.ts';
+import type { EdgeService } from './services/edge-service.ts';
 import type { DeviceAdminService } from './services/device-admin-service.ts';
 
 export interface AppDeps {
@@ -49,6 +51,7 @@ export interface AppDeps {
   modules: ModuleService;
   deviceAdmin: DeviceAdminService;
   methods: MethodService;
+  edge: EdgeService;
   messages: MessageService;
   timeline: TimelineService;
   configurations: ConfigurationService;
@@ -175,6 +178,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(deviceRoutes(deps.devices, deps.twins));
   api.use(moduleRoutes(deps.modules));
   api.use(methodRoutes(deps.methods));
+  api.use(edgeRoutes(deps.edge));
   api.use(messageRoutes(deps.messages));
   api.use(timelineRoutes(deps.timeline));
   api.use(versionRoutes(deps.history));

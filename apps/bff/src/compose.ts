@@ -20,6 +20,7 @@ import { TwinService } from './services/twin-service.ts';
 import { ModuleService } from './services/module-service.ts';
 import { DeviceAdminService } from './services/device-admin-service.ts';
 import { MethodService } from './services/method-service.ts';
+import { EdgeService } from './services/edge-service.ts';
 import { MessageService } from './services/message-service.ts';
 import { TimelineService } from './services/timeline-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
@@ -197,6 +198,7 @@ export async function startBff(
     modules: new ModuleService(hub, identities, audit),
     deviceAdmin: new DeviceAdminService(hub, identities, audit),
     methods: new MethodService(hub, audit),
+    edge: new EdgeService(hub, audit),
     messages,
     ...(history ? { history } : {}),
     configurations: new ConfigurationService(hub, audit),

@@ -29,6 +29,9 @@ export const AuditActionSchema = z.enum([
   /** A rollout's write to one twin, and its undoing. */
   'rollout.write',
   'rollout.revert',
+  /** An IoT Edge device's deployment set by hand ("Set modules"). */
+  'edge.set-modules',
+  'edge.restart-module',
 ]);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 

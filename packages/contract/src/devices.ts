@@ -59,6 +59,10 @@ export const DeviceIdentitySchema = z.object({
   cloudToDeviceMessageCount: z.number().optional(),
   authenticationType: z.string(),
   iotEdge: z.boolean(),
+  /** An IoT Edge device's own scope, or the scope of the Edge device a leaf sits under. */
+  deviceScope: z.string().optional(),
+  /** The scopes of the IoT Edge devices this device sits under. */
+  parentScopes: z.array(z.string()).optional(),
 });
 export type DeviceIdentity = z.infer<typeof DeviceIdentitySchema>;
 

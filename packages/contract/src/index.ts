@@ -13,3 +13,4 @@ export * from './messages.ts';
 export * from './timeline.ts';
 export * from './configurations.ts';
 export * from './rollouts.ts';
+export * from './edge.ts';

@@ -184,6 +184,7 @@ const auditKinds: Record<string, TimelineKind> = {
   device: 'identity',
   module: 'identity',
   rollout: 'twin',
+  edge: 'twin',
 };
 
 /** What a person did from Twinscope, in words. */
@@ -248,6 +249,10 @@ function auditTitle(entry: AuditEntry): string {
     case 'rollout.rollback':
     case 'rollout.wave':
       return `${{ create: 'Started', approve: 'Approved', pause: 'Paused', resume: 'Resumed', cancel: 'Cancelled', rollback: 'Rolled back', wave: 'Judged a wave of' }[entry.action.split('.')[1] as 'create']} a rollout`;
+    case 'edge.set-modules':
+      return 'Set the IoT Edge modules';
+    case 'edge.restart-module':
+      return `Restarted IoT Edge module ${String(change['module'] ?? '')}`.trim();
   }
 }
 

@@ -27,6 +27,12 @@ export interface HubAdapter {
     context?: CallContext,
   ): Promise<HubConfiguration>;
   deleteConfiguration(id: string, context?: CallContext): Promise<void>;
+  /** An IoT Edge device's deployment, set on the device itself ("Set modules"). */
+  applyModulesContent(
+    deviceId: string,
+    modulesContent: JsonObject,
+    context?: CallContext,
+  ): Promise<void>;
   readonly isEmulator: boolean;
   query(
     sql: string,

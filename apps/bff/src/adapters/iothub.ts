@@ -373,6 +373,19 @@ export class IotHubAdapter implements HubAdapter {
     );
   }
 
+  async applyModulesContent(
+    deviceId: string,
+    modulesContent: JsonObject,
+    context?: CallContext,
+  ): Promise<void> {
+    this.ids(deviceId);
+    await this.call(`Device ${deviceId}`, 'write', { configurations: 1 }, context, async (sdk) => {
+      await sdk(() =>
+        this.registry.applyConfigurationContentOnDevice(deviceId, { modulesContent } as never),
+      );
+    });
+  }
+
   async deleteConfiguration(id: string, context?: CallContext): Promise<void> {
     await this.call(`Configuration ${id}`, 'write', { configurations: 1 }, context, async (sdk) => {
       await sdk(() => this.registry.removeConfiguration(id));

@@ -59,6 +59,10 @@ export function deviceFromHub(raw: unknown): DeviceIdentity {
         : 0,
     authenticationType: authenticationType(device),
     iotEdge: obj(device['capabilities'])['iotEdge'] === true,
+    ...(str(device['deviceScope']) ? { deviceScope: str(device['deviceScope'])! } : {}),
+    parentScopes: Array.isArray(device['parentScopes'])
+      ? device['parentScopes'].filter((scope): scope is string => typeof scope === 'string')
+      : [],
   };
 }
 

@@ -27,4 +27,6 @@ export const ACTIONS: Record<AuditEntry['action'], string> = {
   'rollout.wave': "judged a rollout's wave",
   'rollout.write': "wrote a rollout's change",
   'rollout.revert': "undid a rollout's change",
+  'edge.set-modules': 'set the IoT Edge modules',
+  'edge.restart-module': 'restarted an IoT Edge module',
 };

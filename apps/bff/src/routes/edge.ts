@@ -1,0 +1,61 @@
+import { Router } from 'express';
+import {
+  DeviceIdSchema,
+  ModuleLogsQuerySchema,
+  SetModulesRequestSchema,
+  type ModuleLogsResponse,
+} from '@twinscope/contract';
+import { z } from 'zod';
+import { actorOf, requireRole } from '../http/authorize.ts';
+import { callOf } from '../http/request-context.ts';
+import { parseWith } from '../http/validate.ts';
+import type { EdgeService } from '../services/edge-service.ts';
+
+const ModuleNameSchema = z.string().min(1).max(128);
+
+/**
+ * IoT Edge devices: anyone who may read sees modules and deployments; restarting a module
+ * and reading its logs are the Operator's; setting modules (a deployment) the Admin's.
+ */
+export function edgeRoutes(edge: EdgeService): Router {
+  const router = Router();
+  router.get('/devices/:deviceId/edge', async (req, res) => {
+    res.json(await edge.overview(parseWith(DeviceIdSchema, req.params['deviceId']), callOf(res)));
+  });
+  router.post(
+    '/devices/:deviceId/edge/modules/:module/restart',
+    requireRole('Operator'),
+    async (req, res) => {
+      await edge.restartModule(
+        parseWith(DeviceIdSchema, req.params['deviceId']),
+        parseWith(ModuleNameSchema, req.params['module']),
+        actorOf(res),
+        callOf(res),
+      );
+      res.status(204).end();
+    },
+  );
+  router.get(
+    '/devices/:deviceId/edge/modules/:module/logs',
+    requireRole('Operator'),
+    async (req, res) => {
+      const body: ModuleLogsResponse = await edge.logs(
+        parseWith(DeviceIdSchema, req.params['deviceId']),
+        parseWith(ModuleNameSchema, req.params['module']),
+        parseWith(ModuleLogsQuerySchema, req.query),
+        callOf(res),
+      );
+      res.json(body);
+    },
+  );
+  router.put('/devices/:deviceId/edge/modules-content', requireRole('Admin'), async (req, res) => {
+    await edge.setModules(
+      parseWith(DeviceIdSchema, req.params['deviceId']),
+      parseWith(SetModulesRequestSchema, req.body),
+      actorOf(res),
+      callOf(res),
+    );
+    res.status(204).end();
+  });
+  return router;
+}
