@@ -7,7 +7,8 @@ test('browse: filter the fleet by a tag, open a device, then one of its modules'
   page,
 }) => {
   await page.goto('/devices');
-  await expect(page.getByTestId('device-row')).toHaveCount(12);
+  // The seeded dozen and the demo's IoT Edge device.
+  await expect(page.getByTestId('device-row')).toHaveCount(13);
   await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live');
   await page.getByLabel('Filter devices').fill('site=lyon');
   await page.getByLabel('Filter devices').press('Enter');

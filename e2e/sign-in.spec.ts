@@ -43,7 +43,8 @@ test('reader: browses and sees who they are, but cannot save or manage modules; 
 }) => {
   const deviceId = 'berlin-b1-meter-03';
   await signInAs(page, 'Riley Reader');
-  await expect(page.getByTestId('device-row')).toHaveCount(12);
+  // The seeded dozen and the demo's IoT Edge device.
+  await expect(page.getByTestId('device-row')).toHaveCount(13);
   await expect(page.getByTestId('user-menu')).toHaveText('Riley Reader · Reader');
   await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live');
 

@@ -157,6 +157,19 @@ try {
     {},
     /modules running/,
   );
+  // The demo's IoT Edge device, its deployment run by the simulated Edge runtime.
+  await start(
+    'edge',
+    [
+      'packages/module-simulator/bin/module-simulator.mjs',
+      '--edge-demo',
+      '--connection-file',
+      join(dataDir, 'connection.json'),
+      '--quiet',
+    ],
+    {},
+    /IoT Edge runtime running/,
+  );
   let signInEnv = {};
   if (signIn) {
     const certs = join(dataDir, 'certs');
@@ -237,8 +250,10 @@ ${
   IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort} and amqps://localhost:${amqpsPort},
                     events (Event Hubs-compatible) on amqp://localhost:${amqpPort} (state in ${dataDir})
   Hub quota         ${throttle ? `${throttle}: the emulator answers 429 beyond its throttles and Twinscope keeps to them` : 'none: the emulator runs without --throttle (TWINSCOPE_EMULATOR_THROTTLE=S1 npm start tries one S1 unit)'}
-  Demo fleet        12 devices; their modules run the how-to's module app (acknowledging desired
+  Demo fleet        13 devices; their modules run the how-to's module app (acknowledging desired
                     changes in reported); connection details in ${join(dataDir, 'connection.json')}
+  IoT Edge          lyon-edge-gateway-01 runs a simulated Edge runtime with three modules, one of
+                    them (modbus-decoder) crash-looping: ${publicUrl}/devices/lyon-edge-gateway-01#edge
 
   Press Ctrl+C to stop.
 `);

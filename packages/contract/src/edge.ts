@@ -16,6 +16,14 @@ import {
 export interface ManifestProblem {
   /** Where, e.g. `$edgeAgent.modules.sensor.settings.createOptions`. */
   path: string;
+  /** The same place as keys and indexes from the manifest's root, for an editor's markers. */
+  location: (string | number)[];
+  message: string;
+}
+
+/** A problem found, at a module and the keys inside its desired properties. */
+interface Found {
+  at: (string | number)[];
   message: string;
 }
 
@@ -61,15 +69,15 @@ export function emptyDeploymentManifest(): { modulesContent: JsonObject } {
 
 function checkImageSettings(
   settings: JsonValue | undefined,
-  where: string,
-  problems: ManifestProblem[],
+  where: string[],
+  problems: Found[],
 ): void {
   if (!isJsonObject(settings)) {
-    problems.push({ path: `${where}.settings`, message: 'settings is an object with an image.' });
+    problems.push({ at: [...where, 'settings'], message: 'settings is an object with an image.' });
     return;
   }
   if (typeof settings['image'] !== 'string' || !settings['image'].trim())
-    problems.push({ path: `${where}.settings.image`, message: 'Give the container image.' });
+    problems.push({ at: [...where, 'settings', 'image'], message: 'Give the container image.' });
   const createOptions = settings['createOptions'];
   if (createOptions !== undefined) {
     let parsed: unknown;
@@ -80,7 +88,7 @@ function checkImageSettings(
     }
     if (!isJsonObject(parsed as JsonValue))
       problems.push({
-        path: `${where}.settings.createOptions`,
+        at: [...where, 'settings', 'createOptions'],
         message:
           'createOptions is a string holding a JSON object (Docker create options), e.g. "{\\"HostConfig\\":{}}".',
       });
@@ -90,29 +98,29 @@ function checkImageSettings(
 function checkModule(
   name: string,
   spec: JsonValue,
-  where: string,
-  problems: ManifestProblem[],
+  where: string[],
+  problems: Found[],
   system: boolean,
 ): void {
   if (!isJsonObject(spec)) {
-    problems.push({ path: where, message: 'A module is an object.' });
+    problems.push({ at: where, message: 'A module is an object.' });
     return;
   }
   if (spec['type'] !== 'docker')
-    problems.push({ path: `${where}.type`, message: 'type is "docker".' });
+    problems.push({ at: [...where, 'type'], message: 'type is "docker".' });
   checkImageSettings(spec['settings'], where, problems);
   if (name === 'edgeAgent') {
     if (spec['startupOrder'] !== undefined)
-      problems.push({ path: `${where}.startupOrder`, message: 'edgeAgent has no startupOrder.' });
+      problems.push({ at: [...where, 'startupOrder'], message: 'edgeAgent has no startupOrder.' });
     return;
   }
   const status = spec['status'];
   if (status !== undefined ? status !== 'running' && status !== 'stopped' : !system)
-    problems.push({ path: `${where}.status`, message: 'status is "running" or "stopped".' });
+    problems.push({ at: [...where, 'status'], message: 'status is "running" or "stopped".' });
   const policy = spec['restartPolicy'];
   if (policy !== undefined ? !RESTART_POLICIES.includes(String(policy)) : !system)
     problems.push({
-      path: `${where}.restartPolicy`,
+      at: [...where, 'restartPolicy'],
       message: `restartPolicy is one of ${RESTART_POLICIES.join(', ')}.`,
     });
   const order = spec['startupOrder'];
@@ -126,92 +134,92 @@ function checkModule(
     )
   )
     problems.push({
-      path: `${where}.startupOrder`,
+      at: [...where, 'startupOrder'],
       message: `startupOrder is a whole number from 0 to ${MAX_STARTUP_ORDER}.`,
     });
   const env = spec['env'];
   if (env !== undefined) {
     if (!isJsonObject(env))
-      problems.push({ path: `${where}.env`, message: 'env maps names to {"value": …}.' });
+      problems.push({ at: [...where, 'env'], message: 'env maps names to {"value": …}.' });
     else
       for (const [variable, value] of Object.entries(env))
         if (!isJsonObject(value) || value['value'] === undefined)
           problems.push({
-            path: `${where}.env.${variable}`,
+            at: [...where, 'env', variable],
             message: 'Each variable is {"value": "…"}.',
           });
   }
 }
 
-function checkAgent(desired: JsonObject, problems: ManifestProblem[]): void {
-  const at = '$edgeAgent';
+function checkAgent(desired: JsonObject, problems: Found[]): void {
+  const at = ['$edgeAgent'];
   if (desired['schemaVersion'] !== '1.0' && desired['schemaVersion'] !== '1.1')
-    problems.push({ path: `${at}.schemaVersion`, message: 'schemaVersion is "1.0" or "1.1".' });
+    problems.push({ at: [...at, 'schemaVersion'], message: 'schemaVersion is "1.0" or "1.1".' });
   const runtime = desired['runtime'];
   if (!isJsonObject(runtime) || runtime['type'] !== 'docker' || !isJsonObject(runtime['settings']))
     problems.push({
-      path: `${at}.runtime`,
+      at: [...at, 'runtime'],
       message: 'runtime is {"type": "docker", "settings": {…}}.',
     });
   const system = desired['systemModules'];
   if (!isJsonObject(system)) {
     problems.push({
-      path: `${at}.systemModules`,
+      at: [...at, 'systemModules'],
       message: 'systemModules holds edgeAgent and edgeHub.',
     });
   } else
     for (const name of ['edgeAgent', 'edgeHub'])
       if (system[name] === undefined)
-        problems.push({ path: `${at}.systemModules.${name}`, message: `Give ${name}.` });
-      else checkModule(name, system[name], `${at}.systemModules.${name}`, problems, true);
+        problems.push({ at: [...at, 'systemModules', name], message: `Give ${name}.` });
+      else checkModule(name, system[name], [...at, 'systemModules', name], problems, true);
   const modules = desired['modules'] ?? {};
   if (!isJsonObject(modules)) {
-    problems.push({ path: `${at}.modules`, message: 'modules maps module names to modules.' });
+    problems.push({ at: [...at, 'modules'], message: 'modules maps module names to modules.' });
     return;
   }
   for (const [name, spec] of Object.entries(modules)) {
     if (!IDENTITY_ID_PATTERN.test(name) || name.startsWith('$'))
       problems.push({
-        path: `${at}.modules.${name}`,
+        at: [...at, 'modules', name],
         message: `"${name.slice(0, 60)}" is not a module name the hub takes: up to 128 letters, digits and - : . + % _ # * ? ! ( ) , = @ ; ', not starting with $.`,
       });
     else if (name === 'edgeAgent' || name === 'edgeHub')
       problems.push({
-        path: `${at}.modules.${name}`,
+        at: [...at, 'modules', name],
         message: `${name} is a system module: it belongs in systemModules.`,
       });
-    checkModule(name, spec, `${at}.modules.${name}`, problems, false);
+    checkModule(name, spec, [...at, 'modules', name], problems, false);
   }
 }
 
-function checkHub(desired: JsonObject, problems: ManifestProblem[]): void {
-  const at = '$edgeHub';
+function checkHub(desired: JsonObject, problems: Found[]): void {
+  const at = ['$edgeHub'];
   if (!['1.0', '1.1', '1.2', '1.3'].includes(String(desired['schemaVersion'])))
-    problems.push({ path: `${at}.schemaVersion`, message: 'schemaVersion is "1.0" to "1.3".' });
+    problems.push({ at: [...at, 'schemaVersion'], message: 'schemaVersion is "1.0" to "1.3".' });
   const routes = desired['routes'] ?? {};
   if (!isJsonObject(routes)) {
-    problems.push({ path: `${at}.routes`, message: 'routes maps names to routes.' });
+    problems.push({ at: [...at, 'routes'], message: 'routes maps names to routes.' });
     return;
   }
   for (const [name, route] of Object.entries(routes)) {
-    const where = `${at}.routes.${name}`;
+    const where = [...at, 'routes', name];
     if (!ROUTE_NAME.test(name))
-      problems.push({ path: where, message: 'Route names have no . $ # or spaces.' });
+      problems.push({ at: where, message: 'Route names have no . $ # or spaces.' });
     const text =
       typeof route === 'string' ? route : isJsonObject(route) ? route['route'] : undefined;
     if (typeof text !== 'string' || !ROUTE.test(text))
-      problems.push({ path: where, message: 'A route reads FROM <source> … INTO <sink>.' });
+      problems.push({ at: where, message: 'A route reads FROM <source> … INTO <sink>.' });
     if (isJsonObject(route)) {
       const priority = route['priority'];
       if (
         priority !== undefined &&
         !(Number.isInteger(priority) && Number(priority) >= 0 && Number(priority) <= 9)
       )
-        problems.push({ path: `${where}.priority`, message: 'priority is 0 to 9.' });
+        problems.push({ at: [...where, 'priority'], message: 'priority is 0 to 9.' });
       const ttl = route['timeToLiveSecs'];
       if (ttl !== undefined && !(Number.isInteger(ttl) && Number(ttl) >= 0))
         problems.push({
-          path: `${where}.timeToLiveSecs`,
+          at: [...where, 'timeToLiveSecs'],
           message: 'timeToLiveSecs is a whole number of seconds.',
         });
     }
@@ -225,7 +233,7 @@ function checkHub(desired: JsonObject, problems: ManifestProblem[]): void {
  * the twin's rules and 32 KB. Empty when the hub and the agent would take it.
  */
 export function checkDeploymentManifest(manifest: unknown): ManifestProblem[] {
-  const problems: ManifestProblem[] = [];
+  const problems: Found[] = [];
   if (
     !isJsonObject(manifest as JsonValue) ||
     !isJsonObject((manifest as JsonObject)['modulesContent'])
@@ -233,6 +241,7 @@ export function checkDeploymentManifest(manifest: unknown): ManifestProblem[] {
     return [
       {
         path: '',
+        location: [],
         message: 'A deployment manifest is {"modulesContent": {"$edgeAgent": …, "$edgeHub": …}}.',
       },
     ];
@@ -241,32 +250,37 @@ export function checkDeploymentManifest(manifest: unknown): ManifestProblem[] {
   for (const [moduleId, value] of Object.entries(content)) {
     const desired = isJsonObject(value) ? value[DESIRED] : undefined;
     if (!isJsonObject(value) || !isJsonObject(desired)) {
-      problems.push({ path: moduleId, message: `${moduleId} is {"${DESIRED}": {…}}.` });
+      problems.push({ at: [moduleId], message: `${moduleId} is {"${DESIRED}": {…}}.` });
       continue;
     }
     const extra = Object.keys(value).filter((key) => key !== DESIRED);
     if (extra.length > 0)
       problems.push({
-        path: moduleId,
+        at: [moduleId],
         message: `Only "${DESIRED}" is set per module here (not ${extra.map((k) => JSON.stringify(k)).join(', ')}).`,
       });
     if (moduleId !== '$edgeAgent' && moduleId !== '$edgeHub' && !IDENTITY_ID_PATTERN.test(moduleId))
       problems.push({
-        path: moduleId,
+        at: [moduleId],
         message: `"${moduleId.slice(0, 60)}" is not a module name the hub takes.`,
       });
     for (const violation of validateSection('desired', desired))
-      problems.push({ path: `${moduleId}.${violation.path}`, message: violation.message });
+      problems.push({ at: [moduleId, ...violation.location.slice(2)], message: violation.message });
     if (moduleId === '$edgeAgent') checkAgent(desired, problems);
     if (moduleId === '$edgeHub') checkHub(desired, problems);
   }
   for (const system of ['$edgeAgent', '$edgeHub'])
     if (content[system] === undefined)
       problems.push({
-        path: system,
+        at: [system],
         message: `Give ${system}: a deployment sets both system modules.`,
       });
-  return problems;
+  return problems.map(({ at, message }) => ({
+    path: at.join('.'),
+    // modulesContent.<module>["properties.desired"].<rest>
+    location: ['modulesContent', at[0]!, ...(at.length > 1 ? [DESIRED, ...at.slice(1)] : [])],
+    message,
+  }));
 }
 
 export const SetModulesRequestSchema = z

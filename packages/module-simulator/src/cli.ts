@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ensureDemoEdgeDevice } from './edge-demo.ts';
 import { runEdgeRuntime } from './edge-runtime.ts';
 import { runFleet } from './fleet.ts';
 import {
@@ -21,6 +22,8 @@ One device (a device connection string: twin, methods, telemetry and cloud-to-de
 A simulated IoT Edge runtime (an IoT Edge device's connection string): it runs the modules
 its deployment names, each as this module app, and answers $edgeAgent's direct methods:
   module-simulator --edge --connection-string "HostName=…;DeviceId=…;SharedAccessKey=…" [--connection-file …]
+The demo's IoT Edge device (created with three modules, one crash-looping, if missing) and its runtime:
+  module-simulator --edge-demo --connection-file .emulator-data/connection.json
 
 Every module of the emulator's fleet (or those a query selects), in one process:
   module-simulator --fleet --connection-file .emulator-data/connection.json [--query "SELECT * FROM devices.modules WHERE …"]
@@ -51,6 +54,7 @@ try {
       ca: { type: 'string' },
       fleet: { type: 'boolean' },
       edge: { type: 'boolean' },
+      'edge-demo': { type: 'boolean' },
       'connection-file': { type: 'string' },
       query: { type: 'string' },
       transport: { type: 'string' },
@@ -102,12 +106,16 @@ const ports = connectionFile && {
 };
 
 let running: RunningModule[];
-if (values.edge) {
-  const connectionString = values['connection-string'];
-  if (!connectionString || /ModuleId=/.test(connectionString))
-    fail('--edge needs --connection-string: the IoT Edge device connection string');
+if (values.edge || values['edge-demo']) {
   if (transport === 'http') fail('the Edge runtime cannot use http');
   const ca = readCa(values.ca ?? connectionFile?.caCertFile);
+  let connectionString = values['connection-string'];
+  if (values['edge-demo']) {
+    if (!connectionFile) fail('--edge-demo needs --connection-file (the emulator connection.json)');
+    connectionString = await ensureDemoEdgeDevice(connectionFile.serviceConnectionString, ca);
+  }
+  if (!connectionString || /ModuleId=/.test(connectionString))
+    fail('--edge needs --connection-string: the IoT Edge device connection string');
   try {
     const runtime = await runEdgeRuntime(connectionString, {
       ...(ca ? { ca } : {}),

@@ -45,6 +45,8 @@ export async function runFleet(options: FleetOptions): Promise<RunningModule[]> 
   const running: RunningModule[] = [];
   for (const [index, { deviceId, moduleId }] of modules.entries()) {
     const { responseBody } = await registry.getModule(deviceId, moduleId);
+    // An IoT Edge runtime runs its device's modules (module-simulator --edge).
+    if (responseBody.managedBy === 'IotEdge') continue;
     const key = responseBody.authentication?.symmetricKey?.primaryKey;
     if (!key) {
       options.log(`fleet: skipping ${deviceId}/${moduleId}: no symmetric key`);

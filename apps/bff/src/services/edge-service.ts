@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import {
   checkDeploymentManifest,
+  emptyDeploymentManifest,
   type EdgeModule,
   type EdgeOverview,
   type ModuleLogsQuery,
@@ -197,10 +198,14 @@ export class EdgeService {
 
     // What "Set modules" starts from: the system modules' desired properties, and each
     // deployed module's own.
-    const manifest: JsonObject = {
-      [AGENT]: { [DESIRED]: withoutSystemKeys(desired) },
-      $edgeHub: { [DESIRED]: withoutSystemKeys(hubTwin.properties.desired) },
-    };
+    // A device never deployed to starts from the runtime alone.
+    const manifest: JsonObject =
+      Object.keys(withoutSystemKeys(desired)).length === 0
+        ? emptyDeploymentManifest().modulesContent
+        : {
+            [AGENT]: { [DESIRED]: withoutSystemKeys(desired) },
+            $edgeHub: { [DESIRED]: withoutSystemKeys(hubTwin.properties.desired) },
+          };
     const deployed = Object.keys(objectAt(desired['modules'])).filter((name) => isIdentityId(name));
     const moduleTwins = await Promise.all(
       deployed.map((name) => this.hub.getTwin(deviceId, name, context).catch(() => undefined)),

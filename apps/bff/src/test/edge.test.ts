@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { emptyDeploymentManifest } from '@twinscope/contract';
+import { checkDeploymentManifest, emptyDeploymentManifest } from '@twinscope/contract';
 import { runEdgeRuntime, type EdgeRuntime } from '@twinscope/module-simulator';
 import { useStack } from './harness.ts';
 
@@ -60,6 +60,9 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
     expect(before.deployment.summary).toMatch(/never reported/);
     expect(before.modules.map((m: any) => m.name)).toEqual(['edgeAgent', 'edgeHub']);
     expect(before.deviceScope).toMatch(/^ms-azure-iot-edge:\/\/edge-bff-01-/);
+    // Set modules starts from the runtime alone, a manifest the checks accept.
+    expect(checkDeploymentManifest(before.manifest)).toEqual([]);
+    expect(before.manifest.modulesContent.$edgeAgent['properties.desired'].modules).toEqual({});
 
     const set = await stack.api('/api/devices/edge-bff-01/edge/modules-content', {
       method: 'PUT',
@@ -202,7 +205,7 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
       targetCondition: "tags.ring = 'edge-canary'",
       priority: 20,
     } as never);
-    const scope = (await stack.registry.get('edge-bff-03')).responseBody.deviceScope!;
+    const scope = ((await stack.registry.get('edge-bff-03')).responseBody as any).deviceScope;
     await stack.registry.create({ deviceId: 'leaf-under-edge', deviceScope: scope } as never);
 
     const seen = await eventually(

@@ -48,6 +48,16 @@ export const apiPaths = {
     if (before) params.set('before', before);
     return withQuery('/api/activity', params);
   },
+  /** An IoT Edge device: modules, deployment state, parents and children, deployments. */
+  edge: (deviceId: string) => `${device(deviceId)}/edge`,
+  edgeRestart: (deviceId: string, module: string) =>
+    `${device(deviceId)}/edge/modules/${segment(module)}/restart`,
+  edgeLogs(deviceId: string, module: string, query: { tail: number; filter?: string }): string {
+    const params = new URLSearchParams({ tail: String(query.tail) });
+    if (query.filter) params.set('filter', query.filter);
+    return withQuery(`${device(deviceId)}/edge/modules/${segment(module)}/logs`, params);
+  },
+  edgeModulesContent: (deviceId: string) => `${device(deviceId)}/edge/modules-content`,
   configurations: '/api/configurations',
   configuration: (id: string) => `/api/configurations/${segment(id)}`,
   configurationPreview: '/api/configurations/preview',

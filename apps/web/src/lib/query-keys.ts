@@ -78,3 +78,9 @@ export const auditKeys = {
 export const meKey = ['me'] as const;
 
 export type { TwinRef };
+
+export const edgeKeys = {
+  overview: (deviceId: string) => ['edge', deviceId] as const,
+  logs: (deviceId: string, module: string, query: { tail: number; filter?: string }) =>
+    ['edge', deviceId, 'logs', module, query] as const,
+};

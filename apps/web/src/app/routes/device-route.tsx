@@ -19,6 +19,7 @@ import { AddModuleDialog } from '../../features/module-admin/components/add-modu
 import { DeviceActions } from '../../features/device-admin/components/device-actions.tsx';
 import { MethodPanel } from '../../features/methods/components/method-panel.tsx';
 import { MessagePanel } from '../../features/messages/components/message-panel.tsx';
+import { EdgePanel } from '../../features/edge/components/edge-panel.tsx';
 import { useState } from 'react';
 
 export function DeviceRoute({
@@ -56,6 +57,17 @@ export function DeviceRoute({
           />
           {!deleted && (
             <>
+              {detail.data!.device.iotEdge && (
+                <>
+                  <h2 id="edge">IoT Edge</h2>
+                  <EdgePanel
+                    deviceId={deviceId}
+                    dark={dark}
+                    canOperate={permissions.invokeMethods}
+                    canDeploy={permissions.manageDevices}
+                  />
+                </>
+              )}
               <div className="section-head">
                 <h2>Modules</h2>
                 <AddModuleDialog allowed={permissions.manageModules} deviceId={deviceId} />

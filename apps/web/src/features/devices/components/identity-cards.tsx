@@ -2,6 +2,7 @@ import { Badge, Text } from '@fluentui/react-components';
 import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
 import type { ReactNode } from 'react';
 import { isNever, relativeTime } from '../../../lib/format.ts';
+import { devicePath, Link } from '../../../lib/router.tsx';
 
 function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -43,6 +44,11 @@ function live(
 
 export function DeviceIdentityCard({ device, twin }: { device: DeviceIdentity; twin?: Twin }) {
   const state = live(device, twin);
+  // The IoT Edge devices above this one, from their scopes (ms-azure-iot-edge://{id}-{n}).
+  const parents = (device.parentScopes ?? []).flatMap((scope) => {
+    const id = /^ms-azure-iot-edge:\/\/(.+)-\d+$/.exec(scope)?.[1];
+    return id ? [id] : [];
+  });
   return (
     <div className="identity-card" role="group" aria-label="Device identity">
       <Field label="Status">
@@ -55,6 +61,18 @@ export function DeviceIdentityCard({ device, twin }: { device: DeviceIdentity; t
       <Field label="Last activity">{relativeTime(state.lastActivityTime)}</Field>
       <Field label="Authentication">{device.authenticationType}</Field>
       <Field label="IoT Edge">{device.iotEdge ? 'yes' : 'no'}</Field>
+      {parents.length > 0 && (
+        <Field label={parents.length === 1 ? 'Parent' : 'Parents'}>
+          {parents.map((parent, index) => (
+            <span key={parent}>
+              {index > 0 && ', '}
+              <Link to={devicePath(parent)} data-testid="parent-link">
+                {parent}
+              </Link>
+            </span>
+          ))}
+        </Field>
+      )}
       <Field label="Cloud-to-device queue">{device.cloudToDeviceMessageCount ?? 0}</Field>
       <Field label="Generation">{device.generationId}</Field>
     </div>
