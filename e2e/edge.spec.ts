@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { dockerModule } from '@twinscope/contract';
 import { runEdgeRuntime, type EdgeRuntime } from '@twinscope/module-simulator';
 import { setEditorText } from './editor.ts';
 import { hubCa, hubPorts } from './hub.ts';
@@ -6,15 +7,6 @@ import { hubCa, hubPorts } from './hub.ts';
 let runtime: EdgeRuntime | undefined;
 test.afterAll(async () => {
   await runtime?.stop();
-});
-
-const module = (image: string, env: Record<string, string> = {}) => ({
-  version: '1.0',
-  type: 'docker',
-  status: 'running',
-  restartPolicy: 'always',
-  settings: { image, createOptions: '{}' },
-  env: Object.fromEntries(Object.entries(env).map(([name, value]) => [name, { value }])),
 });
 
 /** The manifest "Set modules" opens with (what is deployed now), its modules replaced. */
@@ -60,8 +52,8 @@ test('IoT Edge: an Edge device is created, its simulated runtime started with it
   const base = await editor.locator('[data-testid=edge-manifest-editor] .view-lines').innerText();
   expect(base).toContain('$edgeAgent');
   const twoModules = {
-    sensor: module('contoso/sensor:1.0'),
-    filter: module('contoso/filter:2.0'),
+    sensor: dockerModule('contoso/sensor:1.0'),
+    filter: dockerModule('contoso/filter:2.0'),
   };
   const good = await manifestWith(page, deviceId, twoModules);
   const broken = JSON.parse(good);
@@ -104,7 +96,7 @@ test('IoT Edge: an Edge device is created, its simulated runtime started with it
     page,
     await manifestWith(page, deviceId, {
       ...twoModules,
-      decoder: module('contoso/decoder:0.1-broken', {
+      decoder: dockerModule('contoso/decoder:0.1-broken', {
         SIMULATOR_EXIT_CODE: '139',
         SIMULATOR_EXIT_AFTER_SECONDS: '1',
       }),

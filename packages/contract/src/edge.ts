@@ -33,8 +33,37 @@ const ROUTE_NAME = /^[^.$# ]+$/;
 const ROUTE = /^\s*FROM\s+\S[\s\S]*\s+INTO\s+\S/i;
 const MAX_STARTUP_ORDER = 4294967295;
 
-/** The manifest a new IoT Edge device starts from in the editor: the runtime, no modules. */
-export function emptyDeploymentManifest(): { modulesContent: JsonObject } {
+/** A custom module of a deployment: a Docker image, running, always restarted. */
+export function dockerModule(image: string, env: Record<string, string> = {}): JsonObject {
+  return {
+    version: '1.0',
+    type: 'docker',
+    status: 'running',
+    restartPolicy: 'always',
+    settings: { image, createOptions: '{}' },
+    ...(Object.keys(env).length > 0
+      ? { env: Object.fromEntries(Object.entries(env).map(([name, value]) => [name, { value }])) }
+      : {}),
+  };
+}
+
+/** Docker create options as a deployment carries them: a string holding a JSON object. */
+export function isCreateOptions(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    return isJsonObject(JSON.parse(value) as JsonValue);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A deployment manifest: the runtime (agent and edgeHub 1.5, one upstream route) and these
+ * custom modules; with none, what a new IoT Edge device starts from in the editor.
+ */
+export function emptyDeploymentManifest(modules: JsonObject = {}): {
+  modulesContent: JsonObject;
+} {
   return {
     modulesContent: {
       $edgeAgent: {
@@ -53,7 +82,7 @@ export function emptyDeploymentManifest(): { modulesContent: JsonObject } {
               settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5' },
             },
           },
-          modules: {},
+          modules,
         },
       },
       $edgeHub: {
@@ -79,20 +108,12 @@ function checkImageSettings(
   if (typeof settings['image'] !== 'string' || !settings['image'].trim())
     problems.push({ at: [...where, 'settings', 'image'], message: 'Give the container image.' });
   const createOptions = settings['createOptions'];
-  if (createOptions !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = typeof createOptions === 'string' ? JSON.parse(createOptions) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (!isJsonObject(parsed as JsonValue))
-      problems.push({
-        at: [...where, 'settings', 'createOptions'],
-        message:
-          'createOptions is a string holding a JSON object (Docker create options), e.g. "{\\"HostConfig\\":{}}".',
-      });
-  }
+  if (createOptions !== undefined && !isCreateOptions(createOptions))
+    problems.push({
+      at: [...where, 'settings', 'createOptions'],
+      message:
+        'createOptions is a string holding a JSON object (Docker create options), e.g. "{\\"HostConfig\\":{}}".',
+    });
 }
 
 function checkModule(

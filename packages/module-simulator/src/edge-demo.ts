@@ -1,48 +1,21 @@
+import { dockerModule, emptyDeploymentManifest } from '@twinscope/contract';
 import { registryFor } from '@twinscope/hub-connection';
 
 /** The demo fleet's IoT Edge device. */
 export const DEMO_EDGE_DEVICE = 'lyon-edge-gateway-01';
 
-const module = (image: string, env: Record<string, string> = {}) => ({
-  version: '1.0',
-  type: 'docker',
-  status: 'running',
-  restartPolicy: 'always',
-  settings: { image, createOptions: '{}' },
-  ...(Object.keys(env).length > 0
-    ? { env: Object.fromEntries(Object.entries(env).map(([k, value]) => [k, { value }])) }
-    : {}),
-});
-
 /** Three custom modules, one of which exits a few seconds after it starts, as a broken image would. */
+const DEMO_MANIFEST = emptyDeploymentManifest({
+  'temperature-sensor': dockerModule('contoso.azurecr.io/temperature-sensor:1.4'),
+  filter: dockerModule('contoso.azurecr.io/filter:2.0'),
+  'modbus-decoder': dockerModule('contoso.azurecr.io/modbus-decoder:0.9-rc', {
+    SIMULATOR_EXIT_CODE: '139',
+    SIMULATOR_EXIT_AFTER_SECONDS: '5',
+  }),
+});
 const DEMO_CONTENT = {
   modulesContent: {
-    $edgeAgent: {
-      'properties.desired': {
-        schemaVersion: '1.1',
-        runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
-        systemModules: {
-          edgeAgent: {
-            type: 'docker',
-            settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5' },
-          },
-          edgeHub: {
-            type: 'docker',
-            status: 'running',
-            restartPolicy: 'always',
-            settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5' },
-          },
-        },
-        modules: {
-          'temperature-sensor': module('contoso.azurecr.io/temperature-sensor:1.4'),
-          filter: module('contoso.azurecr.io/filter:2.0'),
-          'modbus-decoder': module('contoso.azurecr.io/modbus-decoder:0.9-rc', {
-            SIMULATOR_EXIT_CODE: '139',
-            SIMULATOR_EXIT_AFTER_SECONDS: '5',
-          }),
-        },
-      },
-    },
+    ...DEMO_MANIFEST.modulesContent,
     $edgeHub: {
       'properties.desired': {
         schemaVersion: '1.1',

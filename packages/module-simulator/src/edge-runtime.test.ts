@@ -3,20 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@twinscope/hub-emulator';
 import { registryFor, serviceClientFor } from '@twinscope/hub-connection';
 import { runEdgeRuntime, type EdgeRuntime } from './edge-runtime.ts';
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { eventually } from './test-support.ts';
 
 const agentSpec = (modules: object) => ({
   schemaVersion: '1.1',

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import deviceSdk from 'azure-iot-device';
+import { isCreateOptions } from '@twinscope/contract';
 import { isJsonObject, minimalPatch, type JsonObject, type JsonValue } from '@twinscope/twin';
 import { getModuleLogs, LogsRequestError, ModuleLog, type LogLevel } from './edge-logs.ts';
 import {
@@ -193,20 +194,11 @@ function readDeployment(desired: JsonObject): {
       !settings['image'].trim()
     )
       throw new DeploymentError(400, `${where} has no settings.image.`);
-    const createOptions = settings['createOptions'];
-    if (createOptions !== undefined) {
-      let parsed: unknown;
-      try {
-        parsed = typeof createOptions === 'string' ? JSON.parse(createOptions) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      if (!isJsonObject(parsed as JsonValue))
-        throw new DeploymentError(
-          400,
-          `${where}: settings.createOptions must be a string holding a JSON object (Docker's create options).`,
-        );
-    }
+    if (settings['createOptions'] !== undefined && !isCreateOptions(settings['createOptions']))
+      throw new DeploymentError(
+        400,
+        `${where}: settings.createOptions must be a string holding a JSON object (Docker's create options).`,
+      );
     const status = spec['status'] ?? 'running';
     if (status !== 'running' && status !== 'stopped')
       throw new DeploymentError(400, `${where}: status is running or stopped.`);

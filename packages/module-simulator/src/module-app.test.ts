@@ -3,20 +3,7 @@ import { startEmulator, type RunningEmulator } from '@twinscope/hub-emulator';
 import { registryFor } from '@twinscope/hub-connection';
 import { runFleet } from './fleet.ts';
 import { runModule, TRANSPORTS, type RunningModule } from './module-app.ts';
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { eventually } from './test-support.ts';
 
 describe('the module app from the how-to, against the emulator over every transport', () => {
   let emulator: RunningEmulator;

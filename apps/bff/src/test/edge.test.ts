@@ -1,36 +1,26 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { checkDeploymentManifest, emptyDeploymentManifest } from '@twinscope/contract';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import {
+  checkDeploymentManifest,
+  dockerModule,
+  emptyDeploymentManifest,
+} from '@twinscope/contract';
 import { runEdgeRuntime, type EdgeRuntime } from '@twinscope/module-simulator';
 import { useStack } from './harness.ts';
 
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
+/** Reads until `ok` holds (vitest's waitFor retries a throwing callback). */
+const eventually = <T>(read: () => Promise<T>, ok: (value: T) => boolean) =>
+  vi.waitFor(
+    async () => {
+      const value = await read();
+      expect(ok(value), JSON.stringify(value).slice(0, 2000)).toBe(true);
+      return value;
+    },
+    { timeout: 20_000, interval: 150 },
+  );
 
 /** A manifest with custom modules, from the one a new Edge device starts with. */
-function manifestWith(modules: Record<string, object>): any {
-  const manifest = emptyDeploymentManifest() as any;
-  manifest.modulesContent.$edgeAgent['properties.desired'].modules = modules;
-  return manifest;
-}
-const module = (image: string, env: Record<string, string> = {}) => ({
-  version: '1.0',
-  type: 'docker',
-  status: 'running',
-  restartPolicy: 'always',
-  settings: { image, createOptions: '{}' },
-  env: Object.fromEntries(Object.entries(env).map(([k, value]) => [k, { value }])),
-});
+const manifestWith = (modules: Record<string, object>): any =>
+  emptyDeploymentManifest(modules as never);
 
 describe('BFF: IoT Edge devices against the emulator and the simulated runtime', () => {
   const stack = useStack();
@@ -67,8 +57,8 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
     const set = await stack.api('/api/devices/edge-bff-01/edge/modules-content', {
       method: 'PUT',
       json: manifestWith({
-        sensor: module('contoso/sensor:1.0'),
-        broken: module('contoso/broken:0.1', {
+        sensor: dockerModule('contoso/sensor:1.0'),
+        broken: dockerModule('contoso/broken:0.1', {
           SIMULATOR_EXIT_CODE: '2',
           SIMULATOR_EXIT_AFTER_SECONDS: '0.3',
         }),
@@ -143,8 +133,11 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
         .desired.$version;
     const start = await version();
     const bad = manifestWith({
-      'bad name': module('x'),
-      sensor: { ...module('contoso/sensor'), settings: { image: 'x', createOptions: { a: 1 } } },
+      'bad name': dockerModule('x'),
+      sensor: {
+        ...dockerModule('contoso/sensor'),
+        settings: { image: 'x', createOptions: { a: 1 } },
+      },
     });
     bad.modulesContent.$edgeHub['properties.desired'].routes = { 'r.1': 'TO nowhere' };
     const refused = await stack.api('/api/devices/edge-bff-02/edge/modules-content', {
@@ -159,7 +152,7 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
         '$edgeHub.routes.r.1',
       ]),
     );
-    const huge = manifestWith({ sensor: module('contoso/sensor') });
+    const huge = manifestWith({ sensor: dockerModule('contoso/sensor') });
     huge.modulesContent.sensor = {
       'properties.desired': { blob: Array.from({ length: 10 }, () => 'x'.repeat(4000)) },
     };
@@ -188,7 +181,7 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
       json: { deviceId: 'edge-bff-03', iotEdge: true },
     });
     await stack.registry.updateTwin('edge-bff-03', { tags: { ring: 'edge-canary' } }, '*');
-    const { modulesContent } = manifestWith({ sensor: module('contoso/sensor:2.0') });
+    const { modulesContent } = manifestWith({ sensor: dockerModule('contoso/sensor:2.0') });
     await stack.registry.addConfiguration({
       id: 'edge-base',
       content: { modulesContent },
@@ -199,7 +192,7 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
       id: 'edge-layer',
       content: {
         modulesContent: {
-          $edgeAgent: { 'properties.desired.modules.probe': module('contoso/probe:1.0') },
+          $edgeAgent: { 'properties.desired.modules.probe': dockerModule('contoso/probe:1.0') },
         },
       },
       targetCondition: "tags.ring = 'edge-canary'",
