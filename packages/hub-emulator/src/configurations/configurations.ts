@@ -577,7 +577,8 @@ export class Configurations {
           );
           applied.set(config.id, (applied.get(config.id) ?? 0) + 1);
         }
-        const key = JSON.stringify(content);
+        // A device deleted and created again (a new generation) is deployed to afresh.
+        const key = `${this.registry.find(deviceId)?.generationId ?? ''} ${JSON.stringify(content)}`;
         if (this.deployed.get(deviceId) !== key) {
           this.registry.applyModulesContent(deviceId, content);
           this.deployed.set(deviceId, key);

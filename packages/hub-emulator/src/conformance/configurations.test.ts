@@ -345,6 +345,16 @@ describe('IoT Edge: deployments at scale through the unmodified Registry', () =>
     await settle();
     expect((await metrics()).reportedSuccessfulCount).toBe(1);
 
+    // The same id created again is a new device: the deployments reach it too.
+    await hub.registry.delete(edge);
+    await hub.registry.create({ deviceId: edge, capabilities: { iotEdge: true } } as never);
+    await hub.registry.updateTwin(edge, { tags: { site } }, '*');
+    await settle();
+    expect(Object.keys((await agentTwin(edge)).properties.desired.modules).sort()).toEqual([
+      'probe',
+      'sensor',
+    ]);
+
     // A device that stops matching keeps its settings but loses the marker.
     await hub.registry.updateTwin(edge, { tags: { site: 'elsewhere' } }, '*');
     await settle();
