@@ -59,6 +59,25 @@ describe('BFF: roles decide who may change what, and CSRF guards every change', 
       }
       expect((await stack.api('/api/audit')).status).toBe(403);
       expect((await stack.api('/api/devices/berlin-b1-meter-03/history')).status).toBe(200);
+      // An IoT Edge device: its page is a Reader's; restarts, logs and deployments are not.
+      await stack.registry.create({
+        deviceId: 'reader-edge',
+        capabilities: { iotEdge: true },
+      } as never);
+      expect((await stack.api('/api/devices/reader-edge/edge')).status).toBe(200);
+      for (const [path, init, role] of [
+        ['/api/devices/reader-edge/edge/modules/sensor/restart', { method: 'POST' }, 'Operator'],
+        ['/api/devices/reader-edge/edge/modules/sensor/logs', {}, 'Operator'],
+        [
+          '/api/devices/reader-edge/edge/modules-content',
+          { method: 'PUT', json: { modulesContent: {} } },
+          'Admin',
+        ],
+      ] as const) {
+        const refused = await stack.api(path, init);
+        expect(refused.status, path).toBe(403);
+        expect(refused.body.message).toMatch(`needs the ${role} role`);
+      }
       const list = await stack.api('/api/devices/berlin-b1-meter-03/messages');
       expect(list.body).toMatchObject({ queued: 0, messages: [] });
     });
@@ -103,6 +122,10 @@ describe('BFF: roles decide who may change what, and CSRF guards every change', 
           { method: 'DELETE' },
         ],
         ['/api/devices/berlin-b1-meter-03/messages', { method: 'DELETE' }],
+        [
+          '/api/devices/berlin-b1-meter-03/edge/modules-content',
+          { method: 'PUT', json: { modulesContent: {} } },
+        ],
       ] as const) {
         const refused = await stack.api(path, init);
         expect(refused.status, path).toBe(403);
