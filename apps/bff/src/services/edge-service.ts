@@ -182,7 +182,7 @@ export class EdgeService {
         ? 'The IoT Edge runtime is connected but has not reported yet.'
         : 'The IoT Edge runtime has never reported: start it on the device with its connection string.';
     else if (reportedVersion < desiredVersion)
-      summary = `Deployment version ${desiredVersion} waits for the agent, which last processed version ${reportedVersion}${connected ? '.' : ' and is offline.'}`;
+      summary = `Deployment version ${desiredVersion} waits for the agent, which last processed version ${reportedVersion}.`;
     else if (code !== 200)
       summary = `The agent did not apply version ${reportedVersion} (${code ?? 'no code'}): ${text(status['description']) || 'no reason given'}.`;
     else if (failing.length > 0)
@@ -195,6 +195,9 @@ export class EdgeService {
     else if (pending.length > 0)
       summary = `Applied version ${reportedVersion}; waiting for ${pending.map((m) => m.name).join(', ')}.`;
     else summary = `Applied version ${reportedVersion}: every module as deployed.`;
+    // What an offline agent last reported may no longer hold.
+    if (!connected && reportedVersion !== undefined)
+      summary = `The IoT Edge runtime is offline; as it last reported: ${summary}`;
 
     // What "Set modules" starts from: the system modules' desired properties, and each
     // deployed module's own.
@@ -244,6 +247,7 @@ export class EdgeService {
           : {}),
         summary,
         healthy:
+          connected &&
           reportedVersion === desiredVersion &&
           code === 200 &&
           failing.length + pending.length === 0,

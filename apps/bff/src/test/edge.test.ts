@@ -121,6 +121,14 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
     expect(offline.status).toBe(404);
     expect(offline.body.code).toBe('device_offline');
     expect(offline.body.message).toMatch(/IoT Edge runtime of edge-bff-01 is offline/);
+    // The page says what it shows is the last report of an offline runtime.
+    const stale = await eventually(
+      () => overview('edge-bff-01'),
+      (o) => !o.runtime.connected,
+    );
+    expect(stale.deployment.summary).toMatch(
+      /^The IoT Edge runtime is offline; as it last reported: 1 module failing: broken/,
+    );
   });
 
   it('when a manifest breaks the schema, names a module the hub refuses or is too large, then it is refused with every reason and nothing is sent', async () => {
