@@ -131,8 +131,11 @@ describe('the simulated IoT Edge runtime, on the unmodified device SDK against t
     expect(sensorTwin.properties.desired.telemetryInterval).toBe(0);
     const hubTwin = await eventually(
       async () => (await registry.getModuleTwin(edge, '$edgeHub')).responseBody as any,
-      (t) => t.properties.reported.lastDesiredStatus?.code === 200,
+      (t) =>
+        t.properties.reported.lastDesiredStatus?.code === 200 &&
+        t.properties.reported.clients?.[`${edge}/sensor`]?.status === 'connected',
     );
+    expect(hubTwin.properties.reported.clients[`${edge}/broken`]).toBeDefined();
     expect(hubTwin.properties.reported.lastDesiredVersion).toBe(
       hubTwin.properties.desired.$version,
     );

@@ -413,6 +413,8 @@ export async function runEdgeRuntime(
   let reporting: Promise<void> = Promise.resolve();
   /** `$edgeAgent`'s twin, once connected. */
   const agentSide: { twin?: Twin } = {};
+  /** Reports `$edgeHub`'s state, once connected. */
+  const hubSide: { report?: () => void } = {};
 
   const imageHash = (image: string) => `sha256:${createHash('sha256').update(image).digest('hex')}`;
   const withSettings = (spec: JsonObject): JsonObject => {
@@ -471,6 +473,7 @@ export async function runEdgeRuntime(
       twin.properties.reported.update(patch, (error?: Error) => {
         if (error) agentLog(`could not report: ${error.message}`, 3);
         else reported = next;
+        hubSide.report?.();
         resolve();
       }),
     );
@@ -668,23 +671,32 @@ export async function runEdgeRuntime(
           description: `Route ${bad[0]} is not a route: names avoid . $ # and spaces, and routes read FROM … INTO ….`,
         }
       : { code: 200, description: '' };
-    hubTwin.properties.reported.update(
-      {
-        lastDesiredVersion: Number(desired['$version'] ?? 0),
-        lastDesiredStatus: status,
-        clients: Object.fromEntries(
-          [...modules.values()]
-            .filter((module) => module.state.runtimeStatus === 'running')
-            .map((module) => [
-              `${deviceId}/${module.name}`,
-              { status: 'connected', lastConnectTime: module.state.lastStartTimeUtc ?? startedAt },
-            ]),
-        ),
-      },
-      (error?: Error) =>
-        error && logs.get('edgeHub')!.write(`could not report: ${error.message}`, 3),
-    );
+    // Its clients: each module, connected while it runs (a module gone from the deployment
+    // is gone from the list).
+    const next: JsonObject = {
+      lastDesiredVersion: Number(desired['$version'] ?? 0),
+      lastDesiredStatus: status,
+      clients: Object.fromEntries(
+        [...modules.values()].map((module): [string, JsonObject] => [
+          `${deviceId}/${module.name}`,
+          module.state.runtimeStatus === 'running'
+            ? { status: 'connected', lastConnectTime: module.state.lastStartTimeUtc ?? startedAt }
+            : {
+                status: 'disconnected',
+                lastDisconnectTime: module.state.lastExitTimeUtc ?? startedAt,
+              },
+        ]),
+      ),
+    };
+    const patch = minimalPatch(hubReported, next);
+    if (Object.keys(patch).length === 0 || stopped) return;
+    hubTwin.properties.reported.update(patch, (error?: Error) => {
+      if (error) logs.get('edgeHub')!.write(`could not report: ${error.message}`, 3);
+      else hubReported = next;
+    });
   };
+  let hubReported: JsonObject = {};
+  hubSide.report = reportHub;
   hubTwin.on('properties.desired', reportHub);
   agentLog('Connected as $edgeAgent and $edgeHub');
 
