@@ -99,7 +99,7 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
       (o) => o.modules.find((m: any) => m.name === 'sensor')?.reported?.restartCount === 1,
     );
     const logs = await stack.api(
-      '/api/devices/edge-bff-01/edge/modules/sensor/logs?tail=50&filter=RestartModule',
+      '/api/devices/edge-bff-01/edge/modules/sensor/logs?tail=50&filter=RestartModule&since=10m',
     );
     expect(logs.status).toBe(200);
     expect(logs.body.lines).toEqual([
@@ -107,6 +107,17 @@ describe('BFF: IoT Edge devices against the emulator and the simulated runtime',
     ]);
     const tail = await stack.api('/api/devices/edge-bff-01/edge/modules/broken/logs?tail=2');
     expect(tail.body.lines).toHaveLength(2);
+    // Nothing is that new: since is passed on to the agent.
+    const future = Math.floor(Date.now() / 1000) + 3600;
+    const none = await stack.api(
+      `/api/devices/edge-bff-01/edge/modules/broken/logs?since=${future}`,
+    );
+    expect(none.body.lines).toEqual([]);
+    for (const bad of ['since=yesterday', 'filter=(', 'tail=0'])
+      expect(
+        (await stack.api(`/api/devices/edge-bff-01/edge/modules/broken/logs?${bad}`)).status,
+        bad,
+      ).toBe(400);
     const audit = (await stack.api('/api/audit?deviceId=edge-bff-01')).body;
     expect(audit.entries.map((e: any) => e.action)).toEqual(
       expect.arrayContaining(['edge.set-modules', 'edge.restart-module']),

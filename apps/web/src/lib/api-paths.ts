@@ -52,9 +52,14 @@ export const apiPaths = {
   edge: (deviceId: string) => `${device(deviceId)}/edge`,
   edgeRestart: (deviceId: string, module: string) =>
     `${device(deviceId)}/edge/modules/${segment(module)}/restart`,
-  edgeLogs(deviceId: string, module: string, query: { tail: number; filter?: string }): string {
+  edgeLogs(
+    deviceId: string,
+    module: string,
+    query: { tail: number; filter?: string; since?: string },
+  ): string {
     const params = new URLSearchParams({ tail: String(query.tail) });
     if (query.filter) params.set('filter', query.filter);
+    if (query.since) params.set('since', query.since);
     return withQuery(`${device(deviceId)}/edge/modules/${segment(module)}/logs`, params);
   },
   edgeModulesContent: (deviceId: string) => `${device(deviceId)}/edge/modules-content`,

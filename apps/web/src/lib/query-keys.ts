@@ -81,6 +81,9 @@ export type { TwinRef };
 
 export const edgeKeys = {
   overview: (deviceId: string) => ['edge', deviceId] as const,
-  logs: (deviceId: string, module: string, query: { tail: number; filter?: string }) =>
-    ['edge', deviceId, 'logs', module, query] as const,
+  logs: (
+    deviceId: string,
+    module: string,
+    query: { tail: number; filter?: string; since?: string },
+  ) => ['edge', deviceId, 'logs', module, query] as const,
 };

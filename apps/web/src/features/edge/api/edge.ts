@@ -28,7 +28,7 @@ export function useEdgeOverview(deviceId: string) {
 export function useModuleLogs(
   deviceId: string,
   module: string | undefined,
-  query: { tail: number; filter?: string },
+  query: { tail: number; filter?: string; since?: string },
   follow: boolean,
 ) {
   return useQuery({

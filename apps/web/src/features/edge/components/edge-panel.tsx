@@ -13,6 +13,7 @@ import {
 } from '@fluentui/react-components';
 import {
   checkDeploymentManifest,
+  ModuleLogsQuerySchema,
   type EdgeModule,
   type EdgeOverview,
   type SetModulesRequest,
@@ -139,6 +140,8 @@ function LogViewer({
 }) {
   const [tailText, setTailText] = useState('200');
   const [filter, setFilter] = useState('');
+  const [since, setSince] = useState('');
+  const sinceOk = since === '' || ModuleLogsQuerySchema.shape.since.safeParse(since).success;
   const [follow, setFollow] = useState(true);
   const tail = Number(tailText);
   const tailOk = Number.isInteger(tail) && tail >= 1 && tail <= 5000;
@@ -151,6 +154,7 @@ function LogViewer({
   const query = {
     tail: tailOk ? tail : 200,
     ...(filter && !filterProblem ? { filter } : {}),
+    ...(since && sinceOk ? { since } : {}),
   };
   const logs = useModuleLogs(deviceId, module, query, follow);
   return (
@@ -179,6 +183,18 @@ function LogViewer({
             onChange={(_e, d) => setFilter(d.value)}
             placeholder="error|warn"
             aria-label="Log filter"
+          />
+        </Field>
+        <Field
+          label="Since"
+          validationState={sinceOk ? 'none' : 'error'}
+          validationMessage={sinceOk ? undefined : 'A duration (15m, 2h, 1d) or a time.'}
+        >
+          <Input
+            value={since}
+            onChange={(_e, d) => setSince(d.value.trim())}
+            placeholder="15m"
+            aria-label="Logs since"
           />
         </Field>
         <Switch checked={follow} onChange={(_e, d) => setFollow(d.checked)} label="Follow" />
@@ -433,6 +449,12 @@ export function EdgePanel({
           </Tooltip>
         )}
       </div>
+      {data.deployments.some((d) => d.status === 'Applied') && (
+        <Text size={200} className="muted">
+          Automatic deployments target this device: modules set here stay until one of them changes,
+          or the device stops or starts matching one.
+        </Text>
+      )}
       {editing && (
         <SetModules
           deviceId={deviceId}
