@@ -16,6 +16,8 @@ import type { CallContext } from '../http/request-context.ts';
 
 const DESIRED = 'properties.desired';
 const AGENT = '$edgeAgent';
+/** A module that exited with an error this recently, and runs again, is crash-looping. */
+const CRASH_LOOP_MS = 10 * 60_000;
 /** How long the console waits for the agent's answer to RestartModule and GetModuleLogs. */
 const AGENT_TIMEOUT_SECONDS = 30;
 
@@ -29,7 +31,7 @@ const withoutSystemKeys = (section: Record<string, unknown>): JsonObject =>
   Object.fromEntries(Object.entries(section).filter(([key]) => !key.startsWith('$'))) as JsonObject;
 
 /** Desired against reported, per module, in words an operator reads at a glance. */
-function moduleRows(
+export function moduleRows(
   desired: Record<string, unknown>,
   reported: Record<string, unknown>,
 ): EdgeModule[] {
@@ -44,12 +46,18 @@ function moduleRows(
     const state = isJsonObject(have) ? have : undefined;
     const desiredStatus = text(spec?.['status']) ?? 'running';
     const runtimeStatus = text(state?.['runtimeStatus']);
+    // Running again, but it crashed (a non-zero exit) minutes ago: crash-looping.
+    const exitCode = typeof state?.['exitCode'] === 'number' ? state['exitCode'] : 0;
+    const exitedAt = Date.parse(text(state?.['lastExitTimeUtc']) ?? '');
+    const crashLooping =
+      runtimeStatus === 'running' && exitCode !== 0 && Date.now() - exitedAt < CRASH_LOOP_MS;
     let verdict: EdgeModule['state'];
     if (!spec) verdict = 'removing';
     else if (
       runtimeStatus === 'failed' ||
       runtimeStatus === 'backoff' ||
-      runtimeStatus === 'unhealthy'
+      runtimeStatus === 'unhealthy' ||
+      crashLooping
     )
       verdict = 'failed';
     else if (runtimeStatus === desiredStatus)

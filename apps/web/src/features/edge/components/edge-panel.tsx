@@ -90,7 +90,9 @@ function ModuleRow({
       <td className="edge-description" data-testid="edge-module-description">
         {reported?.statusDescription && reported.statusDescription !== 'running'
           ? reported.statusDescription
-          : ''}
+          : module.state === 'failed' && reported?.exitCode !== undefined
+            ? `Crash-looping: running again after exiting with code ${reported.exitCode} ${relativeTime(reported.lastExitTimeUtc)}, ${reported.restartCount} restarts so far.`
+            : ''}
       </td>
       <td>
         <div className="row-actions">
@@ -165,7 +167,7 @@ function LogViewer({
           Close
         </Button>
       </div>
-      <div className="method-form">
+      <div className="edge-logs-form">
         <Field
           label="Last lines"
           validationState={tailOk ? 'none' : 'error'}
