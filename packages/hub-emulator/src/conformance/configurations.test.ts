@@ -537,3 +537,86 @@ describe('IoT Edge: the device’s own token manages its modules, as the Edge ru
     expect(left.map((m) => m.moduleId).sort()).toEqual(['$edgeAgent', '$edgeHub']);
   });
 });
+
+describe('IoT Edge: edgeHub reads its device scope', () => {
+  const hub = useHub();
+
+  it('when $edgeHub asks for the devices and modules in its scope, then it gets its own device, the devices under it and their modules a page at a time; other credentials are refused', async () => {
+    const edge = uniqueId('edge');
+    await hub.registry.create({ deviceId: edge, capabilities: { iotEdge: true } } as never);
+    const scope = ((await hub.registry.get(edge)).responseBody as any).deviceScope as string;
+    const leaf = uniqueId('leaf');
+    const child = uniqueId('child-edge');
+    await hub.registry.create({ deviceId: leaf, deviceScope: scope } as never);
+    await hub.registry.addModule({ deviceId: leaf, moduleId: 'reader' } as never);
+    await hub.registry.create({
+      deviceId: child,
+      capabilities: { iotEdge: true },
+      parentScopes: [scope],
+    } as never);
+    await hub.registry.create({ deviceId: uniqueId('elsewhere') });
+    // The runtime gives $edgeHub keys with the device's own token, then edgeHub signs with them.
+    const key = randomBytes(32).toString('base64');
+    const deviceKey = hub.emulator.registry.find(edge)!.authentication.symmetricKey.primaryKey!;
+    const expiry = Math.floor(Date.now() / 1000) + 600;
+    const keyed = await hub.raw.send(
+      'PUT',
+      `/devices/${edge}/modules/%24edgeHub?api-version=2017-11-08-preview`,
+      {
+        authorization: createSasToken(
+          `${hub.emulator.hostName}/devices/${edge}`,
+          deviceKey,
+          expiry,
+        ),
+        headers: { 'If-Match': '*' },
+        body: JSON.stringify({
+          moduleId: '$edgeHub',
+          deviceId: edge,
+          managedBy: 'IotEdge',
+          authentication: { type: 'sas', symmetricKey: { primaryKey: key, secondaryKey: key } },
+        }),
+      },
+    );
+    expect(keyed.status).toBe(200);
+    const edgeHubToken = createSasToken(
+      `${hub.emulator.hostName}/devices/${edge}/modules/$edgeHub`,
+      key,
+      expiry,
+    );
+    const first = await hub.raw.send(
+      'GET',
+      `/devices/${edge}/modules/%24edgeHub/devicesAndModulesInDeviceScope?deviceCount=2&continuationToken=&api-version=2018-08-30-preview`,
+      { authorization: edgeHubToken },
+    );
+    expect(first.status).toBe(200);
+    const page1 = first.json as any;
+    expect(page1.devices.map((d: any) => d.deviceId)).toEqual([edge, leaf]);
+    expect(page1.modules.map((m: any) => `${m.deviceId}/${m.moduleId}`).sort()).toEqual(
+      [`${edge}/$edgeAgent`, `${edge}/$edgeHub`, `${leaf}/reader`].sort(),
+    );
+    // Keys included: edgeHub authenticates its children with them offline.
+    expect(page1.devices[1].authentication.symmetricKey.primaryKey).toBeTruthy();
+    const second = await hub.raw.send('GET', page1.continuationLink, {
+      authorization: edgeHubToken,
+    });
+    const page2 = second.json as any;
+    expect(page2.devices.map((d: any) => d.deviceId)).toEqual([child]);
+    expect(page2.continuationLink).toBeNull();
+
+    const leafKey = hub.emulator.registry.find(leaf)!.authentication.symmetricKey.primaryKey!;
+    const refused = await hub.raw.send(
+      'GET',
+      `/devices/${edge}/modules/%24edgeHub/devicesAndModulesInDeviceScope?api-version=2018-08-30-preview`,
+      {
+        authorization: createSasToken(`${hub.emulator.hostName}/devices/${leaf}`, leafKey, expiry),
+      },
+    );
+    expect(refused.status).toBe(401);
+    const badCount = await hub.raw.send(
+      'GET',
+      `/devices/${edge}/modules/%24edgeHub/devicesAndModulesInDeviceScope?deviceCount=0&api-version=2018-08-30-preview`,
+      { authorization: edgeHubToken },
+    );
+    expect(badCount.status).toBe(400);
+  });
+});

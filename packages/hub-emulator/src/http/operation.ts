@@ -74,6 +74,8 @@ export interface Operation {
    * runtime (aziot-identityd) manages them with no service credential.
    */
   edgeDevice?: true;
+  /** An IoT Edge device's `$edgeHub` module token may call it (its device scope). */
+  edgeHub?: true;
   handle(context: OperationContext): OperationResult | Promise<OperationResult>;
 }
 

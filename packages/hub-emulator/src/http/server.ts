@@ -132,6 +132,18 @@ function edgeDeviceSelf(
   );
 }
 
+/** An IoT Edge device's `$edgeHub` module, with its own key, asking about its device scope. */
+function edgeHubOf(registry: Registry, principal: Principal, params: Record<string, string>) {
+  const deviceId = params['deviceId'] ?? '';
+  const device = registry.find(deviceId);
+  return (
+    principal.name === `module:${deviceId}/$edgeHub` &&
+    params['moduleId'] === '$edgeHub' &&
+    device?.capabilities?.iotEdge === true &&
+    device.status === 'enabled'
+  );
+}
+
 /**
  * X.509 over HTTPS: no Authorization header, and the TLS handshake's certificate speaks for
  * the path's device, as a device key would.
@@ -287,7 +299,8 @@ export function createServiceApi(options: ServiceApiOptions) {
           : verifySasToken(authorization, sas);
       if (
         !operation.rights.some((right) => principal.rights.has(right)) &&
-        !(operation.edgeDevice && edgeDeviceSelf(registry, principal, params))
+        !(operation.edgeDevice && edgeDeviceSelf(registry, principal, params)) &&
+        !(operation.edgeHub && edgeHubOf(registry, principal, params))
       ) {
         throw new HubError(
           'IotHubUnauthorizedAccess',
