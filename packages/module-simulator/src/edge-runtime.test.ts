@@ -2,35 +2,15 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@twinscope/hub-emulator';
 import { registryFor, serviceClientFor } from '@twinscope/hub-connection';
+import { dockerModule, emptyDeploymentManifest } from '@twinscope/contract';
 import { runEdgeRuntime, type EdgeRuntime } from './edge-runtime.ts';
 import { eventually } from './test-support.ts';
 
-const agentSpec = (modules: object) => ({
-  schemaVersion: '1.1',
-  runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
-  systemModules: {
-    edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5' } },
-    edgeHub: {
-      type: 'docker',
-      status: 'running',
-      restartPolicy: 'always',
-      settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5' },
-    },
-  },
-  modules,
+const sensor = dockerModule('contoso/sensor:1.0');
+const broken = dockerModule('contoso/broken:0.1', {
+  SIMULATOR_EXIT_CODE: '3',
+  SIMULATOR_EXIT_AFTER_SECONDS: '0.3',
 });
-const sensor = {
-  version: '1.0',
-  type: 'docker',
-  status: 'running',
-  restartPolicy: 'always',
-  settings: { image: 'contoso/sensor:1.0', createOptions: '{}' },
-};
-const broken = {
-  ...sensor,
-  settings: { image: 'contoso/broken:0.1' },
-  env: { SIMULATOR_EXIT_CODE: { value: '3' }, SIMULATOR_EXIT_AFTER_SECONDS: { value: '0.3' } },
-};
 
 describe('the simulated IoT Edge runtime, on the unmodified device SDK against the emulator', () => {
   let emulator: RunningEmulator;
@@ -58,10 +38,7 @@ describe('the simulated IoT Edge runtime, on the unmodified device SDK against t
   const deploy = (modules: object, extra: object = {}) =>
     registry.applyConfigurationContentOnDevice(edge, {
       modulesContent: {
-        $edgeAgent: { 'properties.desired': agentSpec(modules) },
-        $edgeHub: {
-          'properties.desired': { schemaVersion: '1.1', routes: { up: 'FROM /* INTO $upstream' } },
-        },
+        ...emptyDeploymentManifest(modules as never).modulesContent,
         ...extra,
       },
     });
