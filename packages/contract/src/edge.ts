@@ -28,10 +28,17 @@ interface Found {
 }
 
 const DESIRED = 'properties.desired';
-const RESTART_POLICIES = ['never', 'on-failure', 'on-unhealthy', 'always'];
 const ROUTE_NAME = /^[^.$# ]+$/;
 const ROUTE = /^\s*FROM\s+\S[\s\S]*\s+INTO\s+\S/i;
 const MAX_STARTUP_ORDER = 4294967295;
+
+/** The IoT Edge device a scope names (`ms-azure-iot-edge://{deviceId}-{generationId}`). */
+export function edgeDeviceOfScope(scope: string): string | undefined {
+  return /^ms-azure-iot-edge:\/\/(.+)-\d+$/.exec(scope)?.[1];
+}
+
+/** A restart policy an IoT Edge module may have. */
+export const RESTART_POLICIES = ['never', 'on-failure', 'on-unhealthy', 'always'] as const;
 
 /** A custom module of a deployment: a Docker image, running, always restarted. */
 export function dockerModule(image: string, env: Record<string, string> = {}): JsonObject {
@@ -139,7 +146,11 @@ function checkModule(
   if (status !== undefined ? status !== 'running' && status !== 'stopped' : !system)
     problems.push({ at: [...where, 'status'], message: 'status is "running" or "stopped".' });
   const policy = spec['restartPolicy'];
-  if (policy !== undefined ? !RESTART_POLICIES.includes(String(policy)) : !system)
+  if (
+    policy !== undefined
+      ? !(RESTART_POLICIES as readonly string[]).includes(String(policy))
+      : !system
+  )
     problems.push({
       at: [...where, 'restartPolicy'],
       message: `restartPolicy is one of ${RESTART_POLICIES.join(', ')}.`,

@@ -4,6 +4,7 @@ export {
   jobClientForCredential,
   registryFor,
   registryForCredential,
+  serviceCredentials,
   type HubTokenCredential,
   type RegistryOptions,
 } from './registry.ts';

@@ -1,5 +1,5 @@
 import { dockerModule, emptyDeploymentManifest } from '@twinscope/contract';
-import { registryFor } from '@twinscope/hub-connection';
+import { registryFor, serviceCredentials } from '@twinscope/hub-connection';
 
 /** The demo fleet's IoT Edge device. */
 export const DEMO_EDGE_DEVICE = 'lyon-edge-gateway-01';
@@ -62,6 +62,6 @@ export async function ensureDemoEdgeDevice(
   }
   const key = device.authentication?.symmetricKey?.primaryKey;
   if (!key) throw new Error(`${DEMO_EDGE_DEVICE} has no symmetric key`);
-  const host = (/HostName=([^;]+)/.exec(serviceConnectionString)?.[1] ?? '').split(':')[0];
+  const host = serviceCredentials(serviceConnectionString).hostName;
   return `HostName=${host};DeviceId=${DEMO_EDGE_DEVICE};SharedAccessKey=${key}`;
 }

@@ -1,7 +1,7 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import deviceSdk from 'azure-iot-device';
-import { isCreateOptions } from '@twinscope/contract';
+import { isCreateOptions, RESTART_POLICIES } from '@twinscope/contract';
 import { isJsonObject, minimalPatch, type JsonObject, type JsonValue } from '@twinscope/twin';
 import { getModuleLogs, LogsRequestError, ModuleLog, type LogLevel } from './edge-logs.ts';
 import {
@@ -14,7 +14,7 @@ import {
   type Transport,
 } from './module-app.ts';
 
-const { ModuleClient } = deviceSdk;
+const { ConnectionString, ModuleClient, SharedAccessSignature } = deviceSdk;
 type Client = InstanceType<typeof ModuleClient>;
 type Twin = Awaited<ReturnType<Client['getTwin']>>;
 
@@ -36,7 +36,6 @@ export interface EdgeRuntime {
 
 /** What this simulated agent calls itself in `$edgeAgent`'s reported `version`. */
 const AGENT_VERSION = { version: '1.5.0', build: 'twinscope-simulated', commit: 'simulated' };
-const RESTART_POLICIES = ['never', 'on-failure', 'on-unhealthy', 'always'];
 
 /**
  * The Edge device's own credential, as aziot-identityd uses it: module identities are
@@ -52,13 +51,14 @@ class DeviceIdentityClient {
     private readonly ca: string | undefined,
   ) {}
 
+  /** A device token, as the device SDK signs one. */
   private token(): string {
-    const resource = encodeURIComponent(`${this.host}/devices/${this.deviceId}`);
-    const expiry = Math.floor(Date.now() / 1000) + 3600;
-    const signature = createHmac('sha256', Buffer.from(this.key, 'base64'))
-      .update(`${resource}\n${expiry}`)
-      .digest('base64');
-    return `SharedAccessSignature sr=${resource}&sig=${encodeURIComponent(signature)}&se=${expiry}`;
+    return SharedAccessSignature.create(
+      this.host,
+      this.deviceId,
+      this.key,
+      Math.floor(Date.now() / 1000) + 3600,
+    ).toString();
   }
 
   call(method: string, moduleId: string, body?: JsonObject, ifMatch?: string) {
@@ -203,7 +203,7 @@ function readDeployment(desired: JsonObject): {
     if (status !== 'running' && status !== 'stopped')
       throw new DeploymentError(400, `${where}: status is running or stopped.`);
     const policy = spec['restartPolicy'] ?? 'always';
-    if (typeof policy !== 'string' || !RESTART_POLICIES.includes(policy))
+    if (typeof policy !== 'string' || !(RESTART_POLICIES as readonly string[]).includes(policy))
       throw new DeploymentError(
         400,
         `${where}: restartPolicy is one of ${RESTART_POLICIES.join(', ')}.`,
@@ -240,15 +240,19 @@ export async function runEdgeRuntime(
   connectionString: string,
   options: EdgeRuntimeOptions,
 ): Promise<EdgeRuntime> {
-  const field = (name: string) => new RegExp(`(?:^|;)${name}=([^;]+)`).exec(connectionString)?.[1];
-  const hostField = field('HostName');
-  const deviceId = field('DeviceId');
-  const key = field('SharedAccessKey');
-  if (!hostField || !deviceId || !key || field('ModuleId'))
+  const {
+    HostName: hostField,
+    DeviceId: deviceId,
+    SharedAccessKey: key,
+    ModuleId: moduleField,
+  } = ConnectionString.parse(connectionString);
+  if (!hostField || !deviceId || !key || moduleField)
     throw new Error(
       'The Edge runtime takes the IoT Edge device’s connection string (HostName, DeviceId, SharedAccessKey).',
     );
   const host = hostField.split(':')[0]!;
+  const moduleConnectionString = (moduleId: string, moduleKey: string) =>
+    `HostName=${hostField};DeviceId=${deviceId};ModuleId=${moduleId};SharedAccessKey=${moduleKey}`;
   const transport = options.transport ?? 'mqtt';
   const backoff = options.backoff ?? { firstSeconds: 2, maxSeconds: 60 };
   const identity = new DeviceIdentityClient(
@@ -271,7 +275,7 @@ export async function runEdgeRuntime(
 
   const open = async (moduleId: string, moduleKey: string): Promise<Client> => {
     const connection = connectionFor(
-      `HostName=${hostField};DeviceId=${deviceId};ModuleId=${moduleId};SharedAccessKey=${moduleKey}`,
+      moduleConnectionString(moduleId, moduleKey),
       transport,
       options.ports,
       options.ca,
@@ -353,15 +357,12 @@ export async function runEdgeRuntime(
     log.write(`Starting ${module.name} from image ${image}`);
     try {
       const moduleKey = await identity.keyOf(module.name);
-      const app = await runModule(
-        `HostName=${hostField};DeviceId=${deviceId};ModuleId=${module.name};SharedAccessKey=${moduleKey}`,
-        {
-          ...(options.ca ? { ca: options.ca } : {}),
-          ...(options.ports ? { ports: options.ports } : {}),
-          transport,
-          log: (line) => log.write(line.replace(/^\[[^\]]*\] /, '')),
-        },
-      );
+      const app = await runModule(moduleConnectionString(module.name, moduleKey), {
+        ...(options.ca ? { ca: options.ca } : {}),
+        ...(options.ports ? { ports: options.ports } : {}),
+        transport,
+        log: (line) => log.write(line.replace(/^\[[^\]]*\] /, '')),
+      });
       if (module.generation !== generation) {
         await app.stop().catch(() => undefined);
         return;
@@ -557,7 +558,6 @@ export async function runEdgeRuntime(
 
   // ---- direct methods ---------------------------------------------------------------
 
-  const tasks = new Map<string, JsonObject>();
   type Handler = (payload: unknown) => Promise<{ status: number; payload?: unknown }>;
   const failWith = (status: number, message: string) => ({ status, payload: { message } });
   const handlers: Record<string, Handler> = {
@@ -606,13 +606,10 @@ export async function runEdgeRuntime(
         : undefined;
       if (typeof id !== 'string' || !id)
         return failWith(400, 'The payload is {"schemaVersion": "1.0", "correlationId": "<id>"}.');
+      // No upload ever starts here (Blob Storage is not reachable), so no task is known.
       return {
         status: 200,
-        payload: tasks.get(id) ?? {
-          status: 'Unknown',
-          message: `No task ${id} on this device.`,
-          correlationId: id,
-        },
+        payload: { status: 'Unknown', message: `No task ${id} on this device.`, correlationId: id },
       };
     },
     UploadModuleLogs: async () =>

@@ -1,4 +1,4 @@
-import { registryFor } from '@twinscope/hub-connection';
+import { registryFor, serviceCredentials } from '@twinscope/hub-connection';
 import {
   runModule,
   TRANSPORTS,
@@ -31,7 +31,7 @@ export async function runFleet(options: FleetOptions): Promise<RunningModule[]> 
     options.serviceConnectionString,
     options.ca ? { ca: options.ca } : {},
   );
-  const host = (/HostName=([^;]+)/.exec(options.serviceConnectionString)?.[1] ?? '').split(':')[0];
+  const host = serviceCredentials(options.serviceConnectionString).hostName;
   const query = registry.createQuery(options.query ?? 'SELECT * FROM devices.modules', 1000);
   const modules: { deviceId: string; moduleId: string }[] = [];
   do {

@@ -12,6 +12,16 @@ export function isJsonObject(value: unknown): value is JsonObject {
  * Sets a member as data, whatever its name: `__proto__` from JSON.parse is an ordinary key
  * of a twin, and a plain assignment would change the object's prototype instead.
  */
+/** The value when it is a JSON object, else an empty one (for reading JSON that may be anything). */
+export function objectOf(value: unknown): JsonObject {
+  return isJsonObject(value) ? value : {};
+}
+
+/** The value when it is a string. */
+export function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 export function setOwn(target: JsonObject, key: string, value: JsonValue): void {
   Object.defineProperty(target, key, {
     value,

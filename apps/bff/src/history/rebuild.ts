@@ -1,4 +1,4 @@
-import { applyObjectPatch, isJsonObject, type JsonObject } from '@twinscope/twin';
+import { applyObjectPatch, objectOf, type JsonObject } from '@twinscope/twin';
 import type { Sql } from '../adapters/store/sql.ts';
 
 /** A twin's three sections as the history rebuilds them (no `$metadata`, no `$version`). */
@@ -16,20 +16,18 @@ export interface StoredChange {
   patch: JsonObject | null;
 }
 
-const object = (value: unknown): JsonObject => (isJsonObject(value) ? value : {});
-
 /** A section without IoT Hub's bookkeeping keys (`$metadata`, `$version`). */
 function section(value: unknown): JsonObject {
   const out: JsonObject = {};
-  for (const [key, item] of Object.entries(object(value)))
+  for (const [key, item] of Object.entries(objectOf(value)))
     if (!key.startsWith('$')) out[key] = item;
   return out;
 }
 
 /** A whole twin (a snapshot, or the body of a replace) as a document. */
 export function docOf(twin: unknown): TwinDoc {
-  const t = object(twin);
-  const properties = object(t['properties']);
+  const t = objectOf(twin);
+  const properties = objectOf(t['properties']);
   return {
     tags: section(t['tags']),
     desired: section(properties['desired']),
@@ -44,14 +42,14 @@ export function docOf(twin: unknown): TwinDoc {
 export function applyChange(doc: TwinDoc, change: { opType: string; patch: JsonObject }): TwinDoc {
   if (change.opType === 'replaceTwin') {
     const whole = docOf(change.patch);
-    const properties = object(change.patch['properties']);
+    const properties = objectOf(change.patch['properties']);
     return {
       tags: whole.tags,
       desired: whole.desired,
       reported: properties['reported'] === undefined ? doc.reported : whole.reported,
     };
   }
-  const properties = object(change.patch['properties']);
+  const properties = objectOf(change.patch['properties']);
   return {
     tags:
       change.patch['tags'] === undefined

@@ -3,19 +3,12 @@ import {
   describeRate,
   TokenBucket,
   type HubQuota,
+  type QuotaClass,
   type Rate,
 } from '@twinscope/hub-quotas';
 
 /** The hub operations the BFF makes, by the throttle IoT Hub counts them against. */
-export type BudgetClass =
-  | 'identity'
-  | 'query'
-  | 'twinRead'
-  | 'twinUpdate'
-  | 'method'
-  | 'cloudToDevice'
-  | 'configurations'
-  | 'jobs';
+export type BudgetClass = QuotaClass;
 
 /** Who spends: a person (their user id), or the BFF itself (live polling, the event feed). */
 export type Spender = { user: string } | 'background';

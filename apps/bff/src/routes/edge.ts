@@ -1,17 +1,15 @@
 import { Router } from 'express';
 import {
   DeviceIdSchema,
+  ModuleIdSchema,
   ModuleLogsQuerySchema,
   SetModulesRequestSchema,
   type ModuleLogsResponse,
 } from '@twinscope/contract';
-import { z } from 'zod';
 import { actorOf, requireRole } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { EdgeService } from '../services/edge-service.ts';
-
-const ModuleNameSchema = z.string().min(1).max(128);
 
 /**
  * IoT Edge devices: anyone who may read sees modules and deployments; restarting a module
@@ -28,7 +26,7 @@ export function edgeRoutes(edge: EdgeService): Router {
     async (req, res) => {
       await edge.restartModule(
         parseWith(DeviceIdSchema, req.params['deviceId']),
-        parseWith(ModuleNameSchema, req.params['module']),
+        parseWith(ModuleIdSchema, req.params['module']),
         actorOf(res),
         callOf(res),
       );
@@ -41,7 +39,7 @@ export function edgeRoutes(edge: EdgeService): Router {
     async (req, res) => {
       const body: ModuleLogsResponse = await edge.logs(
         parseWith(DeviceIdSchema, req.params['deviceId']),
-        parseWith(ModuleNameSchema, req.params['module']),
+        parseWith(ModuleIdSchema, req.params['module']),
         parseWith(ModuleLogsQuerySchema, req.query),
         callOf(res),
       );

@@ -6,6 +6,7 @@ import type {
 } from '@twinscope/contract';
 import {
   isJsonObject,
+  objectOf,
   validateSectionPatch,
   type JsonObject,
   type JsonValue,
@@ -16,30 +17,29 @@ import { twinRuleError } from '../http/twin-rules.ts';
 import type { CallContext } from '../http/request-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
-const record = (value: unknown): Record<string, unknown> => (isJsonObject(value) ? value : {});
 const numbers = (value: unknown): Record<string, number> =>
   Object.fromEntries(
-    Object.entries(record(value)).filter((e): e is [string, number] => typeof e[1] === 'number'),
+    Object.entries(objectOf(value)).filter((e): e is [string, number] => typeof e[1] === 'number'),
   );
 const strings = (value: unknown): Record<string, string> =>
   Object.fromEntries(
-    Object.entries(record(value)).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    Object.entries(objectOf(value)).filter((e): e is [string, string] => typeof e[1] === 'string'),
   );
 
 /** A configuration as the hub stores it → as the console shows it. */
 export function configurationOf(hub: HubConfiguration): Configuration {
-  const content = record(hub['content']);
+  const content = objectOf(hub['content']);
   const kind: ConfigurationKind =
     content['modulesContent'] !== undefined
       ? 'edge'
       : content['moduleContent'] !== undefined
         ? 'module'
         : 'device';
-  const inner = record(
+  const inner = objectOf(
     content['modulesContent'] ?? content['moduleContent'] ?? content['deviceContent'],
   ) as JsonObject;
-  const system = numbers(record(hub['systemMetrics'])['results']);
-  const metrics = record(hub['metrics']);
+  const system = numbers(objectOf(hub['systemMetrics'])['results']);
+  const metrics = objectOf(hub['metrics']);
   return {
     id: String(hub['id']),
     kind,
@@ -119,7 +119,7 @@ export class ConfigurationService {
       {},
       context,
     );
-    const count = Number(record(counted.items[0])['n'] ?? 0);
+    const count = Number(objectOf(counted.items[0])['n'] ?? 0);
     const sample = await this.hub.query(
       selectFor(kind, targetCondition, kind === 'device' ? 'deviceId' : 'deviceId, moduleId'),
       { pageSize: 10 },
@@ -128,7 +128,7 @@ export class ConfigurationService {
     return {
       count,
       sample: sample.items.slice(0, 10).map((item) => {
-        const row = record(item);
+        const row = objectOf(item);
         return {
           deviceId: String(row['deviceId']),
           ...(typeof row['moduleId'] === 'string' ? { moduleId: row['moduleId'] } : {}),

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import {
   checkDeploymentManifest,
+  edgeDeviceOfScope,
   emptyDeploymentManifest,
   type EdgeModule,
   type EdgeOverview,
@@ -8,10 +9,19 @@ import {
   type ModuleLogsResponse,
   type SetModulesRequest,
 } from '@twinscope/contract';
-import { isIdentityId, isJsonObject, type JsonObject, type JsonValue } from '@twinscope/twin';
+import {
+  isIdentityId,
+  isJsonObject,
+  objectOf,
+  stringOf,
+  stripReadOnly,
+  type JsonObject,
+  type JsonValue,
+} from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 import { AppError } from '../http/app-error.ts';
+import { quote } from './device-query.ts';
 import type { CallContext } from '../http/request-context.ts';
 
 const DESIRED = 'properties.desired';
@@ -21,14 +31,8 @@ const CRASH_LOOP_MS = 10 * 60_000;
 /** How long the console waits for the agent's answer to RestartModule and GetModuleLogs. */
 const AGENT_TIMEOUT_SECONDS = 30;
 
-const objectAt = (value: unknown): JsonObject => (isJsonObject(value) ? value : {});
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : undefined;
-const quoted = (value: string) => `'${value.replace(/'/g, "''")}'`;
-/** The Edge device a scope names (`ms-azure-iot-edge://{deviceId}-{generation}`). */
-const deviceOfScope = (scope: string) => /^ms-azure-iot-edge:\/\/(.+)-\d+$/.exec(scope)?.[1];
-const withoutSystemKeys = (section: Record<string, unknown>): JsonObject =>
-  Object.fromEntries(Object.entries(section).filter(([key]) => !key.startsWith('$'))) as JsonObject;
+/** A twin section's properties, without its `$metadata` and `$version`. */
+const propertiesOf = (section: Record<string, unknown>) => stripReadOnly(section as JsonObject);
 
 /** Desired against reported, per module, in words an operator reads at a glance. */
 export function moduleRows(
@@ -44,11 +48,11 @@ export function moduleRows(
   ) => {
     const spec = isJsonObject(want) ? want : undefined;
     const state = isJsonObject(have) ? have : undefined;
-    const desiredStatus = text(spec?.['status']) ?? 'running';
-    const runtimeStatus = text(state?.['runtimeStatus']);
+    const desiredStatus = stringOf(spec?.['status']) ?? 'running';
+    const runtimeStatus = stringOf(state?.['runtimeStatus']);
     // Running again, but it crashed (a non-zero exit) minutes ago: crash-looping.
     const exitCode = typeof state?.['exitCode'] === 'number' ? state['exitCode'] : 0;
-    const exitedAt = Date.parse(text(state?.['lastExitTimeUtc']) ?? '');
+    const exitedAt = Date.parse(stringOf(state?.['lastExitTimeUtc']) ?? '');
     const crashLooping =
       runtimeStatus === 'running' && exitCode !== 0 && Date.now() - exitedAt < CRASH_LOOP_MS;
     let verdict: EdgeModule['state'];
@@ -65,17 +69,18 @@ export function moduleRows(
     else verdict = 'pending';
     const number = (key: string) =>
       typeof state?.[key] === 'number' ? (state[key] as number) : undefined;
-    const optional = (key: string) => (text(state?.[key]) ? { [key]: text(state?.[key])! } : {});
+    const optional = (key: string) =>
+      stringOf(state?.[key]) ? { [key]: stringOf(state?.[key])! } : {};
     rows.push({
       name,
       system,
       ...(spec
         ? {
             desired: {
-              image: text(objectAt(spec['settings'])['image']) ?? '',
+              image: stringOf(objectOf(spec['settings'])['image']) ?? '',
               status: desiredStatus,
-              restartPolicy: text(spec['restartPolicy']) ?? 'always',
-              ...(text(spec['version']) ? { version: text(spec['version'])! } : {}),
+              restartPolicy: stringOf(spec['restartPolicy']) ?? 'always',
+              ...(stringOf(spec['version']) ? { version: stringOf(spec['version'])! } : {}),
             },
           }
         : {}),
@@ -85,8 +90,8 @@ export function moduleRows(
               runtimeStatus: runtimeStatus ?? 'unknown',
               restartCount: number('restartCount') ?? 0,
               ...(number('exitCode') !== undefined ? { exitCode: number('exitCode')! } : {}),
-              ...(text(objectAt(state['settings'])['image'])
-                ? { image: text(objectAt(state['settings'])['image'])! }
+              ...(stringOf(objectOf(state['settings'])['image'])
+                ? { image: stringOf(objectOf(state['settings'])['image'])! }
                 : {}),
               ...optional('statusDescription'),
               ...optional('lastStartTimeUtc'),
@@ -98,12 +103,12 @@ export function moduleRows(
       state: verdict,
     });
   };
-  const desiredSystem = objectAt(desired['systemModules']);
-  const reportedSystem = objectAt(reported['systemModules']);
+  const desiredSystem = objectOf(desired['systemModules']);
+  const reportedSystem = objectOf(reported['systemModules']);
   for (const name of ['edgeAgent', 'edgeHub'])
     add(name, desiredSystem[name] ?? { type: 'docker' }, reportedSystem[name], true);
-  const desiredModules = objectAt(desired['modules']);
-  const reportedModules = objectAt(reported['modules']);
+  const desiredModules = objectOf(desired['modules']);
+  const reportedModules = objectOf(reported['modules']);
   const names = [
     ...new Set([...Object.keys(desiredModules), ...Object.keys(reportedModules)]),
   ].sort();
@@ -137,13 +142,13 @@ export class EdgeService {
       this.hub.getTwin(deviceId, '$edgeHub', context),
       this.hub.getModule(deviceId, AGENT, context),
       this.hub.query(
-        `SELECT * FROM devices.modules WHERE deviceId = ${quoted(deviceId)} AND moduleId = '${AGENT}'`,
+        `SELECT * FROM devices.modules WHERE deviceId = ${quote(deviceId)} AND moduleId = '${AGENT}'`,
         { pageSize: 1 },
         context,
       ),
       scope
         ? this.hub.query(
-            `SELECT deviceId, capabilities FROM devices WHERE deviceScope = ${quoted(scope)} OR ARRAY_CONTAINS(parentScopes, ${quoted(scope)})`,
+            `SELECT deviceId, capabilities FROM devices WHERE deviceScope = ${quote(scope)} OR ARRAY_CONTAINS(parentScopes, ${quote(scope)})`,
             { pageSize: 200 },
             context,
           )
@@ -154,10 +159,10 @@ export class EdgeService {
     const reported = agentTwin.properties.reported;
     const modules = moduleRows(desired, reported);
 
-    const marks = objectAt(objectAt(agentRows.items[0] as JsonValue)['configurations']);
+    const marks = objectOf(objectOf(agentRows.items[0] as JsonValue)['configurations']);
     const deployments = configurations.flatMap((config) => {
-      const modulesContent = objectAt(objectAt(config['content'])['modulesContent']);
-      const status = text(objectAt(marks[String(config['id'])])['status']);
+      const modulesContent = objectOf(objectOf(config['content'])['modulesContent']);
+      const status = stringOf(objectOf(marks[String(config['id'])])['status']);
       if (
         Object.keys(modulesContent).length === 0 ||
         (status !== 'Applied' && status !== 'Targeted')
@@ -167,8 +172,8 @@ export class EdgeService {
         {
           id: String(config['id']),
           priority: typeof config['priority'] === 'number' ? config['priority'] : 0,
-          targetCondition: text(config['targetCondition']) ?? '',
-          layered: objectAt(modulesContent[AGENT])[DESIRED] === undefined,
+          targetCondition: stringOf(config['targetCondition']) ?? '',
+          layered: objectOf(modulesContent[AGENT])[DESIRED] === undefined,
           status: status as 'Applied' | 'Targeted',
         },
       ];
@@ -179,7 +184,7 @@ export class EdgeService {
       typeof reported['lastDesiredVersion'] === 'number'
         ? reported['lastDesiredVersion']
         : undefined;
-    const status = objectAt(reported['lastDesiredStatus']);
+    const status = objectOf(reported['lastDesiredStatus']);
     const code = typeof status['code'] === 'number' ? status['code'] : undefined;
     const connected = agent.connectionState === 'Connected';
     const failing = modules.filter((m) => m.state === 'failed');
@@ -192,7 +197,7 @@ export class EdgeService {
     else if (reportedVersion < desiredVersion)
       summary = `Deployment version ${desiredVersion} waits for the agent, which last processed version ${reportedVersion}.`;
     else if (code !== 200)
-      summary = `The agent did not apply version ${reportedVersion} (${code ?? 'no code'}): ${text(status['description']) || 'no reason given'}.`;
+      summary = `The agent did not apply version ${reportedVersion} (${code ?? 'no code'}): ${stringOf(status['description']) || 'no reason given'}.`;
     else if (failing.length > 0)
       summary = `${failing.length} module${failing.length === 1 ? '' : 's'} failing: ${failing
         .map(
@@ -211,18 +216,18 @@ export class EdgeService {
     // deployed module's own.
     // A device never deployed to starts from the runtime alone.
     const manifest: JsonObject =
-      Object.keys(withoutSystemKeys(desired)).length === 0
+      Object.keys(propertiesOf(desired)).length === 0
         ? emptyDeploymentManifest().modulesContent
         : {
-            [AGENT]: { [DESIRED]: withoutSystemKeys(desired) },
-            $edgeHub: { [DESIRED]: withoutSystemKeys(hubTwin.properties.desired) },
+            [AGENT]: { [DESIRED]: propertiesOf(desired) },
+            $edgeHub: { [DESIRED]: propertiesOf(hubTwin.properties.desired) },
           };
-    const deployed = Object.keys(objectAt(desired['modules'])).filter((name) => isIdentityId(name));
+    const deployed = Object.keys(objectOf(desired['modules'])).filter((name) => isIdentityId(name));
     const moduleTwins = await Promise.all(
       deployed.map((name) => this.hub.getTwin(deviceId, name, context).catch(() => undefined)),
     );
     moduleTwins.forEach((twin, index) => {
-      const values = twin ? withoutSystemKeys(twin.properties.desired) : {};
+      const values = twin ? propertiesOf(twin.properties.desired) : {};
       if (Object.keys(values).length > 0) manifest[deployed[index]!] = { [DESIRED]: values };
     });
 
@@ -230,28 +235,28 @@ export class EdgeService {
       deviceId,
       ...(scope ? { deviceScope: scope } : {}),
       parents: (device.parentScopes ?? []).flatMap((parent) => {
-        const id = deviceOfScope(parent);
+        const id = edgeDeviceOfScope(parent);
         return id ? [id] : [];
       }),
       children: childRows.items
-        .map((row) => objectAt(row as JsonValue))
+        .map((row) => objectOf(row as JsonValue))
         .filter((row) => row['deviceId'] !== deviceId)
         .map((row) => ({
           deviceId: String(row['deviceId']),
-          iotEdge: objectAt(row['capabilities'])['iotEdge'] === true,
+          iotEdge: objectOf(row['capabilities'])['iotEdge'] === true,
         })),
       runtime: {
         connected,
         ...(agent.lastActivityTime ? { lastActivityTime: agent.lastActivityTime } : {}),
-        ...(text(objectAt(reported['version'])['version'])
-          ? { version: text(objectAt(reported['version'])['version'])! }
+        ...(stringOf(objectOf(reported['version'])['version'])
+          ? { version: stringOf(objectOf(reported['version'])['version'])! }
           : {}),
       },
       deployment: {
         desiredVersion,
         ...(reportedVersion !== undefined ? { reportedVersion } : {}),
         ...(code !== undefined
-          ? { status: { code, description: text(status['description']) ?? '' } }
+          ? { status: { code, description: stringOf(status['description']) ?? '' } }
           : {}),
         summary,
         healthy:
@@ -295,7 +300,7 @@ export class EdgeService {
     }
     if (answer.status >= 200 && answer.status < 300) return answer.payload;
     const message =
-      text(objectAt(answer.payload as JsonValue)['message']) ?? `status ${answer.status}`;
+      stringOf(objectOf(answer.payload as JsonValue)['message']) ?? `status ${answer.status}`;
     throw new AppError(
       answer.status < 500 ? 'bad_request' : 'hub_error',
       `The Edge agent refused ${methodName}: ${message}`,
@@ -353,16 +358,16 @@ export class EdgeService {
       },
       context,
     );
-    const entry = Array.isArray(answer) ? objectAt(answer[0] as JsonValue) : {};
+    const entry = Array.isArray(answer) ? objectOf(answer[0] as JsonValue) : {};
     if (entry['id'] === undefined)
       throw new AppError('not_found', `The Edge agent of ${deviceId} has no module ${module}.`);
     let lines: unknown;
     try {
-      const bytes = text(entry['payloadBytes']);
+      const bytes = stringOf(entry['payloadBytes']);
       lines = JSON.parse(
         bytes
           ? gunzipSync(Buffer.from(bytes, 'base64')).toString('utf8')
-          : (text(entry['payload']) ?? '[]'),
+          : (stringOf(entry['payload']) ?? '[]'),
       );
     } catch {
       throw new AppError(
@@ -372,11 +377,11 @@ export class EdgeService {
     }
     return {
       lines: (Array.isArray(lines) ? lines : []).map((raw) => {
-        const line = objectAt(raw as JsonValue);
+        const line = objectOf(raw as JsonValue);
         return {
-          at: text(line['timestamp']) ?? '',
+          at: stringOf(line['timestamp']) ?? '',
           level: typeof line['loglevel'] === 'number' ? line['loglevel'] : 6,
-          text: text(line['text']) ?? '',
+          text: stringOf(line['text']) ?? '',
         };
       }),
     };
@@ -397,7 +402,7 @@ export class EdgeService {
       );
     await this.edgeDevice(deviceId, context);
     const content = request.modulesContent as JsonObject;
-    const modules = Object.keys(objectAt(objectAt(objectAt(content[AGENT])[DESIRED])['modules']));
+    const modules = Object.keys(objectOf(objectOf(objectOf(content[AGENT])[DESIRED])['modules']));
     await audited(
       this.audit,
       {

@@ -115,30 +115,22 @@ function deviceIdentity(principal: Principal, params: Record<string, string>): I
 }
 
 /**
- * An IoT Edge device's own credential (its key or certificate), calling for its own modules.
+ * An enabled IoT Edge device's own credential (its key or certificate), or its `$edgeHub`
+ * module's, calling for that device: the Edge runtime manages its modules, and edgeHub reads
+ * its scope, with no service credential.
  */
-function edgeDeviceSelf(
+function edgeCaller(
   registry: Registry,
   principal: Principal,
   params: Record<string, string>,
+  as: 'device' | '$edgeHub',
 ): boolean {
   const deviceId = params['deviceId'] ?? '';
   const device = registry.find(deviceId);
+  const name = as === 'device' ? `device:${deviceId}` : `module:${deviceId}/$edgeHub`;
   return (
-    principal.name === `device:${deviceId}` &&
-    principal.scope.length === 2 &&
-    device?.capabilities?.iotEdge === true &&
-    device.status === 'enabled'
-  );
-}
-
-/** An IoT Edge device's `$edgeHub` module, with its own key, asking about its device scope. */
-function edgeHubOf(registry: Registry, principal: Principal, params: Record<string, string>) {
-  const deviceId = params['deviceId'] ?? '';
-  const device = registry.find(deviceId);
-  return (
-    principal.name === `module:${deviceId}/$edgeHub` &&
-    params['moduleId'] === '$edgeHub' &&
+    principal.name === name &&
+    (as === 'device' || params['moduleId'] === '$edgeHub') &&
     device?.capabilities?.iotEdge === true &&
     device.status === 'enabled'
   );
@@ -299,8 +291,8 @@ export function createServiceApi(options: ServiceApiOptions) {
           : verifySasToken(authorization, sas);
       if (
         !operation.rights.some((right) => principal.rights.has(right)) &&
-        !(operation.edgeDevice && edgeDeviceSelf(registry, principal, params)) &&
-        !(operation.edgeHub && edgeHubOf(registry, principal, params))
+        !(operation.edgeDevice && edgeCaller(registry, principal, params, 'device')) &&
+        !(operation.edgeHub && edgeCaller(registry, principal, params, '$edgeHub'))
       ) {
         throw new HubError(
           'IotHubUnauthorizedAccess',

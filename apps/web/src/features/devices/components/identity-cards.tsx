@@ -1,5 +1,10 @@
 import { Badge, Text } from '@fluentui/react-components';
-import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
+import {
+  edgeDeviceOfScope,
+  type DeviceIdentity,
+  type ModuleIdentity,
+  type Twin,
+} from '@twinscope/contract';
 import type { ReactNode } from 'react';
 import { isNever, relativeTime } from '../../../lib/format.ts';
 import { devicePath, Link } from '../../../lib/router.tsx';
@@ -44,9 +49,9 @@ function live(
 
 export function DeviceIdentityCard({ device, twin }: { device: DeviceIdentity; twin?: Twin }) {
   const state = live(device, twin);
-  // The IoT Edge devices above this one, from their scopes (ms-azure-iot-edge://{id}-{n}).
+  // The IoT Edge devices above this one, from their scopes.
   const parents = (device.parentScopes ?? []).flatMap((scope) => {
-    const id = /^ms-azure-iot-edge:\/\/(.+)-\d+$/.exec(scope)?.[1];
+    const id = edgeDeviceOfScope(scope);
     return id ? [id] : [];
   });
   return (
