@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import express, { type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import type { HubAdapter } from './adapters/hub-adapter.ts';
-import { AppError } from './http/app-error.ts';
+import { AppError } from './core/app-error.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
 import { localOperator } from './http/local-auth.ts';
 import { csrfCheck, requireRole } from './http/authorize.ts';

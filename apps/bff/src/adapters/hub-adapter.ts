@@ -1,6 +1,6 @@
 import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
 import type { JsonObject } from '@twinscope/twin';
-import type { CallContext } from '../http/request-context.ts';
+import type { CallContext } from '../core/call-context.ts';
 
 export interface QueryPage {
   items: unknown[];

@@ -13,8 +13,8 @@ import iothub from 'azure-iothub';
 import common from 'azure-iot-common';
 import { isIdentityId, type JsonObject } from '@twinscope/twin';
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../http/app-error.ts';
-import { ClientGoneError, type CallContext } from '../http/request-context.ts';
+import { AppError } from '../core/app-error.ts';
+import { ClientGoneError, type CallContext } from '../core/call-context.ts';
 import type { BudgetClass, HubBudget, Spender } from '../quota/hub-budget.ts';
 import type { Logger } from '../log.ts';
 import type {

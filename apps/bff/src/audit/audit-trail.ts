@@ -7,7 +7,7 @@ import type { AuditAction, AuditEntry, AuditFilter } from '@twinscope/contract';
 export type { AuditFilter };
 import type { Database, Sql } from '../adapters/store/sql.ts';
 import type { JsonObject } from '@twinscope/twin';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import type { Logger } from '../log.ts';
 
 export interface Actor {

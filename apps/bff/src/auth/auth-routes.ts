@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { LogoutResponse } from '@twinscope/contract';
 import { rateLimit } from 'express-rate-limit';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import { csrfCheck } from '../http/authorize.ts';
 import type { Operator } from '../http/local-auth.ts';
 import type { Logger } from '../log.ts';

@@ -7,7 +7,7 @@ import {
   type TwinVersion,
   type TwinVersionsResponse,
 } from '@twinscope/contract';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import { rebuildFromStore, snapshotOf } from './rebuild.ts';
 import { TokenBucket } from '@twinscope/hub-quotas';
 import type { RoutedChange } from '../adapters/event-hubs.ts';

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { hasRole, type Role } from '@twinscope/contract';
-import { AppError } from './app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import type { Operator } from './local-auth.ts';
 
 /** Refuses the request unless the operator holds `role` or a higher one. */

@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ApiError } from '@twinscope/contract';
 import type { Logger } from '../log.ts';
-import { AppError } from './app-error.ts';
-import { ClientGoneError } from './request-context.ts';
+import { AppError } from '../core/app-error.ts';
+import { ClientGoneError } from '../core/call-context.ts';
 
 /**
  * Turns what Express and its middleware raise for a client's mistake (bad JSON, too large,

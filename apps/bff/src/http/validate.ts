@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError } from './app-error.ts';
+import { AppError } from '../core/app-error.ts';
 
 /** Parses with a contract schema; a failure is a 400 that names each field. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {

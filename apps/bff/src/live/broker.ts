@@ -10,7 +10,7 @@ import {
   type TwinRef,
 } from '@twinscope/contract';
 import { TokenBucket } from '@twinscope/hub-quotas';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import { decodeCursor, type EventSourcePosition } from './cursor.ts';
 
 /** The watch keys a message from a device or module answers to. */

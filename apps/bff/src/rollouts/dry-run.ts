@@ -8,8 +8,8 @@ import {
   type JsonValue,
 } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import { twinRuleError } from '../http/twin-rules.ts';
-import type { CallContext } from '../http/request-context.ts';
+import { twinRuleError } from '../core/twin-rules.ts';
+import type { CallContext } from '../core/call-context.ts';
 import type { HubBudget } from '../quota/hub-budget.ts';
 import { buildWhere, quote } from '../services/device-query.ts';
 import { deviceIdsOf, moduleConditions } from './targets.ts';

@@ -13,8 +13,8 @@ import { holdsPatch, stripReadOnly, validateSectionPatch, type JsonObject } from
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Database } from '../adapters/store/sql.ts';
 import { audited, failureOutcome, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
-import { AppError } from '../http/app-error.ts';
-import { twinRuleError } from '../http/twin-rules.ts';
+import { AppError } from '../core/app-error.ts';
+import { twinRuleError } from '../core/twin-rules.ts';
 import type { Logger } from '../log.ts';
 import { checkRawWhere } from '../services/device-query.ts';
 import { holdsCondition } from './dry-run.ts';

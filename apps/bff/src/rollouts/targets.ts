@@ -1,8 +1,8 @@
 import type { DeviceFilterRequest } from '@twinscope/contract';
 import { isJsonObject } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import { AppError } from '../http/app-error.ts';
-import type { CallContext } from '../http/request-context.ts';
+import { AppError } from '../core/app-error.ts';
+import type { CallContext } from '../core/call-context.ts';
 import { buildWhere, inLists, quote } from '../services/device-query.ts';
 
 /** A rollout's target: a device twin, or one module's twin on it. */

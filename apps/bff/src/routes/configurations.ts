@@ -4,7 +4,7 @@ import {
   ConfigurationInputSchema,
   ConfigurationPreviewRequestSchema,
 } from '@twinscope/contract';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import { actorOf, requireRole } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';

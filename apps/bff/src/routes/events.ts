@@ -9,7 +9,7 @@ import { callOf } from '../http/request-context.ts';
 import { hasRole } from '@twinscope/contract';
 import type { Operator } from '../http/local-auth.ts';
 import type { DeviceService } from '../services/device-service.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import { parseWith } from '../http/validate.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { EventBroker } from '../live/broker.ts';

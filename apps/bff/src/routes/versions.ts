@@ -6,7 +6,7 @@ import {
   TwinVersionsQuerySchema,
 } from '@twinscope/contract';
 import { z } from 'zod';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import { parseWith } from '../http/validate.ts';
 import type { TwinHistory } from '../history/twin-history.ts';
 

@@ -12,9 +12,9 @@ import {
   type JsonValue,
 } from '@twinscope/twin';
 import type { HubAdapter, HubConfiguration } from '../adapters/hub-adapter.ts';
-import { AppError } from '../http/app-error.ts';
-import { twinRuleError } from '../http/twin-rules.ts';
-import type { CallContext } from '../http/request-context.ts';
+import { AppError } from '../core/app-error.ts';
+import { twinRuleError } from '../core/twin-rules.ts';
+import type { CallContext } from '../core/call-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 const numbers = (value: unknown): Record<string, number> =>

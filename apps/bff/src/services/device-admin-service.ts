@@ -6,8 +6,8 @@ import type {
   DeviceUpdateRequest,
 } from '@twinscope/contract';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import { AppError } from '../http/app-error.ts';
-import type { CallContext } from '../http/request-context.ts';
+import { AppError } from '../core/app-error.ts';
+import type { CallContext } from '../core/call-context.ts';
 import { audited, failureOutcome, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 import type { IdentityListener } from './module-service.ts';
 

@@ -7,7 +7,7 @@ import type {
   ModuleListResponse,
 } from '@twinscope/contract';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import type { CallContext } from '../http/request-context.ts';
+import type { CallContext } from '../core/call-context.ts';
 import { twinFromHub } from '../adapters/twin-mapping.ts';
 import {
   countQuery,

@@ -20,9 +20,9 @@ import {
 } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import { quote } from './device-query.ts';
-import type { CallContext } from '../http/request-context.ts';
+import type { CallContext } from '../core/call-context.ts';
 
 const DESIRED = 'properties.desired';
 const AGENT = '$edgeAgent';

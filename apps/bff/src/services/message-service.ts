@@ -7,7 +7,7 @@ import type {
 } from '@twinscope/contract';
 import { FeedbackCodeSchema } from '@twinscope/contract';
 import type { FeedbackRecord, HubAdapter } from '../adapters/hub-adapter.ts';
-import type { CallContext } from '../http/request-context.ts';
+import type { CallContext } from '../core/call-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 import type { Logger } from '../log.ts';
 

@@ -4,7 +4,7 @@ import type {
   MethodInvokeResponse,
 } from '@twinscope/contract';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import type { CallContext } from '../http/request-context.ts';
+import type { CallContext } from '../core/call-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 /** A recorded payload past this is kept as its size only: the list is for recognising calls. */

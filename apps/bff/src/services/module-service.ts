@@ -1,8 +1,8 @@
 import type { ModuleCreateRequest, ModuleIdentity, ModuleUpdateRequest } from '@twinscope/contract';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { RESERVED_MODULES } from '../adapters/twin-mapping.ts';
-import { AppError } from '../http/app-error.ts';
-import type { CallContext } from '../http/request-context.ts';
+import { AppError } from '../core/app-error.ts';
+import type { CallContext } from '../core/call-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 export interface IdentityListener {

@@ -17,7 +17,7 @@ import {
 } from '@twinscope/contract';
 import type { EventSource, RoutedChange } from '../adapters/event-hubs.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../core/app-error.ts';
 import { identityOf } from '../live/catch-up.ts';
 import { connectionEvent } from '../live/live-events.ts';
 import { telemetryEvent } from '../live/telemetry.ts';

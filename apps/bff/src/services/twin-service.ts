@@ -13,8 +13,8 @@ import {
   type JsonObject,
 } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import { AppError } from '../http/app-error.ts';
-import type { CallContext } from '../http/request-context.ts';
+import { AppError } from '../core/app-error.ts';
+import type { CallContext } from '../core/call-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 export interface TwinWriteListener {
