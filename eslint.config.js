@@ -3,6 +3,8 @@ import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+// The emulator's layers, one zone per folder.
+import emulatorLayers from './eslint/emulator-layers.js';
 
 /**
  * The console's feature folders. A feature never imports another feature or `app/`; `app/`
@@ -89,6 +91,8 @@ export default tseslint.config(
     },
   },
   ...featureBoundaries,
+  // The emulator's layers (packages/hub-emulator/DESIGN.md, "Shape").
+  ...emulatorLayers,
   {
     // Tests read loosely typed JSON answers.
     files: ['**/*.test.ts', '**/test/**', 'e2e/**'],

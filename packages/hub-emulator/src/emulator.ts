@@ -18,6 +18,7 @@ import {
   type ClientCertificate,
 } from './auth/x509.ts';
 import { createServiceApi } from './http/server.ts';
+import { serviceOperations } from './operations/index.ts';
 import { webSocketUpgrade } from './http/websockets.ts';
 import { Throttle, type ThrottleLimits } from './http/throttle.ts';
 import { describeQuota, type HubQuota } from '@twinscope/hub-quotas';
@@ -247,6 +248,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(quota && 'rates' in quota ? { quota } : {}),
   });
   const api = createServiceApi({
+    operations: serviceOperations,
     registry,
     devices: sessions,
     cloudToDevice: c2d,

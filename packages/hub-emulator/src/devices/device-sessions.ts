@@ -19,11 +19,25 @@ export type MethodCall = (
 ) => Promise<{ status: number; payload: JsonValue }>;
 
 /**
+ * What jobs and the direct-method operation need of the device side: a method call on one
+ * device or module, whatever transport it is connected by.
+ */
+export interface MethodInvoker {
+  invokeMethod(
+    identity: Identity,
+    methodName: string,
+    payload: JsonValue,
+    responseTimeoutSeconds: number,
+    connectTimeoutSeconds?: number,
+  ): Promise<{ status: number; payload: JsonValue }>;
+}
+
+/**
  * The device side, whatever the transport (MQTT, AMQP, WebSockets): who is connected, and
  * who listens for direct methods. Connection state changes when the first transport
  * connection of an identity opens and when its last one closes, as IoT Hub reports it.
  */
-export class DeviceSessions {
+export class DeviceSessions implements MethodInvoker {
   private readonly open = new Map<string, number>();
   private readonly methodListeners = new Map<string, MethodCall>();
   /** Invocations waiting for their target to come online (connectTimeoutInSeconds). */

@@ -4,19 +4,9 @@ import type { Principal, Right } from '../auth/sas.ts';
 import type { Registry, Precondition } from '../store/registry.ts';
 import type { ThrottleClass } from './throttle.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
-import type { Identity } from '../devices/device-sessions.ts';
+import type { Identity, MethodInvoker } from '../devices/device-sessions.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { Configurations } from '../configurations/configurations.ts';
-
-export interface MethodInvoker {
-  invokeMethod(
-    identity: { deviceId: string; moduleId?: string },
-    methodName: string,
-    payload: JsonValue,
-    responseTimeoutSeconds: number,
-    connectTimeoutSeconds?: number,
-  ): Promise<{ status: number; payload: JsonValue }>;
-}
 
 export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
 

@@ -8,41 +8,18 @@ import {
   clientCertificateOf,
   type ClientCertificate,
 } from '../auth/x509.ts';
-import type { Identity } from '../devices/device-sessions.ts';
-import { deviceOperations as deviceHttpOperations } from '../operations/device-http.ts';
-import { bulkOperations } from '../operations/bulk.ts';
-import { jobOperations } from '../operations/jobs.ts';
-import { configurationOperations } from '../operations/configurations.ts';
+import type { Identity, MethodInvoker } from '../devices/device-sessions.ts';
 import type { Configurations } from '../configurations/configurations.ts';
 import type { Jobs } from '../jobs/jobs.ts';
-import { methodOperations } from '../operations/methods.ts';
-import { cloudToDeviceOperations } from '../operations/cloud-to-device.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
-import { deviceOperations } from '../operations/devices.ts';
-import { moduleOperations } from '../operations/modules.ts';
-import { queryOperations } from '../operations/query.ts';
-import { twinOperationsTable } from '../operations/twins.ts';
 import type { Registry } from '../store/registry.ts';
 import { errorBody, HubError } from '../errors.ts';
 import { parsePrecondition } from './precondition.ts';
-import type { MethodInvoker, Operation, OperationResult } from './operation.ts';
+import type { Operation, OperationResult } from './operation.ts';
 import type { Throttle } from './throttle.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
-
-const OPERATIONS: Operation[] = [
-  ...deviceOperations,
-  ...moduleOperations,
-  ...twinOperationsTable,
-  ...queryOperations,
-  ...bulkOperations,
-  ...methodOperations,
-  ...cloudToDeviceOperations,
-  ...deviceHttpOperations,
-  ...jobOperations,
-  ...configurationOperations,
-];
 
 interface CompiledRoute {
   operation: Operation;
@@ -55,10 +32,9 @@ function splitPath(path: string): string[] {
   return trimmed.split('/').slice(1);
 }
 
-const ROUTES: CompiledRoute[] = OPERATIONS.map((operation) => ({
-  operation,
-  segments: splitPath(operation.path),
-}));
+function compileRoutes(operations: readonly Operation[]): CompiledRoute[] {
+  return operations.map((operation) => ({ operation, segments: splitPath(operation.path) }));
+}
 
 function matchRoute(route: CompiledRoute, segments: string[]): Record<string, string> | undefined {
   if (route.segments.length !== segments.length) return undefined;
@@ -83,12 +59,13 @@ function matchRoute(route: CompiledRoute, segments: string[]): Record<string, st
 }
 
 function dispatch(
+  routes: readonly CompiledRoute[],
   method: string,
   path: string,
 ): { operation: Operation; params: Record<string, string> } {
   const segments = splitPath(path);
   let pathMatched = false;
-  for (const route of ROUTES) {
+  for (const route of routes) {
     const params = matchRoute(route, segments);
     if (!params) continue;
     if (route.operation.method === method) return { operation: route.operation, params };
@@ -244,6 +221,8 @@ function sendError(response: ServerResponse, error: HubError, close: boolean): v
 }
 
 export interface ServiceApiOptions {
+  /** The dispatch table: one row per REST operation (`operations/index.ts`). */
+  operations: readonly Operation[];
   registry: Registry;
   devices?: MethodInvoker;
   cloudToDevice?: CloudToDevice;
@@ -262,6 +241,7 @@ export interface ServiceApiOptions {
  */
 export function createServiceApi(options: ServiceApiOptions) {
   const { registry, sas, throttle } = options;
+  const routes = compileRoutes(options.operations);
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
     const rawUrl = request.url ?? '/';
@@ -278,7 +258,7 @@ export function createServiceApi(options: ServiceApiOptions) {
           `api-version ${apiVersion === null ? 'is missing' : `'${apiVersion}' is not valid`}; use e.g. 2021-04-12.`,
         );
       }
-      const { operation, params } = dispatch(method, path);
+      const { operation, params } = dispatch(routes, method, path);
       const authorization = request.headers.authorization;
       const certificate =
         authorization === undefined && operation.deviceSide && request.socket instanceof TLSSocket

@@ -6,7 +6,7 @@ import {
 } from '@twinscope/twin';
 import type { HubQuota } from '@twinscope/hub-quotas';
 import { HubError } from '../errors.ts';
-import type { MethodInvoker } from '../http/operation.ts';
+import type { MethodInvoker } from '../devices/device-sessions.ts';
 import { allRows, runQuery } from '../query/engine.ts';
 import { parseTwinWrite, type TwinWrite } from '../store/identity-input.ts';
 import { violationError, type Registry } from '../store/registry.ts';
