@@ -64,8 +64,7 @@ const IMPORTS = [
 function specifiers(text) {
   const source = code(text);
   const found = new Set();
-  for (const pattern of IMPORTS)
-    for (const match of source.matchAll(pattern)) found.add(match[2]);
+  for (const pattern of IMPORTS) for (const match of source.matchAll(pattern)) found.add(match[2]);
   return found;
 }
 
