@@ -2,6 +2,7 @@
 // BFF's overhead on a twin read against direct SDK calls, PATCH → SSE latency, and the
 // console's initial JavaScript size. Emulator and BFF run as their own processes, as
 // `npm start` runs them; everything stays on loopback and stops by itself.
+import { readConnectionFile } from '@twinscope/hub-emulator/connection-file';
 import { bundleSizes, describeSizes } from './bundle-sizes.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,10 +53,7 @@ try {
     TWINSCOPE_POLL_INTERVAL_MS: '1000',
     TWINSCOPE_POLL_QUERIES_PER_MINUTE: '120',
   });
-  const connection = JSON.parse(readFileSync(connectionFile, 'utf8')) as {
-    serviceConnectionString: string;
-    caCertFile: string;
-  };
+  const connection = readConnectionFile(connectionFile);
   const registry = registryFor(connection.serviceConnectionString, {
     ca: readFileSync(connection.caCertFile, 'utf8'),
   });

@@ -2,6 +2,7 @@
 // change event → the BFF's one consumer → fan-out) at 1 and at 1,000 concurrent SSE clients
 // on one BFF, and the BFF's resident memory with 1,000 clients. Emulator and BFF run in
 // their own processes; everything stays on loopback.
+import { readConnectionFile } from '@twinscope/hub-emulator/connection-file';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -106,10 +107,7 @@ try {
     TWINSCOPE_STREAMS_PER_SESSION: String(MANY + 10),
     TWINSCOPE_STREAMS_MAX: String(MANY + 10),
   });
-  const connection = JSON.parse(readFileSync(connectionFile, 'utf8')) as {
-    serviceConnectionString: string;
-    caCertFile: string;
-  };
+  const connection = readConnectionFile(connectionFile);
   const registry = registryFor(connection.serviceConnectionString, {
     ca: readFileSync(connection.caCertFile, 'utf8'),
   });

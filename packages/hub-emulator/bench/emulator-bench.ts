@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSasToken } from '../src/auth/sas.ts';
+import { readConnectionFile } from '../src/connection-file.ts';
 import { benchTransports } from './transports-bench.ts';
 
 const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 100_000);
@@ -54,14 +55,7 @@ await new Promise<void>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
 });
 const startupMs = Date.now() - started;
-const connection = JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as {
-  hostName: string;
-  httpsPort: number;
-  mqttPort: number;
-  amqpsPort: number;
-  caCertFile: string;
-  serviceConnectionString: string;
-};
+const connection = readConnectionFile(join(dataDir, 'connection.json'));
 const key = /SharedAccessKey=([^;]+)/.exec(connection.serviceConnectionString)![1]!;
 let token = '';
 let tokenMinted = 0;

@@ -32,6 +32,7 @@ import { JournalPersistence, MemoryPersistence, type Persistence } from './store
 import { Jobs } from './jobs/jobs.ts';
 import { Configurations } from './configurations/configurations.ts';
 import { Registry } from './store/registry.ts';
+import type { ConnectionFile } from './connection-file.ts';
 
 export interface EmulatorOptions {
   /** The hub's host name: in tokens, connection strings and the certificate. Default `localhost`. */
@@ -339,9 +340,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const owner = policies.find((p) => p.keyName === 'iothubowner')!;
   const serviceConnectionString = connectionString(hostName, port, owner);
   let connectionFile: string | undefined;
-  if (dataDir) {
+  // A data dir always has the CA on disk (certs/ca.pem), so clients can trust it.
+  if (dataDir && tls.caCertFile) {
     connectionFile = join(dataDir, 'connection.json');
-    const details = {
+    const details: ConnectionFile = {
       hostName,
       httpsPort: port,
       mqttPort,

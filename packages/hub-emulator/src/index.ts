@@ -12,3 +12,8 @@ export { loadOrCreateTls, type TlsMaterial } from './certs.ts';
 export { type DataPlaneRole, type EntraAccess } from './auth/entra.ts';
 export { createTestTokenIssuer } from './auth/test-issuer.ts';
 export type { RouteSource } from './events/routing.ts';
+export {
+  ConnectionFileSchema,
+  readConnectionFile,
+  type ConnectionFile,
+} from './connection-file.ts';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readConnectionFile, type ConnectionFile } from '@twinscope/hub-emulator/connection-file';
 import { ensureDemoEdgeDevice } from './edge-demo.ts';
 import { runEdgeRuntime } from './edge-runtime.ts';
 import { runFleet } from './fleet.ts';
@@ -88,21 +89,20 @@ if (
   !(Number.isFinite(telemetryIntervalSeconds) && telemetryIntervalSeconds > 0)
 )
   fail('--telemetry-interval takes a number of seconds above 0');
-interface ConnectionFile {
-  hostName: string;
-  mqttPort: number;
-  amqpsPort?: number;
-  httpsPort: number;
-  serviceConnectionString: string;
-  caCertFile: string;
+function connectionFileAt(path: string): ConnectionFile {
+  try {
+    return readConnectionFile(path);
+  } catch (error) {
+    fail(`--connection-file: ${(error as Error).message}`);
+  }
 }
 const connectionFile = values['connection-file']
-  ? (JSON.parse(readFileSync(values['connection-file'], 'utf8')) as ConnectionFile)
+  ? connectionFileAt(values['connection-file'])
   : undefined;
 const ports = connectionFile && {
   mqtt: connectionFile.mqttPort,
   https: connectionFile.httpsPort,
-  ...(connectionFile.amqpsPort !== undefined ? { amqp: connectionFile.amqpsPort } : {}),
+  amqp: connectionFile.amqpsPort,
 };
 
 let running: RunningModule[];
