@@ -6,8 +6,9 @@ import helmet from 'helmet';
 import type { HubAdapter } from './adapters/hub-adapter.ts';
 import { AppError } from './core/app-error.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
+import type { SecurityEvents } from './http/security-events.ts';
 import { localOperator } from './http/local-auth.ts';
-import { csrfCheck, requireRole } from './http/authorize.ts';
+import { csrfCheck } from './http/authorize.ts';
 import { crossSiteCheck, hostCheck } from './http/origin-guard.ts';
 import { identifyCaller, requestContext } from './http/request-context.ts';
 import type { Role } from '@twinscope/contract';
@@ -62,6 +63,8 @@ export interface AppDeps {
   history?: TwinHistory;
   broker: EventBroker;
   logger: Logger;
+  /** Refused requests, logged and counted. */
+  security: SecurityEvents;
   /** One local operator (loopback only), or Entra sign-in with sessions. */
   auth:
     | {
@@ -173,7 +176,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   // Who am I answers any signed-in user, so one without a role learns why.
   api.use(meRoutes(deps.hub, deps.auth.mode === 'entra' ? deps.auth.roleMap : undefined));
-  api.use(requireRole('Reader'));
+  // Every route below is a row of the authorization policy, checked before it runs.
   api.use(deviceAdminRoutes(deps.deviceAdmin));
   api.use(deviceRoutes(deps.devices, deps.twins));
   api.use(moduleRoutes(deps.modules));
@@ -209,6 +212,6 @@ export function createApp(deps: AppDeps): express.Express {
       res.sendFile(join(root, 'index.html'));
     });
   }
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, deps.security));
   return app;
 }

@@ -7,6 +7,7 @@ import { hubCredential, type TokenCredential } from './adapters/hub-credential.t
 import { IotHubAdapter } from './adapters/iothub.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { loopbackHosts } from './http/origin-guard.ts';
+import { SecurityEvents } from './http/security-events.ts';
 import { HubBudget } from './quota/hub-budget.ts';
 import { describeQuota } from '@twinscope/hub-quotas';
 import type { Config } from './config.ts';
@@ -44,6 +45,8 @@ export interface RunningBff {
   /** The twins' history, when changes come from an event endpoint. */
   history: TwinHistory | undefined;
   rollouts: Rollouts;
+  /** Requests the guards refused, counted per guard. */
+  security: SecurityEvents;
   close(): Promise<void>;
 }
 
@@ -191,8 +194,10 @@ export async function startBff(
         error: (message) => logger.warn('cloud-to-device feedback', { message }),
       })
     : undefined;
+  const security = new SecurityEvents(logger);
   const app = createApp({
     hub,
+    security,
     devices,
     twins: new TwinService(hub, live, audit),
     modules: new ModuleService(hub, identities, audit),
@@ -233,6 +238,7 @@ export async function startBff(
     db,
     history,
     rollouts,
+    security,
     async close() {
       await rollouts.stop();
       live.stop();

@@ -14,3 +14,4 @@ export * from './timeline.ts';
 export * from './configurations.ts';
 export * from './rollouts.ts';
 export * from './edge.ts';
+export * from './policy.ts';

@@ -184,26 +184,21 @@ export const RolloutActionSchema = z.enum(['approve', 'pause', 'resume', 'cancel
 export type RolloutAction = z.infer<typeof RolloutActionSchema>;
 
 /**
- * What each person's action does: from which statuses, to which, and the role it needs (the
- * BFF enforces it; the console enables its buttons by it). A direct method rollout has no
- * rollback.
+ * What each person's action does: from which statuses, to which (the BFF moves by it; the
+ * console enables its buttons by it, with the role from the policy's `rollout.<action>`). A
+ * direct method rollout has no rollback.
  */
 export const ROLLOUT_ACTIONS: Record<
   RolloutAction,
-  { from: readonly RolloutStatus[]; to: RolloutStatus; role: 'Operator' | 'Admin' }
+  { from: readonly RolloutStatus[]; to: RolloutStatus }
 > = {
-  approve: { from: ['awaiting_approval'], to: 'running', role: 'Admin' },
-  pause: { from: ['running', 'awaiting_approval'], to: 'paused', role: 'Operator' },
-  resume: { from: ['paused'], to: 'running', role: 'Operator' },
-  cancel: {
-    from: ['preparing', 'running', 'awaiting_approval', 'paused'],
-    to: 'cancelled',
-    role: 'Operator',
-  },
+  approve: { from: ['awaiting_approval'], to: 'running' },
+  pause: { from: ['running', 'awaiting_approval'], to: 'paused' },
+  resume: { from: ['paused'], to: 'running' },
+  cancel: { from: ['preparing', 'running', 'awaiting_approval', 'paused'], to: 'cancelled' },
   rollback: {
     from: ['stopped', 'cancelled', 'completed', 'paused', 'awaiting_approval'],
     to: 'rolling_back',
-    role: 'Operator',
   },
 };
 

@@ -1,9 +1,12 @@
-import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
+import {
+  isEdgeSystemModule,
+  type DeviceIdentity,
+  type ModuleIdentity,
+  type Twin,
+} from '@twinscope/contract';
 import { objectOf, stringOf } from '@twinscope/twin';
 
 type Raw = Record<string, unknown>;
-
-export const RESERVED_MODULES = new Set(['$edgeAgent', '$edgeHub']);
 
 /** A twin as the console sees it; identity extras (keys, thumbprints) are dropped. */
 export function twinFromHub(raw: unknown): Twin {
@@ -86,6 +89,6 @@ export function moduleFromHub(raw: unknown): ModuleIdentity {
       ? { lastActivityTime: stringOf(module['lastActivityTime'])! }
       : {}),
     authenticationType: authenticationType(module),
-    reserved: RESERVED_MODULES.has(moduleId),
+    reserved: isEdgeSystemModule(moduleId),
   };
 }

@@ -1,5 +1,8 @@
 import type { ApiErrorCode, Twin, Violation } from '@twinscope/contract';
 
+/** Which guard refused a request: its role under the policy, its CSRF token, its Origin, its Host. */
+export type SecurityCheck = 'policy' | 'csrf' | 'origin' | 'host';
+
 const STATUS: Record<ApiErrorCode, number> = {
   bad_request: 400,
   validation_failed: 400,
@@ -32,6 +35,8 @@ export class AppError extends Error {
       current?: Twin;
       retryAfterSeconds?: number;
       cause?: unknown;
+      /** A guard refused the request: it is logged and counted as a security event. */
+      refusedBy?: SecurityCheck;
     } = {},
   ) {
     super(message);

@@ -1,24 +1,21 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
-import { hasRole, type Role } from '@twinscope/contract';
+import type { PolicyAction, Role, TargetKind } from '@twinscope/contract';
 import { AppError } from '../core/app-error.ts';
+import { authorize } from '../core/authorize.ts';
 import type { Operator } from './local-auth.ts';
 
-/** Refuses the request unless the operator holds `role` or a higher one. */
-export function requireRole(role: Role): RequestHandler {
-  return (_req, res, next) => {
-    const operator = res.locals['operator'] as Operator | undefined;
-    if (!operator || !hasRole(operator.roles, role)) {
-      next(
-        new AppError(
-          'forbidden',
-          `This needs the ${role} role; you have ${operator?.roles.join(', ') || 'no role'}.`,
-        ),
-      );
-      return;
-    }
-    next();
-  };
+/** The roles of whoever makes this request (none before sign-in). */
+export function rolesOf(res: Response): readonly Role[] {
+  return (res.locals['operator'] as Operator | undefined)?.roles ?? [];
+}
+
+/**
+ * The policy's check for what only the request's body says (a key regenerated, the audit
+ * trail watched live); the route's own rule was checked before it ran.
+ */
+export function authorizeRequest(res: Response, action: PolicyAction, kind: TargetKind): void {
+  authorize(rolesOf(res), action, kind);
 }
 
 /**
@@ -41,6 +38,7 @@ export const csrfCheck: RequestHandler = (req, res, next) => {
       new AppError(
         'forbidden',
         'The request lacks a valid X-CSRF-Token header; reload the page and try again.',
+        { refusedBy: 'csrf' },
       ),
     );
     return;

@@ -3,6 +3,7 @@ import type { ApiError } from '@twinscope/contract';
 import type { Logger } from '../log.ts';
 import { AppError } from '../core/app-error.ts';
 import { ClientGoneError } from '../core/call-context.ts';
+import type { SecurityEvents } from './security-events.ts';
 
 /**
  * Turns what Express and its middleware raise for a client's mistake (bad JSON, too large,
@@ -31,7 +32,7 @@ function fromExpress(error: unknown): AppError | undefined {
 }
 
 /** The one error handler: `{ code, message, requestId }`, the cause logged, never a stack to the browser. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, security: SecurityEvents): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     // Nobody is left to answer, and nothing went wrong on our side.
     if (error instanceof ClientGoneError || res.socket === null || res.socket.destroyed) {
@@ -44,6 +45,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         : (fromExpress(error) ??
           new AppError('internal_error', 'Twinscope failed to handle the request.'));
     const requestId = String(res.locals['requestId'] ?? '');
+    if (appError.extras.refusedBy)
+      security.refused(appError.extras.refusedBy, appError.message, req, res);
     if (appError.status >= 500) {
       const cause = error instanceof AppError ? error.extras.cause : error;
       logger.error('request failed', {

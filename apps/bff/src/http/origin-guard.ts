@@ -32,6 +32,7 @@ export function hostCheck(allowed: () => ReadonlySet<string>): RequestHandler {
       new AppError(
         'misdirected_request',
         `Twinscope's local mode answers only at ${[...allowed()][0] ?? 'its loopback address'}; this request named ${host || 'no host'}.`,
+        { refusedBy: 'host' },
       ),
     );
   };
@@ -62,6 +63,7 @@ export function crossSiteCheck(publicOrigin: string | undefined): RequestHandler
         new AppError(
           'forbidden',
           `This change came from another site (${why}); Twinscope only accepts changes made in its own pages.`,
+          { refusedBy: 'origin' },
         ),
       );
     if (req.get('sec-fetch-site') === 'cross-site') {

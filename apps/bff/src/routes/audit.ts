@@ -1,4 +1,5 @@
-import { Router, type Response } from 'express';
+import type { Response, Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   AuditHistoryQuerySchema,
   AuditSearchQuerySchema,
@@ -7,11 +8,10 @@ import {
   type AuditHistoryResponse,
 } from '@twinscope/contract';
 import type { AuditFilter, AuditTrail } from '../audit/audit-trail.ts';
-import { requireRole } from '../http/authorize.ts';
 import { parseWith } from '../http/validate.ts';
 
 export function auditRoutes(audit: AuditTrail): Router {
-  const router = Router();
+  const routes = policyRouter();
   const page = async (query: unknown, target: { deviceId: string; moduleId?: string }) => {
     const { limit, before } = parseWith(AuditHistoryQuerySchema, query);
     const { entries, next } = await audit.forTarget(target, {
@@ -25,12 +25,12 @@ export function auditRoutes(audit: AuditTrail): Router {
     return body;
   };
   // Whoever may see a twin may see who changed it, a page at a time.
-  router.get('/devices/:deviceId/history', async (req, res) => {
+  routes.get('/devices/:deviceId/history', async (req, res) => {
     res.json(
       await page(req.query, { deviceId: parseWith(DeviceIdSchema, req.params['deviceId']) }),
     );
   });
-  router.get('/devices/:deviceId/modules/:moduleId/history', async (req, res) => {
+  routes.get('/devices/:deviceId/modules/:moduleId/history', async (req, res) => {
     res.json(
       await page(req.query, {
         deviceId: parseWith(DeviceIdSchema, req.params['deviceId']),
@@ -39,7 +39,7 @@ export function auditRoutes(audit: AuditTrail): Router {
     );
   });
   // The fleet's trail (every replica's), newest first, filtered: Operators and Admins.
-  router.get('/audit', requireRole('Operator'), async (req, res) => {
+  routes.get('/audit', async (req, res) => {
     const { limit, before, ...filter } = parseWith(AuditSearchQuerySchema, req.query);
     const { entries, next } = await audit.search(filterOf(filter), {
       limit,
@@ -52,7 +52,7 @@ export function auditRoutes(audit: AuditTrail): Router {
     res.json(body);
   });
   // The trail as JSON lines with the same filters, for a SIEM or a spreadsheet, streamed.
-  router.get('/audit/export', requireRole('Admin'), async (req, res) => {
+  routes.get('/audit/export', async (req, res) => {
     const {
       limit: _limit,
       before: _before,
@@ -68,7 +68,7 @@ export function auditRoutes(audit: AuditTrail): Router {
     }
     res.end();
   });
-  return router;
+  return routes.router;
 }
 
 function drained(res: Response): Promise<void> {

@@ -1,11 +1,12 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   ConfigurationIdSchema,
   ConfigurationInputSchema,
   ConfigurationPreviewRequestSchema,
 } from '@twinscope/contract';
 import { AppError } from '../core/app-error.ts';
-import { actorOf, requireRole } from '../http/authorize.ts';
+import { actorOf } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { ConfigurationService } from '../services/configuration-service.ts';
@@ -16,27 +17,26 @@ import type { ConfigurationService } from '../services/configuration-service.ts'
  * for Admins.
  */
 export function configurationRoutes(configurations: ConfigurationService): Router {
-  const router = Router();
-  const admin = requireRole('Admin');
-  router.get('/configurations', async (_req, res) => {
+  const routes = policyRouter();
+  routes.get('/configurations', async (_req, res) => {
     res.json({ items: await configurations.list(callOf(res)) });
   });
-  router.post('/configurations/preview', async (req, res) => {
+  routes.post('/configurations/preview', async (req, res) => {
     const { kind, targetCondition } = parseWith(ConfigurationPreviewRequestSchema, req.body);
     res.json(await configurations.preview(kind, targetCondition, callOf(res)));
   });
-  router.get('/configurations/:id', async (req, res) => {
+  routes.get('/configurations/:id', async (req, res) => {
     const id = parseWith(ConfigurationIdSchema, req.params['id']);
     res.json({ configuration: await configurations.get(id, callOf(res)) });
   });
-  router.put('/configurations/:id', admin, async (req, res) => {
+  routes.put('/configurations/:id', async (req, res) => {
     const input = parseWith(ConfigurationInputSchema, req.body);
     if (input.id !== req.params['id'])
       throw new AppError('validation_failed', 'The id in the body does not match the path.');
     const configuration = await configurations.save(input, actorOf(res), callOf(res));
     res.status(input.etag === undefined ? 201 : 200).json({ configuration });
   });
-  router.delete('/configurations/:id', admin, async (req, res) => {
+  routes.delete('/configurations/:id', async (req, res) => {
     await configurations.remove(
       parseWith(ConfigurationIdSchema, req.params['id']),
       actorOf(res),
@@ -44,5 +44,5 @@ export function configurationRoutes(configurations: ConfigurationService): Route
     );
     res.status(204).end();
   });
-  return router;
+  return routes.router;
 }

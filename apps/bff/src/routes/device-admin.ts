@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   BulkDeviceRequestSchema,
   DeviceCreateRequestSchema,
@@ -7,18 +8,17 @@ import {
   type BulkDeviceResponse,
   type ConnectionStringResponse,
 } from '@twinscope/contract';
-import { actorOf, requireRole } from '../http/authorize.ts';
+import { actorOf, authorizeRequest } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DeviceAdminService } from '../services/device-admin-service.ts';
 
-/** Device identities: every route is Admin's. */
+/** Device identities: creating, changing, deleting, bulk actions and revealing keys. */
 export function deviceAdminRoutes(admin: DeviceAdminService): Router {
-  const router = Router();
-  const onlyAdmin = requireRole('Admin');
+  const routes = policyRouter();
   const deviceId = (value: unknown) => parseWith(DeviceIdSchema, value);
 
-  router.post('/devices', onlyAdmin, async (req, res) => {
+  routes.post('/devices', async (req, res) => {
     const device = await admin.create(
       parseWith(DeviceCreateRequestSchema, req.body),
       actorOf(res),
@@ -27,7 +27,7 @@ export function deviceAdminRoutes(admin: DeviceAdminService): Router {
     res.status(201).json({ device });
   });
   // Before /devices/:deviceId, which would take "bulk" for an id.
-  router.post('/devices/bulk', onlyAdmin, async (req, res) => {
+  routes.post('/devices/bulk', async (req, res) => {
     const body: BulkDeviceResponse = {
       results: await admin.bulk(
         parseWith(BulkDeviceRequestSchema, req.body),
@@ -37,17 +37,19 @@ export function deviceAdminRoutes(admin: DeviceAdminService): Router {
     };
     res.json(body);
   });
-  router.patch('/devices/:deviceId', onlyAdmin, async (req, res) => {
+  routes.patch('/devices/:deviceId', async (req, res) => {
+    const change = parseWith(DeviceUpdateRequestSchema, req.body);
+    if (change.regenerateKey) authorizeRequest(res, 'key.regenerate', 'device');
     res.json({
       device: await admin.update(
         deviceId(req.params['deviceId']),
-        parseWith(DeviceUpdateRequestSchema, req.body),
+        change,
         actorOf(res),
         callOf(res),
       ),
     });
   });
-  router.delete('/devices/:deviceId', onlyAdmin, async (req, res) => {
+  routes.delete('/devices/:deviceId', async (req, res) => {
     const etag =
       req.get('if-match')?.replace(/^W\//, '').replace(/^"|"$/g, '') ??
       (typeof req.query['etag'] === 'string' ? req.query['etag'] : undefined);
@@ -55,7 +57,7 @@ export function deviceAdminRoutes(admin: DeviceAdminService): Router {
     res.status(204).end();
   });
   // A POST, so revealing a key is always an explicit act and never a cacheable GET.
-  router.post('/devices/:deviceId/connection-string', onlyAdmin, async (req, res) => {
+  routes.post('/devices/:deviceId/connection-string', async (req, res) => {
     const body: ConnectionStringResponse = {
       connectionString: await admin.connectionString(
         deviceId(req.params['deviceId']),
@@ -65,5 +67,5 @@ export function deviceAdminRoutes(admin: DeviceAdminService): Router {
     };
     res.json(body);
   });
-  return router;
+  return routes.router;
 }

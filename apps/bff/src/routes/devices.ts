@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   DeviceIdSchema,
   DeviceListQuerySchema,
@@ -6,27 +7,27 @@ import {
   TwinPatchRequestSchema,
   TwinReplaceRequestSchema,
 } from '@twinscope/contract';
-import { actorOf, requireRole } from '../http/authorize.ts';
+import { actorOf } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { DeviceService } from '../services/device-service.ts';
 import type { TwinService } from '../services/twin-service.ts';
 
 export function deviceRoutes(devices: DeviceService, twins: TwinService): Router {
-  const router = Router();
+  const routes = policyRouter();
   const deviceId = (value: unknown) => parseWith(DeviceIdSchema, value);
   const moduleId = (value: unknown) => parseWith(ModuleIdSchema, value);
 
-  router.get('/devices', async (req, res) => {
+  routes.get('/devices', async (req, res) => {
     res.json(await devices.list(parseWith(DeviceListQuerySchema, req.query), callOf(res)));
   });
-  router.get('/devices/:deviceId', async (req, res) => {
+  routes.get('/devices/:deviceId', async (req, res) => {
     res.json(await devices.device(deviceId(req.params['deviceId']), callOf(res)));
   });
-  router.get('/devices/:deviceId/modules', async (req, res) => {
+  routes.get('/devices/:deviceId/modules', async (req, res) => {
     res.json(await devices.modules(deviceId(req.params['deviceId']), callOf(res)));
   });
-  router.get('/devices/:deviceId/modules/:moduleId', async (req, res) => {
+  routes.get('/devices/:deviceId/modules/:moduleId', async (req, res) => {
     res.json(
       await devices.module(
         deviceId(req.params['deviceId']),
@@ -42,18 +43,18 @@ export function deviceRoutes(devices: DeviceService, twins: TwinService): Router
         deviceId(params['deviceId']),
         params['moduleId'] === undefined ? undefined : moduleId(params['moduleId']),
       ] as const;
-    router.patch(path, requireRole('Operator'), async (req, res) => {
+    routes.patch(path, async (req, res) => {
       const patch = parseWith(TwinPatchRequestSchema, req.body);
       res.json({
         twin: await twins.patch(...target(req.params), patch, actorOf(res), callOf(res)),
       });
     });
-    router.put(path, requireRole('Operator'), async (req, res) => {
+    routes.put(path, async (req, res) => {
       const replacement = parseWith(TwinReplaceRequestSchema, req.body);
       res.json({
         twin: await twins.replace(...target(req.params), replacement, actorOf(res), callOf(res)),
       });
     });
   }
-  return router;
+  return routes.router;
 }

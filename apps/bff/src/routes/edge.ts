@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   DeviceIdSchema,
   ModuleIdSchema,
@@ -6,7 +7,7 @@ import {
   SetModulesRequestSchema,
   type ModuleLogsResponse,
 } from '@twinscope/contract';
-import { actorOf, requireRole } from '../http/authorize.ts';
+import { actorOf } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { EdgeService } from '../services/edge-service.ts';
@@ -16,37 +17,29 @@ import type { EdgeService } from '../services/edge-service.ts';
  * and reading its logs are the Operator's; setting modules (a deployment) the Admin's.
  */
 export function edgeRoutes(edge: EdgeService): Router {
-  const router = Router();
-  router.get('/devices/:deviceId/edge', async (req, res) => {
+  const routes = policyRouter();
+  routes.get('/devices/:deviceId/edge', async (req, res) => {
     res.json(await edge.overview(parseWith(DeviceIdSchema, req.params['deviceId']), callOf(res)));
   });
-  router.post(
-    '/devices/:deviceId/edge/modules/:module/restart',
-    requireRole('Operator'),
-    async (req, res) => {
-      await edge.restartModule(
-        parseWith(DeviceIdSchema, req.params['deviceId']),
-        parseWith(ModuleIdSchema, req.params['module']),
-        actorOf(res),
-        callOf(res),
-      );
-      res.status(204).end();
-    },
-  );
-  router.get(
-    '/devices/:deviceId/edge/modules/:module/logs',
-    requireRole('Operator'),
-    async (req, res) => {
-      const body: ModuleLogsResponse = await edge.logs(
-        parseWith(DeviceIdSchema, req.params['deviceId']),
-        parseWith(ModuleIdSchema, req.params['module']),
-        parseWith(ModuleLogsQuerySchema, req.query),
-        callOf(res),
-      );
-      res.json(body);
-    },
-  );
-  router.put('/devices/:deviceId/edge/modules-content', requireRole('Admin'), async (req, res) => {
+  routes.post('/devices/:deviceId/edge/modules/:module/restart', async (req, res) => {
+    await edge.restartModule(
+      parseWith(DeviceIdSchema, req.params['deviceId']),
+      parseWith(ModuleIdSchema, req.params['module']),
+      actorOf(res),
+      callOf(res),
+    );
+    res.status(204).end();
+  });
+  routes.get('/devices/:deviceId/edge/modules/:module/logs', async (req, res) => {
+    const body: ModuleLogsResponse = await edge.logs(
+      parseWith(DeviceIdSchema, req.params['deviceId']),
+      parseWith(ModuleIdSchema, req.params['module']),
+      parseWith(ModuleLogsQuerySchema, req.query),
+      callOf(res),
+    );
+    res.json(body);
+  });
+  routes.put('/devices/:deviceId/edge/modules-content', async (req, res) => {
     await edge.setModules(
       parseWith(DeviceIdSchema, req.params['deviceId']),
       parseWith(SetModulesRequestSchema, req.body),
@@ -55,5 +48,5 @@ export function edgeRoutes(edge: EdgeService): Router {
     );
     res.status(204).end();
   });
-  return router;
+  return routes.router;
 }

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   TELEMETRY_FILTER_MAX_DEVICES,
   TelemetryWatchRequestSchema,
@@ -6,8 +7,7 @@ import {
   type TelemetryWatchResponse,
 } from '@twinscope/contract';
 import { callOf } from '../http/request-context.ts';
-import { hasRole } from '@twinscope/contract';
-import type { Operator } from '../http/local-auth.ts';
+import { authorizeRequest } from '../http/authorize.ts';
 import type { DeviceService } from '../services/device-service.ts';
 import { AppError } from '../core/app-error.ts';
 import { parseWith } from '../http/validate.ts';
@@ -22,8 +22,8 @@ export function eventRoutes(
   sessions: Sessions | undefined,
   devices: DeviceService,
 ): Router {
-  const router = Router();
-  router.get('/events', (req, res) => {
+  const routes = policyRouter();
+  routes.get('/events', (req, res) => {
     const sessionId = res.locals['sessionId'] as string | undefined;
     broker.open(
       res,
@@ -38,13 +38,11 @@ export function eventRoutes(
       },
     );
   });
-  router.post('/events/:streamId/watch', (req, res) => {
+  routes.post('/events/:streamId/watch', (req, res) => {
     const { twins, audit, fleet, rollouts } = parseWith(WatchRequestSchema, req.body);
     const owner = ownerOf(res.locals['sessionId'] as string | undefined);
-    // The fleet's audit is for Operators and Admins, live as on its page.
-    const operator = res.locals['operator'] as Operator | undefined;
-    if (audit && !hasRole(operator?.roles ?? [], 'Operator'))
-      throw new AppError('forbidden', "The fleet's audit trail needs the Operator role.");
+    // The fleet's audit trail, live, as on its page.
+    if (audit) authorizeRequest(res, 'audit.read', 'fleet');
     const watching = {
       allActivity: audit === true,
       fleetChanges: fleet === true,
@@ -57,7 +55,7 @@ export function eventRoutes(
   });
   // Which devices' and modules' telemetry the tab shows (anyone who may read may watch):
   // given ones, and every device a list filter matches, resolved now with one query.
-  router.post('/events/:streamId/telemetry', async (req, res) => {
+  routes.post('/events/:streamId/telemetry', async (req, res) => {
     const { targets, filter } = parseWith(TelemetryWatchRequestSchema, req.body);
     const owner = ownerOf(res.locals['sessionId'] as string | undefined);
     const matched = filter
@@ -81,5 +79,5 @@ export function eventRoutes(
     const body: TelemetryWatchResponse = { devices: matched.ids.length, capped: matched.capped };
     res.json(body);
   });
-  return router;
+  return routes.router;
 }

@@ -1,19 +1,20 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   CloudMessageSendRequestSchema,
   DeviceIdSchema,
   type SentMessagesResponse,
 } from '@twinscope/contract';
-import { actorOf, requireRole } from '../http/authorize.ts';
+import { actorOf } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { MessageService } from '../services/message-service.ts';
 
 /** Cloud-to-device messages: sending is the Operator's, purging the Admin's. */
 export function messageRoutes(messages: MessageService): Router {
-  const router = Router();
+  const routes = policyRouter();
   const deviceId = (value: unknown) => parseWith(DeviceIdSchema, value);
-  router.post('/devices/:deviceId/messages', requireRole('Operator'), async (req, res) => {
+  routes.post('/devices/:deviceId/messages', async (req, res) => {
     res
       .status(201)
       .json(
@@ -25,7 +26,7 @@ export function messageRoutes(messages: MessageService): Router {
         ),
       );
   });
-  router.get('/devices/:deviceId/messages', async (req, res) => {
+  routes.get('/devices/:deviceId/messages', async (req, res) => {
     const id = deviceId(req.params['deviceId']);
     const body: SentMessagesResponse = {
       queued: await messages.queued(id, callOf(res)),
@@ -34,10 +35,10 @@ export function messageRoutes(messages: MessageService): Router {
     };
     res.json(body);
   });
-  router.delete('/devices/:deviceId/messages', requireRole('Admin'), async (req, res) => {
+  routes.delete('/devices/:deviceId/messages', async (req, res) => {
     res.json({
       purged: await messages.purge(deviceId(req.params['deviceId']), actorOf(res), callOf(res)),
     });
   });
-  return router;
+  return routes.router;
 }

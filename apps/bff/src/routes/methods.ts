@@ -1,18 +1,19 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   DeviceIdSchema,
   MethodInvokeRequestSchema,
   ModuleIdSchema,
   type MethodInvocationsResponse,
 } from '@twinscope/contract';
-import { actorOf, requireRole } from '../http/authorize.ts';
+import { actorOf } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { MethodService } from '../services/method-service.ts';
 
 /** Direct methods on a device or a module: invoking is the Operator's; the list anyone's. */
 export function methodRoutes(methods: MethodService): Router {
-  const router = Router();
+  const routes = policyRouter();
   for (const path of [
     '/devices/:deviceId/methods',
     '/devices/:deviceId/modules/:moduleId/methods',
@@ -23,7 +24,7 @@ export function methodRoutes(methods: MethodService): Router {
         ? {}
         : { moduleId: parseWith(ModuleIdSchema, params['moduleId']) }),
     });
-    router.post(path, requireRole('Operator'), async (req, res) => {
+    routes.post(path, async (req, res) => {
       res.json(
         await methods.invoke(
           target(req.params),
@@ -33,12 +34,12 @@ export function methodRoutes(methods: MethodService): Router {
         ),
       );
     });
-    router.get(path, async (req, res) => {
+    routes.get(path, async (req, res) => {
       const body: MethodInvocationsResponse = {
         invocations: await methods.recent(target(req.params)),
       };
       res.json(body);
     });
   }
-  return router;
+  return routes.router;
 }

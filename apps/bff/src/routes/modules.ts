@@ -1,25 +1,26 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   DeviceIdSchema,
   ModuleCreateRequestSchema,
   ModuleIdSchema,
   ModuleUpdateRequestSchema,
+  targetKindOf,
   type ConnectionStringResponse,
 } from '@twinscope/contract';
-import { actorOf, requireRole } from '../http/authorize.ts';
+import { actorOf, authorizeRequest } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { ModuleService } from '../services/module-service.ts';
 
 export function moduleRoutes(modules: ModuleService): Router {
-  const router = Router();
-  const admin = requireRole('Admin');
+  const routes = policyRouter();
   const ids = (params: Record<string, unknown>) => ({
     deviceId: parseWith(DeviceIdSchema, params['deviceId']),
     moduleId: parseWith(ModuleIdSchema, params['moduleId']),
   });
 
-  router.post('/devices/:deviceId/modules', admin, async (req, res) => {
+  routes.post('/devices/:deviceId/modules', async (req, res) => {
     const deviceId = parseWith(DeviceIdSchema, req.params['deviceId']);
     const module = await modules.create(
       deviceId,
@@ -29,19 +30,15 @@ export function moduleRoutes(modules: ModuleService): Router {
     );
     res.status(201).json({ module });
   });
-  router.patch('/devices/:deviceId/modules/:moduleId', admin, async (req, res) => {
+  routes.patch('/devices/:deviceId/modules/:moduleId', async (req, res) => {
     const { deviceId, moduleId } = ids(req.params);
+    const change = parseWith(ModuleUpdateRequestSchema, req.body);
+    if (change.regenerateKey) authorizeRequest(res, 'key.regenerate', targetKindOf(moduleId));
     res.json({
-      module: await modules.update(
-        deviceId,
-        moduleId,
-        parseWith(ModuleUpdateRequestSchema, req.body),
-        actorOf(res),
-        callOf(res),
-      ),
+      module: await modules.update(deviceId, moduleId, change, actorOf(res), callOf(res)),
     });
   });
-  router.delete('/devices/:deviceId/modules/:moduleId', admin, async (req, res) => {
+  routes.delete('/devices/:deviceId/modules/:moduleId', async (req, res) => {
     const { deviceId, moduleId } = ids(req.params);
     const etag =
       req.get('if-match')?.replace(/^W\//, '').replace(/^"|"$/g, '') ??
@@ -50,7 +47,7 @@ export function moduleRoutes(modules: ModuleService): Router {
     res.status(204).end();
   });
   // A POST, so revealing a key is always an explicit act and never a cacheable GET.
-  router.post('/devices/:deviceId/modules/:moduleId/connection-string', admin, async (req, res) => {
+  routes.post('/devices/:deviceId/modules/:moduleId/connection-string', async (req, res) => {
     const { deviceId, moduleId } = ids(req.params);
     const body: ConnectionStringResponse = {
       connectionString: await modules.connectionString(
@@ -62,5 +59,5 @@ export function moduleRoutes(modules: ModuleService): Router {
     };
     res.json(body);
   });
-  return router;
+  return routes.router;
 }

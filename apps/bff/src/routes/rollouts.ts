@@ -1,14 +1,16 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   DryRunRequestSchema,
   RolloutActionSchema,
   RolloutRequestSchema,
   RolloutTargetStateSchema,
+  targetKindOf,
+  type RolloutChange,
 } from '@twinscope/contract';
 import { z } from 'zod';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import { actorOf, requireRole } from '../http/authorize.ts';
-import type { Operator } from '../http/local-auth.ts';
+import { actorOf, authorizeRequest } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { HubBudget } from '../quota/hub-budget.ts';
@@ -25,35 +27,42 @@ const TargetQuerySchema = z
   })
   .strict();
 
+/** What a rollout's change does to each target, as the policy names it. */
+const changeAction = (change: RolloutChange) => (change.method ? 'method.invoke' : 'twin.write');
+
 /**
  * Guarded fleet rollouts: anyone who may read follows them; Operators preview, start,
  * pause, resume, cancel and roll back; Admins approve past the canary.
  */
 export function rolloutRoutes(hub: HubAdapter, budget: HubBudget, rollouts: Rollouts): Router {
-  const router = Router();
-  const operator = requireRole('Operator');
-  router.post('/rollouts/dry-run', operator, async (req, res) => {
-    res.json(await dryRun(hub, budget, parseWith(DryRunRequestSchema, req.body), callOf(res)));
+  const routes = policyRouter();
+  routes.post('/rollouts/dry-run', async (req, res) => {
+    const request = parseWith(DryRunRequestSchema, req.body);
+    authorizeRequest(res, changeAction(request.change), targetKindOf(request.moduleId));
+    res.json(await dryRun(hub, budget, request, callOf(res)));
   });
-  router.get('/rollouts', async (_req, res) => {
+  routes.get('/rollouts', async (_req, res) => {
     res.json({ items: await rollouts.list() });
   });
-  router.post('/rollouts', operator, async (req, res) => {
-    const rollout = await rollouts.create(parseWith(RolloutRequestSchema, req.body), actorOf(res));
+  routes.post('/rollouts', async (req, res) => {
+    const request = parseWith(RolloutRequestSchema, req.body);
+    // Each target gets a twin write or a call: the policy's rule for that, before anything is stored.
+    authorizeRequest(res, changeAction(request.change), targetKindOf(request.moduleId));
+    const rollout = await rollouts.create(request, actorOf(res));
     res.status(201).json({ rollout });
   });
-  router.get('/rollouts/:id', async (req, res) => {
+  routes.get('/rollouts/:id', async (req, res) => {
     res.json({ rollout: await rollouts.get(parseWith(IdSchema, req.params['id'])) });
   });
-  router.get('/rollouts/:id/targets', async (req, res) => {
+  routes.get('/rollouts/:id/targets', async (req, res) => {
     const id = parseWith(IdSchema, req.params['id']);
     res.json(await rollouts.targets(id, parseWith(TargetQuerySchema, req.query)));
   });
-  router.post('/rollouts/:id/:action', operator, async (req, res) => {
-    const id = parseWith(IdSchema, req.params['id']);
-    const action = parseWith(RolloutActionSchema, req.params['action']);
-    const roles = (res.locals['operator'] as Operator).roles;
-    res.json({ rollout: await rollouts.act(id, action, actorOf(res), roles) });
-  });
-  return router;
+  for (const action of RolloutActionSchema.options) {
+    routes.post(`/rollouts/:id/${action}`, async (req, res) => {
+      const id = parseWith(IdSchema, req.params['id']);
+      res.json({ rollout: await rollouts.act(id, action, actorOf(res)) });
+    });
+  }
+  return routes.router;
 }

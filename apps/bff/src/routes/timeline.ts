@@ -1,12 +1,13 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import { DeviceIdSchema, TimelineQuerySchema } from '@twinscope/contract';
 import { parseWith } from '../http/validate.ts';
 import type { TimelineService } from '../services/timeline-service.ts';
 
 /** A device's timeline: whoever may see the device may see what happened to it. */
 export function timelineRoutes(timeline: TimelineService): Router {
-  const router = Router();
-  router.get('/devices/:deviceId/timeline', async (req, res) => {
+  const routes = policyRouter();
+  routes.get('/devices/:deviceId/timeline', async (req, res) => {
     res.set('Cache-Control', 'no-store');
     res.json(
       await timeline.read(
@@ -15,5 +16,5 @@ export function timelineRoutes(timeline: TimelineService): Router {
       ),
     );
   });
-  return router;
+  return routes.router;
 }

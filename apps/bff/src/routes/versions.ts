@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import {
   DeviceIdSchema,
   FleetActivityQuerySchema,
@@ -17,7 +18,7 @@ const VersionSchema = z.coerce.number().int().min(1, 'A twin version is a whole 
  * fleet's latest changes.
  */
 export function versionRoutes(history: TwinHistory | undefined): Router {
-  const router = Router();
+  const routes = policyRouter();
   const historyOf = () => {
     if (!history)
       throw new AppError(
@@ -27,7 +28,7 @@ export function versionRoutes(history: TwinHistory | undefined): Router {
     return history;
   };
   // The fleet's latest twin changes, whoever made them (anyone who may read twins).
-  router.get('/activity', async (req, res) => {
+  routes.get('/activity', async (req, res) => {
     res.json(await historyOf().activity(parseWith(FleetActivityQuerySchema, req.query)));
   });
   for (const base of ['/devices/:deviceId', '/devices/:deviceId/modules/:moduleId']) {
@@ -37,17 +38,17 @@ export function versionRoutes(history: TwinHistory | undefined): Router {
         ? { moduleId: parseWith(ModuleIdSchema, params['moduleId']) }
         : {}),
     });
-    router.get(`${base}/versions`, async (req, res) => {
+    routes.get(`${base}/versions`, async (req, res) => {
       const ref = refOf(req.params);
       const { limit, before } = parseWith(TwinVersionsQuerySchema, req.query);
       res.json(
         await historyOf().versions(ref, { limit, ...(before !== undefined ? { before } : {}) }),
       );
     });
-    router.get(`${base}/versions/:version`, async (req, res) => {
+    routes.get(`${base}/versions/:version`, async (req, res) => {
       const ref = refOf(req.params);
       res.json(await historyOf().at(ref, parseWith(VersionSchema, req.params['version'])));
     });
   }
-  return router;
+  return routes.router;
 }

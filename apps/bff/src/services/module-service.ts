@@ -1,21 +1,11 @@
 import type { ModuleCreateRequest, ModuleIdentity, ModuleUpdateRequest } from '@twinscope/contract';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import { RESERVED_MODULES } from '../adapters/twin-mapping.ts';
 import { AppError } from '../core/app-error.ts';
 import type { CallContext } from '../core/call-context.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 
 export interface IdentityListener {
   identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string): void;
-}
-
-function refuseReserved(moduleId: string): void {
-  if (RESERVED_MODULES.has(moduleId) || moduleId.startsWith('$')) {
-    throw new AppError(
-      'forbidden',
-      `${moduleId} is an IoT Edge system module: IoT Edge deployments manage it, so it cannot be created, changed or deleted here.`,
-    );
-  }
 }
 
 /** Module identity lifecycle, as in the how-to's back end: add, update, remove, connect. */
@@ -32,7 +22,6 @@ export class ModuleService {
     actor: Actor,
     context: CallContext,
   ): Promise<ModuleIdentity> {
-    refuseReserved(request.moduleId);
     const module = await audited(
       this.audit,
       {
@@ -68,7 +57,6 @@ export class ModuleService {
     actor: Actor,
     context: CallContext,
   ): Promise<ModuleIdentity> {
-    refuseReserved(moduleId);
     const change = {
       ...(request.managedBy !== undefined ? { managedBy: request.managedBy } : {}),
       ...(request.regenerateKey ? { regenerateKey: request.regenerateKey } : {}),
@@ -94,7 +82,6 @@ export class ModuleService {
     actor: Actor,
     context: CallContext,
   ): Promise<void> {
-    refuseReserved(moduleId);
     if (!etag)
       throw new AppError(
         'validation_failed',

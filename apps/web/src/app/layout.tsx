@@ -67,7 +67,7 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
         <Link to="/configurations" className="topbar-link">
           Configurations
         </Link>
-        {permissions.viewAudit && (
+        {permissions.may('audit.read') && (
           <Link to="/audit" className="topbar-link">
             Audit trail
           </Link>

@@ -37,7 +37,7 @@ export function UserMenu({ initiallyOpen = false }: { initiallyOpen?: boolean })
             {hub.emulator ? ' (emulator)' : ''}
           </MenuGroupHeader>
           <MenuDivider />
-          {permissions.manageModules && (
+          {permissions.may('audit.export') && (
             <MenuItem onClick={() => window.location.assign(apiPaths.auditExport())}>
               Export audit trail (JSON lines)
             </MenuItem>

@@ -17,7 +17,7 @@ export function AuditRoute({ search }: { search: URLSearchParams }) {
   const queryClient = useQueryClient();
   useWatchFleet(
     'audit',
-    permissions.viewAudit,
+    permissions.may('audit.read'),
     () => void queryClient.invalidateQueries({ queryKey: auditKeys.all }),
   );
   useLiveEvents((event) => {
@@ -27,14 +27,14 @@ export function AuditRoute({ search }: { search: URLSearchParams }) {
       [event.entry, ...current.filter((e) => e.id !== event.entry.id)].slice(0, 500),
     );
   });
-  if (!permissions.viewAudit)
-    return <p className="muted">The fleet&apos;s audit trail needs the Operator role.</p>;
+  const refusal = permissions.why('audit.read');
+  if (refusal) return <p className="muted">{refusal}</p>;
   return (
     <FleetAudit
       filter={filter}
       onFilter={(next) => navigate(`/audit${searchFromFilter(next)}`)}
       live={live}
-      canExport={permissions.manageDevices}
+      canExport={permissions.may('audit.export')}
     />
   );
 }

@@ -8,8 +8,8 @@ export function ChangePreviewRoute({ search, dark }: { search: URLSearchParams; 
   const permissions = usePermissions();
   const searchText = search.toString();
   const view = useMemo(() => viewFromSearch(new URLSearchParams(searchText)), [searchText]);
-  if (!permissions.editTwins)
-    return <p className="muted">Previewing a fleet change needs the Operator role.</p>;
+  const refusal = permissions.why('rollout.preview');
+  if (refusal) return <p className="muted">{refusal}</p>;
   const { prefix, tags, where } = view.filter;
   return (
     <ChangePreview

@@ -52,7 +52,7 @@ export function DeviceRoute({
           <DeviceActions
             key={detail.data!.device.etag}
             device={detail.data!.device}
-            allowed={permissions.manageDevices}
+            allowed={permissions.may('identity.update', 'device')}
             onDeleted={() => setDeleted(true)}
           />
           {!deleted && (
@@ -63,14 +63,17 @@ export function DeviceRoute({
                   <EdgePanel
                     deviceId={deviceId}
                     dark={dark}
-                    canOperate={permissions.invokeMethods}
-                    canDeploy={permissions.manageDevices}
+                    canOperate={permissions.may('edge.restart-module', 'device')}
+                    canDeploy={permissions.may('edge.set-modules', 'device')}
                   />
                 </>
               )}
               <div className="section-head">
                 <h2>Modules</h2>
-                <AddModuleDialog allowed={permissions.manageModules} deviceId={deviceId} />
+                <AddModuleDialog
+                  allowed={permissions.may('identity.create', 'module')}
+                  deviceId={deviceId}
+                />
               </div>
               <ModulesTable deviceId={deviceId} />
               <h2>Device twin</h2>
@@ -83,7 +86,7 @@ export function DeviceRoute({
                 target={{ deviceId }}
                 twin={detail.data!.twin}
                 dark={dark}
-                canEdit={permissions.editTwins}
+                canEdit={permissions.may('twin.write', 'device')}
               />
               <SyncPanel twin={detail.data!.twin} />
               <h2 id="timeline">Timeline</h2>
@@ -101,13 +104,13 @@ export function DeviceRoute({
               <MethodPanel
                 target={{ deviceId }}
                 dark={dark}
-                canInvoke={permissions.invokeMethods}
+                canInvoke={permissions.may('method.invoke', 'device')}
               />
               <h2>Cloud-to-device messages</h2>
               <MessagePanel
                 deviceId={deviceId}
-                canSend={permissions.sendMessages}
-                canPurge={permissions.manageDevices}
+                canSend={permissions.may('message.send', 'device')}
+                canPurge={permissions.may('message.purge', 'device')}
               />
               <h2 id="versions">Versions</h2>
               <Text size={200} className="muted">
@@ -117,14 +120,14 @@ export function DeviceRoute({
                 target={{ deviceId }}
                 twin={detail.data!.twin}
                 dark={dark}
-                canEdit={permissions.editTwins}
+                canEdit={permissions.may('twin.write', 'device')}
                 focus={versionOf(search)}
               />
               <h2>History</h2>
               <HistoryPanel
                 target={{ deviceId }}
                 twin={detail.data!.twin}
-                canEdit={permissions.editTwins}
+                canEdit={permissions.may('twin.write', 'device')}
               />
             </>
           )}

@@ -35,7 +35,7 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
   // Once a row was selected, the bulk bar stays (it reports the outcome after the selection clears).
   const [bulkShown, setBulkShown] = useState(false);
   if (selected.size > 0 && !bulkShown) setBulkShown(true);
-  const addButton = permissions.manageDevices ? (
+  const addButton = permissions.may('identity.create', 'device') ? (
     <Button onClick={() => setAdding(true)}>New device</Button>
   ) : (
     <Tooltip content="Creating devices needs the Admin role" relationship="description">
@@ -62,7 +62,9 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
       <DeviceList
         view={view}
         onVisible={setVisible}
-        {...(permissions.manageDevices ? { selection: { selected, onChange: setSelected } } : {})}
+        {...(permissions.may('identity.bulk')
+          ? { selection: { selected, onChange: setSelected } }
+          : {})}
         actions={
           <div className="list-actions">
             <ToggleButton
@@ -72,7 +74,7 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
             >
               Telemetry
             </ToggleButton>
-            {permissions.editTwins ? (
+            {permissions.may('rollout.preview') ? (
               <Button
                 onClick={() => navigate(`/rollouts/preview${searchFromView(view)}`)}
                 title="What a change of tags or desired properties would do to every device this filter matches"
@@ -89,7 +91,10 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
             )}
             {adding ? (
               <Suspense fallback={addButton}>
-                <AddDeviceDialog allowed={permissions.manageDevices} initiallyOpen />
+                <AddDeviceDialog
+                  allowed={permissions.may('identity.create', 'device')}
+                  initiallyOpen
+                />
               </Suspense>
             ) : (
               addButton

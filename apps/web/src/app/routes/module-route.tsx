@@ -1,4 +1,5 @@
 import { MessageBar, MessageBarBody, Text } from '@fluentui/react-components';
+import { targetKindOf } from '@twinscope/contract';
 import { useModule } from '../../features/devices/api/get-module.ts';
 import { ModuleIdentityCard } from '../../features/devices/components/identity-cards.tsx';
 import { useWatchTwins } from '../../features/live/use-live.ts';
@@ -29,6 +30,7 @@ export function ModuleRoute({
 }) {
   const detail = useModule(deviceId, moduleId);
   const permissions = usePermissions();
+  const kind = targetKindOf(moduleId);
   const [deleted, setDeleted] = useState(false);
   useWatchTwins([{ deviceId, moduleId }]);
   return (
@@ -47,18 +49,18 @@ export function ModuleRoute({
             </h1>
             <ModuleIdentityCard module={module} twin={twin} />
             <ModuleActions
-              allowed={permissions.manageModules}
+              refusalOf={(action) => permissions.why(action, kind)}
               key={module.etag}
               module={module}
               onDeleted={() => setDeleted(true)}
             />
             {deleted ? null : <h2>Module twin</h2>}
-            {deleted ? null : module.reserved ? (
+            {deleted ? null : kind === 'edge-system-module' ? (
               <>
                 <MessageBar intent="info">
                   <MessageBarBody>
-                    {moduleId} is an IoT Edge system module; IoT Edge deployments manage its twin,
-                    so it is shown read-only.
+                    {moduleId} is an IoT Edge system module, shown read-only.{' '}
+                    {permissions.why('twin.write', kind)}
                   </MessageBarBody>
                 </MessageBar>
                 <pre className="patch-preview">{JSON.stringify(twin.properties, null, 2)}</pre>
@@ -74,7 +76,7 @@ export function ModuleRoute({
                   target={{ deviceId, moduleId }}
                   twin={twin}
                   dark={dark}
-                  canEdit={permissions.editTwins}
+                  canEdit={permissions.may('twin.write', kind)}
                 />
                 <SyncPanel twin={twin} />
               </>
@@ -87,7 +89,7 @@ export function ModuleRoute({
                 <MethodPanel
                   target={{ deviceId, moduleId }}
                   dark={dark}
-                  canInvoke={permissions.invokeMethods}
+                  canInvoke={permissions.may('method.invoke', kind)}
                 />
               </>
             )}
@@ -96,14 +98,14 @@ export function ModuleRoute({
               target={{ deviceId, moduleId }}
               twin={twin}
               dark={dark}
-              canEdit={permissions.editTwins && !module.reserved && !deleted}
+              canEdit={permissions.may('twin.write', kind) && !deleted}
               focus={versionOf(search)}
             />
             <h2>History</h2>
             <HistoryPanel
               target={{ deviceId, moduleId }}
               twin={twin}
-              canEdit={permissions.editTwins && !module.reserved && !deleted}
+              canEdit={permissions.may('twin.write', kind) && !deleted}
             />
           </div>
         );

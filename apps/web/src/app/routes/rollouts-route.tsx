@@ -26,11 +26,5 @@ export function RolloutsRoute() {
 export function RolloutRoute({ id }: { id: string }) {
   useLiveRollouts();
   const permissions = usePermissions();
-  return (
-    <RolloutPage
-      id={id}
-      canOperate={permissions.editTwins}
-      canApprove={permissions.manageDevices}
-    />
-  );
+  return <RolloutPage id={id} refusalOf={(action) => permissions.why(`rollout.${action}`)} />;
 }

@@ -7,7 +7,7 @@ import {
   Text,
   Tooltip,
 } from '@fluentui/react-components';
-import type { ModuleIdentity } from '@twinscope/contract';
+import type { ModuleIdentity, PolicyAction } from '@twinscope/contract';
 import { useState, type ReactElement } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { SecretValue } from '../../../components/secret-value.tsx';
@@ -20,20 +20,18 @@ import {
 
 export interface ModuleActionsProps {
   module: ModuleIdentity;
-  /** False when the operator's role may not manage modules. */
-  allowed: boolean;
+  /** Why the operator may not take an action on this module (the policy's reason), or nothing. */
+  refusalOf: (action: PolicyAction) => string | undefined;
   onDeleted(): void;
 }
 
-const RESERVED_HINT =
-  'IoT Edge manages its system modules ($edgeAgent, $edgeHub); they cannot be changed here.';
-
 /** Identity actions on a module page; every change carries the identity's etag. */
-export function ModuleActions({ module, allowed, onDeleted }: ModuleActionsProps) {
+export function ModuleActions({ module, refusalOf, onDeleted }: ModuleActionsProps) {
   const { deviceId, moduleId } = module;
-  // Reserved IoT Edge modules and roles below Admin get the same disabled actions, each with its reason.
-  const reserved = module.reserved || !allowed;
-  const hint = module.reserved ? RESERVED_HINT : 'Managing module identities needs the Admin role';
+  // IoT Edge's system modules and roles below Admin get the same disabled actions, with the reason.
+  const hint = refusalOf('identity.update');
+  const reserved = hint !== undefined;
+  const revealRefusal = refusalOf('connection-string.reveal');
   const [managedBy, setManagedBy] = useState(module.managedBy ?? '');
   const [confirmKey, setConfirmKey] = useState<'primary' | 'secondary' | undefined>();
   const [deleting, setDeleting] = useState(false);
@@ -51,9 +49,9 @@ export function ModuleActions({ module, allowed, onDeleted }: ModuleActionsProps
   const reveal = useRevealConnectionString(deviceId, moduleId);
   const error = update.error ?? remove.error ?? reveal.error;
 
-  const guard = (content: ReactElement) =>
-    reserved ? (
-      <Tooltip content={hint} relationship="description">
+  const guard = (content: ReactElement, refusal = hint) =>
+    refusal !== undefined ? (
+      <Tooltip content={refusal} relationship="description">
         {content}
       </Tooltip>
     ) : (
@@ -103,12 +101,19 @@ export function ModuleActions({ module, allowed, onDeleted }: ModuleActionsProps
                 Regenerate secondary key
               </Button>,
             )}
-            <Button
-              disabled={!allowed || module.authenticationType !== 'sas' || reveal.isPending}
-              onClick={() => reveal.mutate()}
-            >
-              Show connection string
-            </Button>
+            {guard(
+              <Button
+                disabled={
+                  revealRefusal !== undefined ||
+                  module.authenticationType !== 'sas' ||
+                  reveal.isPending
+                }
+                onClick={() => reveal.mutate()}
+              >
+                Show connection string
+              </Button>,
+              revealRefusal,
+            )}
             {guard(
               <Button disabled={reserved} onClick={() => setDeleting(true)}>
                 Delete module

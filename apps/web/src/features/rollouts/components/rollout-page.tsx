@@ -117,12 +117,11 @@ function Targets({ id }: { id: string }) {
  */
 export function RolloutPage({
   id,
-  canOperate,
-  canApprove,
+  refusalOf,
 }: {
   id: string;
-  canOperate: boolean;
-  canApprove: boolean;
+  /** Why the operator may not take an action (the policy's reason), or nothing when they may. */
+  refusalOf: (action: RolloutAction) => string | undefined;
 }) {
   const rollout = useRollout(id);
   const [confirming, setConfirming] = useState<'cancel' | 'rollback'>();
@@ -139,8 +138,9 @@ export function RolloutPage({
   const can = actionsFor(r.status);
   // A direct method call cannot be undone.
   if (r.change.method) can.rollback = false;
-  const button = (action: RolloutAction, label: string, allowed: boolean, needs: string) => {
-    const enabled = allowed && (action === 'approve' ? canApprove : canOperate);
+  const button = (action: RolloutAction, label: string, allowed: boolean) => {
+    const refusal = refusalOf(action);
+    const enabled = allowed && refusal === undefined;
     const element = (
       <Button
         disabled={!enabled || act.isPending}
@@ -152,8 +152,8 @@ export function RolloutPage({
         {label}
       </Button>
     );
-    return allowed && !enabled ? (
-      <Tooltip key={action} content={`Needs the ${needs} role`} relationship="description">
+    return allowed && refusal !== undefined ? (
+      <Tooltip key={action} content={refusal} relationship="description">
         {element}
       </Tooltip>
     ) : (
@@ -170,11 +170,11 @@ export function RolloutPage({
           {STATUS[r.status].label}
         </Badge>
         <span className="spacer" />
-        {button('approve', 'Approve next waves', can.approve, 'Admin')}
-        {button('pause', 'Pause', can.pause, 'Operator')}
-        {button('resume', 'Resume', can.resume, 'Operator')}
-        {button('cancel', 'Cancel', can.cancel, 'Operator')}
-        {button('rollback', 'Roll back', can.rollback, 'Operator')}
+        {button('approve', 'Approve next waves', can.approve)}
+        {button('pause', 'Pause', can.pause)}
+        {button('resume', 'Resume', can.resume)}
+        {button('cancel', 'Cancel', can.cancel)}
+        {button('rollback', 'Roll back', can.rollback)}
       </div>
       {r.message && (
         <MessageBar
