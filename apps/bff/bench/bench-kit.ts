@@ -5,6 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ConnectionFile } from '@twinscope/hub-emulator/connection-file';
+import { spawnEmulator } from '@twinscope/hub-emulator/spawn';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const children: ChildProcess[] = [];
@@ -41,27 +43,17 @@ export function startProcess(
 /**
  * The emulator CLI on free ports, routed as `npm start` routes it (twin changes and
  * lifecycle events to the built-in endpoint, a twinscope consumer group); returns its
- * connection.json and the process. `onLine` hears its output (with `--verbose`, one line per
- * request).
+ * connection.json (parsed, and where it is) and the process. `onLine` hears its output (with
+ * `--verbose`, one line per request).
  */
 export async function startEmulatorProcess(
   dataDir: string,
   seed: string,
   options: { extra?: string[]; onLine?: (line: string) => void } = {},
-): Promise<{ connectionFile: string; child: ChildProcess }> {
-  const child = await startProcess(
-    [
-      'packages/hub-emulator/bin/hub-emulator.mjs',
-      '--data-dir',
-      dataDir,
-      '--https-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--amqp-port',
-      '0',
-      '--amqps-port',
-      '0',
+): Promise<{ connectionFile: string; connection: ConnectionFile; child: ChildProcess }> {
+  const { connectionFile, connection, child } = await spawnEmulator({
+    dataDir,
+    args: [
       '--route',
       'TwinChangeEvents',
       '--route',
@@ -72,19 +64,11 @@ export async function startEmulatorProcess(
       seed,
       ...(options.extra ?? []),
     ],
-    {},
-    /Press Ctrl\+C/,
-  );
-  const { onLine } = options;
-  if (onLine) {
-    let partial = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      lines.forEach(onLine);
-    });
-  }
-  return { connectionFile: join(dataDir, 'connection.json'), child };
+    ...(options.onLine ? { onLine: options.onLine } : {}),
+    readyTimeoutMs: 30 * 60_000,
+  });
+  children.push(child);
+  return { connectionFile, connection, child };
 }
 
 /** The BFF as `npm start` runs it, on the emulator that wrote `connectionFile`. */

@@ -2,7 +2,6 @@
 // BFF's overhead on a twin read against direct SDK calls, PATCH → SSE latency, and the
 // console's initial JavaScript size. Emulator and BFF run as their own processes, as
 // `npm start` runs them; everything stays on loopback and stops by itself.
-import { readConnectionFile } from '@twinscope/hub-emulator/connection-file';
 import { bundleSizes, describeSizes } from './bundle-sizes.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +42,7 @@ async function getJson(path: string): Promise<{ twin: { etag: string } }> {
 try {
   // The hub's own request log counts what one list view costs in queries (20 a minute on S1).
   let hubQueries = 0;
-  const { connectionFile } = await startEmulatorProcess(dataDir, String(DEVICES), {
+  const { connectionFile, connection } = await startEmulatorProcess(dataDir, String(DEVICES), {
     extra: ['--verbose'],
     onLine: (line) => {
       if (line.startsWith('POST /devices/query ')) hubQueries++;
@@ -53,7 +52,6 @@ try {
     TWINSCOPE_POLL_INTERVAL_MS: '1000',
     TWINSCOPE_POLL_QUERIES_PER_MINUTE: '120',
   });
-  const connection = readConnectionFile(connectionFile);
   const registry = registryFor(connection.serviceConnectionString, {
     ca: readFileSync(connection.caCertFile, 'utf8'),
   });

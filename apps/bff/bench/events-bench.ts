@@ -2,7 +2,6 @@
 // change event → the BFF's one consumer → fan-out) at 1 and at 1,000 concurrent SSE clients
 // on one BFF, and the BFF's resident memory with 1,000 clients. Emulator and BFF run in
 // their own processes; everything stays on loopback.
-import { readConnectionFile } from '@twinscope/hub-emulator/connection-file';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -100,14 +99,13 @@ async function run(
 
 try {
   const progress = (line: string) => process.stderr.write(`events-bench: ${line}\n`);
-  const { connectionFile } = await startEmulatorProcess(dataDir, 'demo');
+  const { connectionFile, connection } = await startEmulatorProcess(dataDir, 'demo');
   progress('emulator up');
   // One local operator opens all the streams: lift the per-tab caps to what this measures.
   const bffProcess = await startBffProcess(connectionFile, PORT, {
     TWINSCOPE_STREAMS_PER_SESSION: String(MANY + 10),
     TWINSCOPE_STREAMS_MAX: String(MANY + 10),
   });
-  const connection = readConnectionFile(connectionFile);
   const registry = registryFor(connection.serviceConnectionString, {
     ca: readFileSync(connection.caCertFile, 'utf8'),
   });

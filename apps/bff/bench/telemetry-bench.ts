@@ -3,7 +3,6 @@
 // watching each device get it over SSE. Prints send → tab latency (p50/p99), whether every
 // message below the per-tab limit arrived, the exact drop count above it, and the BFF's CPU
 // and memory. Emulator and BFF run in their own processes; everything stays on loopback.
-import { readConnectionFile } from '@twinscope/hub-emulator/connection-file';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -92,8 +91,7 @@ function openTab(): Promise<Tab> {
 
 try {
   const progress = (line: string) => process.stderr.write(`telemetry-bench: ${line}\n`);
-  const { connectionFile } = await startEmulatorProcess(dataDir, 'demo');
-  const connection = readConnectionFile(connectionFile);
+  const { connectionFile, connection } = await startEmulatorProcess(dataDir, 'demo');
   const ca = readFileSync(connection.caCertFile, 'utf8');
   const bffProcess = await startBffProcess(connectionFile, PORT, {
     TWINSCOPE_STREAMS_PER_SESSION: String(TABS + 10),

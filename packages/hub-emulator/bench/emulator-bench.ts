@@ -2,20 +2,17 @@
 // latency over a 100k-device fleet; then telemetry/s and cloud-to-device latency per device
 // transport (transports-bench.ts). The emulator runs as its own process (as operators run
 // it); this process is the client. Loopback only; it stops by itself.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createSasToken } from '../src/auth/sas.ts';
-import { readConnectionFile } from '../src/connection-file.ts';
+import { spawnEmulator } from '../src/spawn.ts';
 import { benchTransports } from './transports-bench.ts';
 
 const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 100_000);
 const PATCH_SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const C2D_MESSAGES = Number(process.env['BENCH_C2D_MESSAGES'] ?? 200);
-const cli = join(dirname(fileURLToPath(import.meta.url)), '../bin/hub-emulator.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-'));
 
 function percentile(samples: number[], p: number): number {
@@ -25,37 +22,14 @@ function percentile(samples: number[], p: number): number {
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
 const started = Date.now();
-const child = spawn(
-  process.execPath,
-  [
-    cli,
-    '--data-dir',
-    dataDir,
-    '--https-port',
-    '0',
-    '--mqtt-port',
-    '0',
-    '--amqp-port',
-    '0',
-    '--amqps-port',
-    '0',
-    '--seed',
-    String(DEVICES),
-  ],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-await new Promise<void>((resolve, reject) => {
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => {
-    out += c.toString();
-    if (out.includes('Press Ctrl+C')) resolve();
-  });
-  child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+// Seeding a large fleet takes a while before the banner; give it time.
+const hub = await spawnEmulator({
+  dataDir,
+  args: ['--seed', String(DEVICES)],
+  readyTimeoutMs: 30 * 60_000,
 });
 const startupMs = Date.now() - started;
-const connection = readConnectionFile(join(dataDir, 'connection.json'));
+const { connection } = hub;
 const key = /SharedAccessKey=([^;]+)/.exec(connection.serviceConnectionString)![1]!;
 let token = '';
 let tokenMinted = 0;
@@ -228,7 +202,6 @@ try {
   );
   deviceAgent.destroy();
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await hub.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeQuota, parseHubTier } from '@twinscope/hub-quotas';
 import { startEmulator, type EmulatorOptions } from './emulator.ts';
+import { READY_LINE } from './spawn.ts';
 
 const usage = `hub-emulator: a local Azure IoT Hub
 
@@ -178,7 +179,7 @@ console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}
   CA            ${emulator.tls.caCertFile ?? '(in memory)'}
   connection    ${connectionLine()}
-Press Ctrl+C to stop.`);
+${READY_LINE}`);
 
 /** Where the connection string is, not the key itself: banners end up in logs and screenshots. */
 function connectionLine(): string {

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import deviceSdk from 'azure-iot-device';
 import amqpTransport from 'azure-iot-device-amqp';
 import mqttTransport from 'azure-iot-device-mqtt';
 import { registryFor } from '@twinscope/hub-connection';
+import type { ConnectionFile } from '../connection-file.ts';
+import { spawnEmulator, type SpawnedEmulator } from '../spawn.ts';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -38,41 +40,26 @@ describe.runIf(canBindDefaultPorts)(
   'the SDKs with nothing but a connection string, on the ports they dial',
   () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hub-443-'));
-    let child: ChildProcess;
-    let connection: { serviceConnectionString: string; caCertFile: string };
+    let hub: SpawnedEmulator | undefined;
+    let connection: ConnectionFile;
     beforeAll(async () => {
-      child = spawn(
-        process.execPath,
-        [
-          join(packageDir, 'bin/hub-emulator.mjs'),
-          '--data-dir',
-          dataDir,
+      hub = await spawnEmulator({
+        dataDir,
+        args: [
           '--https-port',
           '443',
           '--mqtt-port',
           '8883',
           '--amqps-port',
           '5671',
-          '--amqp-port',
-          '0',
           '--seed',
           'demo',
         ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on(
-          'data',
-          (chunk: Buffer) => chunk.toString().includes('Press Ctrl+C') && resolve(),
-        );
-        child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
       });
-      connection = JSON.parse(
-        readFileSync(join(dataDir, 'connection.json'), 'utf8'),
-      ) as typeof connection;
+      ({ connection } = hub);
     });
-    afterAll(() => {
-      child?.kill('SIGKILL');
+    afterAll(async () => {
+      await hub?.stop('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     });
 

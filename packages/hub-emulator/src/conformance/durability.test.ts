@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import {
   appendFileSync,
   chmodSync,
@@ -9,79 +8,18 @@ import {
   statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sdkRegistry as registryFor } from './hub.ts';
 import { expectSdkError } from './sdk-errors.ts';
+import { spawnEmulator, type SpawnedEmulator } from '../spawn.ts';
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '../../bin/hub-emulator.mjs');
-
-interface Connection {
-  hostName: string;
-  httpsPort: number;
-  serviceConnectionString: string;
-  caCertFile: string;
-  mqttPort: number;
-}
-
-/** Starts the real CLI as its own process and waits for its banner. */
-async function startCli(
-  dataDir: string,
-  extra: string[] = [],
-): Promise<{ child: ChildProcess; connection: Connection; banner: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      '--data-dir',
-      dataDir,
-      '--https-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--amqps-port',
-      '0',
-      '--amqp-port',
-      '0',
-      ...extra,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${output}`)), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Press Ctrl+C')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}: ${output}`)));
-  });
-  child.removeAllListeners('exit');
-  const connection = JSON.parse(
-    readFileSync(join(dataDir, 'connection.json'), 'utf8'),
-  ) as Connection;
-  return { child, connection, banner: output };
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
+// The real CLI as its own process, so SIGKILL is a real crash.
 describe('durable state in the data dir', () => {
   const dirs: string[] = [];
-  const children: ChildProcess[] = [];
-  afterAll(() => {
-    for (const child of children) child.kill('SIGKILL');
+  const hubs: SpawnedEmulator[] = [];
+  afterAll(async () => {
+    for (const hub of hubs) await hub.stop('SIGKILL');
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
   const newDataDir = () => {
@@ -92,8 +30,8 @@ describe('durable state in the data dir', () => {
 
   it('when the process is killed with SIGKILL mid-stream, then every acknowledged write is there after restart', async () => {
     const dataDir = newDataDir();
-    const first = await startCli(dataDir);
-    children.push(first.child);
+    const first = await spawnEmulator({ dataDir });
+    hubs.push(first);
     const ca = readFileSync(first.connection.caCertFile, 'utf8');
     expect(first.connection.mqttPort).toBeGreaterThan(0);
     const registry = registryFor(first.connection.serviceConnectionString, ca);
@@ -108,7 +46,7 @@ describe('durable state in the data dir', () => {
           acknowledged.push(i);
           if (acknowledged.length === 150) {
             killed = true;
-            await killHard(first.child);
+            await first.stop('SIGKILL');
           }
         } catch {
           return;
@@ -118,8 +56,8 @@ describe('durable state in the data dir', () => {
     await Promise.all([0, 1, 2, 3].map(writer));
     expect(acknowledged.length).toBeGreaterThanOrEqual(150);
 
-    const second = await startCli(dataDir);
-    children.push(second.child);
+    const second = await spawnEmulator({ dataDir });
+    hubs.push(second);
     // Same CA and the same keys: clients keep working across restarts.
     expect(second.connection.caCertFile).toBe(first.connection.caCertFile);
     expect(second.connection.serviceConnectionString.split(';')[2]).toBe(
@@ -131,45 +69,45 @@ describe('durable state in the data dir', () => {
     const missing = acknowledged.filter((i) => tags[`k${i}`] !== i);
     expect(missing).toEqual([]);
     expect((twin as unknown as { version: number }).version).toBe(Object.keys(tags).length + 1);
-    await killHard(second.child);
+    await second.stop('SIGKILL');
   });
 
   it('when the journal ends in a torn line, then the hub starts with everything before it', async () => {
     const dataDir = newDataDir();
-    const first = await startCli(dataDir);
-    children.push(first.child);
+    const first = await spawnEmulator({ dataDir });
+    hubs.push(first);
     const ca = readFileSync(first.connection.caCertFile, 'utf8');
     const registry = registryFor(first.connection.serviceConnectionString, ca);
     await registry.create({ deviceId: 'kept' });
     await registry.addModule({ deviceId: 'kept', moduleId: 'm1' });
     await registry.create({ deviceId: 'removed' });
     await registry.delete('removed');
-    await killHard(first.child);
+    await first.stop('SIGKILL');
     appendFileSync(
       join(dataDir, 'state', 'journal.jsonl'),
       '{"counters":{"etag":99999,"sequence":1},"operations":[{"put":{"deviceId":"to',
     );
 
-    const second = await startCli(dataDir);
-    children.push(second.child);
+    const second = await spawnEmulator({ dataDir });
+    hubs.push(second);
     const after = registryFor(second.connection.serviceConnectionString, ca);
     expect((await after.getModule('kept', 'm1')).responseBody.moduleId).toBe('m1');
     await expectSdkError(after.get('removed'), 'DeviceNotFoundError');
     expect((await after.list()).responseBody.map((d) => d.deviceId)).toEqual(['kept']);
-    await killHard(second.child);
+    await second.stop('SIGKILL');
   });
 
   it('when a large fleet is seeded, then it is stored as a snapshot and survives a restart', async () => {
     const dataDir = newDataDir();
-    const first = await startCli(dataDir, ['--seed', '2000']);
-    children.push(first.child);
-    await killHard(first.child);
-    const second = await startCli(dataDir, ['--seed', '5']);
-    children.push(second.child);
+    const first = await spawnEmulator({ dataDir, args: ['--seed', '2000'] });
+    hubs.push(first);
+    await first.stop('SIGKILL');
+    const second = await spawnEmulator({ dataDir, args: ['--seed', '5'] });
+    hubs.push(second);
     const ca = readFileSync(second.connection.caCertFile, 'utf8');
     const registry = registryFor(second.connection.serviceConnectionString, ca);
     expect((await registry.getRegistryStatistics()).responseBody.totalDeviceCount).toBe(2000);
-    await killHard(second.child);
+    await second.stop('SIGKILL');
   });
 });
 
@@ -177,8 +115,8 @@ describe('files that hold keys', () => {
   it('when the hub writes its data dir, then key files are owner-only (older ones tightened) and the banner shows no key', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hub-emulator-'));
     try {
-      const first = await startCli(dataDir, ['--seed', '2000']);
-      await killHard(first.child);
+      const first = await spawnEmulator({ dataDir, args: ['--seed', '2000'] });
+      await first.stop('SIGKILL');
       const keyFiles = [
         'policies.json',
         'connection.json',
@@ -192,7 +130,7 @@ describe('files that hold keys', () => {
         expect(existsSync(file), file).toBe(true);
         chmodSync(file, 0o644);
       }
-      const second = await startCli(dataDir);
+      const second = await spawnEmulator({ dataDir });
       try {
         await registryFor(
           second.connection.serviceConnectionString,
@@ -205,7 +143,7 @@ describe('files that hold keys', () => {
         expect(second.banner).not.toContain('SharedAccessKey');
         expect(second.banner).toContain(join(dataDir, 'connection.json'));
       } finally {
-        await killHard(second.child);
+        await second.stop('SIGKILL');
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
