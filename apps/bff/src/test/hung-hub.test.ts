@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshPgliteDir } from './pglite-template.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatorProcess } from '../../bench/bench-kit.ts';
+import { spawnEmulator } from '@twinscope/hub-emulator/spawn';
 import { startBff, type RunningBff } from '../compose.ts';
 import { parseConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
@@ -21,7 +21,7 @@ describe('BFF: a hub that hangs, or drops the connection mid-write', () => {
 
   beforeAll(async () => {
     // In its own process, so it can be stopped (SIGSTOP) like a hung hub.
-    ({ child: hub } = await startEmulatorProcess(dataDir, 'demo', { extra: ['--verbose'] }));
+    ({ child: hub } = await spawnEmulator({ dataDir, args: ['--seed', 'demo', '--verbose'] }));
     const config = parseConfig({
       TWINSCOPE_HUB_CONNECTION_FILE: join(dataDir, 'connection.json'),
       TWINSCOPE_PORT: '0',
