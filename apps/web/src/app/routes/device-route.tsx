@@ -52,7 +52,7 @@ export function DeviceRoute({
           <DeviceActions
             key={detail.data!.device.etag}
             device={detail.data!.device}
-            allowed={permissions.may('identity.update', 'device')}
+            refusalOf={(action) => permissions.why(action, 'device')}
             onDeleted={() => setDeleted(true)}
           />
           {!deleted && (
@@ -63,15 +63,14 @@ export function DeviceRoute({
                   <EdgePanel
                     deviceId={deviceId}
                     dark={dark}
-                    canOperate={permissions.may('edge.restart-module', 'device')}
-                    canDeploy={permissions.may('edge.set-modules', 'device')}
+                    refusalOf={(action) => permissions.why(action, 'device')}
                   />
                 </>
               )}
               <div className="section-head">
                 <h2>Modules</h2>
                 <AddModuleDialog
-                  allowed={permissions.may('identity.create', 'module')}
+                  refusal={permissions.why('identity.create', 'module')}
                   deviceId={deviceId}
                 />
               </div>
@@ -86,7 +85,7 @@ export function DeviceRoute({
                 target={{ deviceId }}
                 twin={detail.data!.twin}
                 dark={dark}
-                canEdit={permissions.may('twin.write', 'device')}
+                refusal={permissions.why('twin.write', 'device')}
               />
               <SyncPanel twin={detail.data!.twin} />
               <h2 id="timeline">Timeline</h2>
@@ -104,13 +103,12 @@ export function DeviceRoute({
               <MethodPanel
                 target={{ deviceId }}
                 dark={dark}
-                canInvoke={permissions.may('method.invoke', 'device')}
+                refusal={permissions.why('method.invoke', 'device')}
               />
               <h2>Cloud-to-device messages</h2>
               <MessagePanel
                 deviceId={deviceId}
-                canSend={permissions.may('message.send', 'device')}
-                canPurge={permissions.may('message.purge', 'device')}
+                refusalOf={(action) => permissions.why(action, 'device')}
               />
               <h2 id="versions">Versions</h2>
               <Text size={200} className="muted">
@@ -127,7 +125,7 @@ export function DeviceRoute({
               <HistoryPanel
                 target={{ deviceId }}
                 twin={detail.data!.twin}
-                canEdit={permissions.may('twin.write', 'device')}
+                refusal={permissions.why('twin.write', 'device')}
               />
             </>
           )}

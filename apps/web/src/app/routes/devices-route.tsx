@@ -35,13 +35,16 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
   // Once a row was selected, the bulk bar stays (it reports the outcome after the selection clears).
   const [bulkShown, setBulkShown] = useState(false);
   if (selected.size > 0 && !bulkShown) setBulkShown(true);
-  const addButton = permissions.may('identity.create', 'device') ? (
-    <Button onClick={() => setAdding(true)}>New device</Button>
-  ) : (
-    <Tooltip content="Creating devices needs the Admin role" relationship="description">
-      <Button disabled>New device</Button>
-    </Tooltip>
-  );
+  const createRefusal = permissions.why('identity.create', 'device');
+  const previewRefusal = permissions.why('rollout.preview');
+  const addButton =
+    createRefusal === undefined ? (
+      <Button onClick={() => setAdding(true)}>New device</Button>
+    ) : (
+      <Tooltip content={createRefusal} relationship="description">
+        <Button disabled>New device</Button>
+      </Tooltip>
+    );
   useWatchTwins(visible.map((deviceId) => ({ deviceId })));
   const { prefix, tags, where } = view.filter;
   return (
@@ -74,7 +77,7 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
             >
               Telemetry
             </ToggleButton>
-            {permissions.may('rollout.preview') ? (
+            {previewRefusal === undefined ? (
               <Button
                 onClick={() => navigate(`/rollouts/preview${searchFromView(view)}`)}
                 title="What a change of tags or desired properties would do to every device this filter matches"
@@ -82,19 +85,13 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
                 Preview a change…
               </Button>
             ) : (
-              <Tooltip
-                content="Previewing a fleet change needs the Operator role"
-                relationship="description"
-              >
+              <Tooltip content={previewRefusal} relationship="description">
                 <Button disabled>Preview a change…</Button>
               </Tooltip>
             )}
             {adding ? (
               <Suspense fallback={addButton}>
-                <AddDeviceDialog
-                  allowed={permissions.may('identity.create', 'device')}
-                  initiallyOpen
-                />
+                <AddDeviceDialog refusal={createRefusal} initiallyOpen />
               </Suspense>
             ) : (
               addButton

@@ -32,6 +32,9 @@ export function ModuleRoute({
   const permissions = usePermissions();
   const kind = targetKindOf(moduleId);
   const [deleted, setDeleted] = useState(false);
+  const revertRefusal = deleted
+    ? `${moduleId} was deleted, so its twin no longer changes.`
+    : permissions.why('twin.write', kind);
   useWatchTwins([{ deviceId, moduleId }]);
   return (
     <LoadState
@@ -76,7 +79,7 @@ export function ModuleRoute({
                   target={{ deviceId, moduleId }}
                   twin={twin}
                   dark={dark}
-                  canEdit={permissions.may('twin.write', kind)}
+                  refusal={permissions.why('twin.write', kind)}
                 />
                 <SyncPanel twin={twin} />
               </>
@@ -89,7 +92,7 @@ export function ModuleRoute({
                 <MethodPanel
                   target={{ deviceId, moduleId }}
                   dark={dark}
-                  canInvoke={permissions.may('method.invoke', kind)}
+                  refusal={permissions.why('method.invoke', kind)}
                 />
               </>
             )}
@@ -102,11 +105,7 @@ export function ModuleRoute({
               focus={versionOf(search)}
             />
             <h2>History</h2>
-            <HistoryPanel
-              target={{ deviceId, moduleId }}
-              twin={twin}
-              canEdit={permissions.may('twin.write', kind) && !deleted}
-            />
+            <HistoryPanel target={{ deviceId, moduleId }} twin={twin} refusal={revertRefusal} />
           </div>
         );
       }}

@@ -33,11 +33,12 @@ function hasRevert(entry: AuditEntry): boolean {
 export function HistoryPanel({
   target,
   twin,
-  canEdit,
+  refusal,
 }: {
   target: TwinRef;
   twin: Twin;
-  canEdit: boolean;
+  /** Why the operator may not revert a change (the policy's reason, shown by a disabled Revert). */
+  refusal?: string;
 }) {
   const history = useHistory(target);
   const [reverting, setReverting] = useState<AuditEntry | undefined>();
@@ -77,16 +78,12 @@ export function HistoryPanel({
                 <span className="spacer" />
                 {hasRevert(entry) && (
                   <Tooltip
-                    content={
-                      canEdit
-                        ? 'Undo this change with a new patch'
-                        : 'Reverting twin changes needs the Operator role'
-                    }
+                    content={refusal ?? 'Undo this change with a new patch'}
                     relationship="description"
                   >
                     <Button
                       size="small"
-                      disabled={!canEdit}
+                      disabled={refusal !== undefined}
                       onClick={() => {
                         revert.reset();
                         setReverting(entry);

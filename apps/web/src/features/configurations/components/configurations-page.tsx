@@ -31,19 +31,25 @@ function Count({ value, path }: { value: number | undefined; path: string | unde
 /**
  * The hub's automatic configurations: priority, target condition, how many twins each
  * targets and applied to, and custom metrics (each opening the device list behind it);
- * Admins create, change and delete them.
+ * creating, changing and deleting them, for whom the policy allows.
  */
-export function ConfigurationsPage({ canManage }: { canManage: boolean }) {
+export function ConfigurationsPage({
+  refusal,
+}: {
+  /** Why the operator may not change configurations (the policy's reason), or nothing. */
+  refusal?: string;
+}) {
   const list = useConfigurations();
   const [editing, setEditing] = useState<ConfigurationInput | 'new'>();
   const [deleting, setDeleting] = useState<Configuration>();
   const remove = useDeleteConfiguration(() => setDeleting(undefined));
   const items = list.data?.items ?? [];
+  const canManage = refusal === undefined;
   const manage = (button: React.ReactElement) =>
-    canManage ? (
+    refusal === undefined ? (
       button
     ) : (
-      <Tooltip content="Changing configurations needs the Admin role" relationship="description">
+      <Tooltip content={refusal} relationship="description">
         {button}
       </Tooltip>
     );

@@ -50,14 +50,15 @@ function authenticationOf(
 
 /** Creates a device identity: generated or given keys, X.509 self-signed or CA-signed, IoT Edge. */
 export function AddDeviceDialog({
-  allowed,
+  refusal,
   initiallyOpen = false,
 }: {
-  allowed: boolean;
+  /** Why the operator may not create devices (the policy's reason), or nothing when they may. */
+  refusal?: string;
   /** Open at once (the list loads this dialog when its button is first pressed). */
   initiallyOpen?: boolean;
 }) {
-  const [open, setOpen] = useState(initiallyOpen && allowed);
+  const [open, setOpen] = useState(initiallyOpen && refusal === undefined);
   const [deviceId, setDeviceId] = useState('');
   const [auth, setAuth] = useState<AuthChoice>('generated');
   const [first, setFirst] = useState('');
@@ -92,12 +93,12 @@ export function AddDeviceDialog({
           create.reset();
         }}
       >
-        {allowed ? (
+        {refusal === undefined ? (
           <DialogTrigger disableButtonEnhancement>
             <Button>New device</Button>
           </DialogTrigger>
         ) : (
-          <Tooltip content="Creating devices needs the Admin role" relationship="description">
+          <Tooltip content={refusal} relationship="description">
             <Button disabled>New device</Button>
           </Tooltip>
         )}

@@ -7,7 +7,7 @@ import {
   Text,
   Tooltip,
 } from '@fluentui/react-components';
-import type { DeviceIdentity } from '@twinscope/contract';
+import type { DeviceIdentity, PolicyAction } from '@twinscope/contract';
 import { useState, type ReactElement } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { SecretValue } from '../../../components/secret-value.tsx';
@@ -20,14 +20,18 @@ import {
 
 export interface DeviceActionsProps {
   device: DeviceIdentity;
-  /** False when the operator's role may not manage devices. */
-  allowed: boolean;
+  /** Why the operator may not take an action on this device (the policy's reason), or nothing. */
+  refusalOf: (action: PolicyAction) => string | undefined;
   onDeleted(): void;
 }
 
 /** Identity actions on a device page; every change carries the identity's etag. */
-export function DeviceActions({ device, allowed, onDeleted }: DeviceActionsProps) {
+export function DeviceActions({ device, refusalOf, onDeleted }: DeviceActionsProps) {
   const { deviceId } = device;
+  const updateRefusal = refusalOf('identity.update');
+  const keyRefusal = refusalOf('key.regenerate');
+  const revealRefusal = refusalOf('connection-string.reveal');
+  const deleteRefusal = refusalOf('identity.delete');
   const [confirm, setConfirm] = useState<'disable' | 'primary' | 'secondary' | 'delete'>();
   const [reason, setReason] = useState('');
   const [deleted, setDeleted] = useState(false);
@@ -43,11 +47,11 @@ export function DeviceActions({ device, allowed, onDeleted }: DeviceActionsProps
   });
   const reveal = useRevealDeviceConnectionString(deviceId);
   const sas = device.authenticationType === 'sas';
-  const guard = (content: ReactElement) =>
-    allowed ? (
+  const guard = (content: ReactElement, refusal: string | undefined) =>
+    refusal === undefined ? (
       content
     ) : (
-      <Tooltip content="Managing device identities needs the Admin role" relationship="description">
+      <Tooltip content={refusal} relationship="description">
         {content}
       </Tooltip>
     );
@@ -66,39 +70,51 @@ export function DeviceActions({ device, allowed, onDeleted }: DeviceActionsProps
       <div className="action-row">
         {device.status === 'enabled'
           ? guard(
-              <Button disabled={!allowed} onClick={() => setConfirm('disable')}>
+              <Button disabled={updateRefusal !== undefined} onClick={() => setConfirm('disable')}>
                 Disable device
               </Button>,
+              updateRefusal,
             )
           : guard(
               <Button
-                disabled={!allowed || update.isPending}
+                disabled={updateRefusal !== undefined || update.isPending}
                 onClick={() =>
                   update.mutate({ etag: device.etag, status: 'enabled', statusReason: null })
                 }
               >
                 Enable device
               </Button>,
+              updateRefusal,
             )}
         {guard(
-          <Button disabled={!allowed || !sas} onClick={() => setConfirm('primary')}>
+          <Button disabled={keyRefusal !== undefined || !sas} onClick={() => setConfirm('primary')}>
             Regenerate primary key
           </Button>,
+          keyRefusal,
         )}
         {guard(
-          <Button disabled={!allowed || !sas} onClick={() => setConfirm('secondary')}>
+          <Button
+            disabled={keyRefusal !== undefined || !sas}
+            onClick={() => setConfirm('secondary')}
+          >
             Regenerate secondary key
           </Button>,
+          keyRefusal,
         )}
         {guard(
-          <Button disabled={!allowed || !sas || reveal.isPending} onClick={() => reveal.mutate()}>
+          <Button
+            disabled={revealRefusal !== undefined || !sas || reveal.isPending}
+            onClick={() => reveal.mutate()}
+          >
             Show connection string
           </Button>,
+          revealRefusal,
         )}
         {guard(
-          <Button disabled={!allowed} onClick={() => setConfirm('delete')}>
+          <Button disabled={deleteRefusal !== undefined} onClick={() => setConfirm('delete')}>
             Delete device
           </Button>,
+          deleteRefusal,
         )}
       </div>
       {reveal.data && (

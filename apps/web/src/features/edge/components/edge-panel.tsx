@@ -16,6 +16,7 @@ import {
   ModuleLogsQuerySchema,
   type EdgeModule,
   type EdgeOverview,
+  type PolicyAction,
   type SetModulesRequest,
 } from '@twinscope/contract';
 import { lazy, Suspense, useMemo, useState } from 'react';
@@ -40,15 +41,20 @@ const STATE_COLOUR = {
 
 const LEVEL_NAMES = ['emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'];
 
+/** What the panel does on an IoT Edge device, by the policy's names. */
+export type EdgeAction = Extract<PolicyAction, `edge.${string}`>;
+
 function ModuleRow({
   module,
-  canOperate,
+  logsRefusal,
+  restartRefusal,
   onLogs,
   onRestart,
   restarting,
 }: {
   module: EdgeModule;
-  canOperate: boolean;
+  logsRefusal: string | undefined;
+  restartRefusal: string | undefined;
   onLogs(): void;
   onRestart(): void;
   restarting: boolean;
@@ -96,28 +102,19 @@ function ModuleRow({
       </td>
       <td>
         <div className="row-actions">
-          <Tooltip
-            content={
-              canOperate ? `Read ${module.name}'s logs` : 'Reading logs needs the Operator role.'
-            }
-            relationship="description"
-          >
-            <Button size="small" disabled={!canOperate} onClick={onLogs}>
+          <Tooltip content={logsRefusal ?? `Read ${module.name}'s logs`} relationship="description">
+            <Button size="small" disabled={logsRefusal !== undefined} onClick={onLogs}>
               Logs
             </Button>
           </Tooltip>
           {module.name !== 'edgeAgent' && module.desired && (
             <Tooltip
-              content={
-                canOperate
-                  ? `Restart ${module.name} through the Edge agent`
-                  : 'Restarting needs the Operator role.'
-              }
+              content={restartRefusal ?? `Restart ${module.name} through the Edge agent`}
               relationship="description"
             >
               <Button
                 size="small"
-                disabled={!canOperate || restarting}
+                disabled={restartRefusal !== undefined || restarting}
                 onClick={onRestart}
                 aria-label={`Restart ${module.name}`}
               >
@@ -316,24 +313,26 @@ function SetModules({
 
 /**
  * An IoT Edge device's runtime: each module deployed against what the agent reports, the
- * deployment's state in words, restart and logs (Operator), Set modules (Admin), the
- * automatic deployments that target it, and the devices above and below it.
+ * deployment's state in words, restart and logs, Set modules, the automatic deployments
+ * that target it, and the devices above and below it.
  */
 export function EdgePanel({
   deviceId,
   dark,
-  canOperate,
-  canDeploy,
+  refusalOf,
 }: {
   deviceId: string;
   dark: boolean;
-  canOperate: boolean;
-  canDeploy: boolean;
+  /** Why the operator may not take an action on this device (the policy's reason), or nothing. */
+  refusalOf: (action: EdgeAction) => string | undefined;
 }) {
   const overview = useEdgeOverview(deviceId);
   const restart = useRestartModule(deviceId);
   const [logsOf, setLogsOf] = useState<string>();
   const [editing, setEditing] = useState(false);
+  const logsRefusal = refusalOf('edge.logs');
+  const restartRefusal = refusalOf('edge.restart-module');
+  const deployRefusal = refusalOf('edge.set-modules');
   if (overview.isPending) return <Spinner size="tiny" label="Reading the Edge agent's report…" />;
   if (overview.isError)
     return (
@@ -418,7 +417,8 @@ export function EdgePanel({
             <ModuleRow
               key={module.name}
               module={module}
-              canOperate={canOperate}
+              logsRefusal={logsRefusal}
+              restartRefusal={restartRefusal}
               onLogs={() => setLogsOf(module.name)}
               onRestart={() => restart.mutate(module.name)}
               restarting={restart.isPending && restart.variables === module.name}
@@ -438,14 +438,10 @@ export function EdgePanel({
         <h3>Deployment</h3>
         {!editing && (
           <Tooltip
-            content={
-              canDeploy
-                ? 'Edit and send this device’s deployment manifest'
-                : 'Setting modules needs the Admin role.'
-            }
+            content={deployRefusal ?? 'Edit and send this device’s deployment manifest'}
             relationship="description"
           >
-            <Button disabled={!canDeploy} onClick={() => setEditing(true)}>
+            <Button disabled={deployRefusal !== undefined} onClick={() => setEditing(true)}>
               Set modules
             </Button>
           </Tooltip>

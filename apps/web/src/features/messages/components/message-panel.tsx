@@ -16,6 +16,7 @@ import {
 import {
   CLOUD_MESSAGE_TTL_MAX_SECONDS,
   type CloudMessageSendRequest,
+  type PolicyAction,
   type SentMessage,
 } from '@twinscope/contract';
 import { useState } from 'react';
@@ -63,17 +64,18 @@ function feedbackOf(message: SentMessage, feedbackOn: boolean) {
 /**
  * Cloud-to-device messages to one device: a text or JSON body with properties, ids, expiry
  * and the feedback to ask for; the queue depth; what was sent from Twinscope and the hub's
- * feedback on each as it arrives; purging the queue (Admin).
+ * feedback on each as it arrives; purging the queue.
  */
 export function MessagePanel({
   deviceId,
-  canSend,
-  canPurge,
+  refusalOf,
 }: {
   deviceId: string;
-  canSend: boolean;
-  canPurge: boolean;
+  /** Why the operator may not send or purge (the policy's reason), or nothing when they may. */
+  refusalOf: (action: Extract<PolicyAction, `message.${string}`>) => string | undefined;
 }) {
+  const sendRefusal = refusalOf('message.send');
+  const purgeRefusal = refusalOf('message.purge');
   const [body, setBody] = useState('');
   const [format, setFormat] = useState<'text' | 'json'>('text');
   const [rows, setRows] = useState<PropertyRow[]>([{ name: '', value: '' }]);
@@ -99,7 +101,7 @@ export function MessagePanel({
       ? undefined
       : `Expiry is 1 to ${MAX_MINUTES.toLocaleString('en')} minutes (two days).`;
   const named = rows.filter((row) => row.name.trim() !== '');
-  const ready = canSend && !jsonProblem && !expiryProblem && !send.isPending;
+  const ready = sendRefusal === undefined && !jsonProblem && !expiryProblem && !send.isPending;
 
   const submit = () => {
     if (!ready) return;
@@ -132,12 +134,13 @@ export function MessagePanel({
             : ''}
         </Text>
         <Tooltip
-          content={
-            canPurge ? 'Drop every message waiting for this device' : 'Purging needs the Admin role'
-          }
+          content={purgeRefusal ?? 'Drop every message waiting for this device'}
           relationship="description"
         >
-          <Button disabled={!canPurge || !sent.data?.queued} onClick={() => setPurging(true)}>
+          <Button
+            disabled={purgeRefusal !== undefined || !sent.data?.queued}
+            onClick={() => setPurging(true)}
+          >
             Purge queue
           </Button>
         </Tooltip>
@@ -236,9 +239,7 @@ export function MessagePanel({
       </div>
       <div>
         <Tooltip
-          content={
-            canSend ? 'Send (Ctrl+Enter in the body)' : 'Sending messages needs the Operator role'
-          }
+          content={sendRefusal ?? 'Send (Ctrl+Enter in the body)'}
           relationship="description"
         >
           <Button appearance="primary" disabled={!ready} onClick={submit}>

@@ -39,13 +39,14 @@ function statusColour(status: number | undefined) {
 export function MethodPanel({
   target,
   dark,
-  canInvoke,
+  refusal,
 }: {
   target: TwinRef;
   dark: boolean;
-  /** False when the operator's role may not invoke methods (the list still shows). */
-  canInvoke: boolean;
+  /** Why the operator may not invoke methods here (the policy's reason); the list still shows. */
+  refusal?: string;
 }) {
+  const canInvoke = refusal === undefined;
   const [methodName, setMethodName] = useState('');
   const [payload, setPayload] = useState('{}\n');
   const [responseTimeout, setResponseTimeout] = useState('30');
@@ -134,11 +135,7 @@ export function MethodPanel({
           />
         </Field>
         <Tooltip
-          content={
-            canInvoke
-              ? 'Invoke (Ctrl+Enter in the payload)'
-              : 'Invoking methods needs the Operator role'
-          }
+          content={refusal ?? 'Invoke (Ctrl+Enter in the payload)'}
           relationship="description"
         >
           <Button appearance="primary" disabled={!ready} onClick={run}>

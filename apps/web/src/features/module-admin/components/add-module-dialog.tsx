@@ -25,11 +25,11 @@ type AuthChoice = 'generated' | 'keys' | 'x509';
 /** Adds a module identity to a device: generated keys, given keys, or X.509 thumbprints. */
 export function AddModuleDialog({
   deviceId,
-  allowed,
+  refusal,
 }: {
   deviceId: string;
-  /** False when the operator's role may not manage modules. */
-  allowed: boolean;
+  /** Why the operator may not add a module here (the policy's reason), or nothing when they may. */
+  refusal?: string;
 }) {
   const [open, setOpen] = useState(false);
   const [moduleId, setModuleId] = useState('');
@@ -88,12 +88,12 @@ export function AddModuleDialog({
           create.reset();
         }}
       >
-        {allowed ? (
+        {refusal === undefined ? (
           <DialogTrigger disableButtonEnhancement>
             <Button>Add module</Button>
           </DialogTrigger>
         ) : (
-          <Tooltip content="Adding modules needs the Admin role" relationship="description">
+          <Tooltip content={refusal} relationship="description">
             <Button disabled>Add module</Button>
           </Tooltip>
         )}

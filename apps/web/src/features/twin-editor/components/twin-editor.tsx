@@ -35,8 +35,8 @@ export interface TwinEditorProps {
   target: TwinRef;
   twin: Twin;
   dark: boolean;
-  /** False when the operator's role may not change twins (Save is disabled and says why). */
-  canEdit: boolean;
+  /** Why the operator may not change this twin (the policy's reason, shown by a disabled Save). */
+  refusal?: string;
 }
 
 /**
@@ -44,7 +44,8 @@ export interface TwinEditorProps {
  * the edits are based on; a conflict, or a change arriving while editing, never loses what
  * the operator typed. The state and its rules live in `edit-state.ts`.
  */
-export function TwinEditor({ target, twin, dark, canEdit }: TwinEditorProps) {
+export function TwinEditor({ target, twin, dark, refusal }: TwinEditorProps) {
+  const canEdit = refusal === undefined;
   const [state, dispatch] = useReducer(editReducer, twin, initialEditState);
   const { base, text, incoming, conflict, reviewing, notice } = state;
   const dirty = isDirty(state);
@@ -143,10 +144,7 @@ export function TwinEditor({ target, twin, dark, canEdit }: TwinEditorProps) {
         >
           Review changes
         </Button>
-        <Tooltip
-          content={canEdit ? 'Save (Ctrl+S / ⌘S)' : 'Saving twin changes needs the Operator role'}
-          relationship="description"
-        >
+        <Tooltip content={refusal ?? 'Save (Ctrl+S / ⌘S)'} relationship="description">
           <Button
             appearance="primary"
             disabled={!canEdit || !dirty || !!blocker || mutation.isPending}
