@@ -11,7 +11,8 @@ import {
 import type { HubQuota } from '@twinscope/hub-quotas';
 import { HubError } from '../errors.ts';
 import { allRows } from '../query/engine.ts';
-import { violationError, type Registry } from '../store/registry.ts';
+import type { Registry } from '../store/registry.ts';
+import { violationError } from '../store/twin-writes.ts';
 import { readJsonState, writeJsonState } from '../store/private-files.ts';
 
 type Status = 'Targeted' | 'Applied';

@@ -9,7 +9,8 @@ import { HubError } from '../errors.ts';
 import type { MethodInvoker } from '../devices/device-sessions.ts';
 import { allRows, runQuery } from '../query/engine.ts';
 import { parseTwinWrite, type TwinWrite } from '../store/identity-input.ts';
-import { violationError, type Registry } from '../store/registry.ts';
+import type { Registry } from '../store/registry.ts';
+import { violationError } from '../store/twin-writes.ts';
 import { readJsonState, writeJsonState } from '../store/private-files.ts';
 
 export type JobType = 'scheduleUpdateTwin' | 'scheduleDeviceMethod';
