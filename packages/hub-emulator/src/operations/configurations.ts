@@ -1,7 +1,8 @@
 import { isJsonObject, type JsonObject } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
 import { deviceTarget, type Operation, type OperationContext } from '../http/operation.ts';
-import { deploymentDesired, type Configurations } from '../configurations/configurations.ts';
+import type { Configurations } from '../configurations/configurations.ts';
+import { deploymentDesired } from '../configurations/desired-content.ts';
 
 function configurationsOf(context: OperationContext): Configurations {
   if (!context.configurations)
