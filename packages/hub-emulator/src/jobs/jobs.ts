@@ -1,57 +1,26 @@
 import {
   isJsonObject,
   validateSectionPatch,
-  type JsonObject,
   type JsonValue,
+  type JsonObject,
 } from '@twinscope/twin';
 import type { HubQuota } from '@twinscope/hub-quotas';
 import { HubError } from '../errors.ts';
 import type { MethodInvoker } from '../devices/device-sessions.ts';
 import { allRows, runQuery } from '../query/engine.ts';
-import { parseTwinWrite, type TwinWrite } from '../store/identity-input.ts';
 import type { Registry } from '../store/registry.ts';
 import { violationError } from '../store/twin-writes.ts';
 import { readJsonState, writeJsonState } from '../store/private-files.ts';
-
-export type JobType = 'scheduleUpdateTwin' | 'scheduleDeviceMethod';
-export type JobStatus = 'queued' | 'scheduled' | 'running' | 'completed' | 'failed' | 'cancelled';
-/** A device's part in a job; `canceled` with one l, as IoT Hub spells it there. */
-export type DeviceJobStatus =
-  'pending' | 'scheduled' | 'running' | 'completed' | 'failed' | 'canceled';
-
-export interface DeviceJob {
-  deviceId: string;
-  jobId: string;
-  jobType: JobType;
-  status: DeviceJobStatus;
-  startTimeUtc: string;
-  endTimeUtc: string;
-  createdDateTimeUtc: string;
-  lastUpdatedDateTimeUtc: string;
-  outcome: { deviceMethodResponse: { status: number; payload: JsonValue } | null };
-  error?: { code: string; description: string };
-}
-
-interface JobRecord {
-  jobId: string;
-  type: JobType;
-  queryCondition: string;
-  createdTime: string;
-  startTime: string;
-  endTime?: string;
-  maxExecutionTimeInSeconds: number;
-  updateTwin?: JsonObject;
-  cloudToDeviceMethod?: {
-    methodName: string;
-    payload: JsonValue;
-    responseTimeoutInSeconds: number;
-  };
-  status: JobStatus;
-  failureReason?: string;
-  statusMessage?: string;
-  /** The devices the query selected when the job started, with each one's outcome. */
-  devices: DeviceJob[];
-}
+import {
+  jobPace,
+  render,
+  TERMINAL,
+  text,
+  twinWriteOf,
+  type DeviceJob,
+  type JobRecord,
+  type JobStatus,
+} from './job-record.ts';
 
 export interface JobsOptions {
   /** Where jobs are kept across restarts (none: in memory). */
@@ -70,74 +39,6 @@ const JOB_ID = /^[A-Za-z0-9-]{1,64}$/;
 const MAX_JOBS = 10_000;
 /** Devices a job may target in the emulator; past it, the job fails saying so. */
 const MAX_JOB_DEVICES = 1_000_000;
-
-/**
- * Device operations a job performs a second, and jobs running at once, by tier (IoT Hub
- * quotas and throttling: "jobs device operations" and "maximum concurrent jobs"). Without a
- * tier (the emulator unthrottled) jobs run as fast as the emulator goes, five at once.
- */
-export function jobPace(quota: HubQuota | undefined): { perSecond: number; concurrent: number } {
-  if (!quota) return { perSecond: 1_000, concurrent: 5 };
-  const u = quota.units;
-  switch (quota.tier) {
-    case 'F1':
-      return { perSecond: 10, concurrent: 1 };
-    case 'S1':
-      return { perSecond: Math.max(10, u), concurrent: 1 };
-    case 'S2':
-      return { perSecond: 50 * u, concurrent: 5 };
-    case 'S3':
-      return { perSecond: 1_000 * u, concurrent: 10 };
-  }
-}
-
-function statistics(job: JobRecord) {
-  const count = (status: DeviceJobStatus) => job.devices.filter((d) => d.status === status).length;
-  return {
-    deviceCount: job.devices.length,
-    failedCount: count('failed'),
-    succeededCount: count('completed'),
-    runningCount: count('running'),
-    pendingCount: count('pending') + count('scheduled'),
-  };
-}
-
-/** A job as `GET /jobs/v2/{id}` answers it (JobResponse). */
-function render(job: JobRecord): JsonObject {
-  return {
-    jobId: job.jobId,
-    queryCondition: job.queryCondition,
-    createdTime: job.createdTime,
-    startTime: job.startTime,
-    ...(job.endTime ? { endTime: job.endTime } : {}),
-    maxExecutionTimeInSeconds: job.maxExecutionTimeInSeconds,
-    type: job.type,
-    ...(job.cloudToDeviceMethod ? { cloudToDeviceMethod: job.cloudToDeviceMethod } : {}),
-    ...(job.updateTwin ? { updateTwin: job.updateTwin } : {}),
-    status: job.status,
-    ...(job.failureReason ? { failureReason: job.failureReason } : {}),
-    ...(job.statusMessage ? { statusMessage: job.statusMessage } : {}),
-    deviceJobStatistics: statistics(job),
-  };
-}
-
-const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
-
-function text(body: JsonObject, key: string): string | undefined {
-  const value = body[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** The twin write a scheduleUpdateTwin job applies: tags and desired (reported is ignored). */
-function twinWriteOf(patch: JsonObject): { write: TwinWrite; etag: string | undefined } {
-  const { etag, properties, ...rest } = patch;
-  const desired = isJsonObject(properties) ? properties['desired'] : undefined;
-  const write = parseTwinWrite({
-    ...rest,
-    ...(desired !== undefined ? { properties: { desired } } : {}),
-  });
-  return { write, etag: typeof etag === 'string' && etag !== '*' ? etag : undefined };
-}
 
 /**
  * IoT Hub jobs v2: scheduled twin updates and direct methods on the devices a query selects,
