@@ -1,20 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:https';
 import deviceSdk from 'azure-iot-device';
-import { isCreateOptions, RESTART_POLICIES } from '@twinscope/contract';
 import { isJsonObject, minimalPatch, type JsonObject, type JsonValue } from '@twinscope/twin';
+import { DeploymentError, readDeployment, type ModuleState } from './edge-deployment.ts';
+import { DeviceIdentityClient } from './edge-identity.ts';
 import { getModuleLogs, LogsRequestError, ModuleLog, type LogLevel } from './edge-logs.ts';
+import { agentReport, edgeHubReport } from './edge-reports.ts';
+import { moduleSupervisor, type Supervised } from './edge-supervisor.ts';
 import {
   connectionFor,
   runModule,
   TRANSPORT_CTOR,
   type HubPorts,
   type Log,
-  type RunningModule,
   type Transport,
 } from './module-app.ts';
 
-const { ConnectionString, ModuleClient, SharedAccessSignature } = deviceSdk;
+const { ConnectionString, ModuleClient } = deviceSdk;
 type Client = InstanceType<typeof ModuleClient>;
 type Twin = Awaited<ReturnType<Client['getTwin']>>;
 
@@ -32,195 +32,6 @@ export interface EdgeRuntimeOptions {
 export interface EdgeRuntime {
   deviceId: string;
   stop(): Promise<void>;
-}
-
-/** What this simulated agent calls itself in `$edgeAgent`'s reported `version`. */
-const AGENT_VERSION = { version: '1.5.0', build: 'twinscope-simulated', commit: 'simulated' };
-
-/**
- * The Edge device's own credential, as aziot-identityd uses it: module identities are
- * created, keyed and deleted with a device token (`api-version=2017-11-08-preview`, an
- * unquoted `If-Match: *`), never a service credential.
- */
-class DeviceIdentityClient {
-  constructor(
-    private readonly host: string,
-    private readonly port: number,
-    private readonly deviceId: string,
-    private readonly key: string,
-    private readonly ca: string | undefined,
-  ) {}
-
-  /** A device token, as the device SDK signs one. */
-  private token(): string {
-    return SharedAccessSignature.create(
-      this.host,
-      this.deviceId,
-      this.key,
-      Math.floor(Date.now() / 1000) + 3600,
-    ).toString();
-  }
-
-  call(method: string, moduleId: string, body?: JsonObject, ifMatch?: string) {
-    const path = `/devices/${encodeURIComponent(this.deviceId)}/modules/${encodeURIComponent(moduleId)}?api-version=2017-11-08-preview`;
-    return new Promise<{ status: number; body: JsonValue | undefined }>((resolve, reject) => {
-      const headers: Record<string, string> = { Authorization: this.token() };
-      if (body) headers['Content-Type'] = 'application/json; charset=utf-8';
-      if (ifMatch) headers['If-Match'] = ifMatch;
-      const req = request(
-        {
-          host: this.host,
-          port: this.port,
-          method,
-          path,
-          headers,
-          timeout: 30_000,
-          ...(this.ca ? { ca: this.ca } : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: JsonValue | undefined;
-            try {
-              parsed = text ? (JSON.parse(text) as JsonValue) : undefined;
-            } catch {
-              parsed = undefined;
-            }
-            const status = res.statusCode ?? 0;
-            if (status >= 400 && status !== 404) {
-              const message =
-                isJsonObject(parsed) && typeof parsed['Message'] === 'string'
-                  ? parsed['Message']
-                  : text.slice(0, 300);
-              reject(new Error(`${method} module ${moduleId}: ${status} ${message}`));
-            } else resolve({ status, body: parsed });
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`${method} module ${moduleId}: no answer`)));
-      req.on('error', reject);
-      if (body) req.write(JSON.stringify(body));
-      req.end();
-    });
-  }
-
-  /** The module's key: created, or given keys, when it has none yet. */
-  async keyOf(moduleId: string): Promise<string> {
-    const current = await this.call('GET', moduleId);
-    const auth = isJsonObject(current.body) ? current.body['authentication'] : undefined;
-    const symmetric = isJsonObject(auth) ? auth['symmetricKey'] : undefined;
-    const existing = isJsonObject(symmetric) ? symmetric['primaryKey'] : undefined;
-    if (current.status === 200 && typeof existing === 'string' && existing) return existing;
-    const key = randomBytes(32).toString('base64');
-    await this.call(
-      'PUT',
-      moduleId,
-      {
-        moduleId,
-        deviceId: this.deviceId,
-        managedBy: 'IotEdge',
-        authentication: { type: 'sas', symmetricKey: { primaryKey: key, secondaryKey: key } },
-      },
-      current.status === 200 ? '*' : undefined,
-    );
-    return key;
-  }
-}
-
-interface ModuleSpec extends JsonObject {
-  type: string;
-  settings: { image: string; createOptions?: string };
-}
-
-interface ModuleState {
-  runtimeStatus: 'unknown' | 'backoff' | 'running' | 'stopped' | 'failed';
-  statusDescription?: string;
-  exitCode?: number;
-  lastStartTimeUtc?: string;
-  lastExitTimeUtc?: string;
-  restartCount: number;
-  lastRestartTimeUtc?: string;
-}
-
-class DeploymentError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The agent's own checks of a deployment (EdgeAgentConnection and the config parser). */
-function readDeployment(desired: JsonObject): {
-  modules: Map<string, ModuleSpec>;
-  system: JsonObject;
-  runtime: JsonObject;
-} {
-  const keys = Object.keys(desired).filter((key) => !key.startsWith('$'));
-  if (keys.length === 0)
-    throw new DeploymentError(
-      417,
-      'The device has no deployment yet: its desired properties are empty.',
-    );
-  const schema = desired['schemaVersion'];
-  const version = typeof schema === 'string' ? /^1(?:\.(\d+))?(?:\.(\d+))?$/.exec(schema) : null;
-  if (
-    !version ||
-    Number(version[1] ?? 0) > 1 ||
-    (Number(version[1] ?? 0) === 1 && Number(version[2] ?? 0) > 0)
-  )
-    throw new DeploymentError(
-      412,
-      `schemaVersion ${JSON.stringify(schema ?? null)} is not one this agent takes (1.0 to 1.1).`,
-    );
-  const rawModules = desired['modules'] ?? {};
-  if (!isJsonObject(rawModules)) throw new DeploymentError(400, 'modules must be an object.');
-  const modules = new Map<string, ModuleSpec>();
-  for (const [name, spec] of Object.entries(rawModules)) {
-    const where = `Module ${name}`;
-    if (!isJsonObject(spec)) throw new DeploymentError(400, `${where} must be an object.`);
-    if (spec['type'] !== 'docker')
-      throw new DeploymentError(
-        400,
-        `${where}: type must be "docker", not ${JSON.stringify(spec['type'] ?? null)}.`,
-      );
-    const settings = spec['settings'];
-    if (
-      !isJsonObject(settings) ||
-      typeof settings['image'] !== 'string' ||
-      !settings['image'].trim()
-    )
-      throw new DeploymentError(400, `${where} has no settings.image.`);
-    if (settings['createOptions'] !== undefined && !isCreateOptions(settings['createOptions']))
-      throw new DeploymentError(
-        400,
-        `${where}: settings.createOptions must be a string holding a JSON object (Docker's create options).`,
-      );
-    const status = spec['status'] ?? 'running';
-    if (status !== 'running' && status !== 'stopped')
-      throw new DeploymentError(400, `${where}: status is running or stopped.`);
-    const policy = spec['restartPolicy'] ?? 'always';
-    if (typeof policy !== 'string' || !(RESTART_POLICIES as readonly string[]).includes(policy))
-      throw new DeploymentError(
-        400,
-        `${where}: restartPolicy is one of ${RESTART_POLICIES.join(', ')}.`,
-      );
-    modules.set(name, spec as ModuleSpec);
-  }
-  const system = isJsonObject(desired['systemModules']) ? desired['systemModules'] : {};
-  const runtime = isJsonObject(desired['runtime']) ? desired['runtime'] : {};
-  return { modules, system, runtime };
-}
-
-/** `env: {"NAME": {"value": "…"}}`, as text. */
-function envOf(spec: JsonObject, name: string): string | undefined {
-  const env = spec['env'];
-  const entry = isJsonObject(env) ? env[name] : undefined;
-  const value = isJsonObject(entry) ? entry['value'] : undefined;
-  return value === undefined || value === null ? undefined : String(value);
 }
 
 const now = () => new Date().toISOString();
@@ -292,116 +103,21 @@ export async function runEdgeRuntime(
 
   // ---- modules ----------------------------------------------------------------------
 
-  interface Supervised {
-    name: string;
-    spec: ModuleSpec;
-    state: ModuleState;
-    app?: RunningModule;
-    timer?: NodeJS.Timeout;
-    /** Bumped whenever what is running is torn down, so a late start or exit is ignored. */
-    generation: number;
-    failures: number;
-  }
   const modules = new Map<string, Supervised>();
-
-  const stopApp = async (module: Supervised) => {
-    module.generation++;
-    clearTimeout(module.timer);
-    module.timer = undefined;
-    const app = module.app;
-    module.app = undefined;
-    await app?.stop().catch(() => undefined);
-  };
-
-  const exited = (module: Supervised, code: number, why: string) => {
-    const log = logs.get(module.name)!;
-    log.write(why, 3);
-    agentLog(`Module ${module.name} exited with code ${code}`, 3);
-    module.state.exitCode = code;
-    module.state.lastExitTimeUtc = now();
-    const policy = String(module.spec['restartPolicy'] ?? 'always');
-    const restarts = policy === 'always' || (policy !== 'never' && code !== 0);
-    if (!restarts) {
-      module.state.runtimeStatus = code === 0 ? 'stopped' : 'failed';
-      module.state.statusDescription = `Module exited with code ${code} and its restartPolicy is ${policy}: ${why}`;
-      scheduleReport();
-      return;
-    }
-    const wait = Math.min(
-      backoff.maxSeconds,
-      backoff.firstSeconds * 2 ** Math.min(module.failures, 16),
-    );
-    module.failures++;
-    module.state.runtimeStatus = 'backoff';
-    module.state.statusDescription = `Module exited with code ${code} (${why}); restarting in ${wait} s.`;
-    const generation = module.generation;
-    module.timer = setTimeout(() => {
-      if (module.generation !== generation || stopped) return;
-      module.state.restartCount++;
-      module.state.lastRestartTimeUtc = now();
-      void startApp(module);
-    }, wait * 1000);
-    scheduleReport();
-  };
-
-  const startApp = async (module: Supervised) => {
-    const generation = ++module.generation;
-    const log = logs.get(module.name)!;
-    if (module.spec['status'] === 'stopped') {
-      module.state.runtimeStatus = 'stopped';
-      module.state.statusDescription = 'Stopped by the deployment (status: stopped).';
-      scheduleReport();
-      return;
-    }
-    const image = module.spec.settings.image;
-    log.write(`Starting ${module.name} from image ${image}`);
-    try {
-      const moduleKey = await identity.keyOf(module.name);
-      const app = await runModule(moduleConnectionString(module.name, moduleKey), {
+  const { startApp, stopApp } = moduleSupervisor({
+    logs,
+    agentLog,
+    backoff,
+    run: async (moduleId, log) =>
+      runModule(moduleConnectionString(moduleId, await identity.keyOf(moduleId)), {
         ...(options.ca ? { ca: options.ca } : {}),
         ...(options.ports ? { ports: options.ports } : {}),
         transport,
-        log: (line) => log.write(line.replace(/^\[[^\]]*\] /, '')),
-      });
-      if (module.generation !== generation) {
-        await app.stop().catch(() => undefined);
-        return;
-      }
-      module.app = app;
-    } catch (error) {
-      if (module.generation !== generation) return;
-      exited(
-        module,
-        1,
-        `could not start: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      return;
-    }
-    module.state.runtimeStatus = 'running';
-    module.state.statusDescription = 'running';
-    module.state.lastStartTimeUtc = now();
-    agentLog(`Module ${module.name} is running (image ${image})`);
-    scheduleReport();
-    const exitCode = envOf(module.spec, 'SIMULATOR_EXIT_CODE');
-    if (exitCode !== undefined) {
-      const after = Number(envOf(module.spec, 'SIMULATOR_EXIT_AFTER_SECONDS') ?? 3);
-      module.timer = setTimeout(
-        () => {
-          if (module.generation !== generation || stopped) return;
-          const app = module.app;
-          module.app = undefined;
-          void app?.stop().catch(() => undefined);
-          const code = Number.isInteger(Number(exitCode)) ? Number(exitCode) : 1;
-          exited(
-            module,
-            code,
-            `fatal: the image ${image} exits with code ${code} (SIMULATOR_EXIT_CODE)`,
-          );
-        },
-        Math.max(0, Number.isFinite(after) ? after : 3) * 1000,
-      );
-    }
-  };
+        log,
+      }),
+    changed: () => scheduleReport(),
+    stopped: () => stopped,
+  });
 
   // ---- reporting --------------------------------------------------------------------
 
@@ -417,52 +133,16 @@ export async function runEdgeRuntime(
   /** Reports `$edgeHub`'s state, once connected. */
   const hubSide: { report?: () => void } = {};
 
-  const imageHash = (image: string) => `sha256:${createHash('sha256').update(image).digest('hex')}`;
-  const withSettings = (spec: JsonObject): JsonObject => {
-    const settings = isJsonObject(spec['settings']) ? spec['settings'] : {};
-    const image = typeof settings['image'] === 'string' ? settings['image'] : '';
-    return { ...spec, settings: { ...settings, imageHash: imageHash(image) } };
-  };
-  const stateOf = (state: ModuleState): JsonObject =>
-    JSON.parse(
-      JSON.stringify({ ...state, statusDescription: state.statusDescription ?? null }),
-    ) as JsonObject;
-
-  const currentReport = (): JsonObject => ({
-    schemaVersion: '1.1',
-    version: AGENT_VERSION,
-    lastDesiredVersion: desiredVersion,
-    lastDesiredStatus,
-    runtime: {
-      type: 'docker',
-      platform: {
-        os: 'linux',
-        architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
-        version: '1.5.0',
-      },
-      settings: isJsonObject(runtimeSettings['settings']) ? runtimeSettings['settings'] : {},
-    },
-    systemModules: {
-      edgeAgent: {
-        ...withSettings(
-          isJsonObject(system['edgeAgent']) ? system['edgeAgent'] : { type: 'docker' },
-        ),
-        runtimeStatus: 'running',
-        lastStartTimeUtc: startedAt,
-        restartCount: 0,
-      },
-      edgeHub: {
-        ...withSettings(isJsonObject(system['edgeHub']) ? system['edgeHub'] : { type: 'docker' }),
-        ...stateOf(edgeHubState),
-      },
-    },
-    modules: Object.fromEntries(
-      [...modules.values()].map((module) => [
-        module.name,
-        { ...withSettings(module.spec), ...stateOf(module.state) },
-      ]),
-    ),
-  });
+  const currentReport = (): JsonObject =>
+    agentReport({
+      desiredVersion,
+      lastDesiredStatus,
+      system,
+      runtime: runtimeSettings,
+      startedAt,
+      edgeHub: edgeHubState,
+      modules: modules.values(),
+    });
 
   const report = async () => {
     if (!agentSide.twin || stopped) return;
@@ -649,42 +329,12 @@ export async function runEdgeRuntime(
   const hubTwin = await edgeHub.getTwin();
   logs.get('edgeHub')!.write('edgeHub connected upstream');
   const reportHub = () => {
-    const desired = hubTwin.properties.desired as JsonObject;
-    const routes = isJsonObject(desired['routes']) ? desired['routes'] : {};
-    const bad = Object.entries(routes).find(
-      ([name, route]) =>
-        !/^[^.$# ]+$/.test(name) ||
-        !/^\s*FROM\s/i.test(
-          typeof route === 'string'
-            ? route
-            : isJsonObject(route)
-              ? String(route['route'] ?? '')
-              : '',
-        ),
+    const next = edgeHubReport(
+      hubTwin.properties.desired as JsonObject,
+      deviceId,
+      modules.values(),
+      startedAt,
     );
-    const status = bad
-      ? {
-          code: 400,
-          description: `Route ${bad[0]} is not a route: names avoid . $ # and spaces, and routes read FROM … INTO ….`,
-        }
-      : { code: 200, description: '' };
-    // Its clients: each module, connected while it runs (a module gone from the deployment
-    // is gone from the list).
-    const next: JsonObject = {
-      lastDesiredVersion: Number(desired['$version'] ?? 0),
-      lastDesiredStatus: status,
-      clients: Object.fromEntries(
-        [...modules.values()].map((module): [string, JsonObject] => [
-          `${deviceId}/${module.name}`,
-          module.state.runtimeStatus === 'running'
-            ? { status: 'connected', lastConnectTime: module.state.lastStartTimeUtc ?? startedAt }
-            : {
-                status: 'disconnected',
-                lastDisconnectTime: module.state.lastExitTimeUtc ?? startedAt,
-              },
-        ]),
-      ),
-    };
     const patch = minimalPatch(hubReported, next);
     if (Object.keys(patch).length === 0 || stopped) return;
     hubTwin.properties.reported.update(patch, (error?: Error) => {
