@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JsonObjectSchema } from './json.ts';
+import { JsonObjectSchema, JsonValueSchema } from './json.ts';
 
 /** Lower-case letters, digits and `-+%_*!'`, up to 128 characters (IoT Hub's rule). */
 export const ConfigurationIdSchema = z
@@ -52,7 +52,7 @@ export const ConfigurationInputSchema = z
     priority: z.number().int().min(0).max(1_000_000),
     targetCondition: z.string().max(4000),
     labels: z.record(z.string().max(128), z.string().max(512)).default({}),
-    content: z.record(z.string().max(512), z.unknown()),
+    content: z.record(z.string().max(512), JsonValueSchema),
     metrics: MetricQueriesSchema.default({}),
     /** For a change: the etag it was read with (a conflict never overwrites). */
     etag: z.string().optional(),

@@ -6,6 +6,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from '@twinscope/twin';
+import { JsonObjectSchema } from './json.ts';
 
 /**
  * IoT Edge deployment manifests (`{"modulesContent": {"$edgeAgent": …, "$edgeHub": …}}`),
@@ -58,7 +59,7 @@ export function dockerModule(image: string, env: Record<string, string> = {}): J
 export function isCreateOptions(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   try {
-    return isJsonObject(JSON.parse(value) as JsonValue);
+    return isJsonObject(JSON.parse(value));
   } catch {
     return false;
   }
@@ -266,10 +267,7 @@ function checkHub(desired: JsonObject, problems: Found[]): void {
  */
 export function checkDeploymentManifest(manifest: unknown): ManifestProblem[] {
   const problems: Found[] = [];
-  if (
-    !isJsonObject(manifest as JsonValue) ||
-    !isJsonObject((manifest as JsonObject)['modulesContent'])
-  ) {
+  if (!isJsonObject(manifest) || !isJsonObject(manifest['modulesContent'])) {
     return [
       {
         path: '',
@@ -278,7 +276,7 @@ export function checkDeploymentManifest(manifest: unknown): ManifestProblem[] {
       },
     ];
   }
-  const content = (manifest as JsonObject)['modulesContent'] as JsonObject;
+  const content = manifest['modulesContent'];
   for (const [moduleId, value] of Object.entries(content)) {
     const desired = isJsonObject(value) ? value[DESIRED] : undefined;
     if (!isJsonObject(value) || !isJsonObject(desired)) {
@@ -315,9 +313,7 @@ export function checkDeploymentManifest(manifest: unknown): ManifestProblem[] {
   }));
 }
 
-export const SetModulesRequestSchema = z
-  .object({ modulesContent: z.record(z.string(), z.unknown()) })
-  .strict();
+export const SetModulesRequestSchema = z.object({ modulesContent: JsonObjectSchema }).strict();
 export type SetModulesRequest = z.infer<typeof SetModulesRequestSchema>;
 
 /** One module of an Edge device as the console shows it: what is deployed against what runs. */
@@ -387,7 +383,7 @@ export const EdgeOverviewSchema = z.object({
   }),
   modules: z.array(EdgeModuleSchema),
   /** What is deployed now, as a manifest "Set modules" starts from. */
-  manifest: z.object({ modulesContent: z.record(z.string(), z.unknown()) }),
+  manifest: z.object({ modulesContent: JsonObjectSchema }),
   deployments: z.array(EdgeDeploymentRefSchema),
 });
 export type EdgeOverview = z.infer<typeof EdgeOverviewSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonValueSchema } from './json.ts';
 import { DeviceIdSchema, ModuleIdSchema, TwinRefSchema, twinKey } from './ids.ts';
 import { TwinSchema, TwinSectionNameSchema } from './twin.ts';
 import { AuditEntrySchema } from './audit.ts';
@@ -77,7 +78,7 @@ export const TelemetryEventSchema = z.object({
   position: z.string(),
   /** JSON when it parses as JSON, UTF-8 text when it decodes, otherwise hex. */
   body: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('json'), value: z.unknown() }),
+    z.object({ kind: z.literal('json'), value: JsonValueSchema }),
     z.object({ kind: z.literal('text'), text: z.string() }),
     z.object({ kind: z.literal('binary'), hex: z.string() }),
   ]),

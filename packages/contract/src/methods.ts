@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonValueSchema } from './json.ts';
 
 const encoder = new TextEncoder();
 /** Bytes of a text in UTF-8 (here and in the browser alike). */
@@ -24,13 +25,10 @@ export const MethodInvokeRequestSchema = z
   .object({
     methodName: MethodNameSchema,
     /** Any JSON; null when the method takes none. */
-    payload: z
-      .unknown()
-      .default(null)
-      .refine(
-        (value) => utf8Bytes(JSON.stringify(value ?? null)) <= METHOD_PAYLOAD_MAX_BYTES,
-        'The payload is over 128 KB, the most IoT Hub carries.',
-      ),
+    payload: JsonValueSchema.default(null).refine(
+      (value) => utf8Bytes(JSON.stringify(value ?? null)) <= METHOD_PAYLOAD_MAX_BYTES,
+      'The payload is over 128 KB, the most IoT Hub carries.',
+    ),
     /** How long the hub waits for the answer once the method reached the device: 5–300 s. */
     responseTimeoutInSeconds: z.number().int().min(5).max(300).default(30),
     /** How long the hub waits for an offline device to connect first: 0–300 s. */
@@ -42,7 +40,7 @@ export type MethodInvokeRequest = z.infer<typeof MethodInvokeRequestSchema>;
 export const MethodInvokeResponseSchema = z.object({
   /** The status the device or module answered with. */
   status: z.number(),
-  payload: z.unknown(),
+  payload: JsonValueSchema,
   /** How long the call took, end to end, as the BFF saw it. */
   durationMs: z.number(),
 });
@@ -59,7 +57,7 @@ export const MethodInvocationSchema = z.object({
   result: z.enum(['succeeded', 'refused', 'failed', 'unknown']),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** The request payload as recorded (large ones are not kept). */
-  payload: z.unknown().optional(),
+  payload: JsonValueSchema.optional(),
 });
 export type MethodInvocation = z.infer<typeof MethodInvocationSchema>;
 

@@ -8,7 +8,8 @@ import {
   type TelemetryEvent,
 } from './events.ts';
 import { DeviceIdSchema, ModuleIdSchema, twinKey } from './ids.ts';
-import { JsonObjectSchema, type JsonObjectWire } from './json.ts';
+import type { JsonObject } from '@twinscope/twin';
+import { JsonObjectSchema } from './json.ts';
 import { TwinSectionNameSchema, type TwinSectionName } from './twin.ts';
 
 /** What a device's timeline can show; the page filters by these. */
@@ -128,7 +129,7 @@ export function timelineFromTwinChange(change: {
   version: number;
   sections: TwinSectionName[];
   at: string;
-  patch?: JsonObjectWire;
+  patch?: JsonObject;
 }): TimelineEntry {
   return {
     id: `twin:${twinKey(change)}:${change.version}`,

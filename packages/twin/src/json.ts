@@ -8,6 +8,42 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Parses JSON text into the workspace's JSON type; throws as JSON.parse does. */
+export function parseJson(text: string): JsonValue {
+  // The one cast from parsed text: whatever JSON.parse returns is JSON by definition.
+  return JSON.parse(text);
+}
+
+/** A value as JSON would carry it (undefined members dropped, dates as text): for typed data written to JSON columns. */
+export function jsonOf(value: unknown): JsonValue {
+  return parseJson(JSON.stringify(value) ?? 'null');
+}
+
+/**
+ * Whether a value is JSON all the way down (what JSON.parse gives: null, booleans, finite
+ * numbers, strings, arrays and plain objects), read without recursion so depth costs nothing.
+ */
+export function isJsonValue(value: unknown): value is JsonValue {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (item === null || typeof item === 'string' || typeof item === 'boolean') continue;
+    if (typeof item === 'number') {
+      if (!Number.isFinite(item)) return false;
+      continue;
+    }
+    if (Array.isArray(item)) {
+      pending.push(...item);
+      continue;
+    }
+    if (typeof item !== 'object') return false;
+    const prototype: unknown = Object.getPrototypeOf(item);
+    if (prototype !== Object.prototype && prototype !== null) return false;
+    for (const key of Object.keys(item)) pending.push((item as Record<string, unknown>)[key]);
+  }
+  return true;
+}
+
 /**
  * Sets a member as data, whatever its name: `__proto__` from JSON.parse is an ordinary key
  * of a twin, and a plain assignment would change the object's prototype instead.

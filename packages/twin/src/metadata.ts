@@ -1,4 +1,4 @@
-import { isJsonObject, own, setOwn, type JsonObject, type JsonValue } from './json.ts';
+import { isJsonObject, objectOf, own, setOwn, type JsonObject, type JsonValue } from './json.ts';
 
 /** The "never updated" timestamp IoT Hub puts on a new twin's sections. */
 export const NEVER = '0001-01-01T00:00:00Z';
@@ -99,7 +99,7 @@ export function replaceSection(
   stamp: Stamp,
 ): SectionState {
   const version = state.version + 1;
-  const clean = withoutNulls(values) as JsonObject;
+  const clean = objectOf(withoutNulls(values));
   return { values: clean, metadata: metadataFor(clean, stamp, version), version };
 }
 

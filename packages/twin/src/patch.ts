@@ -1,4 +1,12 @@
-import { deepEqual, isJsonObject, own, setOwn, type JsonObject, type JsonValue } from './json.ts';
+import {
+  deepEqual,
+  isJsonObject,
+  objectOf,
+  own,
+  setOwn,
+  type JsonObject,
+  type JsonValue,
+} from './json.ts';
 
 /**
  * JSON merge patch (RFC 7386), as IoT Hub applies twin patches: objects merge key by key,
@@ -20,7 +28,7 @@ export function applyMergePatch(target: JsonValue | undefined, patch: JsonValue)
 
 /** Applies a merge patch to an object document and returns the new document. */
 export function applyObjectPatch(target: JsonObject, patch: JsonObject): JsonObject {
-  return applyMergePatch(target, patch) as JsonObject;
+  return objectOf(applyMergePatch(target, patch));
 }
 
 /**

@@ -6,6 +6,7 @@ import {
 } from '@azure/event-hubs';
 import type { TokenCredential } from '@azure/identity';
 import type { TwinSectionName } from '@twinscope/contract';
+import { objectOf, parseJson, type JsonObject } from '@twinscope/twin';
 
 /** Where a routed message sits: its partition and sequence number there. */
 export interface EventSourcePosition {
@@ -27,7 +28,7 @@ export interface RoutedChange {
   enqueuedTime?: number;
   sections: TwinSectionName[];
   /** A twin change: what the hub's notification says changed, when it is under 64 KB … */
-  patch?: Record<string, unknown>;
+  patch?: JsonObject;
   /** … and over that, its size and SHA-256 (the history shows a gap there). */
   patchDigest?: { sha256: string; bytes: number };
   /** A device-to-cloud message (source Telemetry): its raw body and properties. */
@@ -160,23 +161,19 @@ function changeOf(event: ReceivedEventData, partition: number): RoutedChange | u
       },
     };
   }
-  let parsed: unknown;
+  let body: JsonObject = {};
   try {
-    parsed = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
+    body = objectOf(raw.length > 0 ? parseJson(raw.toString('utf8')) : {});
   } catch {
-    parsed = {};
+    // Not JSON: a change with no sections.
   }
-  const body = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
-    version?: number;
-    tags?: unknown;
-    properties?: { desired?: unknown; reported?: unknown };
-  };
   const sections: TwinSectionName[] = [];
-  const { version: _version, ...patch } = body;
+  const { version, ...patch } = body;
+  const properties = objectOf(body['properties']);
   const keepPatch = source === 'twinChangeEvents' && raw.length <= PATCH_KEPT_BYTES;
-  if (body.tags !== undefined) sections.push('tags');
-  if (body.properties?.desired !== undefined) sections.push('desired');
-  if (body.properties?.reported !== undefined) sections.push('reported');
+  if (body['tags'] !== undefined) sections.push('tags');
+  if (properties['desired'] !== undefined) sections.push('desired');
+  if (properties['reported'] !== undefined) sections.push('reported');
   return {
     position: { partition, sequenceNumber: event.sequenceNumber },
     source,
@@ -184,7 +181,7 @@ function changeOf(event: ReceivedEventData, partition: number): RoutedChange | u
     enqueuedTime: event.enqueuedTimeUtc.getTime(),
     deviceId,
     ...(typeof moduleId === 'string' ? { moduleId } : {}),
-    ...(typeof body.version === 'number' ? { version: body.version } : {}),
+    ...(typeof version === 'number' ? { version } : {}),
     sections,
     ...(keepPatch ? { patch } : {}),
     ...(source === 'twinChangeEvents' && !keepPatch

@@ -1,5 +1,5 @@
 import type { DeviceIdentity, ModuleIdentity, Twin } from '@twinscope/contract';
-import type { JsonObject } from '@twinscope/twin';
+import type { JsonObject, JsonValue } from '@twinscope/twin';
 import type { CallContext } from '../core/call-context.ts';
 
 export interface QueryPage {
@@ -92,7 +92,7 @@ export interface HubAdapter {
     target: { deviceId: string; moduleId?: string },
     request: MethodCall,
     context?: CallContext,
-  ): Promise<{ status: number; payload: unknown }>;
+  ): Promise<{ status: number; payload: JsonValue }>;
   /**
    * Schedules a direct method on every device a query condition selects, as one IoT Hub job
    * (jobs v2), starting now; the hub calls them at its own pace. Devices only: jobs do not
@@ -166,7 +166,7 @@ export interface BulkItemResult {
 
 export interface MethodCall {
   methodName: string;
-  payload: unknown;
+  payload: JsonValue;
   responseTimeoutInSeconds: number;
   connectTimeoutInSeconds: number;
 }

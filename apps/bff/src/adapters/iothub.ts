@@ -11,7 +11,7 @@ import {
 } from '@twinscope/hub-connection';
 import iothub from 'azure-iothub';
 import common from 'azure-iot-common';
-import { isIdentityId, type JsonObject } from '@twinscope/twin';
+import { isIdentityId, objectOf, type JsonObject, type JsonValue } from '@twinscope/twin';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../core/app-error.ts';
 import { ClientGoneError, type CallContext } from '../core/call-context.ts';
@@ -780,7 +780,7 @@ export class IotHubAdapter implements HubAdapter {
     target: { deviceId: string; moduleId?: string },
     request: MethodCall,
     context?: CallContext,
-  ): Promise<{ status: number; payload: unknown }> {
+  ): Promise<{ status: number; payload: JsonValue }> {
     const { deviceId, moduleId } = target;
     this.ids(deviceId, moduleId);
     const what =
@@ -808,10 +808,10 @@ export class IotHubAdapter implements HubAdapter {
             ? client.invokeDeviceMethod(deviceId, params)
             : client.invokeDeviceMethod(deviceId, moduleId, params),
         );
-        const answer = (result ?? {}) as { status?: unknown; payload?: unknown };
+        const answer = objectOf(result);
         return {
-          status: typeof answer.status === 'number' ? answer.status : 0,
-          payload: answer.payload ?? null,
+          status: typeof answer['status'] === 'number' ? answer['status'] : 0,
+          payload: answer['payload'] ?? null,
         };
       },
       waitMs,

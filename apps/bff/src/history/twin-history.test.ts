@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Twin } from '@twinscope/contract';
+import type { JsonObject } from '@twinscope/twin';
 import type { RoutedChange } from '../adapters/event-hubs.ts';
 import { openDatabase } from '../adapters/store/open-store.ts';
 import type { Database } from '../adapters/store/sql.ts';
@@ -300,7 +301,7 @@ describe.each(DATABASE_KINDS)('twin history on $name', ({ postgres }) => {
     });
     const old = Date.parse('2026-01-10T00:00:00Z');
     const recent = Date.parse('2026-11-30T00:00:00Z');
-    const tagChange = (seq: number, version: number, tags: object, at: number) =>
+    const tagChange = (seq: number, version: number, tags: JsonObject, at: number) =>
       change(seq, 'dev-r', version, { sections: ['tags'], patch: { tags }, enqueuedTime: at });
     history.accept(0, [tagChange(40, 1, { a: 1 }, old)]);
     await history.settled();

@@ -1,5 +1,5 @@
 import { twinKey, type Twin, type TwinRef, type TwinSectionName } from '@twinscope/contract';
-import { deepEqual, type JsonObject } from '@twinscope/twin';
+import { deepEqual } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { twinFromHub } from '../adapters/twin-mapping.ts';
 import { quote } from '../services/device-query.ts';
@@ -8,11 +8,9 @@ const IDS_PER_QUERY = 100;
 
 function sectionsChanged(before: Twin, after: Twin): TwinSectionName[] {
   const sections: TwinSectionName[] = [];
-  if (!deepEqual(before.tags as JsonObject, after.tags as JsonObject)) sections.push('tags');
-  if (!deepEqual(before.properties.desired as JsonObject, after.properties.desired as JsonObject))
-    sections.push('desired');
-  if (!deepEqual(before.properties.reported as JsonObject, after.properties.reported as JsonObject))
-    sections.push('reported');
+  if (!deepEqual(before.tags, after.tags)) sections.push('tags');
+  if (!deepEqual(before.properties.desired, after.properties.desired)) sections.push('desired');
+  if (!deepEqual(before.properties.reported, after.properties.reported)) sections.push('reported');
   return sections;
 }
 

@@ -1,4 +1,5 @@
 import type { TelemetryEvent } from '@twinscope/contract';
+import { parseJson } from '@twinscope/twin';
 import type { RoutedChange } from '../adapters/event-hubs.ts';
 
 /** The most of a body a tab is sent; the rest is cut and the event says so. */
@@ -22,7 +23,7 @@ export function decodeBody(body: Buffer): {
   }
   if (!truncated.truncated && /^\s*[[{"\d\-tfn]/.test(text)) {
     try {
-      return { body: { kind: 'json', value: JSON.parse(text) as unknown }, bytes };
+      return { body: { kind: 'json', value: parseJson(text) }, bytes };
     } catch {
       // Not JSON after all: shown as the text it is.
     }

@@ -5,7 +5,6 @@ import {
   stripReadOnly,
   validateSectionPatch,
   type JsonObject,
-  type JsonValue,
 } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { twinRuleError } from '../core/twin-rules.ts';
@@ -60,8 +59,8 @@ export function holdsCondition(
     return undefined;
   };
   const problem =
-    (change.tags && walk(at.tags, change.tags as JsonObject)) ||
-    (change.desired && walk(at.desired, change.desired as JsonObject));
+    (change.tags && walk(at.tags, change.tags)) ||
+    (change.desired && walk(at.desired, change.desired));
   if (problem) return { unknown: problem };
   return {
     where: conditions.length > 0 ? conditions.join(' AND ') : 'true',
@@ -90,7 +89,7 @@ export async function dryRun(
     ['desired', change.desired],
   ] as const) {
     if (!patch) continue;
-    const violations = validateSectionPatch(section, patch as JsonObject);
+    const violations = validateSectionPatch(section, patch);
     if (violations.length > 0) throw twinRuleError(violations);
   }
   let queries = 0;
@@ -160,14 +159,11 @@ export async function dryRun(
       const after: DryRunResponse['sample'][number]['after'] = {};
       if (change.tags) {
         before.tags = sectionOf(item['tags']);
-        after.tags = applyObjectPatch(before.tags as JsonObject, change.tags as JsonObject);
+        after.tags = applyObjectPatch(before.tags, change.tags);
       }
       if (change.desired) {
-        before.desired = sectionOf(item['desired'] as JsonValue);
-        after.desired = applyObjectPatch(
-          before.desired as JsonObject,
-          change.desired as JsonObject,
-        );
+        before.desired = sectionOf(item['desired']);
+        after.desired = applyObjectPatch(before.desired, change.desired);
       }
       sample.push({
         deviceId: item['deviceId'],

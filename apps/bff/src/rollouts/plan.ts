@@ -7,7 +7,6 @@ import {
   minimalPatch,
   own,
   type JsonObject,
-  type JsonValue,
 } from '@twinscope/twin';
 
 /** A twin's writable sections without IoT Hub's bookkeeping. */
@@ -19,8 +18,8 @@ export interface Sections {
 /** Whether a twin holds the whole change (tags and desired). */
 export function holdsChange(twin: Sections, change: RolloutChange): boolean {
   return (
-    (!change.tags || holdsPatch(twin.tags, change.tags as JsonObject)) &&
-    (!change.desired || holdsPatch(twin.desired, change.desired as JsonObject))
+    (!change.tags || holdsPatch(twin.tags, change.tags)) &&
+    (!change.desired || holdsPatch(twin.desired, change.desired))
   );
 }
 
@@ -37,7 +36,7 @@ export function firstDifference(
       if (!isJsonObject(current)) return `${path} is now ${JSON.stringify(current ?? null)}`;
       const deeper = firstDifference(current, value, path);
       if (deeper) return deeper;
-    } else if (value === null ? current !== undefined : !deepEqual(current, value as JsonValue))
+    } else if (value === null ? current !== undefined : !deepEqual(current, value))
       return `${path} is now ${current === undefined ? 'absent' : JSON.stringify(current)}`;
   }
   return undefined;

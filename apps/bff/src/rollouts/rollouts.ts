@@ -8,7 +8,14 @@ import type {
   Twin,
 } from '@twinscope/contract';
 import { ROLLOUT_ACTIONS, waveSizes } from '@twinscope/contract';
-import { holdsPatch, stripReadOnly, validateSectionPatch, type JsonObject } from '@twinscope/twin';
+import {
+  holdsPatch,
+  jsonOf,
+  objectOf,
+  stripReadOnly,
+  validateSectionPatch,
+  type JsonObject,
+} from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Database } from '../adapters/store/sql.ts';
 import { audited, failureOutcome, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
@@ -56,8 +63,8 @@ class Later extends Error {}
 class Halt extends Error {}
 
 const sectionsOf = (twin: Twin): Sections => ({
-  tags: (twin.tags ?? {}) as JsonObject,
-  desired: stripReadOnly(twin.properties.desired as JsonObject),
+  tags: twin.tags ?? {},
+  desired: stripReadOnly(twin.properties.desired),
 });
 
 const versions = (twin: Twin) => {
@@ -153,7 +160,7 @@ export class Rollouts {
         actor,
         action: 'rollout.create',
         target: { deviceId: '', rolloutId: id },
-        change: { name: request.name, ...spec } as unknown as JsonObject,
+        change: objectOf(jsonOf({ name: request.name, ...spec })),
       },
       () => this.store.create(id, request.name, spec, actor),
     );
@@ -577,14 +584,14 @@ export class Rollouts {
         actor,
         action: 'rollout.write' as const,
         target: { ...refOf(target), rolloutId: id },
-        change: change as JsonObject,
+        change: change,
         before: versions(twin),
-        revert: inverse as JsonObject,
+        revert: inverse,
       })),
     );
     const hubPatch = hubPatchOf({
-      ...(change.tags ? { tags: change.tags as JsonObject } : {}),
-      ...(change.desired ? { desired: change.desired as JsonObject } : {}),
+      ...(change.tags ? { tags: change.tags } : {}),
+      ...(change.desired ? { desired: change.desired } : {}),
     });
     // 3. The writes, side by side.
     const outcomes = await Promise.all(
@@ -673,7 +680,7 @@ export class Rollouts {
           actor,
           action: 'rollout.write' as const,
           target: { ...refOf(target), rolloutId: id },
-          change: { method } as unknown as JsonObject,
+          change: objectOf(jsonOf({ method })),
         })),
       );
     if (writeModeOf(spec) === 'per-call') {
@@ -928,10 +935,7 @@ export class Rollouts {
           const twin = await this.hub.getTwin(ref.deviceId, ref.moduleId).catch(() => undefined);
           if (
             twin &&
-            holdsPatch(
-              stripReadOnly(twin.properties.reported as JsonObject),
-              spec.change.desired as JsonObject,
-            )
+            holdsPatch(stripReadOnly(twin.properties.reported), spec.change.desired ?? {})
           )
             met.add(targetKey(ref));
         });
@@ -1087,9 +1091,8 @@ export class Rollouts {
         return;
       }
       const difference =
-        (change.tags && firstDifference(sections.tags, change.tags as JsonObject, 'tags')) ||
-        (change.desired &&
-          firstDifference(sections.desired, change.desired as JsonObject, 'properties.desired'));
+        (change.tags && firstDifference(sections.tags, change.tags, 'tags')) ||
+        (change.desired && firstDifference(sections.desired, change.desired, 'properties.desired'));
       await this.store.mark(row.id, this.replicaId, ref, from, 'revert_skipped', {
         error: `Changed by someone else since the rollout wrote it (${difference || 'it differs'}); left as it is.`,
       });
@@ -1109,9 +1112,9 @@ export class Rollouts {
           actor,
           action: 'rollout.revert',
           target: { ...ref, rolloutId: row.id },
-          change: inverse as JsonObject,
+          change: inverse,
           before: versions(twin),
-          revert: change as JsonObject,
+          revert: change,
         },
         () => this.hub.patchTwin(ref.deviceId, ref.moduleId, hubPatchOf(inverse), twin.etag),
         versions,

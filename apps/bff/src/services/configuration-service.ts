@@ -37,7 +37,7 @@ export function configurationOf(hub: HubConfiguration): Configuration {
         : 'device';
   const inner = objectOf(
     content['modulesContent'] ?? content['moduleContent'] ?? content['deviceContent'],
-  ) as JsonObject;
+  );
   const system = numbers(objectOf(hub['systemMetrics'])['results']);
   const metrics = objectOf(hub['metrics']);
   return {
@@ -59,7 +59,7 @@ export function configurationOf(hub: HubConfiguration): Configuration {
 }
 
 /** `properties.desired.a.b` → the desired patch it stands for; refused when it is not one. */
-function desiredPatchOf(key: string, value: unknown): JsonObject {
+function desiredPatchOf(key: string, value: JsonValue): JsonObject {
   const parts = key.split('.');
   if (parts[0] !== 'properties' || parts[1] !== 'desired' || parts.slice(2).some((p) => !p))
     throw new AppError(
@@ -69,9 +69,9 @@ function desiredPatchOf(key: string, value: unknown): JsonObject {
   const path = parts.slice(2);
   if (path.length === 0 && !isJsonObject(value))
     throw new AppError('validation_failed', 'properties.desired takes an object.');
-  let patch = value as JsonValue;
+  let patch: JsonValue = value;
   for (const part of [...path].reverse()) patch = { [part]: patch };
-  return patch as JsonObject;
+  return objectOf(patch);
 }
 
 /** The query that lists what a target condition selects (a module condition names its FROM). */
@@ -161,7 +161,7 @@ export class ConfigurationService {
     const configuration = {
       id: input.id,
       schemaVersion: '1.0',
-      content: { [contentKey]: input.content as JsonObject },
+      content: { [contentKey]: input.content },
       targetCondition: input.targetCondition,
       priority: input.priority,
       labels: input.labels,
@@ -174,7 +174,7 @@ export class ConfigurationService {
         actor,
         action: input.etag === undefined ? 'configuration.create' : 'configuration.update',
         target: { deviceId: '', configurationId: input.id },
-        change: configuration as unknown as JsonObject,
+        change: configuration,
         ...(input.etag !== undefined ? { before: { etag: input.etag } } : {}),
       },
       () => this.hub.saveConfiguration(configuration, input.etag, context),

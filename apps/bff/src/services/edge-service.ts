@@ -32,7 +32,7 @@ const CRASH_LOOP_MS = 10 * 60_000;
 const AGENT_TIMEOUT_SECONDS = 30;
 
 /** A twin section's properties, without its `$metadata` and `$version`. */
-const propertiesOf = (section: Record<string, unknown>) => stripReadOnly(section as JsonObject);
+const propertiesOf = (section: JsonObject) => stripReadOnly(section);
 
 /** Desired against reported, per module, in words an operator reads at a glance. */
 export function moduleRows(
@@ -159,7 +159,7 @@ export class EdgeService {
     const reported = agentTwin.properties.reported;
     const modules = moduleRows(desired, reported);
 
-    const marks = objectOf(objectOf(agentRows.items[0] as JsonValue)['configurations']);
+    const marks = objectOf(objectOf(agentRows.items[0])['configurations']);
     const deployments = configurations.flatMap((config) => {
       const modulesContent = objectOf(objectOf(config['content'])['modulesContent']);
       const status = stringOf(objectOf(marks[String(config['id'])])['status']);
@@ -239,7 +239,7 @@ export class EdgeService {
         return id ? [id] : [];
       }),
       children: childRows.items
-        .map((row) => objectOf(row as JsonValue))
+        .map((row) => objectOf(row))
         .filter((row) => row['deviceId'] !== deviceId)
         .map((row) => ({
           deviceId: String(row['deviceId']),
@@ -299,8 +299,7 @@ export class EdgeService {
       throw error;
     }
     if (answer.status >= 200 && answer.status < 300) return answer.payload;
-    const message =
-      stringOf(objectOf(answer.payload as JsonValue)['message']) ?? `status ${answer.status}`;
+    const message = stringOf(objectOf(answer.payload)['message']) ?? `status ${answer.status}`;
     throw new AppError(
       answer.status < 500 ? 'bad_request' : 'hub_error',
       `The Edge agent refused ${methodName}: ${message}`,
@@ -358,7 +357,7 @@ export class EdgeService {
       },
       context,
     );
-    const entry = Array.isArray(answer) ? objectOf(answer[0] as JsonValue) : {};
+    const entry = Array.isArray(answer) ? objectOf(answer[0]) : {};
     if (entry['id'] === undefined)
       throw new AppError('not_found', `The Edge agent of ${deviceId} has no module ${module}.`);
     let lines: unknown;
@@ -377,7 +376,7 @@ export class EdgeService {
     }
     return {
       lines: (Array.isArray(lines) ? lines : []).map((raw) => {
-        const line = objectOf(raw as JsonValue);
+        const line = objectOf(raw);
         return {
           at: stringOf(line['timestamp']) ?? '',
           level: typeof line['loglevel'] === 'number' ? line['loglevel'] : 6,
@@ -401,7 +400,7 @@ export class EdgeService {
         { violations: problems },
       );
     await this.edgeDevice(deviceId, context);
-    const content = request.modulesContent as JsonObject;
+    const content = request.modulesContent;
     const modules = Object.keys(objectOf(objectOf(objectOf(content[AGENT])[DESIRED])['modules']));
     await audited(
       this.audit,

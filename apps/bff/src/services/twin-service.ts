@@ -21,8 +21,8 @@ export interface TwinWriteListener {
   twinWritten(twin: Twin, sections: TwinSectionName[]): void;
 }
 
-function sectionValues(section: Record<string, unknown>): JsonObject {
-  return stripReadOnly(section as JsonObject);
+function sectionValues(section: JsonObject): JsonObject {
+  return stripReadOnly(section);
 }
 
 function versions(twin: Twin) {
@@ -88,13 +88,13 @@ export class TwinService {
       revert[name] = minimalPatch(result, before);
     };
     if (request.tags !== undefined) {
-      const tags = request.tags as JsonObject;
-      section('tags', tags, current.tags as JsonObject);
+      const tags = request.tags;
+      section('tags', tags, current.tags);
       hubPatch['tags'] = tags;
       sections.push('tags');
     }
     if (request.desired !== undefined) {
-      const desired = request.desired as JsonObject;
+      const desired = request.desired;
       section('desired', desired, sectionValues(current.properties.desired));
       hubPatch['properties'] = { desired };
       sections.push('desired');
@@ -147,11 +147,8 @@ export class TwinService {
   ): Promise<Twin> {
     const current = await this.hub.getTwin(deviceId, moduleId, context);
     if (current.etag !== request.etag) throw await this.conflict(deviceId, moduleId, context);
-    const tags = minimalPatch(current.tags as JsonObject, request.tags as JsonObject);
-    const desired = minimalPatch(
-      sectionValues(current.properties.desired),
-      request.desired as JsonObject,
-    );
+    const tags = minimalPatch(current.tags, request.tags);
+    const desired = minimalPatch(sectionValues(current.properties.desired), request.desired);
     const hasTags = Object.keys(tags).length > 0;
     const hasDesired = Object.keys(desired).length > 0;
     if (!hasTags && !hasDesired) return current;

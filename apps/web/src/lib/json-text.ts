@@ -1,10 +1,12 @@
+import { parseJson, type JsonValue } from '@twinscope/twin';
+
 /** JSON typed by a person: its value, or why it is not JSON and where (for editor markers). */
 export type ParsedJson =
-  { ok: true; value: unknown } | { ok: false; message: string; offset?: number };
+  { ok: true; value: JsonValue } | { ok: false; message: string; offset?: number };
 
 export function parseJsonText(text: string, what: string): ParsedJson {
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: parseJson(text) };
   } catch (error) {
     const message = error instanceof Error ? error.message : 'not valid JSON';
     const position = /position (\d+)/.exec(message);

@@ -1,4 +1,5 @@
 import type { Configuration, ConfigurationInput } from '@twinscope/contract';
+import { isJsonObject, parseJson, type JsonObject, type JsonValue } from '@twinscope/twin';
 
 /** `name=value` (labels) or `name: query` (metrics) lines as a record, or what is wrong. */
 export function recordFromLines(
@@ -30,16 +31,16 @@ export const linesFromRecord = (record: Record<string, string>, separator: '=' |
 /** The content as written: a JSON object of `properties.desired[.path]` keys. */
 export function contentFromText(
   text: string,
-): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
-  let parsed: unknown;
+): { ok: true; value: JsonObject } | { ok: false; error: string } {
+  let parsed: JsonValue;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch (error) {
     return { ok: false, error: `The content is not JSON: ${(error as Error).message}` };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+  if (!isJsonObject(parsed))
     return { ok: false, error: 'The content is a JSON object, as {"properties.desired.x": 1}.' };
-  return { ok: true, value: parsed as Record<string, unknown> };
+  return { ok: true, value: parsed };
 }
 
 /** Where a device query's rows are in the device list (`/devices?where=…`); none for modules. */

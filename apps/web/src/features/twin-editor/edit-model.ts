@@ -19,8 +19,8 @@ export interface EditableDoc {
 
 export function editableFrom(twin: Twin): EditableDoc {
   return {
-    tags: twin.tags as JsonObject,
-    properties: { desired: stripReadOnly(twin.properties.desired as JsonObject) },
+    tags: twin.tags,
+    properties: { desired: stripReadOnly(twin.properties.desired) },
   };
 }
 

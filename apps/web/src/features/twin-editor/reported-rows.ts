@@ -14,7 +14,7 @@ export function sectionRows(section: JsonObject): ReportedRow[] {
     for (const [key, value] of Object.entries(node)) {
       if (isBookkeepingKey(key)) continue;
       const path = prefix ? `${prefix}.${key}` : key;
-      const childMeta = isJsonObject(meta[key]) ? (meta[key] as JsonObject) : {};
+      const childMeta = isJsonObject(meta[key]) ? meta[key] : {};
       if (isJsonObject(value) && Object.keys(value).length > 0) {
         walk(value, childMeta, path);
       } else {

@@ -1,12 +1,11 @@
 import { Text } from '@fluentui/react-components';
 import type { Twin } from '@twinscope/contract';
-import type { JsonObject } from '@twinscope/twin';
 import { relativeTime } from '../../../lib/format.ts';
 import { sectionRows } from '../reported-rows.ts';
 
 /** Reported properties, read-only, each with when the device last wrote it. */
 export function ReportedPanel({ twin }: { twin: Twin }) {
-  const reported = twin.properties.reported as JsonObject;
+  const reported = twin.properties.reported;
   const rows = sectionRows(reported);
   const version = reported['$version'];
   return (

@@ -1,6 +1,5 @@
 import { Badge, Text } from '@fluentui/react-components';
 import type { Twin } from '@twinscope/contract';
-import type { JsonObject } from '@twinscope/twin';
 import { relativeTime } from '../../../lib/format.ts';
 import { syncRows, type SyncState } from '../sync-model.ts';
 
@@ -16,10 +15,7 @@ const LABEL: Record<
 
 /** Whether the device or module has acknowledged each desired property. */
 export function SyncPanel({ twin }: { twin: Twin }) {
-  const rows = syncRows(
-    twin.properties.desired as JsonObject,
-    twin.properties.reported as JsonObject,
-  );
+  const rows = syncRows(twin.properties.desired, twin.properties.reported);
   return (
     <section className="sync-panel" aria-label="Desired vs reported" data-testid="sync-panel">
       <Text weight="semibold">Desired vs reported</Text>

@@ -37,11 +37,8 @@ function restorePatch(
   twin: Twin,
   then: TwinAtVersion,
 ): { tags?: JsonObject; desired?: JsonObject } {
-  const tags = minimalPatch(twin.tags as JsonObject, then.tags as JsonObject);
-  const desired = minimalPatch(
-    stripReadOnly(twin.properties.desired as JsonObject),
-    then.desired as JsonObject,
-  );
+  const tags = minimalPatch(twin.tags, then.tags);
+  const desired = minimalPatch(stripReadOnly(twin.properties.desired), then.desired);
   return {
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
     ...(Object.keys(desired).length > 0 ? { desired } : {}),
