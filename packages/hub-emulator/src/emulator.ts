@@ -1,3 +1,7 @@
+// Long on purpose: the composition root. It builds every layer (store, services, HTTPS, MQTT,
+// AMQP, the Event Hubs-compatible endpoint), wires them in the order they must start, writes
+// connection.json, and closes them in the order they must stop; each step is a few lines and
+// reads best in sequence.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { keepPrivate, writePrivateFile } from './store/private-files.ts';

@@ -1,3 +1,8 @@
+// Long on purpose: the one AMQP 1.0 layer every AMQP endpoint stands on (TLS or plain or
+// WebSocket connections, SASL, $cbs put-token with grants that expire per connection,
+// $management, link routes by role and address). Its parts share one connection object and
+// its grants; the endpoints (hub-endpoint.ts, events/amqp-endpoint.ts) and the frame guard
+// are apart.
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { WebSocket } from 'ws';

@@ -1,3 +1,6 @@
+// Long on purpose: IoT Hub's device and service routes on the AMQP layer (telemetry, module
+// output, the twin channel, direct methods) share one per-connection state, the identities a
+// connection's grants speak for; cloud-to-device routes are apart (cloud-to-device-routes.ts).
 import { randomUUID } from 'node:crypto';
 import rhea, { type EventContext, type Message, type Receiver, type Sender } from 'rhea';
 import {

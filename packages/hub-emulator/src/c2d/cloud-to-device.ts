@@ -1,3 +1,7 @@
+// Long on purpose: one device queue's rules (limits, locks, delivery counts, expiry, feedback
+// batches) and their durable log (c2d.jsonl, replayed on start and rewritten when it grows)
+// change the same entries in the same steps, so splitting them would split every operation
+// in two. The transports only call next/complete/reject/abandon; the AMQP routes are apart.
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { HubError } from '../errors.ts';

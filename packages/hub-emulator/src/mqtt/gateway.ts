@@ -1,3 +1,8 @@
+// Long on purpose: this is one MQTT connection's whole life on IoT Hub's device surface
+// (CONNECT and its SAS or X.509 check, persistent subscriptions, twin requests, desired
+// pushes, direct methods, telemetry, cloud-to-device deliveries and their PUBACKs), and every
+// handler reads and changes the same per-connection state. The pure parts are apart already:
+// topics.ts (topic names and filters) and frame-guard.ts (sizes checked at the header).
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import mqtt, {
