@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { HubTokenCredential } from '@twinscope/hub-connection';
 import { EventHubsSource } from './adapters/event-hubs.ts';
 import { hubCredential, type TokenCredential } from './adapters/hub-credential.ts';
-import { IotHubAdapter } from './adapters/iothub.ts';
+import { createIotHubAdapter } from './adapters/iothub/index.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { loopbackHosts } from './http/origin-guard.ts';
 import { SecurityEvents } from './http/security-events.ts';
@@ -81,7 +81,7 @@ export async function startBff(
     queriesPerMinute: budget.queriesPerMinute ?? 'unlimited',
     pollQueriesPerMinute: config.live.poll.queriesPerMinute,
   });
-  const hub = new IotHubAdapter({
+  const hub = createIotHubAdapter({
     ...(config.hub.connectionString ? { connectionString: config.hub.connectionString } : {}),
     ...(entra
       ? {

@@ -3,54 +3,29 @@ import type { JsonObject, JsonValue } from '@twinscope/twin';
 import type { CallContext } from '../core/call-context.ts';
 
 export interface QueryPage {
-  items: unknown[];
+  items: JsonObject[];
   continuation?: string;
 }
 
-/**
- * What the BFF needs from IoT Hub. Only adapters know which SDK answers it. A call made for
- * a request carries its context (who asks, and a signal for when they are gone); the BFF's
- * own work (live polling, the event feed) passes none.
- */
 /** An automatic configuration as the hub stores it (its JSON, read by the service). */
 export type HubConfiguration = JsonObject;
 
-export interface HubAdapter {
-  readonly hostName: string;
-  /** Automatic device and module configurations (and IoT Edge deployments). */
-  listConfigurations(context?: CallContext): Promise<HubConfiguration[]>;
-  getConfiguration(id: string, context?: CallContext): Promise<HubConfiguration>;
-  /** Creates one, or (with its etag) changes it; the hub refuses a stale etag. */
-  saveConfiguration(
-    configuration: HubConfiguration,
-    etag: string | undefined,
-    context?: CallContext,
-  ): Promise<HubConfiguration>;
-  deleteConfiguration(id: string, context?: CallContext): Promise<void>;
-  /** An IoT Edge device's deployment, set on the device itself ("Set modules"). */
-  applyModulesContent(
-    deviceId: string,
-    modulesContent: JsonObject,
-    context?: CallContext,
-  ): Promise<void>;
-  readonly isEmulator: boolean;
-  query(
-    sql: string,
-    options: { pageSize?: number; continuation?: string },
-    context?: CallContext,
-  ): Promise<QueryPage>;
+/** A configuration to create or change, in the hub's own shape. */
+export interface ConfigurationWrite {
+  id: string;
+  schemaVersion: string;
+  content: JsonObject;
+  targetCondition: string;
+  priority: number;
+  labels: Record<string, string>;
+  metrics: { queries: Record<string, string>; results: Record<string, number> };
+}
+
+/** Device and module identities, and the keys only the BFF ever holds. */
+export interface HubIdentities {
   getDevice(deviceId: string, context?: CallContext): Promise<DeviceIdentity>;
   getModules(deviceId: string, context?: CallContext): Promise<ModuleIdentity[]>;
   getModule(deviceId: string, moduleId: string, context?: CallContext): Promise<ModuleIdentity>;
-  getTwin(deviceId: string, moduleId?: string, context?: CallContext): Promise<Twin>;
-  /** PATCH with If-Match: the hub refuses it if the twin changed since `etag`. */
-  patchTwin(
-    deviceId: string,
-    moduleId: string | undefined,
-    patch: JsonObject,
-    etag: string,
-    context?: CallContext,
-  ): Promise<Twin>;
   createModule(deviceId: string, module: NewModule, context?: CallContext): Promise<ModuleIdentity>;
   /** Changes settable fields with If-Match on the identity's etag. */
   updateModule(
@@ -84,6 +59,55 @@ export interface HubAdapter {
     statusReason: string | undefined,
     context?: CallContext,
   ): Promise<BulkItemResult[]>;
+  /** The device's primary connection string; only the BFF ever holds the key. */
+  deviceConnectionString(deviceId: string, context?: CallContext): Promise<string>;
+  /** The module's primary connection string; only the BFF ever holds the key. */
+  moduleConnectionString(
+    deviceId: string,
+    moduleId: string,
+    context?: CallContext,
+  ): Promise<string>;
+}
+
+/** Twins, and the query language that reads them. */
+export interface HubTwins {
+  query(
+    sql: string,
+    options: { pageSize?: number; continuation?: string },
+    context?: CallContext,
+  ): Promise<QueryPage>;
+  getTwin(deviceId: string, moduleId?: string, context?: CallContext): Promise<Twin>;
+  /** PATCH with If-Match: the hub refuses it if the twin changed since `etag`. */
+  patchTwin(
+    deviceId: string,
+    moduleId: string | undefined,
+    patch: JsonObject,
+    etag: string,
+    context?: CallContext,
+  ): Promise<Twin>;
+}
+
+/** Automatic device and module configurations (and IoT Edge deployments). */
+export interface HubConfigurations {
+  listConfigurations(context?: CallContext): Promise<HubConfiguration[]>;
+  getConfiguration(id: string, context?: CallContext): Promise<HubConfiguration>;
+  /** Creates one, or (with its etag) changes it; the hub refuses a stale etag. */
+  saveConfiguration(
+    configuration: ConfigurationWrite,
+    etag: string | undefined,
+    context?: CallContext,
+  ): Promise<HubConfiguration>;
+  deleteConfiguration(id: string, context?: CallContext): Promise<void>;
+  /** An IoT Edge device's deployment, set on the device itself ("Set modules"). */
+  applyModulesContent(
+    deviceId: string,
+    modulesContent: JsonObject,
+    context?: CallContext,
+  ): Promise<void>;
+}
+
+/** Direct methods, one at a time or as jobs. */
+export interface HubMethods {
   /**
    * A direct method on a device or module. The call waits as long as its timeouts say (the
    * hub's own), not the BFF's usual deadline.
@@ -106,6 +130,10 @@ export interface HubAdapter {
   ): Promise<void>;
   /** A job's status (queued, running, completed, failed, cancelled) and why it failed. */
   getJob(jobId: string): Promise<{ status: string; failureReason?: string }>;
+}
+
+/** Cloud-to-device messages and their feedback. */
+export interface HubMessaging {
   /** Queues a cloud-to-device message for a device (AMQP, through the service client). */
   sendCloudMessage(deviceId: string, message: CloudMessage, context?: CallContext): Promise<void>;
   /** Empties a device's cloud-to-device queue; answers how many messages were dropped. */
@@ -118,14 +146,17 @@ export interface HubAdapter {
     records(records: FeedbackRecord[]): void;
     error(message: string): void;
   }): { stop(): Promise<void> };
-  /** The device's primary connection string; only the BFF ever holds the key. */
-  deviceConnectionString(deviceId: string, context?: CallContext): Promise<string>;
-  /** The module's primary connection string; only the BFF ever holds the key. */
-  moduleConnectionString(
-    deviceId: string,
-    moduleId: string,
-    context?: CallContext,
-  ): Promise<string>;
+}
+
+/**
+ * What the BFF needs from IoT Hub. Only adapters know which SDK answers it. A call made for
+ * a request carries its context (who asks, and a signal for when they are gone); the BFF's
+ * own work (live polling, the event feed) passes none.
+ */
+export interface HubAdapter
+  extends HubIdentities, HubTwins, HubConfigurations, HubMethods, HubMessaging {
+  readonly hostName: string;
+  readonly isEmulator: boolean;
 }
 
 export interface NewModule {

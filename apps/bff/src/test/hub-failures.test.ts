@@ -4,7 +4,7 @@ import { startEmulator } from '@twinscope/hub-emulator';
 import { parseConfig } from '../config.ts';
 import { startBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
-import { IotHubAdapter } from '../adapters/iothub.ts';
+import { createIotHubAdapter } from '../adapters/iothub/index.ts';
 import { send, tempAuditFile } from './harness.ts';
 
 async function stackWith(throttle?: {
@@ -84,7 +84,7 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
       throttle: { identity: 100, query: 1 / 60, twinRead: 100, twinUpdate: 50 },
     });
     try {
-      const hub = new IotHubAdapter({
+      const hub = createIotHubAdapter({
         connectionString: emulator.serviceConnectionString,
         ca: emulator.tls.caCert,
         logger: createLogger('error', () => {}),

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDevice, runModule, type RunningModule } from '@twinscope/module-simulator';
-import { IotHubAdapter } from '../adapters/iothub.ts';
+import { createIotHubAdapter, type IotHubAdapter } from '../adapters/iothub/index.ts';
 import { createLogger } from '../log.ts';
 import { RolloutStore } from '../rollouts/rollout-store.ts';
 import { Rollouts } from '../rollouts/rollouts.ts';
@@ -15,7 +15,7 @@ describe('BFF: guarded rollouts against the emulator', () => {
   /** The hub as a second replica reaches it (its own SDK clients). */
   const hub = new Proxy({} as IotHubAdapter, {
     get: (_target, key) => {
-      hubAdapter ??= new IotHubAdapter({
+      hubAdapter ??= createIotHubAdapter({
         connectionString: stack.emulator.serviceConnectionString,
         ca: stack.emulator.tls.caCert,
         logger: createLogger('error', () => undefined),
