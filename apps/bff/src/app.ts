@@ -38,7 +38,7 @@ import type { TwinHistory } from './history/twin-history.ts';
 import type { ConfigurationService } from './services/configuration-service.ts';
 import { configurationRoutes } from './routes/configurations.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
-import type { Rollouts } from './rollouts/rollouts.ts';
+import type { RolloutService } from './rollouts/rollout-service.ts';
 import type { HubBudget } from './quota/hub-budget.ts';
 import type { TimelineService } from './services/timeline-service.ts';
 import type { MethodService } from './services/method-service.ts';
@@ -56,7 +56,7 @@ export interface AppDeps {
   messages: MessageService;
   timeline: TimelineService;
   configurations: ConfigurationService;
-  rollouts: Rollouts;
+  rollouts: RolloutService;
   /** What the BFF may spend of the hub's throttles (rollouts estimate with it). */
   budget: HubBudget;
   /** Every twin's history, when changes come from an event endpoint. */

@@ -28,7 +28,9 @@ import { AuditTrail } from './audit/audit-trail.ts';
 import { openDatabase } from './adapters/store/open-store.ts';
 import { TwinHistory } from './history/twin-history.ts';
 import { ConfigurationService } from './services/configuration-service.ts';
-import { Rollouts } from './rollouts/rollouts.ts';
+import { RolloutDriver } from './rollouts/driver.ts';
+import { RolloutNotices } from './rollouts/notices.ts';
+import { RolloutService } from './rollouts/rollout-service.ts';
 import type { Database } from './adapters/store/sql.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
@@ -44,7 +46,8 @@ export interface RunningBff {
   db: Database;
   /** The twins' history, when changes come from an event endpoint. */
   history: TwinHistory | undefined;
-  rollouts: Rollouts;
+  /** This replica's rollout driver. */
+  rollouts: RolloutDriver;
   /** Requests the guards refused, counted per guard. */
   security: SecurityEvents;
   close(): Promise<void>;
@@ -170,8 +173,11 @@ export async function startBff(
     };
   }
   // Rollouts run on whichever replica holds their lease; every replica hears their changes.
-  const rollouts = new Rollouts(db, hub, audit, logger, config.rollouts);
-  rollouts.onChange((id) => broker.publishRollout(id));
+  const notices = new RolloutNotices(db, logger);
+  await notices.start();
+  const rollouts = new RolloutService(db, audit, notices);
+  const driver = new RolloutDriver(db, hub, audit, logger, notices, config.rollouts);
+  notices.onChange((id) => broker.publishRollout(id));
   const devices = new DeviceService(hub);
   const identities = {
     identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string) {
@@ -227,7 +233,7 @@ export async function startBff(
   const { port } = server.address() as AddressInfo;
   allowedHosts = loopbackHosts(port, config.server.allowedHosts);
   live.start();
-  await rollouts.start();
+  driver.start();
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return {
     url: `http://${host}:${port}`,
@@ -237,10 +243,11 @@ export async function startBff(
     audit,
     db,
     history,
-    rollouts,
+    rollouts: driver,
     security,
     async close() {
-      await rollouts.stop();
+      await driver.stop();
+      await notices.stop();
       live.stop();
       history?.stop();
       await feedback?.stop();

@@ -15,7 +15,7 @@ import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
 import type { HubBudget } from '../quota/hub-budget.ts';
 import { dryRun } from '../rollouts/dry-run.ts';
-import type { Rollouts } from '../rollouts/rollouts.ts';
+import type { RolloutService } from '../rollouts/rollout-service.ts';
 
 const IdSchema = z.uuid({ message: 'A rollout id is a UUID.' });
 const TargetQuerySchema = z
@@ -34,7 +34,11 @@ const changeAction = (change: RolloutChange) => (change.method ? 'method.invoke'
  * Guarded fleet rollouts: anyone who may read follows them; Operators preview, start,
  * pause, resume, cancel and roll back; Admins approve past the canary.
  */
-export function rolloutRoutes(hub: HubAdapter, budget: HubBudget, rollouts: Rollouts): Router {
+export function rolloutRoutes(
+  hub: HubAdapter,
+  budget: HubBudget,
+  rollouts: RolloutService,
+): Router {
   const routes = policyRouter();
   routes.post('/rollouts/dry-run', async (req, res) => {
     const request = parseWith(DryRunRequestSchema, req.body);

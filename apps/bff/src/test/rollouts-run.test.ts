@@ -3,7 +3,8 @@ import { runDevice, runModule, type RunningModule } from '@twinscope/module-simu
 import { createIotHubAdapter, type IotHubAdapter } from '../adapters/iothub/index.ts';
 import { createLogger } from '../log.ts';
 import { RolloutStore } from '../rollouts/rollout-store.ts';
-import { Rollouts } from '../rollouts/rollouts.ts';
+import { RolloutDriver } from '../rollouts/driver.ts';
+import { RolloutNotices } from '../rollouts/notices.ts';
 import { resolveTargets } from '../rollouts/targets.ts';
 import { testPlan as plan } from './fixtures/rollout-plan.ts';
 import { useStack } from './harness.ts';
@@ -339,24 +340,22 @@ describe('BFF: guarded rollouts against the emulator', () => {
     await stack.registry.updateTwin(landed, { tags: { audited: 'yes' } }, beforeWrite.etag);
     const versionAfterLanding = (await twin(landed)).version;
 
-    const b = new Rollouts(
-      stack.bff.db,
-      hub,
-      stack.bff.audit,
-      createLogger('error', () => undefined),
-      {
-        replicaId: 'b',
-        leaseSeconds: 2,
-        pollMs: 200,
-        checkMs: 200,
-      },
-    );
-    await b.start();
+    const quiet = createLogger('error', () => undefined);
+    const notices = new RolloutNotices(stack.bff.db, quiet);
+    await notices.start();
+    const b = new RolloutDriver(stack.bff.db, hub, stack.bff.audit, quiet, notices, {
+      replicaId: 'b',
+      leaseSeconds: 2,
+      pollMs: 200,
+      checkMs: 200,
+    });
+    b.start();
     try {
       const done = await until(id, ['completed'], 20_000);
       expect(done.counts).toEqual({ succeeded: 6 });
     } finally {
       await b.stop();
+      await notices.stop();
     }
     // The landed write was recognised, not sent again; the five others were written once each.
     expect((await twin(landed)).version).toBe(versionAfterLanding);

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ROLLOUT_ACTIONS,
+  type Rollout,
+  type RolloutAction,
+  type RolloutRequest,
+  type RolloutTargetState,
+} from '@twinscope/contract';
+import { jsonOf, objectOf, validateSectionPatch } from '@twinscope/twin';
+import type { Database } from '../adapters/store/sql.ts';
+import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { AppError } from '../core/app-error.ts';
+import { twinRuleError } from '../core/twin-rules.ts';
+import { checkRawWhere } from '../services/device-query.ts';
+import type { RolloutNotices } from './notices.ts';
+import { RolloutStore, rolloutOf } from './rollout-store.ts';
+
+/**
+ * Guarded rollouts as people use them: a change written to a fleet's twins in waves (a
+ * canary, then growing waves), each wave checked against a success condition before the
+ * next starts, stopped by itself past a failure threshold, paused, resumed, cancelled or
+ * rolled back by people. This starts, reads and steers them; state lives in the database,
+ * and a replica's RolloutDriver does the writing.
+ */
+export class RolloutService {
+  private readonly store: RolloutStore;
+
+  constructor(
+    db: Database,
+    private readonly audit: AuditTrail,
+    private readonly notices: RolloutNotices,
+  ) {
+    this.store = new RolloutStore(db);
+  }
+
+  /**
+   * Starts a rollout: checked first (twin rules, the success query), then stored as
+   * `preparing`; a replica finds its targets, checks no other active rollout holds them and
+   * runs it.
+   */
+  async create(request: RolloutRequest, actor: Actor): Promise<Rollout> {
+    const { change, plan } = request;
+    for (const section of ['tags', 'desired'] as const) {
+      const patch = change[section];
+      if (!patch) continue;
+      const violations = validateSectionPatch(section, patch);
+      if (violations.length > 0) throw twinRuleError(violations);
+    }
+    if (plan.success.kind === 'query') checkRawWhere(plan.success.where);
+    if (plan.success.kind === 'mirrors' && !change.desired)
+      throw new AppError(
+        'validation_failed',
+        'Reported properties can only mirror a desired change, and this change sets no desired property. Choose "written" or a query.',
+      );
+    // The where clause is checked now, not when the targets are found.
+    if (request.filter.where?.trim())
+      checkRawWhere(request.filter.where.trim().replace(/^where\s+/i, ''));
+    const id = randomUUID();
+    const spec = {
+      filter: request.filter,
+      ...(request.moduleId ? { moduleId: request.moduleId } : {}),
+      change,
+      plan,
+    };
+    await audited(
+      this.audit,
+      {
+        actor,
+        action: 'rollout.create',
+        target: { deviceId: '', rolloutId: id },
+        change: objectOf(jsonOf({ name: request.name, ...spec })),
+      },
+      () => this.store.create(id, request.name, spec, actor),
+    );
+    this.notices.changed(id, true);
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<Rollout> {
+    const row = await this.store.get(id);
+    if (!row) throw new AppError('not_found', 'There is no such rollout.');
+    return rolloutOf(row, await this.store.counts(id), await this.store.jobs(id));
+  }
+
+  async list(limit = 50): Promise<Rollout[]> {
+    const rows = await this.store.list(limit);
+    return Promise.all(
+      rows.map(async (row) =>
+        rolloutOf(row, await this.store.counts(row.id), await this.store.jobs(row.id)),
+      ),
+    );
+  }
+
+  targets(
+    id: string,
+    filter: { state?: RolloutTargetState; wave?: number; after?: string; limit: number },
+  ) {
+    return this.store.targets(id, filter);
+  }
+
+  /** A person's action (approve, pause, resume, cancel, rollback), audited. */
+  async act(id: string, action: RolloutAction, actor: Actor): Promise<Rollout> {
+    const rule = ROLLOUT_ACTIONS[action];
+    const row = await this.store.get(id);
+    if (!row) throw new AppError('not_found', 'There is no such rollout.');
+    if (action === 'rollback' && row.spec.change.method)
+      throw new AppError(
+        'conflict',
+        'A direct method call cannot be undone, so this rollout has no rollback; cancel it to call no more targets.',
+      );
+    const message: Record<RolloutAction, string | null> = {
+      approve: `Approved by ${actor.name}; the next waves run.`,
+      pause: `Paused by ${actor.name}. Writes in flight finish; nothing more is written until it resumes.`,
+      resume: null,
+      cancel: `Cancelled by ${actor.name}. Twins already written keep the change; roll back to undo it.`,
+      rollback: `Rolling back for ${actor.name}: each written twin gets its old values back.`,
+    };
+    const moved = await audited(
+      this.audit,
+      {
+        actor,
+        action: `rollout.${action}`,
+        target: { deviceId: '', rolloutId: id },
+        change: { from: row.status },
+      },
+      async () => {
+        const next = await this.store.transition(id, rule.from, rule.to, {
+          message: message[action],
+          ...(action === 'approve'
+            ? { approvedBy: actor, wave: row.wave + 1, waveWrittenAt: null }
+            : {}),
+          ...(action === 'rollback' ? { rollbackBy: actor } : {}),
+          // The wave's time limit starts again: time paused is not held against its twins.
+          ...(action === 'resume' ? { waveWrittenAt: null } : {}),
+        });
+        if (!next)
+          throw new AppError(
+            'conflict',
+            `The rollout is ${row.status.replace('_', ' ')} now, so it cannot be ${action === 'approve' ? 'approved' : `${action}${action.endsWith('e') ? 'd' : 'ed'}`}.`,
+          );
+        return next;
+      },
+    );
+    this.notices.changed(moved.id, true);
+    return this.get(id);
+  }
+}
