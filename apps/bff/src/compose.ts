@@ -10,7 +10,7 @@ import { loopbackHosts } from './http/origin-guard.ts';
 import { SecurityEvents } from './http/security-events.ts';
 import { HubBudget } from './quota/hub-budget.ts';
 import { describeQuota } from '@twinscope/hub-quotas';
-import type { Config } from './config.ts';
+import type { Config } from './config/index.ts';
 import { EventBroker, type BrokerOptions } from './live/broker.ts';
 import { CatchUp } from './live/catch-up.ts';
 import { LiveHub, type EndpointSource } from './live/live-hub.ts';

@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from './config.ts';
+import { ConfigError, parseConfig } from './config/index.ts';
 import { startBff } from './compose.ts';
 import { createLogger } from './log.ts';
 import { StoreError } from './adapters/store/sql.ts';

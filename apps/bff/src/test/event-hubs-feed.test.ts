@@ -1,6 +1,6 @@
 import { freshPgliteDir } from './pglite-template.ts';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config.ts';
+import { parseConfig } from '../config/index.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
 import {

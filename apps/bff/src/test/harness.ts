@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@twinscope/hub-emulator';
 import { registryFor, type HubTokenCredential } from '@twinscope/hub-connection';
-import { parseConfig } from '../config.ts';
+import { parseConfig } from '../config/index.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
 import { startDevIdp, type RunningDevIdp } from '@twinscope/dev-idp';

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FleetActivityResponse } from '@twinscope/contract';
-import { parseConfig } from '../config.ts';
+import { parseConfig } from '../config/index.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
 import { freshPgliteDir } from './pglite-template.ts';

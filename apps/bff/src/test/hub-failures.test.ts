@@ -1,7 +1,7 @@
 import { freshPgliteDir } from './pglite-template.ts';
 import { describe, expect, it } from 'vitest';
 import { startEmulator } from '@twinscope/hub-emulator';
-import { parseConfig } from '../config.ts';
+import { parseConfig } from '../config/index.ts';
 import { startBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
 import { createIotHubAdapter } from '../adapters/iothub/index.ts';

@@ -6,7 +6,7 @@ import { freshPgliteDir } from './pglite-template.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnEmulator } from '@twinscope/hub-emulator/spawn';
 import { startBff, type RunningBff } from '../compose.ts';
-import { parseConfig } from '../config.ts';
+import { parseConfig } from '../config/index.ts';
 import { createLogger } from '../log.ts';
 import { send, tempAuditFile } from './harness.ts';
 

@@ -2,11 +2,37 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BFF_VARIABLES, ConfigError, parseConfig } from './config.ts';
+import type { ConnectionFile } from '@twinscope/hub-emulator/connection-file';
+import { BFF_VARIABLES, ConfigError, parseConfig } from './index.ts';
 
 const cs =
   'HostName=localhost:8443;SharedAccessKeyName=iothubowner;SharedAccessKey=' +
   Buffer.alloc(32).toString('base64');
+
+/** An emulator's connection.json in a fresh directory (with its CA file), as the emulator writes it. */
+function connectionFile(over: Partial<ConnectionFile> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'config-'));
+  writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\n');
+  const file: ConnectionFile = {
+    hostName: 'localhost',
+    httpsPort: 8443,
+    mqttPort: 8883,
+    amqpsPort: 5671,
+    serviceConnectionString: cs,
+    caCertFile: join(dir, 'ca.pem'),
+    throttle: 'S1',
+    eventHubs: {
+      connectionString: 'Endpoint=sb://localhost:5672/;EntityPath=hub;UseDevelopmentEmulator=true',
+      name: 'hub',
+      amqpPort: 5672,
+      partitionCount: 2,
+      consumerGroups: ['$Default'],
+    },
+    ...over,
+  };
+  writeFileSync(join(dir, 'connection.json'), JSON.stringify(file));
+  return join(dir, 'connection.json');
+}
 
 /** The message a configuration is refused with. */
 function problems(env: NodeJS.ProcessEnv): string {
@@ -49,14 +75,17 @@ describe('BFF configuration', () => {
         TWINSCOPE_POLL_QUERIES_PER_MINUTE: '6000',
       }).live.poll.queriesPerMinute,
     ).toBe(10);
-    const dir = mkdtempSync(join(tmpdir(), 'config-'));
-    const file = join(dir, 'connection.json');
-    writeFileSync(file, JSON.stringify({ serviceConnectionString: cs, throttle: null }));
-    const emulator = parseConfig({ TWINSCOPE_HUB_CONNECTION_FILE: file });
+    const emulator = parseConfig({
+      TWINSCOPE_HUB_CONNECTION_FILE: connectionFile({ throttle: null }),
+    });
     expect(emulator.hub.quota).toBeUndefined();
     expect(emulator.live.poll.queriesPerMinute).toBe(120);
-    writeFileSync(file, JSON.stringify({ serviceConnectionString: cs, throttle: 'S1' }));
-    expect(parseConfig({ TWINSCOPE_HUB_CONNECTION_FILE: file }).hub.quota?.tier).toBe('S1');
+    expect(emulator.hub.ca).toContain('BEGIN CERTIFICATE');
+    expect(emulator.hub.deviceHost).toBe('localhost');
+    expect(emulator.live.events?.connectionString).toContain('UseDevelopmentEmulator=true');
+    const s1 = parseConfig({ TWINSCOPE_HUB_CONNECTION_FILE: connectionFile({ mqttPort: 18883 }) });
+    expect(s1.hub.quota?.tier).toBe('S1');
+    expect(s1.hub.deviceHost).toBe('localhost:18883');
     expect(() =>
       parseConfig({ TWINSCOPE_HUB_CONNECTION_STRING: cs, TWINSCOPE_HUB_TIER: 'S9' }),
     ).toThrow(/TWINSCOPE_HUB_TIER: "S9" is not a hub tier/);
@@ -157,12 +186,17 @@ describe('BFF configuration', () => {
     const garbage = join(dir, 'connection.json');
     writeFileSync(garbage, '{not json');
     expect(problems({ TWINSCOPE_HUB_CONNECTION_FILE: garbage })).toContain(
-      "is not the emulator's connection.json",
+      `TWINSCOPE_HUB_CONNECTION_FILE: ${garbage} is not JSON`,
+    );
+    const partial = connectionFile();
+    writeFileSync(partial, JSON.stringify({ serviceConnectionString: cs }));
+    expect(problems({ TWINSCOPE_HUB_CONNECTION_FILE: partial })).toMatch(
+      /TWINSCOPE_HUB_CONNECTION_FILE: .*connection\.json is not the emulator's connection\.json: hostName: /,
     );
   });
 
   it('when the README documents configuration, then it names every variable the BFF reads', () => {
-    const readme = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
+    const readme = readFileSync(join(import.meta.dirname, '../../../../README.md'), 'utf8');
     const missing = BFF_VARIABLES.filter((name) => !readme.includes(`\`${name}\``));
     expect(missing).toEqual([]);
   });
