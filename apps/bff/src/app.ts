@@ -13,16 +13,16 @@ import { crossSiteCheck, hostCheck } from './http/origin-guard.ts';
 import { identifyCaller, requestContext } from './http/request-context.ts';
 import type { Role } from '@twinscope/contract';
 import { jsonNestingBeyond, jsonNestingMessage } from '@twinscope/twin';
-import { sessionOperator } from './auth/auth-routes.ts';
-import type { RoleMap } from './auth/roles.ts';
-import type { Sessions } from './auth/sessions.ts';
+import { sessionOperator } from './http/sessions.ts';
+import type { RoleMap } from './core/roles.ts';
+import type { Sessions } from './http/sessions.ts';
 import type { AuditTrail } from './audit/audit-trail.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { EventBroker } from './live/broker.ts';
 import type { Logger } from './log.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
-import { meRoutes } from './routes/me.ts';
+import { healthRoutes, meRoutes } from './routes/me.ts';
 import type { DeviceService } from './services/device-service.ts';
 import type { TwinService } from './services/twin-service.ts';
 import type { ModuleService } from './services/module-service.ts';
@@ -151,10 +151,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  // Liveness only: it answers without sign-in, so it says nothing about the hub or users.
-  api.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  api.use(healthRoutes());
   if (deps.auth.mode === 'local') {
     api.use(localOperator(deps.auth.role, deps.auth.csrfToken));
   } else {
@@ -186,7 +183,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(timelineRoutes(deps.timeline));
   api.use(versionRoutes(deps.history));
   api.use(configurationRoutes(deps.configurations));
-  api.use(rolloutRoutes(deps.hub, deps.budget, deps.rollouts));
+  api.use(rolloutRoutes(deps.rollouts));
   api.use(
     eventRoutes(
       deps.broker,

@@ -32,8 +32,9 @@ import { RolloutDriver } from './rollouts/driver.ts';
 import { RolloutNotices } from './rollouts/notices.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import type { Database } from './adapters/store/sql.ts';
-import { authRoutes } from './auth/auth-routes.ts';
-import { createSessions, type Sessions } from './auth/sessions.ts';
+import { authRoutes } from './routes/sign-in.ts';
+import { openSessionStore } from './adapters/session-store.ts';
+import { createSessions, type Sessions } from './http/sessions.ts';
 import { SignInClient } from './adapters/sign-in-client.ts';
 
 export interface RunningBff {
@@ -157,7 +158,10 @@ export async function startBff(
       allowedHosts: () => allowedHosts,
     };
   } else {
-    sessions = await createSessions(config.session, logger);
+    sessions = createSessions(
+      config.session,
+      await openSessionStore(config.session.redisUrl, logger),
+    );
     auth = {
       mode: 'entra',
       sessions,
@@ -175,7 +179,7 @@ export async function startBff(
   // Rollouts run on whichever replica holds their lease; every replica hears their changes.
   const notices = new RolloutNotices(db, logger);
   await notices.start();
-  const rollouts = new RolloutService(db, audit, notices);
+  const rollouts = new RolloutService(db, audit, notices, hub, budget);
   const driver = new RolloutDriver(db, hub, audit, logger, notices, config.rollouts);
   notices.onChange((id) => broker.publishRollout(id));
   const devices = new DeviceService(hub);

@@ -225,6 +225,16 @@ export const POLICY = {
 
 export type PolicyAction = keyof typeof POLICY;
 
+/**
+ * The routes no role is needed for: whether the BFF is alive (anyone), and who the signed-in
+ * user is, so one without a role learns why and what to ask for.
+ */
+export const OPEN_ROUTES: Partial<Record<RouteKey, string>> = {
+  'GET /health': 'Liveness, answered without sign-in; it says nothing about the hub or users',
+  'GET /me':
+    'Who the signed-in user is, their roles and the CSRF token, or why they have no access',
+};
+
 /** IoT Hub reserves module ids that start with `$` for IoT Edge's system modules. */
 export function isEdgeSystemModule(moduleId: string): boolean {
   return moduleId.startsWith('$');

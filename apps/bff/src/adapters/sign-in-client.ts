@@ -11,6 +11,12 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
+import {
+  ProviderUnavailableError,
+  type PendingSignIn,
+  type Redeemed,
+  type SignIn,
+} from '../core/sign-in.ts';
 import type { Logger } from '../log.ts';
 
 export interface SignInSettings {
@@ -27,23 +33,6 @@ export interface SignInSettings {
   redirectUri: string;
   postLogoutRedirectUri: string;
 }
-
-export interface PendingSignIn {
-  verifier: string;
-  state: string;
-  nonce: string;
-  returnTo: string;
-  createdAt: number;
-}
-
-export interface Redeemed {
-  claims: Record<string, unknown>;
-  /** The session's own serialized msal token cache. */
-  tokenCache: string;
-}
-
-/** The identity provider could not be reached or answered nonsense. */
-export class ProviderUnavailableError extends Error {}
 
 /**
  * msal's network client on node:https, so a CA for a local provider can be given per
@@ -107,7 +96,7 @@ function certificateCredential(pem: string) {
  * instance serves each request with that session's own token cache, so users' tokens can
  * never mix; the provider's metadata is fetched once and handed to each instance.
  */
-export class SignInClient {
+export class SignInClient implements SignIn {
   private metadata: Promise<string> | undefined;
   private endSession: string | undefined;
   private readonly network: INetworkModule;

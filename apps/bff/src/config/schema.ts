@@ -1,6 +1,6 @@
 import { parseHubTier } from '@twinscope/hub-quotas';
 import { z } from 'zod';
-import { DEFAULT_ROLE_MAP, parseRoleMap, type RoleMap } from '../auth/roles.ts';
+import { DEFAULT_ROLE_MAP, parseRoleMap, type RoleMap } from '../core/roles.ts';
 
 /**
  * The BFF's settings as one nested schema (sections hub, server, auth, session, live,

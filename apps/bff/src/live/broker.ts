@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import {
   twinKey,
   type FeedStatus,
@@ -48,7 +48,7 @@ interface Stream {
   id: string;
   /** Who opened it (a sign-in session id, or `local`): only they may change what it watches. */
   owner: string;
-  response: Response;
+  response: ServerResponse;
   watched: Set<string>;
   /** Every activity event (the fleet's audit page). */
   allActivity: boolean;
@@ -174,7 +174,7 @@ export class EventBroker {
    * Opens a stream on an HTTP response, unless its owner or this process already holds as
    * many as allowed (429, before anything is written).
    */
-  open(response: Response, lastEventId: string | undefined, owner: StreamOwner): string {
+  open(response: ServerResponse, lastEventId: string | undefined, owner: StreamOwner): string {
     const held = this.perOwner.get(owner.id) ?? 0;
     if (held >= this.options.maxStreamsPerOwner) {
       throw new AppError(
@@ -191,7 +191,7 @@ export class EventBroker {
       );
     }
     const id = randomUUID();
-    response.status(200).set({
+    response.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
       'X-Accel-Buffering': 'no',

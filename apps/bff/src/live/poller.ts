@@ -2,7 +2,7 @@ import { twinKey, type Twin, type TwinRef, type TwinSectionName } from '@twinsco
 import { deepEqual } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { twinFromHub } from '../adapters/twin-mapping.ts';
-import { quote } from '../services/device-query.ts';
+import { quote } from '../core/hub-query.ts';
 
 const IDS_PER_QUERY = 100;
 

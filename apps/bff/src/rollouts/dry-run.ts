@@ -10,7 +10,7 @@ import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { twinRuleError } from '../core/twin-rules.ts';
 import type { CallContext } from '../core/call-context.ts';
 import type { HubBudget } from '../quota/hub-budget.ts';
-import { buildWhere, quote } from '../services/device-query.ts';
+import { buildWhere, quote } from '../core/hub-query.ts';
 import { deviceIdsOf, moduleConditions } from './targets.ts';
 
 /** A key the query language names without brackets. */

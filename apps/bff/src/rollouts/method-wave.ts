@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jsonOf, objectOf } from '@twinscope/twin';
-import { inLists, quote } from '../services/device-query.ts';
+import { inLists, quote } from '../core/hub-query.ts';
 import { refOf, writeModeOf, type RolloutRow, type TargetRow } from './rollout-store.ts';
 import { codeOf, Halt, Later, messageOf, TRANSIENT, type Steps } from './steps.ts';
 import { rowsOf, targetKey } from './targets.ts';

@@ -5,13 +5,19 @@ import {
   type RolloutAction,
   type RolloutRequest,
   type RolloutTargetState,
+  type DryRunRequest,
+  type DryRunResponse,
 } from '@twinscope/contract';
 import { jsonOf, objectOf, validateSectionPatch } from '@twinscope/twin';
+import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { Database } from '../adapters/store/sql.ts';
+import type { CallContext } from '../core/call-context.ts';
+import type { HubBudget } from '../quota/hub-budget.ts';
+import { dryRun } from './dry-run.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 import { AppError } from '../core/app-error.ts';
 import { twinRuleError } from '../core/twin-rules.ts';
-import { checkRawWhere } from '../services/device-query.ts';
+import { checkRawWhere } from '../core/hub-query.ts';
 import type { RolloutNotices } from './notices.ts';
 import { RolloutStore, rolloutOf } from './rollout-store.ts';
 
@@ -29,8 +35,15 @@ export class RolloutService {
     db: Database,
     private readonly audit: AuditTrail,
     private readonly notices: RolloutNotices,
+    private readonly hub: HubAdapter,
+    private readonly budget: HubBudget,
   ) {
     this.store = new RolloutStore(db);
+  }
+
+  /** What a rollout would do, read from the hub without changing anything. */
+  preview(request: DryRunRequest, context: CallContext): Promise<DryRunResponse> {
+    return dryRun(this.hub, this.budget, request, context);
   }
 
   /**

@@ -3,7 +3,7 @@ import { isJsonObject } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { AppError } from '../core/app-error.ts';
 import type { CallContext } from '../core/call-context.ts';
-import { buildWhere, inLists, quote } from '../services/device-query.ts';
+import { buildWhere, inLists, quote } from '../core/hub-query.ts';
 
 /** A rollout's target: a device twin, or one module's twin on it. */
 export interface TargetRef {

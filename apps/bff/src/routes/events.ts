@@ -11,7 +11,7 @@ import { authorizeRequest } from '../http/authorize.ts';
 import type { DeviceService } from '../services/device-service.ts';
 import { AppError } from '../core/app-error.ts';
 import { parseWith } from '../http/validate.ts';
-import type { Sessions } from '../auth/sessions.ts';
+import type { Sessions } from '../http/sessions.ts';
 import type { EventBroker } from '../live/broker.ts';
 
 /** Local mode has one operator; with sign-in, each session owns its streams. */

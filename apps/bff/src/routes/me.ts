@@ -1,13 +1,16 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { policyRouter } from '../http/policy-router.ts';
 import type { MeResponse } from '@twinscope/contract';
-import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import { noAccessReason, type RoleMap, type SignedInUser } from '../auth/roles.ts';
+import { noAccessReason, type RoleMap, type SignedInUser } from '../core/roles.ts';
 import type { Operator } from '../http/local-auth.ts';
 
 /** Who the operator is, what they may do, and the token to send back on changes. */
-export function meRoutes(hub: HubAdapter, roleMap: RoleMap | undefined): Router {
-  const router = Router();
-  router.get('/me', (_req, res) => {
+export function meRoutes(
+  hub: { hostName: string; isEmulator: boolean },
+  roleMap: RoleMap | undefined,
+): Router {
+  const routes = policyRouter();
+  routes.get('/me', (_req, res) => {
     const operator = res.locals['operator'] as Operator;
     const user = res.locals['user'] as SignedInUser | undefined;
     const reason = user && roleMap ? noAccessReason(user, roleMap) : undefined;
@@ -25,5 +28,14 @@ export function meRoutes(hub: HubAdapter, roleMap: RoleMap | undefined): Router 
     };
     res.json(body);
   });
-  return router;
+  return routes.router;
+}
+
+/** Liveness only: it answers without sign-in, so it says nothing about the hub or users. */
+export function healthRoutes(): Router {
+  const routes = policyRouter();
+  routes.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  return routes.router;
 }

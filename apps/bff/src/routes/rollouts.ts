@@ -9,12 +9,9 @@ import {
   type RolloutChange,
 } from '@twinscope/contract';
 import { z } from 'zod';
-import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { actorOf, authorizeRequest } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
 import { parseWith } from '../http/validate.ts';
-import type { HubBudget } from '../quota/hub-budget.ts';
-import { dryRun } from '../rollouts/dry-run.ts';
 import type { RolloutService } from '../rollouts/rollout-service.ts';
 
 const IdSchema = z.uuid({ message: 'A rollout id is a UUID.' });
@@ -34,16 +31,12 @@ const changeAction = (change: RolloutChange) => (change.method ? 'method.invoke'
  * Guarded fleet rollouts: anyone who may read follows them; Operators preview, start,
  * pause, resume, cancel and roll back; Admins approve past the canary.
  */
-export function rolloutRoutes(
-  hub: HubAdapter,
-  budget: HubBudget,
-  rollouts: RolloutService,
-): Router {
+export function rolloutRoutes(rollouts: RolloutService): Router {
   const routes = policyRouter();
   routes.post('/rollouts/dry-run', async (req, res) => {
     const request = parseWith(DryRunRequestSchema, req.body);
     authorizeRequest(res, changeAction(request.change), targetKindOf(request.moduleId));
-    res.json(await dryRun(hub, budget, request, callOf(res)));
+    res.json(await rollouts.preview(request, callOf(res)));
   });
   routes.get('/rollouts', async (_req, res) => {
     res.json({ items: await rollouts.list() });

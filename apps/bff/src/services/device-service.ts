@@ -15,7 +15,7 @@ import {
   deviceQuery,
   moduleCountQueries,
   type DeviceFilter,
-} from './device-query.ts';
+} from '../core/hub-query.ts';
 
 const MODULE_COUNT_PAGE_LIMIT = 250;
 /**

@@ -21,7 +21,7 @@ import {
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
 import { AppError } from '../core/app-error.ts';
-import { quote } from './device-query.ts';
+import { quote } from '../core/hub-query.ts';
 import type { CallContext } from '../core/call-context.ts';
 
 const DESIRED = 'properties.desired';

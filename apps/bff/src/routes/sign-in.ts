@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
 import type { LogoutResponse } from '@twinscope/contract';
 import { rateLimit } from 'express-rate-limit';
-import { AppError } from '../core/app-error.ts';
+import { ProviderUnavailableError, type SignIn } from '../core/sign-in.ts';
+import { userFromClaims, type RoleMap } from '../core/roles.ts';
 import { csrfCheck } from '../http/authorize.ts';
-import type { Operator } from '../http/local-auth.ts';
+import { promised, type Sessions } from '../http/sessions.ts';
 import type { Logger } from '../log.ts';
-import { userFromClaims, type RoleMap } from './roles.ts';
-import type { Sessions } from './sessions.ts';
-import { ProviderUnavailableError, type SignInClient } from '../adapters/sign-in-client.ts';
 
 export interface AuthDeps {
-  client: SignInClient;
+  client: SignIn;
   sessions: Sessions;
   roleMap: RoleMap;
   logger: Logger;
@@ -20,9 +18,6 @@ export interface AuthDeps {
   /** Ends the live streams of a session that signed out. */
   endStreams(sessionId: string): void;
 }
-
-/** Activity is recorded at most this often (idle timeouts are minutes long). */
-const LAST_SEEN_GRANULARITY_MS = 15_000;
 
 /** A sign-in attempt older than this is refused at the callback. */
 const PENDING_MAX_MS = 10 * 60 * 1000;
@@ -50,9 +45,6 @@ function safeReturnTo(value: unknown): string {
   if (value.startsWith('/auth/') || /[\\\r\n]/.test(value)) return '/';
   return value.slice(0, 2000);
 }
-
-const promised = (fn: (cb: (error?: unknown) => void) => void): Promise<void> =>
-  new Promise((resolve, reject) => fn((error) => (error ? reject(error) : resolve())));
 
 /** msal error codes that mean the callback cannot be trusted or used. */
 const REJECTED = new Set([
@@ -182,35 +174,4 @@ export function authRoutes(deps: AuthDeps): Router {
     res.set('Cache-Control', 'no-store').json(body);
   });
   return router;
-}
-
-/**
- * The /api gate in sign-in mode: a live session makes the operator; anything else is 401
- * (the console then shows its sign-in page). Idle and absolute timeouts end sessions here.
- */
-export function sessionOperator(sessions: Sessions): RequestHandler {
-  return async (req: Request, res, next) => {
-    const data = req.session;
-    if (!data.user) {
-      next(new AppError('unauthorized', 'Sign in to use Twinscope.'));
-      return;
-    }
-    if (sessions.isOver(data)) {
-      await promised((cb) => req.session.destroy(cb));
-      next(new AppError('unauthorized', 'Your session has expired; sign in again.'));
-      return;
-    }
-    if (Date.now() - (data.lastSeen ?? 0) > LAST_SEEN_GRANULARITY_MS) {
-      data.lastSeen = Date.now();
-      // Saved now, not when the response ends: a live stream ends long after a sign-out
-      // elsewhere and must not write its stale copy back (that would revive the session).
-      await promised((cb) => req.session.save(cb));
-    }
-    const operator: Operator = { id: data.user.id, name: data.user.name, roles: data.user.roles };
-    res.locals['operator'] = operator;
-    res.locals['user'] = data.user;
-    res.locals['csrfToken'] = data.csrfToken;
-    res.locals['sessionId'] = req.sessionID;
-    next();
-  };
 }

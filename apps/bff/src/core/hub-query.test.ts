@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../core/app-error.ts';
-import { buildWhere } from './device-query.ts';
+import { buildWhere } from './hub-query.ts';
 
 const refusal = (where: string) => {
   try {
