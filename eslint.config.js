@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
-// The emulator's layers, one zone per folder.
+// The emulator's and the BFF's layers, one zone per folder.
+import bffLayers from './eslint/bff-layers.js';
 import emulatorLayers from './eslint/emulator-layers.js';
 
 /**
@@ -93,6 +94,8 @@ export default tseslint.config(
   ...featureBoundaries,
   // The emulator's layers (packages/hub-emulator/DESIGN.md, "Shape").
   ...emulatorLayers,
+  // The BFF's layers (apps/bff/DESIGN.md).
+  ...bffLayers,
   {
     // Tests read loosely typed JSON answers.
     files: ['**/*.test.ts', '**/test/**', 'e2e/**'],

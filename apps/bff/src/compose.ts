@@ -134,18 +134,21 @@ export async function startBff(
     ? new TwinHistory(db, hub, logger, { source: endpoint.source })
     : undefined;
   history?.keep(storage.historyRetentionDays);
-  history?.onStored((count) => broker.publishFleetChanges(count));
+  // Rollouts run on whichever replica holds their lease; every replica hears their changes.
+  const notices = new RolloutNotices(db, logger);
+  await notices.start();
+  // The one publisher of live events: the event sources and every other input go through it.
   const live = new LiveHub({
     hub,
     broker,
     logger,
     ...(history ? { history } : {}),
+    audit,
+    rollouts: notices,
     poller: new Poller(hub, { queriesPerMinute: config.live.poll.queriesPerMinute }),
     pollIntervalMs: config.live.poll.intervalMs,
     ...(endpoint ? { endpoint } : {}),
   });
-  // What is done from Twinscope, on any replica, reaches the tabs watching its target.
-  audit.onRecord((entry) => live.activity(entry));
   let sessions: Sessions | undefined;
   let auth: AppDeps['auth'];
   // Known once the server listens (port 0 picks one).
@@ -176,12 +179,8 @@ export async function startBff(
       }),
     };
   }
-  // Rollouts run on whichever replica holds their lease; every replica hears their changes.
-  const notices = new RolloutNotices(db, logger);
-  await notices.start();
   const rollouts = new RolloutService(db, audit, notices, hub, budget);
   const driver = new RolloutDriver(db, hub, audit, logger, notices, config.rollouts);
-  notices.onChange((id) => broker.publishRollout(id));
   const devices = new DeviceService(hub);
   const identities = {
     identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string) {

@@ -115,6 +115,18 @@ export const FleetChangesEventSchema = z.object({
   count: z.number(),
 });
 
+/**
+ * The twins' history now holds this version of a twin (the change was stored, or a snapshot
+ * taken): to the tabs watching that twin, whose versions list reads it again.
+ */
+export const VersionStoredEventSchema = z.object({
+  type: z.literal('version-stored'),
+  deviceId: z.string(),
+  moduleId: z.string().optional(),
+  version: z.number(),
+});
+export type VersionStoredEvent = z.infer<typeof VersionStoredEventSchema>;
+
 /** A rollout changed (status, progress): to the tabs showing rollouts, which refetch it. */
 export const RolloutEventSchema = z.object({ type: z.literal('rollout'), id: z.string() });
 
@@ -132,6 +144,7 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   TelemetryDroppedEventSchema,
   ActivityEventSchema,
   FleetChangesEventSchema,
+  VersionStoredEventSchema,
   RolloutEventSchema,
   SessionEndedEventSchema,
 ]);

@@ -51,6 +51,13 @@ const CHECKPOINT_EVERY = 200;
 /** Batches (of up to 200 events) that may wait to be stored before more are skipped. */
 const MAX_WAITING_BATCHES = 500;
 
+/** A twin version the history now holds. */
+export interface StoredVersion {
+  deviceId: string;
+  moduleId?: string;
+  version: number;
+}
+
 /**
  * Every twin's history, from the twin change events this BFF's consumer reads, whoever made
  * the change. Each event is stored once, however many replicas read it: its place in the
@@ -72,10 +79,8 @@ export class TwinHistory {
   private readonly positions = new Map<number, number>();
   private readonly flushed = new Map<number, number>();
   private readonly flushTimer: NodeJS.Timeout;
-  private readonly storedListeners = new Set<(count: number) => void>();
-  private unannounced = 0;
+  private readonly storedListeners = new Set<(stored: StoredVersion[]) => void>();
   private retentionTimer: NodeJS.Timeout | undefined;
-  private announceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Database,
@@ -184,25 +189,18 @@ export class TwinHistory {
   }
 
   /**
-   * Hears that twin changes were stored (on this replica's consumer), at most once a second
-   * with how many: the fleet activity page refreshes on it.
+   * Hears which twins' versions were stored, as each batch is (on every replica whose
+   * consumer read it, whichever stored it first), and when a snapshot was taken: the live
+   * hub tells the tabs showing those versions, and the fleet's activity page.
    */
-  onStored(listener: (count: number) => void): () => void {
+  onStored(listener: (stored: StoredVersion[]) => void): () => void {
     this.storedListeners.add(listener);
     return () => this.storedListeners.delete(listener);
   }
 
-  private announceStored(count: number): void {
-    if (count === 0 || this.storedListeners.size === 0) return;
-    this.unannounced += count;
-    if (this.announceTimer) return;
-    this.announceTimer = setTimeout(() => {
-      this.announceTimer = undefined;
-      const stored = this.unannounced;
-      this.unannounced = 0;
-      for (const listener of this.storedListeners) listener(stored);
-    }, 1_000);
-    this.announceTimer.unref();
+  private announceStored(stored: StoredVersion[]): void {
+    if (stored.length === 0) return;
+    for (const listener of this.storedListeners) listener(stored);
   }
 
   /** Batches accepted and not yet stored; batches skipped because too many were waiting. */
@@ -249,7 +247,19 @@ export class TwinHistory {
         ),
       ],
     );
-    this.announceStored(twinChanges.length);
+    this.announceStored(
+      twinChanges.flatMap((change) =>
+        change.version === undefined
+          ? []
+          : [
+              {
+                deviceId: change.deviceId,
+                ...(change.moduleId !== undefined ? { moduleId: change.moduleId } : {}),
+                version: change.version,
+              },
+            ],
+      ),
+    );
     if (won.length > 0) await this.check(won);
   }
 
@@ -346,6 +356,7 @@ export class TwinHistory {
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
             [ref.deviceId, ref.moduleId ?? '', twin.version, twin, reason],
           );
+          this.announceStored([{ ...ref, version: twin.version }]);
         } catch (error) {
           // A twin deleted meanwhile, a hub that throttles: the next change asks again.
           this.logger.warn('twin history: snapshot not taken', {
@@ -456,7 +467,6 @@ export class TwinHistory {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearTimeout(this.announceTimer);
     clearInterval(this.flushTimer);
     clearInterval(this.retentionTimer);
     this.catchUp?.stop();

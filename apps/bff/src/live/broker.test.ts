@@ -1,18 +1,15 @@
 import { EventEmitter } from 'node:events';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { EventBroker } from './broker.ts';
 
-/** Just enough of an Express response to hold an SSE stream whose client reads slowly. */
+/** Just enough of a server response to hold an SSE stream whose client reads slowly. */
 function slowResponse() {
   const response = Object.assign(new EventEmitter(), {
     written: [] as string[],
     writableLength: 0,
     destroyed: false,
-    status() {
-      return response;
-    },
-    set() {
+    writeHead() {
       return response;
     },
     flushHeaders() {},
@@ -48,7 +45,7 @@ const twinEvent = (version: number) => ({
 const local = { id: 'local' };
 const open = (broker: EventBroker, owner = local, lastEventId?: string) => {
   const response = slowResponse();
-  const id = broker.open(response as unknown as Response, lastEventId, owner);
+  const id = broker.open(response as unknown as ServerResponse, lastEventId, owner);
   return { id, response };
 };
 const hellos = (response: ReturnType<typeof slowResponse>) =>
@@ -64,8 +61,8 @@ describe('SSE fan-out', () => {
     });
     const slow = slowResponse();
     const healthy = slowResponse();
-    const slowId = broker.open(slow as unknown as Response, undefined, local);
-    const healthyId = broker.open(healthy as unknown as Response, undefined, local);
+    const slowId = broker.open(slow as unknown as ServerResponse, undefined, local);
+    const healthyId = broker.open(healthy as unknown as ServerResponse, undefined, local);
     broker.watch(slowId, [{ deviceId: 'd1' }], 'local');
     broker.watch(healthyId, [{ deviceId: 'd1' }], 'local');
     for (let version = 1; version <= 20; version++) {
@@ -86,11 +83,11 @@ describe('SSE fan-out', () => {
     const watching = slowResponse();
     const other = slowResponse();
     broker.watch(
-      broker.open(watching as unknown as Response, undefined, local),
+      broker.open(watching as unknown as ServerResponse, undefined, local),
       [{ deviceId: 'd1' }],
       'local',
     );
-    broker.open(other as unknown as Response, undefined, local);
+    broker.open(other as unknown as ServerResponse, undefined, local);
     broker.publish(twinEvent(1));
     broker.publish({ type: 'identity', change: 'created', deviceId: 'd2' });
     expect(watching.written.filter((c) => c.startsWith('id: ')).length).toBe(2);

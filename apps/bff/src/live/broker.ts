@@ -475,7 +475,7 @@ export class EventBroker {
     const id = from?.cursor ?? `${this.bootId}-${this.sequence}`;
     // Twin events and activity go to tabs watching that twin; feedback to tabs watching its device.
     const key =
-      event.type === 'twin' || event.type === 'connection'
+      event.type === 'twin' || event.type === 'connection' || event.type === 'version-stored'
         ? twinKey(event)
         : event.type === 'activity'
           ? twinKey(event.entry.target)

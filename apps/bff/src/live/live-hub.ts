@@ -24,7 +24,7 @@ import {
 } from './health.ts';
 import { connectionEvent, identityEvent, twinEvent } from './live-events.ts';
 import type { Poller } from './poller.ts';
-import type { TwinHistory } from '../history/twin-history.ts';
+import type { StoredVersion, TwinHistory } from '../history/twin-history.ts';
 import { telemetryEvent } from './telemetry.ts';
 
 /** The hub's Event Hubs-compatible endpoint (or a custom Event Hub) as an event source. */
@@ -43,22 +43,37 @@ export interface LiveHubOptions {
   /** Where events go: the broker that fans them out to tabs. */
   broker: Pick<
     EventBroker,
-    'publish' | 'feed' | 'watchedTwins' | 'isWatched' | 'wantsTelemetry' | 'publishTelemetry'
+    | 'publish'
+    | 'feed'
+    | 'watchedTwins'
+    | 'isWatched'
+    | 'wantsTelemetry'
+    | 'publishTelemetry'
+    | 'publishRollout'
+    | 'publishFleetChanges'
   >;
   logger: Logger;
   poller: Poller;
   pollIntervalMs: number;
   endpoint?: EndpointSource;
   /** Where every twin change read from the endpoint is kept (the twins' history). */
-  history?: Pick<TwinHistory, 'accept'>;
+  history?: Pick<TwinHistory, 'accept' | 'onStored'>;
+  /** What is done from Twinscope, as recorded on any replica (the audit trail). */
+  audit?: { onRecord(listener: (entry: AuditEntry) => void): () => void };
+  /** That a rollout changed, on any replica. */
+  rollouts?: { onChange(listener: (id: string) => void): () => void };
 }
+
+/** How often, at most, the tabs showing the fleet's activity hear that changes were stored. */
+const FLEET_CHANGES_MS = 1000;
 
 /** Newest versions remembered per twin, so an echo is not published twice. */
 const REMEMBERED_TWINS = 50_000;
 
 /**
  * The one place live events are made. Events flow one way: the event sources (the Event
- * Hubs consumer, the poller) → this hub → the broker → tabs. It owns where changes come from
+ * Hubs consumer, the poller) and the other inputs (the services' own writes, the twins'
+ * history, the audit trail, rollout notices) → this hub → the broker → tabs. It owns where changes come from
  * (a pure state machine in `health.ts`: it only does what the state says), publishes this
  * BFF's own writes at once, and records from which position on each partition it has
  * published everything (for catch-up). A change to a twin some tab watches is fetched once
@@ -76,6 +91,11 @@ export class LiveHub {
   private pollTimer: NodeJS.Timeout | undefined;
   private countingPartitions = false;
   private running = false;
+  /** Stops hearing the inputs that are not event sources (history, audit, rollouts). */
+  private readonly unhear: (() => void)[] = [];
+  /** Stored twin changes the fleet's activity tabs have not heard of yet. */
+  private unannounced = 0;
+  private fleetTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LiveHubOptions) {
     this.settings = {
@@ -111,9 +131,30 @@ export class LiveHub {
     this.options.broker.publish(event);
   }
 
+  /** The twins' history stored these versions: to the tabs watching them, and the fleet's activity. */
+  versionsStored(stored: StoredVersion[]): void {
+    for (const version of stored) {
+      if (!this.options.broker.isWatched(twinKey(version))) continue;
+      this.options.broker.publish({ type: 'version-stored', ...version });
+    }
+    this.unannounced += stored.length;
+    this.fleetTimer ??= setTimeout(() => {
+      this.fleetTimer = undefined;
+      const count = this.unannounced;
+      this.unannounced = 0;
+      if (count > 0) this.options.broker.publishFleetChanges(count);
+    }, FLEET_CHANGES_MS);
+    this.fleetTimer.unref();
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
+    const { history, audit, rollouts } = this.options;
+    if (history) this.unhear.push(history.onStored((stored) => this.versionsStored(stored)));
+    if (audit) this.unhear.push(audit.onRecord((entry) => this.activity(entry)));
+    if (rollouts)
+      this.unhear.push(rollouts.onChange((id) => this.options.broker.publishRollout(id)));
     const endpoint = this.options.endpoint;
     if (endpoint) {
       this.countPartitions(endpoint);
@@ -139,6 +180,8 @@ export class LiveHub {
 
   stop(): void {
     this.running = false;
+    for (const unhear of this.unhear.splice(0)) unhear();
+    clearTimeout(this.fleetTimer);
     clearInterval(this.ticker);
     this.steerPolling();
     const subscription = this.subscription;

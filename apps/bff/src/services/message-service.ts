@@ -29,7 +29,7 @@ export class MessageService {
     private readonly audit: AuditTrail,
     private readonly logger: Logger,
     /** Where feedback goes live (the live hub, then tabs watching the device). */
-    private readonly publish: (event: MessageFeedbackEvent) => void,
+    private readonly feedbackHeard: (event: MessageFeedbackEvent) => void,
     /** Whether this BFF reads the hub's feedback. */
     readonly feedbackOn: boolean,
   ) {}
@@ -133,7 +133,7 @@ export class MessageService {
         description: record.description,
         at,
       });
-      this.publish({
+      this.feedbackHeard({
         type: 'message-feedback',
         deviceId: record.deviceId,
         messageId: record.originalMessageId,

@@ -90,6 +90,33 @@ describe("BFF: every twin's history and the fleet's activity", () => {
     }
   }, 40_000);
 
+  it('when a watched twin changes, then its tab hears that the version is stored once the history holds it, so the versions list needs no guessed wait', async () => {
+    await stack.registry.create({ deviceId: 'vs-dev-01' });
+    const { stream, hello } = await eventHubsStream(stack.bff.url);
+    try {
+      const watched = await stack.api(`/api/events/${hello.data.streamId}/watch`, {
+        method: 'POST',
+        json: { twins: [{ deviceId: 'vs-dev-01' }] },
+      });
+      expect(watched.status).toBe(204);
+      await changeTags('vs-dev-01', { site: 'graz' });
+      const changed = await stream.next(
+        (e) => e.event === 'twin' && e.data.deviceId === 'vs-dev-01',
+      );
+      const stored = await stream.next(
+        (e) =>
+          e.event === 'version-stored' &&
+          e.data.deviceId === 'vs-dev-01' &&
+          e.data.version === changed.data.twin.version,
+      );
+      // Told when it holds it: read at once, the list has that version.
+      const { versions } = (await stack.api('/api/devices/vs-dev-01/versions')).body;
+      expect(versions.map((v: { version: number }) => v.version)).toContain(stored.data.version);
+    } finally {
+      stream.close();
+    }
+  });
+
   it('when the BFF was stopped while twins changed, then on start it reads the changes back from the endpoint and the history has no gap', async () => {
     await stack.registry.create({ deviceId: 'cu-dev-01' });
     const dir = await freshPgliteDir();

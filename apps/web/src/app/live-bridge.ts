@@ -9,9 +9,6 @@ import {
   methodKeys,
   versionKeys,
 } from '../lib/query-keys.ts';
-
-/** How long after a twin event its stored version is read (storing runs beside the live path). */
-const VERSIONS_SETTLE_MS = 750;
 import { writeConnection, writeTwin } from '../lib/twin-cache.ts';
 
 /** Live events go straight into the query cache through the pure apply functions. */
@@ -27,14 +24,14 @@ export function bridgeLiveToCache(client: LiveClient, queryClient: QueryClient):
         const ref = { deviceId: event.deviceId, moduleId: event.moduleId };
         void queryClient.invalidateQueries({ queryKey: historyKeys.of(ref) });
         writeTwin(queryClient, event);
-        // The twin's history stores the same change from the endpoint (on whichever replica
-        // read it first), a moment apart from this event: read its versions after that.
-        setTimeout(
-          () => void queryClient.invalidateQueries({ queryKey: versionKeys.list(ref) }),
-          VERSIONS_SETTLE_MS,
-        );
         break;
       }
+      case 'version-stored':
+        // The twin's history holds this version now: its versions list reads it again.
+        void queryClient.invalidateQueries({
+          queryKey: versionKeys.list({ deviceId: event.deviceId, moduleId: event.moduleId }),
+        });
+        break;
       case 'identity':
         void queryClient.invalidateQueries({ queryKey: historyKeys.all });
         void queryClient.invalidateQueries({ queryKey: deviceKeys.lists() });
