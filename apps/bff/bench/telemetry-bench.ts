@@ -101,7 +101,7 @@ try {
   progress('emulator and BFF up');
   const registry = registryFor(connection.serviceConnectionString, { ca });
   const deviceIds = Array.from({ length: DEVICES }, (_, i) => `tele-bench-${i}`);
-  await registry.addDevices(deviceIds.map((deviceId) => ({ deviceId })) as never);
+  await registry.addDevices(deviceIds.map((deviceId) => ({ deviceId })));
   const clients = await Promise.all(
     deviceIds.map(async (deviceId) => {
       const { responseBody } = await registry.get(deviceId);

@@ -7,15 +7,12 @@ const { ConnectionString, JobClient, Registry, SharedAccessSignature } = iothub;
 const require = createRequire(import.meta.url);
 // The SDK's own REST client and HTTP base class, unmodified: RestApiClient accepts a
 // request builder, which is how a test reaches a hub on a port other than 443.
-const { RestApiClient } = require('azure-iothub/dist/common-http/rest_api_client') as {
-  RestApiClient: new (config: object, userAgent: string, httpRequestBuilder?: unknown) => object;
-};
-const { Http } = require('azure-iothub/dist/common-http/http') as {
-  Http: new () => { buildRequest(...args: unknown[]): unknown; setOptions(options: unknown): void };
-};
+// The SDK ships these modules' declarations; only its index does not export them.
+export const { RestApiClient } =
+  require('azure-iothub/dist/common-http/rest_api_client') as typeof import('azure-iothub/dist/common-http/rest_api_client.js');
+const { Http } =
+  require('azure-iothub/dist/common-http/http') as typeof import('azure-iothub/dist/common-http/http.js');
 export const sdkVersion = (require('azure-iothub/package.json') as { version: string }).version;
-
-type Done = (...args: unknown[]) => void;
 
 /** The signal of the SDK call being started right now (the SDK builds SAS requests at once). */
 let starting: AbortSignal | undefined;
@@ -68,26 +65,24 @@ export class PortHttp extends Http {
     this.agent = new Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
   }
 
-  override setOptions(options: unknown): void {
-    super.setOptions({ ...(options as object), http: { agent: this.agent } });
+  override setOptions(options: object): void {
+    super.setOptions({ ...options, http: { agent: this.agent } });
   }
 
   override buildRequest(
-    method: unknown,
-    path: unknown,
-    headers: unknown,
-    _host: unknown,
-    ...rest: unknown[]
-  ): unknown {
-    const done = rest[rest.length - 1] as Done;
+    ...args: Parameters<InstanceType<typeof Http>['buildRequest']>
+  ): ClientRequest {
+    const [method, path, headers, , options, done] = args;
+    // The SDK passes (…, host, done) or (…, host, options, done): the callback is the last.
+    const callback = typeof options === 'function' ? options : done;
     const request = super.buildRequest(
       method,
       path,
       headers,
       this.hostName,
       { port: this.port, request: httpsRequest },
-      done,
-    ) as ClientRequest;
+      callback,
+    );
     bindToCall(request, this.requestTimeoutMs);
     return request;
   }
@@ -127,7 +122,7 @@ export function registryFor(
   options: RegistryOptions = {},
 ): iothub.Registry {
   const { config, rest } = restClientFor(connectionString, options);
-  return new Registry(config as never, rest as never);
+  return new Registry(config, rest);
 }
 
 /** An unmodified azure-iothub JobClient (jobs v2), reaching the hub as `registryFor` does. */
@@ -135,7 +130,7 @@ export function jobClientFor(
   connectionString: string,
   options: RegistryOptions = {},
 ): iothub.JobClient {
-  return new JobClient(restClientFor(connectionString, options).rest as never);
+  return new JobClient(restClientFor(connectionString, options).rest);
 }
 
 function restClientFor(connectionString: string, options: RegistryOptions) {
@@ -178,7 +173,7 @@ export function registryForCredential(
   options: RegistryOptions = {},
 ): iothub.Registry {
   const { config, rest } = restClientForCredential(host, credential, options);
-  return new Registry(config as never, rest as never);
+  return new Registry(config, rest);
 }
 
 /** An unmodified azure-iothub JobClient reaching the hub with an Entra credential. */
@@ -187,7 +182,7 @@ export function jobClientForCredential(
   credential: HubTokenCredential,
   options: RegistryOptions = {},
 ): iothub.JobClient {
-  return new JobClient(restClientForCredential(host, credential, options).rest as never);
+  return new JobClient(restClientForCredential(host, credential, options).rest);
 }
 
 function restClientForCredential(

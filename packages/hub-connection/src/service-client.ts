@@ -1,22 +1,15 @@
 import { createRequire } from 'node:module';
 import iothub from 'azure-iothub';
-import { PortHttp, sdkVersion, serviceCredentials } from './registry.ts';
+import { PortHttp, RestApiClient, sdkVersion, serviceCredentials } from './registry.ts';
 
 const { Client, SharedAccessSignature } = iothub;
 const require = createRequire(import.meta.url);
 // The SDK's own AMQP transport and base, unmodified; the transport accepts a base, which is
 // how a client reaches a hub whose AMQP port is not the one HostName implies.
-const { Amqp: AmqpTransport } = require('azure-iothub/dist/amqp') as {
-  Amqp: new (config: object, base?: object) => object;
-};
-const { Amqp: AmqpBase } = require('azure-iothub/dist/common-amqp/amqp') as {
-  Amqp: new (autoSettleMessages: boolean) => {
-    connect(config: { uri: string; sslOptions?: object }, done: unknown): void;
-  };
-};
-const { RestApiClient } = require('azure-iothub/dist/common-http/rest_api_client') as {
-  RestApiClient: new (config: object, userAgent: string, httpRequestBuilder?: unknown) => object;
-};
+const { Amqp: AmqpTransport } =
+  require('azure-iothub/dist/amqp.js') as typeof import('azure-iothub/dist/amqp.js');
+const { Amqp: AmqpBase } =
+  require('azure-iothub/dist/common-amqp/amqp.js') as typeof import('azure-iothub/dist/common-amqp/amqp.js');
 
 export interface ServiceClientOptions {
   /** PEM text of a CA to trust besides the system store (the emulator's CA). */
@@ -64,7 +57,7 @@ export function serviceClientFor(
   const transport = new AmqpTransport(config, base);
   const http = new PortHttp(hostName, portText ? Number(portText) : 443, options.ca, undefined);
   const rest = new RestApiClient(config, `azure-iothub/${sdkVersion}`, http);
-  return new Client(transport as never, rest as never);
+  return new Client(transport, rest);
 }
 
 const { versionQueryString } = require('azure-iothub/dist/version') as {
@@ -80,32 +73,24 @@ export function purgeCloudToDeviceQueue(
   registry: iothub.Registry,
   deviceId: string,
 ): Promise<{ totalMessagesPurged: number }> {
-  const rest = (registry as unknown as { _restApiClient: RestClient })._restApiClient;
+  // The Registry keeps its REST client (its auth, its port hook) in a private field.
+  const rest: InstanceType<typeof RestApiClient> = Reflect.get(registry, '_restApiClient');
   return new Promise((resolve, reject) =>
     rest.executeApiCall(
       'DELETE',
       `/devices/${encodeURIComponent(deviceId)}/commands${versionQueryString()}`,
       { 'Content-Type': 'application/json; charset=utf-8' },
       null,
-      (error, body) => {
+      (error: Error | undefined, body: unknown) => {
         if (error) reject(error);
         else
           resolve({
-            totalMessagesPurged: Number(
-              (body as { totalMessagesPurged?: unknown } | undefined)?.totalMessagesPurged ?? 0,
-            ),
+            totalMessagesPurged:
+              typeof body === 'object' && body !== null && 'totalMessagesPurged' in body
+                ? Number(body.totalMessagesPurged)
+                : 0,
           });
       },
     ),
   );
-}
-
-interface RestClient {
-  executeApiCall(
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    body: unknown,
-    done: (error: Error | undefined, body?: unknown) => void,
-  ): void;
 }

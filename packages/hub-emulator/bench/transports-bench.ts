@@ -54,7 +54,7 @@ async function openDevice(hub: TransportBenchHub, entry: Entry, deviceId: string
     ...(entry.transport === mqttTransport.MqttWs ? { mqtt: { webSocketAgent: agent } } : {}),
     ...(entry.transport === amqpTransport.AmqpWs ? { amqp: { webSocketAgent: agent } } : {}),
     ...(entry.kind === 'http' ? { http: { agent, receivePolicy: { interval: 0.05 } } } : {}),
-  } as never);
+  });
   await client.open();
   return client;
 }

@@ -7,8 +7,6 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-
 export interface TlsMaterial {
   caCert: string;
   cert: string;

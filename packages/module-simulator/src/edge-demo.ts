@@ -51,14 +51,14 @@ export async function ensureDemoEdgeDevice(
       await registry.create({
         deviceId: DEMO_EDGE_DEVICE,
         capabilities: { iotEdge: true },
-      } as never)
+      })
     ).responseBody;
     await registry.updateTwin(
       DEMO_EDGE_DEVICE,
       { tags: { role: 'edge-gateway', owner: { team: 'edge-ops' } } },
       '*',
     );
-    await registry.applyConfigurationContentOnDevice(DEMO_EDGE_DEVICE, DEMO_CONTENT as never);
+    await registry.applyConfigurationContentOnDevice(DEMO_EDGE_DEVICE, DEMO_CONTENT);
   }
   const key = device.authentication?.symmetricKey?.primaryKey;
   if (!key) throw new Error(`${DEMO_EDGE_DEVICE} has no symmetric key`);

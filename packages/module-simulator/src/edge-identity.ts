@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import deviceSdk from 'azure-iot-device';
-import { isJsonObject, type JsonObject, type JsonValue } from '@twinscope/twin';
+import { isJsonObject, parseJson, type JsonObject, type JsonValue } from '@twinscope/twin';
 
 const { SharedAccessSignature } = deviceSdk;
 
@@ -54,7 +54,7 @@ export class DeviceIdentityClient {
             const text = Buffer.concat(chunks).toString('utf8');
             let parsed: JsonValue | undefined;
             try {
-              parsed = text ? (JSON.parse(text) as JsonValue) : undefined;
+              parsed = text ? parseJson(text) : undefined;
             } catch {
               parsed = undefined;
             }

@@ -2,7 +2,7 @@
 // reported properties (its deployment's state, each module's runtime status) and `$edgeHub`'s
 // (its routes judged, its clients). Pure: the runtime sends the difference.
 import { createHash } from 'node:crypto';
-import { isJsonObject, type JsonObject } from '@twinscope/twin';
+import { isJsonObject, jsonOf, objectOf, type JsonObject } from '@twinscope/twin';
 import type { ModuleState } from './edge-deployment.ts';
 
 /** What this simulated agent calls itself in `$edgeAgent`'s reported `version`. */
@@ -24,9 +24,7 @@ const withSettings = (spec: JsonObject): JsonObject => {
 };
 
 const stateOf = (state: ModuleState): JsonObject =>
-  JSON.parse(
-    JSON.stringify({ ...state, statusDescription: state.statusDescription ?? null }),
-  ) as JsonObject;
+  objectOf(jsonOf({ ...state, statusDescription: state.statusDescription ?? null }));
 
 /** `$edgeAgent`'s reported properties for the deployment it last read and its modules' states. */
 export function agentReport(agent: {

@@ -1,5 +1,5 @@
 import deviceSdk from 'azure-iot-device';
-import { isJsonObject, minimalPatch, type JsonObject, type JsonValue } from '@twinscope/twin';
+import { jsonOf, minimalPatch, objectOf, type JsonObject } from '@twinscope/twin';
 import { DeploymentError, readDeployment, type ModuleState } from './edge-deployment.ts';
 import { DeviceIdentityClient } from './edge-identity.ts';
 import { getModuleLogs, LogsRequestError, ModuleLog, type LogLevel } from './edge-logs.ts';
@@ -93,7 +93,7 @@ export async function runEdgeRuntime(
     );
     const client = ModuleClient.fromConnectionString(
       connection.connectionString,
-      TRANSPORT_CTOR[transport] as never,
+      TRANSPORT_CTOR[transport],
     );
     await client.setOptions(connection.options);
     client.on('error', (error: Error) => agentLog(`${moduleId} connection: ${error.message}`, 3));
@@ -243,7 +243,7 @@ export async function runEdgeRuntime(
   const handlers: Record<string, Handler> = {
     ping: async () => ({ status: 200 }),
     RestartModule: async (payload) => {
-      const id = isJsonObject(payload as JsonValue) ? (payload as JsonObject)['id'] : undefined;
+      const id = objectOf(payload)['id'];
       if (typeof id !== 'string' || !id)
         return failWith(400, 'The payload is {"schemaVersion": "1.0", "id": "<module>"}.');
       if (id === 'edgeAgent')
@@ -281,9 +281,7 @@ export async function runEdgeRuntime(
       }
     },
     GetTaskStatus: async (payload) => {
-      const id = isJsonObject(payload as JsonValue)
-        ? (payload as JsonObject)['correlationId']
-        : undefined;
+      const id = objectOf(payload)['correlationId'];
       if (typeof id !== 'string' || !id)
         return failWith(400, 'The payload is {"schemaVersion": "1.0", "correlationId": "<id>"}.');
       // No upload ever starts here (Blob Storage is not reachable), so no task is known.
@@ -310,14 +308,14 @@ export async function runEdgeRuntime(
       agent.onMethod(alias, (req, res) => {
         handler(req!.payload)
           .catch((error: Error) => failWith(500, error.message))
-          .then(({ status, payload }) => res!.send(status, payload as never))
+          .then(({ status, payload }) => res!.send(status, payload))
           .catch((error: Error) => agentLog(`could not answer ${alias}: ${error.message}`, 3));
       });
   const agentTwin = await agent.getTwin();
   agentSide.twin = agentTwin;
   let applying: Promise<void> = Promise.resolve();
   const applyLatest = () => {
-    const desired = structuredClone(agentTwin.properties.desired) as JsonObject;
+    const desired = objectOf(jsonOf(agentTwin.properties.desired));
     applying = applying
       .then(() => (stopped ? undefined : apply(desired)))
       .catch((error: Error) => agentLog(`applying the deployment failed: ${error.message}`, 3));
@@ -330,7 +328,7 @@ export async function runEdgeRuntime(
   logs.get('edgeHub')!.write('edgeHub connected upstream');
   const reportHub = () => {
     const next = edgeHubReport(
-      hubTwin.properties.desired as JsonObject,
+      objectOf(hubTwin.properties.desired),
       deviceId,
       modules.values(),
       startedAt,

@@ -123,14 +123,21 @@ function nameOf(connectionString: string): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type MethodHandler = (
-  request: { payload: unknown },
-  response: { send(status: number, payload?: unknown): Promise<unknown> },
+  request: deviceSdk.DeviceMethodRequest,
+  response: deviceSdk.DeviceMethodResponse,
 ) => void;
 
 /** A direct method handler, on a module (`onMethod`) or a device (`onDeviceMethod`). */
 function onMethod(client: AnyClient, name: string, handler: MethodHandler): void {
-  if (client instanceof ModuleClient) client.onMethod(name, handler as never);
-  else client.onDeviceMethod(name, handler as never);
+  // The SDK always hands both; its callback type makes them optional.
+  const callback = (
+    request?: deviceSdk.DeviceMethodRequest,
+    response?: deviceSdk.DeviceMethodResponse,
+  ) => {
+    if (request && response) handler(request, response);
+  };
+  if (client instanceof ModuleClient) client.onMethod(name, callback);
+  else client.onDeviceMethod(name, callback);
 }
 
 /** The longest a simulated reboot takes, whatever the payload asks. */
@@ -168,7 +175,7 @@ async function boot(app: App): Promise<Boot> {
   const Ctor = app.kind === 'module' ? ModuleClient : DeviceClient;
   const client: AnyClient = Ctor.fromConnectionString(
     connection.connectionString,
-    TRANSPORT_CTOR[transport] as never,
+    TRANSPORT_CTOR[transport],
   );
   await client.setOptions(connection.options);
   client.on('error', (error: Error) => log(`client error: ${error.message}`));

@@ -10,7 +10,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
 
 /** Parses JSON text into the workspace's JSON type; throws as JSON.parse does. */
 export function parseJson(text: string): JsonValue {
-  // The one cast from parsed text: whatever JSON.parse returns is JSON by definition.
+  // JSON.parse answers any; what it returns is JSON by definition, so it is typed so here, once.
   return JSON.parse(text);
 }
 

@@ -215,7 +215,7 @@ async function settleCalls(
         r.status !== undefined
           ? {
               result: 'succeeded',
-              response: { status: r.status, payload: (r.payload ?? null) as never },
+              response: { status: r.status, payload: r.payload ?? null },
             }
           : { result: 'failed', error: { code: 'hub_error', message: why(r) } },
     })),

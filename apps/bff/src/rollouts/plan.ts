@@ -50,7 +50,7 @@ export function applyChange(
   const after: Partial<Sections> = {};
   const inverse: Partial<Sections> = {};
   for (const section of ['tags', 'desired'] as const) {
-    const patch = change[section] as JsonObject | undefined;
+    const patch = change[section];
     if (!patch) continue;
     const result = applyObjectPatch(twin[section], patch);
     after[section] = result;

@@ -6,7 +6,6 @@ import type {
   RolloutTarget,
   RolloutTargetState,
 } from '@twinscope/contract';
-import type { JsonObject } from '@twinscope/twin';
 import type { Database, Sql } from '../adapters/store/sql.ts';
 import type { Actor } from '../audit/audit-trail.ts';
 import type { Sections } from './plan.ts';
@@ -355,8 +354,7 @@ export class RolloutStore {
   ): Promise<boolean> {
     const params: unknown[] = [id, target.deviceId, target.moduleId ?? '', from, to, owner];
     const sets = ['state = $5', 'updated_at = now()'];
-    if (extra.inverse !== undefined)
-      sets.push(`inverse = $${params.push(extra.inverse as JsonObject | null)}`);
+    if (extra.inverse !== undefined) sets.push(`inverse = $${params.push(extra.inverse)}`);
     if (extra.error !== undefined) sets.push(`error = $${params.push(extra.error)}`);
     if (extra.attempt) sets.push('attempts = attempts + 1');
     const { rows } = await this.db.query(

@@ -44,7 +44,7 @@ export class MethodService {
           responseTimeoutInSeconds: request.responseTimeoutInSeconds,
           connectTimeoutInSeconds: request.connectTimeoutInSeconds,
           ...(Buffer.byteLength(text) <= RECORDED_PAYLOAD_BYTES
-            ? { payload: (request.payload ?? null) as never }
+            ? { payload: request.payload ?? null }
             : { payloadBytes: Buffer.byteLength(text) }),
         },
       },

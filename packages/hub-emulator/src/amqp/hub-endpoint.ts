@@ -6,6 +6,7 @@ import rhea, { type EventContext, type Message, type Receiver, type Sender } fro
 import {
   jsonNestingBeyond,
   jsonNestingMessage,
+  parseJson,
   renderSection,
   type JsonValue,
 } from '@twinscope/twin';
@@ -261,7 +262,7 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
         if (deep) throw new HubError('ArgumentInvalid', jsonNestingMessage(deep.position));
         let parsed: JsonValue;
         try {
-          parsed = JSON.parse(raw.toString('utf8')) as JsonValue;
+          parsed = parseJson(raw.toString('utf8'));
         } catch {
           throw new HubError('ArgumentInvalid', 'The reported patch is not valid JSON.');
         }
@@ -369,7 +370,7 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
         let payload: JsonValue = null;
         if (raw) {
           try {
-            payload = jsonNestingBeyond(raw) ? raw : (JSON.parse(raw) as JsonValue);
+            payload = jsonNestingBeyond(raw) ? raw : parseJson(raw);
           } catch {
             payload = raw;
           }

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { holdsPatch, isJsonObject, type JsonObject, type JsonValue } from '@twinscope/twin';
+import {
+  holdsPatch,
+  isJsonObject,
+  jsonOf,
+  objectOf,
+  type JsonObject,
+  type JsonValue,
+} from '@twinscope/twin';
 import type { HubQuota } from '@twinscope/hub-quotas';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../store/registry.ts';
@@ -79,15 +86,13 @@ export class Configurations {
   }
 
   list(): JsonObject[] {
-    return [...this.configurations.values()].map(
-      (c) => structuredClone(c) as unknown as JsonObject,
-    );
+    return [...this.configurations.values()].map((c) => objectOf(jsonOf(c)));
   }
 
   get(id: string): JsonObject {
     const config = this.configurations.get(id);
     if (!config) throw new HubError('ConfigurationNotFound', `Configuration ${id} not found.`);
-    return structuredClone(config) as unknown as JsonObject;
+    return objectOf(jsonOf(config));
   }
 
   /** `PUT /configurations/{id}`: create, or (with If-Match) update what may change. */
@@ -244,8 +249,9 @@ export class Configurations {
         const statuses: Record<string, { status: ConfigurationStatus }> = {};
         let patch: JsonObject = {};
         for (const config of configs) {
-          const inner = (config.content['deviceContent'] ??
-            config.content['moduleContent']) as JsonObject;
+          const inner = objectOf(
+            config.content['deviceContent'] ?? config.content['moduleContent'],
+          );
           const paths = Object.entries(inner).map(([k, v]) => ({
             path: desiredPath(k)!,
             value: v,
@@ -339,7 +345,7 @@ export class Configurations {
       try {
         for (const config of [base, ...layers]) {
           content = deploymentDesired(
-            config.content['modulesContent'] as JsonObject,
+            objectOf(config.content['modulesContent']),
             config === base,
             content,
           );

@@ -4,6 +4,7 @@
 import {
   applyObjectPatch,
   isJsonObject,
+  objectOf,
   validateSection,
   type JsonObject,
   type JsonValue,
@@ -24,7 +25,7 @@ export function patchAt(path: string[], value: JsonValue): JsonObject | undefine
   if (path.length === 0) return isJsonObject(value) ? value : undefined;
   let patch: JsonValue = value;
   for (const part of [...path].reverse()) patch = { [part]: patch };
-  return patch as JsonObject;
+  return objectOf(patch);
 }
 
 /** Two patches as one: objects merge member by member, the later value wins otherwise. */

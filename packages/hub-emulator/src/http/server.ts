@@ -1,7 +1,7 @@
 import { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifyBearerToken, type EntraAccess } from '../auth/entra.ts';
-import { jsonNestingBeyond, jsonNestingMessage, type JsonValue } from '@twinscope/twin';
+import { jsonNestingBeyond, jsonNestingMessage, parseJson, type JsonValue } from '@twinscope/twin';
 import { scopeCovers, verifySasToken, type Principal, type SasContext } from '../auth/sas.ts';
 import {
   authenticateCertificate,
@@ -181,7 +181,7 @@ function parseBody(text: string, contentType: string | undefined): JsonValue | u
   const deep = jsonNestingBeyond(text);
   if (deep) throw new HubError('ArgumentInvalid', jsonNestingMessage(deep.position));
   try {
-    return JSON.parse(text) as JsonValue;
+    return parseJson(text);
   } catch (error) {
     const detail = error instanceof SyntaxError ? `: ${error.message}` : '';
     throw new HubError('IotHubFormatError', `The request body is not valid JSON${detail}.`);

@@ -14,6 +14,7 @@ import mqtt, {
 import {
   jsonNestingBeyond,
   jsonNestingMessage,
+  parseJson,
   renderSection,
   type JsonValue,
 } from '@twinscope/twin';
@@ -445,9 +446,7 @@ export class DeviceGateway {
         try {
           const deep = jsonNestingBeyond(packet.payload);
           if (deep) throw new HubError('ArgumentInvalid', jsonNestingMessage(deep.position));
-          const patch = parseReportedPatch(
-            JSON.parse(packet.payload.toString('utf8')) as JsonValue,
-          );
+          const patch = parseReportedPatch(parseJson(packet.payload.toString('utf8')));
           const record = this.options.registry.patchReported(
             identity.deviceId,
             identity.moduleId,
@@ -476,8 +475,7 @@ export class DeviceGateway {
         const text = packet.payload.toString('utf8');
         try {
           // Nested past what can be sent on safely: passed on as the text it is.
-          payload =
-            text && !jsonNestingBeyond(text) ? (JSON.parse(text) as JsonValue) : text || null;
+          payload = text && !jsonNestingBeyond(text) ? parseJson(text) : text || null;
         } catch {
           payload = text;
         }

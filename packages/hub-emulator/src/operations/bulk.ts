@@ -1,5 +1,6 @@
 import {
   isJsonObject,
+  jsonOf,
   validateSectionPatch,
   type JsonObject,
   type JsonValue,
@@ -170,7 +171,7 @@ export const bulkOperations: Operation[] = [
       });
       const result = {
         isSuccessful: errors.length === 0,
-        errors: errors as unknown as JsonValue[],
+        errors: jsonOf(errors),
         warnings: [],
       };
       return { status: errors.length === 0 ? 200 : 400, body: result };

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { isJsonObject, jsonNestingBeyond, type JsonValue } from '@twinscope/twin';
+import { isJsonObject, jsonNestingBeyond, parseJson, type JsonValue } from '@twinscope/twin';
 import type { CloudMessage } from '../c2d/cloud-to-device.ts';
 import type { Identity } from '../devices/device-sessions.ts';
 import { HubError } from '../errors.ts';
@@ -65,7 +65,7 @@ function sendEvents(context: OperationContext) {
   if (jsonNestingBeyond(body)) throw new HubError('ArgumentInvalid', 'The batch nests too deep.');
   let items: JsonValue;
   try {
-    items = JSON.parse(body.toString('utf8')) as JsonValue;
+    items = parseJson(body.toString('utf8'));
   } catch {
     throw new HubError('IotHubFormatError', 'The batch is not valid JSON.');
   }

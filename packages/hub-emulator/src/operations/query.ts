@@ -1,4 +1,4 @@
-import { isJsonObject, type JsonObject } from '@twinscope/twin';
+import { isJsonObject, jsonOf, objectOf } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
 import type { Operation } from '../http/operation.ts';
 import { runQuery } from '../query/engine.ts';
@@ -27,7 +27,9 @@ export const queryOperations: Operation[] = [
       }
       const continuation = headers['x-ms-continuation'];
       const page = runQuery(registry, body['query'], {
-        ...(jobs ? { deviceJobs: () => jobs.deviceJobs() as unknown as JsonObject[] } : {}),
+        ...(jobs
+          ? { deviceJobs: () => jobs.deviceJobs().map((job) => objectOf(jsonOf(job))) }
+          : {}),
         ...(pageSize !== undefined ? { pageSize } : {}),
         ...(typeof continuation === 'string' && continuation ? { continuation } : {}),
       });

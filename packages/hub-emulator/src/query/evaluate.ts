@@ -3,7 +3,6 @@ import {
   own,
   type JsonObject,
   renderSection,
-  type JsonValue,
   type SectionState,
 } from '@twinscope/twin';
 import type { IdentityRecord } from '../store/model.ts';
@@ -189,7 +188,7 @@ export function evaluate(expr: Expr, record: Row): Value {
     case 'path':
       return resolvePath(record, expr.segments);
     case 'array':
-      return expr.items.map((item) => evaluate(item, record) ?? null) as JsonValue[];
+      return expr.items.map((item) => evaluate(item, record) ?? null);
     case 'not': {
       const value = truth(evaluate(expr.operand, record));
       return value === undefined ? undefined : !value;

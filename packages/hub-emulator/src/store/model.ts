@@ -2,11 +2,12 @@ import type { JsonObject, SectionState } from '@twinscope/twin';
 
 export type AuthType = 'sas' | 'selfSigned' | 'certificateAuthority' | 'none';
 
-export interface Authentication {
+/** A type, not an interface, so it is JSON as it is (its fields are all JSON). */
+export type Authentication = {
   type: AuthType;
   symmetricKey: { primaryKey: string | null; secondaryKey: string | null };
   x509Thumbprint: { primaryThumbprint: string | null; secondaryThumbprint: string | null };
-}
+};
 
 export interface TwinState {
   version: number;
@@ -60,7 +61,7 @@ export function renderIdentity(record: IdentityRecord): JsonObject {
     connectionStateUpdatedTime: record.connectionStateUpdatedTime,
     lastActivityTime: record.lastActivityTime,
     cloudToDeviceMessageCount: record.cloudToDeviceMessageCount,
-    authentication: { ...record.authentication } as unknown as JsonObject,
+    authentication: { ...record.authentication },
   };
   if (record.moduleId !== undefined) {
     return { moduleId: record.moduleId, managedBy: record.managedBy ?? null, ...common };

@@ -8,7 +8,7 @@ import {
   Text,
 } from '@fluentui/react-components';
 import type { DeviceFilterRequest, DryRunResponse } from '@twinscope/contract';
-import { validateSectionPatch, type JsonObject } from '@twinscope/twin';
+import { validateSectionPatch } from '@twinscope/twin';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import type { EditorMarker } from '../../../components/monaco.tsx';
 import { parseJsonText } from '../../../lib/json-text.ts';
@@ -28,7 +28,7 @@ function markersOf(text: string): EditorMarker[] {
   const parsed = changeFromText(text);
   if (!parsed.ok) return [{ message: parsed.error, offset: 0 }];
   return (['tags', 'desired'] as const).flatMap((section) => {
-    const patch = parsed.change[section] as JsonObject | undefined;
+    const patch = parsed.change[section];
     if (!patch) return [];
     return validateSectionPatch(section, patch).map((violation) => ({
       // The rules name places from the twin's root; this document holds `desired` itself.
