@@ -14,4 +14,8 @@ export * from './timeline.ts';
 export * from './configurations.ts';
 export * from './rollouts.ts';
 export * from './edge.ts';
+export * from './edge-manifest.ts';
+// The checks' parts stay inside: only the entry point and what it answers are public.
+export { checkDeploymentManifest } from './edge-manifest-check.ts';
+export type { ManifestProblem } from './edge-manifest-problem.ts';
 export * from './policy.ts';
