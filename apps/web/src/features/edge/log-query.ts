@@ -1,4 +1,8 @@
-import { ModuleLogsQuerySchema, type ModuleLogsResponse } from '@twinscope/contract';
+import {
+  ModuleLogsQuerySchema,
+  type ModuleLogsQuery,
+  type ModuleLogsResponse,
+} from '@twinscope/contract';
 
 /** The logs form as typed, checked into the query the Edge agent is asked with. */
 
@@ -13,7 +17,7 @@ export interface LogForm {
 
 export interface CheckedLogForm {
   /** What to ask for: each field only when it is right, the tail 200 when it is not. */
-  query: { tail: number; filter?: string; since?: string };
+  query: ModuleLogsQuery;
   tailOk: boolean;
   sinceOk: boolean;
   filterProblem?: string;

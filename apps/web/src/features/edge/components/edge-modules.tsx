@@ -1,6 +1,6 @@
 import { MessageBar, MessageBarBody } from '@fluentui/react-components';
 import type { EdgeModule } from '@twinscope/contract';
-import type { useRestartModule } from '../api/edge.ts';
+import type { useRestartModule } from '../api/restart-module.ts';
 import { ModuleRow } from './module-row.tsx';
 
 /**

@@ -1,7 +1,8 @@
 import { MessageBar, MessageBarBody, Spinner } from '@fluentui/react-components';
 import type { PolicyAction } from '@twinscope/contract';
 import { useState } from 'react';
-import { useEdgeOverview, useRestartModule } from '../api/edge.ts';
+import { useEdgeOverview } from '../api/get-edge-overview.ts';
+import { useRestartModule } from '../api/restart-module.ts';
 import { DeploymentSection } from './deployment-section.tsx';
 import { DeploymentState } from './deployment-state.tsx';
 import { EdgeHierarchy } from './edge-hierarchy.tsx';

@@ -9,7 +9,7 @@ import {
   Text,
 } from '@fluentui/react-components';
 import { useState } from 'react';
-import { useModuleLogs } from '../api/edge.ts';
+import { useModuleLogs } from '../api/get-module-logs.ts';
 import { checkLogForm, logText } from '../log-query.ts';
 
 /**

@@ -9,7 +9,7 @@ import {
 import type { EdgeOverview } from '@twinscope/contract';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { ApiError } from '../../../lib/api-client.ts';
-import { useSetModules } from '../api/edge.ts';
+import { useSetModules } from '../api/set-modules.ts';
 import { checkManifestText } from '../manifest-text.ts';
 
 const JsonEditor = lazy(() =>
