@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { classifyInput, searchFromView, tagValue, viewFromSearch } from './filter-model.ts';
+import {
+  classifyInput,
+  columnsFromText,
+  searchFromView,
+  tagValue,
+  viewFromSearch,
+  withInput,
+  withoutFilter,
+  type ListView,
+} from './filter-model.ts';
 
 describe('device list filter box', () => {
   it('when an operator types path=value, then it becomes a tag chip; a bare word is a prefix', () => {
@@ -45,5 +54,46 @@ describe('device list filter box', () => {
     expect(tagValue({ owner: { team: 'ops' }, n: 3 }, 'owner.team')).toBe('ops');
     expect(tagValue({ n: 3 }, 'n')).toBe('3');
     expect(tagValue({}, 'missing.path')).toBe('');
+  });
+
+  it('when a filter is added, then a tag joins the chips once and a prefix or clause replaces its own', () => {
+    const view: ListView = {
+      filter: { pageSize: 100, tags: ['site=berlin'], prefix: 'a' },
+      columns: ['site'],
+    };
+    expect(withInput(view, { kind: 'tag', value: 'role=hvac' }).filter.tags).toEqual([
+      'site=berlin',
+      'role=hvac',
+    ]);
+    expect(withInput(view, { kind: 'tag', value: 'site=berlin' }).filter.tags).toEqual([
+      'site=berlin',
+    ]);
+    expect(withInput(view, { kind: 'prefix', value: 'b' }).filter.prefix).toBe('b');
+    expect(withInput(view, { kind: 'where', value: 'x > 1' }).filter).toEqual({
+      pageSize: 100,
+      tags: ['site=berlin'],
+      prefix: 'a',
+      where: 'x > 1',
+    });
+    expect(view.filter.tags).toEqual(['site=berlin']);
+  });
+
+  it('when a chip is dismissed, then only that filter goes', () => {
+    const view: ListView = {
+      filter: { pageSize: 100, tags: ['site=berlin', 'role=hvac'], prefix: 'a', where: 'x > 1' },
+      columns: [],
+    };
+    expect(withoutFilter(view, 'tag', 'site=berlin').filter.tags).toEqual(['role=hvac']);
+    expect(withoutFilter(view, 'prefix').filter).toEqual({
+      pageSize: 100,
+      tags: ['site=berlin', 'role=hvac'],
+      where: 'x > 1',
+    });
+    expect('where' in withoutFilter(view, 'where').filter).toBe(false);
+  });
+
+  it('when columns are typed, then they are the comma-separated paths without blanks', () => {
+    expect(columnsFromText(' site, owner.team ,,')).toEqual(['site', 'owner.team']);
+    expect(columnsFromText('')).toEqual([]);
   });
 });

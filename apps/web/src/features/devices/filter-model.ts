@@ -32,6 +32,31 @@ export function classifyInput(text: string): FilterInput | undefined {
   return { kind: 'prefix', value };
 }
 
+/** The view with a typed filter added: a tag joins the chips, a prefix or clause replaces its own. */
+export function withInput(view: ListView, input: FilterInput): ListView {
+  const filter = { ...view.filter };
+  if (input.kind === 'tag')
+    filter.tags = [...filter.tags.filter((t) => t !== input.value), input.value];
+  else filter[input.kind] = input.value;
+  return { ...view, filter };
+}
+
+/** The view without one chip: a tag by its value, the prefix or the clause. */
+export function withoutFilter(view: ListView, kind: FilterInput['kind'], value?: string): ListView {
+  const filter = { ...view.filter };
+  if (kind === 'tag') filter.tags = filter.tags.filter((t) => t !== value);
+  else delete filter[kind];
+  return { ...view, filter };
+}
+
+/** Tag columns as typed: comma-separated paths, blanks dropped. */
+export function columnsFromText(text: string): string[] {
+  return text
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+}
+
 export function viewFromSearch(search: URLSearchParams): ListView {
   const size = Number(search.get('pageSize'));
   const pageSize = (PAGE_SIZES as readonly number[]).includes(size) ? size : 100;

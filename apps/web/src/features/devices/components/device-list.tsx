@@ -1,26 +1,20 @@
 import {
-  Badge,
-  Button,
   Checkbox,
-  Input,
   MessageBar,
   MessageBarBody,
   MessageBarTitle,
-  Select,
   Spinner,
-  Tag,
-  TagGroup,
   Text,
-  Tooltip,
 } from '@fluentui/react-components';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { PAGE_SIZES, type DeviceSummary } from '@twinscope/contract';
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
-import { relativeTime } from '../../../lib/format.ts';
+import type { DeviceSummary } from '@twinscope/contract';
+import { useEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import { ThrottledNotice } from '../../../lib/throttled-notice.tsx';
-import { devicePath, Link, navigate } from '../../../lib/router.tsx';
+import { navigate } from '../../../lib/router.tsx';
 import { useDevices } from '../api/get-devices.ts';
-import { classifyInput, searchFromView, tagValue, type ListView } from '../filter-model.ts';
+import { searchFromView, type ListView } from '../filter-model.ts';
+import { DeviceFilterBar } from './device-filter-bar.tsx';
+import { DeviceRow } from './device-row.tsx';
 
 const ROW_HEIGHT = 36;
 
@@ -37,24 +31,9 @@ export interface DeviceListProps {
   actions?: ReactNode;
 }
 
-function ConnectionBadge({ state }: { state: string }) {
-  return state === 'Connected' ? (
-    <Badge color="success" appearance="tint">
-      Connected
-    </Badge>
-  ) : (
-    <Badge color="informative" appearance="outline">
-      Disconnected
-    </Badge>
-  );
-}
-
 /** The fleet: server-paged, virtualized, filtered by prefix, tag chips or a raw WHERE clause. */
 export function DeviceList({ view, onVisible, selection, actions }: DeviceListProps) {
   const query = useDevices(view.filter);
-  const [draft, setDraft] = useState('');
-  const [columnsDraft, setColumnsDraft] = useState(view.columns.join(', '));
-  const filterBox = useRef<HTMLInputElement>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const devices = useMemo(
     () => query.data?.pages.flatMap((page) => page.items) ?? [],
@@ -63,22 +42,6 @@ export function DeviceList({ view, onVisible, selection, actions }: DeviceListPr
   const first = query.data?.pages[0];
 
   const go = (next: ListView) => navigate(`/devices${searchFromView(next)}`);
-  const addFilter = () => {
-    const input = classifyInput(draft);
-    if (!input) return;
-    const filter = { ...view.filter };
-    if (input.kind === 'tag')
-      filter.tags = [...filter.tags.filter((t) => t !== input.value), input.value];
-    else filter[input.kind] = input.value;
-    setDraft('');
-    go({ ...view, filter });
-  };
-  const removeFilter = (kind: 'prefix' | 'where' | 'tag', value?: string) => {
-    const filter = { ...view.filter };
-    if (kind === 'tag') filter.tags = filter.tags.filter((t) => t !== value);
-    else delete filter[kind];
-    go({ ...view, filter });
-  };
 
   const virtualizer = useVirtualizer({
     count: devices.length,
@@ -108,22 +71,6 @@ export function DeviceList({ view, onVisible, selection, actions }: DeviceListPr
     [visibleKey],
   );
 
-  useEffect(() => {
-    const onKey = (event: globalThis.KeyboardEvent) => {
-      const target = event.target as HTMLElement;
-      if (
-        event.key === '/' &&
-        !['INPUT', 'TEXTAREA'].includes(target.tagName) &&
-        !target.isContentEditable
-      ) {
-        event.preventDefault();
-        filterBox.current?.focus();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
-
   const onRowKey = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
     const rows = [
@@ -151,76 +98,7 @@ export function DeviceList({ view, onVisible, selection, actions }: DeviceListPr
 
   return (
     <section className="device-list" aria-label="Devices">
-      <div className="filter-bar">
-        <Input
-          ref={filterBox}
-          className="filter-input"
-          value={draft}
-          onChange={(_e, data) => setDraft(data.value)}
-          onKeyDown={(event) => event.key === 'Enter' && addFilter()}
-          placeholder="Filter: device-id prefix, site=berlin, or a WHERE clause  (press / to focus)"
-          aria-label="Filter devices"
-        />
-        <Button onClick={addFilter} disabled={!draft.trim()}>
-          Add filter
-        </Button>
-        <Tooltip content="Tag paths shown as columns, comma-separated" relationship="description">
-          <Input
-            className="columns-input"
-            value={columnsDraft}
-            onChange={(_e, data) => setColumnsDraft(data.value)}
-            onKeyDown={(event) =>
-              event.key === 'Enter' &&
-              go({
-                ...view,
-                columns: columnsDraft
-                  .split(',')
-                  .map((c) => c.trim())
-                  .filter(Boolean),
-              })
-            }
-            aria-label="Tag columns"
-          />
-        </Tooltip>
-        <Select
-          aria-label="Page size"
-          value={String(view.filter.pageSize)}
-          onChange={(_e, data) =>
-            go({ ...view, filter: { ...view.filter, pageSize: Number(data.value) } })
-          }
-        >
-          {PAGE_SIZES.map((size) => (
-            <option key={size} value={size}>
-              {size} per page
-            </option>
-          ))}
-        </Select>
-      </div>
-      <TagGroup
-        className="chips"
-        aria-label="Active filters"
-        onDismiss={(_e, data) => {
-          const text = String(data.value);
-          const at = text.indexOf(':');
-          removeFilter(text.slice(0, at) as 'prefix' | 'where' | 'tag', text.slice(at + 1));
-        }}
-      >
-        {view.filter.prefix && (
-          <Tag dismissible value={`prefix:${view.filter.prefix}`}>
-            id starts with {view.filter.prefix}
-          </Tag>
-        )}
-        {view.filter.tags.map((tag) => (
-          <Tag dismissible key={tag} value={`tag:${tag}`}>
-            {tag}
-          </Tag>
-        ))}
-        {view.filter.where && (
-          <Tag dismissible value={`where:${view.filter.where}`}>
-            WHERE {view.filter.where}
-          </Tag>
-        )}
-      </TagGroup>
+      <DeviceFilterBar view={view} onView={go} />
 
       {actions}
       <div className="list-status">
@@ -283,61 +161,22 @@ export function DeviceList({ view, onVisible, selection, actions }: DeviceListPr
               {items.map((item) => {
                 const device = devices[item.index] as DeviceSummary;
                 return (
-                  <div
+                  <DeviceRow
                     key={device.deviceId}
-                    className="grid-row device-row"
-                    role="row"
-                    data-testid="device-row"
+                    device={device}
+                    columns={view.columns}
                     style={{
                       gridTemplateColumns: template,
                       transform: `translateY(${item.start}px)`,
                       height: ROW_HEIGHT,
                     }}
-                  >
-                    {selection && (
-                      <span role="cell" className="row-select">
-                        <Checkbox
-                          aria-label={`Select ${device.deviceId}`}
-                          checked={selected?.has(device.deviceId) ?? false}
-                          onChange={(_e, data) => toggle(device, data.checked === true)}
-                        />
-                      </span>
-                    )}
-                    <span role="cell" className="device-id">
-                      {/* The link covers the whole row (see .device-link::after). */}
-                      <Link to={devicePath(device.deviceId)} className="device-link">
-                        {device.deviceId}
-                      </Link>
-                      {device.iotEdge && <Badge size="small">Edge</Badge>}
-                    </span>
-                    <span role="cell">{device.status}</span>
-                    <span role="cell">
-                      <ConnectionBadge state={device.connectionState} />
-                    </span>
-                    <span role="cell" title={device.lastActivityTime}>
-                      {relativeTime(device.lastActivityTime)}
-                    </span>
-                    <span
-                      role="cell"
-                      data-testid="module-count"
-                      title={
-                        device.moduleCount === undefined
-                          ? undefined
-                          : `${device.modulesConnected ?? 0} of ${device.moduleCount} modules connected`
-                      }
-                    >
-                      {device.moduleCount === undefined
-                        ? '–'
-                        : device.moduleCount === 0
-                          ? '0'
-                          : `${device.modulesConnected ?? 0}/${device.moduleCount}`}
-                    </span>
-                    {view.columns.map((column) => (
-                      <span role="cell" key={column}>
-                        {tagValue(device.tags, column)}
-                      </span>
-                    ))}
-                  </div>
+                    {...(selected
+                      ? {
+                          selected: selected.has(device.deviceId),
+                          onSelect: (on: boolean) => toggle(device, on),
+                        }
+                      : {})}
+                  />
                 );
               })}
             </div>
