@@ -1,170 +1,22 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { AuditAction, AuditEntry, AuditFilter } from '@twinscope/contract';
-
-export type { AuditFilter };
+import type { AuditEntry } from '@twinscope/contract';
 import type { Database, Sql } from '../adapters/store/sql.ts';
-import type { JsonObject } from '@twinscope/twin';
 import { AppError } from '../core/app-error.ts';
 import type { Logger } from '../log.ts';
-
-export interface Actor {
-  id: string;
-  name: string;
-}
-
-export interface AuditStart {
-  actor: Actor;
-  action: AuditAction;
-  target: { deviceId: string; moduleId?: string; configurationId?: string; rolloutId?: string };
-  change: JsonObject;
-  before?: AuditEntry['before'];
-  revert?: AuditEntry['revert'];
-  revertOf?: string;
-}
-
-export interface AuditOutcome {
-  result: 'succeeded' | 'refused' | 'failed' | 'unknown';
-  after?: AuditEntry['after'];
-  response?: AuditEntry['response'];
-  error?: { code: string; message: string };
-}
-
-/** A line of the JSON-lines trail of earlier versions (imported once). */
-type Line =
-  | ({ phase: 'attempt'; id: string; at: string } & Omit<AuditEntry, 'id' | 'at' | 'result'>)
-  | ({ phase: 'outcome'; id: string; at: string } & AuditOutcome);
-
-/**
- * The most a record keeps of a change or of its revert patch. IoT Hub's twin rules already
- * bound a valid change; above this, the record keeps the patch's size and digest instead.
- */
-export const MAX_RECORDED_BYTES = 32 * 1024;
-
-/** The size and digest a record keeps of a patch too large to keep whole. */
-function capped(patch: JsonObject): { kept: JsonObject; digest?: AuditEntry['changeDigest'] } {
-  const text = JSON.stringify(patch);
-  const bytes = Buffer.byteLength(text);
-  if (bytes <= MAX_RECORDED_BYTES) return { kept: patch };
-  return {
-    kept: {},
-    digest: { sha256: createHash('sha256').update(text).digest('hex'), bytes },
-  };
-}
-
-interface Row {
-  seq: number;
-  id: string;
-  at: Date;
-  actor_id: string;
-  actor_name: string;
-  action: AuditAction;
-  device_id: string;
-  module_id: string;
-  configuration_id: string | null;
-  rollout_id: string | null;
-  change: JsonObject;
-  change_digest: AuditEntry['changeDigest'] | null;
-  before: AuditEntry['before'] | null;
-  after: AuditEntry['after'] | null;
-  revert: AuditEntry['revert'] | null;
-  revert_omitted: boolean;
-  revert_of: string | null;
-  response: AuditEntry['response'] | null;
-  result: AuditEntry['result'];
-  error: AuditEntry['error'] | null;
-  finished_at: Date | null;
-}
-
-/** One record as the API shows it. */
-function entryOf(row: Row): AuditEntry & { seq: number } {
-  return {
-    seq: row.seq,
-    id: row.id,
-    at: row.at.toISOString(),
-    actor: { id: row.actor_id, name: row.actor_name },
-    action: row.action,
-    target: {
-      deviceId: row.device_id,
-      ...(row.module_id ? { moduleId: row.module_id } : {}),
-      ...(row.configuration_id ? { configurationId: row.configuration_id } : {}),
-      ...(row.rollout_id ? { rolloutId: row.rollout_id } : {}),
-    },
-    change: row.change,
-    ...(row.change_digest ? { changeDigest: row.change_digest } : {}),
-    ...(row.before ? { before: row.before } : {}),
-    ...(row.after ? { after: row.after } : {}),
-    ...(row.revert ? { revert: row.revert } : {}),
-    ...(row.revert_omitted ? { revertOmitted: true } : {}),
-    ...(row.revert_of ? { revertOf: row.revert_of } : {}),
-    ...(row.response ? { response: row.response } : {}),
-    result: row.result,
-    ...(row.error ? { error: row.error } : {}),
-    ...(row.finished_at ? { finishedAt: row.finished_at.toISOString() } : {}),
-  };
-}
-
-const strip = ({ seq: _seq, ...entry }: AuditEntry & { seq: number }): AuditEntry => entry;
-
-const COLUMNS = `seq, id, at, actor_id, actor_name, action, device_id, module_id, configuration_id, rollout_id, change,
-  change_digest, before, after, revert, revert_omitted, revert_of, response, result, error,
-  finished_at`;
-
-const INSERT_INTO = `INSERT INTO audit_entries (id, at, actor_id, actor_name, action, device_id,
-  module_id, change, change_digest, before, revert, revert_omitted, revert_of, result, after,
-  response, error, finished_at, configuration_id, rollout_id) VALUES`;
-const PER_ROW = 20;
-/** One INSERT of `rows` records (their values one after another). */
-const insertOf = (rows: number) =>
-  `${INSERT_INTO} ${Array.from(
-    { length: rows },
-    (_, r) =>
-      `(${Array.from({ length: PER_ROW }, (_, c) => `$${r * PER_ROW + c + 1}`).join(', ')})`,
-  ).join(', ')} ON CONFLICT (id) DO NOTHING`;
-const INSERT = insertOf(1);
-
-/** The row values of a record, attempt and (when known) outcome. */
-function values(entry: AuditEntry): unknown[] {
-  return [
-    entry.id,
-    entry.at,
-    entry.actor.id,
-    entry.actor.name,
-    entry.action,
-    entry.target.deviceId,
-    entry.target.moduleId ?? '',
-    entry.change,
-    entry.changeDigest ?? null,
-    entry.before ?? null,
-    entry.revert ?? null,
-    entry.revertOmitted ?? false,
-    entry.revertOf ?? null,
-    entry.result,
-    entry.after ?? null,
-    entry.response ?? null,
-    entry.error ?? null,
-    entry.finishedAt ?? null,
-    entry.target.configurationId ?? null,
-    entry.target.rolloutId ?? null,
-  ];
-}
-
-/** WHERE conditions and their parameters for a filter (values are always parameters). */
-function where(filter: AuditFilter, params: unknown[]): string[] {
-  const conditions: string[] = [];
-  const param = (value: unknown) => `$${params.push(value)}`;
-  if (filter.actor)
-    conditions.push(
-      `(actor_id = ${param(filter.actor)} OR actor_name ILIKE ${param(`%${filter.actor.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)})`,
-    );
-  if (filter.deviceId) conditions.push(`device_id = ${param(filter.deviceId)}`);
-  if (filter.kind) conditions.push(`action LIKE ${param(`${filter.kind}.%`)}`);
-  if (filter.from) conditions.push(`at >= ${param(filter.from)}`);
-  if (filter.to) conditions.push(`at < ${param(filter.to)}`);
-  return conditions;
-}
+import { importAuditFile } from './import.ts';
+import {
+  attemptOf,
+  COLUMNS,
+  entryOf,
+  INSERT,
+  insertOf,
+  strip,
+  values,
+  where,
+  type AuditFilter,
+  type AuditOutcome,
+  type AuditStart,
+  type Row,
+} from './records.ts';
 
 /**
  * The audit trail, in the team's database: one table every replica writes. A write is
@@ -247,27 +99,6 @@ export class AuditTrail {
     );
   }
 
-  private attempt(start: AuditStart): AuditEntry {
-    const change = capped(start.change);
-    const revertText = start.revert ? JSON.stringify(start.revert) : '';
-    const keepRevert =
-      start.revert !== undefined && Buffer.byteLength(revertText) <= MAX_RECORDED_BYTES;
-    return {
-      id: randomUUID(),
-      at: new Date().toISOString(),
-      actor: start.actor,
-      action: start.action,
-      target: start.target,
-      change: change.kept,
-      ...(change.digest ? { changeDigest: change.digest } : {}),
-      ...(start.before ? { before: start.before } : {}),
-      ...(keepRevert ? { revert: start.revert } : {}),
-      ...(start.revert && !keepRevert ? { revertOmitted: true } : {}),
-      ...(start.revertOf ? { revertOf: start.revertOf } : {}),
-      result: 'unknown',
-    };
-  }
-
   private ending(id: string): (outcome: AuditOutcome) => Promise<void> {
     return async (outcome) => {
       try {
@@ -294,7 +125,7 @@ export class AuditTrail {
     start: AuditStart,
   ): Promise<{ end(outcome: AuditOutcome): Promise<void>; id: string }> {
     if (this.closed) throw this.refused(new Error('the audit trail is closed'));
-    const entry = this.attempt(start);
+    const entry = attemptOf(start);
     try {
       await this.db.query(INSERT, values(entry));
     } catch (error) {
@@ -308,7 +139,7 @@ export class AuditTrail {
     starts: AuditStart[],
   ): Promise<{ end(outcome: AuditOutcome): Promise<void>; id: string }[]> {
     if (this.closed) throw this.refused(new Error('the audit trail is closed'));
-    const entries = starts.map((start) => this.attempt(start));
+    const entries = starts.map((start) => attemptOf(start));
     try {
       await this.db.transaction(async (tx) => {
         for (let at = 0; at < entries.length; at += 200) {
@@ -480,38 +311,8 @@ export class AuditTrail {
    * attempt without one reads `unknown`). Returns how many records it held, or undefined
    * when there was nothing to import.
    */
-  async importFile(file: string): Promise<number | undefined> {
-    const path = resolve(file);
-    if (!existsSync(path)) return undefined;
-    const done = await this.db.query('SELECT 1 FROM audit_imports WHERE file = $1', [path]);
-    if (done.rows.length > 0) return undefined;
-    const records = new Map<string, AuditEntry>();
-    const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-    for await (const text of lines) {
-      let line: Line;
-      try {
-        line = JSON.parse(text) as Line;
-      } catch {
-        continue; // a line torn by a crash mid-append
-      }
-      if (line.phase === 'attempt') {
-        const { phase: _phase, ...attempt } = line;
-        records.set(line.id, { ...attempt, result: 'unknown' });
-      } else if (line.phase === 'outcome') {
-        const record = records.get(line.id);
-        if (!record) continue;
-        const { phase: _phase, id: _id, at, ...outcome } = line;
-        records.set(line.id, { ...record, ...outcome, finishedAt: at });
-      }
-    }
-    await this.db.transaction(async (tx) => {
-      for (const record of records.values()) await tx.query(INSERT, values(record));
-      await tx.query('INSERT INTO audit_imports (file, entries) VALUES ($1, $2)', [
-        path,
-        records.size,
-      ]);
-    });
-    return records.size;
+  importFile(file: string): Promise<number | undefined> {
+    return importAuditFile(this.db, file);
   }
 
   async close(): Promise<void> {
@@ -519,56 +320,5 @@ export class AuditTrail {
     clearInterval(this.retentionTimer);
     await this.stopListening?.().catch(() => undefined);
     this.stopListening = undefined;
-  }
-}
-
-/** How a write that threw is recorded: refused by a rule, failed, or of unknown outcome. */
-export function failureOutcome(error: unknown): AuditOutcome {
-  const code = error instanceof AppError ? error.code : 'internal_error';
-  const refused = [
-    'conflict',
-    'twin_rule_violation',
-    'forbidden',
-    'bad_request',
-    'validation_failed',
-    'not_found',
-    'throttled',
-  ];
-  return {
-    // A write whose answer never came may have been applied: say so, not "failed".
-    result: refused.includes(code)
-      ? 'refused'
-      : code === 'outcome_unknown' || code === 'device_timeout'
-        ? 'unknown'
-        : 'failed',
-    error: {
-      code,
-      message: error instanceof AppError ? error.message : 'The write failed.',
-    },
-  };
-}
-
-/** Runs a write between its attempt and outcome records. */
-export async function audited<T>(
-  trail: AuditTrail,
-  start: AuditStart,
-  write: () => Promise<T>,
-  after: (result: T) => AuditEntry['after'] = () => undefined,
-  response: (result: T) => AuditEntry['response'] = () => undefined,
-): Promise<T> {
-  const record = await trail.begin(start);
-  try {
-    const result = await write();
-    const versions = after(result);
-    const answered = response(result);
-    await record.end({
-      result: 'succeeded',
-      ...(versions ? { after: versions } : {}),
-      ...(answered ? { response: answered } : {}),
-    });
-    return result;
-  } catch (error) {
-    await record.end(failureOutcome(error));
-    throw error;
   }
 }

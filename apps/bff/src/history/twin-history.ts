@@ -1,29 +1,23 @@
-import {
-  type FleetActivityQuery,
-  type FleetActivityResponse,
-  twinKey,
-  type Twin,
-  type TwinAtVersion,
-  type TwinVersion,
-  type TwinVersionsResponse,
+import type {
+  FleetActivityQuery,
+  FleetActivityResponse,
+  TwinAtVersion,
+  TwinVersionsResponse,
 } from '@twinscope/contract';
 import { AppError } from '../core/app-error.ts';
-import { rebuildFromStore, snapshotOf } from './rebuild.ts';
-import { TokenBucket } from '@twinscope/hub-quotas';
+import { rebuildFromStore } from './rebuild.ts';
 import type { RoutedChange } from '../adapters/event-hubs.ts';
 import type { Database } from '../adapters/store/sql.ts';
 import type { Logger } from '../log.ts';
 import { HistoryCatchUp, type CatchUpOptions, type HistorySource } from './catch-up.ts';
-import { versionOf, type StoredVersionRow } from './describe.ts';
 import { fleetActivity } from './fleet-activity.ts';
+import { Snapshots, type StoredVersion, type TwinReader } from './snapshots.ts';
+import { twinVersions } from './versions.ts';
+
+export type { StoredVersion, TwinReader };
 import { pruneHistory } from './retention.ts';
 
 type TwinRef = { deviceId: string; moduleId?: string };
-
-/** What the history reads from the hub: a whole twin, for a snapshot. */
-export interface TwinReader {
-  getTwin(deviceId: string, moduleId?: string): Promise<Twin>;
-}
 
 export interface TwinHistoryOptions {
   /** Whole-twin reads for snapshots, at most this many a second (they spend hub quota). */
@@ -40,23 +34,8 @@ export interface TwinHistoryOptions {
   positionFlushMs?: number;
 }
 
-const key = (ref: TwinRef) => twinKey(ref);
-
-/**
- * A twin gets a checkpoint snapshot (rebuilt from what is stored) once this many versions
- * follow its newest snapshot: rebuilding any version then reads at most this many changes.
- */
-const CHECKPOINT_EVERY = 200;
-
 /** Batches (of up to 200 events) that may wait to be stored before more are skipped. */
 const MAX_WAITING_BATCHES = 500;
-
-/** A twin version the history now holds. */
-export interface StoredVersion {
-  deviceId: string;
-  moduleId?: string;
-  version: number;
-}
 
 /**
  * Every twin's history, from the twin change events this BFF's consumer reads, whoever made
@@ -67,10 +46,7 @@ export interface StoredVersion {
  * whole-twin read: a snapshot the versions after it are rebuilt from. Gaps stay gaps.
  */
 export class TwinHistory {
-  private readonly pending = new Map<string, { ref: TwinRef; reason: 'first-seen' | 'gap' }>();
-  private readonly budget: TokenBucket;
-  private timer: NodeJS.Timeout | undefined;
-  private draining = false;
+  private readonly snapshots: Snapshots;
   private stopped = false;
   private readonly catchUp: HistoryCatchUp | undefined;
   /** Partitions whose first batch was seen. */
@@ -88,8 +64,11 @@ export class TwinHistory {
     private readonly logger: Logger,
     private readonly options: TwinHistoryOptions = {},
   ) {
-    const rate = options.snapshotReadsPerSecond ?? 5;
-    this.budget = new TokenBucket(rate, rate);
+    this.snapshots = new Snapshots(db, hub, logger, {
+      readsPerSecond: options.snapshotReadsPerSecond ?? 5,
+      maxPending: options.maxPendingSnapshots ?? 10_000,
+      taken: (stored) => this.announceStored([stored]),
+    });
     this.catchUp = options.source
       ? new HistoryCatchUp(db, options.source, (changes) => this.record(changes), logger, {
           ...options.catchUp,
@@ -260,161 +239,19 @@ export class TwinHistory {
             ],
       ),
     );
-    if (won.length > 0) await this.check(won);
-  }
-
-  /**
-   * Whether the changes this replica stored follow what is stored: a twin without a snapshot,
-   * or whose version jumps, wants one read from the hub; a long run of changes gets a
-   * checkpoint.
-   */
-  private async check(
-    won: { device_id: string; module_id: string; version: number | null; oversized: boolean }[],
-  ): Promise<void> {
-    const { rows } = await this.db.query<{
-      d: string;
-      m: string;
-      v: number | null;
-      oversized: boolean;
-      snapshots: number;
-      newest: number | null;
-      previous: boolean;
-    }>(
-      `SELECT w.d, w.m, w.v, w.oversized,
-         (SELECT count(*) FROM twin_snapshots s WHERE s.device_id = w.d AND s.module_id = w.m) AS snapshots,
-         (SELECT max(version) FROM twin_snapshots s WHERE s.device_id = w.d AND s.module_id = w.m) AS newest,
-         (EXISTS (SELECT 1 FROM twin_changes c
-                  WHERE c.device_id = w.d AND c.module_id = w.m AND c.version = w.v - 1)
-          OR EXISTS (SELECT 1 FROM twin_snapshots s
-                  WHERE s.device_id = w.d AND s.module_id = w.m AND s.version = w.v - 1)) AS previous
-       FROM jsonb_to_recordset($1::jsonb) AS w(d text, m text, v integer, oversized boolean)`,
-      [
-        JSON.stringify(
-          won.map((c) => ({
-            d: c.device_id,
-            m: c.module_id,
-            v: c.version,
-            oversized: c.oversized,
-          })),
-        ),
-      ],
-    );
-    const checkpoints = new Map<string, { ref: TwinRef; version: number }>();
-    for (const found of rows) {
-      const ref = { deviceId: found.d, ...(found.m ? { moduleId: found.m } : {}) };
-      if (found.snapshots === 0) this.want(ref, 'first-seen');
-      else if (found.v === null || !found.previous || found.oversized) this.want(ref, 'gap');
-      else if (found.newest !== null && found.v - found.newest >= CHECKPOINT_EVERY) {
-        const k = key(ref);
-        if ((checkpoints.get(k)?.version ?? 0) < found.v)
-          checkpoints.set(k, { ref, version: found.v });
-      }
-    }
-    for (const { ref, version } of checkpoints.values()) await this.checkpoint(ref, version);
-  }
-
-  /** A snapshot rebuilt from the history itself (no hub read); none across a gap. */
-  private async checkpoint(ref: TwinRef, version: number): Promise<void> {
-    const rebuilt = await rebuildFromStore(this.db, ref, version);
-    if (!rebuilt.ok) return;
-    await this.db.query(
-      `INSERT INTO twin_snapshots (device_id, module_id, version, twin, reason)
-       VALUES ($1, $2, $3, $4, 'checkpoint') ON CONFLICT DO NOTHING`,
-      [ref.deviceId, ref.moduleId ?? '', version, snapshotOf(rebuilt.doc)],
-    );
-  }
-
-  private want(ref: TwinRef, reason: 'first-seen' | 'gap'): void {
-    if (this.stopped) return;
-    const k = key(ref);
-    if (this.pending.has(k)) return;
-    if (this.pending.size >= (this.options.maxPendingSnapshots ?? 10_000)) return;
-    this.pending.set(k, { ref, reason });
-    void this.drain();
-  }
-
-  /** Reads wanted snapshots within the budget, one at a time. */
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (!this.stopped && this.pending.size > 0) {
-        const wait = this.budget.take();
-        if (wait > 0) {
-          await new Promise<void>((resolve) => {
-            this.timer = setTimeout(resolve, wait * 1000);
-          });
-          continue;
-        }
-        const [k, { ref, reason }] = this.pending.entries().next().value!;
-        // Still wanted while it is read and stored: a change arriving meanwhile (its batch
-        // sees no snapshot yet) must not ask for a second one.
-        try {
-          const twin = await this.hub.getTwin(ref.deviceId, ref.moduleId);
-          await this.db.query(
-            `INSERT INTO twin_snapshots (device_id, module_id, version, twin, reason)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-            [ref.deviceId, ref.moduleId ?? '', twin.version, twin, reason],
-          );
-          this.announceStored([{ ...ref, version: twin.version }]);
-        } catch (error) {
-          // A twin deleted meanwhile, a hub that throttles: the next change asks again.
-          this.logger.warn('twin history: snapshot not taken', {
-            deviceId: ref.deviceId,
-            ...(ref.moduleId ? { moduleId: ref.moduleId } : {}),
-            message: (error as Error).message,
-          });
-        } finally {
-          this.pending.delete(k);
-        }
-      }
-    } finally {
-      this.draining = false;
-    }
+    if (won.length > 0) await this.snapshots.check(won);
   }
 
   /**
    * A twin's versions the history holds, newest first, a page at a time, each with who made
-   * it (a person for Twinscope's own writes, from the audit trail), and the gaps between them.
+   * it, and the gaps between them (see \`twinVersions\`).
    */
   async versions(
     ref: TwinRef,
     page: { limit: number; before?: number },
   ): Promise<TwinVersionsResponse> {
-    const moduleId = ref.moduleId ?? '';
-    const { rows } = await this.db.query<StoredVersionRow>(
-      `SELECT version, enqueued_at, sections, op_type, patch,
-         patch_digest IS NOT NULL AS oversized
-       FROM twin_changes
-       WHERE device_id = $1 AND module_id = $2 AND version IS NOT NULL
-         AND ($3::integer IS NULL OR version < $3)
-       ORDER BY version DESC LIMIT $4`,
-      [ref.deviceId, moduleId, page.before ?? null, page.limit + 1],
-    );
-    const shown = rows.slice(0, page.limit);
-    const authors = new Map<number, string>();
-    if (shown.length > 0) {
-      const audited = await this.db.query<{ version: number; actor_name: string }>(
-        `SELECT (after->>'version')::integer AS version, actor_name FROM audit_entries
-         WHERE device_id = $1 AND module_id = $2 AND action LIKE 'twin.%'
-           AND result = 'succeeded' AND (after->>'version')::integer = ANY($3::integer[])`,
-        [ref.deviceId, moduleId, shown.map((r) => r.version)],
-      );
-      for (const row of audited.rows) authors.set(row.version, row.actor_name);
-    }
-    const versions: TwinVersion[] = shown.map((row) =>
-      versionOf(row, ref.moduleId, authors.get(row.version)),
-    );
-    const gaps: { from: number; to: number }[] = [];
-    for (let i = 1; i < versions.length; i++) {
-      const newer = versions[i - 1]!.version;
-      const older = versions[i]!.version;
-      if (newer - older > 1) gaps.push({ from: older + 1, to: newer - 1 });
-    }
     return {
-      versions,
-      gaps,
-      ...(rows.length > page.limit ? { next: String(shown.at(-1)!.version) } : {}),
+      ...(await twinVersions(this.db, ref, page)),
       ...(this.behind > 0 ? { catchingUp: this.behind } : {}),
     };
   }
@@ -466,10 +303,9 @@ export class TwinHistory {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.snapshots.stop();
     clearInterval(this.flushTimer);
     clearInterval(this.retentionTimer);
     this.catchUp?.stop();
-    this.pending.clear();
   }
 }

@@ -1,5 +1,6 @@
 import type { RolloutTargetState, Twin } from '@twinscope/contract';
-import { audited, type Actor } from '../audit/audit-trail.ts';
+import { audited } from '../audit/audited.ts';
+import type { Actor } from '../audit/records.ts';
 import { firstDifference, holdsChange, hubPatchOf } from './plan.ts';
 import { refOf, type RolloutRow, type TargetRow } from './rollout-store.ts';
 import {

@@ -7,7 +7,7 @@ import type {
   RolloutTargetState,
 } from '@twinscope/contract';
 import type { Database, Sql } from '../adapters/store/sql.ts';
-import type { Actor } from '../audit/audit-trail.ts';
+import type { Actor } from '../audit/records.ts';
 import type { Sections } from './plan.ts';
 import type { TargetRef } from './targets.ts';
 

@@ -1,6 +1,6 @@
 import type { RolloutTargetState, Twin } from '@twinscope/contract';
 import { validateSectionPatch } from '@twinscope/twin';
-import { failureOutcome } from '../audit/audit-trail.ts';
+import { failureOutcome } from '../audit/audited.ts';
 import { applyChange, holdsChange, hubPatchOf, type Sections } from './plan.ts';
 import { refOf, type RolloutRow, type TargetRow } from './rollout-store.ts';
 import {

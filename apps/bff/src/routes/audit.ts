@@ -7,7 +7,8 @@ import {
   ModuleIdSchema,
   type AuditHistoryResponse,
 } from '@twinscope/contract';
-import type { AuditFilter, AuditTrail } from '../audit/audit-trail.ts';
+import type { AuditFilter } from '../audit/records.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import { parseWith } from '../http/validate.ts';
 
 export function auditRoutes(audit: AuditTrail): Router {

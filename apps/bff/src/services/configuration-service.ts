@@ -15,7 +15,9 @@ import type { HubAdapter, HubConfiguration } from '../adapters/hub-adapter.ts';
 import { AppError } from '../core/app-error.ts';
 import { twinRuleError } from '../core/twin-rules.ts';
 import type { CallContext } from '../core/call-context.ts';
-import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { audited } from '../audit/audited.ts';
+import type { Actor } from '../audit/records.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 
 const numbers = (value: unknown): Record<string, number> =>
   Object.fromEntries(

@@ -8,7 +8,9 @@ import type {
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { AppError } from '../core/app-error.ts';
 import type { CallContext } from '../core/call-context.ts';
-import { audited, failureOutcome, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { audited, failureOutcome } from '../audit/audited.ts';
+import type { Actor } from '../audit/records.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { IdentityListener } from './module-service.ts';
 
 /**

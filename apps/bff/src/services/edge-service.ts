@@ -19,7 +19,9 @@ import {
   type JsonValue,
 } from '@twinscope/twin';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
-import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { audited } from '../audit/audited.ts';
+import type { Actor } from '../audit/records.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import { AppError } from '../core/app-error.ts';
 import { quote } from '../core/hub-query.ts';
 import type { CallContext } from '../core/call-context.ts';

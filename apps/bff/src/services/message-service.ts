@@ -8,7 +8,9 @@ import type {
 import { FeedbackCodeSchema } from '@twinscope/contract';
 import type { FeedbackRecord, HubAdapter } from '../adapters/hub-adapter.ts';
 import type { CallContext } from '../core/call-context.ts';
-import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { audited } from '../audit/audited.ts';
+import type { Actor } from '../audit/records.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Logger } from '../log.ts';
 
 /** Feedback kept per message id, newest last; older ones are forgotten past this. */

@@ -5,7 +5,9 @@ import type {
 } from '@twinscope/contract';
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import type { CallContext } from '../core/call-context.ts';
-import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { audited } from '../audit/audited.ts';
+import type { Actor } from '../audit/records.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 
 /** A recorded payload past this is kept as its size only: the list is for recognising calls. */
 const RECORDED_PAYLOAD_BYTES = 4 * 1024;

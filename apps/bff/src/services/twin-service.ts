@@ -15,7 +15,9 @@ import {
 import type { HubAdapter } from '../adapters/hub-adapter.ts';
 import { AppError } from '../core/app-error.ts';
 import type { CallContext } from '../core/call-context.ts';
-import { audited, type Actor, type AuditTrail } from '../audit/audit-trail.ts';
+import { audited } from '../audit/audited.ts';
+import type { Actor } from '../audit/records.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 
 export interface TwinWriteListener {
   twinWritten(twin: Twin, sections: TwinSectionName[]): void;
