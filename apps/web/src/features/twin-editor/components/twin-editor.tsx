@@ -1,14 +1,7 @@
 import {
   Badge,
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   MessageBar,
-  MessageBarActions,
   MessageBarBody,
   MessageBarTitle,
   Spinner,
@@ -17,18 +10,18 @@ import {
 } from '@fluentui/react-components';
 import type { Twin, TwinRef } from '@twinscope/contract';
 import { lazy, Suspense, useEffect, useMemo, useReducer, useRef } from 'react';
+import type { EditorMarker } from '../../../components/monaco.tsx';
 import { ApiError } from '../../../lib/api-client.ts';
 import { usePatchTwin } from '../api/patch-twin.ts';
-import { changedKeys, editableFrom, formatDoc, parseEditable, review } from '../edit-model.ts';
+import { editableFrom, formatDoc, parseEditable, review } from '../edit-model.ts';
 import { editReducer, initialEditState, isDirty } from '../edit-state.ts';
-import type { EditorMarker } from '../../../components/monaco.tsx';
+import { ConflictView } from './conflict-view.tsx';
+import { IncomingBanner } from './incoming-banner.tsx';
 import { ReportedPanel } from './reported-panel.tsx';
+import { ReviewDialog } from './review-dialog.tsx';
 
 const JsonEditor = lazy(() =>
   import('../../../components/monaco.tsx').then((m) => ({ default: m.JsonEditor })),
-);
-const DiffView = lazy(() =>
-  import('../../../components/monaco.tsx').then((m) => ({ default: m.DiffView })),
 );
 
 export interface TwinEditorProps {
@@ -179,20 +172,11 @@ export function TwinEditor({ target, twin, dark, refusal }: TwinEditorProps) {
         </MessageBar>
       )}
       {incoming && !conflict && (
-        <MessageBar intent="warning" data-testid="incoming-banner">
-          <MessageBarBody>
-            <MessageBarTitle>This twin changed on the hub while you were editing</MessageBarTitle>
-            Changed:{' '}
-            {changedKeys(base.doc, editableFrom(incoming)).join(', ') ||
-              'tags or desired properties'}
-            . Your unsaved edits are kept.
-          </MessageBarBody>
-          <MessageBarActions>
-            <Button onClick={() => takeLatest(incoming, true)}>
-              Re-apply my edits on the latest
-            </Button>
-          </MessageBarActions>
-        </MessageBar>
+        <IncomingBanner
+          base={base.doc}
+          incoming={incoming}
+          onReapply={() => takeLatest(incoming, true)}
+        />
       )}
       {conflict && (
         <ConflictView
@@ -218,95 +202,17 @@ export function TwinEditor({ target, twin, dark, refusal }: TwinEditorProps) {
         <ReportedPanel twin={twin} />
       </div>
 
-      <Dialog
+      <ReviewDialog
         open={reviewing}
-        onOpenChange={(_e, data) => dispatch({ type: 'review', open: data.open })}
-      >
-        <DialogSurface className="review-dialog">
-          <DialogBody>
-            <DialogTitle>Review changes</DialogTitle>
-            <DialogContent>
-              {result && !result.empty ? (
-                <>
-                  <ul className="change-list" data-testid="change-list">
-                    {result.changes.map((change) => (
-                      <li key={change.path}>
-                        <code>{change.path}</code>{' '}
-                        <Badge
-                          color={
-                            change.kind === 'delete'
-                              ? 'danger'
-                              : change.kind === 'add'
-                                ? 'success'
-                                : 'informative'
-                          }
-                        >
-                          {change.kind === 'delete'
-                            ? 'will delete'
-                            : change.kind === 'add'
-                              ? 'will add'
-                              : 'will change'}
-                        </Badge>
-                      </li>
-                    ))}
-                  </ul>
-                  <Text weight="semibold">Patch that will be sent (If-Match: {base.etag})</Text>
-                  <pre className="patch-preview" data-testid="patch-preview">
-                    {JSON.stringify(result.patch, null, 2)}
-                  </pre>
-                  <Suspense fallback={<Spinner />}>
-                    <DiffView
-                      original={formatDoc(base.doc)}
-                      modified={parsed.ok ? formatDoc(parsed.doc) : text}
-                      dark={dark}
-                    />
-                  </Suspense>
-                </>
-              ) : (
-                <Text>Nothing has changed.</Text>
-              )}
-            </DialogContent>
-            <DialogActions>
-              <Button onClick={() => dispatch({ type: 'review', open: false })}>Close</Button>
-              <Button
-                appearance="primary"
-                disabled={!canEdit || !!blocker || !result || result.empty || mutation.isPending}
-                onClick={save}
-              >
-                Save
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </DialogSurface>
-      </Dialog>
+        onOpenChange={(open) => dispatch({ type: 'review', open })}
+        result={result}
+        etag={base.etag}
+        original={formatDoc(base.doc)}
+        modified={parsed.ok ? formatDoc(parsed.doc) : text}
+        dark={dark}
+        canSave={canEdit && !blocker && !mutation.isPending}
+        onSave={save}
+      />
     </section>
-  );
-}
-
-function ConflictView(props: {
-  mine: string;
-  theirs: string;
-  dark: boolean;
-  onReapply(): void;
-  onDiscard(): void;
-}) {
-  return (
-    <div className="conflict" data-testid="conflict-view">
-      <MessageBar intent="warning">
-        <MessageBarBody>
-          <MessageBarTitle>Someone else saved this twin first</MessageBarTitle>
-          Nothing of yours was saved or lost. Left: the twin as it is now. Right: your edits.
-        </MessageBarBody>
-        <MessageBarActions>
-          <Button appearance="primary" onClick={props.onReapply}>
-            Re-apply my changes on top
-          </Button>
-          <Button onClick={props.onDiscard}>Discard mine, load theirs</Button>
-        </MessageBarActions>
-      </MessageBar>
-      <Suspense fallback={<Spinner />}>
-        <DiffView original={props.theirs} modified={props.mine} dark={props.dark} />
-      </Suspense>
-    </div>
   );
 }
