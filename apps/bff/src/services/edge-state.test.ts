@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { moduleRows } from './edge-service.ts';
+import { deploymentState, moduleRows } from './edge-state.ts';
 
 const spec = (status = 'running') => ({
   type: 'docker',
@@ -71,5 +71,42 @@ describe('an Edge device’s modules, deployed against reported', () => {
       desired: { image: 'contoso/m:1', status: 'running', restartPolicy: 'always' },
       reported: { runtimeStatus: 'running', exitCode: 139, restartCount: 4 },
     });
+  });
+});
+
+describe('an Edge deployment in one line', () => {
+  const applied = {
+    lastDesiredVersion: 3,
+    lastDesiredStatus: { code: 200, description: '' },
+  };
+  it('when the agent has not processed the newest version, then the line says which it waits for', () => {
+    const state = deploymentState({ $version: 4 }, applied, [], true);
+    expect(state).toMatchObject({ desiredVersion: 4, reportedVersion: 3, healthy: false });
+    expect(state.summary).toBe(
+      'Deployment version 4 waits for the agent, which last processed version 3.',
+    );
+  });
+
+  it('when the agent refused a version, then its code and reason are the line', () => {
+    const state = deploymentState(
+      { $version: 3 },
+      { lastDesiredVersion: 3, lastDesiredStatus: { code: 412, description: 'schema 9.9' } },
+      [],
+      true,
+    );
+    expect(state.summary).toBe('The agent did not apply version 3 (412): schema 9.9.');
+    expect(state.healthy).toBe(false);
+  });
+
+  it('when everything is applied but the runtime is offline, then the line is its last report and not healthy', () => {
+    expect(deploymentState({ $version: 3 }, applied, [], true)).toMatchObject({
+      summary: 'Applied version 3: every module as deployed.',
+      healthy: true,
+    });
+    const offline = deploymentState({ $version: 3 }, applied, [], false);
+    expect(offline.summary).toBe(
+      'The IoT Edge runtime is offline; as it last reported: Applied version 3: every module as deployed.',
+    );
+    expect(offline.healthy).toBe(false);
   });
 });
