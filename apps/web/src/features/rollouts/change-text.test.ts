@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeFromText } from './change-text.ts';
+import { changeFromText, changeMarkers } from './change-text.ts';
 
 describe("a fleet change's text", () => {
   it('when it is tags and desired properties, then it is the change; anything else says what is wrong', () => {
@@ -37,5 +37,31 @@ describe("a fleet change's text", () => {
       error: expect.stringMatching(/^The method call: Method names are printable ASCII/),
     });
     expect(changeFromText('{"method": {"methodName": "x"}, "tags": {}}').ok).toBe(false);
+  });
+
+  it("when the change breaks the twin's rules, then the editor marks the key, from the document's root", () => {
+    expect(changeMarkers('{"desired": {"ok": 1}}')).toEqual([]);
+    expect(changeMarkers('{"desired": {"a.b": 1}}')).toEqual([
+      {
+        location: ['desired', 'a.b'],
+        message: expect.stringMatching(/^properties\.desired\["a\.b"\]: /),
+      },
+    ]);
+    expect(changeMarkers('{"tags": {"$x": 1}}')[0]?.location).toEqual(['tags', '$x']);
+  });
+
+  it('when it is not JSON or not a change, then the mark is at the start or where the JSON breaks', () => {
+    expect(changeMarkers('{"reported": {}}')).toEqual([
+      {
+        message: 'Only tags and desired can change, or a method be called: reported cannot.',
+        offset: 0,
+      },
+    ]);
+    expect(changeMarkers('{"a": 1,}')).toEqual([
+      {
+        message: expect.stringMatching(/^The change is not valid JSON/),
+        offset: expect.any(Number),
+      },
+    ]);
   });
 });

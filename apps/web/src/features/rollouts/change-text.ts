@@ -1,4 +1,7 @@
 import { MethodInvokeRequestSchema, type RolloutChange } from '@twinscope/contract';
+import { validateSectionPatch } from '@twinscope/twin';
+import type { EditorMarker } from '../../components/monaco.tsx';
+import { parseJsonText } from '../../lib/json-text.ts';
 
 /**
  * The change as written: `{"tags": {…}, "desired": {…}}`, or a direct method call
@@ -37,4 +40,22 @@ export function changeFromText(
     if (parsed[key] !== undefined && !isObject(parsed[key]))
       return { ok: false, error: `${key} is an object of properties.` };
   return { ok: true, change: parsed as RolloutChange };
+}
+
+/** What is wrong with the change as typed, where it is: JSON, its shape, the twin rules. */
+export function changeMarkers(text: string): EditorMarker[] {
+  const json = parseJsonText(text, 'The change');
+  if (!json.ok) return [{ message: json.message, offset: json.offset ?? 0 }];
+  const parsed = changeFromText(text);
+  if (!parsed.ok) return [{ message: parsed.error, offset: 0 }];
+  return (['tags', 'desired'] as const).flatMap((section) => {
+    const patch = parsed.change[section];
+    if (!patch) return [];
+    return validateSectionPatch(section, patch).map((violation) => ({
+      // The rules name places from the twin's root; this document holds `desired` itself.
+      location:
+        violation.location[0] === 'properties' ? violation.location.slice(1) : violation.location,
+      message: `${violation.path}: ${violation.message}`,
+    }));
+  });
 }
