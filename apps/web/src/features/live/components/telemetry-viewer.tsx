@@ -1,5 +1,4 @@
 import {
-  Badge,
   Button,
   Input,
   MessageBar,
@@ -12,36 +11,11 @@ import type { DeviceFilterRequest, TelemetryEvent, TwinRef } from '@twinscope/co
 import { useMemo, useState } from 'react';
 import { useTimeline } from '../api/get-timeline.ts';
 import { useLiveEvents, useWatchTelemetry, useWatchTelemetryFilter } from '../use-live.ts';
-import { bodyText } from '../telemetry-text.ts';
+import { byEnqueued, exportName, KEPT, matches } from '../telemetry-list.ts';
 import { EndpointNotice } from './endpoint-notice.tsx';
+import { TelemetryMessage } from './telemetry-message.tsx';
 import { downloadJsonLines } from '../../../lib/download.ts';
 import { fromLocalInput, toLocalInput } from '../../../lib/format.ts';
-
-/** Messages kept on screen; older ones scroll away (export first to keep them). */
-const KEPT = 500;
-
-function matches(event: TelemetryEvent, filter: string): boolean {
-  if (!filter) return true;
-  const needle = filter.toLowerCase();
-  const haystack = [
-    bodyText(event),
-    event.moduleId ?? '',
-    ...Object.entries(event.properties).map(([k, v]) => `${k}=${v}`),
-    ...Object.entries(event.system).map(([k, v]) => `${k}=${v}`),
-  ]
-    .join('\n')
-    .toLowerCase();
-  return haystack.includes(needle);
-}
-
-/** Newest first, each message once (by its place in the endpoint). */
-function byEnqueued(...lists: TelemetryEvent[][]): TelemetryEvent[] {
-  const seen = new Map<string, TelemetryEvent>();
-  for (const list of lists) for (const event of list) seen.set(event.position, event);
-  return [...seen.values()]
-    .sort((a, b) => (a.enqueuedTime < b.enqueuedTime ? 1 : -1))
-    .slice(0, KEPT);
-}
 
 /**
  * Live telemetry of a device or a module, or of every device a list filter matches: what
@@ -102,17 +76,7 @@ export function TelemetryViewer({
   }, [messages, earlier.data, target?.moduleId]);
   const shown = useMemo(() => all.filter((m) => matches(m, filter)), [all, filter]);
 
-  const exportLines = () =>
-    downloadJsonLines(
-      `telemetry-${
-        !target
-          ? 'devices'
-          : target.moduleId
-            ? `${target.deviceId}-${target.moduleId}`
-            : target.deviceId
-      }`,
-      shown,
-    );
+  const exportLines = () => downloadJsonLines(exportName(target), shown);
 
   return (
     <section className="method-panel" aria-label="Telemetry" data-testid="telemetry-viewer">
@@ -216,33 +180,7 @@ export function TelemetryViewer({
       ) : (
         <ol className="telemetry-list" data-testid="telemetry-list">
           {shown.map((message) => (
-            <li key={message.position} data-testid="telemetry-message">
-              <div className="history-line">
-                <span className="muted" title={message.enqueuedTime}>
-                  {new Date(message.enqueuedTime).toLocaleTimeString()}
-                </span>
-                {!target && <Badge appearance="outline">{message.deviceId}</Badge>}
-                {message.moduleId && <Badge appearance="outline">{message.moduleId}</Badge>}
-                {message.system['iothub-outputname'] && (
-                  <Badge appearance="outline">output {message.system['iothub-outputname']}</Badge>
-                )}
-                <Badge appearance="tint">{message.body.kind}</Badge>
-                {message.system['messageId'] && (
-                  <code className="muted">{message.system['messageId']}</code>
-                )}
-                {message.truncated && (
-                  <span className="muted">first 16 KB of {Math.ceil(message.bytes / 1024)} KB</span>
-                )}
-              </div>
-              {Object.keys(message.properties).length > 0 && (
-                <div className="muted">
-                  {Object.entries(message.properties)
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join('  ')}
-                </div>
-              )}
-              <pre>{bodyText(message)}</pre>
-            </li>
+            <TelemetryMessage key={message.position} message={message} showDevice={!target} />
           ))}
         </ol>
       )}
