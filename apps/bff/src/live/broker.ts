@@ -100,6 +100,11 @@ export interface StreamOwner {
  * Fans live events out to SSE streams, one per tab. Event ids are `<boot>-<n>`: a tab that
  * reconnects with a Last-Event-ID from this process gets what it missed from a bounded
  * buffer; one from another boot is told to resynchronise.
+ *
+ * Why one long file (about 500 lines): every part of it (what each tab watches, the replay
+ * buffer and resume, the caps per session and per process, heartbeats, telemetry rates)
+ * reads and changes the same map of open streams in the same synchronous steps; split
+ * apart, each part would need the others' internals.
  */
 export class EventBroker {
   readonly bootId = randomUUID().slice(0, 8);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jsonOf, objectOf } from '@twinscope/twin';
 import { inLists, quote } from '../core/hub-query.ts';
-import { refOf, writeModeOf, type RolloutRow, type TargetRow } from './rollout-store.ts';
+import { refOf, writeModeOf, type RolloutRow, type TargetRow } from './rollout-rows.ts';
 import { codeOf, Halt, Later, messageOf, TRANSIENT, type Steps } from './steps.ts';
 import { rowsOf, targetKey } from './targets.ts';
 

@@ -1,6 +1,6 @@
 import { waveSizes } from '@twinscope/contract';
 import { AppError } from '../core/app-error.ts';
-import type { RolloutRow } from './rollout-store.ts';
+import type { RolloutRow } from './rollout-rows.ts';
 import { Later, messageOf, TRANSIENT, type Steps } from './steps.ts';
 import { resolveTargets, type TargetRef } from './targets.ts';
 

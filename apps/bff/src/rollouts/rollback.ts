@@ -2,7 +2,7 @@ import type { RolloutTargetState, Twin } from '@twinscope/contract';
 import { audited } from '../audit/audited.ts';
 import type { Actor } from '../audit/records.ts';
 import { firstDifference, holdsChange, hubPatchOf } from './plan.ts';
-import { refOf, type RolloutRow, type TargetRow } from './rollout-store.ts';
+import { refOf, type RolloutRow, type TargetRow } from './rollout-rows.ts';
 import {
   BATCH,
   codeOf,

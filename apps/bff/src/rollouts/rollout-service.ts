@@ -21,7 +21,8 @@ import { AppError } from '../core/app-error.ts';
 import { twinRuleError } from '../core/twin-rules.ts';
 import { checkRawWhere } from '../core/hub-query.ts';
 import type { RolloutNotices } from './notices.ts';
-import { RolloutStore, rolloutOf } from './rollout-store.ts';
+import { RolloutStore } from './rollout-store.ts';
+import { rolloutOf } from './rollout-rows.ts';
 
 /**
  * Guarded rollouts as people use them: a change written to a fleet's twins in waves (a

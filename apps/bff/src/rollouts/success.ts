@@ -1,6 +1,6 @@
 import { holdsPatch, stripReadOnly } from '@twinscope/twin';
 import { holdsCondition } from './dry-run.ts';
-import { refOf, type RolloutRow } from './rollout-store.ts';
+import { refOf, type RolloutRow } from './rollout-rows.ts';
 import { codeOf, Later, messageOf, pool, TRANSIENT, type Steps } from './steps.ts';
 import { meeting, targetKey, type TargetRef } from './targets.ts';
 

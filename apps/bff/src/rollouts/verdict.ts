@@ -4,7 +4,7 @@ import {
   type RolloutStatus,
   type RolloutTargetState,
 } from '@twinscope/contract';
-import type { RolloutRow } from './rollout-store.ts';
+import type { RolloutRow } from './rollout-rows.ts';
 import type { Steps } from './steps.ts';
 
 /** How many targets are in each state: of the wave judged, and of the whole rollout. */

@@ -1,5 +1,5 @@
 import { callBatch } from './method-wave.ts';
-import type { RolloutRow, TargetRow } from './rollout-store.ts';
+import type { RolloutRow, TargetRow } from './rollout-rows.ts';
 import { BATCH, Later, pool, type Steps } from './steps.ts';
 import { check } from './success.ts';
 import { verdict } from './verdict.ts';

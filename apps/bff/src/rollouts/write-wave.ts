@@ -2,7 +2,7 @@ import type { RolloutTargetState, Twin } from '@twinscope/contract';
 import { validateSectionPatch } from '@twinscope/twin';
 import { failureOutcome } from '../audit/audited.ts';
 import { applyChange, holdsChange, hubPatchOf, type Sections } from './plan.ts';
-import { refOf, type RolloutRow, type TargetRow } from './rollout-store.ts';
+import { refOf, type RolloutRow, type TargetRow } from './rollout-rows.ts';
 import {
   codeOf,
   Halt,
