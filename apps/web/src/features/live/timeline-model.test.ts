@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry, LiveEvent, TimelineEntry } from '@twinscope/contract';
-import { entryOfLiveEvent, mergeEntries, visibleEntries } from './timeline-model.ts';
+import {
+  countByKind,
+  detailText,
+  entryOfLiveEvent,
+  mergeEntries,
+  visibleEntries,
+} from './timeline-model.ts';
 
 const audit = (result: AuditEntry['result']): AuditEntry => ({
   id: '7f1c1e42-9c1e-4a7e-9a53-5d3b1c0c2a11',
@@ -90,5 +96,48 @@ describe("a device's timeline, merged from what was read back and what arrives l
       'method',
     ]);
     expect(visibleEntries(lines, new Set(['telemetry']), '')).toEqual([]);
+  });
+});
+
+describe("a timeline entry's counts and details", () => {
+  const entry = (id: string, changes: Partial<TimelineEntry>): TimelineEntry => ({
+    id,
+    kind: 'twin',
+    at: '2026-12-02T10:00:00.000Z',
+    deviceId: 'dev-1',
+    title: 'Twin changed',
+    ...changes,
+  });
+
+  it('when entries are counted, then each kind has its number and absent kinds none', () => {
+    const counts = countByKind([entry('a', {}), entry('b', { kind: 'method' }), entry('c', {})]);
+    expect(counts.get('twin')).toBe(2);
+    expect(counts.get('method')).toBe(1);
+    expect(counts.has('telemetry')).toBe(false);
+  });
+
+  it('when an entry has a body or a record, then that is its detail; an empty record is none', () => {
+    expect(detailText(entry('a', { detail: { desired: { fan: 1 } } }))).toBe(
+      JSON.stringify({ desired: { fan: 1 } }, null, 2),
+    );
+    expect(detailText(entry('b', { detail: {} }))).toBeUndefined();
+    expect(detailText(entry('c', {}))).toBeUndefined();
+    expect(
+      detailText(
+        entry('d', {
+          kind: 'telemetry',
+          telemetry: {
+            type: 'telemetry',
+            deviceId: 'dev-1',
+            enqueuedTime: '2026-12-02T10:00:00.000Z',
+            position: '0:1',
+            body: { kind: 'text', text: 'hello' },
+            bytes: 5,
+            properties: {},
+            system: {},
+          },
+        }),
+      ),
+    ).toBe('hello');
   });
 });

@@ -10,6 +10,18 @@ import {
   type TimelineEntry,
   type TimelineKind,
 } from '@twinscope/contract';
+import { bodyText } from './telemetry-text.ts';
+
+/** Each kind of entry as the timeline names it. */
+export const KIND_LABELS: Record<TimelineKind, string> = {
+  telemetry: 'Telemetry',
+  twin: 'Twin changes',
+  connection: 'Connections',
+  lifecycle: 'Lifecycle',
+  method: 'Direct methods',
+  message: 'Messages',
+  identity: 'Identity',
+};
 
 /** Entries a timeline keeps on screen; the oldest go first. */
 export const TIMELINE_KEPT = 2000;
@@ -87,4 +99,19 @@ export function visibleEntries(
           .toLowerCase()
           .includes(needle)),
   );
+}
+
+/** How many entries there are of each kind, for the kind checkboxes. */
+export function countByKind(entries: readonly TimelineEntry[]): Map<TimelineKind, number> {
+  const byKind = new Map<TimelineKind, number>();
+  for (const entry of entries) byKind.set(entry.kind, (byKind.get(entry.kind) ?? 0) + 1);
+  return byKind;
+}
+
+/** What an entry's details show: a message's body, or what was recorded; nothing if empty. */
+export function detailText(entry: TimelineEntry): string | undefined {
+  if (entry.telemetry) return bodyText(entry.telemetry);
+  if (entry.detail && Object.keys(entry.detail).length > 0)
+    return JSON.stringify(entry.detail, null, 2);
+  return undefined;
 }

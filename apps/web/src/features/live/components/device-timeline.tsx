@@ -12,22 +12,17 @@ import {
 import { TIMELINE_KINDS, type TimelineEntry, type TimelineKind } from '@twinscope/contract';
 import { useMemo, useState } from 'react';
 import { useTimeline } from '../api/get-timeline.ts';
-import { bodyText } from '../telemetry-text.ts';
 import { EndpointNotice } from './endpoint-notice.tsx';
 import { downloadJsonLines } from '../../../lib/download.ts';
-import { RESULT_COLOR } from '../../../lib/result-colors.ts';
-import { entryOfLiveEvent, mergeEntries, visibleEntries } from '../timeline-model.ts';
+import {
+  countByKind,
+  entryOfLiveEvent,
+  KIND_LABELS,
+  mergeEntries,
+  visibleEntries,
+} from '../timeline-model.ts';
+import { TimelineEntryLine } from './timeline-entry.tsx';
 import { useLiveEvents, useLiveStatus, useWatchTelemetry, useWatchTwins } from '../use-live.ts';
-
-const KIND_LABELS: Record<TimelineKind, string> = {
-  telemetry: 'Telemetry',
-  twin: 'Twin changes',
-  connection: 'Connections',
-  lifecycle: 'Lifecycle',
-  method: 'Direct methods',
-  message: 'Messages',
-  identity: 'Identity',
-};
 
 const MINUTE = 60_000;
 const STARTS: { label: string; minutes: number }[] = [
@@ -37,13 +32,6 @@ const STARTS: { label: string; minutes: number }[] = [
   { label: 'Last 24 hours', minutes: 1440 },
   { label: 'Last 7 days', minutes: 7 * 1440 - 1 },
 ];
-
-function detailText(entry: TimelineEntry): string | undefined {
-  if (entry.telemetry) return bodyText(entry.telemetry);
-  if (entry.detail && Object.keys(entry.detail).length > 0)
-    return JSON.stringify(entry.detail, null, 2);
-  return undefined;
-}
 
 /**
  * Everything that happened to a device and its modules in one chronological live list:
@@ -74,11 +62,7 @@ export function DeviceTimeline({ deviceId, moduleIds }: { deviceId: string; modu
     [history.data, live, since],
   );
   const shown = useMemo(() => visibleEntries(all, kinds, text), [all, kinds, text]);
-  const counts = useMemo(() => {
-    const byKind = new Map<TimelineKind, number>();
-    for (const entry of all) byKind.set(entry.kind, (byKind.get(entry.kind) ?? 0) + 1);
-    return byKind;
-  }, [all]);
+  const counts = useMemo(() => countByKind(all), [all]);
 
   const toggle = (kind: TimelineKind, on: boolean) =>
     setKinds((current) => {
@@ -170,35 +154,9 @@ export function DeviceTimeline({ deviceId, moduleIds }: { deviceId: string; modu
         </p>
       ) : (
         <ol className="telemetry-list timeline-list" data-testid="timeline-list">
-          {shown.map((entry) => {
-            const detail = detailText(entry);
-            return (
-              <li key={entry.id} data-testid="timeline-entry" data-kind={entry.kind}>
-                <div className="history-line">
-                  <span className="muted" title={entry.at}>
-                    {new Date(entry.at).toLocaleTimeString()}
-                  </span>
-                  <Badge appearance="tint">{KIND_LABELS[entry.kind]}</Badge>
-                  {entry.moduleId && <Badge appearance="outline">{entry.moduleId}</Badge>}
-                  <span>{entry.title}</span>
-                  {entry.by && <Text className="muted">by {entry.by}</Text>}
-                  {entry.result && entry.result !== 'succeeded' && (
-                    <Badge color={RESULT_COLOR[entry.result]}>
-                      {entry.result === 'unknown' ? 'in progress or unknown' : entry.result}
-                    </Badge>
-                  )}
-                </div>
-                {detail !== undefined && (
-                  <details>
-                    <summary className="muted">
-                      {entry.telemetry ? `Body (${entry.telemetry.body.kind})` : 'Details'}
-                    </summary>
-                    <pre>{detail}</pre>
-                  </details>
-                )}
-              </li>
-            );
-          })}
+          {shown.map((entry) => (
+            <TimelineEntryLine key={entry.id} entry={entry} />
+          ))}
         </ol>
       )}
       {history.data && !history.data.complete && history.data.notes.length === 0 && (
