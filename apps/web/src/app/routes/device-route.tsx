@@ -10,10 +10,8 @@ import { TwinEditor } from '../../features/twin-editor/components/twin-editor.ts
 import { SyncPanel } from '../../features/twin-editor/components/sync-panel.tsx';
 import { LoadState } from './load-state.tsx';
 import { HistoryPanel } from '../../features/audit/components/history-panel.tsx';
-import {
-  VersionsPanel,
-  versionOf,
-} from '../../features/twin-history/components/versions-panel.tsx';
+import { VersionsPanel } from '../../features/twin-history/components/versions-panel.tsx';
+import { versionOf } from '../../features/twin-history/version-model.ts';
 import { usePermissions } from '../use-permissions.ts';
 import { AddModuleDialog } from '../../features/module-admin/components/add-module-dialog.tsx';
 import { DeviceActions } from '../../features/device-admin/components/device-actions.tsx';
