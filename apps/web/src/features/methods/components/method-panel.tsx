@@ -1,5 +1,4 @@
 import {
-  Badge,
   Button,
   Field,
   Input,
@@ -10,27 +9,18 @@ import {
   Text,
   Tooltip,
 } from '@fluentui/react-components';
-import { MethodNameSchema, type MethodInvokeResponse, type TwinRef } from '@twinscope/contract';
+import type { MethodInvokeResponse, TwinRef } from '@twinscope/contract';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import type { EditorMarker } from '../../../components/monaco.tsx';
-import { RecentTable } from '../../../components/recent-table.tsx';
-import { relativeTime } from '../../../lib/format.ts';
-import { parseJsonText, type ParsedJson } from '../../../lib/json-text.ts';
 import { useInvocations } from '../api/get-invocations.ts';
 import { useInvokeMethod } from '../api/invoke-method.ts';
+import { checkMethodCall, parsePayload } from '../method-call.ts';
+import { MethodAnswer } from './method-answer.tsx';
+import { RecentCalls } from './recent-calls.tsx';
 
 const JsonEditor = lazy(() =>
   import('../../../components/monaco.tsx').then((m) => ({ default: m.JsonEditor })),
 );
-
-function parsePayload(text: string): ParsedJson {
-  return text.trim() === '' ? { ok: true, value: null } : parseJsonText(text, 'The payload');
-}
-
-function statusColour(status: number | undefined) {
-  if (status === undefined) return 'danger' as const;
-  return status >= 200 && status < 300 ? ('success' as const) : ('danger' as const);
-}
 
 /**
  * Invokes a direct method on a device or module: name, JSON payload, the hub's two
@@ -63,35 +53,18 @@ export function MethodPanel({
           ...(parsed.offset !== undefined ? { offset: parsed.offset } : {}),
         },
       ];
-  const response = Number(responseTimeout);
-  const connect = Number(connectTimeout);
-  // IoT Hub's name rule, as the contract states it (the BFF checks the same).
-  const nameCheck = MethodNameSchema.safeParse(methodName);
-  const problem = !nameCheck.success
-    ? methodName
-      ? nameCheck.error.issues[0]?.message
-      : undefined
-    : !parsed.ok
-      ? parsed.message
-      : !(Number.isInteger(response) && response >= 5 && response <= 300)
-        ? 'The response timeout is 5 to 300 seconds.'
-        : !(Number.isInteger(connect) && connect >= 0 && connect <= 300)
-          ? 'The connect timeout is 0 to 300 seconds.'
-          : undefined;
-  const ready = canInvoke && methodName !== '' && problem === undefined && !invoke.isPending;
+  const { problem, request } = checkMethodCall(
+    { methodName, responseTimeout, connectTimeout },
+    parsed,
+  );
+  const ready = canInvoke && request !== undefined && !invoke.isPending;
 
   const run = () => {
-    if (!ready || !parsed.ok) return;
+    if (!ready || !request) return;
     setAnswer(undefined);
-    invoke.mutate(
-      {
-        methodName,
-        payload: parsed.value,
-        responseTimeoutInSeconds: response,
-        connectTimeoutInSeconds: connect,
-      },
-      { onSuccess: (result) => setAnswer({ ...result, methodName }) },
-    );
+    invoke.mutate(request, {
+      onSuccess: (result) => setAnswer({ ...result, methodName: request.methodName }),
+    });
   };
 
   const names = [...new Set(recent.data?.invocations.map((i) => i.methodName) ?? [])];
@@ -166,42 +139,9 @@ export function MethodPanel({
           </MessageBarBody>
         </MessageBar>
       )}
-      {answer && (
-        <div className="method-result" data-testid="method-result">
-          <Text>
-            <strong>{answer.methodName}</strong> answered{' '}
-            <Badge color={statusColour(answer.status)} data-testid="method-status">
-              {answer.status}
-            </Badge>{' '}
-            <span className="muted">in {answer.durationMs} ms</span>
-          </Text>
-          <pre data-testid="method-response">{JSON.stringify(answer.payload, null, 2)}</pre>
-        </div>
-      )}
+      {answer && <MethodAnswer answer={answer} />}
       <h3>Recent calls from Twinscope</h3>
-      <RecentTable
-        rows={recent.data?.invocations}
-        pending={recent.isPending}
-        error={recent.error}
-        empty="No methods called from Twinscope yet."
-        what="calls"
-        columns={['Method', 'Answer']}
-        testId="invocations"
-        rowTestId="invocation"
-        when={relativeTime}
-        cells={(call) => [
-          <code key="name">{call.methodName}</code>,
-          call.status !== undefined ? (
-            <Badge key="status" color={statusColour(call.status)}>
-              {call.status}
-            </Badge>
-          ) : (
-            <span key="status" title={call.error?.message}>
-              {call.error?.code ?? call.result}
-            </span>
-          ),
-        ]}
-      />
+      <RecentCalls recent={recent} />
     </section>
   );
 }
