@@ -1,5 +1,4 @@
 import {
-  Badge,
   Button,
   MessageBar,
   MessageBarBody,
@@ -10,23 +9,10 @@ import {
 import type { Configuration, ConfigurationInput } from '@twinscope/contract';
 import { useState } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
-import { relativeTime } from '../../../lib/format.ts';
-import { Link } from '../../../lib/router.tsx';
 import { useConfigurations, useDeleteConfiguration } from '../api/configurations.ts';
-import { deviceListPath, inputOf, targetsPath } from '../form-model.ts';
+import { inputOf } from '../form-model.ts';
 import { ConfigurationDialog } from './configuration-dialog.tsx';
-
-const KIND = { device: 'Devices', module: 'Modules', edge: 'IoT Edge' } as const;
-
-/** A count, opening the device list behind it when there is one. */
-function Count({ value, path }: { value: number | undefined; path: string | undefined }) {
-  if (value === undefined) return <span className="muted">—</span>;
-  return path ? (
-    <Link to={path}>{value.toLocaleString()}</Link>
-  ) : (
-    <span>{value.toLocaleString()}</span>
-  );
-}
+import { ConfigurationRow } from './configuration-row.tsx';
 
 /**
  * The hub's automatic configurations: priority, target condition, how many twins each
@@ -94,60 +80,13 @@ export function ConfigurationsPage({
           </thead>
           <tbody>
             {items.map((c) => (
-              <tr key={c.id} data-testid="configuration-row">
-                <td>
-                  <strong>{c.id}</strong> <Badge appearance="tint">{KIND[c.kind]}</Badge>
-                  {Object.entries(c.labels).map(([k, v]) => (
-                    <Badge key={k} appearance="outline" size="small">
-                      {k}={v}
-                    </Badge>
-                  ))}
-                </td>
-                <td>{c.priority}</td>
-                <td>
-                  <code>{c.targetCondition || '(none: targets nothing)'}</code>
-                </td>
-                <td data-testid="targeted">
-                  <Count value={c.targetedCount} path={targetsPath(c)} />
-                </td>
-                <td data-testid="applied">
-                  <Count value={c.appliedCount} path={undefined} />
-                </td>
-                <td>
-                  {Object.keys(c.metrics.queries).length === 0 ? (
-                    <span className="muted">none</span>
-                  ) : (
-                    <ul className="change-lines">
-                      {Object.entries(c.metrics.queries).map(([name, query]) => (
-                        <li key={name} title={query} data-testid="metric">
-                          {name}:{' '}
-                          <Count value={c.metrics.results[name]} path={deviceListPath(query)} />
-                        </li>
-                      ))}
-                    </ul>
-                  )}
-                </td>
-                <td title={c.lastUpdatedTimeUtc}>
-                  {c.lastUpdatedTimeUtc ? relativeTime(c.lastUpdatedTimeUtc) : ''}
-                </td>
-                <td>
-                  {c.kind !== 'edge' &&
-                    manage(
-                      <Button
-                        size="small"
-                        disabled={!canManage}
-                        onClick={() => setEditing(inputOf(c))}
-                      >
-                        Change
-                      </Button>,
-                    )}{' '}
-                  {manage(
-                    <Button size="small" disabled={!canManage} onClick={() => setDeleting(c)}>
-                      Delete
-                    </Button>,
-                  )}
-                </td>
-              </tr>
+              <ConfigurationRow
+                key={c.id}
+                configuration={c}
+                refusal={refusal}
+                onChange={() => setEditing(inputOf(c))}
+                onDelete={() => setDeleting(c)}
+              />
             ))}
           </tbody>
         </table>
