@@ -298,10 +298,17 @@ export const TwinVersionsResponseSchema = z.object({
 });
 export type TwinVersionsResponse = z.infer<typeof TwinVersionsResponseSchema>;
 
+/** A twin version: IoT Hub counts them in a 32-bit integer. */
+export const TwinVersionNumberSchema = z.coerce
+  .number()
+  .int('A twin version is a whole number.')
+  .min(1, 'A twin version is a whole number from 1.')
+  .max(2_147_483_647, 'A twin version is at most 2147483647.');
+
 export const TwinVersionsQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    before: z.coerce.number().int().min(1).optional(),
+    before: TwinVersionNumberSchema.optional(),
   })
   .strict();
 
@@ -336,6 +343,18 @@ export const FleetActivityResponseSchema = z.object({
 });
 export type FleetActivityResponse = z.infer<typeof FleetActivityResponseSchema>;
 
+/**
+ * Where a page of the fleet's activity ends, as `next` gave it: `time:partition:sequence`,
+ * a time JavaScript can hold, a partition and a 64-bit sequence number.
+ */
+const ActivityCursorSchema = z
+  .string()
+  .regex(/^\d{1,16}:\d{1,9}:\d{1,19}$/, 'before is the next value of the page before.')
+  .refine((cursor) => {
+    const [at, , sequence] = cursor.split(':') as [string, string, string];
+    return Number(at) <= 8.64e15 && BigInt(sequence) <= 2n ** 63n - 1n;
+  }, 'before is the next value of the page before (its time or sequence number is out of range).');
+
 /** A key inside a section: dot-separated names, as in `firmware.version`. */
 const KeyPathSchema = z
   .string()
@@ -356,10 +375,7 @@ export const FleetActivityQuerySchema = z
     key: KeyPathSchema.optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     /** The `next` of the page before. */
-    before: z
-      .string()
-      .regex(/^\d{13,}:\d+:\d+$/, 'before is the next value of the page before.')
-      .optional(),
+    before: ActivityCursorSchema.optional(),
   })
   .strict();
 export type FleetActivityQuery = z.infer<typeof FleetActivityQuerySchema>;

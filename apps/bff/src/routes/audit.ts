@@ -9,12 +9,12 @@ import {
 } from '@twinscope/contract';
 import type { AuditFilter } from '../audit/records.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
-import { parseWith } from '../http/validate.ts';
+import { paramOf, queryOf } from '../http/validate.ts';
 
 export function auditRoutes(audit: AuditTrail): Router {
   const routes = policyRouter();
   const page = async (query: unknown, target: { deviceId: string; moduleId?: string }) => {
-    const { limit, before } = parseWith(AuditHistoryQuerySchema, query);
+    const { limit, before } = queryOf(query, AuditHistoryQuerySchema);
     const { entries, next } = await audit.forTarget(target, {
       limit,
       ...(before !== undefined ? { before: Number(before) } : {}),
@@ -27,21 +27,19 @@ export function auditRoutes(audit: AuditTrail): Router {
   };
   // Whoever may see a twin may see who changed it, a page at a time.
   routes.get('/devices/:deviceId/history', async (req, res) => {
-    res.json(
-      await page(req.query, { deviceId: parseWith(DeviceIdSchema, req.params['deviceId']) }),
-    );
+    res.json(await page(req.query, { deviceId: paramOf(req.params, 'deviceId', DeviceIdSchema) }));
   });
   routes.get('/devices/:deviceId/modules/:moduleId/history', async (req, res) => {
     res.json(
       await page(req.query, {
-        deviceId: parseWith(DeviceIdSchema, req.params['deviceId']),
-        moduleId: parseWith(ModuleIdSchema, req.params['moduleId']),
+        deviceId: paramOf(req.params, 'deviceId', DeviceIdSchema),
+        moduleId: paramOf(req.params, 'moduleId', ModuleIdSchema),
       }),
     );
   });
   // The fleet's trail (every replica's), newest first, filtered: Operators and Admins.
   routes.get('/audit', async (req, res) => {
-    const { limit, before, ...filter } = parseWith(AuditSearchQuerySchema, req.query);
+    const { limit, before, ...filter } = queryOf(req.query, AuditSearchQuerySchema);
     const { entries, next } = await audit.search(filterOf(filter), {
       limit,
       ...(before !== undefined ? { before: Number(before) } : {}),
@@ -58,7 +56,7 @@ export function auditRoutes(audit: AuditTrail): Router {
       limit: _limit,
       before: _before,
       ...filter
-    } = parseWith(AuditSearchQuerySchema, req.query);
+    } = queryOf(req.query, AuditSearchQuerySchema);
     res.set({
       'Content-Type': 'application/x-ndjson; charset=utf-8',
       'Content-Disposition': `attachment; filename="twinscope-audit-${new Date().toISOString().slice(0, 10)}.jsonl"`,

@@ -8,7 +8,7 @@ import {
 import { AppError } from '../core/app-error.ts';
 import { actorOf } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
-import { parseWith } from '../http/validate.ts';
+import { bodyOf, paramOf } from '../http/validate.ts';
 import type { ConfigurationService } from '../services/configuration-service.ts';
 
 /**
@@ -22,15 +22,15 @@ export function configurationRoutes(configurations: ConfigurationService): Route
     res.json({ items: await configurations.list(callOf(res)) });
   });
   routes.post('/configurations/preview', async (req, res) => {
-    const { kind, targetCondition } = parseWith(ConfigurationPreviewRequestSchema, req.body);
+    const { kind, targetCondition } = bodyOf(req.body, ConfigurationPreviewRequestSchema);
     res.json(await configurations.preview(kind, targetCondition, callOf(res)));
   });
   routes.get('/configurations/:id', async (req, res) => {
-    const id = parseWith(ConfigurationIdSchema, req.params['id']);
+    const id = paramOf(req.params, 'id', ConfigurationIdSchema);
     res.json({ configuration: await configurations.get(id, callOf(res)) });
   });
   routes.put('/configurations/:id', async (req, res) => {
-    const input = parseWith(ConfigurationInputSchema, req.body);
+    const input = bodyOf(req.body, ConfigurationInputSchema);
     if (input.id !== req.params['id'])
       throw new AppError('validation_failed', 'The id in the body does not match the path.');
     const configuration = await configurations.save(input, actorOf(res), callOf(res));
@@ -38,7 +38,7 @@ export function configurationRoutes(configurations: ConfigurationService): Route
   });
   routes.delete('/configurations/:id', async (req, res) => {
     await configurations.remove(
-      parseWith(ConfigurationIdSchema, req.params['id']),
+      paramOf(req.params, 'id', ConfigurationIdSchema),
       actorOf(res),
       callOf(res),
     );

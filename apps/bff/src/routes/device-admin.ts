@@ -10,17 +10,17 @@ import {
 } from '@twinscope/contract';
 import { actorOf, authorizeRequest } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
-import { parseWith } from '../http/validate.ts';
+import { bodyOf, paramOf } from '../http/validate.ts';
 import type { DeviceAdminService } from '../services/device-admin-service.ts';
 
 /** Device identities: creating, changing, deleting, bulk actions and revealing keys. */
 export function deviceAdminRoutes(admin: DeviceAdminService): Router {
   const routes = policyRouter();
-  const deviceId = (value: unknown) => parseWith(DeviceIdSchema, value);
+  const deviceId = (params: Record<string, unknown>) => paramOf(params, 'deviceId', DeviceIdSchema);
 
   routes.post('/devices', async (req, res) => {
     const device = await admin.create(
-      parseWith(DeviceCreateRequestSchema, req.body),
+      bodyOf(req.body, DeviceCreateRequestSchema),
       actorOf(res),
       callOf(res),
     );
@@ -30,7 +30,7 @@ export function deviceAdminRoutes(admin: DeviceAdminService): Router {
   routes.post('/devices/bulk', async (req, res) => {
     const body: BulkDeviceResponse = {
       results: await admin.bulk(
-        parseWith(BulkDeviceRequestSchema, req.body),
+        bodyOf(req.body, BulkDeviceRequestSchema),
         actorOf(res),
         callOf(res),
       ),
@@ -38,29 +38,24 @@ export function deviceAdminRoutes(admin: DeviceAdminService): Router {
     res.json(body);
   });
   routes.patch('/devices/:deviceId', async (req, res) => {
-    const change = parseWith(DeviceUpdateRequestSchema, req.body);
+    const change = bodyOf(req.body, DeviceUpdateRequestSchema);
     if (change.regenerateKey) authorizeRequest(res, 'key.regenerate', 'device');
     res.json({
-      device: await admin.update(
-        deviceId(req.params['deviceId']),
-        change,
-        actorOf(res),
-        callOf(res),
-      ),
+      device: await admin.update(deviceId(req.params), change, actorOf(res), callOf(res)),
     });
   });
   routes.delete('/devices/:deviceId', async (req, res) => {
     const etag =
       req.get('if-match')?.replace(/^W\//, '').replace(/^"|"$/g, '') ??
       (typeof req.query['etag'] === 'string' ? req.query['etag'] : undefined);
-    await admin.delete(deviceId(req.params['deviceId']), etag, actorOf(res), callOf(res));
+    await admin.delete(deviceId(req.params), etag, actorOf(res), callOf(res));
     res.status(204).end();
   });
   // A POST, so revealing a key is always an explicit act and never a cacheable GET.
   routes.post('/devices/:deviceId/connection-string', async (req, res) => {
     const body: ConnectionStringResponse = {
       connectionString: await admin.connectionString(
-        deviceId(req.params['deviceId']),
+        deviceId(req.params),
         actorOf(res),
         callOf(res),
       ),

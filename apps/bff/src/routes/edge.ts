@@ -9,7 +9,7 @@ import {
 } from '@twinscope/contract';
 import { actorOf } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
-import { parseWith } from '../http/validate.ts';
+import { bodyOf, paramOf, queryOf } from '../http/validate.ts';
 import type { EdgeService } from '../services/edge-service.ts';
 
 /**
@@ -19,12 +19,12 @@ import type { EdgeService } from '../services/edge-service.ts';
 export function edgeRoutes(edge: EdgeService): Router {
   const routes = policyRouter();
   routes.get('/devices/:deviceId/edge', async (req, res) => {
-    res.json(await edge.overview(parseWith(DeviceIdSchema, req.params['deviceId']), callOf(res)));
+    res.json(await edge.overview(paramOf(req.params, 'deviceId', DeviceIdSchema), callOf(res)));
   });
   routes.post('/devices/:deviceId/edge/modules/:module/restart', async (req, res) => {
     await edge.restartModule(
-      parseWith(DeviceIdSchema, req.params['deviceId']),
-      parseWith(ModuleIdSchema, req.params['module']),
+      paramOf(req.params, 'deviceId', DeviceIdSchema),
+      paramOf(req.params, 'module', ModuleIdSchema),
       actorOf(res),
       callOf(res),
     );
@@ -32,17 +32,17 @@ export function edgeRoutes(edge: EdgeService): Router {
   });
   routes.get('/devices/:deviceId/edge/modules/:module/logs', async (req, res) => {
     const body: ModuleLogsResponse = await edge.logs(
-      parseWith(DeviceIdSchema, req.params['deviceId']),
-      parseWith(ModuleIdSchema, req.params['module']),
-      parseWith(ModuleLogsQuerySchema, req.query),
+      paramOf(req.params, 'deviceId', DeviceIdSchema),
+      paramOf(req.params, 'module', ModuleIdSchema),
+      queryOf(req.query, ModuleLogsQuerySchema),
       callOf(res),
     );
     res.json(body);
   });
   routes.put('/devices/:deviceId/edge/modules-content', async (req, res) => {
     await edge.setModules(
-      parseWith(DeviceIdSchema, req.params['deviceId']),
-      parseWith(SetModulesRequestSchema, req.body),
+      paramOf(req.params, 'deviceId', DeviceIdSchema),
+      bodyOf(req.body, SetModulesRequestSchema),
       actorOf(res),
       callOf(res),
     );

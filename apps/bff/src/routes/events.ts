@@ -10,7 +10,7 @@ import { callOf } from '../http/request-context.ts';
 import { authorizeRequest } from '../http/authorize.ts';
 import type { DeviceService } from '../services/device-service.ts';
 import { AppError } from '../core/app-error.ts';
-import { parseWith } from '../http/validate.ts';
+import { bodyOf } from '../http/validate.ts';
 import type { Sessions } from '../http/sessions.ts';
 import type { EventBroker } from '../live/broker.ts';
 
@@ -39,7 +39,7 @@ export function eventRoutes(
     );
   });
   routes.post('/events/:streamId/watch', (req, res) => {
-    const { twins, audit, fleet, rollouts } = parseWith(WatchRequestSchema, req.body);
+    const { twins, audit, fleet, rollouts } = bodyOf(req.body, WatchRequestSchema);
     const owner = ownerOf(res.locals['sessionId'] as string | undefined);
     // The fleet's audit trail, live, as on its page.
     if (audit) authorizeRequest(res, 'audit.read', 'fleet');
@@ -56,7 +56,7 @@ export function eventRoutes(
   // Which devices' and modules' telemetry the tab shows (anyone who may read may watch):
   // given ones, and every device a list filter matches, resolved now with one query.
   routes.post('/events/:streamId/telemetry', async (req, res) => {
-    const { targets, filter } = parseWith(TelemetryWatchRequestSchema, req.body);
+    const { targets, filter } = bodyOf(req.body, TelemetryWatchRequestSchema);
     const owner = ownerOf(res.locals['sessionId'] as string | undefined);
     const matched = filter
       ? await devices.idsMatching(

@@ -8,7 +8,7 @@ import {
 } from '@twinscope/contract';
 import { actorOf } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
-import { parseWith } from '../http/validate.ts';
+import { bodyOf, paramOf } from '../http/validate.ts';
 import type { MethodService } from '../services/method-service.ts';
 
 /** Direct methods on a device or a module: invoking is the Operator's; the list anyone's. */
@@ -19,16 +19,16 @@ export function methodRoutes(methods: MethodService): Router {
     '/devices/:deviceId/modules/:moduleId/methods',
   ]) {
     const target = (params: Record<string, unknown>) => ({
-      deviceId: parseWith(DeviceIdSchema, params['deviceId']),
+      deviceId: paramOf(params, 'deviceId', DeviceIdSchema),
       ...(params['moduleId'] === undefined
         ? {}
-        : { moduleId: parseWith(ModuleIdSchema, params['moduleId']) }),
+        : { moduleId: paramOf(params, 'moduleId', ModuleIdSchema) }),
     });
     routes.post(path, async (req, res) => {
       res.json(
         await methods.invoke(
           target(req.params),
-          parseWith(MethodInvokeRequestSchema, req.body),
+          bodyOf(req.body, MethodInvokeRequestSchema),
           actorOf(res),
           callOf(res),
         ),

@@ -10,21 +10,21 @@ import {
 } from '@twinscope/contract';
 import { actorOf, authorizeRequest } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
-import { parseWith } from '../http/validate.ts';
+import { bodyOf, paramOf } from '../http/validate.ts';
 import type { ModuleService } from '../services/module-service.ts';
 
 export function moduleRoutes(modules: ModuleService): Router {
   const routes = policyRouter();
   const ids = (params: Record<string, unknown>) => ({
-    deviceId: parseWith(DeviceIdSchema, params['deviceId']),
-    moduleId: parseWith(ModuleIdSchema, params['moduleId']),
+    deviceId: paramOf(params, 'deviceId', DeviceIdSchema),
+    moduleId: paramOf(params, 'moduleId', ModuleIdSchema),
   });
 
   routes.post('/devices/:deviceId/modules', async (req, res) => {
-    const deviceId = parseWith(DeviceIdSchema, req.params['deviceId']);
+    const deviceId = paramOf(req.params, 'deviceId', DeviceIdSchema);
     const module = await modules.create(
       deviceId,
-      parseWith(ModuleCreateRequestSchema, req.body),
+      bodyOf(req.body, ModuleCreateRequestSchema),
       actorOf(res),
       callOf(res),
     );
@@ -32,7 +32,7 @@ export function moduleRoutes(modules: ModuleService): Router {
   });
   routes.patch('/devices/:deviceId/modules/:moduleId', async (req, res) => {
     const { deviceId, moduleId } = ids(req.params);
-    const change = parseWith(ModuleUpdateRequestSchema, req.body);
+    const change = bodyOf(req.body, ModuleUpdateRequestSchema);
     if (change.regenerateKey) authorizeRequest(res, 'key.regenerate', targetKindOf(moduleId));
     res.json({
       module: await modules.update(deviceId, moduleId, change, actorOf(res), callOf(res)),

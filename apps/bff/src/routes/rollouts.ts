@@ -11,7 +11,7 @@ import {
 import { z } from 'zod';
 import { actorOf, authorizeRequest } from '../http/authorize.ts';
 import { callOf } from '../http/request-context.ts';
-import { parseWith } from '../http/validate.ts';
+import { bodyOf, paramOf, queryOf } from '../http/validate.ts';
 import type { RolloutService } from '../rollouts/rollout-service.ts';
 
 const IdSchema = z.uuid({ message: 'A rollout id is a UUID.' });
@@ -34,7 +34,7 @@ const changeAction = (change: RolloutChange) => (change.method ? 'method.invoke'
 export function rolloutRoutes(rollouts: RolloutService): Router {
   const routes = policyRouter();
   routes.post('/rollouts/dry-run', async (req, res) => {
-    const request = parseWith(DryRunRequestSchema, req.body);
+    const request = bodyOf(req.body, DryRunRequestSchema);
     authorizeRequest(res, changeAction(request.change), targetKindOf(request.moduleId));
     res.json(await rollouts.preview(request, callOf(res)));
   });
@@ -42,22 +42,22 @@ export function rolloutRoutes(rollouts: RolloutService): Router {
     res.json({ items: await rollouts.list() });
   });
   routes.post('/rollouts', async (req, res) => {
-    const request = parseWith(RolloutRequestSchema, req.body);
+    const request = bodyOf(req.body, RolloutRequestSchema);
     // Each target gets a twin write or a call: the policy's rule for that, before anything is stored.
     authorizeRequest(res, changeAction(request.change), targetKindOf(request.moduleId));
     const rollout = await rollouts.create(request, actorOf(res));
     res.status(201).json({ rollout });
   });
   routes.get('/rollouts/:id', async (req, res) => {
-    res.json({ rollout: await rollouts.get(parseWith(IdSchema, req.params['id'])) });
+    res.json({ rollout: await rollouts.get(paramOf(req.params, 'id', IdSchema)) });
   });
   routes.get('/rollouts/:id/targets', async (req, res) => {
-    const id = parseWith(IdSchema, req.params['id']);
-    res.json(await rollouts.targets(id, parseWith(TargetQuerySchema, req.query)));
+    const id = paramOf(req.params, 'id', IdSchema);
+    res.json(await rollouts.targets(id, queryOf(req.query, TargetQuerySchema)));
   });
   for (const action of RolloutActionSchema.options) {
     routes.post(`/rollouts/:id/${action}`, async (req, res) => {
-      const id = parseWith(IdSchema, req.params['id']);
+      const id = paramOf(req.params, 'id', IdSchema);
       res.json({ rollout: await rollouts.act(id, action, actorOf(res)) });
     });
   }

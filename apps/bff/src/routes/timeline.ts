@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { policyRouter } from '../http/policy-router.ts';
 import { DeviceIdSchema, TimelineQuerySchema } from '@twinscope/contract';
-import { parseWith } from '../http/validate.ts';
+import { paramOf, queryOf } from '../http/validate.ts';
 import type { TimelineService } from '../services/timeline-service.ts';
 
 /** A device's timeline: whoever may see the device may see what happened to it. */
@@ -11,8 +11,8 @@ export function timelineRoutes(timeline: TimelineService): Router {
     res.set('Cache-Control', 'no-store');
     res.json(
       await timeline.read(
-        parseWith(DeviceIdSchema, req.params['deviceId']),
-        parseWith(TimelineQuerySchema, req.query),
+        paramOf(req.params, 'deviceId', DeviceIdSchema),
+        queryOf(req.query, TimelineQuerySchema),
       ),
     );
   });

@@ -4,14 +4,12 @@ import {
   DeviceIdSchema,
   FleetActivityQuerySchema,
   ModuleIdSchema,
+  TwinVersionNumberSchema,
   TwinVersionsQuerySchema,
 } from '@twinscope/contract';
-import { z } from 'zod';
 import { AppError } from '../core/app-error.ts';
-import { parseWith } from '../http/validate.ts';
+import { paramOf, queryOf } from '../http/validate.ts';
 import type { TwinHistory } from '../history/twin-history.ts';
-
-const VersionSchema = z.coerce.number().int().min(1, 'A twin version is a whole number from 1.');
 
 /**
  * Every twin's history (whoever changed it): its versions, the twin at any of them, and the
@@ -29,25 +27,25 @@ export function versionRoutes(history: TwinHistory | undefined): Router {
   };
   // The fleet's latest twin changes, whoever made them (anyone who may read twins).
   routes.get('/activity', async (req, res) => {
-    res.json(await historyOf().activity(parseWith(FleetActivityQuerySchema, req.query)));
+    res.json(await historyOf().activity(queryOf(req.query, FleetActivityQuerySchema)));
   });
   for (const base of ['/devices/:deviceId', '/devices/:deviceId/modules/:moduleId']) {
     const refOf = (params: Record<string, unknown>) => ({
-      deviceId: parseWith(DeviceIdSchema, params['deviceId']),
+      deviceId: paramOf(params, 'deviceId', DeviceIdSchema),
       ...(params['moduleId'] !== undefined
-        ? { moduleId: parseWith(ModuleIdSchema, params['moduleId']) }
+        ? { moduleId: paramOf(params, 'moduleId', ModuleIdSchema) }
         : {}),
     });
     routes.get(`${base}/versions`, async (req, res) => {
       const ref = refOf(req.params);
-      const { limit, before } = parseWith(TwinVersionsQuerySchema, req.query);
+      const { limit, before } = queryOf(req.query, TwinVersionsQuerySchema);
       res.json(
         await historyOf().versions(ref, { limit, ...(before !== undefined ? { before } : {}) }),
       );
     });
     routes.get(`${base}/versions/:version`, async (req, res) => {
       const ref = refOf(req.params);
-      res.json(await historyOf().at(ref, parseWith(VersionSchema, req.params['version'])));
+      res.json(await historyOf().at(ref, paramOf(req.params, 'version', TwinVersionNumberSchema)));
     });
   }
   return routes.router;
