@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import { policyRouter } from '../http/policy-router.ts';
 import { DeviceIdSchema, TimelineQuerySchema } from '@twinscope/contract';
+import { callOf } from '../http/request-context.ts';
 import { paramOf, queryOf } from '../http/validate.ts';
 import type { TimelineService } from '../services/timeline-service.ts';
 
@@ -13,6 +14,7 @@ export function timelineRoutes(timeline: TimelineService): Router {
       await timeline.read(
         paramOf(req.params, 'deviceId', DeviceIdSchema),
         queryOf(req.query, TimelineQuerySchema),
+        callOf(res).caller ?? 'anonymous',
       ),
     );
   });

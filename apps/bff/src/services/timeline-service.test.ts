@@ -62,7 +62,7 @@ describe('a device timeline, read back from the endpoint', () => {
     const { source, reads } = fakeEndpoint();
     const service = new TimelineService(await trail(), source, () => undefined);
     const since = new Date(NOW - 30 * 60_000).toISOString();
-    const result = await service.read('dev-1', { since }, NOW);
+    const result = await service.read('dev-1', { since }, 'riley', NOW);
     expect(reads).toEqual([{ partition: 0, start: { enqueuedOn: NOW - 30 * 60_000 } }]);
     expect(result.entries.map((e) => [e.kind, e.deviceId])).toEqual([['telemetry', 'dev-1']]);
     expect(result).toMatchObject({ complete: true, notes: [], since });
@@ -73,27 +73,38 @@ describe('a device timeline, read back from the endpoint', () => {
     const result = await new TimelineService(await trail(), source, () => undefined).read(
       'dev-1',
       {},
+      'riley',
       NOW,
     );
     expect(result.complete).toBe(false);
     expect(result.notes.join(' ')).toMatch(/more since then than one timeline reads/);
   });
 
-  it('when two timelines are being read already, then a third is told to try again shortly (429), and may once they end', async () => {
+  it("when one person's read-backs are in flight, then that person waits their turn while others' are read, up to the process's limit", async () => {
     let release!: () => void;
     const hold = new Promise<void>((resolve) => (release = resolve));
     const { source } = fakeEndpoint({ hold });
     const service = new TimelineService(await trail(), source, () => undefined);
-    const first = service.read('dev-1', {}, NOW);
-    const second = service.read('dev-1', {}, NOW);
+    // One person looping week-long reads holds one read-back, not everyone's.
+    const looping = service.read('dev-1', {}, 'riley', NOW);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    await expect(service.read('dev-1', {}, NOW)).rejects.toMatchObject({
+    await expect(service.read('dev-1', {}, 'riley', NOW)).rejects.toMatchObject({
       code: 'throttled',
+      message: expect.stringMatching(/^Another timeline of yours is being read back/),
       extras: { retryAfterSeconds: 5 },
     });
+    const others = ['oscar', 'ada', 'nico'].map((person) => service.read('dev-1', {}, person, NOW));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Four at once in all: a fifth person is told the process is busy.
+    await expect(service.read('dev-1', {}, 'eve', NOW)).rejects.toMatchObject({
+      code: 'throttled',
+      message: expect.stringMatching(/^4 timelines are being read back .* for other people/),
+    });
     release();
-    await Promise.all([first, second]);
-    await expect(service.read('dev-1', {}, NOW)).resolves.toMatchObject({ complete: true });
+    await Promise.all([looping, ...others]);
+    await expect(service.read('dev-1', {}, 'riley', NOW)).resolves.toMatchObject({
+      complete: true,
+    });
   });
 
   it('when there is no endpoint, then the timeline holds what was done from Twinscope and says what it cannot show', async () => {
@@ -108,6 +119,7 @@ describe('a device timeline, read back from the endpoint', () => {
     const result = await new TimelineService(audit, undefined, () => undefined).read(
       'dev-1',
       {},
+      'ada',
       Date.now(),
     );
     expect(result.entries).toMatchObject([
@@ -117,6 +129,7 @@ describe('a device timeline, read back from the endpoint', () => {
     const otherModule = await new TimelineService(audit, undefined, () => undefined).read(
       'dev-1',
       { moduleId: 'other' },
+      'ada',
       Date.now(),
     );
     expect(otherModule.entries).toEqual([]);

@@ -26,8 +26,13 @@ import { telemetryEvent } from '../live/telemetry.ts';
 export const TIMELINE_MAX_ENTRIES = 1000;
 /** … and reads at most this many events from the endpoint, across its partitions. */
 const MAX_SCANNED = 20_000;
-/** Reading the endpoint back costs it: this many timelines are read at once, per process. */
-const MAX_CONCURRENT_READS = 2;
+/**
+ * Reading the endpoint back costs it, so read-backs are shared out: one at a time per person
+ * (a second tab of theirs waits its turn instead of taking someone else's), and this many at
+ * once per process, across everyone.
+ */
+const READS_PER_PERSON = 1;
+const MAX_CONCURRENT_READS = 4;
 
 const HOUR_MS = 60 * 60 * 1000;
 const fromEndpoint: TimelineKind[] = ['telemetry', 'twin', 'connection', 'lifecycle'];
@@ -42,6 +47,7 @@ const iso = (ms: number | undefined) => new Date(ms ?? Date.now()).toISOString()
  */
 export class TimelineService {
   private reading = 0;
+  private readonly readingBy = new Map<string, number>();
 
   constructor(
     private readonly audit: AuditTrail,
@@ -52,7 +58,13 @@ export class TimelineService {
     ) => MessageFeedbackEvent | undefined,
   ) {}
 
-  async read(deviceId: string, query: TimelineQuery, now = Date.now()): Promise<TimelineResponse> {
+  /** `reader` is who asks (their user id): read-backs are shared out per person. */
+  async read(
+    deviceId: string,
+    query: TimelineQuery,
+    reader: string,
+    now = Date.now(),
+  ): Promise<TimelineResponse> {
     const since = query.since ? Date.parse(query.since) : now - HOUR_MS;
     if (since < now - TIMELINE_MAX_DAYS * 24 * HOUR_MS)
       throw new AppError(
@@ -92,7 +104,7 @@ export class TimelineService {
           "The hub's Event Hubs-compatible endpoint is not configured (TWINSCOPE_EVENTS_*), so telemetry, connection events and changes made outside Twinscope are not shown.",
         );
       } else {
-        const read = await this.readEndpoint(deviceId, since, written);
+        const read = await this.readEndpoint(deviceId, since, written, reader);
         if (!read.complete) complete = false;
         notes.push(...read.notes);
         entries.push(...read.entries.filter(wanted));
@@ -110,15 +122,24 @@ export class TimelineService {
     deviceId: string,
     since: number,
     written: Set<string>,
+    reader: string,
   ): Promise<{ entries: TimelineEntry[]; complete: boolean; notes: string[] }> {
     const source = this.source!;
+    const own = this.readingBy.get(reader) ?? 0;
+    if (own >= READS_PER_PERSON)
+      throw new AppError(
+        'throttled',
+        "Another timeline of yours is being read back from the hub's endpoint; this one can be read once it ends, in a few seconds.",
+        { retryAfterSeconds: 5 },
+      );
     if (this.reading >= MAX_CONCURRENT_READS)
       throw new AppError(
         'throttled',
-        "Other timelines are being read from the hub's endpoint right now; try again in a few seconds.",
+        `${MAX_CONCURRENT_READS} timelines are being read back from the hub's endpoint for other people right now; try again in a few seconds.`,
         { retryAfterSeconds: 5 },
       );
     this.reading++;
+    this.readingBy.set(reader, own + 1);
     try {
       const count = await source.partitionCount();
       const perPartition = Math.floor(MAX_SCANNED / Math.max(1, count));
@@ -159,6 +180,9 @@ export class TimelineService {
       );
     } finally {
       this.reading--;
+      const left = (this.readingBy.get(reader) ?? 1) - 1;
+      if (left > 0) this.readingBy.set(reader, left);
+      else this.readingBy.delete(reader);
     }
   }
 
