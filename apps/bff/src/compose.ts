@@ -179,7 +179,7 @@ export async function startBff(
       }),
     };
   }
-  const rollouts = new RolloutService(db, audit, notices, hub, budget);
+  const rollouts = new RolloutService(db, audit, notices, hub, budget, config.rollouts);
   const driver = new RolloutDriver(db, hub, audit, logger, notices, config.rollouts);
   const devices = new DeviceService(hub);
   const identities = {

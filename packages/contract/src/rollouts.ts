@@ -239,7 +239,27 @@ export const RolloutSchema = z.object({
 });
 export type Rollout = z.infer<typeof RolloutSchema>;
 
-export const RolloutListSchema = z.object({ items: z.array(RolloutSchema) });
+/** A page of rollouts, newest first; \`next\` asks for the page after (as \`before\`). */
+export const RolloutListSchema = z.object({
+  items: z.array(RolloutSchema),
+  next: z.string().optional(),
+});
+export type RolloutList = z.infer<typeof RolloutListSchema>;
+
+export const RolloutListQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    /** The \`next\` of the page before: when it started and its id. */
+    before: z
+      .string()
+      .regex(
+        /^\d{1,15}\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+        'before is the next value of the page before.',
+      )
+      .optional(),
+  })
+  .strict();
+export type RolloutListQuery = z.infer<typeof RolloutListQuerySchema>;
 
 export const RolloutTargetSchema = z.object({
   deviceId: z.string(),

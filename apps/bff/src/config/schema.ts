@@ -225,6 +225,10 @@ const RolloutsSection = z.object({
   checkMs: int(100, 600_000).default(2000),
   /** How long a replica's hold on a rollout lasts unless renewed (another takes over after). */
   leaseSeconds: int(3, 3600).default(15),
+  /** Rollouts one person may have active at once (they share the hub's twin-write budget). */
+  activePerPerson: int(1, 1000).default(5),
+  /** Rollouts active at once on the hub, whoever started them. */
+  activePerHub: int(1, 10_000).default(20),
 });
 
 export const SettingsSchema = z

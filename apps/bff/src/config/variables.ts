@@ -58,6 +58,8 @@ export const VARIABLES = {
   TWINSCOPE_ROLLOUT_CONCURRENCY: 'rollouts.concurrency',
   TWINSCOPE_ROLLOUT_CHECK_MS: 'rollouts.checkMs',
   TWINSCOPE_ROLLOUT_LEASE_SECONDS: 'rollouts.leaseSeconds',
+  TWINSCOPE_ROLLOUT_ACTIVE_PER_PERSON: 'rollouts.activePerPerson',
+  TWINSCOPE_ROLLOUT_ACTIVE_MAX: 'rollouts.activePerHub',
 } as const;
 
 type Variable = keyof typeof VARIABLES;

@@ -6,6 +6,8 @@ import {
   type RolloutRequest,
   type RolloutTargetState,
   type DryRunRequest,
+  type RolloutList,
+  type RolloutListQuery,
   type DryRunResponse,
 } from '@twinscope/contract';
 import { jsonOf, objectOf, validateSectionPatch } from '@twinscope/twin';
@@ -31,6 +33,12 @@ import { rolloutOf } from './rollout-rows.ts';
  * rolled back by people. This starts, reads and steers them; state lives in the database,
  * and a replica's RolloutDriver does the writing.
  */
+/** How many rollouts may be active at once: per person, and on the hub. */
+export interface RolloutLimits {
+  activePerPerson: number;
+  activePerHub: number;
+}
+
 export class RolloutService {
   private readonly store: RolloutStore;
 
@@ -40,8 +48,27 @@ export class RolloutService {
     private readonly notices: RolloutNotices,
     private readonly hub: HubAdapter,
     private readonly budget: HubBudget,
+    private readonly limits: RolloutLimits = { activePerPerson: 5, activePerHub: 20 },
   ) {
     this.store = new RolloutStore(db);
+  }
+
+  /**
+   * Refuses a start past the limits: a person's rollouts and the hub's run side by side and
+   * share one twin-write budget, so many at once only make each slower.
+   */
+  private withinLimits(active: { all: number; theirs: number }): void {
+    const { activePerPerson, activePerHub } = this.limits;
+    if (active.theirs >= activePerPerson)
+      throw new AppError(
+        'throttled',
+        `You have ${active.theirs} active rollouts, the most one person may have at once. Wait for one to end, or cancel one, then start this again. Nothing was started.`,
+      );
+    if (active.all >= activePerHub)
+      throw new AppError(
+        'throttled',
+        `This hub has ${active.all} active rollouts, the most Twinscope runs at once. Wait for one to end, or ask whoever started one to cancel it. Nothing was started.`,
+      );
   }
 
   /** What a rollout would do, read from the hub without changing anything. */
@@ -71,6 +98,8 @@ export class RolloutService {
     // The where clause is checked now, not when the targets are found.
     if (request.filter.where?.trim())
       checkRawWhere(request.filter.where.trim().replace(/^where\s+/i, ''));
+    // Counted first, so a refusal costs the trail nothing; counted again as it is stored.
+    this.withinLimits(await this.store.active(actor.id));
     const id = randomUUID();
     const spec = {
       filter: request.filter,
@@ -86,7 +115,7 @@ export class RolloutService {
         target: { deviceId: '', rolloutId: id },
         change: objectOf(jsonOf({ name: request.name, ...spec })),
       },
-      () => this.store.create(id, request.name, spec, actor),
+      () => this.store.create(id, request.name, spec, actor, (active) => this.withinLimits(active)),
     );
     this.notices.changed(id, true);
     return this.get(id);
@@ -98,13 +127,26 @@ export class RolloutService {
     return rolloutOf(row, await this.store.counts(id), await this.store.jobs(id));
   }
 
-  async list(limit = 50): Promise<Rollout[]> {
-    const rows = await this.store.list(limit);
-    return Promise.all(
-      rows.map(async (row) =>
+  /** Newest first, a page at a time (\`next\` is the \`before\` of the page after). */
+  async list(query: RolloutListQuery): Promise<RolloutList> {
+    const [at, id] = query.before?.split('.') ?? [];
+    const rows = await this.store.list(
+      query.limit + 1,
+      at !== undefined && id !== undefined ? { createdAt: new Date(Number(at)), id } : undefined,
+    );
+    const shown = rows.slice(0, query.limit);
+    const items = await Promise.all(
+      shown.map(async (row) =>
         rolloutOf(row, await this.store.counts(row.id), await this.store.jobs(row.id)),
       ),
     );
+    const last = shown.at(-1);
+    return {
+      items,
+      ...(rows.length > query.limit && last
+        ? { next: `${last.created_at.getTime()}.${last.id}` }
+        : {}),
+    };
   }
 
   targets(

@@ -23,13 +23,27 @@ const rank = (id: string, target: TargetRef) =>
 export class RolloutStore {
   constructor(private readonly db: Database) {}
 
-  async create(id: string, name: string, spec: Spec, actor: Actor): Promise<RolloutRow> {
-    const { rows } = await this.db.query<RolloutRow>(
-      `INSERT INTO rollouts (id, name, created_by_id, created_by_name, spec, status, message)
-       VALUES ($1, $2, $3, $4, $5, 'preparing', 'Finding the targets.') RETURNING *`,
-      [id, name, actor.id, actor.name, spec],
-    );
-    return rows[0]!;
+  /**
+   * Stores a new rollout once \`check\` accepts the active rollouts counted in the same
+   * transaction: one start at a time across replicas, so limits hold however fast people start.
+   */
+  async create(
+    id: string,
+    name: string,
+    spec: Spec,
+    actor: Actor,
+    check: (active: { all: number; theirs: number }) => void = () => undefined,
+  ): Promise<RolloutRow> {
+    return this.db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('twinscope_rollout_start'))");
+      check(await this.active(actor.id, tx));
+      const { rows } = await tx.query<RolloutRow>(
+        `INSERT INTO rollouts (id, name, created_by_id, created_by_name, spec, status, message)
+         VALUES ($1, $2, $3, $4, $5, 'preparing', 'Finding the targets.') RETURNING *`,
+        [id, name, actor.id, actor.name, spec],
+      );
+      return rows[0]!;
+    });
   }
 
   async get(id: string, sql: Sql = this.db): Promise<RolloutRow | undefined> {
@@ -37,11 +51,26 @@ export class RolloutStore {
     return rows[0];
   }
 
-  async list(limit: number): Promise<RolloutRow[]> {
+  /** Newest first, a page at a time: `before` is where the page before ended. */
+  async list(limit: number, before?: { createdAt: Date; id: string }): Promise<RolloutRow[]> {
     const { rows } = await this.db.query<RolloutRow>(
-      `SELECT * FROM rollouts ORDER BY created_at DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+      `SELECT * FROM rollouts
+       WHERE $1::timestamptz IS NULL OR (created_at, id::text) < ($1::timestamptz, $2::text)
+       ORDER BY created_at DESC, id::text DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+      [before?.createdAt ?? null, before?.id ?? null],
     );
     return rows;
+  }
+
+  /** Rollouts that hold their twins now: in all, and those this person started. */
+  async active(actorId: string, sql: Sql = this.db): Promise<{ all: number; theirs: number }> {
+    const { rows } = await sql.query<{ all: number; theirs: number }>(
+      `SELECT count(*)::integer AS all,
+         count(*) FILTER (WHERE created_by_id = $2)::integer AS theirs
+       FROM rollouts WHERE status = ANY($1::text[])`,
+      [ACTIVE, actorId],
+    );
+    return rows[0] ?? { all: 0, theirs: 0 };
   }
 
   /** The targets a job calls that wait for its outcome. */

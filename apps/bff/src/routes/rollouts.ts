@@ -3,6 +3,7 @@ import { policyRouter } from '../http/policy-router.ts';
 import {
   DryRunRequestSchema,
   RolloutActionSchema,
+  RolloutListQuerySchema,
   RolloutRequestSchema,
   RolloutTargetStateSchema,
   targetKindOf,
@@ -38,8 +39,8 @@ export function rolloutRoutes(rollouts: RolloutService): Router {
     authorizeRequest(res, changeAction(request.change), targetKindOf(request.moduleId));
     res.json(await rollouts.preview(request, callOf(res)));
   });
-  routes.get('/rollouts', async (_req, res) => {
-    res.json({ items: await rollouts.list() });
+  routes.get('/rollouts', async (req, res) => {
+    res.json(await rollouts.list(queryOf(req.query, RolloutListQuerySchema)));
   });
   routes.post('/rollouts', async (req, res) => {
     const request = bodyOf(req.body, RolloutRequestSchema);

@@ -68,6 +68,9 @@ export const apiPaths = {
   configurationPreview: '/api/configurations/preview',
   rolloutDryRun: '/api/rollouts/dry-run',
   rollouts: '/api/rollouts',
+  /** A page of rollouts, newest first; `before` is the page before's `next`. */
+  rolloutsPage: (before?: string) =>
+    withQuery('/api/rollouts', new URLSearchParams(before ? { before } : {})),
   rollout: (id: string) => `/api/rollouts/${segment(id)}`,
   rolloutAction: (id: string, action: string) => `/api/rollouts/${segment(id)}/${segment(action)}`,
   /** A rollout's targets in one state (all when none), a page at a time. */

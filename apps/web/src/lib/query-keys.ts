@@ -59,6 +59,7 @@ export const configurationKeys = {
 /** Guarded rollouts, one rollout, and its targets in a state. */
 export const rolloutKeys = {
   all: ['rollouts'] as const,
+  list: ['rollouts', 'list'] as const,
   one: (id: string) => ['rollouts', id] as const,
   targets: (id: string, state: string) => ['rollouts', id, 'targets', state] as const,
 };

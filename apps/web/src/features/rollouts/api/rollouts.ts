@@ -13,11 +13,14 @@ import { rolloutKeys } from '../../../lib/query-keys.ts';
 
 const OneSchema = z.object({ rollout: RolloutSchema });
 
-/** The latest rollouts (refetched when the live stream says one changed). */
+/** The rollouts, newest first, a page at a time (refetched when the live stream says one changed). */
 export function useRollouts() {
-  return useQuery({
-    queryKey: rolloutKeys.all,
-    queryFn: ({ signal }) => apiRequest(apiPaths.rollouts, RolloutListSchema, { signal }),
+  return useInfiniteQuery({
+    queryKey: rolloutKeys.list,
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      apiRequest(apiPaths.rolloutsPage(pageParam), RolloutListSchema, { signal }),
+    getNextPageParam: (page) => page.next,
   });
 }
 

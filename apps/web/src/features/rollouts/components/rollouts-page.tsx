@@ -1,4 +1,11 @@
-import { Badge, MessageBar, MessageBarBody, Spinner, Text } from '@fluentui/react-components';
+import {
+  Badge,
+  Button,
+  MessageBar,
+  MessageBarBody,
+  Spinner,
+  Text,
+} from '@fluentui/react-components';
 import { relativeTime } from '../../../lib/format.ts';
 import { Link } from '../../../lib/router.tsx';
 import { useRollouts } from '../api/rollouts.ts';
@@ -7,7 +14,7 @@ import { progressOf, STATUS } from '../status.ts';
 /** The latest rollouts, newest first, with where each is; live as they move. */
 export function RolloutsPage() {
   const list = useRollouts();
-  const items = list.data?.items ?? [];
+  const items = list.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <section className="page" aria-label="Rollouts" data-testid="rollouts">
       <Text className="muted">
@@ -57,6 +64,15 @@ export function RolloutsPage() {
             })}
           </tbody>
         </table>
+      )}
+      {list.hasNextPage && (
+        <Button
+          data-testid="rollouts-more"
+          disabled={list.isFetchingNextPage}
+          onClick={() => void list.fetchNextPage()}
+        >
+          {list.isFetchingNextPage ? 'Loading older rollouts…' : 'Older rollouts'}
+        </Button>
       )}
     </section>
   );
