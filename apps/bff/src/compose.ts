@@ -25,6 +25,7 @@ import { EdgeService } from './services/edge-service.ts';
 import { MessageService } from './services/message-service.ts';
 import { TimelineService } from './services/timeline-service.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
+import { OutcomeReconciler } from './audit/reconcile.ts';
 import { openDatabase } from './adapters/store/open-store.ts';
 import { TwinHistory } from './history/twin-history.ts';
 import { ConfigurationService } from './services/configuration-service.ts';
@@ -51,6 +52,8 @@ export interface RunningBff {
   rollouts: RolloutDriver;
   /** Requests the guards refused, counted per guard. */
   security: SecurityEvents;
+  /** Settles twin writes whose outcome was never recorded, against the hub. */
+  outcomes: OutcomeReconciler;
   close(): Promise<void>;
 }
 
@@ -236,6 +239,9 @@ export async function startBff(
   const { port } = server.address() as AddressInfo;
   allowedHosts = loopbackHosts(port, config.server.allowedHosts);
   live.start();
+  // Twin writes left without an outcome (a crash, a database outage) are settled against the hub.
+  const outcomes = new OutcomeReconciler(db, hub, logger);
+  outcomes.start();
   driver.start();
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return {
@@ -248,7 +254,9 @@ export async function startBff(
     history,
     rollouts: driver,
     security,
+    outcomes,
     async close() {
+      outcomes.stop();
       await driver.stop();
       await notices.stop();
       live.stop();

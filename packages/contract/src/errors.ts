@@ -15,6 +15,8 @@ export const ApiErrorCodeSchema = z.enum([
   'unsupported_media_type',
   'throttled',
   'hub_unreachable',
+  /** The team's database (audit trail, history, rollouts) cannot be reached; the hub may be fine. */
+  'database_unavailable',
   'hub_error',
   /** A write was sent but its answer never came (timeout, reset): check the twin as it is now. */
   'outcome_unknown',

@@ -18,6 +18,10 @@ import {
   type Row,
 } from './records.ts';
 
+/** Outcomes kept to write again, at most (past this, reconciliation against the hub settles them). */
+const MAX_UNWRITTEN = 10_000;
+const UNWRITTEN_RETRY_MS = 3_000;
+
 /**
  * The audit trail, in the team's database: one table every replica writes. A write is
  * recorded in two steps: the attempt is committed before the hub is called, the outcome
@@ -93,31 +97,77 @@ export class AuditTrail {
     this.logger.error('audit trail write failed; the change was refused', {
       message: (error as Error).message,
     });
+    // The team's database is what failed, not the hub: the answer says so (503).
     return new AppError(
-      'hub_unreachable',
-      'The audit trail cannot be written, so nothing was changed. Ask an administrator to check the BFF and its database.',
+      'database_unavailable',
+      "The audit trail cannot be written (the team's database is unavailable), so nothing was changed and the IoT hub was not asked. Try again once it is back, or ask an administrator to check the database.",
+      { cause: error },
+    );
+  }
+
+  private async writeOutcome(id: string, outcome: AuditOutcome, finishedAt: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE audit_entries SET result = $2, after = $3, response = $4, error = $5,
+         finished_at = $6 WHERE id = $1`,
+      [
+        id,
+        outcome.result,
+        outcome.after ?? null,
+        outcome.response ?? null,
+        outcome.error ?? null,
+        finishedAt,
+      ],
     );
   }
 
   private ending(id: string): (outcome: AuditOutcome) => Promise<void> {
     return async (outcome) => {
+      const finishedAt = new Date();
       try {
-        await this.db.query(
-          `UPDATE audit_entries SET result = $2, after = $3, response = $4, error = $5,
-             finished_at = now() WHERE id = $1`,
-          [
-            id,
-            outcome.result,
-            outcome.after ?? null,
-            outcome.response ?? null,
-            outcome.error ?? null,
-          ],
-        );
+        await this.writeOutcome(id, outcome, finishedAt);
       } catch (error) {
-        // The attempt is committed; the entry reads as `unknown` rather than vanishing.
-        this.logger.error('audit outcome write failed', { id, message: (error as Error).message });
+        // The attempt is committed and reads as `unknown` meanwhile; the outcome is known
+        // here, so it is written once the database is back (a process that dies first
+        // leaves it to reconciliation against the hub).
+        this.logger.error('audit outcome write failed; kept to write again', {
+          id,
+          message: (error as Error).message,
+        });
+        this.keep(id, outcome, finishedAt);
       }
     };
+  }
+
+  /** Outcomes known but not yet written (the database was away), oldest first. */
+  private readonly unwritten = new Map<string, { outcome: AuditOutcome; finishedAt: Date }>();
+  private unwrittenTimer: NodeJS.Timeout | undefined;
+
+  private keep(id: string, outcome: AuditOutcome, finishedAt: Date): void {
+    if (this.unwritten.size >= MAX_UNWRITTEN) return;
+    this.unwritten.set(id, { outcome, finishedAt });
+    this.unwrittenTimer ??= setInterval(() => void this.writeUnwritten(), UNWRITTEN_RETRY_MS);
+    this.unwrittenTimer.unref();
+  }
+
+  /** Writes the outcomes kept while the database was away; stops at the first that fails. */
+  async writeUnwritten(): Promise<number> {
+    let written = 0;
+    for (const [id, { outcome, finishedAt }] of [...this.unwritten]) {
+      try {
+        await this.writeOutcome(id, outcome, finishedAt);
+      } catch {
+        return written;
+      }
+      this.unwritten.delete(id);
+      written++;
+    }
+    if (this.unwritten.size === 0) {
+      clearInterval(this.unwrittenTimer);
+      this.unwrittenTimer = undefined;
+    }
+    if (written > 0)
+      this.logger.info('audit outcomes written once the database was back', { written });
+    return written;
   }
 
   /** Commits an attempt; refuses (503) when it cannot be committed, before any change. */
@@ -204,10 +254,14 @@ export class AuditTrail {
           [JSON.stringify(byTarget)],
         );
     } catch (error) {
-      this.logger.error('audit outcome write failed', {
+      this.logger.error('audit outcome write failed; kept to write again', {
         ids: outcomes.length,
         message: (error as Error).message,
       });
+      // A rollout's own records (by target) are settled by its driver, which checks each
+      // twin again; the others are written once the database is back.
+      const finishedAt = new Date();
+      for (const o of outcomes) if ('id' in o) this.keep(o.id, o.outcome, finishedAt);
     }
   }
 
@@ -218,7 +272,11 @@ export class AuditTrail {
     order: 'ASC' | 'DESC' = 'DESC',
     sql: Sql = this.db,
   ): Promise<(AuditEntry & { seq: number })[]> {
-    if (this.closed) throw new AppError('hub_unreachable', 'The audit trail is closed.');
+    if (this.closed)
+      throw new AppError(
+        'database_unavailable',
+        "The audit trail cannot be read: the team's database is closed (Twinscope is stopping).",
+      );
     const { rows } = await sql.query<Row>(
       `SELECT ${COLUMNS} FROM audit_entries
        ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
@@ -317,6 +375,7 @@ export class AuditTrail {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.unwrittenTimer);
     clearInterval(this.retentionTimer);
     await this.stopListening?.().catch(() => undefined);
     this.stopListening = undefined;

@@ -17,6 +17,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   throttled: 429,
   hub_error: 502,
   hub_unreachable: 503,
+  database_unavailable: 503,
   outcome_unknown: 504,
   device_offline: 404,
   device_timeout: 504,

@@ -57,6 +57,7 @@ export const messageOf = (error: unknown) =>
 export const TRANSIENT = new Set([
   'throttled',
   'hub_unreachable',
+  'database_unavailable',
   'outcome_unknown',
   'internal_error',
 ]);

@@ -258,7 +258,10 @@ describe('BFF audit trail that cannot be written', () => {
       json: { etag: twin.etag, tags: { unaudited: true } },
     });
     expect(refused.status).toBe(503);
-    expect(refused.body.message).toMatch(/audit trail cannot be written, so nothing was changed/);
+    expect(refused.body.code).toBe('database_unavailable');
+    expect(refused.body.message).toMatch(
+      /audit trail cannot be written \(the team's database is unavailable\), so nothing was changed/,
+    );
     expect((await stack.registry.getTwin(device)).responseBody.etag).toBe(twin.etag);
   });
 });

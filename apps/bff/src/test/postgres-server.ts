@@ -33,6 +33,10 @@ export interface PostgresServer {
   url: string;
   /** Another empty database on the same server. */
   createDatabase(name: string): Promise<string>;
+  /** Takes the server down (an outage): its clients are cut off, its data kept. */
+  down(): Promise<void>;
+  /** Brings it back on the same port with the same data. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,40 +70,51 @@ export async function startPostgres(): Promise<PostgresServer> {
   );
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
-  const server = spawn(
-    join(bin, 'postgres'),
-    [
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], ...user },
-  );
-  let log = '';
-  server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const base = `postgresql://twinscope:test-password@127.0.0.1:${port}`;
   const pg = await import('pg');
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const client = new pg.default.Client({ connectionString: `${base}/postgres` });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch {
-      await client.end().catch(() => undefined);
-      if (Date.now() > deadline || server.exitCode !== null)
-        throw new Error(`PostgreSQL did not start: ${log}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  let log = '';
+  const launch = async () => {
+    const started = spawn(
+      join(bin, 'postgres'),
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], ...user },
+    );
+    started.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const client = new pg.default.Client({ connectionString: `${base}/postgres` });
+      try {
+        await client.connect();
+        await client.end();
+        return started;
+      } catch {
+        await client.end().catch(() => undefined);
+        if (Date.now() > deadline || started.exitCode !== null)
+          throw new Error(`PostgreSQL did not start: ${log}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
-  }
+  };
+  let server = await launch();
+  const halt = async () => {
+    // Fast shutdown: clients are disconnected, the cluster stops at once.
+    server.kill('SIGINT');
+    await new Promise((resolve) => {
+      if (server.exitCode !== null) resolve(undefined);
+      else server.once('exit', resolve);
+    });
+  };
   const createDatabase = async (name: string) => {
     const client = new pg.default.Client({ connectionString: `${base}/postgres` });
     await client.connect();
@@ -110,13 +125,12 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     url: await createDatabase('twinscope'),
     createDatabase,
+    down: halt,
+    async up() {
+      server = await launch();
+    },
     async stop() {
-      // Fast shutdown: clients are disconnected, the cluster stops at once.
-      server.kill('SIGINT');
-      await new Promise((resolve) => {
-        if (server.exitCode !== null) resolve(undefined);
-        else server.once('exit', resolve);
-      });
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };

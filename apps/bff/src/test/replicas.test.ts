@@ -150,7 +150,10 @@ describe.skipIf(!hasPostgres)('two BFF replicas on one PostgreSQL', () => {
       json: { etag: twin.etag, tags: { unaudited: true } },
     });
     expect(refused.status).toBe(503);
-    expect(refused.body.message).toMatch(/audit trail cannot be written, so nothing was changed/);
+    expect(refused.body.code).toBe('database_unavailable');
+    expect(refused.body.message).toMatch(
+      /audit trail cannot be written \(the team's database is unavailable\), so nothing was changed/,
+    );
     expect(refused.text).not.toContain('test-password');
     expect((await stack.registry.getTwin(device)).responseBody.etag).toBe(twin.etag);
   }, 30_000);

@@ -1,17 +1,25 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { StoreError, type Database, type Rows, type Sql } from './sql.ts';
+import { StoreError, unavailable, type Database, type Rows, type Sql } from './sql.ts';
 
 /** int8 as a number, as the PostgreSQL adapter gives it. */
 const parsers = { 20: (value: string) => Number(value) };
 
 const sqlOn = (db: PGlite | Transaction): Sql => ({
   async query<R>(text: string, params: unknown[] = []): Promise<Rows<R>> {
-    const result = await db.query<R>(text, params);
-    return { rows: result.rows };
+    try {
+      const result = await db.query<R>(text, params);
+      return { rows: result.rows };
+    } catch (error) {
+      throw unavailable(error, 'the embedded PGlite');
+    }
   },
   async exec(script: string): Promise<void> {
-    await db.exec(script);
+    try {
+      await db.exec(script);
+    } catch (error) {
+      throw unavailable(error, 'the embedded PGlite');
+    }
   },
 });
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { redactUrl, StoreError, type Database, type Rows, type Sql } from './sql.ts';
+import { redactUrl, StoreError, unavailable, type Database, type Rows, type Sql } from './sql.ts';
 
 /** int8 (counts, sequence numbers) as numbers, as PGlite gives them. */
 const types = {
@@ -11,11 +11,19 @@ const types = {
 
 const sqlOn = (client: pg.Pool | pg.PoolClient): Sql => ({
   async query<R>(text: string, params: unknown[] = []): Promise<Rows<R>> {
-    const result = await client.query(text, params);
-    return { rows: result.rows as R[] };
+    try {
+      const result = await client.query(text, params);
+      return { rows: result.rows as R[] };
+    } catch (error) {
+      throw unavailable(error, 'PostgreSQL');
+    }
   },
   async exec(script: string): Promise<void> {
-    await client.query(script);
+    try {
+      await client.query(script);
+    } catch (error) {
+      throw unavailable(error, 'PostgreSQL');
+    }
   },
 });
 
@@ -96,7 +104,9 @@ export async function openPostgres(
     description,
     ...sqlOn(pool),
     async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((error: unknown) => {
+        throw unavailable(error, 'PostgreSQL');
+      });
       try {
         await client.query('BEGIN');
         const result = await work(sqlOn(client));

@@ -1,3 +1,5 @@
+import { AppError } from '../../core/app-error.ts';
+
 /** A query's rows; both databases answer in this shape. */
 export interface Rows<R> {
   rows: R[];
@@ -37,6 +39,46 @@ export class StoreError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** Errors that mean the server is gone or unreachable, not that a statement was wrong. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+  // SQLSTATE: connection exceptions (08…) and the server shutting down or starting (57P…).
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+/**
+ * A statement that failed because the database is away (down, restarting, unreachable, or
+ * closed) becomes a 503 saying so, so a refusal never blames the hub; other errors stand.
+ */
+export function unavailable(error: unknown, what: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const code = (error as { code?: unknown }).code;
+  const away =
+    (typeof code === 'string' && CONNECTION_CODES.has(code)) ||
+    /Connection terminated|timeout exceeded when trying to connect|connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
+      error.message,
+    );
+  if (!away) return error;
+  return new AppError(
+    'database_unavailable',
+    `The team's database (${what}) cannot be reached right now; the IoT hub was not asked. Try again once it is back, or ask an administrator to check it.`,
+    { cause: error },
+  );
 }
 
 /** A PostgreSQL URL as it may be shown: without its password. */
