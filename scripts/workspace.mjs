@@ -2,7 +2,7 @@
 // Entry point for the README's two commands on a machine that has only Node.js and npm.
 // It bootstraps the pnpm version pinned in package.json through npx, installs the
 // workspace from the lockfile, then runs the requested task with that pnpm.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,43 @@ function pnpm(args) {
   return run('npx', ['-y', pinned, ...args], {
     env: { ...process.env, npm_config_update_notifier: 'false' },
   });
+}
+
+/**
+ * Runs independent steps side by side, each with its output held back and printed whole when
+ * it ends (so logs do not interleave; one `live` step prints as it goes); resolves once all are done, failing with the first
+ * that failed. Timings are printed, so a slow step shows.
+ */
+async function together(steps) {
+  const started = Date.now();
+  const results = await Promise.all(
+    steps.map(
+      ({ name, args, live = false }) =>
+        new Promise((resolve) => {
+          const begun = Date.now();
+          const child = spawn('npx', ['-y', pinned, ...args], {
+            cwd: root,
+            env: { ...process.env, npm_config_update_notifier: 'false' },
+            // One step at a time may print as it goes (the long one); the others wait.
+            stdio: ['ignore', live ? 'inherit' : 'pipe', live ? 'inherit' : 'pipe'],
+          });
+          const output = [];
+          child.stdout?.on('data', (chunk) => output.push(chunk));
+          child.stderr?.on('data', (chunk) => output.push(chunk));
+          const done = (status) => {
+            const seconds = ((Date.now() - begun) / 1000).toFixed(0);
+            process.stdout.write(`\n=== ${name} (${seconds} s, exit ${status}) ===\n`);
+            process.stdout.write(Buffer.concat(output));
+            resolve({ name, status });
+          };
+          child.on('error', () => done(1));
+          child.on('close', (status) => done(status ?? 1));
+        }),
+    ),
+  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(`twinscope: ${steps.map((s) => s.name).join(', ')} took ${seconds} s side by side`);
+  for (const { name, status } of results) must(status, name);
 }
 
 function must(status, what) {
@@ -86,15 +123,21 @@ function install() {
 }
 
 const tasks = {
-  test() {
+  async test() {
     install();
-    must(pnpm(['run', 'check:lint']), 'lint');
-    must(pnpm(['run', 'check:format']), 'format check');
-    must(pnpm(['run', 'check:types']), 'type check');
     const chromium = ensureTestPackages();
     if (chromium) process.env.CHROMIUM_PATH = chromium;
-    must(pnpm(['run', 'check:unit']), 'unit and conformance tests');
-    must(pnpm(['run', 'build:web']), 'building the console');
+    // Independent checks side by side: the tests mostly wait (on sockets, timers and child
+    // processes), so a second core and more test workers than cores cut the wall time.
+    await together([
+      { name: 'lint', args: ['run', 'check:lint'] },
+      { name: 'format check', args: ['run', 'check:format'] },
+      { name: 'type check', args: ['run', 'check:types'] },
+    ]);
+    await together([
+      { name: 'unit and conformance tests', args: ['run', 'check:unit'], live: true },
+      { name: 'building the console', args: ['run', 'build:web'] },
+    ]);
     must(pnpm(['run', 'check:e2e']), 'end-to-end tests');
   },
   start() {
@@ -109,4 +152,4 @@ if (!task) {
   console.error(`usage: node scripts/workspace.mjs <${Object.keys(tasks).join('|')}>`);
   process.exit(2);
 }
-task();
+await task();

@@ -98,7 +98,9 @@ describe.skipIf(!hasPostgres)('BFF: when the team database goes away', () => {
         json: { methodName: 'slow', responseTimeoutInSeconds: 10 },
       });
       // The call's attempt is recorded; the database goes away while the device works.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await expect
+        .poll(async () => stack.bff.audit.recent({ deviceId: 'slow-dev' }, 'method.invoke', 1))
+        .toHaveLength(1);
       await server.down();
       expect((await call).body).toMatchObject({ status: 200, payload: { done: true } });
 
