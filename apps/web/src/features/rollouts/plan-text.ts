@@ -1,4 +1,7 @@
-import type { Rollout, RolloutPlan } from '@twinscope/contract';
+import { POLICY, type Rollout, type RolloutPlan } from '@twinscope/contract';
+
+/** Who approves the waves after a canary, as the policy says. */
+export const APPROVER = POLICY['rollout.approve'].on.fleet;
 
 /** How each write mode writes, and whether it can be undone, in the operator's words. */
 export const WRITE_MODE: Record<Rollout['writeMode'], string> = {
@@ -26,5 +29,5 @@ export function describePlan(plan: RolloutPlan, calls: boolean): string {
       : plan.success.kind === 'mirrors'
         ? `reported properties mirror the change within ${plan.success.timeoutSeconds} s`
         : `"${plan.success.where}" holds within ${plan.success.timeoutSeconds} s`;
-  return `A canary of ${canary}, then waves ×${plan.growth} (at most ${plan.maxWaves}). A twin succeeds when ${success}. Stops past ${plan.failureThreshold} % failed in a wave.${plan.approval ? ' An Admin approves after the canary.' : ''}`;
+  return `A canary of ${canary}, then waves ×${plan.growth} (at most ${plan.maxWaves}). A twin succeeds when ${success}. Stops past ${plan.failureThreshold} % failed in a wave.${plan.approval ? ` An ${APPROVER} approves after the canary.` : ''}`;
 }

@@ -14,6 +14,7 @@ import { useState } from 'react';
 import { navigate } from '../../../lib/router.tsx';
 import { useStartRollout } from '../api/rollouts.ts';
 import { DEFAULT_PLAN, planFromForm, type PlanForm } from '../plan-form.ts';
+import { APPROVER } from '../plan-text.ts';
 
 /** The planned waves in words: "1, 2, 4 and 5 (4 waves)". */
 function describeWaves(sizes: number[]): string {
@@ -124,7 +125,7 @@ export function RolloutForm({ request, targets }: { request: DryRunRequest; targ
         </Field>
       )}
       <Checkbox
-        label="An Admin approves the waves after the canary"
+        label={`An ${APPROVER} approves the waves after the canary`}
         checked={form.approval}
         onChange={(_e, d) => set({ approval: d.checked === true })}
       />
