@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registryFor } from '@twinscope/hub-connection';
+import { readConnectionFile } from '@twinscope/hub-emulator/connection-file';
 import { E2E_DATA_DIR } from '../playwright.config.ts';
 
 /** Which stack's emulator: the local-mode one, or the sign-in one (set per spec file). */
@@ -9,15 +10,7 @@ export function useHubOf(dir: string): void {
   dataDir = dir;
 }
 
-function connection() {
-  return JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as {
-    serviceConnectionString: string;
-    caCertFile: string;
-    httpsPort: number;
-    mqttPort: number;
-    amqpsPort: number;
-  };
-}
+const connection = () => readConnectionFile(join(dataDir, 'connection.json'));
 
 /** The stack's emulator ports per protocol, for module apps (HostName names only one). */
 export function hubPorts() {
