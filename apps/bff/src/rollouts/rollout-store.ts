@@ -19,7 +19,14 @@ const rank = (id: string, target: TargetRef) =>
     .update(`${id}\n${target.deviceId}\n${target.moduleId ?? ''}`)
     .digest('hex');
 
-/** The rollout tables: every replica reads and writes them; the lease says who drives. */
+/**
+ * The rollout tables: every replica reads and writes them; the lease says who drives.
+ *
+ * Why one long file (a little over 400 lines): it is every SQL statement on the rollout
+ * tables, and each guards the others' invariants (a target moves only from the states
+ * given, only while its rollout has the status given and this replica holds the lease), so
+ * they are read and changed together.
+ */
 export class RolloutStore {
   constructor(private readonly db: Database) {}
 
