@@ -13,6 +13,7 @@ import rhea, {
   type Receiver,
   type Sender,
 } from 'rhea';
+import { entityPath } from './addresses.ts';
 import { AmqpFrameGuard, MAX_FRAME_BYTES } from './frame-guard.ts';
 import {
   clientCertificateOf,
@@ -30,6 +31,7 @@ export const CONDITION = {
   messageSize: 'amqp:link:message-size-exceeded',
   argument: 'com.microsoft:argument-error',
   internal: 'amqp:internal-error',
+  notImplemented: 'amqp:not-implemented',
 } as const;
 
 /**
@@ -69,7 +71,10 @@ export interface LinkHandlers {
 export interface LinkRoute {
   /** `sender`: the client attached a receiver (the server sends). `receiver`: the other way. */
   role: 'sender' | 'receiver';
-  /** Matches the address (source for a sender, target for a receiver); its parameters. */
+  /**
+   * Matches the entity the link names (its source for a sender, its target for a receiver,
+   * read by `entityPath`: relative, rooted or absolute alike); its parameters.
+   */
   match(address: string): Record<string, string> | undefined;
   /**
    * Accepts the link and answers its handlers, or refuses it (`AmqpRefusal`). `audience`
@@ -181,12 +186,23 @@ export interface AmqpServerOptions {
   tls?: { cert: string; key: string; clientCertificates?: { trustedCas: readonly string[] } };
   /** Checks a `$cbs` put-token; throws (with the reason) to refuse it with 401. */
   putToken(request: PutToken, connection: AmqpConnection): Grant;
+  /**
+   * SASL PLAIN with a SAS token as the password (the C service client: user
+   * `<policy>@sas.root.<hub>`); throws to refuse the connection. Its grant holds for the
+   * connection as a put-token's would. None: PLAIN is not offered.
+   */
+  plain?(username: string, password: string): Grant;
   /** Answers a `$management` request; none: the address is not served. */
   management?(
     request: Message,
     connection: AmqpConnection,
   ): { status: number; description: string; body?: unknown };
   routes: LinkRoute[];
+  /**
+   * The largest message a link takes, said in every attach the server answers (the C SDK
+   * sends nothing on a link whose peer does not say it).
+   */
+  maxMessageBytes?: number;
   /** A put-token succeeded (the first, or a renewal). */
   granted?(grant: Grant, connection: AmqpConnection): void;
   /** The connection is gone (closed, dropped, or the server closing). */
@@ -205,8 +221,46 @@ export interface RunningAmqpServer {
   close(): Promise<void>;
 }
 
+/** The accepted outcome (AMQP 1.0 §3.4.2, descriptor 0x24), as a delivery's state. */
+const ACCEPTED = rhea.types.described(rhea.types.wrap_ulong(0x24), rhea.types.wrap_list([]));
+
+/** A server SASL mechanism of one step: the client's initial response decides. */
+class SaslMechanism {
+  outcome: boolean | undefined;
+  username: string | undefined;
+  constructor(private readonly accept: (response: Buffer | undefined) => boolean) {}
+  start(response: Buffer | undefined): void {
+    this.outcome = this.accept(response);
+    this.username = this.outcome ? 'sasl' : undefined;
+  }
+}
+
+/**
+ * The SASL mechanism a connection authenticated with (rhea keeps it in its SASL layer, which
+ * its typings do not name): a selective server's SASL transport, or the server itself.
+ */
+function saslMechanismOf(connection: Connection): SaslMechanism | undefined {
+  const transport: unknown = Reflect.get(connection, 'sasl_transport');
+  if (typeof transport !== 'object' || !transport) return undefined;
+  const transports: unknown = Reflect.get(transport, 'transports');
+  const server: unknown =
+    typeof transports === 'object' && transports ? Reflect.get(transports, 3) : transport;
+  const mechanism: unknown =
+    typeof server === 'object' && server ? Reflect.get(server, 'mechanism') : undefined;
+  return mechanism instanceof SaslMechanism ? mechanism : undefined;
+}
+
+/** Sets the attach the server answers with (rhea builds it from `local.attach`, which its typings do not name). */
+function answerMaxMessageSize(link: Sender | Receiver, bytes: number): void {
+  const local: unknown = Reflect.get(link, 'local');
+  const attach: unknown =
+    typeof local === 'object' && local ? Reflect.get(local, 'attach') : undefined;
+  if (typeof attach === 'object' && attach) Reflect.set(attach, 'max_message_size', bytes);
+}
+
+/** The entity a link names (its source for a server sender, its target for a receiver). */
 const addressOf = (link: Sender | Receiver): string =>
-  (link.is_sender() ? link.source?.address : link.target?.address) ?? '';
+  entityPath((link.is_sender() ? link.source?.address : link.target?.address) ?? '');
 
 /**
  * One AMQP 1.0 layer (rhea) for every AMQP endpoint of the hub: connections with or without
@@ -218,7 +272,28 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   const now = options.now ?? Date.now;
   const log = (line: string) => options.log?.(`[${options.name}] ${line}`);
   const container = rhea.create_container({ id: options.name });
+  // ANONYMOUS (the Node SDKs, @azure/event-hubs) or no SASL at all (.NET, Java, Python), then
+  // CBS; MSSBCBS (the C SDK's devices) says the same: authenticate on $cbs afterwards.
   container.sasl_server_mechanisms.enable_anonymous();
+  container.sasl_server_mechanisms['MSSBCBS'] = () => new SaslMechanism(() => true);
+  const plainLogins = new WeakMap<SaslMechanism, Grant>();
+  if (options.plain) {
+    const plain = options.plain;
+    container.sasl_server_mechanisms['PLAIN'] = () => {
+      const mechanism: SaslMechanism = new SaslMechanism((response) => {
+        // `authzid \0 authcid \0 password`
+        const [, username = '', password = ''] = (response?.toString('utf8') ?? '').split('\0');
+        try {
+          plainLogins.set(mechanism, plain(username, password));
+          return true;
+        } catch (error) {
+          log(`SASL PLAIN refused for ${username}: ${(error as Error).message}`);
+          return false;
+        }
+      });
+      return mechanism;
+    };
+  }
   const connections = new WeakMap<Connection, AmqpConnection>();
   const handlers = new WeakMap<Sender | Receiver, LinkHandlers>();
   /** Client certificates of WebSocket connections, by the connection id they were given. */
@@ -235,6 +310,9 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
     if (!state) {
       state = new AmqpConnection(connection, now, certificateOf(connection));
       connections.set(connection, state);
+      const mechanism = saslMechanismOf(connection);
+      const login = mechanism ? plainLogins.get(mechanism) : undefined;
+      if (login) state.grant(login);
     }
     return state;
   };
@@ -243,7 +321,7 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
    * Replies to a `$cbs` or `$management` request on the server sender whose source is that
    * address (the IoT SDKs' `reply_to` names no link), or else the one `reply_to` names.
    */
-  const reply = (
+  const replyNow = (
     connection: Connection,
     address: string,
     request: Message,
@@ -277,6 +355,16 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   };
 
   const cbs = (context: EventContext, message: Message) => {
+    // The reply goes out after the request's disposition: the C SDK fails a put-token whose
+    // answer arrives before the hub accepted the request ("did not receive send
+    // confirmation"), and rhea writes a turn's transfers before its dispositions.
+    const reply = (
+      connection: Connection,
+      address: string,
+      request: Message,
+      status: number,
+      description: string,
+    ) => setImmediate(() => replyNow(connection, address, request, status, description));
     const props = (message.application_properties ?? {}) as Record<string, unknown>;
     if (props['operation'] !== 'put-token') {
       reply(context.connection, '$cbs', message, 400, `unsupported $cbs operation`);
@@ -308,6 +396,7 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
     // The server's attach names the same terminus the client asked for.
     if (link.source) link.set_source(link.source);
     if (link.target) link.set_target(link.target);
+    if (options.maxMessageBytes) answerMaxMessageSize(link, options.maxMessageBytes);
     const address = addressOf(link);
     if (address === '$cbs') return;
     if (address === '$management' && options.management) return;
@@ -338,19 +427,25 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   container.on('sendable', (context: EventContext) => handlers.get(context.sender!)?.sendable?.());
   for (const outcome of ['accepted', 'rejected', 'released', 'modified'] as const) {
     container.on(outcome, (context: EventContext) => {
-      if (context.sender) handlers.get(context.sender)?.settled?.(outcome, context);
+      if (!context.sender) return;
+      handlers.get(context.sender)?.settled?.(outcome, context);
+      // A client that sends its outcome unsettled (.NET completing, rejecting or abandoning
+      // a message or a feedback batch) waits for the hub's: settled, accepted, whichever it
+      // sent, as IoT Hub answers (anything else fails the client's call).
+      const delivery = context.delivery;
+      if (delivery && !delivery.remote_settled) delivery.update(true, ACCEPTED);
     });
   }
 
   container.on('message', (context: EventContext) => {
     const receiver = context.receiver!;
-    const address = receiver.target?.address ?? '';
+    const address = entityPath(receiver.target?.address ?? '');
     const message = context.message!;
     try {
       if (address === '$cbs') cbs(context, message);
       else if (address === '$management' && options.management) {
         const answer = options.management(message, connectionOf(context.connection));
-        reply(
+        replyNow(
           context.connection,
           '$management',
           message,
@@ -362,7 +457,7 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
     } catch (error) {
       log(`request on ${address} failed: ${(error as Error).message}`);
       if (address === '$cbs' || address === '$management')
-        reply(context.connection, address, message, 500, 'The request failed.');
+        replyNow(context.connection, address, message, 500, 'The request failed.');
     }
   });
 

@@ -16,14 +16,8 @@ import type { Identity } from '../devices/device-sessions.ts';
 import { asHubError, HubError } from '../errors.ts';
 import type { AmqpConnection, LinkHandlers, LinkRoute } from './amqp-server.ts';
 import { CONDITION } from './amqp-server.ts';
-import {
-  ADDRESS,
-  bodyBytes,
-  correlationText,
-  identityOf,
-  matchIdentity,
-  text,
-} from './messages.ts';
+import { ADDRESS, identityOf, matchIdentity } from './addresses.ts';
+import { bodyBytes, correlationText, text } from './messages.ts';
 
 export interface CloudToDeviceRouteDeps {
   c2d: CloudToDevice;

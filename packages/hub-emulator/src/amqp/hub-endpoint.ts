@@ -18,15 +18,8 @@ import type { ChangeEvent } from '../store/change-log.ts';
 import { parseReportedPatch } from '../store/identity-input.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
 import { cloudToDeviceRoutes } from './cloud-to-device-routes.ts';
-import {
-  ADDRESS,
-  bodyBytes,
-  correlationText,
-  identityOf,
-  matchIdentity,
-  messageProperties,
-  scopeOf,
-} from './messages.ts';
+import { ADDRESS, identityOf, matchIdentity, scopeOf } from './addresses.ts';
+import { bodyBytes, correlationText, messageProperties } from './messages.ts';
 import type { Registry } from '../store/registry.ts';
 import {
   AmqpRefusal,
@@ -38,6 +31,34 @@ import {
   type PutToken,
   type RunningAmqpServer,
 } from './amqp-server.ts';
+
+/**
+ * A batch's message format (Microsoft's, 0x80013700): each data section of its body is one
+ * whole encoded message.
+ */
+const BATCH_FORMAT = 0x80013700;
+
+/**
+ * The messages a delivery holds: itself, or each message of a batch (each data section one
+ * whole encoded message). rhea decodes only format 0 and hands other formats over as bytes.
+ * Undefined: a format IoT Hub does not take.
+ */
+function batchedMessages(context: EventContext): Message[] | undefined {
+  const format = context.delivery?.format ?? 0;
+  if (format === 0) return [context.message!];
+  const raw: unknown = context.message;
+  if (format !== BATCH_FORMAT || !Buffer.isBuffer(raw)) return undefined;
+  const decoded = (bytes: Buffer): Message => {
+    const message = rhea.message.decode(bytes);
+    // rhea's decoder types a message without its body, which it does decode.
+    return { ...message, body: Reflect.get(message, 'body') };
+  };
+  const body: unknown = decoded(raw).body;
+  const content = body && typeof body === 'object' && 'content' in body ? body.content : undefined;
+  const sections: unknown[] = Array.isArray(content) ? content : [content];
+  if (!sections.every(Buffer.isBuffer)) return undefined;
+  return sections.map(decoded);
+}
 
 /** IoT Hub's largest device-to-cloud message, properties included. */
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -97,6 +118,20 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
       rights: principal.rights,
       subject: principal.name,
     };
+  };
+
+  /**
+   * SASL PLAIN as the C service client sends it: user `<policy>@sas.root.<hub>`, a policy's
+   * SAS token for the whole hub as the password, checked like a put-token for that policy.
+   */
+  const plain = (username: string, password: string): Grant => {
+    const named = /^([^@]+)@sas\.root\.(.+)$/.exec(username);
+    if (!named || named[2]!.toLowerCase() !== options.hubName.toLowerCase())
+      throw new Error(`The user is <policy>@sas.root.${options.hubName}, not ${username}.`);
+    const grant = putToken({ type: 'servicebus.windows.net:sastoken', name: '', token: password });
+    if (grant.subject !== named[1])
+      throw new Error(`The token is ${grant.subject ?? "a device's"}, not policy ${named[1]}'s.`);
+    return grant;
   };
 
   /** Whether a grant lets its holder act as this device or module (DeviceConnect). */
@@ -197,21 +232,36 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
     authorizeDevice(receiver, identity, connection);
     return {
       message(context: EventContext) {
-        const message = context.message!;
-        const payload = bodyBytes(message);
-        const properties = messageProperties(message);
-        const size =
-          payload.length +
-          Object.entries(properties).reduce((n, [k, v]) => n + k.length + v.length, 0);
-        if (size > MAX_MESSAGE_BYTES) {
+        // A batch (the C SDK sends nothing else; .NET's SendEventBatch) is one event per
+        // message it holds, each with its own properties and each within the size limit.
+        const messages = batchedMessages(context);
+        if (!messages?.length) {
+          context.delivery?.reject({
+            condition: CONDITION.notImplemented,
+            description: `Message format ${context.delivery?.format} is not one IoT Hub takes: a message, or a batch (0x80013700) of data sections that each hold one.`,
+          });
+          return;
+        }
+        const events = messages.map((message) => ({
+          payload: bodyBytes(message),
+          properties: messageProperties(message),
+        }));
+        const oversized = events.findIndex(
+          ({ payload, properties }) =>
+            payload.length +
+              Object.entries(properties).reduce((n, [k, v]) => n + k.length + v.length, 0) >
+            MAX_MESSAGE_BYTES,
+        );
+        if (oversized >= 0) {
           context.delivery?.reject({
             condition: CONDITION.messageSize,
-            description: `Messages are limited to ${MAX_MESSAGE_BYTES / 1024} KB.`,
+            description: `Messages are limited to ${MAX_MESSAGE_BYTES / 1024} KB${events.length > 1 ? `; message ${oversized + 1} of this batch is larger, so none of it was taken` : ''}.`,
           });
           return;
         }
         registry.touch(identity.deviceId, identity.moduleId);
-        registry.recordMessage(identity.deviceId, identity.moduleId, payload, properties);
+        for (const { payload, properties } of events)
+          registry.recordMessage(identity.deviceId, identity.moduleId, payload, properties);
         context.delivery?.accept();
       },
     } satisfies LinkHandlers;
@@ -386,8 +436,10 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
     listen: options.listen,
     tls: { ...options.tls, clientCertificates: { trustedCas: options.trustedCas } },
     putToken,
+    plain,
     granted,
     ended,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     routes: [
       ...cloudToDeviceRoutes({
         c2d: options.c2d,

@@ -1,47 +1,4 @@
 import type { Message } from 'rhea';
-import type { Identity } from '../devices/device-sessions.ts';
-
-/** Address patterns of IoT Hub's AMQP links, and the text of AMQP message fields. */
-const ID = "[A-Za-z0-9\\-:.+%_#*?!(),=@;$']+";
-const path = (tail: string) =>
-  new RegExp(`^/?devices/(?<deviceId>${ID})(?:/modules/(?<moduleId>${ID}))?/${tail}$`, 'i');
-export const ADDRESS = {
-  telemetry: path('messages/events'),
-  twin: path('twin'),
-  methods: path('methods/devicebound'),
-  cloudToDevice: path('messages/devicebound'),
-};
-
-function decodeId(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-/** The identity an address names, when it matches. */
-export function matchIdentity(
-  pattern: RegExp,
-  address: string,
-): Record<string, string> | undefined {
-  const groups = pattern.exec(address)?.groups;
-  if (!groups?.['deviceId']) return undefined;
-  return {
-    deviceId: decodeId(groups['deviceId']),
-    ...(groups['moduleId'] ? { moduleId: decodeId(groups['moduleId']) } : {}),
-  };
-}
-
-export const identityOf = (params: Record<string, string>): Identity => ({
-  deviceId: params['deviceId']!,
-  ...(params['moduleId'] !== undefined ? { moduleId: params['moduleId'] } : {}),
-});
-
-export const scopeOf = (identity: Identity) =>
-  identity.moduleId === undefined
-    ? `devices/${identity.deviceId}`
-    : `devices/${identity.deviceId}/modules/${identity.moduleId}`;
 
 /** The body of an AMQP message as bytes: a data section, a string value, or nothing. */
 export function bodyBytes(message: Message): Buffer {

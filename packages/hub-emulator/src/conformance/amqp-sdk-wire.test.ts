@@ -1,0 +1,531 @@
+import { randomUUID } from 'node:crypto';
+import rhea, {
+  type Connection,
+  type ConnectionOptions,
+  type EventContext,
+  type Message,
+  type Receiver,
+  type Sender,
+} from 'rhea';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSasToken } from '../auth/sas.ts';
+import { uniqueId, useHub } from './hub.ts';
+
+/**
+ * The AMQP endpoint as Microsoft's .NET and C SDKs speak to it, frame for frame, each step
+ * naming the SDK source it follows. Nothing here runs those SDKs (no .NET or C toolchain on
+ * these machines); the wire facts were read in their sources:
+ * - .NET: azure-iot-sdk-csharp main (v1: Microsoft.Azure.Devices.Client 1.42.3,
+ *   Microsoft.Azure.Devices 1.41.0) with Microsoft.Azure.Amqp 2.6.9;
+ * - C: azure-iot-sdk-c main with azure-uamqp-c.
+ */
+
+const ACCEPTED = rhea.types.described(rhea.types.wrap_ulong(0x24), rhea.types.wrap_list([]));
+const REJECTED = rhea.types.described(rhea.types.wrap_ulong(0x25), rhea.types.wrap_list([]));
+const RELEASED = rhea.types.described(rhea.types.wrap_ulong(0x26), rhea.types.wrap_list([]));
+/** Microsoft's batch message format (C: telemetry_messenger.c 43; .NET: AmqpIotSendingLink.cs 93). */
+const BATCH_FORMAT = 0x80013700;
+/** The outcome a peer settled with (rhea unwraps a remote state into its outcome type). */
+const outcomeName = (state: unknown): string | undefined => {
+  const type: unknown = typeof state === 'object' && state ? state.constructor : undefined;
+  const name: unknown =
+    typeof type === 'function' ? Reflect.get(type, 'composite_type') : undefined;
+  return typeof name === 'string' ? name : undefined;
+};
+/** rhea reads `sasl_mechanisms` from the connect options; its typings leave it out. */
+type SaslMechanisms = Record<string, () => unknown>;
+
+describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
+  const hub = useHub();
+  const open: Connection[] = [];
+  afterEach(() => {
+    for (const connection of open.splice(0)) connection.close();
+  });
+
+  const host = () => hub.emulator.hostName;
+  const token = (resource: string, key: string, keyName?: string) =>
+    createSasToken(resource, key, Math.floor(Date.now() / 1000) + 600, keyName);
+  const deviceKey = (deviceId: string, moduleId?: string) =>
+    hub.emulator.registry.find(deviceId, moduleId)!.authentication.symmetricKey.primaryKey!;
+  const owner = () => hub.emulator.policies.find((p) => p.keyName === 'iothubowner')!;
+
+  async function connect(sasl: SaslMechanisms | undefined = undefined) {
+    const connection = rhea.create_container().connect({
+      host: 'localhost',
+      port: hub.emulator.amqpsPort,
+      transport: 'tls',
+      ca: hub.emulator.tls.caCert,
+      reconnect: false,
+      idle_time_out: 0,
+      ...(sasl ? { sasl_mechanisms: sasl } : {}),
+    } as ConnectionOptions & { sasl_mechanisms?: SaslMechanisms });
+    open.push(connection);
+    await new Promise<void>((resolve, reject) => {
+      connection.once('connection_open', () => resolve());
+      connection.once('disconnected', (c) => reject(c.error ?? new Error('disconnected')));
+      // A refused SASL login is a connection error (rhea throws it when nobody listens).
+      connection.once('connection_error', (c) => reject(c.connection.error ?? c.error));
+    });
+    return connection;
+  }
+
+  const opened = <T extends Sender | Receiver>(link: T): Promise<T> =>
+    new Promise((resolve, reject) => {
+      link.once(link.is_sender() ? 'sender_open' : 'receiver_open', () => resolve(link));
+      link.once(link.is_sender() ? 'sender_close' : 'receiver_close', () =>
+        reject(new Error(`${link.name} was refused: ${JSON.stringify(link.error)}`)),
+      );
+    });
+
+  /** Sends and waits for the peer's outcome (a settled disposition). */
+  const outcomeOf = (sender: Sender, message: Message, format?: number) =>
+    new Promise<string>((resolve) => {
+      // rhea sends a message with a message format as the bytes it is given.
+      const delivery =
+        format === undefined
+          ? sender.send(message)
+          : sender.send(rhea.message.encode(message), undefined, format);
+      const outcomes = ['accepted', 'rejected', 'released'] as const;
+      const listeners = outcomes.map((name) => (context: EventContext) => {
+        if (context.delivery !== delivery) return;
+        outcomes.forEach((outcome, i) => sender.off(outcome, listeners[i]!));
+        resolve(name === 'accepted' ? 'accepted' : 'refused');
+      });
+      outcomes.forEach((outcome, i) => sender.on(outcome, listeners[i]!));
+    });
+
+  /** The next message on a receiver that `pick` accepts. */
+  const next = (receiver: Receiver, pick: (message: Message) => boolean = () => true) =>
+    new Promise<EventContext>((resolve) => {
+      const hear = (context: EventContext) => {
+        if (!pick(context.message!)) return;
+        receiver.off('message', hear);
+        resolve(context);
+      };
+      receiver.on('message', hear);
+    });
+
+  const telemetryOf = (deviceId: string, from: number) =>
+    hub.emulator.changes
+      .since(from)
+      .filter((e) => e.source === 'Telemetry' && e.deviceId === deviceId);
+
+  describe('.NET (Microsoft.Azure.Devices.Client over AMQP: no SASL, absolute addresses)', () => {
+    /**
+     * The CBS pair (azure-amqp Cbs/AmqpCbsLink.cs 163-189, RequestResponseAmqpLink.cs 39-64):
+     * a pre-settled sender to `$cbs`, a receiver from `$cbs` whose target is the reply-to id.
+     */
+    async function dotnetCbs(connection: Connection) {
+      const replyTo = randomUUID().replaceAll('-', '');
+      const receiver = await opened(
+        connection.open_receiver({
+          name: 'duplex1:1:1:receiver',
+          source: { address: '$cbs' },
+          target: { address: replyTo },
+          credit_window: 50,
+        }),
+      );
+      const sender = await opened(
+        connection.open_sender({
+          name: 'duplex1:1:1:sender',
+          target: { address: '$cbs' },
+          snd_settle_mode: 1,
+        }),
+      );
+      let request = 0;
+      return async (audience: string, sas: string) => {
+        const messageId = `request${++request}`;
+        const reply = next(receiver, (m) => m.correlation_id === messageId);
+        sender.send({
+          message_id: messageId,
+          reply_to: replyTo,
+          application_properties: {
+            operation: 'put-token',
+            type: 'azure-devices.net:sastoken',
+            name: audience,
+            expiration: new Date(Date.now() + 600_000),
+          },
+          body: sas,
+        });
+        return (await reply).message!.application_properties as Record<string, unknown>;
+      };
+    }
+
+    /** Link addresses as .NET builds them (CommonConstants.cs 44-52, AmqpIotSession.cs 350-363). */
+    const absolute = (path: string) => `amqps://${host()}:5671${path}`;
+    const linkProperties = (channel?: string) => ({
+      'com.microsoft:client-version': 'Microsoft.Azure.Devices.Client/1.42.3',
+      'com.microsoft:api-version': '2020-09-30',
+      ...(channel ? { 'com.microsoft:channel-correlation-id': channel } : {}),
+    });
+
+    it("when a module connects as the how-to's ModuleClient does, then its put-token, telemetry, twin (subscribe, get, reported patch, desired push) and methods all work on absolute addresses", async () => {
+      const deviceId = uniqueId('dotnet');
+      await hub.registry.create({ deviceId });
+      await hub.registry.addModule({ deviceId, moduleId: 'sensor' });
+      const base = `/devices/${deviceId}/modules/sensor`;
+      const connection = await connect();
+      const putToken = await dotnetCbs(connection);
+      // DeviceIdentity.cs 48-60: the audience has no scheme; the token's sr is the same path.
+      const audience = `${host()}${base}`;
+      const reply = await putToken(audience, token(audience, deviceKey(deviceId, 'sensor')));
+      expect(reply['status-code']).toBe(200);
+
+      const from = hub.emulator.registry.sequenceNumber;
+      const telemetry = await opened(
+        connection.open_sender({
+          name: 'TelemetrySenderLink',
+          target: { address: absolute(`${base}/messages/events`) },
+          source: { address: deviceId },
+          properties: linkProperties(),
+        }),
+      );
+      // The hub says how large a message may be: 256 KB, as IoT Hub does.
+      expect(telemetry.max_message_size).toBe(256 * 1024);
+      expect(
+        await outcomeOf(telemetry, {
+          message_id: 'dotnet-1',
+          application_properties: { level: 'info' },
+          body: rhea.message.data_section(Buffer.from('{"t":21}')),
+        }),
+      ).toBe('accepted');
+      expect(telemetryOf(deviceId, from).map((e) => e.moduleId)).toEqual(['sensor']);
+
+      // Twin: both links share a channel id; requests pre-settled (AmqpIotSession.cs 125-188).
+      const channel = `twin:${randomUUID()}`;
+      const twinReceiver = await opened(
+        connection.open_receiver({
+          name: 'TwinReceiverLink',
+          source: { address: absolute(`${base}/twin`) },
+          target: { address: deviceId },
+          properties: linkProperties(channel),
+          snd_settle_mode: 1,
+        }),
+      );
+      const twinSender = await opened(
+        connection.open_sender({
+          name: 'TwinSenderLink',
+          target: { address: absolute(`${base}/twin`) },
+          source: { address: deviceId },
+          properties: linkProperties(channel),
+          snd_settle_mode: 1,
+        }),
+      );
+      // AmqpIotSendingLink.cs 184-243: correlation ids "Put…", "Get…", "Patch…"; the status
+      // comes back as the message annotation `status` (AmqpIotReceivingLink.cs 250-336).
+      const twinCall = async (operation: string, resource?: string, body?: unknown) => {
+        const correlationId = `${operation[0]}${operation.slice(1).toLowerCase()}${randomUUID()}`;
+        const response = next(twinReceiver, (m) => m.correlation_id === correlationId);
+        twinSender.send({
+          correlation_id: correlationId,
+          message_annotations: {
+            operation,
+            ...(resource ? { resource } : {}),
+            version: null,
+          },
+          body:
+            body === undefined
+              ? undefined
+              : rhea.message.data_section(Buffer.from(JSON.stringify(body))),
+        });
+        const message = (await response).message!;
+        const annotations = message.message_annotations as Record<string, unknown>;
+        const raw = Buffer.isBuffer(message.body?.content) ? message.body.content.toString() : '';
+        return { status: annotations['status'], body: raw ? JSON.parse(raw) : undefined };
+      };
+      expect((await twinCall('PUT', '/notifications/twin/properties/desired')).status).toBe(200);
+      const got = await twinCall('GET');
+      expect(got.status).toBe(200);
+      expect(got.body).toMatchObject({ desired: { $version: 1 }, reported: { $version: 1 } });
+      expect((await twinCall('PATCH', '/properties/reported', { firmware: '1.2' })).status).toBe(
+        204,
+      );
+      const push = next(twinReceiver, (m) => m.correlation_id === undefined);
+      const twin = (await hub.registry.getModuleTwin(deviceId, 'sensor')).responseBody;
+      await hub.registry.updateModuleTwin(
+        deviceId,
+        'sensor',
+        { properties: { desired: { interval: 5 } } },
+        twin.etag,
+      );
+      const pushed = (await push).message!;
+      expect(JSON.parse(pushed.body.content.toString())).toMatchObject({ interval: 5 });
+
+      // Methods: a uuid correlation id in, `IoThub-status` out (AmqpIotMessageConverter.cs 291-332).
+      const methodChannel = `methods:${randomUUID()}`;
+      const requests = await opened(
+        connection.open_receiver({
+          name: 'MethodsReceiverLink',
+          source: { address: absolute(`${base}/methods/deviceBound`) },
+          target: { address: deviceId },
+          properties: linkProperties(methodChannel),
+          snd_settle_mode: 1,
+        }),
+      );
+      const responses = await opened(
+        connection.open_sender({
+          name: 'MethodsSenderLink',
+          target: { address: absolute(`${base}/methods/deviceBound`) },
+          source: { address: deviceId },
+          properties: linkProperties(methodChannel),
+          snd_settle_mode: 1,
+        }),
+      );
+      requests.on('message', (context) => {
+        const request = context.message!;
+        responses.send({
+          correlation_id: request.correlation_id,
+          application_properties: { 'IoThub-status': rhea.types.wrap_int(200) },
+          body: rhea.message.data_section(Buffer.from('{"rebooted":true}')),
+        });
+      });
+      const invoked = await hub.raw.send(
+        'POST',
+        `/twins/${deviceId}/modules/sensor/methods?api-version=2021-04-12`,
+        { body: JSON.stringify({ methodName: 'reboot', responseTimeoutInSeconds: 10 }) },
+      );
+      expect(invoked.json).toEqual({ status: 200, payload: { rebooted: true } });
+    });
+
+    it('when the service client sends a message and the device completes, rejects or abandons it unsettled, then each disposition gets the settled, accepted reply .NET waits for, and feedback completes the same way', async () => {
+      const deviceId = uniqueId('dotnet-c2d');
+      await hub.registry.create({ deviceId });
+      // ServiceClient: no SASL, CBS for the whole hub (IotHubConnection.cs 302-329, 545-546).
+      const service = await connect();
+      const servicePutToken = await dotnetCbs(service);
+      const policy = owner();
+      expect(
+        (
+          await servicePutToken(
+            `amqps://${host()}:5671/`,
+            token(host(), policy.primaryKey, policy.keyName),
+          )
+        )['status-code'],
+      ).toBe(200);
+      const send = await opened(
+        service.open_sender({
+          name: randomUUID().replaceAll('-', ''),
+          target: { address: `amqps://${host()}:5671/messages/deviceBound` },
+        }),
+      );
+      const ack = async (messageId: string) =>
+        outcomeOf(send, {
+          message_id: messageId,
+          to: `/devices/${deviceId}/messages/deviceBound`,
+          application_properties: { 'iothub-ack': 'full' },
+          body: rhea.message.data_section(Buffer.from(messageId)),
+        });
+      for (const id of ['complete-me', 'reject-me', 'abandon-me'])
+        expect(await ack(id)).toBe('accepted');
+
+      const device = await connect();
+      const putToken = await dotnetCbs(device);
+      const audience = `${host()}/devices/${deviceId}`;
+      expect((await putToken(audience, token(audience, deviceKey(deviceId))))['status-code']).toBe(
+        200,
+      );
+      // AmqpIotSession.cs 83: rcv-settle-mode second; the client disposes each message itself.
+      const c2d = await opened(
+        device.open_receiver({
+          name: 'TelemetryReceiverLink',
+          source: { address: `amqps://${host()}:5671/devices/${deviceId}/messages/deviceBound` },
+          target: { address: deviceId },
+          rcv_settle_mode: 1,
+          autoaccept: false,
+          credit_window: 50,
+        }),
+      );
+      /** azure-amqp ReceivingAmqpLink.cs 1003-1050: unsettled, then wait for the hub's. */
+      const dispose = (context: EventContext, state: unknown) =>
+        new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('the hub never answered')), 5000);
+          c2d.once('settled', (settled) => {
+            clearTimeout(timer);
+            resolve(outcomeName(settled.delivery!.remote_state) ?? 'none');
+          });
+          context.delivery!.update(false, state);
+        });
+      const [first, second, third] = await new Promise<EventContext[]>((resolve) => {
+        const got: EventContext[] = [];
+        c2d.on('message', (context) => {
+          got.push(context);
+          if (got.length === 3) resolve(got);
+        });
+      });
+      // AmqpIotOutcome.cs 26-46: anything but accepted fails the client's call.
+      expect(await dispose(first!, ACCEPTED)).toBe('accepted');
+      expect(await dispose(second!, REJECTED)).toBe('accepted');
+      expect(await dispose(third!, RELEASED)).toBe('accepted');
+      // Abandoned: offered again; complete it this time.
+      const again = await next(c2d);
+      expect(again.message!.message_id).toBe('abandon-me');
+      expect(await dispose(again, ACCEPTED)).toBe('accepted');
+
+      // Feedback (AmqpClientHelper.cs 44-64, 76-121): receive-settle second, completed unsettled.
+      const feedback = await opened(
+        service.open_receiver({
+          name: randomUUID().replaceAll('-', ''),
+          source: { address: `amqps://${host()}:5671/messages/serviceBound/feedback` },
+          rcv_settle_mode: 1,
+          autoaccept: false,
+          credit_window: 1,
+        }),
+      );
+      const batch = await next(feedback);
+      expect(batch.message!.content_type).toBe('application/vnd.microsoft.iothub.feedback.json');
+      expect(
+        (batch.message!.message_annotations as Record<string, unknown>)['iothub-enqueuedtime'],
+      ).toBeInstanceOf(Date);
+      const settled = new Promise<string | undefined>((resolve) =>
+        feedback.once('settled', (c) => resolve(outcomeName(c.delivery!.remote_state))),
+      );
+      batch.delivery!.update(false, ACCEPTED);
+      expect(await settled).toBe('accepted');
+    });
+  });
+
+  describe('C (iothub_client over AMQP: SASL MSSBCBS, batches, absolute addresses without a port)', () => {
+    /** sasl_mssbcbs.c 58-70: the mechanism is named, with no initial response. */
+    const mssbcbs = {
+      MSSBCBS: () => ({ start: (done: (e?: Error, r?: Buffer) => void) => done() }),
+    };
+
+    /**
+     * uamqp amqp_management.c 20-21, 806-856, cbs.c 539-617: `$cbs-sender`/`$cbs-receiver`,
+     * no reply-to, a ulong message id, the request sent unsettled.
+     */
+    async function cCbs(connection: Connection) {
+      const receiver = await opened(
+        connection.open_receiver({
+          name: '$cbs-receiver',
+          source: { address: '$cbs' },
+          target: { address: '$cbs' },
+        }),
+      );
+      const sender = await opened(
+        connection.open_sender({
+          name: '$cbs-sender',
+          source: { address: '$cbs' },
+          target: { address: '$cbs' },
+        }),
+      );
+      let id = 0;
+      return async (audience: string, sas: string) => {
+        const messageId = ++id;
+        const order: string[] = [];
+        const reply = next(receiver, (m) => m.correlation_id === messageId).then((c) => {
+          order.push('reply');
+          return c.message!;
+        });
+        const delivery = sender.send({
+          message_id: rhea.types.wrap_ulong(messageId),
+          application_properties: {
+            operation: 'put-token',
+            type: 'servicebus.windows.net:sastoken',
+            name: audience,
+          },
+          body: sas,
+        });
+        await new Promise<void>((resolve) => {
+          const settled = (context: EventContext) => {
+            if (context.delivery !== delivery) return;
+            sender.off('accepted', settled);
+            order.push('disposition');
+            resolve();
+          };
+          sender.on('accepted', settled);
+        });
+        const message = await reply;
+        return { order, properties: message.application_properties as Record<string, unknown> };
+      };
+    }
+
+    it('when a device authenticates with MSSBCBS and sends its telemetry as batches, then the put-token is accepted before it is answered, the attach says the largest message, and each message of a batch is its own event', async () => {
+      const deviceId = uniqueId('c');
+      await hub.registry.create({ deviceId });
+      const connection = await connect(mssbcbs);
+      const putToken = await cCbs(connection);
+      // cbs_auth.c 16-17, 146-162: no scheme, no port; sastoken.c: sr not URL-encoded.
+      const audience = `${host()}/devices/${deviceId}`;
+      const { order, properties } = await putToken(audience, token(audience, deviceKey(deviceId)));
+      expect(properties['status-code']).toBe(200);
+      // amqp_management.c 240-250: a reply before the disposition fails the put-token.
+      expect(order).toEqual(['disposition', 'reply']);
+
+      const from = hub.emulator.registry.sequenceNumber;
+      const telemetry = await opened(
+        connection.open_sender({
+          name: `link-snd-${deviceId}-${randomUUID()}`,
+          source: { address: `link-snd-${deviceId}-source` },
+          target: { address: `amqps://${host()}/devices/${deviceId}/messages/events` },
+          properties: { 'com.microsoft:client-version': 'iothubclient/1.14.0' },
+        }),
+      );
+      // telemetry_messenger.c 1137-1190: nothing is sent unless the peer says more than 1 KB.
+      expect(telemetry.max_message_size).toBeGreaterThan(1024);
+      // uamqp_messaging.c 659-725: each data section is one whole encoded message.
+      const encoded = (n: number) =>
+        rhea.message.encode({
+          message_id: `c-${n}`,
+          content_type: 'application/json',
+          application_properties: { sequence: String(n) },
+          body: rhea.message.data_section(Buffer.from(JSON.stringify({ n }))),
+        });
+      expect(
+        await outcomeOf(
+          telemetry,
+          { body: rhea.message.data_sections([encoded(1), encoded(2), encoded(3)]) },
+          BATCH_FORMAT,
+        ),
+      ).toBe('accepted');
+      const events = telemetryOf(deviceId, from);
+      expect(events.map((e) => e.message?.properties['$.mid'])).toEqual(['c-1', 'c-2', 'c-3']);
+      expect(events.map((e) => e.message?.properties['sequence'])).toEqual(['1', '2', '3']);
+      expect(events.map((e) => JSON.parse(e.message!.payload.toString()).n)).toEqual([1, 2, 3]);
+      // One message of a batch over the limit: the batch is refused and nothing is taken.
+      const big = rhea.message.encode({
+        body: rhea.message.data_section(Buffer.alloc(257 * 1024, 1)),
+      });
+      const sequence = hub.emulator.registry.sequenceNumber;
+      expect(
+        await outcomeOf(
+          telemetry,
+          { body: rhea.message.data_sections([encoded(4), big]) },
+          BATCH_FORMAT,
+        ),
+      ).toBe('refused');
+      expect(telemetryOf(deviceId, sequence)).toEqual([]);
+    });
+
+    it('when the service client logs in with SASL PLAIN and a SAS token, then it sends to a device on the absolute address and a bad password is refused', async () => {
+      const deviceId = uniqueId('c-service');
+      await hub.registry.create({ deviceId });
+      const policy = owner();
+      const hubName = host().split('.')[0];
+      // iothub_messaging_ll.c 458-560: user <policy>@sas.root.<hub>, sr the host name, raw.
+      const plain = (password: string) => ({
+        PLAIN: () => ({
+          start: (done: (e?: Error, r?: Buffer) => void) =>
+            done(undefined, Buffer.from(`\0${policy.keyName}@sas.root.${hubName}\0${password}`)),
+        }),
+      });
+      await expect(connect(plain('SharedAccessSignature sr=x&sig=y&se=1'))).rejects.toThrow();
+      const service = await connect(plain(token(host(), policy.primaryKey, policy.keyName)));
+      const send = await opened(
+        service.open_sender({
+          name: 'sender-link',
+          source: { address: 'ingress' },
+          target: { address: `amqps://${host()}/messages/deviceBound` },
+        }),
+      );
+      expect(
+        await outcomeOf(send, {
+          message_id: 'from-c',
+          to: `/devices/${deviceId}/messages/deviceBound`,
+          body: rhea.message.data_section(Buffer.from('hello')),
+        }),
+      ).toBe('accepted');
+      expect(hub.emulator.c2d.depth({ deviceId })).toBe(1);
+    });
+  });
+});
