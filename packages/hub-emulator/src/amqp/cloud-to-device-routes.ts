@@ -14,8 +14,9 @@ import type {
 } from '../c2d/cloud-to-device.ts';
 import type { Identity } from '../devices/device-sessions.ts';
 import { asHubError, HubError } from '../errors.ts';
-import type { AmqpConnection, LinkHandlers, LinkRoute } from './amqp-server.ts';
-import { CONDITION } from './amqp-server.ts';
+import { CONDITION, type AmqpConnection } from './connection.ts';
+import type { LinkAuthority } from './hub-connections.ts';
+import type { LinkHandlers, LinkRoute } from './links.ts';
 import { ADDRESS, identityOf, matchIdentity } from './addresses.ts';
 import { bodyBytes, correlationText, text } from './messages.ts';
 
@@ -23,8 +24,7 @@ export interface CloudToDeviceRouteDeps {
   c2d: CloudToDevice;
   /** The hub's name, in feedback messages' user id. */
   hubName: string;
-  authorizeDevice(link: Sender | Receiver, identity: Identity, connection: AmqpConnection): void;
-  authorizeService(link: Sender | Receiver, connection: AmqpConnection): void;
+  authority: LinkAuthority;
 }
 
 const ACK_MODES: readonly AckMode[] = ['none', 'positive', 'negative', 'full'];
@@ -134,7 +134,7 @@ export function cloudToDeviceRoutes(deps: CloudToDeviceRouteDeps): LinkRoute[] {
   const feedbackInFlight = new Set<number>();
 
   const deviceReceiver = (sender: Sender, identity: Identity, connection: AmqpConnection) => {
-    deps.authorizeDevice(sender, identity, connection);
+    deps.authority.authorizeDevice(sender, identity, connection);
     const inFlight = new Map<Delivery, string>();
     const pump = () => {
       while (sender.is_open() && sender.sendable()) {
@@ -170,7 +170,7 @@ export function cloudToDeviceRoutes(deps: CloudToDeviceRouteDeps): LinkRoute[] {
   };
 
   const serviceSender = (receiver: Receiver, connection: AmqpConnection): LinkHandlers => {
-    deps.authorizeService(receiver, connection);
+    deps.authority.authorizeService(receiver, connection);
     return {
       message(context: EventContext) {
         try {
@@ -189,7 +189,7 @@ export function cloudToDeviceRoutes(deps: CloudToDeviceRouteDeps): LinkRoute[] {
   };
 
   const feedbackReceiver = (sender: Sender, connection: AmqpConnection): LinkHandlers => {
-    deps.authorizeService(sender, connection);
+    deps.authority.authorizeService(sender, connection);
     const inFlight = new Map<Delivery, number>();
     const pump = () => {
       for (const batch of c2d.feedbackBatches()) {
@@ -252,7 +252,7 @@ export function cloudToDeviceRoutes(deps: CloudToDeviceRouteDeps): LinkRoute[] {
       match: (address) =>
         /^\/?messages\/servicebound\/filenotifications$/i.test(address) ? {} : undefined,
       open: (link, _params, connection) => {
-        deps.authorizeService(link, connection);
+        deps.authority.authorizeService(link, connection);
         return {};
       },
     },

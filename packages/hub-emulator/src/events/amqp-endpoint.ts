@@ -1,13 +1,7 @@
 import rhea, { type Message, type Sender } from 'rhea';
-import {
-  AmqpRefusal,
-  CONDITION,
-  startAmqpServer,
-  type AmqpConnection,
-  type Grant,
-  type LinkHandlers,
-  type PutToken,
-} from '../amqp/amqp-server.ts';
+import { startAmqpServer } from '../amqp/amqp-server.ts';
+import { CONDITION, type AmqpConnection, type Grant, type PutToken } from '../amqp/connection.ts';
+import { AmqpRefusal, type LinkHandlers } from '../amqp/links.ts';
 import { audiencePath, verifyEventHubsToken, type Policy } from '../auth/sas.ts';
 import {
   EVENT_HUBS_AUDIENCE,
