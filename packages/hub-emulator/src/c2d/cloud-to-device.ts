@@ -1,103 +1,35 @@
-// Long on purpose: one device queue's rules (limits, locks, delivery counts, expiry, feedback
-// batches) and their durable log (c2d.jsonl, replayed on start and rewritten when it grows)
-// change the same entries in the same steps, so splitting them would split every operation
-// in two. The transports only call next/complete/reject/abandon; the AMQP routes are apart.
+// Past 300 lines: queues, locks and settlement change the same entries in the same steps.
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { HubError } from '../errors.ts';
-import { openPrivateFile } from '../store/private-files.ts';
 import type { ChangeLog } from '../store/change-log.ts';
 import type { Registry } from '../store/registry.ts';
 import { identityKey, type Identity } from '../devices/device-sessions.ts';
+import { CloudToDeviceJournal } from './c2d-journal.ts';
+import {
+  C2D_LIMITS,
+  messageBytes,
+  type CloudMessage,
+  type Delivery,
+  type DeliveryListener,
+  type OutgoingMessage,
+} from './cloud-message.ts';
+import { FeedbackQueue, wantsFeedback, type FeedbackBatch, type FeedbackCode } from './feedback.ts';
 
-/** IoT Hub's cloud-to-device limits ("Cloud-to-device messages", "Quotas and throttling"). */
-export const C2D_LIMITS = {
-  /** Messages queued per device (or module) at once. */
-  queueDepth: 50,
-  /** Body plus property names and values. */
-  messageBytes: 64 * 1024,
-  defaultTtlMs: 3_600_000,
-  maxTtlMs: 2 * 24 * 3_600_000,
-  lockMs: 60_000,
-  maxDeliveryCount: 10,
-  /** Feedback records in one batch, and how long a batch waits for more. */
-  feedbackBatch: 64,
-} as const;
-
-export type AckMode = 'none' | 'positive' | 'negative' | 'full';
-export type FeedbackCode = 'Success' | 'Expired' | 'DeliveryCountExceeded' | 'Rejected' | 'Purged';
-
-/** A message the service sent, as the queue holds it. */
-export interface CloudMessage {
-  /** The queue's own id, unique for the hub's life (also the lock token's seed). */
-  seq: number;
-  deviceId: string;
-  moduleId?: string;
-  messageId?: string;
-  correlationId?: string;
-  userId?: string;
-  contentType?: string;
-  contentEncoding?: string;
-  ack: AckMode;
-  /** Application properties (string values). */
-  properties: Record<string, string>;
-  body: Buffer;
-  enqueuedTime: number;
-  expiryTime: number;
-  deliveryCount: number;
-}
-
-/** What a service sends: everything but the queue's bookkeeping. */
-export type OutgoingMessage = Omit<
-  CloudMessage,
-  'seq' | 'deviceId' | 'moduleId' | 'enqueuedTime' | 'expiryTime' | 'deliveryCount'
-> & { expiryTime?: number };
-
-/** A message handed to a device, locked until it settles it (or the lock runs out). */
-export interface Delivery {
-  message: CloudMessage;
-  lockToken: string;
-}
-
-export interface FeedbackRecord {
-  originalMessageId: string;
-  enqueuedTimeUtc: string;
-  statusCode: FeedbackCode;
-  description: string;
-  deviceId: string;
-  deviceGenerationId: string;
-}
-
-/** A batch of feedback records, as the service's feedback receiver gets it. */
-export interface FeedbackBatch {
-  seq: number;
-  enqueuedTime: number;
-  records: FeedbackRecord[];
-}
-
-type LogLine =
-  | { op: 'enqueue'; message: Omit<CloudMessage, 'body'> & { body: string } }
-  | { op: 'done'; seq: number }
-  | { op: 'delivered'; seq: number; deliveryCount: number }
-  | { op: 'feedback'; batch: Omit<FeedbackBatch, 'records'> & { records: FeedbackRecord[] } }
-  | { op: 'feedback-done'; seq: number }
-  | { op: 'counter'; seq: number };
+// The transports and the service import the queue's shapes from here, beside the queue.
+export {
+  C2D_LIMITS,
+  type AckMode,
+  type CloudMessage,
+  type Delivery,
+  type DeliveryListener,
+  type OutgoingMessage,
+} from './cloud-message.ts';
+export type { FeedbackBatch, FeedbackCode, FeedbackRecord } from './feedback.ts';
 
 interface Entry {
   message: CloudMessage;
   lock?: { token: string; until: number };
 }
-
-/** Who gets told that an identity's queue has something to deliver. */
-export type DeliveryListener = () => void;
-
-const DESCRIPTIONS: Record<FeedbackCode, string> = {
-  Success: 'Success',
-  Expired: 'Message expired',
-  DeliveryCountExceeded: 'Message delivery count exceeded',
-  Rejected: 'Message rejected',
-  Purged: 'Message purged',
-};
 
 /**
  * Cloud-to-device messaging as IoT Hub does it: a queue per device (or module) of at most
@@ -112,14 +44,10 @@ export class CloudToDevice {
   private readonly queues = new Map<string, Entry[]>();
   private readonly locks = new Map<string, Entry>();
   private readonly listeners = new Map<string, Set<DeliveryListener>>();
-  private readonly feedback: FeedbackBatch[] = [];
-  private readonly feedbackListeners = new Set<DeliveryListener>();
-  private pendingRecords: FeedbackRecord[] = [];
-  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly journal: CloudToDeviceJournal;
+  private readonly feedback: FeedbackQueue;
   private readonly sweep: NodeJS.Timeout;
   private seq = 0;
-  private fd: number | undefined;
-  private logLines = 0;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -133,6 +61,19 @@ export class CloudToDevice {
       now?: () => number;
     } = {},
   ) {
+    this.journal = new CloudToDeviceJournal(options.file, {
+      seq: () => this.seq,
+      messages: () => this.messages(),
+      batches: () => this.feedback.batches(),
+      count: () => this.liveCount(),
+    });
+    this.feedback = new FeedbackQueue({
+      registry,
+      journal: this.journal,
+      nextSeq: () => ++this.seq,
+      now: () => this.now(),
+      batchMs: options.feedbackBatchMs ?? 1000,
+    });
     this.load();
     // A deleted device's messages and pending feedback go with it.
     this.unsubscribe = changes.subscribe((event) => {
@@ -153,38 +94,12 @@ export class CloudToDevice {
   // ---- durability ------------------------------------------------------------------
 
   private load(): void {
-    const file = this.options.file;
-    if (!file) return;
-    if (existsSync(file)) {
-      const live = new Map<number, CloudMessage>();
-      const batches = new Map<number, FeedbackBatch>();
-      for (const text of readFileSync(file, 'utf8').split('\n')) {
-        if (!text.trim()) continue;
-        let line: LogLine;
-        try {
-          line = JSON.parse(text) as LogLine;
-        } catch {
-          continue; // a line torn by a crash mid-append
-        }
-        if (line.op === 'enqueue')
-          live.set(line.message.seq, {
-            ...line.message,
-            body: Buffer.from(line.message.body, 'base64'),
-          });
-        else if (line.op === 'done') live.delete(line.seq);
-        else if (line.op === 'delivered') {
-          const message = live.get(line.seq);
-          if (message) message.deliveryCount = line.deliveryCount;
-        } else if (line.op === 'feedback') batches.set(line.batch.seq, line.batch);
-        else if (line.op === 'feedback-done') batches.delete(line.seq);
-        if ('seq' in line) this.seq = Math.max(this.seq, line.seq);
-        if (line.op === 'enqueue') this.seq = Math.max(this.seq, line.message.seq);
-        if (line.op === 'feedback') this.seq = Math.max(this.seq, line.batch.seq);
-      }
-      for (const message of live.values()) this.queueOf(message).push({ message });
-      this.feedback.push(...batches.values());
-    }
-    this.rewrite();
+    const replayed = this.journal.replay();
+    if (!replayed) return;
+    this.seq = replayed.seq;
+    for (const message of replayed.messages) this.queueOf(message).push({ message });
+    this.feedback.restore(replayed.batches);
+    this.journal.rewrite();
     // The registry's counts were journaled with the identities; the queues are the truth.
     for (const record of [...this.registry.devices(), ...this.registry.modules()]) {
       const key = identityKey(record);
@@ -192,48 +107,12 @@ export class CloudToDevice {
     }
   }
 
-  /** Writes what is live as a fresh journal (at start, and when the journal has grown). */
-  private rewrite(): void {
-    const file = this.options.file;
-    if (!file) return;
-    const temporary = `${file}.tmp`;
-    const fd = openPrivateFile(temporary, 'w');
-    try {
-      const lines: LogLine[] = [{ op: 'counter', seq: this.seq }];
-      for (const queue of this.queues.values())
-        for (const { message } of queue)
-          lines.push({ op: 'enqueue', message: this.encode(message) });
-      for (const batch of this.feedback) lines.push({ op: 'feedback', batch });
-      writeSync(fd, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = openPrivateFile(file, 'a');
-    this.logLines = 0;
-  }
-
-  private encode(message: CloudMessage): Omit<CloudMessage, 'body'> & { body: string } {
-    return { ...message, body: message.body.toString('base64') };
-  }
-
-  private append(line: LogLine): void {
-    if (this.fd === undefined) return;
-    try {
-      writeSync(this.fd, `${JSON.stringify(line)}\n`);
-    } catch (error) {
-      throw new HubError(
-        'ServiceUnavailable',
-        `The emulator could not store the message: ${(error as Error).message}`,
-      );
-    }
-    if (++this.logLines > 10_000 && this.logLines > 4 * this.liveCount()) this.rewrite();
+  private *messages(): Iterable<CloudMessage> {
+    for (const queue of this.queues.values()) for (const { message } of queue) yield message;
   }
 
   private liveCount(): number {
-    let n = this.feedback.length;
+    let n = this.feedback.batches().length;
     for (const queue of this.queues.values()) n += queue.length;
     return n;
   }
@@ -265,10 +144,7 @@ export class CloudToDevice {
     if (!this.registry.find(identity.deviceId, identity.moduleId)) {
       throw new HubError('DeviceNotFound', `${identityKey(identity)} is not registered.`);
     }
-    const size =
-      outgoing.body.length +
-      Object.entries(outgoing.properties).reduce((n, [k, v]) => n + k.length + v.length, 0);
-    if (size > C2D_LIMITS.messageBytes) {
+    if (messageBytes(outgoing) > C2D_LIMITS.messageBytes) {
       throw new HubError(
         'RequestEntityTooLarge',
         `Cloud-to-device messages are limited to ${C2D_LIMITS.messageBytes / 1024} KB.`,
@@ -292,7 +168,7 @@ export class CloudToDevice {
       expiryTime: Math.min(expiryTime ?? now + C2D_LIMITS.defaultTtlMs, now + C2D_LIMITS.maxTtlMs),
       deliveryCount: 0,
     };
-    this.append({ op: 'enqueue', message: this.encode(message) });
+    this.journal.enqueued(message);
     queue.push({ message });
     this.countChanged(identityKey(identity));
     this.notify(identityKey(identity));
@@ -364,11 +240,7 @@ export class CloudToDevice {
       this.remove(entry, 'DeliveryCountExceeded');
       return;
     }
-    this.append({
-      op: 'delivered',
-      seq: entry.message.seq,
-      deliveryCount: entry.message.deliveryCount,
-    });
+    this.journal.delivered(entry.message.seq, entry.message.deliveryCount);
     this.notify(identityKey(entry.message));
   }
 
@@ -397,13 +269,9 @@ export class CloudToDevice {
     if (queue && at >= 0) queue.splice(at, 1);
     if (queue?.length === 0) this.queues.delete(key);
     if (entry.lock) this.locks.delete(entry.lock.token);
-    this.append({ op: 'done', seq: entry.message.seq });
+    this.journal.done(entry.message.seq);
     this.countChanged(key);
-    const wanted =
-      entry.message.ack === 'full' ||
-      (entry.message.ack === 'positive' && outcome === 'Success') ||
-      (entry.message.ack === 'negative' && outcome !== 'Success');
-    if (wanted) this.record(entry.message, outcome);
+    if (wantsFeedback(entry.message.ack, outcome)) this.feedback.record(entry.message, outcome);
   }
 
   /** Dead-letters messages past their expiry (Expired feedback when asked for). */
@@ -424,7 +292,7 @@ export class CloudToDevice {
         continue;
       for (const entry of queue) {
         if (entry.lock) this.locks.delete(entry.lock.token);
-        this.append({ op: 'done', seq: entry.message.seq });
+        this.journal.done(entry.message.seq);
       }
       this.queues.delete(key);
     }
@@ -432,61 +300,24 @@ export class CloudToDevice {
 
   // ---- feedback --------------------------------------------------------------------
 
-  private record(message: CloudMessage, outcome: FeedbackCode): void {
-    this.pendingRecords.push({
-      originalMessageId: message.messageId ?? '',
-      enqueuedTimeUtc: new Date(this.now()).toISOString(),
-      statusCode: outcome,
-      description: DESCRIPTIONS[outcome],
-      deviceId: message.deviceId,
-      deviceGenerationId: this.registry.find(message.deviceId)?.generationId ?? '',
-    });
-    if (this.pendingRecords.length >= C2D_LIMITS.feedbackBatch) this.flushFeedback();
-    else
-      this.batchTimer ??= setTimeout(
-        () => this.flushFeedback(),
-        this.options.feedbackBatchMs ?? 1000,
-      );
-  }
-
-  private flushFeedback(): void {
-    clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    if (this.pendingRecords.length === 0) return;
-    const batch: FeedbackBatch = {
-      seq: ++this.seq,
-      enqueuedTime: this.now(),
-      records: this.pendingRecords,
-    };
-    this.pendingRecords = [];
-    this.append({ op: 'feedback', batch });
-    this.feedback.push(batch);
-    for (const listener of [...this.feedbackListeners]) listener();
-  }
-
   onFeedback(listener: DeliveryListener): () => void {
-    this.feedbackListeners.add(listener);
-    return () => this.feedbackListeners.delete(listener);
+    return this.feedback.onFeedback(listener);
   }
 
   /** Feedback batches waiting for the service, oldest first (not yet locked by a receiver). */
   feedbackBatches(): readonly FeedbackBatch[] {
-    return this.feedback;
+    return this.feedback.batches();
   }
 
   /** The service completed a batch: gone for good. */
   feedbackDone(seq: number): void {
-    const at = this.feedback.findIndex((batch) => batch.seq === seq);
-    if (at < 0) return;
-    this.feedback.splice(at, 1);
-    this.append({ op: 'feedback-done', seq });
+    this.feedback.done(seq);
   }
 
   close(): void {
     this.unsubscribe();
     clearInterval(this.sweep);
-    this.flushFeedback();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.feedback.flush();
+    this.journal.close();
   }
 }
