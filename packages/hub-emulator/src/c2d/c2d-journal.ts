@@ -132,6 +132,9 @@ export class CloudToDeviceJournal {
 
   private append(line: LogLine): void {
     if (this.fd === undefined) return;
+    // Compact before the line, never after: the queues make a change in memory only once its
+    // line is written, so a rewrite right after it would leave that change out.
+    if (this.logLines > 10_000 && this.logLines > 4 * this.live.count()) this.rewrite();
     try {
       writeSync(this.fd, `${JSON.stringify(line)}\n`);
     } catch (error) {
@@ -140,6 +143,6 @@ export class CloudToDeviceJournal {
         `The emulator could not store the message: ${(error as Error).message}`,
       );
     }
-    if (++this.logLines > 10_000 && this.logLines > 4 * this.live.count()) this.rewrite();
+    this.logLines++;
   }
 }

@@ -75,7 +75,8 @@ export class CloudToDevice {
       batchMs: options.feedbackBatchMs ?? 1000,
     });
     this.load();
-    // A deleted device's messages and pending feedback go with it.
+    // A deleted device's queued messages go with it, unacknowledged; feedback it already
+    // earned is still delivered.
     this.unsubscribe = changes.subscribe((event) => {
       if (event.opType === 'deleteDeviceIdentity')
         this.forget({
