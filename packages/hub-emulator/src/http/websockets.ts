@@ -8,6 +8,21 @@ import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 const PROTOCOLS = ['mqtt', 'AMQPWSB10'] as const;
 export type WebSocketProtocol = (typeof PROTOCOLS)[number];
 
+/**
+ * The subprotocol a client offered that IoT Hub serves, spelled as the client spelled it
+ * (matched without regard to case: the C SDK offers `MQTT`, Node `mqtt`; a client checks
+ * the echo against what it offered), and which one it is.
+ */
+function chosenProtocol(
+  offered: Iterable<string>,
+): { offered: string; protocol: WebSocketProtocol } | undefined {
+  for (const candidate of offered) {
+    const protocol = PROTOCOLS.find((p) => p.toLowerCase() === candidate.trim().toLowerCase());
+    if (protocol) return { offered: candidate.trim(), protocol };
+  }
+  return undefined;
+}
+
 export interface WebSocketHandlers {
   /**
    * MQTT over WebSockets: the stream carries MQTT packets, as a TLS socket would; with the
@@ -27,15 +42,16 @@ function refuse(socket: Duplex, status: string, message: string): void {
 
 /**
  * IoT Hub's WebSocket endpoint on the HTTPS port: `/$iothub/websocket` with subprotocol
- * `mqtt` or `AMQPWSB10` (echoed, as the `ws` client requires). Authentication happens
- * inside the protocol, as over TCP (a client certificate is taken from the TLS connection). Anything else is refused before the upgrade.
+ * `mqtt` or `AMQPWSB10`, in any case (echoed as offered, as clients require). Authentication
+ * happens inside the protocol, as over TCP (a client certificate is taken from the TLS
+ * connection). Anything else is refused before the upgrade.
  */
 export function webSocketUpgrade(handlers: WebSocketHandlers) {
   const server = new WebSocketServer({
     noServer: true,
     // IoT Hub's messages are at most 256 KB; frames around them stay well under this.
     maxPayload: 1024 * 1024,
-    handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
+    handleProtocols: (offered) => chosenProtocol(offered)?.offered ?? false,
   });
   return (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
@@ -44,11 +60,9 @@ export function webSocketUpgrade(handlers: WebSocketHandlers) {
       refuse(socket, '404 Not Found', 'WebSockets are served at /$iothub/websocket only.');
       return;
     }
-    const offered = String(request.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((p) => p.trim());
-    const protocol = PROTOCOLS.find((p) => offered.includes(p));
-    if (!protocol) {
+    const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',');
+    const chosen = chosenProtocol(offered);
+    if (!chosen) {
       handlers.log?.(`websocket: refused subprotocol '${offered.join(',')}'`);
       refuse(
         socket,
@@ -61,7 +75,7 @@ export function webSocketUpgrade(handlers: WebSocketHandlers) {
       request.socket instanceof TLSSocket ? clientCertificateOf(request.socket) : undefined;
     server.handleUpgrade(request, socket, head, (ws) => {
       ws.on('error', () => ws.terminate());
-      if (ws.protocol === 'mqtt') handlers.mqtt(createWebSocketStream(ws), certificate);
+      if (chosen.protocol === 'mqtt') handlers.mqtt(createWebSocketStream(ws), certificate);
       else handlers.amqp(ws, certificate);
     });
   };
