@@ -203,6 +203,40 @@ describe('Emulator: the Event Hubs-compatible endpoint with the unmodified @azur
     expect((next.body as any).tags.step).toBe(3);
     expect(next.sequenceNumber).toBe(second.sequenceNumber + 1);
   });
+
+  it('when a device sends an empty message and then another, then resuming after the empty one by its offset yields the other', async () => {
+    const deviceId = uniqueId('events-empty');
+    await hub.registry.create({ deviceId });
+    const partitionId = String(partitionFor(deviceId, hub.emulator.events.partitionCount));
+    const received = collect(consumer(), earliestEventPosition, { partitionId });
+    const client = deviceSdk.Client.fromConnectionString(
+      hub.emulator.identityConnectionString(deviceId),
+      mqttTransport.Mqtt,
+    );
+    await client.setOptions({ ca: hub.emulator.tls.caCert });
+    await client.open();
+    const empty = new deviceSdk.Message('');
+    empty.messageId = 'empty';
+    const full = new deviceSdk.Message('{"after":"empty"}');
+    full.messageId = 'full';
+    await client.sendEvent(empty);
+    await client.sendEvent(full);
+    await client.close();
+    const fromDevice =
+      (id: string) => (e: { messageId?: unknown; systemProperties?: Record<string, unknown> }) =>
+        e.systemProperties?.['iothub-connection-device-id'] === deviceId && e.messageId === id;
+    const first = await received.until(fromDevice('empty'));
+    const second = await received.until(fromDevice('full'));
+    expect(second.offset).not.toBe(first.offset);
+
+    const resumed = collect(consumer(), {
+      [partitionId]: { offset: first.offset, isInclusive: false },
+    });
+    const next = await resumed.until(
+      (e) => e.systemProperties?.['iothub-connection-device-id'] === deviceId,
+    );
+    expect(next.messageId).toBe('full');
+  });
 });
 
 describe('Emulator: the Event Hubs-compatible endpoint refuses clearly', () => {

@@ -14,6 +14,13 @@ import { join } from 'node:path';
 /** Values an AMQP application property or annotation may hold here. */
 export type PropertyValue = string | number | boolean;
 
+/**
+ * Where the next event of a partition starts: after this one's body and a byte of framing, so
+ * offsets increase with every event, an empty one too (Event Hubs' offsets count each event's
+ * framing as well; a consumer resuming after an empty event must get the next one).
+ */
+const offsetAfter = (offset: number, body: Buffer) => offset + body.length + 1;
+
 /** A routed message as the built-in endpoint delivers it. */
 export interface RoutedMessage {
   /** Picks the partition (IoT Hub hashes the device id). */
@@ -139,7 +146,7 @@ export class EventStore {
         continue; // torn by a crash mid-append: never acknowledged
       }
       partition.nextSequence = parsed.s + 1;
-      partition.nextOffset = parsed.o + Buffer.from(parsed.b, 'base64').length;
+      partition.nextOffset = offsetAfter(parsed.o, Buffer.from(parsed.b, 'base64'));
       partition.lastOffset = parsed.o;
       partition.lastEnqueuedTime = parsed.t;
       if (parsed.t < cutoff) continue;
@@ -222,7 +229,7 @@ export class EventStore {
     }
     partition.nextSequence++;
     partition.lastOffset = event.offset;
-    partition.nextOffset += event.body.length;
+    partition.nextOffset = offsetAfter(event.offset, event.body);
     partition.lastEnqueuedTime = enqueuedTime;
     partition.events.push(event);
     this.trim(partition);
