@@ -8,8 +8,9 @@
  * - the protocol layers, one per wire: `http/` (the pipeline), `mqtt/`, `amqp/`, and
  *   `events/` (the Event Hubs-compatible endpoint, a user of `amqp/`);
  * - `operations/`: the rows of the HTTP pipeline's table, written against `http/operation.ts`;
- * - `emulator.ts`, `cli.ts` and `index.ts`, which compose all of it (only they, the
- *   conformance tests and the benches see everything).
+ * - `emulator.ts`, `cli.ts` and `index.ts`, which compose all of it, with the steps of
+ *   `emulator.ts` in `compose/` (only they, the conformance tests and the benches see
+ *   everything).
  *
  * A file sits in exactly one zone below: ESLint keeps only the last `no-restricted-imports`
  * options that apply to a file, so zones must not overlap.
@@ -18,8 +19,8 @@ const SRC = 'packages/hub-emulator/src';
 
 const into = (folder, message) => ({ regex: `^(\\.\\./)+${folder}/`, message });
 const composition = {
-  regex: '^(\\.\\./)+(emulator|cli|index)\\.ts$',
-  message: 'emulator.ts, cli.ts and index.ts compose the layers; no layer imports them',
+  regex: '^(\\.\\./)+((emulator|cli|index)\\.ts$|compose/)',
+  message: 'emulator.ts, cli.ts, index.ts and compose/ compose the layers; no layer imports them',
 };
 const protocol = (except = []) =>
   ['http', 'operations', 'mqtt', 'amqp', 'events']
@@ -70,6 +71,17 @@ export default [
   zone(['mqtt/**/*.ts'], [...protocol(['mqtt']), composition]),
   zone(['amqp/**/*.ts'], [...protocol(['amqp']), composition]),
   zone(['events/**/*.ts'], [...protocol(['events', 'amqp']), composition]),
+  // compose/ holds emulator.ts's steps: it sees every layer but not what it is composed into.
+  zone(
+    ['compose/**/*.ts'],
+    [
+      {
+        regex: '^(\\.\\./)+(emulator|cli|index)\\.ts$',
+        message:
+          'compose/ holds the steps emulator.ts runs; it does not import emulator.ts, cli.ts or index.ts',
+      },
+    ],
+  ),
   zone(
     ['operations/**/*.ts'],
     [

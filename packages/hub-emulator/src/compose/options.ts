@@ -1,0 +1,88 @@
+// What a caller may ask of the emulator, and the checks and defaults that must hold before
+// anything is built from it.
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { HubQuota } from '@twinscope/hub-quotas';
+import type { EntraAccess } from '../auth/entra.ts';
+import type { RouteSource } from '../events/routing.ts';
+import type { ThrottleLimits } from '../http/throttle.ts';
+
+export interface EmulatorOptions {
+  /** The hub's host name: in tokens, connection strings and the certificate. Default `localhost`. */
+  hostName?: string;
+  /** HTTPS port; 0 picks a free one. Default 8443. */
+  httpsPort?: number;
+  /** MQTT over TLS port for devices and modules; 0 picks a free one. Default 8883. */
+  mqttPort?: number;
+  /** AMQP over TLS port for devices, modules and the service; 0 (the default) picks a free one. The CLI uses 5671, the port the SDKs dial. */
+  amqpsPort?: number;
+  /**
+   * CA certificates (PEM text) the hub trusts for CA-signed device certificates, as a hub's
+   * verified CA certificates. Devices with self-signed certificates need none.
+   */
+  trustedCaCerts?: string[];
+  /** Address to listen on. Default 127.0.0.1. */
+  listen?: string;
+  /** Where state, certificates and connection.json live. Required unless `inMemory`. */
+  dataDir?: string;
+  /** Keep nothing on disk (tests). */
+  inMemory?: boolean;
+  /** How long cloud-to-device feedback records wait to be batched (IoT Hub: up to 15 s). Default 1 s. */
+  feedbackBatchMs?: number;
+  /** fsync every write (survives power loss, not only a killed process). */
+  fsync?: boolean;
+  /** Seed an empty hub with the demo fleet or N devices. */
+  seed?: 'demo' | number;
+  /** IoT Hub-style throttling: a tier and units (`hubQuota('S1')`) or custom limits. Off by default. */
+  throttle?: ThrottleLimits | HubQuota;
+  /** Request log lines (never carry tokens or keys). */
+  log?: (line: string) => void;
+  /** Accept Entra ID bearer tokens from this issuer, with these data-plane role assignments. */
+  entra?: EntraAccess;
+  /** The Event Hubs-compatible endpoint's AMQP port; 0 picks a free one (the CLI uses 5672). */
+  amqpPort?: number;
+  /** Partitions of the built-in endpoint (IoT Hub: 2 to 128, default 4). */
+  partitionCount?: number;
+  /** How long the built-in endpoint keeps events. Default 24 hours. */
+  retentionHours?: number;
+  /** Routes to the built-in endpoint, like a hub's message routes. Default: device messages. */
+  routes?: RouteSource[];
+  /** Consumer groups on the built-in endpoint besides `$Default`. */
+  consumerGroups?: string[];
+  /**
+   * The endpoint over AMQP with TLS too (amqps, the emulator's certificate), as Event Hubs
+   * is reached by a namespace and an Entra credential; 0 picks a free port. Off by default.
+   */
+  eventHubsTlsPort?: number;
+}
+
+/** The hub's host name, and its data dir (created) unless it keeps nothing on disk. */
+export function hubHome(options: EmulatorOptions): {
+  hostName: string;
+  dataDir: string | undefined;
+} {
+  const hostName = (options.hostName ?? 'localhost').toLowerCase();
+  if (!options.inMemory && !options.dataDir)
+    throw new Error('startEmulator needs a dataDir or inMemory: true');
+  const dataDir = options.inMemory ? undefined : resolve(options.dataDir!);
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  return { hostName, dataDir };
+}
+
+/** The address every listener binds. */
+export function listenAddress(options: EmulatorOptions): string {
+  return options.listen ?? '127.0.0.1';
+}
+
+/** Each trusted CA must be a PEM certificate; a bad one stops the start with its position. */
+export function checkTrustedCas(pems: string[]): string[] {
+  return pems.map((pem, index) => {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new Error(`CA certificate ${index + 1} is not a PEM certificate.`);
+    }
+    return pem;
+  });
+}
