@@ -31,7 +31,7 @@ const protocol = (except = []) =>
         `a protocol layer (${layer}/) is not imported here: state, rules and services have no transport in them, and one wire does not reach into another`,
       ),
     );
-const services = ['auth', 'devices', 'c2d', 'jobs', 'configurations', 'query'];
+const services = ['auth', 'devices', 'c2d', 'jobs', 'configurations', 'query', 'uploads'];
 
 const zone = (folders, patterns) => ({
   files: folders.map((folder) => `${SRC}/${folder}`),

@@ -27,6 +27,16 @@ Options:
   --seed demo|<N>      seed an empty hub with the demo fleet or N devices
   --throttle <tier>    answer 429 beyond a tier's quotas: F1, S1, S2 or S3, x<units> for more
                        than one unit (S1x2); without it the hub has no quota
+  --storage <where>    file upload storage: azurite (default: Microsoft's Storage emulator
+                       beside the hub, over TLS with the hub's certificate), a storage
+                       account's connection string, or none (uploads are refused)
+  --storage-port <port> Azurite's blob port (default: a free one)
+  --file-upload-container <name>
+                       the container devices upload to (default fileupload)
+  --file-upload-sas-ttl <s>
+                       how long a device's upload SAS URI lasts (default 3600, at most 172800)
+  --no-file-notifications
+                       completed uploads make no file notification for the service
   --fsync              fsync every write (survives power loss, slower)
   --verbose            log every request
   --print-connection-string
@@ -59,6 +69,11 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
         listen: { type: 'string' },
         seed: { type: 'string' },
         throttle: { type: 'string' },
+        storage: { type: 'string' },
+        'storage-port': { type: 'string' },
+        'file-upload-container': { type: 'string' },
+        'file-upload-sas-ttl': { type: 'string' },
+        'no-file-notifications': { type: 'boolean' },
         fsync: { type: 'boolean' },
         verbose: { type: 'boolean' },
         'print-connection-string': { type: 'boolean' },
@@ -152,6 +167,35 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
     trusted.push(pem);
   }
   if (trusted.length > 0) options.trustedCaCerts = trusted;
+  const storage = values.storage ?? 'azurite';
+  if (storage.toLowerCase() === 'azurite') options.storage = 'azurite';
+  else if (storage.toLowerCase() !== 'none') {
+    if (!/AccountName=/i.test(storage) || !/AccountKey=/i.test(storage))
+      fail('--storage takes azurite, none, or a connection string with AccountName and AccountKey');
+    options.storage = { connectionString: storage };
+  }
+  if (values['storage-port'] !== undefined) {
+    const port = Number(values['storage-port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      fail('--storage-port takes a port number');
+    options.storagePort = port;
+  }
+  const fileUpload: NonNullable<EmulatorOptions['fileUpload']> = {};
+  const container = values['file-upload-container'];
+  if (container !== undefined) {
+    // Azure's container names: 3 to 63 lowercase letters, digits and single hyphens.
+    if (!/^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/.test(container))
+      fail('--file-upload-container takes 3 to 63 lowercase letters, digits and single hyphens');
+    fileUpload.container = container;
+  }
+  if (values['file-upload-sas-ttl'] !== undefined) {
+    const seconds = Number(values['file-upload-sas-ttl']);
+    if (!Number.isInteger(seconds) || seconds < 60 || seconds > 172_800)
+      fail('--file-upload-sas-ttl takes 60 to 172800 seconds (48 hours, as IoT Hub)');
+    fileUpload.sasTtlSeconds = seconds;
+  }
+  if (values['no-file-notifications']) fileUpload.notifications = false;
+  options.fileUpload = fileUpload;
   if (values.fsync) options.fsync = true;
   if (values.verbose) options.log = (line) => console.log(line);
   return { ...options, printConnectionString: values['print-connection-string'] === true };
@@ -175,11 +219,22 @@ console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   devices       mqtts://${emulator.hostName}:${emulator.mqttPort}, amqps://${emulator.hostName}:${emulator.amqpsPort}, wss://${emulator.hostName}:${emulator.httpsPort}/$iothub/websocket
   X.509         self-signed by thumbprint; CA-signed from ${options.trustedCaCerts ? `${options.trustedCaCerts.length} trusted CA(s)` : 'no CA (add --ca-cert <pem>)'}
   events        amqp://${emulator.hostName}:${emulator.events.amqpPort} (Event Hubs-compatible '${emulator.events.name}', ${emulator.events.partitionCount} partitions; routes ${options.routes?.join(', ')})
+  storage       ${storageLine()}
   quota         ${options.throttle && typeof options.throttle === 'object' && 'rates' in options.throttle ? `${describeQuota(options.throttle)} (429 beyond its throttles)` : 'none (add --throttle S1 to answer 429 like one S1 unit)'}
   fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}
   CA            ${emulator.tls.caCertFile ?? '(in memory)'}
   connection    ${connectionLine()}
 ${READY_LINE}`);
+
+/** Where uploads go, without the account key. */
+function storageLine(): string {
+  const storage = emulator.storage;
+  if (!storage) return 'none: file uploads are refused (drop --storage none for Azurite)';
+  const endpoint = /BlobEndpoint=([^;]+)/i.exec(storage.connectionString)?.[1];
+  const where = storage.kind === 'azurite' ? `Azurite ${endpoint ?? ''}` : 'a storage account';
+  const notifications = emulator.fileUploads.settings.notifications ? 'on' : 'off';
+  return `${where} (container ${storage.container}; file notifications ${notifications})`;
+}
 
 /** Where the connection string is, not the key itself: banners end up in logs and screenshots. */
 function connectionLine(): string {

@@ -30,6 +30,17 @@ export const ConnectionFileSchema = z.object({
     partitionCount: z.number().int().min(1),
     consumerGroups: z.array(z.string()),
   }),
+  /**
+   * Where devices' uploads go: the storage account (Azurite's, when the emulator runs it)
+   * and the hub's file upload container. Null: the hub has no storage; uploads are refused.
+   */
+  storage: z
+    .object({
+      connectionString: z.string().min(1),
+      container: z.string().min(1),
+    })
+    .nullable()
+    .default(null),
 });
 
 export type ConnectionFile = z.infer<typeof ConnectionFileSchema>;

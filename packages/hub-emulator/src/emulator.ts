@@ -15,10 +15,12 @@ import {
 } from './compose/connection-details.ts';
 import { checkTrustedCas, hubHome, type EmulatorOptions } from './compose/options.ts';
 import { createServices } from './compose/services.ts';
+import { startStorage, type RunningStorage } from './compose/storage.ts';
 import { startTlsListeners } from './compose/tls-listeners.ts';
 import type { EventStore } from './events/event-store.ts';
 import type { ChangeLog } from './store/change-log.ts';
 import type { Registry } from './store/registry.ts';
+import type { FileUploads } from './uploads/file-uploads.ts';
 
 export { connectionString, type EmulatorOptions };
 
@@ -44,6 +46,10 @@ export interface RunningEmulator {
   changes: ChangeLog;
   /** Cloud-to-device queues and feedback. */
   c2d: CloudToDevice;
+  /** File upload: SAS URIs, completions and the file notification queue. */
+  fileUploads: FileUploads;
+  /** The storage devices upload to, when the hub has one. */
+  storage?: { connectionString: string; container: string; kind: 'azurite' | 'account' };
   seeded: number;
   /** `<dataDir>/connection.json`, when there is a data dir. */
   connectionFile?: string;
@@ -68,8 +74,25 @@ export interface RunningEmulator {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const { hostName, dataDir } = hubHome(options);
   const tls = await loadOrCreateTls(hostName, dataDir ? join(dataDir, 'certs') : undefined);
-  const services = createServices(options, hostName, dataDir);
-  const { policies, registry, changes, c2d, events, quota } = services;
+  const storage = await startStorage(options, hostName, tls, dataDir);
+  try {
+    return await startHub(options, hostName, dataDir, tls, storage);
+  } catch (error) {
+    // Azurite would outlive a start that failed after it (a port in use, a bad CA).
+    await storage?.close();
+    throw error;
+  }
+}
+
+async function startHub(
+  options: EmulatorOptions,
+  hostName: string,
+  dataDir: string | undefined,
+  tls: TlsMaterial,
+  storage: RunningStorage | undefined,
+): Promise<RunningEmulator> {
+  const services = createServices(options, hostName, dataDir, storage?.store);
+  const { policies, registry, changes, c2d, events, quota, fileUploads } = services;
 
   const trustedCas = checkTrustedCas(options.trustedCaCerts ?? []);
   const listeners = await startTlsListeners(options, hostName, tls, trustedCas, services);
@@ -106,6 +129,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             partitionCount: events.store.partitionCount,
             consumerGroups: events.consumerGroups,
           },
+          storage: storage
+            ? {
+                connectionString: storage.connectionString,
+                container: fileUploads.settings.container,
+              }
+            : null,
         })
       : undefined;
 
@@ -124,6 +153,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     registry,
     changes,
     c2d,
+    fileUploads,
+    ...(storage
+      ? {
+          storage: {
+            connectionString: storage.connectionString,
+            container: fileUploads.settings.container,
+            kind: storage.kind,
+          },
+        }
+      : {}),
     seeded: services.seeded,
     ...(connectionFile ? { connectionFile } : {}),
     events: {
@@ -146,9 +185,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       services.jobs.close();
       services.configurations.close();
       c2d.close();
+      fileUploads.close();
       events.store.close();
       await listeners.close();
       registry.close();
+      await storage?.close();
     },
   };
 }

@@ -16,6 +16,7 @@ const CODES = {
   IotHubUnauthorizedAccess: [401, 401002],
   IotHubUnauthorized: [401, 401003],
   DeviceMaximumQueueDepthExceeded: [403, 403004],
+  DeviceMaximumActiveFileUploadLimitExceeded: [403, 403006],
   DeviceNotFound: [404, 404001],
   ModuleNotFound: [404, 404010],
   DeviceNotOnline: [404, 404103],

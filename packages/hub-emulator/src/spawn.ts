@@ -17,7 +17,8 @@ export interface SpawnEmulatorOptions {
   dataDir: string;
   /**
    * More CLI arguments (`--seed demo`, `--route …`, `--throttle S1`, `--verbose`). Every port
-   * is 0, a free one, unless a port flag is given here.
+   * is 0, a free one, unless a port flag is given here; storage is `none` unless `--storage`
+   * is.
    */
   args?: string[];
   /** Hears each line the emulator prints once it is ready (with `--verbose`, one a request). */
@@ -42,7 +43,11 @@ export interface SpawnedEmulator {
 
 /** Starts `bin/hub-emulator.mjs`, waits for its banner, and reads its connection.json. */
 export async function spawnEmulator(options: SpawnEmulatorOptions): Promise<SpawnedEmulator> {
-  const extra = options.args ?? [];
+  // Tests and benches run without Azurite unless they ask for storage.
+  const extra = [
+    ...(options.args?.includes('--storage') ? [] : ['--storage', 'none']),
+    ...(options.args ?? []),
+  ];
   const ports = PORT_FLAGS.filter((flag) => !extra.includes(flag)).flatMap((flag) => [flag, '0']);
   const dataDir = resolve(options.dataDir);
   const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, ...ports, ...extra], {

@@ -124,9 +124,8 @@ function conditionOf(error: HubError): string {
 /**
  * Cloud-to-device messaging over AMQP: the device's receiver (each delivery a lock, settled
  * by its disposition: accepted completes, rejected dead-letters, released or modified
- * abandons), the service's sender on `/messages/devicebound`, its feedback receiver on
- * `/messages/serviceBound/feedback`, and the file-notification receiver (which stays quiet:
- * the emulator has no file upload).
+ * abandons), the service's sender on `/messages/devicebound`, and its feedback receiver on
+ * `/messages/serviceBound/feedback`.
  */
 export function cloudToDeviceRoutes(deps: CloudToDeviceRouteDeps): LinkRoute[] {
   const { c2d } = deps;
@@ -246,15 +245,6 @@ export function cloudToDeviceRoutes(deps: CloudToDeviceRouteDeps): LinkRoute[] {
       role: 'sender',
       match: (address) => (/^\/?messages\/servicebound\/feedback$/i.test(address) ? {} : undefined),
       open: (link, _params, connection) => feedbackReceiver(link as Sender, connection),
-    },
-    {
-      role: 'sender',
-      match: (address) =>
-        /^\/?messages\/servicebound\/filenotifications$/i.test(address) ? {} : undefined,
-      open: (link, _params, connection) => {
-        deps.authority.authorizeService(link, connection);
-        return {};
-      },
     },
   ];
 }

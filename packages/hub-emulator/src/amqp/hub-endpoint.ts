@@ -2,8 +2,10 @@ import type { SasContext } from '../auth/sas.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
 import type { DeviceSessions } from '../devices/device-sessions.ts';
 import type { Registry } from '../store/registry.ts';
+import type { FileNotificationQueue } from '../uploads/file-notifications.ts';
 import { startAmqpServer, type RunningAmqpServer } from './amqp-server.ts';
 import { cloudToDeviceRoutes } from './cloud-to-device-routes.ts';
+import { fileNotificationRoutes } from './file-notification-routes.ts';
 import { HubConnections } from './hub-connections.ts';
 import { methodRoutes } from './method-routes.ts';
 import { MAX_MESSAGE_BYTES, telemetryRoutes } from './telemetry-routes.ts';
@@ -13,6 +15,8 @@ export interface HubAmqpOptions {
   registry: Registry;
   sessions: DeviceSessions;
   c2d: CloudToDevice;
+  /** File notifications for the service's receiver. */
+  fileNotifications: FileNotificationQueue;
   /** The hub's name (the first label of its host name). */
   hubName: string;
   sas: SasContext;
@@ -29,7 +33,7 @@ export interface HubAmqpOptions {
  * hub's certificate: who a connection speaks for (hub-connections.ts: `$cbs` with device,
  * module and policy SAS tokens, SASL PLAIN, X.509), then one route file per feature:
  * telemetry and module output events, the twin channel, direct methods, cloud-to-device
- * messages and feedback. Links are authorised by the identity their address names.
+ * messages and feedback, file notifications. Links are authorised by the identity their address names.
  */
 export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<RunningAmqpServer> {
   const { registry, sessions } = options;
@@ -49,6 +53,11 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
     maxMessageBytes: MAX_MESSAGE_BYTES,
     routes: [
       ...cloudToDeviceRoutes({ c2d: options.c2d, hubName: options.hubName, authority }),
+      ...fileNotificationRoutes({
+        notifications: options.fileNotifications,
+        hubName: options.hubName,
+        authority,
+      }),
       ...telemetryRoutes({ registry, authority }),
       ...twins.routes,
       ...methods.routes,

@@ -19,6 +19,7 @@ export async function startHubAmqp(
     registry,
     sessions,
     c2d,
+    fileNotifications: services.fileUploads.notifications,
     hubName: hostName.split('.')[0]!,
     sas,
     port: options.amqpsPort ?? 0,

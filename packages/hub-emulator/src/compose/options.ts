@@ -7,6 +7,7 @@ import type { HubQuota } from '@twinscope/hub-quotas';
 import type { EntraAccess } from '../auth/entra.ts';
 import type { RouteSource } from '../events/routing.ts';
 import type { ThrottleLimits } from '../http/throttle.ts';
+import type { FileUploadSettings } from '../uploads/file-uploads.ts';
 
 export interface EmulatorOptions {
   /** The hub's host name: in tokens, connection strings and the certificate. Default `localhost`. */
@@ -55,6 +56,15 @@ export interface EmulatorOptions {
    * is reached by a namespace and an Entra credential; 0 picks a free port. Off by default.
    */
   eventHubsTlsPort?: number;
+  /**
+   * Storage for file upload: `azurite` runs Microsoft's Storage emulator beside the hub (the
+   * CLI's default), or a storage account's connection string. None: uploads are refused.
+   */
+  storage?: 'azurite' | { connectionString: string };
+  /** Azurite's blob port; 0 (the default) picks a free one. */
+  storagePort?: number;
+  /** The hub's file upload settings (container, SAS lifetime, notifications…). */
+  fileUpload?: Partial<FileUploadSettings>;
 }
 
 /** The hub's host name, and its data dir (created) unless it keeps nothing on disk. */

@@ -1,6 +1,8 @@
 // The service graph under every endpoint: the access policies, the registry over its
 // persistence, the built-in endpoint's storage fed by routing, and the services every
 // protocol shares. Nothing here listens on a port.
+import type { BlobStore } from '../uploads/blob-store.ts';
+import { FILE_UPLOAD_DEFAULTS, FileUploads } from '../uploads/file-uploads.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HubQuota } from '@twinscope/hub-quotas';
@@ -35,6 +37,7 @@ export interface Services {
   c2d: CloudToDevice;
   jobs: Jobs;
   configurations: Configurations;
+  fileUploads: FileUploads;
 }
 
 function loadPolicies(dataDir: string | undefined): Policy[] {
@@ -53,6 +56,7 @@ export function createServices(
   options: EmulatorOptions,
   hostName: string,
   dataDir: string | undefined,
+  blobStore: BlobStore | undefined,
 ): Services {
   const policies = loadPolicies(dataDir);
   const persistence: Persistence = dataDir
@@ -107,6 +111,11 @@ export function createServices(
     ...(dataDir ? { file: join(dataDir, 'state', 'configurations.json') } : {}),
     ...(quota && 'rates' in quota ? { quota } : {}),
   });
+  // File upload: SAS URIs into the hub's storage, and notifications of what was uploaded.
+  const fileUploads = new FileUploads(registry, blobStore, {
+    ...FILE_UPLOAD_DEFAULTS,
+    ...options.fileUpload,
+  });
   return {
     policies,
     changes,
@@ -121,5 +130,6 @@ export function createServices(
     c2d,
     jobs,
     configurations,
+    fileUploads,
   };
 }

@@ -77,6 +77,7 @@ export async function startTlsListeners(
     cloudToDevice: c2d,
     jobs: services.jobs,
     configurations: services.configurations,
+    fileUploads: services.fileUploads,
     sas,
     ...(services.throttle ? { throttle: services.throttle } : {}),
     ...(options.entra ? { entra: options.entra } : {}),

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import rhea, {
-  type Connection,
-  type ConnectionOptions,
-  type EventContext,
-  type Message,
-  type Receiver,
-  type Sender,
-} from 'rhea';
-import { afterEach, describe, expect, it } from 'vitest';
+import rhea, { type Connection, type EventContext } from 'rhea';
+import { describe, expect, it } from 'vitest';
 import { createSasToken } from '../auth/sas.ts';
+import {
+  ACCEPTED,
+  BATCH_FORMAT,
+  outcomeName,
+  REJECTED,
+  RELEASED,
+  useAmqpWire,
+} from './amqp-wire.ts';
 import { uniqueId, useHub } from './hub.ts';
 
 /**
@@ -20,28 +21,8 @@ import { uniqueId, useHub } from './hub.ts';
  * - C: azure-iot-sdk-c main with azure-uamqp-c.
  */
 
-const ACCEPTED = rhea.types.described(rhea.types.wrap_ulong(0x24), rhea.types.wrap_list([]));
-const REJECTED = rhea.types.described(rhea.types.wrap_ulong(0x25), rhea.types.wrap_list([]));
-const RELEASED = rhea.types.described(rhea.types.wrap_ulong(0x26), rhea.types.wrap_list([]));
-/** Microsoft's batch message format (C: telemetry_messenger.c 43; .NET: AmqpIotSendingLink.cs 93). */
-const BATCH_FORMAT = 0x80013700;
-/** The outcome a peer settled with (rhea unwraps a remote state into its outcome type). */
-const outcomeName = (state: unknown): string | undefined => {
-  const type: unknown = typeof state === 'object' && state ? state.constructor : undefined;
-  const name: unknown =
-    typeof type === 'function' ? Reflect.get(type, 'composite_type') : undefined;
-  return typeof name === 'string' ? name : undefined;
-};
-/** rhea reads `sasl_mechanisms` from the connect options; its typings leave it out. */
-type SaslMechanisms = Record<string, () => unknown>;
-
 describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
   const hub = useHub();
-  const open: Connection[] = [];
-  afterEach(() => {
-    for (const connection of open.splice(0)) connection.close();
-  });
-
   const host = () => hub.emulator.hostName;
   const token = (resource: string, key: string, keyName?: string) =>
     createSasToken(resource, key, Math.floor(Date.now() / 1000) + 600, keyName);
@@ -49,61 +30,7 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
     hub.emulator.registry.find(deviceId, moduleId)!.authentication.symmetricKey.primaryKey!;
   const owner = () => hub.emulator.policies.find((p) => p.keyName === 'iothubowner')!;
 
-  async function connect(sasl: SaslMechanisms | undefined = undefined) {
-    const connection = rhea.create_container().connect({
-      host: 'localhost',
-      port: hub.emulator.amqpsPort,
-      transport: 'tls',
-      ca: hub.emulator.tls.caCert,
-      reconnect: false,
-      idle_time_out: 0,
-      ...(sasl ? { sasl_mechanisms: sasl } : {}),
-    } as ConnectionOptions & { sasl_mechanisms?: SaslMechanisms });
-    open.push(connection);
-    await new Promise<void>((resolve, reject) => {
-      connection.once('connection_open', () => resolve());
-      connection.once('disconnected', (c) => reject(c.error ?? new Error('disconnected')));
-      // A refused SASL login is a connection error (rhea throws it when nobody listens).
-      connection.once('connection_error', (c) => reject(c.connection.error ?? c.error));
-    });
-    return connection;
-  }
-
-  const opened = <T extends Sender | Receiver>(link: T): Promise<T> =>
-    new Promise((resolve, reject) => {
-      link.once(link.is_sender() ? 'sender_open' : 'receiver_open', () => resolve(link));
-      link.once(link.is_sender() ? 'sender_close' : 'receiver_close', () =>
-        reject(new Error(`${link.name} was refused: ${JSON.stringify(link.error)}`)),
-      );
-    });
-
-  /** Sends and waits for the peer's outcome (a settled disposition). */
-  const outcomeOf = (sender: Sender, message: Message, format?: number) =>
-    new Promise<string>((resolve) => {
-      // rhea sends a message with a message format as the bytes it is given.
-      const delivery =
-        format === undefined
-          ? sender.send(message)
-          : sender.send(rhea.message.encode(message), undefined, format);
-      const outcomes = ['accepted', 'rejected', 'released'] as const;
-      const listeners = outcomes.map((name) => (context: EventContext) => {
-        if (context.delivery !== delivery) return;
-        outcomes.forEach((outcome, i) => sender.off(outcome, listeners[i]!));
-        resolve(name === 'accepted' ? 'accepted' : 'refused');
-      });
-      outcomes.forEach((outcome, i) => sender.on(outcome, listeners[i]!));
-    });
-
-  /** The next message on a receiver that `pick` accepts. */
-  const next = (receiver: Receiver, pick: (message: Message) => boolean = () => true) =>
-    new Promise<EventContext>((resolve) => {
-      const hear = (context: EventContext) => {
-        if (!pick(context.message!)) return;
-        receiver.off('message', hear);
-        resolve(context);
-      };
-      receiver.on('message', hear);
-    });
+  const { connect, opened, outcomeOf, next, dispose, dotnetCbs } = useAmqpWire(hub);
 
   const telemetryOf = (deviceId: string, from: number) =>
     hub.emulator.changes
@@ -111,46 +38,6 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
       .filter((e) => e.source === 'Telemetry' && e.deviceId === deviceId);
 
   describe('.NET (Microsoft.Azure.Devices.Client over AMQP: no SASL, absolute addresses)', () => {
-    /**
-     * The CBS pair (azure-amqp Cbs/AmqpCbsLink.cs 163-189, RequestResponseAmqpLink.cs 39-64):
-     * a pre-settled sender to `$cbs`, a receiver from `$cbs` whose target is the reply-to id.
-     */
-    async function dotnetCbs(connection: Connection) {
-      const replyTo = randomUUID().replaceAll('-', '');
-      const receiver = await opened(
-        connection.open_receiver({
-          name: 'duplex1:1:1:receiver',
-          source: { address: '$cbs' },
-          target: { address: replyTo },
-          credit_window: 50,
-        }),
-      );
-      const sender = await opened(
-        connection.open_sender({
-          name: 'duplex1:1:1:sender',
-          target: { address: '$cbs' },
-          snd_settle_mode: 1,
-        }),
-      );
-      let request = 0;
-      return async (audience: string, sas: string) => {
-        const messageId = `request${++request}`;
-        const reply = next(receiver, (m) => m.correlation_id === messageId);
-        sender.send({
-          message_id: messageId,
-          reply_to: replyTo,
-          application_properties: {
-            operation: 'put-token',
-            type: 'azure-devices.net:sastoken',
-            name: audience,
-            expiration: new Date(Date.now() + 600_000),
-          },
-          body: sas,
-        });
-        return (await reply).message!.application_properties as Record<string, unknown>;
-      };
-    }
-
     /** Link addresses as .NET builds them (CommonConstants.cs 44-52, AmqpIotSession.cs 350-363). */
     const absolute = (path: string) => `amqps://${host()}:5671${path}`;
     const linkProperties = (channel?: string) => ({
@@ -335,16 +222,6 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
           credit_window: 50,
         }),
       );
-      /** azure-amqp ReceivingAmqpLink.cs 1003-1050: unsettled, then wait for the hub's. */
-      const dispose = (context: EventContext, state: unknown) =>
-        new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('the hub never answered')), 5000);
-          c2d.once('settled', (settled) => {
-            clearTimeout(timer);
-            resolve(outcomeName(settled.delivery!.remote_state) ?? 'none');
-          });
-          context.delivery!.update(false, state);
-        });
       const [first, second, third] = await new Promise<EventContext[]>((resolve) => {
         const got: EventContext[] = [];
         c2d.on('message', (context) => {
@@ -353,13 +230,13 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
         });
       });
       // AmqpIotOutcome.cs 26-46: anything but accepted fails the client's call.
-      expect(await dispose(first!, ACCEPTED)).toBe('accepted');
-      expect(await dispose(second!, REJECTED)).toBe('accepted');
-      expect(await dispose(third!, RELEASED)).toBe('accepted');
+      expect(await dispose(c2d, first!, ACCEPTED)).toBe('accepted');
+      expect(await dispose(c2d, second!, REJECTED)).toBe('accepted');
+      expect(await dispose(c2d, third!, RELEASED)).toBe('accepted');
       // Abandoned: offered again; complete it this time.
       const again = await next(c2d);
       expect(again.message!.message_id).toBe('abandon-me');
-      expect(await dispose(again, ACCEPTED)).toBe('accepted');
+      expect(await dispose(c2d, again, ACCEPTED)).toBe('accepted');
 
       // Feedback (AmqpClientHelper.cs 44-64, 76-121): receive-settle second, completed unsettled.
       const feedback = await opened(

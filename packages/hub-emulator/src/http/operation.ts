@@ -7,6 +7,7 @@ import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
 import type { Identity, MethodInvoker } from '../devices/device-sessions.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { Configurations } from '../configurations/configurations.ts';
+import type { FileUploads } from '../uploads/file-uploads.ts';
 
 export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
 
@@ -20,6 +21,8 @@ export interface OperationContext {
   jobs?: Jobs;
   /** Automatic device and module configurations. */
   configurations?: Configurations;
+  /** File upload: SAS URIs for devices, their completions, file notifications. */
+  fileUploads?: FileUploads;
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;

@@ -9,6 +9,7 @@ import {
   type ClientCertificate,
 } from '../auth/x509.ts';
 import type { Identity, MethodInvoker } from '../devices/device-sessions.ts';
+import type { FileUploads } from '../uploads/file-uploads.ts';
 import type { Configurations } from '../configurations/configurations.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
@@ -228,6 +229,7 @@ export interface ServiceApiOptions {
   cloudToDevice?: CloudToDevice;
   jobs?: Jobs;
   configurations?: Configurations;
+  fileUploads?: FileUploads;
   sas: SasContext;
   /** Accept Microsoft Entra ID bearer tokens too (hubs with Entra access). */
   entra?: EntraAccess;
@@ -303,6 +305,7 @@ export function createServiceApi(options: ServiceApiOptions) {
         ...(options.cloudToDevice ? { cloudToDevice: options.cloudToDevice } : {}),
         ...(options.jobs ? { jobs: options.jobs } : {}),
         ...(options.configurations ? { configurations: options.configurations } : {}),
+        ...(options.fileUploads ? { fileUploads: options.fileUploads } : {}),
         params,
         query,
         headers: request.headers,

@@ -2,6 +2,7 @@ import type { Operation } from '../http/operation.ts';
 import { bulkOperations } from './bulk.ts';
 import { cloudToDeviceOperations } from './cloud-to-device.ts';
 import { configurationOperations } from './configurations.ts';
+import { deviceFileOperations } from './device-files.ts';
 import { deviceOperations as deviceHttpOperations } from './device-http.ts';
 import { deviceOperations } from './devices.ts';
 import { jobOperations } from './jobs.ts';
@@ -24,6 +25,7 @@ export const serviceOperations: readonly Operation[] = [
   ...methodOperations,
   ...cloudToDeviceOperations,
   ...deviceHttpOperations,
+  ...deviceFileOperations,
   ...jobOperations,
   ...configurationOperations,
 ];

@@ -1,0 +1,132 @@
+/** A file notification as the service receives it (C# FileNotification.cs names the fields). */
+export interface FileNotification {
+  deviceId: string;
+  blobUri: string;
+  blobName: string;
+  lastUpdatedTime: string;
+  blobSizeInBytes: number;
+  enqueuedTimeUtc: string;
+}
+
+/** How the hub keeps file notifications for the service (the hub's `fileUploadNotifications` settings). */
+export interface NotificationSettings {
+  /** How long a notification waits to be received before it is dropped (IoT Hub: 1 hour). */
+  ttlSeconds: number;
+  /** How long a receiver holds one before it is offered again (IoT Hub: 1 minute). */
+  lockSeconds: number;
+  /** How many times one is delivered before it is dropped (IoT Hub: 10). */
+  maxDeliveryCount: number;
+}
+
+interface Entry {
+  seq: number;
+  notification: FileNotification;
+  expiresAt: number;
+  deliveryCount: number;
+  lockedUntil: number;
+}
+
+/**
+ * The file notification queue the service reads (`/messages/serviceBound/filenotifications`):
+ * one queue for the hub, each notification locked while a receiver holds it, offered again
+ * when abandoned or when the lock runs out, dropped once delivered too often or expired.
+ * Kept in memory: after a restart, notifications not yet taken are gone (IoT Hub keeps them
+ * for their time to live).
+ */
+export class FileNotificationQueue {
+  private readonly entries: Entry[] = [];
+  private readonly listeners = new Set<() => void>();
+  private seq = 0;
+  /** Wakes receivers when a lock runs out, so a notification held too long is offered again. */
+  private readonly sweep: NodeJS.Timeout;
+
+  constructor(
+    private readonly settings: NotificationSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sweep = setInterval(() => this.unlockExpired(), 1000);
+    this.sweep.unref();
+  }
+
+  push(notification: FileNotification): void {
+    this.entries.push({
+      seq: ++this.seq,
+      notification,
+      expiresAt: this.now() + this.settings.ttlSeconds * 1000,
+      deliveryCount: 0,
+      lockedUntil: 0,
+    });
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Hears when a notification may be taken. */
+  onAvailable(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The next notification no one holds, locked for the taker; undefined when there is none. */
+  take(): { seq: number; notification: FileNotification } | undefined {
+    this.releaseExpiredLocks();
+    this.drop();
+    const now = this.now();
+    const entry = this.entries.find((e) => e.lockedUntil === 0);
+    if (!entry) return undefined;
+    entry.deliveryCount++;
+    entry.lockedUntil = now + this.settings.lockSeconds * 1000;
+    return { seq: entry.seq, notification: entry.notification };
+  }
+
+  /** Completed or rejected: gone. */
+  done(seq: number): void {
+    const at = this.entries.findIndex((e) => e.seq === seq);
+    if (at >= 0) this.entries.splice(at, 1);
+  }
+
+  /** Abandoned, or its receiver went away: offered again, unless delivered too often. */
+  release(seq: number): void {
+    const entry = this.entries.find((e) => e.seq === seq);
+    if (!entry) return;
+    entry.lockedUntil = 0;
+    this.drop();
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Notifications waiting or held (for the service's statistics and tests). */
+  get size(): number {
+    this.drop();
+    return this.entries.length;
+  }
+
+  close(): void {
+    clearInterval(this.sweep);
+  }
+
+  private unlockExpired(): void {
+    const freed = this.releaseExpiredLocks();
+    this.drop();
+    if (freed) for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Locks that ran out are let go; whether any was. */
+  private releaseExpiredLocks(): boolean {
+    const now = this.now();
+    let freed = false;
+    for (const entry of this.entries) {
+      if (entry.lockedUntil === 0 || entry.lockedUntil > now) continue;
+      entry.lockedUntil = 0;
+      freed = true;
+    }
+    return freed;
+  }
+
+  private drop(): void {
+    const now = this.now();
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const entry = this.entries[i]!;
+      const exhausted =
+        entry.deliveryCount >= this.settings.maxDeliveryCount && entry.lockedUntil === 0;
+      if (entry.expiresAt <= now || exhausted) this.entries.splice(i, 1);
+    }
+  }
+}
