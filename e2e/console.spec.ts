@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { runModule } from '@twinscope/module-simulator';
-import { hubCa, hubPorts, hubRegistry, hubTwin } from './hub.ts';
+import { hubCa, hubHost, hubPorts, hubRegistry, hubTwin } from './hub.ts';
 import { editable, editorLines, openTwinPage, setEditorText } from './editor.ts';
 
 test('browse: filter the fleet by a tag, open a device, then one of its modules', async ({
@@ -254,7 +254,7 @@ test('modules: add one, reveal its connection string, change managedBy, delete i
   await page.getByRole('button', { name: 'Show connection string' }).click();
   await expect(page.getByLabel('Module connection string')).toHaveValue(
     new RegExp(
-      `^HostName=localhost:18883;DeviceId=${deviceId};ModuleId=recorder;SharedAccessKey=.+`,
+      `^HostName=${hubHost().replaceAll('.', '\\.')}:18883;DeviceId=${deviceId};ModuleId=recorder;SharedAccessKey=.+`,
     ),
   );
   await page.getByRole('button', { name: 'Hide' }).click();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hubRegistry } from './hub.ts';
+import { hubHost, hubRegistry } from './hub.ts';
 
 test('devices: create an IoT Edge device, reveal its connection string, disable it with a reason, delete it after typing its id', async ({
   page,
@@ -19,7 +19,7 @@ test('devices: create an IoT Edge device, reveal its connection string, disable 
   const key = (await registry.get('e2e-edge-01')).responseBody.authentication?.symmetricKey
     ?.primaryKey;
   await expect(page.getByLabel('Device connection string')).toHaveValue(
-    `HostName=localhost:18883;DeviceId=e2e-edge-01;SharedAccessKey=${key}`,
+    `HostName=${hubHost()}:18883;DeviceId=e2e-edge-01;SharedAccessKey=${key}`,
   );
   await page.getByRole('button', { name: 'Hide' }).click();
 

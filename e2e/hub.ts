@@ -18,6 +18,11 @@ export function hubPorts() {
   return { https: httpsPort, mqtt: mqttPort, amqp: amqpsPort };
 }
 
+/** The emulator's host name, as connection strings name it. */
+export function hubHost(): string {
+  return connection().hostName;
+}
+
 /** The emulator's CA, which device and module apps trust. */
 export function hubCa(): string {
   return readFileSync(connection().caCertFile, 'utf8');

@@ -3,7 +3,7 @@
 // the BFF serving the built console, and prints the URL. Ctrl+C stops both.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -107,6 +107,9 @@ function start(name, args, env, ready) {
     });
   });
 }
+
+/** The emulator's host name, as it wrote it in connection.json once started. */
+const hubHost = () => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')).hostName;
 
 if (!existsSync(join(staticDir, 'index.html'))) {
   console.error('twinscope: the console is not built; run `npm start` (it builds first).');
@@ -247,8 +250,8 @@ ${
                     tries Entra-style sign-in with reader, operator and admin demo users
 `
 }
-  IoT Hub emulator  https://localhost:${hubPort}, devices on mqtts://localhost:${mqttPort} and amqps://localhost:${amqpsPort},
-                    events (Event Hubs-compatible) on amqp://localhost:${amqpPort} (state in ${dataDir})
+  IoT Hub emulator  https://${hubHost()}:${hubPort}, devices on mqtts://${hubHost()}:${mqttPort} and amqps://${hubHost()}:${amqpsPort},
+                    events (Event Hubs-compatible) on amqp://${hubHost()}:${amqpPort} (state in ${dataDir})
   Hub quota         ${throttle ? `${throttle}: the emulator answers 429 beyond its throttles and Twinscope keeps to them` : 'none: the emulator runs without --throttle (TWINSCOPE_EMULATOR_THROTTLE=S1 npm start tries one S1 unit)'}
   Demo fleet        13 devices; their modules run the how-to's module app (acknowledging desired
                     changes in reported); connection details in ${join(dataDir, 'connection.json')}

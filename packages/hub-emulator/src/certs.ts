@@ -72,11 +72,16 @@ async function createServerCert(
     'verify',
   ])) as CryptoKeyPair;
   const now = Date.now();
-  const names: { type: 'dns' | 'ip'; value: string }[] = [
-    { type: isIP(hostName) ? 'ip' : 'dns', value: hostName },
-  ];
+  // An IP host is named as an IP and as a DNS name: current SDKs match IP names for an IP
+  // literal, older C SDK releases (OpenSSL set1_host only) a DNS name spelled the same way.
+  const names: { type: 'dns' | 'ip'; value: string }[] = isIP(hostName)
+    ? [
+        { type: 'ip', value: hostName },
+        { type: 'dns', value: hostName },
+      ]
+    : [{ type: 'dns', value: hostName }];
   if (hostName !== 'localhost') names.push({ type: 'dns', value: 'localhost' });
-  names.push({ type: 'ip', value: '127.0.0.1' }, { type: 'ip', value: '::1' });
+  for (const ip of ['127.0.0.1', '::1']) if (ip !== hostName) names.push({ type: 'ip', value: ip });
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: (Date.now() + 1).toString(16),
     subject: `CN=${hostName}`,
@@ -104,7 +109,8 @@ function covers(certPem: string, hostName: string): boolean {
   const cert = new X509Certificate(certPem);
   const valid = Date.parse(cert.validTo) > Date.now() + DAY;
   const matches = isIP(hostName)
-    ? cert.checkIP(hostName) !== undefined
+    ? cert.checkIP(hostName) !== undefined &&
+      (cert.subjectAltName ?? '').split(', ').includes(`DNS:${hostName}`)
     : cert.checkHost(hostName) !== undefined;
   return valid && matches;
 }

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeQuota, parseHubTier } from '@twinscope/hub-quotas';
+import { reachNotes, STANDARD_PORTS as STANDARD } from './compose/reach.ts';
 import { startEmulator, type EmulatorOptions } from './emulator.ts';
 import { READY_LINE } from './spawn.ts';
 
@@ -10,10 +11,12 @@ const usage = `hub-emulator: a local Azure IoT Hub
 Options:
   --data-dir <dir>     where state, certificates and connection.json live (default .emulator-data)
   --in-memory          keep nothing on disk
-  --host-name <name>   the hub's host name (default localhost)
-  --https-port <port>  service API port (default 8443; 443 lets unmodified SDK programs connect)
-  --mqtt-port <port>   MQTT over TLS port for devices and modules (default 8883)
-  --amqps-port <port>  AMQP over TLS port for devices, modules and the service (default 5671)
+  --host-name <name>   the hub's host name (default 127.0.0.1: it has the dot the C and Java
+                       SDKs require, and needs no DNS)
+  --https-port <port>  service API port (default 443, where the SDKs dial, else 8443)
+  --mqtt-port <port>   MQTT over TLS port for devices and modules (default 8883, else a free one)
+  --amqps-port <port>  AMQP over TLS port for devices, modules and the service (default 5671,
+                       else a free one)
   --amqp-port <port>   Event Hubs-compatible endpoint, plain AMQP (default 5672)
   --partitions <n>     partitions of the built-in endpoint (default 4)
   --retention-hours <h> how long the built-in endpoint keeps events (default 24)
@@ -93,22 +96,18 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
     : { dataDir: values['data-dir'] ?? '.emulator-data' };
   if (values['host-name']) options.hostName = values['host-name'];
   if (values.listen) options.listen = values.listen;
-  if (values['https-port'] !== undefined) {
-    const port = Number(values['https-port']);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      fail('--https-port takes a port number');
-    options.httpsPort = port;
-  }
-  if (values['mqtt-port'] !== undefined) {
-    const port = Number(values['mqtt-port']);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      fail('--mqtt-port takes a port number');
-    options.mqttPort = port;
-  }
-  const amqpsPort = Number(values['amqps-port'] ?? 5671);
-  if (!Number.isInteger(amqpsPort) || amqpsPort < 0 || amqpsPort > 65535)
-    fail('--amqps-port takes a port number');
-  options.amqpsPort = amqpsPort;
+  // The ports the SDKs dial, each falling back when it cannot be bound; a port given is kept.
+  const port = (flag: 'https-port' | 'mqtt-port' | 'amqps-port', standard: number[]) => {
+    const value = values[flag];
+    if (value === undefined) return standard;
+    const given = Number(value);
+    if (!Number.isInteger(given) || given < 0 || given > 65535)
+      fail(`--${flag} takes a port number`);
+    return given;
+  };
+  options.httpsPort = port('https-port', [STANDARD.https, 8443]);
+  options.mqttPort = port('mqtt-port', [STANDARD.mqtt, 0]);
+  options.amqpsPort = port('amqps-port', [STANDARD.amqps, 0]);
   const amqpPort = Number(values['amqp-port'] ?? 5672);
   if (!Number.isInteger(amqpPort) || amqpPort < 0 || amqpPort > 65535)
     fail('--amqp-port takes a port number');
@@ -205,12 +204,10 @@ const options = parseCommandLine();
 const started = Date.now();
 const emulator = await startEmulator(options).catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE')
-    fail(
-      `a port is already in use (HTTPS ${options.httpsPort ?? 8443}, MQTT ${options.mqttPort ?? 8883}, AMQPS ${options.amqpsPort}, AMQP ${options.amqpPort})`,
-    );
+  const port = (error as { port?: number }).port;
+  if (code === 'EADDRINUSE') fail(`port ${port ?? '(unknown)'} is already in use`);
   if (code === 'EACCES')
-    fail(`no permission to listen on port ${options.httpsPort}; ports below 1024 need root`);
+    fail(`no permission to listen on port ${port ?? '(unknown)'}; ports below 1024 need root`);
   throw error;
 });
 const stats = emulator.registry.statistics();
@@ -220,6 +217,7 @@ console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   X.509         self-signed by thumbprint; CA-signed from ${options.trustedCaCerts ? `${options.trustedCaCerts.length} trusted CA(s)` : 'no CA (add --ca-cert <pem>)'}
   events        amqp://${emulator.hostName}:${emulator.events.amqpPort} (Event Hubs-compatible '${emulator.events.name}', ${emulator.events.partitionCount} partitions; routes ${options.routes?.join(', ')})
   storage       ${storageLine()}
+  reach         ${reachNotes(emulator).join('\n                ')}
   quota         ${options.throttle && typeof options.throttle === 'object' && 'rates' in options.throttle ? `${describeQuota(options.throttle)} (429 beyond its throttles)` : 'none (add --throttle S1 to answer 429 like one S1 unit)'}
   fleet         ${stats.totalDeviceCount} devices, ${emulator.registry.totalModules} modules${emulator.seeded ? ` (seeded ${emulator.seeded} now)` : ''}
   CA            ${emulator.tls.caCertFile ?? '(in memory)'}

@@ -19,7 +19,7 @@ describe('connection.json', () => {
     try {
       const connection = readConnectionFile(emulator.connectionFile!);
       expect(connection).toMatchObject({
-        hostName: 'localhost',
+        hostName: '127.0.0.1',
         httpsPort: emulator.httpsPort,
         mqttPort: emulator.mqttPort,
         amqpsPort: emulator.amqpsPort,

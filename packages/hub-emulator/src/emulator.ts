@@ -96,11 +96,21 @@ async function startHub(
 
   const trustedCas = checkTrustedCas(options.trustedCaCerts ?? []);
   const listeners = await startTlsListeners(options, hostName, tls, trustedCas, services);
-  const hubAmqp = await startHubAmqp(options, hostName, tls, trustedCas, services);
+  // A listener that cannot start (its port taken) leaves none of the others listening.
+  const hubAmqp = await startHubAmqp(options, hostName, tls, trustedCas, services).catch(
+    async (error: unknown) => {
+      await listeners.close();
+      throw error;
+    },
+  );
   listeners.acceptAmqpWebSockets((socket, certificate) =>
     hubAmqp.acceptWebSocket(socket, certificate),
   );
-  const eventHubs = await startEventHubs(options, tls, services);
+  const eventHubs = await startEventHubs(options, tls, services).catch(async (error: unknown) => {
+    await hubAmqp.close();
+    await listeners.close();
+    throw error;
+  });
   const eventsConnectionString = eventHubsConnectionString(
     hostName,
     eventHubs.amqpPort,

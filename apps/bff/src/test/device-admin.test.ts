@@ -51,7 +51,9 @@ describe('BFF: device identities (Admin)', () => {
     expect(reveal.headers.get('cache-control')).toBe('no-store');
     const { connectionString } = reveal.body as { connectionString: string };
     expect(connectionString).toMatch(
-      /^HostName=localhost:\d+;DeviceId=new-meter-01;SharedAccessKey=/,
+      new RegExp(
+        `^HostName=${stack.emulator.hostName}:\\d+;DeviceId=new-meter-01;SharedAccessKey=`,
+      ),
     );
     expect(await connects(stack, connectionString)).toBe(true);
     // The log never carries the key.

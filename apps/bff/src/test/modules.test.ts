@@ -91,7 +91,7 @@ describe('BFF: module identity lifecycle', () => {
     const { connectionString } = reveal.body as { connectionString: string };
     expect(connectionString).toMatch(
       new RegExp(
-        `^HostName=localhost:${stack.emulator.mqttPort};DeviceId=lyon-north-meter-08;ModuleId=analytics;SharedAccessKey=`,
+        `^HostName=${stack.emulator.hostName}:${stack.emulator.mqttPort};DeviceId=lyon-north-meter-08;ModuleId=analytics;SharedAccessKey=`,
       ),
     );
     // The module app runs over AMQP (the how-to's default): HostName names the MQTT port,

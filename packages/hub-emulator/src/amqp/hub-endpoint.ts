@@ -41,6 +41,10 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
   const authority = new HubConnections(options);
   const twins = twinRoutes({ registry, authority, log });
   const methods = methodRoutes({ sessions, authority });
+  const closeRoutes = () => {
+    twins.close();
+    methods.close();
+  };
   const server = await startAmqpServer({
     name: 'iothub',
     port: options.port,
@@ -63,12 +67,15 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
       ...methods.routes,
     ],
     ...(options.log ? { log: options.log } : {}),
+  }).catch((error: unknown) => {
+    // Not listening (the port is taken): the routes stop hearing the registry too.
+    closeRoutes();
+    throw error;
   });
   return {
     ...server,
     async close() {
-      twins.close();
-      methods.close();
+      closeRoutes();
       await server.close();
     },
   };

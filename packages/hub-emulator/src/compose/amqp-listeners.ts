@@ -3,7 +3,7 @@
 import { startHubAmqpEndpoint } from '../amqp/hub-endpoint.ts';
 import type { TlsMaterial } from '../certs.ts';
 import { startAmqpEndpoint, type RunningAmqpEndpoint } from '../events/amqp-endpoint.ts';
-import { listenAddress, type EmulatorOptions } from './options.ts';
+import { listenAddress, portRefused, portsOf, type EmulatorOptions } from './options.ts';
 import type { Services } from './services.ts';
 
 /** The hub's AMQP endpoint, its `host:port` added to the names tokens may carry. */
@@ -15,19 +15,32 @@ export async function startHubAmqp(
   services: Services,
 ) {
   const { registry, sessions, c2d, sas } = services;
-  const hubAmqp = await startHubAmqpEndpoint({
-    registry,
-    sessions,
-    c2d,
-    fileNotifications: services.fileUploads.notifications,
-    hubName: hostName.split('.')[0]!,
-    sas,
-    port: options.amqpsPort ?? 0,
-    listen: listenAddress(options),
-    tls: { cert: tls.cert, key: tls.key },
-    trustedCas,
-    ...(options.log ? { log: options.log } : {}),
-  });
+  const ports = portsOf(options.amqpsPort, 0);
+  const start = (port: number) =>
+    startHubAmqpEndpoint({
+      registry,
+      sessions,
+      c2d,
+      fileNotifications: services.fileUploads.notifications,
+      hubName: hostName.split('.')[0]!,
+      sas,
+      port,
+      listen: listenAddress(options),
+      tls: { cert: tls.cert, key: tls.key },
+      trustedCas,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  // The first port of the list that binds (the CLI: 5671, where the SDKs dial, then any).
+  let hubAmqp: Awaited<ReturnType<typeof start>> | undefined;
+  for (const [i, port] of ports.entries()) {
+    try {
+      hubAmqp = await start(port);
+      break;
+    } catch (error) {
+      if (i === ports.length - 1 || !portRefused(error)) throw error;
+    }
+  }
+  if (!hubAmqp) throw new Error('no port to listen on');
   services.hostNames.add(`${hostName}:${hubAmqp.port}`);
   return hubAmqp;
 }

@@ -9,15 +9,26 @@ import type { RouteSource } from '../events/routing.ts';
 import type { ThrottleLimits } from '../http/throttle.ts';
 import type { FileUploadSettings } from '../uploads/file-uploads.ts';
 
+/**
+ * The default host name: it has a dot, which the C and Java SDKs require of a HostName (the
+ * hub's name is what comes before it), and it needs no DNS, which a closed network may not
+ * have (`*.localhost` names do not resolve everywhere). Every SDK checks it against the
+ * certificate's IP name; the certificate also names it as DNS for older C releases.
+ */
+export const DEFAULT_HOST_NAME = '127.0.0.1';
+
 export interface EmulatorOptions {
-  /** The hub's host name: in tokens, connection strings and the certificate. Default `localhost`. */
+  /** The hub's host name: in tokens, connection strings and the certificate. Default `127.0.0.1`. */
   hostName?: string;
-  /** HTTPS port; 0 picks a free one. Default 8443. */
-  httpsPort?: number;
-  /** MQTT over TLS port for devices and modules; 0 picks a free one. Default 8883. */
-  mqttPort?: number;
-  /** AMQP over TLS port for devices, modules and the service; 0 (the default) picks a free one. The CLI uses 5671, the port the SDKs dial. */
-  amqpsPort?: number;
+  /**
+   * HTTPS port; 0 picks a free one. Default 8443. A list is tried in order, the next taken
+   * when one is in use or not allowed (the CLI: 443, where the SDKs dial, then 8443).
+   */
+  httpsPort?: number | readonly number[];
+  /** MQTT over TLS port for devices and modules; 0 picks a free one. Default 8883. A list as for HTTPS. */
+  mqttPort?: number | readonly number[];
+  /** AMQP over TLS port for devices, modules and the service; 0 (the default) picks a free one. The CLI uses 5671, the port the SDKs dial. A list as for HTTPS. */
+  amqpsPort?: number | readonly number[];
   /**
    * CA certificates (PEM text) the hub trusts for CA-signed device certificates, as a hub's
    * verified CA certificates. Devices with self-signed certificates need none.
@@ -67,12 +78,22 @@ export interface EmulatorOptions {
   fileUpload?: Partial<FileUploadSettings>;
 }
 
+/** The ports to try for a listener, in order. */
+export const portsOf = (option: number | readonly number[] | undefined, fallback: number) =>
+  option === undefined ? [fallback] : typeof option === 'number' ? [option] : [...option];
+
+/** Binding a port failed in a way the next port of a list may not (in use, or privileged). */
+export const portRefused = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EADDRINUSE' || code === 'EACCES';
+};
+
 /** The hub's host name, and its data dir (created) unless it keeps nothing on disk. */
 export function hubHome(options: EmulatorOptions): {
   hostName: string;
   dataDir: string | undefined;
 } {
-  const hostName = (options.hostName ?? 'localhost').toLowerCase();
+  const hostName = (options.hostName ?? DEFAULT_HOST_NAME).toLowerCase();
   if (!options.inMemory && !options.dataDir)
     throw new Error('startEmulator needs a dataDir or inMemory: true');
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir!);

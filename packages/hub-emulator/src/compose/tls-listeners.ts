@@ -15,7 +15,7 @@ import { createServiceApi } from '../http/server.ts';
 import { webSocketUpgrade } from '../http/websockets.ts';
 import { DeviceGateway } from '../mqtt/gateway.ts';
 import { serviceOperations } from '../operations/index.ts';
-import { listenAddress, type EmulatorOptions } from './options.ts';
+import { listenAddress, portRefused, portsOf, type EmulatorOptions } from './options.ts';
 import type { Services } from './services.ts';
 
 type AcceptAmqpWebSocket = (socket: WebSocket, certificate?: ClientCertificate) => void;
@@ -28,12 +28,23 @@ export interface TlsListeners {
   close(): Promise<void>;
 }
 
-async function listen(server: NetServer, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolveListen());
-  });
-  return (server.address() as AddressInfo).port;
+/** Listens on the first of the ports that binds; the last one's failure is thrown. */
+async function listen(server: NetServer, ports: readonly number[], host: string): Promise<number> {
+  for (const [i, port] of ports.entries()) {
+    try {
+      await new Promise<void>((resolveListen, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolveListen();
+        });
+      });
+      return (server.address() as AddressInfo).port;
+    } catch (error) {
+      if (i === ports.length - 1 || !portRefused(error)) throw error;
+    }
+  }
+  throw new Error('no port to listen on');
 }
 
 /** Starts MQTT, then HTTPS, each adding its `host:port` to the names tokens may carry. */
@@ -67,7 +78,7 @@ export async function startTlsListeners(
     rawSockets.add(socket);
     socket.once('close', () => rawSockets.delete(socket));
   });
-  const mqttPort = await listen(mqttServer, options.mqttPort ?? 8883, listenAddress(options));
+  const mqttPort = await listen(mqttServer, portsOf(options.mqttPort, 8883), listenAddress(options));
   hostNames.add(`${hostName}:${mqttPort}`);
 
   const api = createServiceApi({
@@ -112,7 +123,7 @@ export async function startTlsListeners(
     rawSockets.add(socket);
     socket.once('close', () => rawSockets.delete(socket));
   });
-  const httpsPort = await listen(server, options.httpsPort ?? 8443, listenAddress(options));
+  const httpsPort = await listen(server, portsOf(options.httpsPort, 8443), listenAddress(options));
   // Tokens may name the host with its port, as the SDKs do when HostName carries one.
   hostNames.add(`${hostName}:${httpsPort}`);
 

@@ -20,7 +20,7 @@ describe('MQTT: a hostile client cannot make the hub buffer or keep what it shou
     const key = (await hub.registry.getModule(deviceId, 'm')).responseBody.authentication!
       .symmetricKey!.primaryKey!;
     const token = createSasToken(
-      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}/modules/m`,
+      `${hub.emulator.hostName}:${hub.emulator.mqttPort}/devices/${deviceId}/modules/m`,
       key,
       Math.floor(Date.now() / 1000) + seconds,
     );
@@ -28,10 +28,10 @@ describe('MQTT: a hostile client cannot make the hub buffer or keep what it shou
   }
 
   const connect = ({ clientId, token }: { clientId: string; token: string }) =>
-    rawMqttClient(hub.emulator.mqttPort, hub.emulator.tls.caCert, clientId, token, true);
+    rawMqttClient(hub.emulator, clientId, token, true);
 
   it('when a client announces a 268 MB packet before CONNECT, then the hub closes it at the header', async () => {
-    const client = await rawMqttSocket(hub.emulator.mqttPort, hub.emulator.tls.caCert);
+    const client = await rawMqttSocket(hub.emulator);
     // CONNECT with the largest remaining length MQTT can express, then a body that keeps coming.
     client.socket.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]));
     let sent = 0;
@@ -50,7 +50,7 @@ describe('MQTT: a hostile client cannot make the hub buffer or keep what it shou
   });
 
   it('when the first packet is not CONNECT, then the hub closes the connection', async () => {
-    const client = await rawMqttSocket(hub.emulator.mqttPort, hub.emulator.tls.caCert);
+    const client = await rawMqttSocket(hub.emulator);
     client.send({ cmd: 'pingreq' });
     expect(await closesWithin(client.closed, 2000)).toBe(true);
   });

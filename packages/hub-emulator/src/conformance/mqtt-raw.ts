@@ -1,9 +1,17 @@
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import mqtt, { type Packet } from 'mqtt-packet';
+import type { RunningEmulator } from '../emulator.ts';
+
+type Hub = Pick<RunningEmulator, 'hostName' | 'mqttPort' | 'tls'>;
 
 /** A TLS socket to the emulator's MQTT port that reads packets back, and sends anything. */
-export async function rawMqttSocket(port: number, ca: string) {
-  const socket: TLSSocket = tlsConnect({ host: 'localhost', port, ca, servername: 'localhost' });
+export async function rawMqttSocket(hub: Hub) {
+  const socket: TLSSocket = tlsConnect({
+    host: 'localhost',
+    port: hub.mqttPort,
+    ca: hub.tls.caCert,
+    servername: 'localhost',
+  });
   const parser = mqtt.parser({ protocolVersion: 4 });
   const packets: Packet[] = [];
   const waiters: (() => void)[] = [];
@@ -48,14 +56,8 @@ export async function rawMqttSocket(port: number, ca: string) {
 }
 
 /** A bare MQTT 3.1.1 client, for what the SDK does not expose (sessions, takeover). */
-export async function rawMqttClient(
-  port: number,
-  ca: string,
-  clientId: string,
-  password: string,
-  clean: boolean,
-) {
-  const client = await rawMqttSocket(port, ca);
+export async function rawMqttClient(hub: Hub, clientId: string, password: string, clean: boolean) {
+  const client = await rawMqttSocket(hub);
   client.send({
     cmd: 'connect',
     protocolId: 'MQTT',
@@ -63,7 +65,7 @@ export async function rawMqttClient(
     clean,
     clientId,
     keepalive: 60,
-    username: `localhost/${clientId}/?api-version=2021-04-12`,
+    username: `${hub.hostName}/${clientId}/?api-version=2021-04-12`,
     password: Buffer.from(password),
   });
   return client;

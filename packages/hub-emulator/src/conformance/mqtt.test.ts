@@ -21,13 +21,12 @@ describe('MQTT sessions, takeover and refusals, with a raw client', () => {
     const key = (await hub.registry.getModule(deviceId, moduleId)).responseBody.authentication!
       .symmetricKey!.primaryKey!;
     const token = createSasToken(
-      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
+      `${hub.emulator.hostName}:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
       key,
       Math.floor(Date.now() / 1000) + 600,
     );
-    const ca = hub.emulator.tls.caCert;
 
-    const first = await rawClient(hub.emulator.mqttPort, ca, clientId, token, false);
+    const first = await rawClient(hub.emulator, clientId, token, false);
     expect(await first.next('connack')).toMatchObject({ returnCode: 0, sessionPresent: false });
     first.send({
       cmd: 'subscribe',
@@ -41,7 +40,7 @@ describe('MQTT sessions, takeover and refusals, with a raw client', () => {
     first.send({ cmd: 'disconnect' });
     await first.closed;
 
-    const second = await rawClient(hub.emulator.mqttPort, ca, clientId, token, false);
+    const second = await rawClient(hub.emulator, clientId, token, false);
     expect(await second.next('connack')).toMatchObject({ returnCode: 0, sessionPresent: true });
     await hub.registry.updateModuleTwin(
       deviceId,
@@ -59,7 +58,7 @@ describe('MQTT sessions, takeover and refusals, with a raw client', () => {
       $version: 2,
     });
 
-    const third = await rawClient(hub.emulator.mqttPort, ca, clientId, token, false);
+    const third = await rawClient(hub.emulator, clientId, token, false);
     expect(await third.next('connack')).toMatchObject({ returnCode: 0 });
     await second.closed;
 
@@ -73,7 +72,7 @@ describe('MQTT sessions, takeover and refusals, with a raw client', () => {
       dup: false,
     });
     await third.closed;
-    const fourth = await rawClient(hub.emulator.mqttPort, ca, clientId, token, true);
+    const fourth = await rawClient(hub.emulator, clientId, token, true);
     expect(await fourth.next('connack')).toMatchObject({ returnCode: 0 });
     fourth.send({
       cmd: 'publish',
@@ -89,38 +88,38 @@ describe('MQTT sessions, takeover and refusals, with a raw client', () => {
     );
 
     const expired = createSasToken(
-      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
+      `${hub.emulator.hostName}:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
       key,
       Math.floor(Date.now() / 1000) - 5,
     );
-    const late = await rawClient(hub.emulator.mqttPort, ca, clientId, expired, true);
+    const late = await rawClient(hub.emulator, clientId, expired, true);
     expect(await late.next('connack')).toMatchObject({ returnCode: 4 });
     // A policy with DeviceConnect, scoped to this module, may connect it too.
     const devicePolicy = hub.emulator.policies.find((p) => p.keyName === 'device')!;
     const viaPolicy = createSasToken(
-      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
+      `${hub.emulator.hostName}:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
       devicePolicy.primaryKey,
       Math.floor(Date.now() / 1000) + 600,
       'device',
     );
-    const policyClient = await rawClient(hub.emulator.mqttPort, ca, clientId, viaPolicy, true);
+    const policyClient = await rawClient(hub.emulator, clientId, viaPolicy, true);
     expect(await policyClient.next('connack')).toMatchObject({ returnCode: 0 });
     policyClient.end();
     const servicePolicy = hub.emulator.policies.find((p) => p.keyName === 'service')!;
     const noDeviceConnect = createSasToken(
-      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
+      `${hub.emulator.hostName}:${hub.emulator.mqttPort}/devices/${deviceId}/modules/${moduleId}`,
       servicePolicy.primaryKey,
       Math.floor(Date.now() / 1000) + 600,
       'service',
     );
-    const refused = await rawClient(hub.emulator.mqttPort, ca, clientId, noDeviceConnect, true);
+    const refused = await rawClient(hub.emulator, clientId, noDeviceConnect, true);
     expect(await refused.next('connack')).toMatchObject({ returnCode: 5 });
     const otherDevice = createSasToken(
-      `localhost:${hub.emulator.mqttPort}/devices/${deviceId}`,
+      `${hub.emulator.hostName}:${hub.emulator.mqttPort}/devices/${deviceId}`,
       key,
       Math.floor(Date.now() / 1000) + 600,
     );
-    const wrongScope = await rawClient(hub.emulator.mqttPort, ca, clientId, otherDevice, true);
+    const wrongScope = await rawClient(hub.emulator, clientId, otherDevice, true);
     expect((await wrongScope.next('connack')) as { returnCode: number }).not.toMatchObject({
       returnCode: 0,
     });
