@@ -28,6 +28,7 @@ function connectionFile(over: Partial<ConnectionFile> = {}): string {
       partitionCount: 2,
       consumerGroups: ['$Default'],
     },
+    storage: null,
     ...over,
   };
   writeFileSync(join(dir, 'connection.json'), JSON.stringify(file));
