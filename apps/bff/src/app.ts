@@ -33,6 +33,8 @@ import { edgeRoutes } from './routes/edge.ts';
 import { messageRoutes } from './routes/messages.ts';
 import type { MessageService } from './services/message-service.ts';
 import { timelineRoutes } from './routes/timeline.ts';
+import { fileRoutes } from './routes/files.ts';
+import type { FileService } from './services/file-service.ts';
 import { versionRoutes } from './routes/versions.ts';
 import type { TwinHistory } from './history/twin-history.ts';
 import type { ConfigurationService } from './services/configuration-service.ts';
@@ -55,6 +57,8 @@ export interface AppDeps {
   edge: EdgeService;
   messages: MessageService;
   timeline: TimelineService;
+  /** What devices uploaded through the hub's file upload. */
+  files: FileService;
   configurations: ConfigurationService;
   rollouts: RolloutService;
   /** What the BFF may spend of the hub's throttles (rollouts estimate with it). */
@@ -181,6 +185,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(edgeRoutes(deps.edge));
   api.use(messageRoutes(deps.messages));
   api.use(timelineRoutes(deps.timeline));
+  api.use(fileRoutes(deps.files));
   api.use(versionRoutes(deps.history));
   api.use(configurationRoutes(deps.configurations));
   api.use(rolloutRoutes(deps.rollouts));

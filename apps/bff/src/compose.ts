@@ -24,6 +24,8 @@ import { MethodService } from './services/method-service.ts';
 import { EdgeService } from './services/edge-service.ts';
 import { MessageService } from './services/message-service.ts';
 import { TimelineService } from './services/timeline-service.ts';
+import { FileService } from './services/file-service.ts';
+import { blobFileStore } from './adapters/file-store.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { OutcomeReconciler } from './audit/reconcile.ts';
 import { openDatabase } from './adapters/store/open-store.ts';
@@ -206,6 +208,9 @@ export async function startBff(
         error: (message) => logger.warn('cloud-to-device feedback', { message }),
       })
     : undefined;
+  // Devices' uploads, read from the hub's storage account when one is configured.
+  const fileStore = config.fileUpload ? blobFileStore(config.fileUpload, logger) : undefined;
+  logger.info('file upload', fileStore ? { storage: fileStore.where } : { storage: 'none' });
   const security = new SecurityEvents(logger);
   const app = createApp({
     hub,
@@ -224,6 +229,7 @@ export async function startBff(
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
       messages.feedbackFor(deviceId, messageId),
     ),
+    files: new FileService(fileStore),
     broker,
     logger,
     auth,
@@ -263,6 +269,7 @@ export async function startBff(
       history?.stop();
       await feedback?.stop();
       await hub.close();
+      fileStore?.close();
       broker.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,6 +4,8 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 // Secrets that must never reach a log line, whatever a library puts in an error message.
 const SECRETS = [
   /(SharedAccessKey=)[^;"\s]+/gi,
+  // A storage account's key, as its connection strings carry it.
+  /(AccountKey=)[^;"\s]+/gi,
   /(SharedAccessSignature\s+)\S+/gi,
   /(sig=)[^&"\s]+/gi,
   /("?(?:primaryKey|secondaryKey|authorization)"?\s*[:=]\s*"?)[^",\s}]+/gi,

@@ -17,6 +17,10 @@ export const ApiErrorCodeSchema = z.enum([
   'hub_unreachable',
   /** The team's database (audit trail, history, rollouts) cannot be reached; the hub may be fine. */
   'database_unavailable',
+  /** No storage account is configured for the hub's file uploads: there are no files to show. */
+  'file_upload_not_configured',
+  /** The storage account holding devices' uploads did not answer (down, hung, refused). */
+  'storage_unavailable',
   'hub_error',
   /** A write was sent but its answer never came (timeout, reset): check the twin as it is now. */
   'outcome_unknown',

@@ -11,6 +11,7 @@ export * from './device-admin.ts';
 export * from './methods.ts';
 export * from './messages.ts';
 export * from './timeline.ts';
+export * from './files.ts';
 export * from './configurations.ts';
 export * from './rollouts.ts';
 export * from './edge.ts';

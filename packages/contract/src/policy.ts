@@ -66,6 +66,8 @@ export const POLICY = {
       'GET /devices/:deviceId/methods': 'device',
       'GET /devices/:deviceId/modules/:moduleId/methods': 'module',
       'GET /devices/:deviceId/messages': 'device',
+      // What a device uploaded: names, sizes and times, like the rest of its page.
+      'GET /devices/:deviceId/files': 'device',
       'GET /activity': 'fleet',
       'GET /configurations': 'fleet',
       'GET /configurations/:id': 'fleet',
@@ -135,6 +137,17 @@ export const POLICY = {
     does: "Reading an IoT Edge module's logs",
     on: { device: 'Operator' },
     routes: { 'GET /devices/:deviceId/edge/modules/:module/logs': 'device' },
+  },
+  /**
+   * Operator, not Reader: listing says what a device uploaded, but a file's contents are
+   * whatever the device chose to send whole (diagnostics bundles, logs, crash dumps, camera
+   * stills), which routinely hold more than its telemetry does (configuration, addresses,
+   * people's images); reading an IoT Edge module's logs, the nearest read, is Operator's too.
+   */
+  'file.download': {
+    does: 'Downloading a file a device uploaded',
+    on: { device: 'Operator' },
+    routes: { 'GET /devices/:deviceId/files/content': 'device' },
   },
   'edge.set-modules': {
     does: "Setting an IoT Edge device's modules",

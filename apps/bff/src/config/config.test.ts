@@ -163,6 +163,47 @@ describe('BFF configuration', () => {
     expect(message).not.toContain('short');
   });
 
+  it('when file upload storage is given or the emulator has some, then devices’ files are read there, and a bad value is named without echoing it', () => {
+    expect(parseConfig({ TWINSCOPE_HUB_CONNECTION_STRING: cs }).fileUpload).toBeUndefined();
+    expect(parseConfig({ TWINSCOPE_HUB_CONNECTION_FILE: connectionFile() }).fileUpload).toBe(
+      undefined,
+    );
+    const account =
+      'DefaultEndpointsProtocol=https;AccountName=contoso;AccountKey=c2VjcmV0;EndpointSuffix=core.windows.net';
+    expect(
+      parseConfig({
+        TWINSCOPE_HUB_CONNECTION_STRING: cs,
+        TWINSCOPE_STORAGE_CONNECTION_STRING: account,
+      }).fileUpload,
+    ).toEqual({ connectionString: account, container: 'fileupload', timeoutMs: 15_000 });
+    // The emulator's Azurite serves the hub's certificate: its CA is trusted for it.
+    const azurite =
+      'DefaultEndpointsProtocol=https;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=https://127.0.0.1:10000/devstoreaccount1';
+    const emulator = parseConfig({
+      TWINSCOPE_HUB_CONNECTION_FILE: connectionFile({
+        storage: { connectionString: azurite, container: 'uploads' },
+      }),
+      TWINSCOPE_STORAGE_TIMEOUT_MS: '2000',
+    }).fileUpload;
+    expect(emulator).toMatchObject({
+      connectionString: azurite,
+      container: 'uploads',
+      timeoutMs: 2000,
+    });
+    expect(emulator?.ca).toContain('BEGIN CERTIFICATE');
+
+    const message = problems({
+      TWINSCOPE_HUB_CONNECTION_STRING: cs,
+      TWINSCOPE_STORAGE_CONNECTION_STRING: 'AccountName=contoso;Key=hunter2-not-a-key',
+      TWINSCOPE_FILE_UPLOAD_CONTAINER: 'File_Upload',
+    });
+    expect(message).toMatch(
+      /^ {2}TWINSCOPE_STORAGE_CONNECTION_STRING: a storage connection string/m,
+    );
+    expect(message).toMatch(/^ {2}TWINSCOPE_FILE_UPLOAD_CONTAINER: a container name/m);
+    expect(message).not.toContain('hunter2');
+  });
+
   it('when files are named, then they are read only after every variable parsed, and every missing one is listed', () => {
     // A bad variable is reported without touching the files (none of them exists).
     const early = problems({

@@ -1,6 +1,8 @@
 import type { HubQuota } from '@twinscope/hub-quotas';
 import { parseHubTier } from '@twinscope/hub-quotas';
 import { z } from 'zod';
+import type { ConnectionFile } from '@twinscope/hub-emulator/connection-file';
+import type { FileStoreSettings as FileUploadConfig } from '../adapters/file-store.ts';
 import type { SignInSettings } from '../adapters/sign-in-client.ts';
 import { Files } from './files.ts';
 import { hasParts, SettingsSchema, type Settings } from './schema.ts';
@@ -92,7 +94,31 @@ function resolve(s: Settings, ctx: z.RefinementCtx) {
       streams: s.live.streams,
     },
     storage: s.storage,
+    ...fileUploadConfig(s, file?.storage, ca),
     rollouts: s.rollouts,
+  };
+}
+
+/**
+ * Where devices' uploads are read: the storage a variable names, or the emulator's (its
+ * connection.json), whose Azurite serves the hub's own certificate, so the hub's CA is
+ * trusted for it. None: the file routes say file upload is not configured.
+ */
+function fileUploadConfig(
+  s: Settings,
+  fromFile: ConnectionFile['storage'] | undefined,
+  hubCa: string | undefined,
+): { fileUpload?: FileUploadConfig } {
+  const { connectionString, container, timeoutMs } = s.fileUpload;
+  if (connectionString) return { fileUpload: { connectionString, container, timeoutMs } };
+  if (!fromFile) return {};
+  return {
+    fileUpload: {
+      connectionString: fromFile.connectionString,
+      container: fromFile.container,
+      timeoutMs,
+      ...(hubCa !== undefined ? { ca: hubCa } : {}),
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { DEFAULT_ROLE_MAP, parseRoleMap, type RoleMap } from '../core/roles.ts';
 
 /**
  * The BFF's settings as one nested schema (sections hub, server, auth, session, live,
- * storage, rollouts), each field documented where it is declared. Parsing lists every
+ * storage, fileUpload, rollouts), each field documented where it is declared. Parsing lists every
  * problem at once; cross-field checks run even when a field failed.
  */
 
@@ -218,6 +218,41 @@ const StorageSection = z.object({
   databaseDir: z.string().min(1).default('twinscope-db'),
 });
 
+/** A storage connection string: an account (name and key, or a SAS) or the development storage. */
+export function isStorageConnectionString(text: string): boolean {
+  if (/(^|;)\s*UseDevelopmentStorage=true/i.test(text)) return true;
+  const has = (part: string) => new RegExp(`(^|;)\\s*${part}=[^;]+`, 'i').test(text);
+  return (
+    (has('AccountName') || has('BlobEndpoint')) &&
+    (has('AccountKey') || has('SharedAccessSignature'))
+  );
+}
+
+const FileUploadSection = z.object({
+  /**
+   * The storage account devices' uploads go to (the hub's file upload settings); with the
+   * emulator's connection.json, its `storage` instead. Neither: the console says file upload
+   * is not configured.
+   */
+  connectionString: z
+    .string()
+    .refine(
+      isStorageConnectionString,
+      'a storage connection string: AccountName (or BlobEndpoint) with AccountKey or SharedAccessSignature',
+    )
+    .optional(),
+  /** The hub's file upload container, where each device's files are `{deviceId}/{name}`. */
+  container: z
+    .string()
+    .regex(
+      /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/,
+      'a container name: 3 to 63 lower-case letters, digits and single hyphens',
+    )
+    .default('fileupload'),
+  /** How long one storage call (a listing, a download's start) may take before it answers 503. */
+  timeoutMs: int(100, 300_000).default(15_000),
+});
+
 const RolloutsSection = z.object({
   /** Twin writes a rollout keeps in flight at once (the hub budget paces them). */
   concurrency: int(1, 256).default(48),
@@ -239,6 +274,7 @@ export const SettingsSchema = z
     session: SessionSection,
     live: LiveSection,
     storage: StorageSection,
+    fileUpload: FileUploadSection,
     rollouts: RolloutsSection,
   })
   .superRefine((s, ctx) => {

@@ -55,6 +55,9 @@ export const VARIABLES = {
   TWINSCOPE_HISTORY_RETENTION_DAYS: 'storage.historyRetentionDays',
   TWINSCOPE_DATABASE_URL: 'storage.databaseUrl',
   TWINSCOPE_DATABASE_DIR: 'storage.databaseDir',
+  TWINSCOPE_STORAGE_CONNECTION_STRING: 'fileUpload.connectionString',
+  TWINSCOPE_FILE_UPLOAD_CONTAINER: 'fileUpload.container',
+  TWINSCOPE_STORAGE_TIMEOUT_MS: 'fileUpload.timeoutMs',
   TWINSCOPE_ROLLOUT_CONCURRENCY: 'rollouts.concurrency',
   TWINSCOPE_ROLLOUT_CHECK_MS: 'rollouts.checkMs',
   TWINSCOPE_ROLLOUT_LEASE_SECONDS: 'rollouts.leaseSeconds',
@@ -76,6 +79,7 @@ export function inputOf(env: NodeJS.ProcessEnv): Record<string, unknown> {
     session: {},
     live: { events: {}, poll: {}, streams: {} },
     storage: {},
+    fileUpload: {},
     rollouts: {},
   };
   for (const [name, path] of Object.entries(VARIABLES)) {

@@ -18,6 +18,9 @@ const STATUS: Record<ApiErrorCode, number> = {
   hub_error: 502,
   hub_unreachable: 503,
   database_unavailable: 503,
+  // A feature the deployment has not configured, as twin history without its endpoint.
+  file_upload_not_configured: 404,
+  storage_unavailable: 503,
   outcome_unknown: 504,
   device_offline: 404,
   device_timeout: 504,
