@@ -106,6 +106,15 @@ export const apiPaths = {
   twin: (ref: TwinRef) => `${target(ref)}/twin`,
   methods: (ref: TwinRef) => `${target(ref)}/methods`,
   messages: (deviceId: string) => `${device(deviceId)}/messages`,
+  /** A page of the files the device uploaded; `continuation` is the page before's `next`. */
+  deviceFiles(deviceId: string, continuation?: string): string {
+    const params = new URLSearchParams({ limit: '100' });
+    if (continuation) params.set('continuation', continuation);
+    return withQuery(`${device(deviceId)}/files`, params);
+  },
+  /** One uploaded file, saved by the browser (a plain link: the BFF answers an attachment). */
+  deviceFileContent: (deviceId: string, name: string) =>
+    withQuery(`${device(deviceId)}/files/content`, new URLSearchParams({ name })),
   timeline(deviceId: string, query: { since: string; kinds?: string[]; moduleId?: string }) {
     const params = new URLSearchParams({ since: query.since });
     if (query.kinds?.length) params.set('kinds', query.kinds.join(','));

@@ -28,3 +28,20 @@ export function fromLocalInput(local: string): string | undefined {
   const at = new Date(local);
   return local && !Number.isNaN(at.getTime()) ? at.toISOString() : undefined;
 }
+
+const UNITS = ['KB', 'MB', 'GB', 'TB'];
+
+/** A size as people read it: "512 bytes", "1.5 KB", "12 MB" (units of 1,024). */
+export function byteSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
+  // 1023.96 KB rounds to 1,024: say 1 MB instead.
+  if (shown >= 1024 && unit < UNITS.length - 1) return `1 ${UNITS[unit + 1]}`;
+  return `${shown} ${UNITS[unit]}`;
+}

@@ -37,6 +37,11 @@ export const messageKeys = {
   recent: (deviceId: string) => ['messages', deviceId] as const,
 };
 
+/** The files a device uploaded through the hub's file upload. */
+export const fileKeys = {
+  list: (deviceId: string) => ['files', deviceId] as const,
+};
+
 /** A device's timeline read back from a time (what arrives next comes live). */
 export const timelineKeys = {
   of: (deviceId: string, since: string, moduleId?: string, kinds?: readonly string[]) =>

@@ -18,6 +18,7 @@ import { DeviceActions } from '../../features/device-admin/components/device-act
 import { MethodPanel } from '../../features/methods/components/method-panel.tsx';
 import { MessagePanel } from '../../features/messages/components/message-panel.tsx';
 import { EdgePanel } from '../../features/edge/components/edge-panel.tsx';
+import { DeviceFiles } from '../../features/files/components/device-files.tsx';
 import { useState } from 'react';
 
 export function DeviceRoute({
@@ -107,6 +108,15 @@ export function DeviceRoute({
               <MessagePanel
                 deviceId={deviceId}
                 refusalOf={(action) => permissions.why(action, 'device')}
+              />
+              <h2 id="files">Files</h2>
+              <Text size={200} className="muted">
+                What the device uploaded through the hub&apos;s file upload, from its storage
+                account.
+              </Text>
+              <DeviceFiles
+                deviceId={deviceId}
+                refusal={permissions.why('file.download', 'device')}
               />
               <h2 id="versions">Versions</h2>
               <Text size={200} className="muted">
