@@ -155,6 +155,9 @@ try {
       '--fleet',
       '--connection-file',
       join(dataDir, 'connection.json'),
+      // One device uploads a file through the hub's file upload, so its page lists one.
+      '--boot-report',
+      'berlin-b1-gateway-01',
       '--quiet',
     ],
     {},
@@ -257,6 +260,8 @@ ${
                     changes in reported); connection details in ${join(dataDir, 'connection.json')}
   IoT Edge          lyon-edge-gateway-01 runs a simulated Edge runtime with three modules, one of
                     them (modbus-decoder) crash-looping: ${publicUrl}/devices/lyon-edge-gateway-01#edge
+  File upload       devices upload to Azurite beside the emulator; berlin-b1-gateway-01 uploads
+                    diagnostics/boot-report.json as it starts: ${publicUrl}/devices/berlin-b1-gateway-01#files
 
   Press Ctrl+C to stop.
 `);

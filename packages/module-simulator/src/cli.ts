@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readConnectionFile, type ConnectionFile } from '@twinscope/hub-emulator/connection-file';
+import { uploadBootReportFor } from './boot-report.ts';
 import { ensureDemoEdgeDevice } from './edge-demo.ts';
 import { runEdgeRuntime } from './edge-runtime.ts';
 import { runFleet } from './fleet.ts';
@@ -28,6 +29,9 @@ The demo's IoT Edge device (created with three modules, one crash-looping, if mi
 
 Every module of the emulator's fleet (or those a query selects), in one process:
   module-simulator --fleet --connection-file .emulator-data/connection.json [--query "SELECT * FROM devices.modules WHERE …"]
+  --boot-report <deviceId>              with --fleet: that device uploads
+                                        diagnostics/boot-report.json once, through the
+                                        hub's file upload, as the fleet starts
 
   --transport amqp|mqtt|amqpws|mqttws   the SDK transport (default amqp, as the how-to's
                                         ModuleClient; a fleet takes turns over all four);
@@ -60,6 +64,7 @@ try {
       query: { type: 'string' },
       transport: { type: 'string' },
       'telemetry-interval': { type: 'string' },
+      'boot-report': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -89,6 +94,8 @@ if (
   !(Number.isFinite(telemetryIntervalSeconds) && telemetryIntervalSeconds > 0)
 )
   fail('--telemetry-interval takes a number of seconds above 0');
+if (values['boot-report'] !== undefined && !values.fleet)
+  fail('--boot-report goes with --fleet (one device of the fleet uploads it)');
 function connectionFileAt(path: string): ConnectionFile {
   try {
     return readConnectionFile(path);
@@ -144,6 +151,22 @@ if (values.edge || values['edge-demo']) {
     ...(values.query ? { query: values.query } : {}),
     log,
   });
+  const reporter = values['boot-report'];
+  if (reporter) {
+    // Soft: a hub without storage (or a slow one) must not stop the fleet.
+    try {
+      const { blobName, bytes } = await uploadBootReportFor(
+        connectionFile.serviceConnectionString,
+        reporter,
+        { ...(ca ? { ca } : {}), ports },
+      );
+      console.log(`module-simulator: ${reporter} uploaded ${blobName} (${bytes} bytes)`);
+    } catch (error) {
+      console.warn(
+        `module-simulator: ${reporter} did not upload its boot report through the hub's file upload${connectionFile.storage ? '' : ' (connection.json says the hub has no storage)'}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
   console.log(`module-simulator: ${running.length} modules running`);
 } else {
   const connectionString = values['connection-string'];

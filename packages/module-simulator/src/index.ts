@@ -10,3 +10,4 @@ export {
 } from './module-app.ts';
 export { runFleet, type FleetOptions } from './fleet.ts';
 export { runEdgeRuntime, type EdgeRuntime, type EdgeRuntimeOptions } from './edge-runtime.ts';
+export { BOOT_REPORT, uploadBootReport, uploadBootReportFor } from './boot-report.ts';
