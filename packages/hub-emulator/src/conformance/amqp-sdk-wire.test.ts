@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import rhea, { type Connection, type EventContext } from 'rhea';
 import { describe, expect, it } from 'vitest';
+import { serviceClientFor } from '@twinscope/hub-connection';
 import { createSasToken } from '../auth/sas.ts';
 import {
   ACCEPTED,
@@ -30,7 +31,8 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
     hub.emulator.registry.find(deviceId, moduleId)!.authentication.symmetricKey.primaryKey!;
   const owner = () => hub.emulator.policies.find((p) => p.keyName === 'iothubowner')!;
 
-  const { connect, opened, outcomeOf, next, dispose, dotnetCbs } = useAmqpWire(hub);
+  const { connect, connectWebSocket, opened, outcomeOf, next, dispose, dotnetCbs } =
+    useAmqpWire(hub);
 
   const telemetryOf = (deviceId: string, from: number) =>
     hub.emulator.changes
@@ -172,6 +174,38 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
         { body: JSON.stringify({ methodName: 'reboot', responseTimeoutInSeconds: 10 }) },
       );
       expect(invoked.json).toEqual({ status: 200, payload: { rebooted: true } });
+    });
+
+    it('when the module connects over AMQP over WebSockets, then its CBS and its absolute addresses work as over TLS', async () => {
+      // AmqpIotTransport.cs 85-218: only the socket differs; no SASL, the same $cbs and the
+      // same amqps://host:5671 addresses inside the WebSocket.
+      const deviceId = uniqueId('dotnet-ws');
+      await hub.registry.create({ deviceId });
+      await hub.registry.addModule({ deviceId, moduleId: 'sensor' });
+      const connection = await connectWebSocket();
+      const putToken = await dotnetCbs(connection);
+      const audience = `${host()}/devices/${deviceId}/modules/sensor`;
+      expect(
+        (await putToken(audience, token(audience, deviceKey(deviceId, 'sensor'))))['status-code'],
+      ).toBe(200);
+      const from = hub.emulator.registry.sequenceNumber;
+      const telemetry = await opened(
+        connection.open_sender({
+          name: 'TelemetrySenderLink',
+          target: { address: absolute(`/devices/${deviceId}/modules/sensor/messages/events`) },
+          source: { address: deviceId },
+          properties: linkProperties(),
+        }),
+      );
+      expect(
+        await outcomeOf(telemetry, {
+          message_id: 'over-websockets',
+          body: rhea.message.data_section(Buffer.from('{"ws":true}')),
+        }),
+      ).toBe('accepted');
+      expect(telemetryOf(deviceId, from).map((e) => e.message?.properties['$.mid'])).toEqual([
+        'over-websockets',
+      ]);
     });
 
     it('when the service client sends a message and the device completes, rejects or abandons it unsettled, then each disposition gets the settled, accepted reply .NET waits for, and feedback completes the same way', async () => {
@@ -403,6 +437,191 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
         }),
       ).toBe('accepted');
       expect(hub.emulator.c2d.depth({ deviceId })).toBe(1);
+    });
+  });
+  describe('Java (iot-device-client over AMQP: SASL ANONYMOUS, rooted addresses, uuid ids)', () => {
+    /** AmqpsIotHubConnection.java 472-473: SASL ANONYMOUS with a SAS token, then CBS. */
+    const anonymous = {
+      ANONYMOUS: () => ({ start: (done: (e?: Error, r?: Buffer) => void) => done() }),
+    };
+    /** A uuid on the wire (rhea writes a 16-byte buffer in an id field as an AMQP uuid). */
+    const uuid = () => Buffer.from(randomUUID().replaceAll('-', ''), 'hex');
+    /** Link properties as TransportUtils.java 18-27 and the link handlers set them. */
+    const javaLink = (channel: string) => ({
+      'com.microsoft:api-version': '2020-09-30',
+      'com.microsoft:client-version':
+        'com.microsoft.azure.sdk.iot.iot-device-client/2.5.0 (17.0.9; Linux; amd64)',
+      'com.microsoft:channel-correlation-id': channel,
+    });
+
+    it('when a Java device authenticates, sends, reads and writes its twin, answers a method and completes a C2D message, then every reply has the types Java casts to', async () => {
+      const deviceId = uniqueId('java');
+      await hub.registry.create({ deviceId });
+      const connection = await connect(anonymous);
+      // AmqpsCbs{Sender,Receiver}LinkHandler: cbs-sender/-receiver on $cbs, reply-to "cbs".
+      const cbsReceiver = await opened(
+        connection.open_receiver({ name: 'cbs-receiver', source: { address: '$cbs' } }),
+      );
+      const cbsSender = await opened(
+        connection.open_sender({ name: 'cbs-sender', target: { address: '$cbs' } }),
+      );
+      const requestId = uuid();
+      const cbsReply = next(cbsReceiver);
+      cbsSender.send({
+        message_id: requestId,
+        to: '$cbs',
+        reply_to: 'cbs',
+        application_properties: {
+          operation: 'put-token',
+          type: 'servicebus.windows.net:sastoken',
+          name: `${host()}/devices/${deviceId}`,
+        },
+        body: token(`${host()}/devices/${deviceId}`, deviceKey(deviceId)),
+      });
+      const reply = (await cbsReply).message!;
+      // AmqpsCbsReceiverLinkHandler.java 72, 86: correlation-id cast to UUID, status an int.
+      expect(Buffer.isBuffer(reply.correlation_id)).toBe(true);
+      expect((reply.correlation_id as Buffer).equals(requestId)).toBe(true);
+      expect((reply.application_properties as Record<string, unknown>)['status-code']).toBe(200);
+
+      // Telemetry on the rooted address (AmqpsTelemetrySenderLinkHandler.java 22-23).
+      const from = hub.emulator.registry.sequenceNumber;
+      const telemetry = await opened(
+        connection.open_sender({
+          name: `sender_link_telemetry-${deviceId}-${randomUUID()}`,
+          target: { address: `/devices/${deviceId}/messages/events` },
+          properties: javaLink(deviceId),
+        }),
+      );
+      expect(
+        await outcomeOf(telemetry, {
+          message_id: randomUUID(),
+          correlation_id: randomUUID(),
+          application_properties: { 'iothub-connection-device-id': deviceId, site: 'lyon' },
+          message_annotations: {},
+          body: rhea.message.data_section(Buffer.from('{"t":1}')),
+        }),
+      ).toBe('accepted');
+      expect(telemetryOf(deviceId, from).map((e) => e.message?.properties['site'])).toEqual([
+        'lyon',
+      ]);
+
+      // Twin (AmqpsTwin*LinkHandler, DeviceTwin.java): the desired subscription goes out with
+      // no body; GET needs a status annotation and a data body; PATCH answers its version.
+      const channel = `twin:${randomUUID()}`;
+      const twinIn = await opened(
+        connection.open_receiver({
+          name: `receiver_link_devicetwin-${deviceId}-${randomUUID()}`,
+          source: { address: `/devices/${deviceId}/twin` },
+          properties: javaLink(channel),
+        }),
+      );
+      const twinOut = await opened(
+        connection.open_sender({
+          name: `sender_link_devicetwin-${deviceId}-${randomUUID()}`,
+          target: { address: `/devices/${deviceId}/twin` },
+          properties: javaLink(channel),
+        }),
+      );
+      const twinRequest = async (operation: string, resource?: string, body?: unknown) => {
+        const correlationId = uuid();
+        const answer = next(twinIn, (m) =>
+          Buffer.isBuffer(m.correlation_id) ? m.correlation_id.equals(correlationId) : false,
+        );
+        twinOut.send({
+          message_id: randomUUID(),
+          correlation_id: correlationId,
+          message_annotations: { operation, ...(resource ? { resource } : {}) },
+          body:
+            body === undefined
+              ? operation === 'GET'
+                ? rhea.message.data_section(Buffer.alloc(0))
+                : undefined
+              : rhea.message.data_section(Buffer.from(JSON.stringify(body))),
+        });
+        const message = (await answer).message!;
+        return {
+          annotations: message.message_annotations as Record<string, unknown>,
+          body: message.body as { typecode?: number; content?: Buffer } | undefined,
+        };
+      };
+      expect(
+        (await twinRequest('PUT', '/notifications/twin/properties/desired')).annotations['status'],
+      ).toBe(200);
+      const got = await twinRequest('GET');
+      expect(got.annotations['status']).toBe(200);
+      expect(got.body?.typecode).toBe(0x75); // a data section, which the handler casts to Data
+      expect(JSON.parse(got.body!.content!.toString())).toHaveProperty('desired.$version');
+      const patched = await twinRequest('PATCH', '/properties/reported', { firmware: '2.1' });
+      expect(patched.annotations['status']).toBe(204);
+      expect(Number(patched.annotations['version'])).toBeGreaterThan(1);
+      const push = next(twinIn, (m) => m.correlation_id === undefined);
+      await hub.registry.updateTwin(deviceId, { properties: { desired: { interval: 5 } } }, '*');
+      const pushed = (await push).message!;
+      expect((pushed.body as { typecode: number }).typecode).toBe(0x75);
+      expect(JSON.parse((pushed.body as { content: Buffer }).content.toString())).toMatchObject({
+        interval: 5,
+        $version: expect.any(Number),
+      });
+
+      // Methods (AmqpsMethods*LinkHandler, DirectMethod.java 87-94): the call's correlation id
+      // is a uuid the answer echoes as a uuid, with IoThub-status an int.
+      const methodChannel = `methods:${randomUUID()}`;
+      const methodsIn = await opened(
+        connection.open_receiver({
+          name: `receiver_link_devicemethods-${deviceId}-${randomUUID()}`,
+          source: { address: `/devices/${deviceId}/methods/devicebound` },
+          properties: javaLink(methodChannel),
+        }),
+      );
+      const methodsOut = await opened(
+        connection.open_sender({
+          name: `sender_link_devicemethods-${deviceId}-${randomUUID()}`,
+          target: { address: `/devices/${deviceId}/methods/devicebound` },
+          properties: javaLink(methodChannel),
+        }),
+      );
+      methodsIn.on('message', (context) => {
+        const call = context.message!;
+        expect(Buffer.isBuffer(call.correlation_id)).toBe(true);
+        methodsOut.send({
+          message_id: randomUUID(),
+          correlation_id: call.correlation_id,
+          application_properties: {
+            'IoThub-status': rhea.types.wrap_int(200),
+            'iothub-connection-device-id': deviceId,
+          },
+          body: rhea.message.data_section(Buffer.from('{"rebooted":true}')),
+        });
+      });
+      const invoked = await hub.raw.send(
+        'POST',
+        `/twins/${deviceId}/methods?api-version=2021-04-12`,
+        { body: JSON.stringify({ methodName: 'reboot', responseTimeoutInSeconds: 10 }) },
+      );
+      expect(invoked.json).toEqual({ status: 200, payload: { rebooted: true } });
+
+      // C2D (AmqpsIotHubConnection.java 667-679): settled in one step, no answer awaited.
+      const c2d = await opened(
+        connection.open_receiver({
+          name: `receiver_link_telemetry-${deviceId}-${randomUUID()}`,
+          source: { address: `/devices/${deviceId}/messages/devicebound` },
+          properties: javaLink(deviceId),
+          autoaccept: false,
+        }),
+      );
+      const arrived = next(c2d);
+      const service = serviceClientFor(hub.emulator.serviceConnectionString, {
+        ca: hub.emulator.tls.caCert,
+        amqpPort: hub.emulator.amqpsPort,
+      });
+      await service.open();
+      await service.send(deviceId, 'hello java');
+      await service.close();
+      const message = await arrived;
+      expect((message.message!.body as { typecode: number }).typecode).toBe(0x75);
+      message.delivery!.accept();
+      await expect.poll(() => hub.emulator.c2d.depth({ deviceId })).toBe(0);
     });
   });
 });

@@ -8,6 +8,7 @@ import rhea, {
   type Sender,
 } from 'rhea';
 import { afterEach } from 'vitest';
+import { WebSocket } from 'ws';
 import type { RunningEmulator } from '../emulator.ts';
 
 /**
@@ -53,6 +54,37 @@ export function useAmqpWire(hub: { emulator: RunningEmulator }) {
       connection.once('disconnected', (c) => reject(c.error ?? new Error('disconnected')));
       // A refused SASL login is a connection error (rhea throws it when nobody listens).
       connection.once('connection_error', (c) => reject(c.connection.error ?? c.error));
+    });
+    return connection;
+  }
+
+  /**
+   * AMQP over WebSockets as .NET's ClientWebSocket transport opens it (AmqpIotTransport.cs
+   * 85-218): `wss://host:443/$iothub/websocket`, subprotocol AMQPWSB10, no SASL.
+   */
+  async function connectWebSocket() {
+    const webSocket = rhea.websocket_connect(WebSocket)(
+      `wss://localhost:${hub.emulator.httpsPort}/$iothub/websocket`,
+      ['AMQPWSB10'],
+      { ca: hub.emulator.tls.caCert },
+    );
+    const connection = rhea.create_container().connect({
+      // rhea's typings want a transport, host and port its WebSocket wrapper does without.
+      transport: 'tcp',
+      host: 'localhost',
+      port: hub.emulator.httpsPort,
+      connection_details: () => ({
+        ...webSocket(),
+        host: 'localhost',
+        port: hub.emulator.httpsPort,
+      }),
+      reconnect: false,
+      idle_time_out: 0,
+    });
+    open.push(connection);
+    await new Promise<void>((resolve, reject) => {
+      connection.once('connection_open', () => resolve());
+      connection.once('disconnected', (c) => reject(c.error ?? new Error('disconnected')));
     });
     return connection;
   }
@@ -148,5 +180,5 @@ export function useAmqpWire(hub: { emulator: RunningEmulator }) {
     };
   }
 
-  return { connect, opened, outcomeOf, next, dispose, dotnetCbs };
+  return { connect, connectWebSocket, opened, outcomeOf, next, dispose, dotnetCbs };
 }

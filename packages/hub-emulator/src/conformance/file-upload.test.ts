@@ -41,7 +41,7 @@ describe('Emulator: file upload to Azurite, and file notifications', () => {
     await client.setOptions({
       ca: hub.emulator.tls.caCert,
       http: { agent: portAgentFor({ port: hub.emulator.httpsPort, ca: hub.emulator.tls.caCert }) },
-    } as never);
+    });
     closers.push(() => client.close());
     return client;
   }
