@@ -35,7 +35,12 @@ let token = '';
 let tokenMinted = 0;
 const authorization = () => {
   if (Date.now() - tokenMinted > 60_000) {
-    token = createSasToken('localhost', key, Math.floor(Date.now() / 1000) + 3600, 'iothubowner');
+    token = createSasToken(
+      connection.hostName,
+      key,
+      Math.floor(Date.now() / 1000) + 3600,
+      'iothubowner',
+    );
     tokenMinted = Date.now();
   }
   return token;
