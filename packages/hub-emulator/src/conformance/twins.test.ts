@@ -118,7 +118,6 @@ describe('azure-iothub Registry: device and module twins', () => {
       { properties: { desired: { big: 4503599627370496 } } },
       { properties: { desired: { text: 'x'.repeat(5000) } } },
       { tags: { a: 'x'.repeat(4000), b: 'x'.repeat(4000), c: 'x'.repeat(300) } },
-      { properties: { reported: { sneaky: true } } },
     ];
     for (const patch of cases) {
       const error = await expectSdkError(

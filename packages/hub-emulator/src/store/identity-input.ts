@@ -233,12 +233,10 @@ export function parseTwinWrite(input: JsonValue | undefined): TwinWrite {
     if (!isJsonObject(properties))
       throw new HubError('ArgumentInvalid', 'properties must be an object.');
     for (const key of Object.keys(properties)) {
-      if (key === 'reported') {
-        throw new HubError(
-          'ArgumentInvalid',
-          'Reported properties can only be written by the device or module.',
-        );
-      }
+      // The service writes a twin's mutable fields only: reported properties a client sends
+      // along (.NET serializes every Twin with them, from a twin it read or empty) are
+      // ignored, as IoT Hub ignores them; only the device or module writes them.
+      if (key === 'reported') continue;
       if (key !== 'desired')
         throw new HubError('ArgumentInvalid', `Unknown properties section '${key}'.`);
     }
