@@ -74,7 +74,7 @@ describe('jobs v2 through the unmodified JobClient', () => {
 
     const rows = await deviceJobs(jobId);
     expect(rows.status).toBe(200);
-    expect(rows.headers['x-ms-item-type']).toBe('deviceJob');
+    expect(rows.headers['x-ms-item-type']).toBe('DeviceJob');
     expect(
       (rows.json as { deviceId: string; status: string; jobType: string }[])
         .map((r) => [r.deviceId, r.status, r.jobType])

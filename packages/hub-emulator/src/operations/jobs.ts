@@ -52,7 +52,8 @@ export const jobOperations: Operation[] = [
         status: 200,
         body: page.items,
         headers: {
-          'x-ms-item-type': 'jobResponse',
+          // .NET's JobClient parses it as QueryResultType's name (see query.ts).
+          'x-ms-item-type': 'JobResponse',
           ...(page.continuation ? { 'x-ms-continuation': page.continuation } : {}),
         },
       };

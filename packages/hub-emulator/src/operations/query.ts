@@ -3,6 +3,13 @@ import { HubError } from '../errors.ts';
 import type { Operation } from '../http/operation.ts';
 import { runQuery } from '../query/engine.ts';
 
+/**
+ * `x-ms-item-type` as .NET's RegistryManager reads it: `Enum.Parse(QueryResultType, value)`,
+ * case-sensitive, so only the enum's names (`Twin`, `DeviceJob`, `Raw`) parse
+ * (QueryResult.cs 32-43); Node, Java and Python pass the value through unread.
+ */
+export const ITEM_TYPE = { twin: 'Twin', deviceJob: 'DeviceJob', raw: 'Raw' } as const;
+
 export const queryOperations: Operation[] = [
   {
     name: 'query-twins',
@@ -33,7 +40,9 @@ export const queryOperations: Operation[] = [
         ...(pageSize !== undefined ? { pageSize } : {}),
         ...(typeof continuation === 'string' && continuation ? { continuation } : {}),
       });
-      const responseHeaders: Record<string, string> = { 'x-ms-item-type': page.itemType };
+      const responseHeaders: Record<string, string> = {
+        'x-ms-item-type': ITEM_TYPE[page.itemType],
+      };
       if (page.continuation) responseHeaders['x-ms-continuation'] = page.continuation;
       return { status: 200, body: page.items, headers: responseHeaders };
     },
