@@ -31,10 +31,15 @@ export async function rawMqttSocket(hub: Hub) {
   );
   await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
   const send = (packet: Packet) => socket.write(mqtt.generate(packet));
-  const next = async (cmd: string, timeoutMs = 3000): Promise<Packet> => {
+  /** The next packet of this kind (that `pick` accepts); the others stay for later. */
+  const next = async (
+    cmd: string,
+    timeoutMs = 3000,
+    pick: (packet: Packet) => boolean = () => true,
+  ): Promise<Packet> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const index = packets.findIndex((p) => p.cmd === cmd);
+      const index = packets.findIndex((p) => p.cmd === cmd && pick(p));
       if (index >= 0) return packets.splice(index, 1)[0]!;
       if (Date.now() > deadline) throw new Error(`no ${cmd} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
