@@ -78,7 +78,11 @@ export async function startTlsListeners(
     rawSockets.add(socket);
     socket.once('close', () => rawSockets.delete(socket));
   });
-  const mqttPort = await listen(mqttServer, portsOf(options.mqttPort, 8883), listenAddress(options));
+  const mqttPort = await listen(
+    mqttServer,
+    portsOf(options.mqttPort, 8883),
+    listenAddress(options),
+  );
   hostNames.add(`${hostName}:${mqttPort}`);
 
   const api = createServiceApi({
