@@ -233,6 +233,48 @@ describe('Emulator: file upload to Azurite, and file notifications', () => {
     expect(unknown.status).toBe(400);
     expect(unknown.text).toContain('correlation id');
   });
+
+  it('when a device completes with the correlation id in the body, as .NET, Java, Python and C send it, then the upload is notified', async () => {
+    const deviceId = uniqueId('body-form');
+    await hub.registry.create({ deviceId });
+    const { next } = await notifications();
+    const key = hub.emulator.registry.find(deviceId)!.authentication.symmetricKey.primaryKey!;
+    const resource = `${hub.emulator.hostName}/devices/${deviceId}`;
+    const authorization = createSasToken(resource, key, Math.floor(Date.now() / 1000) + 600);
+    // .NET FileUploadSasUriRequest / FileUploadCompletionNotification (HttpTransportHandler.cs).
+    const started = await hub.raw.send(
+      'POST',
+      `/devices/${deviceId}/files?api-version=2021-04-12`,
+      {
+        body: JSON.stringify({ blobName: 'report.csv' }),
+        authorization,
+      },
+    );
+    expect(started.status).toBe(200);
+    const sas = started.json as Record<string, string>;
+    await upload(
+      `https://${sas['hostName']}/${sas['containerName']}/${sas['blobName']}${sas['sasToken']}`,
+      Buffer.from('a,b\n1,2\n'),
+    );
+    const done = await hub.raw.send(
+      'POST',
+      `/devices/${deviceId}/files/notifications?api-version=2021-04-12`,
+      {
+        body: JSON.stringify({
+          correlationId: sas['correlationId'],
+          isSuccess: true,
+          statusCode: 200,
+          statusDescription: 'Success',
+        }),
+        authorization,
+      },
+    );
+    expect(done.status).toBe(204);
+    expect((await next(deviceId)).body).toMatchObject({
+      blobName: `${deviceId}/report.csv`,
+      blobSizeInBytes: 8,
+    });
+  });
 });
 
 describe('Emulator: file upload without storage', () => {
