@@ -3,7 +3,7 @@ import { TLSSocket } from 'node:tls';
 import type { WebSocket } from 'ws';
 import rhea, { type Connection, type EventContext, type Sender, type Receiver } from 'rhea';
 import { AmqpFrameGuard, MAX_FRAME_BYTES } from './frame-guard.ts';
-import { AmqpConnection, type Grant } from './connection.ts';
+import { AmqpConnection, CONDITION, type Grant } from './connection.ts';
 import { addressOf, LinkRouter, type LinkRoute } from './links.ts';
 import { RequestReplies, type RequestOptions } from './requests.ts';
 import { serveSasl } from './sasl.ts';
@@ -59,7 +59,7 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
   const now = options.now ?? Date.now;
   const log = (line: string) => options.log?.(`[${options.name}] ${line}`);
   const container = rhea.create_container({ id: options.name });
-  const loginOf = serveSasl(container, options.plain, log);
+  const saslOf = serveSasl(container, options.plain, log);
   const connections = new WeakMap<Connection, AmqpConnection>();
   /** Client certificates of WebSocket connections, by the connection id they were given. */
   const webSocketCertificates = new Map<string, ClientCertificate>();
@@ -75,7 +75,7 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
     if (!state) {
       state = new AmqpConnection(connection, now, certificateOf(connection));
       connections.set(connection, state);
-      const login = loginOf(connection);
+      const { login } = saslOf(connection);
       if (login) state.grant(login);
     }
     return state;
@@ -132,6 +132,14 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
     state.releaseAll();
     options.ended?.(state);
   };
+  container.on('connection_open', (c: EventContext) => {
+    if (saslOf(c.connection).mechanism !== 'EXTERNAL' || certificateOf(c.connection)) return;
+    log('SASL EXTERNAL without a client certificate refused');
+    c.connection.close({
+      condition: CONDITION.unauthorized,
+      description: 'SASL EXTERNAL needs a TLS client certificate.',
+    });
+  });
   container.on('connection_close', endConnection);
   container.on('disconnected', endConnection);
   // A client that misbehaves at the protocol level loses its connection, not the hub.

@@ -5,7 +5,10 @@ import type { Grant } from './connection.ts';
 class SaslMechanism {
   outcome: boolean | undefined;
   username: string | undefined;
-  constructor(private readonly accept: (response: Buffer | undefined) => boolean) {}
+  constructor(
+    readonly name: string,
+    private readonly accept: (response: Buffer | undefined) => boolean,
+  ) {}
   start(response: Buffer | undefined): void {
     this.outcome = this.accept(response);
     this.username = this.outcome ? 'sasl' : undefined;
@@ -36,19 +39,25 @@ function saslMechanismOf(connection: Connection): SaslMechanism | undefined {
  * - PLAIN with a SAS token as the password (the C service client), when `plain` is given: it
  *   checks the login and answers the grant the connection then holds, or throws to refuse.
  *
- * Answers the grant a connection's PLAIN login earned, if it logged in that way.
+ * - EXTERNAL, for clients that name their TLS client certificate as the credential (X.509).
+ *
+ * Answers how a connection authenticated: its SASL mechanism, and the grant a PLAIN login
+ * earned.
  */
 export function serveSasl(
   container: Container,
   plain: ((username: string, password: string) => Grant) | undefined,
   log: (line: string) => void,
-): (connection: Connection) => Grant | undefined {
+): (connection: Connection) => { mechanism?: string; login?: Grant } {
   container.sasl_server_mechanisms.enable_anonymous();
-  container.sasl_server_mechanisms['MSSBCBS'] = () => new SaslMechanism(() => true);
+  container.sasl_server_mechanisms['MSSBCBS'] = () => new SaslMechanism('MSSBCBS', () => true);
+  // EXTERNAL: the TLS client certificate is the credential (checked per link, as X.509
+  // devices are); a connection that chose it without presenting one is closed once open.
+  container.sasl_server_mechanisms['EXTERNAL'] = () => new SaslMechanism('EXTERNAL', () => true);
   const logins = new WeakMap<SaslMechanism, Grant>();
   if (plain) {
     container.sasl_server_mechanisms['PLAIN'] = () => {
-      const mechanism: SaslMechanism = new SaslMechanism((response) => {
+      const mechanism: SaslMechanism = new SaslMechanism('PLAIN', (response) => {
         // `authzid \0 authcid \0 password`
         const [, username = '', password = ''] = (response?.toString('utf8') ?? '').split('\0');
         try {
@@ -64,6 +73,8 @@ export function serveSasl(
   }
   return (connection) => {
     const mechanism = saslMechanismOf(connection);
-    return mechanism ? logins.get(mechanism) : undefined;
+    if (!mechanism) return {};
+    const login = logins.get(mechanism);
+    return { mechanism: mechanism.name, ...(login ? { login } : {}) };
   };
 }

@@ -11,6 +11,7 @@ import {
   RELEASED,
   useAmqpWire,
 } from './amqp-wire.ts';
+import { deviceCertificate } from './device-certificates.ts';
 import { uniqueId, useHub } from './hub.ts';
 
 /**
@@ -622,6 +623,41 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
       expect((message.message!.body as { typecode: number }).typecode).toBe(0x75);
       message.delivery!.accept();
       await expect.poll(() => hub.emulator.c2d.depth({ deviceId })).toBe(0);
+    });
+  });
+  describe('SASL EXTERNAL (an X.509 device naming its TLS certificate as the credential)', () => {
+    const external = {
+      EXTERNAL: () => ({
+        start: (done: (e?: Error, r?: Buffer) => void) => done(undefined, Buffer.alloc(0)),
+      }),
+    };
+
+    it('when an X.509 device authenticates with EXTERNAL and its certificate, then it sends without $cbs; without a certificate the connection is closed', async () => {
+      const deviceId = uniqueId('x509-external');
+      const certificate = await deviceCertificate(deviceId);
+      await hub.registry.create({
+        deviceId,
+        authentication: {
+          type: 'selfSigned',
+          x509Thumbprint: { primaryThumbprint: certificate.sha1 },
+        },
+      });
+      const connection = await connect(external, certificate);
+      const from = hub.emulator.registry.sequenceNumber;
+      const telemetry = await opened(
+        connection.open_sender({ target: { address: `devices/${deviceId}/messages/events` } }),
+      );
+      expect(
+        await outcomeOf(telemetry, {
+          body: rhea.message.data_section(Buffer.from('by certificate')),
+        }),
+      ).toBe('accepted');
+      expect(telemetryOf(deviceId, from)).toHaveLength(1);
+
+      // The hub closes it as soon as it is open (the close may come in the same read).
+      const bare = await connect(external);
+      await expect.poll(() => bare.is_closed()).toBe(true);
+      expect(bare.error).toMatchObject({ condition: 'amqp:unauthorized-access' });
     });
   });
 });

@@ -38,12 +38,17 @@ export function useAmqpWire(hub: { emulator: RunningEmulator }) {
     for (const connection of open.splice(0)) connection.close();
   });
 
-  async function connect(sasl: SaslMechanisms | undefined = undefined) {
+  /** A TLS connection, with these SASL mechanisms (none: no SASL) and maybe a client certificate. */
+  async function connect(
+    sasl: SaslMechanisms | undefined = undefined,
+    clientCertificate?: { cert: string; key: string },
+  ) {
     const connection = rhea.create_container().connect({
       host: 'localhost',
       port: hub.emulator.amqpsPort,
       transport: 'tls',
       ca: hub.emulator.tls.caCert,
+      ...clientCertificate,
       reconnect: false,
       idle_time_out: 0,
       ...(sasl ? { sasl_mechanisms: sasl } : {}),
