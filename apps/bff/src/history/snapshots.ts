@@ -34,6 +34,8 @@ export class Snapshots {
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
   private stopped = false;
+  /** Who waits for every wanted snapshot to be read and stored (`idle`). */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -157,12 +159,24 @@ export class Snapshots {
       }
     } finally {
       this.draining = false;
+      if (this.pending.size === 0) this.wakeIdle();
     }
+  }
+
+  /** Resolves once no snapshot is wanted or being read (at once when none is). */
+  idle(): Promise<void> {
+    if (this.stopped || (!this.draining && this.pending.size === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private wakeIdle(): void {
+    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
     this.pending.clear();
+    this.wakeIdle();
   }
 }

@@ -160,10 +160,15 @@ export class TwinHistory {
     return this.catchUp?.behind ?? 0;
   }
 
-  /** Resolves once every accepted batch is stored and nothing is left to read back. */
+  /**
+   * Resolves once every accepted batch is stored, nothing is left to read back, and the
+   * snapshots those asked for are taken (a replica stopped before its first snapshot of a
+   * twin could not rebuild the versions it stored).
+   */
   async caughtUp(): Promise<void> {
     await this.settled();
     await this.catchUp?.idle();
+    await this.snapshots.idle();
     await this.flushPositions();
   }
 
