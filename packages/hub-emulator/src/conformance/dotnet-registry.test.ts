@@ -45,7 +45,14 @@ describe('Emulator: the service API as .NET’s RegistryManager calls it', () =>
       : 'InvalidErrorCode';
   }
 
-  /** Device.cs 38-137 and AuthenticationMechanism.cs as `new Device(id)` serializes. */
+  /** AuthenticationMechanism.cs as a new Device or Module serializes it (NormalizeDevice). */
+  const newAuthentication = {
+    symmetricKey: { primaryKey: null, secondaryKey: null },
+    x509Thumbprint: { primaryThumbprint: null, secondaryThumbprint: null },
+    type: 'sas',
+  };
+
+  /** Device.cs 38-137 as `new Device(id)` serializes. */
   const newDevice = (deviceId: string) => ({
     deviceId,
     generationId: null,
@@ -57,11 +64,7 @@ describe('Emulator: the service API as .NET’s RegistryManager calls it', () =>
     statusUpdatedTime: '0001-01-01T00:00:00',
     lastActivityTime: '0001-01-01T00:00:00',
     cloudToDeviceMessageCount: 0,
-    authentication: {
-      symmetricKey: { primaryKey: null, secondaryKey: null },
-      x509Thumbprint: { primaryThumbprint: null, secondaryThumbprint: null },
-      type: 'sas',
-    },
+    authentication: newAuthentication,
     parentScopes: [],
   });
 
@@ -103,11 +106,7 @@ describe('Emulator: the service API as .NET’s RegistryManager calls it', () =>
       connectionStateUpdatedTime: '0001-01-01T00:00:00',
       lastActivityTime: '0001-01-01T00:00:00',
       cloudToDeviceMessageCount: 0,
-      authentication: {
-        symmetricKey: { primaryKey: null, secondaryKey: null },
-        x509Thumbprint: { primaryThumbprint: null, secondaryThumbprint: null },
-        type: 'sas',
-      },
+      authentication: newAuthentication,
       managedBy: null,
     });
     expect(module.status).toBe(200);
