@@ -216,6 +216,9 @@ describe('Emulator: file upload to Azurite, and file notifications', () => {
 
     expect((await start('')).status).toBe(400);
     expect((await start('x'.repeat(1100))).status).toBe(400);
+    // Storage URLs resolve dot segments: no name may leave the device's folder.
+    for (const name of ['../other-device/x', 'a/./b', 'a//b', '/rooted'])
+      expect((await start(name)).status).toBe(400);
     expect((await start('ok', 'camera')).status).toBe(400);
     const unknown = await hub.raw.send(
       'POST',

@@ -84,10 +84,15 @@ export class FileUploads {
       throw new HubError('ArgumentInvalid', 'The request needs a "blobName".');
     const fullName = `${identity.deviceId}/${blobName}`;
     const unwelcome = [...blobName].some((c) => c.charCodeAt(0) < 0x20 || c === '\\');
-    if (fullName.length > MAX_BLOB_NAME || unwelcome) {
+    // Storage URLs resolve `.` and `..`: a name with them could reach another device's
+    // folder, or another container, when the hub reads the blob back.
+    const escapes = blobName
+      .split('/')
+      .some((part) => part === '' || part === '.' || part === '..');
+    if (fullName.length > MAX_BLOB_NAME || unwelcome || escapes) {
       throw new HubError(
         'ArgumentInvalid',
-        `A blob name is at most ${MAX_BLOB_NAME} characters with the device id, without control characters or backslashes.`,
+        `A blob name is at most ${MAX_BLOB_NAME} characters with the device id, without control characters, backslashes, or empty, "." or ".." segments.`,
       );
     }
     this.forgetExpired();
@@ -98,10 +103,16 @@ export class FileUploads {
         `Device ${identity.deviceId} already has ${ACTIVE_UPLOADS_PER_DEVICE} uploads in progress; complete one first.`,
       );
     }
-    await store.ensureContainer(this.settings.container);
+    // The slot is taken before the storage call, so uploads started at once count too.
     const expiresAt = this.now() + this.settings.sasTtlSeconds * 1000;
     const correlationId = randomBytes(24).toString('base64');
     this.uploads.set(correlationId, { deviceId: identity.deviceId, blobName: fullName, expiresAt });
+    try {
+      await store.ensureContainer(this.settings.container);
+    } catch (error) {
+      this.uploads.delete(correlationId);
+      throw error;
+    }
     return {
       correlationId,
       hostName: store.hostName,
@@ -120,8 +131,11 @@ export class FileUploads {
         `Device ${identity.deviceId} has no upload with that correlation id (it may have expired).`,
       );
     }
-    this.uploads.delete(correlationId as string);
-    if (!result.isSuccess || !this.settings.notifications) return;
+    if (!result.isSuccess || !this.settings.notifications) {
+      this.uploads.delete(correlationId as string);
+      return;
+    }
+    // Kept until the blob is found: a device may say so again after a storage hiccup.
     const blob = await store.properties(this.settings.container, upload.blobName);
     if (!blob) {
       throw new HubError(
@@ -129,6 +143,7 @@ export class FileUploads {
         `The device said ${upload.blobName} was uploaded, but the container has no such blob.`,
       );
     }
+    if (!this.uploads.delete(correlationId as string)) return; // completed meanwhile
     const notification: FileNotification = {
       deviceId: identity.deviceId,
       blobUri: store.blobUri(this.settings.container, upload.blobName),
