@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import rhea, { type Delivery, type Message, type Sender } from 'rhea';
-import type { FileNotificationQueue } from '../uploads/file-notifications.ts';
+import type { FileNotificationQueue, HeldNotification } from '../uploads/file-notifications.ts';
 import type { LinkAuthority } from './hub-connections.ts';
 import type { LinkRoute } from './links.ts';
 
@@ -27,7 +27,7 @@ export function fileNotificationRoutes(deps: {
       open: (link, _params, connection) => {
         const sender = link as Sender;
         deps.authority.authorizeService(sender, connection);
-        const inFlight = new Map<Delivery, number>();
+        const inFlight = new Map<Delivery, HeldNotification>();
         const pump = () => {
           while (sender.is_open() && sender.sendable()) {
             const next = notifications.take();
@@ -45,7 +45,7 @@ export function fileNotificationRoutes(deps: {
               } as Message,
               tag(),
             );
-            inFlight.set(delivery, next.seq);
+            inFlight.set(delivery, next);
           }
         };
         const stop = notifications.onAvailable(pump);
@@ -53,15 +53,15 @@ export function fileNotificationRoutes(deps: {
         return {
           sendable: pump,
           settled(outcome, context) {
-            const seq = context.delivery ? inFlight.get(context.delivery) : undefined;
-            if (seq === undefined) return;
+            const held = context.delivery ? inFlight.get(context.delivery) : undefined;
+            if (!held) return;
             inFlight.delete(context.delivery!);
-            if (outcome === 'accepted' || outcome === 'rejected') notifications.done(seq);
-            else notifications.release(seq);
+            if (outcome === 'accepted' || outcome === 'rejected') notifications.done(held);
+            else notifications.release(held);
           },
           closed() {
             stop();
-            for (const seq of inFlight.values()) notifications.release(seq);
+            for (const held of inFlight.values()) notifications.release(held);
             inFlight.clear();
           },
         };

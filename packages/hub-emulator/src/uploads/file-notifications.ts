@@ -24,6 +24,15 @@ interface Entry {
   expiresAt: number;
   deliveryCount: number;
   lockedUntil: number;
+  /** Which delivery holds the lock (each take makes a new one). */
+  lock: number;
+}
+
+/** A notification as a receiver holds it: settled, or let go, by this lock only. */
+export interface HeldNotification {
+  seq: number;
+  lock: number;
+  notification: FileNotification;
 }
 
 /**
@@ -37,6 +46,7 @@ export class FileNotificationQueue {
   private readonly entries: Entry[] = [];
   private readonly listeners = new Set<() => void>();
   private seq = 0;
+  private locks = 0;
   /** Wakes receivers when a lock runs out, so a notification held too long is offered again. */
   private readonly sweep: NodeJS.Timeout;
 
@@ -55,6 +65,7 @@ export class FileNotificationQueue {
       expiresAt: this.now() + this.settings.ttlSeconds * 1000,
       deliveryCount: 0,
       lockedUntil: 0,
+      lock: 0,
     });
     for (const listener of [...this.listeners]) listener();
   }
@@ -66,7 +77,7 @@ export class FileNotificationQueue {
   }
 
   /** The next notification no one holds, locked for the taker; undefined when there is none. */
-  take(): { seq: number; notification: FileNotification } | undefined {
+  take(): HeldNotification | undefined {
     this.releaseExpiredLocks();
     this.drop();
     const now = this.now();
@@ -74,18 +85,28 @@ export class FileNotificationQueue {
     if (!entry) return undefined;
     entry.deliveryCount++;
     entry.lockedUntil = now + this.settings.lockSeconds * 1000;
-    return { seq: entry.seq, notification: entry.notification };
+    entry.lock = ++this.locks;
+    return { seq: entry.seq, lock: entry.lock, notification: entry.notification };
+  }
+
+  /**
+   * The entry a receiver still holds: a delivery whose lock ran out (and was taken again
+   * since) settles nothing, as a lost lock on IoT Hub.
+   */
+  private held(held: { seq: number; lock: number }): Entry | undefined {
+    const entry = this.entries.find((e) => e.seq === held.seq);
+    return entry && entry.lock === held.lock && entry.lockedUntil !== 0 ? entry : undefined;
   }
 
   /** Completed or rejected: gone. */
-  done(seq: number): void {
-    const at = this.entries.findIndex((e) => e.seq === seq);
-    if (at >= 0) this.entries.splice(at, 1);
+  done(held: { seq: number; lock: number }): void {
+    const entry = this.held(held);
+    if (entry) this.entries.splice(this.entries.indexOf(entry), 1);
   }
 
   /** Abandoned, or its receiver went away: offered again, unless delivered too often. */
-  release(seq: number): void {
-    const entry = this.entries.find((e) => e.seq === seq);
+  release(held: { seq: number; lock: number }): void {
+    const entry = this.held(held);
     if (!entry) return;
     entry.lockedUntil = 0;
     this.drop();
