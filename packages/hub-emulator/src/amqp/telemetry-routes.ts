@@ -69,12 +69,21 @@ export function telemetryRoutes(deps: {
               payload: bodyBytes(message),
               properties: messageProperties(message),
             }));
-            const oversized = events.findIndex(
+            const sizes = events.map(
               ({ payload, properties }) =>
                 payload.length +
-                  Object.entries(properties).reduce((n, [k, v]) => n + k.length + v.length, 0) >
-                MAX_MESSAGE_BYTES,
+                Object.entries(properties).reduce((n, [k, v]) => n + k.length + v.length, 0),
             );
+            const oversized = sizes.findIndex((size) => size > MAX_MESSAGE_BYTES);
+            // A batch is one message to IoT Hub too: 256 KB in all.
+            const total = sizes.reduce((n, size) => n + size, 0);
+            if (oversized < 0 && total > MAX_MESSAGE_BYTES) {
+              context.delivery?.reject({
+                condition: CONDITION.messageSize,
+                description: `A batch is limited to ${MAX_MESSAGE_BYTES / 1024} KB in all; this one holds ${Math.ceil(total / 1024)} KB, so none of it was taken.`,
+              });
+              return;
+            }
             if (oversized >= 0) {
               context.delivery?.reject({
                 condition: CONDITION.messageSize,

@@ -407,6 +407,19 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
         ),
       ).toBe('refused');
       expect(telemetryOf(deviceId, sequence)).toEqual([]);
+      // Each message under the limit, the batch over it (IoT Hub: 256 KB a batch): refused.
+      const half = () =>
+        rhea.message.encode({
+          body: rhea.message.data_section(Buffer.alloc(150 * 1024, 2)),
+        });
+      expect(
+        await outcomeOf(
+          telemetry,
+          { body: rhea.message.data_sections([half(), half()]) },
+          BATCH_FORMAT,
+        ),
+      ).toBe('refused');
+      expect(telemetryOf(deviceId, sequence)).toEqual([]);
     });
 
     it('when the service client logs in with SASL PLAIN and a SAS token, then it sends to a device on the absolute address and a bad password is refused', async () => {
