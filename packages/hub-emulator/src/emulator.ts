@@ -14,7 +14,7 @@ import {
   writeConnectionFile,
 } from './compose/connection-details.ts';
 import { checkTrustedCas, hubHome, type EmulatorOptions } from './compose/options.ts';
-import { createServices } from './compose/services.ts';
+import { closeServices, createServices } from './compose/services.ts';
 import { startStorage, type RunningStorage } from './compose/storage.ts';
 import { startTlsListeners } from './compose/tls-listeners.ts';
 import type { EventStore } from './events/event-store.ts';
@@ -94,23 +94,31 @@ async function startHub(
   const services = createServices(options, hostName, dataDir, storage?.store);
   const { policies, registry, changes, c2d, events, quota, fileUploads } = services;
 
-  const trustedCas = checkTrustedCas(options.trustedCaCerts ?? []);
-  const listeners = await startTlsListeners(options, hostName, tls, trustedCas, services);
-  // A listener that cannot start (its port taken) leaves none of the others listening.
+  // A step that cannot start (a bad CA, a port taken) leaves nothing of the others running:
+  // no listener, no timer, no open journal.
+  const abandon = async (error: unknown, started: { close(): Promise<void> }[]) => {
+    for (const step of started.reverse()) await step.close().catch(() => undefined);
+    closeServices(services);
+    throw error;
+  };
+  let trustedCas: string[];
+  try {
+    trustedCas = checkTrustedCas(options.trustedCaCerts ?? []);
+  } catch (error) {
+    return abandon(error, []);
+  }
+  const listeners = await startTlsListeners(options, hostName, tls, trustedCas, services).catch(
+    (error: unknown) => abandon(error, []),
+  );
   const hubAmqp = await startHubAmqp(options, hostName, tls, trustedCas, services).catch(
-    async (error: unknown) => {
-      await listeners.close();
-      throw error;
-    },
+    (error: unknown) => abandon(error, [listeners]),
   );
   listeners.acceptAmqpWebSockets((socket, certificate) =>
     hubAmqp.acceptWebSocket(socket, certificate),
   );
-  const eventHubs = await startEventHubs(options, tls, services).catch(async (error: unknown) => {
-    await hubAmqp.close();
-    await listeners.close();
-    throw error;
-  });
+  const eventHubs = await startEventHubs(options, tls, services).catch((error: unknown) =>
+    abandon(error, [listeners, hubAmqp]),
+  );
   const eventsConnectionString = eventHubsConnectionString(
     hostName,
     eventHubs.amqpPort,
@@ -192,13 +200,8 @@ async function startHub(
       // subscription whose connection dropped while the emulator was busy closing others.
       await eventHubs.close();
       await hubAmqp.close();
-      services.jobs.close();
-      services.configurations.close();
-      c2d.close();
-      fileUploads.close();
-      events.store.close();
       await listeners.close();
-      registry.close();
+      closeServices(services);
       await storage?.close();
     },
   };

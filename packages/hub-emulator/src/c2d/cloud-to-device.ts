@@ -291,11 +291,12 @@ export class CloudToDevice {
     for (const [key, queue] of [...this.queues]) {
       if (key !== prefix && !(identity.moduleId === undefined && key.startsWith(`${prefix}/`)))
         continue;
+      // Out of memory first: a compaction the done lines set off must not save them again.
+      this.queues.delete(key);
       for (const entry of queue) {
         if (entry.lock) this.locks.delete(entry.lock.token);
         this.journal.done(entry.message.seq);
       }
-      this.queues.delete(key);
     }
   }
 

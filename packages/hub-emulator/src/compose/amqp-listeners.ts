@@ -79,6 +79,10 @@ export async function startEventHubs(
           ...endpointOptions,
           port: options.eventHubsTlsPort,
           tls: { cert: tls.cert, key: tls.key },
+        }).catch(async (error: unknown) => {
+          // The TLS endpoint cannot start: the plain one stops too.
+          await amqp?.close();
+          throw error;
         });
   return {
     amqpPort,

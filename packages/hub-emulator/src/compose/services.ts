@@ -133,3 +133,14 @@ export function createServices(
     fileUploads,
   };
 }
+
+/** Stops what the services run (timers, routing) and closes their files. */
+export function closeServices(services: Services): void {
+  services.events.unroute();
+  services.jobs.close();
+  services.configurations.close();
+  services.c2d.close();
+  services.fileUploads.close();
+  services.events.store.close();
+  services.registry.close();
+}

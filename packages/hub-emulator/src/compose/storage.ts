@@ -105,17 +105,21 @@ async function startAzurite(
     store: azureBlobStore(connectionString, { ca: tls.caCert }),
     close: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
+        const done = () => {
+          clearTimeout(killer);
+          clearTimeout(giveUp);
+          cleanUp();
+          resolve();
+        };
+        // Already gone (it exited, or a signal ended it): nothing to wait for.
+        if (child.exitCode !== null || child.signalCode !== null) {
           cleanUp();
           resolve();
           return;
         }
         const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(killer);
-          cleanUp();
-          resolve();
-        });
+        const giveUp = setTimeout(done, 7000);
+        child.once('exit', done);
         child.kill('SIGTERM');
       }),
   };

@@ -127,7 +127,16 @@ export async function startTlsListeners(
     rawSockets.add(socket);
     socket.once('close', () => rawSockets.delete(socket));
   });
-  const httpsPort = await listen(server, portsOf(options.httpsPort, 8443), listenAddress(options));
+  const httpsPort = await listen(
+    server,
+    portsOf(options.httpsPort, 8443),
+    listenAddress(options),
+  ).catch(async (error: unknown) => {
+    // HTTPS cannot start: MQTT, already listening, stops too.
+    gateway.close();
+    await new Promise<void>((done) => mqttServer.close(() => done()));
+    throw error;
+  });
   // Tokens may name the host with its port, as the SDKs do when HostName carries one.
   hostNames.add(`${hostName}:${httpsPort}`);
 
