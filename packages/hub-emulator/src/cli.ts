@@ -32,7 +32,8 @@ Options:
                        than one unit (S1x2); without it the hub has no quota
   --storage <where>    file upload storage: azurite (default: Microsoft's Storage emulator
                        beside the hub, over TLS with the hub's certificate), a storage
-                       account's connection string, or none (uploads are refused)
+                       account's connection string, or none (uploads are refused);
+                       HUB_EMULATOR_STORAGE says the same without putting a key in ps
   --storage-port <port> Azurite's blob port (default: a free one)
   --file-upload-container <name>
                        the container devices upload to (default fileupload)
@@ -166,7 +167,7 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
     trusted.push(pem);
   }
   if (trusted.length > 0) options.trustedCaCerts = trusted;
-  const storage = values.storage ?? 'azurite';
+  const storage = values.storage ?? process.env['HUB_EMULATOR_STORAGE'] ?? 'azurite';
   if (storage.toLowerCase() === 'azurite') options.storage = 'azurite';
   else if (storage.toLowerCase() !== 'none') {
     if (!/AccountName=/i.test(storage) || !/AccountKey=/i.test(storage))
