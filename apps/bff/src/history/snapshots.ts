@@ -10,6 +10,13 @@ export interface TwinReader {
   getTwin(deviceId: string, moduleId?: string): Promise<Twin>;
 }
 
+/** A snapshot waiting to be read: why, and the newest version a change asked it to hold. */
+interface Wanted {
+  ref: TwinRef;
+  reason: 'first-seen' | 'gap';
+  atLeast: number;
+}
+
 /** A twin version the history now holds. */
 export interface StoredVersion {
   deviceId: string;
@@ -29,7 +36,12 @@ const CHECKPOINT_EVERY = 200;
  * time); a long run of changes gets a checkpoint rebuilt from the history itself.
  */
 export class Snapshots {
-  private readonly pending = new Map<string, { ref: TwinRef; reason: 'first-seen' | 'gap' }>();
+  private readonly pending = new Map<string, Wanted>();
+  /**
+   * The twin being read and stored now, and the newest version a change asked for meanwhile:
+   * a read that returned an older version is followed by another.
+   */
+  private reading: { key: string; atLeast: number } | undefined;
   private readonly budget: TokenBucket;
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
@@ -91,8 +103,9 @@ export class Snapshots {
     const checkpoints = new Map<string, { ref: TwinRef; version: number }>();
     for (const found of rows) {
       const ref = { deviceId: found.d, ...(found.m ? { moduleId: found.m } : {}) };
-      if (found.snapshots === 0) this.want(ref, 'first-seen');
-      else if (found.v === null || !found.previous || found.oversized) this.want(ref, 'gap');
+      if (found.snapshots === 0) this.want(ref, 'first-seen', found.v ?? 0);
+      else if (found.v === null || !found.previous || found.oversized)
+        this.want(ref, 'gap', found.v ?? 0);
       else if (found.newest !== null && found.v - found.newest >= CHECKPOINT_EVERY) {
         const k = twinKey(ref);
         if ((checkpoints.get(k)?.version ?? 0) < found.v)
@@ -113,12 +126,22 @@ export class Snapshots {
     );
   }
 
-  private want(ref: TwinRef, reason: 'first-seen' | 'gap'): void {
+  private want(ref: TwinRef, reason: 'first-seen' | 'gap', atLeast: number): void {
     if (this.stopped) return;
     const k = twinKey(ref);
-    if (this.pending.has(k)) return;
+    // Being read now: a change arriving meanwhile (its batch sees no snapshot yet) asks for a
+    // second read only if the one under way may have read an older version.
+    if (this.reading?.key === k) {
+      this.reading.atLeast = Math.max(this.reading.atLeast, atLeast);
+      return;
+    }
+    const waiting = this.pending.get(k);
+    if (waiting) {
+      waiting.atLeast = Math.max(waiting.atLeast, atLeast);
+      return;
+    }
     if (this.pending.size >= this.options.maxPending) return;
-    this.pending.set(k, { ref, reason });
+    this.pending.set(k, { ref, reason, atLeast });
     void this.drain();
   }
 
@@ -135,9 +158,11 @@ export class Snapshots {
           });
           continue;
         }
-        const [k, { ref, reason }] = this.pending.entries().next().value!;
-        // Still wanted while it is read and stored: a change arriving meanwhile (its batch
-        // sees no snapshot yet) must not ask for a second one.
+        const [k, { ref, reason, atLeast }] = this.pending.entries().next().value!;
+        this.pending.delete(k);
+        const reading = { key: k, atLeast };
+        this.reading = reading;
+        let read = Infinity;
         try {
           const twin = await this.hub.getTwin(ref.deviceId, ref.moduleId);
           await this.db.query(
@@ -145,6 +170,7 @@ export class Snapshots {
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
             [ref.deviceId, ref.moduleId ?? '', twin.version, twin, reason],
           );
+          read = twin.version;
           this.options.taken({ ...ref, version: twin.version });
         } catch (error) {
           // A twin deleted meanwhile, a hub that throttles: the next change asks again.
@@ -154,7 +180,14 @@ export class Snapshots {
             message: (error as Error).message,
           });
         } finally {
-          this.pending.delete(k);
+          const wanted = reading.atLeast;
+          this.reading = undefined;
+          // A change newer than what was read came while it was read: that version's
+          // snapshot is still owed, and is read once more (a twin deleted and made again
+          // restarts at version 1, so no version is waited for; a failed read waits for the
+          // next change instead).
+          if (read < wanted && !this.stopped)
+            this.pending.set(k, { ref, reason: 'gap', atLeast: 0 });
         }
       }
     } finally {

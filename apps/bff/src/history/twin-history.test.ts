@@ -180,6 +180,37 @@ describe.each(DATABASE_KINDS)('twin history on $name', ({ postgres }) => {
     history.stop();
   });
 
+  it('when a change comes while its twin is read for a snapshot, then a read older than that change is followed by another', async () => {
+    const [db] = await replicas();
+    const versions = { 'dev-r': 1 };
+    const hub = fakeHub(versions);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = {
+      reads: hub.reads,
+      async getTwin(deviceId: string): Promise<Twin> {
+        const twin = await hub.getTwin(deviceId);
+        await held;
+        return twin;
+      },
+    };
+    const history = new TwinHistory(db, slow, logger, { snapshotReadsPerSecond: 100 });
+    history.accept(0, [change(1, 'dev-r', 1)]);
+    await expect.poll(() => hub.reads.length).toBe(1);
+    // Versions 2 and 3 are stored while version 1 is still being read: one more read is owed.
+    versions['dev-r'] = 3;
+    history.accept(0, [change(2, 'dev-r', 2)]);
+    history.accept(0, [change(3, 'dev-r', 3)]);
+    await history.settled();
+    release();
+    await history.caughtUp();
+    expect(hub.reads).toEqual(['dev-r', 'dev-r']);
+    expect(
+      await rows(db, "SELECT version FROM twin_snapshots WHERE device_id = 'dev-r' ORDER BY 1"),
+    ).toEqual([{ version: 1 }, { version: 3 }]);
+    history.stop();
+  });
+
   it('when a twin has many versions, then the history checkpoints it every 200 versions from what it stores, reading nothing from the hub, and every version still rebuilds', async () => {
     const [db] = await replicas();
     const hub = fakeHub({ 'dev-k': 1 });
