@@ -1,10 +1,17 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, parseConfig } from './config/index.ts';
 import { startBff } from './compose.ts';
 import { createLogger } from './log.ts';
 import { StoreError } from './adapters/store/sql.ts';
 
+/** The console the build put beside the server (`dist/console/public`); none from the sources. */
+const BUILT_CONSOLE = fileURLToPath(new URL('./public/', import.meta.url));
+
 try {
   const config = parseConfig(process.env);
+  if (!config.server.staticDir && existsSync(BUILT_CONSOLE))
+    config.server.staticDir = BUILT_CONSOLE;
   const logger = createLogger(config.server.logLevel);
   const bff = await startBff(config, logger);
   logger.info('Twinscope BFF is listening', {

@@ -2,7 +2,7 @@
 // process serving the hub's own certificate, or a storage account by connection string.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,13 @@ export interface RunningStorage {
 
 /** Azurite's development account name; its key is made fresh at every start. */
 const ACCOUNT = 'devstoreaccount1';
-const CHILD = fileURLToPath(new URL('../../bin/azurite-blob.mjs', import.meta.url));
+/** From the package's built code (`dist/`) or from its sources (`src/compose/`). */
+const CHILD = [
+  new URL('../bin/azurite-blob.mjs', import.meta.url),
+  new URL('../../bin/azurite-blob.mjs', import.meta.url),
+]
+  .map((url) => fileURLToPath(url))
+  .find((file) => existsSync(file))!;
 
 /** Starts Azurite's blob service on a free port, over TLS with the hub's certificate. */
 async function startAzurite(

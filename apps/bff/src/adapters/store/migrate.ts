@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StoreError, type Database } from './sql.ts';
@@ -9,8 +9,16 @@ export interface Migration {
   sql: string;
 }
 
-/** The BFF's migrations: `apps/bff/migrations/0001-name.sql`, the same on both databases. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', import.meta.url));
+/**
+ * The BFF's migrations, `0001-name.sql`…, the same on both databases: in `apps/bff/migrations`,
+ * or beside the built server (`dist/console/migrations`, where `npm run build` puts them).
+ */
+export const MIGRATIONS_DIR = [
+  new URL('./migrations/', import.meta.url),
+  new URL('../../../migrations/', import.meta.url),
+]
+  .map((url) => fileURLToPath(url))
+  .find((dir) => existsSync(dir))!;
 
 /** Every migration in a folder, in order; numbered 1, 2, 3 … without gaps or repeats. */
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
