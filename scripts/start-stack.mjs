@@ -64,7 +64,15 @@ function startSettings(env) {
 
 const settings = startSettings(process.env);
 const { dataDir, port, hubPort, mqttPort, amqpPort, amqpsPort, throttle, idpPort } = settings;
-const staticDir = join(root, 'apps/web/dist');
+// `npm start` runs what `npm run build` made, as it ships: the BFF bundled in dist/console (its
+// console in dist/console/public) and the emulator's built JavaScript. `npm run dev` runs the
+// sources instead: the BFF restarts when they change, and Vite serves the console with reload.
+const dev = process.argv.includes('--dev');
+const built = {
+  emulator: join(root, 'packages/hub-emulator/dist/cli.js'),
+  bff: join(root, 'dist/console/main.js'),
+};
+const staticDir = dev ? join(root, 'apps/web/dist') : join(root, 'dist/console/public');
 // `npm start -- --sign-in`: Entra-style sign-in against the local dev identity provider,
 // with three demo users (reader, operator, admin) instead of one local operator.
 const signIn = process.argv.includes('--sign-in') || settings.signIn;
@@ -98,7 +106,12 @@ function start(name, args, env, ready) {
     child.stdout.on('data', onData);
     child.stderr.on('data', (chunk) => {
       // oidc-provider's development-only notices are what the dev provider is; not news.
-      const text = chunk.toString().replace(/^oidc-provider (WARNING|NOTICE):.*\n?/gm, '');
+      // Node's notice that rhea (inside Microsoft's SDKs) names an IP address as TLS server
+      // name: the emulator's host is 127.0.0.1; a hub's is a DNS name.
+      const text = chunk
+        .toString()
+        .replace(/^oidc-provider (WARNING|NOTICE):.*\n?/gm, '')
+        .replace(/^\(node:\d+\) \[DEP0123\].*\n(\(Use `node --trace-deprecation.*\n)?/gm, '');
       if (text.trim()) process.stderr.write(`[${name}] ${text}`);
     });
     child.on('exit', (code) => {
@@ -111,16 +124,17 @@ function start(name, args, env, ready) {
 /** The emulator's host name, as it wrote it in connection.json once started. */
 const hubHost = () => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')).hostName;
 
-if (!existsSync(join(staticDir, 'index.html'))) {
-  console.error('twinscope: the console is not built; run `npm start` (it builds first).');
-  process.exit(1);
-}
+for (const file of dev ? [join(staticDir, 'index.html')] : [...Object.values(built)])
+  if (!existsSync(file)) {
+    console.error(`twinscope: ${file} is not built; run \`npm start\` (it builds first).`);
+    process.exit(1);
+  }
 
 try {
   await start(
     'emulator',
     [
-      'packages/hub-emulator/bin/hub-emulator.mjs',
+      dev ? 'packages/hub-emulator/bin/hub-emulator.mjs' : built.emulator,
       '--data-dir',
       dataDir,
       '--https-port',
@@ -210,7 +224,9 @@ try {
   }
   await start(
     'bff',
-    ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
+    dev
+      ? ['node_modules/tsx/dist/cli.mjs', 'watch', 'apps/bff/src/main.ts']
+      : ['--enable-source-maps', built.bff],
     {
       ...signInEnv,
       // An audit trail from before the database (JSON lines) is imported once.
@@ -232,6 +248,13 @@ try {
     },
     /Twinscope BFF is listening/,
   );
+  if (dev)
+    await start(
+      'vite',
+      ['apps/web/node_modules/vite/bin/vite.js', 'apps/web', '--host', '127.0.0.1'],
+      {},
+      /Local:/,
+    );
 } catch (error) {
   console.error(`twinscope: ${error.message}`);
   stopAll(1);
@@ -239,7 +262,13 @@ try {
 }
 
 console.log(`
-  Twinscope is running: ${publicUrl}
+  Twinscope is running: ${publicUrl}${
+    dev
+      ? `
+  Development       the console with reload on http://127.0.0.1:5173 (Vite; without sign-in),
+                    the BFF restarting as apps/bff/src changes`
+      : ''
+  }
 ${
   signIn
     ? `

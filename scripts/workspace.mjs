@@ -122,6 +122,11 @@ function install() {
   must(pnpm(['install', ...frozen, '--reporter=append-only']), 'pnpm install');
 }
 
+/** What ships: the console's Vite build, then the BFF and the emulator as JavaScript (dist/). */
+function build() {
+  must(pnpm(['run', 'build:product']), 'building the product');
+}
+
 const tasks = {
   async test() {
     install();
@@ -136,14 +141,29 @@ const tasks = {
     ]);
     await together([
       { name: 'unit and conformance tests', args: ['run', 'check:unit'], live: true },
-      { name: 'building the console', args: ['run', 'build:web'] },
+      { name: 'building the product', args: ['run', 'build:product'] },
     ]);
+    // What ships, copied out of the workspace and started with plain node; then the
+    // end-to-end tests, on the same built code `npm start` runs.
+    must(pnpm(['run', 'check:built']), 'the built product');
     must(pnpm(['run', 'check:e2e']), 'end-to-end tests');
+  },
+  build() {
+    install();
+    build();
   },
   start() {
     install();
-    must(pnpm(['run', 'build:web']), 'building the console');
+    build();
     must(run(process.execPath, ['scripts/start-stack.mjs', ...process.argv.slice(3)]), 'start');
+  },
+  dev() {
+    install();
+    must(pnpm(['run', 'build:web']), 'building the console');
+    must(
+      run(process.execPath, ['scripts/start-stack.mjs', '--dev', ...process.argv.slice(3)]),
+      'start',
+    );
   },
 };
 
