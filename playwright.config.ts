@@ -15,6 +15,9 @@ const systemChromium =
 
 export default defineConfig({
   testDir: './e2e',
+  // Specs only: e2e/built/*.test.mjs runs under node --test (the built product, started as an
+  // operator would).
+  testMatch: /\.spec\.ts$/,
   workers: 1,
   timeout: 60_000,
   expect: { timeout: 10_000 },

@@ -1,0 +1,199 @@
+// What `npm run build` ships, used as an operator would use it: dist/console copied to an empty
+// folder outside the workspace and started with `npm start`; the emulator's tarball installed
+// into an empty project and started with `npx hub-emulator`. Plain node, no loader: the console
+// must list the emulator's demo fleet. Run by `npm test` after the build (node --test).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const { version } = JSON.parse(
+  readFileSync(join(root, 'packages/hub-emulator/package.json'), 'utf8'),
+);
+const tarball = join(root, 'dist', `hub-emulator-${version}.tgz`);
+const place = mkdtempSync(join(tmpdir(), 'twinscope-built-'));
+const consoleDir = join(place, 'console');
+const projectDir = join(place, 'my-project');
+const dataDir = join(place, 'hub-data');
+const children = [];
+
+/** Starts a command and resolves with the first output line `ready` matches (and the time). */
+function start(command, args, options, ready) {
+  const begun = Date.now();
+  // Its own process group, as a terminal gives a command: Ctrl+C (SIGINT) reaches npx and
+  // what it runs, and cleaning up ends them all.
+  const child = spawn(command, args, {
+    ...options,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${command} ${args[0]} did not start:\n${output}`)),
+      60_000,
+    );
+    const onData = (chunk) => {
+      output += chunk;
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match, ms: Date.now() - begun, output: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${command} exited (${code}):\n${output}`)));
+  });
+}
+
+/** Every file under a folder, node_modules included or not. */
+function files(dir, { modules = false } = {}) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter((path) => modules || !path.includes(`${join(dir, 'node_modules')}`));
+}
+
+const stopped = (child) =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+
+before(() => {
+  assert.ok(existsSync(join(root, 'dist/console/main.js')), 'dist/console is built');
+  assert.ok(existsSync(tarball), `${tarball} is built`);
+  cpSync(join(root, 'dist/console'), consoleDir, { recursive: true, verbatimSymlinks: true });
+  mkdirSync(projectDir);
+  writeFileSync(
+    join(projectDir, 'package.json'),
+    JSON.stringify({ name: 'my-project', private: true, type: 'module' }),
+  );
+  const installed = spawnSync(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball],
+    { cwd: projectDir, encoding: 'utf8' },
+  );
+  assert.equal(installed.status, 0, `npm install of the tarball: ${installed.stderr}`);
+});
+
+/** Signals a started command's whole process group. */
+const signal = (child, name) => {
+  try {
+    process.kill(-child.pid, name);
+  } catch {
+    // Already gone.
+  }
+};
+
+after(async () => {
+  for (const child of children) signal(child, 'SIGKILL');
+  rmSync(place, { recursive: true, force: true });
+});
+
+test('what ships holds no TypeScript and no TypeScript loader', () => {
+  const ours = [
+    ...files(consoleDir),
+    ...files(join(projectDir, 'node_modules/@twinscope/hub-emulator'), { modules: true }),
+  ];
+  assert.ok(ours.some((f) => f.endsWith('main.js')));
+  assert.deepEqual(
+    ours.filter((f) => /\.(ts|tsx|mts|cts)$/.test(f)),
+    [],
+  );
+  for (const dir of [consoleDir, projectDir]) {
+    const modules = readdirSync(join(dir, 'node_modules'));
+    const pnpmStore = existsSync(join(dir, 'node_modules/.pnpm'))
+      ? readdirSync(join(dir, 'node_modules/.pnpm'))
+      : [];
+    for (const loader of ['tsx', 'typescript', 'vite', 'esbuild', 'vitest'])
+      assert.ok(
+        !modules.includes(loader) && !pnpmStore.some((p) => p.startsWith(`${loader}@`)),
+        `${loader} is not installed in ${dir}`,
+      );
+  }
+});
+
+test(
+  'the emulator from its tarball starts with npx, and the console from its folder lists its fleet',
+  { timeout: 180_000 },
+  async (t) => {
+    const emulator = await start(
+      'npx',
+      [
+        'hub-emulator',
+        '--data-dir',
+        dataDir,
+        '--seed',
+        'demo',
+        ...['--https-port', '0', '--mqtt-port', '0', '--amqps-port', '0', '--amqp-port', '0'],
+        ...['--route', 'TwinChangeEvents', '--consumer-group', 'twinscope'],
+      ],
+      { cwd: projectDir },
+      /Press Ctrl\+C to stop\./,
+    );
+    t.diagnostic(`npx hub-emulator was ready in ${emulator.ms} ms (storage: Azurite)`);
+    // As the image runs it: node itself, so SIGTERM reaches it.
+    const bff = await start(
+      process.execPath,
+      ['--enable-source-maps', 'main.js'],
+      {
+        cwd: consoleDir,
+        env: {
+          ...process.env,
+          TWINSCOPE_HUB_CONNECTION_FILE: join(dataDir, 'connection.json'),
+          TWINSCOPE_DATABASE_DIR: join(place, 'db'),
+          TWINSCOPE_PORT: '0',
+        },
+      },
+      /"Twinscope BFF is listening","url":"([^"]+)"/,
+    );
+    const url = bff.match[1];
+    const devices = await (await fetch(`${url}/api/devices`)).json();
+    const ids = devices.items.map((d) => d.deviceId);
+    assert.ok(ids.includes('berlin-b1-gateway-01'), `the demo fleet is listed: ${ids.join(', ')}`);
+    assert.ok(ids.length >= 12);
+    const page = await (await fetch(`${url}/devices/berlin-b1-gateway-01`)).text();
+    const script = /<script type="module" crossorigin src="([^"]+)"/.exec(page)?.[1];
+    assert.ok(script, 'a deep link answers the console');
+    assert.equal((await fetch(`${url}${script}`)).status, 200);
+
+    // SIGTERM ends the console cleanly, as a container's stop would; Ctrl+C the emulator.
+    bff.child.kill('SIGTERM');
+    assert.equal(await stopped(bff.child), 0, bff.output());
+    const hub = JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8'));
+    assert.ok(await listening(hub.hostName, hub.httpsPort));
+    signal(emulator.child, 'SIGINT');
+    await stopped(emulator.child);
+    for (let i = 0; i < 100 && (await listening(hub.hostName, hub.httpsPort)); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await listening(hub.hostName, hub.httpsPort), false, 'the emulator stopped');
+  },
+);
+
+/** Whether something accepts TCP connections there. */
+function listening(host, port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
