@@ -23,6 +23,8 @@ import type { Logger } from './log.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes, meRoutes } from './routes/me.ts';
+import { probeRoutes } from './routes/probes.ts';
+import type { Readiness } from './core/readiness.ts';
 import type { DeviceService } from './services/device-service.ts';
 import type { TwinService } from './services/twin-service.ts';
 import type { ModuleService } from './services/module-service.ts';
@@ -85,6 +87,8 @@ export interface AppDeps {
   publicUrl?: string;
   /** The built console to serve, so the product is one origin. */
   staticDir?: string;
+  /** What `/readyz` checks. */
+  readiness: Readiness;
 }
 
 const requestId: RequestHandler = (_req, res, next) => {
@@ -115,6 +119,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   app.use(requestId);
+  app.use(probeRoutes(deps.readiness));
   // Before anything is served: a rebinding page must not even load the console.
   if (deps.auth.mode === 'local') app.use(hostCheck(deps.auth.allowedHosts));
   const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;

@@ -244,6 +244,9 @@ export type PolicyAction = keyof typeof POLICY;
  */
 export const OPEN_ROUTES: Partial<Record<RouteKey, string>> = {
   'GET /health': 'Liveness, answered without sign-in; it says nothing about the hub or users',
+  'GET /healthz': "The platform's liveness probe (outside /api): the process serves",
+  'GET /readyz':
+    "The platform's readiness probe (outside /api): database, hub and change feed, and why not",
   'GET /me':
     'Who the signed-in user is, their roles and the CSRF token, or why they have no access',
 };

@@ -1,5 +1,6 @@
 import {
   type AuditEntry,
+  type FeedStatus,
   twinKey,
   type LiveEvent,
   type MessageFeedbackEvent,
@@ -176,6 +177,11 @@ export class LiveHub {
       this.ticker.unref();
     }
     this.steerPolling();
+  }
+
+  /** Where changes come from now, and whether that works (what `/readyz` reads). */
+  feed(): FeedStatus {
+    return feedStatus(this.health);
   }
 
   stop(): void {

@@ -100,9 +100,20 @@ describe('BFF: a hub that hangs, or drops the connection mid-write', () => {
         expect(read.body.message).toMatch(/did not answer within 1 s; nothing was changed/);
         expect(read.ms, path).toBeLessThan(5000);
       }
+      // The platform takes this replica out of rotation, and is told why; it stays alive.
+      const ready = await api('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks.hub).toEqual({
+        ready: false,
+        reason: 'The IoT hub did not answer within 1 s; nothing was changed. Try again shortly.',
+      });
+      expect(ready.body.checks.database).toEqual({ ready: true });
+      expect((await api('/healthz')).status).toBe(200);
     } finally {
       hub.kill('SIGCONT');
     }
+    expect((await api(`/api/devices/${device}`)).status).toBe(200);
+    expect((await api('/readyz')).body).toMatchObject({ ready: true });
     // The request was in the hub's socket all along: it was applied after all.
     const created = await api(`/api/devices/${device}/modules/hung-write`);
     expect(created.status).toBe(200);

@@ -23,6 +23,17 @@ export interface CallOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** How the hub last answered a call: readiness says from it whether the hub is answering. */
+export interface HubAnswer {
+  at: number;
+  ok: boolean;
+  /** Why not, as the operator's message says it. */
+  reason?: string;
+}
+
+/** Codes that mean the hub did not answer, or refused the BFF itself (its credentials). */
+const NOT_ANSWERING = new Set(['hub_unreachable', 'outcome_unknown', 'hub_error']);
+
 /**
  * The pipeline every hub call goes through: its cost is taken from the budget, it is
  * abandoned at its deadline (and a read also when the browser that asked goes away; a write
@@ -31,6 +42,8 @@ export interface CallOptions {
  */
 export class HubCalls {
   readonly deadlineMs: number;
+  /** The hub's last answer (a 404 or a 412 is an answer; a timeout or a 401 is not). */
+  lastAnswer: HubAnswer | undefined;
   private readonly maxThrottleWaitMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -47,6 +60,28 @@ export class HubCalls {
     context: CallContext | undefined,
     run: (sdk: Sdk) => Promise<T>,
     deadlineMs = this.deadlineMs,
+  ): Promise<T> {
+    try {
+      const result = await this.attempt(what, kind, cost, context, run, deadlineMs);
+      this.lastAnswer = { at: Date.now(), ok: true };
+      return result;
+    } catch (error) {
+      // The BFF's own budget, or a browser gone: the hub was not asked.
+      if (error instanceof AppError && error.code !== 'throttled')
+        this.lastAnswer = NOT_ANSWERING.has(error.code)
+          ? { at: Date.now(), ok: false, reason: error.message }
+          : { at: Date.now(), ok: true };
+      throw error;
+    }
+  }
+
+  private async attempt<T>(
+    what: string,
+    kind: CallKind,
+    cost: Cost,
+    context: CallContext | undefined,
+    run: (sdk: Sdk) => Promise<T>,
+    deadlineMs: number,
   ): Promise<T> {
     const deadline = AbortSignal.timeout(deadlineMs);
     const signal =

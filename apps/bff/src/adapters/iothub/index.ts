@@ -2,7 +2,7 @@ import type { HubTokenCredential } from '@twinscope/hub-connection';
 import type { Logger } from '../../log.ts';
 import type { HubBudget } from '../../quota/hub-budget.ts';
 import type { HubAdapter } from '../hub-adapter.ts';
-import { HubCalls } from './call.ts';
+import { HubCalls, type HubAnswer } from './call.ts';
 import { HubClients } from './clients.ts';
 import { configurationOperations } from './configurations.ts';
 import { identityOperations } from './identities.ts';
@@ -33,7 +33,17 @@ export interface IotHubAdapterOptions {
 }
 
 /** The hub through Microsoft's azure-iothub SDK, one area of IoT Hub per file. */
-export type IotHubAdapter = HubAdapter & { close(): Promise<void> };
+export type IotHubAdapter = HubAdapter & {
+  /**
+   * Whether the hub answers: its last answer to any call when recent, otherwise one cheap
+   * registry read (the device statistics) to find out.
+   */
+  answering(): Promise<HubAnswer>;
+  close(): Promise<void>;
+};
+
+/** A call answered within this long says enough; older, the hub is asked again. */
+const ANSWER_FRESH_MS = 10_000;
 
 export function createIotHubAdapter(options: IotHubAdapterOptions): IotHubAdapter {
   const calls = new HubCalls(options);
@@ -46,6 +56,7 @@ export function createIotHubAdapter(options: IotHubAdapterOptions): IotHubAdapte
     requestTimeoutMs: calls.deadlineMs,
   });
   const parts = { calls, clients };
+  let asking: Promise<HubAnswer> | undefined;
   return {
     hostName: clients.hostName,
     isEmulator: clients.isEmulator,
@@ -54,6 +65,21 @@ export function createIotHubAdapter(options: IotHubAdapterOptions): IotHubAdapte
     ...configurationOperations(parts),
     ...methodOperations(parts),
     ...messagingOperations(parts),
+    answering: () => {
+      const last = calls.lastAnswer;
+      if (last && Date.now() - last.at < ANSWER_FRESH_MS) return Promise.resolve(last);
+      asking ??= calls
+        .call('The hub', 'read', { identity: 1 }, undefined, (sdk) =>
+          sdk(() => clients.registry.getRegistryStatistics()),
+        )
+        .then(
+          () => calls.lastAnswer!,
+          () =>
+            calls.lastAnswer ?? { at: Date.now(), ok: false, reason: 'The hub did not answer.' },
+        )
+        .finally(() => (asking = undefined));
+      return asking;
+    },
     close: () => clients.close(),
   };
 }
