@@ -6,6 +6,7 @@ import { EventHubsSource } from './adapters/event-hubs.ts';
 import { hubCredential, type TokenCredential } from './adapters/hub-credential.ts';
 import { createIotHubAdapter } from './adapters/iothub/index.ts';
 import { createApp, type AppDeps } from './app.ts';
+import { Readiness } from './core/readiness.ts';
 import { loopbackHosts } from './http/origin-guard.ts';
 import { SecurityEvents } from './http/security-events.ts';
 import { HubBudget } from './quota/hub-budget.ts';
@@ -56,7 +57,11 @@ export interface RunningBff {
   security: SecurityEvents;
   /** Settles twin writes whose outcome was never recorded, against the hub. */
   outcomes: OutcomeReconciler;
-  close(): Promise<void>;
+  /**
+   * Stops: at once by default; with `graceMs`, as a replica drains on SIGTERM (not ready,
+   * streams ended with a retry hint, requests under way given that long to finish).
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Wires config to adapters, services and the app, and listens. */
@@ -212,7 +217,32 @@ export async function startBff(
   const fileStore = config.fileUpload ? blobFileStore(config.fileUpload, logger) : undefined;
   logger.info('file upload', fileStore ? { storage: fileStore.where } : { storage: 'none' });
   const security = new SecurityEvents(logger);
+  const readiness = new Readiness([
+    {
+      name: 'database',
+      check: async () => {
+        await db.query('SELECT 1');
+        return undefined;
+      },
+    },
+    {
+      name: 'hub',
+      check: async () => {
+        const answer = await hub.answering();
+        return answer.ok ? undefined : answer.reason;
+      },
+    },
+    {
+      // The event consumer reading, or the polling that stands in for it working.
+      name: 'changes',
+      check: async () => {
+        const feed = live.feed();
+        return feed.healthy ? undefined : (feed.message ?? `${feed.source} is failing`);
+      },
+    },
+  ]);
   const app = createApp({
+    readiness,
     hub,
     security,
     devices,
@@ -261,18 +291,33 @@ export async function startBff(
     rollouts: driver,
     security,
     outcomes,
-    async close() {
+    async close(graceMs = 0) {
+      // Not ready from now on; no new connection is accepted. Tabs' streams end with a hint
+      // to come back at once (the load balancer sends them to another replica), and the
+      // requests under way finish (each records its outcome) for up to `graceMs`.
+      readiness.drain();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      broker.closeAll({ retryMs: 250 });
+      server.closeIdleConnections();
+      // Rollouts stop between steps and give their leases back, so another replica goes on.
       outcomes.stop();
-      await driver.stop();
+      const driving = driver.stop();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        closed,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await closed;
+      await driving;
       await notices.stop();
       live.stop();
-      history?.stop();
+      // How far the consumer read is written down, so the next start resumes from there.
+      await history?.close().catch(() => undefined);
       await feedback?.stop();
       await hub.close();
       fileStore?.close();
-      broker.closeAll();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
       await sessions?.close();
       await audit.close();
       await db.close();

@@ -30,7 +30,13 @@ try {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       stopping = true;
-      void bff.close().then(() => process.exit(0));
+      // A replica drains within 10 s (Kubernetes waits 30 by default before SIGKILL):
+      // requests under way get 8 of them, the rest closes what they wrote to.
+      setTimeout(() => {
+        logger.error('stopping took over 10 s; exiting anyway');
+        process.exit(1);
+      }, 10_000).unref();
+      void bff.close(8_000).then(() => process.exit(0));
     });
   }
 } catch (error) {

@@ -306,6 +306,13 @@ export class TwinHistory {
     return { version, ...rebuilt.doc };
   }
 
+  /** Stops, first writing how far the consumer has read, so the next start resumes there. */
+  async close(): Promise<void> {
+    await this.settled();
+    await this.flushPositions();
+    this.stop();
+  }
+
   stop(): void {
     this.stopped = true;
     this.snapshots.stop();

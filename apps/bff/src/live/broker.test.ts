@@ -9,6 +9,7 @@ function slowResponse() {
     written: [] as string[],
     writableLength: 0,
     destroyed: false,
+    ended: false,
     writeHead() {
       return response;
     },
@@ -22,7 +23,9 @@ function slowResponse() {
       response.destroyed = true;
       response.emit('close');
     },
-    end() {},
+    end() {
+      response.ended = true;
+    },
   });
   return response;
 }
@@ -74,6 +77,17 @@ describe('SSE fan-out', () => {
     expect(broker.streamCount).toBe(1);
     expect(healthy.written.filter((chunk) => chunk.startsWith('id: ')).length).toBe(20);
     broker.closeAll();
+  });
+
+  it('when the replica stops, then every tab is told to come back in 250 ms and its stream ends', () => {
+    const broker = new EventBroker({ heartbeatMs: 60_000 });
+    const tabs = [open(broker), open(broker)];
+    broker.closeAll({ retryMs: 250 });
+    for (const { response } of tabs) {
+      expect(response.written.at(-1)).toBe('retry: 250\n\n');
+      expect(response.ended).toBe(true);
+    }
+    expect(broker.streamCount).toBe(0);
   });
 
   it('when a twin event is published, then only tabs watching that twin get it', () => {

@@ -507,10 +507,15 @@ export class EventBroker {
     }
   }
 
-  closeAll(): void {
+  /**
+   * Ends every stream; with `retryMs`, first telling each tab to reconnect that soon (a
+   * replica stopping: the tab resumes from its last id on another).
+   */
+  closeAll(options: { retryMs?: number } = {}): void {
     clearInterval(this.dropTimer);
     for (const stream of [...this.streams.values()]) {
       this.close(stream.id);
+      if (options.retryMs !== undefined) stream.response.write(`retry: ${options.retryMs}\n\n`);
       stream.response.end();
     }
   }
