@@ -28,6 +28,8 @@ Options:
                        CA certificate); repeat for several. Self-signed devices need none
   --listen <address>   address to listen on (default 127.0.0.1)
   --seed demo|<N>      seed an empty hub with the demo fleet or N devices
+  --development-keys   every shared access policy gets the published development keys (see
+                       the README), so a connection string can be written down; local use only
   --throttle <tier>    answer 429 beyond a tier's quotas: F1, S1, S2 or S3, x<units> for more
                        than one unit (S1x2); without it the hub has no quota
   --storage <where>    file upload storage: azurite (default: Microsoft's Storage emulator
@@ -72,6 +74,7 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
         'ca-cert': { type: 'string', multiple: true },
         listen: { type: 'string' },
         seed: { type: 'string' },
+        'development-keys': { type: 'boolean' },
         throttle: { type: 'string' },
         storage: { type: 'string' },
         'storage-port': { type: 'string' },
@@ -137,6 +140,7 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
   }
   options.routes = [...routes];
   if (values['consumer-group']) options.consumerGroups = values['consumer-group'];
+  if (values['development-keys']) options.developmentKeys = true;
   if (values.seed !== undefined) {
     if (values.seed === 'demo') options.seed = 'demo';
     else if (/^\d+$/.test(values.seed) && Number(values.seed) > 0)

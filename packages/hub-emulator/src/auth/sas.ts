@@ -11,12 +11,23 @@ export interface Policy {
   rights: Right[];
 }
 
-/** IoT Hub's default shared access policies, with fresh keys. */
-export function defaultPolicies(): Policy[] {
+/**
+ * The emulator's published development keys, as Azurite publishes its account key: with
+ * `developmentKeys`, every policy has them, so an example or a test can carry a connection
+ * string. Never secrets; never for anything reachable from another machine.
+ */
+export const DEVELOPMENT_KEYS = {
+  primaryKey: '6EHicCLArcWSij5njXpn3yS/6p/QO9FhmMUfgxK4thQ=',
+  secondaryKey: 'DVpwSSwp/yj23Ez1NZVqk1N3rK6EijuT9UDPgSNLe+Y=',
+} as const;
+
+/** IoT Hub's default shared access policies, with fresh keys (or the development keys). */
+export function defaultPolicies(developmentKeys = false): Policy[] {
   const policy = (keyName: string, rights: Right[]): Policy => ({
     keyName,
-    primaryKey: generateKey(),
-    secondaryKey: generateKey(),
+    ...(developmentKeys
+      ? { ...DEVELOPMENT_KEYS }
+      : { primaryKey: generateKey(), secondaryKey: generateKey() }),
     rights,
   });
   return [

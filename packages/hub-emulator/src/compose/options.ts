@@ -46,6 +46,8 @@ export interface EmulatorOptions {
   fsync?: boolean;
   /** Seed an empty hub with the demo fleet or N devices. */
   seed?: 'demo' | number;
+  /** Every shared access policy gets the published development keys (`DEVELOPMENT_KEYS`). */
+  developmentKeys?: boolean;
   /** IoT Hub-style throttling: a tier and units (`hubQuota('S1')`) or custom limits. Off by default. */
   throttle?: ThrottleLimits | HubQuota;
   /** Request log lines (never carry tokens or keys). */

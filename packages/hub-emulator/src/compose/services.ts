@@ -40,8 +40,9 @@ export interface Services {
   fileUploads: FileUploads;
 }
 
-function loadPolicies(dataDir: string | undefined): Policy[] {
-  if (!dataDir) return defaultPolicies();
+function loadPolicies(dataDir: string | undefined, developmentKeys: boolean): Policy[] {
+  // The development keys are the same at every start: nothing to keep.
+  if (!dataDir || developmentKeys) return defaultPolicies(developmentKeys);
   const file = join(dataDir, 'policies.json');
   if (existsSync(file)) {
     keepPrivate(file);
@@ -58,7 +59,7 @@ export function createServices(
   dataDir: string | undefined,
   blobStore: BlobStore | undefined,
 ): Services {
-  const policies = loadPolicies(dataDir);
+  const policies = loadPolicies(dataDir, options.developmentKeys ?? false);
   const persistence: Persistence = dataDir
     ? new JournalPersistence(join(dataDir, 'state'), {
         fsync: options.fsync ?? false,
