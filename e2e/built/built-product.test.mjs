@@ -186,6 +186,33 @@ test(
   },
 );
 
+test("another project's tests start the emulator from the package, with the development keys", async () => {
+  // What a vitest or jest globalSetup does (packages/hub-emulator/README.md), as plain node.
+  writeFileSync(
+    join(projectDir, 'setup.mjs'),
+    `import { request } from 'node:https';
+import { createSasToken, DEVELOPMENT_KEYS, startHubEmulator } from '@twinscope/hub-emulator';
+const hub = await startHubEmulator({ seed: 'demo', developmentKeys: true });
+const key = /SharedAccessKey=([^;]+)/.exec(hub.serviceConnectionString)[1];
+const token = createSasToken(hub.hostName, DEVELOPMENT_KEYS.primaryKey, Math.floor(Date.now() / 1000) + 60, 'iothubowner');
+const body = await new Promise((resolve, reject) =>
+  request({ host: hub.hostName, port: hub.httpsPort, ca: hub.caCert,
+    path: '/statistics/devices?api-version=2021-04-12', headers: { authorization: token } },
+    (res) => { let text = ''; res.on('data', (c) => (text += c)); res.on('end', () => resolve(text)); },
+  ).on('error', reject).end());
+await hub.stop();
+console.log(JSON.stringify({ key, statistics: JSON.parse(body), device: hub.deviceConnectionString('berlin-b1-gateway-01') }));
+`,
+  );
+  const ran = spawnSync(process.execPath, ['setup.mjs'], { cwd: projectDir, encoding: 'utf8' });
+  assert.equal(ran.status, 0, ran.stderr);
+  const { key, statistics, device } = JSON.parse(ran.stdout.trim().split('\n').at(-1));
+  // The key the package's README publishes.
+  assert.equal(key, '6EHicCLArcWSij5njXpn3yS/6p/QO9FhmMUfgxK4thQ=');
+  assert.equal(statistics.totalDeviceCount, 12);
+  assert.match(device, /^HostName=[^;]+;DeviceId=berlin-b1-gateway-01;SharedAccessKey=/);
+});
+
 /** Whether something accepts TCP connections there. */
 function listening(host, port) {
   return new Promise((resolve) => {

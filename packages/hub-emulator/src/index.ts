@@ -4,7 +4,14 @@ export {
   type EmulatorOptions,
   type RunningEmulator,
 } from './emulator.ts';
-export { createSasToken, defaultPolicies, type Policy, type Right } from './auth/sas.ts';
+export { startHubEmulator, type HubEmulator, type HubEmulatorOptions } from './hub-emulator.ts';
+export {
+  createSasToken,
+  defaultPolicies,
+  DEVELOPMENT_KEYS,
+  type Policy,
+  type Right,
+} from './auth/sas.ts';
 export { type ThrottleLimits } from './http/throttle.ts';
 export type { ChangeEvent, ChangeLog } from './store/change-log.ts';
 export type { Registry } from './store/registry.ts';
