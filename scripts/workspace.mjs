@@ -19,10 +19,34 @@ function run(command, args, options = {}) {
   return result.status ?? 1;
 }
 
-function pnpm(args) {
-  return run('npx', ['-y', pinned, ...args], {
-    env: { ...process.env, npm_config_update_notifier: 'false' },
-  });
+function pnpm(args, options = {}) {
+  const env = { ...(options.env ?? process.env), npm_config_update_notifier: 'false' };
+  return run('npx', ['-y', pinned, ...args], { env });
+}
+
+/**
+ * A Node.js major from the npm registry (the `node` package carries the binary), kept in
+ * .cache/node<major>; answers the folder to put first on PATH, after checking it runs.
+ */
+function nodeFromRegistry(major) {
+  const prefix = join(root, '.cache', `node${major}`);
+  const bin = join(prefix, 'node_modules', '.bin');
+  if (!existsSync(join(bin, 'node')))
+    must(
+      run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', `node@${major}`], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      }),
+      `installing Node ${major}`,
+    );
+  const version = spawnSync(join(bin, 'node'), ['--version'], { encoding: 'utf8' }).stdout.trim();
+  if (!version.startsWith(`v${major}.`)) {
+    console.error(
+      `twinscope: .cache/node${major} holds ${version || 'no node'}, not Node ${major}`,
+    );
+    process.exit(1);
+  }
+  console.log(`twinscope: Node ${version} from the npm registry`);
+  return bin;
 }
 
 /**
@@ -147,6 +171,12 @@ const tasks = {
     // What ships, copied out of the workspace and started with plain node; then the
     // end-to-end tests, on the same built code `npm start` runs.
     must(pnpm(['run', 'check:built']), 'the built product');
+    // The supported runtimes beside this machine's: the suite and the built product again
+    // on Node 24, the npm registry's `node` package.
+    const node24 = nodeFromRegistry(24);
+    const on24 = { env: { ...process.env, PATH: `${node24}:${process.env.PATH}` } };
+    must(pnpm(['run', 'check:unit'], on24), 'unit and conformance tests on Node 24');
+    must(pnpm(['run', 'check:built'], on24), 'the built product on Node 24');
     must(pnpm(['run', 'check:e2e']), 'end-to-end tests');
   },
   build() {
