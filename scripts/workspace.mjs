@@ -93,7 +93,9 @@ function must(status, what) {
   }
 }
 
-const hasCommand = (command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
+const hasCommand = (command, args = ['--version']) =>
+  spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+const hasKubectl = () => hasCommand('kubectl', ['version', '--client']);
 
 /** Debian's PostgreSQL server programs (`initdb`, `postgres`), any version. */
 const hasPostgres = () =>
@@ -120,6 +122,8 @@ function ensureTestPackages() {
     ...(findChromium() ? [] : ['chromium']),
     ...(hasCommand('redis-server') ? [] : ['redis-server']),
     ...(hasPostgres() ? [] : ['postgresql']),
+    // kubectl renders the Kubernetes manifests for their check.
+    ...(hasKubectl() ? [] : ['kubernetes-client']),
   ];
   const isRoot = process.getuid?.() === 0;
   if (missing.length > 0 && isRoot && existsSync('/usr/bin/apt-get')) {
@@ -132,6 +136,8 @@ function ensureTestPackages() {
     console.log('twinscope: no redis-server; the shared-session test will be skipped');
   if (!hasPostgres())
     console.log('twinscope: no PostgreSQL; the store runs its tests on PGlite only');
+  if (!hasKubectl())
+    console.log('twinscope: no kubectl; the Kubernetes manifests will not be checked');
   const found = findChromium();
   if (found) return found;
   if (pnpm(['exec', 'playwright', 'install', 'chromium']) === 0) return undefined;
@@ -171,6 +177,7 @@ const tasks = {
     // What ships, copied out of the workspace and started with plain node; then the
     // end-to-end tests, on the same built code `npm start` runs.
     must(pnpm(['run', 'check:built']), 'the built product');
+    must(pnpm(['run', 'check:deploy']), 'the Kubernetes manifests');
     // The supported runtimes beside this machine's: the suite and the built product again
     // on Node 24, the npm registry's `node` package.
     const node24 = nodeFromRegistry(24);
