@@ -169,11 +169,10 @@ const tasks = {
       { name: 'format check', args: ['run', 'check:format'] },
       { name: 'type check', args: ['run', 'check:types'] },
     ]);
-    // The product is built after the tests, not beside them: two CI runs that built beside
-    // them (its production install loads the disk) failed the test of an event endpoint
-    // going silent, which passes alone and in the suite without the build.
-    must(pnpm(['run', 'check:unit']), 'unit and conformance tests');
-    must(pnpm(['run', 'build:product']), 'building the product');
+    await together([
+      { name: 'unit and conformance tests', args: ['run', 'check:unit'], live: true },
+      { name: 'building the product', args: ['run', 'build:product'] },
+    ]);
     // What ships, copied out of the workspace and started with plain node; then the
     // end-to-end tests, on the same built code `npm start` runs.
     must(pnpm(['run', 'check:built']), 'the built product');
