@@ -129,17 +129,20 @@ describe('Emulator: the service API as .NET’s RegistryManager calls it', () =>
       etag: null,
       version: null,
       tags: { site: 'lyon' },
-      properties: { desired: { interval: 30 }, reported: {} },
+      // Reported properties are the device's: a service PATCH carrying some changes none.
+      properties: { desired: { interval: 30 }, reported: { sneaky: true } },
     };
     const patched = await dotnet('PATCH', `/twins/${deviceId}`, patch, '"*"');
     expect(patched.status).toBe(200);
     const twin = patched.json as {
       etag: string;
       tags: Record<string, unknown>;
-      properties: { desired: Record<string, unknown> };
+      properties: { desired: Record<string, unknown>; reported: Record<string, unknown> };
     };
     expect(twin.tags).toEqual({ site: 'lyon' });
     expect(twin.properties.desired['interval']).toBe(30);
+    expect(twin.properties.reported['sneaky']).toBeUndefined();
+    expect(twin.properties.reported['$version']).toBe(1);
 
     // The usual .NET pattern: read the twin, change it, ReplaceTwinAsync with what was read,
     // reported properties and all; IoT Hub writes the mutable fields and ignores the rest.
