@@ -8,7 +8,8 @@ import { cloudToDeviceRoutes } from './cloud-to-device-routes.ts';
 import { fileNotificationRoutes } from './file-notification-routes.ts';
 import { HubConnections } from './hub-connections.ts';
 import { methodRoutes } from './method-routes.ts';
-import { MAX_MESSAGE_BYTES, telemetryRoutes } from './telemetry-routes.ts';
+import { D2C_MAX_BYTES } from '../devices/message-size.ts';
+import { telemetryRoutes } from './telemetry-routes.ts';
 import { twinRoutes } from './twin-routes.ts';
 
 export interface HubAmqpOptions {
@@ -54,7 +55,7 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
     plain: (username, password) => authority.plain(username, password),
     granted: (grant, connection) => authority.granted(grant, connection),
     ended: (connection) => authority.ended(connection),
-    maxMessageBytes: MAX_MESSAGE_BYTES,
+    maxMessageBytes: D2C_MAX_BYTES,
     routes: [
       ...cloudToDeviceRoutes({ c2d: options.c2d, hubName: options.hubName, authority }),
       ...fileNotificationRoutes({

@@ -1,4 +1,5 @@
 import rhea, { type EventContext, type Message, type Receiver } from 'rhea';
+import { D2C_MAX_BYTES, messageSize } from '../devices/message-size.ts';
 import type { Registry } from '../store/registry.ts';
 import { ADDRESS, identityOf, matchIdentity } from './addresses.ts';
 import { CONDITION } from './connection.ts';
@@ -11,9 +12,6 @@ import { bodyBytes, messageProperties } from './messages.ts';
  * whole encoded message.
  */
 const BATCH_FORMAT = 0x80013700;
-
-/** IoT Hub's largest device-to-cloud message, properties included. */
-export const MAX_MESSAGE_BYTES = 256 * 1024;
 
 /**
  * The messages a delivery holds: itself, or each message of a batch (each data section one
@@ -69,25 +67,21 @@ export function telemetryRoutes(deps: {
               payload: bodyBytes(message),
               properties: messageProperties(message),
             }));
-            const sizes = events.map(
-              ({ payload, properties }) =>
-                payload.length +
-                Object.entries(properties).reduce((n, [k, v]) => n + k.length + v.length, 0),
-            );
-            const oversized = sizes.findIndex((size) => size > MAX_MESSAGE_BYTES);
+            const sizes = events.map(({ payload, properties }) => messageSize(payload, properties));
+            const oversized = sizes.findIndex((size) => size > D2C_MAX_BYTES);
             // A batch is one message to IoT Hub too: 256 KB in all.
             const total = sizes.reduce((n, size) => n + size, 0);
-            if (oversized < 0 && total > MAX_MESSAGE_BYTES) {
+            if (oversized < 0 && total > D2C_MAX_BYTES) {
               context.delivery?.reject({
                 condition: CONDITION.messageSize,
-                description: `A batch is limited to ${MAX_MESSAGE_BYTES / 1024} KB in all; this one holds ${Math.ceil(total / 1024)} KB, so none of it was taken.`,
+                description: `A batch is limited to ${D2C_MAX_BYTES / 1024} KB in all; this one holds ${Math.ceil(total / 1024)} KB, so none of it was taken.`,
               });
               return;
             }
             if (oversized >= 0) {
               context.delivery?.reject({
                 condition: CONDITION.messageSize,
-                description: `Messages are limited to ${MAX_MESSAGE_BYTES / 1024} KB${events.length > 1 ? `; message ${oversized + 1} of this batch is larger, so none of it was taken` : ''}.`,
+                description: `Messages are limited to ${D2C_MAX_BYTES / 1024} KB${events.length > 1 ? `; message ${oversized + 1} of this batch is larger, so none of it was taken` : ''}.`,
               });
               return;
             }

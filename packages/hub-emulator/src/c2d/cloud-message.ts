@@ -1,3 +1,4 @@
+import { messageSize } from '../devices/message-size.ts';
 /** IoT Hub's cloud-to-device limits ("Cloud-to-device messages", "Quotas and throttling"). */
 export const C2D_LIMITS = {
   /** Messages queued per device (or module) at once. */
@@ -51,8 +52,5 @@ export type DeliveryListener = () => void;
 
 /** The size IoT Hub holds against `C2D_LIMITS.messageBytes`: body plus property names and values. */
 export function messageBytes(outgoing: OutgoingMessage): number {
-  return (
-    outgoing.body.length +
-    Object.entries(outgoing.properties).reduce((n, [k, v]) => n + k.length + v.length, 0)
-  );
+  return messageSize(outgoing.body, outgoing.properties);
 }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { D2C_MAX_BYTES, messageSize } from '../devices/message-size.ts';
 import { isJsonObject, jsonNestingBeyond, parseJson, type JsonValue } from '@twinscope/twin';
 import type { CloudMessage } from '../c2d/cloud-to-device.ts';
 import type { Identity } from '../devices/device-sessions.ts';
@@ -6,7 +7,6 @@ import { HubError } from '../errors.ts';
 import type { Operation, OperationContext } from '../http/operation.ts';
 
 /** IoT Hub's largest device-to-cloud message. */
-const MAX_MESSAGE_BYTES = 256 * 1024;
 const BATCH_CONTENT_TYPE = 'application/vnd.microsoft.iothub.json';
 
 /** System properties as the HTTPS transport names them, and as routing reads them. */
@@ -40,12 +40,10 @@ function requireDevice(context: OperationContext): Identity {
 
 function record(context: OperationContext, payload: Buffer, properties: Record<string, string>) {
   const identity = requireDevice(context);
-  const size =
-    payload.length + Object.entries(properties).reduce((n, [k, v]) => n + k.length + v.length, 0);
-  if (size > MAX_MESSAGE_BYTES) {
+  if (messageSize(payload, properties) > D2C_MAX_BYTES) {
     throw new HubError(
       'RequestEntityTooLarge',
-      `Messages are limited to ${MAX_MESSAGE_BYTES / 1024} KB.`,
+      `Messages are limited to ${D2C_MAX_BYTES / 1024} KB.`,
     );
   }
   context.registry.recordMessage(identity.deviceId, identity.moduleId, payload, properties);
@@ -81,10 +79,10 @@ function sendEvents(context: OperationContext) {
     };
   });
   // Every item is checked before any is recorded: a batch is taken whole or not at all.
-  if (messages.reduce((n, m) => n + m.payload.length, 0) > MAX_MESSAGE_BYTES)
+  if (messages.reduce((n, m) => n + m.payload.length, 0) > D2C_MAX_BYTES)
     throw new HubError(
       'RequestEntityTooLarge',
-      `A batch is limited to ${MAX_MESSAGE_BYTES / 1024} KB.`,
+      `A batch is limited to ${D2C_MAX_BYTES / 1024} KB.`,
     );
   for (const message of messages) record(context, message.payload, message.properties);
   return { status: 204 };
