@@ -1,13 +1,14 @@
 // How clients reach the running hub: the connection strings it hands out, and connection.json
 // for readers in other processes.
 import { join } from 'node:path';
+import { STANDARD_PORTS } from './reach.ts';
 import type { Policy } from '../auth/sas.ts';
 import type { ConnectionFile } from '../connection-file.ts';
 import { writePrivateFile } from '../store/private-files.ts';
 import type { Registry } from '../store/registry.ts';
 
 export function connectionString(hostName: string, port: number, policy: Policy): string {
-  const host = port === 443 ? hostName : `${hostName}:${port}`;
+  const host = port === STANDARD_PORTS.https ? hostName : `${hostName}:${port}`;
   return `HostName=${host};SharedAccessKeyName=${policy.keyName};SharedAccessKey=${policy.primaryKey}`;
 }
 
@@ -32,7 +33,9 @@ export function identityConnectionStrings(
     const key = registry.find(deviceId, moduleId)?.authentication.symmetricKey.primaryKey;
     if (!key) throw new Error(`${moduleId ?? deviceId} does not exist or has no symmetric key`);
     const [transportPort, sdkPort] =
-      transport === 'amqp' ? [ports.amqps, 5671] : [ports.mqtt, 8883];
+      transport === 'amqp'
+        ? [ports.amqps, STANDARD_PORTS.amqps]
+        : [ports.mqtt, STANDARD_PORTS.mqtt];
     const host = transportPort === sdkPort ? hostName : `${hostName}:${transportPort}`;
     return `HostName=${host};DeviceId=${deviceId};${moduleId ? `ModuleId=${moduleId};` : ''}SharedAccessKey=${key}`;
   };
