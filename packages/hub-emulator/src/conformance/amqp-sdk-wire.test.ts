@@ -595,9 +595,10 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
           properties: javaLink(methodChannel),
         }),
       );
+      let callCorrelation: unknown;
       methodsIn.on('message', (context) => {
         const call = context.message!;
-        expect(Buffer.isBuffer(call.correlation_id)).toBe(true);
+        callCorrelation = call.correlation_id;
         methodsOut.send({
           message_id: randomUUID(),
           correlation_id: call.correlation_id,
@@ -614,6 +615,7 @@ describe('Emulator: AMQP as the .NET and C SDKs speak it', () => {
         { body: JSON.stringify({ methodName: 'reboot', responseTimeoutInSeconds: 10 }) },
       );
       expect(invoked.json).toEqual({ status: 200, payload: { rebooted: true } });
+      expect(Buffer.isBuffer(callCorrelation)).toBe(true);
 
       // C2D (AmqpsIotHubConnection.java 667-679): settled in one step, no answer awaited.
       const c2d = await opened(
