@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import { policyRouter } from '../http/policy-router.ts';
+import { alive } from './probes.ts';
 import type { MeResponse } from '@twinscope/contract';
 import { noAccessReason, type RoleMap, type SignedInUser } from '../core/roles.ts';
 import type { Operator } from '../http/local-auth.ts';
@@ -31,11 +32,9 @@ export function meRoutes(
   return routes.router;
 }
 
-/** Liveness only: it answers without sign-in, so it says nothing about the hub or users. */
+/** Liveness only (`/healthz`'s answer under /api): without sign-in, so nothing about the hub or users. */
 export function healthRoutes(): Router {
   const routes = policyRouter();
-  routes.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  routes.get('/health', alive);
   return routes.router;
 }
