@@ -58,7 +58,10 @@ function start(command, args, options, ready) {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${command} exited (${code}):\n${output}`)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} exited (${code}):\n${output}`));
+    });
   });
 }
 
