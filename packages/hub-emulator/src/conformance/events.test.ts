@@ -204,6 +204,45 @@ describe('Emulator: the Event Hubs-compatible endpoint with the unmodified @azur
     expect(next.sequenceNumber).toBe(second.sequenceNumber + 1);
   });
 
+  it('when a consumer tracks the last enqueued event, then every batch says where its partition ends (the receiver runtime metric its lag is read from)', async () => {
+    const deviceId = uniqueId('events-lag');
+    await hub.registry.create({ deviceId });
+    for (const n of [1, 2, 3]) {
+      const twin = (await hub.registry.getTwin(deviceId)).responseBody;
+      await hub.registry.updateTwin(deviceId, { tags: { step: n } }, twin.etag);
+    }
+    const partitionId = String(partitionFor(deviceId, hub.emulator.events.partitionCount));
+    const client = consumer();
+    const end = (await client.getPartitionProperties(partitionId)).lastEnqueuedSequenceNumber;
+    // One event a batch from the start: each batch is told the partition's end.
+    const seen: { sequenceNumber: number; lastEnqueued: number | undefined }[] = [];
+    const subscription = client.subscribe(
+      partitionId,
+      {
+        processEvents: async (events, context) => {
+          for (const event of events)
+            seen.push({
+              sequenceNumber: event.sequenceNumber,
+              lastEnqueued: context.lastEnqueuedEventProperties?.sequenceNumber,
+            });
+        },
+        processError: async () => {},
+      },
+      {
+        startPosition: earliestEventPosition,
+        maxBatchSize: 1,
+        trackLastEnqueuedEventProperties: true,
+      },
+    );
+    try {
+      await expect.poll(() => seen.at(-1)?.sequenceNumber, { timeout: 10_000 }).toBe(end);
+    } finally {
+      await subscription.close();
+    }
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.every((s) => s.lastEnqueued === end)).toBe(true);
+  });
+
   it('when a device sends an empty message and then another, then resuming after the empty one by its offset yields the other', async () => {
     const deviceId = uniqueId('events-empty');
     await hub.registry.create({ deviceId });

@@ -9,7 +9,7 @@ import {
   verifyEntraToken,
   type EntraAccess,
 } from '../auth/entra.ts';
-import type { EventStore, StoredEvent } from './event-store.ts';
+import type { EventStore, PartitionInfo, StoredEvent } from './event-store.ts';
 
 export interface AmqpEndpointOptions {
   store: EventStore;
@@ -68,7 +68,28 @@ function selectorOf(filter: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function toAmqp(event: StoredEvent): Message {
+/** A receiver that asks for this is told, with each event, where its partition ends. */
+const RUNTIME_METRIC = 'com.microsoft:enable-receiver-runtime-metric';
+
+function desires(capabilities: unknown, capability: string): boolean {
+  const list: unknown[] = Array.isArray(capabilities) ? capabilities : [capabilities];
+  return list.some((entry) => String(entry) === capability);
+}
+
+/**
+ * Event Hubs' receiver runtime metric: the partition's last enqueued event, as delivery
+ * annotations of every event sent (what a consumer reads its lag from).
+ */
+function runtimeInfo(info: PartitionInfo): Record<string, unknown> {
+  return {
+    last_enqueued_sequence_number: rhea.types.wrap_long(info.lastSequenceNumber),
+    last_enqueued_offset: String(info.lastOffset),
+    last_enqueued_time_utc: new Date(info.lastEnqueuedTime),
+    runtime_info_retrieval_time_utc: new Date(),
+  };
+}
+
+function toAmqp(event: StoredEvent, partition?: PartitionInfo): Message {
   const annotations: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(event.annotations)) {
     annotations[key] = key === 'iothub-enqueuedtime' ? new Date(Number(value)) : value;
@@ -87,6 +108,7 @@ function toAmqp(event: StoredEvent): Message {
     ...(p['to'] ? { to: p['to'] } : {}),
     application_properties: event.applicationProperties,
     message_annotations: annotations,
+    ...(partition ? { delivery_annotations: runtimeInfo(partition) } : {}),
   } as Message;
 }
 
@@ -240,12 +262,13 @@ export async function startAmqpEndpoint(
       }
     }
     let next = options.store.startSequence(partition, position);
+    const runtimeMetric = desires(sender.desired_capabilities, RUNTIME_METRIC);
     const pump = () => {
       while (sender.is_open() && sender.sendable()) {
         const event = options.store.at(partition, next);
         if (!event) return;
         next = event.sequenceNumber + 1;
-        sender.send(toAmqp(event));
+        sender.send(toAmqp(event, runtimeMetric ? options.store.info(partition) : undefined));
       }
     };
     const unsubscribe = options.store.subscribe(partition, pump);
