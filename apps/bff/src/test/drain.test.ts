@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startEmulator, type RunningEmulator } from '@twinscope/hub-emulator';
 import { registryFor } from '@twinscope/hub-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../adapters/store/open-store.ts';
-import { send } from './harness.ts';
+import { send, spawnBff } from './harness.ts';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const DEVICES = ['lyon-north-meter-08', 'berlin-b1-gateway-01', 'berlin-b1-hvac-02'];
 
 /**
@@ -37,33 +34,13 @@ describe('BFF stopped with SIGTERM under load', () => {
   });
 
   it('when SIGTERM comes while twins are being saved, then it is not ready, finishes what it started, and every saved change is on the hub with its audit record', async () => {
-    const bff = spawn(
-      process.execPath,
-      [join(root, 'scripts/run-ts.mjs'), join(root, 'apps/bff/src/main.ts')],
-      {
-        env: {
-          ...process.env,
-          TWINSCOPE_HUB_CONNECTION_FILE: emulator.connectionFile!,
-          TWINSCOPE_HUB_TIER: 'unlimited',
-          TWINSCOPE_DATABASE_DIR: join(place, 'db'),
-          TWINSCOPE_AUDIT_FILE: join(place, 'audit.jsonl'),
-          TWINSCOPE_PORT: '0',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => bff.once('exit', resolve));
-    const url = await new Promise<string>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /"Twinscope BFF is listening","url":"([^"]+)"/.exec(output);
-        if (match) resolve(match[1]!);
-      };
-      bff.stdout.on('data', onData);
-      bff.stderr.on('data', onData);
-      void exited.then(() => reject(new Error(`the BFF exited:\n${output}`)));
+    const bff = await spawnBff({
+      TWINSCOPE_HUB_CONNECTION_FILE: emulator.connectionFile!,
+      TWINSCOPE_HUB_TIER: 'unlimited',
+      TWINSCOPE_DATABASE_DIR: join(place, 'db'),
+      TWINSCOPE_AUDIT_FILE: join(place, 'audit.jsonl'),
     });
+    const { url, exited } = bff;
     expect((await send(`${url}/readyz`)).status).toBe(200);
     const csrf = (JSON.parse((await send(`${url}/api/me`)).text) as { csrfToken: string })
       .csrfToken;
@@ -109,7 +86,7 @@ describe('BFF stopped with SIGTERM under load', () => {
       probe?.text,
     ).toBe(true);
     // 0: it closed everything itself (past 10 s it gives up and exits 1).
-    expect(await exited, output).toBe(0);
+    expect(await exited, bff.output()).toBe(0);
 
     // Every acknowledged save is on the hub; whatever reached the hub has its record, ended.
     const registry = registryFor(emulator.serviceConnectionString, { ca: emulator.tls.caCert });

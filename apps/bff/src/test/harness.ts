@@ -1,9 +1,11 @@
 import { freshPgliteDir } from './pglite-template.ts';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@twinscope/hub-emulator';
 import { registryFor, type HubTokenCredential } from '@twinscope/hub-connection';
@@ -365,4 +367,39 @@ export async function eventHubsStream(url: string, lastEventId?: string) {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error('the Event Hubs feed never became healthy');
+}
+
+export interface BffProcess {
+  url: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Its exit code, once it exits. */
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * The BFF as its own process, started the way main.ts is (environment in, JSON log lines
+ * out), for what only a whole process shows: signals, exit codes, what it sends elsewhere.
+ */
+export async function spawnBff(env: Record<string, string>): Promise<BffProcess> {
+  const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  const bff = spawn(
+    process.execPath,
+    [join(root, 'scripts/run-ts.mjs'), join(root, 'apps/bff/src/main.ts')],
+    { env: { ...process.env, TWINSCOPE_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => bff.once('exit', resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"Twinscope BFF is listening","url":"([^"]+)"/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    bff.stdout.on('data', onData);
+    bff.stderr.on('data', onData);
+    void exited.then(() => reject(new Error(`the BFF exited:\n${output}`)));
+  });
+  return { url, output: () => output, exited, kill: (signal) => bff.kill(signal) };
 }
