@@ -20,6 +20,7 @@ import type { AuditTrail } from './audit/audit-trail.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { EventBroker } from './live/broker.ts';
 import type { Logger } from './log.ts';
+import { startRequest, tagRequest } from './telemetry/instruments.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes, meRoutes } from './routes/me.ts';
@@ -91,11 +92,18 @@ export interface AppDeps {
   readiness: Readiness;
 }
 
-const requestId: RequestHandler = (_req, res, next) => {
+/** Each request gets an id (told to the browser, in every log line) and a server span. */
+const requestId: RequestHandler = (req, res, next) => {
   const id = randomUUID();
   res.locals['requestId'] = id;
   res.set('X-Request-Id', id);
-  next();
+  const done = startRequest(req.method, req.headers, () => {
+    tagRequest(id);
+    next();
+  });
+  res.once('close', () =>
+    done({ route: res.locals['route'] as string | undefined, status: res.statusCode }),
+  );
 };
 
 /** State-changing requests carry JSON or nothing; a form post never reaches a handler. */

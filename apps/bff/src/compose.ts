@@ -10,6 +10,7 @@ import { Readiness } from './core/readiness.ts';
 import { loopbackHosts } from './http/origin-guard.ts';
 import { SecurityEvents } from './http/security-events.ts';
 import { HubBudget } from './quota/hub-budget.ts';
+import { observeGauge } from './telemetry/instruments.ts';
 import { describeQuota } from '@twinscope/hub-quotas';
 import type { Config } from './config/index.ts';
 import { EventBroker, type BrokerOptions } from './live/broker.ts';
@@ -159,6 +160,7 @@ export async function startBff(
     pollIntervalMs: config.live.poll.intervalMs,
     ...(endpoint ? { endpoint } : {}),
   });
+  observeState(broker, live, budget);
   let sessions: Sessions | undefined;
   let auth: AppDeps['auth'];
   // Known once the server listens (port 0 picks one).
@@ -323,4 +325,29 @@ export async function startBff(
       await db.close();
     },
   };
+}
+
+/** What metrics read when they are collected: open streams, the feed's lag, the hub budget. */
+function observeState(broker: EventBroker, live: LiveHub, budget: HubBudget): void {
+  observeGauge(
+    'twinscope.sse.streams',
+    'Live (SSE) streams open on this replica, one per tab.',
+    () => [[broker.streamCount]],
+  );
+  observeGauge(
+    'twinscope.events.consumer.lag',
+    "Events a partition of the hub's event endpoint holds that the live feed has not read yet.",
+    () =>
+      live
+        .consumerLag()
+        .map(([partition, lag]) => [
+          lag,
+          { 'messaging.destination.partition.id': String(partition) },
+        ]),
+  );
+  observeGauge(
+    'twinscope.hub.budget.remaining',
+    "What each hub throttle's bucket holds now, as a share of a full one (0: the next call waits).",
+    () => budget.remaining().map(([kind, share]) => [share, { 'twinscope.hub.class': kind }]),
+  );
 }

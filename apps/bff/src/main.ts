@@ -4,6 +4,7 @@ import { ConfigError, parseConfig } from './config/index.ts';
 import { startBff } from './compose.ts';
 import { createLogger } from './log.ts';
 import { StoreError } from './adapters/store/sql.ts';
+import { startTelemetry } from './telemetry/setup.ts';
 
 /** The console the build put beside the server (`dist/console/public`); none from the sources. */
 const BUILT_CONSOLE = fileURLToPath(new URL('./public/', import.meta.url));
@@ -13,6 +14,8 @@ try {
   if (!config.server.staticDir && existsSync(BUILT_CONSOLE))
     config.server.staticDir = BUILT_CONSOLE;
   const logger = createLogger(config.server.logLevel);
+  // Before anything it measures is made.
+  const telemetry = await startTelemetry(config.telemetry, logger);
   const bff = await startBff(config, logger);
   logger.info('Twinscope BFF is listening', {
     url: bff.url,
@@ -30,13 +33,21 @@ try {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       stopping = true;
+      const stopAt = Date.now();
       // A replica drains within 10 s (Kubernetes waits 30 by default before SIGKILL):
       // requests under way get 8 of them, the rest closes what they wrote to.
       setTimeout(() => {
         logger.error('stopping took over 10 s; exiting anyway');
         process.exit(1);
       }, 10_000).unref();
-      void bff.close(8_000).then(() => process.exit(0));
+      void bff
+        .close(8_000)
+        // A collector that answers takes the last figures in milliseconds; one that is down
+        // gets 2 s at most of what is left of the 10.
+        .then(() =>
+          telemetry.shutdown(Math.max(200, Math.min(2_000, 9_500 - (Date.now() - stopAt)))),
+        )
+        .then(() => process.exit(0));
     });
   }
 } catch (error) {

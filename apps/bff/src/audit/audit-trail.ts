@@ -1,3 +1,4 @@
+import { auditFailed } from '../telemetry/instruments.ts';
 import type { AuditEntry } from '@twinscope/contract';
 import type { Database, Sql } from '../adapters/store/sql.ts';
 import { AppError } from '../core/app-error.ts';
@@ -94,6 +95,7 @@ export class AuditTrail {
   }
 
   private refused(error: unknown): AppError {
+    auditFailed('record');
     this.logger.error('audit trail write failed; the change was refused', {
       message: (error as Error).message,
     });
@@ -129,6 +131,7 @@ export class AuditTrail {
         // The attempt is committed and reads as `unknown` meanwhile; the outcome is known
         // here, so it is written once the database is back (a process that dies first
         // leaves it to reconciliation against the hub).
+        auditFailed('outcome');
         this.logger.error('audit outcome write failed; kept to write again', {
           id,
           message: (error as Error).message,
@@ -254,6 +257,7 @@ export class AuditTrail {
           [JSON.stringify(byTarget)],
         );
     } catch (error) {
+      auditFailed('outcome', outcomes.length);
       this.logger.error('audit outcome write failed; kept to write again', {
         ids: outcomes.length,
         message: (error as Error).message,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ConnectionFile } from '@twinscope/hub-emulator/connection-file';
 import type { FileStoreSettings as FileUploadConfig } from '../adapters/file-store.ts';
 import type { SignInSettings } from '../adapters/sign-in-client.ts';
+import type { TelemetryConfig } from '../telemetry/setup.ts';
 import { Files } from './files.ts';
 import { hasParts, SettingsSchema, type Settings } from './schema.ts';
 import { BFF_VARIABLES, inputOf, variableOf } from './variables.ts';
@@ -96,6 +97,35 @@ function resolve(s: Settings, ctx: z.RefinementCtx) {
     storage: s.storage,
     ...fileUploadConfig(s, file?.storage, ca),
     rollouts: s.rollouts,
+    ...telemetryConfig(s.telemetry),
+  };
+}
+
+/** Where traces and metrics go, when anywhere (per signal, as the OTLP exporter spec says). */
+function telemetryConfig(t: Settings['telemetry']): { telemetry?: TelemetryConfig } {
+  if (t.disabled === 'true') return {};
+  const base = t.endpoint?.replace(/\/+$/, '');
+  const tracesUrl = t.tracesEndpoint ?? (base ? `${base}/v1/traces` : undefined);
+  const metricsUrl = t.metricsEndpoint ?? (base ? `${base}/v1/metrics` : undefined);
+  if (!tracesUrl && !metricsUrl && !t.azureMonitorConnectionString) return {};
+  return {
+    telemetry: {
+      serviceName: t.serviceName,
+      metricIntervalMs: t.metricIntervalMs,
+      spanDelayMs: t.spanDelayMs,
+      ...(tracesUrl || metricsUrl
+        ? {
+            otlp: {
+              protocol: t.protocol,
+              ...(tracesUrl ? { tracesUrl } : {}),
+              ...(metricsUrl ? { metricsUrl } : {}),
+            },
+          }
+        : {}),
+      ...(t.azureMonitorConnectionString
+        ? { azureMonitor: { connectionString: t.azureMonitorConnectionString } }
+        : {}),
+    },
   };
 }
 

@@ -266,6 +266,35 @@ const RolloutsSection = z.object({
   activePerHub: int(1, 10_000).default(20),
 });
 
+const url = (example: string) =>
+  z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, `an http(s) URL, e.g. ${example}`)
+    .optional();
+
+/**
+ * OpenTelemetry: traces and metrics go out over OTLP/HTTP when an endpoint is set, and to
+ * Azure Monitor when its connection string is; with neither nothing is collected.
+ */
+const TelemetrySection = z.object({
+  disabled: z.enum(['true', 'false']).default('false'),
+  endpoint: url('http://otel-collector:4318'),
+  tracesEndpoint: url('http://otel-collector:4318/v1/traces'),
+  metricsEndpoint: url('http://otel-collector:4318/v1/metrics'),
+  protocol: z
+    .enum(['http/protobuf', 'http/json'], {
+      message: 'http/protobuf or http/json (this build sends OTLP over HTTP, not gRPC)',
+    })
+    .default('http/protobuf'),
+  serviceName: z.string().min(1).default('twinscope'),
+  metricIntervalMs: int(1000, 3_600_000).default(60_000),
+  spanDelayMs: int(10, 600_000).default(5000),
+  azureMonitorConnectionString: z
+    .string()
+    .regex(/(^|;)\s*InstrumentationKey=[^;]+/i, 'an Application Insights connection string')
+    .optional(),
+});
+
 export const SettingsSchema = z
   .object({
     hub: HubSection,
@@ -276,6 +305,7 @@ export const SettingsSchema = z
     storage: StorageSection,
     fileUpload: FileUploadSection,
     rollouts: RolloutsSection,
+    telemetry: TelemetrySection,
   })
   .superRefine((s, ctx) => {
     // Also runs when a section failed (so every problem is listed): fields may be raw text.

@@ -63,6 +63,17 @@ export const VARIABLES = {
   TWINSCOPE_ROLLOUT_LEASE_SECONDS: 'rollouts.leaseSeconds',
   TWINSCOPE_ROLLOUT_ACTIVE_PER_PERSON: 'rollouts.activePerPerson',
   TWINSCOPE_ROLLOUT_ACTIVE_MAX: 'rollouts.activePerHub',
+  // OpenTelemetry's own variables (the exporters also read OTEL_EXPORTER_OTLP_HEADERS,
+  // _TIMEOUT and _COMPRESSION, and the resource OTEL_RESOURCE_ATTRIBUTES, as the spec says).
+  OTEL_SDK_DISABLED: 'telemetry.disabled',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'telemetry.endpoint',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'telemetry.tracesEndpoint',
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'telemetry.metricsEndpoint',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'telemetry.protocol',
+  OTEL_SERVICE_NAME: 'telemetry.serviceName',
+  OTEL_METRIC_EXPORT_INTERVAL: 'telemetry.metricIntervalMs',
+  OTEL_BSP_SCHEDULE_DELAY: 'telemetry.spanDelayMs',
+  APPLICATIONINSIGHTS_CONNECTION_STRING: 'telemetry.azureMonitorConnectionString',
 } as const;
 
 type Variable = keyof typeof VARIABLES;
@@ -81,10 +92,13 @@ export function inputOf(env: NodeJS.ProcessEnv): Record<string, unknown> {
     storage: {},
     fileUpload: {},
     rollouts: {},
+    telemetry: {},
   };
   for (const [name, path] of Object.entries(VARIABLES)) {
     const value = env[name];
     if (value === undefined) continue;
+    // OpenTelemetry's variables: an empty value means unset, as its specification says.
+    if (value === '' && !name.startsWith('TWINSCOPE_')) continue;
     const keys = path.split('.');
     let node: Record<string, unknown> = input;
     for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;

@@ -55,8 +55,13 @@ export function policyRouter(): PolicyRouter {
           `${key} has no rule in the authorization policy (packages/contract/src/policy.ts); add one before registering the route.`,
         );
       REGISTERED.add(key);
-      if (rule) router[method](path, guard(rule.action, rule.kind), ...handlers);
-      else router[method](path, ...handlers);
+      // The route as its pattern, for traces and metrics (never the ids in the URL).
+      const named: RequestHandler = (req, res, next) => {
+        res.locals['route'] = `${req.baseUrl}${path}`;
+        next();
+      };
+      if (rule) router[method](path, named, guard(rule.action, rule.kind), ...handlers);
+      else router[method](path, named, ...handlers);
     };
   return {
     router,

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { SecurityCheck } from '../core/app-error.ts';
 import type { Logger } from '../log.ts';
 import type { Operator } from './local-auth.ts';
+import { requestRefused } from '../telemetry/instruments.ts';
 
 /**
  * Requests a guard refused (the policy, the CSRF token, the Origin, the Host): each is
@@ -16,6 +17,7 @@ export class SecurityEvents {
   refused(check: SecurityCheck, why: string, req: Request, res: Response): void {
     const count = (this.counts.get(check) ?? 0) + 1;
     this.counts.set(check, count);
+    requestRefused(check);
     const operator = res.locals['operator'] as Operator | undefined;
     this.logger.warn('security: request refused', {
       check,

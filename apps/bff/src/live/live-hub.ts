@@ -160,8 +160,10 @@ export class LiveHub {
     if (endpoint) {
       this.countPartitions(endpoint);
       this.subscription = endpoint.source.subscribeLatest({
-        batch: (partition, changes, first, last) =>
-          this.onBatch(endpoint, partition, changes, first, last),
+        batch: (partition, changes, first, last, lastEnqueued) => {
+          this.noteLag(partition, last, lastEnqueued);
+          return this.onBatch(endpoint, partition, changes, first, last);
+        },
         error: (error) => {
           this.options.logger.warn('event endpoint error', { message: error.message });
           this.dispatch({ type: 'source-error', at: Date.now(), message: error.message });
@@ -256,6 +258,29 @@ export class LiveHub {
           this.options.logger.warn('could not count the partitions', { message: error.message }),
       )
       .finally(() => (this.countingPartitions = false));
+  }
+
+  /** Per partition: the last event read, and the last the endpoint holds. */
+  private readonly reading = new Map<number, { read?: number; enqueued: number }>();
+
+  private noteLag(partition: number, last: number | undefined, lastEnqueued: number | undefined) {
+    if (lastEnqueued === undefined) return;
+    const read = last ?? this.reading.get(partition)?.read;
+    this.reading.set(partition, {
+      ...(read !== undefined ? { read } : {}),
+      enqueued: lastEnqueued,
+    });
+  }
+
+  /**
+   * How many events each partition holds that the feed has not read yet (as of its last
+   * batch; an empty batch means caught up). Only partitions whose endpoint reports it.
+   */
+  consumerLag(): [partition: number, lag: number][] {
+    return [...this.reading].map(([partition, { read, enqueued }]) => [
+      partition,
+      Math.max(0, enqueued - (read ?? enqueued)),
+    ]);
   }
 
   private async onBatch(

@@ -86,6 +86,12 @@ export class HubBudget {
     return this.quota?.rates[kind];
   }
 
+  /** What each class's hub-wide bucket holds now, as a share of what it can hold (0 to 1). */
+  remaining(): [BudgetClass, number][] {
+    const now = this.now();
+    return [...this.hub].map(([kind, bucket]) => [kind, bucket.available(now) / bucket.capacity]);
+  }
+
   /** Queries a minute for the whole hub (undefined: no limit). */
   get queriesPerMinute(): number | undefined {
     const rate = this.rate('query');

@@ -1,3 +1,4 @@
+import { rolloutWrites } from '../telemetry/instruments.ts';
 import { randomUUID } from 'node:crypto';
 import { jsonOf, objectOf } from '@twinscope/twin';
 import { inLists, quote } from '../core/hub-query.ts';
@@ -60,6 +61,8 @@ export async function callBatch(ctx: Steps, row: RolloutRow, batch: TargetRow[])
         }
       }),
     );
+    for (const outcome of outcomes)
+      rolloutWrites('method', 'answer' in outcome ? 'answered' : codeOf(outcome.error));
     await settleCalls(
       ctx,
       row,

@@ -1,3 +1,4 @@
+import { rolloutWrites } from '../telemetry/instruments.ts';
 import type { RolloutTargetState, Twin } from '@twinscope/contract';
 import { validateSectionPatch } from '@twinscope/twin';
 import { failureOutcome } from '../audit/audited.ts';
@@ -170,10 +171,12 @@ export async function writeChunk(ctx: Steps, row: RolloutRow, chunk: TargetRow[]
     const ref = refOf(outcome.target);
     if ('after' in outcome && outcome.after) {
       sent++;
+      rolloutWrites('twin', 'written');
       move('written', { target: ref, error: null });
       continue;
     }
     const code = codeOf(outcome.error);
+    rolloutWrites('twin', code);
     // Changed between our read and our write: read again and try again (attempts counted).
     if (code === 'conflict') move('pending', { target: ref });
     // Sent, answer unknown: stays `writing`, and is checked before anything else is done.

@@ -4,6 +4,12 @@ import { AppError } from '../../core/app-error.ts';
 import { ClientGoneError, type CallContext } from '../../core/call-context.ts';
 import type { Logger } from '../../log.ts';
 import type { BudgetClass, HubBudget, Spender } from '../../quota/hub-budget.ts';
+import {
+  budgetRefused,
+  budgetSpent,
+  hubThrottled,
+  traceHubCall,
+} from '../../telemetry/instruments.ts';
 import { mapHubError, UNKNOWN_OUTCOME, type CallKind, type SdkError } from './errors.ts';
 
 /** Starts one SDK request so that it is abandoned with the call it belongs to. */
@@ -62,7 +68,11 @@ export class HubCalls {
     deadlineMs = this.deadlineMs,
   ): Promise<T> {
     try {
-      const result = await this.attempt(what, kind, cost, context, run, deadlineMs);
+      const result = await traceHubCall(
+        { target: what, kind, classes: Object.keys(cost) },
+        (error) => (error instanceof AppError ? error.code : 'error'),
+        () => this.attempt(what, kind, cost, context, run, deadlineMs),
+      );
       this.lastAnswer = { at: Date.now(), ok: true };
       return result;
     } catch (error) {
@@ -94,7 +104,7 @@ export class HubCalls {
     // Each SDK request is bound to the signal as it is started.
     const sdk: Sdk = (start) => abortableHubCall(signal, start);
     try {
-      return await this.withRetries(what, kind, signal, () => run(sdk));
+      return await this.withRetries(what, kind, cost, signal, () => run(sdk));
     } catch (error) {
       if (!signal.aborted) throw error;
       if (signal.reason instanceof ClientGoneError) throw signal.reason;
@@ -122,8 +132,12 @@ export class HubCalls {
       for (let i = 0; i < (cost[kind] ?? 0); i++) {
         for (;;) {
           const refusal = budget.take(kind, spender);
-          if (!refusal) break;
+          if (!refusal) {
+            budgetSpent(kind, spender === 'background' ? 'background' : 'person');
+            break;
+          }
           if (spender !== 'background' || signal.aborted) {
+            if (spender !== 'background') budgetRefused(kind);
             throw new AppError('throttled', refusal.message, {
               retryAfterSeconds: refusal.retryAfterSeconds,
             });
@@ -139,6 +153,7 @@ export class HubCalls {
   private async withRetries<T>(
     what: string,
     kind: CallKind,
+    cost: Cost,
     signal: AbortSignal,
     run: () => Promise<T>,
   ): Promise<T> {
@@ -160,6 +175,7 @@ export class HubCalls {
           });
         }
         if (mapped.code !== 'throttled') throw mapped;
+        hubThrottled(Object.keys(cost));
         const wait = (mapped.extras.retryAfterSeconds ?? 2 ** attempt) * 1000;
         if (waited + wait > this.maxThrottleWaitMs) throw mapped;
         this.options.logger.info('hub throttled; retrying', {
