@@ -78,6 +78,18 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
   }
 }
 
+// Traces and metrics (OpenTelemetry, README "Traces and metrics"): Application Insights on
+// the same workspace as the logs, its connection string given to the app as a secret.
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: '${name}-insights'
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+  }
+}
+
 resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
   name: '${name}-env'
   location: location
@@ -156,6 +168,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             name: 'redis-url'
             value: 'rediss://:${redis.listKeys().primaryKey}@${redis.properties.hostName}:${redis.properties.sslPort}'
           }
+          { name: 'insights-connection-string', value: insights.properties.ConnectionString }
           {
             name: 'database-url'
             value: 'postgresql://${postgresUser}:${uriComponent(postgresPassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/twinscope?sslmode=require'
@@ -187,6 +200,8 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
               { name: 'TWINSCOPE_SESSION_SECRET', secretRef: 'session-secret' }
               { name: 'TWINSCOPE_REDIS_URL', secretRef: 'redis-url' }
               { name: 'TWINSCOPE_DATABASE_URL', secretRef: 'database-url' }
+              { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', secretRef: 'insights-connection-string' }
+              { name: 'OTEL_SERVICE_NAME', value: name }
             ],
             empty(eventsConnectionString)
               ? []
