@@ -78,14 +78,21 @@ export async function startBffProcess(
   env: Record<string, string>,
   onOutput?: (text: string) => void,
 ): Promise<ChildProcess> {
+  // BENCH_BUILT=1: the built server (`npm run build` first), as it ships; otherwise the
+  // sources through tsx. BENCH_DATABASE_URL: a PostgreSQL server instead of PGlite.
+  const database = process.env['BENCH_DATABASE_URL'];
   return startProcess(
-    ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
+    process.env['BENCH_BUILT'] === '1'
+      ? ['dist/console/main.js']
+      : ['scripts/run-ts.mjs', 'apps/bff/src/main.ts'],
     {
       TWINSCOPE_HUB_CONNECTION_FILE: connectionFile,
       TWINSCOPE_PORT: String(port),
       // The bench's audit trail goes with its throwaway hub, not into the working tree.
       TWINSCOPE_AUDIT_FILE: join(dirname(connectionFile), 'audit.jsonl'),
-      TWINSCOPE_DATABASE_DIR: join(dirname(connectionFile), 'db'),
+      ...(database
+        ? { TWINSCOPE_DATABASE_URL: database }
+        : { TWINSCOPE_DATABASE_DIR: join(dirname(connectionFile), 'db') }),
       ...env,
     },
     /Twinscope BFF is listening/,

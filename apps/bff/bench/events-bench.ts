@@ -158,7 +158,7 @@ try {
     `  ${MANY} clients  ${CHANGES_MANY} changes (${fanOut.length} frames)   p50 ${ms(percentile(fanOut, 50))}  p99 ${ms(percentile(fanOut, 99))}  max ${ms(Math.max(...fanOut))}   (target p99 ≤ 250 ms)`,
   );
   console.log(
-    `  BFF resident memory with ${MANY} clients: ${memory.toFixed(0)} MB (target ≤ 300 MB)`,
+    `  BFF resident memory with ${MANY} clients: ${memory.toFixed(0)} MB (target ≤ 250 MB)`,
   );
 } finally {
   await stopProcesses();
