@@ -6,6 +6,7 @@ import { freshPgliteDir } from './pglite-template.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnEmulator } from '@twinscope/hub-emulator/spawn';
 import { startBff, type RunningBff } from '../compose.ts';
+import { createIotHubAdapter } from '../adapters/iothub/index.ts';
 import { parseConfig } from '../config/index.ts';
 import { createLogger } from '../log.ts';
 import { send, tempAuditFile } from './harness.ts';
@@ -119,6 +120,42 @@ describe('BFF: a hub that hangs, or drops the connection mid-write', () => {
     expect(created.status).toBe(200);
     const history = await api(`/api/devices/${device}/modules/hung-write/history`);
     expect(history.body.entries[0]).toMatchObject({ action: 'module.create', result: 'unknown' });
+  });
+
+  it('when nothing has asked the hub lately, then readiness asks it itself: ready while it answers, not ready with the reason while it hangs', async () => {
+    // A replica that has made no call (a quiet night): its answer is not fresh, so the probe
+    // reads the registry's statistics, bounded by the call deadline.
+    const config = parseConfig({
+      TWINSCOPE_HUB_CONNECTION_FILE: join(dataDir, 'connection.json'),
+      TWINSCOPE_HUB_TIMEOUT_MS: '1000',
+    });
+    const quiet = (logger = createLogger('error', () => {})) =>
+      createIotHubAdapter({
+        connectionString: config.hub.connectionString!,
+        ...(config.hub.ca ? { ca: config.hub.ca } : {}),
+        deadlineMs: 1000,
+        logger,
+      });
+    const answering = quiet();
+    try {
+      expect(await answering.answering()).toMatchObject({ ok: true });
+    } finally {
+      await answering.close();
+    }
+    const stuck = quiet();
+    hub.kill('SIGSTOP');
+    try {
+      const started = Date.now();
+      expect(await stuck.answering()).toMatchObject({
+        ok: false,
+        reason: 'The IoT hub did not answer within 1 s; nothing was changed. Try again shortly.',
+      });
+      // Bounded by the deadline, not left hanging with the hub.
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      hub.kill('SIGCONT');
+      await stuck.close();
+    }
   });
 
   it('when the connection is reset while a write is in flight, then it is reported as unknown, not as unchanged', async () => {
