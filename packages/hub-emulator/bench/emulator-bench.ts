@@ -25,7 +25,13 @@ const started = Date.now();
 // Seeding a large fleet takes a while before the banner; give it time.
 const hub = await spawnEmulator({
   dataDir,
-  args: ['--seed', String(DEVICES)],
+  // BENCH_HOST_NAME: the hub's host name (default the emulator's, 127.0.0.1), e.g. localhost
+  // to compare with builds whose default it was.
+  args: [
+    '--seed',
+    String(DEVICES),
+    ...(process.env['BENCH_HOST_NAME'] ? ['--host-name', process.env['BENCH_HOST_NAME']] : []),
+  ],
   readyTimeoutMs: 30 * 60_000,
 });
 const startupMs = Date.now() - started;
