@@ -66,8 +66,10 @@ test(
     assert.equal(container.readinessProbe.httpGet.path, '/readyz');
     assert.equal(container.startupProbe.httpGet.path, '/healthz');
     assert.deepEqual(container.ports, [{ name: 'http', containerPort: 8080 }]);
-    // It drains in 10 s; the platform waits longer before killing it.
-    assert.ok(pod.spec.terminationGracePeriodSeconds > 10);
+    // It pauses before SIGTERM (preStop), then drains in 10 s; the platform waits longer than
+    // both before killing it.
+    const pause = Number(container.lifecycle.preStop.exec.command.at(-1));
+    assert.ok(pod.spec.terminationGracePeriodSeconds > pause + 10);
     assert.equal(pod.spec.securityContext.runAsNonRoot, true);
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
     assert.equal(container.securityContext.allowPrivilegeEscalation, false);
