@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '@twinscope/hub-emulator';
 import { registryFor } from '@twinscope/hub-connection';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../adapters/store/open-store.ts';
-import { send, spawnBff } from './harness.ts';
+import { send, spawnBff, useEmulatorPlace } from './harness.ts';
 
 const DEVICES = ['lyon-north-meter-08', 'berlin-b1-gateway-01', 'berlin-b1-hvac-02'];
 
@@ -15,30 +12,14 @@ const DEVICES = ['lyon-north-meter-08', 'berlin-b1-gateway-01', 'berlin-b1-hvac-
  * reach the hub without its audit record, and no record may stay without its outcome.
  */
 describe('BFF stopped with SIGTERM under load', () => {
-  let emulator: RunningEmulator;
-  let place: string;
-
-  beforeAll(async () => {
-    place = mkdtempSync(join(tmpdir(), 'twinscope-drain-'));
-    emulator = await startEmulator({
-      dataDir: join(place, 'hub'),
-      httpsPort: 0,
-      mqttPort: 0,
-      amqpsPort: 0,
-      seed: 'demo',
-    });
-  });
-  afterAll(async () => {
-    await emulator?.close();
-    rmSync(place, { recursive: true, force: true });
-  });
+  const setup = useEmulatorPlace('drain');
 
   it('when SIGTERM comes while twins are being saved, then it is not ready, finishes what it started, and every saved change is on the hub with its audit record', async () => {
     const bff = await spawnBff({
-      TWINSCOPE_HUB_CONNECTION_FILE: emulator.connectionFile!,
+      TWINSCOPE_HUB_CONNECTION_FILE: setup.emulator.connectionFile!,
       TWINSCOPE_HUB_TIER: 'unlimited',
-      TWINSCOPE_DATABASE_DIR: join(place, 'db'),
-      TWINSCOPE_AUDIT_FILE: join(place, 'audit.jsonl'),
+      TWINSCOPE_DATABASE_DIR: join(setup.place, 'db'),
+      TWINSCOPE_AUDIT_FILE: join(setup.place, 'audit.jsonl'),
     });
     const { url, exited } = bff;
     expect((await send(`${url}/readyz`)).status).toBe(200);
@@ -89,8 +70,10 @@ describe('BFF stopped with SIGTERM under load', () => {
     expect(await exited, bff.output()).toBe(0);
 
     // Every acknowledged save is on the hub; whatever reached the hub has its record, ended.
-    const registry = registryFor(emulator.serviceConnectionString, { ca: emulator.tls.caCert });
-    const { db } = await openDatabase({ dir: join(place, 'db') });
+    const registry = registryFor(setup.emulator.serviceConnectionString, {
+      ca: setup.emulator.tls.caCert,
+    });
+    const { db } = await openDatabase({ dir: join(setup.place, 'db') });
     try {
       for (const deviceId of DEVICES) {
         const saved = acknowledged.get(deviceId) ?? 0;

@@ -1,6 +1,6 @@
 import { freshPgliteDir } from './pglite-template.ts';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -367,6 +367,33 @@ export async function eventHubsStream(url: string, lastEventId?: string) {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error('the Event Hubs feed never became healthy');
+}
+
+/**
+ * A temporary directory holding an emulator's data (a demo fleet, on free ports), for tests
+ * that start the BFF as a process in the same directory; both are removed after the file.
+ */
+export function useEmulatorPlace(
+  name: string,
+  options: EmulatorOptions = {},
+): { emulator: RunningEmulator; place: string } {
+  const state = {} as { emulator: RunningEmulator; place: string };
+  beforeAll(async () => {
+    state.place = mkdtempSync(join(tmpdir(), `twinscope-${name}-`));
+    state.emulator = await startEmulator({
+      dataDir: join(state.place, 'hub'),
+      httpsPort: 0,
+      mqttPort: 0,
+      amqpsPort: 0,
+      seed: 'demo',
+      ...options,
+    });
+  });
+  afterAll(async () => {
+    await state.emulator?.close();
+    rmSync(state.place, { recursive: true, force: true });
+  });
+  return state;
 }
 
 export interface BffProcess {

@@ -1,12 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { gunzipSync } from 'node:zlib';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '@twinscope/hub-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send, spawnBff, type BffProcess } from './harness.ts';
+import { send, spawnBff, useEmulatorPlace, type BffProcess } from './harness.ts';
 
 /**
  * OpenTelemetry as an operator's platform receives it: the BFF runs as its own process with
@@ -146,36 +143,21 @@ const PARENT_SPAN = '00f067aa0ba902b7';
 const traceparent = (trace = TRACE_ID) => `00-${trace}-${PARENT_SPAN}-01`;
 
 describe('OpenTelemetry over OTLP', () => {
-  let emulator: RunningEmulator;
-  let place: string;
   const receiver = new OtlpReceiver();
-
-  beforeAll(async () => {
-    place = mkdtempSync(join(tmpdir(), 'twinscope-otel-'));
-    await receiver.start();
-    emulator = await startEmulator({
-      dataDir: join(place, 'hub'),
-      httpsPort: 0,
-      mqttPort: 0,
-      amqpsPort: 0,
-      seed: 'demo',
-      // Twin changes reach the event endpoint, which the BFF reads as a consumer group.
-      routes: ['TwinChangeEvents'],
-      consumerGroups: ['twinscope'],
-    });
+  // Twin changes reach the event endpoint, which the BFF reads as a consumer group.
+  const setup = useEmulatorPlace('otel', {
+    routes: ['TwinChangeEvents'],
+    consumerGroups: ['twinscope'],
   });
-  afterAll(async () => {
-    await emulator?.close();
-    await receiver.close();
-    rmSync(place, { recursive: true, force: true });
-  });
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.close());
 
   const start = (name: string, env: Record<string, string>): Promise<BffProcess> =>
     spawnBff({
-      TWINSCOPE_HUB_CONNECTION_FILE: emulator.connectionFile!,
+      TWINSCOPE_HUB_CONNECTION_FILE: setup.emulator.connectionFile!,
       TWINSCOPE_HUB_TIER: 'S1',
-      TWINSCOPE_DATABASE_DIR: join(place, `${name}-db`),
-      TWINSCOPE_AUDIT_FILE: join(place, `${name}-audit.jsonl`),
+      TWINSCOPE_DATABASE_DIR: join(setup.place, `${name}-db`),
+      TWINSCOPE_AUDIT_FILE: join(setup.place, `${name}-audit.jsonl`),
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_SERVICE_NAME: 'twinscope-ci',
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=ci',
@@ -338,12 +320,12 @@ describe('OpenTelemetry over OTLP', () => {
 
   it('when an Application Insights connection string is set, then requests, hub calls and metrics go to its ingestion endpoint, and the key is never logged', async () => {
     const ingestion = new OtlpReceiver();
-    await ingestion.start(emulator.tls);
+    await ingestion.start(setup.emulator.tls);
     const key = '6f2e1c5a-8d4b-4e7f-9a3c-2b1d0e9f8a7c';
     const bff = await start('azure', {
       OTEL_EXPORTER_OTLP_ENDPOINT: '',
       APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${key};IngestionEndpoint=${ingestion.url}/`,
-      NODE_EXTRA_CA_CERTS: emulator.tls.caCertFile!,
+      NODE_EXTRA_CA_CERTS: setup.emulator.tls.caCertFile!,
     });
     try {
       await send(`${bff.url}/api/devices/berlin-b1-gateway-01`, {
