@@ -2,6 +2,7 @@ import type { Receiver, Sender } from 'rhea';
 import { verifySasToken, type Principal, type SasContext } from '../auth/sas.ts';
 import { authenticateCertificate } from '../auth/x509.ts';
 import { identityKey, type DeviceSessions, type Identity } from '../devices/device-sessions.ts';
+import { refusalToActAs, refusalToConnect } from '../devices/connect-rules.ts';
 import { asHubError } from '../errors.ts';
 import type { Registry } from '../store/registry.ts';
 import { scopeOf } from './addresses.ts';
@@ -16,15 +17,9 @@ export interface LinkAuthority {
   authorizeService(link: Sender | Receiver, connection: AmqpConnection): void;
 }
 
-/** Whether a grant lets its holder act as this device or module (DeviceConnect). */
-const actsAs = (identity: Identity) => (grant: Grant) => {
-  if (!grant.rights?.has('DeviceConnect')) return false;
-  // A device's own key must not open its modules, nor one module's key another module.
-  if (grant.subject?.startsWith('device:')) return identity.moduleId === undefined;
-  if (grant.subject?.startsWith('module:'))
-    return grant.subject === `module:${identityKey(identity)}`;
-  return true;
-};
+/** Whether a grant lets its holder act as this device or module (the rule every transport applies). */
+const actsAs = (identity: Identity) => (grant: Grant) =>
+  refusalToActAs({ name: grant.subject, rights: grant.rights }, identity) === undefined;
 
 /**
  * Who an IoT Hub AMQP connection speaks for: the tokens it put (`$cbs`) or logged in with
@@ -90,11 +85,12 @@ export class HubConnections implements LinkAuthority {
         `Unauthorized access to ${identityKey(identity)}: put a token for it on $cbs first.`,
       );
     }
-    const device = registry.find(identity.deviceId);
-    if (!device || !registry.find(identity.deviceId, identity.moduleId))
-      throw new AmqpRefusal(CONDITION.notFound, `${identityKey(identity)} is not registered.`);
-    if (device.status !== 'enabled')
-      throw new AmqpRefusal(CONDITION.unauthorized, `Device ${identity.deviceId} is disabled.`);
+    const cannot = refusalToConnect(registry, identity);
+    if (cannot)
+      throw new AmqpRefusal(
+        cannot.kind === 'not-registered' ? CONDITION.notFound : CONDITION.unauthorized,
+        `${cannot.reason[0]!.toUpperCase()}${cannot.reason.slice(1)}.`,
+      );
     connection.guard(link, scopeOf(identity), accept);
     this.connected(identity, connection);
   }

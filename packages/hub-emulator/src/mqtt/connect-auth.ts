@@ -2,7 +2,7 @@
 import type { IConnectPacket } from 'mqtt-packet';
 import { verifySasToken, scopeCovers, type SasContext } from '../auth/sas.ts';
 import { authenticateCertificate, type ClientCertificate } from '../auth/x509.ts';
-import { identityKey } from '../devices/device-sessions.ts';
+import { refusalToActAs, refusalToConnect } from '../devices/connect-rules.ts';
 import type { Registry } from '../store/registry.ts';
 import { identityFromClientId, type Identity } from './topics.ts';
 
@@ -57,10 +57,8 @@ export function authenticateConnect(
       );
     }
   }
-  const device = registry.find(identity.deviceId);
-  const record = registry.find(identity.deviceId, identity.moduleId);
-  if (!device || !record) return refused(5, 'unknown device or module');
-  if (device.status !== 'enabled') return refused(5, 'the device is disabled');
+  const cannot = refusalToConnect(registry, identity);
+  if (cannot) return refused(5, cannot.reason);
   return { admitted: true, identity, expiresAt };
 }
 
@@ -71,14 +69,9 @@ function sasExpiry(identity: Identity, password: string | undefined, sas: SasCon
     identity.moduleId === undefined
       ? ['devices', identity.deviceId]
       : ['devices', identity.deviceId, 'modules', identity.moduleId];
-  if (!principal.rights.has('DeviceConnect'))
-    throw new MqttRefusal(5, `${principal.name} lacks DeviceConnect`);
+  const refusal = refusalToActAs(principal, identity);
+  if (refusal) throw new MqttRefusal(5, refusal);
   if (principal.scope.length === 0 || !scopeCovers(principal.scope, target))
     throw new MqttRefusal(5, 'the token is not scoped to this device or module');
-  // A device's own key must not open its modules, nor the other way round.
-  if (principal.name.startsWith('device:') && identity.moduleId !== undefined)
-    throw new MqttRefusal(5, 'a device key cannot connect a module');
-  if (principal.name.startsWith('module:') && principal.name !== `module:${identityKey(identity)}`)
-    throw new MqttRefusal(5, 'wrong module key');
   return principal.expiresAt ?? 0;
 }
