@@ -37,8 +37,11 @@ export function useEventConsumers() {
   ) {
     const events: ReceivedEventData[] = [];
     const waiters: (() => void)[] = [];
+    /** Partitions whose receiver delivered a batch (an empty one too: it is attached). */
+    const attached = new Set<string>();
     const handlers = {
       processEvents: async (batch: ReceivedEventData[], context: PartitionContext) => {
+        attached.add(context.partitionId);
         events.push(...batch);
         if (batch.length > 0) await context.updateCheckpoint(batch.at(-1)!);
         waiters.splice(0).forEach((w) => w());
@@ -53,17 +56,38 @@ export function useEventConsumers() {
         ? client.subscribe(handlers, subscribeOptions)
         : client.subscribe(options.partitionId, handlers, subscribeOptions);
     subscriptions.push(subscription);
+    const until = async (ready: () => boolean, timeoutMs: number, what: () => string) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!ready()) {
+        if (Date.now() > deadline) throw new Error(what());
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+    };
     return {
       events,
+      /**
+       * Once every partition's receiver is attached: from then on "latest" means after now
+       * (under load, attaching can take longer than any fixed pause).
+       */
+      async attached(timeoutMs = 8000) {
+        const partitions = options.partitionId
+          ? [options.partitionId]
+          : await client.getPartitionIds();
+        await until(
+          () => partitions.every((p) => attached.has(p)),
+          timeoutMs,
+          () => `receivers attached on ${attached.size} of ${partitions.length} partitions`,
+        );
+      },
       async until(match: (e: ReceivedEventData) => boolean, timeoutMs = 8000) {
-        const deadline = Date.now() + timeoutMs;
-        while (!events.some(match)) {
-          if (Date.now() > deadline) throw new Error(`no matching event among ${events.length}`);
-          await new Promise<void>((resolve) => {
-            waiters.push(resolve);
-            setTimeout(resolve, 100);
-          });
-        }
+        await until(
+          () => events.some(match),
+          timeoutMs,
+          () => `no matching event among ${events.length}`,
+        );
         return events.find(match)!;
       },
     };

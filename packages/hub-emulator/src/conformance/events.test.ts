@@ -74,8 +74,8 @@ describe('Emulator: the Event Hubs-compatible endpoint with the unmodified @azur
   it('when a twin changes, then a subscriber from latest gets IoT Hub’s twin change event', async () => {
     const deviceId = 'berlin-b1-meter-03';
     const received = collect(consumer('$Default'), latestEventPosition);
-    // Latest means after the subscription is in place: give the receivers a moment to attach.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Latest means after the subscription is in place.
+    await received.attached();
     const twin = (await hub.registry.getTwin(deviceId)).responseBody;
     await hub.registry.updateTwin(deviceId, { tags: { eventsTest: 1 } }, twin.etag);
     const event = await received.until(
