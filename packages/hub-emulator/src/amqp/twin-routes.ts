@@ -1,15 +1,8 @@
 import rhea, { type EventContext, type Message, type Sender } from 'rhea';
-import {
-  jsonNestingBeyond,
-  jsonNestingMessage,
-  parseJson,
-  renderSection,
-  type JsonValue,
-} from '@twinscope/twin';
 import { identityKey, type Identity } from '../devices/device-sessions.ts';
 import { asHubError, deviceErrorBody, HubError } from '../errors.ts';
 import type { ChangeEvent } from '../store/change-log.ts';
-import { parseReportedPatch } from '../store/identity-input.ts';
+import { patchReportedFromDevice, twinForDevice } from '../devices/twin-requests.ts';
 import type { Registry } from '../store/registry.ts';
 import { ADDRESS, identityOf, matchIdentity } from './addresses.ts';
 import type { AmqpConnection } from './connection.ts';
@@ -75,34 +68,10 @@ export function twinRoutes(deps: {
     registry.touch(identity.deviceId, identity.moduleId);
     try {
       if (operation === 'GET') {
-        const twin = registry.get(identity.deviceId, identity.moduleId).twin;
-        respond(
-          channel.sender,
-          message,
-          200,
-          JSON.stringify({
-            desired: renderSection(twin.desired),
-            reported: renderSection(twin.reported),
-          }),
-        );
+        respond(channel.sender, message, 200, twinForDevice(registry, identity));
       } else if (operation === 'PATCH' && resource === '/properties/reported') {
-        const raw = bodyBytes(message);
-        const deep = jsonNestingBeyond(raw);
-        if (deep) throw new HubError('ArgumentInvalid', jsonNestingMessage(deep.position));
-        let parsed: JsonValue;
-        try {
-          parsed = parseJson(raw.toString('utf8'));
-        } catch {
-          throw new HubError('ArgumentInvalid', 'The reported patch is not valid JSON.');
-        }
-        const record = registry.patchReported(
-          identity.deviceId,
-          identity.moduleId,
-          parseReportedPatch(parsed),
-        );
-        respond(channel.sender, message, 204, '', {
-          version: rhea.types.wrap_long(record.twin.reported.version),
-        });
+        const version = patchReportedFromDevice(registry, identity, bodyBytes(message));
+        respond(channel.sender, message, 204, '', { version: rhea.types.wrap_long(version) });
       } else if (
         resource === '/notifications/twin/properties/desired' &&
         (operation === 'PUT' || operation === 'DELETE')

@@ -1,8 +1,7 @@
 /** What a device or module publishes: twin requests, method answers and telemetry. */
 import type { IPublishPacket } from 'mqtt-packet';
-import { jsonNestingBeyond, jsonNestingMessage, parseJson, renderSection } from '@twinscope/twin';
 import { deviceErrorBody, HubError } from '../errors.ts';
-import { parseReportedPatch } from '../store/identity-input.ts';
+import { patchReportedFromDevice, twinForDevice } from '../devices/twin-requests.ts';
 import type { Registry } from '../store/registry.ts';
 import { send, type Connection, type Deliver } from './connection.ts';
 import type { DirectMethods } from './direct-methods.ts';
@@ -70,19 +69,9 @@ interface TwinResponse {
 
 function twinGet(registry: Registry, identity: Identity, rid: string): TwinResponse {
   try {
-    const record = registry.get(identity.deviceId, identity.moduleId);
-    return {
-      topic: `$iothub/twin/res/200/?$rid=${rid}`,
-      body: JSON.stringify({
-        desired: renderSection(record.twin.desired),
-        reported: renderSection(record.twin.reported),
-      }),
-    };
+    return { topic: `$iothub/twin/res/200/?$rid=${rid}`, body: twinForDevice(registry, identity) };
   } catch (error) {
-    return {
-      topic: `$iothub/twin/res/${error instanceof HubError ? error.status : 500}/?$rid=${rid}`,
-      body: deviceErrorBody(error),
-    };
+    return errorResponse(error, rid);
   }
 }
 
@@ -93,22 +82,16 @@ function reportedPatch(
   payload: IPublishPacket['payload'],
 ): TwinResponse {
   try {
-    const deep = jsonNestingBeyond(payload);
-    if (deep) throw new HubError('ArgumentInvalid', jsonNestingMessage(deep.position));
-    const patch = parseReportedPatch(parseJson(payload.toString('utf8')));
-    const record = registry.patchReported(identity.deviceId, identity.moduleId, patch);
-    return {
-      topic: `$iothub/twin/res/204/?$rid=${rid}&$version=${record.twin.reported.version}`,
-      body: '',
-    };
+    const version = patchReportedFromDevice(registry, identity, Buffer.from(payload));
+    return { topic: `$iothub/twin/res/204/?$rid=${rid}&$version=${version}`, body: '' };
   } catch (error) {
-    const hubError =
-      error instanceof SyntaxError
-        ? new HubError('ArgumentInvalid', 'The reported patch is not valid JSON.')
-        : error;
-    return {
-      topic: `$iothub/twin/res/${hubError instanceof HubError ? hubError.status : 500}/?$rid=${rid}`,
-      body: deviceErrorBody(hubError),
-    };
+    return errorResponse(error, rid);
   }
+}
+
+function errorResponse(error: unknown, rid: string): TwinResponse {
+  return {
+    topic: `$iothub/twin/res/${error instanceof HubError ? error.status : 500}/?$rid=${rid}`,
+    body: deviceErrorBody(error),
+  };
 }
