@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import rhea, { type EventContext, type Message, type Receiver, type Sender } from 'rhea';
-import { jsonNestingBeyond, parseJson, type JsonValue } from '@twinscope/twin';
 import { identityKey, type DeviceSessions, type MethodCall } from '../devices/device-sessions.ts';
-import { HubError } from '../errors.ts';
+import { PendingMethodCalls } from '../devices/method-calls.ts';
 import { ADDRESS, identityOf, matchIdentity } from './addresses.ts';
 import type { LinkAuthority } from './hub-connections.ts';
 import type { LinkRoute } from './links.ts';
@@ -18,53 +16,29 @@ export function methodRoutes(deps: { sessions: DeviceSessions; authority: LinkAu
   close(): void;
 } {
   const { sessions, authority } = deps;
-  const pending = new Map<
-    string,
-    { resolve(result: { status: number; payload: JsonValue }): void; timer: NodeJS.Timeout }
-  >();
+  const pending = new PendingMethodCalls();
 
   const callsTo =
     (sender: Sender, key: string): MethodCall =>
     (methodName, payload, timeoutSeconds) =>
-      new Promise((resolve, reject) => {
-        const requestId = randomUUID();
-        const timer = setTimeout(() => {
-          pending.delete(requestId);
-          reject(
-            new HubError(
-              'GatewayTimeout',
-              `${key} did not answer ${methodName} within ${timeoutSeconds} s.`,
-            ),
-          );
-        }, timeoutSeconds * 1000);
-        pending.set(requestId, { resolve, timer });
+      pending.call(key, methodName, timeoutSeconds, (requestId) => {
         sender.send({
           // A 16-byte buffer is an AMQP uuid on the wire, as IoT Hub sends method ids.
           correlation_id: Buffer.from(requestId.replaceAll('-', ''), 'hex'),
           application_properties: { 'IoThub-methodname': methodName },
           body: rhea.message.data_section(Buffer.from(JSON.stringify(payload ?? null), 'utf8')),
         } as Message);
+        return true;
       });
 
-  const answered = (context: EventContext) => {
+  /** An answer on the identity's method receiver, matched to its call by correlation id. */
+  const answers = (key: string) => (context: EventContext) => {
     const message = context.message!;
     context.delivery?.accept();
     const id = correlationText(message.correlation_id);
-    const call = id === undefined ? undefined : pending.get(id);
-    if (!call || id === undefined) return;
-    pending.delete(id);
-    clearTimeout(call.timer);
+    if (id === undefined) return;
     const status = Number((message.application_properties ?? {})['IoThub-status'] ?? 200);
-    const raw = bodyBytes(message).toString('utf8');
-    let payload: JsonValue = null;
-    if (raw) {
-      try {
-        payload = jsonNestingBeyond(raw) ? raw : parseJson(raw);
-      } catch {
-        payload = raw;
-      }
-    }
-    call.resolve({ status, payload });
+    pending.answered(id, key, status, bodyBytes(message));
   };
 
   return {
@@ -86,13 +60,12 @@ export function methodRoutes(deps: { sessions: DeviceSessions; authority: LinkAu
         role: 'receiver',
         match: (address) => matchIdentity(ADDRESS.methods, address),
         open: (link, params, connection) => {
-          authority.authorizeDevice(link as Receiver, identityOf(params), connection);
-          return { message: answered };
+          const identity = identityOf(params);
+          authority.authorizeDevice(link as Receiver, identity, connection);
+          return { message: answers(identityKey(identity)) };
         },
       },
     ],
-    close() {
-      for (const call of pending.values()) clearTimeout(call.timer);
-    },
+    close: () => pending.close(),
   };
 }
