@@ -15,12 +15,16 @@ export function entityPath(address: string): string {
 /** Address patterns of IoT Hub's AMQP links, matched against an entity path (`entityPath`). */
 const ID = "[A-Za-z0-9\\-:.+%_#*?!(),=@;$']+";
 const path = (tail: string) =>
-  new RegExp(`^/?devices/(?<deviceId>${ID})(?:/modules/(?<moduleId>${ID}))?/${tail}$`, 'i');
+  new RegExp(`^devices/(?<deviceId>${ID})(?:/modules/(?<moduleId>${ID}))?/${tail}$`, 'i');
 export const ADDRESS = {
   telemetry: path('messages/events'),
   twin: path('twin'),
   methods: path('methods/devicebound'),
   cloudToDevice: path('messages/devicebound'),
+  /** The service's links: C2D sends, their feedback, file notifications. */
+  serviceCloudToDevice: /^messages\/devicebound$/i,
+  feedback: /^messages\/servicebound\/feedback$/i,
+  fileNotifications: /^messages\/servicebound\/filenotifications$/i,
 };
 
 function decodeId(text: string): string {

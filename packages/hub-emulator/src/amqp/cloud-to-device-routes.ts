@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import rhea, {
   type Delivery,
   type EventContext,
@@ -12,13 +11,15 @@ import type {
   AckMode,
   OutgoingMessage,
 } from '../c2d/cloud-to-device.ts';
+import type { FeedbackBatch } from '../c2d/feedback.ts';
 import type { Identity } from '../devices/device-sessions.ts';
 import { asHubError, HubError } from '../errors.ts';
 import { CONDITION, type AmqpConnection } from './connection.ts';
 import type { LinkAuthority } from './hub-connections.ts';
 import type { LinkHandlers, LinkRoute } from './links.ts';
-import { ADDRESS, identityOf, matchIdentity } from './addresses.ts';
+import { ADDRESS, entityPath, identityOf, matchIdentity } from './addresses.ts';
 import { bodyBytes, correlationText, text } from './messages.ts';
+import { serviceBoundSender } from './service-bound.ts';
 
 export interface CloudToDeviceRouteDeps {
   c2d: CloudToDevice;
@@ -56,7 +57,8 @@ function toDevice(message: CloudMessage, lockToken: string): Message {
 /** What the service sent, read into a queue message; a malformed one is an argument error. */
 function fromService(message: Message): { identity: Identity; outgoing: OutgoingMessage } {
   const target = text(message.to) ?? '';
-  const params = matchIdentity(ADDRESS.cloudToDevice, target);
+  // Read like a link address: `/devices/d/messages/devicebound`, with or without the host.
+  const params = matchIdentity(ADDRESS.cloudToDevice, entityPath(target));
   if (!params) {
     throw new HubError(
       'ArgumentInvalid',
@@ -189,44 +191,27 @@ export function cloudToDeviceRoutes(deps: CloudToDeviceRouteDeps): LinkRoute[] {
 
   const feedbackReceiver = (sender: Sender, connection: AmqpConnection): LinkHandlers => {
     deps.authority.authorizeService(sender, connection);
-    const inFlight = new Map<Delivery, number>();
-    const pump = () => {
-      for (const batch of c2d.feedbackBatches()) {
-        if (!sender.is_open() || !sender.sendable()) return;
-        if (feedbackInFlight.has(batch.seq)) continue;
-        feedbackInFlight.add(batch.seq);
-        const delivery = sender.send(
-          {
-            content_type: 'application/vnd.microsoft.iothub.feedback.json',
-            user_id: deps.hubName,
-            message_annotations: { 'iothub-enqueuedtime': new Date(batch.enqueuedTime) },
-            body: rhea.message.data_section(Buffer.from(JSON.stringify(batch.records), 'utf8')),
-          } as Message,
-          tagOf(randomUUID()),
-        );
-        inFlight.set(delivery, batch.seq);
-      }
-    };
-    const stop = c2d.onFeedback(pump);
-    pump();
-    return {
-      sendable: pump,
-      settled(outcome, context: EventContext) {
-        const delivery = context.delivery;
-        const seq = delivery ? inFlight.get(delivery) : undefined;
-        if (!delivery || seq === undefined) return;
-        inFlight.delete(delivery);
-        feedbackInFlight.delete(seq);
-        // Completed or rejected: gone. Abandoned: offered again.
-        if (outcome === 'accepted' || outcome === 'rejected') c2d.feedbackDone(seq);
-        else pump();
+    return serviceBoundSender<FeedbackBatch>(sender, {
+      // A batch is held by one link at a time, whichever connection it is on.
+      take: () => {
+        const batch = c2d.feedbackBatches().find((b) => !feedbackInFlight.has(b.seq));
+        if (batch) feedbackInFlight.add(batch.seq);
+        return batch;
       },
-      closed() {
-        stop();
-        for (const seq of inFlight.values()) feedbackInFlight.delete(seq);
-        inFlight.clear();
+      message: (batch) =>
+        ({
+          content_type: 'application/vnd.microsoft.iothub.feedback.json',
+          user_id: deps.hubName,
+          message_annotations: { 'iothub-enqueuedtime': new Date(batch.enqueuedTime) },
+          body: rhea.message.data_section(Buffer.from(JSON.stringify(batch.records), 'utf8')),
+        }) as Message,
+      done: (batch) => {
+        feedbackInFlight.delete(batch.seq);
+        c2d.feedbackDone(batch.seq);
       },
-    };
+      release: (batch) => feedbackInFlight.delete(batch.seq),
+      onAvailable: (pump) => c2d.onFeedback(pump),
+    });
   };
 
   return [
@@ -238,12 +223,12 @@ export function cloudToDeviceRoutes(deps: CloudToDeviceRouteDeps): LinkRoute[] {
     },
     {
       role: 'receiver',
-      match: (address) => (/^\/?messages\/devicebound$/i.test(address) ? {} : undefined),
+      match: (address) => (ADDRESS.serviceCloudToDevice.test(address) ? {} : undefined),
       open: (link, _params, connection) => serviceSender(link as Receiver, connection),
     },
     {
       role: 'sender',
-      match: (address) => (/^\/?messages\/servicebound\/feedback$/i.test(address) ? {} : undefined),
+      match: (address) => (ADDRESS.feedback.test(address) ? {} : undefined),
       open: (link, _params, connection) => feedbackReceiver(link as Sender, connection),
     },
   ];

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import rhea, { type Delivery, type Message, type Sender } from 'rhea';
+import rhea, { type Message, type Sender } from 'rhea';
 import type { FileNotificationQueue, HeldNotification } from '../uploads/file-notifications.ts';
+import { ADDRESS } from './addresses.ts';
 import type { LinkAuthority } from './hub-connections.ts';
 import type { LinkRoute } from './links.ts';
-
-/** A delivery tag of 16 bytes, as C# reads one (a GUID). */
-const tag = () => Buffer.from(randomUUID().replaceAll('-', ''), 'hex');
+import { serviceBoundSender } from './service-bound.ts';
 
 /**
  * The service's file notification receiver (`/messages/serviceBound/filenotifications`,
@@ -22,49 +20,27 @@ export function fileNotificationRoutes(deps: {
   return [
     {
       role: 'sender',
-      match: (address) =>
-        /^\/?messages\/servicebound\/filenotifications$/i.test(address) ? {} : undefined,
+      match: (address) => (ADDRESS.fileNotifications.test(address) ? {} : undefined),
       open: (link, _params, connection) => {
         const sender = link as Sender;
         deps.authority.authorizeService(sender, connection);
-        const inFlight = new Map<Delivery, HeldNotification>();
-        const pump = () => {
-          while (sender.is_open() && sender.sendable()) {
-            const next = notifications.take();
-            if (!next) return;
-            const delivery = sender.send(
-              {
-                content_type: 'application/vnd.microsoft.iothub.filenotification.json',
-                user_id: deps.hubName,
-                message_annotations: {
-                  'iothub-enqueuedtime': new Date(next.notification.enqueuedTimeUtc),
-                },
-                body: rhea.message.data_section(
-                  Buffer.from(JSON.stringify(next.notification), 'utf8'),
-                ),
-              } as Message,
-              tag(),
-            );
-            inFlight.set(delivery, next);
-          }
-        };
-        const stop = notifications.onAvailable(pump);
-        pump();
-        return {
-          sendable: pump,
-          settled(outcome, context) {
-            const held = context.delivery ? inFlight.get(context.delivery) : undefined;
-            if (!held) return;
-            inFlight.delete(context.delivery!);
-            if (outcome === 'accepted' || outcome === 'rejected') notifications.done(held);
-            else notifications.release(held);
-          },
-          closed() {
-            stop();
-            for (const held of inFlight.values()) notifications.release(held);
-            inFlight.clear();
-          },
-        };
+        return serviceBoundSender<HeldNotification>(sender, {
+          take: () => notifications.take(),
+          message: (held) =>
+            ({
+              content_type: 'application/vnd.microsoft.iothub.filenotification.json',
+              user_id: deps.hubName,
+              message_annotations: {
+                'iothub-enqueuedtime': new Date(held.notification.enqueuedTimeUtc),
+              },
+              body: rhea.message.data_section(
+                Buffer.from(JSON.stringify(held.notification), 'utf8'),
+              ),
+            }) as Message,
+          done: (held) => notifications.done(held),
+          release: (held) => notifications.release(held),
+          onAvailable: (pump) => notifications.onAvailable(pump),
+        });
       },
     },
   ];
