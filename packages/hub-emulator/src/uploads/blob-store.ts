@@ -28,20 +28,6 @@ export interface BlobStore {
   ): Promise<{ size: number; lastModified: Date } | undefined>;
 }
 
-/** The parts of a storage connection string the hub signs with. */
-function sharedKeyOf(connectionString: string): StorageSharedKeyCredential {
-  const parts = new Map<string, string>();
-  for (const part of connectionString.split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0) parts.set(part.slice(0, at).toLowerCase(), part.slice(at + 1));
-  }
-  const name = parts.get('accountname');
-  const key = parts.get('accountkey');
-  if (!name || !key)
-    throw new Error('The storage connection string needs an AccountName and an AccountKey.');
-  return new StorageSharedKeyCredential(name, key);
-}
-
 /**
  * The client's options. `agent` is core-rest-pipeline's, which @azure/storage-blob hands its
  * pipeline unchanged without naming it: with a CA, the client trusts Azurite serving the
@@ -60,11 +46,14 @@ function pipelineOptions(ca: string | undefined): StoragePipelineOptions & { age
  * notification needs.
  */
 export function azureBlobStore(connectionString: string, options: { ca?: string } = {}): BlobStore {
-  const credential = sharedKeyOf(connectionString);
   const service = BlobServiceClient.fromConnectionString(
     connectionString,
     pipelineOptions(options.ca),
   );
+  // The account key the hub signs devices' SAS URIs with, as the SDK read it.
+  const credential = service.credential;
+  if (!(credential instanceof StorageSharedKeyCredential))
+    throw new Error('The storage connection string needs an AccountName and an AccountKey.');
   const endpoint = new URL(service.url);
   const hostName = `${endpoint.host}${endpoint.pathname}`.replace(/\/+$/, '');
   const ensured = new Set<string>();
