@@ -113,10 +113,13 @@ export function createServices(
     ...(quota && 'rates' in quota ? { quota } : {}),
   });
   // File upload: SAS URIs into the hub's storage, and notifications of what was uploaded.
-  const fileUploads = new FileUploads(registry, blobStore, {
-    ...FILE_UPLOAD_DEFAULTS,
-    ...options.fileUpload,
-  });
+  const fileUploads = new FileUploads(
+    registry,
+    blobStore,
+    { ...FILE_UPLOAD_DEFAULTS, ...options.fileUpload },
+    Date.now,
+    dataDir ? join(dataDir, 'state', 'file-notifications.json') : undefined,
+  );
   return {
     policies,
     changes,

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileNotificationQueue, type FileNotification } from './file-notifications.ts';
 
@@ -13,10 +16,11 @@ const notification = (blobName: string): FileNotification => ({
 describe('FileNotificationQueue', () => {
   let clock = 0;
   const queues: FileNotificationQueue[] = [];
-  const queue = () => {
+  const queue = (file?: string) => {
     const q = new FileNotificationQueue(
       { ttlSeconds: 3600, lockSeconds: 60, maxDeliveryCount: 3 },
       () => clock,
+      file,
     );
     queues.push(q);
     return q;
@@ -53,5 +57,33 @@ describe('FileNotificationQueue', () => {
     clock += 3_600_001;
     expect(q.take()).toBeUndefined();
     expect(q.size).toBe(0);
+  });
+
+  it('when the hub restarts on its data dir, then what the service has not completed is offered again, with the deliveries it already had', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'file-notifications-'));
+    try {
+      const file = join(dir, 'file-notifications.json');
+      const before = queue(file);
+      before.push(notification('a'));
+      before.push(notification('b'));
+      before.done(before.take()!);
+      // b is taken, and the hub stops before the service settles it.
+      expect(before.take()!.notification.blobName).toBe('d1/b');
+      before.close();
+
+      const after = queue(file);
+      expect(after.size).toBe(1);
+      // Its lock did not survive; its first delivery did (3 at most: two more).
+      const second = after.take()!;
+      expect(second.notification.blobName).toBe('d1/b');
+      after.release(second);
+      after.release(after.take()!);
+      expect(after.size).toBe(0);
+      // A new notification's sequence follows the old ones.
+      after.push(notification('c'));
+      expect(after.take()!.seq).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

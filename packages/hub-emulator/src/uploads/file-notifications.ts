@@ -1,3 +1,5 @@
+import { readJsonState, writeJsonState } from '../store/private-files.ts';
+
 /** A file notification as the service receives it (C# FileNotification.cs names the fields). */
 export interface FileNotification {
   deviceId: string;
@@ -35,12 +37,15 @@ export interface HeldNotification {
   notification: FileNotification;
 }
 
+/** What is kept of a notification across restarts (its lock is not: a restart lets it go). */
+type Saved = Pick<Entry, 'seq' | 'notification' | 'expiresAt' | 'deliveryCount'>;
+
 /**
  * The file notification queue the service reads (`/messages/serviceBound/filenotifications`):
  * one queue for the hub, each notification locked while a receiver holds it, offered again
  * when abandoned or when the lock runs out, dropped once delivered too often or expired.
- * Kept in memory: after a restart, notifications not yet taken are gone (IoT Hub keeps them
- * for their time to live).
+ * With a file (`state/file-notifications.json` in the data dir) the notifications and their
+ * delivery counts outlive a restart, as IoT Hub keeps them for their time to live.
  */
 export class FileNotificationQueue {
   private readonly entries: Entry[] = [];
@@ -53,9 +58,29 @@ export class FileNotificationQueue {
   constructor(
     private readonly settings: NotificationSettings,
     private readonly now: () => number = Date.now,
+    private readonly file?: string,
   ) {
+    if (file)
+      for (const saved of readJsonState<Saved>(file, 'file notifications')) {
+        this.entries.push({ ...saved, lockedUntil: 0, lock: 0 });
+        this.seq = Math.max(this.seq, saved.seq);
+      }
     this.sweep = setInterval(() => this.unlockExpired(), 1000);
     this.sweep.unref();
+  }
+
+  /** Writes what is kept (a few notifications at most: written whole, atomically). */
+  private save(): void {
+    if (!this.file) return;
+    writeJsonState(
+      this.file,
+      this.entries.map(({ seq, notification, expiresAt, deliveryCount }) => ({
+        seq,
+        notification,
+        expiresAt,
+        deliveryCount,
+      })),
+    );
   }
 
   push(notification: FileNotification): void {
@@ -67,6 +92,7 @@ export class FileNotificationQueue {
       lockedUntil: 0,
       lock: 0,
     });
+    this.save();
     for (const listener of [...this.listeners]) listener();
   }
 
@@ -86,6 +112,8 @@ export class FileNotificationQueue {
     entry.deliveryCount++;
     entry.lockedUntil = now + this.settings.lockSeconds * 1000;
     entry.lock = ++this.locks;
+    // Its delivery count outlives a restart, so one never delivered forever.
+    this.save();
     return { seq: entry.seq, lock: entry.lock, notification: entry.notification };
   }
 
@@ -101,7 +129,9 @@ export class FileNotificationQueue {
   /** Completed or rejected: gone. */
   done(held: { seq: number; lock: number }): void {
     const entry = this.held(held);
-    if (entry) this.entries.splice(this.entries.indexOf(entry), 1);
+    if (!entry) return;
+    this.entries.splice(this.entries.indexOf(entry), 1);
+    this.save();
   }
 
   /** Abandoned, or its receiver went away: offered again, unless delivered too often. */
@@ -143,11 +173,13 @@ export class FileNotificationQueue {
 
   private drop(): void {
     const now = this.now();
+    const before = this.entries.length;
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const entry = this.entries[i]!;
       const exhausted =
         entry.deliveryCount >= this.settings.maxDeliveryCount && entry.lockedUntil === 0;
       if (entry.expiresAt <= now || exhausted) this.entries.splice(i, 1);
     }
+    if (this.entries.length !== before) this.save();
   }
 }

@@ -69,8 +69,10 @@ export class FileUploads {
     private readonly store: BlobStore | undefined,
     readonly settings: FileUploadSettings = FILE_UPLOAD_DEFAULTS,
     private readonly now: () => number = Date.now,
+    /** Where file notifications are kept across restarts (none: in memory only). */
+    notificationsFile?: string,
   ) {
-    this.notifications = new FileNotificationQueue(settings, now);
+    this.notifications = new FileNotificationQueue(settings, now, notificationsFile);
   }
 
   /** Whether the hub has storage to upload to. */
