@@ -170,12 +170,11 @@ export function budgetRefused(budgetClass: string): void {
   instruments().budgetRefused.add(1, { 'twinscope.hub.class': budgetClass });
 }
 
-export function rolloutWrites(kind: 'twin' | 'method', outcome: string, count = 1): void {
-  if (count > 0)
-    instruments().rolloutWrites.add(count, {
-      'twinscope.rollout.write': kind,
-      'twinscope.rollout.outcome': outcome,
-    });
+export function rolloutWrites(kind: 'twin' | 'method', outcome: string): void {
+  instruments().rolloutWrites.add(1, {
+    'twinscope.rollout.write': kind,
+    'twinscope.rollout.outcome': outcome,
+  });
 }
 
 /** `record`: the record before the change (the change is refused); `outcome`: written again later. */

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { context, diag, DiagLogLevel, metrics, propagation, trace } from '@opentelemetry/api';
+import { azureMonitorExporters } from '../adapters/azure-monitor.ts';
 import type { Logger } from '../log.ts';
 
 export interface TelemetryConfig {
@@ -78,11 +79,9 @@ export async function startTelemetry(
     }
   }
   if (config.azureMonitor) {
-    const { AzureMonitorTraceExporter, AzureMonitorMetricExporter } =
-      await import('@azure/monitor-opentelemetry-exporter');
-    const { connectionString } = config.azureMonitor;
-    spanExporters.push(new AzureMonitorTraceExporter({ connectionString }));
-    metricExporters.push(new AzureMonitorMetricExporter({ connectionString }));
+    const azure = await azureMonitorExporters(config.azureMonitor.connectionString);
+    spanExporters.push(azure.spans);
+    metricExporters.push(azure.metrics);
   }
 
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
