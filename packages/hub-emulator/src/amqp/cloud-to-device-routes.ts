@@ -18,7 +18,7 @@ import { CONDITION, type AmqpConnection } from './connection.ts';
 import type { LinkAuthority } from './hub-connections.ts';
 import type { LinkHandlers, LinkRoute } from './links.ts';
 import { ADDRESS, entityPath, identityOf, matchIdentity } from './addresses.ts';
-import { bodyBytes, correlationText, text } from './messages.ts';
+import { bodyBytes, correlationText, text, uuidBytes } from './messages.ts';
 import { serviceBoundSender } from './service-bound.ts';
 
 export interface CloudToDeviceRouteDeps {
@@ -31,7 +31,6 @@ export interface CloudToDeviceRouteDeps {
 const ACK_MODES: readonly AckMode[] = ['none', 'positive', 'negative', 'full'];
 
 /** A lock token as the 16 bytes of its GUID: C# reads the delivery tag as the lock token. */
-const tagOf = (lockToken: string) => Buffer.from(lockToken.replaceAll('-', ''), 'hex');
 
 /** A queued message as a device receives it over AMQP. */
 function toDevice(message: CloudMessage, lockToken: string): Message {
@@ -141,7 +140,10 @@ export function cloudToDeviceRoutes(deps: CloudToDeviceRouteDeps): LinkRoute[] {
       while (sender.is_open() && sender.sendable()) {
         const next = c2d.next(identity);
         if (!next) return;
-        const delivery = sender.send(toDevice(next.message, next.lockToken), tagOf(next.lockToken));
+        const delivery = sender.send(
+          toDevice(next.message, next.lockToken),
+          uuidBytes(next.lockToken),
+        );
         inFlight.set(delivery, next.lockToken);
       }
     };

@@ -42,6 +42,9 @@ export function messageProperties(message: Message): Record<string, string> {
   return out;
 }
 
+/** A uuid as the 16 bytes AMQP carries it (IoT Hub's method ids, lock tokens, C# GUID tags). */
+export const uuidBytes = (uuid: string): Buffer => Buffer.from(uuid.replaceAll('-', ''), 'hex');
+
 /** A message or correlation id as text: an AMQP uuid (16 bytes) in its usual form, or a string. */
 export function correlationText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;

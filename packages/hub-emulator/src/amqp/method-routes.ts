@@ -4,7 +4,7 @@ import { PendingMethodCalls } from '../devices/method-calls.ts';
 import { ADDRESS, identityOf, matchIdentity } from './addresses.ts';
 import type { LinkAuthority } from './hub-connections.ts';
 import type { LinkRoute } from './links.ts';
-import { bodyBytes, correlationText } from './messages.ts';
+import { bodyBytes, correlationText, uuidBytes } from './messages.ts';
 
 /**
  * Direct methods (`devices/{id}[/modules/{mid}]/methods/devicebound`): the hub sends each
@@ -24,7 +24,7 @@ export function methodRoutes(deps: { sessions: DeviceSessions; authority: LinkAu
       pending.call(key, methodName, timeoutSeconds, (requestId) => {
         sender.send({
           // A 16-byte buffer is an AMQP uuid on the wire, as IoT Hub sends method ids.
-          correlation_id: Buffer.from(requestId.replaceAll('-', ''), 'hex'),
+          correlation_id: uuidBytes(requestId),
           application_properties: { 'IoThub-methodname': methodName },
           body: rhea.message.data_section(Buffer.from(JSON.stringify(payload ?? null), 'utf8')),
         } as Message);

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Delivery, Message, Sender } from 'rhea';
 import type { LinkHandlers } from './links.ts';
-
-/** A delivery tag of 16 bytes, as C# reads one (a GUID). */
-const tag = () => Buffer.from(randomUUID().replaceAll('-', ''), 'hex');
+import { uuidBytes } from './messages.ts';
 
 /** What a service-bound link sends: items from a queue, each held until the service settles it. */
 export interface ServiceBoundQueue<T> {
@@ -29,7 +27,8 @@ export function serviceBoundSender<T>(sender: Sender, queue: ServiceBoundQueue<T
     while (sender.is_open() && sender.sendable()) {
       const item = queue.take();
       if (item === undefined) return;
-      inFlight.set(sender.send(queue.message(item), tag()), item);
+      // A delivery tag of 16 bytes, as C# reads one (a GUID).
+      inFlight.set(sender.send(queue.message(item), uuidBytes(randomUUID())), item);
     }
   };
   const stop = queue.onAvailable(pump);
