@@ -8,5 +8,6 @@ export default defineConfig({
     // on two cores (measured: 3.3 min against 6 with one; six made a timing test flaky).
     maxWorkers: 4,
     hookTimeout: 30_000,
+    globalSetup: ['scripts/vitest-scratch.ts'],
   },
 });

@@ -73,10 +73,15 @@ export async function startBff(
   /** Credentials to use instead of building them from config (tests stand in for Entra). */
   credentials: { hub?: HubTokenCredential; events?: TokenCredential } = {},
 ): Promise<RunningBff> {
-  // The team's state: PostgreSQL when configured, otherwise PGlite in a directory.
+  // The team's state: PostgreSQL when configured, otherwise an embedded one in a directory.
   const storage = config.storage;
   const { db, schema } = await openDatabase(
-    storage.databaseUrl ? { url: storage.databaseUrl } : { dir: storage.databaseDir },
+    storage.databaseUrl
+      ? { url: storage.databaseUrl }
+      : {
+          dir: storage.databaseDir,
+          log: (level, message, fields) => logger[level](message, fields),
+        },
   );
   logger.info('database', { kind: db.kind, at: db.description, schema: schema.to });
   const audit = new AuditTrail(db, logger);

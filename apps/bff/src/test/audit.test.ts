@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../audit/audit-trail.ts';
 import { createLogger } from '../log.ts';
 import { useStack } from './harness.ts';
-import { freshPgliteDir } from './pglite-template.ts';
+import { freshDatabaseDir } from './embedded-database.ts';
 import { openDatabase } from '../adapters/store/open-store.ts';
 
 const device = 'berlin-b1-meter-03';
@@ -195,7 +195,7 @@ describe('BFF audit trail durability', () => {
   });
 
   it('when the BFF died between the hub write and its outcome, then the attempt is still there, as unknown', async () => {
-    const dir = await freshPgliteDir();
+    const dir = freshDatabaseDir();
     const { db } = await openDatabase({ dir });
     const trail = new AuditTrail(db, logger);
     const first = await trail.begin(start({ a: 1 }));
@@ -229,7 +229,7 @@ describe('BFF audit trail durability', () => {
         '{"phase":"outcome","id":"torn',
       ].join('\n'),
     );
-    const dir = await freshPgliteDir();
+    const dir = freshDatabaseDir();
     const { db } = await openDatabase({ dir });
     const trail = new AuditTrail(db, logger);
     expect(await trail.importFile(file)).toBe(2);

@@ -1,4 +1,4 @@
-import { freshPgliteDir } from './pglite-template.ts';
+import { freshDatabaseDir } from './embedded-database.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,7 @@ describe('BFF live view from an Event Hub reached by namespace and an Entra cred
 
   /** Starts the fixture BFF with a token for `oid`; resolves with its URL and output. */
   async function startFixture(oid: string): Promise<{ url: string; output: () => string }> {
-    const databaseDir = await freshPgliteDir();
+    const databaseDir = freshDatabaseDir();
     const child = spawn(
       process.execPath,
       ['scripts/run-ts.mjs', 'apps/bff/src/test/fixtures/entra-events-bff.ts'],

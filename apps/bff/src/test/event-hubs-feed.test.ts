@@ -1,4 +1,4 @@
-import { freshPgliteDir } from './pglite-template.ts';
+import { freshDatabaseDir } from './embedded-database.ts';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.ts';
 import { startBff, type RunningBff } from '../compose.ts';
@@ -44,7 +44,7 @@ async function bffEnv(stack: Harness, extra: Record<string, string> = {}) {
     TWINSCOPE_HUB_TIER: 'unlimited',
     TWINSCOPE_EVENTS_CONNECTION_STRING: stack.emulator.events.connectionString,
     TWINSCOPE_AUDIT_FILE: tempAuditFile(),
-    TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
+    TWINSCOPE_DATABASE_DIR: freshDatabaseDir(),
     ...extra,
   };
 }

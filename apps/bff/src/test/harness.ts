@@ -1,4 +1,4 @@
-import { freshPgliteDir } from './pglite-template.ts';
+import { freshDatabaseDir, reachablePlace } from './embedded-database.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -137,7 +137,7 @@ export function useStack(
       TWINSCOPE_POLL_QUERIES_PER_MINUTE: '600',
       TWINSCOPE_LOG_LEVEL: 'debug',
       TWINSCOPE_AUDIT_FILE: tempAuditFile(),
-      TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
+      TWINSCOPE_DATABASE_DIR: freshDatabaseDir(),
       ...signInEnv,
       ...(typeof options.env === 'function' ? options.env() : options.env),
     });
@@ -379,7 +379,7 @@ export function useEmulatorPlace(
 ): { emulator: RunningEmulator; place: string } {
   const state = {} as { emulator: RunningEmulator; place: string };
   beforeAll(async () => {
-    state.place = mkdtempSync(join(tmpdir(), `twinscope-${name}-`));
+    state.place = reachablePlace(`twinscope-${name}-`);
     state.emulator = await startEmulator({
       dataDir: join(state.place, 'hub'),
       httpsPort: 0,

@@ -3,7 +3,7 @@ import type { FleetActivityResponse } from '@twinscope/contract';
 import { parseConfig } from '../config/index.ts';
 import { startBff, type RunningBff } from '../compose.ts';
 import { createLogger } from '../log.ts';
-import { freshPgliteDir } from './pglite-template.ts';
+import { freshDatabaseDir } from './embedded-database.ts';
 import { eventHubsStream, tempAuditFile, useStack, type Harness } from './harness.ts';
 
 describe("BFF: every twin's history and the fleet's activity", () => {
@@ -119,7 +119,7 @@ describe("BFF: every twin's history and the fleet's activity", () => {
 
   it('when the BFF was stopped while twins changed, then on start it reads the changes back from the endpoint and the history has no gap', async () => {
     await stack.registry.create({ deviceId: 'cu-dev-01' });
-    const dir = await freshPgliteDir();
+    const dir = freshDatabaseDir();
     const start = async () => {
       const config = parseConfig({
         TWINSCOPE_HUB_CONNECTION_STRING: stack.emulator.serviceConnectionString,

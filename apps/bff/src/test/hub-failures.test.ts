@@ -1,4 +1,4 @@
-import { freshPgliteDir } from './pglite-template.ts';
+import { freshDatabaseDir } from './embedded-database.ts';
 import { describe, expect, it } from 'vitest';
 import { startEmulator } from '@twinscope/hub-emulator';
 import { parseConfig } from '../config/index.ts';
@@ -27,7 +27,7 @@ async function stackWith(throttle?: {
     // The in-process emulator runs without --throttle: no quota.
     TWINSCOPE_HUB_TIER: 'unlimited',
     TWINSCOPE_AUDIT_FILE: tempAuditFile(),
-    TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
+    TWINSCOPE_DATABASE_DIR: freshDatabaseDir(),
   });
   config.hub.ca = emulator.tls.caCert;
   const bff = await startBff(
@@ -112,7 +112,7 @@ describe('BFF: when the hub is down, throttling or refusing', () => {
       // The in-process emulator runs without --throttle: no quota.
       TWINSCOPE_HUB_TIER: 'unlimited',
       TWINSCOPE_AUDIT_FILE: tempAuditFile(),
-      TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
+      TWINSCOPE_DATABASE_DIR: freshDatabaseDir(),
     });
     config.hub.ca = emulator.tls.caCert;
     const bff = await startBff(

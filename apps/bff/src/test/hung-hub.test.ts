@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freshPgliteDir } from './pglite-template.ts';
+import { freshDatabaseDir } from './embedded-database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnEmulator } from '@twinscope/hub-emulator/spawn';
 import { startBff, type RunningBff } from '../compose.ts';
@@ -29,7 +29,7 @@ describe('BFF: a hub that hangs, or drops the connection mid-write', () => {
       TWINSCOPE_HUB_TIMEOUT_MS: '1000',
       TWINSCOPE_LIVE_SOURCE: 'polling',
       TWINSCOPE_AUDIT_FILE: tempAuditFile(),
-      TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
+      TWINSCOPE_DATABASE_DIR: freshDatabaseDir(),
     });
     bff = await startBff(
       config,

@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 
 /** The PGlite the BFF depends on (its data directories differ between versions). */
@@ -13,11 +13,6 @@ const version = (
 const TEMPLATE = join(tmpdir(), `twinscope-pglite-template-${version}`);
 
 let ready: Promise<void> | undefined;
-/** Copies this process made: removed when it exits (each is tens of megabytes). */
-const copies: string[] = [];
-process.once('exit', () => {
-  for (const dir of copies) rmSync(dirname(dir), { recursive: true, force: true });
-});
 
 async function ensureTemplate(): Promise<void> {
   if (existsSync(join(TEMPLATE, 'PG_VERSION'))) return;
@@ -40,8 +35,9 @@ async function ensureTemplate(): Promise<void> {
 export async function freshPgliteDir(): Promise<string> {
   ready ??= ensureTemplate();
   await ready;
-  const copy = join(mkdtempSync(join(tmpdir(), 'twinscope-pglite-')), 'db');
+  // In the run's scratch directory, which the run removes (each copy is tens of megabytes).
+  const scratch = process.env['TWINSCOPE_TEST_SCRATCH'] ?? tmpdir();
+  const copy = join(mkdtempSync(join(scratch, 'twinscope-pglite-')), 'db');
   cpSync(TEMPLATE, copy, { recursive: true });
-  copies.push(copy);
   return copy;
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { freshPgliteDir } from './pglite-template.ts';
+import { freshDatabaseDir } from './embedded-database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.ts';
 import { startBff, type RunningBff } from '../compose.ts';
@@ -52,7 +52,7 @@ describe.skipIf(!hasRedis)('BFF replicas sharing sessions through Redis (connect
       TWINSCOPE_SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
       TWINSCOPE_REDIS_URL: redisUrl,
       TWINSCOPE_AUDIT_FILE: tempAuditFile(),
-      TWINSCOPE_DATABASE_DIR: await freshPgliteDir(),
+      TWINSCOPE_DATABASE_DIR: freshDatabaseDir(),
     };
     const config = parseConfig(env);
     config.hub.ca = stack.emulator.tls.caCert;

@@ -27,14 +27,28 @@ const sqlOn = (client: pg.Pool | pg.PoolClient): Sql => ({
   },
 });
 
-/** PostgreSQL through a `pg` pool; checked with one round trip before it is used. */
+/** A server on this machine reached through its Unix socket (the embedded one). */
+export interface LocalServer {
+  socketDir: string;
+  port: number;
+  user: string;
+  /** How messages name it. */
+  description: string;
+}
+
+/**
+ * PostgreSQL through a `pg` pool, at a URL or a local server's socket; checked with one
+ * round trip before it is used.
+ */
 export async function openPostgres(
-  url: string,
+  at: string | LocalServer,
   options: { max?: number; connectTimeoutMs?: number } = {},
 ): Promise<Database> {
-  const description = redactUrl(url);
+  const description = typeof at === 'string' ? redactUrl(at) : at.description;
   const pool = new pg.Pool({
-    connectionString: url,
+    ...(typeof at === 'string'
+      ? { connectionString: at }
+      : { host: at.socketDir, port: at.port, user: at.user, database: 'postgres' }),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     // A statement that hangs (a lock, a full disk) fails instead of holding a request forever.
@@ -49,7 +63,9 @@ export async function openPostgres(
     await pool.end().catch(() => undefined);
     throw new StoreError(
       'unreachable',
-      `PostgreSQL at ${description} cannot be reached: ${(error as Error).message}. Check TWINSCOPE_DATABASE_URL and that the server is up.`,
+      typeof at === 'string'
+        ? `PostgreSQL at ${description} cannot be reached: ${(error as Error).message}. Check TWINSCOPE_DATABASE_URL and that the server is up.`
+        : `${description} cannot be reached: ${(error as Error).message}.`,
       { cause: error },
     );
   }

