@@ -137,6 +137,8 @@ async function buildConsole() {
         engines: readJson(join(root, 'package.json')).engines,
         scripts: { start: 'node --enable-source-maps main.js' },
         dependencies: manifest.dependencies,
+        // PostgreSQL's binaries for the embedded database, where the registry has them.
+        optionalDependencies: manifest.optionalDependencies,
       },
       null,
       2,

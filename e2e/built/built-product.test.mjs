@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -26,6 +27,8 @@ const { version } = JSON.parse(
 );
 const tarball = join(root, 'dist', `hub-emulator-${version}.tgz`);
 const place = mkdtempSync(join(tmpdir(), 'twinscope-built-'));
+// As root, the console's embedded PostgreSQL runs as another user, who must reach its data.
+chmodSync(place, 0o755);
 const consoleDir = join(place, 'console');
 const projectDir = join(place, 'my-project');
 const dataDir = join(place, 'hub-data');
@@ -167,6 +170,10 @@ test(
       /"Twinscope BFF is listening","url":"([^"]+)"/,
     );
     const url = bff.match[1];
+    // The team's state in the embedded default: a PostgreSQL server of the console's own,
+    // from the binaries its dependencies carry.
+    assert.match(bff.output(), /"kind":"postgresql","at":"the embedded PostgreSQL in [^"]+"/);
+    assert.ok(serverOf(join(place, 'db')), 'the embedded PostgreSQL runs beside the console');
     const devices = await (await fetch(`${url}/api/devices`)).json();
     const ids = devices.items.map((d) => d.deviceId);
     assert.ok(ids.includes('berlin-b1-gateway-01'), `the demo fleet is listed: ${ids.join(', ')}`);
@@ -179,6 +186,7 @@ test(
     // SIGTERM ends the console cleanly, as a container's stop would; Ctrl+C the emulator.
     bff.child.kill('SIGTERM');
     assert.equal(await stopped(bff.child), 0, bff.output());
+    assert.equal(serverOf(join(place, 'db')), undefined, 'its PostgreSQL stopped with it');
     const hub = JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8'));
     assert.ok(await listening(hub.hostName, hub.httpsPort));
     signal(emulator.child, 'SIGINT');
@@ -226,4 +234,19 @@ function listening(host, port) {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** The process id of a PostgreSQL server whose data is in `<dir>/postgresql`, if one runs. */
+function serverOf(dir) {
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    let args;
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const data = args.indexOf('-D');
+    if (args[0]?.endsWith('/postgres') && args[data + 1] === join(dir, 'postgresql')) return pid;
+  }
+  return undefined;
 }

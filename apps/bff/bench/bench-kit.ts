@@ -2,7 +2,8 @@
 // small SSE reader.
 import { request as httpRequest } from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionFile } from '@twinscope/hub-emulator/connection-file';
@@ -79,7 +80,8 @@ export async function startBffProcess(
   onOutput?: (text: string) => void,
 ): Promise<ChildProcess> {
   // BENCH_BUILT=1: the built server (`npm run build` first), as it ships; otherwise the
-  // sources through tsx. BENCH_DATABASE_URL: a PostgreSQL server instead of PGlite.
+  // sources through tsx. BENCH_DATABASE_URL: a PostgreSQL server of one's own instead of the
+  // embedded one.
   const database = process.env['BENCH_DATABASE_URL'];
   return startProcess(
     process.env['BENCH_BUILT'] === '1'
@@ -184,6 +186,54 @@ export async function untilEventHubsFeed(baseUrl: string): Promise<void> {
 }
 
 /** Resident memory of a process, in MB, from /proc. */
+/**
+ * A temporary directory for a bench's hub and database. Anyone may pass through it: as root
+ * the embedded PostgreSQL runs as another user, who must reach its data.
+ */
+export function benchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/**
+ * What the processes a process started hold (proportional set size, so pages they share are
+ * counted once): the embedded PostgreSQL server beside the BFF. 0 when it started none.
+ */
+export function descendantsPssMb(pid: number): number {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const family = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [child, parent] of parents)
+      if (family.has(parent) && !family.has(child)) {
+        family.add(child);
+        grew = true;
+      }
+  }
+  family.delete(pid);
+  let kb = 0;
+  for (const member of family) {
+    try {
+      kb += Number(
+        /Pss:\s+(\d+)/.exec(readFileSync(`/proc/${member}/smaps_rollup`, 'utf8'))?.[1] ?? 0,
+      );
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return kb / 1024;
+}
+
 export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;

@@ -3,11 +3,11 @@
 // console's initial JavaScript size. Emulator and BFF run as their own processes, as
 // `npm start` runs them; everything stays on loopback and stops by itself.
 import { bundleSizes, describeSizes } from './bundle-sizes.ts';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { registryFor } from '@twinscope/hub-connection';
 import {
+  benchDir,
   changeHeaders,
   ms,
   openEvents,
@@ -19,7 +19,7 @@ import {
 } from './bench-kit.ts';
 
 const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 100_000);
-const dataDir = mkdtempSync(join(tmpdir(), 'console-bench-'));
+const dataDir = benchDir('console-bench-');
 const bffPort = 3290;
 
 async function timed(n: number, run: (i: number) => Promise<unknown>) {

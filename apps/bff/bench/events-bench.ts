@@ -2,18 +2,18 @@
 // change event → the BFF's one consumer → fan-out) at 1 and at 1,000 concurrent SSE clients
 // on one BFF, and the BFF's resident memory with 1,000 clients. Emulator and BFF run in
 // their own processes; everything stays on loopback.
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { registryFor } from '@twinscope/hub-connection';
 import {
+  benchDir,
   changeHeaders,
+  descendantsPssMb,
   ms,
   percentile,
+  rssMb,
   startBffProcess,
   startEmulatorProcess,
-  rssMb,
   stopProcesses,
   untilEventHubsFeed,
 } from './bench-kit.ts';
@@ -24,7 +24,7 @@ const CHANGES_MANY = Number(process.env['BENCH_CHANGES_MANY'] ?? 30);
 const PORT = 3293;
 const bff = `http://127.0.0.1:${PORT}`;
 const deviceId = 'berlin-b1-meter-03';
-const dataDir = mkdtempSync(join(tmpdir(), 'events-bench-'));
+const dataDir = benchDir('events-bench-');
 
 interface Client {
   streamId: string;
@@ -146,6 +146,7 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 500));
   const fanOut = await run(many, CHANGES_MANY, 10_000, registry, arrivals);
   const memory = rssMb(bffProcess.pid!);
+  const server = descendantsPssMb(bffProcess.pid!);
   many.forEach((c) => c.close());
 
   console.log(
@@ -158,7 +159,7 @@ try {
     `  ${MANY} clients  ${CHANGES_MANY} changes (${fanOut.length} frames)   p50 ${ms(percentile(fanOut, 50))}  p99 ${ms(percentile(fanOut, 99))}  max ${ms(Math.max(...fanOut))}   (target p99 ≤ 250 ms)`,
   );
   console.log(
-    `  BFF resident memory with ${MANY} clients: ${memory.toFixed(0)} MB (target ≤ 250 MB)`,
+    `  BFF resident memory with ${MANY} clients: ${memory.toFixed(0)} MB (target ≤ 250 MB)${server > 0 ? `; its embedded PostgreSQL server beside it: ${server.toFixed(0)} MB (PSS)` : ''}`,
   );
 } finally {
   await stopProcesses();

@@ -1,13 +1,20 @@
 // Prints the BFF's resident memory at rest, as it ships: the built server (dist/console, no
 // TypeScript loader) on a new embedded database against the emulator's demo fleet, sampled
-// every 5 s for 30 s. `npm run bench:rest` builds first. BENCH_SOURCE=1 runs the sources
-// through tsx instead (what the loader costs); BENCH_DATABASE_URL a PostgreSQL server.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// every 5 s for 30 s, and what its embedded PostgreSQL server's processes hold beside it.
+// `npm run bench:rest` builds first. BENCH_SOURCE=1 runs the sources through tsx instead (what
+// the loader costs); BENCH_DATABASE_URL a PostgreSQL server of one's own.
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { rssMb, startEmulatorProcess, startProcess, stopProcesses } from './bench-kit.ts';
+import {
+  benchDir,
+  descendantsPssMb,
+  rssMb,
+  startEmulatorProcess,
+  startProcess,
+  stopProcesses,
+} from './bench-kit.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'rest-memory-'));
+const dir = benchDir('rest-memory-');
 try {
   const { connectionFile } = await startEmulatorProcess(join(dir, 'hub'), 'demo');
   const source = process.env['BENCH_SOURCE'] === '1';
@@ -25,13 +32,17 @@ try {
     /Twinscope BFF is listening/,
   );
   const samples: string[] = [];
+  const server: string[] = [];
   for (let i = 0; i < 6; i++) {
     await new Promise((resolve) => setTimeout(resolve, 5000));
     samples.push(rssMb(bff.pid!).toFixed(0));
+    server.push(descendantsPssMb(bff.pid!).toFixed(0));
   }
   console.log(
-    `BFF at rest (${source ? 'sources through tsx' : 'built'}, ${database ? 'PostgreSQL server' : 'PGlite, new directory'}): resident ${samples.join(', ')} MB every 5 s`,
+    `BFF at rest (${source ? 'sources through tsx' : 'built'}, ${database ? 'a PostgreSQL server of its own' : 'embedded database, new directory'}): resident ${samples.join(', ')} MB every 5 s (target ≤ 150 MB)`,
   );
+  if (!database)
+    console.log(`  its embedded PostgreSQL server beside it (PSS): ${server.join(', ')} MB`);
 } finally {
   await stopProcesses();
   rmSync(dir, { recursive: true, force: true });

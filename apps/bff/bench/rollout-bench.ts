@@ -4,10 +4,8 @@
 // tier: the twin updates a second it achieves against the 250 a second it was given, the 429s
 // it met (each retried, none lost: every twin is checked), and the BFF's memory meanwhile.
 // The emulator and the BFF run in their own processes, on loopback.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
+  benchDir,
   changeHeaders,
   ms,
   percentile,
@@ -24,7 +22,7 @@ const port = 3294;
 const base = `http://127.0.0.1:${port}`;
 
 try {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rollout-bench-'));
+  const dataDir = benchDir('rollout-bench-');
   const seeding = performance.now();
   const { connectionFile } = await startEmulatorProcess(dataDir, String(DEVICES), {
     extra: ['--throttle', TIER],

@@ -1,10 +1,9 @@
 // Prints the operator's round trip: a desired change saved through the BFF, applied by the
 // how-to's module app over MQTT, and its reported echo arriving at an SSE client; p50/p99
 // over 200 changes. Emulator, module simulator and BFF each run as their own process.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import {
+  benchDir,
   changeHeaders,
   ms,
   openEvents,
@@ -20,7 +19,7 @@ const CHANGES = Number(process.env['BENCH_CHANGES'] ?? 200);
 const POLL_MS = process.env['BENCH_POLL_MS'] ?? '50';
 // event-hubs (as npm start runs) or polling (BFF polls the module's twin every POLL_MS).
 const SOURCE = process.env['BENCH_SOURCE'] === 'polling' ? 'polling' : 'event-hubs';
-const dataDir = mkdtempSync(join(tmpdir(), 'roundtrip-bench-'));
+const dataDir = benchDir('roundtrip-bench-');
 const bff = 'http://127.0.0.1:3291';
 const [deviceId, moduleId] = ['berlin-b1-hvac-02', 'controller'];
 

@@ -3,21 +3,20 @@
 // watching each device get it over SSE. Prints send → tab latency (p50/p99), whether every
 // message below the per-tab limit arrived, the exact drop count above it, and the BFF's CPU
 // and memory. Emulator and BFF run in their own processes; everything stays on loopback.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import deviceSdk from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
 import { registryFor } from '@twinscope/hub-connection';
 import {
+  benchDir,
   changeHeaders,
   cpuSeconds,
   ms,
   percentile,
+  rssMb,
   startBffProcess,
   startEmulatorProcess,
-  rssMb,
   stopProcesses,
   untilEventHubsFeed,
 } from './bench-kit.ts';
@@ -29,7 +28,7 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const PER_TAB = 100;
 const PORT = 3294;
 const bff = `http://127.0.0.1:${PORT}`;
-const dataDir = mkdtempSync(join(tmpdir(), 'telemetry-bench-'));
+const dataDir = benchDir('telemetry-bench-');
 
 interface Tab {
   streamId: string;
