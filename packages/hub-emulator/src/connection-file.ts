@@ -41,6 +41,19 @@ export const ConnectionFileSchema = z.object({
     })
     .nullable()
     .default(null),
+  /**
+   * The Device Provisioning Service beside the hub: the id scope devices register in, the
+   * service connection string (provisioningserviceowner), and the host a device SDK is given
+   * (it dials its default ports: HTTPS 443, MQTT 8883, AMQP 5671).
+   */
+  provisioning: z
+    .object({
+      idScope: z.string().min(1),
+      serviceConnectionString: z.string().min(1),
+      deviceEndpoint: z.string().min(1),
+    })
+    .nullable()
+    .default(null),
 });
 
 export type ConnectionFile = z.infer<typeof ConnectionFileSchema>;

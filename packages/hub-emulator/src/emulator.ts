@@ -19,6 +19,7 @@ import { startStorage, type RunningStorage } from './compose/storage.ts';
 import { startTlsListeners } from './compose/tls-listeners.ts';
 import type { EventStore } from './events/event-store.ts';
 import type { ChangeLog } from './store/change-log.ts';
+import type { Provisioning } from './provisioning/provisioning.ts';
 import type { Registry } from './store/registry.ts';
 import type { FileUploads } from './uploads/file-uploads.ts';
 
@@ -48,6 +49,17 @@ export interface RunningEmulator {
   c2d: CloudToDevice;
   /** File upload: SAS URIs, completions and the file notification queue. */
   fileUploads: FileUploads;
+  /**
+   * The Device Provisioning Service beside the hub, on its listeners: the id scope, the
+   * service connection string (HostName carries the HTTPS port unless it is 443), and the
+   * host a device SDK is given.
+   */
+  provisioning: {
+    idScope: string;
+    serviceConnectionString: string;
+    deviceEndpoint: string;
+    service: Provisioning;
+  };
   /** The storage devices upload to, when the hub has one. */
   storage?: { connectionString: string; container: string; kind: 'azurite' | 'account' };
   seeded: number;
@@ -128,6 +140,15 @@ async function startHub(
 
   const owner = policies.find((p) => p.keyName === 'iothubowner')!;
   const serviceConnectionString = connectionString(hostName, listeners.httpsPort, owner);
+  const provisioning = {
+    idScope: services.provisioning.idScope,
+    serviceConnectionString: connectionString(
+      hostName,
+      listeners.httpsPort,
+      services.provisioning.policies[0]!,
+    ),
+    deviceEndpoint: hostName,
+  };
   // A data dir always has the CA on disk (certs/ca.pem), so clients can trust it.
   const connectionFile =
     dataDir && tls.caCertFile
@@ -153,6 +174,7 @@ async function startHub(
                 container: fileUploads.settings.container,
               }
             : null,
+          provisioning,
         })
       : undefined;
 
@@ -181,6 +203,7 @@ async function startHub(
           },
         }
       : {}),
+    provisioning: { ...provisioning, service: services.provisioning },
     seeded: services.seeded,
     ...(connectionFile ? { connectionFile } : {}),
     events: {

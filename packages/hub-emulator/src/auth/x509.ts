@@ -19,6 +19,11 @@ export interface ClientCertificate {
   chainTrusted: boolean;
   /** Why the chain did not verify, as TLS put it (e.g. UNABLE_TO_GET_ISSUER_CERT). */
   chainError?: string;
+  /**
+   * The certificates as the client sent them, leaf first: the provisioning service checks
+   * a group's chain itself (the hub's TLS trusts only the hub's CAs).
+   */
+  chain: X509Certificate[];
 }
 
 const hex = (fingerprint: string) => fingerprint.replaceAll(':', '').toUpperCase();
@@ -34,9 +39,19 @@ export function clientCertificateRequest(trustedCas: readonly string[]) {
 
 /** The certificate on a TLS socket, or undefined when the client sent none. */
 export function clientCertificateOf(socket: TLSSocket): ClientCertificate | undefined {
-  const peer = socket.getPeerCertificate();
+  const peer = socket.getPeerCertificate(true);
   if (!peer?.raw) return undefined;
   const certificate = new X509Certificate(peer.raw);
+  const chain = [certificate];
+  const seen = new Set([peer.fingerprint256]);
+  for (
+    let at = peer.issuerCertificate;
+    at?.raw && !seen.has(at.fingerprint256);
+    at = at.issuerCertificate
+  ) {
+    seen.add(at.fingerprint256);
+    chain.push(new X509Certificate(at.raw));
+  }
   const commonName = /(?:^|\n)CN=([^\n]*)/.exec(certificate.subject)?.[1];
   const error = socket.authorizationError;
   return {
@@ -47,6 +62,7 @@ export function clientCertificateOf(socket: TLSSocket): ClientCertificate | unde
     validTo: Date.parse(certificate.validTo),
     chainTrusted: socket.authorized,
     ...(error ? { chainError: String(error) } : {}),
+    chain,
   };
 }
 

@@ -7,7 +7,11 @@ import type { ConnectionFile } from '../connection-file.ts';
 import { writePrivateFile } from '../store/private-files.ts';
 import type { Registry } from '../store/registry.ts';
 
-export function connectionString(hostName: string, port: number, policy: Policy): string {
+export function connectionString(
+  hostName: string,
+  port: number,
+  policy: Pick<Policy, 'keyName' | 'primaryKey'>,
+): string {
   const host = port === STANDARD_PORTS.https ? hostName : `${hostName}:${port}`;
   return `HostName=${host};SharedAccessKeyName=${policy.keyName};SharedAccessKey=${policy.primaryKey}`;
 }

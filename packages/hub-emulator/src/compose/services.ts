@@ -19,6 +19,7 @@ import { ChangeLog } from '../store/change-log.ts';
 import { JournalPersistence, MemoryPersistence, type Persistence } from '../store/persistence.ts';
 import { keepPrivate, writePrivateFile } from '../store/private-files.ts';
 import { Registry } from '../store/registry.ts';
+import { Provisioning } from '../provisioning/provisioning.ts';
 import type { EmulatorOptions } from './options.ts';
 
 export interface Services {
@@ -38,6 +39,8 @@ export interface Services {
   jobs: Jobs;
   configurations: Configurations;
   fileUploads: FileUploads;
+  /** The Device Provisioning Service beside the hub, assigning devices to it. */
+  provisioning: Provisioning;
 }
 
 function loadPolicies(dataDir: string | undefined, developmentKeys: boolean): Policy[] {
@@ -120,7 +123,13 @@ export function createServices(
     Date.now,
     dataDir ? join(dataDir, 'state', 'file-notifications.json') : undefined,
   );
+  // Devices provision themselves into this hub through it; its state survives restarts.
+  const provisioning = new Provisioning(registry, hostName, {
+    ...(dataDir ? { dataDir } : {}),
+    developmentKeys: options.developmentKeys ?? false,
+  });
   return {
+    provisioning,
     policies,
     changes,
     registry,

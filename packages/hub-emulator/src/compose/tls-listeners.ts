@@ -14,6 +14,7 @@ import type { TlsMaterial } from '../certs.ts';
 import { createServiceApi } from '../http/server.ts';
 import { webSocketUpgrade } from '../http/websockets.ts';
 import { DeviceGateway } from '../mqtt/gateway.ts';
+import { provisioningApi } from '../provisioning/http.ts';
 import { serviceOperations } from '../operations/index.ts';
 import { listenAddress, portRefused, portsOf, type EmulatorOptions } from './options.ts';
 import type { Services } from './services.ts';
@@ -61,6 +62,7 @@ export async function startTlsListeners(
     sessions,
     c2d,
     sas,
+    provisioning: services.provisioning,
     ...(options.log ? { log: options.log } : {}),
   });
   // Every device-facing TLS listener asks for a client certificate (X.509 devices) without
@@ -95,6 +97,7 @@ export async function startTlsListeners(
     fileUploads: services.fileUploads,
     sas,
     ...(services.throttle ? { throttle: services.throttle } : {}),
+    provisioning: provisioningApi(services.provisioning, hostNames, options.log),
     ...(options.entra ? { entra: options.entra } : {}),
     ...(options.log ? { log: options.log } : {}),
   });

@@ -15,6 +15,7 @@ import type { Jobs } from '../jobs/jobs.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
 import type { Registry } from '../store/registry.ts';
 import { errorBody, HubError } from '../errors.ts';
+import { isProvisioningPath } from '../provisioning/http.ts';
 import { parsePrecondition } from './precondition.ts';
 import type { Operation, OperationResult } from './operation.ts';
 import type { Throttle } from './throttle.ts';
@@ -234,6 +235,12 @@ export interface ServiceApiOptions {
   /** Accept Microsoft Entra ID bearer tokens too (hubs with Entra access). */
   entra?: EntraAccess;
   throttle?: Throttle;
+  /** The Device Provisioning Service's requests, which share the hub's HTTPS port. */
+  provisioning?: (
+    request: IncomingMessage,
+    response: ServerResponse,
+    path: string,
+  ) => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -251,6 +258,8 @@ export function createServiceApi(options: ServiceApiOptions) {
     const path = queryAt >= 0 ? rawUrl.slice(0, queryAt) : rawUrl;
     const query = new URLSearchParams(queryAt >= 0 ? rawUrl.slice(queryAt + 1) : '');
     const method = request.method ?? 'GET';
+    if (options.provisioning && isProvisioningPath(path))
+      return options.provisioning(request, response, path);
     let status: number;
     try {
       const apiVersion = query.get('api-version');

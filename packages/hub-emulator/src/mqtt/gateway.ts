@@ -20,6 +20,8 @@ import { send, type Connection, type Session } from './connection.ts';
 import { handlePublish, type PublishContext } from './device-publish.ts';
 import { DirectMethods } from './direct-methods.ts';
 import { MqttFrameGuard } from './frame-guard.ts';
+import { isProvisioningConnect, ProvisioningMqttSession } from '../provisioning/mqtt.ts';
+import type { Provisioning } from '../provisioning/provisioning.ts';
 import { allowedFilters, topicMatches } from './topics.ts';
 
 export interface GatewayOptions {
@@ -27,6 +29,8 @@ export interface GatewayOptions {
   sessions: DeviceSessions;
   c2d: CloudToDevice;
   sas: SasContext;
+  /** Devices registering with the provisioning service share the hub's MQTT listeners. */
+  provisioning?: Provisioning;
   log?: (line: string) => void;
 }
 
@@ -71,6 +75,7 @@ export class DeviceGateway {
     socket.once('close', () => this.sockets.delete(socket));
     const parser = mqtt.parser({ protocolVersion: 4 });
     let connection: Connection | undefined;
+    let registering: ProvisioningMqttSession | undefined;
     let closed = false;
     const close = () => {
       if (closed) return;
@@ -80,8 +85,21 @@ export class DeviceGateway {
     };
     parser.on('packet', (packet: Packet) => {
       try {
+        if (registering) return registering.onPacket(packet, close);
         if (!connection) {
           if (packet.cmd !== 'connect') return close();
+          const { provisioning } = this.options;
+          if (provisioning && isProvisioningConnect(packet)) {
+            registering = ProvisioningMqttSession.connect(
+              socket,
+              packet,
+              certificate,
+              provisioning,
+              (line) => this.log(line),
+            );
+            if (!registering) close();
+            return;
+          }
           connection = this.connect(socket, packet, certificate);
           if (!connection) return close();
           return;
@@ -113,7 +131,7 @@ export class DeviceGateway {
     socket.on('close', () => close());
     // A client that never says CONNECT is dropped.
     const connectTimer = setTimeout(() => {
-      if (!connection) close();
+      if (!connection && !registering) close();
     }, 60_000);
     connectTimer.unref();
     socket.once('close', () => clearTimeout(connectTimer));

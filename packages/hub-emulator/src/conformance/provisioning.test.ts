@@ -1,0 +1,227 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import httpBase from 'azure-iot-http-base';
+import mqttBase from 'azure-iot-mqtt-base';
+import provisioningDevice from 'azure-iot-provisioning-device';
+import provisioningHttp from 'azure-iot-provisioning-device-http';
+import provisioningMqtt from 'azure-iot-provisioning-device-mqtt';
+import provisioningService from 'azure-iot-provisioning-service';
+import symmetricKey from 'azure-iot-security-symmetric-key';
+import { portAgentFor } from '@twinscope/hub-connection';
+import { createSasToken } from '../auth/sas.ts';
+import { deriveDeviceKey } from '../provisioning/model.ts';
+import { uniqueId, useHub } from './hub.ts';
+
+const { ProvisioningDeviceClient } = provisioningDevice;
+const { ProvisioningServiceClient } = provisioningService;
+const { SymmetricKeySecurityClient } = symmetricKey;
+
+/**
+ * The Device Provisioning Service beside the hub, with Microsoft's unmodified Node SDKs:
+ * the service client manages enrollments, and devices register over HTTPS and MQTT. The
+ * SDKs dial the default ports (443, 8883) of a bare host name; here they reach the
+ * emulator's ports through their own options (an agent for HTTPS, the URI's port for MQTT).
+ */
+describe('the Device Provisioning Service with the unmodified Node SDKs', () => {
+  const hub = useHub();
+  const closers: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  });
+
+  /** The service client as `fromConnectionString` makes it, with an agent to the port. */
+  function serviceClient() {
+    const { provisioning, hostName, httpsPort, tls } = hub.emulator;
+    const key = /SharedAccessKey=([^;]+)/.exec(provisioning.serviceConnectionString)![1]!;
+    const config = {
+      host: hostName,
+      sharedAccessSignature: createSasToken(
+        hostName,
+        key,
+        Math.floor(Date.now() / 1000) + 3600,
+        'provisioningserviceowner',
+      ),
+    };
+    const http = new httpBase.Http();
+    http.setOptions({
+      ca: tls.caCert,
+      http: { agent: portAgentFor({ port: httpsPort, ca: tls.caCert }) },
+    });
+    return new ProvisioningServiceClient(
+      config as never,
+      // (Each SDK package pins its own copy of the shared packages: the types differ, not the code.)
+      new httpBase.RestApiClient(
+        config as never,
+        'azure-iot-provisioning-service/1.11.2',
+        http,
+      ) as never,
+    );
+  }
+
+  /** A device's transport as its SDK makes it, reaching the emulator's port. */
+  function transport(kind: 'http' | 'mqtt') {
+    const { tls, httpsPort } = hub.emulator;
+    if (kind === 'http') {
+      const http = new httpBase.Http();
+      http.setOptions({
+        ca: tls.caCert,
+        http: { agent: portAgentFor({ port: httpsPort, ca: tls.caCert }) },
+      });
+      return { transport: new provisioningHttp.Http(http as never), host: hub.emulator.hostName };
+    }
+    const base = new mqttBase.MqttBase();
+    base.setOptions({ ca: tls.caCert } as never);
+    return {
+      transport: new provisioningMqtt.Mqtt(base as never),
+      host: `${hub.emulator.hostName}:${hub.emulator.mqttPort}`,
+    };
+  }
+
+  /** The service client's promises resolve to `{ responseBody, httpResponse }`. */
+  async function body<T>(call: Promise<unknown>): Promise<T> {
+    return ((await call) as { responseBody: T }).responseBody;
+  }
+
+  async function register(kind: 'http' | 'mqtt', registrationId: string, key: string) {
+    const { transport: made, host } = transport(kind);
+    const client = ProvisioningDeviceClient.create(
+      host,
+      hub.emulator.provisioning.idScope,
+      made as never,
+      new SymmetricKeySecurityClient(registrationId, key) as never,
+    );
+    closers.push(() => new Promise((done) => made.disconnect(() => done(undefined))));
+    return (await client.register()) as {
+      assignedHub: string;
+      deviceId: string;
+      status: string;
+      substatus: string;
+    };
+  }
+
+  it.each(['http', 'mqtt'] as const)(
+    'when an individual enrollment with an initial twin is made by the service client, then a device registers over %s with its key, lands in the hub with that twin, and the enrollment shows the registration',
+    async (kind) => {
+      const service = serviceClient();
+      const registrationId = uniqueId(`sk-${kind}`);
+      const created = await body<{
+        etag: string;
+        attestation: { symmetricKey: { primaryKey: string } };
+      }>(
+        service.createOrUpdateIndividualEnrollment({
+          registrationId,
+          attestation: { type: 'symmetricKey', symmetricKey: {} },
+          capabilities: { iotEdge: false },
+          initialTwin: { tags: { site: 'berlin' }, properties: { desired: { interval: 30 } } },
+          provisioningStatus: 'enabled',
+        } as never),
+      );
+      expect(created.etag).toBeTruthy();
+      const key = created.attestation.symmetricKey.primaryKey;
+
+      const result = await register(kind, registrationId, key);
+      expect(result).toMatchObject({
+        assignedHub: hub.emulator.hostName,
+        deviceId: registrationId,
+        status: 'assigned',
+        substatus: 'initialAssignment',
+      });
+      const twin = (await hub.registry.getTwin(registrationId)).responseBody;
+      expect(twin.tags).toEqual({ site: 'berlin' });
+      expect(twin.properties.desired).toMatchObject({ interval: 30 });
+      const identity = (await hub.registry.get(registrationId)).responseBody;
+      expect(identity.authentication?.symmetricKey?.primaryKey).toBe(key);
+
+      const read = await body<{ registrationState: { status: string; deviceId: string } }>(
+        service.getIndividualEnrollment(registrationId),
+      );
+      expect(read.registrationState).toMatchObject({
+        status: 'assigned',
+        deviceId: registrationId,
+      });
+    },
+  );
+
+  it('when a symmetric-key group is made, then each device registers with the key derived from its registration id, and a key of another id is refused', async () => {
+    const service = serviceClient();
+    const groupId = uniqueId('group');
+    const groupKey = Buffer.alloc(64, 7).toString('base64');
+    await service.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: groupId,
+      attestation: {
+        type: 'symmetricKey',
+        symmetricKey: { primaryKey: groupKey, secondaryKey: groupKey },
+      },
+      initialTwin: { tags: { group: groupId } },
+    } as never);
+    const deviceId = uniqueId('member');
+    const result = await register('mqtt', deviceId, deriveDeviceKey(groupKey, deviceId));
+    expect(result).toMatchObject({ deviceId, status: 'assigned' });
+    expect((await hub.registry.getTwin(deviceId)).responseBody.tags).toEqual({ group: groupId });
+
+    const states = await body<{ registrationId: string; status: string }[]>(
+      service
+        .createEnrollmentGroupDeviceRegistrationStateQuery({ query: 'SELECT *' } as never, groupId)
+        .next(),
+    );
+    expect(states.map((s) => [s.registrationId, s.status])).toEqual([[deviceId, 'assigned']]);
+
+    await expect(
+      register('http', uniqueId('stranger'), deriveDeviceKey(groupKey, 'someone-else')),
+    ).rejects.toThrow();
+  });
+
+  it('when an enrollment is updated with a stale etag, then the update is refused and the enrollment stays; with its etag, it is disabled and its device is refused', async () => {
+    const service = serviceClient();
+    const registrationId = uniqueId('etag');
+    const first = await body<{
+      etag: string;
+      attestation: { symmetricKey: { primaryKey: string } };
+    }>(
+      service.createOrUpdateIndividualEnrollment({
+        registrationId,
+        attestation: { type: 'symmetricKey', symmetricKey: {} },
+      } as never),
+    );
+    await expect(
+      service.createOrUpdateIndividualEnrollment({
+        ...first,
+        registrationId,
+        etag: '"stale"',
+        provisioningStatus: 'disabled',
+      } as never),
+    ).rejects.toThrow();
+    const disabled = await body<{ provisioningStatus: string }>(
+      service.createOrUpdateIndividualEnrollment({
+        ...first,
+        registrationId,
+        provisioningStatus: 'disabled',
+      } as never),
+    );
+    expect(disabled.provisioningStatus).toBe('disabled');
+    await expect(
+      register('http', registrationId, first.attestation.symmetricKey.primaryKey),
+    ).rejects.toThrow();
+    await expect(hub.registry.get(registrationId)).rejects.toThrow();
+  });
+
+  it('when the service deletes an enrollment, then reading it is a 404 and the device can no longer register', async () => {
+    const service = serviceClient();
+    const registrationId = uniqueId('gone');
+    const made = await body<{
+      etag: string;
+      attestation: { symmetricKey: { primaryKey: string } };
+    }>(
+      service.createOrUpdateIndividualEnrollment({
+        registrationId,
+        attestation: { type: 'symmetricKey', symmetricKey: {} },
+      } as never),
+    );
+    await service.deleteIndividualEnrollment(registrationId, made.etag);
+    await expect(service.getIndividualEnrollment(registrationId)).rejects.toMatchObject({
+      responseBody: expect.stringContaining('no individual enrollment'),
+    });
+    await expect(
+      register('mqtt', registrationId, made.attestation.symmetricKey.primaryKey),
+    ).rejects.toThrow();
+  });
+});

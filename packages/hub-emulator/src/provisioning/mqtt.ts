@@ -1,0 +1,171 @@
+// The Device Provisioning Service over MQTT (and MQTT over WebSockets), on the hub's MQTT
+// listeners: a client whose CONNECT username is `{idScope}/registrations/{registrationId}/…`
+// is a device registering, not a device of the hub. It subscribes to
+// `$dps/registrations/res/#`, publishes `$dps/registrations/PUT/iotdps-register/?$rid=…` and
+// `$dps/registrations/GET/iotdps-get-operationstatus/?$rid=…&operationId=…`, and is answered
+// on `$dps/registrations/res/{status}/?$rid=…&retry-after=…`.
+import type { Duplex } from 'node:stream';
+import mqtt, { type IConnectPacket, type Packet } from 'mqtt-packet';
+import type { JsonValue } from '@twinscope/twin';
+import { parseJson } from '@twinscope/twin';
+import type { ClientCertificate } from '../auth/x509.ts';
+import { ProvisioningError } from './errors.ts';
+import { RETRY_AFTER_SECONDS } from './http.ts';
+import type { DeviceCredential, Provisioning } from './provisioning.ts';
+
+/** `{idScope}/registrations/{registrationId}/api-version=…` (the rest: client details). */
+const USERNAME = /^([^/]+)\/registrations\/([^/]+)\/(?:api-version=|\?|$)/;
+
+export function isProvisioningConnect(packet: IConnectPacket): boolean {
+  return USERNAME.test(packet.username ?? '');
+}
+
+const REGISTER = /^\$dps\/registrations\/PUT\/iotdps-register\/\?(.*)$/;
+const STATUS = /^\$dps\/registrations\/GET\/iotdps-get-operationstatus\/\?(.*)$/;
+
+/** One registering device's MQTT connection. */
+export class ProvisioningMqttSession {
+  private nextMessageId = 1;
+
+  private constructor(
+    private readonly socket: Duplex,
+    private readonly provisioning: Provisioning,
+    private readonly registrationId: string,
+    private readonly credential: DeviceCredential,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /**
+   * Answers CONNECT: accepted when the id scope is this service's and the credential is one
+   * an enrollment vouches for (checked again at each request, as tokens expire); otherwise
+   * refused with "not authorized" and undefined.
+   */
+  static connect(
+    socket: Duplex,
+    packet: IConnectPacket,
+    certificate: ClientCertificate | undefined,
+    provisioning: Provisioning,
+    log: (line: string) => void,
+  ): ProvisioningMqttSession | undefined {
+    const [, scope, registrationId] = USERNAME.exec(packet.username ?? '')!;
+    const password = packet.password?.toString('utf8');
+    const credential: DeviceCredential = password
+      ? { kind: 'sas', token: password }
+      : certificate
+        ? { kind: 'x509', chain: certificate.chain }
+        : { kind: 'none' };
+    try {
+      if (scope!.toLowerCase() !== provisioning.idScope.toLowerCase())
+        throw new ProvisioningError(
+          401,
+          401002,
+          `the id scope ${scope} is not this provisioning service's`,
+        );
+      provisioning.checkCredential(registrationId!, credential);
+    } catch (error) {
+      log(`mqtt (provisioning): refused ${registrationId}: ${(error as Error).message}`);
+      // 5: not authorized (a bad scope or credential), as the service answers.
+      socket.write(mqtt.generate({ cmd: 'connack', returnCode: 5, sessionPresent: false }));
+      return undefined;
+    }
+    socket.write(mqtt.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }));
+    return new ProvisioningMqttSession(socket, provisioning, registrationId!, credential, log);
+  }
+
+  onPacket(packet: Packet, close: () => void): void {
+    switch (packet.cmd) {
+      case 'subscribe':
+        this.socket.write(
+          mqtt.generate({
+            cmd: 'suback',
+            messageId: packet.messageId,
+            granted: packet.subscriptions.map((s) =>
+              s.topic === '$dps/registrations/res/#' ? Math.min(s.qos, 1) : 128,
+            ),
+          }),
+        );
+        return;
+      case 'publish':
+        if (packet.qos === 1)
+          this.socket.write(mqtt.generate({ cmd: 'puback', messageId: packet.messageId! }));
+        this.request(packet.topic, packet.payload);
+        return;
+      case 'pingreq':
+        this.socket.write(mqtt.generate({ cmd: 'pingresp' }));
+        return;
+      case 'disconnect':
+        return close();
+      case 'unsubscribe':
+        this.socket.write(
+          mqtt.generate({ cmd: 'unsuback', messageId: packet.messageId!, granted: [] }),
+        );
+        return;
+      case 'puback':
+        return;
+      default:
+        this.log(`mqtt (provisioning): ${this.registrationId} sent ${packet.cmd}; closing`);
+        close();
+    }
+  }
+
+  private request(topic: string, payload: Buffer | string): void {
+    const register = REGISTER.exec(topic);
+    const status = register ? undefined : STATUS.exec(topic);
+    const query = new URLSearchParams((register ?? status)?.[1] ?? '');
+    const rid = query.get('$rid') ?? '';
+    try {
+      if (register) {
+        const text = payload.toString().trim();
+        let body: JsonValue | undefined;
+        try {
+          body = text === '' ? undefined : parseJson(text);
+        } catch {
+          throw new ProvisioningError(400, 400004, 'The registration request is not valid JSON.');
+        }
+        const given =
+          typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined;
+        const started = this.provisioning.register(
+          this.registrationId,
+          this.credential,
+          given?.['payload'],
+        );
+        this.respond(202, rid, started, RETRY_AFTER_SECONDS);
+      } else if (status) {
+        const result = this.provisioning.operationStatus(
+          this.registrationId,
+          query.get('operationId') ?? '',
+          this.credential,
+        );
+        this.respond(result.status === 'assigning' ? 202 : 200, rid, result);
+      } else {
+        throw new ProvisioningError(400, 400004, `The provisioning service has no topic ${topic}.`);
+      }
+    } catch (caught) {
+      const error =
+        caught instanceof ProvisioningError
+          ? caught
+          : new ProvisioningError(
+              500,
+              500000,
+              'The emulator failed to process the provisioning request.',
+            );
+      this.respond(error.status, rid, error.body(), error.retryAfter);
+    }
+  }
+
+  private respond(status: number, rid: string, body: object, retryAfter?: number): void {
+    const messageId = this.nextMessageId;
+    this.nextMessageId = (this.nextMessageId % 65535) + 1;
+    this.socket.write(
+      mqtt.generate({
+        cmd: 'publish',
+        topic: `$dps/registrations/res/${status}/?$rid=${rid}${retryAfter !== undefined ? `&retry-after=${retryAfter}` : ''}`,
+        payload: Buffer.from(JSON.stringify(body)),
+        qos: 1,
+        messageId,
+        retain: false,
+        dup: false,
+      }),
+    );
+  }
+}

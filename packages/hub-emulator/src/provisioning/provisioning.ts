@@ -1,0 +1,681 @@
+// The Device Provisioning Service beside the hub: enrollments and groups, the registrations
+// devices make through them, and the assignment to the emulated hub (the device created or
+// updated there with the enrollment's credentials, capabilities and initial twin). Every
+// transport (HTTPS, MQTT) and the service API call into this one class.
+import { randomBytes, randomUUID, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonObject, JsonValue } from '@twinscope/twin';
+import { parseSasToken, sign } from '../auth/sas.ts';
+import { HubError } from '../errors.ts';
+import type { Authentication } from '../store/model.ts';
+import { writePrivateFile } from '../store/private-files.ts';
+import type { Registry } from '../store/registry.ts';
+import { notFound, preconditionFailed, ProvisioningError, unauthorized } from './errors.ts';
+import {
+  checkId,
+  deriveDeviceKey,
+  newEtag,
+  parseSettings,
+  renderEnrollment,
+  renderGroup,
+  renderRegistration,
+  type EnrollmentGroup,
+  type EnrollmentSettings,
+  type IndividualEnrollment,
+  type RegistrationState,
+  type Substatus,
+} from './model.ts';
+
+export interface ProvisioningPolicy {
+  keyName: string;
+  primaryKey: string;
+  secondaryKey: string;
+}
+
+/** How a device proves who it is when it registers. */
+export type DeviceCredential =
+  { kind: 'sas'; token: string } | { kind: 'x509'; chain: X509Certificate[] } | { kind: 'none' };
+
+/** The answer to a register or an operation-status request. */
+export interface OperationStatus {
+  operationId: string;
+  status: 'assigning' | 'assigned' | 'failed' | 'disabled';
+  registrationState?: JsonObject;
+}
+
+interface SavedState {
+  idScope: string;
+  policies: ProvisioningPolicy[];
+  enrollments: IndividualEnrollment[];
+  groups: EnrollmentGroup[];
+  registrations: RegistrationState[];
+}
+
+/** Azurite-style fixed values for examples: used with `--development-keys`. */
+export const DEVELOPMENT_PROVISIONING = {
+  idScope: '0ne00000000',
+  key: 'ZW11bGF0b3ItZGV2ZWxvcG1lbnQtcHJvdmlzaW9uaW5nLW93bmVyLWtleS0wMDAwMA==',
+};
+
+const newScope = () => `0ne${randomBytes(4).toString('hex').toUpperCase()}`;
+
+/** A certificate given as PEM, base64 of PEM, or base64 of DER, as the service takes them. */
+export function readCertificate(text: string): X509Certificate {
+  const trimmed = text.trim();
+  try {
+    if (trimmed.startsWith('-----BEGIN')) return new X509Certificate(trimmed);
+    const bytes = Buffer.from(trimmed, 'base64');
+    const decoded = bytes.toString('utf8');
+    return new X509Certificate(decoded.includes('-----BEGIN') ? decoded : bytes);
+  } catch {
+    throw new ProvisioningError(
+      400,
+      400004,
+      'A certificate could not be read: give it as PEM or base64.',
+    );
+  }
+}
+
+function certificateInfo(text: string): JsonObject {
+  const certificate = readCertificate(text);
+  const plain = (fingerprint: string) => fingerprint.replaceAll(':', '').toUpperCase();
+  return {
+    subjectName: certificate.subject.replaceAll('\n', ', '),
+    sha1Thumbprint: plain(certificate.fingerprint),
+    sha256Thumbprint: plain(certificate.fingerprint256),
+    issuerName: certificate.issuer.replaceAll('\n', ', '),
+    notBeforeUtc: new Date(certificate.validFrom).toISOString(),
+    notAfterUtc: new Date(certificate.validTo).toISOString(),
+    serialNumber: certificate.serialNumber,
+    version: 3,
+  };
+}
+
+const sameText = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+const commonName = (certificate: X509Certificate) =>
+  /(?:^|\n)CN=([^\n]*)/.exec(certificate.subject)?.[1];
+
+/** Whether `chain` (leaf first, as the device sent it) leads to `anchor`, link by link. */
+function chainReaches(chain: X509Certificate[], anchor: X509Certificate): boolean {
+  for (let i = 0; i < chain.length; i++) {
+    const current = chain[i]!;
+    if (current.fingerprint256 === anchor.fingerprint256) return i > 0 || chain.length === 1;
+    if (current.checkIssued(anchor) && current.verify(anchor.publicKey)) return true;
+    const next = chain[i + 1];
+    if (!next || !current.checkIssued(next) || !current.verify(next.publicKey)) return false;
+  }
+  return false;
+}
+
+export class Provisioning {
+  readonly idScope: string;
+  readonly policies: ProvisioningPolicy[];
+  private readonly enrollments = new Map<string, IndividualEnrollment>();
+  private readonly groups = new Map<string, EnrollmentGroup>();
+  private readonly registrations = new Map<string, RegistrationState>();
+  /** Operations devices poll; their outcome is known when they are made. */
+  private readonly operations = new Map<
+    string,
+    { registrationId: string; status: OperationStatus }
+  >();
+  private readonly file: string | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    /** The hub devices are assigned to, as DPS names it (its host name). */
+    private readonly hubHostName: string,
+    options: { dataDir?: string; developmentKeys?: boolean } = {},
+  ) {
+    this.file = options.dataDir ? join(options.dataDir, 'state', 'provisioning.json') : undefined;
+    const saved = this.load();
+    const development = options.developmentKeys ?? false;
+    this.idScope = development ? DEVELOPMENT_PROVISIONING.idScope : (saved?.idScope ?? newScope());
+    this.policies = development
+      ? [
+          {
+            keyName: 'provisioningserviceowner',
+            primaryKey: DEVELOPMENT_PROVISIONING.key,
+            secondaryKey: DEVELOPMENT_PROVISIONING.key,
+          },
+        ]
+      : (saved?.policies ?? [
+          {
+            keyName: 'provisioningserviceowner',
+            primaryKey: randomBytes(32).toString('base64'),
+            secondaryKey: randomBytes(32).toString('base64'),
+          },
+        ]);
+    for (const enrollment of saved?.enrollments ?? [])
+      this.enrollments.set(enrollment.registrationId.toLowerCase(), enrollment);
+    for (const group of saved?.groups ?? [])
+      this.groups.set(group.enrollmentGroupId.toLowerCase(), group);
+    for (const state of saved?.registrations ?? [])
+      this.registrations.set(state.registrationId.toLowerCase(), state);
+    this.save();
+  }
+
+  private load(): SavedState | undefined {
+    if (!this.file || !existsSync(this.file)) return undefined;
+    try {
+      return JSON.parse(readFileSync(this.file, 'utf8')) as SavedState;
+    } catch (error) {
+      const aside = `${this.file}.unreadable-${Date.now()}`;
+      renameSync(this.file, aside);
+      console.error(
+        `The saved provisioning state could not be read (${(error as Error).message}); starting without it. The file is kept as ${aside}.`,
+      );
+      return undefined;
+    }
+  }
+
+  /** Written whole and renamed into place: a crash leaves the old state or the new. */
+  private save(): void {
+    if (!this.file) return;
+    const state: SavedState = {
+      idScope: this.idScope,
+      policies: this.policies,
+      enrollments: [...this.enrollments.values()],
+      groups: [...this.groups.values()],
+      registrations: [...this.registrations.values()],
+    };
+    writePrivateFile(`${this.file}.next`, JSON.stringify(state));
+    renameSync(`${this.file}.next`, this.file);
+  }
+
+  private now(): string {
+    return new Date().toISOString();
+  }
+
+  // ── The service API ────────────────────────────────────────────────────────────────────
+
+  /**
+   * A service token: `sr` the service's host name (with or without its port), signed with a
+   * shared access policy's key. Returns the policy's name.
+   */
+  verifyServiceToken(header: string | undefined, hostNames: ReadonlySet<string>): string {
+    const token = header ? parseSasToken(header) : undefined;
+    if (!token) throw unauthorized('The request has no valid SharedAccessSignature authorization.');
+    if (Number(token.se) * 1000 < Date.now())
+      throw unauthorized('The shared access signature has expired.');
+    let audience: string;
+    try {
+      audience = decodeURIComponent(token.sr).toLowerCase();
+    } catch {
+      throw unauthorized('The token is not correctly URL-encoded.');
+    }
+    if (![...hostNames].some((name) => name.toLowerCase() === audience))
+      throw unauthorized(`The token is for ${audience}, not this provisioning service.`);
+    const policy = this.policies.find(
+      (p) => p.keyName === (token.skn && decodeURIComponent(token.skn)),
+    );
+    if (!policy) throw unauthorized(`There is no shared access policy named '${token.skn ?? ''}'.`);
+    let given: string;
+    try {
+      given = decodeURIComponent(token.sig);
+    } catch {
+      throw unauthorized('The token is not correctly URL-encoded.');
+    }
+    if (
+      ![policy.primaryKey, policy.secondaryKey].some((key) =>
+        sameText(given, sign(token.sr, token.se, key)),
+      )
+    )
+      throw unauthorized('The shared access signature does not match the policy key.');
+    return policy.keyName;
+  }
+
+  putEnrollment(
+    registrationId: string,
+    body: JsonValue | undefined,
+    ifMatch: string | undefined,
+  ): JsonObject {
+    checkId('registration', registrationId);
+    const input = this.objectBody(body);
+    const given = input['registrationId'];
+    if (
+      given !== undefined &&
+      typeof given === 'string' &&
+      given.toLowerCase() !== registrationId.toLowerCase()
+    )
+      throw new ProvisioningError(
+        400,
+        400004,
+        `The body's registrationId '${given}' is not the path's '${registrationId}'.`,
+      );
+    const key = registrationId.toLowerCase();
+    const current = this.enrollments.get(key);
+    this.checkEtag(current?.etag, ifMatch, `enrollment ${registrationId}`);
+    const deviceId = input['deviceId'];
+    if (deviceId !== undefined && deviceId !== null && typeof deviceId !== 'string')
+      throw new ProvisioningError(400, 400004, 'deviceId must be a string.');
+    const enrollment: IndividualEnrollment = {
+      registrationId: current?.registrationId ?? registrationId,
+      deviceId: deviceId ?? null,
+      ...parseSettings(input, false, current, this.now()),
+    };
+    this.checkCertificates(enrollment);
+    this.enrollments.set(key, enrollment);
+    this.save();
+    return this.renderEnrollment(enrollment);
+  }
+
+  getEnrollment(registrationId: string): JsonObject {
+    return this.renderEnrollment(this.enrollment(registrationId));
+  }
+
+  deleteEnrollment(registrationId: string, ifMatch: string | undefined): void {
+    const enrollment = this.enrollment(registrationId);
+    this.checkEtag(enrollment.etag, ifMatch, `enrollment ${registrationId}`);
+    this.enrollments.delete(registrationId.toLowerCase());
+    this.registrations.delete(registrationId.toLowerCase());
+    this.save();
+  }
+
+  putGroup(groupId: string, body: JsonValue | undefined, ifMatch: string | undefined): JsonObject {
+    checkId('enrollment group', groupId);
+    const input = this.objectBody(body);
+    const key = groupId.toLowerCase();
+    const current = this.groups.get(key);
+    this.checkEtag(current?.etag, ifMatch, `enrollment group ${groupId}`);
+    const group: EnrollmentGroup = {
+      enrollmentGroupId: current?.enrollmentGroupId ?? groupId,
+      ...parseSettings(input, true, current, this.now()),
+    };
+    this.checkCertificates(group);
+    this.groups.set(key, group);
+    this.save();
+    return renderGroup(group, certificateInfo);
+  }
+
+  getGroup(groupId: string): JsonObject {
+    return renderGroup(this.group(groupId), certificateInfo);
+  }
+
+  deleteGroup(groupId: string, ifMatch: string | undefined): void {
+    const group = this.group(groupId);
+    this.checkEtag(group.etag, ifMatch, `enrollment group ${groupId}`);
+    this.groups.delete(groupId.toLowerCase());
+    for (const [key, state] of this.registrations)
+      if (state.enrollmentGroupId?.toLowerCase() === groupId.toLowerCase())
+        this.registrations.delete(key);
+    this.save();
+  }
+
+  /** `POST …/attestationmechanism`: the enrollment's attestation with its keys. */
+  attestationMechanism(kind: 'enrollment' | 'group', id: string): JsonObject {
+    const settings = kind === 'enrollment' ? this.enrollment(id) : this.group(id);
+    const attestation = settings.attestation;
+    if (attestation.type !== 'x509') return attestation as unknown as JsonObject;
+    return renderEnrollment(
+      { registrationId: '', deviceId: null, ...settings },
+      undefined,
+      certificateInfo,
+    )['attestation'] as JsonObject;
+  }
+
+  listEnrollments(): JsonObject[] {
+    return [...this.enrollments.values()].map((e) => this.renderEnrollment(e));
+  }
+
+  listGroups(): JsonObject[] {
+    return [...this.groups.values()].map((g) => renderGroup(g, certificateInfo));
+  }
+
+  getRegistration(registrationId: string): JsonObject {
+    const state = this.registrations.get(registrationId.toLowerCase());
+    if (!state) throw notFound(`There is no registration ${registrationId}.`);
+    return renderRegistration(state);
+  }
+
+  deleteRegistration(registrationId: string, ifMatch: string | undefined): void {
+    const state = this.registrations.get(registrationId.toLowerCase());
+    if (!state) throw notFound(`There is no registration ${registrationId}.`);
+    this.checkEtag(state.etag, ifMatch, `registration ${registrationId}`);
+    this.registrations.delete(registrationId.toLowerCase());
+    this.save();
+  }
+
+  registrationsOfGroup(groupId: string): JsonObject[] {
+    this.group(groupId);
+    return [...this.registrations.values()]
+      .filter((s) => s.enrollmentGroupId?.toLowerCase() === groupId.toLowerCase())
+      .map(renderRegistration);
+  }
+
+  private renderEnrollment(enrollment: IndividualEnrollment): JsonObject {
+    return renderEnrollment(
+      enrollment,
+      this.registrations.get(enrollment.registrationId.toLowerCase()),
+      certificateInfo,
+    );
+  }
+
+  private enrollment(registrationId: string): IndividualEnrollment {
+    const found = this.enrollments.get(registrationId.toLowerCase());
+    if (!found) throw notFound(`There is no individual enrollment ${registrationId}.`);
+    return found;
+  }
+
+  private group(groupId: string): EnrollmentGroup {
+    const found = this.groups.get(groupId.toLowerCase());
+    if (!found) throw notFound(`There is no enrollment group ${groupId}.`);
+    return found;
+  }
+
+  private objectBody(body: JsonValue | undefined): JsonObject {
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new ProvisioningError(400, 400004, 'The request body must be a JSON object.');
+    return body;
+  }
+
+  private checkEtag(current: string | undefined, ifMatch: string | undefined, what: string): void {
+    if (ifMatch === undefined || ifMatch === '*' || ifMatch === '') return;
+    const strip = (etag: string) => etag.replace(/^W\//, '').replaceAll('"', '');
+    if (current === undefined) throw notFound(`There is no ${what} to match If-Match against.`);
+    if (strip(current) !== strip(ifMatch))
+      throw preconditionFailed(`The etag of ${what} does not match (it is ${current}).`);
+  }
+
+  private checkCertificates(settings: EnrollmentSettings): void {
+    if (settings.attestation.type !== 'x509') return;
+    const { clientCertificates, signingCertificates } = settings.attestation.x509;
+    for (const entry of [
+      clientCertificates?.primary,
+      clientCertificates?.secondary,
+      signingCertificates?.primary,
+      signingCertificates?.secondary,
+    ])
+      if (entry?.certificate) entry.info = certificateInfo(entry.certificate);
+  }
+
+  // ── Devices registering ─────────────────────────────────────────────────────────────
+
+  /**
+   * A device's registration: its credential checked against its enrollment (individual
+   * first, then the groups), then assigned to the hub. The operation is done when this
+   * returns; the device is told "assigning" and reads the outcome when it polls, as with
+   * the service.
+   */
+  register(
+    registrationId: string,
+    credential: DeviceCredential,
+    payload?: JsonValue,
+  ): OperationStatus {
+    checkId('registration', registrationId);
+    const { settings, groupId, deviceKeys } = this.attest(registrationId, credential);
+    const operationId = `${randomUUID()}`;
+    let status: OperationStatus;
+    if (settings.provisioningStatus === 'disabled') {
+      const state = this.record(registrationId, groupId, { status: 'disabled' }, payload);
+      status = { operationId, status: 'disabled', registrationState: renderRegistration(state) };
+    } else {
+      status = {
+        operationId,
+        status: 'assigned',
+        registrationState: this.assign(
+          registrationId,
+          settings,
+          groupId,
+          deviceKeys,
+          credential,
+          payload,
+        ),
+      };
+    }
+    this.operations.set(operationId, { registrationId: registrationId.toLowerCase(), status });
+    if (this.operations.size > 10_000) this.operations.delete(this.operations.keys().next().value!);
+    return { operationId, status: 'assigning' };
+  }
+
+  operationStatus(
+    registrationId: string,
+    operationId: string,
+    credential: DeviceCredential,
+  ): OperationStatus {
+    this.attest(registrationId, credential);
+    const operation = this.operations.get(operationId);
+    if (!operation || operation.registrationId !== registrationId.toLowerCase())
+      throw notFound(`There is no operation ${operationId} for registration ${registrationId}.`);
+    return operation.status;
+  }
+
+  /** Throws unless an enrollment vouches for this credential (MQTT's CONNECT). */
+  checkCredential(registrationId: string, credential: DeviceCredential): void {
+    this.attest(registrationId, credential);
+  }
+
+  private attest(
+    registrationId: string,
+    credential: DeviceCredential,
+  ): { settings: EnrollmentSettings; groupId?: string; deviceKeys?: [string, string] } {
+    const individual = this.enrollments.get(registrationId.toLowerCase());
+    if (credential.kind === 'sas') {
+      const token = parseSasToken(credential.token);
+      if (!token) throw unauthorized('The registration has no valid SharedAccessSignature.');
+      if (Number(token.se) * 1000 < Date.now())
+        throw unauthorized('The shared access signature has expired.');
+      let audience: string;
+      let given: string;
+      try {
+        audience = decodeURIComponent(token.sr).toLowerCase();
+        given = decodeURIComponent(token.sig);
+      } catch {
+        throw unauthorized('The token is not correctly URL-encoded.');
+      }
+      if (audience !== `${this.idScope}/registrations/${registrationId}`.toLowerCase())
+        throw unauthorized(
+          `The token is for ${audience}, not ${this.idScope}/registrations/${registrationId}.`,
+        );
+      const signedBy = (keys: string[]) =>
+        keys.some((key) => sameText(given, sign(token.sr, token.se, key)));
+      if (individual?.attestation.type === 'symmetricKey') {
+        const { primaryKey, secondaryKey } = individual.attestation.symmetricKey;
+        if (!signedBy([primaryKey, secondaryKey]))
+          throw unauthorized(
+            `The signature does not match the keys of enrollment ${registrationId}.`,
+          );
+        return { settings: individual, deviceKeys: [primaryKey, secondaryKey] };
+      }
+      if (individual)
+        throw unauthorized(`Enrollment ${registrationId} does not attest with symmetric keys.`);
+      for (const group of this.groups.values()) {
+        if (group.attestation.type !== 'symmetricKey') continue;
+        const keys = [
+          group.attestation.symmetricKey.primaryKey,
+          group.attestation.symmetricKey.secondaryKey,
+        ].map((key) => deriveDeviceKey(key, registrationId)) as [string, string];
+        if (signedBy(keys))
+          return { settings: group, groupId: group.enrollmentGroupId, deviceKeys: keys };
+      }
+      throw unauthorized(
+        `No enrollment of ${registrationId} and no symmetric-key group vouches for this signature.`,
+      );
+    }
+    if (credential.kind === 'x509') {
+      const leaf = credential.chain[0];
+      if (!leaf) throw unauthorized('No client certificate was presented.');
+      const now = Date.now();
+      if (now < Date.parse(leaf.validFrom) || now >= Date.parse(leaf.validTo))
+        throw unauthorized('The client certificate is not valid now.');
+      if (commonName(leaf)?.toLowerCase() !== registrationId.toLowerCase())
+        throw unauthorized(
+          `The certificate's common name is '${commonName(leaf) ?? ''}', not the registration id ${registrationId}.`,
+        );
+      if (individual?.attestation.type === 'x509') {
+        const { clientCertificates } = individual.attestation.x509;
+        const matches = [clientCertificates?.primary, clientCertificates?.secondary].some(
+          (entry) =>
+            entry?.certificate &&
+            readCertificate(entry.certificate).fingerprint256 === leaf.fingerprint256,
+        );
+        if (!matches) throw unauthorized(`The certificate is not enrollment ${registrationId}'s.`);
+        return { settings: individual };
+      }
+      if (individual)
+        throw unauthorized(`Enrollment ${registrationId} does not attest with X.509.`);
+      for (const group of this.groups.values()) {
+        if (group.attestation.type !== 'x509') continue;
+        const { signingCertificates } = group.attestation.x509;
+        const anchors = [signingCertificates?.primary, signingCertificates?.secondary]
+          .filter((entry) => entry?.certificate)
+          .map((entry) => readCertificate(entry!.certificate!));
+        if (anchors.some((anchor) => chainReaches(credential.chain, anchor)))
+          return { settings: group, groupId: group.enrollmentGroupId };
+      }
+      throw unauthorized(
+        `No enrollment of ${registrationId} and no X.509 group's signing certificate vouches for this certificate.`,
+      );
+    }
+    if (individual?.attestation.type === 'tpm')
+      throw new ProvisioningError(
+        401,
+        401002,
+        'TPM attestation is not supported by this emulator: enrollments are kept and listed, but a TPM device cannot register.',
+      );
+    throw unauthorized(
+      'The registration carries no credential (a SharedAccessSignature or a client certificate).',
+    );
+  }
+
+  /**
+   * Assigns the registration to the hub: its device created there (or, for a device
+   * registering again, kept or reset as the reprovisioning policy says).
+   */
+  private assign(
+    registrationId: string,
+    settings: EnrollmentSettings,
+    groupId: string | undefined,
+    deviceKeys: [string, string] | undefined,
+    credential: DeviceCredential,
+    payload: JsonValue | undefined,
+  ): JsonObject {
+    const individual =
+      groupId === undefined ? this.enrollments.get(registrationId.toLowerCase()) : undefined;
+    const deviceId = individual?.deviceId ?? registrationId;
+    const previous = this.registrations.get(registrationId.toLowerCase());
+    const again = previous?.status === 'assigned' && previous.deviceId !== undefined;
+    const { updateHubAssignment, migrateDeviceData } = settings.reprovisionPolicy;
+    // One hub: re-provisioning never moves the device; the policy decides its data.
+    if (again && !updateHubAssignment) {
+      const state = this.record(
+        registrationId,
+        groupId,
+        {
+          status: 'assigned',
+          assignedHub: previous.assignedHub ?? this.hubHostName,
+          deviceId: previous.deviceId!,
+          substatus: previous.substatus ?? 'initialAssignment',
+        },
+        payload,
+      );
+      return renderRegistration(state);
+    }
+    const authentication: Authentication =
+      credential.kind === 'x509'
+        ? {
+            type: groupId === undefined ? 'selfSigned' : 'certificateAuthority',
+            symmetricKey: { primaryKey: null, secondaryKey: null },
+            x509Thumbprint:
+              groupId === undefined
+                ? {
+                    primaryThumbprint: credential.chain[0]!.fingerprint.replaceAll(
+                      ':',
+                      '',
+                    ).toUpperCase(),
+                    secondaryThumbprint: null,
+                  }
+                : { primaryThumbprint: null, secondaryThumbprint: null },
+          }
+        : {
+            type: 'sas',
+            symmetricKey: { primaryKey: deviceKeys![0], secondaryKey: deviceKeys![1] },
+            x509Thumbprint: { primaryThumbprint: null, secondaryThumbprint: null },
+          };
+    const input = {
+      status: 'enabled' as const,
+      statusReason: null,
+      authentication,
+      iotEdge: settings.capabilities.iotEdge,
+      parentScopes: [],
+    };
+    const twin = {
+      tags: settings.initialTwin?.tags ?? {},
+      desired: settings.initialTwin?.properties?.desired ?? {},
+    };
+    let substatus: Substatus = 'initialAssignment';
+    try {
+      const existing = this.registry.find(deviceId);
+      if (!existing) {
+        this.registry.createDevice(deviceId, input);
+        this.registry.replaceTwin(deviceId, undefined, twin, undefined);
+      } else {
+        this.registry.updateDevice(deviceId, { ...input, status: existing.status }, undefined);
+        if (again && !migrateDeviceData) {
+          this.registry.replaceTwin(deviceId, undefined, twin, undefined);
+          substatus = 'deviceDataReset';
+        } else if (again) {
+          substatus = 'deviceDataMigrated';
+        } else {
+          // A device the hub had before its first registration keeps its data.
+          substatus = 'initialAssignment';
+        }
+      }
+    } catch (error) {
+      const message = error instanceof HubError ? error.message : String(error);
+      const state = this.record(
+        registrationId,
+        groupId,
+        {
+          status: 'failed',
+          errorCode: 500000,
+          errorMessage: `The device could not be assigned to ${this.hubHostName}: ${message}`,
+        },
+        payload,
+      );
+      return renderRegistration(state);
+    }
+    const state = this.record(
+      registrationId,
+      groupId,
+      {
+        status: 'assigned',
+        assignedHub: this.hubHostName,
+        deviceId,
+        substatus,
+      },
+      payload,
+    );
+    return renderRegistration(state);
+  }
+
+  /**
+   * The registration's record. A device's `payload` goes to a custom allocation webhook on
+   * the service; what the record carries back is the webhook's, so none is kept here.
+   */
+  private record(
+    registrationId: string,
+    groupId: string | undefined,
+    outcome: Pick<RegistrationState, 'status'> & Partial<RegistrationState>,
+    _payload: JsonValue | undefined,
+  ): RegistrationState {
+    const at = this.now();
+    const previous = this.registrations.get(registrationId.toLowerCase());
+    const state: RegistrationState = {
+      registrationId,
+      createdDateTimeUtc: previous?.createdDateTimeUtc ?? at,
+      ...outcome,
+      lastUpdatedDateTimeUtc: at,
+      etag: newEtag(),
+      ...(groupId ? { enrollmentGroupId: groupId } : {}),
+    };
+    this.registrations.set(registrationId.toLowerCase(), state);
+    this.save();
+    return state;
+  }
+}
