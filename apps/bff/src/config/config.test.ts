@@ -29,6 +29,7 @@ function connectionFile(over: Partial<ConnectionFile> = {}): string {
       consumerGroups: ['$Default'],
     },
     storage: null,
+    provisioning: null,
     ...over,
   };
   writeFileSync(join(dir, 'connection.json'), JSON.stringify(file));
