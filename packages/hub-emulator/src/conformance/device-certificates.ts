@@ -73,3 +73,35 @@ export async function deviceCertificate(
     sha256: parsed.fingerprint256.replaceAll(':', ''),
   };
 }
+
+/** An intermediate CA issued by `issuer`, for chains a device sends (leaf, intermediate). */
+export async function intermediateCa(
+  name: string,
+  issuer: CertificateAuthority,
+): Promise<CertificateAuthority & { pem: string }> {
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: (serial++).toString(16),
+    subject: `CN=${name}`,
+    issuer: issuer.cert.subject,
+    notBefore: new Date(now - DAY),
+    notAfter: new Date(now + 365 * DAY),
+    signingKey: issuer.key,
+    publicKey: keys.publicKey,
+    signingAlgorithm: ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(issuer.cert),
+    ],
+  });
+  return { cert, key: keys.privateKey, pem: cert.toString('pem') };
+}

@@ -6,9 +6,11 @@ import provisioningHttp from 'azure-iot-provisioning-device-http';
 import provisioningMqtt from 'azure-iot-provisioning-device-mqtt';
 import provisioningService from 'azure-iot-provisioning-service';
 import symmetricKey from 'azure-iot-security-symmetric-key';
+import x509Security from 'azure-iot-security-x509';
 import { portAgentFor } from '@twinscope/hub-connection';
 import { createSasToken } from '../auth/sas.ts';
 import { deriveDeviceKey } from '../provisioning/model.ts';
+import { createCa, deviceCertificate, intermediateCa } from './device-certificates.ts';
 import { uniqueId, useHub } from './hub.ts';
 
 const { ProvisioningDeviceClient } = provisioningDevice;
@@ -81,13 +83,20 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
     return ((await call) as { responseBody: T }).responseBody;
   }
 
-  async function register(kind: 'http' | 'mqtt', registrationId: string, key: string) {
+  /** Registers with a symmetric key, or with a certificate (and the chain it sends). */
+  async function register(
+    kind: 'http' | 'mqtt',
+    registrationId: string,
+    key: string | { cert: string; key: string },
+  ) {
     const { transport: made, host } = transport(kind);
     const client = ProvisioningDeviceClient.create(
       host,
       hub.emulator.provisioning.idScope,
       made as never,
-      new SymmetricKeySecurityClient(registrationId, key) as never,
+      (typeof key === 'string'
+        ? new SymmetricKeySecurityClient(registrationId, key)
+        : new x509Security.X509Security(registrationId, key)) as never,
     );
     closers.push(() => new Promise((done) => made.disconnect(() => done(undefined))));
     return (await client.register()) as {
@@ -223,5 +232,97 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
     await expect(
       register('mqtt', registrationId, made.attestation.symmetricKey.primaryKey),
     ).rejects.toThrow();
+  });
+
+  it.each(['http', 'mqtt'] as const)(
+    'when an individual enrollment holds a self-signed certificate, then the device presenting it registers over %s and is created with its thumbprint; another certificate with the same name is refused',
+    async (kind) => {
+      const service = serviceClient();
+      const registrationId = uniqueId(`x509-${kind}`);
+      const device = await deviceCertificate(registrationId);
+      await service.createOrUpdateIndividualEnrollment({
+        registrationId,
+        attestation: {
+          type: 'x509',
+          x509: { clientCertificates: { primary: { certificate: device.cert } } },
+        },
+        initialTwin: { properties: { desired: { mode: 'x509' } } },
+      } as never);
+      const result = await register(kind, registrationId, device);
+      expect(result).toMatchObject({ deviceId: registrationId, status: 'assigned' });
+      const identity = (await hub.registry.get(registrationId)).responseBody;
+      expect(identity.authentication).toMatchObject({
+        type: 'selfSigned',
+        x509Thumbprint: { primaryThumbprint: device.sha1.toUpperCase() },
+      });
+      expect(
+        (await hub.registry.getTwin(registrationId)).responseBody.properties.desired,
+      ).toMatchObject({
+        mode: 'x509',
+      });
+      await expect(
+        register(kind, registrationId, await deviceCertificate(registrationId)),
+      ).rejects.toThrow();
+    },
+  );
+
+  it('when an X.509 group trusts a root, then a device sending its leaf and intermediate registers; when it trusts the intermediate, the leaf alone does; a chain to another root is refused', async () => {
+    const service = serviceClient();
+    const root = await createCa(uniqueId('root'));
+    const intermediate = await intermediateCa(uniqueId('intermediate'), root);
+    const byRoot = uniqueId('x509-root');
+    const byIntermediate = uniqueId('x509-int');
+    await service.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: byRoot,
+      attestation: {
+        type: 'x509',
+        x509: { signingCertificates: { primary: { certificate: root.cert.toString('pem') } } },
+      },
+      initialTwin: { tags: { trusted: 'root' } },
+    } as never);
+    await service.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: byIntermediate,
+      // As the service takes it too: base64 of the PEM.
+      attestation: {
+        type: 'x509',
+        x509: {
+          signingCertificates: {
+            primary: { certificate: Buffer.from(intermediate.pem).toString('base64') },
+          },
+        },
+      },
+    } as never);
+
+    const withChain = uniqueId('chain');
+    const leaf = await deviceCertificate(withChain, { ca: intermediate });
+    const viaRoot = await register('mqtt', withChain, {
+      cert: `${leaf.cert.trim()}\n${intermediate.pem}`,
+      key: leaf.key,
+    });
+    expect(viaRoot).toMatchObject({ deviceId: withChain, status: 'assigned' });
+    expect((await hub.registry.get(withChain)).responseBody.authentication?.type).toBe(
+      'certificateAuthority',
+    );
+    expect((await hub.registry.getTwin(withChain)).responseBody.tags).toEqual({ trusted: 'root' });
+
+    const states = await body<{ registrationId: string }[]>(
+      service
+        .createEnrollmentGroupDeviceRegistrationStateQuery({ query: 'SELECT *' } as never, byRoot)
+        .next(),
+    );
+    expect(states.map((s) => s.registrationId)).toEqual([withChain]);
+
+    const leafOnly = uniqueId('leaf');
+    const alone = await deviceCertificate(leafOnly, { ca: intermediate });
+    expect(await register('http', leafOnly, alone)).toMatchObject({
+      deviceId: leafOnly,
+      status: 'assigned',
+    });
+
+    const stranger = uniqueId('stranger');
+    const otherRoot = await createCa(uniqueId('other-root'));
+    const foreign = await deviceCertificate(stranger, { ca: otherRoot });
+    await expect(register('http', stranger, foreign)).rejects.toThrow();
+    await expect(hub.registry.get(stranger)).rejects.toThrow();
   });
 });
