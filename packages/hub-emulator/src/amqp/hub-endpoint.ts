@@ -11,6 +11,8 @@ import { methodRoutes } from './method-routes.ts';
 import { D2C_MAX_BYTES } from '../devices/message-size.ts';
 import { telemetryRoutes } from './telemetry-routes.ts';
 import { twinRoutes } from './twin-routes.ts';
+import { isRegistrationUser, provisioningRoutes, registrationLogin } from '../provisioning/amqp.ts';
+import type { Provisioning } from '../provisioning/provisioning.ts';
 
 export interface HubAmqpOptions {
   registry: Registry;
@@ -26,6 +28,8 @@ export interface HubAmqpOptions {
   tls: { cert: string; key: string };
   /** CA certificates (PEM) whose device certificates the hub accepts (`--ca-cert`). */
   trustedCas: readonly string[];
+  /** Devices registering with the provisioning service share the hub's AMQP endpoint. */
+  provisioning?: Provisioning;
   log?: (line: string) => void;
 }
 
@@ -37,7 +41,7 @@ export interface HubAmqpOptions {
  * messages and feedback, file notifications. Links are authorised by the identity their address names.
  */
 export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<RunningAmqpServer> {
-  const { registry, sessions } = options;
+  const { registry, sessions, provisioning } = options;
   const log = (line: string) => options.log?.(`amqp: ${line}`);
   const authority = new HubConnections(options);
   const twins = twinRoutes({ registry, authority, log });
@@ -52,7 +56,10 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
     listen: options.listen,
     tls: { ...options.tls, clientCertificates: { trustedCas: options.trustedCas } },
     putToken: (request) => authority.putToken(request),
-    plain: (username, password) => authority.plain(username, password),
+    plain: (username, password) =>
+      provisioning && isRegistrationUser(username)
+        ? registrationLogin(provisioning, username, password)
+        : authority.plain(username, password),
     granted: (grant, connection) => authority.granted(grant, connection),
     ended: (connection) => authority.ended(connection),
     maxMessageBytes: D2C_MAX_BYTES,
@@ -66,6 +73,7 @@ export async function startHubAmqpEndpoint(options: HubAmqpOptions): Promise<Run
       ...telemetryRoutes({ registry, authority }),
       ...twins.routes,
       ...methods.routes,
+      ...(provisioning ? provisioningRoutes(provisioning) : []),
     ],
     ...(options.log ? { log: options.log } : {}),
   }).catch((error: unknown) => {

@@ -22,6 +22,7 @@ export async function startHubAmqp(
       sessions,
       c2d,
       fileNotifications: services.fileUploads.notifications,
+      provisioning: services.provisioning,
       hubName: hostName.split('.')[0]!,
       sas,
       port,
