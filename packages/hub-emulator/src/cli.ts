@@ -219,6 +219,7 @@ const stats = emulator.registry.statistics();
 console.log(`Twinscope IoT Hub emulator is running (${Date.now() - started} ms)
   service API   https://${emulator.hostName}:${emulator.httpsPort}
   devices       mqtts://${emulator.hostName}:${emulator.mqttPort}, amqps://${emulator.hostName}:${emulator.amqpsPort}, wss://${emulator.hostName}:${emulator.httpsPort}/$iothub/websocket
+  provisioning  id scope ${emulator.provisioning.idScope}: devices register at ${emulator.provisioning.deviceEndpoint} over HTTPS, MQTT and AMQP (the ports above); service API on the service port
   X.509         self-signed by thumbprint; CA-signed from ${options.trustedCaCerts ? `${options.trustedCaCerts.length} trusted CA(s)` : 'no CA (add --ca-cert <pem>)'}
   events        amqp://${emulator.hostName}:${emulator.events.amqpPort} (Event Hubs-compatible '${emulator.events.name}', ${emulator.events.partitionCount} partitions; routes ${options.routes?.join(', ')})
   storage       ${storageLine()}

@@ -166,6 +166,7 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
       expect(read.registrationState).toMatchObject({
         status: 'assigned',
         deviceId: registrationId,
+        symmetricKey: {},
       });
     },
   );
@@ -336,7 +337,19 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
         .createEnrollmentGroupDeviceRegistrationStateQuery({ query: 'SELECT *' } as never, byRoot)
         .next(),
     );
-    expect(states.map((s) => s.registrationId)).toEqual([withChain]);
+    expect(states).toMatchObject([
+      {
+        registrationId: withChain,
+        x509: {
+          certificateInfo: {
+            subjectName: `CN=${withChain}`,
+            sha1Thumbprint: leaf.sha1.toUpperCase(),
+          },
+          enrollmentGroupId: byRoot,
+          signingCertificateInfo: { subjectName: root.cert.subject },
+        },
+      },
+    ]);
 
     const leafOnly = uniqueId('leaf');
     const alone = await deviceCertificate(leafOnly, { ca: intermediate });
@@ -351,4 +364,51 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
     await expect(register('http', stranger, foreign)).rejects.toThrow();
     await expect(hub.registry.get(stranger)).rejects.toThrow();
   });
+
+  it.each([
+    {
+      policy: { updateHubAssignment: true, migrateDeviceData: true },
+      substatus: 'deviceDataMigrated',
+      kept: true,
+    },
+    {
+      policy: { updateHubAssignment: true, migrateDeviceData: false },
+      substatus: 'deviceDataReset',
+      kept: false,
+    },
+    {
+      policy: { updateHubAssignment: false, migrateDeviceData: false },
+      substatus: 'initialAssignment',
+      kept: true,
+    },
+  ])(
+    'when a device registers again under the policy $policy, then it is $substatus and its twin is kept: $kept',
+    async ({ policy, substatus, kept }) => {
+      const service = serviceClient();
+      const registrationId = uniqueId('again');
+      const made = await body<{ attestation: { symmetricKey: { primaryKey: string } } }>(
+        service.createOrUpdateIndividualEnrollment({
+          registrationId,
+          attestation: { type: 'symmetricKey', symmetricKey: {} },
+          initialTwin: { tags: { stage: 'initial' } },
+          reprovisionPolicy: policy,
+        } as never),
+      );
+      const key = made.attestation.symmetricKey.primaryKey;
+      expect(await register('http', registrationId, key)).toMatchObject({
+        substatus: 'initialAssignment',
+      });
+      const twin = (await hub.registry.getTwin(registrationId)).responseBody;
+      await twin.update({ tags: { stage: 'changed in the hub' } });
+
+      expect(await register('mqtt', registrationId, key)).toMatchObject({
+        deviceId: registrationId,
+        status: 'assigned',
+        substatus,
+      });
+      expect((await hub.registry.getTwin(registrationId)).responseBody.tags).toEqual({
+        stage: kept ? 'changed in the hub' : 'initial',
+      });
+    },
+  );
 });

@@ -77,6 +77,9 @@ export interface RegistrationState {
   errorMessage?: string;
   lastUpdatedDateTimeUtc: string;
   etag: string;
+  /** How the device attested: `{ enrollmentGroupId? }`, or its certificate's details. */
+  symmetricKey?: JsonObject;
+  x509?: JsonObject;
   /** The enrollment group it came through; none for an individual enrollment. */
   enrollmentGroupId?: string;
   payload?: JsonValue;

@@ -405,27 +405,21 @@ export class Provisioning {
   register(
     registrationId: string,
     credential: DeviceCredential,
-    payload?: JsonValue,
+    /** The device's `payload`: for a custom allocation webhook, which is not called yet. */
+    _payload?: JsonValue,
   ): OperationStatus {
     checkId('registration', registrationId);
     const { settings, groupId, deviceKeys } = this.attest(registrationId, credential);
     const operationId = `${randomUUID()}`;
     let status: OperationStatus;
     if (settings.provisioningStatus === 'disabled') {
-      const state = this.record(registrationId, groupId, { status: 'disabled' }, payload);
+      const state = this.record(registrationId, groupId, { status: 'disabled' }, credential);
       status = { operationId, status: 'disabled', registrationState: renderRegistration(state) };
     } else {
       status = {
         operationId,
         status: 'assigned',
-        registrationState: this.assign(
-          registrationId,
-          settings,
-          groupId,
-          deviceKeys,
-          credential,
-          payload,
-        ),
+        registrationState: this.assign(registrationId, settings, groupId, deviceKeys, credential),
       };
     }
     this.operations.set(operationId, { registrationId: registrationId.toLowerCase(), status });
@@ -553,7 +547,6 @@ export class Provisioning {
     groupId: string | undefined,
     deviceKeys: [string, string] | undefined,
     credential: DeviceCredential,
-    payload: JsonValue | undefined,
   ): JsonObject {
     const individual =
       groupId === undefined ? this.enrollments.get(registrationId.toLowerCase()) : undefined;
@@ -572,7 +565,7 @@ export class Provisioning {
           deviceId: previous.deviceId!,
           substatus: previous.substatus ?? 'initialAssignment',
         },
-        payload,
+        credential,
       );
       return renderRegistration(state);
     }
@@ -636,7 +629,7 @@ export class Provisioning {
           errorCode: 500000,
           errorMessage: `The device could not be assigned to ${this.hubHostName}: ${message}`,
         },
-        payload,
+        credential,
       );
       return renderRegistration(state);
     }
@@ -649,21 +642,41 @@ export class Provisioning {
         deviceId,
         substatus,
       },
-      payload,
+      credential,
     );
     return renderRegistration(state);
   }
 
   /**
-   * The registration's record. A device's `payload` goes to a custom allocation webhook on
-   * the service; what the record carries back is the webhook's, so none is kept here.
+   * The registration's record, with how the device attested (its certificate's details, the
+   * group it came through). A device's `payload` goes to a custom allocation webhook on the
+   * service, and what a record carries back is the webhook's: none is kept here.
    */
   private record(
     registrationId: string,
     groupId: string | undefined,
     outcome: Pick<RegistrationState, 'status'> & Partial<RegistrationState>,
-    _payload: JsonValue | undefined,
+    credential: DeviceCredential,
   ): RegistrationState {
+    const group: JsonObject = groupId ? { enrollmentGroupId: groupId } : {};
+    const leaf = credential.kind === 'x509' ? credential.chain[0] : undefined;
+    const signing = groupId ? this.groups.get(groupId.toLowerCase()) : undefined;
+    const signingPem =
+      signing?.attestation.type === 'x509'
+        ? signing.attestation.x509.signingCertificates?.primary?.certificate
+        : undefined;
+    const attestation: Partial<RegistrationState> =
+      credential.kind === 'sas'
+        ? { symmetricKey: group }
+        : leaf
+          ? {
+              x509: {
+                certificateInfo: certificateInfo(leaf.toString()),
+                ...group,
+                ...(signingPem ? { signingCertificateInfo: certificateInfo(signingPem) } : {}),
+              },
+            }
+          : {};
     const at = this.now();
     const previous = this.registrations.get(registrationId.toLowerCase());
     const state: RegistrationState = {
@@ -672,6 +685,7 @@ export class Provisioning {
       ...outcome,
       lastUpdatedDateTimeUtc: at,
       etag: newEtag(),
+      ...attestation,
       ...(groupId ? { enrollmentGroupId: groupId } : {}),
     };
     this.registrations.set(registrationId.toLowerCase(), state);
