@@ -211,17 +211,31 @@ const body = await new Promise((resolve, reject) =>
     path: '/statistics/devices?api-version=2021-04-12', headers: { authorization: token } },
     (res) => { let text = ''; res.on('data', (c) => (text += c)); res.on('end', () => resolve(text)); },
   ).on('error', reject).end());
+// The provisioning service beside it, with its published development key.
+const dpsKey = /SharedAccessKey=([^;]+)/.exec(hub.provisioning.serviceConnectionString)[1];
+const dpsToken = createSasToken(hub.hostName, dpsKey, Math.floor(Date.now() / 1000) + 60, 'provisioningserviceowner');
+const enrollments = await new Promise((resolve, reject) =>
+  request({ host: hub.hostName, port: hub.httpsPort, ca: hub.caCert, method: 'POST',
+    path: '/enrollments/query?api-version=2021-10-01',
+    headers: { authorization: dpsToken, 'content-type': 'application/json' } },
+    (res) => { let text = ''; res.on('data', (c) => (text += c)); res.on('end', () => resolve({ status: res.statusCode, text })); },
+  ).on('error', reject).end('{"query":"SELECT *"}'));
 await hub.stop();
-console.log(JSON.stringify({ key, statistics: JSON.parse(body), device: hub.deviceConnectionString('berlin-b1-gateway-01') }));
+console.log(JSON.stringify({ key, statistics: JSON.parse(body), device: hub.deviceConnectionString('berlin-b1-gateway-01'), idScope: hub.provisioning.idScope, dpsKey, enrollments }));
 `,
   );
   const ran = spawnSync(process.execPath, ['setup.mjs'], { cwd: projectDir, encoding: 'utf8' });
   assert.equal(ran.status, 0, ran.stderr);
-  const { key, statistics, device } = JSON.parse(ran.stdout.trim().split('\n').at(-1));
+  const { key, statistics, device, idScope, dpsKey, enrollments } = JSON.parse(
+    ran.stdout.trim().split('\n').at(-1),
+  );
   // The key the package's README publishes.
   assert.equal(key, '6EHicCLArcWSij5njXpn3yS/6p/QO9FhmMUfgxK4thQ=');
   assert.equal(statistics.totalDeviceCount, 12);
   assert.match(device, /^HostName=[^;]+;DeviceId=berlin-b1-gateway-01;SharedAccessKey=/);
+  assert.equal(idScope, '0ne00000000');
+  assert.equal(dpsKey, 'ZW11bGF0b3ItZGV2ZWxvcG1lbnQtcHJvdmlzaW9uaW5nLW93bmVyLWtleS0wMDAwMA==');
+  assert.deepEqual(enrollments, { status: 200, text: '[]' });
 });
 
 /** Whether something accepts TCP connections there. */

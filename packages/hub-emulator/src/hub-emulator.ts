@@ -31,6 +31,11 @@ export interface HubEmulator {
   eventHubsConnectionString: string;
   /** The CA that signed the hub's certificate (PEM): trust it in the SDKs' options. */
   caCert: string;
+  /**
+   * The Device Provisioning Service beside it: the id scope devices register in, and the
+   * connection string of `azure-iot-provisioning-service`.
+   */
+  provisioning: { idScope: string; serviceConnectionString: string };
   /** A device's or module's connection string (the identity must exist, with a key). */
   deviceConnectionString(deviceId: string, moduleId?: string): string;
   /** The running emulator, with everything `startEmulator` answers. */
@@ -56,6 +61,10 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
     serviceConnectionString: emulator.serviceConnectionString,
     eventHubsConnectionString: emulator.events.connectionString,
     caCert: emulator.tls.caCert,
+    provisioning: {
+      idScope: emulator.provisioning.idScope,
+      serviceConnectionString: emulator.provisioning.serviceConnectionString,
+    },
     deviceConnectionString: (deviceId, moduleId) =>
       emulator.identityConnectionString(deviceId, moduleId),
     emulator,
