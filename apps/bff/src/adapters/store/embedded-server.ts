@@ -170,7 +170,7 @@ const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
  * The server runs under a shell that holds this process's end of a pipe: when the BFF exits,
  * however it exits (a crash, SIGKILL, an out-of-memory kill), the pipe closes and the shell asks
  * PostgreSQL for a fast shutdown, so no server outlives its BFF. Stopping on purpose is the
- * same: the BFF closes the pipe.
+ * same: the BFF closes the pipe. Signals sent to the BFF's process group do not reach it.
  */
 const SUPERVISOR = [
   'exec 3<&0',
@@ -301,7 +301,9 @@ export async function startEmbeddedServer(
         cluster,
         ...settings.flatMap(([name, value]) => ['-c', `${name}=${value}`]),
       ],
-      { stdio: ['pipe', 'ignore', 'pipe'], env, ...asUser },
+      // Its own process group: a terminal's Ctrl+C or a supervisor's SIGTERM to the BFF's group
+      // must not stop the database under the BFF's drain; the BFF stops it when it is done.
+      { stdio: ['pipe', 'ignore', 'pipe'], env, detached: true, ...asUser },
     );
     child.stderr!.on('data', remember);
     // The pipe is the BFF's lifeline to the server, never written to.
