@@ -320,6 +320,13 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
       },
     } as never);
 
+    // Read back, the certificate is its details; written back so, the group keeps it.
+    const readBack = await body<{ attestation: { x509: { signingCertificates: object } } }>(
+      service.getEnrollmentGroup(byRoot),
+    );
+    expect(JSON.stringify(readBack.attestation)).not.toContain('BEGIN CERTIFICATE');
+    await service.createOrUpdateEnrollmentGroup(readBack as never);
+
     const withChain = uniqueId('chain');
     const leaf = await deviceCertificate(withChain, { ca: intermediate });
     const viaRoot = await register('mqtt', withChain, {

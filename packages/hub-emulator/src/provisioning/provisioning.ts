@@ -58,6 +58,9 @@ export const DEVELOPMENT_PROVISIONING = {
   key: 'ZW11bGF0b3ItZGV2ZWxvcG1lbnQtcHJvdmlzaW9uaW5nLW93bmVyLWtleS0wMDAwMA==',
 };
 
+/** The enrollment group of `--seed demo`. */
+export const DEMO_GROUP = 'demo-sensors';
+
 const newScope = () => `0ne${randomBytes(4).toString('hex').toUpperCase()}`;
 
 /** A certificate given as PEM, base64 of PEM, or base64 of DER, as the service takes them. */
@@ -259,7 +262,7 @@ export class Provisioning {
       deviceId: deviceId ?? null,
       ...parseSettings(input, false, current, this.now()),
     };
-    this.checkCertificates(enrollment);
+    this.checkCertificates(enrollment, current);
     this.enrollments.set(key, enrollment);
     this.save();
     return this.renderEnrollment(enrollment);
@@ -287,7 +290,7 @@ export class Provisioning {
       enrollmentGroupId: current?.enrollmentGroupId ?? groupId,
       ...parseSettings(input, true, current, this.now()),
     };
-    this.checkCertificates(group);
+    this.checkCertificates(group, current);
     this.groups.set(key, group);
     this.save();
     return renderGroup(group, certificateInfo);
@@ -382,16 +385,61 @@ export class Provisioning {
       throw preconditionFailed(`The etag of ${what} does not match (it is ${current}).`);
   }
 
-  private checkCertificates(settings: EnrollmentSettings): void {
+  /**
+   * Reads each certificate given (its details kept beside it). An update that sends a
+   * certificate back as the service read it out (its details, not the certificate) keeps
+   * the one stored in that place; one the service never had is refused.
+   */
+  private checkCertificates(settings: EnrollmentSettings, previous?: EnrollmentSettings): void {
     if (settings.attestation.type !== 'x509') return;
+    const before = previous?.attestation.type === 'x509' ? previous.attestation.x509 : undefined;
     const { clientCertificates, signingCertificates } = settings.attestation.x509;
-    for (const entry of [
-      clientCertificates?.primary,
-      clientCertificates?.secondary,
-      signingCertificates?.primary,
-      signingCertificates?.secondary,
-    ])
-      if (entry?.certificate) entry.info = certificateInfo(entry.certificate);
+    const places = [
+      [clientCertificates?.primary, before?.clientCertificates?.primary],
+      [clientCertificates?.secondary, before?.clientCertificates?.secondary],
+      [signingCertificates?.primary, before?.signingCertificates?.primary],
+      [signingCertificates?.secondary, before?.signingCertificates?.secondary],
+    ] as const;
+    for (const [entry, stored] of places) {
+      if (!entry) continue;
+      if (!entry.certificate) {
+        if (!stored?.certificate)
+          throw new ProvisioningError(
+            400,
+            400004,
+            'A certificate was given by its details only, and the enrollment holds none in its place: send the certificate.',
+          );
+        entry.certificate = stored.certificate;
+      }
+      entry.info = certificateInfo(entry.certificate);
+    }
+  }
+
+  /**
+   * The demo's enrollment group (`--seed demo`), made once: symmetric keys, devices of the
+   * Berlin site that report telemetry every 30 s, as an operator would set one up.
+   */
+  seedDemoGroup(): void {
+    if (this.groups.has(DEMO_GROUP)) return;
+    this.putGroup(
+      DEMO_GROUP,
+      {
+        attestation: { type: 'symmetricKey' },
+        initialTwin: {
+          tags: {
+            site: 'berlin',
+            building: 'b2',
+            role: 'sensor',
+            owner: { team: 'eu-ops' },
+            provisionedBy: 'dps',
+          },
+          properties: { desired: { telemetryInterval: 30 } },
+        },
+        reprovisionPolicy: { updateHubAssignment: true, migrateDeviceData: true },
+        allocationPolicy: 'hashed',
+      },
+      undefined,
+    );
   }
 
   // ── Devices registering ─────────────────────────────────────────────────────────────
