@@ -7,9 +7,13 @@ test('browse: filter the fleet by a tag, open a device, then one of its modules'
   page,
 }) => {
   await page.goto('/devices');
-  // The seeded dozen and the demo's IoT Edge device.
-  await expect(page.getByTestId('device-row')).toHaveCount(13);
+  // The seeded dozen, the demo's IoT Edge device, and the sensor that provisioned itself
+  // through the demo's enrollment group (the emulator's Device Provisioning Service).
+  await expect(page.getByTestId('device-row')).toHaveCount(14);
   await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live');
+  await expect(
+    page.getByTestId('device-row').filter({ hasText: 'berlin-b2-sensor-21' }),
+  ).toHaveCount(1);
   await page.getByLabel('Filter devices').fill('site=lyon');
   await page.getByLabel('Filter devices').press('Enter');
   await expect(page.getByTestId('device-row')).toHaveCount(4);

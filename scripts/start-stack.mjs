@@ -172,6 +172,11 @@ try {
       // One device uploads a file through the hub's file upload, so its page lists one.
       '--boot-report',
       'berlin-b1-gateway-01',
+      // One device provisions itself through the demo's enrollment group (the emulator's DPS).
+      '--provision',
+      'berlin-b2-sensor-21',
+      '--enrollment-group',
+      'demo-sensors',
       '--quiet',
     ],
     {},
@@ -285,8 +290,10 @@ ${
   IoT Hub emulator  https://${hubHost()}:${hubPort}, devices on mqtts://${hubHost()}:${mqttPort} and amqps://${hubHost()}:${amqpsPort},
                     events (Event Hubs-compatible) on amqp://${hubHost()}:${amqpPort} (state in ${dataDir})
   Hub quota         ${throttle ? `${throttle}: the emulator answers 429 beyond its throttles and Twinscope keeps to them` : 'none: the emulator runs without --throttle (TWINSCOPE_EMULATOR_THROTTLE=S1 npm start tries one S1 unit)'}
-  Demo fleet        13 devices; their modules run the how-to's module app (acknowledging desired
+  Demo fleet        14 devices; their modules run the how-to's module app (acknowledging desired
                     changes in reported); connection details in ${join(dataDir, 'connection.json')}
+  Provisioning      berlin-b2-sensor-21 provisioned itself through the emulator's Device Provisioning
+                    Service (enrollment group demo-sensors): ${publicUrl}/devices/berlin-b2-sensor-21
   IoT Edge          lyon-edge-gateway-01 runs a simulated Edge runtime with three modules, one of
                     them (modbus-decoder) crash-looping: ${publicUrl}/devices/lyon-edge-gateway-01#edge
   File upload       devices upload to Azurite beside the emulator; berlin-b1-gateway-01 uploads

@@ -5,6 +5,7 @@ import { uploadBootReportFor } from './boot-report.ts';
 import { ensureDemoEdgeDevice } from './edge-demo.ts';
 import { runEdgeRuntime } from './edge-runtime.ts';
 import { runFleet } from './fleet.ts';
+import { provisionDevice } from './provisioned-device.ts';
 import {
   DEVICE_TRANSPORTS,
   runDevice,
@@ -26,6 +27,11 @@ its deployment names, each as this module app, and answers $edgeAgent's direct m
   module-simulator --edge --connection-string "HostName=…;DeviceId=…;SharedAccessKey=…" [--connection-file …]
 The demo's IoT Edge device (created with three modules, one crash-looping, if missing) and its runtime:
   module-simulator --edge-demo --connection-file .emulator-data/connection.json
+
+A device that provisions itself through an enrollment group of the emulator's Device
+Provisioning Service (its key derived from the group's), then runs as a device:
+  module-simulator --provision <registrationId> --enrollment-group <groupId> --connection-file .emulator-data/connection.json
+  (with --fleet too: one more device in the fleet's process)
 
 Every module of the emulator's fleet (or those a query selects), in one process:
   module-simulator --fleet --connection-file .emulator-data/connection.json [--query "SELECT * FROM devices.modules WHERE …"]
@@ -65,6 +71,8 @@ try {
       transport: { type: 'string' },
       'telemetry-interval': { type: 'string' },
       'boot-report': { type: 'string' },
+      provision: { type: 'string' },
+      'enrollment-group': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -96,6 +104,10 @@ if (
   fail('--telemetry-interval takes a number of seconds above 0');
 if (values['boot-report'] !== undefined && !values.fleet)
   fail('--boot-report goes with --fleet (one device of the fleet uploads it)');
+const provision = values.provision;
+const enrollmentGroup = values['enrollment-group'];
+if ((provision === undefined) !== (enrollmentGroup === undefined))
+  fail('--provision and --enrollment-group go together');
 function connectionFileAt(path: string): ConnectionFile {
   try {
     return readConnectionFile(path);
@@ -111,6 +123,33 @@ const ports = connectionFile && {
   https: connectionFile.httpsPort,
   amqp: connectionFile.amqpsPort,
 };
+
+/** `--provision`: the device registers through its group, then runs as a device. */
+async function provisioned(file: ConnectionFile, ca: string | undefined): Promise<RunningModule> {
+  const registrationId = provision!;
+  try {
+    const device = await provisionDevice({
+      connection: file,
+      registrationId,
+      groupId: enrollmentGroup!,
+      ...(ca ? { ca } : {}),
+    });
+    console.log(
+      `module-simulator: ${registrationId} provisioned itself through enrollment group ${enrollmentGroup}: device ${device.deviceId} on ${device.assignedHub}`,
+    );
+    return await runDevice(device.connectionString, {
+      ...(ca ? { ca } : {}),
+      ...(ports ? { ports } : {}),
+      transport: 'mqtt',
+      log,
+    });
+  } catch (error) {
+    console.error(
+      `module-simulator: ${registrationId} could not provision itself: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    process.exit(1);
+  }
+}
 
 let running: RunningModule[];
 if (values.edge || values['edge-demo']) {
@@ -151,6 +190,7 @@ if (values.edge || values['edge-demo']) {
     ...(values.query ? { query: values.query } : {}),
     log,
   });
+  if (provision) running.push(await provisioned(connectionFile, ca));
   const reporter = values['boot-report'];
   if (reporter) {
     // Soft: a hub without storage (or a slow one) must not stop the fleet.
@@ -168,6 +208,10 @@ if (values.edge || values['edge-demo']) {
     }
   }
   console.log(`module-simulator: ${running.length} modules running`);
+} else if (provision) {
+  if (!connectionFile) fail('--provision needs --connection-file (the emulator connection.json)');
+  running = [await provisioned(connectionFile, readCa(values.ca ?? connectionFile.caCertFile))];
+  console.log('module-simulator: device running');
 } else {
   const connectionString = values['connection-string'];
   if (

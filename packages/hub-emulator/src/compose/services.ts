@@ -128,6 +128,8 @@ export function createServices(
     ...(dataDir ? { dataDir } : {}),
     developmentKeys: options.developmentKeys ?? false,
   });
+  // The demo's devices that provision themselves come through this group (`npm start`).
+  if (options.seed === 'demo') provisioning.seedDemoGroup();
   return {
     provisioning,
     policies,
