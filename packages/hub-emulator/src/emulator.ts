@@ -103,7 +103,7 @@ async function startHub(
   tls: TlsMaterial,
   storage: RunningStorage | undefined,
 ): Promise<RunningEmulator> {
-  const services = createServices(options, hostName, dataDir, storage?.store);
+  const services = createServices(options, hostName, dataDir, storage?.store, tls.caCert);
   const { policies, registry, changes, c2d, events, quota, fileUploads } = services;
 
   // A step that cannot start (a bad CA, a port taken) leaves nothing of the others running:

@@ -20,6 +20,7 @@ import { JournalPersistence, MemoryPersistence, type Persistence } from '../stor
 import { keepPrivate, writePrivateFile } from '../store/private-files.ts';
 import { Registry } from '../store/registry.ts';
 import { Provisioning } from '../provisioning/provisioning.ts';
+import { ImportExportJobs } from '../jobs/import-export.ts';
 import type { EmulatorOptions } from './options.ts';
 
 export interface Services {
@@ -41,6 +42,8 @@ export interface Services {
   fileUploads: FileUploads;
   /** The Device Provisioning Service beside the hub, assigning devices to it. */
   provisioning: Provisioning;
+  /** The registry's import and export jobs, against blob containers. */
+  importExport: ImportExportJobs;
 }
 
 function loadPolicies(dataDir: string | undefined, developmentKeys: boolean): Policy[] {
@@ -61,6 +64,8 @@ export function createServices(
   hostName: string,
   dataDir: string | undefined,
   blobStore: BlobStore | undefined,
+  /** The emulator's CA (PEM): import and export jobs trust it for the Azurite beside it. */
+  ca?: string,
 ): Services {
   const policies = loadPolicies(dataDir, options.developmentKeys ?? false);
   const persistence: Persistence = dataDir
@@ -132,6 +137,7 @@ export function createServices(
   if (options.seed === 'demo') provisioning.seedDemoGroup();
   return {
     provisioning,
+    importExport: new ImportExportJobs(registry, ca),
     policies,
     changes,
     registry,

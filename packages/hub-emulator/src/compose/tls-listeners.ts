@@ -95,6 +95,7 @@ export async function startTlsListeners(
     jobs: services.jobs,
     configurations: services.configurations,
     fileUploads: services.fileUploads,
+    importExport: services.importExport,
     sas,
     ...(services.throttle ? { throttle: services.throttle } : {}),
     provisioning: provisioningApi(services.provisioning, hostNames, options.log),

@@ -8,6 +8,7 @@ import type { Identity, MethodInvoker } from '../devices/device-sessions.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { Configurations } from '../configurations/configurations.ts';
 import type { FileUploads } from '../uploads/file-uploads.ts';
+import type { ImportExportJobs } from '../jobs/import-export.ts';
 
 export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
 
@@ -23,6 +24,8 @@ export interface OperationContext {
   configurations?: Configurations;
   /** File upload: SAS URIs for devices, their completions, file notifications. */
   fileUploads?: FileUploads;
+  /** The registry's import and export jobs. */
+  importExport?: ImportExportJobs;
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;

@@ -10,13 +10,14 @@ import {
 } from '../auth/x509.ts';
 import type { Identity, MethodInvoker } from '../devices/device-sessions.ts';
 import type { FileUploads } from '../uploads/file-uploads.ts';
+import type { ImportExportJobs } from '../jobs/import-export.ts';
 import type { Configurations } from '../configurations/configurations.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { CloudToDevice } from '../c2d/cloud-to-device.ts';
 import type { Registry } from '../store/registry.ts';
 import { errorBody, HubError } from '../errors.ts';
 import { isProvisioningPath } from '../provisioning/http.ts';
-import { parsePrecondition } from './precondition.ts';
+import { parsePrecondition } from '../store/precondition.ts';
 import type { Operation, OperationResult } from './operation.ts';
 import type { Throttle } from './throttle.ts';
 
@@ -231,6 +232,7 @@ export interface ServiceApiOptions {
   jobs?: Jobs;
   configurations?: Configurations;
   fileUploads?: FileUploads;
+  importExport?: ImportExportJobs;
   sas: SasContext;
   /** Accept Microsoft Entra ID bearer tokens too (hubs with Entra access). */
   entra?: EntraAccess;
@@ -315,6 +317,7 @@ export function createServiceApi(options: ServiceApiOptions) {
         ...(options.jobs ? { jobs: options.jobs } : {}),
         ...(options.configurations ? { configurations: options.configurations } : {}),
         ...(options.fileUploads ? { fileUploads: options.fileUploads } : {}),
+        ...(options.importExport ? { importExport: options.importExport } : {}),
         params,
         query,
         headers: request.headers,

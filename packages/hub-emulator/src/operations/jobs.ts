@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { isJsonObject } from '@twinscope/twin';
+import { isJsonObject, jsonOf } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
 import type { Operation, OperationContext } from '../http/operation.ts';
+import type { ImportExportJobs } from '../jobs/import-export.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 
 function jobsOf(context: OperationContext): Jobs {
@@ -9,20 +9,16 @@ function jobsOf(context: OperationContext): Jobs {
   return context.jobs;
 }
 
-/** Import and export jobs the emulator accepted (they fail: it has no blob storage). */
-const importExport = new Map<string, Record<string, string | boolean | number>>();
-
-function importExportJob(jobId: string) {
-  const job = importExport.get(jobId);
-  if (!job) throw new HubError('JobNotFound', `Job ${jobId} not found.`);
-  return job;
+function importExportOf(context: OperationContext): ImportExportJobs {
+  if (!context.importExport)
+    throw new HubError('ServiceUnavailable', 'Import and export jobs are not running.');
+  return context.importExport;
 }
 
 /**
  * IoT Hub jobs v2 (scheduled twin updates and direct methods) and the registry's
- * import/export jobs. Import/export needs Azure Storage, which the emulator does not reach:
- * those jobs are accepted and end `failed` with the reason, as the hub's do when it cannot
- * reach the container.
+ * import/export jobs (`jobs/import-export.ts`), which read and write the blob container the
+ * operator names.
  */
 export const jobOperations: Operation[] = [
   {
@@ -92,36 +88,10 @@ export const jobOperations: Operation[] = [
     path: '/jobs/create',
     rights: ['RegistryWrite'],
     throttle: 'jobs',
-    handle({ body }) {
-      if (!isJsonObject(body) || (body['type'] !== 'import' && body['type'] !== 'export'))
+    handle(context) {
+      if (!isJsonObject(context.body))
         throw new HubError('ArgumentInvalid', "An import/export job's type is import or export.");
-      const container =
-        body['type'] === 'export' ? body['outputBlobContainerUri'] : body['inputBlobContainerUri'];
-      if (typeof container !== 'string' || !container)
-        throw new HubError(
-          'ArgumentInvalid',
-          `An ${body['type']} job needs ${body['type'] === 'export' ? 'outputBlobContainerUri' : 'inputBlobContainerUri'}.`,
-        );
-      const at = new Date().toISOString();
-      const job = {
-        jobId: randomUUID(),
-        type: body['type'],
-        status: 'failed',
-        progress: 0,
-        startTimeUtc: at,
-        endTimeUtc: at,
-        ...(typeof body['outputBlobContainerUri'] === 'string'
-          ? { outputBlobContainerUri: body['outputBlobContainerUri'] }
-          : {}),
-        ...(typeof body['inputBlobContainerUri'] === 'string'
-          ? { inputBlobContainerUri: body['inputBlobContainerUri'] }
-          : {}),
-        excludeKeysInExport: body['excludeKeysInExport'] === true,
-        failureReason:
-          'The storage account cannot be reached: the IoT Hub emulator has no Azure Storage, so import and export jobs fail.',
-      };
-      importExport.set(job.jobId, job);
-      return { status: 200, body: job };
+      return { status: 200, body: jsonOf(importExportOf(context).create(context.body)) };
     },
   },
   {
@@ -130,7 +100,7 @@ export const jobOperations: Operation[] = [
     path: '/jobs',
     rights: ['RegistryRead'],
     throttle: 'jobs',
-    handle: () => ({ status: 200, body: [...importExport.values()] }),
+    handle: (context) => ({ status: 200, body: jsonOf(importExportOf(context).list()) }),
   },
   {
     name: 'get-import-export-job',
@@ -138,7 +108,10 @@ export const jobOperations: Operation[] = [
     path: '/jobs/{jobId}',
     rights: ['RegistryRead'],
     throttle: 'jobs',
-    handle: ({ params }) => ({ status: 200, body: importExportJob(params['jobId']!) }),
+    handle: (context) => ({
+      status: 200,
+      body: jsonOf(importExportOf(context).get(context.params['jobId']!)),
+    }),
   },
   {
     name: 'cancel-import-export-job',
@@ -146,6 +119,9 @@ export const jobOperations: Operation[] = [
     path: '/jobs/{jobId}',
     rights: ['RegistryWrite'],
     throttle: 'jobs',
-    handle: ({ params }) => ({ status: 200, body: importExportJob(params['jobId']!) }),
+    handle: (context) => ({
+      status: 200,
+      body: jsonOf(importExportOf(context).cancel(context.params['jobId']!)),
+    }),
   },
 ];
