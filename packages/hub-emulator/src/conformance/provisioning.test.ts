@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import amqpBase from 'azure-iot-amqp-base';
 import httpBase from 'azure-iot-http-base';
@@ -418,4 +420,71 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
       });
     },
   );
+
+  it('when an enrollment allocates by its webhook, then the webhook hears the device and its payload, and the device gets the hub, twin and payload it answers; a hub not linked fails the registration', async () => {
+    const heard: Record<string, any>[] = [];
+    let answer: object = {};
+    const webhook = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      request.on('end', () => {
+        heard.push(JSON.parse(text));
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((done) => webhook.listen(0, '127.0.0.1', done));
+    closers.push(() => new Promise((done) => webhook.close(done)));
+    const service = serviceClient();
+    const registrationId = uniqueId('custom');
+    const made = await body<{ attestation: { symmetricKey: { primaryKey: string } } }>(
+      service.createOrUpdateIndividualEnrollment({
+        registrationId,
+        attestation: { type: 'symmetricKey', symmetricKey: {} },
+        allocationPolicy: 'custom',
+        customAllocationDefinition: {
+          webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/allocate`,
+          apiVersion: '2021-10-01',
+        },
+        initialTwin: { tags: { from: 'enrollment' } },
+      } as never),
+    );
+    const key = made.attestation.symmetricKey.primaryKey;
+    answer = {
+      iotHubHostName: hub.emulator.hostName,
+      initialTwin: { tags: { from: 'webhook' }, properties: { desired: { tier: 'gold' } } },
+      payload: { welcome: 'hello from the webhook' },
+    };
+    const { transport: made2, host } = transport('http');
+    const client = ProvisioningDeviceClient.create(
+      host,
+      hub.emulator.provisioning.idScope,
+      made2 as never,
+      new SymmetricKeySecurityClient(registrationId, key) as never,
+    );
+    client.setProvisioningPayload({ model: 'thermostat-2' });
+    const result = (await client.register()) as { deviceId: string; payload?: unknown };
+    expect(result).toMatchObject({
+      deviceId: registrationId,
+      payload: { welcome: 'hello from the webhook' },
+    });
+    expect(heard[0]).toMatchObject({
+      individualEnrollment: { registrationId },
+      deviceRuntimeContext: { registrationId, payload: { model: 'thermostat-2' } },
+      linkedHubs: [hub.emulator.hostName],
+    });
+    const twin = (await hub.registry.getTwin(registrationId)).responseBody;
+    expect(twin.tags).toEqual({ from: 'webhook' });
+    expect(twin.properties.desired).toMatchObject({ tier: 'gold' });
+
+    answer = { iotHubHostName: 'another-hub.azure-devices.net' };
+    await expect(register('mqtt', registrationId, key)).rejects.toThrow();
+    const state = await body<{ status: string; errorMessage: string }>(
+      service.getDeviceRegistrationState(registrationId),
+    );
+    expect(state).toMatchObject({
+      status: 'failed',
+      errorMessage: expect.stringContaining('another-hub.azure-devices.net'),
+    });
+  });
 });

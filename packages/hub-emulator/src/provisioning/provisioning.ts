@@ -44,6 +44,13 @@ export interface OperationStatus {
   registrationState?: JsonObject;
 }
 
+/** What a custom allocation webhook answered (or why the allocation failed). */
+interface Allocation {
+  initialTwin?: EnrollmentSettings['initialTwin'];
+  payload?: JsonValue;
+  failure?: string;
+}
+
 interface SavedState {
   idScope: string;
   policies: ProvisioningPolicy[];
@@ -453,26 +460,121 @@ export class Provisioning {
   register(
     registrationId: string,
     credential: DeviceCredential,
-    /** The device's `payload`: for a custom allocation webhook, which is not called yet. */
-    _payload?: JsonValue,
+    /** The device's `payload`: handed to a custom allocation webhook. */
+    payload?: JsonValue,
   ): OperationStatus {
     checkId('registration', registrationId);
     const { settings, groupId, deviceKeys } = this.attest(registrationId, credential);
     const operationId = `${randomUUID()}`;
-    let status: OperationStatus;
+    const remember = (status: OperationStatus) => {
+      this.operations.set(operationId, { registrationId: registrationId.toLowerCase(), status });
+      if (this.operations.size > 10_000)
+        this.operations.delete(this.operations.keys().next().value!);
+    };
     if (settings.provisioningStatus === 'disabled') {
       const state = this.record(registrationId, groupId, { status: 'disabled' }, credential);
-      status = { operationId, status: 'disabled', registrationState: renderRegistration(state) };
+      remember({ operationId, status: 'disabled', registrationState: renderRegistration(state) });
+    } else if (settings.allocationPolicy === 'custom' && settings.customAllocationDefinition) {
+      // The webhook answers in its own time; the device polls "assigning" until it has.
+      remember({ operationId, status: 'assigning' });
+      void this.allocate(registrationId, settings, groupId, credential, payload).then(
+        (allocation) =>
+          remember({
+            operationId,
+            status: allocation.failure ? 'failed' : 'assigned',
+            registrationState: allocation.failure
+              ? renderRegistration(
+                  this.record(
+                    registrationId,
+                    groupId,
+                    { status: 'failed', errorCode: 400207, errorMessage: allocation.failure },
+                    credential,
+                  ),
+                )
+              : this.assign(registrationId, settings, groupId, deviceKeys, credential, allocation),
+          }),
+      );
     } else {
-      status = {
+      remember({
         operationId,
         status: 'assigned',
         registrationState: this.assign(registrationId, settings, groupId, deviceKeys, credential),
+      });
+    }
+    return { operationId, status: 'assigning' };
+  }
+
+  /**
+   * A custom allocation: the enrollment's webhook is told who registers (the enrollment, the
+   * device's context and payload, the hubs it may choose from) and answers the hub, and
+   * optionally an initial twin and a payload for the device. Its failures are the device's.
+   */
+  private async allocate(
+    registrationId: string,
+    settings: EnrollmentSettings,
+    groupId: string | undefined,
+    credential: DeviceCredential,
+    payload: JsonValue | undefined,
+  ): Promise<Allocation> {
+    const { webhookUrl } = settings.customAllocationDefinition!;
+    const enrollment = groupId
+      ? { enrollmentGroup: this.getGroup(groupId) }
+      : { individualEnrollment: this.getEnrollment(registrationId) };
+    const leaf = credential.kind === 'x509' ? credential.chain[0] : undefined;
+    const request = {
+      ...enrollment,
+      deviceRuntimeContext: {
+        registrationId,
+        ...(credential.kind === 'sas' ? { symmetricKey: {} } : {}),
+        ...(leaf ? { x509: { clientCertificate: leaf.toString() } } : {}),
+        ...(payload !== undefined ? { payload } : {}),
+      },
+      linkedHubs: [this.hubHostName],
+    };
+    let answer: unknown;
+    try {
+      const response = await fetch(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!response.ok)
+        return { failure: `The custom allocation webhook answered ${response.status}.` };
+      answer = await response.json();
+    } catch (error) {
+      return {
+        failure: `The custom allocation webhook could not be reached or did not answer JSON within 10 s: ${(error as Error).message}`,
       };
     }
-    this.operations.set(operationId, { registrationId: registrationId.toLowerCase(), status });
-    if (this.operations.size > 10_000) this.operations.delete(this.operations.keys().next().value!);
-    return { operationId, status: 'assigning' };
+    const chosen =
+      typeof answer === 'object' && answer !== null
+        ? (answer as Record<string, unknown>)['iotHubHostName']
+        : undefined;
+    if (typeof chosen !== 'string' || chosen.toLowerCase() !== this.hubHostName.toLowerCase())
+      return {
+        failure: `The custom allocation webhook chose ${JSON.stringify(chosen)}, not a hub linked to this service (${this.hubHostName}).`,
+      };
+    const reply = answer as Record<string, unknown>;
+    let initialTwin: EnrollmentSettings['initialTwin'] | undefined;
+    if (reply['initialTwin'] !== undefined && reply['initialTwin'] !== null) {
+      try {
+        initialTwin = parseSettings(
+          { attestation: { type: 'symmetricKey' }, initialTwin: reply['initialTwin'] as JsonValue },
+          false,
+          undefined,
+          this.now(),
+        ).initialTwin;
+      } catch (error) {
+        return {
+          failure: `The custom allocation webhook's initialTwin: ${(error as Error).message}`,
+        };
+      }
+    }
+    return {
+      ...(initialTwin ? { initialTwin } : {}),
+      ...(reply['payload'] !== undefined ? { payload: reply['payload'] as JsonValue } : {}),
+    };
   }
 
   operationStatus(
@@ -595,6 +697,7 @@ export class Provisioning {
     groupId: string | undefined,
     deviceKeys: [string, string] | undefined,
     credential: DeviceCredential,
+    allocation: Allocation = {},
   ): JsonObject {
     const individual =
       groupId === undefined ? this.enrollments.get(registrationId.toLowerCase()) : undefined;
@@ -645,9 +748,11 @@ export class Provisioning {
       iotEdge: settings.capabilities.iotEdge,
       parentScopes: [],
     };
+    // A custom allocation's initial twin, when its webhook gave one, else the enrollment's.
+    const initial = allocation.initialTwin ?? settings.initialTwin;
     const twin = {
-      tags: settings.initialTwin?.tags ?? {},
-      desired: settings.initialTwin?.properties?.desired ?? {},
+      tags: initial?.tags ?? {},
+      desired: initial?.properties?.desired ?? {},
     };
     let substatus: Substatus = 'initialAssignment';
     try {
@@ -689,6 +794,8 @@ export class Provisioning {
         assignedHub: this.hubHostName,
         deviceId,
         substatus,
+        // What a custom allocation webhook gave back for the device.
+        ...(allocation.payload !== undefined ? { payload: allocation.payload } : {}),
       },
       credential,
     );
