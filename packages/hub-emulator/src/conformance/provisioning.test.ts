@@ -487,4 +487,117 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
       errorMessage: expect.stringContaining('another-hub.azure-devices.net'),
     });
   });
+
+  it('when the service API or a device gets hostile or malformed input, then each is refused with the service error JSON and nothing is stored', async () => {
+    const { provisioning, hostName } = hub.emulator;
+    const key = /SharedAccessKey=([^;]+)/.exec(provisioning.serviceConnectionString)![1]!;
+    const token = (sr = hostName, keyName = 'provisioningserviceowner', secret = key) =>
+      createSasToken(sr, secret, Math.floor(Date.now() / 1000) + 600, keyName);
+    const call = (
+      method: string,
+      path: string,
+      body?: string,
+      authorization: string | null = token(),
+    ) =>
+      hub.raw.send(method, `${path}?api-version=2021-10-01`, {
+        authorization,
+        ...(body !== undefined ? { body } : {}),
+      });
+    const id = uniqueId('hostile');
+    const refusals = [
+      [await call('PUT', `/enrollments/${id}`, '{"attestation":'), 400],
+      [await call('PUT', `/enrollments/${id}`, '{"attestation":{"type":"password"}}'), 400],
+      [
+        await call(
+          'PUT',
+          `/enrollments/${id}`,
+          JSON.stringify({
+            attestation: {
+              type: 'x509',
+              x509: { clientCertificates: { primary: { certificate: 'not a certificate' } } },
+            },
+          }),
+        ),
+        400,
+      ],
+      [
+        await call(
+          'PUT',
+          `/enrollments/${id}`,
+          JSON.stringify({
+            attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: 'c2hvcnQ=' } },
+          }),
+        ),
+        400,
+      ],
+      [await call('PUT', `/enrollments/bad%20id!`, '{"attestation":{"type":"symmetricKey"}}'), 400],
+      [
+        await call(
+          'PUT',
+          `/enrollments/${id}`,
+          `{"attestation":{"type":"symmetricKey"},"initialTwin":{"tags":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+        ),
+        400,
+      ],
+      [
+        await call(
+          'PUT',
+          `/enrollments/${id}`,
+          JSON.stringify({ attestation: { type: 'symmetricKey' }, pad: 'x'.repeat(300 * 1024) }),
+        ),
+        413,
+      ],
+      [
+        await call('PUT', `/enrollments/${id}`, '{"attestation":{"type":"symmetricKey"}}', null),
+        401,
+      ],
+      [
+        await call(
+          'PUT',
+          `/enrollments/${id}`,
+          '{"attestation":{"type":"symmetricKey"}}',
+          token('elsewhere.example'),
+        ),
+        401,
+      ],
+      [
+        await call(
+          'PUT',
+          `/enrollments/${id}`,
+          '{"attestation":{"type":"symmetricKey"}}',
+          token(hostName, 'provisioningserviceowner', Buffer.alloc(32).toString('base64')),
+        ),
+        401,
+      ],
+      [await call('GET', `/enrollments/${id}`), 404],
+      [await call('PATCH', `/enrollments/${id}`, '{}'), 405],
+      [
+        await hub.raw.send('PUT', `/0neWRONG/registrations/${id}/register?api-version=2019-03-31`, {
+          authorization: null,
+          body: '{}',
+        }),
+        401,
+      ],
+      [
+        await hub.raw.send(
+          'PUT',
+          `/${provisioning.idScope}/registrations/${id}/register?api-version=2019-03-31`,
+          { authorization: 'SharedAccessSignature sr=x&sig=y&se=1', body: '{}' },
+        ),
+        401,
+      ],
+    ] as const;
+    for (const [response, status] of refusals) {
+      expect(response.status).toBe(status);
+      expect(response.json).toMatchObject({
+        errorCode: expect.any(Number),
+        message: expect.any(String),
+      });
+      expect(String((response.json as { errorCode: number }).errorCode).slice(0, 3)).toBe(
+        String(status),
+      );
+    }
+    expect((await call('GET', `/enrollments/${id}`)).status).toBe(404);
+    expect(hub.emulator.registry.find(id)).toBeUndefined();
+  });
 });
