@@ -105,6 +105,18 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
     return ((await call) as { responseBody: T }).responseBody;
   }
 
+  type Enrolled = { etag: string; attestation: { symmetricKey: { primaryKey: string } } };
+
+  /** A symmetric-key individual enrollment (keys made by the service), as the service reads it back. */
+  const enrollWithKeys = (registrationId: string, settings: object = {}) =>
+    body<Enrolled>(
+      serviceClient().createOrUpdateIndividualEnrollment({
+        registrationId,
+        attestation: { type: 'symmetricKey', symmetricKey: {} },
+        ...settings,
+      } as never),
+    );
+
   /** Registers with a symmetric key, or with a certificate (and the chain it sends). */
   async function register(
     kind: Kind,
@@ -211,15 +223,7 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
   it('when an enrollment is updated with a stale etag, then the update is refused and the enrollment stays; with its etag, it is disabled and its device is refused', async () => {
     const service = serviceClient();
     const registrationId = uniqueId('etag');
-    const first = await body<{
-      etag: string;
-      attestation: { symmetricKey: { primaryKey: string } };
-    }>(
-      service.createOrUpdateIndividualEnrollment({
-        registrationId,
-        attestation: { type: 'symmetricKey', symmetricKey: {} },
-      } as never),
-    );
+    const first = await enrollWithKeys(registrationId);
     await expect(
       service.createOrUpdateIndividualEnrollment({
         ...first,
@@ -245,15 +249,7 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
   it('when the service deletes an enrollment, then reading it is a 404 and the device can no longer register', async () => {
     const service = serviceClient();
     const registrationId = uniqueId('gone');
-    const made = await body<{
-      etag: string;
-      attestation: { symmetricKey: { primaryKey: string } };
-    }>(
-      service.createOrUpdateIndividualEnrollment({
-        registrationId,
-        attestation: { type: 'symmetricKey', symmetricKey: {} },
-      } as never),
-    );
+    const made = await enrollWithKeys(registrationId);
     await service.deleteIndividualEnrollment(registrationId, made.etag);
     await expect(service.getIndividualEnrollment(registrationId)).rejects.toMatchObject({
       responseBody: expect.stringContaining('no individual enrollment'),
@@ -393,16 +389,11 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
   ])(
     'when a device registers again under the policy $policy, then it is $substatus and its twin is kept: $kept',
     async ({ policy, substatus, kept }) => {
-      const service = serviceClient();
       const registrationId = uniqueId('again');
-      const made = await body<{ attestation: { symmetricKey: { primaryKey: string } } }>(
-        service.createOrUpdateIndividualEnrollment({
-          registrationId,
-          attestation: { type: 'symmetricKey', symmetricKey: {} },
-          initialTwin: { tags: { stage: 'initial' } },
-          reprovisionPolicy: policy,
-        } as never),
-      );
+      const made = await enrollWithKeys(registrationId, {
+        initialTwin: { tags: { stage: 'initial' } },
+        reprovisionPolicy: policy,
+      });
       const key = made.attestation.symmetricKey.primaryKey;
       expect(await register('http', registrationId, key)).toMatchObject({
         substatus: 'initialAssignment',
@@ -437,18 +428,14 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
     closers.push(() => new Promise((done) => webhook.close(done)));
     const service = serviceClient();
     const registrationId = uniqueId('custom');
-    const made = await body<{ attestation: { symmetricKey: { primaryKey: string } } }>(
-      service.createOrUpdateIndividualEnrollment({
-        registrationId,
-        attestation: { type: 'symmetricKey', symmetricKey: {} },
-        allocationPolicy: 'custom',
-        customAllocationDefinition: {
-          webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/allocate`,
-          apiVersion: '2021-10-01',
-        },
-        initialTwin: { tags: { from: 'enrollment' } },
-      } as never),
-    );
+    const made = await enrollWithKeys(registrationId, {
+      allocationPolicy: 'custom',
+      customAllocationDefinition: {
+        webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/allocate`,
+        apiVersion: '2021-10-01',
+      },
+      initialTwin: { tags: { from: 'enrollment' } },
+    });
     const key = made.attestation.symmetricKey.primaryKey;
     answer = {
       iotHubHostName: hub.emulator.hostName,

@@ -5,14 +5,16 @@
 // `iotdps-operation-type` (`iotdps-register`, `iotdps-get-operationstatus`) and a correlation
 // id, and is answered on its receiver with the same correlation id and a JSON data section.
 import rhea, { type EventContext, type Message, type Sender } from 'rhea';
-import type { JsonValue } from '@twinscope/twin';
-import { parseJson } from '@twinscope/twin';
 import { CONDITION, type AmqpConnection, type Grant } from '../amqp/connection.ts';
 import type { LinkHandlers, LinkRoute } from '../amqp/links.ts';
 import { bodyBytes } from '../amqp/messages.ts';
 import { parseSasToken } from '../auth/sas.ts';
-import { ProvisioningError } from './errors.ts';
-import { RETRY_AFTER_SECONDS } from './http.ts';
+import {
+  asProvisioningError,
+  ProvisioningError,
+  registrationPayload,
+  RETRY_AFTER_SECONDS,
+} from './errors.ts';
 import type { DeviceCredential, Provisioning } from './provisioning.ts';
 
 const REGISTRATION = /^(?<scope>[^/]+)\/registrations\/(?<registrationId>[^/]+)$/;
@@ -140,25 +142,13 @@ export function provisioningRoutes(provisioning: Provisioning): LinkRoute[] {
               const operation = properties['iotdps-operation-type'];
               let answered: { status: number; body: object };
               if (operation === 'iotdps-register') {
-                let payload: JsonValue | undefined;
-                const text = bodyBytes(request).toString('utf8').trim();
-                if (text !== '') {
-                  let parsed: JsonValue;
-                  try {
-                    parsed = parseJson(text);
-                  } catch {
-                    throw new ProvisioningError(
-                      400,
-                      400004,
-                      'The registration request is not valid JSON.',
-                    );
-                  }
-                  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
-                    payload = parsed['payload'];
-                }
                 answered = {
                   status: 202,
-                  body: provisioning.register(registrationId, credential, payload),
+                  body: provisioning.register(
+                    registrationId,
+                    credential,
+                    registrationPayload(bodyBytes(request).toString('utf8')),
+                  ),
                 };
               } else if (operation === 'iotdps-get-operationstatus') {
                 const result = provisioning.operationStatus(
@@ -189,15 +179,7 @@ export function provisioningRoutes(provisioning: Provisioning): LinkRoute[] {
                 body: rhea.message.data_section(Buffer.from(JSON.stringify(answered.body))),
               });
             } catch (caught) {
-              const error =
-                caught instanceof ProvisioningError
-                  ? caught
-                  : new ProvisioningError(
-                      500,
-                      500000,
-                      'The emulator failed to process the provisioning request.',
-                    );
-              context.delivery?.reject(rejection(error));
+              context.delivery?.reject(rejection(asProvisioningError(caught)));
             }
           },
         };

@@ -6,12 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { clientCertificateOf } from '../auth/x509.ts';
 import { jsonNestingBeyond, parseJson, type JsonObject, type JsonValue } from '@twinscope/twin';
-import { ProvisioningError } from './errors.ts';
+import { asProvisioningError, ProvisioningError, RETRY_AFTER_SECONDS } from './errors.ts';
 import type { DeviceCredential, Provisioning } from './provisioning.ts';
 
 const MAX_BODY_BYTES = 256 * 1024;
-/** Seconds a device is asked to wait before polling its operation. */
-export const RETRY_AFTER_SECONDS = 1;
 
 /** Whether a request path is the provisioning service's rather than the hub's. */
 export function isProvisioningPath(path: string): boolean {
@@ -292,14 +290,7 @@ export function provisioningApi(
         }
       }
     } catch (caught) {
-      const error =
-        caught instanceof ProvisioningError
-          ? caught
-          : new ProvisioningError(
-              500,
-              500000,
-              'The emulator failed to process the provisioning request.',
-            );
+      const error = asProvisioningError(caught);
       if (!(caught instanceof ProvisioningError))
         console.error(
           `${method} ${path} failed:`,

@@ -6,11 +6,13 @@
 // on `$dps/registrations/res/{status}/?$rid=…&retry-after=…`.
 import type { Duplex } from 'node:stream';
 import mqtt, { type IConnectPacket, type Packet } from 'mqtt-packet';
-import type { JsonValue } from '@twinscope/twin';
-import { parseJson } from '@twinscope/twin';
 import type { ClientCertificate } from '../auth/x509.ts';
-import { ProvisioningError } from './errors.ts';
-import { RETRY_AFTER_SECONDS } from './http.ts';
+import {
+  asProvisioningError,
+  ProvisioningError,
+  registrationPayload,
+  RETRY_AFTER_SECONDS,
+} from './errors.ts';
 import type { DeviceCredential, Provisioning } from './provisioning.ts';
 
 /** `{idScope}/registrations/{registrationId}/api-version=…` (the rest: client details). */
@@ -115,19 +117,10 @@ export class ProvisioningMqttSession {
     const rid = query.get('$rid') ?? '';
     try {
       if (register) {
-        const text = payload.toString().trim();
-        let body: JsonValue | undefined;
-        try {
-          body = text === '' ? undefined : parseJson(text);
-        } catch {
-          throw new ProvisioningError(400, 400004, 'The registration request is not valid JSON.');
-        }
-        const given =
-          typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined;
         const started = this.provisioning.register(
           this.registrationId,
           this.credential,
-          given?.['payload'],
+          registrationPayload(payload.toString()),
         );
         this.respond(202, rid, started, RETRY_AFTER_SECONDS);
       } else if (status) {
@@ -141,14 +134,7 @@ export class ProvisioningMqttSession {
         throw new ProvisioningError(400, 400004, `The provisioning service has no topic ${topic}.`);
       }
     } catch (caught) {
-      const error =
-        caught instanceof ProvisioningError
-          ? caught
-          : new ProvisioningError(
-              500,
-              500000,
-              'The emulator failed to process the provisioning request.',
-            );
+      const error = asProvisioningError(caught);
       this.respond(error.status, rid, error.body(), error.retryAfter);
     }
   }
