@@ -74,10 +74,15 @@ export async function deviceCertificate(
   };
 }
 
-/** An intermediate CA issued by `issuer`, for chains a device sends (leaf, intermediate). */
+/**
+ * An intermediate CA issued by `issuer`, for chains a device sends (leaf, intermediate).
+ * `notCa`: the same certificate without the CA constraint, as a device's own leaf is (its
+ * key can sign, but nothing it signs is vouched for).
+ */
 export async function intermediateCa(
   name: string,
   issuer: CertificateAuthority,
+  options: { notCa?: boolean } = {},
 ): Promise<CertificateAuthority & { pem: string }> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
     'sign',
@@ -94,11 +99,15 @@ export async function intermediateCa(
     publicKey: keys.publicKey,
     signingAlgorithm: ALGORITHM,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
+      ...(options.notCa
+        ? [new x509.BasicConstraintsExtension(false, undefined, true)]
+        : [
+            new x509.BasicConstraintsExtension(true, 0, true),
+            new x509.KeyUsagesExtension(
+              x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+              true,
+            ),
+          ]),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(issuer.cert),
     ],

@@ -363,6 +363,18 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
       status: 'assigned',
     });
 
+    // A member's leaf (no CA constraint) signing a certificate for another id: refused.
+    const member = await intermediateCa(uniqueId('member'), intermediate, { notCa: true });
+    const victim = uniqueId('victim');
+    const minted = await deviceCertificate(victim, { ca: member });
+    await expect(
+      register('http', victim, {
+        cert: `${minted.cert.trim()}\n${member.pem}\n${intermediate.pem}`,
+        key: minted.key,
+      }),
+    ).rejects.toThrow();
+    await expect(hub.registry.get(victim)).rejects.toThrow();
+
     const stranger = uniqueId('stranger');
     const otherRoot = await createCa(uniqueId('other-root'));
     const foreign = await deviceCertificate(stranger, { ca: otherRoot });

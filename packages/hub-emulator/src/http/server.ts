@@ -253,6 +253,8 @@ export interface ServiceApiOptions {
 export function createServiceApi(options: ServiceApiOptions) {
   const { registry, sas, throttle } = options;
   const routes = compileRoutes(options.operations);
+  /** The first segments of the hub's own paths, which the provisioning service never takes. */
+  const hubTops = new Set(routes.map((route) => route.segments[0]!.toLowerCase()));
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
     const rawUrl = request.url ?? '/';
@@ -260,7 +262,7 @@ export function createServiceApi(options: ServiceApiOptions) {
     const path = queryAt >= 0 ? rawUrl.slice(0, queryAt) : rawUrl;
     const query = new URLSearchParams(queryAt >= 0 ? rawUrl.slice(queryAt + 1) : '');
     const method = request.method ?? 'GET';
-    if (options.provisioning && isProvisioningPath(path))
+    if (options.provisioning && isProvisioningPath(path, hubTops))
       return options.provisioning(request, response, path);
     let status: number;
     try {

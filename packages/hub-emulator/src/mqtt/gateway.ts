@@ -89,13 +89,14 @@ export class DeviceGateway {
         if (!connection) {
           if (packet.cmd !== 'connect') return close();
           const { provisioning } = this.options;
-          if (provisioning && isProvisioningConnect(packet)) {
+          if (provisioning && isProvisioningConnect(packet, provisioning.idScope)) {
             registering = ProvisioningMqttSession.connect(
               socket,
               packet,
               certificate,
               provisioning,
               (line) => this.log(line),
+              close,
             );
             if (!registering) close();
             return;

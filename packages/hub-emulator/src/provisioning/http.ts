@@ -11,15 +11,20 @@ import type { DeviceCredential, Provisioning } from './provisioning.ts';
 
 const MAX_BODY_BYTES = 256 * 1024;
 
-/** Whether a request path is the provisioning service's rather than the hub's. */
-export function isProvisioningPath(path: string): boolean {
+/**
+ * Whether a request path is the provisioning service's rather than the hub's: its own top
+ * level (`/enrollments`, `/enrollmentGroups`, `/registrations`), or a device's
+ * `/{idScope}/registrations/…` whose first segment is none of the hub's (`hubTops`: a hub
+ * device may be named "registrations").
+ */
+export function isProvisioningPath(path: string, hubTops: ReadonlySet<string>): boolean {
   const [first, second] = path.split('/').slice(1);
-  const top = first?.toLowerCase();
+  const top = first?.toLowerCase() ?? '';
   return (
     top === 'enrollments' ||
     top === 'enrollmentgroups' ||
     top === 'registrations' ||
-    second?.toLowerCase() === 'registrations'
+    (second?.toLowerCase() === 'registrations' && !hubTops.has(top))
   );
 }
 

@@ -2,7 +2,7 @@
 // them: individual enrollments, enrollment groups and registration states, with the checks
 // the service makes on what an operator sends. Pure: no I/O.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { JsonObject, JsonValue } from '@twinscope/twin';
+import { validateSectionPatch, type JsonObject, type JsonValue } from '@twinscope/twin';
 import { ProvisioningError } from './errors.ts';
 
 export type AttestationType = 'symmetricKey' | 'x509' | 'tpm';
@@ -223,6 +223,13 @@ function parseInitialTwin(value: JsonValue | undefined): EnrollmentSettings['ini
   const desired = isObject(properties) ? properties['desired'] : undefined;
   if (desired !== undefined && desired !== null && !isObject(desired))
     invalid('initialTwin.properties.desired must be an object.');
+  // The hub's twin rules (names, depth, sizes), checked now: an initial twin the hub would
+  // refuse must not leave a device created without it.
+  const violation = [
+    ...validateSectionPatch('tags', isObject(tags) ? tags : {}),
+    ...validateSectionPatch('desired', isObject(desired) ? desired : {}),
+  ][0];
+  if (violation) invalid(`initialTwin: ${violation.path}: ${violation.message}`);
   return {
     ...(isObject(tags) ? { tags } : {}),
     ...(isObject(desired) ? { properties: { desired } } : {}),

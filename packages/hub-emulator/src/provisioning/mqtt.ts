@@ -18,8 +18,13 @@ import type { DeviceCredential, Provisioning } from './provisioning.ts';
 /** `{idScope}/registrations/{registrationId}/api-version=…` (the rest: client details). */
 const USERNAME = /^([^/]+)\/registrations\/([^/]+)\/(?:api-version=|\?|$)/;
 
-export function isProvisioningConnect(packet: IConnectPacket): boolean {
-  return USERNAME.test(packet.username ?? '');
+/**
+ * Whether a CONNECT is a device registering in this id scope (a hub module of a device named
+ * "registrations" has a user name of the same shape, under the hub's host name).
+ */
+export function isProvisioningConnect(packet: IConnectPacket, idScope: string): boolean {
+  const scope = USERNAME.exec(packet.username ?? '')?.[1];
+  return scope !== undefined && scope.toLowerCase() === idScope.toLowerCase();
 }
 
 const REGISTER = /^\$dps\/registrations\/PUT\/iotdps-register\/\?(.*)$/;
@@ -29,13 +34,22 @@ const STATUS = /^\$dps\/registrations\/GET\/iotdps-get-operationstatus\/\?(.*)$/
 export class ProvisioningMqttSession {
   private nextMessageId = 1;
 
+  /** Closes a client that says nothing for 1.5 keep-alive periods (60 s without one). */
+  private readonly idle: NodeJS.Timeout;
+
   private constructor(
     private readonly socket: Duplex,
     private readonly provisioning: Provisioning,
     private readonly registrationId: string,
     private readonly credential: DeviceCredential,
     private readonly log: (line: string) => void,
-  ) {}
+    keepAliveSeconds: number,
+    close: () => void,
+  ) {
+    this.idle = setTimeout(close, (keepAliveSeconds > 0 ? keepAliveSeconds * 1.5 : 60) * 1000);
+    this.idle.unref();
+    socket.once('close', () => clearTimeout(this.idle));
+  }
 
   /**
    * Answers CONNECT: accepted when the id scope is this service's and the credential is one
@@ -48,6 +62,7 @@ export class ProvisioningMqttSession {
     certificate: ClientCertificate | undefined,
     provisioning: Provisioning,
     log: (line: string) => void,
+    close: () => void,
   ): ProvisioningMqttSession | undefined {
     const [, scope, registrationId] = USERNAME.exec(packet.username ?? '')!;
     const password = packet.password?.toString('utf8');
@@ -71,10 +86,19 @@ export class ProvisioningMqttSession {
       return undefined;
     }
     socket.write(mqtt.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }));
-    return new ProvisioningMqttSession(socket, provisioning, registrationId!, credential, log);
+    return new ProvisioningMqttSession(
+      socket,
+      provisioning,
+      registrationId!,
+      credential,
+      log,
+      packet.keepalive ?? 0,
+      close,
+    );
   }
 
   onPacket(packet: Packet, close: () => void): void {
+    this.idle.refresh();
     switch (packet.cmd) {
       case 'subscribe':
         this.socket.write(
@@ -113,8 +137,10 @@ export class ProvisioningMqttSession {
   private request(topic: string, payload: Buffer | string): void {
     const register = REGISTER.exec(topic);
     const status = register ? undefined : STATUS.exec(topic);
-    const query = new URLSearchParams((register ?? status)?.[1] ?? '');
-    const rid = query.get('$rid') ?? '';
+    const queryText = (register ?? status)?.[1] ?? '';
+    const query = new URLSearchParams(queryText);
+    // Echoed as the client wrote it: decoded, a `#` or `&` would change the answer's topic.
+    const rid = /(?:^|&)\$rid=([^&]*)/.exec(queryText)?.[1] ?? '';
     try {
       if (register) {
         const started = this.provisioning.register(

@@ -111,14 +111,27 @@ const sameText = (a: string, b: string) => {
 const commonName = (certificate: X509Certificate) =>
   /(?:^|\n)CN=([^\n]*)/.exec(certificate.subject)?.[1];
 
-/** Whether `chain` (leaf first, as the device sent it) leads to `anchor`, link by link. */
-function chainReaches(chain: X509Certificate[], anchor: X509Certificate): boolean {
+/**
+ * Whether `chain` (leaf first, as the device sent it) leads to `anchor`, link by link: every
+ * certificate that signs another must be a CA (basic constraints) valid now, so a device's
+ * own leaf cannot vouch for a certificate it made.
+ */
+function chainReaches(
+  chain: X509Certificate[],
+  anchor: X509Certificate,
+  now = Date.now(),
+): boolean {
+  const validNow = (certificate: X509Certificate) =>
+    now >= Date.parse(certificate.validFrom) && now < Date.parse(certificate.validTo);
+  const signs = (child: X509Certificate, issuer: X509Certificate) =>
+    issuer.ca && validNow(issuer) && child.checkIssued(issuer) && child.verify(issuer.publicKey);
   for (let i = 0; i < chain.length; i++) {
     const current = chain[i]!;
-    if (current.fingerprint256 === anchor.fingerprint256) return i > 0 || chain.length === 1;
-    if (current.checkIssued(anchor) && current.verify(anchor.publicKey)) return true;
+    if (current.fingerprint256 === anchor.fingerprint256)
+      return i > 0 && anchor.ca && validNow(anchor);
+    if (signs(current, anchor)) return true;
     const next = chain[i + 1];
-    if (!next || !current.checkIssued(next) || !current.verify(next.publicKey)) return false;
+    if (!next || !signs(current, next)) return false;
   }
   return false;
 }
@@ -477,23 +490,48 @@ export class Provisioning {
     } else if (settings.allocationPolicy === 'custom' && settings.customAllocationDefinition) {
       // The webhook answers in its own time; the device polls "assigning" until it has.
       remember({ operationId, status: 'assigning' });
-      void this.allocate(registrationId, settings, groupId, credential, payload).then(
-        (allocation) =>
+      const fail = (message: string) =>
+        remember({
+          operationId,
+          status: 'failed',
+          registrationState: renderRegistration(
+            this.record(
+              registrationId,
+              groupId,
+              { status: 'failed', errorCode: 400207, errorMessage: message },
+              credential,
+            ),
+          ),
+        });
+      void this.allocate(registrationId, settings, groupId, credential, payload)
+        .then((allocation) => {
+          if (allocation.failure) return fail(allocation.failure);
+          // As it is now: the enrollment may have changed while its webhook answered.
+          const current = groupId
+            ? this.groups.get(groupId.toLowerCase())
+            : this.enrollments.get(registrationId.toLowerCase());
+          if (!current || current.provisioningStatus !== 'enabled')
+            return fail('The enrollment was deleted or disabled while its webhook answered.');
           remember({
             operationId,
-            status: allocation.failure ? 'failed' : 'assigned',
-            registrationState: allocation.failure
-              ? renderRegistration(
-                  this.record(
-                    registrationId,
-                    groupId,
-                    { status: 'failed', errorCode: 400207, errorMessage: allocation.failure },
-                    credential,
-                  ),
-                )
-              : this.assign(registrationId, settings, groupId, deviceKeys, credential, allocation),
-          }),
-      );
+            status: 'assigned',
+            registrationState: this.assign(
+              registrationId,
+              current,
+              groupId,
+              deviceKeys,
+              credential,
+              allocation,
+            ),
+          });
+        })
+        .catch((error: unknown) => {
+          try {
+            fail(`The registration could not be completed: ${(error as Error).message}`);
+          } catch {
+            remember({ operationId, status: 'failed' });
+          }
+        });
     } else {
       remember({
         operationId,
@@ -517,9 +555,15 @@ export class Provisioning {
     payload: JsonValue | undefined,
   ): Promise<Allocation> {
     const { webhookUrl } = settings.customAllocationDefinition!;
+    // The enrollment as the service describes it to a webhook: its attestation by type only
+    // (a group's key would give away every device's).
+    const described = (rendered: JsonObject): JsonObject => ({
+      ...rendered,
+      attestation: { type: settings.attestation.type },
+    });
     const enrollment = groupId
-      ? { enrollmentGroup: this.getGroup(groupId) }
-      : { individualEnrollment: this.getEnrollment(registrationId) };
+      ? { enrollmentGroup: described(this.getGroup(groupId)) }
+      : { individualEnrollment: described(this.getEnrollment(registrationId)) };
     const leaf = credential.kind === 'x509' ? credential.chain[0] : undefined;
     const request = {
       ...enrollment,
