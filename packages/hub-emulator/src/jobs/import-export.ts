@@ -182,6 +182,8 @@ export class ImportExportJobs {
         job.progress = 100;
       }
     } catch (error) {
+      // A cancelled job stays cancelled, whatever its last request did.
+      if ((job.status as ImportExportJob['status']) === 'cancelled') return;
       job.status = 'failed';
       job.failureReason =
         error instanceof HubError
@@ -196,6 +198,7 @@ export class ImportExportJobs {
     for (const record of this.registry.allRecords())
       lines.push(JSON.stringify(exportLine(record, job.excludeKeysInExport)));
     const text = lines.length ? `${lines.join('\n')}\n` : '';
+    if ((job.status as ImportExportJob['status']) === 'cancelled') return;
     await this.container(job.outputBlobContainerUri!)
       .getBlockBlobClient(job.outputBlobName ?? DEVICES_BLOB)
       .upload(text, Buffer.byteLength(text), {
