@@ -78,7 +78,7 @@ export function embeddedPostgresHome(): string | undefined {
   }
 }
 
-interface OsUser {
+export interface OsUser {
   name: string;
   uid: number;
   gid: number;
@@ -99,20 +99,25 @@ function passwdEntries(): OsUser[] {
 /**
  * PostgreSQL refuses to run as root. As root, the server runs as the database directory's
  * owner when that is not root (an operator chooses by chown), else as `postgres` (Debian's
- * package makes it), else as `nobody`; otherwise as whoever runs the BFF.
+ * package makes it); never as a shared account such as `nobody`, whose other processes could
+ * open its socket. Undefined when there is no such user.
  */
-function serverUser(dir: string): OsUser | undefined {
-  if (process.getuid?.() !== 0) return undefined;
+export function rootServerUser(dir: string): OsUser | undefined {
   const users = passwdEntries();
   const owner = existsSync(dir) ? statSync(dir).uid : 0;
-  const chosen =
+  return (
     (owner !== 0 ? users.find((u) => u.uid === owner) : undefined) ??
-    users.find((u) => u.name === 'postgres') ??
-    users.find((u) => u.name === 'nobody');
+    users.find((u) => u.name === 'postgres')
+  );
+}
+
+function serverUser(dir: string): OsUser | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const chosen = rootServerUser(dir);
   if (!chosen)
     throw new StoreError(
       'unreachable',
-      `The embedded PostgreSQL cannot run as root, and this machine has no other user to run it as (neither "postgres" nor "nobody"). Run Twinscope as another user, or set TWINSCOPE_DATABASE_URL.`,
+      `The embedded PostgreSQL cannot run as root, and this machine has no "postgres" user to run it as. Run Twinscope as another user, chown the directory to one, or set TWINSCOPE_DATABASE_URL.`,
     );
   return chosen;
 }
@@ -156,11 +161,15 @@ function runningPostmaster(cluster: string): number | undefined {
     return undefined;
   }
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  // A pid left in the file by a server that is gone may be anyone's now (a new container's
+  // pids start again): only a postgres serving this cluster counts.
   try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args[0]?.endsWith('/postgres') && args[args.indexOf('-D') + 1] === cluster
+      ? pid
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -223,6 +232,18 @@ export async function startEmbeddedServer(
       { cause },
     );
 
+  // First, before anything in the directory is touched: a server the last BFF left (it shuts
+  // down by itself once that BFF's pipe closed) is given time to go; one that stays belongs
+  // to a BFF still running on this directory.
+  for (let waited = 0; runningPostmaster(cluster) !== undefined; waited += 100) {
+    if (waited >= 5000)
+      throw new StoreError(
+        'unreachable',
+        `The embedded PostgreSQL in ${dir} is already running (process ${runningPostmaster(cluster)}): another Twinscope uses this directory. Stop it, or give this one its own TWINSCOPE_DATABASE_DIR.`,
+      );
+    await pause(100);
+  }
+
   try {
     // Parents as `mkdir -p` makes them (the server's user may have to pass through them).
     mkdirSync(dirname(dir), { recursive: true });
@@ -263,17 +284,6 @@ export async function startEmbeddedServer(
     renameSync(making, cluster);
   }
 
-  // A server the last BFF left (it shuts down by itself once that BFF's pipe closed) is given
-  // time to go; one that stays belongs to a BFF still running on this directory.
-  for (let waited = 0; runningPostmaster(cluster) !== undefined; waited += 100) {
-    if (waited >= 5000)
-      throw new StoreError(
-        'unreachable',
-        `The embedded PostgreSQL in ${dir} is already running (process ${runningPostmaster(cluster)}): another Twinscope uses this directory. Stop it, or give this one its own TWINSCOPE_DATABASE_DIR.`,
-      );
-    await pause(100);
-  }
-
   if (join(cluster, `.s.PGSQL.${PORT}`).length > SOCKET_PATH_LIMIT) {
     socketDir = mkdtempSync(join(tmpdir(), 'twinscope-pg-'));
     ownSocketDir = true;
@@ -311,7 +321,8 @@ export async function startEmbeddedServer(
     const current = child;
     exited = new Promise((done) => current.once('exit', () => done()));
     current.once('exit', (code, signal) => {
-      if (stopping) return;
+      // Only the server in use: one a restart gave up on has been stopped on purpose.
+      if (stopping || current !== child) return;
       log('error', 'the embedded PostgreSQL stopped; starting it again', {
         code,
         signal,
@@ -323,11 +334,14 @@ export async function startEmbeddedServer(
 
   const ready = async (deadline: number): Promise<void> => {
     for (;;) {
+      // Nothing of the BFF's PG* environment (PGSSLMODE, PGOPTIONS) applies to its own socket.
       const client = new pg.Client({
         host: socketDir,
         port: PORT,
         user: ROLE,
         database: 'postgres',
+        ssl: false,
+        options: '',
       });
       client.on('error', () => undefined);
       try {
@@ -354,6 +368,12 @@ export async function startEmbeddedServer(
       await pause(delay);
       if (stopping) break;
       try {
+        // One that started but never answered (a long recovery) is stopped, not orphaned.
+        if (child.exitCode === null && child.signalCode === null) {
+          const previous = exited;
+          child.stdin!.end();
+          await Promise.race([previous, pause(10_000)]);
+        }
         launch();
         await ready(Date.now() + 30_000);
         log('info', 'the embedded PostgreSQL is running again', { dir });
@@ -390,8 +410,13 @@ export async function startEmbeddedServer(
       if (!gone) {
         // A fast shutdown that hangs (a stuck disk): immediate shutdown, recovered at next start.
         const pid = runningPostmaster(cluster);
-        if (pid !== undefined) process.kill(pid, 'SIGQUIT');
-        child.kill('SIGKILL');
+        try {
+          if (pid !== undefined) process.kill(pid, 'SIGQUIT');
+          // The supervisor and all it started: its own process group.
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // Gone meanwhile.
+        }
         await exited;
       }
       if (ownSocketDir) rmSync(socketDir, { recursive: true, force: true });

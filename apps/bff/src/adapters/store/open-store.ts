@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { embeddedPostgresHome, startEmbeddedServer, type ServerLog } from './embedded-server.ts';
+import {
+  embeddedPostgresHome,
+  rootServerUser,
+  startEmbeddedServer,
+  type ServerLog,
+} from './embedded-server.ts';
 import { migrate, type Migration } from './migrate.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
@@ -26,6 +31,20 @@ export async function openEmbedded(dir: string, log?: ServerLog): Promise<Databa
     return openPglite(dir);
   }
   if (!home) return openPglite(dir);
+  if (
+    process.getuid?.() === 0 &&
+    !rootServerUser(dir) &&
+    // A server's cluster already here is refused with what to do, never hidden behind PGlite.
+    !existsSync(join(dir, 'postgresql'))
+  ) {
+    // PostgreSQL refuses root, and no user of its own is here to run it.
+    log?.('warn', 'running as root with no "postgres" user: the embedded database is PGlite', {
+      dir,
+      detail:
+        'run Twinscope as another user, or add a postgres user (Debian: apt-get install postgresql), for the embedded PostgreSQL server, which holds about 200 MB less',
+    });
+    return openPglite(dir);
+  }
   const server = await startEmbeddedServer(dir, home, log);
   let db: Database;
   try {

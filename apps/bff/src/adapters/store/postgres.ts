@@ -48,7 +48,15 @@ export async function openPostgres(
   const pool = new pg.Pool({
     ...(typeof at === 'string'
       ? { connectionString: at }
-      : { host: at.socketDir, port: at.port, user: at.user, database: 'postgres' }),
+      : // The BFF's own server: its socket, whatever PG* variables say (PGSSLMODE, PGOPTIONS).
+        {
+          host: at.socketDir,
+          port: at.port,
+          user: at.user,
+          database: 'postgres',
+          ssl: false,
+          options: '',
+        }),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     // A statement that hangs (a lock, a full disk) fails instead of holding a request forever.
