@@ -18,10 +18,10 @@ import type { Registry } from '../store/registry.ts';
 import { errorBody, HubError } from '../errors.ts';
 import { isProvisioningPath } from '../provisioning/http.ts';
 import { parsePrecondition } from '../store/precondition.ts';
+import { readBody } from './body.ts';
 import type { Operation, OperationResult } from './operation.ts';
 import type { Throttle } from './throttle.ts';
 
-export const MAX_BODY_BYTES = 256 * 1024;
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 
 interface CompiledRoute {
@@ -137,39 +137,6 @@ function certificatePrincipal(
     scope: ['devices', deviceId],
     expiresAt,
   };
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
-      reject(
-        new HubError(
-          'RequestEntityTooLarge',
-          `Request bodies are limited to ${MAX_BODY_BYTES / 1024} KB.`,
-        ),
-      );
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.removeAllListeners('data');
-        reject(
-          new HubError(
-            'RequestEntityTooLarge',
-            `Request bodies are limited to ${MAX_BODY_BYTES / 1024} KB.`,
-          ),
-        );
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 function parseBody(text: string, contentType: string | undefined): JsonValue | undefined {

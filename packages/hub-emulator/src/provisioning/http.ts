@@ -5,11 +5,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { clientCertificateOf } from '../auth/x509.ts';
+import { MAX_BODY_BYTES, readBody } from '../http/body.ts';
 import { jsonNestingBeyond, parseJson, type JsonObject, type JsonValue } from '@twinscope/twin';
 import { asProvisioningError, ProvisioningError, RETRY_AFTER_SECONDS } from './errors.ts';
 import type { DeviceCredential, Provisioning } from './provisioning.ts';
-
-const MAX_BODY_BYTES = 256 * 1024;
 
 /**
  * Whether a request path is the provisioning service's rather than the hub's: its own top
@@ -28,38 +27,26 @@ export function isProvisioningPath(path: string, hubTops: ReadonlySet<string>): 
   );
 }
 
-function readBody(request: IncomingMessage): Promise<JsonValue | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.removeAllListeners('data');
-        reject(
-          new ProvisioningError(
-            413,
-            413000,
-            `Request bodies are limited to ${MAX_BODY_BYTES / 1024} KB.`,
-          ),
-        );
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('error', reject);
-    request.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return resolve(undefined);
-      if (jsonNestingBeyond(text))
-        return reject(new ProvisioningError(400, 400004, 'The request body is nested too deeply.'));
-      try {
-        resolve(parseJson(text));
-      } catch {
-        reject(new ProvisioningError(400, 400004, 'The request body is not valid JSON.'));
-      }
-    });
-  });
+/** The request's JSON body: limited in size and depth, as the hub's API reads its own. */
+async function readJsonBody(request: IncomingMessage): Promise<JsonValue | undefined> {
+  const bytes = await readBody(
+    request,
+    () =>
+      new ProvisioningError(
+        413,
+        413000,
+        `Request bodies are limited to ${MAX_BODY_BYTES / 1024} KB.`,
+      ),
+  );
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') return undefined;
+  if (jsonNestingBeyond(text))
+    throw new ProvisioningError(400, 400004, 'The request body is nested too deeply.');
+  try {
+    return parseJson(text);
+  } catch {
+    throw new ProvisioningError(400, 400004, 'The request body is not valid JSON.');
+  }
 }
 
 function send(
@@ -177,7 +164,7 @@ export function provisioningApi(
       });
     let status: number;
     try {
-      const body = await readBody(request);
+      const body = await readJsonBody(request);
       const [first, second, third, fourth, fifth] = segments;
       const top = first?.toLowerCase();
       if (
