@@ -107,7 +107,8 @@ export function createSasToken(
   return `SharedAccessSignature sr=${sr}&sig=${sig}&se=${se}${keyName ? `&skn=${encodeStrict(keyName)}` : ''}`;
 }
 
-function sameSignature(given: string, expected: string): boolean {
+/** Two signatures compared in constant time. */
+export function sameSignature(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import amqpBase from 'azure-iot-amqp-base';
@@ -15,6 +18,7 @@ import { portAgentFor } from '@twinscope/hub-connection';
 import { createSasToken } from '../auth/sas.ts';
 import { deriveDeviceKey } from '../provisioning/model.ts';
 import { createCa, deviceCertificate, intermediateCa } from './device-certificates.ts';
+import { startEmulator } from '../emulator.ts';
 import { uniqueId, useHub } from './hub.ts';
 
 const { ProvisioningDeviceClient } = provisioningDevice;
@@ -598,5 +602,50 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
     }
     expect((await call('GET', `/enrollments/${id}`)).status).toBe(404);
     expect(hub.emulator.registry.find(id)).toBeUndefined();
+  });
+});
+
+describe('the Device Provisioning Service across an emulator restart', () => {
+  it('when the emulator restarts on its data dir, then the id scope, enrollments and registration states are still there', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dps-durable-'));
+    const start = () =>
+      startEmulator({ dataDir, httpsPort: 0, mqttPort: 0, amqpsPort: 0, amqpPort: 0 });
+    try {
+      let emulator = await start();
+      const { idScope } = emulator.provisioning;
+      emulator.provisioning.service.putGroup(
+        'kept',
+        { attestation: { type: 'symmetricKey' }, initialTwin: { tags: { kept: true } } },
+        undefined,
+      );
+      const key = (emulator.provisioning.service.getGroup('kept')['attestation'] as any)
+        .symmetricKey.primaryKey as string;
+      const registrationId = 'kept-device';
+      const token = createSasToken(
+        `${idScope}/registrations/${registrationId}`,
+        deriveDeviceKey(key, registrationId),
+        Math.floor(Date.now() / 1000) + 600,
+        'registration',
+      );
+      emulator.provisioning.service.register(registrationId, { kind: 'sas', token });
+      await emulator.close();
+
+      emulator = await start();
+      try {
+        expect(emulator.provisioning.idScope).toBe(idScope);
+        expect(emulator.provisioning.service.getGroup('kept')).toMatchObject({
+          initialTwin: { tags: { kept: true } },
+        });
+        expect(emulator.provisioning.service.getRegistration(registrationId)).toMatchObject({
+          status: 'assigned',
+          deviceId: registrationId,
+        });
+        expect(emulator.registry.find(registrationId)!.twin.tags).toEqual({ kept: true });
+      } finally {
+        await emulator.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,14 +2,14 @@
 // devices make through them, and the assignment to the emulated hub (the device created or
 // updated there with the enrollment's credentials, capabilities and initial twin). Every
 // transport (HTTPS, MQTT) and the service API call into this one class.
-import { randomBytes, randomUUID, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, JsonValue } from '@twinscope/twin';
-import { parseSasToken, sign } from '../auth/sas.ts';
+import { parseSasToken, sameSignature, sign } from '../auth/sas.ts';
 import { HubError } from '../errors.ts';
 import type { Authentication } from '../store/model.ts';
-import { writePrivateFile } from '../store/private-files.ts';
+import { writeJsonState } from '../store/private-files.ts';
 import type { Registry } from '../store/registry.ts';
 import { notFound, preconditionFailed, ProvisioningError, unauthorized } from './errors.ts';
 import {
@@ -101,12 +101,6 @@ function certificateInfo(text: string): JsonObject {
     version: 3,
   };
 }
-
-const sameText = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
 
 const commonName = (certificate: X509Certificate) =>
   /(?:^|\n)CN=([^\n]*)/.exec(certificate.subject)?.[1];
@@ -207,8 +201,7 @@ export class Provisioning {
       groups: [...this.groups.values()],
       registrations: [...this.registrations.values()],
     };
-    writePrivateFile(`${this.file}.next`, JSON.stringify(state));
-    renameSync(`${this.file}.next`, this.file);
+    writeJsonState(this.file, state);
   }
 
   private now(): string {
@@ -246,7 +239,7 @@ export class Provisioning {
     }
     if (
       ![policy.primaryKey, policy.secondaryKey].some((key) =>
-        sameText(given, sign(token.sr, token.se, key)),
+        sameSignature(given, sign(token.sr, token.se, key)),
       )
     )
       throw unauthorized('The shared access signature does not match the policy key.');
@@ -661,7 +654,7 @@ export class Provisioning {
           `The token is for ${audience}, not ${this.idScope}/registrations/${registrationId}.`,
         );
       const signedBy = (keys: string[]) =>
-        keys.some((key) => sameText(given, sign(token.sr, token.se, key)));
+        keys.some((key) => sameSignature(given, sign(token.sr, token.se, key)));
       if (individual?.attestation.type === 'symmetricKey') {
         const { primaryKey, secondaryKey } = individual.attestation.symmetricKey;
         if (!signedBy([primaryKey, secondaryKey]))

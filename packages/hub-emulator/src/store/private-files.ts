@@ -31,11 +31,11 @@ export function keepPrivate(path: string): void {
 }
 
 /**
- * A JSON array of state (jobs, configurations) written whole: to a temporary file, then
+ * State (the jobs' and configurations' arrays, the provisioning service's) written whole: to a temporary file, then
  * renamed over the old one, so a crash leaves the old or the new file, never half of one.
  */
-export function writeJsonState(path: string, items: unknown[]): void {
-  writePrivateFile(`${path}.next`, JSON.stringify(items));
+export function writeJsonState(path: string, state: unknown): void {
+  writePrivateFile(`${path}.next`, JSON.stringify(state));
   renameSync(`${path}.next`, path);
 }
 
