@@ -43,6 +43,8 @@ import type { TwinHistory } from './history/twin-history.ts';
 import type { ConfigurationService } from './services/configuration-service.ts';
 import { configurationRoutes } from './routes/configurations.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { provisioningRoutes } from './routes/provisioning.ts';
+import type { ProvisioningService } from './services/provisioning-service.ts';
 import type { RolloutService } from './rollouts/rollout-service.ts';
 import type { HubBudget } from './quota/hub-budget.ts';
 import type { TimelineService } from './services/timeline-service.ts';
@@ -63,6 +65,8 @@ export interface AppDeps {
   /** What devices uploaded through the hub's file upload. */
   files: FileService;
   configurations: ConfigurationService;
+  /** The Device Provisioning Service's enrollments and registrations. */
+  provisioning: ProvisioningService;
   rollouts: RolloutService;
   /** What the BFF may spend of the hub's throttles (rollouts estimate with it). */
   budget: HubBudget;
@@ -202,6 +206,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(versionRoutes(deps.history));
   api.use(configurationRoutes(deps.configurations));
   api.use(rolloutRoutes(deps.rollouts));
+  api.use(provisioningRoutes(deps.provisioning));
   api.use(
     eventRoutes(
       deps.broker,

@@ -33,6 +33,8 @@ import { OutcomeReconciler } from './audit/reconcile.ts';
 import { openDatabase } from './adapters/store/open-store.ts';
 import { TwinHistory } from './history/twin-history.ts';
 import { ConfigurationService } from './services/configuration-service.ts';
+import { ProvisioningService } from './services/provisioning-service.ts';
+import { createProvisioningAdapter } from './adapters/provisioning.ts';
 import { RolloutDriver } from './rollouts/driver.ts';
 import { RolloutNotices } from './rollouts/notices.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
@@ -71,7 +73,11 @@ export async function startBff(
   logger: Logger,
   brokerOptions: BrokerOptions = {},
   /** Credentials to use instead of building them from config (tests stand in for Entra). */
-  credentials: { hub?: HubTokenCredential; events?: TokenCredential } = {},
+  credentials: {
+    hub?: HubTokenCredential;
+    events?: TokenCredential;
+    provisioning?: HubTokenCredential;
+  } = {},
 ): Promise<RunningBff> {
   // The team's state: PostgreSQL when configured, otherwise an embedded one in a directory.
   const storage = config.storage;
@@ -223,6 +229,25 @@ export async function startBff(
   // Devices' uploads, read from the hub's storage account when one is configured.
   const fileStore = config.fileUpload ? blobFileStore(config.fileUpload, logger) : undefined;
   logger.info('file upload', fileStore ? { storage: fileStore.where } : { storage: 'none' });
+  // The Device Provisioning Service, when one is configured (the emulator's, by default).
+  const dpsConfig = config.provisioning;
+  const dps = dpsConfig
+    ? createProvisioningAdapter({
+        ...(dpsConfig.connectionString
+          ? { connectionString: dpsConfig.connectionString }
+          : {
+              entra: {
+                hostName: dpsConfig.hostName!,
+                credential:
+                  credentials.provisioning ??
+                  hubCredential(config.hub.entra?.credential ?? 'default'),
+              },
+            }),
+        ...(dpsConfig.ca ? { ca: dpsConfig.ca } : {}),
+        deadlineMs: config.hub.timeoutMs,
+      })
+    : undefined;
+  logger.info('provisioning', dps ? { service: dps.hostName } : { service: 'none' });
   const security = new SecurityEvents(logger);
   const readiness = new Readiness([
     {
@@ -261,6 +286,14 @@ export async function startBff(
     messages,
     ...(history ? { history } : {}),
     configurations: new ConfigurationService(hub, audit),
+    provisioning: new ProvisioningService(
+      dps,
+      {
+        ...(dpsConfig?.idScope ? { idScope: dpsConfig.idScope } : {}),
+        deviceEndpoint: dpsConfig?.deviceEndpoint ?? 'global.azure-devices-provisioning.net',
+      },
+      audit,
+    ),
     rollouts,
     budget,
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>

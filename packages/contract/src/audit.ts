@@ -32,6 +32,14 @@ export const AuditActionSchema = z.enum([
   /** An IoT Edge device's deployment set by hand ("Set modules"). */
   'edge.set-modules',
   'edge.restart-module',
+  /** Provisioning (DPS): enrollment groups, individual enrollments, registration records. */
+  'provisioning.group-create',
+  'provisioning.group-update',
+  'provisioning.group-delete',
+  'provisioning.enrollment-create',
+  'provisioning.enrollment-update',
+  'provisioning.enrollment-delete',
+  'provisioning.registration-delete',
 ]);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 
@@ -57,6 +65,10 @@ export const AuditEntrySchema = z.object({
     configurationId: z.string().optional(),
     /** The rollout the record belongs to (its own actions, and each of its twin writes). */
     rolloutId: z.string().optional(),
+    /** A provisioning record: an enrollment group, an individual enrollment, a registration. */
+    provisioning: z
+      .object({ kind: z.enum(['group', 'individual', 'registration']), id: z.string() })
+      .optional(),
   }),
   /** What was asked: the twin patch, or the identity change (never a key). */
   change: JsonObjectSchema,
@@ -112,7 +124,16 @@ export const AuditSearchQuerySchema = z
     deviceId: z.string().max(128).optional(),
     /** What kind of action: twin, method, message, device or module. */
     kind: z
-      .enum(['twin', 'method', 'message', 'device', 'module', 'configuration', 'rollout'])
+      .enum([
+        'twin',
+        'method',
+        'message',
+        'device',
+        'module',
+        'configuration',
+        'rollout',
+        'provisioning',
+      ])
       .optional(),
     from: z.iso
       .datetime({ offset: true, message: 'from is a date and time (ISO 8601).' })

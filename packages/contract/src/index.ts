@@ -20,3 +20,4 @@ export * from './edge-manifest.ts';
 export { checkDeploymentManifest } from './edge-manifest-check.ts';
 export type { ManifestProblem } from './edge-manifest-problem.ts';
 export * from './policy.ts';
+export * from './provisioning.ts';

@@ -78,6 +78,13 @@ export const POLICY = {
       'GET /events': 'fleet',
       'POST /events/:streamId/watch': 'fleet',
       'POST /events/:streamId/telemetry': 'fleet',
+      // The provisioning service's enrollments and registrations (never their keys).
+      'GET /provisioning': 'fleet',
+      'GET /provisioning/groups/:id': 'fleet',
+      'GET /provisioning/enrollments/:id': 'fleet',
+      'GET /provisioning/groups/:id/registrations': 'fleet',
+      'GET /provisioning/enrollments/:id/registrations': 'fleet',
+      'GET /devices/:deviceId/provisioning': 'device',
     },
   },
   'audit.read': {
@@ -198,6 +205,21 @@ export const POLICY = {
     does: 'Creating, changing or deleting an automatic configuration or IoT Edge deployment',
     on: { fleet: 'Admin' },
     routes: { 'PUT /configurations/:id': 'fleet', 'DELETE /configurations/:id': 'fleet' },
+  },
+  /**
+   * Admin: an enrollment decides which devices may join the fleet at all, with what twin and
+   * on which hub, for every device that ever presents its credential.
+   */
+  'provisioning.write': {
+    does: 'Creating, changing or deleting a provisioning enrollment or registration',
+    on: { fleet: 'Admin' },
+    routes: {
+      'PUT /provisioning/groups/:id': 'fleet',
+      'PUT /provisioning/enrollments/:id': 'fleet',
+      'DELETE /provisioning/groups/:id': 'fleet',
+      'DELETE /provisioning/enrollments/:id': 'fleet',
+      'DELETE /provisioning/registrations/:id': 'fleet',
+    },
   },
   'rollout.preview': {
     does: 'Previewing a rollout',

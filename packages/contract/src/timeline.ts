@@ -254,6 +254,24 @@ function auditTitle(entry: AuditEntry): string {
       return 'Set the IoT Edge modules';
     case 'edge.restart-module':
       return `Restarted IoT Edge module ${String(change['module'] ?? '')}`.trim();
+    case 'provisioning.group-create':
+    case 'provisioning.group-update':
+    case 'provisioning.group-delete':
+    case 'provisioning.enrollment-create':
+    case 'provisioning.enrollment-update':
+    case 'provisioning.enrollment-delete':
+    case 'provisioning.registration-delete': {
+      const [what, verb] = entry.action.slice('provisioning.'.length).split('-') as [
+        'group' | 'enrollment' | 'registration',
+        'create' | 'update' | 'delete',
+      ];
+      const noun = {
+        group: 'enrollment group',
+        enrollment: 'individual enrollment',
+        registration: 'registration record',
+      }[what];
+      return `${{ create: 'Created', update: 'Changed', delete: 'Deleted' }[verb]} ${noun} ${entry.target.provisioning?.id ?? ''}`.trim();
+    }
   }
 }
 

@@ -14,3 +14,8 @@ export {
   type ServiceClientOptions,
 } from './service-client.ts';
 export { portAgentFor } from './port-agent.ts';
+export {
+  provisioningClientFor,
+  provisioningClientForCredential,
+  type ProvisioningOptions,
+} from './provisioning.ts';

@@ -11,3 +11,4 @@ export {
 export { runFleet, type FleetOptions } from './fleet.ts';
 export { runEdgeRuntime, type EdgeRuntime, type EdgeRuntimeOptions } from './edge-runtime.ts';
 export { BOOT_REPORT, uploadBootReport, uploadBootReportFor } from './boot-report.ts';
+export { provisionDevice, deriveDeviceKey } from './provisioned-device.ts';

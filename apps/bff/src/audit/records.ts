@@ -17,7 +17,7 @@ export interface Actor {
 export interface AuditStart {
   actor: Actor;
   action: AuditAction;
-  target: { deviceId: string; moduleId?: string; configurationId?: string; rolloutId?: string };
+  target: AuditEntry['target'];
   change: JsonObject;
   before?: AuditEntry['before'];
   revert?: AuditEntry['revert'];
@@ -59,6 +59,8 @@ export interface Row {
   module_id: string;
   configuration_id: string | null;
   rollout_id: string | null;
+  provisioning_kind: 'group' | 'individual' | 'registration' | null;
+  provisioning_id: string | null;
   change: JsonObject;
   change_digest: AuditEntry['changeDigest'] | null;
   before: AuditEntry['before'] | null;
@@ -85,6 +87,9 @@ export function entryOf(row: Row): AuditEntry & { seq: number } {
       ...(row.module_id ? { moduleId: row.module_id } : {}),
       ...(row.configuration_id ? { configurationId: row.configuration_id } : {}),
       ...(row.rollout_id ? { rolloutId: row.rollout_id } : {}),
+      ...(row.provisioning_kind && row.provisioning_id !== null
+        ? { provisioning: { kind: row.provisioning_kind, id: row.provisioning_id } }
+        : {}),
     },
     change: row.change,
     ...(row.change_digest ? { changeDigest: row.change_digest } : {}),
@@ -102,14 +107,15 @@ export function entryOf(row: Row): AuditEntry & { seq: number } {
 
 export const strip = ({ seq: _seq, ...entry }: AuditEntry & { seq: number }): AuditEntry => entry;
 
-export const COLUMNS = `seq, id, at, actor_id, actor_name, action, device_id, module_id, configuration_id, rollout_id, change,
-  change_digest, before, after, revert, revert_omitted, revert_of, response, result, error,
+export const COLUMNS = `seq, id, at, actor_id, actor_name, action, device_id, module_id, configuration_id, rollout_id, provisioning_kind,
+  provisioning_id, change, change_digest, before, after, revert, revert_omitted, revert_of, response, result, error,
   finished_at`;
 
 const INSERT_INTO = `INSERT INTO audit_entries (id, at, actor_id, actor_name, action, device_id,
   module_id, change, change_digest, before, revert, revert_omitted, revert_of, result, after,
-  response, error, finished_at, configuration_id, rollout_id) VALUES`;
-const PER_ROW = 20;
+  response, error, finished_at, configuration_id, rollout_id, provisioning_kind, provisioning_id)
+  VALUES`;
+const PER_ROW = 22;
 /** One INSERT of `rows` records (their values one after another). */
 export const insertOf = (rows: number) =>
   `${INSERT_INTO} ${Array.from(
@@ -142,6 +148,8 @@ export function values(entry: AuditEntry): unknown[] {
     entry.finishedAt ?? null,
     entry.target.configurationId ?? null,
     entry.target.rolloutId ?? null,
+    entry.target.provisioning?.kind ?? null,
+    entry.target.provisioning?.id ?? null,
   ];
 }
 

@@ -96,6 +96,7 @@ function resolve(s: Settings, ctx: z.RefinementCtx) {
     },
     storage: s.storage,
     ...fileUploadConfig(s, file?.storage, ca),
+    ...provisioningConfig(s, file?.provisioning ?? undefined, ca),
     rollouts: s.rollouts,
     ...telemetryConfig(s.telemetry),
   };
@@ -147,6 +148,48 @@ function fileUploadConfig(
       connectionString: fromFile.connectionString,
       container: fromFile.container,
       timeoutMs,
+      ...(hubCa !== undefined ? { ca: hubCa } : {}),
+    },
+  };
+}
+
+export interface ProvisioningConfig {
+  connectionString?: string;
+  /** Entra access: the service's host name (the hub's credential is used). */
+  hostName?: string;
+  idScope?: string;
+  deviceEndpoint: string;
+  ca?: string;
+}
+
+/**
+ * Which DPS the console manages: one the variables name, or the emulator's (its
+ * connection.json), whose certificate is the hub's. None: the pages say so.
+ */
+function provisioningConfig(
+  s: Settings,
+  fromFile: ConnectionFile['provisioning'] | undefined,
+  hubCa: string | undefined,
+): { provisioning?: ProvisioningConfig } {
+  const p = s.provisioning;
+  if (p.connectionString || p.hostName)
+    return {
+      provisioning: {
+        ...(p.connectionString
+          ? { connectionString: p.connectionString }
+          : { hostName: p.hostName! }),
+        ...(p.idScope ? { idScope: p.idScope } : {}),
+        deviceEndpoint: p.deviceEndpoint,
+        // A private CA given for the hub is trusted for its provisioning service too.
+        ...(hubCa !== undefined ? { ca: hubCa } : {}),
+      },
+    };
+  if (!fromFile) return {};
+  return {
+    provisioning: {
+      connectionString: fromFile.serviceConnectionString,
+      idScope: fromFile.idScope,
+      deviceEndpoint: fromFile.deviceEndpoint,
       ...(hubCa !== undefined ? { ca: hubCa } : {}),
     },
   };

@@ -253,6 +253,25 @@ const FileUploadSection = z.object({
   timeoutMs: int(100, 300_000).default(15_000),
 });
 
+/**
+ * The Device Provisioning Service the console manages (enrollments, registrations): its
+ * service connection string, or its host name for Entra access with the hub's credential
+ * (a DPS data-plane role). With the emulator's connection.json, its `provisioning`. None:
+ * the provisioning pages say no DPS is configured.
+ */
+const ProvisioningSection = z.object({
+  connectionString: z
+    .string()
+    .refine(hasParts, 'needs HostName, SharedAccessKeyName and SharedAccessKey')
+    .optional(),
+  /** Entra access: the service's host name (e.g. my-dps.azure-devices-provisioning.net). */
+  hostName: z.string().optional(),
+  /** What devices are told: the id scope (0ne…) … */
+  idScope: z.string().max(64).optional(),
+  /** … and the host they dial (global.azure-devices-provisioning.net for Azure). */
+  deviceEndpoint: z.string().default('global.azure-devices-provisioning.net'),
+});
+
 const RolloutsSection = z.object({
   /** Twin writes a rollout keeps in flight at once (the hub budget paces them). */
   concurrency: int(1, 256).default(48),
@@ -304,6 +323,7 @@ export const SettingsSchema = z
     live: LiveSection,
     storage: StorageSection,
     fileUpload: FileUploadSection,
+    provisioning: ProvisioningSection,
     rollouts: RolloutsSection,
     telemetry: TelemetrySection,
   })

@@ -58,6 +58,10 @@ export const VARIABLES = {
   TWINSCOPE_STORAGE_CONNECTION_STRING: 'fileUpload.connectionString',
   TWINSCOPE_FILE_UPLOAD_CONTAINER: 'fileUpload.container',
   TWINSCOPE_STORAGE_TIMEOUT_MS: 'fileUpload.timeoutMs',
+  TWINSCOPE_DPS_CONNECTION_STRING: 'provisioning.connectionString',
+  TWINSCOPE_DPS_HOST_NAME: 'provisioning.hostName',
+  TWINSCOPE_DPS_ID_SCOPE: 'provisioning.idScope',
+  TWINSCOPE_DPS_DEVICE_ENDPOINT: 'provisioning.deviceEndpoint',
   TWINSCOPE_ROLLOUT_CONCURRENCY: 'rollouts.concurrency',
   TWINSCOPE_ROLLOUT_CHECK_MS: 'rollouts.checkMs',
   TWINSCOPE_ROLLOUT_LEASE_SECONDS: 'rollouts.leaseSeconds',
@@ -91,6 +95,7 @@ export function inputOf(env: NodeJS.ProcessEnv): Record<string, unknown> {
     live: { events: {}, poll: {}, streams: {} },
     storage: {},
     fileUpload: {},
+    provisioning: {},
     rollouts: {},
     telemetry: {},
   };

@@ -54,6 +54,8 @@ export function useStack(
     signIn?: boolean | { certificateAndKeyPem: string };
     /** Reach the hub by host name with this Entra credential instead of a shared key. */
     hubCredential?: HubTokenCredential;
+    /** Reach the emulator's DPS by host name with this Entra credential (else its policy key). */
+    provisioningCredential?: HubTokenCredential;
   } = {},
 ): Harness {
   const harness = { logLines: [] as string[] } as unknown as Harness;
@@ -144,12 +146,25 @@ export function useStack(
     config.hub.ca = harness.emulator.tls.caCert;
     config.hub.deviceHost = `${harness.emulator.hostName}:${harness.emulator.mqttPort}`;
     config.hub.amqpsPort = harness.emulator.amqpsPort;
+    // The emulator's provisioning service, as its connection.json gives it to `npm start`.
+    const dps = harness.emulator.provisioning;
+    config.provisioning ??= {
+      ...(options.provisioningCredential
+        ? { hostName: `${harness.emulator.hostName}:${harness.emulator.httpsPort}` }
+        : { connectionString: dps.serviceConnectionString }),
+      idScope: dps.idScope,
+      deviceEndpoint: dps.deviceEndpoint,
+      ca: harness.emulator.tls.caCert,
+    };
     const logger = createLogger('debug', (line) => harness.logLines.push(line));
     harness.bff = await startBff(
       config,
       logger,
       { heartbeatMs: 500 },
-      options.hubCredential ? { hub: options.hubCredential } : {},
+      {
+        ...(options.hubCredential ? { hub: options.hubCredential } : {}),
+        ...(options.provisioningCredential ? { provisioning: options.provisioningCredential } : {}),
+      },
     );
     harness.registry = registryFor(harness.emulator.serviceConnectionString, {
       ca: harness.emulator.tls.caCert,

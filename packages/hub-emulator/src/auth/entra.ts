@@ -10,7 +10,10 @@ export type DataPlaneRole =
   | 'IoT Hub Data Contributor'
   // Event Hubs roles, for reading the events endpoint as a custom Event Hub would be read.
   | 'Azure Event Hubs Data Receiver'
-  | 'Azure Event Hubs Data Owner';
+  | 'Azure Event Hubs Data Owner'
+  // The Device Provisioning Service's, for its service API (enrollments, registrations).
+  | 'Device Provisioning Service Data Reader'
+  | 'Device Provisioning Service Data Contributor';
 
 /**
  * What each role allows, in the emulator's rights. IoT Hub checks finer actions
@@ -24,6 +27,8 @@ export const ROLE_RIGHTS: Record<DataPlaneRole, Right[]> = {
   'IoT Hub Data Contributor': ['RegistryRead', 'RegistryWrite', 'ServiceConnect'],
   'Azure Event Hubs Data Receiver': [],
   'Azure Event Hubs Data Owner': [],
+  'Device Provisioning Service Data Reader': [],
+  'Device Provisioning Service Data Contributor': [],
 };
 
 /** Roles that may read events (receive) from the Event Hubs-compatible endpoint. */
@@ -34,6 +39,8 @@ export const EVENTS_READ_ROLES: readonly DataPlaneRole[] = [
 
 /** The audience of Entra access tokens for IoT Hub (scope https://iothubs.azure.net/.default). */
 export const IOT_HUB_AUDIENCE = 'https://iothubs.azure.net';
+/** … for the Device Provisioning Service (scope https://azure-devices-provisioning.net/.default) … */
+export const DPS_AUDIENCE = 'https://azure-devices-provisioning.net';
 /** … and for Event Hubs (scope https://eventhubs.azure.net/.default). */
 export const EVENT_HUBS_AUDIENCE = 'https://eventhubs.azure.net';
 
@@ -126,4 +133,32 @@ export function verifyBearerToken(header: string, access: EntraAccess | undefine
     );
   }
   return { name: `entra:${oid}`, rights, scope: [], expiresAt };
+}
+
+/**
+ * Verifies `Authorization: Bearer …` on the provisioning service's API: reading enrollments
+ * and registrations needs a DPS data-plane role; changing them, or reading an enrollment's
+ * keys (its attestation mechanism), needs Data Contributor. Answers the principal's name.
+ */
+export function verifyProvisioningBearer(
+  header: string,
+  access: EntraAccess | undefined,
+  write: boolean,
+): string {
+  if (!access)
+    throw unauthorized(
+      'This provisioning service does not accept Microsoft Entra ID tokens; use a shared access signature.',
+    );
+  const { oid, roles } = verifyEntraToken(
+    header.slice('Bearer '.length),
+    access,
+    DPS_AUDIENCE,
+    'the Device Provisioning Service',
+  );
+  const contributor = roles.includes('Device Provisioning Service Data Contributor');
+  if (!contributor && !(roles.includes('Device Provisioning Service Data Reader') && !write))
+    throw unauthorized(
+      `Principal ${oid ?? '(no oid)'} lacks ${write ? 'Device Provisioning Service Data Contributor' : 'a Device Provisioning Service data-plane role'} on this service.`,
+    );
+  return `entra:${oid}`;
 }

@@ -98,7 +98,7 @@ export async function startTlsListeners(
     importExport: services.importExport,
     sas,
     ...(services.throttle ? { throttle: services.throttle } : {}),
-    provisioning: provisioningApi(services.provisioning, hostNames, options.log),
+    provisioning: provisioningApi(services.provisioning, hostNames, options.log, options.entra),
     ...(options.entra ? { entra: options.entra } : {}),
     ...(options.log ? { log: options.log } : {}),
   });

@@ -4,6 +4,7 @@
 // `/enrollmentGroups` and `/registrations`. No path of the hub's own API looks like these.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
+import { verifyProvisioningBearer, type EntraAccess } from '../auth/entra.ts';
 import { clientCertificateOf } from '../auth/x509.ts';
 import { MAX_BODY_BYTES, readBody } from '../http/body.ts';
 import { jsonNestingBeyond, parseJson, type JsonObject, type JsonValue } from '@twinscope/twin';
@@ -145,6 +146,8 @@ export function provisioningApi(
   provisioning: Provisioning,
   hostNames: ReadonlySet<string>,
   log?: (line: string) => void,
+  /** Entra access to the service API (tokens for https://azure-devices-provisioning.net). */
+  entra?: EntraAccess,
 ) {
   return async (
     request: IncomingMessage,
@@ -218,7 +221,20 @@ export function provisioningApi(
           );
         }
       } else {
-        provisioning.verifyServiceToken(request.headers.authorization, hostNames);
+        const authorization = request.headers.authorization;
+        // Reads: GET, and the POSTs that query; anything else changes, or reveals keys.
+        const write = !(
+          method === 'GET' ||
+          (method === 'POST' && third === 'query') ||
+          (method === 'POST' && second === 'query')
+        );
+        if (authorization?.startsWith('Bearer ')) {
+          try {
+            verifyProvisioningBearer(authorization, entra, write);
+          } catch (error) {
+            throw new ProvisioningError(401, 401002, (error as Error).message);
+          }
+        } else provisioning.verifyServiceToken(authorization, hostNames);
         const id = second ?? '';
         if (top === 'enrollments' || top === 'enrollmentgroups') {
           const kind = top === 'enrollments' ? 'enrollment' : 'group';
