@@ -44,6 +44,8 @@ import type { ConfigurationService } from './services/configuration-service.ts';
 import { configurationRoutes } from './routes/configurations.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { provisioningRoutes } from './routes/provisioning.ts';
+import { fleetJobRoutes } from './routes/fleet-jobs.ts';
+import type { FleetJobService } from './services/fleet-job-service.ts';
 import type { ProvisioningService } from './services/provisioning-service.ts';
 import type { RolloutService } from './rollouts/rollout-service.ts';
 import type { HubBudget } from './quota/hub-budget.ts';
@@ -67,6 +69,8 @@ export interface AppDeps {
   configurations: ConfigurationService;
   /** The Device Provisioning Service's enrollments and registrations. */
   provisioning: ProvisioningService;
+  /** The hub's bulk export and import jobs. */
+  fleetJobs: FleetJobService;
   rollouts: RolloutService;
   /** What the BFF may spend of the hub's throttles (rollouts estimate with it). */
   budget: HubBudget;
@@ -110,14 +114,22 @@ const requestId: RequestHandler = (req, res, next) => {
   );
 };
 
-/** State-changing requests carry JSON or nothing; a form post never reaches a handler. */
+/**
+ * State-changing requests carry JSON or nothing; a form post never reaches a handler. An
+ * import file is the one exception: JSON lines, to the import routes only.
+ */
 const jsonOnly: RequestHandler = (req, _res, next) => {
   const hasBody =
     Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  const importFile =
+    req.method === 'POST' &&
+    /^\/fleet\/imports(\/preview)?$/.test(req.path) &&
+    req.is('application/x-ndjson');
   if (
     ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) &&
     hasBody &&
-    !req.is('application/json')
+    !req.is('application/json') &&
+    !importFile
   ) {
     next(new AppError('unsupported_media_type', 'Send request bodies as application/json.'));
     return;
@@ -207,6 +219,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(configurationRoutes(deps.configurations));
   api.use(rolloutRoutes(deps.rollouts));
   api.use(provisioningRoutes(deps.provisioning));
+  api.use(fleetJobRoutes(deps.fleetJobs));
   api.use(
     eventRoutes(
       deps.broker,

@@ -35,6 +35,8 @@ import { TwinHistory } from './history/twin-history.ts';
 import { ConfigurationService } from './services/configuration-service.ts';
 import { ProvisioningService } from './services/provisioning-service.ts';
 import { createProvisioningAdapter } from './adapters/provisioning.ts';
+import { blobJobStorage } from './adapters/job-storage.ts';
+import { FleetJobService } from './services/fleet-job-service.ts';
 import { RolloutDriver } from './rollouts/driver.ts';
 import { RolloutNotices } from './rollouts/notices.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
@@ -292,6 +294,18 @@ export async function startBff(
         ...(dpsConfig?.idScope ? { idScope: dpsConfig.idScope } : {}),
         deviceEndpoint: dpsConfig?.deviceEndpoint ?? 'global.azure-devices-provisioning.net',
       },
+      audit,
+    ),
+    fleetJobs: new FleetJobService(
+      hub,
+      config.fileUpload
+        ? blobJobStorage({
+            connectionString: config.fileUpload.connectionString,
+            timeoutMs: config.fileUpload.timeoutMs,
+            ...(config.fileUpload.ca ? { ca: config.fileUpload.ca } : {}),
+          })
+        : undefined,
+      db,
       audit,
     ),
     rollouts,

@@ -40,6 +40,9 @@ export const AuditActionSchema = z.enum([
   'provisioning.enrollment-update',
   'provisioning.enrollment-delete',
   'provisioning.registration-delete',
+  /** The hub's bulk jobs: an export (keys or not), an import (with what it was to do). */
+  'fleet.export',
+  'fleet.import',
 ]);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 
@@ -133,6 +136,7 @@ export const AuditSearchQuerySchema = z
         'configuration',
         'rollout',
         'provisioning',
+        'fleet',
       ])
       .optional(),
     from: z.iso

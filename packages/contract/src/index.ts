@@ -21,3 +21,4 @@ export { checkDeploymentManifest } from './edge-manifest-check.ts';
 export type { ManifestProblem } from './edge-manifest-problem.ts';
 export * from './policy.ts';
 export * from './provisioning.ts';
+export * from './fleet-jobs.ts';

@@ -221,6 +221,25 @@ export const POLICY = {
       'DELETE /provisioning/registrations/:id': 'fleet',
     },
   },
+  /**
+   * Admin: an export can hold every device's keys, and an import creates, changes and
+   * deletes identities in bulk.
+   */
+  'fleet.export': {
+    does: "Exporting the fleet's identities (the hub's export job) and following bulk jobs",
+    on: { fleet: 'Admin' },
+    routes: {
+      'POST /fleet/exports': 'fleet',
+      'GET /fleet/jobs': 'fleet',
+      'GET /fleet/jobs/:jobId': 'fleet',
+      'GET /fleet/jobs/:jobId/download': 'fleet',
+    },
+  },
+  'fleet.import': {
+    does: "Importing identities into the hub (the hub's import job)",
+    on: { fleet: 'Admin' },
+    routes: { 'POST /fleet/imports/preview': 'fleet', 'POST /fleet/imports': 'fleet' },
+  },
   'rollout.preview': {
     does: 'Previewing a rollout',
     on: { fleet: 'Operator' },

@@ -254,6 +254,10 @@ function auditTitle(entry: AuditEntry): string {
       return 'Set the IoT Edge modules';
     case 'edge.restart-module':
       return `Restarted IoT Edge module ${String(change['module'] ?? '')}`.trim();
+    case 'fleet.export':
+      return `Exported the fleet${change['includeKeys'] === true ? ' with keys' : ''}`;
+    case 'fleet.import':
+      return 'Imported identities';
     case 'provisioning.group-create':
     case 'provisioning.group-update':
     case 'provisioning.group-delete':

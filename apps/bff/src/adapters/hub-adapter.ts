@@ -153,8 +153,33 @@ export interface HubMessaging {
  * a request carries its context (who asks, and a signal for when they are gone); the BFF's
  * own work (live polling, the event feed) passes none.
  */
+/** A bulk export or import job as the hub reports it. */
+export interface HubBulkJob {
+  jobId: string;
+  /** queued, running, completed, failed, cancelled (the hub's words). */
+  status: string;
+  progress: number;
+  endTimeUtc?: string;
+  failureReason?: string;
+}
+
+/** The hub's bulk identity jobs, against blob containers named by SAS URIs. */
+export interface HubBulkJobs {
+  startExport(
+    containerSasUri: string,
+    excludeKeys: boolean,
+    context?: CallContext,
+  ): Promise<HubBulkJob>;
+  startImport(
+    inputSasUri: string,
+    outputSasUri: string,
+    context?: CallContext,
+  ): Promise<HubBulkJob>;
+  getBulkJob(jobId: string, context?: CallContext): Promise<HubBulkJob>;
+}
+
 export interface HubAdapter
-  extends HubIdentities, HubTwins, HubConfigurations, HubMethods, HubMessaging {
+  extends HubIdentities, HubTwins, HubConfigurations, HubMethods, HubMessaging, HubBulkJobs {
   readonly hostName: string;
   readonly isEmulator: boolean;
 }

@@ -4,6 +4,7 @@ import type { HubBudget } from '../../quota/hub-budget.ts';
 import type { HubAdapter } from '../hub-adapter.ts';
 import { HubCalls, type HubAnswer } from './call.ts';
 import { HubClients } from './clients.ts';
+import { bulkJobOperations } from './bulk-jobs.ts';
 import { configurationOperations } from './configurations.ts';
 import { identityOperations } from './identities.ts';
 import { messagingOperations } from './messaging.ts';
@@ -63,6 +64,7 @@ export function createIotHubAdapter(options: IotHubAdapterOptions): IotHubAdapte
     ...identityOperations(parts),
     ...twinOperations(parts),
     ...configurationOperations(parts),
+    ...bulkJobOperations(parts),
     ...methodOperations(parts),
     ...messagingOperations(parts),
     answering: () => {
