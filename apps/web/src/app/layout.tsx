@@ -67,6 +67,9 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
         <Link to="/configurations" className="topbar-link">
           Configurations
         </Link>
+        <Link to="/provisioning" className="topbar-link">
+          Provisioning
+        </Link>
         {permissions.may('audit.read') && (
           <Link to="/audit" className="topbar-link">
             Audit trail

@@ -24,6 +24,12 @@ const RolloutRoute = lazy(() =>
 const ConfigurationsRoute = lazy(() =>
   import('./routes/configurations-route.tsx').then((m) => ({ default: m.ConfigurationsRoute })),
 );
+const ProvisioningRoute = lazy(() =>
+  import('./routes/provisioning-route.tsx').then((m) => ({ default: m.ProvisioningRoute })),
+);
+const EnrollmentRoute = lazy(() =>
+  import('./routes/provisioning-route.tsx').then((m) => ({ default: m.EnrollmentRoute })),
+);
 const ActivityRoute = lazy(() =>
   import('./routes/activity-route.tsx').then((m) => ({ default: m.ActivityRoute })),
 );
@@ -34,7 +40,7 @@ const pageLoading = <Spinner label="Loading…" />;
 
 /**
  * Which page a path shows, inside the layout with its breadcrumbs; the device, module,
- * rollout, configuration, activity and audit pages load when first opened.
+ * rollout, configuration, provisioning, activity and audit pages load when first opened.
  */
 export function Pages({ dark }: { dark: boolean }) {
   const { pathname, search } = useLocation();
@@ -117,6 +123,39 @@ export function Pages({ dark }: { dark: boolean }) {
       <Layout crumbs={<span>Configurations</span>}>
         <Suspense fallback={pageLoading}>
           <ConfigurationsRoute />
+        </Suspense>
+      </Layout>
+    );
+  }
+  if (pathname === '/provisioning') {
+    return (
+      <Layout crumbs={<span>Provisioning</span>}>
+        <Suspense fallback={pageLoading}>
+          <ProvisioningRoute />
+        </Suspense>
+      </Layout>
+    );
+  }
+  const group = matchPath('/provisioning/groups/:id', pathname);
+  const individual = matchPath('/provisioning/enrollments/:id', pathname);
+  if (pathname === '/provisioning/new' || group || individual) {
+    const id = (group ?? individual)?.['id'];
+    // /provisioning/new without a kind creates a group, the usual start.
+    const kind =
+      group || (!individual && search.get('kind') !== 'individual') ? 'group' : 'individual';
+    return (
+      <Layout
+        crumbs={
+          <>
+            <Link to="/provisioning">Provisioning</Link> /{' '}
+            <span>
+              {id ?? `New ${kind === 'group' ? 'enrollment group' : 'individual enrollment'}`}
+            </span>
+          </>
+        }
+      >
+        <Suspense fallback={pageLoading}>
+          <EnrollmentRoute kind={kind} {...(id === undefined ? {} : { id })} dark={dark} />
         </Suspense>
       </Layout>
     );

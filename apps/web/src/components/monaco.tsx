@@ -67,6 +67,8 @@ export interface JsonEditorProps {
   testId?: string;
   /** A smaller editor (a payload, not a twin). */
   compact?: boolean;
+  /** Shown, not editable (the operator may read the document but not change it). */
+  readOnly?: boolean;
 }
 
 /** The one Monaco JSON editor of the console (twins, method payloads, message bodies). */
@@ -80,16 +82,17 @@ export function JsonEditor({
   ariaLabel,
   testId = 'twin-json-editor',
   compact = false,
+  readOnly = false,
 }: JsonEditorProps) {
   const container = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | undefined>(undefined);
   const handlers = useRef({ onChange, onSave, onRun });
   handlers.current = { onChange, onSave, onRun };
   // The editor is created once, with the first value; later values are pushed in below.
-  const initial = useRef({ value, ariaLabel });
+  const initial = useRef({ value, ariaLabel, readOnly });
 
   useEffect(() => {
-    const { value, ariaLabel } = initial.current;
+    const { value, ariaLabel, readOnly } = initial.current;
     const instance = monaco.editor.create(container.current!, {
       value,
       language: 'json',
@@ -99,6 +102,7 @@ export function JsonEditor({
       fontSize: 13,
       tabSize: 2,
       ariaLabel,
+      readOnly,
       fixedOverflowWidgets: true,
       // Monaco's own docs mark the EditContext input path experimental; keep the textarea.
       editContext: false,
@@ -130,7 +134,11 @@ export function JsonEditor({
 
   useEffect(() => {
     const instance = editor.current;
-    if (instance && instance.getValue() !== value) {
+    if (!instance || instance.getValue() === value) return;
+    // A read-only editor refuses edits: its text is replaced outright (there is no undo).
+    if (instance.getOption(monaco.editor.EditorOption.readOnly)) {
+      instance.setValue(value);
+    } else {
       instance.pushUndoStop();
       instance.executeEdits('twinscope', [
         { range: instance.getModel()!.getFullModelRange(), text: value },
@@ -138,6 +146,10 @@ export function JsonEditor({
       instance.pushUndoStop();
     }
   }, [value]);
+
+  useEffect(() => {
+    editor.current?.updateOptions({ readOnly });
+  }, [readOnly]);
 
   useEffect(() => {
     monaco.editor.setTheme(dark ? 'vs-dark' : 'vs');

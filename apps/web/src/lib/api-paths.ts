@@ -1,4 +1,4 @@
-import type { AuditFilter, TwinRef } from '@twinscope/contract';
+import type { AuditFilter, EnrollmentKind, TwinRef } from '@twinscope/contract';
 import { paramsOf, type SearchFilter } from './search-filter.ts';
 
 export type { AuditFilter };
@@ -28,6 +28,10 @@ const target = (ref: TwinRef) =>
   ref.moduleId === undefined ? device(ref.deviceId) : module(ref.deviceId, ref.moduleId);
 const withQuery = (path: string, params: URLSearchParams) =>
   params.size > 0 ? `${path}?${params}` : path;
+/** An enrollment group (`groups`) or an individual enrollment (`enrollments`) in DPS. */
+const enrollment = (kind: EnrollmentKind, id: string) =>
+  `/api/provisioning/${kind === 'group' ? 'groups' : 'enrollments'}/${segment(id)}`;
+const etagQuery = (etag: string | undefined) => new URLSearchParams(etag ? { etag } : {});
 
 /** Every BFF path the console calls, built in one place: ids are always encoded. */
 export const apiPaths = {
@@ -66,6 +70,15 @@ export const apiPaths = {
   configurations: '/api/configurations',
   configuration: (id: string) => `/api/configurations/${segment(id)}`,
   configurationPreview: '/api/configurations/preview',
+  /** The Device Provisioning Service: its id scope, enrollment groups and enrollments. */
+  provisioning: '/api/provisioning',
+  enrollment,
+  enrollmentDelete: (kind: EnrollmentKind, id: string, etag: string) =>
+    withQuery(enrollment(kind, id), etagQuery(etag)),
+  enrollmentRegistrations: (kind: EnrollmentKind, id: string) =>
+    `${enrollment(kind, id)}/registrations`,
+  registrationDelete: (registrationId: string, etag?: string) =>
+    withQuery(`/api/provisioning/registrations/${segment(registrationId)}`, etagQuery(etag)),
   rolloutDryRun: '/api/rollouts/dry-run',
   rollouts: '/api/rollouts',
   /** A page of rollouts, newest first; `before` is the page before's `next`. */
@@ -97,6 +110,8 @@ export const apiPaths = {
   deviceDelete: (deviceId: string, etag: string) =>
     withQuery(device(deviceId), new URLSearchParams({ etag })),
   deviceConnectionString: (deviceId: string) => `${device(deviceId)}/connection-string`,
+  /** How the device came to the hub: through which DPS enrollment, if any. */
+  deviceProvisioning: (deviceId: string) => `${device(deviceId)}/provisioning`,
   modules: (deviceId: string) => `${device(deviceId)}/modules`,
   module,
   moduleDelete: (deviceId: string, moduleId: string, etag: string) =>

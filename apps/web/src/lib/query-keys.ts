@@ -61,6 +61,19 @@ export const configurationKeys = {
   all: ['configurations'] as const,
 };
 
+/**
+ * The Device Provisioning Service: the overview, one enrollment (and under it its
+ * registrations), and how one device was provisioned.
+ */
+export const provisioningKeys = {
+  all: ['provisioning'] as const,
+  overview: ['provisioning', 'overview'] as const,
+  enrollment: (kind: 'group' | 'individual', id: string) => ['provisioning', kind, id] as const,
+  registrations: (kind: 'group' | 'individual', id: string) =>
+    ['provisioning', kind, id, 'registrations'] as const,
+  device: (deviceId: string) => ['provisioning', 'device', deviceId] as const,
+};
+
 /** Guarded rollouts, one rollout, and its targets in a state. */
 export const rolloutKeys = {
   all: ['rollouts'] as const,

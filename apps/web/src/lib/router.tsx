@@ -51,6 +51,14 @@ export function devicePath(deviceId: string, moduleId?: string): string {
   return moduleId === undefined ? base : `${base}/modules/${encodeURIComponent(moduleId)}`;
 }
 
+/** An enrollment group's or an individual enrollment's page in the console. */
+export function enrollmentPath(kind: 'group' | 'individual', id: string): string {
+  return `/provisioning/${kind === 'group' ? 'groups' : 'enrollments'}/${encodeURIComponent(id)}`;
+}
+
+/** The page creating an enrollment group or an individual enrollment. */
+export const newEnrollmentPath = (kind: 'group' | 'individual') => `/provisioning/new?kind=${kind}`;
+
 export function Link({
   to,
   onClick,

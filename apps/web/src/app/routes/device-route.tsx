@@ -19,6 +19,7 @@ import { MethodPanel } from '../../features/methods/components/method-panel.tsx'
 import { MessagePanel } from '../../features/messages/components/message-panel.tsx';
 import { EdgePanel } from '../../features/edge/components/edge-panel.tsx';
 import { DeviceFiles } from '../../features/files/components/device-files.tsx';
+import { DeviceProvisioning } from '../../features/provisioning/components/device-provisioning.tsx';
 import { useState } from 'react';
 
 export function DeviceRoute({
@@ -56,6 +57,7 @@ export function DeviceRoute({
           />
           {!deleted && (
             <>
+              <DeviceProvisioning deviceId={deviceId} />
               {detail.data!.device.iotEdge && (
                 <>
                   <h2 id="edge">IoT Edge</h2>

@@ -29,4 +29,13 @@ export const ACTIONS: Record<AuditEntry['action'], string> = {
   'rollout.revert': "undid a rollout's change",
   'edge.set-modules': 'set the IoT Edge modules',
   'edge.restart-module': 'restarted an IoT Edge module',
+  'provisioning.group-create': 'created the enrollment group',
+  'provisioning.group-update': 'changed the enrollment group',
+  'provisioning.group-delete': 'deleted the enrollment group',
+  'provisioning.enrollment-create': 'created the individual enrollment',
+  'provisioning.enrollment-update': 'changed the individual enrollment',
+  'provisioning.enrollment-delete': 'deleted the individual enrollment',
+  'provisioning.registration-delete': "deleted a device's registration",
+  'fleet.export': 'exported the fleet',
+  'fleet.import': 'imported devices into the fleet',
 };

@@ -10,7 +10,7 @@ import {
 import { apiPaths, type AuditFilter } from '../../../lib/api-paths.ts';
 import { fromLocalInput, relativeTime, toLocalInput } from '../../../lib/format.ts';
 import { RESULT_COLOR } from '../../../lib/result-colors.ts';
-import { devicePath, Link } from '../../../lib/router.tsx';
+import { devicePath, enrollmentPath, Link } from '../../../lib/router.tsx';
 import { ACTIONS } from '../actions.ts';
 import { useFleetAudit } from '../api/fleet-audit.ts';
 import { matchesFilter, mergeRecords } from '../audit-filter.ts';
@@ -24,7 +24,22 @@ const KINDS = [
   ['module', 'Module identities'],
   ['configuration', 'Configurations'],
   ['rollout', 'Rollouts'],
+  ['provisioning', 'Provisioning'],
 ] as const;
+
+/** A provisioning record: an enrollment (its page) or a device's registration. */
+function ProvisioningTarget({
+  target,
+}: {
+  target: NonNullable<AuditEntry['target']['provisioning']>;
+}) {
+  if (target.kind === 'registration') return <span>registration {target.id}</span>;
+  return (
+    <Link to={enrollmentPath(target.kind, target.id)}>
+      {target.kind === 'group' ? 'enrollment group' : 'individual enrollment'} {target.id}
+    </Link>
+  );
+}
 
 /**
  * Who did what, where and when, across the fleet and every replica: filters in the URL,
@@ -112,7 +127,9 @@ export function FleetAudit({
                 <td>{entry.actor.name}</td>
                 <td>{ACTIONS[entry.action]}</td>
                 <td>
-                  {entry.target.configurationId ? (
+                  {entry.target.provisioning ? (
+                    <ProvisioningTarget target={entry.target.provisioning} />
+                  ) : entry.target.configurationId ? (
                     <Link to="/configurations">configuration {entry.target.configurationId}</Link>
                   ) : entry.target.rolloutId && !entry.target.deviceId ? (
                     <Link to={`/rollouts/${entry.target.rolloutId}`}>the rollout</Link>
