@@ -30,6 +30,12 @@ Options:
   --seed demo|<N>      seed an empty hub with the demo fleet or N devices
   --development-keys   every shared access policy gets the published development keys (see
                        the README), so a connection string can be written down; local use only
+  --provisioning-policy <name>=<Right,Right…>
+                       a provisioning service shared access policy besides
+                       provisioningserviceowner (rights: EnrollmentRead, EnrollmentWrite,
+                       RegistrationStatusRead, RegistrationStatusWrite, ServiceConfig,
+                       DeviceConnect); repeat for several; its keys are in
+                       state/provisioning.json
   --throttle <tier>    answer 429 beyond a tier's quotas: F1, S1, S2 or S3, x<units> for more
                        than one unit (S1x2); without it the hub has no quota
   --storage <where>    file upload storage: azurite (default: Microsoft's Storage emulator
@@ -75,6 +81,7 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
         listen: { type: 'string' },
         seed: { type: 'string' },
         'development-keys': { type: 'boolean' },
+        'provisioning-policy': { type: 'string', multiple: true },
         throttle: { type: 'string' },
         storage: { type: 'string' },
         'storage-port': { type: 'string' },
@@ -141,6 +148,14 @@ function parseCommandLine(): EmulatorOptions & { printConnectionString: boolean 
   options.routes = [...routes];
   if (values['consumer-group']) options.consumerGroups = values['consumer-group'];
   if (values['development-keys']) options.developmentKeys = true;
+  for (const text of values['provisioning-policy'] ?? []) {
+    const [keyName, rights] = text.split('=');
+    if (!keyName || !rights) fail(`--provisioning-policy ${text}: write <name>=<Right,Right…>`);
+    (options.provisioningPolicies ??= []).push({
+      keyName,
+      rights: rights.split(',').map((r) => r.trim()),
+    });
+  }
   if (values.seed !== undefined) {
     if (values.seed === 'demo') options.seed = 'demo';
     else if (/^\d+$/.test(values.seed) && Number(values.seed) > 0)

@@ -48,6 +48,12 @@ export interface EmulatorOptions {
   seed?: 'demo' | number;
   /** Every shared access policy gets the published development keys (`DEVELOPMENT_KEYS`). */
   developmentKeys?: boolean;
+  /**
+   * Shared access policies of the provisioning service besides `provisioningserviceowner`,
+   * made at start when missing (rights: EnrollmentRead, EnrollmentWrite,
+   * RegistrationStatusRead, RegistrationStatusWrite, ServiceConfig, DeviceConnect).
+   */
+  provisioningPolicies?: { keyName: string; rights: string[] }[];
   /** IoT Hub-style throttling: a tier and units (`hubQuota('S1')`) or custom limits. Off by default. */
   throttle?: ThrottleLimits | HubQuota;
   /** Request log lines (never carry tokens or keys). */

@@ -133,6 +133,8 @@ export function createServices(
     ...(dataDir ? { dataDir } : {}),
     developmentKeys: options.developmentKeys ?? false,
   });
+  for (const { keyName, rights } of options.provisioningPolicies ?? [])
+    provisioning.putPolicy(keyName, rights);
   // The demo's devices that provision themselves come through this group (`npm start`).
   if (options.seed === 'demo') provisioning.seedDemoGroup();
   return {

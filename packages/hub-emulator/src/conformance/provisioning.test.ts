@@ -18,7 +18,7 @@ import { portAgentFor } from '@twinscope/hub-connection';
 import { createSasToken } from '../auth/sas.ts';
 import { deriveDeviceKey } from '../provisioning/model.ts';
 import { createCa, deviceCertificate, intermediateCa } from './device-certificates.ts';
-import { startEmulator } from '../emulator.ts';
+import { startEmulator, type RunningEmulator } from '../emulator.ts';
 import { uniqueId, useHub } from './hub.ts';
 
 const { ProvisioningDeviceClient } = provisioningDevice;
@@ -32,6 +32,41 @@ type Kind = 'http' | 'mqtt' | 'amqp';
  * SDKs dial the default ports (443, 8883) of a bare host name; here they reach the
  * emulator's ports through their own options (an agent for HTTPS, the URI's port for MQTT).
  */
+/**
+ * The service client as `fromConnectionString` makes it for a policy of the service, with
+ * an agent to the port.
+ */
+function serviceClientOf(
+  emulator: RunningEmulator,
+  keyName = 'provisioningserviceowner',
+  key = /SharedAccessKey=([^;]+)/.exec(emulator.provisioning.serviceConnectionString)![1]!,
+) {
+  const { hostName, httpsPort, tls } = emulator;
+  const config = {
+    host: hostName,
+    sharedAccessSignature: createSasToken(
+      hostName,
+      key,
+      Math.floor(Date.now() / 1000) + 3600,
+      keyName,
+    ),
+  };
+  const http = new httpBase.Http();
+  http.setOptions({
+    ca: tls.caCert,
+    http: { agent: portAgentFor({ port: httpsPort, ca: tls.caCert }) },
+  });
+  return new ProvisioningServiceClient(
+    config as never,
+    // (Each SDK package pins its own copy of the shared packages: the types differ, not the code.)
+    new httpBase.RestApiClient(
+      config as never,
+      'azure-iot-provisioning-service/1.11.2',
+      http,
+    ) as never,
+  );
+}
+
 describe('the Device Provisioning Service with the unmodified Node SDKs', () => {
   const hub = useHub();
   const closers: (() => Promise<unknown>)[] = [];
@@ -39,34 +74,7 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
     for (const close of closers.reverse()) await close().catch(() => undefined);
   });
 
-  /** The service client as `fromConnectionString` makes it, with an agent to the port. */
-  function serviceClient() {
-    const { provisioning, hostName, httpsPort, tls } = hub.emulator;
-    const key = /SharedAccessKey=([^;]+)/.exec(provisioning.serviceConnectionString)![1]!;
-    const config = {
-      host: hostName,
-      sharedAccessSignature: createSasToken(
-        hostName,
-        key,
-        Math.floor(Date.now() / 1000) + 3600,
-        'provisioningserviceowner',
-      ),
-    };
-    const http = new httpBase.Http();
-    http.setOptions({
-      ca: tls.caCert,
-      http: { agent: portAgentFor({ port: httpsPort, ca: tls.caCert }) },
-    });
-    return new ProvisioningServiceClient(
-      config as never,
-      // (Each SDK package pins its own copy of the shared packages: the types differ, not the code.)
-      new httpBase.RestApiClient(
-        config as never,
-        'azure-iot-provisioning-service/1.11.2',
-        http,
-      ) as never,
-    );
-  }
+  const serviceClient = () => serviceClientOf(hub.emulator);
 
   /** A device's transport as its SDK makes it, reaching the emulator's port. */
   function transport(kind: Kind) {
@@ -647,5 +655,57 @@ describe('the Device Provisioning Service across an emulator restart', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the provisioning service’s shared access policies', () => {
+  const hub = useHub({
+    provisioningPolicies: [
+      { keyName: 'enrollmentread', rights: ['EnrollmentRead', 'RegistrationStatusRead'] },
+    ],
+  });
+
+  it('when a policy holds only EnrollmentRead and RegistrationStatusRead, then the unmodified service client reads with it and every change is refused naming the right', async () => {
+    const service = hub.emulator.provisioning.service;
+    const policy = service.listPolicies().find((p) => p.keyName === 'enrollmentread')!;
+    expect(policy.rights).toEqual(['EnrollmentRead', 'RegistrationStatusRead']);
+    expect(
+      service.listPolicies().find((p) => p.keyName === 'provisioningserviceowner')!.rights,
+    ).toHaveLength(6);
+    service.putGroup('readable', { attestation: { type: 'symmetricKey' } }, undefined);
+    const reader = serviceClientOf(hub.emulator, 'enrollmentread', policy.primaryKey);
+    const read = await reader.getEnrollmentGroup('readable');
+    expect(read.responseBody.enrollmentGroupId).toBe('readable');
+    const page = await reader.createEnrollmentGroupQuery({ query: '*' }, 10).next();
+    expect((page as any).responseBody.map((g: any) => g.enrollmentGroupId)).toContain('readable');
+    // Writes need EnrollmentWrite; deleting a registration needs RegistrationStatusWrite.
+    for (const change of [
+      () =>
+        reader.createOrUpdateEnrollmentGroup({
+          enrollmentGroupId: 'not-by-a-reader',
+          attestation: { type: 'symmetricKey' },
+        } as never),
+      () => reader.deleteEnrollmentGroup('readable'),
+      () => reader.deleteDeviceRegistrationState('any-device'),
+    ]) {
+      const refused = await change().then(
+        () => undefined,
+        (error: any) => error,
+      );
+      expect(refused?.response?.statusCode).toBe(401);
+      expect(String(refused.responseBody)).toMatch(
+        /lacks (EnrollmentWrite|RegistrationStatusWrite)/,
+      );
+    }
+    expect(service.listGroups().map((g) => g['enrollmentGroupId'])).toEqual(['readable']);
+    // A policy's rights are the service's: anything else is refused, and the owner stays whole.
+    expect(() => service.putPolicy('bad', ['EnrollmentRead', 'Everything'])).toThrow(
+      /not Everything/,
+    );
+    expect(() => service.deletePolicy('provisioningserviceowner')).toThrow(/cannot be deleted/);
+    service.deletePolicy('enrollmentread');
+    await expect(reader.getEnrollmentGroup('readable')).rejects.toMatchObject({
+      response: { statusCode: 401 },
+    });
   });
 });

@@ -9,7 +9,7 @@ import { clientCertificateOf } from '../auth/x509.ts';
 import { MAX_BODY_BYTES, readBody } from '../http/body.ts';
 import { jsonNestingBeyond, parseJson, type JsonObject, type JsonValue } from '@twinscope/twin';
 import { asProvisioningError, ProvisioningError, RETRY_AFTER_SECONDS } from './errors.ts';
-import type { DeviceCredential, Provisioning } from './provisioning.ts';
+import type { DeviceCredential, Provisioning, ProvisioningRight } from './provisioning.ts';
 
 /**
  * Whether a request path is the provisioning service's rather than the hub's: its own top
@@ -228,13 +228,22 @@ export function provisioningApi(
           (method === 'POST' && third === 'query') ||
           (method === 'POST' && second === 'query')
         );
+        // The right a shared access policy needs for it, as the service names them.
+        const enrollments = top === 'enrollments' || top === 'enrollmentgroups';
+        const needs: ProvisioningRight = enrollments
+          ? write && third?.toLowerCase() !== 'attestationmechanism'
+            ? 'EnrollmentWrite'
+            : 'EnrollmentRead'
+          : method === 'DELETE'
+            ? 'RegistrationStatusWrite'
+            : 'RegistrationStatusRead';
         if (authorization?.startsWith('Bearer ')) {
           try {
             verifyProvisioningBearer(authorization, entra, write);
           } catch (error) {
             throw new ProvisioningError(401, 401002, (error as Error).message);
           }
-        } else provisioning.verifyServiceToken(authorization, hostNames);
+        } else provisioning.verifyServiceToken(authorization, hostNames, needs);
         const id = second ?? '';
         if (top === 'enrollments' || top === 'enrollmentgroups') {
           const kind = top === 'enrollments' ? 'enrollment' : 'group';

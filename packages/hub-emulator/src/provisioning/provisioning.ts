@@ -27,11 +27,27 @@ import {
   type Substatus,
 } from './model.ts';
 
+/** What a DPS shared access policy allows (the service's own rights). */
+export const PROVISIONING_RIGHTS = [
+  'ServiceConfig',
+  'EnrollmentRead',
+  'EnrollmentWrite',
+  'DeviceConnect',
+  'RegistrationStatusRead',
+  'RegistrationStatusWrite',
+] as const;
+export type ProvisioningRight = (typeof PROVISIONING_RIGHTS)[number];
+
 export interface ProvisioningPolicy {
   keyName: string;
   primaryKey: string;
   secondaryKey: string;
+  /** Absent in state saved before rights were kept: every right, as the owner policy has. */
+  rights?: ProvisioningRight[];
 }
+
+/** Policy names as the service takes them: letters, digits and `-._`, up to 64. */
+const POLICY_NAME = /^[A-Za-z0-9\-._]{1,64}$/;
 
 /** How a device proves who it is when it registers. */
 export type DeviceCredential =
@@ -214,7 +230,12 @@ export class Provisioning {
    * A service token: `sr` the service's host name (with or without its port), signed with a
    * shared access policy's key. Returns the policy's name.
    */
-  verifyServiceToken(header: string | undefined, hostNames: ReadonlySet<string>): string {
+  verifyServiceToken(
+    header: string | undefined,
+    hostNames: ReadonlySet<string>,
+    /** The right the operation needs; a policy without it is refused, naming it. */
+    needs?: ProvisioningRight,
+  ): string {
     const token = header ? parseSasToken(header) : undefined;
     if (!token) throw unauthorized('The request has no valid SharedAccessSignature authorization.');
     if (Number(token.se) * 1000 < Date.now())
@@ -243,7 +264,62 @@ export class Provisioning {
       )
     )
       throw unauthorized('The shared access signature does not match the policy key.');
+    if (needs && !(policy.rights ?? PROVISIONING_RIGHTS).includes(needs))
+      throw unauthorized(`The shared access policy '${policy.keyName}' lacks ${needs}.`);
     return policy.keyName;
+  }
+
+  // ── Shared access policies (the service's management plane) ───────────────────────────
+
+  /** The service's shared access policies, keys included (the management plane lists them). */
+  listPolicies(): Required<ProvisioningPolicy>[] {
+    return this.policies.map((p) => ({ ...p, rights: p.rights ?? [...PROVISIONING_RIGHTS] }));
+  }
+
+  /**
+   * Creates a policy with new keys, or changes an existing one's rights (its keys kept), as
+   * `az iot dps policy create|update` does. The owner policy keeps every right.
+   */
+  putPolicy(keyName: string, rights: readonly string[]): Required<ProvisioningPolicy> {
+    if (!POLICY_NAME.test(keyName))
+      throw new ProvisioningError(400, 400004, `The policy name '${keyName}' is not valid.`);
+    const unknown = rights.filter((r) => !(PROVISIONING_RIGHTS as readonly string[]).includes(r));
+    if (unknown.length > 0 || rights.length === 0)
+      throw new ProvisioningError(
+        400,
+        400004,
+        `A policy's rights are one or more of ${PROVISIONING_RIGHTS.join(', ')}${unknown.length ? `; not ${unknown.join(', ')}` : ''}.`,
+      );
+    if (keyName === 'provisioningserviceowner')
+      throw new ProvisioningError(
+        400,
+        400004,
+        'The provisioningserviceowner policy keeps every right.',
+      );
+    const existing = this.policies.find((p) => p.keyName === keyName);
+    const policy = existing ?? {
+      keyName,
+      primaryKey: randomBytes(32).toString('base64'),
+      secondaryKey: randomBytes(32).toString('base64'),
+    };
+    policy.rights = [...new Set(rights)] as ProvisioningRight[];
+    if (!existing) this.policies.push(policy);
+    this.save();
+    return { ...policy, rights: policy.rights };
+  }
+
+  deletePolicy(keyName: string): void {
+    if (keyName === 'provisioningserviceowner')
+      throw new ProvisioningError(
+        400,
+        400004,
+        'The provisioningserviceowner policy cannot be deleted.',
+      );
+    const index = this.policies.findIndex((p) => p.keyName === keyName);
+    if (index < 0)
+      throw new ProvisioningError(404, 404000, `There is no policy named '${keyName}'.`);
+    this.policies.splice(index, 1);
+    this.save();
   }
 
   putEnrollment(
