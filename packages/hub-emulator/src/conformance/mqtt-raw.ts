@@ -14,9 +14,12 @@ export async function rawMqttSocket(hub: Hub) {
   });
   const parser = mqtt.parser({ protocolVersion: 4 });
   const packets: Packet[] = [];
+  /** Every packet's kind in the order it came (what an SDK reading strictly in order sees). */
+  const arrivals: string[] = [];
   const waiters: (() => void)[] = [];
   parser.on('packet', (packet: Packet) => {
     packets.push(packet);
+    arrivals.push(packet.cmd);
     waiters.splice(0).forEach((w) => w());
   });
   socket.on('data', (chunk: Buffer) => parser.parse(chunk));
@@ -51,6 +54,7 @@ export async function rawMqttSocket(hub: Hub) {
   return {
     send,
     next,
+    arrivals,
     socket,
     closed,
     get isClosed() {
