@@ -70,6 +70,9 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
         <Link to="/provisioning" className="topbar-link">
           Provisioning
         </Link>
+        <Link to="/fleet/jobs" className="topbar-link">
+          Import / export
+        </Link>
         {permissions.may('audit.read') && (
           <Link to="/audit" className="topbar-link">
             Audit trail

@@ -30,6 +30,9 @@ const ProvisioningRoute = lazy(() =>
 const EnrollmentRoute = lazy(() =>
   import('./routes/provisioning-route.tsx').then((m) => ({ default: m.EnrollmentRoute })),
 );
+const FleetJobsRoute = lazy(() =>
+  import('./routes/fleet-jobs-route.tsx').then((m) => ({ default: m.FleetJobsRoute })),
+);
 const ActivityRoute = lazy(() =>
   import('./routes/activity-route.tsx').then((m) => ({ default: m.ActivityRoute })),
 );
@@ -40,7 +43,8 @@ const pageLoading = <Spinner label="Loading…" />;
 
 /**
  * Which page a path shows, inside the layout with its breadcrumbs; the device, module,
- * rollout, configuration, provisioning, activity and audit pages load when first opened.
+ * rollout, configuration, provisioning, import / export, activity and audit pages load when
+ * first opened.
  */
 export function Pages({ dark }: { dark: boolean }) {
   const { pathname, search } = useLocation();
@@ -156,6 +160,28 @@ export function Pages({ dark }: { dark: boolean }) {
       >
         <Suspense fallback={pageLoading}>
           <EnrollmentRoute kind={kind} {...(id === undefined ? {} : { id })} dark={dark} />
+        </Suspense>
+      </Layout>
+    );
+  }
+  const fleetJob = matchPath('/fleet/jobs/:jobId', pathname);
+  if (pathname === '/fleet/jobs' || fleetJob) {
+    const jobId = fleetJob?.['jobId'];
+    // The page and a job's link are one element: opening a job just started keeps the forms.
+    return (
+      <Layout
+        crumbs={
+          jobId === undefined ? (
+            <span>Import / export</span>
+          ) : (
+            <>
+              <Link to="/fleet/jobs">Import / export</Link> / <span>{jobId}</span>
+            </>
+          )
+        }
+      >
+        <Suspense fallback={pageLoading}>
+          <FleetJobsRoute {...(jobId === undefined ? {} : { jobId })} />
         </Suspense>
       </Layout>
     );

@@ -8,6 +8,7 @@ import {
 } from '@twinscope/contract';
 import { z } from 'zod';
 import { apiPaths } from './api-paths.ts';
+import { fileNameOf } from './download.ts';
 
 /** The one error type the console sees from its BFF. */
 export class ApiError extends Error {
@@ -31,7 +32,10 @@ export class ApiError extends Error {
 
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is, with its own content type (an import file's JSON lines, say). */
+  file?: { content: string | Blob; type: string };
   signal?: AbortSignal;
 }
 
@@ -52,55 +56,95 @@ function csrf(): Promise<string> {
   return csrfToken;
 }
 
-/** The only place the console calls fetch: JSON in, schema-checked JSON out, typed errors. */
-export async function apiRequest<T extends z.ZodType>(
-  path: string,
-  schema: T,
-  options: RequestOptions = {},
-): Promise<z.infer<T>> {
-  let response: Response;
+const unreachable = () =>
+  new ApiError(0, {
+    code: 'hub_unreachable',
+    message: 'Twinscope cannot be reached. Check your connection.',
+    requestId: '',
+  });
+
+/**
+ * Every request the console makes (this module is the only one calling fetch): its body,
+ * its CSRF token, and a lost connection as an ApiError.
+ */
+async function send(path: string, options: RequestOptions, accept: string): Promise<Response> {
   try {
     const method = options.method ?? 'GET';
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+    const headers: Record<string, string> = { Accept: accept };
+    let body: string | Blob | undefined;
+    if (options.file) {
+      headers['Content-Type'] = options.file.type;
+      body = options.file.content;
+    } else if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
     if (method !== 'GET') headers['X-CSRF-Token'] = await csrf();
-    response = await fetch(path, {
+    return await fetch(path, {
       method,
       headers,
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      ...(body === undefined ? {} : { body }),
       ...(options.signal ? { signal: options.signal } : {}),
       credentials: 'same-origin',
     });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
-    throw new ApiError(0, {
-      code: 'hub_unreachable',
-      message: 'Twinscope cannot be reached. Check your connection.',
-      requestId: '',
-    });
+    throw unreachable();
   }
-  const text = await response.text();
-  let json: unknown;
+}
+
+function parseJson(text: string): unknown {
   try {
-    json = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
-    json = undefined;
+    return undefined;
   }
-  if (!response.ok) {
-    const parsed = ApiErrorSchema.safeParse(json);
-    throw new ApiError(
-      response.status,
-      parsed.success
-        ? parsed.data
-        : {
-            code: 'internal_error',
-            message: `Twinscope answered ${response.status}.`,
-            requestId: '',
-          },
-    );
-  }
+}
+
+/** What a failed answer says, as the one error type. */
+function failureOf(status: number, json: unknown): ApiError {
+  const parsed = ApiErrorSchema.safeParse(json);
+  return new ApiError(
+    status,
+    parsed.success
+      ? parsed.data
+      : {
+          code: 'internal_error',
+          message: `Twinscope answered ${status}.`,
+          requestId: '',
+        },
+  );
+}
+
+/** JSON in, schema-checked JSON out, typed errors. */
+export async function apiRequest<T extends z.ZodType>(
+  path: string,
+  schema: T,
+  options: RequestOptions = {},
+): Promise<z.infer<T>> {
+  const response = await send(path, options, 'application/json');
+  const json = parseJson(await response.text());
+  if (!response.ok) throw failureOf(response.status, json);
   if (response.status === 204) return undefined as z.infer<T>;
   return schema.parse(json);
+}
+
+/** A file the BFF answers as an attachment: its content, and the name the BFF gives it. */
+export async function apiFile(
+  path: string,
+  options: RequestOptions = {},
+): Promise<{ blob: Blob; name: string | undefined }> {
+  const response = await send(path, options, 'application/x-ndjson, application/json');
+  if (!response.ok) throw failureOf(response.status, parseJson(await response.text()));
+  let blob: Blob;
+  try {
+    blob = await response.blob();
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    // The connection dropped part way through the file.
+    throw unreachable();
+  }
+  return { blob, name: fileNameOf(response.headers.get('Content-Disposition')) };
 }
 
 const NoContent = z.unknown();

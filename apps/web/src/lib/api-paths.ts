@@ -79,6 +79,15 @@ export const apiPaths = {
     `${enrollment(kind, id)}/registrations`,
   registrationDelete: (registrationId: string, etag?: string) =>
     withQuery(`/api/provisioning/registrations/${segment(registrationId)}`, etagQuery(etag)),
+  /** The hub's bulk identity jobs started from Twinscope (Admin): the 20 latest, and one. */
+  fleetJobs: '/api/fleet/jobs',
+  fleetJob: (jobId: string) => `/api/fleet/jobs/${segment(jobId)}`,
+  /** A completed export's file (JSON lines, an attachment). */
+  fleetJobDownload: (jobId: string) => `/api/fleet/jobs/${segment(jobId)}/download`,
+  fleetExports: '/api/fleet/exports',
+  /** What an import file would do (the file is the raw body); nothing changes. */
+  fleetImportPreview: '/api/fleet/imports/preview',
+  fleetImports: '/api/fleet/imports',
   rolloutDryRun: '/api/rollouts/dry-run',
   rollouts: '/api/rollouts',
   /** A page of rollouts, newest first; `before` is the page before's `next`. */

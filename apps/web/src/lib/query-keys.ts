@@ -74,6 +74,13 @@ export const provisioningKeys = {
   device: (deviceId: string) => ['provisioning', 'device', deviceId] as const,
 };
 
+/** The hub's bulk identity jobs started from Twinscope, and one job as the hub reports it. */
+export const fleetJobKeys = {
+  all: ['fleet-jobs'] as const,
+  list: ['fleet-jobs', 'list'] as const,
+  one: (jobId: string) => ['fleet-jobs', 'job', jobId] as const,
+};
+
 /** Guarded rollouts, one rollout, and its targets in a state. */
 export const rolloutKeys = {
   all: ['rollouts'] as const,

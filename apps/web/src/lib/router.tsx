@@ -59,6 +59,9 @@ export function enrollmentPath(kind: 'group' | 'individual', id: string): string
 /** The page creating an enrollment group or an individual enrollment. */
 export const newEnrollmentPath = (kind: 'group' | 'individual') => `/provisioning/new?kind=${kind}`;
 
+/** One bulk import or export job on the console's Import / export page. */
+export const fleetJobPath = (jobId: string) => `/fleet/jobs/${encodeURIComponent(jobId)}`;
+
 export function Link({
   to,
   onClick,
