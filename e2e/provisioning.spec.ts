@@ -96,6 +96,9 @@ test('provisioning: an Admin creates an enrollment group with an initial twin, a
   await confirm.getByRole('textbox', { name: 'Type the id to confirm' }).fill(groupId);
   await confirm.getByRole('button', { name: `Delete ${groupId}` }).click();
   await expect(page).toHaveURL(/\/provisioning$/);
+  // The page is back for everyone, assistive technology included (role queries skip what
+  // is aria-hidden, as a dialog left behind would leave it).
+  await expect(page.getByRole('heading', { name: 'Provisioning', exact: true })).toBeVisible();
   await expect(page.getByRole('link', { name: groupId })).toHaveCount(0);
   await page.goto('/audit?kind=provisioning');
   await expect(page.getByTestId('audit-row').filter({ hasText: groupId })).toHaveCount(3);

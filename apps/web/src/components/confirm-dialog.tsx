@@ -12,7 +12,7 @@ import {
   MessageBarBody,
   Spinner,
 } from '@fluentui/react-components';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 
 export interface ConfirmDialogProps {
   open: boolean;
@@ -39,11 +39,40 @@ export interface ConfirmDialogProps {
  */
 export function ConfirmDialog(props: ConfirmDialogProps) {
   const { open, onCancel } = props;
+  useRestoreAfterAbruptClose(open);
   return (
     <Dialog open={open} onOpenChange={(_e, data) => !data.open && onCancel()}>
       {/* The dialog mounts its surface only while open: what was typed is gone next time. */}
       <ConfirmSurface {...props} />
     </Dialog>
+  );
+}
+
+/**
+ * A confirmed action often takes its page away with the dialog still open (a deleted
+ * enrollment's page goes back to the list). The modal hid the rest of the console from
+ * assistive technology and undoes that only as it closes; gone while open, it never does,
+ * and the next page would be invisible to a screen reader. So when the dialog goes while
+ * open and no other dialog is up, the console is shown again and focus is put on the page's
+ * main region (not lost on the body).
+ */
+function useRestoreAfterAbruptClose(open: boolean): void {
+  const isOpen = useRef(open);
+  isOpen.current = open;
+  useEffect(
+    () => () => {
+      if (!isOpen.current) return;
+      setTimeout(() => {
+        if (document.querySelector('[role="dialog"], [role="alertdialog"]')) return;
+        for (const hidden of document.querySelectorAll('body > [aria-hidden="true"]'))
+          hidden.removeAttribute('aria-hidden');
+        const main = document.querySelector<HTMLElement>('main');
+        if (!main || main.contains(document.activeElement)) return;
+        main.tabIndex = -1;
+        main.focus({ preventScroll: true });
+      }, 0);
+    },
+    [],
   );
 }
 

@@ -149,31 +149,31 @@ export function ImportSection({
           onRun={() => setConfirming(true)}
         />
       )}
-      {counts && chosen && (
-        <ConfirmDialog
-          open={confirming}
-          title={`Run the import of ${chosen.name}?`}
-          confirmLabel="Start the import"
-          pending={run.isPending}
-          error={run.error}
-          onConfirm={() => run.mutate(chosen.text)}
-          onCancel={() => {
-            setConfirming(false);
-            run.reset();
-          }}
-          testId="confirm-import"
-        >
-          {runSummary(counts).map((sentence) => (
-            <Text as="p" key={sentence}>
-              {sentence}
-            </Text>
-          ))}
-          <Text as="p" className="muted">
-            The file is previewed again as the job starts: if the hub changed since, the job follows
-            the hub as it is then.
+      {/* Always mounted: a dialog unmounted while open would leave the page hidden from
+          assistive technology (its aria-hidden on the rest of the page is never undone). */}
+      <ConfirmDialog
+        open={confirming && counts !== undefined && chosen !== undefined}
+        title={chosen ? `Run the import of ${chosen.name}?` : 'Run the import?'}
+        confirmLabel="Start the import"
+        pending={run.isPending}
+        error={run.error}
+        onConfirm={() => chosen && run.mutate(chosen.text)}
+        onCancel={() => {
+          setConfirming(false);
+          run.reset();
+        }}
+        testId="confirm-import"
+      >
+        {(counts ? runSummary(counts) : []).map((sentence) => (
+          <Text as="p" key={sentence}>
+            {sentence}
           </Text>
-        </ConfirmDialog>
-      )}
+        ))}
+        <Text as="p" className="muted">
+          The file is previewed again as the job starts: if the hub changed since, the job follows
+          the hub as it is then.
+        </Text>
+      </ConfirmDialog>
       {job && <JobView job={job} pollError={pollError} focus={focusJob} />}
     </section>
   );
