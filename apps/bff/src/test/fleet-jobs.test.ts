@@ -42,7 +42,12 @@ describe('BFF: the hub’s bulk export and import jobs, against the emulator wit
     });
     expect(started.status).toBe(202);
     const job = await finished(started.body.job.jobId);
-    expect(job).toMatchObject({ kind: 'export', status: 'completed', filter: "tags.site = 'lyon'", includeKeys: false });
+    expect(job).toMatchObject({
+      kind: 'export',
+      status: 'completed',
+      filter: "tags.site = 'lyon'",
+      includeKeys: false,
+    });
     const download = await stack.api(`/api/fleet/jobs/${job.jobId}/download`);
     expect(download.status).toBe(200);
     expect(download.headers.get('content-disposition')).toMatch(/attachment; filename="devices-/);
@@ -56,7 +61,9 @@ describe('BFF: the hub’s bulk export and import jobs, against the emulator wit
     ]);
     // No keys unless asked for.
     expect(download.text).not.toMatch(/"primaryKey":"[A-Za-z0-9+/=]{20,}"/);
-    expect(exported.find((l) => l.id === 'lyon-north-meter-08' && !l.moduleId).tags.site).toBe('lyon');
+    expect(exported.find((l) => l.id === 'lyon-north-meter-08' && !l.moduleId).tags.site).toBe(
+      'lyon',
+    );
 
     // The site's devices go; the file brings them back (with one bad line, one delete of
     // a device that is not there).
@@ -65,7 +72,11 @@ describe('BFF: the hub’s bulk export and import jobs, against the emulator wit
       ...exported.map((l) => JSON.stringify({ ...l, importMode: 'create' })),
       '{not json',
       JSON.stringify({ id: 'no-such-device', importMode: 'delete' }),
-      JSON.stringify({ id: 'berlin-b1-meter-03', importMode: 'updateTwin', tags: { imported: true } }),
+      JSON.stringify({
+        id: 'berlin-b1-meter-03',
+        importMode: 'updateTwin',
+        tags: { imported: true },
+      }),
     ].join('\n');
     const preview = await stack.api('/api/fleet/imports/preview', ndjson(file));
     expect(preview.status).toBe(200);
@@ -88,7 +99,10 @@ describe('BFF: the hub’s bulk export and import jobs, against the emulator wit
     const done = await finished(imported.body.job.jobId);
     expect(done).toMatchObject({ kind: 'import', status: 'completed', failed: 2 });
     const outcome = (id: string) => done.items.find((i: any) => i.deviceId === id && !i.moduleId);
-    expect(outcome('lyon-north-meter-08')).toMatchObject({ action: 'create', outcome: 'succeeded' });
+    expect(outcome('lyon-north-meter-08')).toMatchObject({
+      action: 'create',
+      outcome: 'succeeded',
+    });
     expect(outcome('no-such-device')).toMatchObject({ outcome: 'failed' });
     expect(outcome('berlin-b1-meter-03')).toMatchObject({ action: 'update', outcome: 'succeeded' });
     const twin = (await stack.registry.getTwin('lyon-north-meter-08')).responseBody as any;

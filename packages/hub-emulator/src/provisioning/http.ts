@@ -1,15 +1,16 @@
-// The Device Provisioning Service over HTTPS, on the hub's HTTPS port: devices register at
-// `/{idScope}/registrations/{registrationId}/register` and poll their operation; operators
-// manage enrollments, groups and registration states under `/enrollments`,
-// `/enrollmentGroups` and `/registrations`. No path of the hub's own API looks like these.
+// The Device Provisioning Service over HTTPS, on the hub's HTTPS port: a request is matched to
+// a row of its operation table (operations.ts), its caller checked (a device's credential, or
+// a shared access policy's right or an Entra role for the service API), and answered with
+// the service's JSON. No path of the hub's own API looks like these.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { verifyProvisioningBearer, type EntraAccess } from '../auth/entra.ts';
 import { clientCertificateOf } from '../auth/x509.ts';
 import { MAX_BODY_BYTES, readBody } from '../http/body.ts';
-import { jsonNestingBeyond, parseJson, type JsonObject, type JsonValue } from '@twinscope/twin';
-import { asProvisioningError, ProvisioningError, RETRY_AFTER_SECONDS } from './errors.ts';
-import type { DeviceCredential, Provisioning, ProvisioningRight } from './provisioning.ts';
+import { jsonNestingBeyond, parseJson, type JsonValue } from '@twinscope/twin';
+import { asProvisioningError, ProvisioningError } from './errors.ts';
+import { matchOperation } from './operations.ts';
+import type { DeviceCredential, Provisioning } from './provisioning.ts';
 
 /**
  * Whether a request path is the provisioning service's rather than the hub's: its own top
@@ -65,79 +66,6 @@ function send(
   response.end(payload);
 }
 
-/** A page of a listing, as the service's query API pages it (`x-ms-continuation`). */
-function page(
-  request: IncomingMessage,
-  response: ServerResponse,
-  items: JsonObject[],
-  itemType: string,
-): void {
-  const size = Math.max(1, Math.min(Number(request.headers['x-ms-max-item-count']) || 100, 1000));
-  const continuation = request.headers['x-ms-continuation'];
-  const from =
-    typeof continuation === 'string' && /^\d+$/.test(continuation) ? Number(continuation) : 0;
-  const next: Record<string, string> =
-    from + size < items.length ? { 'x-ms-continuation': String(from + size) } : {};
-  send(response, 200, items.slice(from, from + size), { 'x-ms-item-type': itemType, ...next });
-}
-
-const ifMatch = (request: IncomingMessage) => {
-  const value = request.headers['if-match'];
-  return typeof value === 'string' ? value : undefined;
-};
-
-/**
- * `POST /enrollments` with `{ mode, enrollments }`: each one created, updated or deleted on
- * its own; the answer lists the ones that failed.
- */
-function bulk(provisioning: Provisioning, body: JsonValue | undefined): JsonObject {
-  const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
-  const mode = input['mode'];
-  const enrollments = input['enrollments'];
-  if (
-    !['create', 'update', 'updateIfMatchETag', 'delete'].includes(mode as string) ||
-    !Array.isArray(enrollments)
-  )
-    throw new ProvisioningError(
-      400,
-      400004,
-      'A bulk operation needs mode (create, update, updateIfMatchETag or delete) and enrollments.',
-    );
-  const errors: JsonObject[] = [];
-  for (const item of enrollments) {
-    const enrollment =
-      typeof item === 'object' && item !== null && !Array.isArray(item) ? item : {};
-    const id = typeof enrollment['registrationId'] === 'string' ? enrollment['registrationId'] : '';
-    const etag = typeof enrollment['etag'] === 'string' ? enrollment['etag'] : undefined;
-    try {
-      if (mode === 'delete') provisioning.deleteEnrollment(id, etag);
-      else {
-        if (mode === 'create') {
-          let exists = true;
-          try {
-            provisioning.getEnrollment(id);
-          } catch {
-            exists = false;
-          }
-          if (exists) throw new ProvisioningError(409, 409201, `Enrollment ${id} already exists.`);
-        }
-        provisioning.putEnrollment(id, enrollment, mode === 'updateIfMatchETag' ? etag : undefined);
-      }
-    } catch (error) {
-      const failure =
-        error instanceof ProvisioningError
-          ? error
-          : new ProvisioningError(500, 500000, String(error));
-      errors.push({
-        registrationId: id,
-        errorCode: failure.errorCode,
-        errorStatus: failure.message,
-      });
-    }
-  }
-  return { isSuccessful: errors.length === 0, errors };
-}
-
 /**
  * The provisioning service's HTTP surface as one handler for the hub's HTTPS server, which
  * calls it for the paths `isProvisioningPath` claims.
@@ -168,144 +96,34 @@ export function provisioningApi(
     let status: number;
     try {
       const body = await readJsonBody(request);
-      const [first, second, third, fourth, fifth] = segments;
-      const top = first?.toLowerCase();
-      if (
-        second?.toLowerCase() === 'registrations' &&
-        top !== 'registrations' &&
-        top !== 'enrollments' &&
-        top !== 'enrollmentgroups'
-      ) {
-        // A device: `/{idScope}/registrations/{registrationId}/register` or `…/operations/{id}`.
-        if (first!.toLowerCase() !== provisioning.idScope.toLowerCase())
+      const { operation, params } = matchOperation(method, segments);
+      const authorization = request.headers.authorization;
+      let device: DeviceCredential = { kind: 'none' };
+      if ('device' in operation.caller) {
+        // A device: `/{idScope}/registrations/{registrationId}/…`, with its own credential.
+        if (params['idScope']!.toLowerCase() !== provisioning.idScope.toLowerCase())
           throw new ProvisioningError(
             401,
             401002,
-            `The id scope ${first} is not this provisioning service's (${provisioning.idScope}).`,
+            `The id scope ${params['idScope']} is not this provisioning service's (${provisioning.idScope}).`,
           );
-        const registrationId = third ?? '';
-        const authorization = request.headers.authorization;
         const certificate =
           request.socket instanceof TLSSocket ? clientCertificateOf(request.socket) : undefined;
-        const credential: DeviceCredential = authorization
+        device = authorization
           ? { kind: 'sas', token: authorization }
           : certificate
             ? { kind: 'x509', chain: certificate.chain }
             : { kind: 'none' };
-        if (method === 'PUT' && fourth === 'register' && fifth === undefined) {
-          const given = (body as JsonObject | undefined)?.['registrationId'];
-          if (typeof given === 'string' && given.toLowerCase() !== registrationId.toLowerCase())
-            throw new ProvisioningError(
-              400,
-              400004,
-              `The body's registrationId '${given}' is not the path's '${registrationId}'.`,
-            );
-          const payload = (body as JsonObject | undefined)?.['payload'];
-          const started = provisioning.register(registrationId, credential, payload);
-          status = 202;
-          send(response, 202, { ...started }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
-        } else if (method === 'GET' && fourth === 'operations' && fifth) {
-          const result = provisioning.operationStatus(registrationId, fifth, credential);
-          status = result.status === 'assigning' ? 202 : 200;
-          send(
-            response,
-            status,
-            { ...result },
-            status === 202 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {},
-          );
-        } else {
-          throw new ProvisioningError(
-            404,
-            404000,
-            `The provisioning service has no operation ${method} ${path}.`,
-          );
+      } else if (authorization?.startsWith('Bearer ')) {
+        try {
+          verifyProvisioningBearer(authorization, entra, operation.caller.entraWrite);
+        } catch (error) {
+          throw new ProvisioningError(401, 401002, (error as Error).message);
         }
-      } else {
-        const authorization = request.headers.authorization;
-        // Reads: GET, and the POSTs that query; anything else changes, or reveals keys.
-        const write = !(
-          method === 'GET' ||
-          (method === 'POST' && third === 'query') ||
-          (method === 'POST' && second === 'query')
-        );
-        // The right a shared access policy needs for it, as the service names them.
-        const enrollments = top === 'enrollments' || top === 'enrollmentgroups';
-        const needs: ProvisioningRight = enrollments
-          ? write && third?.toLowerCase() !== 'attestationmechanism'
-            ? 'EnrollmentWrite'
-            : 'EnrollmentRead'
-          : method === 'DELETE'
-            ? 'RegistrationStatusWrite'
-            : 'RegistrationStatusRead';
-        if (authorization?.startsWith('Bearer ')) {
-          try {
-            verifyProvisioningBearer(authorization, entra, write);
-          } catch (error) {
-            throw new ProvisioningError(401, 401002, (error as Error).message);
-          }
-        } else provisioning.verifyServiceToken(authorization, hostNames, needs);
-        const id = second ?? '';
-        if (top === 'enrollments' || top === 'enrollmentgroups') {
-          const kind = top === 'enrollments' ? 'enrollment' : 'group';
-          if (method === 'POST' && second === undefined && kind === 'enrollment') {
-            status = 200;
-            send(response, 200, bulk(provisioning, body));
-          } else if (method === 'POST' && second === 'query' && third === undefined) {
-            status = 200;
-            if (kind === 'enrollment')
-              page(request, response, provisioning.listEnrollments(), 'enrollment');
-            else page(request, response, provisioning.listGroups(), 'enrollmentGroup');
-          } else if (method === 'POST' && third?.toLowerCase() === 'attestationmechanism') {
-            status = 200;
-            send(response, 200, provisioning.attestationMechanism(kind, id));
-          } else if (third !== undefined || !second) {
-            throw new ProvisioningError(
-              404,
-              404000,
-              `The provisioning service has no operation ${method} ${path}.`,
-            );
-          } else if (method === 'PUT') {
-            status = 200;
-            send(
-              response,
-              200,
-              kind === 'enrollment'
-                ? provisioning.putEnrollment(id, body, ifMatch(request))
-                : provisioning.putGroup(id, body, ifMatch(request)),
-            );
-          } else if (method === 'GET') {
-            status = 200;
-            send(
-              response,
-              200,
-              kind === 'enrollment' ? provisioning.getEnrollment(id) : provisioning.getGroup(id),
-            );
-          } else if (method === 'DELETE') {
-            if (kind === 'enrollment') provisioning.deleteEnrollment(id, ifMatch(request));
-            else provisioning.deleteGroup(id, ifMatch(request));
-            status = 204;
-            send(response, 204);
-          } else {
-            throw new ProvisioningError(405, 405000, `${method} is not supported on ${path}.`);
-          }
-        } else if (method === 'POST' && third === 'query') {
-          status = 200;
-          page(request, response, provisioning.registrationsOfGroup(id), 'deviceRegistration');
-        } else if (method === 'GET' && second && third === undefined) {
-          status = 200;
-          send(response, 200, provisioning.getRegistration(id));
-        } else if (method === 'DELETE' && second && third === undefined) {
-          provisioning.deleteRegistration(id, ifMatch(request));
-          status = 204;
-          send(response, 204);
-        } else {
-          throw new ProvisioningError(
-            404,
-            404000,
-            `The provisioning service has no operation ${method} ${path}.`,
-          );
-        }
-      }
+      } else provisioning.verifyServiceToken(authorization, hostNames, operation.caller.right);
+      const answer = operation.handle({ provisioning, params, body, request, device });
+      status = answer.status;
+      send(response, answer.status, answer.body, answer.headers);
     } catch (caught) {
       const error = asProvisioningError(caught);
       if (!(caught instanceof ProvisioningError))
