@@ -236,7 +236,8 @@ try {
       ...signInEnv,
       // An audit trail from before the database (JSON lines) is imported once.
       TWINSCOPE_AUDIT_FILE: process.env.TWINSCOPE_AUDIT_FILE ?? join(dataDir, 'audit.jsonl'),
-      // The team's state: PGlite in the data folder, unless TWINSCOPE_DATABASE_URL is set.
+      // The team's state: the embedded PostgreSQL in the data folder, unless
+      // TWINSCOPE_DATABASE_URL is set.
       TWINSCOPE_DATABASE_DIR: process.env.TWINSCOPE_DATABASE_DIR ?? join(dataDir, 'db'),
       TWINSCOPE_HUB_CONNECTION_FILE: join(dataDir, 'connection.json'),
       TWINSCOPE_STATIC_DIR: staticDir,

@@ -42,8 +42,11 @@ export const ImportLineSchema = z.object({
   action: z.enum(['create', 'update', 'delete', 'refused']),
   /** Why the line is refused (preview), or why it failed (outcome). */
   reason: z.string().optional(),
-  /** After the job: what happened to it. */
-  outcome: z.enum(['succeeded', 'failed']).optional(),
+  /**
+   * After the job: what happened to it; `unknown` when the job did not complete or its
+   * errors log could not be read (a line it did not name may or may not have been applied).
+   */
+  outcome: z.enum(['succeeded', 'failed', 'unknown']).optional(),
 });
 export type ImportLine = z.infer<typeof ImportLineSchema>;
 

@@ -13,14 +13,18 @@ import { AppError } from '../core/app-error.ts';
  * job, and a SAS URI the hub writes and reads it with (it never reaches a browser or a log).
  */
 export interface JobStorage {
-  /** A new container for a job, and the SAS URI the hub is given for it. */
+  /**
+   * A new container for a job, and the SAS URI the hub is given for it: an export's may
+   * only write; an import's reads its file and writes its errors log.
+   */
   newContainer(kind: 'export' | 'import'): Promise<{ container: string; sasUri: string }>;
-  /** The SAS URI of a job's container, again (the hub's import names input and output). */
-  sasUriOf(container: string): Promise<string>;
   upload(container: string, blob: string, text: string): Promise<void>;
   /** A blob's bytes, streamed; undefined when there is no such blob. */
   open(container: string, blob: string): Promise<Readable | undefined>;
-  readText(container: string, blob: string): Promise<string | undefined>;
+  /** A blob's text; undefined when the blob is not there, null when its container is gone. */
+  readText(container: string, blob: string): Promise<string | undefined | null>;
+  /** Removes a job's container and what it holds. */
+  remove(container: string): Promise<void>;
 }
 
 export interface JobStorageSettings {
@@ -52,10 +56,10 @@ export function blobJobStorage(settings: JobStorageSettings): JobStorage {
     ...(agent ? { agent } : {}),
   };
   const service = BlobServiceClient.fromConnectionString(settings.connectionString, options);
-  const sasUriOf = async (name: string) => {
+  const sasUriOf = async (name: string, permissions: string) => {
     try {
       return await service.getContainerClient(name).generateSasUrl({
-        permissions: ContainerSASPermissions.parse('racwdl'),
+        permissions: ContainerSASPermissions.parse(permissions),
         expiresOn: new Date(Date.now() + SAS_HOURS * 3_600_000),
       });
     } catch (error) {
@@ -76,11 +80,10 @@ export function blobJobStorage(settings: JobStorageSettings): JobStorage {
   return {
     async newContainer(kind) {
       const name = `twinscope-${kind}-${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-      const sasUri = await sasUriOf(name);
+      const sasUri = await sasUriOf(name, kind === 'export' ? 'w' : 'rw');
       await guarded(() => service.getContainerClient(name).create());
       return { container: name, sasUri };
     },
-    sasUriOf,
     async upload(container, blob, text) {
       await guarded(() =>
         service
@@ -104,11 +107,16 @@ export function blobJobStorage(settings: JobStorageSettings): JobStorage {
       });
     },
     async readText(container, blob) {
+      const exists = await guarded(() => service.getContainerClient(container).exists());
+      if (!exists) return null;
       const body = await this.open(container, blob);
       if (!body) return undefined;
       const chunks: Buffer[] = [];
       for await (const chunk of body) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString('utf8');
+    },
+    async remove(container) {
+      await guarded(() => service.getContainerClient(container).deleteIfExists());
     },
   };
 }

@@ -37,12 +37,18 @@ export function fleetJobRoutes(jobs: FleetJobService): Router {
     res.json({ job: await jobs.get(paramOf(req.params, 'jobId', JobIdSchema), callOf(res)) });
   });
   routes.get('/fleet/jobs/:jobId/download', async (req, res) => {
-    const file = await jobs.download(paramOf(req.params, 'jobId', JobIdSchema), callOf(res));
+    const file = await jobs.download(
+      paramOf(req.params, 'jobId', JobIdSchema),
+      actorOf(res),
+      callOf(res),
+    );
     // Saved, never shown; with keys when the export was asked for them.
     res.setHeader('Content-Disposition', attachment(file.name));
     res.setHeader('Content-Type', 'application/x-ndjson');
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    await pipeline(file.body, res);
+    // A storage failure part way, or the browser going, ends every stream of the chain.
+    if (file.transform) await pipeline(file.body, file.transform, res);
+    else await pipeline(file.body, res);
   });
   routes.post('/fleet/exports', async (req, res) => {
     const request = bodyOf(req.body ?? {}, ExportRequestSchema);

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Transform, type Readable } from 'node:stream';
 import {
   IMPORT_LISTED_MAX,
@@ -14,6 +15,7 @@ import type { JobStorage } from '../adapters/job-storage.ts';
 import type { Database } from '../adapters/store/sql.ts';
 import { AppError } from '../core/app-error.ts';
 import type { CallContext } from '../core/call-context.ts';
+import { quote } from '../core/hub-query.ts';
 import { audited } from '../audit/audited.ts';
 import type { Actor } from '../audit/records.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
@@ -23,6 +25,8 @@ const DEVICES_BLOB = 'devices.txt';
 const ERRORS_BLOB = 'importErrors.log';
 /** Ids asked about in one existence query (`WHERE deviceId IN [...]`). */
 const IN_BATCH = 100;
+/** Beyond this many ids, one paged scan of the hub's ids costs fewer queries than IN lists. */
+const SCAN_ABOVE = 2000;
 
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 const MODES = new Map(IMPORT_MODES.map((mode) => [mode.toLowerCase(), mode]));
@@ -47,8 +51,6 @@ interface JobRow {
 
 const NO_STORAGE =
   "Bulk jobs need the hub's storage account: set TWINSCOPE_STORAGE_CONNECTION_STRING (an account key connection string), or run on the emulator.";
-
-const quote = (id: string) => `'${id.replace(/'/g, "''")}'`;
 
 function statusOf(status: string): FleetJob['status'] {
   const known = ['queued', 'running', 'completed', 'failed', 'cancelled'];
@@ -143,7 +145,7 @@ export class FleetJobService {
     let continuation: string | undefined;
     do {
       const page = await this.hub.query(
-        `SELECT deviceId FROM devices WHERE ${filter}`,
+        `SELECT deviceId FROM devices WHERE (${filter})`,
         { pageSize: 1000, ...(continuation ? { continuation } : {}) },
         context,
       );
@@ -191,23 +193,35 @@ export class FleetJobService {
     const devices = new Set<string>();
     const modules = new Set<string>();
     const deviceIds = [...new Set(lines.filter((l) => !l.refused).map((l) => l.deviceId))];
-    for (let at = 0; at < deviceIds.length; at += IN_BATCH) {
-      const batch = deviceIds
-        .slice(at, at + IN_BATCH)
-        .map(quote)
-        .join(', ');
-      for (const item of await this.pages(
-        `SELECT deviceId FROM devices WHERE deviceId IN [${batch}]`,
-        context,
-      ))
+    const withModules = lines.some((l) => l.moduleId !== undefined);
+    if (deviceIds.length > SCAN_ABOVE) {
+      // A large file: the hub's ids read once, a page at a time (100k devices: 100 queries).
+      for (const item of await this.pages('SELECT deviceId FROM devices', context))
         devices.add(String(item['deviceId']));
-      if (lines.some((l) => l.moduleId !== undefined))
+      if (withModules)
         for (const item of await this.pages(
-          `SELECT deviceId, moduleId FROM devices.modules WHERE deviceId IN [${batch}]`,
+          'SELECT deviceId, moduleId FROM devices.modules',
           context,
         ))
           modules.add(`${String(item['deviceId'])}/${String(item['moduleId'])}`);
-    }
+    } else
+      for (let at = 0; at < deviceIds.length; at += IN_BATCH) {
+        const batch = deviceIds
+          .slice(at, at + IN_BATCH)
+          .map(quote)
+          .join(', ');
+        for (const item of await this.pages(
+          `SELECT deviceId FROM devices WHERE deviceId IN [${batch}]`,
+          context,
+        ))
+          devices.add(String(item['deviceId']));
+        if (withModules)
+          for (const item of await this.pages(
+            `SELECT deviceId, moduleId FROM devices.modules WHERE deviceId IN [${batch}]`,
+            context,
+          ))
+            modules.add(`${String(item['deviceId'])}/${String(item['moduleId'])}`);
+      }
     const all: ImportLine[] = lines.map((line) => ({
       line: line.line,
       deviceId: line.deviceId,
@@ -317,18 +331,24 @@ export class FleetJobService {
     if (ENDED.has(row.status)) return this.view(row, true);
     const job = await this.hub.getBulkJob(jobId, context);
     let items = row.items;
-    if (ENDED.has(job.status) && row.kind === 'import' && row.items) {
-      const errors = (await this.store().readText(row.container, ERRORS_BLOB)) ?? '';
+    const ended = ENDED.has(job.status);
+    if (ended && row.kind === 'import' && row.items) {
+      // Each listed line's outcome, from the job's errors log; the container (the file,
+      // which may hold keys) is removed once read.
+      const storage = this.store();
+      const errors = await storage.readText(row.container, ERRORS_BLOB);
       items = outcomes(row.items, errors, job.status === 'completed');
+      await storage.remove(row.container).catch(() => undefined);
     }
+    // Only a job not yet seen ending is updated: a slower poll never moves it back.
     await this.db.query(
       `UPDATE fleet_jobs SET status = $2, progress = $3, ended_at = $4, failure_reason = $5, items = $6
-       WHERE job_id = $1`,
+       WHERE job_id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')`,
       [
         jobId,
         job.status,
         job.progress,
-        job.endTimeUtc ?? (ENDED.has(job.status) ? new Date().toISOString() : null),
+        job.endTimeUtc ?? (ended ? new Date().toISOString() : null),
         job.failureReason ?? null,
         items ? JSON.stringify(items) : null,
       ],
@@ -358,26 +378,53 @@ export class FleetJobService {
     };
   }
 
-  /** An export's file: the whole fleet, or the devices its condition selects now. */
-  async download(jobId: string, context?: CallContext): Promise<{ body: Readable; name: string }> {
+  /**
+   * An export's file: the whole fleet, or the devices its condition selects now. A file
+   * with keys is a secret: its download is in the audit trail.
+   */
+  async download(
+    jobId: string,
+    actor: Actor,
+    context?: CallContext,
+  ): Promise<{ body: Readable; transform?: Transform; name: string }> {
     const job = await this.get(jobId, context);
     if (job.kind !== 'export') throw new AppError('bad_request', `Job ${jobId} is an import.`);
     if (job.status !== 'completed')
       throw new AppError('conflict', `The export has not completed (it is ${job.status}).`);
     const row = await this.row(jobId);
-    const body = await this.store().open(row.container, DEVICES_BLOB);
-    if (!body) throw new AppError('not_found', 'The export file is no longer in storage.');
     const name = `devices-${jobId}.jsonl`;
-    if (!row.filter) return { body, name };
-    const keep = await this.selected(row.filter, context);
-    return { body: body.pipe(filterLines(keep)), name };
+    const open = async () => {
+      const keep = row.filter ? await this.selected(row.filter, context) : undefined;
+      const body = await this.store().open(row.container, DEVICES_BLOB);
+      if (!body) throw new AppError('not_found', 'The export file is no longer in storage.');
+      return { body, ...(keep ? { transform: filterLines(keep) } : {}), name };
+    };
+    if (!row.include_keys) return open();
+    return audited(
+      this.audit,
+      {
+        actor,
+        action: 'fleet.export',
+        target: { deviceId: '' },
+        change: { download: jobId, includeKeys: true },
+      },
+      open,
+    );
   }
 }
 
-/** Each listed line's outcome: failed when the job's errors name it, else succeeded. */
-function outcomes(items: ImportLine[], errorsText: string, completed: boolean): ImportLine[] {
+/**
+ * Each listed line's outcome: failed when the job's errors log names it; succeeded when the
+ * job completed and its log (none: no errors) does not; unknown otherwise (the job stopped
+ * part way, or its log could not be read).
+ */
+function outcomes(
+  items: ImportLine[],
+  errorsText: string | undefined | null,
+  completed: boolean,
+): ImportLine[] {
   const failures = new Map<string, string>();
-  for (const raw of errorsText.split(/\r?\n/)) {
+  for (const raw of (errorsText ?? '').split(/\r?\n/)) {
     if (!raw.trim()) continue;
     try {
       const error = objectOf(JSON.parse(raw));
@@ -387,13 +434,17 @@ function outcomes(items: ImportLine[], errorsText: string, completed: boolean): 
       // A line the hub wrote that is not JSON says nothing about a device.
     }
   }
+  const known = completed && errorsText !== null;
   return items.map((item) => {
     const reason = failures.get(`${item.deviceId}/${item.moduleId ?? ''}`);
-    const failed = reason !== undefined || !completed;
+    if (reason !== undefined) return { ...item, outcome: 'failed', reason };
+    if (known) return { ...item, outcome: 'succeeded' };
     return {
       ...item,
-      outcome: failed ? 'failed' : 'succeeded',
-      ...(reason ? { reason } : !completed ? { reason: 'the job did not complete' } : {}),
+      outcome: 'unknown',
+      reason: completed
+        ? "the job's errors log could not be read"
+        : 'the job did not complete: this line may or may not have been applied',
     };
   });
 }
@@ -401,6 +452,8 @@ function outcomes(items: ImportLine[], errorsText: string, completed: boolean): 
 /** Keeps the JSON lines whose `id` is in `keep`. */
 function filterLines(keep: ReadonlySet<string>): Transform {
   let rest = '';
+  // A character split across chunks is joined before it is read.
+  const decoder = new StringDecoder('utf8');
   const wanted = (line: string) => {
     if (!line.trim()) return false;
     try {
@@ -411,7 +464,7 @@ function filterLines(keep: ReadonlySet<string>): Transform {
   };
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      const lines = (rest + chunk.toString('utf8')).split('\n');
+      const lines = (rest + decoder.write(chunk)).split('\n');
       rest = lines.pop() ?? '';
       done(
         null,
@@ -422,6 +475,7 @@ function filterLines(keep: ReadonlySet<string>): Transform {
       );
     },
     flush(done) {
+      rest += decoder.end();
       done(null, wanted(rest) ? `${rest}\n` : '');
     },
   });

@@ -276,39 +276,68 @@ export class ProvisioningService {
     }
     if (kind === 'group' && input.deviceId !== undefined)
       throw new AppError('validation_failed', 'Only an individual enrollment names a device id.');
-    const existing = input.etag !== undefined ? await dps.get(kind, id) : undefined;
+    // A create must not replace an enrollment of the same id (DPS would, with new keys that
+    // every device of a group derives its own from): the id is looked up either way.
+    let existing: DpsRecord | undefined;
+    try {
+      existing = await dps.get(kind, id);
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'not_found')) throw error;
+    }
+    const what = kind === 'group' ? 'Enrollment group' : 'Enrollment';
+    if (existing && input.etag === undefined)
+      throw new AppError('conflict', `${what} ${id} already exists: open it to change it.`);
+    if (!existing && input.etag !== undefined)
+      throw new AppError('not_found', `${what} ${id} was deleted since you loaded it.`);
     if (existing && input.etag !== stringOf(existing['etag']))
       throw new AppError(
         'conflict',
-        `${kind === 'group' ? 'Enrollment group' : 'Enrollment'} ${id} was changed by someone else since you loaded it.`,
+        `${what} ${id} was changed by someone else since you loaded it.`,
       );
     let attestation: JsonObject;
     if (input.attestation) attestation = attestationRecord(kind, input.attestation);
     else if (existing) attestation = await dps.attestation(kind, id);
     else throw new AppError('validation_failed', 'A new enrollment needs an attestation.');
+    const current = objectOf(existing?.['customAllocationDefinition']);
     let webhookUrl = input.customAllocation?.webhookUrl;
     if (input.allocationPolicy === 'custom' && webhookUrl === undefined)
-      webhookUrl = stringOf(objectOf(existing?.['customAllocationDefinition'])['webhookUrl']);
+      webhookUrl = stringOf(current['webhookUrl']);
     if (input.allocationPolicy === 'custom' && webhookUrl === undefined)
       throw new AppError('validation_failed', 'Custom allocation needs the webhook URL to call.');
+    // A change starts from the record as DPS holds it, so what the console does not edit
+    // (linked hubs, the hub host name, optional device information, newer fields) is kept.
+    const {
+      etag: _etag,
+      createdDateTimeUtc: _created,
+      lastUpdatedDateTimeUtc: _updated,
+      registrationState: _state,
+      ...kept
+    } = existing ?? {};
     const record: JsonObject = {
+      ...kept,
       ...(kind === 'group' ? { enrollmentGroupId: id } : { registrationId: id }),
       ...(kind === 'individual' && input.deviceId ? { deviceId: input.deviceId } : {}),
       attestation,
-      capabilities: { iotEdge: input.iotEdge },
+      capabilities: { ...objectOf(kept['capabilities']), iotEdge: input.iotEdge },
       provisioningStatus: input.enabled ? 'enabled' : 'disabled',
       reprovisionPolicy: { ...REPROVISION[input.reprovision] },
-      allocationPolicy: input.allocationPolicy,
-      // The linked hubs stay as they are (the portal and CLI link them to the service).
-      ...(Array.isArray(existing?.['iotHubs']) ? { iotHubs: existing['iotHubs'] } : {}),
+      // The form's "hashed" on an enrollment that named no policy is the service's default,
+      // which it keeps.
+      allocationPolicy:
+        existing && existing['allocationPolicy'] == null && input.allocationPolicy === 'hashed'
+          ? null
+          : input.allocationPolicy,
       ...(input.allocationPolicy === 'custom'
         ? {
             customAllocationDefinition: {
               webhookUrl: webhookUrl!,
-              apiVersion: input.customAllocation?.apiVersion ?? '2021-10-01',
+              apiVersion:
+                input.customAllocation?.apiVersion ??
+                stringOf(current['apiVersion']) ??
+                '2021-10-01',
             },
           }
-        : {}),
+        : { customAllocationDefinition: null }),
       initialTwin: {
         tags: input.initialTwin.tags,
         properties: { desired: input.initialTwin.desired },
@@ -384,16 +413,8 @@ export class ProvisioningService {
           : { kind: 'individual', id: registration.registrationId },
       };
     }
-    // An individual enrollment that names this device under another registration id.
-    const enrollments = await this.dps.list('individual', LIST_LIMIT);
-    const named = enrollments.items.find((e) => stringOf(e['deviceId']) === deviceId);
-    if (!named) return { configured: true };
-    const id = String(named['registrationId']);
-    const registration = await this.dps.registration(id);
-    return {
-      configured: true,
-      enrollment: { kind: 'individual', id },
-      ...(registration ? { registration: registrationOf(registration) } : {}),
-    };
+    // (An individual enrollment that names this device under another registration id is
+    // not looked for: that would list every enrollment on each device page.)
+    return { configured: true };
   }
 }

@@ -106,7 +106,17 @@ describe('BFF: the Device Provisioning Service through azure-iot-provisioning-se
         groupId: 'field-sensors',
         ca: stack.emulator.tls.caCert,
       }),
-    ).rejects.toThrow();
+    ).rejects.toThrow(/disabled/i);
+    await expect(stack.registry.get('oslo-sensor-002')).rejects.toMatchObject({
+      response: { statusCode: 404 },
+    });
+    // Creating it again (no etag) is refused: it would replace the group and its keys.
+    const again = await stack.api('/api/provisioning/groups/field-sensors', {
+      method: 'PUT',
+      json: GROUP,
+    });
+    expect(again.status).toBe(412);
+    expect(again.body.message).toMatch(/already exists/);
     // The keys survived the change (the update wrote back the attestation it read).
     expect(
       (await stack.emulator.provisioning.service.attestationMechanism('group', 'field-sensors'))[
@@ -157,6 +167,57 @@ describe('BFF: the Device Provisioning Service through azure-iot-provisioning-se
       ['provisioning.registration-delete', { kind: 'registration', id: 'oslo-sensor-001' }],
       ['provisioning.group-delete', { kind: 'group', id: 'field-sensors' }],
     ]);
+  });
+
+  it('when an enrollment allocates through a webhook whose URL holds a key, then the key stays in the BFF and the service, and a change that leaves the URL out keeps it', async () => {
+    const secret = 'c2VjcmV0LWZ1bmN0aW9uLWtleQ';
+    const url = `https://allocate.example.net/api/allocate?code=${secret}`;
+    const created = await stack.api('/api/provisioning/enrollments/webhook-device', {
+      method: 'PUT',
+      json: {
+        kind: 'individual',
+        id: 'webhook-device',
+        attestation: { type: 'symmetricKey' },
+        allocationPolicy: 'custom',
+        customAllocation: { webhookUrl: url, apiVersion: '2021-10-01' },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.enrollment.customAllocation).toEqual({
+      webhook: 'https://allocate.example.net/api/allocate',
+      hasQuery: true,
+      apiVersion: '2021-10-01',
+    });
+    const changed = await stack.api('/api/provisioning/enrollments/webhook-device', {
+      method: 'PUT',
+      json: {
+        kind: 'individual',
+        id: 'webhook-device',
+        allocationPolicy: 'custom',
+        iotEdge: true,
+        etag: created.body.enrollment.etag,
+      },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.enrollment).toMatchObject({
+      iotEdge: true,
+      attestation: { type: 'symmetricKey' },
+    });
+    expect(
+      stack.emulator.provisioning.service.getEnrollment('webhook-device')[
+        'customAllocationDefinition'
+      ],
+    ).toMatchObject({ webhookUrl: url });
+    const audit = await stack.api('/api/audit?kind=provisioning');
+    const seen = JSON.stringify([
+      created.body,
+      changed.body,
+      (await stack.api('/api/provisioning')).body,
+      audit.body,
+      stack.logLines,
+    ]);
+    expect(seen).toContain('webhook-device');
+    expect(seen).not.toContain(secret);
   });
 
   it('when an enrollment breaks the twin rules or is malformed, then it is refused clearly and nothing is created', async () => {

@@ -52,23 +52,28 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
  * A confirmed action often takes its page away with the dialog still open (a deleted
  * enrollment's page goes back to the list). The modal hid the rest of the console from
  * assistive technology and undoes that only as it closes; gone while open, it never does,
- * and the next page would be invisible to a screen reader. So when the dialog goes while
- * open and no other dialog is up, the console is shown again and focus is put on the page's
- * main region (not lost on the body).
+ * and the next page would be invisible to a screen reader. So what the dialog hid (the
+ * page's top-level elements that were not hidden before it opened) is shown again when it
+ * goes while open and no other dialog is up, and focus is put on the page's main region
+ * rather than lost on the body.
  */
 function useRestoreAfterAbruptClose(open: boolean): void {
-  const isOpen = useRef(open);
-  isOpen.current = open;
+  const hiddenBefore = useRef<Set<Element> | undefined>(undefined);
+  if (open && !hiddenBefore.current)
+    hiddenBefore.current = new Set(document.querySelectorAll('body > [aria-hidden="true"]'));
+  if (!open) hiddenBefore.current = undefined;
   useEffect(
     () => () => {
-      if (!isOpen.current) return;
+      const before = hiddenBefore.current;
+      if (!before) return;
       setTimeout(() => {
         if (document.querySelector('[role="dialog"], [role="alertdialog"]')) return;
         for (const hidden of document.querySelectorAll('body > [aria-hidden="true"]'))
-          hidden.removeAttribute('aria-hidden');
+          if (!before.has(hidden)) hidden.removeAttribute('aria-hidden');
         const main = document.querySelector<HTMLElement>('main');
         if (!main || main.contains(document.activeElement)) return;
         main.tabIndex = -1;
+        main.addEventListener('blur', () => main.removeAttribute('tabindex'), { once: true });
         main.focus({ preventScroll: true });
       }, 0);
     },

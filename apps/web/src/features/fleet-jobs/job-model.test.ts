@@ -120,4 +120,23 @@ describe("an import's outcome", () => {
     expect(outcomeSummary(ended({ status: 'running' }))).toBeUndefined();
     expect(outcomeSummary(job('e', { status: 'completed' }))).toBeUndefined();
   });
+
+  it('when a job stopped part way, then lines it did not report are unknown, said so, and kept with the failures', () => {
+    const stopped: FleetJob = {
+      jobId: 'j-stopped',
+      kind: 'import',
+      status: 'failed',
+      progress: 40,
+      by: { id: 'u', name: 'U' },
+      createdAt: '2026-12-07T10:00:00Z',
+      counts: { lines: 2, create: 2, update: 0, delete: 0, refused: 0 },
+      failed: 1,
+      items: [
+        { line: 1, deviceId: 'a', action: 'create', outcome: 'failed', reason: 'exists' },
+        { line: 2, deviceId: 'b', action: 'create', outcome: 'unknown' },
+      ],
+    };
+    expect(outcomeSummary(stopped)).toMatch(/^1 failed and 1 is unknown of 2 lines/);
+    expect(outcomeLines(stopped.items!, true).map((i) => i.deviceId)).toEqual(['a', 'b']);
+  });
 });

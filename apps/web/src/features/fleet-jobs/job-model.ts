@@ -37,9 +37,12 @@ export function withJob(list: FleetJob[] | undefined, job: FleetJob): FleetJob[]
     : [row, ...list].slice(0, 20);
 }
 
-/** The lines of an import's outcome to show: every one, or only those that failed. */
+/**
+ * The lines of an import's outcome to show: every one, or only those that did not succeed
+ * (failed, or unknown when the job stopped part way).
+ */
 export function outcomeLines(items: readonly ImportLine[], onlyFailures: boolean): ImportLine[] {
-  return onlyFailures ? items.filter((item) => item.outcome === 'failed') : [...items];
+  return onlyFailures ? items.filter((item) => item.outcome !== 'succeeded') : [...items];
 }
 
 const lines = (n: number) => `${n.toLocaleString()} ${n === 1 ? 'line' : 'lines'}`;
@@ -53,6 +56,9 @@ export function outcomeSummary(job: FleetJob): string | undefined {
   const listed = job.items?.length ?? 0;
   const failed = job.failed ?? job.items?.filter((i) => i.outcome === 'failed').length ?? 0;
   const total = job.counts?.lines ?? listed;
+  const unknown = job.items?.filter((i) => i.outcome === 'unknown').length ?? 0;
+  if (unknown > 0)
+    return `${failed.toLocaleString()} failed and ${unknown.toLocaleString()} ${unknown === 1 ? 'is' : 'are'} unknown of ${lines(listed)}: the job did not complete, so a line it did not report may or may not have been applied.`;
   if (job.truncated)
     return `${failed.toLocaleString()} of the first ${lines(listed)} failed (the file had ${lines(total)}; only those listed are followed one by one).`;
   if (failed === 0) return total === 1 ? 'The line succeeded.' : `All ${lines(total)} succeeded.`;
