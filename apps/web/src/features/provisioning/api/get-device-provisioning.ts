@@ -19,6 +19,8 @@ export function getDeviceProvisioningQueryOptions(deviceId: string) {
   return queryOptions({
     queryKey: provisioningKeys.device(deviceId),
     queryFn: ({ signal }) => getDeviceProvisioning(deviceId, signal),
+    // How a device was provisioned changes rarely: one DPS call per page visit, not per focus.
+    staleTime: 5 * 60_000,
   });
 }
 
