@@ -232,6 +232,41 @@ describe('the Device Provisioning Service with the unmodified Node SDKs', () => 
       ).rejects.toThrow();
   });
 
+  it('when one device of a group is revoked by a disabled individual enrollment of its own, then it is refused as disabled and the rest of the group still registers', async () => {
+    // Azure's way to disallow one member of an enrollment group: an individual enrollment
+    // for its registration id, disabled (with the key the device derives from the group's).
+    const service = serviceClient();
+    const groupId = uniqueId('revoking');
+    const groupKey = Buffer.alloc(64, 9).toString('base64');
+    await service.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: groupId,
+      attestation: {
+        type: 'symmetricKey',
+        symmetricKey: { primaryKey: groupKey, secondaryKey: groupKey },
+      },
+    } as never);
+    const revoked = uniqueId('revoked');
+    const derived = deriveDeviceKey(groupKey, revoked);
+    expect(await register('mqtt', revoked, derived)).toMatchObject({ status: 'assigned' });
+    await service.createOrUpdateIndividualEnrollment({
+      registrationId: revoked,
+      attestation: {
+        type: 'symmetricKey',
+        symmetricKey: { primaryKey: derived, secondaryKey: derived },
+      },
+      provisioningStatus: 'disabled',
+    } as never);
+    await expect(register('mqtt', revoked, derived)).rejects.toThrow(/disabled/i);
+    expect(hub.emulator.provisioning.service.getRegistration(revoked)).toMatchObject({
+      status: 'disabled',
+    });
+    const other = uniqueId('member');
+    expect(await register('http', other, deriveDeviceKey(groupKey, other))).toMatchObject({
+      deviceId: other,
+      status: 'assigned',
+    });
+  });
+
   it('when an enrollment is updated with a stale etag, then the update is refused and the enrollment stays; with its etag, it is disabled and its device is refused', async () => {
     const service = serviceClient();
     const registrationId = uniqueId('etag');
