@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AnonymousCredential,
   BlockBlobClient,
@@ -14,7 +11,7 @@ import { portAgentFor } from '@twinscope/hub-connection';
 import deviceSdk from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send, useStack, type Harness } from './harness.ts';
+import { send, useStack, useStackWithStorage, type Harness } from './harness.ts';
 
 const { Client: DeviceClient } = deviceSdk;
 
@@ -69,17 +66,7 @@ async function upload(
 }
 
 describe('BFF: files devices uploaded, against the emulator with Azurite', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'files-'));
-  // Registered first, so it runs after the stack has stopped.
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-  const stack: Harness = useStack({
-    emulator: { inMemory: false, dataDir, storage: 'azurite' },
-    // Storage as npm start gives it: the emulator's connection.json (its `storage`, its CA).
-    env: () => ({
-      TWINSCOPE_HUB_CONNECTION_FILE: stack.emulator.connectionFile!,
-      TWINSCOPE_LIVE_SOURCE: 'polling',
-    }),
-  });
+  const stack: Harness = useStackWithStorage('files-');
   const report = Buffer.from(JSON.stringify({ booted: true, firmware: '2.0.3' }));
   const dump = randomBytes(300_000);
 

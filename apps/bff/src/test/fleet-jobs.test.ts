@@ -1,21 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Agent } from 'node:https';
 import { BlobServiceClient, type StoragePipelineOptions } from '@azure/storage-blob';
-import { afterAll, describe, expect, it } from 'vitest';
-import { useStack, type Harness } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useStackWithStorage, type Harness } from './harness.ts';
 
 describe('BFF: the hub’s bulk export and import jobs, against the emulator with Azurite', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fleet-jobs-'));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-  const stack: Harness = useStack({
-    emulator: { inMemory: false, dataDir, storage: 'azurite' },
-    env: () => ({
-      TWINSCOPE_HUB_CONNECTION_FILE: stack.emulator.connectionFile!,
-      TWINSCOPE_LIVE_SOURCE: 'polling',
-    }),
-  });
+  const stack: Harness = useStackWithStorage('fleet-jobs-');
 
   const blobService = () =>
     BlobServiceClient.fromConnectionString(stack.emulator.storage!.connectionString, {

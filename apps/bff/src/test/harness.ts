@@ -44,6 +44,24 @@ export interface Harness {
   ): Promise<{ status: number; body: any; headers: Headers; text: string }>;
 }
 
+/**
+ * A stack as `npm start` runs it for storage: the emulator on a data dir with Azurite beside
+ * it, and the BFF configured from its connection.json (its `storage`, its CA, its DPS).
+ */
+export function useStackWithStorage(prefix: string): Harness {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  // Registered first, so it runs after the stack has stopped.
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const stack: Harness = useStack({
+    emulator: { inMemory: false, dataDir, storage: 'azurite' },
+    env: () => ({
+      TWINSCOPE_HUB_CONNECTION_FILE: stack.emulator.connectionFile!,
+      TWINSCOPE_LIVE_SOURCE: 'polling',
+    }),
+  });
+  return stack;
+}
+
 /** An in-process emulator and a BFF talking to it through azure-iothub, per test file. */
 export function useStack(
   options: {

@@ -1,5 +1,4 @@
 import { Button, Checkbox, Field, Input, Spinner, Text } from '@fluentui/react-components';
-import type { FleetJob } from '@twinscope/contract';
 import { useState } from 'react';
 import { ApiError } from '../../../lib/api-client.ts';
 import { useStartExport } from '../api/start-export.ts';
@@ -7,26 +6,13 @@ import { exportRequest } from '../export-form.ts';
 import { JobError } from './job-error.tsx';
 import { JobView } from './job-view.tsx';
 import { Refusable } from './refusable.tsx';
+import type { JobSectionProps } from './job-section.ts';
 
 /**
  * Export: the fleet's identities, or those of the devices a condition selects, written by the
  * hub's export job and then downloaded; below, the export job being followed.
  */
-export function ExportSection({
-  refusal,
-  job,
-  pollError,
-  focusJob,
-  onStarted,
-}: {
-  /** Why the operator may not export (the policy's reason), or nothing. */
-  refusal: string | undefined;
-  /** The export job the page follows, if any. */
-  job: FleetJob | undefined;
-  pollError: Error | null;
-  focusJob: boolean;
-  onStarted(job: FleetJob): void;
-}) {
+export function ExportSection({ refusal, job, pollError, focusJob, onStarted }: JobSectionProps) {
   const [condition, setCondition] = useState('');
   const [includeKeys, setIncludeKeys] = useState(false);
   const start = useStartExport(onStarted);

@@ -2,6 +2,7 @@ import { Button, MessageBar, MessageBarBody, Text } from '@fluentui/react-compon
 import { IMPORT_LISTED_MAX, type ImportPreview } from '@twinscope/contract';
 import { useId } from 'react';
 import { changesSomething, countsSummary } from '../import-text.ts';
+import { ImportLinesTable } from './import-lines-table.tsx';
 import { Refusable } from './refusable.tsx';
 
 /**
@@ -50,35 +51,15 @@ export function ImportPreviewPanel({
           </MessageBarBody>
         </MessageBar>
       )}
-      <div className="table-scroll" tabIndex={0} role="region" aria-label="Lines of the file">
-        <table
-          className="invocations"
-          aria-label="Import preview"
-          aria-describedby={countsId}
-          data-testid="import-preview-table"
-        >
-          <thead>
-            <tr>
-              <th scope="col">Line</th>
-              <th scope="col">Device ID</th>
-              <th scope="col">Module ID</th>
-              <th scope="col">Action</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {preview.items.map((item) => (
-              <tr key={item.line} data-testid="preview-row" data-action={item.action}>
-                <td>{item.line}</td>
-                <td className="mono-cell">{item.deviceId || <span className="muted">—</span>}</td>
-                <td className="mono-cell">{item.moduleId ?? ''}</td>
-                <td className={`line-action-${item.action}`}>{item.action}</td>
-                <td>{item.reason ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ImportLinesTable
+        label="Import preview"
+        region="Lines of the file"
+        describedBy={countsId}
+        testId="import-preview-table"
+        rowTestId="preview-row"
+        items={preview.items}
+        empty="The file has no lines."
+      />
     </div>
   );
 }

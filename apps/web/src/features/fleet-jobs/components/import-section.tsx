@@ -1,5 +1,4 @@
 import { Button, Field, Spinner, Text } from '@fluentui/react-components';
-import type { FleetJob } from '@twinscope/contract';
 import { useRef, useState, type ChangeEvent } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { byteSize } from '../../../lib/format.ts';
@@ -10,6 +9,7 @@ import { ImportPreviewPanel } from './import-preview.tsx';
 import { JobError } from './job-error.tsx';
 import { JobView } from './job-view.tsx';
 import { Refusable } from './refusable.tsx';
+import type { JobSectionProps } from './job-section.ts';
 
 /** The file as chosen, read once: what is previewed is exactly what is run. */
 interface ChosenFile {
@@ -23,21 +23,7 @@ interface ChosenFile {
  * Import: a JSON-lines file chosen and read in the browser, previewed against the hub as it
  * is now, then run after a confirmation; below, the import job being followed.
  */
-export function ImportSection({
-  refusal,
-  job,
-  pollError,
-  focusJob,
-  onStarted,
-}: {
-  /** Why the operator may not import (the policy's reason), or nothing. */
-  refusal: string | undefined;
-  /** The import job the page follows, if any. */
-  job: FleetJob | undefined;
-  pollError: Error | null;
-  focusJob: boolean;
-  onStarted(job: FleetJob): void;
-}) {
+export function ImportSection({ refusal, job, pollError, focusJob, onStarted }: JobSectionProps) {
   const [chosen, setChosen] = useState<ChosenFile>();
   const [problem, setProblem] = useState<string>();
   const [reading, setReading] = useState(false);
