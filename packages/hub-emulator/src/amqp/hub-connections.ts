@@ -1,3 +1,4 @@
+import { isModelId, modelIdOfLink } from '../devices/model-id.ts';
 import type { Receiver, Sender } from 'rhea';
 import { verifySasToken, type Principal, type SasContext } from '../auth/sas.ts';
 import { authenticateCertificate } from '../auth/x509.ts';
@@ -93,6 +94,9 @@ export class HubConnections implements LinkAuthority {
       );
     connection.guard(link, scopeOf(identity), accept);
     this.connected(identity, connection);
+    const modelId = modelIdOfLink(link as never);
+    if (modelId !== undefined && isModelId(modelId))
+      registry.announceModel(identity.deviceId, identity.moduleId, modelId);
   }
 
   authorizeService(link: Sender | Receiver, connection: AmqpConnection): void {

@@ -1,3 +1,4 @@
+import { isModelId } from './model-id.ts';
 import type { JsonValue } from '@twinscope/twin';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../store/registry.ts';
@@ -45,7 +46,11 @@ export class DeviceSessions implements MethodInvoker {
 
   constructor(private readonly registry: Registry) {}
 
-  connected(identity: Identity): void {
+  connected(identity: Identity, modelId?: string): void {
+    // A Plug and Play device's model, as it announced it (an id that is not a DTMI is
+    // not recorded: IoT Hub keeps only model ids).
+    if (modelId !== undefined && isModelId(modelId))
+      this.registry.announceModel(identity.deviceId, identity.moduleId, modelId);
     const key = identityKey(identity);
     const count = (this.open.get(key) ?? 0) + 1;
     this.open.set(key, count);

@@ -2,6 +2,7 @@
 // each packet does lives beside it: connect-auth.ts (SAS or X.509 at CONNECT),
 // cloud-to-device-delivery.ts, device-publish.ts (twin requests, method answers, telemetry)
 // and direct-methods.ts; topics.ts, devicebound-topic.ts and frame-guard.ts are the pure parts.
+import { modelIdOfUsername } from '../devices/model-id.ts';
 import type { Duplex } from 'node:stream';
 import mqtt, { type IConnectPacket, type ISubscribePacket, type Packet } from 'mqtt-packet';
 import type { SasContext } from '../auth/sas.ts';
@@ -184,7 +185,7 @@ export class DeviceGateway {
     if (lifetime > 0 && lifetime < 2 ** 31)
       connection.tokenExpiry = setTimeout(() => socket.destroy(), lifetime);
     send(socket, { cmd: 'connack', returnCode: 0, sessionPresent });
-    this.options.sessions.connected(identity);
+    this.options.sessions.connected(identity, modelIdOfUsername(packet.username));
     // A persistent session that subscribed before gets what was queued meanwhile, and
     // listens for methods again.
     startCloudToDevice(connection, this.options.c2d);

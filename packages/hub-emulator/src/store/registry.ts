@@ -40,6 +40,18 @@ export class Registry extends TwinRegistry {
     );
   }
 
+  /**
+   * The Plug and Play model a device or module announced as it connected, kept in its
+   * twin's `modelId` (durably, as IoT Hub keeps it; announcing none leaves it as it was).
+   */
+  announceModel(deviceId: string, moduleId: string | undefined, modelId: string): void {
+    const current = this.find(deviceId, moduleId);
+    if (!current || current.twin.modelId === modelId) return;
+    const next: IdentityRecord = { ...current, twin: { ...current.twin, modelId } };
+    this.store(next);
+    this.commit([{ put: next }], []);
+  }
+
   /** Notes activity without a durable write per message. */
   touch(deviceId: string, moduleId: string | undefined): void {
     const current = this.find(deviceId, moduleId);
