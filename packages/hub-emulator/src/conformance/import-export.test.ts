@@ -93,6 +93,9 @@ describe('import and export jobs against blob storage', () => {
       .map((line) => JSON.parse(line) as Record<string, any>);
 
   it('when the fleet is exported without keys and imported into an empty hub, then every device and module is there with its tags and desired properties, and new keys', async () => {
+    // An IoT Edge device too: its exported scope is this hub's generation of it, which the
+    // empty hub takes as its own (found by the console's import into an empty hub).
+    await hub.registry.create({ deviceId: 'import-edge-gateway', capabilities: { iotEdge: true } });
     const out = await container();
     const started = await hub.registry.exportDevicesToBlob(out.uri, true);
     const exported = await finished(hub.registry, (started as unknown as { jobId: string }).jobId);
@@ -138,6 +141,10 @@ describe('import and export jobs against blob storage', () => {
     expect(
       await storage.getContainerClient(errorsTo.name).getBlobClient('importErrors.log').exists(),
     ).toBe(false);
+    const edge = empty.registry.find('import-edge-gateway')!;
+    expect(edge.capabilities.iotEdge).toBe(true);
+    expect(edge.deviceScope).toBe(`ms-azure-iot-edge://import-edge-gateway-${edge.generationId}`);
+    expect(empty.registry.find('import-edge-gateway', '$edgeAgent')).toBeDefined();
   });
 
   it('when an export keeps keys, then they are in the file; when an import file holds bad lines, then the rest is applied and each bad line is in importErrors.log', async () => {

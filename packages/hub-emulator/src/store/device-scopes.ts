@@ -14,7 +14,8 @@ export const deviceIdOfEdgeScope = (scope: string): string | undefined =>
 
 /**
  * Sets a device's settable fields, with scopes as the hub keeps them: an IoT Edge device has
- * a scope of its own, which cannot change; another device's scope, and every parent scope,
+ * a scope of its own, which cannot change (given its own scope of another generation, as an
+ * export from another hub holds it, it keeps this hub's); another device's scope, and every parent scope,
  * must be an existing IoT Edge device's scope (`isEdgeScope`); a device given only a scope
  * gets it as its parent too.
  */
@@ -29,7 +30,13 @@ export function applyDeviceInput(
   let scope = record.deviceScope;
   if (input.iotEdge) {
     const own = edgeScopeOf(record);
-    if (input.deviceScope && input.deviceScope !== own)
+    // Its own scope of another generation (an export from another hub, or from before it
+    // was created again) is taken as its own: the generation is this hub's.
+    if (
+      input.deviceScope &&
+      input.deviceScope !== own &&
+      deviceIdOfEdgeScope(input.deviceScope) !== record.deviceId
+    )
       refuse(
         `Device ${record.deviceId} is an IoT Edge device: its scope is its own (${own}) and cannot change. Name a parent in parentScopes.`,
       );
