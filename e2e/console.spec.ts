@@ -7,9 +7,16 @@ test('browse: filter the fleet by a tag, open a device, then one of its modules'
   page,
 }) => {
   await page.goto('/devices');
-  // The seeded dozen, the demo's IoT Edge device, and the sensor that provisioned itself
-  // through the demo's enrollment group (the emulator's Device Provisioning Service).
-  await expect(page.getByTestId('device-row')).toHaveCount(14);
+  // The seeded dozen, the demo's IoT Edge device, the sensor that provisioned itself
+  // through the demo's enrollment group (the emulator's Device Provisioning Service), and
+  // two Plug and Play devices, each with the model it announced.
+  await expect(page.getByTestId('device-row')).toHaveCount(16);
+  const modelOf = async (deviceId: string) =>
+    ((await hubRegistry().getTwin(deviceId)).responseBody as { modelId?: string }).modelId;
+  expect(await modelOf('oslo-lab-controller-16')).toBe(
+    'dtmi:twinscope:demo:TemperatureController;1',
+  );
+  expect(await modelOf('oslo-lab-thermostat-15')).toBe('dtmi:twinscope:demo:Thermostat;1');
   await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live');
   await expect(
     page.getByTestId('device-row').filter({ hasText: 'berlin-b2-sensor-21' }),

@@ -45,7 +45,7 @@ test('reader: browses and sees who they are, but cannot save or manage modules; 
   await signInAs(page, 'Riley Reader');
   // The seeded dozen, the demo's IoT Edge device, and the sensor that provisioned itself
   // through the demo's enrollment group (the emulator's Device Provisioning Service).
-  await expect(page.getByTestId('device-row')).toHaveCount(14);
+  await expect(page.getByTestId('device-row')).toHaveCount(16);
   await expect(page.getByTestId('user-menu')).toHaveText('Riley Reader · Reader');
   await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live');
 

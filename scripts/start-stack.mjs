@@ -177,6 +177,9 @@ try {
       'berlin-b2-sensor-21',
       '--enrollment-group',
       'demo-sensors',
+      // A Plug and Play thermostat and temperature controller (their models in
+      // packages/module-simulator/models).
+      '--pnp-demo',
       '--quiet',
     ],
     {},
@@ -291,8 +294,11 @@ ${
   IoT Hub emulator  https://${hubHost()}:${hubPort}, devices on mqtts://${hubHost()}:${mqttPort} and amqps://${hubHost()}:${amqpsPort},
                     events (Event Hubs-compatible) on amqp://${hubHost()}:${amqpPort} (state in ${dataDir})
   Hub quota         ${throttle ? `${throttle}: the emulator answers 429 beyond its throttles and Twinscope keeps to them` : 'none: the emulator runs without --throttle (TWINSCOPE_EMULATOR_THROTTLE=S1 npm start tries one S1 unit)'}
-  Demo fleet        14 devices; their modules run the how-to's module app (acknowledging desired
+  Demo fleet        16 devices; their modules run the how-to's module app (acknowledging desired
                     changes in reported); connection details in ${join(dataDir, 'connection.json')}
+  Plug and Play     oslo-lab-thermostat-15 and oslo-lab-controller-16 announce their models
+                    (dtmi:twinscope:demo:…, in packages/module-simulator/models) and follow the
+                    Plug and Play conventions: ${publicUrl}/devices/oslo-lab-controller-16
   Provisioning      berlin-b2-sensor-21 provisioned itself through the emulator's Device Provisioning
                     Service (enrollment group demo-sensors): ${publicUrl}/devices/berlin-b2-sensor-21
   IoT Edge          lyon-edge-gateway-01 runs a simulated Edge runtime with three modules, one of

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { readConnectionFile, type ConnectionFile } from '@twinscope/hub-emulator/connection-file';
 import { uploadBootReportFor } from './boot-report.ts';
 import { ensureDemoEdgeDevice } from './edge-demo.ts';
+import { ensureDemoPnpDevices, runPnpDevice } from './pnp-device.ts';
 import { runEdgeRuntime } from './edge-runtime.ts';
 import { runFleet } from './fleet.ts';
 import { provisionDevice } from './provisioned-device.ts';
@@ -32,6 +33,10 @@ A device that provisions itself through an enrollment group of the emulator's De
 Provisioning Service (its key derived from the group's), then runs as a device:
   module-simulator --provision <registrationId> --enrollment-group <groupId> --connection-file .emulator-data/connection.json
   (with --fleet too: one more device in the fleet's process)
+
+The demo's Plug and Play devices (a thermostat, and a temperature controller with two
+thermostat components; created if missing; their models in this package's models/ folder):
+  module-simulator --fleet --pnp-demo --connection-file .emulator-data/connection.json
 
 Every module of the emulator's fleet (or those a query selects), in one process:
   module-simulator --fleet --connection-file .emulator-data/connection.json [--query "SELECT * FROM devices.modules WHERE …"]
@@ -66,6 +71,7 @@ try {
       fleet: { type: 'boolean' },
       edge: { type: 'boolean' },
       'edge-demo': { type: 'boolean' },
+      'pnp-demo': { type: 'boolean' },
       'connection-file': { type: 'string' },
       query: { type: 'string' },
       transport: { type: 'string' },
@@ -108,6 +114,7 @@ const provision = values.provision;
 const enrollmentGroup = values['enrollment-group'];
 if ((provision === undefined) !== (enrollmentGroup === undefined))
   fail('--provision and --enrollment-group go together');
+if (values['pnp-demo'] && !values.fleet) fail('--pnp-demo runs with --fleet');
 function connectionFileAt(path: string): ConnectionFile {
   try {
     return readConnectionFile(path);
@@ -191,6 +198,16 @@ if (values.edge || values['edge-demo']) {
     log,
   });
   if (provision) running.push(await provisioned(connectionFile, ca));
+  if (values['pnp-demo'])
+    for (const device of await ensureDemoPnpDevices(connectionFile.serviceConnectionString, ca))
+      running.push(
+        await runPnpDevice(device.connectionString, {
+          kind: device.kind,
+          ...(ca ? { ca } : {}),
+          ports,
+          log,
+        }),
+      );
   const reporter = values['boot-report'];
   if (reporter) {
     // Soft: a hub without storage (or a slow one) must not stop the fleet.

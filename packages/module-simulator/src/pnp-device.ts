@@ -10,6 +10,7 @@
 // with the message property `$.sub`.
 import deviceSdk from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
+import { registryFor, serviceCredentials } from '@twinscope/hub-connection';
 import { connectionFor, type HubPorts, type RunningModule } from './module-app.ts';
 
 const { Client: DeviceClient, Message } = deviceSdk;
@@ -218,4 +219,46 @@ export async function runPnpDevice(
       await client.close().catch(() => undefined);
     },
   };
+}
+
+/** The demo fleet's Plug and Play devices, by kind. */
+export const DEMO_PNP_DEVICES = [
+  { deviceId: 'oslo-lab-thermostat-15', kind: 'thermostat', role: 'thermostat' },
+  { deviceId: 'oslo-lab-controller-16', kind: 'controller', role: 'temperature-controller' },
+] as const satisfies readonly { deviceId: string; kind: PnpKind; role: string }[];
+
+/**
+ * The demo's Plug and Play devices, created with their tags on first start (a later start
+ * keeps what operators changed), and the connection string each runs with.
+ */
+export async function ensureDemoPnpDevices(
+  serviceConnectionString: string,
+  ca: string | undefined,
+): Promise<{ deviceId: string; kind: PnpKind; connectionString: string }[]> {
+  const registry = registryFor(serviceConnectionString, ca ? { ca } : {});
+  const host = serviceCredentials(serviceConnectionString).hostName;
+  const devices = [];
+  for (const { deviceId, kind, role } of DEMO_PNP_DEVICES) {
+    let device;
+    try {
+      device = (await registry.get(deviceId)).responseBody;
+    } catch (error) {
+      if ((error as { responseBody?: string }).responseBody?.includes('DeviceNotFound') !== true)
+        throw error;
+      device = (await registry.create({ deviceId })).responseBody;
+      await registry.updateTwin(
+        deviceId,
+        { tags: { site: 'oslo', building: 'lab', role, owner: { team: 'eu-ops' } } },
+        '*',
+      );
+    }
+    const key = device.authentication?.symmetricKey?.primaryKey;
+    if (!key) throw new Error(`${deviceId} has no symmetric key`);
+    devices.push({
+      deviceId,
+      kind,
+      connectionString: `HostName=${host};DeviceId=${deviceId};SharedAccessKey=${key}`,
+    });
+  }
+  return devices;
 }
