@@ -142,7 +142,7 @@ describe('import and export jobs against blob storage', () => {
       await storage.getContainerClient(errorsTo.name).getBlobClient('importErrors.log').exists(),
     ).toBe(false);
     const edge = empty.registry.find('import-edge-gateway')!;
-    expect(edge.capabilities.iotEdge).toBe(true);
+    expect(edge.capabilities?.iotEdge).toBe(true);
     expect(edge.deviceScope).toBe(`ms-azure-iot-edge://import-edge-gateway-${edge.generationId}`);
     expect(empty.registry.find('import-edge-gateway', '$edgeAgent')).toBeDefined();
   });
