@@ -6,6 +6,7 @@ import {
 } from '@twinscope/hub-connection';
 import { isJsonObject, type JsonObject } from '@twinscope/twin';
 import { AppError } from '../core/app-error.ts';
+import { NOT_SENT, type SdkError } from './iothub/errors.ts';
 
 /** A record as the provisioning service's API writes it (enrollment, group, registration). */
 export type DpsRecord = JsonObject;
@@ -40,14 +41,6 @@ export interface ProvisioningConnection {
   ca?: string;
   deadlineMs: number;
 }
-
-interface SdkError extends Error {
-  code?: string;
-  responseBody?: string | Buffer;
-  response?: { statusCode?: number; headers?: Record<string, string | undefined> };
-}
-
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', 'ENETUNREACH']);
 
 /** The service's own words from its error body (`{ errorCode, message }`). */
 function serviceMessage(error: SdkError): string {
@@ -108,6 +101,20 @@ export function mapProvisioningError(
 
 const PATHS = { group: 'Enrollment group', individual: 'Enrollment' } as const;
 
+/** A service query's pages, read until it has `limit` records or none are left. */
+async function drain(
+  query: { next(): Promise<unknown>; hasMoreResults: boolean },
+  limit: number,
+): Promise<DpsRecord[]> {
+  const items: DpsRecord[] = [];
+  while (items.length < limit) {
+    const page = (await query.next()) as { responseBody?: unknown };
+    if (Array.isArray(page.responseBody)) items.push(...page.responseBody.filter(isJsonObject));
+    if (!query.hasMoreResults) break;
+  }
+  return items.slice(0, limit);
+}
+
 export function createProvisioningAdapter(connection: ProvisioningConnection): ProvisioningAdapter {
   const options = {
     ...(connection.ca ? { ca: connection.ca } : {}),
@@ -150,23 +157,12 @@ export function createProvisioningAdapter(connection: ProvisioningConnection): P
         kind === 'group'
           ? client.createEnrollmentGroupQuery({ query: '*' }, 100)
           : client.createIndividualEnrollmentQuery({ query: '*' }, 100);
-      const items: DpsRecord[] = [];
-      await call(
+      const items = await call(
         kind === 'group' ? 'The enrollment groups' : 'The enrollments',
         'read',
-        async () => {
-          while (items.length < limit) {
-            const page = (await query.next()) as { responseBody?: unknown };
-            if (Array.isArray(page.responseBody))
-              items.push(...page.responseBody.filter(isJsonObject));
-            if (!query.hasMoreResults) break;
-          }
-        },
+        () => drain(query, limit + 1),
       );
-      return {
-        items: items.slice(0, limit),
-        truncated: items.length > limit || query.hasMoreResults,
-      };
+      return { items: items.slice(0, limit), truncated: items.length > limit };
     },
     async get(kind, id) {
       return call(`${PATHS[kind]} ${id}`, 'read', async () =>
@@ -208,16 +204,9 @@ export function createProvisioningAdapter(connection: ProvisioningConnection): P
         groupId,
         100,
       );
-      const items: DpsRecord[] = [];
-      await call(`The registrations of enrollment group ${groupId}`, 'read', async () => {
-        while (items.length < limit) {
-          const page = (await query.next()) as { responseBody?: unknown };
-          if (Array.isArray(page.responseBody))
-            items.push(...page.responseBody.filter(isJsonObject));
-          if (!query.hasMoreResults) break;
-        }
-      });
-      return items.slice(0, limit);
+      return call(`The registrations of enrollment group ${groupId}`, 'read', () =>
+        drain(query, limit),
+      );
     },
     async registration(registrationId) {
       try {

@@ -55,8 +55,7 @@ export function fleetJobRoutes(jobs: FleetJobService): Router {
     res.status(202).json({ job: await jobs.startExport(request, actorOf(res), callOf(res)) });
   });
   routes.post('/fleet/imports/preview', importFile, async (req, res) => {
-    const { lines: _all, ...preview } = await jobs.preview(fileOf(req.body), callOf(res));
-    res.json(preview);
+    res.json(await jobs.preview(fileOf(req.body), callOf(res)));
   });
   routes.post('/fleet/imports', importFile, async (req, res) => {
     res

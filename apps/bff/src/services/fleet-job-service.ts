@@ -15,7 +15,8 @@ import type { JobStorage } from '../adapters/job-storage.ts';
 import type { Database } from '../adapters/store/sql.ts';
 import { AppError } from '../core/app-error.ts';
 import type { CallContext } from '../core/call-context.ts';
-import { quote } from '../core/hub-query.ts';
+import { inLists } from '../core/hub-query.ts';
+import { rowsOf } from '../rollouts/targets.ts';
 import { audited } from '../audit/audited.ts';
 import type { Actor } from '../audit/records.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
@@ -23,8 +24,8 @@ import type { AuditTrail } from '../audit/audit-trail.ts';
 /** The hub's file names in a job's container. */
 const DEVICES_BLOB = 'devices.txt';
 const ERRORS_BLOB = 'importErrors.log';
-/** Ids asked about in one existence query (`WHERE deviceId IN [...]`). */
-const IN_BATCH = 100;
+/** How long one existence query's IN list may be (IoT Hub refuses a query over 8 KB). */
+const IN_LIST_ROOM = 7000;
 /** Beyond this many ids, one paged scan of the hub's ids costs fewer queries than IN lists. */
 const SCAN_ABOVE = 2000;
 
@@ -142,16 +143,8 @@ export class FleetJobService {
   /** The device ids a condition selects now (the filter of an export's download). */
   private async selected(filter: string, context?: CallContext): Promise<Set<string>> {
     const ids = new Set<string>();
-    let continuation: string | undefined;
-    do {
-      const page = await this.hub.query(
-        `SELECT deviceId FROM devices WHERE (${filter})`,
-        { pageSize: 1000, ...(continuation ? { continuation } : {}) },
-        context,
-      );
-      for (const item of page.items) ids.add(String(item['deviceId']));
-      continuation = page.continuation;
-    } while (continuation);
+    const sql = `SELECT deviceId FROM devices WHERE (${filter})`;
+    for await (const row of rowsOf(this.hub, sql, context)) ids.add(String(row['deviceId']));
     return ids;
   }
 
@@ -184,44 +177,29 @@ export class FleetJobService {
   }
 
   /** What an import file would do to the hub as it is now; nothing is changed. */
-  async preview(
-    text: string,
-    context?: CallContext,
-  ): Promise<ImportPreview & { lines: ImportLine[] }> {
+  async preview(text: string, context?: CallContext): Promise<ImportPreview> {
     const lines = parseLines(text);
     if (lines.length === 0) throw new AppError('validation_failed', 'The file has no lines.');
     const devices = new Set<string>();
     const modules = new Set<string>();
     const deviceIds = [...new Set(lines.filter((l) => !l.refused).map((l) => l.deviceId))];
     const withModules = lines.some((l) => l.moduleId !== undefined);
-    if (deviceIds.length > SCAN_ABOVE) {
-      // A large file: the hub's ids read once, a page at a time (100k devices: 100 queries).
-      for (const item of await this.pages('SELECT deviceId FROM devices', context))
-        devices.add(String(item['deviceId']));
+    // A large file: the hub's ids read once (100k devices: 100 queries); else IN lists.
+    const conditions =
+      deviceIds.length > SCAN_ABOVE
+        ? ['']
+        : inLists(deviceIds, IN_LIST_ROOM).map((list) => ` WHERE deviceId IN ${list}`);
+    for (const where of conditions) {
+      for await (const row of rowsOf(this.hub, `SELECT deviceId FROM devices${where}`, context))
+        devices.add(String(row['deviceId']));
       if (withModules)
-        for (const item of await this.pages(
-          'SELECT deviceId, moduleId FROM devices.modules',
+        for await (const row of rowsOf(
+          this.hub,
+          `SELECT deviceId, moduleId FROM devices.modules${where}`,
           context,
         ))
-          modules.add(`${String(item['deviceId'])}/${String(item['moduleId'])}`);
-    } else
-      for (let at = 0; at < deviceIds.length; at += IN_BATCH) {
-        const batch = deviceIds
-          .slice(at, at + IN_BATCH)
-          .map(quote)
-          .join(', ');
-        for (const item of await this.pages(
-          `SELECT deviceId FROM devices WHERE deviceId IN [${batch}]`,
-          context,
-        ))
-          devices.add(String(item['deviceId']));
-        if (withModules)
-          for (const item of await this.pages(
-            `SELECT deviceId, moduleId FROM devices.modules WHERE deviceId IN [${batch}]`,
-            context,
-          ))
-            modules.add(`${String(item['deviceId'])}/${String(item['moduleId'])}`);
-      }
+          modules.add(`${String(row['deviceId'])}/${String(row['moduleId'])}`);
+    }
     const all: ImportLine[] = lines.map((line) => ({
       line: line.line,
       deviceId: line.deviceId,
@@ -239,23 +217,7 @@ export class FleetJobService {
       counts,
       items: all.slice(0, IMPORT_LISTED_MAX),
       truncated: all.length > IMPORT_LISTED_MAX,
-      lines: all,
     };
-  }
-
-  private async pages(sql: string, context?: CallContext) {
-    const items = [];
-    let continuation: string | undefined;
-    do {
-      const page = await this.hub.query(
-        sql,
-        { pageSize: 1000, ...(continuation ? { continuation } : {}) },
-        context,
-      );
-      items.push(...page.items);
-      continuation = page.continuation;
-    } while (continuation);
-    return items;
   }
 
   async startImport(text: string, actor: Actor, context?: CallContext): Promise<FleetJob> {

@@ -9,7 +9,7 @@ import { clientCertificateOf } from '../auth/x509.ts';
 import { MAX_BODY_BYTES, readBody } from '../http/body.ts';
 import { jsonNestingBeyond, parseJson, type JsonValue } from '@twinscope/twin';
 import { asProvisioningError, ProvisioningError } from './errors.ts';
-import { matchOperation } from './operations.ts';
+import { matchOperation, SERVICE_TOPS } from './operations.ts';
 import type { DeviceCredential, Provisioning } from './provisioning.ts';
 
 /**
@@ -21,12 +21,7 @@ import type { DeviceCredential, Provisioning } from './provisioning.ts';
 export function isProvisioningPath(path: string, hubTops: ReadonlySet<string>): boolean {
   const [first, second] = path.split('/').slice(1);
   const top = first?.toLowerCase() ?? '';
-  return (
-    top === 'enrollments' ||
-    top === 'enrollmentgroups' ||
-    top === 'registrations' ||
-    (second?.toLowerCase() === 'registrations' && !hubTops.has(top))
-  );
+  return SERVICE_TOPS.has(top) || (second?.toLowerCase() === 'registrations' && !hubTops.has(top));
 }
 
 /** The request's JSON body: limited in size and depth, as the hub's API reads its own. */

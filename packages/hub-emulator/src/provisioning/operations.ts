@@ -7,6 +7,13 @@ import type { JsonObject, JsonValue } from '@twinscope/twin';
 import { ProvisioningError, RETRY_AFTER_SECONDS } from './errors.ts';
 import type { DeviceCredential, Provisioning, ProvisioningRight } from './provisioning.ts';
 
+/** The service API's own top-level paths (lower case); a device's path starts with its id scope. */
+export const SERVICE_TOPS: ReadonlySet<string> = new Set([
+  'enrollments',
+  'enrollmentgroups',
+  'registrations',
+]);
+
 export interface ProvisioningCall {
   provisioning: Provisioning;
   /** Path parameters, decoded (`:id` → params.id). */
@@ -274,11 +281,7 @@ export function matchOperation(
     });
     if (!matches) continue;
     // A device's path is the id scope's; a service path's first segment is its own.
-    if (
-      'device' in operation.caller &&
-      ['enrollments', 'enrollmentgroups', 'registrations'].includes(segments[0]!.toLowerCase())
-    )
-      continue;
+    if ('device' in operation.caller && SERVICE_TOPS.has(segments[0]!.toLowerCase())) continue;
     pathKnown = true;
     if (operation.method === method) return { operation, params };
   }
