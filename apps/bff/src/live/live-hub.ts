@@ -107,6 +107,52 @@ export class LiveHub {
     options.broker.feed(feedStatus(this.health));
   }
 
+  /** Writes through this BFF sent but not yet answered, per twin. */
+  private readonly writing = new Map<
+    string,
+    { count: number; settled: Promise<void>; settle(): void }
+  >();
+
+  /**
+   * A write through this BFF is being sent. The endpoint may bring its change before the
+   * hub's answer comes back (a busy BFF, a quick route): that change waits for the answer,
+   * so it is known as ours and neither sent twice nor counted as a missing echo.
+   */
+  twinWriting(deviceId: string, moduleId: string | undefined): () => void {
+    const key = twinKey(moduleId === undefined ? { deviceId } : { deviceId, moduleId });
+    let entry = this.writing.get(key);
+    if (!entry) {
+      let settle = () => {};
+      const settled = new Promise<void>((resolve) => (settle = resolve));
+      entry = { count: 0, settled, settle };
+      this.writing.set(key, entry);
+    }
+    const current = entry;
+    current.count += 1;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      current.count -= 1;
+      if (current.count > 0) return;
+      this.writing.delete(key);
+      current.settle();
+    };
+  }
+
+  /** Until the writes in flight to these twins are answered (at most the echo timeout). */
+  private async ownWritesSettled(keys: string[]): Promise<void> {
+    const pending = keys.flatMap((key) => this.writing.get(key)?.settled ?? []);
+    if (pending.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.settings.echoTimeoutMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(pending), bound]);
+    clearTimeout(timer);
+  }
+
   /** A write made through this BFF: published at once, with who made it. */
   twinWritten(twin: Twin, sections: TwinSectionName[]): void {
     const key = twinKey(twin);
@@ -325,6 +371,9 @@ export class LiveHub {
     partition: number,
     lastSequence: number | undefined,
   ): Promise<void> {
+    await this.ownWritesSettled(
+      changes.flatMap((change) => (change.source === 'twinChangeEvents' ? [twinKey(change)] : [])),
+    );
     const watched = new Set(this.options.broker.watchedTwins().map(twinKey));
     const outgoing: { event: LiveEvent; position: EventSourcePosition }[] = [];
     const twins = new Map<string, RoutedChange>();

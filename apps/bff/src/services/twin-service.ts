@@ -20,6 +20,12 @@ import type { Actor } from '../audit/records.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
 
 export interface TwinWriteListener {
+  /**
+   * A write to this twin is about to be sent; the returned function is called once it has
+   * settled (after `twinWritten` when it succeeded). The hub's own notice of the write may
+   * arrive before the hub's answer does: it is known to be ours only once the answer is in.
+   */
+  twinWriting?(deviceId: string, moduleId: string | undefined): () => void;
   twinWritten(twin: Twin, sections: TwinSectionName[]): void;
 }
 
@@ -117,23 +123,28 @@ export class TwinService {
       revert,
       ...(request.revertOf ? { revertOf: request.revertOf } : {}),
     };
-    const twin = await audited(
-      this.audit,
-      start,
-      async () => {
-        try {
-          return await this.hub.patchTwin(deviceId, moduleId, hubPatch, request.etag, context);
-        } catch (error) {
-          // Someone else wrote between our read and our write: the hub's If-Match caught it.
-          if (error instanceof AppError && error.code === 'conflict')
-            throw await this.conflict(deviceId, moduleId, context);
-          throw error;
-        }
-      },
-      versions,
-    );
-    this.listener.twinWritten(twin, sections);
-    return twin;
+    const settled = this.listener.twinWriting?.(deviceId, moduleId);
+    try {
+      const twin = await audited(
+        this.audit,
+        start,
+        async () => {
+          try {
+            return await this.hub.patchTwin(deviceId, moduleId, hubPatch, request.etag, context);
+          } catch (error) {
+            // Someone else wrote between our read and our write: the hub's If-Match caught it.
+            if (error instanceof AppError && error.code === 'conflict')
+              throw await this.conflict(deviceId, moduleId, context);
+            throw error;
+          }
+        },
+        versions,
+      );
+      this.listener.twinWritten(twin, sections);
+      return twin;
+    } finally {
+      settled?.();
+    }
   }
 
   /**
