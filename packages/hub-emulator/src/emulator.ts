@@ -22,6 +22,7 @@ import type { ChangeLog } from './store/change-log.ts';
 import type { Provisioning } from './provisioning/provisioning.ts';
 import type { Registry } from './store/registry.ts';
 import type { FileUploads } from './uploads/file-uploads.ts';
+import type { ServedOperations } from './http/throttle.ts';
 
 export { connectionString, type EmulatorOptions };
 
@@ -49,6 +50,8 @@ export interface RunningEmulator {
   c2d: CloudToDevice;
   /** File upload: SAS URIs, completions and the file notification queue. */
   fileUploads: FileUploads;
+  /** Service operations served per throttle class (what the hub would count against its quotas). */
+  served: ServedOperations;
   /**
    * The Device Provisioning Service beside the hub, on its listeners: the id scope, the
    * service connection string (HostName carries the HTTPS port unless it is 443), and the
@@ -194,6 +197,7 @@ async function startHub(
     changes,
     c2d,
     fileUploads,
+    served: services.served,
     ...(storage
       ? {
           storage: {

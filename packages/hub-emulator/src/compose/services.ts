@@ -12,7 +12,7 @@ import { Configurations } from '../configurations/configurations.ts';
 import { DeviceSessions } from '../devices/device-sessions.ts';
 import { EventStore } from '../events/event-store.ts';
 import { routeChanges } from '../events/routing.ts';
-import { Throttle, type ThrottleLimits } from '../http/throttle.ts';
+import { ServedOperations, Throttle, type ThrottleLimits } from '../http/throttle.ts';
 import { Jobs } from '../jobs/jobs.ts';
 import { seedFleet } from '../seed.ts';
 import { ChangeLog } from '../store/change-log.ts';
@@ -32,6 +32,8 @@ export interface Services {
   events: { store: EventStore; name: string; consumerGroups: string[]; unroute: () => void };
   quota: ThrottleLimits | HubQuota | undefined;
   throttle: Throttle | undefined;
+  /** Service operations served per throttle class, throttled or not. */
+  served: ServedOperations;
   /** The host names tokens may carry: each listener adds `host:port` once it has its port. */
   hostNames: Set<string>;
   sas: SasContext;
@@ -147,6 +149,7 @@ export function createServices(
     events: { store, name: eventHubName, consumerGroups, unroute },
     quota,
     throttle,
+    served: new ServedOperations(),
     hostNames,
     sas,
     sessions,

@@ -98,6 +98,7 @@ export async function startTlsListeners(
     importExport: services.importExport,
     sas,
     ...(services.throttle ? { throttle: services.throttle } : {}),
+    served: services.served,
     provisioning: provisioningApi(services.provisioning, hostNames, options.log, options.entra),
     ...(options.entra ? { entra: options.entra } : {}),
     ...(options.log ? { log: options.log } : {}),

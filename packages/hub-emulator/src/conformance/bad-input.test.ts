@@ -224,6 +224,9 @@ describe('throttling shaped like an S1 unit', () => {
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(30);
       await registry.create({ deviceId: 'still-works' });
+      // What was served is counted per class; the refused query is not.
+      expect(emulator.served.of('query')).toBe(2);
+      expect(emulator.served.of('identity')).toBe(1);
     } finally {
       await emulator.close();
     }

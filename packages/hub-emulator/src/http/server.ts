@@ -20,7 +20,7 @@ import { isProvisioningPath } from '../provisioning/http.ts';
 import { parsePrecondition } from '../store/precondition.ts';
 import { readBody } from './body.ts';
 import type { Operation, OperationResult } from './operation.ts';
-import type { Throttle } from './throttle.ts';
+import type { ServedOperations, Throttle } from './throttle.ts';
 
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 
@@ -204,6 +204,8 @@ export interface ServiceApiOptions {
   /** Accept Microsoft Entra ID bearer tokens too (hubs with Entra access). */
   entra?: EntraAccess;
   throttle?: Throttle;
+  /** Counts what is served per throttle class. */
+  served?: ServedOperations;
   /** The Device Provisioning Service's requests, which share the hub's HTTPS port. */
   provisioning?: (
     request: IncomingMessage,
@@ -272,7 +274,10 @@ export function createServiceApi(options: ServiceApiOptions) {
           `The token's scope does not cover ${operation.name}.`,
         );
       }
-      if (operation.throttle) throttle?.check(operation.throttle);
+      if (operation.throttle) {
+        throttle?.check(operation.throttle);
+        options.served?.count(operation.throttle);
+      }
       const bytes = await readBody(request);
       const body =
         operation.body === 'raw'

@@ -54,3 +54,20 @@ export class Throttle {
     }
   }
 }
+
+/**
+ * Service operations served, per throttle class: what the hub would count against its
+ * quotas (refused ones are not). A developer reads what their app spends; tests count it.
+ */
+export class ServedOperations {
+  private readonly counts = new Map<ThrottleClass, number>();
+
+  count(kind: ThrottleClass): void {
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+  }
+
+  /** How many of a class were served since the emulator started. */
+  of(kind: ThrottleClass): number {
+    return this.counts.get(kind) ?? 0;
+  }
+}
