@@ -45,6 +45,8 @@ import { configurationRoutes } from './routes/configurations.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { provisioningRoutes } from './routes/provisioning.ts';
 import { fleetJobRoutes } from './routes/fleet-jobs.ts';
+import { overviewRoutes } from './routes/overview.ts';
+import type { Overview } from './overview/overview.ts';
 import type { FleetJobService } from './services/fleet-job-service.ts';
 import type { ProvisioningService } from './services/provisioning-service.ts';
 import type { RolloutService } from './rollouts/rollout-service.ts';
@@ -71,6 +73,7 @@ export interface AppDeps {
   provisioning: ProvisioningService;
   /** The hub's bulk export and import jobs. */
   fleetJobs: FleetJobService;
+  overview: Overview;
   rollouts: RolloutService;
   /** What the BFF may spend of the hub's throttles (rollouts estimate with it). */
   budget: HubBudget;
@@ -220,6 +223,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(rolloutRoutes(deps.rollouts));
   api.use(provisioningRoutes(deps.provisioning));
   api.use(fleetJobRoutes(deps.fleetJobs));
+  api.use(overviewRoutes(deps.overview));
   api.use(
     eventRoutes(
       deps.broker,

@@ -38,6 +38,7 @@ import { createProvisioningAdapter } from './adapters/provisioning.ts';
 import { blobJobStorage } from './adapters/job-storage.ts';
 import { FleetJobService } from './services/fleet-job-service.ts';
 import { RolloutDriver } from './rollouts/driver.ts';
+import { Overview } from './overview/overview.ts';
 import { RolloutNotices } from './rollouts/notices.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import type { Database } from './adapters/store/sql.ts';
@@ -58,6 +59,8 @@ export interface RunningBff {
   history: TwinHistory | undefined;
   /** This replica's rollout driver. */
   rollouts: RolloutDriver;
+  /** The overview's scheduled looks at the hub (one replica at a time takes each). */
+  overview: Overview;
   /** Requests the guards refused, counted per guard. */
   security: SecurityEvents;
   /** Settles twin writes whose outcome was never recorded, against the hub. */
@@ -161,8 +164,16 @@ export async function startBff(
   // Rollouts run on whichever replica holds their lease; every replica hears their changes.
   const notices = new RolloutNotices(db, logger);
   await notices.start();
+  const driver = new RolloutDriver(db, hub, audit, logger, notices, config.rollouts);
+  // The landing page's charts: looked up on a schedule by one replica, read by every tab.
+  const overview = new Overview(db, hub, audit, budget, logger, {
+    replicaId: driver.replicaId,
+    queryShare: config.overview.queryShare,
+    minIntervalSeconds: config.overview.minIntervalSeconds,
+  });
   // The one publisher of live events: the event sources and every other input go through it.
   const live = new LiveHub({
+    telemetryRead: (count) => overview.telemetryRead(count),
     hub,
     broker,
     logger,
@@ -205,7 +216,6 @@ export async function startBff(
     };
   }
   const rollouts = new RolloutService(db, audit, notices, hub, budget, config.rollouts);
-  const driver = new RolloutDriver(db, hub, audit, logger, notices, config.rollouts);
   const devices = new DeviceService(hub);
   const identities = {
     identityChanged(change: 'created' | 'deleted', deviceId: string, moduleId?: string) {
@@ -309,6 +319,7 @@ export async function startBff(
       audit,
     ),
     rollouts,
+    overview,
     budget,
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
       messages.feedbackFor(deviceId, messageId),
@@ -333,6 +344,7 @@ export async function startBff(
   const outcomes = new OutcomeReconciler(db, hub, logger);
   outcomes.start();
   driver.start();
+  overview.start();
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return {
     url: `http://${host}:${port}`,
@@ -343,6 +355,7 @@ export async function startBff(
     db,
     history,
     rollouts: driver,
+    overview,
     security,
     outcomes,
     async close(graceMs = 0) {
@@ -356,6 +369,7 @@ export async function startBff(
       // Rollouts stop between steps and give their leases back, so another replica goes on.
       outcomes.stop();
       const driving = driver.stop();
+      const looking = overview.stop();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         closed,
@@ -365,6 +379,7 @@ export async function startBff(
       server.closeAllConnections();
       await closed;
       await driving;
+      await looking;
       await notices.stop();
       live.stop();
       // How far the consumer read is written down, so the next start resumes from there.

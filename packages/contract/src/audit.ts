@@ -43,6 +43,8 @@ export const AuditActionSchema = z.enum([
   /** The hub's bulk jobs: an export (keys or not), an import (with what it was to do). */
   'fleet.export',
   'fleet.import',
+  /** What the overview shows: the tag it groups by, the desired keys it checks. */
+  'fleet.overview-settings',
 ]);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 

@@ -22,3 +22,4 @@ export type { ManifestProblem } from './edge-manifest-problem.ts';
 export * from './policy.ts';
 export * from './provisioning.ts';
 export * from './fleet-jobs.ts';
+export * from './overview.ts';

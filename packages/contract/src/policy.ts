@@ -69,6 +69,7 @@ export const POLICY = {
       // What a device uploaded: names, sizes and times, like the rest of its page.
       'GET /devices/:deviceId/files': 'device',
       'GET /activity': 'fleet',
+      'GET /overview': 'fleet',
       'GET /configurations': 'fleet',
       'GET /configurations/:id': 'fleet',
       'POST /configurations/preview': 'fleet',
@@ -239,6 +240,12 @@ export const POLICY = {
     does: "Importing identities into the hub (the hub's import job)",
     on: { fleet: 'Admin' },
     routes: { 'POST /fleet/imports/preview': 'fleet', 'POST /fleet/imports': 'fleet' },
+  },
+  /** The team's overview: what it groups by and checks is shared, so it is audited. */
+  'overview.configure': {
+    does: 'Choosing what the overview shows (the tag it groups by, the desired keys it checks)',
+    on: { fleet: 'Operator' },
+    routes: { 'PUT /overview/settings': 'fleet' },
   },
   'rollout.preview': {
     does: 'Previewing a rollout',

@@ -258,6 +258,8 @@ function auditTitle(entry: AuditEntry): string {
       return `Exported the fleet${change['includeKeys'] === true ? ' with keys' : ''}`;
     case 'fleet.import':
       return 'Imported identities';
+    case 'fleet.overview-settings':
+      return `Set the overview to group by ${String(change['tag'] ?? 'a tag')}`;
     case 'provisioning.group-create':
     case 'provisioning.group-update':
     case 'provisioning.group-delete':

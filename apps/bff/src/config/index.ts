@@ -98,6 +98,7 @@ function resolve(s: Settings, ctx: z.RefinementCtx) {
     ...fileUploadConfig(s, file?.storage, ca),
     ...provisioningConfig(s, file?.provisioning ?? undefined, ca),
     rollouts: s.rollouts,
+    overview: s.overview,
     ...telemetryConfig(s.telemetry),
   };
 }

@@ -285,6 +285,14 @@ const RolloutsSection = z.object({
   activePerHub: int(1, 10_000).default(20),
 });
 
+/** The overview: how much of the hub's query budget its scheduled looks may use. */
+const OverviewSection = z.object({
+  /** The share of the hub's queries a minute (20 per S1 unit) the overview's looks may use. */
+  queryShare: z.coerce.number().min(0.01).max(1).default(0.2),
+  /** Never more often than this, whatever the tier allows. */
+  minIntervalSeconds: int(5, 86_400).default(60),
+});
+
 const url = (example: string) =>
   z
     .string()
@@ -325,6 +333,7 @@ export const SettingsSchema = z
     fileUpload: FileUploadSection,
     provisioning: ProvisioningSection,
     rollouts: RolloutsSection,
+    overview: OverviewSection,
     telemetry: TelemetrySection,
   })
   .superRefine((s, ctx) => {

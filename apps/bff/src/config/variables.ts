@@ -67,6 +67,8 @@ export const VARIABLES = {
   TWINSCOPE_ROLLOUT_LEASE_SECONDS: 'rollouts.leaseSeconds',
   TWINSCOPE_ROLLOUT_ACTIVE_PER_PERSON: 'rollouts.activePerPerson',
   TWINSCOPE_ROLLOUT_ACTIVE_MAX: 'rollouts.activePerHub',
+  TWINSCOPE_OVERVIEW_QUERY_SHARE: 'overview.queryShare',
+  TWINSCOPE_OVERVIEW_MIN_INTERVAL_SECONDS: 'overview.minIntervalSeconds',
   // OpenTelemetry's own variables (the exporters also read OTEL_EXPORTER_OTLP_HEADERS,
   // _TIMEOUT and _COMPRESSION, and the resource OTEL_RESOURCE_ATTRIBUTES, as the spec says).
   OTEL_SDK_DISABLED: 'telemetry.disabled',
@@ -97,6 +99,7 @@ export function inputOf(env: NodeJS.ProcessEnv): Record<string, unknown> {
     fileUpload: {},
     provisioning: {},
     rollouts: {},
+    overview: {},
     telemetry: {},
   };
   for (const [name, path] of Object.entries(VARIABLES)) {

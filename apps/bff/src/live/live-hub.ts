@@ -63,6 +63,8 @@ export interface LiveHubOptions {
   audit?: { onRecord(listener: (entry: AuditEntry) => void): () => void };
   /** That a rollout changed, on any replica. */
   rollouts?: { onChange(listener: (id: string) => void): () => void };
+  /** Device-to-cloud messages read from the endpoint, per batch (the overview counts them). */
+  telemetryRead?: (count: number) => void;
 }
 
 /** How often, at most, the tabs showing the fleet's activity hear that changes were stored. */
@@ -377,8 +379,10 @@ export class LiveHub {
     const watched = new Set(this.options.broker.watchedTwins().map(twinKey));
     const outgoing: { event: LiveEvent; position: EventSourcePosition }[] = [];
     const twins = new Map<string, RoutedChange>();
+    let telemetry = 0;
     for (const change of changes) {
       if (change.source === 'Telemetry') {
+        telemetry++;
         // Telemetry goes straight to the tabs showing it: not replayed, not positioned.
         if (this.options.broker.wantsTelemetry(change.deviceId, change.moduleId)) {
           const event = telemetryEvent(change);
@@ -406,6 +410,7 @@ export class LiveHub {
         });
       }
     }
+    if (telemetry > 0) this.options.telemetryRead?.(telemetry);
     // One read per changed twin per batch, for its new etag.
     const read = await Promise.all(
       [...twins.values()].map(async (change) => {

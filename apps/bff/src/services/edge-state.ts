@@ -12,6 +12,33 @@ export const DESIRED = 'properties.desired';
 /** A module that exited with an error this recently, and runs again, is crash-looping. */
 const CRASH_LOOP_MS = 10 * 60_000;
 
+/**
+ * A module the agent reports failed, backing off, unhealthy, or running again after it
+ * crashed (a non-zero exit) minutes ago: crash-looping.
+ */
+export function moduleFailing(state: JsonObject): boolean {
+  const runtimeStatus = stringOf(state['runtimeStatus']);
+  const exitCode = typeof state['exitCode'] === 'number' ? state['exitCode'] : 0;
+  const exitedAt = Date.parse(stringOf(state['lastExitTimeUtc']) ?? '');
+  const crashLooping =
+    runtimeStatus === 'running' && exitCode !== 0 && Date.now() - exitedAt < CRASH_LOOP_MS;
+  return (
+    runtimeStatus === 'failed' ||
+    runtimeStatus === 'backoff' ||
+    runtimeStatus === 'unhealthy' ||
+    crashLooping
+  );
+}
+
+/** The names of the modules (system ones included) the agent reports failing. */
+export function failingModules(reported: JsonObject): string[] {
+  const failing: string[] = [];
+  for (const group of ['systemModules', 'modules'])
+    for (const [name, state] of Object.entries(objectOf(reported[group])))
+      if (isJsonObject(state) && moduleFailing(state)) failing.push(name);
+  return failing;
+}
+
 /** Desired against reported, per module, in words an operator reads at a glance. */
 export function moduleRows(
   desired: Record<string, unknown>,
@@ -28,20 +55,9 @@ export function moduleRows(
     const state = isJsonObject(have) ? have : undefined;
     const desiredStatus = stringOf(spec?.['status']) ?? 'running';
     const runtimeStatus = stringOf(state?.['runtimeStatus']);
-    // Running again, but it crashed (a non-zero exit) minutes ago: crash-looping.
-    const exitCode = typeof state?.['exitCode'] === 'number' ? state['exitCode'] : 0;
-    const exitedAt = Date.parse(stringOf(state?.['lastExitTimeUtc']) ?? '');
-    const crashLooping =
-      runtimeStatus === 'running' && exitCode !== 0 && Date.now() - exitedAt < CRASH_LOOP_MS;
     let verdict: EdgeModule['state'];
     if (!spec) verdict = 'removing';
-    else if (
-      runtimeStatus === 'failed' ||
-      runtimeStatus === 'backoff' ||
-      runtimeStatus === 'unhealthy' ||
-      crashLooping
-    )
-      verdict = 'failed';
+    else if (state && moduleFailing(state)) verdict = 'failed';
     else if (runtimeStatus === desiredStatus)
       verdict = desiredStatus === 'stopped' ? 'stopped' : 'running';
     else verdict = 'pending';

@@ -38,4 +38,5 @@ export const ACTIONS: Record<AuditEntry['action'], string> = {
   'provisioning.registration-delete': "deleted a device's registration",
   'fleet.export': 'exported the fleet',
   'fleet.import': 'imported devices into the fleet',
+  'fleet.overview-settings': 'changed what the overview shows',
 };

@@ -1,0 +1,345 @@
+import {
+  DEFAULT_OVERVIEW_SETTINGS,
+  OverviewSettingsSchema,
+  OverviewSnapshotSchema,
+  type OverviewPoint,
+  type OverviewResponse,
+  type OverviewSettings,
+  type OverviewSnapshot,
+} from '@twinscope/contract';
+import { describeRate } from '@twinscope/hub-quotas';
+import { audited } from '../audit/audited.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
+import type { Actor } from '../audit/records.ts';
+import type { Database } from '../adapters/store/sql.ts';
+import { unavailable } from '../adapters/store/sql.ts';
+import type { Logger } from '../log.ts';
+import type { HubBudget } from '../quota/hub-budget.ts';
+import { driftingOf, expectedQueries, lookAtHub, type LookHub } from './look.ts';
+
+export interface OverviewOptions {
+  /** This replica's name, recorded with the look it takes. */
+  replicaId: string;
+  /** The share of the hub's queries a minute the looks may use. */
+  queryShare: number;
+  /** Never more often than this. */
+  minIntervalSeconds: number;
+  /** How often each replica asks whether a look is due. */
+  tickMs?: number;
+}
+
+/**
+ * Seconds between looks: one look's queries at the share of the hub's query rate the
+ * overview may use (one S1 unit: 20 a minute for the whole hub, so at 20 % a look of five
+ * queries every 75 s), never more often than the floor. Without a quota, the floor.
+ */
+export function overviewInterval(
+  queriesPerLook: number,
+  hubQueriesPerMinute: number | undefined,
+  share: number,
+  minSeconds: number,
+): number {
+  if (hubQueriesPerMinute === undefined) return minSeconds;
+  const perMinute = hubQueriesPerMinute * share;
+  return Math.max(minSeconds, Math.ceil((queriesPerLook / perMinute) * 60));
+}
+
+const ACTIVE_ROLLOUTS = ['preparing', 'running', 'awaiting_approval', 'paused', 'rolling_back'];
+const SETTLED_TARGETS = [
+  'unchanged',
+  'succeeded',
+  'failed',
+  'skipped',
+  'reverted',
+  'revert_skipped',
+];
+
+/**
+ * The overview, the console's landing page. One replica at a time looks at the hub on a
+ * schedule the hub's tier allows (the schedule row in the database: whoever moves its due
+ * time on takes the look), and stores what it found with when; every tab on every replica
+ * reads that from the database, so the hub is asked the same however many people look.
+ * Each look also keeps an hourly and a daily point for the trends. Every replica counts the
+ * device-to-cloud messages its event consumer reads, per minute.
+ */
+export class Overview {
+  private timer: NodeJS.Timeout | undefined;
+  private looking: Promise<void> | undefined;
+  private readonly minutes = new Map<number, number>();
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly hub: LookHub,
+    private readonly audit: AuditTrail,
+    private readonly budget: HubBudget,
+    private readonly logger: Logger,
+    private readonly options: OverviewOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.looking ??= this.tick().finally(() => (this.looking = undefined));
+    };
+    tick();
+    this.timer = setInterval(tick, this.options.tickMs ?? 5000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.looking;
+    await this.flushTelemetry().catch(() => undefined);
+  }
+
+  /** Device-to-cloud messages this replica's consumer read (counted per minute). */
+  telemetryRead(count: number, at = Date.now()): void {
+    const minute = Math.floor(at / 60_000) * 60_000;
+    this.minutes.set(minute, (this.minutes.get(minute) ?? 0) + count);
+  }
+
+  /** One round: the telemetry counted so far is written; a look is taken when it is due. */
+  async tick(): Promise<void> {
+    try {
+      await this.flushTelemetry();
+      const settings = await this.settings();
+      const interval = this.interval(settings);
+      if (!(await this.claim(interval))) return;
+      const snapshot = await lookAtHub(this.hub, settings);
+      if (this.stopped) return;
+      await this.store(snapshot);
+      // A look that cost more than foreseen (many Edge pages) spaces the next one out.
+      const spent = overviewInterval(
+        Math.max(snapshot.queries, expectedQueries(settings)),
+        this.budget.queriesPerMinute,
+        this.options.queryShare,
+        this.options.minIntervalSeconds,
+      );
+      if (spent > interval)
+        await this.db.query(
+          `UPDATE overview_schedule SET due_at = $1, interval_seconds = $2 WHERE id = 1`,
+          [new Date(Date.parse(snapshot.takenAt) + spent * 1000), spent],
+        );
+      this.logger.debug('overview look stored', {
+        queries: snapshot.queries,
+        tookMs: snapshot.tookMs,
+        problems: snapshot.problems.length,
+      });
+    } catch (error) {
+      this.logger.warn('overview look failed', { message: (error as Error).message });
+    }
+  }
+
+  private interval(settings: OverviewSettings): number {
+    return overviewInterval(
+      expectedQueries(settings),
+      this.budget.queriesPerMinute,
+      this.options.queryShare,
+      this.options.minIntervalSeconds,
+    );
+  }
+
+  /** Takes the next look if it is due and no other replica took it (one row, one winner). */
+  private async claim(intervalSeconds: number): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `UPDATE overview_schedule
+          SET due_at = now() + $2::integer * interval '1 second', taken_by = $1,
+              interval_seconds = $2::integer
+        WHERE id = 1 AND due_at <= now()
+        RETURNING id`,
+      [this.options.replicaId, intervalSeconds],
+    );
+    return rows.length > 0;
+  }
+
+  private async store(snapshot: OverviewSnapshot): Promise<void> {
+    const taken = new Date(snapshot.takenAt);
+    const connected = snapshot.connection.find((b) => b.label === 'Connected')?.count ?? 0;
+    const complete = !snapshot.problems.some((p) => p.chart === 'connection');
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO overview_snapshots (taken_at, snapshot) VALUES ($1, $2)
+         ON CONFLICT (taken_at) DO UPDATE SET snapshot = EXCLUDED.snapshot`,
+        [taken, JSON.stringify(snapshot)],
+      );
+      // Trend points only from a look whose counts are whole.
+      if (complete)
+        for (const bucket of ['hour', 'day'])
+          await tx.query(
+            `INSERT INTO overview_points (bucket, at, devices, connected, drifting)
+             VALUES ($1, date_trunc($1, $2::timestamptz), $3, $4, $5)
+             ON CONFLICT (bucket, at) DO UPDATE
+               SET devices = EXCLUDED.devices, connected = EXCLUDED.connected,
+                   drifting = EXCLUDED.drifting`,
+            [bucket, taken, snapshot.devices, connected, driftingOf(snapshot)],
+          );
+      // What no page reads any more.
+      await tx.query(
+        `DELETE FROM overview_snapshots WHERE taken_at < $1::timestamptz - interval '1 day'`,
+        [taken],
+      );
+      await tx.query(
+        `DELETE FROM overview_points
+          WHERE (bucket = 'hour' AND at < $1::timestamptz - interval '8 days')
+             OR (bucket = 'day' AND at < $1::timestamptz - interval '400 days')`,
+        [taken],
+      );
+      await tx.query(
+        `DELETE FROM telemetry_minutes WHERE at < $1::timestamptz - interval '2 days'`,
+        [taken],
+      );
+    });
+  }
+
+  /** Writes the minutes counted so far; the larger count of a minute stands (each replica reads all). */
+  private async flushTelemetry(): Promise<void> {
+    if (this.minutes.size === 0) return;
+    const current = Math.floor(Date.now() / 60_000) * 60_000;
+    const entries = [...this.minutes];
+    for (const [minute, messages] of entries)
+      await this.db.query(
+        `INSERT INTO telemetry_minutes (at, messages) VALUES ($1, $2)
+         ON CONFLICT (at) DO UPDATE
+           SET messages = GREATEST(telemetry_minutes.messages, EXCLUDED.messages)`,
+        [new Date(minute), messages],
+      );
+    // The current minute keeps counting (its running total is written again); past ones are done.
+    for (const [minute] of entries) if (minute < current) this.minutes.delete(minute);
+  }
+
+  /** What the team chose, or the defaults. */
+  async settings(): Promise<OverviewSettings> {
+    const { rows } = await this.db.query<{ settings: unknown }>(
+      'SELECT settings FROM overview_settings WHERE id = 1',
+    );
+    const parsed = OverviewSettingsSchema.safeParse(rows[0]?.settings);
+    return parsed.success ? parsed.data : DEFAULT_OVERVIEW_SETTINGS;
+  }
+
+  /** Changes what the overview shows (audited); the next look is taken at once. */
+  async saveSettings(settings: OverviewSettings, actor: Actor): Promise<OverviewSettings> {
+    const before = await this.settings();
+    await audited(
+      this.audit,
+      {
+        actor,
+        action: 'fleet.overview-settings',
+        target: { deviceId: '' },
+        change: { tag: settings.tag, driftKeys: settings.driftKeys },
+      },
+      async () => {
+        try {
+          await this.db.transaction(async (tx) => {
+            await tx.query(
+              `INSERT INTO overview_settings (id, settings, updated_at, updated_by_id, updated_by_name)
+               VALUES (1, $1, now(), $2, $3)
+               ON CONFLICT (id) DO UPDATE SET settings = EXCLUDED.settings,
+                 updated_at = now(), updated_by_id = EXCLUDED.updated_by_id,
+                 updated_by_name = EXCLUDED.updated_by_name`,
+              [JSON.stringify(settings), actor.id, actor.name],
+            );
+            await tx.query('UPDATE overview_schedule SET due_at = now() WHERE id = 1');
+          });
+        } catch (error) {
+          throw unavailable(error, 'overview settings');
+        }
+      },
+    );
+    this.logger.info('overview settings changed', {
+      tag: settings.tag,
+      driftKeys: settings.driftKeys.length,
+      before: before.tag,
+    });
+    // This replica looks now rather than at its next tick.
+    if (!this.stopped) this.looking ??= this.tick().finally(() => (this.looking = undefined));
+    return settings;
+  }
+
+  /** The overview as tabs read it: from the database only, never the hub. */
+  async read(): Promise<OverviewResponse> {
+    try {
+      return await this.readStored();
+    } catch (error) {
+      throw unavailable(error, 'overview');
+    }
+  }
+
+  private async readStored(): Promise<OverviewResponse> {
+    const settings = await this.settings();
+    const [latest, schedule, hourly, daily, telemetry, rollouts] = await Promise.all([
+      this.db.query<{ snapshot: unknown }>(
+        'SELECT snapshot FROM overview_snapshots ORDER BY taken_at DESC LIMIT 1',
+      ),
+      this.db.query<{ due_at: Date; interval_seconds: number }>(
+        'SELECT due_at, interval_seconds FROM overview_schedule WHERE id = 1',
+      ),
+      this.points('hour', '7 days'),
+      this.points('day', '90 days'),
+      this.db.query<{ at: Date; messages: number }>(
+        `SELECT at, messages FROM telemetry_minutes
+          WHERE at >= date_trunc('minute', now()) - interval '59 minutes' ORDER BY at`,
+      ),
+      this.db.query<{ id: string; name: string; status: string; done: number; total: number }>(
+        `SELECT r.id, r.name, r.status,
+                count(t.rollout_id) FILTER (WHERE t.state = ANY($2)) AS done,
+                count(t.rollout_id) AS total
+           FROM rollouts r LEFT JOIN rollout_targets t ON t.rollout_id = r.id
+          WHERE r.status = ANY($1)
+          GROUP BY r.id, r.name, r.status, r.created_at
+          ORDER BY r.created_at DESC LIMIT 20`,
+        [ACTIVE_ROLLOUTS, SETTLED_TARGETS],
+      ),
+    ]);
+    const parsed = OverviewSnapshotSchema.safeParse(latest.rows[0]?.snapshot);
+    const row = schedule.rows[0];
+    const quota = this.budget.quota
+      ? this.budget.remaining().map(([kind, left]) => ({
+          kind,
+          used: Math.min(1, Math.max(0, 1 - left)),
+          rate: describeRate(this.budget.rate(kind)!),
+        }))
+      : undefined;
+    return {
+      ...(parsed.success ? { snapshot: parsed.data } : {}),
+      settings,
+      intervalSeconds: row?.interval_seconds ?? this.interval(settings),
+      ...(row ? { nextAt: row.due_at.toISOString() } : {}),
+      hourly,
+      daily,
+      telemetry: telemetry.rows.map((r) => ({
+        at: r.at.toISOString(),
+        messages: Number(r.messages),
+      })),
+      rollouts: rollouts.rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        state: r.status,
+        done: Number(r.done),
+        total: Number(r.total),
+      })),
+      ...(quota ? { quota } : {}),
+    };
+  }
+
+  private async points(bucket: 'hour' | 'day', span: string): Promise<OverviewPoint[]> {
+    const { rows } = await this.db.query<{
+      at: Date;
+      devices: number;
+      connected: number;
+      drifting: number;
+    }>(
+      `SELECT at, devices, connected, drifting FROM overview_points
+        WHERE bucket = $1 AND at >= now() - $2::interval ORDER BY at`,
+      [bucket, span],
+    );
+    return rows.map((r) => ({
+      at: r.at.toISOString(),
+      devices: r.devices,
+      connected: r.connected,
+      drifting: r.drifting,
+    }));
+  }
+}
