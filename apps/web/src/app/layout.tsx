@@ -51,13 +51,19 @@ export function Layout({ children, crumbs }: { children: ReactNode; crumbs: Reac
   return (
     <div className="shell">
       <header className="topbar">
-        <Link to="/devices" className="brand">
+        <Link to="/overview" className="brand">
           Twinscope
         </Link>
         <nav className="crumbs" aria-label="Breadcrumb">
           {crumbs}
         </nav>
         <span className="spacer" />
+        <Link to="/overview" className="topbar-link">
+          Overview
+        </Link>
+        <Link to="/devices" className="topbar-link">
+          Devices
+        </Link>
         <Link to="/activity" className="topbar-link">
           Activity
         </Link>

@@ -39,6 +39,10 @@ const ActivityRoute = lazy(() =>
 const ModuleRoute = lazy(() =>
   import('./routes/module-route.tsx').then((m) => ({ default: m.ModuleRoute })),
 );
+// The landing page: its charts load with it, not with the fleet list.
+const OverviewRoute = lazy(() =>
+  import('./routes/overview-route.tsx').then((m) => ({ default: m.OverviewRoute })),
+);
 const pageLoading = <Spinner label="Loading…" />;
 
 /**
@@ -49,7 +53,7 @@ const pageLoading = <Spinner label="Loading…" />;
 export function Pages({ dark }: { dark: boolean }) {
   const { pathname, search } = useLocation();
   useEffect(() => {
-    if (pathname === '/' || pathname === '') navigate('/devices', { replace: true });
+    if (pathname === '/' || pathname === '') navigate('/overview', { replace: true });
   }, [pathname]);
 
   const module = matchPath('/devices/:deviceId/modules/:moduleId', pathname);
@@ -118,6 +122,15 @@ export function Pages({ dark }: { dark: boolean }) {
       >
         <Suspense fallback={pageLoading}>
           <RolloutRoute id={id} />
+        </Suspense>
+      </Layout>
+    );
+  }
+  if (pathname === '/overview') {
+    return (
+      <Layout crumbs={<span>Overview</span>}>
+        <Suspense fallback={pageLoading}>
+          <OverviewRoute />
         </Suspense>
       </Layout>
     );

@@ -88,6 +88,9 @@ export const apiPaths = {
   /** What an import file would do (the file is the raw body); nothing changes. */
   fleetImportPreview: '/api/fleet/imports/preview',
   fleetImports: '/api/fleet/imports',
+  /** The overview: the last scheduled look at the hub, trends, and what the team chose to see. */
+  overview: '/api/overview',
+  overviewSettings: '/api/overview/settings',
   rolloutDryRun: '/api/rollouts/dry-run',
   rollouts: '/api/rollouts',
   /** A page of rollouts, newest first; `before` is the page before's `next`. */

@@ -113,3 +113,8 @@ export const edgeKeys = {
     query: { tail: number; filter?: string; since?: string },
   ) => ['edge', deviceId, 'logs', module, query] as const,
 };
+
+/** The overview (one shared look at the hub, read from the BFF's database). */
+export const overviewKeys = {
+  all: ['overview'] as const,
+};

@@ -1,0 +1,60 @@
+import { expect, test, type Locator } from '@playwright/test';
+
+/** The count a bar's accessible name carries ("oslo: 2 devices"). */
+async function countOf(bar: Locator): Promise<number> {
+  const name = (await bar.getAttribute('aria-label')) ?? '';
+  const match = /: (\d+) devices?$/.exec(name);
+  expect(match, `a count in "${name}"`).not.toBeNull();
+  return Number(match![1]);
+}
+
+test('overview: the console opens on charts whose text alternatives carry their values; a new look is taken when the team changes what it shows, and each bar opens the list it counts', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/overview$/);
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+
+  // What the overview groups by is the team's choice; saving it takes a new look at once.
+  await page.getByRole('button', { name: 'Customize' }).click();
+  await page.getByLabel('Group the fleet by tag').fill('site');
+  await page.getByLabel('Desired keys to check against reported').fill('firmware.version');
+  await page.getByRole('button', { name: 'Save for the team' }).click();
+  await expect(page.getByTestId('overview-as-of')).toContainText('As of just now');
+  await expect(
+    page.getByRole('figure', { name: /^Desired firmware\.version against reported/ }),
+  ).toBeVisible();
+
+  // Three charts, each named with its values (what a screen reader says of it).
+  const connection = page.getByRole('figure', {
+    name: /^Connection: Connected: \d+ devices?, Disconnected: \d+ devices?$/,
+  });
+  const status = page.getByRole('figure', {
+    name: /^Status: Enabled: \d+ devices?, Disabled: \d+ devices?$/,
+  });
+  const sites = page.getByRole('figure', { name: /^By site: .*oslo: 2 devices/ });
+  await expect(connection).toBeVisible();
+  await expect(status).toBeVisible();
+  await expect(sites).toBeVisible();
+  await expect(
+    page.getByRole('figure', { name: /^Connected devices and drift, last 7 days/ }),
+  ).toBeVisible();
+
+  // Each bar is a link to the device list filtered to what it counts.
+  const open = async (bar: Locator, where: RegExp) => {
+    const count = await countOf(bar);
+    await bar.click();
+    await expect(page).toHaveURL(where);
+    await expect(page.getByTestId('device-count')).toContainText(`of ${count} device`);
+    await expect(page.getByTestId('device-row')).toHaveCount(count);
+    await page.goBack();
+    await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  };
+  await open(sites.getByRole('link', { name: /^oslo:/ }), /where=tags\.site\+%3D\+%27oslo%27/);
+  await open(connection.getByRole('link', { name: /^Connected:/ }), /where=connectionState/);
+  await open(status.getByRole('link', { name: /^Enabled:/ }), /where=status\+%3D\+%27enabled%27/);
+
+  // The choice is the team's, so it is in the audit trail.
+  await page.goto('/audit?kind=fleet');
+  await expect(page.getByText('changed what the overview shows').first()).toBeVisible();
+});
