@@ -58,3 +58,39 @@ test('overview: the console opens on charts whose text alternatives carry their 
   await page.goto('/audit?kind=fleet');
   await expect(page.getByText('changed what the overview shows').first()).toBeVisible();
 });
+
+test('telemetry plot: the simulated thermostat’s temperature is drawn over time with what was read back; a drag zooms in, pause holds the lines still', async ({
+  page,
+}) => {
+  await page.goto('/devices/oslo-lab-thermostat-15');
+  await expect(page.getByTestId('page-title')).toHaveText('oslo-lab-thermostat-15');
+  const viewer = page.getByTestId('telemetry-viewer');
+  // What the endpoint holds from the last 15 minutes, then what arrives live.
+  await viewer.getByRole('button', { name: 'Read earlier messages from this time' }).click();
+  const plot = viewer.getByRole('figure', {
+    name: /^Telemetry over time: temperature last [\d.]+; \d+ messages$/,
+  });
+  await expect(plot).toBeVisible({ timeout: 20_000 });
+  const messages = async () =>
+    Number(/; (\d+) messages$/.exec((await plot.getAttribute('aria-label')) ?? '')?.[1]);
+  await expect.poll(messages, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+  await expect(plot.getByRole('checkbox', { name: 'temperature' })).toBeChecked();
+
+  // Dragging across the canvas zooms in on that stretch; "Show all" goes back.
+  const canvas = plot.locator('.u-over');
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await plot.getByRole('button', { name: 'Show all' }).click();
+  await expect(plot.getByRole('button', { name: 'Show all' })).toHaveCount(0);
+
+  // Paused, nothing moves while the thermostat keeps sending (every 5 s).
+  await viewer.getByRole('button', { name: 'Pause' }).click();
+  const held = await messages();
+  await page.waitForTimeout(6000);
+  expect(await messages()).toBe(held);
+  await viewer.getByRole('button', { name: 'Resume' }).click();
+  await expect.poll(messages, { timeout: 15_000 }).toBeGreaterThan(held);
+});

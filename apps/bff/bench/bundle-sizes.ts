@@ -21,6 +21,10 @@ export interface BundleSizes {
   initialBytes: number;
   /** The first edit: initial + the Monaco chunk and everything it loads, workers included. */
   firstEditBytes: number;
+  /** The landing page: initial + the overview's chunk (its charts are drawn in HTML and SVG). */
+  overviewBytes: number;
+  /** What plotting a device's telemetry adds once opened (the plot and uPlot). */
+  plotBytes: number;
 }
 
 export function bundleSizes(dist: string): BundleSizes {
@@ -47,6 +51,17 @@ export function bundleSizes(dist: string): BundleSizes {
   const editor = Object.keys(manifest).filter((key) => /components\/monaco\.tsx$/.test(key));
   const firstEdit = closure(page, false, new Set(initial));
   for (const key of editor) closure([key], true, firstEdit);
+  const landing = closure(
+    Object.keys(manifest).filter((key) => /routes\/overview-route\.tsx$/.test(key)),
+    false,
+    new Set(initial),
+  );
+  const plot = closure(
+    Object.keys(manifest).filter((key) => /components\/telemetry-plot\.tsx$/.test(key)),
+    false,
+    new Set(initial),
+  );
+  for (const key of initial) plot.delete(key);
   const files = (keys: Set<string>) =>
     new Set([...keys].map((key) => manifest[key]!.file).filter((file) => file.endsWith('.js')));
   const assets = readdirSync(join(dist, 'assets')).filter((f) => f.endsWith('.js'));
@@ -58,6 +73,8 @@ export function bundleSizes(dist: string): BundleSizes {
     allFiles: assets.length,
     initialBytes: sum(files(initial)),
     firstEditBytes: sum(new Set([...files(firstEdit), ...workers])),
+    overviewBytes: sum(files(landing)),
+    plotBytes: sum(files(plot)),
   };
 }
 
@@ -67,6 +84,8 @@ export function describeSizes(sizes: BundleSizes): string[] {
     `  all JS the build emits, gzip (${sizes.allFiles} files)             ${kb(sizes.allBytes)}`,
     `  what the first edit loads (page + Monaco + workers), gzip  ${kb(sizes.firstEditBytes)}`,
     `  initial JS, gzip                                          ${kb(sizes.initialBytes)}`,
+    `  the landing page (initial + overview), gzip               ${kb(sizes.overviewBytes)}`,
+    `  the telemetry plot when opened (plot + uPlot), gzip       ${kb(sizes.plotBytes)}`,
   ];
 }
 

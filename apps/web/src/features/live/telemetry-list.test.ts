@@ -34,14 +34,14 @@ describe('the telemetry on screen', () => {
     const a = message('0:1', '2025-06-01T12:00:00Z');
     const b = message('0:2', '2025-06-01T12:00:05Z');
     const c = message('1:1', '2025-06-01T12:00:03Z');
-    expect(byEnqueued([b, a], [a, c]).map((m) => m.position)).toEqual(['0:2', '1:1', '0:1']);
+    expect(byEnqueued(KEPT, [b, a], [a, c]).map((m) => m.position)).toEqual(['0:2', '1:1', '0:1']);
   });
 
   it('when more arrive than are kept, then the oldest go', () => {
     const many = Array.from({ length: KEPT + 3 }, (_, i) =>
       message(`0:${i}`, new Date(Date.UTC(2025, 5, 1, 12, 0, i)).toISOString()),
     );
-    const kept = byEnqueued(many);
+    const kept = byEnqueued(KEPT, many);
     expect(kept).toHaveLength(KEPT);
     expect(kept[0]?.position).toBe(`0:${KEPT + 2}`);
   });

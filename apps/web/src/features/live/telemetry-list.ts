@@ -4,6 +4,9 @@ import { bodyText } from './telemetry-text.ts';
 /** Messages kept on screen; older ones scroll away (export first to keep them). */
 export const KEPT = 500;
 
+/** Messages of one device or module kept for its plot (the list shows the newest KEPT). */
+export const PLOTTED = 10_000;
+
 /**
  * Whether a message matches the viewer's filter: the text in its body, its module, or a
  * property written `name=value` (application or system), case aside. No filter matches all.
@@ -22,13 +25,13 @@ export function matches(event: TelemetryEvent, filter: string): boolean {
   return haystack.includes(needle);
 }
 
-/** Newest first, each message once (by its place in the endpoint), at most KEPT. */
-export function byEnqueued(...lists: TelemetryEvent[][]): TelemetryEvent[] {
+/** Newest first, each message once (by its place in the endpoint), at most `limit`. */
+export function byEnqueued(limit: number, ...lists: TelemetryEvent[][]): TelemetryEvent[] {
   const seen = new Map<string, TelemetryEvent>();
   for (const list of lists) for (const event of list) seen.set(event.position, event);
   return [...seen.values()]
     .sort((a, b) => (a.enqueuedTime < b.enqueuedTime ? 1 : -1))
-    .slice(0, KEPT);
+    .slice(0, limit);
 }
 
 /** The exported file's name: the device or module shown, or the devices a filter follows. */

@@ -8,14 +8,20 @@ import {
   Text,
 } from '@fluentui/react-components';
 import type { DeviceFilterRequest, TelemetryEvent, TwinRef } from '@twinscope/contract';
-import { useMemo, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { useTimeline } from '../api/get-timeline.ts';
 import { useLiveEvents, useWatchTelemetry, useWatchTelemetryFilter } from '../use-live.ts';
-import { byEnqueued, exportName, KEPT, matches } from '../telemetry-list.ts';
+import { byEnqueued, exportName, KEPT, matches, PLOTTED } from '../telemetry-list.ts';
 import { EndpointNotice } from './endpoint-notice.tsx';
 import { TelemetryMessage } from './telemetry-message.tsx';
 import { downloadJsonLines } from '../../../lib/download.ts';
 import { fromLocalInput, toLocalInput } from '../../../lib/format.ts';
+import type { FieldInfo } from './telemetry-plot.tsx';
+
+// The plot (and its chart library) loads once a device's telemetry is plotted.
+const TelemetryPlot = lazy(() =>
+  import('./telemetry-plot.tsx').then((m) => ({ default: m.TelemetryPlot })),
+);
 
 /**
  * Live telemetry of a device or a module, or of every device a list filter matches: what
@@ -26,14 +32,20 @@ export function TelemetryViewer({
   target,
   filter: listFilter,
   initiallyOn = true,
+  fields,
 }: {
   target?: TwinRef;
+  /** Names and units of telemetry fields by JSON path (a Plug and Play model's). */
+  fields?: Record<string, FieldInfo>;
   /** Every device this list filter matches (and their modules). */
   filter?: DeviceFilterRequest;
   initiallyOn?: boolean;
 }) {
   const [on, setOn] = useState(initiallyOn);
   const [paused, setPaused] = useState(false);
+  const [plotting, setPlotting] = useState(true);
+  // One device or module keeps enough for its plot; a whole list keeps what its list shows.
+  const limit = target ? PLOTTED : KEPT;
   const [filter, setFilter] = useState('');
   const [messages, setMessages] = useState<TelemetryEvent[]>([]);
   const [missedWhilePaused, setMissedWhilePaused] = useState(0);
@@ -60,7 +72,7 @@ export function TelemetryViewer({
         setMissedWhilePaused((n) => n + 1);
         return;
       }
-      setMessages((current) => [event, ...current].slice(0, KEPT));
+      setMessages((current) => [event, ...current].slice(0, limit));
     } else if (event.type === 'telemetry-dropped') {
       setDropped((current) => ({
         count: (current?.count ?? 0) + event.dropped,
@@ -72,8 +84,8 @@ export function TelemetryViewer({
     const readBack = (earlier.data?.entries ?? []).flatMap((entry) =>
       entry.telemetry && entry.moduleId === target?.moduleId ? [entry.telemetry] : [],
     );
-    return readBack.length > 0 ? byEnqueued(messages, readBack) : messages;
-  }, [messages, earlier.data, target?.moduleId]);
+    return readBack.length > 0 ? byEnqueued(limit, messages, readBack) : messages;
+  }, [messages, earlier.data, target?.moduleId, limit]);
   const shown = useMemo(() => all.filter((m) => matches(m, filter)), [all, filter]);
 
   const exportLines = () => downloadJsonLines(exportName(target), shown);
@@ -173,13 +185,25 @@ export function TelemetryViewer({
           </MessageBarBody>
         </MessageBar>
       )}
+      {target && shown.length > 0 && (
+        <Switch
+          checked={plotting}
+          onChange={(_e, d) => setPlotting(d.checked)}
+          label="Plot numeric fields"
+        />
+      )}
+      {target && plotting && shown.length > 0 && (
+        <Suspense fallback={<Spinner size="tiny" label="Loading the plot…" />}>
+          <TelemetryPlot messages={shown} {...(fields ? { fields } : {})} />
+        </Suspense>
+      )}
       {shown.length === 0 ? (
         <p className="muted">
           {on ? 'Waiting for telemetry… (messages appear as the hub receives them)' : 'Off.'}
         </p>
       ) : (
         <ol className="telemetry-list" data-testid="telemetry-list">
-          {shown.map((message) => (
+          {shown.slice(0, KEPT).map((message) => (
             <TelemetryMessage key={message.position} message={message} showDevice={!target} />
           ))}
         </ol>
