@@ -62,7 +62,12 @@ export async function lookAtHub(
       ...(continuation ? { continuation } : {}),
     });
   };
+  // A hub that is down or hung fails every chart alike: after two, the rest are not tried.
   const chart = async <T>(name: string, fallback: T, work: () => Promise<T>): Promise<T> => {
+    if (problems.length >= 2) {
+      problems.push({ chart: name, message: 'Not counted: the hub failed the charts before it.' });
+      return fallback;
+    }
     try {
       return await work();
     } catch (error) {
