@@ -124,6 +124,8 @@ async function buildConsole() {
     what: 'the BFF',
   });
   cpSync(web, join(out, 'public'), { recursive: true });
+  // The Plug and Play models of npm start's demo devices: the default model repository.
+  cpSync(join(root, 'packages/module-simulator/models'), join(out, 'models'), { recursive: true });
   const { version } = readJson(join(root, 'package.json'));
   writeFileSync(
     join(out, 'package.json'),

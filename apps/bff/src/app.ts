@@ -46,6 +46,8 @@ import { rolloutRoutes } from './routes/rollouts.ts';
 import { provisioningRoutes } from './routes/provisioning.ts';
 import { fleetJobRoutes } from './routes/fleet-jobs.ts';
 import { overviewRoutes } from './routes/overview.ts';
+import { modelRoutes } from './routes/models.ts';
+import type { ModelService } from './services/model-service.ts';
 import type { Overview } from './overview/overview.ts';
 import type { FleetJobService } from './services/fleet-job-service.ts';
 import type { ProvisioningService } from './services/provisioning-service.ts';
@@ -74,6 +76,7 @@ export interface AppDeps {
   /** The hub's bulk export and import jobs. */
   fleetJobs: FleetJobService;
   overview: Overview;
+  models: ModelService;
   rollouts: RolloutService;
   /** What the BFF may spend of the hub's throttles (rollouts estimate with it). */
   budget: HubBudget;
@@ -224,6 +227,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(provisioningRoutes(deps.provisioning));
   api.use(fleetJobRoutes(deps.fleetJobs));
   api.use(overviewRoutes(deps.overview));
+  api.use(modelRoutes(deps.models));
   api.use(
     eventRoutes(
       deps.broker,

@@ -20,6 +20,7 @@ import { Poller } from './live/poller.ts';
 import type { Logger } from './log.ts';
 import { DeviceService } from './services/device-service.ts';
 import { TwinService } from './services/twin-service.ts';
+import { ModelService } from './services/model-service.ts';
 import { ModuleService } from './services/module-service.ts';
 import { DeviceAdminService } from './services/device-admin-service.ts';
 import { MethodService } from './services/method-service.ts';
@@ -39,6 +40,12 @@ import { blobJobStorage } from './adapters/job-storage.ts';
 import { FleetJobService } from './services/fleet-job-service.ts';
 import { RolloutDriver } from './rollouts/driver.ts';
 import { Overview } from './overview/overview.ts';
+import {
+  defaultModelFolder,
+  folderRepository,
+  ModelResolver,
+  urlRepository,
+} from './pnp/model-repository.ts';
 import { RolloutNotices } from './rollouts/notices.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import type { Database } from './adapters/store/sql.ts';
@@ -260,6 +267,16 @@ export async function startBff(
       })
     : undefined;
   logger.info('provisioning', dps ? { service: dps.hostName } : { service: 'none' });
+  // Plug and Play models: a folder by default (no network at run time), or a repository URL.
+  const modelSource = config.pnp.repository ?? defaultModelFolder();
+  const models = new ModelResolver(
+    modelSource === undefined
+      ? undefined
+      : /^https?:\/\//.test(modelSource)
+        ? urlRepository(modelSource, config.pnp.timeoutMs)
+        : folderRepository(modelSource),
+  );
+  logger.info('model repository', { at: models.where ?? 'none' });
   const security = new SecurityEvents(logger);
   const readiness = new Readiness([
     {
@@ -320,6 +337,7 @@ export async function startBff(
     ),
     rollouts,
     overview,
+    models: new ModelService(hub, models),
     budget,
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
       messages.feedbackFor(deviceId, messageId),

@@ -28,6 +28,12 @@ export const ApiErrorCodeSchema = z.enum([
   'device_offline',
   /** The device or module did not answer a direct method in time. */
   'device_timeout',
+  /** A Plug and Play device's model is not in the model repository (or none is configured). */
+  'model_not_found',
+  /** The model is there but is not valid DTDL v2 or v3 (the violations say where). */
+  'model_invalid',
+  /** The model repository (a folder or a URL) could not be read. */
+  'model_repository_unavailable',
   'internal_error',
 ]);
 export type ApiErrorCode = z.infer<typeof ApiErrorCodeSchema>;

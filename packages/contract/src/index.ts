@@ -23,3 +23,4 @@ export * from './policy.ts';
 export * from './provisioning.ts';
 export * from './fleet-jobs.ts';
 export * from './overview.ts';
+export * from './pnp.ts';

@@ -63,6 +63,9 @@ export const POLICY = {
       'GET /devices/:deviceId/modules/:moduleId/versions/:version': 'module',
       'GET /devices/:deviceId/timeline': 'device',
       'GET /devices/:deviceId/edge': 'device',
+      // A Plug and Play device's or module's model (DTDL), from the model repository.
+      'GET /devices/:deviceId/model': 'device',
+      'GET /devices/:deviceId/modules/:moduleId/model': 'module',
       'GET /devices/:deviceId/methods': 'device',
       'GET /devices/:deviceId/modules/:moduleId/methods': 'module',
       'GET /devices/:deviceId/messages': 'device',

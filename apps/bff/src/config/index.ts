@@ -99,6 +99,7 @@ function resolve(s: Settings, ctx: z.RefinementCtx) {
     ...provisioningConfig(s, file?.provisioning ?? undefined, ca),
     rollouts: s.rollouts,
     overview: s.overview,
+    pnp: s.pnp,
     ...telemetryConfig(s.telemetry),
   };
 }

@@ -293,6 +293,17 @@ const OverviewSection = z.object({
   minIntervalSeconds: int(5, 86_400).default(60),
 });
 
+/** Plug and Play: where device models (DTDL) are read. */
+const PnpSection = z.object({
+  /**
+   * A folder laid out as Microsoft's model repository, or such a repository's https URL
+   * (https://devicemodels.azure.com, or a team's own). Unset: the models beside the console.
+   */
+  repository: z.string().min(1).optional(),
+  /** How long a repository URL may take to answer. */
+  timeoutMs: int(100, 120_000).default(10_000),
+});
+
 const url = (example: string) =>
   z
     .string()
@@ -334,6 +345,7 @@ export const SettingsSchema = z
     provisioning: ProvisioningSection,
     rollouts: RolloutsSection,
     overview: OverviewSection,
+    pnp: PnpSection,
     telemetry: TelemetrySection,
   })
   .superRefine((s, ctx) => {

@@ -69,6 +69,8 @@ export const VARIABLES = {
   TWINSCOPE_ROLLOUT_ACTIVE_MAX: 'rollouts.activePerHub',
   TWINSCOPE_OVERVIEW_QUERY_SHARE: 'overview.queryShare',
   TWINSCOPE_OVERVIEW_MIN_INTERVAL_SECONDS: 'overview.minIntervalSeconds',
+  TWINSCOPE_MODEL_REPOSITORY: 'pnp.repository',
+  TWINSCOPE_MODEL_REPOSITORY_TIMEOUT_MS: 'pnp.timeoutMs',
   // OpenTelemetry's own variables (the exporters also read OTEL_EXPORTER_OTLP_HEADERS,
   // _TIMEOUT and _COMPRESSION, and the resource OTEL_RESOURCE_ATTRIBUTES, as the spec says).
   OTEL_SDK_DISABLED: 'telemetry.disabled',
@@ -100,6 +102,7 @@ export function inputOf(env: NodeJS.ProcessEnv): Record<string, unknown> {
     provisioning: {},
     rollouts: {},
     overview: {},
+    pnp: {},
     telemetry: {},
   };
   for (const [name, path] of Object.entries(VARIABLES)) {

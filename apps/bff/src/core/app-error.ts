@@ -24,6 +24,9 @@ const STATUS: Record<ApiErrorCode, number> = {
   outcome_unknown: 504,
   device_offline: 404,
   device_timeout: 504,
+  model_not_found: 404,
+  model_invalid: 422,
+  model_repository_unavailable: 503,
   internal_error: 500,
 };
 

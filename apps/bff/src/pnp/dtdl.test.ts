@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../core/app-error.ts';
+import { modelPath } from './dtdl.ts';
+import {
+  defaultModelFolder,
+  folderRepository,
+  ModelResolver,
+  type ModelRepository,
+} from './model-repository.ts';
+
+/** A repository of the files given, by path. */
+const filesRepository = (files: Record<string, unknown>): ModelRepository => ({
+  where: 'test files',
+  read: async (path) => (path in files ? JSON.stringify(files[path]) : undefined),
+});
+
+describe('Plug and Play models from a repository', () => {
+  it('a DTMI maps to its path as Microsoft’s repository lays it out', () => {
+    expect(modelPath('dtmi:com:Example:Thermostat;1')).toBe('dtmi/com/example/thermostat-1.json');
+    expect(() => modelPath('dtmi:com:example:Thermostat')).toThrow(/not a DTMI/);
+  });
+
+  it('the demo temperature controller (DTDL v3) resolves with its own commands and two thermostat components, units and writable properties included', async () => {
+    const resolver = new ModelResolver(folderRepository(defaultModelFolder()!));
+    const model = await resolver.model('dtmi:twinscope:demo:TemperatureController;1');
+    expect(model.dtdlVersion).toBe(3);
+    expect(model.root.commands.map((c) => c.name)).toContain('reboot');
+    expect(model.components.map((c) => [c.name, c.interface.id])).toEqual([
+      ['thermostat1', 'dtmi:twinscope:demo:Thermostat;1'],
+      ['thermostat2', 'dtmi:twinscope:demo:Thermostat;1'],
+      ['deviceInformation', 'dtmi:twinscope:demo:DeviceInformation;1'],
+    ]);
+    const thermostat = model.components[0]!.interface;
+    expect(thermostat.telemetry[0]).toMatchObject({ name: 'temperature', unit: 'degreeCelsius' });
+    expect(thermostat.properties.find((p) => p.name === 'targetTemperature')).toMatchObject({
+      writable: true,
+      schema: { type: 'primitive', name: 'double' },
+    });
+    expect(thermostat.commands[0]!.request).toMatchObject({
+      name: 'since',
+      schema: { type: 'primitive', name: 'dateTime' },
+    });
+  });
+
+  it('a DTDL v2 model in an expanded file (an array) is found by its id; its Object and Enum schemas are read', async () => {
+    const resolver = new ModelResolver(
+      filesRepository({
+        'dtmi/com/example/sensor-2.json': [
+          {
+            '@context': 'dtmi:dtdl:context;2',
+            '@id': 'dtmi:com:example:Sensor;2',
+            '@type': 'Interface',
+            displayName: { en: 'Sensor' },
+            contents: [
+              {
+                '@type': 'Property',
+                name: 'mode',
+                writable: true,
+                schema: {
+                  '@type': 'Enum',
+                  valueSchema: 'integer',
+                  enumValues: [
+                    { name: 'off', enumValue: 0 },
+                    { name: 'on', enumValue: 1 },
+                  ],
+                },
+              },
+              {
+                '@type': 'Telemetry',
+                name: 'position',
+                schema: {
+                  '@type': 'Object',
+                  fields: [
+                    { name: 'x', schema: 'double' },
+                    { name: 'y', schema: 'double' },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const model = await resolver.model('dtmi:com:example:Sensor;2');
+    expect(model).toMatchObject({ dtdlVersion: 2, root: { displayName: 'Sensor' } });
+    expect(model.root.properties[0]!.schema).toEqual({
+      type: 'enum',
+      valueSchema: 'integer',
+      values: [
+        { name: 'off', value: 0 },
+        { name: 'on', value: 1 },
+      ],
+    });
+    expect(model.root.telemetry[0]!.schema).toMatchObject({ type: 'object' });
+  });
+
+  it('an invalid model is refused with where and why, a missing one says where it was looked for, and nothing half-read is shown', async () => {
+    const resolver = new ModelResolver(
+      filesRepository({
+        'dtmi/com/example/broken-1.json': {
+          '@context': 'dtmi:dtdl:context;2',
+          '@id': 'dtmi:com:example:Broken;1',
+          '@type': 'Interface',
+          contents: [
+            { '@type': 'Telemetry', name: 'temp', schema: 'celsius' },
+            { '@type': 'Property', name: 'temp', schema: 'double' },
+            { '@type': 'Component', name: 'part', schema: 'dtmi:com:example:Missing;1' },
+          ],
+        },
+      }),
+    );
+    const error = await resolver.model('dtmi:com:example:Broken;1').catch((e: AppError) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('model_invalid');
+    expect((error as AppError).extras.violations!.map((v) => v.message)).toEqual([
+      'contents[0].schema "celsius" is not a DTDL schema',
+      'contents[1].name "temp" is used twice',
+      expect.stringMatching(
+        /^contents\[2\]\.schema dtmi:com:example:Missing;1: .*has no dtmi:com:example:Missing;1 \(looked for dtmi\/com\/example\/missing-1\.json\)/,
+      ),
+    ]);
+    const missing = await resolver.model('dtmi:com:example:Nowhere;1').catch((e: AppError) => e);
+    expect((missing as AppError).code).toBe('model_not_found');
+  });
+});

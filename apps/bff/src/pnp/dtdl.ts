@@ -1,0 +1,248 @@
+import { DTMI, type PnpInterface, type PnpModel, type PnpSchema } from '@twinscope/contract';
+
+/** A model that is not valid DTDL, with where (`contents[2].name`) and why. */
+export class DtdlError extends Error {
+  constructor(
+    readonly modelId: string,
+    readonly problems: string[],
+  ) {
+    super(`The model ${modelId} is not valid DTDL: ${problems.slice(0, 3).join('; ')}`);
+  }
+}
+
+const CONTEXTS: Record<string, 2 | 3> = {
+  'dtmi:dtdl:context;2': 2,
+  'dtmi:dtdl:context;3': 3,
+};
+/** Content names: a letter first, letters, digits and `_`, not ending in `_` (v2: 64 long, v3: 512). */
+const NAME = /^[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$/;
+const PRIMITIVES = new Set([
+  'boolean',
+  'date',
+  'dateTime',
+  'double',
+  'duration',
+  'float',
+  'integer',
+  'long',
+  'string',
+  'time',
+  // DTDL v3
+  'byte',
+  'bytes',
+  'decimal',
+  'short',
+  'uuid',
+  'unsignedByte',
+  'unsignedShort',
+  'unsignedInteger',
+  'unsignedLong',
+]);
+
+type Raw = Record<string, unknown>;
+const isObject = (value: unknown): value is Raw =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const typesOf = (value: unknown): string[] =>
+  typeof value === 'string' ? [value] : Array.isArray(value) ? value.map(String) : [];
+const text = (value: unknown): string | undefined => {
+  if (typeof value === 'string') return value;
+  // Localized: {"en": "…"}; English first, else any.
+  if (isObject(value)) {
+    const en = value['en'] ?? Object.values(value)[0];
+    return typeof en === 'string' ? en : undefined;
+  }
+  return undefined;
+};
+const described = (raw: Raw) => {
+  const displayName = text(raw['displayName']);
+  const description = text(raw['description']);
+  return {
+    name: String(raw['name']),
+    ...(displayName ? { displayName } : {}),
+    ...(description ? { description } : {}),
+  };
+};
+
+/** An interface's document, found in the files read (a file holds one, or an expanded array). */
+export type InterfaceSource = (id: string) => Promise<Raw>;
+
+/** The repository path of a DTMI, as Microsoft's model repository lays them out. */
+export function modelPath(dtmi: string): string {
+  if (!DTMI.test(dtmi)) throw new Error(`"${dtmi}" is not a DTMI.`);
+  return `${dtmi.toLowerCase().replace(/:/g, '/').replace(';', '-')}.json`;
+}
+
+/**
+ * Reads a device's model (DTDL v2 or v3) into what the console shows: its interface and
+ * each component's, every schema resolved, and checked: the context, ids, names (unique,
+ * well formed), types and schemas. Problems are listed with where they are.
+ */
+export async function parseModel(id: string, source: InterfaceSource): Promise<PnpModel> {
+  const problems: string[] = [];
+  const root = await source(id);
+  const context = typesOf(root['@context'])[0] ?? '';
+  const version = CONTEXTS[context];
+  if (!version) problems.push(`@context is "${context}", not dtmi:dtdl:context;2 or ;3`);
+  const rootInterface = readInterface(root, id, version ?? 3, problems, '');
+  const components: PnpModel['components'] = [];
+  for (const [i, content] of (Array.isArray(root['contents']) ? root['contents'] : []).entries()) {
+    if (!isObject(content) || !typesOf(content['@type']).includes('Component')) continue;
+    const schema = content['schema'];
+    const at = `contents[${i}]`;
+    let inner: Raw | undefined;
+    if (typeof schema === 'string') {
+      if (!DTMI.test(schema)) problems.push(`${at}.schema "${schema}" is not a DTMI`);
+      else
+        inner = await source(schema).catch((error: Error) => {
+          problems.push(`${at}.schema ${schema}: ${error.message}`);
+          return undefined;
+        });
+    } else if (isObject(schema)) inner = schema;
+    else problems.push(`${at}.schema names no interface`);
+    if (!inner) continue;
+    const displayName = text(content['displayName']);
+    components.push({
+      name: String(content['name']),
+      ...(displayName ? { displayName } : {}),
+      interface: readInterface(
+        inner,
+        String(inner['@id'] ?? schema),
+        version ?? 3,
+        problems,
+        `${at}.schema.`,
+      ),
+    });
+  }
+  if (problems.length > 0) throw new DtdlError(id, problems);
+  return { id, dtdlVersion: version!, root: rootInterface, components };
+}
+
+function readInterface(
+  raw: Raw,
+  expected: string,
+  version: 2 | 3,
+  problems: string[],
+  at: string,
+): PnpInterface {
+  const id = String(raw['@id'] ?? '');
+  if (!DTMI.test(id)) problems.push(`${at}@id "${id}" is not a DTMI`);
+  else if (id !== expected) problems.push(`${at}@id is ${id}, but ${expected} was asked for`);
+  if (!typesOf(raw['@type']).includes('Interface')) problems.push(`${at}@type is not Interface`);
+  if (version === 2 && /;\d+\.\d+$/.test(id))
+    problems.push(`${at}@id has a minor version, which DTDL v2 does not allow`);
+  const contents = Array.isArray(raw['contents']) ? raw['contents'] : [];
+  if (raw['contents'] !== undefined && !Array.isArray(raw['contents']))
+    problems.push(`${at}contents is not an array`);
+  const result: PnpInterface = {
+    id,
+    ...(text(raw['displayName']) ? { displayName: text(raw['displayName'])! } : {}),
+    ...(text(raw['description']) ? { description: text(raw['description'])! } : {}),
+    telemetry: [],
+    properties: [],
+    commands: [],
+  };
+  const names = new Set<string>();
+  for (const [i, content] of contents.entries()) {
+    const where = `${at}contents[${i}]`;
+    if (!isObject(content)) {
+      problems.push(`${where} is not an object`);
+      continue;
+    }
+    const name = content['name'];
+    if (typeof name !== 'string' || !NAME.test(name) || name.length > (version === 2 ? 64 : 512)) {
+      problems.push(`${where}.name "${String(name)}" is not a valid name`);
+      continue;
+    }
+    if (names.has(name)) problems.push(`${where}.name "${name}" is used twice`);
+    names.add(name);
+    const types = typesOf(content['@type']);
+    const unit = typeof content['unit'] === 'string' ? { unit: content['unit'] } : {};
+    if (types.includes('Telemetry'))
+      result.telemetry.push({
+        ...described(content),
+        schema: readSchema(content['schema'], `${where}.schema`, problems),
+        ...unit,
+      });
+    else if (types.includes('Property'))
+      result.properties.push({
+        ...described(content),
+        schema: readSchema(content['schema'], `${where}.schema`, problems),
+        ...unit,
+        writable: content['writable'] === true,
+      });
+    else if (types.includes('Command')) {
+      const payload = (key: 'request' | 'response') => {
+        const part = content[key];
+        if (part === undefined) return {};
+        if (!isObject(part) || typeof part['name'] !== 'string') {
+          problems.push(`${where}.${key} needs a name and a schema`);
+          return {};
+        }
+        return {
+          [key]: {
+            ...described(part),
+            schema: readSchema(part['schema'], `${where}.${key}.schema`, problems),
+          },
+        };
+      };
+      result.commands.push({
+        ...described(content),
+        ...payload('request'),
+        ...payload('response'),
+      });
+    } else if (!types.includes('Component') && !types.includes('Relationship'))
+      problems.push(`${where}.@type ${JSON.stringify(content['@type'])} is not a DTDL content`);
+  }
+  return result;
+}
+
+function readSchema(raw: unknown, at: string, problems: string[]): PnpSchema {
+  if (typeof raw === 'string') {
+    if (!PRIMITIVES.has(raw)) problems.push(`${at} "${raw}" is not a DTDL schema`);
+    return { type: 'primitive', name: raw };
+  }
+  if (!isObject(raw)) {
+    problems.push(`${at} is missing`);
+    return { type: 'primitive', name: 'string' };
+  }
+  const type = typesOf(raw['@type'])[0];
+  switch (type) {
+    case 'Object':
+      return {
+        type: 'object',
+        fields: (Array.isArray(raw['fields']) ? raw['fields'] : [])
+          .filter(isObject)
+          .map((f, i) => ({
+            name: String(f['name']),
+            ...(text(f['displayName']) ? { displayName: text(f['displayName'])! } : {}),
+            schema: readSchema(f['schema'], `${at}.fields[${i}].schema`, problems),
+          })),
+      };
+    case 'Enum': {
+      const valueSchema = raw['valueSchema'] === 'integer' ? 'integer' : 'string';
+      return {
+        type: 'enum',
+        valueSchema,
+        values: (Array.isArray(raw['enumValues']) ? raw['enumValues'] : [])
+          .filter(isObject)
+          .map((v) => ({
+            name: String(v['name']),
+            value: typeof v['enumValue'] === 'number' ? v['enumValue'] : String(v['enumValue']),
+            ...(text(v['displayName']) ? { displayName: text(v['displayName'])! } : {}),
+          })),
+      };
+    }
+    case 'Array':
+      return {
+        type: 'array',
+        element: readSchema(raw['elementSchema'], `${at}.elementSchema`, problems),
+      };
+    case 'Map': {
+      const value = isObject(raw['mapValue']) ? raw['mapValue']['schema'] : undefined;
+      return { type: 'map', value: readSchema(value, `${at}.mapValue.schema`, problems) };
+    }
+    default:
+      problems.push(`${at} @type ${JSON.stringify(raw['@type'])} is not a DTDL schema`);
+      return { type: 'primitive', name: 'string' };
+  }
+}
