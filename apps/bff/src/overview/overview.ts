@@ -80,8 +80,7 @@ export class Overview {
   start(): void {
     this.stopped = false;
     const tick = () => {
-      if (this.stopped) return;
-      this.looking ??= this.tick().finally(() => (this.looking = undefined));
+      if (!this.stopped && !this.looking) void this.round();
     };
     tick();
     this.timer = setInterval(tick, this.options.tickMs ?? 5000);
@@ -93,6 +92,33 @@ export class Overview {
     clearInterval(this.timer);
     await this.looking;
     await this.flushTelemetry().catch(() => undefined);
+  }
+
+  /** Runs a round, remembered as the one under way (what `stop` waits for). */
+  private round(): Promise<void> {
+    const tracked: Promise<void> = this.tick().finally(() => {
+      if (this.looking === tracked) this.looking = undefined;
+    });
+    this.looking = tracked;
+    return tracked;
+  }
+
+  /** A round now, after the one under way (if any); waits for it at most `boundMs`. */
+  private async lookNow(boundMs: number): Promise<void> {
+    if (this.stopped) return;
+    const round = (async () => {
+      await this.looking;
+      if (!this.stopped) await this.round();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      round,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, boundMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Device-to-cloud messages this replica's consumer read (counted per minute). */
@@ -253,8 +279,9 @@ export class Overview {
       driftKeys: settings.driftKeys.length,
       before: before.tag,
     });
-    // This replica looks now rather than at its next tick.
-    if (!this.stopped) this.looking ??= this.tick().finally(() => (this.looking = undefined));
+    // This replica looks now rather than at its next tick, and answers once the look is
+    // stored (at most 20 s), so the page that asked shows it at once.
+    await this.lookNow(20_000);
     return settings;
   }
 
