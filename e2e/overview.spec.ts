@@ -59,7 +59,7 @@ test('overview: the console opens on charts whose text alternatives carry their 
   await expect(page.getByText('changed what the overview shows').first()).toBeVisible();
 });
 
-test('telemetry plot: the simulated thermostat’s temperature is drawn over time with what was read back; a drag zooms in, pause holds the lines still', async ({
+test('telemetry plot: the simulated thermostat’s temperature is drawn over time with what was read back, named and in °C as its model says; a drag zooms in, pause holds the lines still', async ({
   page,
 }) => {
   await page.goto('/devices/oslo-lab-thermostat-15');
@@ -68,13 +68,14 @@ test('telemetry plot: the simulated thermostat’s temperature is drawn over tim
   // What the endpoint holds from the last 15 minutes, then what arrives live.
   await viewer.getByRole('button', { name: 'Read earlier messages from this time' }).click();
   const plot = viewer.getByRole('figure', {
-    name: /^Telemetry over time: temperature last [\d.]+; \d+ messages$/,
+    name: /^Telemetry over time: Temperature last [\d.]+ °C; \d+ messages$/,
   });
   await expect(plot).toBeVisible({ timeout: 20_000 });
   const messages = async () =>
     Number(/; (\d+) messages$/.exec((await plot.getAttribute('aria-label')) ?? '')?.[1]);
   await expect.poll(messages, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
-  await expect(plot.getByRole('checkbox', { name: 'temperature' })).toBeChecked();
+  // Named and measured as the thermostat's Plug and Play model says.
+  await expect(plot.getByRole('checkbox', { name: 'Temperature (temperature)' })).toBeChecked();
 
   // Dragging across the canvas zooms in on that stretch; "Show all" goes back.
   const canvas = plot.locator('.u-over');

@@ -18,7 +18,7 @@ export class ModelService {
     deviceId: string,
     moduleId: string | undefined,
     context: CallContext,
-  ): Promise<{ modelId: string; repository?: string; model: PnpModel }> {
+  ): Promise<{ modelId: string; repository: string; model: PnpModel }> {
     const twin = await this.hub.getTwin(deviceId, moduleId, context);
     const modelId = (twin as { modelId?: unknown }).modelId;
     if (typeof modelId !== 'string' || modelId === '')
@@ -26,11 +26,9 @@ export class ModelService {
         'model_not_found',
         `${moduleId ?? deviceId} announced no model id: it is not a Plug and Play ${moduleId ? 'module' : 'device'}.`,
       );
+    // A repository URL is said; a folder is not (a server's paths stay on the server).
     const where = this.models.where;
-    return {
-      modelId,
-      ...(where ? { repository: where } : {}),
-      model: await this.models.model(modelId),
-    };
+    const repository = where && /^https?:\/\//.test(where) ? where : 'the local model folder';
+    return { modelId, repository, model: await this.models.model(modelId) };
   }
 }

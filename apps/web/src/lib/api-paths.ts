@@ -132,6 +132,8 @@ export const apiPaths = {
     `${module(deviceId, moduleId)}/connection-string`,
   twin: (ref: TwinRef) => `${target(ref)}/twin`,
   methods: (ref: TwinRef) => `${target(ref)}/methods`,
+  /** A Plug and Play device's or module's model, resolved and parsed by the BFF. */
+  model: (ref: TwinRef) => `${target(ref)}/model`,
   messages: (deviceId: string) => `${device(deviceId)}/messages`,
   /** A page of the files the device uploaded; `continuation` is the page before's `next`. */
   deviceFiles(deviceId: string, continuation?: string): string {

@@ -118,3 +118,9 @@ export const edgeKeys = {
 export const overviewKeys = {
   all: ['overview'] as const,
 };
+
+/** Plug and Play models, per device or module (the model id its twin holds). */
+export const modelKeys = {
+  of: (ref: { deviceId: string; moduleId?: string | undefined }, modelId: string) =>
+    ['model', ref.deviceId, ref.moduleId ?? '', modelId] as const,
+};

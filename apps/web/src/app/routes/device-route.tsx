@@ -1,3 +1,5 @@
+import { PnpPanel } from '../../features/pnp/components/pnp-panel.tsx';
+import { useTelemetryFields } from '../../features/pnp/api/get-model.ts';
 import { Text } from '@fluentui/react-components';
 import { useDevice } from '../../features/devices/api/get-device.ts';
 import { DeviceIdentityCard } from '../../features/devices/components/identity-cards.tsx';
@@ -36,6 +38,7 @@ export function DeviceRoute({
   const modules = useModules(deviceId);
   const [deleted, setDeleted] = useState(false);
   useWatchTwins([{ deviceId }]);
+  const fields = useTelemetryFields({ deviceId }, detail.data?.twin.modelId || undefined);
   return (
     <LoadState
       pending={detail.isPending}
@@ -58,6 +61,12 @@ export function DeviceRoute({
           {!deleted && (
             <>
               <DeviceProvisioning deviceId={deviceId} />
+              <PnpPanel
+                target={{ deviceId }}
+                twin={detail.data!.twin}
+                writeRefusal={permissions.why('twin.write', 'device')}
+                invokeRefusal={permissions.why('method.invoke', 'device')}
+              />
               {detail.data!.device.iotEdge && (
                 <>
                   <h2 id="edge">IoT Edge</h2>
@@ -99,7 +108,7 @@ export function DeviceRoute({
                 moduleIds={(modules.data?.items ?? []).map((m) => m.moduleId)}
               />
               <h2>Telemetry</h2>
-              <TelemetryViewer target={{ deviceId }} />
+              <TelemetryViewer target={{ deviceId }} {...(fields ? { fields } : {})} />
               <h2>Direct methods</h2>
               <MethodPanel
                 target={{ deviceId }}

@@ -1,3 +1,5 @@
+import { PnpPanel } from '../../features/pnp/components/pnp-panel.tsx';
+import { useTelemetryFields } from '../../features/pnp/api/get-model.ts';
 import { MessageBar, MessageBarBody, Text } from '@fluentui/react-components';
 import { targetKindOf } from '@twinscope/contract';
 import { useModule } from '../../features/devices/api/get-module.ts';
@@ -27,6 +29,7 @@ export function ModuleRoute({
   search: URLSearchParams;
 }) {
   const detail = useModule(deviceId, moduleId);
+  const fields = useTelemetryFields({ deviceId, moduleId }, detail.data?.twin.modelId || undefined);
   const permissions = usePermissions();
   const kind = targetKindOf(moduleId);
   const [deleted, setDeleted] = useState(false);
@@ -49,6 +52,12 @@ export function ModuleRoute({
               {moduleId}
             </h1>
             <ModuleIdentityCard module={module} twin={twin} />
+            <PnpPanel
+              target={{ deviceId, moduleId }}
+              twin={twin}
+              writeRefusal={permissions.why('twin.write', kind)}
+              invokeRefusal={permissions.why('method.invoke', kind)}
+            />
             <ModuleActions
               refusalOf={(action) => permissions.why(action, kind)}
               key={module.etag}
@@ -85,7 +94,7 @@ export function ModuleRoute({
             {deleted ? null : (
               <>
                 <h2>Telemetry</h2>
-                <TelemetryViewer target={{ deviceId, moduleId }} />
+                <TelemetryViewer target={{ deviceId, moduleId }} {...(fields ? { fields } : {})} />
                 <h2>Direct methods</h2>
                 <MethodPanel
                   target={{ deviceId, moduleId }}

@@ -1,0 +1,86 @@
+import type { Twin } from '@twinscope/contract';
+import { describe, expect, it } from 'vitest';
+import { commandName, unitText, valueOf, writablePatch, writableState } from './pnp-model.ts';
+
+const twin = (desired: object, reported: object): Twin =>
+  ({
+    deviceId: 'oslo-lab-controller-16',
+    etag: 'e',
+    version: 3,
+    tags: {},
+    properties: { desired, reported },
+  }) as Twin;
+
+describe('Plug and Play forms', () => {
+  it('a writable property of a component is asked under the component with its marker; the default component’s at the root', () => {
+    expect(writablePatch('thermostat1', 'targetTemperature', 30)).toEqual({
+      thermostat1: { __t: 'c', targetTemperature: 30 },
+    });
+    expect(writablePatch(undefined, 'targetTemperature', 30)).toEqual({ targetTemperature: 30 });
+    expect(commandName('thermostat2', 'getMaxMinReport')).toBe('thermostat2*getMaxMinReport');
+    expect(commandName(undefined, 'reboot')).toBe('reboot');
+  });
+
+  it('reads the device’s acknowledgement: pending until it answers the asking version, applied on 200 with the value, refused with its description', () => {
+    const asked = { $version: 7, thermostat1: { __t: 'c', targetTemperature: 30 } };
+    expect(writableState(twin(asked, {}), 'thermostat1', 'targetTemperature')).toEqual({
+      kind: 'pending',
+      desired: 30,
+      since: 7,
+    });
+    // An older acknowledgement of another value: still pending.
+    expect(
+      writableState(
+        twin(asked, { thermostat1: { targetTemperature: { value: 21, ac: 200, av: 5 } } }),
+        'thermostat1',
+        'targetTemperature',
+      ).kind,
+    ).toBe('pending');
+    expect(
+      writableState(
+        twin(asked, {
+          thermostat1: { targetTemperature: { value: 30, ac: 200, av: 7, ad: 'Target set' } },
+        }),
+        'thermostat1',
+        'targetTemperature',
+      ),
+    ).toEqual({ kind: 'applied', desired: 30, description: 'Target set' });
+    expect(
+      writableState(
+        twin(asked, {
+          thermostat1: { targetTemperature: { value: 21, ac: 400, av: 7, ad: 'Out of range' } },
+        }),
+        'thermostat1',
+        'targetTemperature',
+      ),
+    ).toEqual({ kind: 'refused', desired: 30, status: 400, description: 'Out of range' });
+    expect(writableState(twin({ $version: 1 }, {}), undefined, 'targetTemperature')).toEqual({
+      kind: 'not-set',
+    });
+  });
+
+  it('takes what was typed as the schema’s value, and says what it expects otherwise', () => {
+    expect(valueOf({ type: 'primitive', name: 'double' }, ' 22.5 ')).toEqual({ value: 22.5 });
+    expect(valueOf({ type: 'primitive', name: 'integer' }, '2.5')).toEqual({
+      error: 'A whole number (integer).',
+    });
+    expect(valueOf({ type: 'primitive', name: 'dateTime' }, '2026-12-07T10:00:00Z')).toEqual({
+      value: '2026-12-07T10:00:00Z',
+    });
+    expect(
+      valueOf(
+        {
+          type: 'enum',
+          valueSchema: 'integer',
+          values: [
+            { name: 'off', value: 0 },
+            { name: 'on', value: 1 },
+          ],
+        },
+        'on',
+      ),
+    ).toEqual({ value: 1 });
+    expect(valueOf({ type: 'object', fields: [] }, '{"a":1}')).toEqual({ value: { a: 1 } });
+    expect(unitText('degreeCelsius')).toBe('°C');
+  });
+});

@@ -1,0 +1,195 @@
+import type { PnpModel, PnpSchema, Twin } from '@twinscope/contract';
+import type { JsonObject, JsonValue } from '@twinscope/twin';
+
+/** A component of a device's model: the default one (no name) first, then the named ones. */
+export interface ComponentView {
+  /** Undefined: the device's own interface (the default component). */
+  name: string | undefined;
+  title: string;
+  interface: PnpModel['root'];
+}
+
+export function componentsOf(model: PnpModel): ComponentView[] {
+  const own = model.root;
+  const hasOwn = own.telemetry.length + own.properties.length + own.commands.length > 0;
+  return [
+    ...(hasOwn
+      ? [{ name: undefined, title: own.displayName ?? 'This device', interface: own }]
+      : []),
+    ...model.components.map((c) => ({
+      name: c.name,
+      title: `${c.displayName ?? c.interface.displayName ?? c.name} (${c.name})`,
+      interface: c.interface,
+    })),
+  ];
+}
+
+const UNITS: Record<string, string> = {
+  degreeCelsius: '°C',
+  degreeFahrenheit: '°F',
+  kelvin: 'K',
+  percent: '%',
+  kilobyte: 'KB',
+  megabyte: 'MB',
+  gigabyte: 'GB',
+  byte: 'B',
+  second: 's',
+  millisecond: 'ms',
+  minute: 'min',
+  hour: 'h',
+  metrePerSecond: 'm/s',
+  kilometrePerHour: 'km/h',
+  watt: 'W',
+  kilowatt: 'kW',
+  volt: 'V',
+  ampere: 'A',
+  pascal: 'Pa',
+  hectopascal: 'hPa',
+};
+
+/** A DTDL unit as it is written beside a value (°C for degreeCelsius). */
+export function unitText(unit: string | undefined): string | undefined {
+  return unit === undefined ? undefined : (UNITS[unit] ?? unit);
+}
+
+/** The command's name as the hub invokes it: `component*command`, or the command alone. */
+export function commandName(component: string | undefined, name: string): string {
+  return component === undefined ? name : `${component}*${name}`;
+}
+
+/**
+ * The desired patch the Plug and Play convention prescribes for a writable property: at the
+ * root for the default component; under the component, marked `"__t": "c"`, for a named one.
+ */
+export function writablePatch(
+  component: string | undefined,
+  name: string,
+  value: JsonValue,
+): JsonObject {
+  return component === undefined ? { [name]: value } : { [component]: { __t: 'c', [name]: value } };
+}
+
+const objectAt = (section: JsonObject, component: string | undefined): JsonObject => {
+  if (component === undefined) return section;
+  const inner = section[component];
+  return inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner : {};
+};
+
+const same = (a: JsonValue | undefined, b: JsonValue | undefined) =>
+  JSON.stringify(a) === JSON.stringify(b);
+
+export type WritableState =
+  | { kind: 'not-set'; reported?: JsonValue }
+  | { kind: 'pending'; desired: JsonValue; since: number }
+  | { kind: 'applied'; desired: JsonValue; description?: string }
+  | { kind: 'refused'; desired: JsonValue; status: number; description?: string };
+
+/**
+ * Where a writable property stands: what was asked (desired) against the device's
+ * acknowledgement (`{value, ac, av, ad}` in reported). Pending until the device acknowledges
+ * the desired version that asked it, applied when it says 2xx with the value, refused on
+ * a 4xx/5xx.
+ */
+export function writableState(
+  twin: Twin,
+  component: string | undefined,
+  name: string,
+): WritableState {
+  const desiredSection = twin.properties.desired as JsonObject;
+  const desired = objectAt(desiredSection, component)[name];
+  const version = typeof desiredSection['$version'] === 'number' ? desiredSection['$version'] : 0;
+  const ack = objectAt(twin.properties.reported as JsonObject, component)[name];
+  const acked =
+    ack !== null && typeof ack === 'object' && !Array.isArray(ack)
+      ? (ack as JsonObject)
+      : undefined;
+  if (desired === undefined)
+    return acked && 'value' in acked
+      ? { kind: 'not-set', reported: acked['value']! }
+      : { kind: 'not-set' };
+  const status = typeof acked?.['ac'] === 'number' ? acked['ac'] : undefined;
+  const ackVersion = typeof acked?.['av'] === 'number' ? acked['av'] : -1;
+  const description = typeof acked?.['ad'] === 'string' ? { description: acked['ad'] } : {};
+  if (status !== undefined && same(acked?.['value'], desired) && status < 300)
+    return { kind: 'applied', desired, ...description };
+  if (status !== undefined && status >= 400 && ackVersion >= version)
+    return { kind: 'refused', desired, status, ...description };
+  return { kind: 'pending', desired, since: version };
+}
+
+/** A read-only property's reported value (a component's under its name). */
+export function reportedValue(twin: Twin, component: string | undefined, name: string) {
+  return objectAt(twin.properties.reported as JsonObject, component)[name];
+}
+
+/** What an operator typed, as the schema's value: numbers, booleans, text, or JSON for the rest. */
+export function valueOf(schema: PnpSchema, text: string): { value: JsonValue } | { error: string } {
+  const trimmed = text.trim();
+  if (schema.type === 'primitive') {
+    switch (schema.name) {
+      case 'double':
+      case 'float':
+      case 'decimal':
+      case 'integer':
+      case 'long':
+      case 'short':
+      case 'byte':
+      case 'unsignedByte':
+      case 'unsignedShort':
+      case 'unsignedInteger':
+      case 'unsignedLong': {
+        const n = Number(trimmed);
+        if (trimmed === '' || !Number.isFinite(n)) return { error: `A number (${schema.name}).` };
+        if (!['double', 'float', 'decimal'].includes(schema.name) && !Number.isInteger(n))
+          return { error: `A whole number (${schema.name}).` };
+        return { value: n };
+      }
+      case 'boolean':
+        if (trimmed === 'true' || trimmed === 'false') return { value: trimmed === 'true' };
+        return { error: 'true or false.' };
+      default:
+        return { value: text };
+    }
+  }
+  if (schema.type === 'enum') {
+    const match = schema.values.find((v) => v.name === trimmed || String(v.value) === trimmed);
+    return match
+      ? { value: match.value }
+      : { error: `One of ${schema.values.map((v) => v.name).join(', ')}.` };
+  }
+  try {
+    return { value: JSON.parse(trimmed) as JsonValue };
+  } catch {
+    return { error: 'JSON for this schema.' };
+  }
+}
+
+/** A schema in a few words ("double", "object: maxTemp, minTemp", "enum: off, on"). */
+export function schemaText(schema: PnpSchema): string {
+  switch (schema.type) {
+    case 'primitive':
+      return schema.name;
+    case 'object':
+      return `object: ${schema.fields.map((f) => f.name).join(', ')}`;
+    case 'enum':
+      return `enum: ${schema.values.map((v) => v.name).join(', ')}`;
+    case 'array':
+      return `array of ${schemaText(schema.element)}`;
+    case 'map':
+      return `map of ${schemaText(schema.value)}`;
+  }
+}
+
+/** Names and units of telemetry fields for the plot, by their path in a message body. */
+export function telemetryFields(model: PnpModel): Record<string, { name?: string; unit?: string }> {
+  const fields: Record<string, { name?: string; unit?: string }> = {};
+  for (const component of [model.root, ...model.components.map((c) => c.interface)])
+    for (const t of component.telemetry) {
+      const unit = unitText(t.unit);
+      fields[t.name] ??= {
+        ...(t.displayName ? { name: t.displayName } : {}),
+        ...(unit ? { unit } : {}),
+      };
+    }
+  return fields;
+}
