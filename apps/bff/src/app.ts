@@ -47,6 +47,8 @@ import { provisioningRoutes } from './routes/provisioning.ts';
 import { fleetJobRoutes } from './routes/fleet-jobs.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { modelRoutes } from './routes/models.ts';
+import { viewRoutes } from './routes/views.ts';
+import type { ViewService } from './services/view-service.ts';
 import type { ModelService } from './services/model-service.ts';
 import type { Overview } from './overview/overview.ts';
 import type { FleetJobService } from './services/fleet-job-service.ts';
@@ -77,6 +79,7 @@ export interface AppDeps {
   fleetJobs: FleetJobService;
   overview: Overview;
   models: ModelService;
+  views: ViewService;
   rollouts: RolloutService;
   /** What the BFF may spend of the hub's throttles (rollouts estimate with it). */
   budget: HubBudget;
@@ -228,6 +231,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(fleetJobRoutes(deps.fleetJobs));
   api.use(overviewRoutes(deps.overview));
   api.use(modelRoutes(deps.models));
+  api.use(viewRoutes(deps.views));
   api.use(
     eventRoutes(
       deps.broker,

@@ -21,6 +21,7 @@ import type { Logger } from './log.ts';
 import { DeviceService } from './services/device-service.ts';
 import { TwinService } from './services/twin-service.ts';
 import { ModelService } from './services/model-service.ts';
+import { ViewService } from './services/view-service.ts';
 import { ModuleService } from './services/module-service.ts';
 import { DeviceAdminService } from './services/device-admin-service.ts';
 import { MethodService } from './services/method-service.ts';
@@ -338,6 +339,7 @@ export async function startBff(
     rollouts,
     overview,
     models: new ModelService(hub, models),
+    views: new ViewService(db, audit),
     budget,
     timeline: new TimelineService(audit, endpoint?.source, (deviceId, messageId) =>
       messages.feedbackFor(deviceId, messageId),

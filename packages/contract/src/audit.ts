@@ -45,6 +45,9 @@ export const AuditActionSchema = z.enum([
   'fleet.import',
   /** What the overview shows: the tag it groups by, the desired keys it checks. */
   'fleet.overview-settings',
+  /** A list view shared with the team, and a shared one deleted. */
+  'fleet.view-share',
+  'fleet.view-delete',
 ]);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 

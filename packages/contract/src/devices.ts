@@ -46,6 +46,29 @@ export const DeviceListResponseSchema = z.object({
 });
 export type DeviceListResponse = z.infer<typeof DeviceListResponseSchema>;
 
+/** A module twin in the fleet's module list (`FROM devices.modules`), with its device. */
+export const FleetModuleSchema = z.object({
+  deviceId: z.string(),
+  moduleId: z.string(),
+  connectionState: z.string(),
+  lastActivityTime: z.string().optional(),
+  tags: JsonObjectSchema,
+  /** The module twin's reported properties: what a filter on them reads. */
+  reported: JsonObjectSchema,
+  version: z.number(),
+  etag: z.string(),
+  modelId: z.string().optional(),
+});
+export type FleetModule = z.infer<typeof FleetModuleSchema>;
+
+export const FleetModuleListSchema = z.object({
+  items: z.array(FleetModuleSchema),
+  continuation: z.string().optional(),
+  totalCount: z.number().optional(),
+  query: z.string(),
+});
+export type FleetModuleList = z.infer<typeof FleetModuleListSchema>;
+
 /** A device identity as the console sees it: never its keys. */
 export const DeviceIdentitySchema = z.object({
   deviceId: z.string(),

@@ -24,3 +24,4 @@ export * from './provisioning.ts';
 export * from './fleet-jobs.ts';
 export * from './overview.ts';
 export * from './pnp.ts';
+export * from './views.ts';

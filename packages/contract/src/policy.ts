@@ -52,6 +52,7 @@ export const POLICY = {
     on: EVERYONE,
     routes: {
       'GET /devices': 'fleet',
+      'GET /modules': 'fleet',
       'GET /devices/:deviceId': 'device',
       'GET /devices/:deviceId/modules': 'device',
       'GET /devices/:deviceId/modules/:moduleId': 'module',
@@ -243,6 +244,19 @@ export const POLICY = {
     does: "Importing identities into the hub (the hub's import job)",
     on: { fleet: 'Admin' },
     routes: { 'POST /fleet/imports/preview': 'fleet', 'POST /fleet/imports': 'fleet' },
+  },
+  /** List views saved under a name: one's own (a Reader's too) … */
+  'view.save': {
+    does: 'Saving device and module list views for oneself, and deleting them',
+    on: { fleet: 'Reader' },
+    routes: { 'GET /views': 'fleet', 'POST /views': 'fleet', 'DELETE /views/:id': 'fleet' },
+  },
+  /** … or the team's: shared (and their deletion) by Operators, audited. */
+  'view.share': {
+    does: 'Sharing list views with the team, and deleting shared ones',
+    on: { fleet: 'Operator' },
+    routes: {},
+    alsoVia: ['POST /views', 'DELETE /views/:id'],
   },
   /** The team's overview: what it groups by and checks is shared, so it is audited. */
   'overview.configure': {

@@ -258,6 +258,10 @@ function auditTitle(entry: AuditEntry): string {
       return `Exported the fleet${change['includeKeys'] === true ? ' with keys' : ''}`;
     case 'fleet.import':
       return 'Imported identities';
+    case 'fleet.view-share':
+      return `Shared the list view ${String(change['name'] ?? '')}`.trim();
+    case 'fleet.view-delete':
+      return `Deleted the shared list view ${String(change['name'] ?? '')}`.trim();
     case 'fleet.overview-settings':
       return `Set the overview to group by ${String(change['tag'] ?? 'a tag')}`;
     case 'provisioning.group-create':

@@ -124,6 +124,17 @@ export function deviceIdQuery(filter: DeviceFilter): string {
   return `SELECT deviceId FROM devices${where ? ` WHERE ${where}` : ''}`;
 }
 
+/** The fleet's module twins a filter matches (prefix on the device id, tags of the module twin). */
+export function moduleQuery(filter: DeviceFilter): string {
+  const where = buildWhere(filter);
+  return `SELECT * FROM devices.modules${where ? ` WHERE ${where}` : ''}`;
+}
+
+export function moduleCountQuery(filter: DeviceFilter): string {
+  const where = buildWhere(filter);
+  return `SELECT COUNT() AS total FROM devices.modules${where ? ` WHERE ${where}` : ''}`;
+}
+
 export function countQuery(filter: DeviceFilter): string {
   const where = buildWhere(filter);
   return `SELECT COUNT() AS total FROM devices${where ? ` WHERE ${where}` : ''}`;

@@ -24,6 +24,10 @@ export function deviceRoutes(devices: DeviceService, twins: TwinService): Router
   routes.get('/devices', async (req, res) => {
     res.json(await devices.list(queryOf(req.query, DeviceListQuerySchema), callOf(res)));
   });
+  // The fleet's module twins, filtered like the device list (FROM devices.modules).
+  routes.get('/modules', async (req, res) => {
+    res.json(await devices.listModules(queryOf(req.query, DeviceListQuerySchema), callOf(res)));
+  });
   routes.get('/devices/:deviceId', async (req, res) => {
     res.json(await devices.device(deviceId(req.params), callOf(res)));
   });

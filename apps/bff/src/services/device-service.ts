@@ -3,6 +3,8 @@ import type {
   DeviceListQuery,
   DeviceListResponse,
   DeviceSummary,
+  FleetModule,
+  FleetModuleList,
   ModuleDetail,
   ModuleListResponse,
 } from '@twinscope/contract';
@@ -14,6 +16,8 @@ import {
   deviceIdQuery,
   deviceQuery,
   moduleCountQueries,
+  moduleCountQuery,
+  moduleQuery,
   type DeviceFilter,
 } from '../core/hub-query.ts';
 
@@ -71,6 +75,32 @@ function summary(raw: unknown): DeviceSummary {
   };
 }
 
+function moduleSummary(raw: unknown): FleetModule {
+  const twin = twinFromHub(raw);
+  return {
+    deviceId: twin.deviceId,
+    moduleId: twin.moduleId ?? '',
+    connectionState: twin.connectionState ?? 'Disconnected',
+    ...(twin.lastActivityTime ? { lastActivityTime: twin.lastActivityTime } : {}),
+    tags: twin.tags,
+    reported: twin.properties.reported,
+    version: twin.version,
+    etag: twin.etag,
+    ...(twin.modelId ? { modelId: twin.modelId } : {}),
+  };
+}
+
+/** The list's query parameters as a filter: a prefix, tag pairs, a raw clause. */
+function filterOf(request: DeviceListQuery): DeviceFilter {
+  const tags =
+    request.tag === undefined ? [] : Array.isArray(request.tag) ? request.tag : [request.tag];
+  return {
+    ...(request.prefix ? { prefix: request.prefix } : {}),
+    tags,
+    ...(request.where ? { where: request.where } : {}),
+  };
+}
+
 interface ModuleCount {
   total: number;
   connected: number;
@@ -93,8 +123,11 @@ export class DeviceService {
     this.moduleCounts.delete(deviceId);
   }
 
-  private async total(filter: DeviceFilter, context: CallContext): Promise<number | undefined> {
-    const sql = countQuery(filter);
+  private async total(
+    filter: DeviceFilter,
+    context: CallContext,
+    sql = countQuery(filter),
+  ): Promise<number | undefined> {
     const cached = this.totals.get(sql);
     if (cached !== undefined) return cached;
     const row = (await this.hub.query(sql, {}, context)).items[0] as { total?: number } | undefined;
@@ -142,13 +175,7 @@ export class DeviceService {
   }
 
   async list(request: DeviceListQuery, context: CallContext): Promise<DeviceListResponse> {
-    const tags =
-      request.tag === undefined ? [] : Array.isArray(request.tag) ? request.tag : [request.tag];
-    const filter = {
-      ...(request.prefix ? { prefix: request.prefix } : {}),
-      tags,
-      ...(request.where ? { where: request.where } : {}),
-    };
+    const filter = filterOf(request);
     const sql = deviceQuery(filter);
     const firstPage = request.continuation === undefined;
     const [page, totalCount] = await Promise.all([
@@ -176,6 +203,35 @@ export class DeviceService {
     }
     return {
       items,
+      ...(page.continuation ? { continuation: page.continuation } : {}),
+      ...(totalCount !== undefined ? { totalCount } : {}),
+      query: sql,
+    };
+  }
+
+  /**
+   * The fleet's module twins a filter matches (`SELECT * FROM devices.modules WHERE …`):
+   * module rows with their device, a page at a time; the total on the first page.
+   */
+  async listModules(request: DeviceListQuery, context: CallContext): Promise<FleetModuleList> {
+    const filter = filterOf(request);
+    const sql = moduleQuery(filter);
+    const firstPage = request.continuation === undefined;
+    const [page, totalCount] = await Promise.all([
+      this.hub.query(
+        sql,
+        {
+          pageSize: request.pageSize,
+          ...(request.continuation ? { continuation: request.continuation } : {}),
+        },
+        context,
+      ),
+      firstPage
+        ? this.total(filter, context, moduleCountQuery(filter))
+        : Promise.resolve(undefined),
+    ]);
+    return {
+      items: page.items.map(moduleSummary),
       ...(page.continuation ? { continuation: page.continuation } : {}),
       ...(totalCount !== undefined ? { totalCount } : {}),
       query: sql,

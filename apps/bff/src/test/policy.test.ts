@@ -38,6 +38,8 @@ function pathOf(route: RouteKey, kind: TargetKind): string {
     .replace(':id', route.includes('/rollouts/') ? randomUUID() : 'no-such-configuration');
 }
 
+const SHARED_VIEW = '00000000-0000-4000-8000-000000000001';
+
 /**
  * Requests a body-dependent check must refuse, one per `alsoVia` route of the policy: the
  * route's own rule lets the role in, and what the body asks for is refused.
@@ -89,6 +91,21 @@ const BODY_CASES: Record<
     method: 'POST',
     path: '/rollouts/dry-run',
     body: {},
+    kind: 'fleet',
+  },
+  'view.share via POST /views': {
+    user: 'reader',
+    method: 'POST',
+    path: '/views',
+    body: { name: 'everyone sees this', shared: true, view: {} },
+    kind: 'fleet',
+  },
+  // The team's view the test puts in the database first.
+  'view.share via DELETE /views/:id': {
+    user: 'reader',
+    method: 'DELETE',
+    path: `/views/${SHARED_VIEW}`,
+    body: undefined,
     kind: 'fleet',
   },
   'key.regenerate via PATCH /devices/:deviceId': {
@@ -184,6 +201,11 @@ describe('the authorization policy, against the running BFF', () => {
     }
     expect(checked).toBeGreaterThan(200);
     // Each check that only the body can trigger has its case, and refuses it.
+    await stack.bff.db.query(
+      `INSERT INTO saved_views (id, name, owner_id, owner_name, shared, view)
+       VALUES ($1, 'The team''s view', 'operator', 'Omar Operator', true, '{}')`,
+      [SHARED_VIEW],
+    );
     for (const [action, rule] of Object.entries(POLICY) as [
       PolicyAction,
       (typeof POLICY)[PolicyAction],

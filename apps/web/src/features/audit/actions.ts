@@ -39,4 +39,6 @@ export const ACTIONS: Record<AuditEntry['action'], string> = {
   'fleet.export': 'exported the fleet',
   'fleet.import': 'imported devices into the fleet',
   'fleet.overview-settings': 'changed what the overview shows',
+  'fleet.view-share': 'shared a list view with the team',
+  'fleet.view-delete': 'deleted a shared list view',
 };
