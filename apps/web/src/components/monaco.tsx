@@ -99,6 +99,8 @@ export function JsonEditor({
       automaticLayout: true,
       minimap: { enabled: false },
       scrollBeyondLastLine: false,
+      // The last line's number at full contrast (WCAG AA), not dimmed.
+      renderFinalNewline: 'on',
       fontSize: 13,
       tabSize: 2,
       ariaLabel,
@@ -234,6 +236,7 @@ export function DiffView({ original, modified, dark }: DiffViewProps) {
       renderSideBySide: true,
       minimap: { enabled: false },
       scrollBeyondLastLine: false,
+      renderFinalNewline: 'on',
       originalEditable: false,
     });
     const originalModel = monaco.editor.createModel(original, 'json');

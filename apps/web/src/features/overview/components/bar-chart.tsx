@@ -9,8 +9,10 @@ export interface Bar {
   value: number;
   /** What is read beside the bar (the count unless told, e.g. "25 %"). */
   shown?: string;
-  /** What a screen reader hears for it ("berlin: 6 devices"). */
+  /** What the figure's name says of it ("berlin: 6 devices"). */
   spoken: string;
+  /** Words read after the value by a screen reader, not shown ("devices"). */
+  unit?: string;
   /** The filtered list it opens, when it counts a list. */
   href?: string;
   tone?: Tone;
@@ -50,9 +52,12 @@ export function BarChart({
       ) : (
         <ul className="bars">
           {bars.map((bar) => {
+            // Read as "berlin: 6 devices": the visible label and value, with the words
+            // between them for a screen reader (the name holds what is seen, WCAG 2.5.3).
             const inner = (
               <>
                 <span className="bar-label">{bar.label}</span>
+                <span className="visually-hidden">: </span>
                 <span className="bar-track" aria-hidden="true">
                   <span
                     className={`bar-fill tone-${bar.tone ?? 'brand'}`}
@@ -60,18 +65,17 @@ export function BarChart({
                   />
                 </span>
                 <span className="bar-value">{bar.shown ?? bar.value}</span>
+                {bar.unit && <span className="visually-hidden"> {bar.unit}</span>}
               </>
             );
             return (
               <li key={bar.label}>
                 {bar.href ? (
-                  <Link to={bar.href} className="bar-row bar-link" aria-label={bar.spoken}>
+                  <Link to={bar.href} className="bar-row bar-link">
                     {inner}
                   </Link>
                 ) : (
-                  <span className="bar-row" aria-label={bar.spoken} role="group">
-                    {inner}
-                  </span>
+                  <span className="bar-row">{inner}</span>
                 )}
               </li>
             );

@@ -30,6 +30,7 @@ function deviceBar(bar: OverviewBar, tone: Tone = 'brand'): Bar {
     label: bar.label,
     value: bar.count,
     spoken: `${bar.label}: ${devices(bar.count)}`,
+    unit: bar.count === 1 ? 'device' : 'devices',
     ...(href ? { href } : {}),
     tone,
   };
@@ -65,6 +66,7 @@ function Charts({ overview }: { overview: OverviewResponse }) {
       label: 'Other values',
       value: snapshot.tag.others,
       spoken: `Other values: ${devices(snapshot.tag.others)}`,
+      unit: snapshot.tag.others === 1 ? 'device' : 'devices',
       tone: 'neutral',
     });
   const hourly = trend(overview.hourly, hourFormat);
@@ -128,6 +130,7 @@ function Charts({ overview }: { overview: OverviewResponse }) {
             value: c.targeted > 0 ? c.applied / c.targeted : 0,
             shown: `${c.applied} of ${c.targeted}`,
             spoken: `${c.id} (${c.kind}): applied on ${c.applied} of ${c.targeted} targeted`,
+            unit: 'applied of targeted',
             ...(href ? { href } : {}),
             tone: c.applied >= c.targeted ? 'good' : 'warning',
           } satisfies Bar;
@@ -143,6 +146,7 @@ function Charts({ overview }: { overview: OverviewResponse }) {
           value: r.total > 0 ? r.done / r.total : 0,
           shown: `${r.done} of ${r.total}`,
           spoken: `${r.name} (${r.state.replace(/_/g, ' ')}): ${r.done} of ${r.total} targets done`,
+          unit: `targets done (${r.state.replace(/_/g, ' ')})`,
           href: `/rollouts/${r.id}`,
           tone: r.state === 'paused' ? 'warning' : 'brand',
         }))}
@@ -183,6 +187,7 @@ function Charts({ overview }: { overview: OverviewResponse }) {
             value: q.used,
             shown: `${percent} %`,
             spoken: `${name}: ${percent} % of ${q.rate} in use`,
+            unit: `of ${q.rate} in use`,
             tone: q.used > 0.8 ? 'bad' : q.used > 0.5 ? 'warning' : 'brand',
           } satisfies Bar;
         })}

@@ -9,7 +9,13 @@ export function ReportedPanel({ twin }: { twin: Twin }) {
   const rows = sectionRows(reported);
   const version = reported['$version'];
   return (
-    <aside className="reported-panel" aria-label="Reported properties" data-testid="reported-panel">
+    // Focusable, so a keyboard can scroll it when it holds more than it shows (WCAG 2.1.1).
+    <aside
+      className="reported-panel"
+      aria-label="Reported properties"
+      data-testid="reported-panel"
+      tabIndex={0}
+    >
       <div className="reported-header">
         <Text weight="semibold">Reported properties</Text>
         <Text size={200} className="muted">
