@@ -15,6 +15,11 @@ const PAGES: { path: string; ready: (page: Page) => Promise<void> }[] = [
     ready: (page) => expect(page.getByTestId('device-row').first()).toBeVisible(),
   },
   {
+    // The list in its module mode: module twins across the fleet.
+    path: "/devices?source=modules&where=moduleId%20%3D%20'controller'",
+    ready: (page) => expect(page.getByTestId('module-row').first()).toBeVisible(),
+  },
+  {
     path: '/devices/berlin-b1-meter-03',
     ready: (page) => expect(page.locator('.monaco-editor').first()).toBeVisible(),
   },

@@ -19,6 +19,15 @@ export interface DeviceFilter {
 
 const auditParams = (filter: AuditFilter) => paramsOf(filter, AUDIT_FILTER_KEYS);
 
+function listParams(filter: DeviceFilter, continuation?: string): URLSearchParams {
+  const params = new URLSearchParams({ pageSize: String(filter.pageSize) });
+  if (filter.prefix) params.set('prefix', filter.prefix);
+  for (const tag of filter.tags) params.append('tag', tag);
+  if (filter.where) params.set('where', filter.where);
+  if (continuation) params.set('continuation', continuation);
+  return params;
+}
+
 const segment = encodeURIComponent;
 const device = (deviceId: string) => `/api/devices/${segment(deviceId)}`;
 const module = (deviceId: string, moduleId: string) =>
@@ -109,13 +118,15 @@ export const apiPaths = {
   watch: (streamId: string) => `/api/events/${segment(streamId)}/watch`,
   telemetryWatch: (streamId: string) => `/api/events/${segment(streamId)}/telemetry`,
   devices(filter: DeviceFilter, continuation?: string): string {
-    const params = new URLSearchParams({ pageSize: String(filter.pageSize) });
-    if (filter.prefix) params.set('prefix', filter.prefix);
-    for (const tag of filter.tags) params.append('tag', tag);
-    if (filter.where) params.set('where', filter.where);
-    if (continuation) params.set('continuation', continuation);
-    return withQuery('/api/devices', params);
+    return withQuery('/api/devices', listParams(filter, continuation));
   },
+  /** The fleet's module twins (`FROM devices.modules`), filtered like the device list. */
+  fleetModules(filter: DeviceFilter, continuation?: string): string {
+    return withQuery('/api/modules', listParams(filter, continuation));
+  },
+  /** List views saved under a name: one's own and the team's. */
+  views: '/api/views',
+  view: (id: string) => `/api/views/${segment(id)}`,
   device,
   devicesCreate: '/api/devices',
   devicesBulk: '/api/devices/bulk',

@@ -10,6 +10,8 @@ export const deviceKeys = {
   all: ['devices'] as const,
   lists: () => ['devices', 'list'] as const,
   list: (filter: DeviceFilter) => ['devices', 'list', filter] as const,
+  /** The fleet's module twins a filter matches (the list in its module mode). */
+  moduleList: (filter: DeviceFilter) => ['devices', 'module-list', filter] as const,
   details: () => ['devices', 'detail'] as const,
   detail: (deviceId: string) => ['devices', 'detail', deviceId] as const,
   modules: (deviceId: string) => ['devices', 'modules', deviceId] as const,
@@ -123,4 +125,9 @@ export const overviewKeys = {
 export const modelKeys = {
   of: (ref: { deviceId: string; moduleId?: string | undefined }, modelId: string) =>
     ['model', ref.deviceId, ref.moduleId ?? '', modelId] as const,
+};
+
+/** List views saved under a name (one's own and the team's). */
+export const viewKeys = {
+  all: ['views'] as const,
 };

@@ -17,6 +17,17 @@ const BulkActions = lazy(() =>
     default: m.BulkActions,
   })),
 );
+// The module list and the saved views' menu load when first shown.
+const ModuleList = lazy(() =>
+  import('../../features/devices/components/module-list.tsx').then((m) => ({
+    default: m.ModuleList,
+  })),
+);
+const SavedViews = lazy(() =>
+  import('../../features/devices/components/saved-views.tsx').then((m) => ({
+    default: m.SavedViews,
+  })),
+);
 const TelemetryViewer = lazy(() =>
   import('../../features/live/components/telemetry-viewer.tsx').then((m) => ({
     default: m.TelemetryViewer,
@@ -47,6 +58,19 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
     );
   useWatchTwins(visible.map((deviceId) => ({ deviceId })));
   const { prefix, tags, where } = view.filter;
+  const savedViews = (
+    <Suspense fallback={<Spinner size="tiny" />}>
+      <SavedViews view={view} shareRefusal={permissions.why('view.share')} />
+    </Suspense>
+  );
+  if (view.source === 'modules')
+    return (
+      <div className="devices-page">
+        <Suspense fallback={<Spinner label="Loading modules…" />}>
+          <ModuleList view={view} actions={<div className="list-actions">{savedViews}</div>} />
+        </Suspense>
+      </div>
+    );
   return (
     <div className="devices-page">
       {telemetry && (
@@ -70,6 +94,7 @@ export function DevicesRoute({ search }: { search: URLSearchParams }) {
           : {})}
         actions={
           <div className="list-actions">
+            {savedViews}
             <ToggleButton
               checked={telemetry}
               onClick={() => setTelemetry(!telemetry)}

@@ -34,10 +34,11 @@ describe('device list filter box', () => {
   it('when a view goes to the URL and back, then it is the same view (deep links)', () => {
     const view = viewFromSearch(
       new URLSearchParams(
-        'tag=site%3Dberlin&tag=role%3Dhvac&prefix=b&where=version%20%3E%201&pageSize=250&cols=site,building',
+        'source=modules&tag=site%3Dberlin&tag=role%3Dhvac&prefix=b&where=version%20%3E%201&pageSize=250&cols=site,building',
       ),
     );
     expect(view).toEqual({
+      source: 'modules',
       filter: {
         pageSize: 250,
         tags: ['site=berlin', 'role=hvac'],
@@ -48,6 +49,7 @@ describe('device list filter box', () => {
     });
     expect(viewFromSearch(new URLSearchParams(searchFromView(view).slice(1)))).toEqual(view);
     expect(viewFromSearch(new URLSearchParams('pageSize=7')).filter.pageSize).toBe(100);
+    expect(viewFromSearch(new URLSearchParams('source=jobs')).source).toBe('devices');
   });
 
   it('when a column names a nested tag, then its value is read from the path', () => {
@@ -58,6 +60,7 @@ describe('device list filter box', () => {
 
   it('when a filter is added, then a tag joins the chips once and a prefix or clause replaces its own', () => {
     const view: ListView = {
+      source: 'devices',
       filter: { pageSize: 100, tags: ['site=berlin'], prefix: 'a' },
       columns: ['site'],
     };
@@ -80,6 +83,7 @@ describe('device list filter box', () => {
 
   it('when a chip is dismissed, then only that filter goes', () => {
     const view: ListView = {
+      source: 'devices',
       filter: { pageSize: 100, tags: ['site=berlin', 'role=hvac'], prefix: 'a', where: 'x > 1' },
       columns: [],
     };

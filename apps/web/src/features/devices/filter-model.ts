@@ -1,7 +1,9 @@
-import { PAGE_SIZES } from '@twinscope/contract';
+import { PAGE_SIZES, type ListViewSpec } from '@twinscope/contract';
 import type { DeviceFilter } from '../../lib/api-paths.ts';
 
 export interface ListView {
+  /** Devices, or the fleet's module twins (`FROM devices.modules`). */
+  source: 'devices' | 'modules';
   filter: DeviceFilter;
   /** Tag paths shown as columns. */
   columns: string[];
@@ -67,6 +69,7 @@ export function viewFromSearch(search: URLSearchParams): ListView {
     .map((c) => c.trim())
     .filter(Boolean);
   return {
+    source: search.get('source') === 'modules' ? 'modules' : 'devices',
     filter: {
       pageSize,
       tags: search.getAll('tag'),
@@ -79,6 +82,7 @@ export function viewFromSearch(search: URLSearchParams): ListView {
 
 export function searchFromView(view: ListView): string {
   const params = new URLSearchParams();
+  if (view.source === 'modules') params.set('source', 'modules');
   if (view.filter.prefix) params.set('prefix', view.filter.prefix);
   for (const tag of view.filter.tags) params.append('tag', tag);
   if (view.filter.where) params.set('where', view.filter.where);
@@ -98,4 +102,35 @@ export function tagValue(tags: Record<string, unknown>, path: string): string {
   }
   if (node === undefined) return '';
   return typeof node === 'string' ? node : JSON.stringify(node);
+}
+
+/** A list view as it is saved: what the URL holds. */
+export function specOf(view: ListView): ListViewSpec {
+  return {
+    source: view.source,
+    ...(view.filter.prefix ? { prefix: view.filter.prefix } : {}),
+    tags: view.filter.tags,
+    ...(view.filter.where ? { where: view.filter.where } : {}),
+    columns: view.columns,
+    pageSize: view.filter.pageSize,
+  };
+}
+
+/** A saved view back as the list shows it. */
+export function viewOfSpec(spec: ListViewSpec): ListView {
+  return {
+    source: spec.source,
+    filter: {
+      pageSize: spec.pageSize,
+      tags: spec.tags,
+      ...(spec.prefix ? { prefix: spec.prefix } : {}),
+      ...(spec.where ? { where: spec.where } : {}),
+    },
+    columns: spec.columns,
+  };
+}
+
+/** Whether two views show the same list (the URL they make is the same). */
+export function sameView(a: ListView, b: ListView): boolean {
+  return searchFromView(a) === searchFromView(b);
 }

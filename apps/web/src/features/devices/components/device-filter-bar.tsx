@@ -1,4 +1,4 @@
-import { Button, Input, Select, Tooltip } from '@fluentui/react-components';
+import { Button, Input, Select, ToggleButton, Tooltip } from '@fluentui/react-components';
 import { PAGE_SIZES } from '@twinscope/contract';
 import { useEffect, useRef, useState } from 'react';
 import {
@@ -52,19 +52,46 @@ export function DeviceFilterBar({
   return (
     <>
       <div className="filter-bar">
+        <div role="group" aria-label="Show" className="source-switch">
+          {(['devices', 'modules'] as const).map((source) => (
+            <ToggleButton
+              key={source}
+              checked={view.source === source}
+              onClick={() => view.source !== source && onView({ ...view, source })}
+              title={
+                source === 'modules'
+                  ? 'Module twins across the fleet (FROM devices.modules), each with its device'
+                  : 'Device twins'
+              }
+            >
+              {source === 'devices' ? 'Devices' : 'Modules'}
+            </ToggleButton>
+          ))}
+        </div>
         <Input
           ref={filterBox}
           className="filter-input"
           value={draft}
           onChange={(_e, data) => setDraft(data.value)}
           onKeyDown={(event) => event.key === 'Enter' && addFilter()}
-          placeholder="Filter: device-id prefix, site=berlin, or a WHERE clause  (press / to focus)"
+          placeholder={
+            view.source === 'modules'
+              ? "Filter: device-id prefix, or a WHERE clause on module twins, e.g. moduleId = 'controller'"
+              : 'Filter: device-id prefix, site=berlin, or a WHERE clause  (press / to focus)'
+          }
           aria-label="Filter devices"
         />
         <Button onClick={addFilter} disabled={!draft.trim()}>
           Add filter
         </Button>
-        <Tooltip content="Tag paths shown as columns, comma-separated" relationship="description">
+        <Tooltip
+          content={
+            view.source === 'modules'
+              ? 'Reported property paths shown as columns, comma-separated'
+              : 'Tag paths shown as columns, comma-separated'
+          }
+          relationship="description"
+        >
           <Input
             className="columns-input"
             value={columnsDraft}
