@@ -5,6 +5,7 @@ import {
   defaultModelFolder,
   folderRepository,
   ModelResolver,
+  urlRepository,
   type ModelRepository,
 } from './model-repository.ts';
 
@@ -121,5 +122,41 @@ describe('Plug and Play models from a repository', () => {
     ]);
     const missing = await resolver.model('dtmi:com:example:Nowhere;1').catch((e: AppError) => e);
     expect((missing as AppError).code).toBe('model_not_found');
+  });
+});
+
+describe('a model repository over HTTP', () => {
+  it('reads models by their repository path, says which are missing, and a repository that fails is named, not blamed on the model', async () => {
+    const { createServer } = await import('node:http');
+    const thermostat = JSON.stringify({
+      '@context': 'dtmi:dtdl:context;3',
+      '@id': 'dtmi:com:example:Thermostat;1',
+      '@type': 'Interface',
+      contents: [{ '@type': 'Telemetry', name: 'temperature', schema: 'double' }],
+    });
+    const asked: string[] = [];
+    const server = createServer((request, response) => {
+      asked.push(request.url ?? '');
+      if (request.url === '/models/dtmi/com/example/thermostat-1.json')
+        response.writeHead(200, { 'content-type': 'application/json' }).end(thermostat);
+      else if (request.url?.includes('broken')) response.writeHead(500).end();
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const resolver = new ModelResolver(urlRepository(`http://127.0.0.1:${port}/models/`, 2000));
+      const model = await resolver.model('dtmi:com:example:Thermostat;1');
+      expect(model.root.telemetry[0]!.name).toBe('temperature');
+      expect(asked).toEqual(['/models/dtmi/com/example/thermostat-1.json']);
+      const missing = await resolver.model('dtmi:com:example:Nowhere;1').catch((e: AppError) => e);
+      expect(missing).toMatchObject({ code: 'model_not_found' });
+      expect((missing as AppError).message).toContain(`http://127.0.0.1:${port}/models`);
+      const failing = await resolver.model('dtmi:com:example:Broken;1').catch((e: AppError) => e);
+      expect(failing).toMatchObject({ code: 'model_repository_unavailable' });
+      expect((failing as AppError).message).toMatch(/answered 500/);
+    } finally {
+      server.close();
+    }
   });
 });
