@@ -174,10 +174,13 @@ export class DeviceService {
     return counts;
   }
 
-  async list(request: DeviceListQuery, context: CallContext): Promise<DeviceListResponse> {
-    const filter = filterOf(request);
-    const sql = deviceQuery(filter);
-    const firstPage = request.continuation === undefined;
+  /** A page of a list query, and (on the first page) the total its count query gives. */
+  private async pageOf(
+    request: DeviceListQuery,
+    sql: string,
+    count: () => Promise<number | undefined>,
+    context: CallContext,
+  ) {
     const [page, totalCount] = await Promise.all([
       this.hub.query(
         sql,
@@ -187,8 +190,20 @@ export class DeviceService {
         },
         context,
       ),
-      firstPage ? this.total(filter, context) : Promise.resolve(undefined),
+      request.continuation === undefined ? count() : Promise.resolve(undefined),
     ]);
+    return { page, totalCount };
+  }
+
+  async list(request: DeviceListQuery, context: CallContext): Promise<DeviceListResponse> {
+    const filter = filterOf(request);
+    const sql = deviceQuery(filter);
+    const { page, totalCount } = await this.pageOf(
+      request,
+      sql,
+      () => this.total(filter, context),
+      context,
+    );
     const items = page.items.map(summary);
     if (items.length > 0 && items.length <= MODULE_COUNT_PAGE_LIMIT) {
       const counts = await this.countModules(
@@ -216,20 +231,12 @@ export class DeviceService {
   async listModules(request: DeviceListQuery, context: CallContext): Promise<FleetModuleList> {
     const filter = filterOf(request);
     const sql = moduleQuery(filter);
-    const firstPage = request.continuation === undefined;
-    const [page, totalCount] = await Promise.all([
-      this.hub.query(
-        sql,
-        {
-          pageSize: request.pageSize,
-          ...(request.continuation ? { continuation: request.continuation } : {}),
-        },
-        context,
-      ),
-      firstPage
-        ? this.total(filter, context, moduleCountQuery(filter))
-        : Promise.resolve(undefined),
-    ]);
+    const { page, totalCount } = await this.pageOf(
+      request,
+      sql,
+      () => this.total(filter, context, moduleCountQuery(filter)),
+      context,
+    );
     return {
       items: page.items.map(moduleSummary),
       ...(page.continuation ? { continuation: page.continuation } : {}),

@@ -1,20 +1,13 @@
-import {
-  Checkbox,
-  MessageBar,
-  MessageBarBody,
-  MessageBarTitle,
-  Spinner,
-  Text,
-} from '@fluentui/react-components';
+import { Checkbox } from '@fluentui/react-components';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { DeviceSummary } from '@twinscope/contract';
 import { useEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
-import { ThrottledNotice } from '../../../lib/throttled-notice.tsx';
 import { navigate } from '../../../lib/router.tsx';
 import { useDevices } from '../api/get-devices.ts';
 import { searchFromView, type ListView } from '../filter-model.ts';
 import { DeviceFilterBar } from './device-filter-bar.tsx';
 import { DeviceRow } from './device-row.tsx';
+import { ListFrame } from './list-frame.tsx';
 
 const ROW_HEIGHT = 36;
 
@@ -101,33 +94,14 @@ export function DeviceList({ view, onVisible, selection, actions }: DeviceListPr
       <DeviceFilterBar view={view} onView={go} />
 
       {actions}
-      <div className="list-status">
-        {first && (
-          <Text size={200} className="muted" data-testid="device-count">
-            {devices.length} loaded
-            {first.totalCount !== undefined ? ` of ${first.totalCount} devices` : ''} ·{' '}
-            <code title="The IoT Hub query this filter runs">{first.query}</code>
-          </Text>
-        )}
-        {query.isFetching && <Spinner size="extra-tiny" />}
-      </div>
-
-      {!query.isError && <ThrottledNotice reason={query.failureReason} />}
-      {query.isError ? (
-        <MessageBar intent="error" data-testid="list-error">
-          <MessageBarBody>
-            <MessageBarTitle>Could not list devices</MessageBarTitle>
-            {query.error.message}
-          </MessageBarBody>
-        </MessageBar>
-      ) : query.isPending ? (
-        <Spinner label="Loading devices…" />
-      ) : devices.length === 0 ? (
-        <div className="empty" data-testid="empty-list">
-          <Text size={400}>No devices match.</Text>
-          <Text className="muted">Remove a filter, or check the WHERE clause.</Text>
-        </div>
-      ) : (
+      <ListFrame
+        noun="devices"
+        loaded={devices.length}
+        first={first}
+        query={query}
+        countTestId="device-count"
+        emptyHint="Remove a filter, or check the WHERE clause."
+      >
         <div className="grid" role="table" aria-rowcount={first?.totalCount ?? devices.length}>
           <div className="grid-row grid-head" role="row" style={{ gridTemplateColumns: template }}>
             {selection && (
@@ -182,7 +156,7 @@ export function DeviceList({ view, onVisible, selection, actions }: DeviceListPr
             </div>
           </div>
         </div>
-      )}
+      </ListFrame>
     </section>
   );
 }

@@ -5,7 +5,8 @@ import { relativeTime } from '../../../lib/format.ts';
 import { devicePath, Link } from '../../../lib/router.tsx';
 import { tagValue } from '../filter-model.ts';
 
-function ConnectionBadge({ state }: { state: string }) {
+/** Connected or not, as a badge (device and module rows alike). */
+export function ConnectionBadge({ state }: { state: string }) {
   return state === 'Connected' ? (
     <Badge color="success" appearance="tint">
       Connected

@@ -1,19 +1,12 @@
-import {
-  Badge,
-  Button,
-  MessageBar,
-  MessageBarBody,
-  MessageBarTitle,
-  Spinner,
-  Text,
-} from '@fluentui/react-components';
+import { Button } from '@fluentui/react-components';
 import type { ReactNode } from 'react';
 import { relativeTime } from '../../../lib/format.ts';
 import { devicePath, Link, navigate } from '../../../lib/router.tsx';
-import { ThrottledNotice } from '../../../lib/throttled-notice.tsx';
 import { useFleetModules } from '../api/get-fleet-modules.ts';
 import { searchFromView, tagValue, type ListView } from '../filter-model.ts';
 import { DeviceFilterBar } from './device-filter-bar.tsx';
+import { ConnectionBadge } from './device-row.tsx';
+import { ListFrame } from './list-frame.tsx';
 
 /**
  * The fleet's module twins (`SELECT * FROM devices.modules WHERE …`): each module with its
@@ -29,35 +22,14 @@ export function ModuleList({ view, actions }: { view: ListView; actions?: ReactN
     <section className="device-list" aria-label="Modules">
       <DeviceFilterBar view={view} onView={go} />
       {actions}
-      <div className="list-status">
-        {first && (
-          <Text size={200} className="muted" data-testid="module-count">
-            {modules.length} loaded
-            {first.totalCount !== undefined ? ` of ${first.totalCount} modules` : ''} ·{' '}
-            <code title="The IoT Hub query this filter runs">{first.query}</code>
-          </Text>
-        )}
-        {query.isFetching && <Spinner size="extra-tiny" />}
-      </div>
-      {!query.isError && <ThrottledNotice reason={query.failureReason} />}
-      {query.isError ? (
-        <MessageBar intent="error" data-testid="list-error">
-          <MessageBarBody>
-            <MessageBarTitle>Could not list modules</MessageBarTitle>
-            {query.error.message}
-          </MessageBarBody>
-        </MessageBar>
-      ) : query.isPending ? (
-        <Spinner label="Loading modules…" />
-      ) : modules.length === 0 ? (
-        <div className="empty" data-testid="empty-list">
-          <Text size={400}>No module matches.</Text>
-          <Text className="muted">
-            Remove a filter, or check the WHERE clause (it reads module twins: moduleId,
-            properties.reported.…).
-          </Text>
-        </div>
-      ) : (
+      <ListFrame
+        noun="modules"
+        loaded={modules.length}
+        first={first}
+        query={query}
+        countTestId="module-count"
+        emptyHint="Remove a filter, or check the WHERE clause (it reads module twins: moduleId, properties.reported.…)."
+      >
         <>
           <table className="invocations" data-testid="module-rows">
             <caption className="visually-hidden">Modules that match the filter</caption>
@@ -84,15 +56,7 @@ export function ModuleList({ view, actions }: { view: ListView; actions?: ReactN
                     <Link to={devicePath(m.deviceId)}>{m.deviceId}</Link>
                   </td>
                   <td>
-                    {m.connectionState === 'Connected' ? (
-                      <Badge color="success" appearance="tint">
-                        Connected
-                      </Badge>
-                    ) : (
-                      <Badge color="informative" appearance="outline">
-                        Disconnected
-                      </Badge>
-                    )}
+                    <ConnectionBadge state={m.connectionState} />
                   </td>
                   <td title={m.lastActivityTime}>{relativeTime(m.lastActivityTime)}</td>
                   {view.columns.map((column) => (
@@ -108,7 +72,7 @@ export function ModuleList({ view, actions }: { view: ListView; actions?: ReactN
             </Button>
           )}
         </>
-      )}
+      </ListFrame>
     </section>
   );
 }
