@@ -181,7 +181,7 @@ export async function startBff(
   });
   // The one publisher of live events: the event sources and every other input go through it.
   const live = new LiveHub({
-    telemetryRead: (count) => overview.telemetryRead(count),
+    telemetryRead: (count, at) => overview.telemetryRead(count, at),
     hub,
     broker,
     logger,
@@ -277,7 +277,7 @@ export async function startBff(
         ? urlRepository(modelSource, config.pnp.timeoutMs)
         : folderRepository(modelSource),
   );
-  logger.info('model repository', { at: models.where ?? 'none' });
+  logger.info('model repository', { at: modelSource ?? 'none' });
   const security = new SecurityEvents(logger);
   const readiness = new Readiness([
     {

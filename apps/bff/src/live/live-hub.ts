@@ -63,8 +63,8 @@ export interface LiveHubOptions {
   audit?: { onRecord(listener: (entry: AuditEntry) => void): () => void };
   /** That a rollout changed, on any replica. */
   rollouts?: { onChange(listener: (id: string) => void): () => void };
-  /** Device-to-cloud messages read from the endpoint, per batch (the overview counts them). */
-  telemetryRead?: (count: number) => void;
+  /** A device-to-cloud message read from the endpoint, by when the hub enqueued it (the overview counts them). */
+  telemetryRead?: (count: number, enqueuedAt?: number) => void;
 }
 
 /** How often, at most, the tabs showing the fleet's activity hear that changes were stored. */
@@ -379,10 +379,10 @@ export class LiveHub {
     const watched = new Set(this.options.broker.watchedTwins().map(twinKey));
     const outgoing: { event: LiveEvent; position: EventSourcePosition }[] = [];
     const twins = new Map<string, RoutedChange>();
-    let telemetry = 0;
     for (const change of changes) {
       if (change.source === 'Telemetry') {
-        telemetry++;
+        // Counted in the minute the hub took it: a backlog read after a restart is not a spike.
+        this.options.telemetryRead?.(1, change.enqueuedTime);
         // Telemetry goes straight to the tabs showing it: not replayed, not positioned.
         if (this.options.broker.wantsTelemetry(change.deviceId, change.moduleId)) {
           const event = telemetryEvent(change);
@@ -410,7 +410,6 @@ export class LiveHub {
         });
       }
     }
-    if (telemetry > 0) this.options.telemetryRead?.(telemetry);
     // One read per changed twin per batch, for its new etag.
     const read = await Promise.all(
       [...twins.values()].map(async (change) => {

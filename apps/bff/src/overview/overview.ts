@@ -54,6 +54,17 @@ const SETTLED_TARGETS = [
   'revert_skipped',
 ];
 
+/** The last 60 minutes, each with its count (0 where none was read), oldest first. */
+function lastHour(rows: { at: Date; messages: number }[]): { at: string; messages: number }[] {
+  if (rows.length === 0) return [];
+  const counted = new Map(rows.map((r) => [r.at.getTime(), Number(r.messages)]));
+  const now = Math.floor(Date.now() / 60_000) * 60_000;
+  return Array.from({ length: 60 }, (_, i) => {
+    const at = now - (59 - i) * 60_000;
+    return { at: new Date(at).toISOString(), messages: counted.get(at) ?? 0 };
+  });
+}
+
 /**
  * The overview, the console's landing page. One replica at a time looks at the hub on a
  * schedule the hub's tier allows (the schedule row in the database: whoever moves its due
@@ -90,7 +101,16 @@ export class Overview {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.looking;
+    // A look under way against a slow hub is not waited for long (its result is dropped).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.looking,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 5000);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
     await this.flushTelemetry().catch(() => undefined);
   }
 
@@ -133,7 +153,8 @@ export class Overview {
       await this.flushTelemetry();
       const settings = await this.settings();
       const interval = this.interval(settings);
-      if (!(await this.claim(interval))) return;
+      const claimed = await this.claim(interval);
+      if (!claimed) return;
       const snapshot = await lookAtHub(this.hub, settings);
       if (this.stopped) return;
       await this.store(snapshot);
@@ -144,10 +165,12 @@ export class Overview {
         this.options.queryShare,
         this.options.minIntervalSeconds,
       );
+      // Only if nobody moved the schedule meanwhile (a saved setting asks for a look now).
       if (spent > interval)
         await this.db.query(
-          `UPDATE overview_schedule SET due_at = $1, interval_seconds = $2 WHERE id = 1`,
-          [new Date(Date.parse(snapshot.takenAt) + spent * 1000), spent],
+          `UPDATE overview_schedule SET due_at = $1, interval_seconds = $2
+            WHERE id = 1 AND due_at = $3`,
+          [new Date(Date.parse(snapshot.takenAt) + spent * 1000), spent, claimed],
         );
       this.logger.debug('overview look stored', {
         queries: snapshot.queries,
@@ -168,30 +191,35 @@ export class Overview {
     );
   }
 
-  /** Takes the next look if it is due and no other replica took it (one row, one winner). */
-  private async claim(intervalSeconds: number): Promise<boolean> {
-    const { rows } = await this.db.query(
+  /**
+   * Takes the next look if it is due and no other replica took it (one row, one winner);
+   * answers the next due time it set, or undefined.
+   */
+  private async claim(intervalSeconds: number): Promise<Date | undefined> {
+    const { rows } = await this.db.query<{ due_at: Date }>(
       `UPDATE overview_schedule
           SET due_at = now() + $2::integer * interval '1 second', taken_by = $1,
               interval_seconds = $2::integer
         WHERE id = 1 AND due_at <= now()
-        RETURNING id`,
+        RETURNING due_at`,
       [this.options.replicaId, intervalSeconds],
     );
-    return rows.length > 0;
+    return rows[0]?.due_at;
   }
 
   private async store(snapshot: OverviewSnapshot): Promise<void> {
     const taken = new Date(snapshot.takenAt);
     const connected = snapshot.connection.find((b) => b.label === 'Connected')?.count ?? 0;
-    const complete = !snapshot.problems.some((p) => p.chart === 'connection');
+    // Trend points only from a look whose counts are whole: connection and every drift key.
+    const complete = !snapshot.problems.some(
+      (p) => p.chart === 'connection' || p.chart.startsWith('drift '),
+    );
     await this.db.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO overview_snapshots (taken_at, snapshot) VALUES ($1, $2)
          ON CONFLICT (taken_at) DO UPDATE SET snapshot = EXCLUDED.snapshot`,
         [taken, JSON.stringify(snapshot)],
       );
-      // Trend points only from a look whose counts are whole.
       if (complete)
         for (const bucket of ['hour', 'day'])
           await tx.query(
@@ -267,7 +295,14 @@ export class Overview {
                  updated_by_name = EXCLUDED.updated_by_name`,
               [JSON.stringify(settings), actor.id, actor.name],
             );
-            await tx.query('UPDATE overview_schedule SET due_at = now() WHERE id = 1');
+            // A look now, unless a saved setting forced one within the floor: saving again
+            // and again must not spend the hub's queries (the next look comes on schedule).
+            await tx.query(
+              `UPDATE overview_schedule SET due_at = now(), forced_at = now()
+                WHERE id = 1
+                  AND (forced_at IS NULL OR forced_at < now() - $1::integer * interval '1 second')`,
+              [this.options.minIntervalSeconds],
+            );
           });
         } catch (error) {
           throw unavailable(error, 'overview settings');
@@ -336,10 +371,7 @@ export class Overview {
       ...(row ? { nextAt: row.due_at.toISOString() } : {}),
       hourly,
       daily,
-      telemetry: telemetry.rows.map((r) => ({
-        at: r.at.toISOString(),
-        messages: Number(r.messages),
-      })),
+      telemetry: lastHour(telemetry.rows),
       rollouts: rollouts.rows.map((r) => ({
         id: r.id,
         name: r.name,

@@ -37,6 +37,8 @@ export function TelemetryPlot({
   const plot = useRef<uPlot | undefined>(undefined);
   const [zoomed, setZoomed] = useState(false);
   const key = shown.join('|');
+  // Names and units may come after the plot is drawn (the model loads): then it is drawn again.
+  const fieldsKey = JSON.stringify(fields);
   const columns = useMemo(() => plotColumns(messages, shown), [messages, key]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // A new plot when the fields or the theme change; new data alone is set on the same one.
@@ -93,7 +95,7 @@ export function TelemetryPlot({
       made.destroy();
       plot.current = undefined;
     };
-  }, [key, dark]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [key, dark, fieldsKey]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     // Zoomed in, the stretch stays put as messages arrive; otherwise the plot follows them.

@@ -51,7 +51,7 @@ export function BarChart({
         <p className="muted chart-empty">{empty}</p>
       ) : (
         <ul className="bars">
-          {bars.map((bar) => {
+          {bars.map((bar, index) => {
             // Read as "berlin: 6 devices": the visible label and value, with the words
             // between them for a screen reader (the name holds what is seen, WCAG 2.5.3).
             const inner = (
@@ -69,7 +69,8 @@ export function BarChart({
               </>
             );
             return (
-              <li key={bar.label}>
+              // Labels can repeat (tag values 1 and "1", two rollouts of one name).
+              <li key={`${index}:${bar.label}`}>
                 {bar.href ? (
                   <Link to={bar.href} className="bar-row bar-link">
                     {inner}
