@@ -12,6 +12,7 @@ import {
 /** A repository of the files given, by path. */
 const filesRepository = (files: Record<string, unknown>): ModelRepository => ({
   where: 'test files',
+  publicName: 'test files',
   read: async (path) => (path in files ? JSON.stringify(files[path]) : undefined),
 });
 

@@ -6,10 +6,15 @@ import type { PnpModel } from '@twinscope/contract';
 import { AppError } from '../core/app-error.ts';
 import { DtdlError, modelPath, parseModel } from './dtdl.ts';
 
+/** The largest model file read (Microsoft's repository's are a few KB). */
+const MAX_MODEL_BYTES = 1024 * 1024;
+
 /** Where models are read: a folder laid out as Microsoft's repository, or such a repository's URL. */
 export interface ModelRepository {
-  /** For messages: the folder or the URL. */
+  /** For the logs: the folder or the URL. */
   readonly where: string;
+  /** For answers: "the local model folder", or the URL without credentials or query. */
+  readonly publicName: string;
   /** A model file's text by its repository path; undefined when the repository has none. */
   read(path: string): Promise<string | undefined>;
 }
@@ -18,6 +23,7 @@ export interface ModelRepository {
 export function folderRepository(dir: string): ModelRepository {
   return {
     where: dir,
+    publicName: 'the local model folder',
     async read(path) {
       try {
         return await readFile(join(dir, path), 'utf8');
@@ -32,12 +38,20 @@ export function folderRepository(dir: string): ModelRepository {
 /** A repository over HTTPS (https://devicemodels.azure.com, or a team's own). */
 export function urlRepository(base: string, timeoutMs: number): ModelRepository {
   const root = base.replace(/\/+$/, '');
+  const shown = new URL(root);
+  shown.username = '';
+  shown.password = '';
+  shown.search = '';
   return {
     where: root,
+    publicName: shown.toString().replace(/\/+$/, ''),
     async read(path) {
       const response = await fetch(`${root}/${path}`, { signal: AbortSignal.timeout(timeoutMs) });
       if (response.status === 404) return undefined;
-      if (!response.ok) throw new Error(`${root} answered ${response.status}`);
+      if (!response.ok) throw new Error(`it answered ${response.status}`);
+      const declared = Number(response.headers.get('content-length') ?? 0);
+      if (declared > MAX_MODEL_BYTES)
+        throw new AppError('model_invalid', `${path} is larger than 1 MB.`);
       return response.text();
     },
   };
@@ -52,8 +66,6 @@ export function defaultModelFolder(): string | undefined {
   return candidates.find((dir) => existsSync(dir));
 }
 
-const MAX_MODEL_BYTES = 1024 * 1024;
-
 /**
  * Resolves a device's model id to its parsed model: the root interface and each component's,
  * read from the repository (an expanded file's array is searched for the id), checked, and
@@ -67,8 +79,9 @@ export class ModelResolver {
     private readonly ttlMs = 10 * 60_000,
   ) {}
 
+  /** Where models come from, as an answer may say it (never a server path). */
   get where(): string | undefined {
-    return this.repository?.where;
+    return this.repository?.publicName;
   }
 
   async model(modelId: string): Promise<PnpModel> {
@@ -100,15 +113,18 @@ export class ModelResolver {
         try {
           body = await repository.read(path);
         } catch (error) {
+          if (error instanceof AppError) throw error;
+          // A folder's error names its path: the answer says which repository, not where.
+          const why = /^https?:/.test(repository.where) ? `: ${(error as Error).message}` : '';
           throw new AppError(
             'model_repository_unavailable',
-            `The model repository (${repository.where}) could not be read: ${(error as Error).message}.`,
+            `The model repository (${repository.publicName}) could not be read${why}.`,
           );
         }
         if (body === undefined)
           throw new AppError(
             'model_not_found',
-            `The model repository (${repository.where}) has no ${id} (looked for ${path}).`,
+            `The model repository (${repository.publicName}) has no ${id} (looked for ${path}).`,
           );
         if (body.length > MAX_MODEL_BYTES)
           throw new AppError('model_invalid', `${path} is larger than 1 MB.`);

@@ -26,9 +26,8 @@ export class ModelService {
         'model_not_found',
         `${moduleId ?? deviceId} announced no model id: it is not a Plug and Play ${moduleId ? 'module' : 'device'}.`,
       );
-    // A repository URL is said; a folder is not (a server's paths stay on the server).
-    const where = this.models.where;
-    const repository = where && /^https?:\/\//.test(where) ? where : 'the local model folder';
+    // Its public name: a URL without credentials or query, or "the local model folder".
+    const repository = this.models.where ?? 'no model repository';
     return { modelId, repository, model: await this.models.model(modelId) };
   }
 }

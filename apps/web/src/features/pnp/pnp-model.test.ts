@@ -57,6 +57,29 @@ describe('Plug and Play forms', () => {
     expect(writableState(twin({ $version: 1 }, {}), undefined, 'targetTemperature')).toEqual({
       kind: 'not-set',
     });
+    // Another property changed since (the section's $version moved on): the refusal of the
+    // version that set this one still stands, read from its $metadata.
+    const later = {
+      $version: 9,
+      targetTemperature: 500,
+      $metadata: { targetTemperature: { $lastUpdatedVersion: 7 } },
+    };
+    const acked = (ack: object) =>
+      writableState(twin(later, { targetTemperature: ack }), undefined, 'targetTemperature').kind;
+    expect(acked({ value: 500, ac: 400, av: 7, ad: 'Out of range' })).toBe('refused');
+    // 202: accepted, still under way.
+    expect(acked({ value: 500, ac: 202, av: 7 })).toBe('pending');
+    // An object value acknowledged with its keys in another order is the same value.
+    expect(
+      writableState(
+        twin(
+          { $version: 2, range: { low: 1, high: 2 } },
+          { range: { value: { high: 2, low: 1 }, ac: 200, av: 2 } },
+        ),
+        undefined,
+        'range',
+      ).kind,
+    ).toBe('applied');
   });
 
   it('takes what was typed as the schema’s value, and says what it expects otherwise', () => {

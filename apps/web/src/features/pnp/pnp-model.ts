@@ -75,8 +75,30 @@ const objectAt = (section: JsonObject, component: string | undefined): JsonObjec
   return inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner : {};
 };
 
-const same = (a: JsonValue | undefined, b: JsonValue | undefined) =>
-  JSON.stringify(a) === JSON.stringify(b);
+/** The same JSON value, whatever the order of an object's keys. */
+function same(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((v, i) => same(v, b[i]));
+  const ka = Object.keys(a as JsonObject);
+  const kb = Object.keys(b as JsonObject);
+  return (
+    ka.length === kb.length && ka.every((k) => same((a as JsonObject)[k], (b as JsonObject)[k]))
+  );
+}
+
+/** The desired version that last set this property (its `$metadata`), else the section's. */
+function askedVersion(desired: JsonObject, component: string | undefined, name: string): number {
+  const metadata = objectAt(objectAt(desired, '$metadata'), component)[name];
+  const version =
+    metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)
+      ? (metadata as JsonObject)['$lastUpdatedVersion']
+      : undefined;
+  if (typeof version === 'number') return version;
+  return typeof desired['$version'] === 'number' ? desired['$version'] : 0;
+}
 
 export type WritableState =
   | { kind: 'not-set'; reported?: JsonValue }
@@ -87,8 +109,9 @@ export type WritableState =
 /**
  * Where a writable property stands: what was asked (desired) against the device's
  * acknowledgement (`{value, ac, av, ad}` in reported). Pending until the device acknowledges
- * the desired version that asked it, applied when it says 2xx with the value, refused on
- * a 4xx/5xx.
+ * the desired version that set it (its `$metadata.$lastUpdatedVersion`, so another
+ * property's change does not reopen it), applied when it answers 200 with the value,
+ * pending on 202 (accepted, under way), refused on a 4xx/5xx.
  */
 export function writableState(
   twin: Twin,
@@ -97,7 +120,7 @@ export function writableState(
 ): WritableState {
   const desiredSection = twin.properties.desired as JsonObject;
   const desired = objectAt(desiredSection, component)[name];
-  const version = typeof desiredSection['$version'] === 'number' ? desiredSection['$version'] : 0;
+  const version = askedVersion(desiredSection, component, name);
   const ack = objectAt(twin.properties.reported as JsonObject, component)[name];
   const acked =
     ack !== null && typeof ack === 'object' && !Array.isArray(ack)
@@ -110,7 +133,9 @@ export function writableState(
   const status = typeof acked?.['ac'] === 'number' ? acked['ac'] : undefined;
   const ackVersion = typeof acked?.['av'] === 'number' ? acked['av'] : -1;
   const description = typeof acked?.['ad'] === 'string' ? { description: acked['ad'] } : {};
-  if (status !== undefined && same(acked?.['value'], desired) && status < 300)
+  // 200 with the value: applied. 202 means accepted and still under way: pending.
+  const succeeded = status !== undefined && status >= 200 && status < 300 && status !== 202;
+  if (succeeded && same(acked?.['value'], desired))
     return { kind: 'applied', desired, ...description };
   if (status !== undefined && status >= 400 && ackVersion >= version)
     return { kind: 'refused', desired, status, ...description };
