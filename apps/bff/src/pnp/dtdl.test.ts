@@ -96,6 +96,39 @@ describe('Plug and Play models from a repository', () => {
     expect(model.root.telemetry[0]!.schema).toMatchObject({ type: 'object' });
   });
 
+  it('an interface that extends another (by DTMI or inline) has the inherited contents first, then its own', async () => {
+    const resolver = new ModelResolver(
+      filesRepository({
+        'dtmi/com/example/base-1.json': {
+          '@context': 'dtmi:dtdl:context;3',
+          '@id': 'dtmi:com:example:Base;1',
+          '@type': 'Interface',
+          contents: [{ '@type': 'Property', name: 'serialNumber', schema: 'string' }],
+        },
+        'dtmi/com/example/pump-1.json': {
+          '@context': 'dtmi:dtdl:context;3',
+          '@id': 'dtmi:com:example:Pump;1',
+          '@type': 'Interface',
+          extends: [
+            'dtmi:com:example:Base;1',
+            {
+              '@id': 'dtmi:com:example:Pump:rated;1',
+              '@type': 'Interface',
+              contents: [
+                { '@type': 'Telemetry', name: 'flow', schema: 'double', unit: 'litrePerSecond' },
+              ],
+            },
+          ],
+          contents: [{ '@type': 'Command', name: 'stop' }],
+        },
+      }),
+    );
+    const { root } = await resolver.model('dtmi:com:example:Pump;1');
+    expect(root.properties.map((p) => p.name)).toEqual(['serialNumber']);
+    expect(root.telemetry.map((t) => t.name)).toEqual(['flow']);
+    expect(root.commands.map((c) => c.name)).toEqual(['stop']);
+  });
+
   it('an invalid model is refused with where and why, a missing one says where it was looked for, and nothing half-read is shown', async () => {
     const resolver = new ModelResolver(
       filesRepository({

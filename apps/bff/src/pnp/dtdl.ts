@@ -79,7 +79,7 @@ export function modelPath(dtmi: string): string {
  */
 export async function parseModel(id: string, source: InterfaceSource): Promise<PnpModel> {
   const problems: string[] = [];
-  const root = await source(id);
+  const root = await withExtends(await source(id), source, problems, '');
   const context = typesOf(root['@context'])[0] ?? '';
   const version = CONTEXTS[context];
   if (!version) problems.push(`@context is "${context}", not dtmi:dtdl:context;2 or ;3`);
@@ -100,6 +100,7 @@ export async function parseModel(id: string, source: InterfaceSource): Promise<P
     } else if (isObject(schema)) inner = schema;
     else problems.push(`${at}.schema names no interface`);
     if (!inner) continue;
+    inner = await withExtends(inner, source, problems, `${at}.schema.`);
     const displayName = text(content['displayName']);
     components.push({
       name: String(content['name']),
@@ -115,6 +116,45 @@ export async function parseModel(id: string, source: InterfaceSource): Promise<P
   }
   if (problems.length > 0) throw new DtdlError(id, problems);
   return { id, dtdlVersion: version!, root: rootInterface, components };
+}
+
+/** How deep `extends` may chain (DTDL allows 10), and schemas nest (v3 allows 8). */
+const MAX_EXTENDS = 10;
+const MAX_SCHEMA_DEPTH = 8;
+
+/**
+ * An interface with what it `extends` (a DTMI, an inline interface, or a list of them)
+ * brought in: the parents' contents first, then its own, so nothing inherited is lost.
+ */
+async function withExtends(
+  raw: Raw,
+  source: InterfaceSource,
+  problems: string[],
+  at: string,
+  depth = 0,
+): Promise<Raw> {
+  const parents = raw['extends'];
+  if (parents === undefined) return raw;
+  if (depth >= MAX_EXTENDS) {
+    problems.push(`${at}extends chains deeper than ${MAX_EXTENDS} interfaces`);
+    return raw;
+  }
+  const inherited: unknown[] = [];
+  for (const parent of Array.isArray(parents) ? parents : [parents]) {
+    let found: Raw | undefined;
+    if (typeof parent === 'string' && DTMI.test(parent))
+      found = await source(parent).catch((error: Error) => {
+        problems.push(`${at}extends ${parent}: ${error.message}`);
+        return undefined;
+      });
+    else if (isObject(parent)) found = parent;
+    else problems.push(`${at}extends ${JSON.stringify(parent)} names no interface`);
+    if (!found) continue;
+    const expanded = await withExtends(found, source, problems, `${at}extends.`, depth + 1);
+    if (Array.isArray(expanded['contents'])) inherited.push(...expanded['contents']);
+  }
+  const own = Array.isArray(raw['contents']) ? raw['contents'] : [];
+  return { ...raw, contents: [...inherited, ...own] };
 }
 
 function readInterface(
@@ -196,7 +236,11 @@ function readInterface(
   return result;
 }
 
-function readSchema(raw: unknown, at: string, problems: string[]): PnpSchema {
+function readSchema(raw: unknown, at: string, problems: string[], depth = 0): PnpSchema {
+  if (depth > MAX_SCHEMA_DEPTH) {
+    problems.push(`${at} nests deeper than DTDL allows (${MAX_SCHEMA_DEPTH})`);
+    return { type: 'primitive', name: 'string' };
+  }
   if (typeof raw === 'string') {
     if (!PRIMITIVES.has(raw)) problems.push(`${at} "${raw}" is not a DTDL schema`);
     return { type: 'primitive', name: raw };
@@ -215,7 +259,7 @@ function readSchema(raw: unknown, at: string, problems: string[]): PnpSchema {
           .map((f, i) => ({
             name: String(f['name']),
             ...(text(f['displayName']) ? { displayName: text(f['displayName'])! } : {}),
-            schema: readSchema(f['schema'], `${at}.fields[${i}].schema`, problems),
+            schema: readSchema(f['schema'], `${at}.fields[${i}].schema`, problems, depth + 1),
           })),
       };
     case 'Enum': {
@@ -235,11 +279,14 @@ function readSchema(raw: unknown, at: string, problems: string[]): PnpSchema {
     case 'Array':
       return {
         type: 'array',
-        element: readSchema(raw['elementSchema'], `${at}.elementSchema`, problems),
+        element: readSchema(raw['elementSchema'], `${at}.elementSchema`, problems, depth + 1),
       };
     case 'Map': {
       const value = isObject(raw['mapValue']) ? raw['mapValue']['schema'] : undefined;
-      return { type: 'map', value: readSchema(value, `${at}.mapValue.schema`, problems) };
+      return {
+        type: 'map',
+        value: readSchema(value, `${at}.mapValue.schema`, problems, depth + 1),
+      };
     }
     default:
       problems.push(`${at} @type ${JSON.stringify(raw['@type'])} is not a DTDL schema`);
