@@ -7,6 +7,7 @@ import {
   type OverviewSettings,
   type OverviewSnapshot,
 } from '@twinscope/contract';
+import { randomUUID } from 'node:crypto';
 import { describeRate } from '@twinscope/hub-quotas';
 import { audited } from '../audit/audited.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
@@ -169,7 +170,7 @@ export class Overview {
       if (spent > interval)
         await this.db.query(
           `UPDATE overview_schedule SET due_at = $1, interval_seconds = $2
-            WHERE id = 1 AND due_at = $3`,
+            WHERE id = 1 AND taken_by = $3`,
           [new Date(Date.parse(snapshot.takenAt) + spent * 1000), spent, claimed],
         );
       this.logger.debug('overview look stored', {
@@ -193,18 +194,19 @@ export class Overview {
 
   /**
    * Takes the next look if it is due and no other replica took it (one row, one winner);
-   * answers the next due time it set, or undefined.
+   * answers this claim's mark (the replica and a fresh id), or undefined.
    */
-  private async claim(intervalSeconds: number): Promise<Date | undefined> {
-    const { rows } = await this.db.query<{ due_at: Date }>(
+  private async claim(intervalSeconds: number): Promise<string | undefined> {
+    const mark = `${this.options.replicaId} ${randomUUID()}`;
+    const { rows } = await this.db.query(
       `UPDATE overview_schedule
           SET due_at = now() + $2::integer * interval '1 second', taken_by = $1,
               interval_seconds = $2::integer
         WHERE id = 1 AND due_at <= now()
-        RETURNING due_at`,
-      [this.options.replicaId, intervalSeconds],
+        RETURNING id`,
+      [mark, intervalSeconds],
     );
-    return rows[0]?.due_at;
+    return rows.length > 0 ? mark : undefined;
   }
 
   private async store(snapshot: OverviewSnapshot): Promise<void> {
@@ -298,7 +300,7 @@ export class Overview {
             // A look now, unless a saved setting forced one within the floor: saving again
             // and again must not spend the hub's queries (the next look comes on schedule).
             await tx.query(
-              `UPDATE overview_schedule SET due_at = now(), forced_at = now()
+              `UPDATE overview_schedule SET due_at = now(), forced_at = now(), taken_by = NULL
                 WHERE id = 1
                   AND (forced_at IS NULL OR forced_at < now() - $1::integer * interval '1 second')`,
               [this.options.minIntervalSeconds],
