@@ -12,12 +12,17 @@ test('saved views and module queries: the list switches to module twins filtered
     .getByLabel('Filter devices')
     .fill("moduleId = 'controller' AND properties.reported.mode = 'eco'");
   await page.getByLabel('Filter devices').press('Enter');
-  // The seeded HVAC devices' controllers, each with its device.
-  await expect(page.getByTestId('module-count')).toContainText('of 4 modules');
-  await expect(page.getByTestId('module-count')).toContainText('FROM devices.modules');
+  // The HVAC devices' controllers (other specs may have changed some), each with its device:
+  // as many rows as the hub counts.
+  const count = page.getByTestId('module-count');
+  await expect(count).toContainText('FROM devices.modules');
+  await expect(count).toContainText(/of \d+ modules?/);
+  const matching = Number(/of (\d+) module/.exec((await count.textContent()) ?? '')![1]);
+  expect(matching).toBeGreaterThan(0);
   const rows = page.getByTestId('module-row');
-  await expect(rows).toHaveCount(4);
-  await expect(rows.first().getByRole('link', { name: 'controller' })).toBeVisible();
+  await expect(rows).toHaveCount(matching);
+  for (const row of await rows.all())
+    await expect(row.getByRole('link', { name: 'controller' })).toBeVisible();
 
   await page.getByRole('button', { name: 'Save view…' }).click();
   await page.getByLabel('View name').fill(name);
@@ -31,7 +36,7 @@ test('saved views and module queries: the list switches to module twins filtered
   await page.getByRole('button', { name: /^Views/ }).click();
   await page.getByRole('menuitem', { name: `${name} (modules)` }).click();
   await expect(page).toHaveURL(/source=modules&where=/);
-  await expect(page.getByTestId('module-row')).toHaveCount(4);
+  await expect(page.getByTestId('module-row')).toHaveCount(matching);
 
   // A module row opens the module's page.
   await page.getByTestId('module-row').first().getByRole('link', { name: 'controller' }).click();
