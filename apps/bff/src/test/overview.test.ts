@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OverviewBar, OverviewResponse } from '@twinscope/contract';
-import { parseConfig } from '../config/index.ts';
-import { startBff, type RunningBff } from '../compose.ts';
-import { createLogger } from '../log.ts';
-import { tempAuditFile, useStack, type Harness } from './harness.ts';
-import { hasPostgres, startPostgres, type PostgresServer } from './postgres-server.ts';
+import { useStack, type Harness } from './harness.ts';
+import { useTwoReplicas } from './two-replicas.ts';
+import { hasPostgres } from './postgres-server.ts';
 
 if (!hasPostgres && process.env['CI'])
   throw new Error('CI needs PostgreSQL for the overview on two replicas (npm test installs it).');
@@ -136,38 +134,11 @@ describe('the overview', () => {
 });
 
 describe.skipIf(!hasPostgres)('the overview on two replicas', () => {
-  let server: PostgresServer;
-  let databaseUrl = '';
-  let replicaB: RunningBff;
-  beforeAll(async () => {
-    server = await startPostgres();
-    databaseUrl = server.url;
-  }, 60_000);
   // Both replicas budget as one S1 unit: 20 queries a minute for the whole hub.
-  const stack = useStack({
-    env: () => ({ TWINSCOPE_DATABASE_URL: databaseUrl, TWINSCOPE_HUB_TIER: 'S1' }),
-  });
-  beforeAll(async () => {
-    const config = parseConfig({
-      TWINSCOPE_HUB_CONNECTION_STRING: stack.emulator.serviceConnectionString,
-      TWINSCOPE_PORT: '0',
-      TWINSCOPE_HUB_TIER: 'S1',
-      TWINSCOPE_AUDIT_FILE: tempAuditFile(),
-      TWINSCOPE_DATABASE_URL: databaseUrl,
-    });
-    config.hub.ca = stack.emulator.tls.caCert;
-    replicaB = await startBff(
-      config,
-      createLogger('error', () => undefined),
-    );
-  });
-  afterAll(async () => {
-    await replicaB?.close();
-    await server?.stop();
-  });
+  const { stack, replicaB } = useTwoReplicas('S1');
 
   it('when 20 tabs read the overview on two replicas, then the hub is asked once per look, at a pace within the S1 budget, and every tab sees the same look', async () => {
-    const replicas = [stack.bff.url, replicaB.url];
+    const replicas = [stack.bff.url, replicaB().url];
     const readFrom = async (url: string) =>
       (await (await fetch(`${url}/api/overview`)).json()) as OverviewResponse;
     const first = await lookAfter(() => readFrom(replicas[0]!));

@@ -1,53 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/index.ts';
-import { startBff, type RunningBff } from '../compose.ts';
-import { createLogger } from '../log.ts';
+import { describe, expect, it } from 'vitest';
 import { testPlan } from './fixtures/rollout-plan.ts';
-import { openStream, tempAuditFile, useStack } from './harness.ts';
-import { hasPostgres, startPostgres, type PostgresServer } from './postgres-server.ts';
+import { openStream } from './harness.ts';
+import { useTwoReplicas } from './two-replicas.ts';
+import { hasPostgres } from './postgres-server.ts';
 
 if (!hasPostgres && process.env['CI'])
   throw new Error('CI needs PostgreSQL for the replica tests (npm test installs it as root).');
 
 describe.skipIf(!hasPostgres)('two BFF replicas on one PostgreSQL', () => {
-  let server: PostgresServer;
-  let databaseUrl = '';
-  let replicaB: RunningBff;
-  beforeAll(async () => {
-    server = await startPostgres();
-    databaseUrl = server.url;
-  }, 60_000);
-  const stack = useStack({ env: () => ({ TWINSCOPE_DATABASE_URL: databaseUrl }) });
-  beforeAll(async () => {
-    const config = parseConfig({
-      TWINSCOPE_HUB_CONNECTION_STRING: stack.emulator.serviceConnectionString,
-      TWINSCOPE_PORT: '0',
-      TWINSCOPE_HUB_TIER: 'unlimited',
-      TWINSCOPE_AUDIT_FILE: tempAuditFile(),
-      TWINSCOPE_DATABASE_URL: databaseUrl,
-    });
-    config.hub.ca = stack.emulator.tls.caCert;
-    replicaB = await startBff(
-      config,
-      createLogger('error', () => undefined),
-    );
-  });
-  afterAll(async () => {
-    await replicaB?.close();
-    await server?.stop();
-  });
+  const { stack, replicaB, database } = useTwoReplicas();
 
   const onB = async (path: string) => {
-    const response = await fetch(`${replicaB.url}${path}`);
+    const response = await fetch(`${replicaB().url}${path}`);
     return { status: response.status, body: (await response.json()) as any };
   };
   const device = 'lyon-north-meter-08';
   /** A tab on replica B: its live stream, watching what `watch` says once the BFF confirms. */
   const tabOnB = async (watch: object) => {
-    const stream = await openStream(`${replicaB.url}/api/events`);
+    const stream = await openStream(`${replicaB().url}/api/events`);
     const hello = await stream.next((e) => e.event === 'hello');
-    const me = (await (await fetch(`${replicaB.url}/api/me`)).json()) as { csrfToken: string };
-    await fetch(`${replicaB.url}/api/events/${hello.data.streamId}/watch`, {
+    const me = (await (await fetch(`${replicaB().url}/api/me`)).json()) as { csrfToken: string };
+    await fetch(`${replicaB().url}/api/events/${hello.data.streamId}/watch`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrfToken },
       body: JSON.stringify(watch),
@@ -144,7 +117,7 @@ describe.skipIf(!hasPostgres)('two BFF replicas on one PostgreSQL', () => {
 
   it('when the database goes down, then writes are refused before the hub is called, with a clear message', async () => {
     const { twin } = (await stack.api(`/api/devices/${device}`)).body;
-    await server.stop();
+    await database().stop();
     const refused = await stack.api(`/api/devices/${device}/twin`, {
       method: 'PATCH',
       json: { etag: twin.etag, tags: { unaudited: true } },
