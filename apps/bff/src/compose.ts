@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HubTokenCredential } from '@twinscope/hub-connection';
 import { EventHubsSource } from './adapters/event-hubs.ts';
@@ -353,10 +353,32 @@ export async function startBff(
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     ...(config.server.staticDir ? { staticDir: config.server.staticDir } : {}),
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(config.server.port, config.server.host, () => resolve(listening));
-    listening.once('error', reject);
-  });
+  // What was opened above, given back in order: on close, and when the port cannot be had.
+  const release = async () => {
+    await notices.stop();
+    await history?.close().catch(() => undefined);
+    await feedback?.stop();
+    await hub.close();
+    fileStore?.close();
+    await sessions?.close();
+    await audit.close();
+    await db.close();
+  };
+  // Not app.listen: Express 5 calls its callback on an error too (a port taken, say), and
+  // the BFF would go on as if it listened.
+  const server: Server = createServer(app);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.server.port, config.server.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   allowedHosts = loopbackHosts(port, config.server.allowedHosts);
   live.start();
@@ -400,16 +422,9 @@ export async function startBff(
       await closed;
       await driving;
       await looking;
-      await notices.stop();
       live.stop();
-      // How far the consumer read is written down, so the next start resumes from there.
-      await history?.close().catch(() => undefined);
-      await feedback?.stop();
-      await hub.close();
-      fileStore?.close();
-      await sessions?.close();
-      await audit.close();
-      await db.close();
+      // How far the consumer read is written down (history), so the next start resumes there.
+      await release();
     },
   };
 }

@@ -78,65 +78,6 @@ export function useStack(
 ): Harness {
   const harness = { logLines: [] as string[] } as unknown as Harness;
   beforeAll(async () => {
-    let signInEnv: Record<string, string> = {};
-    if (options.signIn) {
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      const certificate =
-        typeof options.signIn === 'object' ? options.signIn.certificateAndKeyPem : undefined;
-      harness.idp = await startDevIdp({
-        redirectUris: [`${base}/auth/callback`],
-        postLogoutRedirectUris: [`${base}/`],
-        ...(certificate
-          ? { certificateClient: { clientId: 'twinscope-cert', certificatePem: certificate } }
-          : {}),
-      });
-      const caFile = writeTemp('ca.pem', harness.idp.caCert);
-      signInEnv = {
-        TWINSCOPE_PORT: String(port),
-        TWINSCOPE_AUTH_MODE: 'entra',
-        TWINSCOPE_ENTRA_AUTHORITY: harness.idp.authority,
-        TWINSCOPE_ENTRA_PROTOCOL: 'oidc',
-        TWINSCOPE_ENTRA_KNOWN_AUTHORITIES: harness.idp.hostPort,
-        ...(certificate
-          ? {
-              TWINSCOPE_ENTRA_CLIENT_ID: 'twinscope-cert',
-              TWINSCOPE_ENTRA_CLIENT_CERT_FILE: writeTemp('client.pem', certificate),
-            }
-          : {
-              TWINSCOPE_ENTRA_CLIENT_ID: harness.idp.clientId,
-              TWINSCOPE_ENTRA_CLIENT_SECRET: harness.idp.clientSecret,
-            }),
-        TWINSCOPE_ENTRA_CA_FILE: caFile,
-        TWINSCOPE_SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
-      };
-      harness.signIn = async (
-        user,
-        { returnTo = '/devices', browser = new TestBrowser(harness.idp.caCert) } = {},
-      ) => {
-        const login = await browser.navigate(
-          `${base}/auth/login?returnTo=${encodeURIComponent(returnTo)}`,
-        );
-        const uid = /action="\/interaction\/([^"]+)"/.exec(login.text)?.[1];
-        if (!uid) throw new Error(`no sign-in page: ${login.status} ${login.text.slice(0, 200)}`);
-        const back = await browser.navigate(`${harness.idp.authority}interaction/${uid}`, {
-          form: { login: user },
-          stopAt: (url) => url.startsWith(`${base}/auth/callback`),
-        });
-        if (!back.url.startsWith(`${base}/auth/callback`))
-          throw new Error(
-            `the provider did not send the browser back: ${back.status} ${back.text.slice(0, 200)}`,
-          );
-        return { browser, callbackUrl: back.url, callback: () => browser.request(back.url) };
-      };
-      harness.signedIn = async (user) => {
-        const { browser, callback } = await harness.signIn(user);
-        const done = await callback();
-        if (done.status !== 303) throw new Error(`callback answered ${done.status}: ${done.text}`);
-        const me = await browser.request(`${base}/api/me`);
-        return { browser, csrfToken: me.json?.csrfToken, me: me.json };
-      };
-    }
     harness.emulator = await startEmulator({
       inMemory: true,
       httpsPort: 0,
@@ -144,46 +85,119 @@ export function useStack(
       seed: 'demo',
       ...options.emulator,
     });
-    const config = parseConfig({
-      ...(options.hubCredential
-        ? {
-            TWINSCOPE_HUB_HOST_NAME: `${harness.emulator.hostName}:${harness.emulator.httpsPort}`,
-          }
-        : { TWINSCOPE_HUB_CONNECTION_STRING: harness.emulator.serviceConnectionString }),
-      TWINSCOPE_PORT: '0',
-      // The in-process emulator runs without --throttle: no quota.
-      TWINSCOPE_HUB_TIER: 'unlimited',
-      TWINSCOPE_POLL_INTERVAL_MS: '250',
-      TWINSCOPE_POLL_QUERIES_PER_MINUTE: '600',
-      TWINSCOPE_LOG_LEVEL: 'debug',
-      TWINSCOPE_AUDIT_FILE: tempAuditFile(),
-      TWINSCOPE_DATABASE_DIR: freshDatabaseDir(),
-      ...signInEnv,
-      ...(typeof options.env === 'function' ? options.env() : options.env),
-    });
-    config.hub.ca = harness.emulator.tls.caCert;
-    config.hub.deviceHost = `${harness.emulator.hostName}:${harness.emulator.mqttPort}`;
-    config.hub.amqpsPort = harness.emulator.amqpsPort;
-    // The emulator's provisioning service, as its connection.json gives it to `npm start`.
-    const dps = harness.emulator.provisioning;
-    config.provisioning ??= {
-      ...(options.provisioningCredential
-        ? { hostName: `${harness.emulator.hostName}:${harness.emulator.httpsPort}` }
-        : { connectionString: dps.serviceConnectionString }),
-      idScope: dps.idScope,
-      deviceEndpoint: dps.deviceEndpoint,
-      ca: harness.emulator.tls.caCert,
-    };
-    const logger = createLogger('debug', (line) => harness.logLines.push(line));
-    harness.bff = await startBff(
-      config,
-      logger,
-      { heartbeatMs: 500 },
-      {
-        ...(options.hubCredential ? { hub: options.hubCredential } : {}),
-        ...(options.provisioningCredential ? { provisioning: options.provisioningCredential } : {}),
-      },
-    );
+    // The provider must know the BFF's port before the BFF listens on it; another test file
+    // can take that port in between, and then all of it is tried again on another.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        let signInEnv: Record<string, string> = {};
+        if (options.signIn) {
+          const port = await freePort();
+          const base = `http://127.0.0.1:${port}`;
+          const certificate =
+            typeof options.signIn === 'object' ? options.signIn.certificateAndKeyPem : undefined;
+          harness.idp = await startDevIdp({
+            redirectUris: [`${base}/auth/callback`],
+            postLogoutRedirectUris: [`${base}/`],
+            ...(certificate
+              ? { certificateClient: { clientId: 'twinscope-cert', certificatePem: certificate } }
+              : {}),
+          });
+          const caFile = writeTemp('ca.pem', harness.idp.caCert);
+          signInEnv = {
+            TWINSCOPE_PORT: String(port),
+            TWINSCOPE_AUTH_MODE: 'entra',
+            TWINSCOPE_ENTRA_AUTHORITY: harness.idp.authority,
+            TWINSCOPE_ENTRA_PROTOCOL: 'oidc',
+            TWINSCOPE_ENTRA_KNOWN_AUTHORITIES: harness.idp.hostPort,
+            ...(certificate
+              ? {
+                  TWINSCOPE_ENTRA_CLIENT_ID: 'twinscope-cert',
+                  TWINSCOPE_ENTRA_CLIENT_CERT_FILE: writeTemp('client.pem', certificate),
+                }
+              : {
+                  TWINSCOPE_ENTRA_CLIENT_ID: harness.idp.clientId,
+                  TWINSCOPE_ENTRA_CLIENT_SECRET: harness.idp.clientSecret,
+                }),
+            TWINSCOPE_ENTRA_CA_FILE: caFile,
+            TWINSCOPE_SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
+          };
+          harness.signIn = async (
+            user,
+            { returnTo = '/devices', browser = new TestBrowser(harness.idp.caCert) } = {},
+          ) => {
+            const login = await browser.navigate(
+              `${base}/auth/login?returnTo=${encodeURIComponent(returnTo)}`,
+            );
+            const uid = /action="\/interaction\/([^"]+)"/.exec(login.text)?.[1];
+            if (!uid)
+              throw new Error(`no sign-in page: ${login.status} ${login.text.slice(0, 200)}`);
+            const back = await browser.navigate(`${harness.idp.authority}interaction/${uid}`, {
+              form: { login: user },
+              stopAt: (url) => url.startsWith(`${base}/auth/callback`),
+            });
+            if (!back.url.startsWith(`${base}/auth/callback`))
+              throw new Error(
+                `the provider did not send the browser back: ${back.status} ${back.text.slice(0, 200)}`,
+              );
+            return { browser, callbackUrl: back.url, callback: () => browser.request(back.url) };
+          };
+          harness.signedIn = async (user) => {
+            const { browser, callback } = await harness.signIn(user);
+            const done = await callback();
+            if (done.status !== 303)
+              throw new Error(`callback answered ${done.status}: ${done.text}`);
+            const me = await browser.request(`${base}/api/me`);
+            return { browser, csrfToken: me.json?.csrfToken, me: me.json };
+          };
+        }
+        const config = parseConfig({
+          ...(options.hubCredential
+            ? {
+                TWINSCOPE_HUB_HOST_NAME: `${harness.emulator.hostName}:${harness.emulator.httpsPort}`,
+              }
+            : { TWINSCOPE_HUB_CONNECTION_STRING: harness.emulator.serviceConnectionString }),
+          TWINSCOPE_PORT: '0',
+          // The in-process emulator runs without --throttle: no quota.
+          TWINSCOPE_HUB_TIER: 'unlimited',
+          TWINSCOPE_POLL_INTERVAL_MS: '250',
+          TWINSCOPE_POLL_QUERIES_PER_MINUTE: '600',
+          TWINSCOPE_LOG_LEVEL: 'debug',
+          TWINSCOPE_AUDIT_FILE: tempAuditFile(),
+          TWINSCOPE_DATABASE_DIR: freshDatabaseDir(),
+          ...signInEnv,
+          ...(typeof options.env === 'function' ? options.env() : options.env),
+        });
+        config.hub.ca = harness.emulator.tls.caCert;
+        config.hub.deviceHost = `${harness.emulator.hostName}:${harness.emulator.mqttPort}`;
+        config.hub.amqpsPort = harness.emulator.amqpsPort;
+        // The emulator's provisioning service, as its connection.json gives it to `npm start`.
+        const dps = harness.emulator.provisioning;
+        config.provisioning ??= {
+          ...(options.provisioningCredential
+            ? { hostName: `${harness.emulator.hostName}:${harness.emulator.httpsPort}` }
+            : { connectionString: dps.serviceConnectionString }),
+          idScope: dps.idScope,
+          deviceEndpoint: dps.deviceEndpoint,
+          ca: harness.emulator.tls.caCert,
+        };
+        const logger = createLogger('debug', (line) => harness.logLines.push(line));
+        harness.bff = await startBff(
+          config,
+          logger,
+          { heartbeatMs: 500 },
+          {
+            ...(options.hubCredential ? { hub: options.hubCredential } : {}),
+            ...(options.provisioningCredential
+              ? { provisioning: options.provisioningCredential }
+              : {}),
+          },
+        );
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 5) throw error;
+        await harness.idp?.close();
+      }
+    }
     harness.registry = registryFor(harness.emulator.serviceConnectionString, {
       ca: harness.emulator.tls.caCert,
     });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { send, useStack } from './harness.ts';
+import { parseConfig } from '../config/index.ts';
+import { startBff } from '../compose.ts';
+import { createLogger } from '../log.ts';
+import { freshDatabaseDir } from './embedded-database.ts';
+import { send, tempAuditFile, useStack } from './harness.ts';
 
 describe("BFF probes: what a platform's load balancer asks", () => {
   const stack = useStack();
@@ -33,4 +37,30 @@ describe("BFF probes: what a platform's load balancer asks", () => {
       }
     },
   );
+
+  it('when its port is taken, then a second BFF refuses to start and gives its database back', async () => {
+    const configOn = (port: number, databaseDir: string) => {
+      const config = parseConfig({
+        TWINSCOPE_HUB_CONNECTION_STRING: stack.emulator.serviceConnectionString,
+        TWINSCOPE_PORT: String(port),
+        TWINSCOPE_HUB_TIER: 'unlimited',
+        TWINSCOPE_AUDIT_FILE: tempAuditFile(),
+        TWINSCOPE_DATABASE_DIR: databaseDir,
+      });
+      config.hub.ca = stack.emulator.tls.caCert;
+      return config;
+    };
+    const databaseDir = freshDatabaseDir();
+    const logger = createLogger('error', () => undefined);
+    await expect(startBff(configOn(stack.bff.port, databaseDir), logger)).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+    // The embedded database was closed on the way out: the same directory opens again.
+    const second = await startBff(configOn(0, databaseDir), logger);
+    try {
+      expect((await send(`${second.url}/healthz`)).status).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
 });
