@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, barPercent, every, keysFromText, listPath } from './overview-model.ts';
+import { ago, barPercent, every, keysFromText, linePath, listPath } from './overview-model.ts';
 
 describe('the overview’s words and links', () => {
   it('a bar opens the device list filtered by its condition, quotes and all; a bar without one is not a link', () => {
@@ -30,5 +30,18 @@ describe('the overview’s words and links', () => {
       'firmware.version',
       'telemetry.enabled',
     ]);
+  });
+
+  it('places trend points by when they were taken and breaks the line over hours nobody looked', () => {
+    const box = { width: 104, height: 104, pad: 2 };
+    const hour = 3_600_000;
+    const at = (h: number, value: number) => ({ at: h * hour, value });
+    // Hours 0, 1, then 4 and 5 (the console was stopped for two): the hour-4 point sits at
+    // four fifths of the width, and the stroke starts again there.
+    expect(linePath([at(0, 0), at(1, 50), at(4, 100), at(5, 100)], 100, hour, box)).toBe(
+      'M2.0,102.0 L22.0,52.0 M82.0,2.0 L102.0,2.0',
+    );
+    expect(linePath([at(3, 50)], 100, hour, box)).toBe('M2,52.0 L102,52.0');
+    expect(linePath([], 100, hour, box)).toBe('');
   });
 });

@@ -42,3 +42,40 @@ export function keysFromText(text: string): string[] {
     .map((k) => k.trim().replace(/^properties\.desired\./, ''))
     .filter(Boolean);
 }
+
+/** The box a trend is drawn in (SVG user units). */
+export interface PlotBox {
+  width: number;
+  height: number;
+  pad: number;
+}
+
+/**
+ * A series as an SVG path: x by when each point was taken (an hour without a point takes the
+ * room an hour takes), y from 0 to `top`. A gap of more than one and a half steps (no replica
+ * looked then) starts a new stroke rather than draw a line through what nobody saw. A single
+ * point is a level line across, so the first look is seen.
+ */
+export function linePath(
+  points: { at: number; value: number }[],
+  top: number,
+  stepMs: number,
+  box: PlotBox,
+): string {
+  if (points.length === 0) return '';
+  const first = points[0]!.at;
+  const span = points.at(-1)!.at - first;
+  const y = (v: number) =>
+    box.height - box.pad - (top > 0 ? (v / top) * (box.height - 2 * box.pad) : 0);
+  if (span <= 0) {
+    const level = y(points[0]!.value).toFixed(1);
+    return `M${box.pad},${level} L${box.width - box.pad},${level}`;
+  }
+  const x = (at: number) => box.pad + ((at - first) / span) * (box.width - 2 * box.pad);
+  return points
+    .map((p, i) => {
+      const move = i === 0 || p.at - points[i - 1]!.at > 1.5 * stepMs;
+      return `${move ? 'M' : 'L'}${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`;
+    })
+    .join(' ');
+}

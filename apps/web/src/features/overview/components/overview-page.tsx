@@ -49,6 +49,7 @@ const QUOTA_NAMES: Record<string, string> = {
 
 function trend(points: OverviewPoint[], format: Intl.DateTimeFormat) {
   return {
+    times: points.map((p) => Date.parse(p.at)),
     labels: points.map((p) => format.format(new Date(p.at))),
     series: [
       { name: 'Connected', tone: 'good' as const, values: points.map((p) => p.connected) },
@@ -154,6 +155,8 @@ function Charts({ overview }: { overview: OverviewResponse }) {
       <TrendChart
         title="Connected devices and drift, last 7 days (hourly)"
         testId="chart-trend-hourly"
+        times={hourly.times}
+        stepMs={3_600_000}
         labels={hourly.labels}
         series={hourly.series}
         empty="The first hourly point is kept with the first look."
@@ -161,6 +164,8 @@ function Charts({ overview }: { overview: OverviewResponse }) {
       <TrendChart
         title="Connected devices and drift, last 90 days (daily)"
         testId="chart-trend-daily"
+        times={daily.times}
+        stepMs={86_400_000}
         labels={daily.labels}
         series={daily.series}
         empty="The first daily point is kept with the first look."
@@ -168,6 +173,8 @@ function Charts({ overview }: { overview: OverviewResponse }) {
       <TrendChart
         title="Device-to-cloud messages per minute, last hour"
         testId="chart-telemetry"
+        times={overview.telemetry.map((t) => Date.parse(t.at))}
+        stepMs={60_000}
         labels={overview.telemetry.map((t) => minuteFormat.format(new Date(t.at)))}
         series={[
           { name: 'Messages', tone: 'brand', values: overview.telemetry.map((t) => t.messages) },

@@ -1,4 +1,5 @@
 import { useId } from 'react';
+import { linePath } from '../overview-model.ts';
 import type { Tone } from './bar-chart.tsx';
 
 export interface Series {
@@ -7,24 +8,7 @@ export interface Series {
   values: number[];
 }
 
-const WIDTH = 600;
-const HEIGHT = 140;
-const PAD = 4;
-
-/** A series as an SVG path over the chart's box (values from 0 to `top`). */
-function pathOf(values: number[], top: number): string {
-  if (values.length === 0) return '';
-  // One point so far: a level line across, so the first look is seen (not a dot lost at the edge).
-  if (values.length === 1) values = [values[0]!, values[0]!];
-  const step = values.length > 1 ? (WIDTH - 2 * PAD) / (values.length - 1) : 0;
-  return values
-    .map((v, i) => {
-      const x = PAD + i * step;
-      const y = HEIGHT - PAD - (top > 0 ? (v / top) * (HEIGHT - 2 * PAD) : 0);
-      return `${i === 0 ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`;
-    })
-    .join(' ');
-}
+const BOX = { width: 600, height: 140, pad: 4 };
 
 /**
  * Lines over time in SVG (a handful of series, up to a few hundred points: hours of a week,
@@ -33,12 +17,18 @@ function pathOf(values: number[], top: number): string {
  */
 export function TrendChart({
   title,
+  times,
+  stepMs,
   labels,
   series,
   empty,
   testId,
 }: {
   title: string;
+  /** When each point was taken (ms since the epoch), oldest first. */
+  times: number[];
+  /** How far apart points are meant to be (an hour, a day, a minute): a wider gap is a break. */
+  stepMs: number;
   /** One label per point, as it reads in the table ("Mon 14:00"). */
   labels: string[];
   series: Series[];
@@ -67,17 +57,28 @@ export function TrendChart({
               {top}
             </span>
             <svg
-              viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+              viewBox={`0 0 ${BOX.width} ${BOX.height}`}
               preserveAspectRatio="none"
               className="trend-svg"
               aria-hidden="true"
               focusable="false"
             >
-              <line x1={0} x2={WIDTH} y1={HEIGHT - PAD} y2={HEIGHT - PAD} className="trend-axis" />
+              <line
+                x1={0}
+                x2={BOX.width}
+                y1={BOX.height - BOX.pad}
+                y2={BOX.height - BOX.pad}
+                className="trend-axis"
+              />
               {series.map((s) => (
                 <path
                   key={s.name}
-                  d={pathOf(s.values, top)}
+                  d={linePath(
+                    times.map((at, i) => ({ at, value: s.values[i] ?? 0 })),
+                    top,
+                    stepMs,
+                    BOX,
+                  )}
                   className={`trend-line tone-${s.tone}`}
                 />
               ))}
