@@ -129,6 +129,104 @@ describe('Plug and Play models from a repository', () => {
     expect(root.commands.map((c) => c.name)).toEqual(['stop']);
   });
 
+  it('a schema an interface lists under schemas (its own, a parent’s or a component’s) is used by its @id; one nobody lists, or one that refers to itself, is refused', async () => {
+    const mode = {
+      '@id': 'dtmi:com:example:Base:mode;1',
+      '@type': 'Enum',
+      valueSchema: 'integer',
+      enumValues: [
+        { name: 'off', enumValue: 0 },
+        { name: 'eco', enumValue: 1 },
+      ],
+    };
+    const reading = {
+      '@id': 'dtmi:com:example:Meter:reading;1',
+      '@type': 'Object',
+      fields: [
+        { name: 'value', schema: 'double' },
+        { name: 'mode', schema: 'dtmi:com:example:Base:mode;1' },
+      ],
+    };
+    const files = {
+      'dtmi/com/example/base-1.json': {
+        '@context': 'dtmi:dtdl:context;2',
+        '@id': 'dtmi:com:example:Base;1',
+        '@type': 'Interface',
+        schemas: [mode],
+      },
+      'dtmi/com/example/meter-1.json': {
+        '@context': 'dtmi:dtdl:context;2',
+        '@id': 'dtmi:com:example:Meter;1',
+        '@type': 'Interface',
+        extends: 'dtmi:com:example:Base;1',
+        schemas: [reading],
+        contents: [
+          { '@type': 'Telemetry', name: 'reading', schema: 'dtmi:com:example:Meter:reading;1' },
+          {
+            '@type': 'Property',
+            name: 'targetMode',
+            writable: true,
+            schema: 'dtmi:com:example:Base:mode;1',
+          },
+          { '@type': 'Component', name: 'spare', schema: 'dtmi:com:example:Spare;1' },
+        ],
+      },
+      'dtmi/com/example/spare-1.json': {
+        '@context': 'dtmi:dtdl:context;2',
+        '@id': 'dtmi:com:example:Spare;1',
+        '@type': 'Interface',
+        contents: [
+          { '@type': 'Property', name: 'last', schema: 'dtmi:com:example:Meter:reading;1' },
+        ],
+      },
+    };
+    const model = await new ModelResolver(filesRepository(files)).model('dtmi:com:example:Meter;1');
+    const modeSchema = {
+      type: 'enum',
+      valueSchema: 'integer',
+      values: [
+        { name: 'off', value: 0 },
+        { name: 'eco', value: 1 },
+      ],
+    };
+    expect(model.root.telemetry[0]!.schema).toEqual({
+      type: 'object',
+      fields: [
+        { name: 'value', schema: { type: 'primitive', name: 'double' } },
+        { name: 'mode', schema: modeSchema },
+      ],
+    });
+    expect(model.root.properties[0]).toMatchObject({ writable: true, schema: modeSchema });
+    expect(model.components[0]!.interface.properties[0]!.schema).toMatchObject({ type: 'object' });
+
+    const broken = new ModelResolver(
+      filesRepository({
+        'dtmi/com/example/loop-1.json': {
+          '@context': 'dtmi:dtdl:context;3',
+          '@id': 'dtmi:com:example:Loop;1',
+          '@type': 'Interface',
+          schemas: [
+            {
+              '@id': 'dtmi:com:example:Loop:node;1',
+              '@type': 'Object',
+              fields: [{ name: 'next', schema: 'dtmi:com:example:Loop:node;1' }],
+            },
+          ],
+          contents: [
+            { '@type': 'Telemetry', name: 'chain', schema: 'dtmi:com:example:Loop:node;1' },
+            { '@type': 'Telemetry', name: 'other', schema: 'dtmi:com:example:Elsewhere;1' },
+          ],
+        },
+      }),
+    );
+    const error = await broken.model('dtmi:com:example:Loop;1').catch((e: AppError) => e);
+    expect((error as AppError).code).toBe('model_invalid');
+    expect((error as AppError).extras.violations!.map((v) => v.message)).toEqual([
+      expect.stringMatching(/^contents\[0\]\.schema(\.fields\[0\]\.schema)+ .*refers to itself$/),
+      'contents[1].schema "dtmi:com:example:Elsewhere;1" is no schema the model’s interfaces list under schemas',
+    ]);
+  });
+
   it('an invalid model is refused with where and why, a missing one says where it was looked for, and nothing half-read is shown', async () => {
     const resolver = new ModelResolver(
       filesRepository({

@@ -83,39 +83,74 @@ export async function parseModel(id: string, source: InterfaceSource): Promise<P
   const context = typesOf(root['@context'])[0] ?? '';
   const version = CONTEXTS[context];
   if (!version) problems.push(`@context is "${context}", not dtmi:dtdl:context;2 or ;3`);
-  const rootInterface = readInterface(root, id, version ?? 3, problems, '');
-  const components: PnpModel['components'] = [];
+  // Components' interfaces are found first: a schema an interface lists under `schemas` is
+  // referred to by its @id from anywhere in the model, as Microsoft's DTDL parser resolves it.
+  // (What went wrong finding them is said after the root interface, in the order of contents.)
+  const loading: string[] = [];
+  const found: { content: Raw; schema: unknown; inner: Raw; at: string }[] = [];
   for (const [i, content] of (Array.isArray(root['contents']) ? root['contents'] : []).entries()) {
     if (!isObject(content) || !typesOf(content['@type']).includes('Component')) continue;
     const schema = content['schema'];
     const at = `contents[${i}]`;
     let inner: Raw | undefined;
     if (typeof schema === 'string') {
-      if (!DTMI.test(schema)) problems.push(`${at}.schema "${schema}" is not a DTMI`);
+      if (!DTMI.test(schema)) loading.push(`${at}.schema "${schema}" is not a DTMI`);
       else
         inner = await source(schema).catch((error: Error) => {
-          problems.push(`${at}.schema ${schema}: ${error.message}`);
+          loading.push(`${at}.schema ${schema}: ${error.message}`);
           return undefined;
         });
     } else if (isObject(schema)) inner = schema;
-    else problems.push(`${at}.schema names no interface`);
+    else loading.push(`${at}.schema names no interface`);
     if (!inner) continue;
-    inner = await withExtends(inner, source, problems, `${at}.schema.`);
+    inner = await withExtends(inner, source, loading, `${at}.schema.`);
+    found.push({ content, schema, inner, at });
+  }
+  const named = new Map<string, Raw>();
+  collectSchemas(root, named, problems, '');
+  for (const { inner, at } of found) collectSchemas(inner, named, loading, `${at}.schema.`);
+  const read: Reading = { version: version ?? 3, problems, named };
+  const rootInterface = readInterface(root, id, read, '');
+  problems.push(...loading);
+  const components: PnpModel['components'] = found.map(({ content, schema, inner, at }) => {
     const displayName = text(content['displayName']);
-    components.push({
+    return {
       name: String(content['name']),
       ...(displayName ? { displayName } : {}),
-      interface: readInterface(
-        inner,
-        String(inner['@id'] ?? schema),
-        version ?? 3,
-        problems,
-        `${at}.schema.`,
-      ),
-    });
-  }
+      interface: readInterface(inner, String(inner['@id'] ?? schema), read, `${at}.schema.`),
+    };
+  });
   if (problems.length > 0) throw new DtdlError(id, problems);
   return { id, dtdlVersion: version!, root: rootInterface, components };
+}
+
+/** What reading an interface needs: the DTDL version, where problems go, reusable schemas. */
+interface Reading {
+  version: 2 | 3;
+  problems: string[];
+  /** An interface's `schemas` by @id (Object, Enum, Array, Map). */
+  named: Map<string, Raw>;
+}
+
+/** The reusable schemas an interface (its parents' included) lists, by their @id. */
+function collectSchemas(raw: Raw, named: Map<string, Raw>, problems: string[], at: string): void {
+  const schemas = raw['schemas'];
+  if (schemas === undefined) return;
+  if (!Array.isArray(schemas)) {
+    problems.push(`${at}schemas is not an array`);
+    return;
+  }
+  for (const [i, schema] of schemas.entries()) {
+    const id = isObject(schema) ? schema['@id'] : undefined;
+    if (typeof id !== 'string' || !DTMI.test(id)) {
+      problems.push(`${at}schemas[${i}] has no @id that is a DTMI`);
+      continue;
+    }
+    const known = named.get(id);
+    if (known && JSON.stringify(known) !== JSON.stringify(schema))
+      problems.push(`${at}schemas[${i}] defines ${id} a second time, differently`);
+    named.set(id, schema as Raw);
+  }
 }
 
 /** How deep `extends` may chain (DTDL allows 10), and schemas nest (v3 allows 8). */
@@ -140,6 +175,7 @@ async function withExtends(
     return raw;
   }
   const inherited: unknown[] = [];
+  const inheritedSchemas: unknown[] = [];
   for (const parent of Array.isArray(parents) ? parents : [parents]) {
     let found: Raw | undefined;
     if (typeof parent === 'string' && DTMI.test(parent))
@@ -152,18 +188,21 @@ async function withExtends(
     if (!found) continue;
     const expanded = await withExtends(found, source, problems, `${at}extends.`, depth + 1);
     if (Array.isArray(expanded['contents'])) inherited.push(...expanded['contents']);
+    if (Array.isArray(expanded['schemas'])) inheritedSchemas.push(...expanded['schemas']);
   }
   const own = Array.isArray(raw['contents']) ? raw['contents'] : [];
-  return { ...raw, contents: [...inherited, ...own] };
+  const merged: Raw = { ...raw, contents: [...inherited, ...own] };
+  if (inheritedSchemas.length > 0 || raw['schemas'] !== undefined)
+    merged['schemas'] = Array.isArray(raw['schemas'])
+      ? [...inheritedSchemas, ...raw['schemas']]
+      : raw['schemas'] === undefined
+        ? inheritedSchemas
+        : raw['schemas'];
+  return merged;
 }
 
-function readInterface(
-  raw: Raw,
-  expected: string,
-  version: 2 | 3,
-  problems: string[],
-  at: string,
-): PnpInterface {
+function readInterface(raw: Raw, expected: string, read: Reading, at: string): PnpInterface {
+  const { version, problems } = read;
   const id = String(raw['@id'] ?? '');
   if (!DTMI.test(id)) problems.push(`${at}@id "${id}" is not a DTMI`);
   else if (id !== expected) problems.push(`${at}@id is ${id}, but ${expected} was asked for`);
@@ -200,13 +239,13 @@ function readInterface(
     if (types.includes('Telemetry'))
       result.telemetry.push({
         ...described(content),
-        schema: readSchema(content['schema'], `${where}.schema`, problems),
+        schema: readSchema(content['schema'], `${where}.schema`, read),
         ...unit,
       });
     else if (types.includes('Property'))
       result.properties.push({
         ...described(content),
-        schema: readSchema(content['schema'], `${where}.schema`, problems),
+        schema: readSchema(content['schema'], `${where}.schema`, read),
         ...unit,
         writable: content['writable'] === true,
       });
@@ -221,7 +260,7 @@ function readInterface(
         return {
           [key]: {
             ...described(part),
-            schema: readSchema(part['schema'], `${where}.${key}.schema`, problems),
+            schema: readSchema(part['schema'], `${where}.${key}.schema`, read),
           },
         };
       };
@@ -236,13 +275,22 @@ function readInterface(
   return result;
 }
 
-function readSchema(raw: unknown, at: string, problems: string[], depth = 0): PnpSchema {
+function readSchema(raw: unknown, at: string, read: Reading, depth = 0): PnpSchema {
+  const { problems } = read;
   if (depth > MAX_SCHEMA_DEPTH) {
-    problems.push(`${at} nests deeper than DTDL allows (${MAX_SCHEMA_DEPTH})`);
+    problems.push(`${at} nests deeper than DTDL allows (${MAX_SCHEMA_DEPTH}), or refers to itself`);
     return { type: 'primitive', name: 'string' };
   }
   if (typeof raw === 'string') {
-    if (!PRIMITIVES.has(raw)) problems.push(`${at} "${raw}" is not a DTDL schema`);
+    if (PRIMITIVES.has(raw)) return { type: 'primitive', name: raw };
+    // A reusable schema, by the @id an interface's `schemas` gave it.
+    const named = read.named.get(raw);
+    if (named) return readSchema(named, at, read, depth + 1);
+    problems.push(
+      DTMI.test(raw)
+        ? `${at} "${raw}" is no schema the model’s interfaces list under schemas`
+        : `${at} "${raw}" is not a DTDL schema`,
+    );
     return { type: 'primitive', name: raw };
   }
   if (!isObject(raw)) {
@@ -259,7 +307,7 @@ function readSchema(raw: unknown, at: string, problems: string[], depth = 0): Pn
           .map((f, i) => ({
             name: String(f['name']),
             ...(text(f['displayName']) ? { displayName: text(f['displayName'])! } : {}),
-            schema: readSchema(f['schema'], `${at}.fields[${i}].schema`, problems, depth + 1),
+            schema: readSchema(f['schema'], `${at}.fields[${i}].schema`, read, depth + 1),
           })),
       };
     case 'Enum': {
@@ -279,13 +327,13 @@ function readSchema(raw: unknown, at: string, problems: string[], depth = 0): Pn
     case 'Array':
       return {
         type: 'array',
-        element: readSchema(raw['elementSchema'], `${at}.elementSchema`, problems, depth + 1),
+        element: readSchema(raw['elementSchema'], `${at}.elementSchema`, read, depth + 1),
       };
     case 'Map': {
       const value = isObject(raw['mapValue']) ? raw['mapValue']['schema'] : undefined;
       return {
         type: 'map',
-        value: readSchema(value, `${at}.mapValue.schema`, problems, depth + 1),
+        value: readSchema(value, `${at}.mapValue.schema`, read, depth + 1),
       };
     }
     default:
