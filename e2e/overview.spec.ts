@@ -1,9 +1,9 @@
 import { expect, test, type Locator } from '@playwright/test';
 
-/** The count a bar's accessible name carries ("oslo: 2 devices"). */
+/** The count a bar's accessible name carries ("oslo: 2 devices", "Holds it: 3 modules"). */
 async function countOf(bar: Locator): Promise<number> {
   const name = (await bar.textContent()) ?? '';
-  const match = /: (\d+) devices?$/.exec(name);
+  const match = /: (\d+) (?:devices?|modules?)$/.exec(name);
   expect(match, `a count in "${name}"`).not.toBeNull();
   return Number(match![1]);
 }
@@ -19,6 +19,7 @@ test('overview: the console opens on charts whose text alternatives carry their 
   await page.getByRole('button', { name: 'Customize' }).click();
   await page.getByLabel('Group the fleet by tag').fill('site');
   await page.getByLabel('Desired keys to check against reported').fill('firmware.version');
+  await page.getByLabel('Desired keys to check on module twins').fill('sendIntervalSeconds');
   await page.getByRole('button', { name: 'Save for the team' }).click();
   await expect(page.getByTestId('overview-as-of')).toContainText('As of just now');
   await expect(
@@ -53,6 +54,19 @@ test('overview: the console opens on charts whose text alternatives carry their 
   await open(sites.getByRole('link', { name: /^oslo\b/ }), /where=tags\.site\+%3D\+%27oslo%27/);
   await open(connection.getByRole('link', { name: /^Connected\b/ }), /where=connectionState/);
   await open(status.getByRole('link', { name: /^Enabled\b/ }), /where=status\+%3D\+%27enabled%27/);
+
+  // A key checked on module twins opens the module list, filtered the same way.
+  const moduleDrift = page.getByRole('figure', {
+    name: /^Desired sendIntervalSeconds against reported \(module twins\): Holds it: \d+ modules?/,
+  });
+  const holds = moduleDrift.getByRole('link', { name: /^Holds it\b/ });
+  const holding = await countOf(holds);
+  expect(holding).toBeGreaterThan(0);
+  await holds.click();
+  await expect(page).toHaveURL(/source=modules&where=is_defined/);
+  await expect(page.getByTestId('module-count')).toContainText(`of ${holding} module`);
+  await expect(page.getByTestId('module-row')).toHaveCount(holding);
+  await page.goBack();
 
   // The choice is the team's, so it is in the audit trail.
   await page.goto('/audit?kind=fleet');

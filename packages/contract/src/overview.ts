@@ -20,11 +20,17 @@ export const OverviewSettingsSchema = z
     tag: TwinKeyPathSchema,
     /** Desired keys whose reported value should follow (without `properties.desired.`). */
     driftKeys: z.array(TwinKeyPathSchema).max(3),
+    /** The same, checked on module twins (`devices.modules`): an Edge module's settings. */
+    moduleDriftKeys: z.array(TwinKeyPathSchema).max(3).default([]),
   })
   .strict();
 export type OverviewSettings = z.infer<typeof OverviewSettingsSchema>;
 
-export const DEFAULT_OVERVIEW_SETTINGS: OverviewSettings = { tag: 'site', driftKeys: [] };
+export const DEFAULT_OVERVIEW_SETTINGS: OverviewSettings = {
+  tag: 'site',
+  driftKeys: [],
+  moduleDriftKeys: [],
+};
 
 /** One bar: what it counts, how many, and the device list condition that lists them. */
 export const OverviewBarSchema = z.object({
@@ -38,6 +44,8 @@ export type OverviewBar = z.infer<typeof OverviewBarSchema>;
 /** How twins follow one desired key: asked, holding it, reporting something else, silent. */
 export const OverviewDriftSchema = z.object({
   key: z.string(),
+  /** Which twins were counted: devices', or modules' (bars' conditions are for that list). */
+  on: z.enum(['devices', 'modules']).default('devices'),
   asked: OverviewBarSchema,
   holds: OverviewBarSchema,
   differs: OverviewBarSchema,

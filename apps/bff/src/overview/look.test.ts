@@ -17,7 +17,11 @@ describe('the overview’s look at the hub', () => {
         return [];
       },
     };
-    const snapshot = await lookAtHub(hub, { tag: 'site', driftKeys: ['firmware.version'] });
+    const snapshot = await lookAtHub(hub, {
+      tag: 'site',
+      driftKeys: ['firmware.version'],
+      moduleDriftKeys: ['sendIntervalSeconds'],
+    });
     expect(asked).toBe(2);
     expect(snapshot.devices).toBe(0);
     expect(snapshot.connection).toEqual([]);
@@ -26,6 +30,7 @@ describe('the overview’s look at the hub', () => {
       'status',
       'tag',
       'drift firmware.version',
+      'drift modules sendIntervalSeconds',
       'edge',
       'configurations',
     ]);
@@ -42,7 +47,7 @@ describe('the overview’s look at the hub', () => {
       }),
       listConfigurations: async () => [],
     };
-    const { tag } = await lookAtHub(hub, { tag: 'site', driftKeys: [] });
+    const { tag } = await lookAtHub(hub, { tag: 'site', driftKeys: [], moduleDriftKeys: [] });
     expect(tag.bars).toEqual([
       { label: 'no site', count: 4, where: 'NOT is_defined(tags.site)' },
       { label: 'oslo', count: 2, where: "tags.site = 'oslo'" },

@@ -22,10 +22,11 @@ export type LookHub = Pick<HubAdapter, 'query' | 'listConfigurations'>;
 
 /**
  * The queries one look costs before it runs, as far as they are known: connection state,
- * status, the tag, Edge devices, a page of $edgeAgent twins, and three per desired key.
+ * status, the tag, Edge devices, a page of $edgeAgent twins, and three per desired key
+ * (on device twins or on module twins).
  */
 export function expectedQueries(settings: OverviewSettings): number {
-  return 5 + 3 * settings.driftKeys.length;
+  return 5 + 3 * (settings.driftKeys.length + settings.moduleDriftKeys.length);
 }
 
 /** A value as a query literal, when it has one (strings, numbers, booleans). */
@@ -75,8 +76,8 @@ export async function lookAtHub(
       return fallback;
     }
   };
-  const count = async (where: string): Promise<number> => {
-    const row = (await query(`SELECT COUNT() AS n FROM devices WHERE ${where}`)).items[0];
+  const count = async (where: string, from = 'devices'): Promise<number> => {
+    const row = (await query(`SELECT COUNT() AS n FROM ${from} WHERE ${where}`)).items[0];
     return typeof row?.['n'] === 'number' ? row['n'] : 0;
   };
   /** GROUP BY one attribute: its values with their counts, most first. */
@@ -128,19 +129,26 @@ export async function lookAtHub(
   });
 
   const drift: OverviewDrift[] = [];
-  for (const key of settings.driftKeys) {
+  const checked = [
+    ...settings.driftKeys.map((key) => ({ key, on: 'devices' as const })),
+    ...settings.moduleDriftKeys.map((key) => ({ key, on: 'modules' as const })),
+  ];
+  for (const { key, on } of checked) {
     const desired = `properties.desired.${key}`;
     const reported = `properties.reported.${key}`;
     const askedWhere = `is_defined(${desired})`;
     const holdsWhere = `${askedWhere} AND ${reported} = ${desired}`;
     const neverWhere = `${askedWhere} AND NOT is_defined(${reported})`;
     const differsWhere = `${askedWhere} AND is_defined(${reported}) AND ${reported} != ${desired}`;
-    const result = await chart(`drift ${key}`, undefined, async () => {
-      const asked = await count(askedWhere);
-      const holds = await count(holdsWhere);
-      const never = await count(neverWhere);
+    const from = on === 'modules' ? 'devices.modules' : 'devices';
+    const name = on === 'modules' ? `drift modules ${key}` : `drift ${key}`;
+    const result = await chart(name, undefined, async () => {
+      const asked = await count(askedWhere, from);
+      const holds = await count(holdsWhere, from);
+      const never = await count(neverWhere, from);
       return {
         key,
+        on,
         asked: bar('Asked', asked, askedWhere),
         holds: bar('Holds it', holds, holdsWhere),
         differs: bar('Reports another value', Math.max(0, asked - holds - never), differsWhere),

@@ -284,7 +284,11 @@ export class Overview {
         actor,
         action: 'fleet.overview-settings',
         target: { deviceId: '' },
-        change: { tag: settings.tag, driftKeys: settings.driftKeys },
+        change: {
+          tag: settings.tag,
+          driftKeys: settings.driftKeys,
+          moduleDriftKeys: settings.moduleDriftKeys,
+        },
       },
       async () => {
         try {
@@ -314,6 +318,7 @@ export class Overview {
     this.logger.info('overview settings changed', {
       tag: settings.tag,
       driftKeys: settings.driftKeys.length,
+      moduleDriftKeys: settings.moduleDriftKeys.length,
       before: before.tag,
     });
     // This replica looks now rather than at its next tick, and answers once the look is

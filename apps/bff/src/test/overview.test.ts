@@ -21,9 +21,9 @@ async function lookAfter(
   }
 }
 
-/** What the device list says it holds for a bar's condition. */
-async function listed(stack: Harness, bar: OverviewBar): Promise<number> {
-  const answer = await stack.api(`/api/devices?pageSize=1&where=${encodeURIComponent(bar.where!)}`);
+/** What the device list (or the module list) says it holds for a bar's condition. */
+async function listed(stack: Harness, bar: OverviewBar, list = 'devices'): Promise<number> {
+  const answer = await stack.api(`/api/${list}?pageSize=1&where=${encodeURIComponent(bar.where!)}`);
   expect(answer.status).toBe(200);
   return answer.body.totalCount;
 }
@@ -84,9 +84,25 @@ describe('the overview', () => {
     });
     expect(refused.status).toBe(400);
 
+    // On module twins: lyon's telemetry module is asked for 60 s and still reports 30.
+    const { twin: moduleTwin } = (
+      await stack.api('/api/devices/lyon-north-gateway-07/modules/telemetry')
+    ).body;
+    expect(
+      (
+        await stack.api('/api/devices/lyon-north-gateway-07/modules/telemetry/twin', {
+          method: 'PATCH',
+          json: { etag: moduleTwin.etag, desired: { sendIntervalSeconds: 60 } },
+        })
+      ).status,
+    ).toBe(200);
     const saved = await stack.api('/api/overview/settings', {
       method: 'PUT',
-      json: { tag: 'role', driftKeys: ['firmware.version', 'firmware.channel'] },
+      json: {
+        tag: 'role',
+        driftKeys: ['firmware.version', 'firmware.channel'],
+        moduleDriftKeys: ['sendIntervalSeconds', 'setpoint.celsius'],
+      },
     });
     expect(saved.status).toBe(200);
     const { snapshot } = await lookAfter(read, before.snapshot!.takenAt);
@@ -109,6 +125,33 @@ describe('the overview', () => {
       'berlin-b1-meter-03',
     ]);
 
+    // Module twins: every device has a telemetry module; gateways and hvac units a controller,
+    // whose setpoint nothing reports.
+    const [interval, setpoint] = snapshot!.drift.slice(2);
+    expect(interval).toMatchObject({
+      key: 'sendIntervalSeconds',
+      on: 'modules',
+      asked: { count: 12 },
+      holds: { count: 11 },
+      differs: { count: 1 },
+    });
+    expect(setpoint).toMatchObject({
+      on: 'modules',
+      neverReported: { count: setpoint!.asked.count },
+    });
+    expect(setpoint!.asked.count).toBeGreaterThan(0);
+    for (const bar of [interval!.holds, interval!.differs, setpoint!.neverReported])
+      expect(await listed(stack, bar, 'modules'), bar.label).toBe(bar.count);
+    const moduleDiffers = await stack.api(
+      `/api/modules?where=${encodeURIComponent(interval!.differs.where!)}`,
+    );
+    expect(
+      moduleDiffers.body.items.map((m: { deviceId: string; moduleId: string }) => [
+        m.deviceId,
+        m.moduleId,
+      ]),
+    ).toEqual([['lyon-north-gateway-07', 'telemetry']]);
+
     // Saving again at once is kept, but takes no second look: the hub's queries are not
     // spent on every save (the next look comes on schedule).
     const servedBefore = stack.emulator.served.of('query');
@@ -126,7 +169,11 @@ describe('the overview', () => {
       { action: 'fleet.overview-settings', change: { tag: 'site' }, result: 'succeeded' },
       {
         action: 'fleet.overview-settings',
-        change: { tag: 'role', driftKeys: ['firmware.version', 'firmware.channel'] },
+        change: {
+          tag: 'role',
+          driftKeys: ['firmware.version', 'firmware.channel'],
+          moduleDriftKeys: ['sendIntervalSeconds', 'setpoint.celsius'],
+        },
         result: 'succeeded',
       },
     ]);

@@ -7,6 +7,9 @@ describe('the overview’s words and links', () => {
       '/devices?where=connectionState+%3D+%27Connected%27',
     );
     expect(listPath({ label: 'Others', count: 3 })).toBeUndefined();
+    expect(listPath({ label: 'Holds it', count: 2, where: 'x = 1' }, 'modules')).toBe(
+      '/devices?source=modules&where=x+%3D+1',
+    );
   });
 
   it('says how old a look is and how often looks are taken, as an operator reads it', () => {

@@ -1,9 +1,17 @@
 import type { OverviewBar } from '@twinscope/contract';
 
-/** The device list filtered to what a bar counts, or nothing when it is not a list of devices. */
-export function listPath(bar: OverviewBar): string | undefined {
+/**
+ * The device list (or the module list) filtered to what a bar counts, or nothing when it is
+ * not a list of twins.
+ */
+export function listPath(
+  bar: OverviewBar,
+  source: 'devices' | 'modules' = 'devices',
+): string | undefined {
   if (bar.where === undefined) return undefined;
-  return `/devices?${new URLSearchParams({ where: bar.where }).toString()}`;
+  const params = new URLSearchParams(source === 'modules' ? { source } : {});
+  params.set('where', bar.where);
+  return `/devices?${params.toString()}`;
 }
 
 /** "just now", "2 min ago", "3 h ago", "2 days ago": how old a look is, in words. */
@@ -30,9 +38,9 @@ export function barPercent(count: number, max: number): number {
   return Math.max(2, Math.round((count / max) * 100));
 }
 
-/** "12 devices", "1 device". */
-export function devices(count: number): string {
-  return `${count} device${count === 1 ? '' : 's'}`;
+/** "12 devices", "1 device"; "3 modules". */
+export function devices(count: number, noun: 'device' | 'module' = 'device'): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** Keys as typed: comma- or space-separated dotted paths, without `properties.desired.`. */

@@ -23,14 +23,19 @@ const hourFormat = new Intl.DateTimeFormat(undefined, {
 const dayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 const minuteFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
-/** A bar counting devices, opening the list of them. */
-function deviceBar(bar: OverviewBar, tone: Tone = 'brand'): Bar {
-  const href = listPath(bar);
+/** A bar counting devices (or modules), opening the list of them. */
+function deviceBar(
+  bar: OverviewBar,
+  tone: Tone = 'brand',
+  source: 'devices' | 'modules' = 'devices',
+): Bar {
+  const href = listPath(bar, source);
+  const noun = source === 'modules' ? 'module' : 'device';
   return {
     label: bar.label,
     value: bar.count,
-    spoken: `${bar.label}: ${devices(bar.count)}`,
-    unit: bar.count === 1 ? 'device' : 'devices',
+    spoken: `${bar.label}: ${devices(bar.count, noun)}`,
+    unit: bar.count === 1 ? noun : `${noun}s`,
     ...(href ? { href } : {}),
     tone,
   };
@@ -94,17 +99,23 @@ function Charts({ overview }: { overview: OverviewResponse }) {
       />
       {snapshot.drift.map((d) => (
         <BarChart
-          key={d.key}
-          title={`Desired ${d.key} against reported`}
-          testId="chart-drift"
+          key={`${d.on} ${d.key}`}
+          title={`Desired ${d.key} against reported${d.on === 'modules' ? ' (module twins)' : ''}`}
+          testId={d.on === 'modules' ? 'chart-module-drift' : 'chart-drift'}
           max={d.asked.count}
           bars={[
-            deviceBar(d.holds, 'good'),
-            deviceBar(d.differs, 'warning'),
-            deviceBar(d.neverReported, 'bad'),
+            deviceBar(d.holds, 'good', d.on),
+            deviceBar(d.differs, 'warning', d.on),
+            deviceBar(d.neverReported, 'bad', d.on),
           ]}
           empty="No twin is asked for it."
-          footer={<Text size={200}>{devices(d.asked.count)} asked for it (device twins)</Text>}
+          footer={
+            <Text size={200}>
+              {d.on === 'modules'
+                ? `${devices(d.asked.count, 'module')} asked for it (module twins)`
+                : `${devices(d.asked.count)} asked for it (device twins)`}
+            </Text>
+          }
         />
       ))}
       <BarChart

@@ -14,11 +14,16 @@ export function OverviewSettingsForm({
 }) {
   const [tag, setTag] = useState(settings.tag);
   const [keys, setKeys] = useState(settings.driftKeys.join(', '));
+  const [moduleKeys, setModuleKeys] = useState(settings.moduleDriftKeys.join(', '));
   const save = useSaveOverviewSettings();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate(
-      { tag: tag.trim().replace(/^tags\./, ''), driftKeys: keysFromText(keys) },
+      {
+        tag: tag.trim().replace(/^tags\./, ''),
+        driftKeys: keysFromText(keys),
+        moduleDriftKeys: keysFromText(moduleKeys),
+      },
       { onSuccess: onDone },
     );
   };
@@ -32,6 +37,12 @@ export function OverviewSettingsForm({
         hint="Up to three, comma-separated, e.g. firmware.version"
       >
         <Input value={keys} onChange={(_, d) => setKeys(d.value)} />
+      </Field>
+      <Field
+        label="Desired keys to check on module twins"
+        hint="Up to three, e.g. sendIntervalSeconds (an IoT Edge module's settings)"
+      >
+        <Input value={moduleKeys} onChange={(_, d) => setModuleKeys(d.value)} />
       </Field>
       {save.isError && (
         <MessageBar intent="error">
