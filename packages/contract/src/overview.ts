@@ -127,11 +127,14 @@ export const OverviewResponseSchema = z.object({
     }),
   ),
   /**
-   * The hub's throttles as this replica's budget holds them: each class's share used now
-   * (0 to 1), and the rate; absent when the hub's tier sets no quota.
+   * The hub's throttles in use by the team: each class's share used now, summed over the
+   * replicas' budgets (over 1: they spend faster together than the hub allows), and the
+   * rate; absent when the hub's tier sets no quota.
    */
   quota: z
-    .array(z.object({ kind: z.string(), used: z.number().min(0).max(1), rate: z.string() }))
+    .array(z.object({ kind: z.string(), used: z.number().min(0), rate: z.string() }))
     .optional(),
+  /** How many replicas' budgets `quota` adds up (those that wrote in the last 30 s). */
+  quotaReplicas: z.number().int().positive().optional(),
 });
 export type OverviewResponse = z.infer<typeof OverviewResponseSchema>;

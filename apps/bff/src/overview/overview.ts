@@ -113,6 +113,10 @@ export class Overview {
     ]);
     clearTimeout(timer);
     await this.flushTelemetry().catch(() => undefined);
+    // Its budget is gone with it: the others' overview no longer counts it.
+    await this.db
+      .query('DELETE FROM quota_use WHERE replica_id = $1', [this.options.replicaId])
+      .catch(() => undefined);
   }
 
   /** Runs a round, remembered as the one under way (what `stop` waits for). */
@@ -152,6 +156,7 @@ export class Overview {
   async tick(): Promise<void> {
     try {
       await this.flushTelemetry();
+      await this.flushQuota();
       const settings = await this.settings();
       const interval = this.interval(settings);
       const claimed = await this.claim(interval);
@@ -247,6 +252,10 @@ export class Overview {
         `DELETE FROM telemetry_minutes WHERE at < $1::timestamptz - interval '2 days'`,
         [taken],
       );
+      // What a replica that died (without deleting its own) last wrote.
+      await tx.query(`DELETE FROM quota_use WHERE at < $1::timestamptz - interval '1 day'`, [
+        taken,
+      ]);
     });
   }
 
@@ -264,6 +273,45 @@ export class Overview {
       );
     // The current minute keeps counting (its running total is written again); past ones are done.
     for (const [minute] of entries) if (minute < current) this.minutes.delete(minute);
+  }
+
+  /** This replica's budget in use per class, for the other replicas' overview. */
+  private async flushQuota(): Promise<void> {
+    if (!this.budget.quota) return;
+    const used = this.budget.remaining();
+    await this.db.query(
+      `INSERT INTO quota_use (replica_id, kind, used, at)
+       SELECT $1, kind, used, now() FROM unnest($2::text[], $3::float8[]) AS u (kind, used)
+       ON CONFLICT (replica_id, kind) DO UPDATE SET used = EXCLUDED.used, at = EXCLUDED.at`,
+      [this.options.replicaId, used.map(([kind]) => kind), used.map(([, left]) => 1 - left)],
+    );
+  }
+
+  /**
+   * The hub's throttles in use by the whole team: this replica's budget now, plus what every
+   * other live replica wrote in the last 30 s. Each replica budgets the hub's full rate, so
+   * the shares add up (over 1: together they spend faster than the hub allows).
+   */
+  private async quotaUse(): Promise<Pick<OverviewResponse, 'quota' | 'quotaReplicas'>> {
+    if (!this.budget.quota) return {};
+    const { rows } = await this.db.query<{ replica_id: string; kind: string; used: number }>(
+      `SELECT replica_id, kind, used FROM quota_use
+        WHERE replica_id <> $1 AND at > now() - interval '30 seconds'`,
+      [this.options.replicaId],
+    );
+    const others = new Set(rows.map((r) => r.replica_id));
+    return {
+      quota: this.budget.remaining().map(([kind, left]) => ({
+        kind,
+        used:
+          Math.max(0, 1 - left) +
+          rows
+            .filter((r) => r.kind === kind)
+            .reduce((sum, r) => sum + Math.max(0, Number(r.used)), 0),
+        rate: describeRate(this.budget.rate(kind)!),
+      })),
+      quotaReplicas: 1 + others.size,
+    };
   }
 
   /** What the team chose, or the defaults. */
@@ -364,13 +412,7 @@ export class Overview {
     ]);
     const parsed = OverviewSnapshotSchema.safeParse(latest.rows[0]?.snapshot);
     const row = schedule.rows[0];
-    const quota = this.budget.quota
-      ? this.budget.remaining().map(([kind, left]) => ({
-          kind,
-          used: Math.min(1, Math.max(0, 1 - left)),
-          rate: describeRate(this.budget.rate(kind)!),
-        }))
-      : undefined;
+    const quota = await this.quotaUse();
     return {
       ...(parsed.success ? { snapshot: parsed.data } : {}),
       settings,
@@ -386,7 +428,7 @@ export class Overview {
         done: Number(r.done),
         total: Number(r.total),
       })),
-      ...(quota ? { quota } : {}),
+      ...quota,
     };
   }
 

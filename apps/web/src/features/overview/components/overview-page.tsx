@@ -193,7 +193,11 @@ function Charts({ overview }: { overview: OverviewResponse }) {
         empty="No message was read from the event endpoint in the last hour (counted when the console reads the hub's Event Hubs-compatible endpoint)."
       />
       <BarChart
-        title="The hub's throttles in use (this replica's budget)"
+        title={`The hub's throttles in use (${
+          (overview.quotaReplicas ?? 1) === 1
+            ? 'one replica'
+            : `${overview.quotaReplicas} replicas together`
+        })`}
         testId="chart-quota"
         max={1}
         empty="The hub's tier sets no quota here (unlimited)."
@@ -202,7 +206,7 @@ function Charts({ overview }: { overview: OverviewResponse }) {
           const name = QUOTA_NAMES[q.kind] ?? q.kind;
           return {
             label: name,
-            value: q.used,
+            value: Math.min(1, q.used),
             shown: `${percent} %`,
             spoken: `${name}: ${percent} % of ${q.rate} in use`,
             unit: `of ${q.rate} in use`,
