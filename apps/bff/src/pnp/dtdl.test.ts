@@ -227,6 +227,47 @@ describe('Plug and Play models from a repository', () => {
     ]);
   });
 
+  it('reusable schemas nest as deep as DTDL allows; one that would expand a few KB of model into millions of parts is refused, not expanded', async () => {
+    const level = (i: number, fields: number, last: number) => ({
+      '@id': `dtmi:com:example:Deep:level${i};1`,
+      '@type': 'Object',
+      fields: Array.from({ length: fields }, (_, f) => ({
+        name: `f${f}`,
+        schema: i === last ? 'double' : `dtmi:com:example:Deep:level${i + 1};1`,
+      })),
+    });
+    const model = (levels: number, fields: number) => ({
+      'dtmi/com/example/deep-1.json': {
+        '@context': 'dtmi:dtdl:context;3',
+        '@id': 'dtmi:com:example:Deep;1',
+        '@type': 'Interface',
+        schemas: Array.from({ length: levels }, (_, i) => level(i, fields, levels - 1)),
+        contents: [
+          { '@type': 'Telemetry', name: 'tree', schema: 'dtmi:com:example:Deep:level0;1' },
+        ],
+      },
+    });
+    // Five Objects, each holding the next: five levels, within DTDL's eight.
+    const { root } = await new ModelResolver(filesRepository(model(5, 1))).model(
+      'dtmi:com:example:Deep;1',
+    );
+    let schema = root.telemetry[0]!.schema;
+    for (let i = 0; i < 5; i++) {
+      expect(schema.type).toBe('object');
+      schema = (schema as { fields: { schema: typeof schema }[] }).fields[0]!.schema;
+    }
+    expect(schema).toEqual({ type: 'primitive', name: 'double' });
+
+    // Eight levels of ten fields each: 10^8 leaves from under 10 KB of JSON.
+    const error = await new ModelResolver(filesRepository(model(8, 10)))
+      .model('dtmi:com:example:Deep;1')
+      .catch((e: AppError) => e);
+    expect((error as AppError).code).toBe('model_invalid');
+    expect((error as AppError).extras.violations!.map((v) => v.message)).toEqual([
+      expect.stringMatching(/expand to more than 20000 parts/),
+    ]);
+  });
+
   it('an invalid model is refused with where and why, a missing one says where it was looked for, and nothing half-read is shown', async () => {
     const resolver = new ModelResolver(
       filesRepository({

@@ -109,7 +109,14 @@ export async function parseModel(id: string, source: InterfaceSource): Promise<P
   const named = new Map<string, Raw>();
   collectSchemas(root, named, problems, '');
   for (const { inner, at } of found) collectSchemas(inner, named, loading, `${at}.schema.`);
-  const read: Reading = { version: version ?? 3, problems, named };
+  const read: Reading = {
+    version: version ?? 3,
+    problems,
+    named,
+    resolved: new Map(),
+    resolving: new Set(),
+    parts: 0,
+  };
   const rootInterface = readInterface(root, id, read, '');
   problems.push(...loading);
   const components: PnpModel['components'] = found.map(({ content, schema, inner, at }) => {
@@ -130,7 +137,19 @@ interface Reading {
   problems: string[];
   /** An interface's `schemas` by @id (Object, Enum, Array, Map). */
   named: Map<string, Raw>;
+  /** Those read so far, with how deep they nest and how many parts they expand to. */
+  resolved: Map<string, { schema: PnpSchema; nesting: number; size: number }>;
+  /** Those being read now (one met again inside itself refers to itself). */
+  resolving: Set<string>;
+  /** Schema parts the model expands to so far (a reusable schema counts at every use). */
+  parts: number;
 }
+
+/**
+ * Parts a model's schemas may expand to. A reusable schema used many times, inside others
+ * used many times, multiplies: a few KB of model could otherwise ask for millions.
+ */
+const MAX_SCHEMA_PARTS = 20_000;
 
 /** The reusable schemas an interface (its parents' included) lists, by their @id. */
 function collectSchemas(raw: Raw, named: Map<string, Raw>, problems: string[], at: string): void {
@@ -275,17 +294,70 @@ function readInterface(raw: Raw, expected: string, read: Reading, at: string): P
   return result;
 }
 
+/** How many levels a schema nests (a primitive or an enum: 0); shared parts walked once. */
+function nestingOf(schema: PnpSchema, seen = new WeakMap<PnpSchema, number>()): number {
+  const known = seen.get(schema);
+  if (known !== undefined) return known;
+  const nesting =
+    schema.type === 'object'
+      ? 1 + Math.max(0, ...schema.fields.map((f) => nestingOf(f.schema, seen)))
+      : schema.type === 'array'
+        ? 1 + nestingOf(schema.element, seen)
+        : schema.type === 'map'
+          ? 1 + nestingOf(schema.value, seen)
+          : 0;
+  seen.set(schema, nesting);
+  return nesting;
+}
+
+const TOO_LARGE: PnpSchema = { type: 'primitive', name: 'string' };
+
+/**
+ * A reusable schema by its @id: read once however often the model uses it (the parts it
+ * expands to counted at every use), and never through itself.
+ */
+function readNamed(id: string, raw: Raw, at: string, read: Reading, depth: number): PnpSchema {
+  const known = read.resolved.get(id);
+  if (known) {
+    if (depth + known.nesting > MAX_SCHEMA_DEPTH)
+      read.problems.push(`${at} nests deeper than DTDL allows (${MAX_SCHEMA_DEPTH})`);
+    return spend(known.size, at, read) ? known.schema : TOO_LARGE;
+  }
+  if (read.resolving.has(id)) {
+    read.problems.push(`${at} "${id}" refers to itself`);
+    return { type: 'primitive', name: 'string' };
+  }
+  read.resolving.add(id);
+  const before = read.parts;
+  const schema = readSchema(raw, at, read, depth);
+  read.resolving.delete(id);
+  read.resolved.set(id, { schema, nesting: nestingOf(schema), size: read.parts - before });
+  return schema;
+}
+
+/** Counts parts against the model's bound: false past it (the model is refused, once). */
+function spend(parts: number, at: string, read: Reading): boolean {
+  if (read.parts > MAX_SCHEMA_PARTS) return false;
+  read.parts += parts;
+  if (read.parts <= MAX_SCHEMA_PARTS) return true;
+  read.problems.push(
+    `${at}: the model's schemas expand to more than ${MAX_SCHEMA_PARTS} parts (reusable schemas used inside one another)`,
+  );
+  return false;
+}
+
 function readSchema(raw: unknown, at: string, read: Reading, depth = 0): PnpSchema {
   const { problems } = read;
   if (depth > MAX_SCHEMA_DEPTH) {
-    problems.push(`${at} nests deeper than DTDL allows (${MAX_SCHEMA_DEPTH}), or refers to itself`);
+    problems.push(`${at} nests deeper than DTDL allows (${MAX_SCHEMA_DEPTH})`);
     return { type: 'primitive', name: 'string' };
   }
   if (typeof raw === 'string') {
-    if (PRIMITIVES.has(raw)) return { type: 'primitive', name: raw };
     // A reusable schema, by the @id an interface's `schemas` gave it.
     const named = read.named.get(raw);
-    if (named) return readSchema(named, at, read, depth + 1);
+    if (named) return readNamed(raw, named, at, read, depth);
+    if (!spend(1, at, read)) return TOO_LARGE;
+    if (PRIMITIVES.has(raw)) return { type: 'primitive', name: raw };
     problems.push(
       DTMI.test(raw)
         ? `${at} "${raw}" is no schema the model’s interfaces list under schemas`
@@ -297,6 +369,7 @@ function readSchema(raw: unknown, at: string, read: Reading, depth = 0): PnpSche
     problems.push(`${at} is missing`);
     return { type: 'primitive', name: 'string' };
   }
+  if (!spend(1, at, read)) return TOO_LARGE;
   const type = typesOf(raw['@type'])[0];
   switch (type) {
     case 'Object':
