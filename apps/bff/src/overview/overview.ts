@@ -79,6 +79,7 @@ export class Overview {
   private looking: Promise<void> | undefined;
   private readonly minutes = new Map<number, number>();
   private stopped = false;
+  private writingQuota = false;
 
   constructor(
     private readonly db: Database,
@@ -92,7 +93,11 @@ export class Overview {
   start(): void {
     this.stopped = false;
     const tick = () => {
-      if (!this.stopped && !this.looking) void this.round();
+      if (this.stopped) return;
+      // What this replica's budget has in use is written every tick, a long look or not:
+      // the replica spending most is the one the others' bars must not leave out.
+      void this.writeQuota();
+      if (!this.looking) void this.round();
     };
     tick();
     this.timer = setInterval(tick, this.options.tickMs ?? 5000);
@@ -156,7 +161,6 @@ export class Overview {
   async tick(): Promise<void> {
     try {
       await this.flushTelemetry();
-      await this.flushQuota();
       const settings = await this.settings();
       const interval = this.interval(settings);
       const claimed = await this.claim(interval);
@@ -273,6 +277,19 @@ export class Overview {
       );
     // The current minute keeps counting (its running total is written again); past ones are done.
     for (const [minute] of entries) if (minute < current) this.minutes.delete(minute);
+  }
+
+  /** Writes this replica's quota use, one write at a time; a failure is noted, not thrown. */
+  private async writeQuota(): Promise<void> {
+    if (this.writingQuota) return;
+    this.writingQuota = true;
+    try {
+      await this.flushQuota();
+    } catch (error) {
+      this.logger.warn('quota use not written', { message: (error as Error).message });
+    } finally {
+      this.writingQuota = false;
+    }
   }
 
   /** This replica's budget in use per class, for the other replicas' overview. */

@@ -19,8 +19,11 @@ describe('the overview’s quota bars on several replicas', () => {
     opened.push(db);
     const logger = createLogger('error', () => undefined);
     const audit = new AuditTrail(db, logger);
-    // A hub with nothing in it: the looks are not what is measured here.
-    const hub: LookHub = { query: async () => ({ items: [] }), listConfigurations: async () => [] };
+    // A hub that never answers a query: B's first look is still under way when it stops.
+    const hub: LookHub = {
+      query: () => new Promise(() => undefined),
+      listConfigurations: async () => [],
+    };
     // Both budget one S1 unit (20 queries a minute) on a clock that does not move, so no
     // token comes back while the test reads.
     const now = () => Date.parse('2026-12-07T12:00:00Z');
@@ -30,6 +33,7 @@ describe('the overview’s quota bars on several replicas', () => {
         replicaId,
         queryShare: 0.2,
         minIntervalSeconds: 60,
+        tickMs: 50,
       });
       return { budget, overview };
     };
@@ -50,13 +54,13 @@ describe('the overview’s quota bars on several replicas', () => {
     spend(b.budget, 8);
     // Alone, each sees its own budget.
     expect(await queriesUsed(a.overview)).toEqual({ used: 0.2, replicas: 1 });
-    // Once B has written its use (each round, every 5 s), A counts it: 12 of the hub's 20.
-    await b.overview.tick();
-    expect(await queriesUsed(a.overview)).toEqual({ used: 0.6, replicas: 2 });
+    // B runs: its first look hangs on the hub, yet it writes its use every tick, and A
+    // counts it: 12 of the hub's 20.
+    b.overview.start();
+    await expect.poll(() => queriesUsed(a.overview)).toEqual({ used: 0.6, replicas: 2 });
     // Together they may spend more than the hub allows: that is shown, not capped.
     spend(b.budget, 12);
-    await b.overview.tick();
-    expect(await queriesUsed(a.overview)).toEqual({ used: 1.2, replicas: 2 });
+    await expect.poll(() => queriesUsed(a.overview)).toEqual({ used: 1.2, replicas: 2 });
 
     await b.overview.stop();
     expect(await queriesUsed(a.overview)).toEqual({ used: 0.2, replicas: 1 });
