@@ -379,6 +379,9 @@ export async function startBff(
     await release().catch(() => undefined);
     throw error;
   }
+  // Once listening, an error of the listening socket (too many open files to accept, say)
+  // is logged; the connections already open go on.
+  server.on('error', (error) => logger.error('server error', { message: error.message }));
   const { port } = server.address() as AddressInfo;
   allowedHosts = loopbackHosts(port, config.server.allowedHosts);
   live.start();

@@ -194,7 +194,9 @@ export function useStack(
         );
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 5) throw error;
+        const portTaken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        // Only the port the harness chose for sign-in is worth another try.
+        if (!portTaken || !options.signIn || attempt === 5) throw error;
         await harness.idp?.close();
       }
     }

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.ts';
 import { startBff } from '../compose.ts';
@@ -55,7 +57,11 @@ describe("BFF probes: what a platform's load balancer asks", () => {
     await expect(startBff(configOn(stack.bff.port, databaseDir), logger)).rejects.toMatchObject({
       code: 'EADDRINUSE',
     });
-    // The embedded database was closed on the way out: the same directory opens again.
+    // The embedded database was closed on the way out: its server stopped (no postmaster.pid
+    // left; PGlite, where no server can run, has none), and the same directory opens again.
+    const cluster = join(databaseDir, 'postgresql');
+    if (existsSync(cluster)) expect(existsSync(join(cluster, 'postmaster.pid'))).toBe(false);
+    else expect(existsSync(join(databaseDir, 'PG_VERSION'))).toBe(true);
     const second = await startBff(configOn(0, databaseDir), logger);
     try {
       expect((await send(`${second.url}/healthz`)).status).toBe(200);
