@@ -26,6 +26,12 @@ export const OverviewSettingsSchema = z
   .strict();
 export type OverviewSettings = z.infer<typeof OverviewSettingsSchema>;
 
+/**
+ * The settings as stored and as answered: a key a newer replica added is dropped rather than
+ * refused, so an older replica or an open tab keeps the rest during a rolling deploy.
+ */
+export const StoredOverviewSettingsSchema = OverviewSettingsSchema.strip();
+
 export const DEFAULT_OVERVIEW_SETTINGS: OverviewSettings = {
   tag: 'site',
   driftKeys: [],
@@ -68,7 +74,7 @@ export const OverviewSnapshotSchema = z.object({
   /** The hub queries it cost, and how long it took. */
   queries: z.number().int().nonnegative(),
   tookMs: z.number().int().nonnegative(),
-  settings: OverviewSettingsSchema,
+  settings: StoredOverviewSettingsSchema,
   devices: z.number().int().nonnegative(),
   connection: z.array(OverviewBarSchema),
   status: z.array(OverviewBarSchema),
@@ -105,7 +111,7 @@ export type OverviewPoint = z.infer<typeof OverviewPointSchema>;
 export const OverviewResponseSchema = z.object({
   /** Absent until the first look at the hub is stored. */
   snapshot: OverviewSnapshotSchema.optional(),
-  settings: OverviewSettingsSchema,
+  settings: StoredOverviewSettingsSchema,
   /** How often the hub is looked at, as the hub's tier allows. */
   intervalSeconds: z.number().int().positive(),
   /** When the next look is due (ISO), when known. */

@@ -1,6 +1,6 @@
 import {
   DEFAULT_OVERVIEW_SETTINGS,
-  OverviewSettingsSchema,
+  StoredOverviewSettingsSchema,
   OverviewSnapshotSchema,
   type OverviewPoint,
   type OverviewResponse,
@@ -336,7 +336,7 @@ export class Overview {
     const { rows } = await this.db.query<{ settings: unknown }>(
       'SELECT settings FROM overview_settings WHERE id = 1',
     );
-    const parsed = OverviewSettingsSchema.safeParse(rows[0]?.settings);
+    const parsed = StoredOverviewSettingsSchema.safeParse(rows[0]?.settings);
     return parsed.success ? parsed.data : DEFAULT_OVERVIEW_SETTINGS;
   }
 

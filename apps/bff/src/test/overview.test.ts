@@ -164,6 +164,16 @@ describe('the overview', () => {
     expect((await read()).snapshot!.takenAt).toBe(snapshot!.takenAt);
     expect(stack.emulator.served.of('query')).toBe(servedBefore);
 
+    // A key a newer replica saved (a rolling deploy) is dropped, the team's choice kept.
+    await stack.bff.db.query(
+      `UPDATE overview_settings SET settings = settings || '{"keyFromANewerVersion": 1}'::jsonb`,
+    );
+    expect((await read()).settings).toEqual({
+      tag: 'site',
+      driftKeys: ['firmware.version'],
+      moduleDriftKeys: [],
+    });
+
     const audit = await stack.api('/api/audit?kind=fleet');
     expect(audit.body.entries.slice(0, 2)).toMatchObject([
       { action: 'fleet.overview-settings', change: { tag: 'site' }, result: 'succeeded' },

@@ -44,6 +44,10 @@ describe('the overview’s words and links', () => {
     expect(linePath([at(0, 0), at(1, 50), at(4, 100), at(5, 100)], 100, hour, box)).toBe(
       'M2.0,102.0 L22.0,52.0 M82.0,2.0 L102.0,2.0',
     );
+    // A point alone after a gap (the newest after a restart) is a short stroke, not nothing.
+    expect(linePath([at(0, 0), at(1, 50), at(5, 100)], 100, hour, box)).toBe(
+      'M2.0,102.0 L22.0,52.0 M101.5,2.0 L102.0,2.0',
+    );
     expect(linePath([at(3, 50)], 100, hour, box)).toBe('M2,52.0 L102,52.0');
     expect(linePath([], 100, hour, box)).toBe('');
   });

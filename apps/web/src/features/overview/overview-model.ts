@@ -61,8 +61,9 @@ export interface PlotBox {
 /**
  * A series as an SVG path: x by when each point was taken (an hour without a point takes the
  * room an hour takes), y from 0 to `top`. A gap of more than one and a half steps (no replica
- * looked then) starts a new stroke rather than draw a line through what nobody saw. A single
- * point is a level line across, so the first look is seen.
+ * looked then) starts a new stroke rather than draw a line through what nobody saw. A point
+ * alone between gaps (the newest after a restart, say) is a short level stroke, since SVG
+ * draws nothing for a lone point; so is the very first look.
  */
 export function linePath(
   points: { at: number; value: number }[],
@@ -74,16 +75,20 @@ export function linePath(
   const first = points[0]!.at;
   const span = points.at(-1)!.at - first;
   const y = (v: number) =>
-    box.height - box.pad - (top > 0 ? (v / top) * (box.height - 2 * box.pad) : 0);
-  if (span <= 0) {
-    const level = y(points[0]!.value).toFixed(1);
-    return `M${box.pad},${level} L${box.width - box.pad},${level}`;
-  }
+    (box.height - box.pad - (top > 0 ? (v / top) * (box.height - 2 * box.pad) : 0)).toFixed(1);
+  if (span <= 0)
+    return `M${box.pad},${y(points[0]!.value)} L${box.width - box.pad},${y(points[0]!.value)}`;
   const x = (at: number) => box.pad + ((at - first) / span) * (box.width - 2 * box.pad);
+  const breaks = (i: number) => i === 0 || points[i]!.at - points[i - 1]!.at > 1.5 * stepMs;
+  const half = (box.width - 2 * box.pad) / 200;
   return points
     .map((p, i) => {
-      const move = i === 0 || p.at - points[i - 1]!.at > 1.5 * stepMs;
-      return `${move ? 'M' : 'L'}${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`;
+      if (!breaks(i)) return `L${x(p.at).toFixed(1)},${y(p.value)}`;
+      if (i + 1 < points.length && !breaks(i + 1)) return `M${x(p.at).toFixed(1)},${y(p.value)}`;
+      // Alone: a stroke one hundredth of the width, kept inside the box.
+      const from = Math.max(box.pad, x(p.at) - half);
+      const to = Math.min(box.width - box.pad, x(p.at) + half);
+      return `M${from.toFixed(1)},${y(p.value)} L${to.toFixed(1)},${y(p.value)}`;
     })
     .join(' ');
 }

@@ -1,11 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { OverviewSettingsSchema, type OverviewSettings } from '@twinscope/contract';
+import { StoredOverviewSettingsSchema, type OverviewSettings } from '@twinscope/contract';
 import { z } from 'zod';
 import { apiRequest } from '../../../lib/api-client.ts';
 import { apiPaths } from '../../../lib/api-paths.ts';
 import { overviewKeys } from '../../../lib/query-keys.ts';
 
-const SavedSchema = z.object({ settings: OverviewSettingsSchema });
+const SavedSchema = z.object({ settings: StoredOverviewSettingsSchema });
 
 /** What the team's overview groups by and checks; the BFF takes a new look at once. */
 export async function saveOverviewSettings(settings: OverviewSettings): Promise<OverviewSettings> {

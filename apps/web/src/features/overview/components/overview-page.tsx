@@ -59,7 +59,7 @@ function trend(points: OverviewPoint[], format: Intl.DateTimeFormat) {
     series: [
       { name: 'Connected', tone: 'good' as const, values: points.map((p) => p.connected) },
       { name: 'Devices', tone: 'brand' as const, values: points.map((p) => p.devices) },
-      { name: 'Drifting', tone: 'warning' as const, values: points.map((p) => p.drifting) },
+      { name: 'Drifting twins', tone: 'warning' as const, values: points.map((p) => p.drifting) },
     ],
   };
 }
