@@ -79,7 +79,7 @@ export class Overview {
   private looking: Promise<void> | undefined;
   private readonly minutes = new Map<number, number>();
   private stopped = false;
-  private writingQuota = false;
+  private writingQuota: Promise<void> | undefined;
 
   constructor(
     private readonly db: Database,
@@ -118,7 +118,9 @@ export class Overview {
     ]);
     clearTimeout(timer);
     await this.flushTelemetry().catch(() => undefined);
-    // Its budget is gone with it: the others' overview no longer counts it.
+    // Its budget is gone with it: the others' overview no longer counts it (after a write
+    // under way, which would otherwise put it back).
+    await this.writingQuota;
     await this.db
       .query('DELETE FROM quota_use WHERE replica_id = $1', [this.options.replicaId])
       .catch(() => undefined);
@@ -280,16 +282,13 @@ export class Overview {
   }
 
   /** Writes this replica's quota use, one write at a time; a failure is noted, not thrown. */
-  private async writeQuota(): Promise<void> {
-    if (this.writingQuota) return;
-    this.writingQuota = true;
-    try {
-      await this.flushQuota();
-    } catch (error) {
-      this.logger.warn('quota use not written', { message: (error as Error).message });
-    } finally {
-      this.writingQuota = false;
-    }
+  private writeQuota(): Promise<void> {
+    this.writingQuota ??= this.flushQuota()
+      .catch((error: Error) =>
+        this.logger.warn('quota use not written', { message: error.message }),
+      )
+      .finally(() => (this.writingQuota = undefined));
+    return this.writingQuota;
   }
 
   /** This replica's budget in use per class, for the other replicas' overview. */
