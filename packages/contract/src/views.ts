@@ -18,6 +18,12 @@ export const ListViewSpecSchema = z
   .strict();
 export type ListViewSpec = z.infer<typeof ListViewSpecSchema>;
 
+/**
+ * A view as stored and as answered: a key a newer replica added is dropped rather than the
+ * whole view refused, so an older replica or an open tab keeps it during a rolling deploy.
+ */
+export const StoredListViewSpecSchema = ListViewSpecSchema.strip();
+
 export const SaveViewRequestSchema = z
   .object({
     name: z.string().trim().min(1, 'Give the view a name.').max(100),
@@ -35,7 +41,7 @@ export const SavedViewSchema = z.object({
   owner: z.object({ id: z.string(), name: z.string() }),
   /** Saved by whoever asks (theirs to delete if it is not shared). */
   mine: z.boolean(),
-  view: ListViewSpecSchema,
+  view: StoredListViewSpecSchema,
   updatedAt: z.string(),
 });
 export type SavedView = z.infer<typeof SavedViewSchema>;

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ListViewSpecSchema, type SavedView, type SaveViewRequest } from '@twinscope/contract';
+import {
+  StoredListViewSpecSchema,
+  type SavedView,
+  type SaveViewRequest,
+} from '@twinscope/contract';
 import type { Database } from '../adapters/store/sql.ts';
-import { unavailable } from '../adapters/store/sql.ts';
 import { audited } from '../audit/audited.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Actor } from '../audit/records.ts';
@@ -18,14 +21,14 @@ interface ViewRow {
 }
 
 function viewOf(row: ViewRow, actor: Actor): SavedView {
-  const spec = ListViewSpecSchema.safeParse(row.view);
+  const spec = StoredListViewSpecSchema.safeParse(row.view);
   return {
     id: row.id,
     name: row.name,
     shared: row.shared,
     owner: { id: row.owner_id, name: row.owner_name },
     mine: row.owner_id === actor.id,
-    view: spec.success ? spec.data : ListViewSpecSchema.parse({}),
+    view: spec.success ? spec.data : StoredListViewSpecSchema.parse({}),
     updatedAt: row.updated_at.toISOString(),
   };
 }
@@ -41,33 +44,21 @@ export class ViewService {
     private readonly audit: AuditTrail,
   ) {}
 
-  private async run<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw unavailable(error, 'saved views');
-    }
-  }
-
   async list(actor: Actor): Promise<SavedView[]> {
-    const { rows } = await this.run(() =>
-      this.db.query<ViewRow>(
-        `SELECT id, name, owner_id, owner_name, shared, view, updated_at FROM saved_views
+    const { rows } = await this.db.query<ViewRow>(
+      `SELECT id, name, owner_id, owner_name, shared, view, updated_at FROM saved_views
           WHERE shared OR owner_id = $1 ORDER BY shared DESC, lower(name) LIMIT 500`,
-        [actor.id],
-      ),
+      [actor.id],
     );
     return rows.map((row) => viewOf(row, actor));
   }
 
   /** One view its asker may see: theirs, or the team's (another's own is not found). */
   async get(id: string, actor: Actor): Promise<SavedView> {
-    const { rows } = await this.run(() =>
-      this.db.query<ViewRow>(
-        `SELECT id, name, owner_id, owner_name, shared, view, updated_at FROM saved_views
+    const { rows } = await this.db.query<ViewRow>(
+      `SELECT id, name, owner_id, owner_name, shared, view, updated_at FROM saved_views
           WHERE id = $1 AND (shared OR owner_id = $2)`,
-        [id, actor.id],
-      ),
+      [id, actor.id],
     );
     if (!rows[0])
       throw new AppError('not_found', 'There is no such saved view (or it is not yours).');
@@ -77,22 +68,20 @@ export class ViewService {
   /** Saves (or replaces, by name) one's own view, or the team's (the route checked the role). */
   async save(request: SaveViewRequest, actor: Actor): Promise<SavedView> {
     const write = () =>
-      this.run(() =>
-        this.db.query<ViewRow>(
-          request.shared
-            ? `INSERT INTO saved_views (id, name, owner_id, owner_name, shared, view)
+      this.db.query<ViewRow>(
+        request.shared
+          ? `INSERT INTO saved_views (id, name, owner_id, owner_name, shared, view)
                VALUES ($1, $2, $3, $4, true, $5)
                ON CONFLICT (lower(name)) WHERE shared DO UPDATE
                  SET view = EXCLUDED.view, name = EXCLUDED.name, owner_id = EXCLUDED.owner_id,
                      owner_name = EXCLUDED.owner_name, updated_at = now()
                RETURNING id, name, owner_id, owner_name, shared, view, updated_at`
-            : `INSERT INTO saved_views (id, name, owner_id, owner_name, shared, view)
+          : `INSERT INTO saved_views (id, name, owner_id, owner_name, shared, view)
                VALUES ($1, $2, $3, $4, false, $5)
                ON CONFLICT (owner_id, lower(name)) WHERE NOT shared DO UPDATE
                  SET view = EXCLUDED.view, name = EXCLUDED.name, updated_at = now()
                RETURNING id, name, owner_id, owner_name, shared, view, updated_at`,
-          [randomUUID(), request.name, actor.id, actor.name, JSON.stringify(request.view)],
-        ),
+        [randomUUID(), request.name, actor.id, actor.name, JSON.stringify(request.view)],
       );
     const { rows } = request.shared
       ? await audited(
@@ -111,11 +100,9 @@ export class ViewService {
 
   /** Deletes one's own view, or (the route checked the role) a shared one, audited. */
   async delete(view: SavedView, actor: Actor): Promise<void> {
-    const remove = () =>
-      this.run(() => this.db.query('DELETE FROM saved_views WHERE id = $1', [view.id]));
+    const remove = () => this.db.query('DELETE FROM saved_views WHERE id = $1', [view.id]);
+    // (A view that is not shared is the asker's own: `get` finds no one else's.)
     if (!view.shared) {
-      if (!view.mine)
-        throw new AppError('not_found', 'There is no such saved view (or it is not yours).');
       await remove();
       return;
     }
