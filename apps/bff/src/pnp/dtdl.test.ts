@@ -48,6 +48,13 @@ describe('Plug and Play models from a repository', () => {
     const resolver = new ModelResolver(
       filesRepository({
         'dtmi/com/example/sensor-2.json': [
+          // An expanded file holds the interfaces the model uses; the asked one is not first.
+          {
+            '@context': 'dtmi:dtdl:context;2',
+            '@id': 'dtmi:com:example:SensorPart;1',
+            '@type': 'Interface',
+            contents: [],
+          },
           {
             '@context': 'dtmi:dtdl:context;2',
             '@id': 'dtmi:com:example:Sensor;2',
@@ -119,12 +126,15 @@ describe('Plug and Play models from a repository', () => {
               ],
             },
           ],
-          contents: [{ '@type': 'Command', name: 'stop' }],
+          contents: [
+            { '@type': 'Command', name: 'stop' },
+            { '@type': 'Property', name: 'speed', schema: 'double' },
+          ],
         },
       }),
     );
     const { root } = await resolver.model('dtmi:com:example:Pump;1');
-    expect(root.properties.map((p) => p.name)).toEqual(['serialNumber']);
+    expect(root.properties.map((p) => p.name)).toEqual(['serialNumber', 'speed']);
     expect(root.telemetry.map((t) => t.name)).toEqual(['flow']);
     expect(root.commands.map((c) => c.name)).toEqual(['stop']);
   });
@@ -159,7 +169,6 @@ describe('Plug and Play models from a repository', () => {
         '@id': 'dtmi:com:example:Meter;1',
         '@type': 'Interface',
         extends: 'dtmi:com:example:Base;1',
-        schemas: [reading],
         contents: [
           { '@type': 'Telemetry', name: 'reading', schema: 'dtmi:com:example:Meter:reading;1' },
           {
@@ -175,6 +184,8 @@ describe('Plug and Play models from a repository', () => {
         '@context': 'dtmi:dtdl:context;2',
         '@id': 'dtmi:com:example:Spare;1',
         '@type': 'Interface',
+        // Listed by the component's interface, used by the root's telemetry too.
+        schemas: [reading],
         contents: [
           { '@type': 'Property', name: 'last', schema: 'dtmi:com:example:Meter:reading;1' },
         ],
@@ -247,16 +258,23 @@ describe('Plug and Play models from a repository', () => {
         ],
       },
     });
-    // Five Objects, each holding the next: five levels, within DTDL's eight.
-    const { root } = await new ModelResolver(filesRepository(model(5, 1))).model(
+    // Eight Objects, each holding the next: DTDL's eight levels, read whole.
+    const { root } = await new ModelResolver(filesRepository(model(8, 1))).model(
       'dtmi:com:example:Deep;1',
     );
     let schema = root.telemetry[0]!.schema;
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 8; i++) {
       expect(schema.type).toBe('object');
       schema = (schema as { fields: { schema: typeof schema }[] }).fields[0]!.schema;
     }
     expect(schema).toEqual({ type: 'primitive', name: 'double' });
+    // A ninth is one too many.
+    const deeper = await new ModelResolver(filesRepository(model(9, 1)))
+      .model('dtmi:com:example:Deep;1')
+      .catch((e: AppError) => e);
+    expect((deeper as AppError).extras.violations!.map((v) => v.message)).toEqual([
+      expect.stringMatching(/nests deeper than DTDL allows \(8\)$/),
+    ]);
 
     // Eight levels of ten fields each: 10^8 leaves from under 10 KB of JSON.
     const error = await new ModelResolver(filesRepository(model(8, 10)))

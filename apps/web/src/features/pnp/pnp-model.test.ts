@@ -28,10 +28,10 @@ describe('Plug and Play forms', () => {
       desired: 30,
       since: 7,
     });
-    // An older acknowledgement of another value: still pending.
+    // A refusal of an older version: still pending (the device has not answered this one).
     expect(
       writableState(
-        twin(asked, { thermostat1: { targetTemperature: { value: 21, ac: 200, av: 5 } } }),
+        twin(asked, { thermostat1: { targetTemperature: { value: 21, ac: 400, av: 5 } } }),
         'thermostat1',
         'targetTemperature',
       ).kind,
