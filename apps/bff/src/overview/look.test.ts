@@ -56,6 +56,37 @@ describe('the overview’s look at the hub', () => {
   });
 });
 
+describe('the overview’s tag chart over many values', () => {
+  it('when the GROUP BY answers in pages, then every page is read: the largest group on a later page is the top bar and the rest are summed', async () => {
+    const pages: Record<string, { items: JsonObject[]; continuation?: string }> = {
+      first: {
+        items: [
+          { v: 'oslo', n: 2 },
+          { v: 'lyon', n: 1 },
+        ],
+        continuation: 'page-2',
+      },
+      'page-2': { items: [{ v: 'berlin', n: 9 }] },
+    };
+    const asked: (string | undefined)[] = [];
+    const hub: LookHub = {
+      query: async (sql, options) => {
+        if (!sql.includes('GROUP BY tags.site')) return { items: [] };
+        asked.push(options?.continuation);
+        return pages[options?.continuation ?? 'first']!;
+      },
+      listConfigurations: async () => [],
+    };
+    const { tag } = await lookAtHub(hub, { tag: 'site', driftKeys: [], moduleDriftKeys: [] });
+    expect(asked).toEqual([undefined, 'page-2']);
+    expect(tag.bars.map((b) => [b.label, b.count])).toEqual([
+      ['berlin', 9],
+      ['oslo', 2],
+      ['lyon', 1],
+    ]);
+  });
+});
+
 describe('how often the overview looks', () => {
   it('keeps a look’s queries within its share of the tier: one S1 unit (20 a minute) at 20 % spaces five queries 75 s apart, ten units allow the floor', () => {
     expect(overviewInterval(5, 20, 0.2, 60)).toBe(75);

@@ -12,6 +12,9 @@ import { AGENT, failingModules } from '../services/edge-state.ts';
 
 /** Tag values shown as their own bars; the rest are summed as "others". */
 export const TAG_BARS = 12;
+/** Groups read per page of a GROUP BY (the hub's largest page). */
+const GROUP_PAGE = 1000;
+const GROUP_PAGES = 10;
 /** $edgeAgent twins read per page, and at most this many pages per look. */
 const EDGE_PAGE = 200;
 const EDGE_PAGES = 5;
@@ -80,10 +83,26 @@ export async function lookAtHub(
     const row = (await query(`SELECT COUNT() AS n FROM ${from} WHERE ${where}`)).items[0];
     return typeof row?.['n'] === 'number' ? row['n'] : 0;
   };
-  /** GROUP BY one attribute: its values with their counts, most first. */
+  /**
+   * GROUP BY one attribute: its values with their counts, most first. Every page is read
+   * (a tag can have more values than one page holds), so the top ones and the rest are right.
+   */
   const groups = async (path: string): Promise<{ value: JsonValue | undefined; n: number }[]> => {
-    const page = await query(`SELECT ${path} AS v, COUNT() AS n FROM devices GROUP BY ${path}`);
-    return page.items
+    const sql = `SELECT ${path} AS v, COUNT() AS n FROM devices GROUP BY ${path}`;
+    const rows: JsonObject[] = [];
+    let continuation: string | undefined;
+    let pages = 0;
+    do {
+      const page = await query(sql, GROUP_PAGE, continuation);
+      rows.push(...page.items);
+      continuation = page.continuation;
+    } while (continuation && ++pages < GROUP_PAGES);
+    if (continuation)
+      problems.push({
+        chart: path,
+        message: `More than ${GROUP_PAGE * GROUP_PAGES} values: the rest are not counted.`,
+      });
+    return rows
       .map((row) => ({ value: row['v'], n: typeof row['n'] === 'number' ? row['n'] : 0 }))
       .sort((a, b) => b.n - a.n);
   };

@@ -16,6 +16,7 @@ import type { Database } from '../adapters/store/sql.ts';
 import { unavailable } from '../adapters/store/sql.ts';
 import type { Logger } from '../log.ts';
 import type { HubBudget } from '../quota/hub-budget.ts';
+import { ACTIVE } from '../rollouts/rollout-rows.ts';
 import { driftingOf, expectedQueries, lookAtHub, type LookHub } from './look.ts';
 
 export interface OverviewOptions {
@@ -45,7 +46,9 @@ export function overviewInterval(
   return Math.max(minSeconds, Math.ceil((queriesPerLook / perMinute) * 60));
 }
 
-const ACTIVE_ROLLOUTS = ['preparing', 'running', 'awaiting_approval', 'paused', 'rolling_back'];
+/** How long after a minute its messages are still added to it. */
+const KEEP_COUNTING_MS = 5 * 60_000;
+
 const SETTLED_TARGETS = [
   'unchanged',
   'succeeded',
@@ -78,6 +81,8 @@ export class Overview {
   private timer: NodeJS.Timeout | undefined;
   private looking: Promise<void> | undefined;
   private readonly minutes = new Map<number, number>();
+  /** What was last written of each minute still counted. */
+  private readonly written = new Map<number, number>();
   private stopped = false;
   private writingQuota: Promise<void> | undefined;
 
@@ -267,18 +272,24 @@ export class Overview {
 
   /** Writes the minutes counted so far; the larger count of a minute stands (each replica reads all). */
   private async flushTelemetry(): Promise<void> {
-    if (this.minutes.size === 0) return;
     const current = Math.floor(Date.now() / 60_000) * 60_000;
-    const entries = [...this.minutes];
-    for (const [minute, messages] of entries)
-      await this.db.query(
-        `INSERT INTO telemetry_minutes (at, messages) VALUES ($1, $2)
-         ON CONFLICT (at) DO UPDATE
-           SET messages = GREATEST(telemetry_minutes.messages, EXCLUDED.messages)`,
-        [new Date(minute), messages],
-      );
-    // The current minute keeps counting (its running total is written again); past ones are done.
-    for (const [minute] of entries) if (minute < current) this.minutes.delete(minute);
+    for (const [minute, messages] of [...this.minutes]) {
+      if (this.written.get(minute) !== messages) {
+        await this.db.query(
+          `INSERT INTO telemetry_minutes (at, messages) VALUES ($1, $2)
+           ON CONFLICT (at) DO UPDATE
+             SET messages = GREATEST(telemetry_minutes.messages, EXCLUDED.messages)`,
+          [new Date(minute), messages],
+        );
+        this.written.set(minute, messages);
+      }
+      // A minute's messages can still arrive a while after it (the hub's lag, a backlog read
+      // late): its running total is kept, and written again when it grows, for five minutes.
+      if (minute < current - KEEP_COUNTING_MS) {
+        this.minutes.delete(minute);
+        this.written.delete(minute);
+      }
+    }
   }
 
   /** Writes this replica's quota use, one write at a time; a failure is noted, not thrown. */
@@ -423,7 +434,7 @@ export class Overview {
           WHERE r.status = ANY($1)
           GROUP BY r.id, r.name, r.status, r.created_at
           ORDER BY r.created_at DESC LIMIT 20`,
-        [ACTIVE_ROLLOUTS, SETTLED_TARGETS],
+        [ACTIVE, SETTLED_TARGETS],
       ),
     ]);
     const parsed = OverviewSnapshotSchema.safeParse(latest.rows[0]?.snapshot);
