@@ -1,4 +1,5 @@
 import { DTMI, type PnpInterface, type PnpModel, type PnpSchema } from '@twinscope/contract';
+import { isJsonObject } from '@twinscope/twin';
 
 /** A model that is not valid DTDL, with where (`contents[2].name`) and why. */
 export class DtdlError extends Error {
@@ -40,8 +41,7 @@ const PRIMITIVES = new Set([
 ]);
 
 type Raw = Record<string, unknown>;
-const isObject = (value: unknown): value is Raw =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Raw => isJsonObject(value);
 const typesOf = (value: unknown): string[] =>
   typeof value === 'string' ? [value] : Array.isArray(value) ? value.map(String) : [];
 const text = (value: unknown): string | undefined => {

@@ -1,5 +1,12 @@
 import type { PnpModel, PnpSchema, Twin } from '@twinscope/contract';
-import type { JsonObject, JsonValue } from '@twinscope/twin';
+import {
+  deepEqual,
+  isJsonObject,
+  objectOf,
+  own,
+  type JsonObject,
+  type JsonValue,
+} from '@twinscope/twin';
 
 /** A component of a device's model: the default one (no name) first, then the named ones. */
 export interface ComponentView {
@@ -69,33 +76,14 @@ export function writablePatch(
   return component === undefined ? { [name]: value } : { [component]: { __t: 'c', [name]: value } };
 }
 
-const objectAt = (section: JsonObject, component: string | undefined): JsonObject => {
-  if (component === undefined) return section;
-  const inner = section[component];
-  return inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner : {};
-};
-
-/** The same JSON value, whatever the order of an object's keys. */
-function same(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b))
-    return a.length === b.length && a.every((v, i) => same(v, b[i]));
-  const ka = Object.keys(a as JsonObject);
-  const kb = Object.keys(b as JsonObject);
-  return (
-    ka.length === kb.length && ka.every((k) => same((a as JsonObject)[k], (b as JsonObject)[k]))
-  );
-}
+/** A component's part of a twin section (the section itself for the default component). */
+const objectAt = (section: JsonObject, component: string | undefined): JsonObject =>
+  component === undefined ? section : objectOf(own(section, component));
 
 /** The desired version that last set this property (its `$metadata`), else the section's. */
 function askedVersion(desired: JsonObject, component: string | undefined, name: string): number {
-  const metadata = objectAt(objectAt(desired, '$metadata'), component)[name];
-  const version =
-    metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)
-      ? (metadata as JsonObject)['$lastUpdatedVersion']
-      : undefined;
+  const metadata = own(objectAt(objectOf(own(desired, '$metadata')), component), name);
+  const version = isJsonObject(metadata) ? metadata['$lastUpdatedVersion'] : undefined;
   if (typeof version === 'number') return version;
   return typeof desired['$version'] === 'number' ? desired['$version'] : 0;
 }
@@ -119,13 +107,10 @@ export function writableState(
   name: string,
 ): WritableState {
   const desiredSection = twin.properties.desired as JsonObject;
-  const desired = objectAt(desiredSection, component)[name];
+  const desired = own(objectAt(desiredSection, component), name);
   const version = askedVersion(desiredSection, component, name);
-  const ack = objectAt(twin.properties.reported as JsonObject, component)[name];
-  const acked =
-    ack !== null && typeof ack === 'object' && !Array.isArray(ack)
-      ? (ack as JsonObject)
-      : undefined;
+  const ack = own(objectAt(twin.properties.reported as JsonObject, component), name);
+  const acked = isJsonObject(ack) ? ack : undefined;
   if (desired === undefined)
     return acked && 'value' in acked
       ? { kind: 'not-set', reported: acked['value']! }
@@ -135,7 +120,7 @@ export function writableState(
   const description = typeof acked?.['ad'] === 'string' ? { description: acked['ad'] } : {};
   // 200 with the value: applied. 202 means accepted and still under way: pending.
   const succeeded = status !== undefined && status >= 200 && status < 300 && status !== 202;
-  if (succeeded && same(acked?.['value'], desired))
+  if (succeeded && deepEqual(acked?.['value'], desired))
     return { kind: 'applied', desired, ...description };
   if (status !== undefined && status >= 400 && ackVersion >= version)
     return { kind: 'refused', desired, status, ...description };
@@ -144,7 +129,7 @@ export function writableState(
 
 /** A read-only property's reported value (a component's under its name). */
 export function reportedValue(twin: Twin, component: string | undefined, name: string) {
-  return objectAt(twin.properties.reported as JsonObject, component)[name];
+  return own(objectAt(twin.properties.reported as JsonObject, component), name);
 }
 
 /** What an operator typed, as the schema's value: numbers, booleans, text, or JSON for the rest. */

@@ -67,14 +67,9 @@ function trend(points: OverviewPoint[], format: Intl.DateTimeFormat) {
 function Charts({ overview }: { overview: OverviewResponse }) {
   const snapshot = overview.snapshot!;
   const tagBars = snapshot.tag.bars.map((b) => deviceBar(b));
+  // Not a link: the values it sums have no one condition.
   if (snapshot.tag.others > 0)
-    tagBars.push({
-      label: 'Other values',
-      value: snapshot.tag.others,
-      spoken: `Other values: ${devices(snapshot.tag.others)}`,
-      unit: snapshot.tag.others === 1 ? 'device' : 'devices',
-      tone: 'neutral',
-    });
+    tagBars.push(deviceBar({ label: 'Other values', count: snapshot.tag.others }, 'neutral'));
   const hourly = trend(overview.hourly, hourFormat);
   const daily = trend(overview.daily, dayFormat);
   return (

@@ -1,4 +1,3 @@
-import { useId } from 'react';
 import { linePath } from '../overview-model.ts';
 import type { Tone } from './bar-chart.tsx';
 
@@ -35,7 +34,6 @@ export function TrendChart({
   empty: string;
   testId?: string;
 }) {
-  const tableId = useId();
   const top = Math.max(1, ...series.flatMap((s) => s.values));
   const summary =
     labels.length === 0
@@ -96,7 +94,7 @@ export function TrendChart({
           </div>
           <details className="chart-values">
             <summary>Values</summary>
-            <table id={tableId} className="values-table">
+            <table className="values-table">
               <caption className="visually-hidden">{title}</caption>
               <thead>
                 <tr>
