@@ -128,6 +128,8 @@ const SHOWN_SYSTEM = [
   'contentEncoding',
   'iothub-outputname',
   'iothub-connection-auth-method',
+  // The Plug and Play component that sent it.
+  'dt-subject',
 ];
 
 /** A twin change notification's body is kept (timeline, history) up to this size. */

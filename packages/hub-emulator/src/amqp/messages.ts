@@ -35,6 +35,9 @@ export function messageProperties(message: Message): Record<string, string> {
     const shown = text(value);
     if (shown !== undefined) out[key] = shown;
   }
+  // A Plug and Play component's name, which the SDKs send as a message annotation.
+  const component = text(message.message_annotations?.['dt-subject']);
+  if (component !== undefined) out['$.sub'] = component;
   for (const [key, value] of Object.entries(message.application_properties ?? {})) {
     if (key === 'iothub-outputname') out['$.on'] = String(value);
     else if (value !== undefined && value !== null) out[key] = String(value);

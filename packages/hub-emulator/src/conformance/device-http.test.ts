@@ -47,11 +47,17 @@ describe('the device HTTPS transport (azure-iot-device-http) on the service port
     const one = new Message('{"t":1}');
     one.messageId = 'http-1';
     one.properties.add('alert', 'yes');
+    // A Plug and Play component's name: the SDK sends it as the `dt-subject` header.
+    one.properties.add('dt-subject', 'thermostat2');
     await device.sendEvent(one);
     await device.sendEventBatch([new Message('a'), new Message('b')]);
     const messages = hub.emulator.changes.since(from).filter((e) => e.source === 'Telemetry');
     expect(messages.map((m) => m.message!.payload.toString())).toEqual(['{"t":1}', 'a', 'b']);
-    expect(messages[0]!.message!.properties).toMatchObject({ '$.mid': 'http-1', alert: 'yes' });
+    expect(messages[0]!.message!.properties).toMatchObject({
+      '$.mid': 'http-1',
+      alert: 'yes',
+      '$.sub': 'thermostat2',
+    });
   });
 
   it('when the service sends, then the device polls it, completes, rejects and abandons by its own lock tokens only', async () => {

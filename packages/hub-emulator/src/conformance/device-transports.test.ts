@@ -272,6 +272,9 @@ describe.each(TRANSPORTS)(
         const message = new Message(JSON.stringify({ temperature: 21.5 }));
         message.messageId = 'm-1';
         message.properties.add('alert', 'hi there');
+        // A Plug and Play component's name: the SDK sends it as MQTT's `$.sub`, as AMQP's
+        // `dt-subject` annotation (as the C, C# and Python SDKs do).
+        message.properties.add('dt-subject', 'thermostat1');
         await device.sendEvent(message);
         // An empty message with a uuid id (which the AMQP transport sends as an AMQP uuid).
         const empty = new Message('');
@@ -309,6 +312,9 @@ describe.each(TRANSPORTS)(
         });
         expect(telemetry.messageId).toBe('m-1');
         expect(telemetry.properties).toMatchObject({ alert: 'hi there' });
+        // IoT Hub routes the component as the `dt-subject` annotation, not as a property.
+        expect(telemetry.systemProperties?.['dt-subject']).toBe('thermostat1');
+        expect(telemetry.properties).not.toHaveProperty('dt-subject');
         const output = await received.until(
           (e) => ours(e) && e.systemProperties?.['iothub-connection-module-id'] === moduleId,
         );

@@ -45,6 +45,9 @@ export function routedMessage(event: ChangeEvent, hubName: string): RoutedMessag
       else if (!key.startsWith('$.')) applicationProperties[key] = value;
     }
     const output = event.message.properties['$.on'];
+    // A Plug and Play component's name: `$.sub` on MQTT, the `dt-subject` annotation on
+    // AMQP, the `dt-subject` header on HTTPS; IoT Hub routes it as the `dt-subject` annotation.
+    const component = event.message.properties['$.sub'];
     return {
       partitionKey: event.deviceId,
       body: event.message.payload,
@@ -61,6 +64,7 @@ export function routedMessage(event: ChangeEvent, hubName: string): RoutedMessag
         'iothub-enqueuedtime': enqueued,
         'iothub-message-source': 'Telemetry',
         ...(output ? { 'iothub-outputname': output } : {}),
+        ...(component ? { 'dt-subject': component } : {}),
       },
     };
   }

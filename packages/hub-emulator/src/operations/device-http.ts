@@ -27,7 +27,8 @@ function propertiesFrom(entries: [string, unknown][]): Record<string, string> {
     const text = Array.isArray(value) ? value.join(',') : String(value);
     if (SYSTEM_HEADERS[name]) out[SYSTEM_HEADERS[name]!] = text;
     else if (name.startsWith('iothub-app-')) out[rawName.slice('iothub-app-'.length)] = text;
-    else if (name === 'dt-subject') out[name] = text;
+    // A Plug and Play component's name, as routing reads it from MQTT's `$.sub`.
+    else if (name === 'dt-subject') out['$.sub'] = text;
   }
   return out;
 }
