@@ -45,4 +45,21 @@ describe('the telemetry plot’s columns', () => {
       ],
     });
   });
+
+  it('a Plug and Play component’s fields are lines of their own: two thermostats’ temperatures do not merge', () => {
+    const from = (component: string, at: string, temperature: number, position: string) => ({
+      ...message(at, { kind: 'json', value: { temperature } }, position),
+      system: { 'dt-subject': component },
+    });
+    const controller = [
+      from('thermostat2', '2026-12-07T10:00:01Z', 30, '0:2'),
+      from('thermostat1', '2026-12-07T10:00:00Z', 20, '0:1'),
+    ];
+    const paths = plottablePaths(controller);
+    expect(paths).toEqual(['thermostat2/temperature', 'thermostat1/temperature']);
+    expect(plotColumns(controller, paths).values).toEqual([
+      [null, 30],
+      [20, null],
+    ]);
+  });
 });

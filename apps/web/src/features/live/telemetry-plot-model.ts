@@ -22,11 +22,28 @@ export function numberAt(value: JsonValue, path: string): number | null {
   return typeof at === 'number' && Number.isFinite(at) ? at : null;
 }
 
+/**
+ * The Plug and Play component that sent a message (IoT Hub's `dt-subject`), whose fields are
+ * lines of their own: a controller's two thermostats both send `temperature`.
+ */
+const componentOf = (message: TelemetryEvent): string | undefined => message.system['dt-subject'];
+
+/** A field as the plot names it: `thermostat1/temperature` for a component's, else its path. */
+export function plotPath(component: string | undefined, path: string): string {
+  return component === undefined ? path : `${component}/${path}`;
+}
+
 /** Every numeric path found in the messages' JSON bodies (what can be plotted). */
 export function plottablePaths(messages: readonly TelemetryEvent[]): string[] {
   const found: string[] = [];
   for (const message of messages)
-    if (message.body.kind === 'json') numericPaths(message.body.value, '', 0, found);
+    if (message.body.kind === 'json') {
+      const component = componentOf(message);
+      for (const path of numericPaths(message.body.value)) {
+        const named = plotPath(component, path);
+        if (!found.includes(named)) found.push(named);
+      }
+    }
   return found;
 }
 
@@ -42,11 +59,17 @@ export function plotColumns(
     .filter((m) => m.body.kind === 'json')
     .map((m) => ({
       at: Date.parse(m.enqueuedTime) / 1000,
+      component: componentOf(m),
       body: (m.body as { value: JsonValue }).value,
     }))
     .sort((a, b) => a.at - b.at);
   return {
     times: json.map((m) => m.at),
-    values: paths.map((path) => json.map((m) => numberAt(m.body, path))),
+    values: paths.map((named) =>
+      json.map((m) => {
+        const prefix = plotPath(m.component, '');
+        return named.startsWith(prefix) ? numberAt(m.body, named.slice(prefix.length)) : null;
+      }),
+    ),
   };
 }

@@ -1,6 +1,13 @@
-import type { Twin } from '@twinscope/contract';
+import type { PnpInterface, Twin } from '@twinscope/contract';
 import { describe, expect, it } from 'vitest';
-import { commandName, unitText, valueOf, writablePatch, writableState } from './pnp-model.ts';
+import {
+  commandName,
+  telemetryFields,
+  unitText,
+  valueOf,
+  writablePatch,
+  writableState,
+} from './pnp-model.ts';
 
 const twin = (desired: object, reported: object): Twin =>
   ({
@@ -105,5 +112,35 @@ describe('Plug and Play forms', () => {
     ).toEqual({ value: 1 });
     expect(valueOf({ type: 'object', fields: [] }, '{"a":1}')).toEqual({ value: { a: 1 } });
     expect(unitText('degreeCelsius')).toBe('°C');
+  });
+
+  it('names the plot’s lines by the model: the default component’s by field, each component’s under its name', () => {
+    const part = (id: string, displayName: string): PnpInterface => ({
+      id,
+      telemetry: [
+        {
+          name: 'temperature',
+          displayName,
+          schema: { type: 'primitive', name: 'double' },
+          unit: 'degreeCelsius',
+        },
+      ],
+      properties: [],
+      commands: [],
+    });
+    const fields = telemetryFields({
+      id: 'dtmi:com:example:TemperatureController;2',
+      dtdlVersion: 3,
+      root: part('dtmi:com:example:TemperatureController;2', 'Room'),
+      components: [
+        { name: 'thermostat1', interface: part('dtmi:com:example:Thermostat;1', 'Temperature') },
+        { name: 'thermostat2', interface: part('dtmi:com:example:Thermostat;1', 'Temperature') },
+      ],
+    });
+    expect(fields).toEqual({
+      temperature: { name: 'Room', unit: '°C' },
+      'thermostat1/temperature': { name: 'Temperature', unit: '°C' },
+      'thermostat2/temperature': { name: 'Temperature', unit: '°C' },
+    });
   });
 });

@@ -190,13 +190,21 @@ export function schemaText(schema: PnpSchema): string {
   }
 }
 
-/** Names and units of telemetry fields for the plot, by their path in a message body. */
+/**
+ * Names and units of telemetry fields for the plot, by the plot's path: `temperature` for
+ * the default component's, `thermostat1/temperature` for a component's.
+ */
 export function telemetryFields(model: PnpModel): Record<string, { name?: string; unit?: string }> {
   const fields: Record<string, { name?: string; unit?: string }> = {};
-  for (const component of [model.root, ...model.components.map((c) => c.interface)])
-    for (const t of component.telemetry) {
+  const parts = [
+    { prefix: '', part: model.root },
+    ...model.components.map((c) => ({ prefix: `${c.name}/`, part: c.interface })),
+  ];
+  for (const { prefix, part } of parts)
+    for (const t of part.telemetry) {
       const unit = unitText(t.unit);
-      fields[t.name] ??= {
+      // By the plot's path: a component's telemetry arrives with its name (`dt-subject`).
+      fields[`${prefix}${t.name}`] ??= {
         ...(t.displayName ? { name: t.displayName } : {}),
         ...(unit ? { unit } : {}),
       };
