@@ -16,6 +16,16 @@ test('Plug and Play: the temperature controller’s page shows its model as form
   );
   await expect(thermostat1).toContainText('Temperature (double, °C)');
 
+  // Its telemetry plotted: each thermostat's temperature a line of its own, by the component
+  // the hub routed it with (dt-subject), named and in °C as the component's model says.
+  const viewer = page.getByTestId('telemetry-viewer');
+  await viewer.getByRole('button', { name: 'Read earlier messages from this time' }).click();
+  for (const component of ['thermostat1', 'thermostat2'])
+    await expect(
+      viewer.getByRole('checkbox', { name: `Temperature (${component}/temperature)` }),
+    ).toBeChecked({ timeout: 20_000 });
+  await expect(viewer.getByRole('checkbox', { name: /^temperature$/ })).toHaveCount(0);
+
   // A writable property: the desired patch under the component, marked as one; the device's
   // acknowledgement (ac 200 at the asking version) turns it from pending to applied.
   const target = 18 + Math.round(Math.random() * 80) / 10;
