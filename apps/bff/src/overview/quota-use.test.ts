@@ -54,15 +54,18 @@ describe('the overview’s quota bars on several replicas', () => {
     spend(b.budget, 8);
     // Alone, each sees its own budget.
     expect(await queriesUsed(a.overview)).toEqual({ used: 0.2, replicas: 1 });
-    // B runs: its first look hangs on the hub, yet it writes its use every tick, and A
-    // counts it: 12 of the hub's 20.
+    // Both run: their first looks hang on the hub, yet each writes its use every tick, and
+    // each counts the other's: 12 of the hub's 20.
+    a.overview.start();
     b.overview.start();
     await expect.poll(() => queriesUsed(a.overview)).toEqual({ used: 0.6, replicas: 2 });
+    await expect.poll(() => queriesUsed(b.overview)).toEqual({ used: 0.6, replicas: 2 });
     // Together they may spend more than the hub allows: that is shown, not capped.
     spend(b.budget, 12);
     await expect.poll(() => queriesUsed(a.overview)).toEqual({ used: 1.2, replicas: 2 });
 
     await b.overview.stop();
     expect(await queriesUsed(a.overview)).toEqual({ used: 0.2, replicas: 1 });
+    await a.overview.stop();
   });
 });
